@@ -1,0 +1,44 @@
+# Vigie — every set-up step lives here so that two commands work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= data/vigie.duckdb
+TEST_DB := build/demo-test.duckdb
+PORT ?= 8501
+
+.PHONY: demo test lint bench venv clean-demo format
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $@
+
+## make demo: bootstrap, build the demo store if absent, serve the app on http://localhost:8501
+demo: venv
+	test -f $(DB) || $(BIN)/vigie --db $(DB) demo
+	VIGIE_DB=$(DB) VIGIE_AUTH=demo $(BIN)/streamlit run streamlit_app/app.py \
+		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
+
+## make test: bootstrap, build the test demo store, run the whole suite (tests + notebooks)
+test: venv
+	mkdir -p build
+	test -f $(TEST_DB) || $(BIN)/vigie --db $(TEST_DB) demo
+	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 --dist loadgroup tests
+	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly notebooks
+	$(BIN)/ruff check analysis streamlit_app tests benchmarks
+
+lint: venv
+	$(BIN)/ruff check analysis streamlit_app tests benchmarks
+
+format: venv
+	$(BIN)/ruff format analysis streamlit_app tests benchmarks
+
+## make bench: scaled demo (1M messages) and the performance table (benchmarks/README.md)
+bench: venv
+	$(BIN)/python -m benchmarks.run
+
+clean-demo:
+	rm -f $(DB) $(DB).read $(DB).wal $(TEST_DB) $(TEST_DB).read

@@ -1,0 +1,246 @@
+"""`vigie` command: glue only. Every command calls the library; long work shows progress.
+
+Sub-commands of other capabilities live beside their module (``analysis/<x>_cli.py`` or
+``analysis/<pkg>/cli.py``) and are registered in :data:`SUBCOMMANDS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from analysis import store
+from analysis.fmt import fr_int
+
+app = typer.Typer(
+    help="Vigie — observatoire des réseaux sociaux pour les collectivités.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def _main(db: str = typer.Option(None, "--db", help="Base DuckDB (défaut : $VIGIE_DB ou data/vigie.duckdb).")) -> None:
+    if db:
+        os.environ["VIGIE_DB"] = str(Path(db).resolve())
+
+
+# ------------------------------------------------------------------------------ import
+@app.command("import")
+def import_cmd(
+    paths: list[Path] = typer.Argument(..., help="Fichiers ou dossiers d'exports."),
+    keep_going: bool = typer.Option(False, "--keep-going", help="Ignorer les lignes en erreur (chacune est signalée)."),
+    as_json: bool = typer.Option(False, "--json", help="Résultat en JSON."),
+    account: str = typer.Option(None, "--account", help="Compte concerné (ex. facebook:1048…) pour les exports qui ne le disent pas."),
+    fmt: str = typer.Option(None, "--format", help="Forcer un format (voir `vigie formats`)."),
+    mapping: Path = typer.Option(None, "--mapping", help="Fichier TOML de correspondance de colonnes (CSV/XLSX quelconque)."),
+    tz: str = typer.Option(None, "--tz", help="Fuseau des horodatages sans fuseau (défaut Europe/Paris)."),
+    keep_names: bool = typer.Option(False, "--keep-author-names", help="Conserver les noms affichés des auteurs (opt-in)."),
+    force: bool = typer.Option(False, "--force", help="Réanalyser même un fichier déjà importé."),
+) -> None:
+    """Importer des exports (format reconnu d'après le contenu). Tout ou rien par fichier."""
+    from analysis.ingest import default_context, expand_paths, import_paths
+
+    mapping_data = None
+    if mapping:
+        import tomllib
+
+        mapping_data = tomllib.loads(mapping.read_text(encoding="utf-8"))
+    ctx = default_context(account_hint=account, keep_author_names=keep_names, mapping=mapping_data,
+                          source_tz=tz)
+    files = expand_paths(paths)
+    results = []
+    with store.writer() as con:
+        if as_json:
+            results = import_paths(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt)
+        else:
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                          TimeElapsedColumn(), console=err, transient=True) as prog:
+                task = prog.add_task("Import", total=len(files))
+
+                def on_file(f, r):
+                    prog.update(task, advance=1, description=f"Import {f.name[:40]}")
+
+                results = import_paths(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt,
+                                       on_file=on_file)
+    if as_json:
+        print(json.dumps({"files": [r.as_json() for r in results]}, ensure_ascii=False, indent=2))
+    else:
+        t = Table(title="Import")
+        for c in ("Fichier", "Format", "Lues", "Ajoutées", "Mises à jour", "Rejetées", "Statut"):
+            t.add_column(c, justify="right" if c in ("Lues", "Ajoutées", "Mises à jour", "Rejetées") else "left")
+        for r in results:
+            status = {"ok": "[green]ok[/]", "error": "[red]erreur[/]", "skipped": "[yellow]ignoré[/]"}[r.status]
+            t.add_row(Path(r.path).name, r.format or "?", fr_int(r.rows_read), fr_int(r.inserted),
+                      fr_int(r.updated), fr_int(r.rejected), status)
+        console.print(t)
+        for r in results:
+            if r.error:
+                err.print(f"[red]✗[/] {r.error}")
+            elif r.rejected:
+                err.print(f"[yellow]![/] {r.path} : {r.rejected} ligne(s) rejetée(s), voir `vigie status --rejects`.")
+    if any(r.status == "error" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command("formats")
+def formats_cmd() -> None:
+    """Lister les formats d'export reconnus."""
+    from analysis.ingest import adapters
+
+    t = Table(title="Formats reconnus")
+    t.add_column("Nom")
+    t.add_column("Plateforme")
+    t.add_column("Description")
+    for a in adapters():
+        t.add_row(a.name, a.platform, a.label)
+    console.print(t)
+
+
+# ------------------------------------------------------------------------------ territories
+territories_app = typer.Typer(help="Registre des territoires.", invoke_without_command=True)
+app.add_typer(territories_app, name="territories")
+
+
+@territories_app.callback()
+def territories_cmd(ctx: typer.Context, registry: Path = typer.Option(None, "--registry", help="Fichier TOML.")) -> None:
+    """Afficher le registre : territoires, population, pairs, comptes officiels."""
+    if ctx.invoked_subcommand:
+        return
+    from analysis.registry import load_registry
+
+    reg = load_registry(registry)
+    t = Table(title=f"Territoires ({reg.path})")
+    for c in ("Id", "Nom", "INSEE", "Population", "Rôle", "Comptes officiels"):
+        t.add_column(c)
+    for ter in reg.territories:
+        accs = ", ".join(f"{a.platform}:{a.handle or a.native_id}" for a in ter.accounts)
+        t.add_row(ter.territory_id, ter.name, ter.insee_code or "", fr_int(ter.population),
+                  "nous" if ter.kind == "own" else "pair", accs)
+    console.print(t)
+
+
+# ------------------------------------------------------------------------------ status
+@app.command("status")
+def status_cmd(
+    rejects: bool = typer.Option(False, "--rejects", help="Afficher les lignes rejetées."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Couverture des données par territoire, plateforme et mois ; journal des imports."""
+    from analysis import queries
+
+    try:
+        con = store.connect(read_only=True)
+    except store.StoreMissing as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(1) from e
+    with con:
+        counts = store.table_counts(con)
+        cov = queries.coverage(con)
+        log = queries.import_log(con, limit=20)
+        rej = queries.rejects(con, limit=50) if rejects else None
+    if as_json:
+        print(json.dumps({"counts": counts, "coverage": json.loads(cov.to_json(orient="records", date_format="iso")),
+                          "imports": json.loads(log.to_json(orient="records", date_format="iso"))},
+                         ensure_ascii=False, indent=2))
+        return
+    t = Table(title=f"Base {store.db_path()}")
+    t.add_column("Table")
+    t.add_column("Lignes", justify="right")
+    for k, v in counts.items():
+        t.add_row(k, fr_int(v))
+    console.print(t)
+    summary = queries.coverage_summary(cov)
+    t = Table(title="Couverture par territoire et plateforme")
+    for c in summary.columns:
+        t.add_column(str(c))
+    for row in summary.itertuples(index=False):
+        t.add_row(*[fr_int(v) if isinstance(v, int | float) and not isinstance(v, bool) else str(v) for v in row])
+    console.print(t)
+    t = Table(title="Derniers imports")
+    for c in ("Date", "Fichier", "Format", "Lues", "Ajoutées", "Mises à jour", "Rejetées"):
+        t.add_column(c)
+    for r in log.itertuples(index=False):
+        t.add_row(str(r.finished_at)[:16], Path(r.path).name, r.format, fr_int(r.rows_read), fr_int(r.inserted),
+                  fr_int(r.updated), fr_int(r.rejected))
+    console.print(t)
+    if rej is not None:
+        t = Table(title="Lignes rejetées")
+        for c in ("Fichier", "Ligne", "Colonne", "Valeur", "Raison"):
+            t.add_column(c)
+        for r in rej.itertuples(index=False):
+            t.add_row(Path(r.path).name, str(r.line), str(r.column_name), str(r.value), r.reason)
+        console.print(t)
+
+
+# ------------------------------------------------------------------------------ demo
+@app.command("demo")
+def demo_cmd(
+    out: Path = typer.Option(None, "--exports", help="Dossier où écrire les exports de démonstration."),
+    seed: int = typer.Option(42, "--seed"),
+    scale: float = typer.Option(1.0, "--scale", help="Taille relative (1.0 = ~10 000 posts, ~200 000 messages)."),
+    enrich: bool = typer.Option(True, "--enrich/--no-enrich", help="Enrichir (sentiment, thèmes) après l'import."),
+) -> None:
+    """Générer les exports de démonstration (5 territoires fictifs, 24 mois) et les importer."""
+    from analysis import demo
+
+    dbp = store.db_path()
+    exports = out or dbp.parent / (dbp.stem + "_exports")
+    summary = demo.build(exports_dir=exports, db=dbp, seed=seed, scale=scale, enrich=enrich, progress=err)
+    console.print(summary)
+
+
+# ------------------------------------------------------------------------------ sub-commands
+SUBCOMMANDS = [
+    # (module, attribute, name)
+    ("analysis.sentiment.cli", "app", "sentiment"),
+    ("analysis.enrich_cli", "app", None),
+    ("analysis.topics_cli", "app", "topics"),
+    ("analysis.audience_cli", "app", None),
+    ("analysis.campaigns_cli", "app", None),
+    ("analysis.moderation_cli", "app", None),
+    ("analysis.reports.cli", "app", None),
+    ("analysis.privacy_cli", "app", None),
+    ("analysis.parquet_cli", "app", None),
+]
+
+
+def _register() -> None:
+    for mod, attr, name in SUBCOMMANDS:
+        try:
+            m = importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name and mod.startswith(e.name):
+                continue
+            raise
+        sub = getattr(m, attr)
+        if name:
+            app.add_typer(sub, name=name)
+        else:
+            # a Typer whose commands are merged at top level
+            for cmd in sub.registered_commands:
+                app.registered_commands.append(cmd)
+            for grp in sub.registered_groups:
+                app.registered_groups.append(grp)
+
+
+_register()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

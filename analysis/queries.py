@@ -1,0 +1,164 @@
+"""Read models shared by the app, the notebooks and the reports (filter and join, no business logic).
+
+Every function takes an open connection (read-only is enough) and a :class:`Filters`, and
+returns a pandas DataFrame. Aggregations run in DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What every view filters on: territories, a half-open period [start, end), platforms."""
+
+    territories: tuple[str, ...] = ()
+    start: date | None = None
+    end: date | None = None  # exclusive
+    platforms: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def where(self, alias: str = "", ts: str = "created_at", territory_col: str = "territory_id",
+              platform_col: str = "platform") -> tuple[str, list]:
+        """SQL WHERE clause (without the keyword) and its parameters."""
+        a = f"{alias}." if alias else ""
+        clauses, params = ["TRUE"], []
+        if self.territories:
+            clauses.append(f"{a}{territory_col} IN ({', '.join('?' for _ in self.territories)})")
+            params += list(self.territories)
+        if self.platforms:
+            clauses.append(f"{a}{platform_col} IN ({', '.join('?' for _ in self.platforms)})")
+            params += list(self.platforms)
+        if self.start:
+            clauses.append(f"{a}{ts} >= ?")
+            params.append(pd.Timestamp(self.start).to_pydatetime())
+        if self.end:
+            clauses.append(f"{a}{ts} < ?")
+            params.append(pd.Timestamp(self.end).to_pydatetime())
+        return " AND ".join(clauses), params
+
+    def previous(self) -> Filters:
+        """Same filters on the period of equal length just before."""
+        if not (self.start and self.end):
+            return self
+        span = pd.Timestamp(self.end) - pd.Timestamp(self.start)
+        return replace(self, start=(pd.Timestamp(self.start) - span).date(), end=self.start)
+
+    def with_territories(self, territories: tuple[str, ...] | list[str]) -> Filters:
+        return replace(self, territories=tuple(territories))
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """``'2026-10'`` → (2026-10-01, 2026-11-01)."""
+    start = datetime.strptime(month, "%Y-%m").date()
+    end = (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).date()
+    return start, end
+
+
+def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
+    """First and last day with posts or messages."""
+    r = con.execute(
+        "SELECT min(d), max(d) FROM (SELECT min(created_at)::DATE AS d FROM posts UNION ALL "
+        "SELECT max(created_at)::DATE FROM posts UNION ALL SELECT min(created_at)::DATE FROM messages "
+        "UNION ALL SELECT max(created_at)::DATE FROM messages)"
+    ).fetchone()
+    return r[0], r[1]
+
+
+def territories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Territories, own first."""
+    return con.execute(
+        "SELECT * FROM territories ORDER BY CASE kind WHEN 'own' THEN 0 ELSE 1 END, name"
+    ).df()
+
+
+def platforms(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Platforms present in the data."""
+    rows = con.execute(
+        "SELECT DISTINCT platform FROM (SELECT platform FROM posts UNION SELECT platform FROM messages) "
+        "WHERE platform IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def coverage(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
+    """Posts and messages per territory, platform and month (territory 'hors registre' when unknown)."""
+    f = f or Filters()
+    w, params = f.where()
+    return con.execute(
+        f"""
+        WITH p AS (
+            SELECT coalesce(territory_id, '(hors registre)') AS territory_id, platform,
+                   date_trunc('month', created_at)::DATE AS month, count(*) AS posts
+            FROM posts WHERE {w} GROUP BY ALL),
+        m AS (
+            SELECT coalesce(territory_id, '(hors registre)') AS territory_id, platform,
+                   date_trunc('month', created_at)::DATE AS month, count(*) AS messages
+            FROM messages WHERE {w} GROUP BY ALL)
+        SELECT coalesce(p.territory_id, m.territory_id) AS territory_id,
+               coalesce(p.platform, m.platform) AS platform,
+               coalesce(p.month, m.month) AS month,
+               coalesce(p.posts, 0) AS posts, coalesce(m.messages, 0) AS messages
+        FROM p FULL OUTER JOIN m USING (territory_id, platform, month)
+        ORDER BY 1, 2, 3
+        """,
+        params + params,
+    ).df()
+
+
+def coverage_summary(cov: pd.DataFrame) -> pd.DataFrame:
+    """Coverage collapsed per territory and platform: first/last month, months, totals."""
+    if cov.empty:
+        return pd.DataFrame(columns=["Territoire", "Plateforme", "Premier mois", "Dernier mois", "Mois",
+                                     "Publications", "Messages"])
+    from analysis.fmt import fr_month
+
+    g = cov.groupby(["territory_id", "platform"], dropna=False).agg(
+        first=("month", "min"), last=("month", "max"), months=("month", "nunique"),
+        posts=("posts", "sum"), messages=("messages", "sum"),
+    ).reset_index()
+    g["first"] = g["first"].map(fr_month)
+    g["last"] = g["last"].map(fr_month)
+    g.columns = ["Territoire", "Plateforme", "Premier mois", "Dernier mois", "Mois", "Publications", "Messages"]
+    return g
+
+
+def coverage_gaps(cov: pd.DataFrame) -> pd.DataFrame:
+    """Months with no data inside each territory × platform's covered range (likely missing exports)."""
+    rows = []
+    for (t, p), g in cov.groupby(["territory_id", "platform"]):
+        months = pd.period_range(pd.Timestamp(g["month"].min()), pd.Timestamp(g["month"].max()), freq="M")
+        have = {pd.Timestamp(m).to_period("M") for m in g.loc[(g["posts"] + g["messages"]) > 0, "month"]}
+        for m in months:
+            if m not in have:
+                rows.append({"territory_id": t, "platform": p, "month": m.to_timestamp().date()})
+    return pd.DataFrame(rows, columns=["territory_id", "platform", "month"])
+
+
+def import_log(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.DataFrame:
+    """Latest imports (lineage)."""
+    return con.execute(
+        "SELECT finished_at, path, format, encoding, rows_read, inserted, updated, rejected, status, sha256 "
+        "FROM imports ORDER BY finished_at DESC LIMIT ?", [limit]
+    ).df()
+
+
+def rejects(con: duckdb.DuckDBPyConnection, limit: int = 500) -> pd.DataFrame:
+    """Rejected rows with file, line, column, value and reason."""
+    return con.execute(
+        "SELECT r.path, r.line, r.column_name, r.value, r.reason, i.finished_at FROM rejects r "
+        "LEFT JOIN imports i USING (import_id) ORDER BY i.finished_at DESC, r.line LIMIT ?", [limit]
+    ).df()
+
+
+def default_period(con: duckdb.DuckDBPyConnection, days: int = 90) -> tuple[date, date]:
+    """The last ``days`` days of data (end exclusive)."""
+    _, last = data_range(con)
+    last = last or date.today()
+    end = last + timedelta(days=1)
+    return end - timedelta(days=days), end

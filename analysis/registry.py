@@ -1,0 +1,149 @@
+"""Territory registry: territories, population, peers and official accounts (a TOML file).
+
+Default file: ``$VIGIE_REGISTRY`` or ``data/territories.toml`` (the demo registry).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from rapidfuzz.utils import default_process
+
+from analysis.store import REPO_ROOT
+
+DEFAULT_REGISTRY = REPO_ROOT / "data" / "territories.toml"
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    native_id: str | None
+    handle: str | None
+    name: str
+    territory_id: str
+
+    @property
+    def account_id(self) -> str:
+        return f"{self.platform}:{self.native_id or self.handle}"
+
+
+@dataclass(frozen=True)
+class Territory:
+    territory_id: str
+    name: str
+    population: int | None
+    kind: str  # own | peer
+    insee_code: str | None = None
+    territory_type: str | None = None
+    peer_group: str | None = None
+    peers: tuple[str, ...] = ()
+    logo: str | None = None
+    accounts: tuple[Account, ...] = ()
+
+
+@dataclass
+class Registry:
+    territories: list[Territory]
+    path: Path | None = None
+    _by_key: dict[tuple[str, str], Account] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for t in self.territories:
+            for a in t.accounts:
+                for k in (a.native_id, a.handle, a.name):
+                    if k:
+                        self._by_key[(a.platform, _norm(k))] = a
+                self._by_key[(a.platform, _norm(a.account_id))] = a
+
+    @property
+    def accounts(self) -> list[Account]:
+        return [a for t in self.territories for a in t.accounts]
+
+    def territory(self, territory_id: str) -> Territory:
+        for t in self.territories:
+            if t.territory_id == territory_id:
+                return t
+        raise KeyError(f"Territoire inconnu : {territory_id}")
+
+    def own(self) -> list[Territory]:
+        return [t for t in self.territories if t.kind == "own"]
+
+    def find_account(self, platform: str, *keys: str | None) -> Account | None:
+        """Official account of ``platform`` matching a native id, handle or exact name."""
+        for k in keys:
+            if k:
+                a = self._by_key.get((platform, _norm(k)))
+                if a:
+                    return a
+        return None
+
+    def get_account(self, account_id: str) -> Account | None:
+        for a in self.accounts:
+            if a.account_id == account_id:
+                return a
+        return None
+
+    def territories_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([
+            {"territory_id": t.territory_id, "name": t.name, "insee_code": t.insee_code,
+             "population": t.population, "kind": t.kind, "territory_type": t.territory_type,
+             "peer_group": t.peer_group, "peers": list(t.peers), "logo": t.logo}
+            for t in self.territories
+        ])
+
+    def accounts_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([
+            {"account_id": a.account_id, "platform": a.platform, "native_id": a.native_id,
+             "handle": a.handle, "name": a.name, "territory_id": a.territory_id, "official": True}
+            for a in self.accounts
+        ])
+
+
+def _norm(s: str) -> str:
+    return default_process(str(s).lstrip("@"))
+
+
+def registry_path(path: str | os.PathLike | None = None) -> Path:
+    return Path(path or os.environ.get("VIGIE_REGISTRY") or DEFAULT_REGISTRY).expanduser()
+
+
+def load_registry(path: str | os.PathLike | None = None) -> Registry:
+    """Read the registry TOML; errors name the file and the entry at fault."""
+    p = registry_path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise FileNotFoundError(f"Registre des territoires introuvable : {p}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ValueError(f"Registre {p} illisible : {e}") from e
+    territories = []
+    for i, t in enumerate(data.get("territory", []), start=1):
+        for req in ("id", "name", "kind"):
+            if req not in t:
+                raise ValueError(f"Registre {p} : territoire n°{i} sans champ « {req} »")
+        if t["kind"] not in ("own", "peer"):
+            raise ValueError(f"Registre {p} : territoire « {t['id']} » : kind doit valoir own ou peer")
+        accounts = tuple(
+            Account(platform=a["platform"], native_id=str(a["native_id"]) if a.get("native_id") else None,
+                    handle=a.get("handle"), name=a.get("name", t["name"]), territory_id=t["id"])
+            for a in t.get("account", [])
+        )
+        territories.append(Territory(
+            territory_id=t["id"], name=t["name"], population=t.get("population"), kind=t["kind"],
+            insee_code=str(t["insee"]) if t.get("insee") else None, territory_type=t.get("type"),
+            peer_group=t.get("peer_group"), peers=tuple(t.get("peers", [])), logo=t.get("logo"),
+            accounts=accounts,
+        ))
+    return Registry(territories, path=p)
+
+
+def sync_registry(con, registry: Registry) -> None:
+    """Write territories and official accounts of ``registry`` into the store."""
+    from analysis import store
+
+    store.upsert(con, "territories", registry.territories_frame())
+    store.upsert(con, "accounts", registry.accounts_frame())

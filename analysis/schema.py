@@ -1,0 +1,388 @@
+"""Every canonical table, declared once: columns, types, keys and meaning.
+
+The DDL and the migrations are generated from these declarations, the importers
+fill DataFrames with these column names, and the docs page lists them. A metric an
+export does not carry stays NULL: missing is not zero.
+
+Conventions
+- IDs are strings. ``account_id``/``post_id``/``message_id`` are ``"<platform>:<native id>"``.
+- Timestamps are UTC (``TIMESTAMP``); ``source_tz`` says which zone the export used.
+- ``platform`` is one of :data:`PLATFORMS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PLATFORMS = ("facebook", "instagram", "x", "linkedin", "youtube", "other")
+MESSAGE_KINDS = ("comment", "reply", "mention", "review")
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    doc: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = field(default_factory=tuple)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name}.{name}")
+
+    def ddl(self) -> str:
+        cols = [f'    "{c.name}" {c.type}{"" if c.nullable else " NOT NULL"}' for c in self.columns]
+        if self.key:
+            cols.append(f"    PRIMARY KEY ({', '.join(self.key)})")
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n" + ",\n".join(cols) + "\n)"
+
+
+def C(name: str, type_: str, doc: str, nullable: bool = True) -> Column:
+    return Column(name, type_, doc, nullable)
+
+
+# Metrics a post export may carry. All BIGINT/DOUBLE and NULL when the export lacks them.
+POST_METRICS: tuple[Column, ...] = (
+    C("impressions", "BIGINT", "Times the post was displayed (MBS 'Views', X 'impressions')."),
+    C("reach", "BIGINT", "Unique people who saw the post."),
+    C("reactions", "BIGINT", "All reactions (likes + love + wow + ...); X/LinkedIn likes."),
+    C("likes", "BIGINT", "'Like' reactions only."),
+    C("love", "BIGINT", "'Love' reactions."),
+    C("wow", "BIGINT", "'Wow' reactions."),
+    C("haha", "BIGINT", "'Haha' reactions."),
+    C("sad", "BIGINT", "'Sad' reactions."),
+    C("angry", "BIGINT", "'Angry' reactions."),
+    C("care", "BIGINT", "'Care' reactions."),
+    C("comments", "BIGINT", "Comments / replies received."),
+    C("shares", "BIGINT", "Shares, retweets, reposts."),
+    C("quotes", "BIGINT", "Quote posts (X)."),
+    C("clicks", "BIGINT", "All clicks on the post."),
+    C("link_clicks", "BIGINT", "Clicks on the link."),
+    C("profile_clicks", "BIGINT", "Clicks on the author's profile."),
+    C("video_views", "BIGINT", "Video views (3-second or platform definition)."),
+    C("saves", "BIGINT", "Saves / bookmarks."),
+    C("follows", "BIGINT", "Follows attributed to the post."),
+    C("engagements_reported", "BIGINT", "Engagement total as reported by the platform (definition varies)."),
+    C("followers_at_posting", "BIGINT", "Followers of the account when the post was published."),
+)
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "territories",
+        "Territories followed: our own and the peers we compare with (from the registry TOML).",
+        (
+            C("territory_id", "VARCHAR", "Short stable id (slug) used everywhere.", False),
+            C("name", "VARCHAR", "Display name in French."),
+            C("insee_code", "VARCHAR", "INSEE code (commune, EPCI SIREN or département)."),
+            C("population", "BIGINT", "Legal population (inhabitants)."),
+            C("kind", "VARCHAR", "'own' or 'peer'."),
+            C("territory_type", "VARCHAR", "commune, epci, departement, region, office_tourisme."),
+            C("peer_group", "VARCHAR", "Size class used to compare like with like."),
+            C("peers", "VARCHAR[]", "Territory ids this one compares with."),
+            C("logo", "VARCHAR", "Optional path to a logo for reports."),
+        ),
+        key=("territory_id",),
+    ),
+    Table(
+        "accounts",
+        "Accounts seen: official ones from the registry (official=TRUE) and any other page or "
+        "author-account met in the data (official=FALSE, territory_id NULL).",
+        (
+            C("account_id", "VARCHAR", "'<platform>:<native id or handle>'.", False),
+            C("platform", "VARCHAR", "Platform."),
+            C("native_id", "VARCHAR", "Platform id if known."),
+            C("handle", "VARCHAR", "@handle / vanity name if known."),
+            C("name", "VARCHAR", "Display name."),
+            C("territory_id", "VARCHAR", "Territory it belongs to (official accounts)."),
+            C("official", "BOOLEAN", "Listed in the registry as an official account."),
+            C("first_seen", "TIMESTAMP", "First time seen in an import (UTC)."),
+        ),
+        key=("account_id",),
+    ),
+    Table(
+        "posts",
+        "Posts published by accounts (official or not) with every metric the export carries.",
+        (
+            C("post_id", "VARCHAR", "'<platform>:<native id>'.", False),
+            C("platform", "VARCHAR", "Platform."),
+            C("native_id", "VARCHAR", "Platform post id."),
+            C("account_id", "VARCHAR", "Author account."),
+            C("territory_id", "VARCHAR", "Territory of the author account if official."),
+            C("created_at", "TIMESTAMP", "Publication time, UTC."),
+            C("source_tz", "VARCHAR", "Timezone the export expressed times in."),
+            C("text", "VARCHAR", "Caption / message (NFKC-normalised)."),
+            C("post_type", "VARCHAR", "photo, video, reel, link, status, carousel, article, ..."),
+            C("permalink", "VARCHAR", "URL of the post."),
+            C("lang", "VARCHAR", "Language given by the export."),
+            C("is_paid", "BOOLEAN", "Boosted/sponsored if the export says so."),
+            *POST_METRICS,
+            C("import_id", "VARCHAR", "Import that last wrote the row."),
+        ),
+        key=("post_id",),
+    ),
+    Table(
+        "messages",
+        "What users write: comments, replies, mentions, reviews. Authors are pseudonymised.",
+        (
+            C("message_id", "VARCHAR", "'<platform>:<native id>' or a content hash when the export has none.", False),
+            C("platform", "VARCHAR", "Platform."),
+            C("kind", "VARCHAR", "comment, reply, mention, review."),
+            C("post_id", "VARCHAR", "Post commented on, if any."),
+            C("parent_id", "VARCHAR", "Message replied to, if any."),
+            C("account_id", "VARCHAR", "Official account the message is addressed to / under."),
+            C("territory_id", "VARCHAR", "Territory concerned."),
+            C("author_hash", "VARCHAR", "Keyed hash (HMAC-SHA256) of the platform author id."),
+            C("author_name", "VARCHAR", "Display name: kept only when the analyst opted in, else NULL."),
+            C("is_official", "BOOLEAN", "Written by the official account (our replies)."),
+            C("created_at", "TIMESTAMP", "UTC."),
+            C("source_tz", "VARCHAR", "Timezone of the export."),
+            C("text", "VARCHAR", "Message text (NFKC)."),
+            C("lang", "VARCHAR", "Language given by the export."),
+            C("likes", "BIGINT", "Likes on the message."),
+            C("replies", "BIGINT", "Replies count given by the export."),
+            C("rating", "DOUBLE", "Review rating when the message is a review."),
+            C("import_id", "VARCHAR", "Import that last wrote the row."),
+        ),
+        key=("message_id",),
+    ),
+    Table(
+        "audience_followers",
+        "Follower counts over time (one row per account and day).",
+        (
+            C("account_id", "VARCHAR", "Account.", False),
+            C("date", "DATE", "Day.", False),
+            C("followers", "BIGINT", "Total followers that day."),
+            C("new_followers", "BIGINT", "Follows gained that day."),
+            C("lost_followers", "BIGINT", "Unfollows that day."),
+            C("import_id", "VARCHAR", "Import that last wrote the row."),
+        ),
+        key=("account_id", "date"),
+    ),
+    Table(
+        "audience_demographics",
+        "Demographic breakdowns as the platform gives them (counts or shares), per snapshot date.",
+        (
+            C("account_id", "VARCHAR", "Account.", False),
+            C("date", "DATE", "Snapshot date.", False),
+            C("dimension", "VARCHAR", "age_gender, gender, age, city, country, language, job_function, ...", False),
+            C("key", "VARCHAR", "Raw key as exported ('F.18-24', 'FR', 'Paris, Île-de-France, France').", False),
+            C("gender", "VARCHAR", "F, M, U when the dimension carries it."),
+            C("age_band", "VARCHAR", "'18-24', '65+' when the dimension carries it."),
+            C("value", "DOUBLE", "Count or share."),
+            C("unit", "VARCHAR", "'count' or 'share' (0-1)."),
+            C("import_id", "VARCHAR", "Import that last wrote the row."),
+        ),
+        key=("account_id", "date", "dimension", "key"),
+    ),
+    Table(
+        "page_daily",
+        "Page-level daily metrics in long form (views, visits, interactions, link clicks, reach...).",
+        (
+            C("account_id", "VARCHAR", "Account.", False),
+            C("date", "DATE", "Day.", False),
+            C("metric", "VARCHAR", "Canonical metric name (views, visits, interactions, link_clicks, reach, ...).", False),
+            C("value", "DOUBLE", "Value."),
+            C("import_id", "VARCHAR", "Import that last wrote the row."),
+        ),
+        key=("account_id", "date", "metric"),
+    ),
+    Table(
+        "ad_results",
+        "Paid results (Ads Manager and similar) per ad and reporting window.",
+        (
+            C("ad_row_id", "VARCHAR", "Hash of account, campaign, ad set, ad and window.", False),
+            C("account_id", "VARCHAR", "Account the ads belong to (if known)."),
+            C("campaign_name", "VARCHAR", "Campaign name."),
+            C("ad_set_name", "VARCHAR", "Ad set name."),
+            C("ad_name", "VARCHAR", "Ad name."),
+            C("reporting_start", "DATE", "Window start."),
+            C("reporting_end", "DATE", "Window end."),
+            C("reach", "BIGINT", "Reach."),
+            C("impressions", "BIGINT", "Impressions."),
+            C("link_clicks", "BIGINT", "Link clicks."),
+            C("post_engagement", "BIGINT", "Post engagement."),
+            C("results", "DOUBLE", "Results (per 'result_indicator')."),
+            C("result_indicator", "VARCHAR", "What 'results' counts."),
+            C("spend", "DOUBLE", "Amount spent."),
+            C("currency", "VARCHAR", "Currency of 'spend' (from the column name)."),
+            C("import_id", "VARCHAR", "Import that last wrote the row."),
+        ),
+        key=("ad_row_id",),
+    ),
+    Table(
+        "campaigns",
+        "Communication campaigns to evaluate: dates and what identifies their content.",
+        (
+            C("campaign_id", "VARCHAR", "Slug.", False),
+            C("name", "VARCHAR", "Name."),
+            C("territory_id", "VARCHAR", "Territory running it."),
+            C("start_date", "DATE", "First day."),
+            C("end_date", "DATE", "Last day."),
+            C("hashtags", "VARCHAR[]", "Hashtags (lower-case, without #)."),
+            C("keywords", "VARCHAR[]", "Keywords."),
+            C("post_ids", "VARCHAR[]", "Post ids explicitly part of it."),
+            C("objective", "VARCHAR", "KPI it aims at (engagement, reach, followers, sentiment...)."),
+            C("budget", "DOUBLE", "Budget in euros."),
+            C("source", "VARCHAR", "file, cli, app, demo."),
+        ),
+        key=("campaign_id",),
+    ),
+    Table(
+        "imports",
+        "Lineage: one row per import attempt that wrote something or failed.",
+        (
+            C("import_id", "VARCHAR", "Id (uuid4 hex).", False),
+            C("path", "VARCHAR", "File path as given."),
+            C("sha256", "VARCHAR", "SHA-256 of the raw file."),
+            C("format", "VARCHAR", "Detected format."),
+            C("encoding", "VARCHAR", "Detected encoding."),
+            C("started_at", "TIMESTAMP", "UTC."),
+            C("finished_at", "TIMESTAMP", "UTC."),
+            C("rows_read", "BIGINT", "Data rows read."),
+            C("inserted", "BIGINT", "Rows inserted."),
+            C("updated", "BIGINT", "Rows whose values changed."),
+            C("rejected", "BIGINT", "Rows rejected."),
+            C("status", "VARCHAR", "ok or error."),
+            C("error", "VARCHAR", "Error message."),
+        ),
+        key=("import_id",),
+    ),
+    Table(
+        "rejects",
+        "Rows an import rejected, with where and why.",
+        (
+            C("import_id", "VARCHAR", "Import.", False),
+            C("path", "VARCHAR", "File."),
+            C("line", "BIGINT", "1-based line (or row) number in the file."),
+            C("column_name", "VARCHAR", "Column."),
+            C("value", "VARCHAR", "Offending value (truncated)."),
+            C("reason", "VARCHAR", "Why."),
+        ),
+    ),
+    # --- enrichment (rebuilt from raw; every row says which model produced it) -------------
+    Table(
+        "sentiment",
+        "Sentiment of messages and posts, stamped with the model version.",
+        (
+            C("item_id", "VARCHAR", "message_id or post_id.", False),
+            C("item_type", "VARCHAR", "'message' or 'post'.", False),
+            C("model_version", "VARCHAR", "Model version that produced the label."),
+            C("lang", "VARCHAR", "Detected language (fr, en, other, und)."),
+            C("label", "VARCHAR", "negative, neutral, positive; NULL when not scored (non-French)."),
+            C("p_negative", "DOUBLE", "Calibrated probability."),
+            C("p_neutral", "DOUBLE", "Calibrated probability."),
+            C("p_positive", "DOUBLE", "Calibrated probability."),
+            C("scored_at", "TIMESTAMP", "UTC."),
+        ),
+        key=("item_id", "item_type"),
+    ),
+    Table(
+        "themes",
+        "Themes of messages and posts (multi-label, one row per item and theme).",
+        (
+            C("item_id", "VARCHAR", "message_id or post_id.", False),
+            C("item_type", "VARCHAR", "'message' or 'post'.", False),
+            C("theme", "VARCHAR", "Theme id from the taxonomy.", False),
+            C("score", "DOUBLE", "Classifier score."),
+            C("model_version", "VARCHAR", "Classifier version."),
+        ),
+        key=("item_id", "item_type", "theme"),
+    ),
+    Table(
+        "labels",
+        "Analyst corrections and labels (sentiment, theme, toxicity); they override the models.",
+        (
+            C("item_id", "VARCHAR", "message_id or post_id.", False),
+            C("item_type", "VARCHAR", "'message' or 'post'.", False),
+            C("task", "VARCHAR", "sentiment, theme, toxicity.", False),
+            C("value", "VARCHAR", "Label value (for theme: comma-separated theme ids).", False),
+            C("author", "VARCHAR", "Analyst who set it."),
+            C("created_at", "TIMESTAMP", "UTC."),
+        ),
+        key=("item_id", "item_type", "task"),
+    ),
+    Table(
+        "toxicity",
+        "Toxicity score of messages (moderation).",
+        (
+            C("message_id", "VARCHAR", "Message.", False),
+            C("model_version", "VARCHAR", "Model version."),
+            C("p_toxic", "DOUBLE", "Probability the message is hostile/insulting."),
+            C("is_question", "BOOLEAN", "Interrogative or request."),
+            C("lexicon_hits", "VARCHAR[]", "Lexicon terms found."),
+        ),
+        key=("message_id",),
+    ),
+    Table(
+        "moderation_status",
+        "Moderation decisions on messages.",
+        (
+            C("message_id", "VARCHAR", "Message.", False),
+            C("status", "VARCHAR", "a_traiter, repondu, masque, ignore."),
+            C("by_user", "VARCHAR", "Who set it."),
+            C("at", "TIMESTAMP", "When (UTC)."),
+            C("note", "VARCHAR", "Free note."),
+        ),
+        key=("message_id",),
+    ),
+    Table(
+        "alerts",
+        "Alerts fired (each fires once per rule and key).",
+        (
+            C("alert_id", "VARCHAR", "Rule + key hash.", False),
+            C("rule", "VARCHAR", "Rule id."),
+            C("territory_id", "VARCHAR", "Territory."),
+            C("fired_at", "TIMESTAMP", "When it was evaluated (UTC)."),
+            C("period_start", "TIMESTAMP", "Evidence window start."),
+            C("period_end", "TIMESTAMP", "Evidence window end."),
+            C("severity", "VARCHAR", "info, warning, critical."),
+            C("title", "VARCHAR", "French one-liner."),
+            C("evidence", "VARCHAR", "JSON evidence."),
+        ),
+        key=("alert_id",),
+    ),
+    Table(
+        "audit_log",
+        "Privacy-relevant actions (erasure, purge, label changes, logins).",
+        (
+            C("at", "TIMESTAMP", "UTC.", False),
+            C("actor", "VARCHAR", "Who."),
+            C("action", "VARCHAR", "What."),
+            C("detail", "VARCHAR", "JSON detail."),
+        ),
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def table(name: str) -> Table:
+    """Return the declaration of table ``name``."""
+    return TABLES_BY_NAME[name]
+
+
+def _v1() -> list[str]:
+    # No secondary indexes: DuckDB's zone maps serve range scans, and ART indexes slow bulk upserts.
+    return [t.ddl() for t in TABLES]
+
+
+# Versioned migrations: append (version, statements); never edit a released one. Version 1 is
+# generated from TABLES and has not been released yet, so TABLES may still be edited in place.
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (1, _v1()),
+]

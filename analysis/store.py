@@ -1,0 +1,210 @@
+"""The only module that talks to DuckDB: connect, migrate, upsert, publish, snapshot.
+
+One writer at a time (the CLI). DuckDB locks a database file for a writing process, so
+readers (the app, notebooks, reports) never open the writer's file: every writer session
+ends by *publishing* a consistent copy (``<db>.read``) with an atomic rename, and readers
+open that copy read-only. A running app therefore keeps serving during an import and sees
+the new data as soon as the import has committed and published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analysis import schema
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB = REPO_ROOT / "data" / "vigie.duckdb"
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """Resolve the store path: explicit argument, else ``$VIGIE_DB``, else ``data/vigie.duckdb``."""
+    if path is None:
+        path = os.environ.get("VIGIE_DB") or DEFAULT_DB
+    return Path(path).expanduser().resolve()
+
+
+def read_path(path: str | os.PathLike | None = None) -> Path:
+    """Path of the published read copy of the store."""
+    p = db_path(path)
+    return p.with_name(p.name + ".read")
+
+
+class StoreMissing(FileNotFoundError):
+    """Raised when a reader asks for a store that has not been built."""
+
+
+def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the store.
+
+    ``read_only=True`` opens the published copy (falls back to the main file when no copy
+    exists yet). A writable connection creates the file and applies pending migrations.
+    """
+    p = db_path(path)
+    if read_only:
+        rp = read_path(p)
+        target = rp if rp.exists() else p
+        if not target.exists():
+            raise StoreMissing(
+                f"Aucune base Vigie à {p}. Lancez `vigie demo` ou `vigie import FICHIER…` d'abord."
+            )
+        return duckdb.connect(str(target), read_only=True)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(p))
+    migrate(con)
+    return con
+
+
+def publish(path: str | os.PathLike | None = None) -> Path:
+    """Copy the (closed) writer file to ``<db>.read`` atomically so readers see the new state."""
+    p = db_path(path)
+    rp = read_path(p)
+    tmp = rp.with_name(rp.name + f".{uuid.uuid4().hex[:8]}.tmp")
+    shutil.copyfile(p, tmp)
+    os.replace(tmp, rp)
+    return rp
+
+
+@contextmanager
+def writer(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writable connection that is checkpointed, closed and published on exit."""
+    con = connect(path)
+    try:
+        yield con
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    publish(path)
+
+
+@contextmanager
+def reader(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection on the published copy."""
+    con = connect(path, read_only=True)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply pending migrations; return the schema version now in force."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMP)"
+    )
+    done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    for version, statements in schema.MIGRATIONS:
+        if version in done:
+            continue
+        with transaction(con):
+            for stmt in statements:
+                con.execute(stmt)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, now()::TIMESTAMP)", [version]
+            )
+    return max([v for v, _ in schema.MIGRATIONS] + [0])
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, or ROLLBACK on any exception: all or nothing."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame) -> tuple[int, int]:
+    """Insert new rows and update existing ones of ``table_name`` from ``df``.
+
+    Columns of the table absent from ``df`` are left untouched (NULL for new rows). A value
+    that is NULL in ``df`` never erases a stored value (missing is not zero, and not a
+    deletion either). Rows are matched on the table key; duplicates in ``df`` keep the last.
+    Returns ``(inserted, updated)`` where *updated* counts rows whose stored values changed,
+    so re-importing the same data returns ``(0, 0)``.
+    """
+    t = schema.table(table_name)
+    if df is None or len(df) == 0:
+        return 0, 0
+    unknown = [c for c in df.columns if c not in t.column_names]
+    if unknown:
+        raise ValueError(f"Colonnes inconnues pour {table_name}: {unknown}")
+    cols = [c for c in t.column_names if c in df.columns]
+    missing_key = [k for k in t.key if k not in cols]
+    if missing_key:
+        raise ValueError(f"{table_name}: colonnes clés absentes {missing_key}")
+    casts = ", ".join(f"CAST({_q(c)} AS {t.column(c).type}) AS {_q(c)}" for c in cols)
+    stg = f"_stg_{table_name}"
+    con.register("_upsert_src", df[cols].reset_index(drop=True))
+    try:
+        if t.key:
+            keys = ", ".join(_q(k) for k in t.key)
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * EXCLUDE (_rn) FROM ("
+                f"SELECT {casts}, row_number() OVER () AS _rn FROM _upsert_src) "
+                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _rn DESC) = 1"
+            )
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT {casts} FROM _upsert_src")
+    finally:
+        con.unregister("_upsert_src")
+    collist = ", ".join(_q(c) for c in cols)
+    if not t.key:
+        n = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0]
+        con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {collist} FROM {stg}")
+        con.execute(f"DROP TABLE {stg}")
+        return int(n), 0
+    match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in t.key)
+    value_cols = [c for c in cols if c not in t.key and c != "import_id"]
+    updated = 0
+    if value_cols:
+        changed = " OR ".join(
+            f"(s.{_q(c)} IS NOT NULL AND s.{_q(c)} IS DISTINCT FROM t.{_q(c)})" for c in value_cols
+        )
+        sets = [f"{_q(c)} = COALESCE(s.{_q(c)}, t.{_q(c)})" for c in value_cols]
+        if "import_id" in cols:
+            sets.append('"import_id" = s."import_id"')
+        updated = con.execute(
+            f"UPDATE {t.name} AS t SET {', '.join(sets)} FROM {stg} AS s WHERE {match} AND ({changed})"
+        ).fetchone()[0]
+    inserted = con.execute(
+        f"INSERT INTO {t.name} ({collist}) SELECT {collist} FROM {stg} AS s "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {t.name} AS t WHERE {match})"
+    ).fetchone()[0]
+    con.execute(f"DROP TABLE {stg}")
+    return int(inserted), int(updated)
+
+
+def snapshot_hash(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None) -> str:
+    """Content hash of the store (order-independent), recorded in reports for reproducibility.
+
+    Each table contributes its row count and the sum of its row hashes; the lineage tables
+    (imports, rejects, audit_log) are excluded because they do not change figures.
+    """
+    names = tables or [t.name for t in schema.TABLES if t.name not in ("imports", "rejects", "audit_log")]
+    h = hashlib.sha256()
+    for name in names:
+        n, s = con.execute(f"SELECT count(*), coalesce(sum(hash(t))::HUGEINT, 0) FROM {name} AS t").fetchone()
+        h.update(f"{name}:{n}:{s};".encode())
+    return h.hexdigest()[:16]
+
+
+def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Row count of every canonical table."""
+    return {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0] for t in schema.TABLES}
