@@ -1,0 +1,53 @@
+"""Shared fixtures: an isolated store per test, the demo store built by `make test`, the real samples."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+SHARED_FORMATS = ROOT.parent / "shared" / "formats"
+
+# Tests never touch the developer's key or store.
+os.environ.setdefault("VIGIE_PSEUDONYM_KEY", "test-key-not-secret")
+
+
+@pytest.fixture()
+def db(tmp_path, monkeypatch) -> Path:
+    """Path of a fresh, empty store for one test (VIGIE_DB points to it)."""
+    p = tmp_path / "vigie.duckdb"
+    monkeypatch.setenv("VIGIE_DB", str(p))
+    return p
+
+
+@pytest.fixture(scope="session")
+def demo_db() -> Path:
+    """The demo store built once by `make test` (VIGIE_TEST_DB). Read-only: copy it to write."""
+    p = os.environ.get("VIGIE_TEST_DB")
+    if not p or not Path(p).exists():
+        pytest.skip("demo store absent: run through `make test` (VIGIE_TEST_DB)")
+    return Path(p)
+
+
+@pytest.fixture()
+def demo_db_copy(demo_db, tmp_path, monkeypatch) -> Path:
+    """A writable copy of the demo store (and its read copy), VIGIE_DB pointing to it."""
+    dst = tmp_path / "demo.duckdb"
+    shutil.copyfile(demo_db, dst)
+    read = demo_db.with_name(demo_db.name + ".read")
+    if read.exists():
+        shutil.copyfile(read, dst.with_name(dst.name + ".read"))
+    monkeypatch.setenv("VIGIE_DB", str(dst))
+    return dst
+
+
+@pytest.fixture(scope="session")
+def shared_formats() -> Path:
+    """The real samples of ../shared/formats (skipped where absent). Never copied into the repo."""
+    if not SHARED_FORMATS.exists():
+        pytest.skip("../shared/formats absent")
+    return SHARED_FORMATS
