@@ -151,6 +151,9 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame) ->
         raise ValueError(f"{table_name}: colonnes clés absentes {missing_key}")
     casts = ", ".join(f"CAST({_q(c)} AS {t.column(c).type}) AS {_q(c)}" for c in cols)
     stg = f"_stg_{table_name}"
+    # DuckDB refuses register() while a previous execute() has unfetched rows (e.g. a caller's
+    # fetchone()); running and exhausting a trivial statement releases it.
+    con.execute("SELECT 1").fetchall()
     con.register("_upsert_src", df[cols].reset_index(drop=True))
     try:
         if t.key:

@@ -47,8 +47,12 @@ class Probe:
         return []
 
 
-def detect_encoding(raw: bytes) -> str:
-    """BOM first; then UTF-16 without BOM by NUL pattern; then UTF-8; else Windows-1252."""
+def detect_encoding(raw: bytes, truncated: bool = False) -> str:
+    """BOM first; then UTF-16 without BOM by NUL pattern; then UTF-8; else Windows-1252.
+
+    ``truncated``: ``raw`` is the head of a longer file, so a multi-byte character cut at the
+    very end is not evidence against UTF-8.
+    """
     if raw.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
     if raw.startswith(b"\xff\xfe"):
@@ -68,7 +72,7 @@ def detect_encoding(raw: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError as e:
         # A cut in the middle of a multi-byte char at the end of a head sample is not an error.
-        if e.start >= len(raw) - 3 and e.reason == "unexpected end of data":
+        if truncated and e.start >= len(raw) - 3 and e.reason == "unexpected end of data":
             return "utf-8"
         return "cp1252"
 
@@ -230,7 +234,7 @@ def probe(path: str | Path) -> Probe:
         p.kind = "xls"
         p.sheets = read_workbook(path, "xls", PROBE_ROWS)
         return p
-    enc = detect_encoding(head)
+    enc = detect_encoding(head, truncated=size > len(head))
     p.encoding = enc
     try:
         text = decode(head, enc if enc != "utf-16" else "utf-16")

@@ -1,0 +1,83 @@
+"""Store: migrations, upsert semantics (NULL never erases, re-import is a no-op), publish, hash."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from analysis import schema, store
+
+
+def test_migrations_create_every_declared_table(db):
+    with store.writer(db) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        versions = [r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()]
+    assert {t.name for t in schema.TABLES} <= tables
+    assert versions == [v for v, _ in schema.MIGRATIONS]
+
+
+def test_upsert_counts_and_null_is_not_zero(db):
+    with store.writer(db) as con:
+        df = pd.DataFrame({"post_id": ["x:1", "x:2", "x:2"], "platform": ["x"] * 3, "likes": [1, None, 3],
+                           "reach": [None, None, None]})
+        assert store.upsert(con, "posts", df) == (2, 0)  # duplicate key keeps the last row
+        assert store.upsert(con, "posts", df) == (0, 0)  # same data again: nothing changes
+        # a later export without likes but with shares: likes kept, shares added
+        assert store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1"], "likes": [None], "shares": [5]})) == (0, 1)
+        rows = con.execute("SELECT post_id, likes, shares, reach FROM posts ORDER BY 1").fetchall()
+    assert rows == [("x:1", 1, 5, None), ("x:2", 3, None, None)]
+
+
+def test_upsert_rejects_unknown_columns(db):
+    with store.writer(db) as con, pytest.raises(ValueError, match="inconnues"):
+        store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1"], "nope": [1]}))
+
+
+def test_transaction_rolls_back_everything(db):
+    with store.writer(db) as con:
+        with pytest.raises(RuntimeError), store.transaction(con):
+            store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:9"]}))
+            raise RuntimeError("boom")
+        assert con.execute("SELECT count(*) FROM posts").fetchone()[0] == 0
+
+
+def test_readers_use_published_copy_while_a_writer_is_open(db):
+    with store.writer(db) as con:
+        store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1"]}))
+    con = store.connect(db)  # a writer holds the main file (an import in progress)…
+    try:
+        store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:2"]}))
+        with store.reader(db) as r:  # …and a reader still opens, on the last published state
+            assert r.execute("SELECT count(*) FROM posts").fetchone()[0] == 1
+    finally:
+        con.close()
+    store.publish(db)
+    with store.reader(db) as r:
+        assert r.execute("SELECT count(*) FROM posts").fetchone()[0] == 2
+
+
+def test_reader_on_missing_store_says_what_to_do(tmp_path):
+    with pytest.raises(store.StoreMissing, match="vigie demo"):
+        store.connect(tmp_path / "none.duckdb", read_only=True)
+
+
+def test_snapshot_hash_is_order_independent_and_content_sensitive(tmp_path):
+    a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    rows = pd.DataFrame({"post_id": ["x:1", "x:2"], "likes": [1, 2]})
+    with store.writer(a) as con:
+        store.upsert(con, "posts", rows)
+        ha = store.snapshot_hash(con)
+    with store.writer(b) as con:
+        store.upsert(con, "posts", rows.iloc[::-1])
+        hb = store.snapshot_hash(con)
+        store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1"], "likes": [7]}))
+        hc = store.snapshot_hash(con)
+    assert ha == hb != hc
+
+
+def test_read_copy_is_read_only(db):
+    with store.writer(db):
+        pass
+    with store.reader(db) as r, pytest.raises(duckdb.Error):
+        r.execute("INSERT INTO posts (post_id) VALUES ('x:1')")
