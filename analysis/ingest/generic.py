@@ -1,0 +1,309 @@
+"""Any CSV/XLSX described by a small TOML mapping file (``vigie import --mapping FILE``).
+
+Mapping format (see ``docs/mapping_example.toml``)::
+
+    table = "messages"            # or "posts"
+    platform = "facebook"         # facebook, instagram, x, linkedin, youtube, other
+    account = "facebook:1048…"    # optional: account the rows belong to (else --account)
+    kind = "comment"              # messages only: default kind (comment, reply, mention, review)
+    date_format = "%d/%m/%Y %H:%M"  # optional strptime format (else every known format is tried)
+    dayfirst = true               # optional: 03/04/2025 is 3 April
+    decimal = ","                 # optional: decimal mark of numbers
+    timezone = "Europe/Paris"     # optional: zone of naive timestamps (else --tz, else UTC)
+    sheet = "Feuil1"              # optional: sheet of a workbook (else the first one)
+
+    [columns]                     # canonical name = source column header
+    message_id = "Identifiant"
+    created_at = "Date"
+    text = "Commentaire"
+    author = "Auteur"             # pseudonymised into author_hash (name kept only on opt-in)
+    likes = "J'aime"
+
+Canonical names are the columns of the table in :mod:`analysis.schema`, plus ``author``.
+Ids without a ``<platform>:`` prefix get one; rows without an id column get a content hash.
+The adapter only applies when a mapping is given (``ctx.mapping``): it never guesses.
+
+This module also holds small vectorised helpers shared by the other adapters of this family.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis import schema
+from analysis.ingest.base import (
+    Adapter,
+    Context,
+    ImportFailure,
+    Parsed,
+    Reject,
+    clean_text,
+    content_id,
+    is_missing,
+    norm_header,
+    parse_datetime,
+    parse_number,
+)
+from analysis.ingest.sniff import Probe, read_csv_all, read_workbook
+
+# ----------------------------------------------------------------------------------------
+# Vectorised helpers (shared by twitter, comments, linkedin)
+
+
+def map_unique(s: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """Apply ``fn`` once per distinct value of ``s`` (exports repeat authors and dates a lot)."""
+    uniq = pd.unique(s.astype(object))
+    table = {u: fn(u) for u in uniq}
+    return s.astype(object).map(table)
+
+
+def hash_authors(ctx: Context, platform: str, keys: pd.Series) -> pd.Series:
+    """Keyed pseudonym of each author key, computed once per distinct author."""
+    return map_unique(keys, lambda k: None if is_missing(k) else ctx.author_hash(platform, k))
+
+
+def parse_numbers(s: pd.Series, column: str, lines: pd.Series | None = None,
+                  decimal: str | None = None) -> tuple[pd.Series, list[Reject]]:
+    """Locale numbers → float Series (NULL for missing tokens) and rejects for garbage."""
+    bad: dict[Any, str] = {}
+
+    def one(v: Any) -> float | None:
+        try:
+            return parse_number(v, decimal)
+        except ValueError as e:
+            bad[v] = str(e)
+            return None
+
+    out = map_unique(s, one)
+    rejects: list[Reject] = []
+    if bad:
+        for idx in s.index[s.astype(object).isin(list(bad))]:
+            line = None if lines is None else int(lines.loc[idx])
+            rejects.append(Reject(line, column, s.loc[idx], "nombre illisible"))
+    return pd.to_numeric(out, errors="coerce"), rejects
+
+
+def to_int64(s: pd.Series) -> pd.Series:
+    """Float counts (``424.0``) → nullable BIGINT-compatible integers."""
+    return pd.to_numeric(s, errors="coerce").round().astype("Int64")
+
+
+def parse_dates(s: pd.Series, column: str, lines: pd.Series | None = None, *, fmt: str | None = None,
+                dayfirst: bool = False, tz: str | None = None) -> tuple[pd.Series, list[Reject]]:
+    """Dates → naive UTC Timestamps; unreadable non-empty values become rejects."""
+    bad: set[Any] = set()
+    if fmt:
+        from datetime import datetime
+
+        from analysis.ingest.base import _as_utc
+
+        def one(v: Any) -> Any:
+            if is_missing(v):
+                return None
+            try:
+                return _as_utc(datetime.strptime(str(v).strip(), fmt), tz)
+            except ValueError:
+                bad.add(v)
+                return None
+    else:
+        def one(v: Any) -> Any:
+            try:
+                return parse_datetime(v, dayfirst=dayfirst, tz=tz)
+            except (ValueError, OverflowError):
+                bad.add(v)
+                return None
+
+    out = pd.to_datetime(map_unique(s, one), errors="coerce")
+    rejects = []
+    if bad:
+        for idx in s.index[s.astype(object).isin(list(bad))]:
+            line = None if lines is None else int(lines.loc[idx])
+            rejects.append(Reject(line, column, s.loc[idx], "date illisible"))
+    return out, rejects
+
+
+def resolve_account(ctx: Context, platform: str, *keys: str | None) -> tuple[str | None, str | None, bool]:
+    """``(account_id, territory_id, official)`` of the registry account matching ``keys``."""
+    if ctx.registry is not None:
+        a = ctx.registry.find_account(platform, *keys)
+        if a is not None:
+            return a.account_id, a.territory_id, True
+    return None, None, False
+
+
+def hint_account(ctx: Context, platform: str | None = None) -> tuple[str | None, str | None, bool]:
+    """The ``--account`` hint as ``(account_id, territory_id, official)``; Nones without a hint."""
+    hint = ctx.account_hint
+    if not hint:
+        return None, None, False
+    if ctx.registry is not None:
+        a = ctx.registry.get_account(hint)
+        if a is None and ":" in hint:
+            plat, key = hint.split(":", 1)
+            a = ctx.registry.find_account(plat, key)
+        if a is not None:
+            return a.account_id, a.territory_id, True
+    if ":" not in hint and platform:
+        hint = f"{platform}:{hint}"
+    return hint, None, False
+
+
+def account_row(account_id: str, platform: str, native_id: str | None = None, handle: str | None = None,
+                name: str | None = None) -> dict:
+    """An ``accounts`` row for a non-registry account (the pipeline never overwrites official ones)."""
+    return {"account_id": account_id, "platform": platform, "native_id": native_id, "handle": handle,
+            "name": name, "territory_id": None, "official": False}
+
+
+def prefixed(platform: str, s: pd.Series) -> pd.Series:
+    """Native ids → canonical ``<platform>:<id>`` (ids already prefixed are kept)."""
+    s = s.astype(object).where(~s.isna(), None)
+    txt = s.map(lambda v: None if is_missing(v) else _id_str(v))
+    return txt.map(lambda v: None if v is None else (v if v.startswith(f"{platform}:") else f"{platform}:{v}"))
+
+
+def _id_str(v: Any) -> str:
+    # Excel turns numeric ids into floats: 1.0e15 must come back as '1000000000000000'.
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+# ----------------------------------------------------------------------------------------
+# The mapping adapter
+
+ALLOWED = {
+    "messages": set(schema.table("messages").column_names) - {"import_id", "author_hash", "author_name"} | {"author"},
+    "posts": set(schema.table("posts").column_names) - {"import_id"},
+}
+INT_TYPES = {"BIGINT", "INTEGER"}
+
+
+def _read_table(path: Path, probe: Probe, sheet: str | None) -> tuple[list[list[Any]], list[int]]:
+    if probe.kind == "csv":
+        return read_csv_all(probe)
+    if probe.kind in ("xlsx", "xls", "spreadsheetml", "html"):
+        book = read_workbook(path, probe.kind)
+        if sheet:
+            if sheet not in book:
+                raise ImportFailure(f"Feuille « {sheet} » absente de {path} (feuilles : {', '.join(book)})")
+            rows = book[sheet]
+        else:
+            rows = next(iter(book.values()), [])
+        return rows, list(range(1, len(rows) + 1))
+    raise ImportFailure(f"{path} : un fichier de correspondance s'applique à un CSV ou un classeur, pas à « {probe.kind} »")
+
+
+class MappedTable(Adapter):
+    name = "generic_mapping"
+    label = "CSV/XLSX quelconque décrit par un fichier de correspondance (--mapping)"
+    platform = "other"
+    signature = ()
+
+    def sniff(self, probe: Probe) -> float:
+        # Never guesses: applies only when the user gave a mapping (context set by the CLI).
+        return 0.0
+
+    def parse(self, path: Path, probe: Probe, ctx: Context) -> Parsed:
+        m = ctx.mapping
+        if not m:
+            raise ImportFailure("Format « generic_mapping » : donnez un fichier de correspondance avec --mapping FICHIER.toml")
+        table = m.get("table", "messages")
+        if table not in ALLOWED:
+            raise ImportFailure(f"Correspondance : table « {table} » inconnue (messages ou posts)")
+        platform = m.get("platform", "other")
+        if platform not in schema.PLATFORMS:
+            raise ImportFailure(f"Correspondance : plateforme « {platform} » inconnue ({', '.join(schema.PLATFORMS)})")
+        cols: dict[str, str] = dict(m.get("columns", {}))
+        unknown = sorted(set(cols) - ALLOWED[table])
+        if unknown:
+            raise ImportFailure(f"Correspondance : colonnes canoniques inconnues {unknown} pour {table} "
+                                f"(connues : {', '.join(sorted(ALLOWED[table]))})")
+        rows, lines = _read_table(path, probe, m.get("sheet"))
+        wanted = [norm_header(v) for v in cols.values()]
+        hi = None
+        for i, r in enumerate(rows[:30]):
+            have = {norm_header(c) for c in r}
+            if all(w in have for w in wanted):
+                hi = i
+                break
+        if hi is None:
+            first = [str(c) for c in (rows[0] if rows else []) if c not in (None, "")]
+            missing = [v for v in cols.values() if norm_header(v) not in {norm_header(c) for c in first}]
+            raise ImportFailure(f"{path} : colonnes de la correspondance introuvables {missing}. "
+                                f"Colonnes du fichier : {', '.join(first[:30])}")
+        header = [norm_header(c) for c in rows[hi]]
+        body = [r + [None] * (len(header) - len(r)) for r in rows[hi + 1:]]
+        body_lines = lines[hi + 1:]
+        keep = [i for i, r in enumerate(body) if any(not is_missing(c) for c in r)]
+        raw = pd.DataFrame([body[i][: len(header)] for i in keep], columns=range(len(header)), dtype=object)
+        line_s = pd.Series([body_lines[i] for i in keep], dtype="int64")
+        pos = {h: j for j, h in reversed(list(enumerate(header)))}
+        out = pd.DataFrame(index=raw.index)
+        rejects: list[Reject] = []
+        t = schema.table(table)
+        tz = m.get("timezone") or ctx.source_tz
+        for canon, src in cols.items():
+            s = raw[pos[norm_header(src)]]
+            if canon == "author":
+                continue
+            ctype = t.column(canon).type
+            if ctype == "TIMESTAMP":
+                out[canon], rj = parse_dates(s, src, line_s, fmt=m.get("date_format"),
+                                             dayfirst=bool(m.get("dayfirst", False)), tz=tz)
+                rejects += rj
+            elif ctype in INT_TYPES or ctype == "DOUBLE":
+                v, rj = parse_numbers(s, src, line_s, m.get("decimal"))
+                rejects += rj
+                out[canon] = to_int64(v) if ctype in INT_TYPES else v
+            elif ctype == "BOOLEAN":
+                out[canon] = s.map(lambda v: None if is_missing(v) else str(v).strip().lower() in
+                                   ("1", "true", "vrai", "oui", "yes", "x"))
+            elif canon == "text":
+                out[canon] = s.map(clean_text)
+            else:
+                out[canon] = s.map(lambda v: None if is_missing(v) else _id_str(v))
+        out["platform"] = platform
+        acc_id, terr, _ = hint_account(ctx, platform)
+        if m.get("account"):
+            acc_id, terr, _ = hint_account(Context(registry=ctx.registry, account_hint=m["account"]), platform)
+        if "account_id" in out:
+            out["account_id"] = prefixed(platform, out["account_id"])
+        elif acc_id:
+            out["account_id"] = acc_id
+        if "territory_id" not in out and terr:
+            out["territory_id"] = terr
+        if tz or "created_at" in out:
+            out["source_tz"] = tz or "UTC"
+        for idcol in ("post_id", "parent_id", "message_id"):
+            if idcol in out:
+                out[idcol] = prefixed(platform, out[idcol])
+        if table == "messages":
+            if "author" in cols:
+                a = raw[pos[norm_header(cols["author"])]]
+                out["author_hash"] = hash_authors(ctx, platform, a.map(lambda v: None if is_missing(v) else str(v).strip()))
+                if ctx.keep_author_names:
+                    out["author_name"] = a.map(clean_text)
+            if "kind" not in out:
+                out["kind"] = m.get("kind", "comment")
+            if "message_id" not in out:
+                parts = [out.get(c, pd.Series(None, index=out.index)) for c in ("post_id", "created_at", "author_hash", "text")]
+                out["message_id"] = [f"{platform}:h{content_id(platform, *vals)}" for vals in zip(*parts, strict=True)]
+        else:
+            if "post_id" not in out:
+                if "native_id" in out:
+                    out["post_id"] = prefixed(platform, out["native_id"])
+                else:
+                    parts = [out.get(c, pd.Series(None, index=out.index)) for c in ("account_id", "created_at", "text")]
+                    out["post_id"] = [f"{platform}:h{content_id(platform, *vals)}" for vals in zip(*parts, strict=True)]
+        out["_line"] = line_s
+        parsed = Parsed(format=self.name, rows_read=len(out), rejects=rejects)
+        parsed.add(table, out)
+        return parsed
+
+
+ADAPTERS = [MappedTable()]
