@@ -95,6 +95,7 @@ class Context:
     pseudonymise: Any = None  # callable (platform, author_key) -> hash
     mapping: dict | None = None  # column mapping for generic CSV/XLSX
     source_tz: str | None = None  # --tz: timezone of naive timestamps (default Europe/Paris)
+    snapshot_date: date | None = None  # date of demographic snapshots (default: file mtime)
 
     def author_hash(self, platform: str, author_key: Any) -> str | None:
         if author_key is None or (isinstance(author_key, float) and math.isnan(author_key)):
