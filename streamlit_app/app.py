@@ -1,0 +1,52 @@
+"""Vigie — Streamlit router. Run with ``make demo`` (or ``streamlit run streamlit_app/app.py``).
+
+Pages are files in ``streamlit_app/pages/``; a page is listed only once its file exists, so
+adding one is one line in :data:`PAGES`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+APP_DIR = Path(__file__).resolve().parent
+# `streamlit run` puts only this folder on sys.path; pages import `streamlit_app.*`.
+if str(APP_DIR.parent) not in sys.path:
+    sys.path.insert(0, str(APP_DIR.parent))
+
+from analysis import charts  # noqa: E402
+from streamlit_app import data, ui  # noqa: E402
+
+# (file in pages/, French title, Material icon, URL path). Order = menu order; first = home.
+PAGES: list[tuple[str, str, str, str]] = [
+    ("synthese.py", "Synthèse", ":material/dashboard:", "synthese"),
+    ("e_reputation.py", "E-réputation", ":material/sentiment_satisfied:", "e-reputation"),
+    ("thematiques.py", "Thématiques", ":material/category:", "thematiques"),
+    ("audience.py", "Audience", ":material/groups:", "audience"),
+    ("campagnes.py", "Campagnes", ":material/campaign:", "campagnes"),
+    ("benchmark.py", "Benchmark", ":material/leaderboard:", "benchmark"),
+    ("moderation.py", "Modération & veille", ":material/shield:", "moderation"),
+    ("rapports.py", "Rapports", ":material/description:", "rapports"),
+    ("donnees.py", "Données", ":material/database:", "donnees"),
+]
+
+
+def pages() -> list[st.Page]:
+    """The pages whose file exists, the first one being the home page."""
+    found = [p for p in PAGES if (APP_DIR / "pages" / p[0]).exists()]
+    return [st.Page(f"pages/{f}", title=t, icon=i, url_path=u, default=(n == 0))
+            for n, (f, t, i, u) in enumerate(found)]
+
+
+st.set_page_config(page_title="Vigie", page_icon=":material/visibility:", layout="wide",
+                   initial_sidebar_state="expanded")
+charts.use_theme()
+ui.start_run()
+nav = st.navigation(pages())
+st.sidebar.markdown("### Vigie\nObservatoire des réseaux sociaux")
+ui.role()
+if data.available():
+    ui.filters()
+nav.run()

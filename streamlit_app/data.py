@@ -1,0 +1,156 @@
+"""The one cached data-access module of the app.
+
+Every read goes through :func:`call`: a short-lived read-only connection on the published
+copy of the store (``store.reader()``), a result cached by ``st.cache_data`` and keyed by
+the published file's modification time, so a new import shows up on the next rerun without
+restarting the app, and a running import never blocks a page.
+
+Adding a read model for a page is one line::
+
+    def sentiment_trend(f: Filters) -> pd.DataFrame:
+        return call("analysis.sentiment.queries:trend", f)
+"""
+
+from __future__ import annotations
+
+import importlib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analysis import store
+from analysis.queries import Filters
+
+MISSING_STORE_MESSAGE = (
+    "**Aucune base de données Vigie n'a été trouvée** ({path}).\n\n"
+    "Pour découvrir l'outil avec les données de démonstration, lancez `make demo` dans le dossier "
+    "du projet. Pour analyser vos propres exports, importez-les avec "
+    "`vigie import DOSSIER_OU_FICHIERS…` puis rechargez cette page."
+)
+
+
+def store_stamp() -> tuple[str, int] | None:
+    """(path, mtime in ns) of the file readers open, or None when no store exists.
+
+    The mtime changes at every publish (atomic rename of a new copy), which is what
+    invalidates the caches below.
+    """
+    rp = store.read_path()
+    target = rp if rp.exists() else store.db_path()
+    if not target.exists():
+        return None
+    return str(store.db_path()), target.stat().st_mtime_ns
+
+
+def available() -> bool:
+    """True when a store can be read."""
+    return store_stamp() is not None
+
+
+def require_store() -> tuple[str, int]:
+    """Stop the page with a friendly French message (not a traceback) when there is no store."""
+    stamp = store_stamp()
+    if stamp is None:
+        st.info(MISSING_STORE_MESSAGE.format(path=store.db_path()), icon=":material/database:")
+        st.stop()
+    return stamp
+
+
+def _filters_key(f: Filters | None) -> tuple | None:
+    # Filters carries an unhashable ``extra`` dict; the cache key is its hashable part.
+    if f is None:
+        return None
+    return (tuple(f.territories), f.start, f.end, tuple(f.platforms), tuple(sorted(f.extra.items())))
+
+
+def _filters_from_key(k: tuple | None) -> Filters | None:
+    if k is None:
+        return None
+    t, start, end, p, extra = k
+    return Filters(territories=t, start=start, end=end, platforms=p, extra=dict(extra))
+
+
+def _resolve(target: str):
+    mod, _, name = target.partition(":")
+    obj: Any = importlib.import_module(mod)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached(stamp: tuple[str, int], target: str, fkey: tuple | None, kwargs: tuple) -> Any:
+    fn = _resolve(target)
+    with store.reader(stamp[0]) as con:
+        args = [con] if fkey is None else [con, _filters_from_key(fkey)]
+        return fn(*args, **dict(kwargs))
+
+
+def call(target: str, f: Filters | None = None, /, **kwargs: Any) -> Any:
+    """Run ``module:function(con[, f], **kwargs)`` on a read-only connection, cached.
+
+    ``target`` is a dotted path (``"analysis.queries:coverage"``) rather than the function
+    object so that the cache key is a plain string. Stops the page when there is no store.
+    """
+    stamp = require_store()
+    return _cached(stamp, target, _filters_key(f), tuple(sorted(kwargs.items())))
+
+
+# ------------------------------------------------------------------------------ read models
+
+def territories() -> pd.DataFrame:
+    """Territories of the store, own first (``queries.territories``)."""
+    return call("analysis.queries:territories")
+
+
+def territory_names() -> dict[str, str]:
+    """territory_id → display name."""
+    t = territories()
+    return dict(zip(t["territory_id"], t["name"], strict=False))
+
+
+def platforms() -> list[str]:
+    """Platforms present in the data."""
+    return call("analysis.queries:platforms")
+
+
+def data_range() -> tuple[date | None, date | None]:
+    """First and last day with data."""
+    return call("analysis.queries:data_range")
+
+
+def coverage(f: Filters) -> pd.DataFrame:
+    """Posts and messages per territory × platform × month."""
+    return call("analysis.queries:coverage", f)
+
+
+def import_log(limit: int = 100) -> pd.DataFrame:
+    """Latest imports."""
+    return call("analysis.queries:import_log", limit=limit)
+
+
+def rejects(limit: int = 500) -> pd.DataFrame:
+    """Rejected rows."""
+    return call("analysis.queries:rejects", limit=limit)
+
+
+def table_counts() -> dict[str, int]:
+    """Row count of every canonical table."""
+    return call("analysis.store:table_counts")
+
+
+def store_file() -> Path:
+    """The store path (shown to admins on the Données page)."""
+    return store.db_path()
+
+
+@st.cache_data(show_spinner=False)
+def formats() -> pd.DataFrame:
+    """Known export formats (name, platform, description) from the importers."""
+    from analysis.ingest import adapters
+
+    return pd.DataFrame([{"Format": a.name, "Plateforme": a.platform, "Description": a.label}
+                         for a in adapters()], columns=["Format", "Plateforme", "Description"])

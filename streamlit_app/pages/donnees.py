@@ -1,0 +1,171 @@
+"""Page « Données » : what the store holds — coverage, gaps, import log, rejects, table counts."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from analysis import charts
+from analysis.fmt import fr_datetime, fr_int, fr_month
+from analysis.queries import coverage_gaps, coverage_summary
+from streamlit_app import data, ui
+
+TABLE_LABELS = {
+    "territories": "Territoires", "accounts": "Comptes", "posts": "Publications", "messages": "Messages",
+    "audience_followers": "Abonnés (séries)", "audience_demographics": "Démographie des abonnés",
+    "page_daily": "Indicateurs quotidiens de page", "ad_results": "Résultats publicitaires",
+    "campaigns": "Campagnes", "imports": "Imports", "rejects": "Lignes rejetées",
+    "sentiment": "Sentiment (enrichissement)", "themes": "Thèmes (enrichissement)",
+    "labels": "Annotations des analystes", "toxicity": "Toxicité (modération)",
+}
+# A rejected value in one of these columns may be a person's name or handle: never displayed.
+IDENTITY_COLUMN = re.compile(r"auteur|author|user|utilisateur|name|nom|profil|profile|handle|pseudo|"
+                             r"from|screen|channel|commenter", re.IGNORECASE)
+STATUS_LABELS = {"ok": "réussi", "error": "échec", "skipped": "ignoré"}
+
+st.title("Données")
+st.caption("Ce que contient la base : couverture par territoire, plateforme et mois, mois manquants, "
+           "journal des imports et lignes rejetées.")
+
+stamp = data.require_store()
+f = ui.filters()
+role = ui.role()
+names = data.territory_names()
+published = datetime.fromtimestamp(stamp[1] / 1e9)
+
+cov = data.coverage(f)
+gaps = coverage_gaps(cov) if not cov.empty else pd.DataFrame(columns=["territory_id", "platform", "month"])
+
+
+def platform_label(p: str) -> str:
+    return ui.PLATFORM_LABELS.get(p, p)
+
+
+def territory_label(t: str) -> str:
+    return names.get(t, t)
+
+
+c1, c2, c3, c4 = st.columns(4)
+with c1:
+    ui.kpi("Publications", int(cov["posts"].sum()) if len(cov) else 0,
+           help="Publications des comptes suivis sur la période et les territoires filtrés.")
+with c2:
+    ui.kpi("Messages", int(cov["messages"].sum()) if len(cov) else 0,
+           help="Commentaires, réponses, mentions et avis reçus sur la période filtrée.")
+with c3:
+    ui.kpi("Territoire × plateforme", int(cov.groupby(["territory_id", "platform"]).ngroups) if len(cov) else 0,
+           help="Nombre de couples territoire × plateforme ayant au moins une donnée.")
+with c4:
+    ui.kpi("Mois manquants", len(gaps),
+           help="Mois sans aucune donnée à l'intérieur de la période couverte d'un couple "
+                "territoire × plateforme : probablement un export oublié.")
+
+# ------------------------------------------------------------------------------ coverage
+st.subheader("Couverture")
+if cov.empty:
+    ui.empty_state("Aucune publication ni aucun message pour ces filtres. Élargissez la période, "
+                   "les territoires ou les plateformes dans le panneau latéral.")
+else:
+    summary = coverage_summary(cov)
+    summary["Territoire"] = summary["Territoire"].map(territory_label)
+    summary["Plateforme"] = summary["Plateforme"].map(platform_label)
+    n_gaps = gaps.groupby(["territory_id", "platform"]).size()
+    summary["Mois manquants"] = [
+        int(n_gaps.get((t, p), 0))
+        for t, p in cov.groupby(["territory_id", "platform"]).size().index
+    ]
+    grid = charts.coverage_grid(cov, names)
+    grid["row"] = grid["territory_id"].map(territory_label) + " · " + grid["platform"].map(platform_label)
+    # pivot (not pivot_table): a gap must stay empty, not become 0.
+    pivot = grid.pivot(index="row", columns="month", values="items").sort_index(axis=1)
+    pivot = pivot.reindex(list(dict.fromkeys(grid["row"])))
+    pivot.columns = [fr_month(c) for c in pivot.columns]
+    pivot = pivot.reset_index().rename(columns={"row": "Territoire · plateforme"})
+
+    heat_cov = cov.assign(platform=cov["platform"].map(platform_label))
+    first, last = pd.Timestamp(cov["month"].min()), pd.Timestamp(cov["month"].max())
+    alt_text = (f"Carte de couverture de {fr_int(len(summary))} couples territoire × plateforme, "
+                f"de {fr_month(first, long=True)} à {fr_month(last, long=True)} : "
+                f"{fr_int(int(cov['posts'].sum()))} publications et {fr_int(int(cov['messages'].sum()))} "
+                f"messages ; {fr_int(len(gaps))} mois sans données à l'intérieur des périodes couvertes.")
+    ui.chart(charts.coverage_heatmap(heat_cov, names), pivot, alt_text,
+             table_label="Tableau mensuel (publications + messages)")
+    st.markdown("**Par territoire et plateforme**")
+    ui.table(summary)
+
+    st.markdown("**Mois manquants**")
+    if gaps.empty:
+        st.success("Aucun mois manquant : chaque couple territoire × plateforme a des données chaque mois "
+                   "entre son premier et son dernier mois.", icon=":material/check_circle:")
+    else:
+        ui.table(pd.DataFrame({
+            "Territoire": gaps["territory_id"].map(territory_label),
+            "Plateforme": gaps["platform"].map(platform_label),
+            "Mois": gaps["month"].map(lambda m: fr_month(m, long=True)),
+        }))
+
+# ------------------------------------------------------------------------------ imports
+st.subheader("Journal des imports")
+log = data.import_log(limit=200)
+if log.empty:
+    ui.empty_state("Aucun import enregistré.")
+else:
+    ui.table(pd.DataFrame({
+        "Date": log["finished_at"].map(fr_datetime),
+        # File name only: full paths can reveal a user's home folder.
+        "Fichier": log["path"].map(lambda p: Path(str(p)).name),
+        "Format": log["format"].fillna("?"),
+        "Encodage": log["encoding"].fillna("—"),
+        "Lues": log["rows_read"], "Ajoutées": log["inserted"], "Mises à jour": log["updated"],
+        "Rejetées": log["rejected"],
+        "Statut": log["status"].map(lambda s: STATUS_LABELS.get(s, s)),
+        "SHA-256": log["sha256"].fillna("").str[:12],
+    }), formats={"Lues": "int", "Ajoutées": "int", "Mises à jour": "int", "Rejetées": "int"})
+
+st.subheader("Lignes rejetées")
+rej = data.rejects(limit=500)
+if rej.empty:
+    st.success("Aucune ligne rejetée.", icon=":material/check_circle:")
+else:
+    shown = pd.DataFrame({
+        "Fichier": rej["path"].map(lambda p: Path(str(p)).name),
+        "Ligne": rej["line"], "Colonne": rej["column_name"].fillna("—"),
+        "Valeur": [("(masquée : identité)" if IDENTITY_COLUMN.search(str(c or "")) else v)
+                   for c, v in zip(rej["column_name"], rej["value"], strict=False)],
+        "Raison": rej["reason"],
+    })
+    if role == "elu":
+        # Elected officials see why rows were rejected, not the citizens' content itself.
+        shown = shown.drop(columns=["Valeur"])
+    ui.table(shown, formats={"Ligne": "int"})
+
+st.subheader("Tables")
+counts = data.table_counts()
+ui.table(pd.DataFrame({"Table": [TABLE_LABELS.get(k, k) for k in counts], "Nom technique": list(counts),
+                       "Lignes": list(counts.values())}), formats={"Lignes": "int"})
+st.caption(f"Base {data.store_file().name} · copie de lecture publiée le {fr_datetime(published)}.")
+
+with st.expander("Comment importer vos exports"):
+    st.markdown(
+        "1. Téléchargez les exports depuis chaque plateforme (Meta Business Suite, CrowdTangle, "
+        "X Analytics, LinkedIn, ExportComments, YouTube…), sans les modifier.\n"
+        "2. Dans un terminal, depuis le dossier du projet :\n\n"
+        "```\n.venv/bin/vigie import DOSSIER_DES_EXPORTS/\n```\n"
+        "Le format est reconnu d'après le contenu, pas le nom du fichier. Options utiles : "
+        "`--account facebook:ID` quand l'export ne dit pas de quel compte il s'agit, "
+        "`--mapping colonnes.toml` pour un tableur quelconque, `--keep-going` pour ignorer les "
+        "lignes en erreur (chacune est listée ci-dessus), `--json` pour un résultat lisible par "
+        "un script.\n"
+        "3. Rechargez cette page : les nouvelles données apparaissent dès la fin de l'import.\n\n"
+        "Réimporter un même fichier ne change rien ; un fichier en erreur n'écrit rien."
+    )
+    fm = data.formats()
+    if fm.empty:
+        st.caption("Aucun format d'import n'est encore installé.")
+    else:
+        fm["Plateforme"] = fm["Plateforme"].map(platform_label)
+        ui.table(fm)

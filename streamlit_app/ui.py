@@ -1,0 +1,271 @@
+"""Shared widgets of the app: sidebar filters kept in the URL, role, KPI, chart, empty state.
+
+Filters live in the URL query string (Streamlit's ``bind="query-params"``), so a copied
+link reproduces the view and :func:`page_link` carries them to another page. The router
+renders the sidebar once per run (:func:`start_run` then :func:`filters`); pages call
+:func:`filters` and :func:`role` again and get the same values without duplicate widgets.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import date, timedelta
+from typing import Any, Literal
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from analysis.fmt import fr_date, fr_int, fr_month, fr_num, fr_period, fr_signed
+from analysis.queries import Filters
+from streamlit_app import data
+
+Role = Literal["elu", "analyste", "admin"]
+ROLES: dict[str, str] = {"elu": "Élu·e (synthèses, sans identités)", "analyste": "Analyste",
+                         "admin": "Administrateur·rice"}
+
+# Query-string keys (French: they are visible in shared links).
+QP_TERRITORIES = "territoires"
+QP_PERIOD = "periode"
+QP_DATES = "dates"
+QP_PLATFORMS = "plateformes"
+FILTER_KEYS = (QP_TERRITORIES, QP_PERIOD, QP_DATES, QP_PLATFORMS)
+
+PERIODS: dict[str, str] = {
+    "30j": "30 derniers jours",
+    "3m": "3 derniers mois",
+    "12m": "12 derniers mois",
+    "mois-precedent": "Mois précédent",
+    "perso": "Personnalisée",
+}
+DEFAULT_PERIOD = "12m"
+PLATFORM_LABELS = {"facebook": "Facebook", "instagram": "Instagram", "x": "X (Twitter)",
+                   "linkedin": "LinkedIn", "youtube": "YouTube", "other": "Autre"}
+
+
+# ------------------------------------------------------------------------------ pure helpers
+
+def period_bounds(preset: str, anchor: date, custom: tuple[date, date] | None = None) -> tuple[date, date]:
+    """Half-open period ``[start, end)`` of a preset, counted back from ``anchor`` (last day of data).
+
+    Anchoring on the last day of data rather than today keeps an old or partial store
+    readable (the demo, a store imported last month). ``mois-precedent`` is the last
+    complete calendar month: the anchor's month when the anchor is its last day.
+    """
+    end = anchor + timedelta(days=1)
+    if preset == "30j":
+        return end - timedelta(days=30), end
+    if preset in ("3m", "12m"):
+        months = 3 if preset == "3m" else 12
+        return (pd.Timestamp(end) - pd.DateOffset(months=months)).date(), end
+    if preset == "mois-precedent":
+        first = anchor.replace(day=1) if end.day == 1 else (anchor.replace(day=1) - timedelta(days=1)).replace(day=1)
+        nxt = (pd.Timestamp(first) + pd.offsets.MonthBegin(1)).date()
+        return first, nxt
+    if preset == "perso" and custom and len(custom) == 2 and custom[0] and custom[1]:
+        lo, hi = sorted(custom)
+        return lo, hi + timedelta(days=1)
+    return period_bounds(DEFAULT_PERIOD, anchor)
+
+
+def with_peers(selected: list[str], territories: pd.DataFrame) -> list[str]:
+    """``selected`` plus the peers of every selected territory (the own one when nothing is selected)."""
+    base = list(selected) or territories.loc[territories["kind"] == "own", "territory_id"].tolist()
+    known = set(territories["territory_id"])
+    out = list(base)
+    for _, t in territories[territories["territory_id"].isin(base)].iterrows():
+        peers = t.get("peers")
+        for p in (list(peers) if peers is not None and not isinstance(peers, float) else []):
+            if p in known and p not in out:
+                out.append(p)
+    return out
+
+
+# ------------------------------------------------------------------------------ once per run
+
+def start_run() -> None:
+    """Called by the router at the top of every run: widgets rendered by the router are then
+    returned as-is when a page asks for them again in the same run."""
+    st.session_state["_vigie_run"] = uuid.uuid4().hex
+
+
+def _once(name: str, render: Callable[[], Any]) -> Any:
+    run = st.session_state.get("_vigie_run")
+    cache = st.session_state.setdefault("_vigie_once", {})
+    if run is not None and name in cache and cache[name][0] == run:
+        return cache[name][1]
+    value = render()
+    cache[name] = (run, value)
+    return value
+
+
+# ------------------------------------------------------------------------------ role
+
+def auth_mode() -> str:
+    """``demo`` (no authentication, explicit) or ``""`` until issue 10 adds real login."""
+    return os.environ.get("VIGIE_AUTH", "").strip().lower()
+
+
+def role() -> Role:
+    """Role of the current user: ``"elu"``, ``"analyste"`` or ``"admin"``.
+
+    ``VIGIE_AUTH=demo``: a visible "mode démonstration" banner and a role selector. Otherwise,
+    until real login exists, the least-privileged role (élu): safe by default.
+    """
+    return _once("role", _render_role)
+
+
+def _render_role() -> Role:
+    if auth_mode() == "demo":
+        st.sidebar.warning("**Mode démonstration sans authentification.** Ne pas utiliser avec des "
+                           "données réelles accessibles en réseau.", icon=":material/lock_open:")
+        return st.sidebar.selectbox("Rôle (démonstration)", list(ROLES), format_func=ROLES.get,
+                                    key="vigie_role", help="En production, le rôle vient de la connexion.")
+    st.sidebar.caption("Accès en lecture « élu·e » : l'authentification n'est pas configurée.")
+    return "elu"
+
+
+# ------------------------------------------------------------------------------ filters
+
+def filters() -> Filters:
+    """Sidebar filters (territories, period, platforms), bound to the URL; returns a ``Filters``."""
+    return _once("filters", _render_filters)
+
+
+def _render_filters() -> Filters:
+    sb = st.sidebar
+    terr = data.territories()
+    names = dict(zip(terr["territory_id"], terr["name"], strict=False))
+    own = set(terr.loc[terr["kind"] == "own", "territory_id"])
+    options = terr["territory_id"].tolist()  # own first (queries.territories orders them)
+
+    sb.markdown("**Filtres**")
+
+    def add_peers() -> None:
+        st.session_state[QP_TERRITORIES] = with_peers(st.session_state.get(QP_TERRITORIES, []), terr)
+
+    selected = sb.multiselect(
+        "Territoires", options, key=QP_TERRITORIES, bind="query-params",
+        format_func=lambda t: f"{names.get(t, t)}{' (nous)' if t in own else ''}",
+        placeholder="Tous les territoires",
+    )
+    sb.button("\\+ pairs", on_click=add_peers, help="Ajouter les territoires pairs de la sélection "
+              "(ou de notre territoire).", key="vigie_add_peers")
+
+    _, last = data.data_range()
+    anchor = last or date.today()
+    preset = sb.selectbox("Période", list(PERIODS), format_func=PERIODS.get, key=QP_PERIOD,
+                          index=list(PERIODS).index(DEFAULT_PERIOD), bind="query-params")
+    custom = None
+    if preset == "perso":
+        dflt = period_bounds(DEFAULT_PERIOD, anchor)
+        custom = sb.date_input("Du … au … (inclus)", value=(dflt[0], dflt[1] - timedelta(days=1)),
+                               key=QP_DATES, bind="query-params", format="DD/MM/YYYY")
+        if not isinstance(custom, tuple | list) or len(custom) != 2:
+            custom = None  # the user has picked only the first day so far
+    start, end = period_bounds(preset, anchor, tuple(custom) if custom else None)
+    sb.caption(f"{fr_period(start, end - timedelta(days=1))} · dernière donnée le {fr_date(last)}")
+
+    plats = sb.multiselect("Plateformes", data.platforms(), key=QP_PLATFORMS, bind="query-params",
+                           format_func=lambda p: PLATFORM_LABELS.get(p, p),
+                           placeholder="Toutes les plateformes")
+    return Filters(territories=tuple(selected), start=start, end=end, platforms=tuple(plats))
+
+
+def filter_params() -> dict[str, str | list[str]]:
+    """The current filters as query parameters (for links that keep the view)."""
+    out: dict[str, str | list[str]] = {}
+    for k in FILTER_KEYS:
+        if k in st.query_params:
+            vals = st.query_params.get_all(k)
+            out[k] = vals if len(vals) > 1 else vals[0]
+    return out
+
+
+def page_link(page: str | st.Page, label: str, icon: str | None = None) -> None:
+    """A link to another page that keeps the current filters."""
+    st.page_link(page, label=label, icon=icon, query_params=filter_params())
+
+
+# ------------------------------------------------------------------------------ display
+
+def fmt_value(v: Any, decimals: int = 1) -> str:
+    """French display of a number (int → ``12 345``, float → ``1 234,5``); strings unchanged."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "oui" if v else "non"
+    if isinstance(v, int) or (isinstance(v, float) and float(v).is_integer() and decimals == 0):
+        return fr_int(v)
+    return fr_num(v, decimals)
+
+
+def kpi(label: str, value: Any, delta: Any = None, help: str | None = None, *,
+        decimals: int = 1, unit: str = "", inverse: bool = False) -> None:
+    """A headline figure in French format; ``delta`` (number or text) with its arrow.
+
+    ``inverse=True`` when a rise is bad news (negative share, response time).
+    """
+    shown = fmt_value(value, decimals) + (f"\u00a0{unit}" if unit and not isinstance(value, str) else "")
+    delta_text, arrow = None, "auto"
+    if delta is not None and not (isinstance(delta, float) and pd.isna(delta)):
+        if isinstance(delta, str):
+            delta_text = delta
+        else:
+            delta_text = fr_signed(delta, decimals, unit)
+            # fr_signed writes a true minus sign, which Streamlit does not read as "down".
+            arrow = "down" if delta < 0 else ("up" if delta > 0 else "off")
+    color = "inverse" if inverse else "normal"
+    if arrow == "off":
+        color = "off"
+    st.metric(label, shown, delta_text, delta_color=color, help=help,
+              delta_arrow=arrow if arrow != "off" else "auto")
+
+
+def display(df: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Any:
+    """A Styler showing ``df`` in French formats while keeping raw values for sorting.
+
+    ``formats`` maps a column to ``int``, ``num``, ``pct``, ``date``, ``month``; other numeric
+    and date columns are guessed from their dtype.
+    """
+    from analysis.fmt import fr_pct
+
+    fns = {"int": fr_int, "num": fr_num, "pct": fr_pct, "date": fr_date, "month": fr_month}
+    spec: dict[str, Callable] = {}
+    for c in df.columns:
+        kind = (formats or {}).get(c)
+        if kind is None:
+            s = df[c]
+            if pd.api.types.is_bool_dtype(s):
+                continue
+            if pd.api.types.is_integer_dtype(s):
+                kind = "int"
+            elif pd.api.types.is_float_dtype(s):
+                kind = "int" if s.dropna().map(float.is_integer).all() else "num"
+            elif pd.api.types.is_datetime64_any_dtype(s):
+                kind = "date"
+        if kind:
+            fn = fns[kind]
+            spec[c] = lambda v, fn=fn: fn(v) if not pd.isna(v) else "—"
+    return df.style.format(spec, na_rep="—")
+
+
+def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+    """``st.dataframe`` in French formats, without the index."""
+    st.dataframe(display(df, formats), hide_index=True, **kwargs)
+
+
+def chart(chart: alt.TopLevelMixin, table_df: pd.DataFrame, alt_text: str,
+          formats: Mapping[str, str] | None = None, *, table_label: str = "Données du graphique") -> None:
+    """An Altair chart, its text alternative (visible and for screen readers) and its data table."""
+    st.altair_chart(chart, theme=None, width="stretch", alt=alt_text)
+    st.caption(alt_text)
+    with st.expander(table_label):
+        table(table_df, formats)
+
+
+def empty_state(message: str) -> None:
+    """What a page shows when the filters select nothing."""
+    st.info(message, icon=":material/filter_alt_off:")
