@@ -1,0 +1,380 @@
+"""Metric specification of Vigie: one pure function per KPI, its formula in the docstring.
+
+Vendors disagree on every formula; Vigie states one per metric, versions the specification
+(:data:`METRICS_VERSION`) and exposes :data:`FORMULAS` so the app, notebooks and reports print
+the formula and version behind every number.
+
+**Missing is not zero.** Every function returns ``None`` (scalars) or ``NaN`` (vectorised) when an
+input it needs is missing: a platform whose export lacks reach gets no reach-based rate, a post
+without any interaction column gets no engagement, a rate with a zero or missing denominator is
+undefined. A zero is only ever returned when the inputs say zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+METRICS_VERSION = "1.0"
+
+# Which interaction columns make up engagement on each platform. ``required`` must all be known
+# (else engagement is missing); ``optional`` are added when the export carries them (Instagram
+# saves, X quotes) because their absence in an export does not mean nobody saved or quoted.
+# ``reactions`` falls back to ``likes`` when an export only reports likes (Instagram, X, YouTube).
+ENGAGEMENT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "facebook": {"required": ("reactions", "comments", "shares"), "optional": ()},
+    "instagram": {"required": ("reactions", "comments"), "optional": ("shares", "saves")},
+    "x": {"required": ("reactions", "comments", "shares"), "optional": ("quotes",)},
+    "linkedin": {"required": ("reactions", "comments", "shares"), "optional": ()},
+    "youtube": {"required": ("reactions", "comments"), "optional": ("shares",)},
+    "other": {"required": ("reactions", "comments"), "optional": ("shares",)},
+}
+
+# French description of what counts, printed next to the formula.
+ENGAGEMENT_BY_PLATFORM_FR: dict[str, str] = {
+    "facebook": "réactions (toutes) + commentaires + partages",
+    "instagram": "j'aime + commentaires (+ partages et enregistrements s'ils sont exportés)",
+    "x": "j'aime + réponses + reposts (+ citations si exportées)",
+    "linkedin": "réactions + commentaires + republications",
+    "youtube": "j'aime + commentaires (+ partages si exportés)",
+    "other": "réactions + commentaires (+ partages si exportés)",
+}
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A metric as printed to users: French name, formula text, spec version."""
+
+    id: str
+    name: str
+    formula: str
+    version: str = METRICS_VERSION
+    unit: str = ""
+
+
+FORMULAS: dict[str, Formula] = {f.id: f for f in (
+    Formula("engagement", "Engagement", "Σ interactions de la publication (colonnes par plateforme : "
+            + " ; ".join(f"{p} = {d}" for p, d in ENGAGEMENT_BY_PLATFORM_FR.items()) + ")", unit="interactions"),
+    Formula("engagement_per_post", "Engagement par publication", "Σ engagement ÷ nombre de publications",
+            unit="interactions"),
+    Formula("er_reach", "Taux d'engagement (portée)", "engagement ÷ portée", unit="%"),
+    Formula("er_impressions", "Taux d'engagement (impressions)", "engagement ÷ impressions", unit="%"),
+    Formula("er_followers", "Taux d'engagement (abonnés)", "engagement ÷ abonnés au moment de la publication",
+            unit="%"),
+    Formula("daily_er", "Taux d'engagement quotidien", "moyenne sur les jours de (engagement du jour ÷ abonnés du jour)",
+            unit="%"),
+    Formula("amplification", "Taux d'amplification", "partages ÷ abonnés au moment de la publication", unit="%"),
+    Formula("conversation", "Taux de conversation", "commentaires ÷ abonnés au moment de la publication", unit="%"),
+    Formula("applause", "Taux d'approbation", "réactions ÷ abonnés au moment de la publication", unit="%"),
+    Formula("virality", "Viralité", "partages ÷ portée", unit="%"),
+    Formula("sov_mentions", "Part de voix (mentions)", "mentions du territoire ÷ mentions de tous les territoires comparés",
+            unit="%"),
+    Formula("sov_engagement", "Part de voix (engagement)",
+            "engagement des publications du territoire ÷ engagement de tous les territoires comparés", unit="%"),
+    Formula("posting_frequency", "Fréquence de publication", "publications ÷ jours × 7", unit="publications/semaine"),
+    Formula("response_rate", "Taux de réponse", "questions ayant reçu une réponse officielle ÷ questions", unit="%"),
+    Formula("net_sentiment", "Sentiment net", "(P − N) ÷ (P + N)", unit="points"),
+    Formula("net_sentiment_all", "Sentiment net (avec neutres)", "(P − N) ÷ (P + N + Neutres)", unit="points"),
+    Formula("negative_share", "Part de messages négatifs", "N ÷ (P + N + Neutres), IC de Wilson à 95 %", unit="%"),
+    Formula("per_1000_followers", "Pour 1 000 abonnés", "valeur ÷ abonnés × 1 000"),
+    Formula("per_1000_inhabitants", "Pour 1 000 habitants", "valeur ÷ population légale × 1 000"),
+)}
+
+
+def formula_text(metric_id: str) -> str:
+    """``"Taux d'engagement (portée) = engagement ÷ portée (spécification v1.0)"``."""
+    f = FORMULAS[metric_id]
+    return f"{f.name} = {f.formula} (spécification v{f.version})"
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _val(v: Any) -> float | None:
+    """A number, or None when missing (None, NaN, pd.NA)."""
+    if v is None or v is pd.NA:
+        return None
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(f) else f
+
+
+def ratio(num: Any, den: Any) -> float | None:
+    """``num ÷ den``; None when either is missing or ``den ≤ 0`` (an undefined rate is not 0)."""
+    n, d = _val(num), _val(den)
+    if n is None or d is None or d <= 0:
+        return None
+    return n / d
+
+
+# ---------------------------------------------------------------------------------- post metrics
+def engagement(post: Mapping[str, Any], platform: str | None = None) -> float | None:
+    """Engagement of one post = Σ of the platform's interaction columns.
+
+    Facebook: reactions + comments + shares. Instagram: likes + comments (+ shares + saves when
+    exported). X: likes + replies + reposts (+ quotes). LinkedIn: reactions + comments + reposts.
+    YouTube: likes + comments (+ shares). Clicks and views never count (they are not interactions
+    and many exports lack them). ``reactions`` falls back to ``likes``. None when a required column
+    is missing: an export without comments does not mean zero comments.
+    """
+    platform = platform or post.get("platform") or "other"
+    spec = ENGAGEMENT_COLUMNS.get(platform, ENGAGEMENT_COLUMNS["other"])
+    total = 0.0
+    for col in spec["required"]:
+        v = _val(post.get(col))
+        if v is None and col == "reactions":
+            v = _val(post.get("likes"))
+        if v is None:
+            return None
+        total += v
+    for col in spec["optional"]:
+        v = _val(post.get(col))
+        if v is not None:
+            total += v
+    return total
+
+
+def engagement_rate_reach(engagement_: Any, reach: Any) -> float | None:
+    """Engagement rate by reach = engagement ÷ reach. None when reach is not exported."""
+    return ratio(engagement_, reach)
+
+
+def engagement_rate_impressions(engagement_: Any, impressions: Any) -> float | None:
+    """Engagement rate by impressions = engagement ÷ impressions."""
+    return ratio(engagement_, impressions)
+
+
+def engagement_rate_followers(engagement_: Any, followers_at_posting: Any) -> float | None:
+    """Engagement rate by followers = engagement ÷ followers of the account when the post was published."""
+    return ratio(engagement_, followers_at_posting)
+
+
+def daily_engagement_rate(engagement_by_day: Sequence[Any], followers_by_day: Sequence[Any]) -> float | None:
+    """Daily engagement rate = mean over days d of (engagement_d ÷ followers_d).
+
+    Days where either value is missing are skipped (not counted as 0); None when no day qualifies.
+    A day with followers known and no post has engagement 0 only if the caller passes 0.
+    """
+    rates = [r for e, f in zip(engagement_by_day, followers_by_day, strict=True) if (r := ratio(e, f)) is not None]
+    return sum(rates) / len(rates) if rates else None
+
+
+def amplification_rate(shares: Any, followers: Any) -> float | None:
+    """Amplification rate = shares ÷ followers at posting."""
+    return ratio(shares, followers)
+
+
+def conversation_rate(comments: Any, followers: Any) -> float | None:
+    """Conversation rate = comments ÷ followers at posting."""
+    return ratio(comments, followers)
+
+
+def applause_rate(reactions: Any, followers: Any) -> float | None:
+    """Applause rate = reactions (likes) ÷ followers at posting."""
+    return ratio(reactions, followers)
+
+
+def virality(shares: Any, reach: Any) -> float | None:
+    """Virality = shares ÷ reach (people who saw the post and passed it on). None without reach."""
+    return ratio(shares, reach)
+
+
+def share_of_voice(own: Any, all_: Any) -> float | None:
+    """Share of voice = own ÷ total over the compared territories (own included).
+
+    Two bases, same formula: mentions (messages mentioning each territory) or engagement (of
+    each territory's official posts).
+    """
+    return ratio(own, all_)
+
+
+def share_of_voice_table(values: Mapping[str, Any]) -> dict[str, float | None]:
+    """Share of voice of every territory: value_t ÷ Σ values (missing territories stay None)."""
+    known = {k: _val(v) for k, v in values.items()}
+    total = sum(v for v in known.values() if v is not None)
+    return {k: (None if v is None else ratio(v, total)) for k, v in known.items()}
+
+
+def posting_frequency(n_posts: Any, days: Any) -> float | None:
+    """Posting frequency (posts per week) = posts ÷ days × 7."""
+    r = ratio(n_posts, days)
+    return None if r is None else 7 * r
+
+
+def response_rate(answered: Any, questions: Any) -> float | None:
+    """Response rate = questions with an official reply ÷ questions. None when there were no questions."""
+    return ratio(answered, questions)
+
+
+def per_1000(value: Any, base: Any) -> float | None:
+    """Normalisation per 1,000 followers or inhabitants = value ÷ base × 1,000."""
+    r = ratio(value, base)
+    return None if r is None else 1000 * r
+
+
+# ---------------------------------------------------------------------------------- sentiment
+def net_sentiment(positive: Any, negative: Any) -> float | None:
+    """Net sentiment = (P − N) ÷ (P + N), in [−1, 1]; neutral messages are ignored."""
+    p, n = _val(positive), _val(negative)
+    if p is None or n is None:
+        return None
+    return ratio(p - n, p + n)
+
+
+def net_sentiment_all(positive: Any, negative: Any, neutral: Any) -> float | None:
+    """Net sentiment with neutrals = (P − N) ÷ (P + N + Neu), in [−1, 1]."""
+    p, n, u = _val(positive), _val(negative), _val(neutral)
+    if p is None or n is None or u is None:
+        return None
+    return ratio(p - n, p + n + u)
+
+
+def wilson_interval(k: Any, n: Any, confidence: float = 0.95) -> tuple[float, float] | None:
+    """Wilson score interval of a proportion k/n: (p̂ + z²/2n ± z·√(p̂(1−p̂)/n + z²/4n²)) ÷ (1 + z²/n).
+
+    Unlike the normal (Wald) interval it stays in [0, 1] and behaves for small n or p̂ near 0/1.
+    None when n is missing or 0.
+    """
+    from scipy.stats import norm
+
+    kk, nn = _val(k), _val(n)
+    if kk is None or nn is None or nn <= 0:
+        return None
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = kk / nn
+    den = 1 + z * z / nn
+    centre = (p + z * z / (2 * nn)) / den
+    half = z * math.sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def negative_share(negative: Any, total: Any, confidence: float = 0.95) -> tuple[float | None, tuple[float, float] | None]:
+    """Negative share = N ÷ (P + N + Neu) with its Wilson interval."""
+    return ratio(negative, total), wilson_interval(negative, total, confidence)
+
+
+def net_sentiment_interval(positive: Any, negative: Any, confidence: float = 0.95) -> tuple[float, float] | None:
+    """CI of (P − N) ÷ (P + N) = 2·P/(P+N) − 1: the Wilson interval of P/(P+N), mapped by x ↦ 2x − 1."""
+    p, n = _val(positive), _val(negative)
+    if p is None or n is None:
+        return None
+    w = wilson_interval(p, p + n, confidence)
+    return None if w is None else (2 * w[0] - 1, 2 * w[1] - 1)
+
+
+def net_sentiment_all_interval(positive: Any, negative: Any, neutral: Any,
+                               confidence: float = 0.95) -> tuple[float, float] | None:
+    """CI of (P − N) ÷ T (T = P + N + Neu) from the multinomial variance of p̂P − p̂N.
+
+    Var = (pP + pN − (pP − pN)²) ÷ T; normal interval clipped to [−1, 1] (reliable for T ≳ 30).
+    """
+    from scipy.stats import norm
+
+    p, n, u = _val(positive), _val(negative), _val(neutral)
+    if p is None or n is None or u is None or p + n + u <= 0:
+        return None
+    t = p + n + u
+    pp, pn = p / t, n / t
+    est = pp - pn
+    se = math.sqrt(max(pp + pn - est * est, 0.0) / t)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    return max(-1.0, est - z * se), min(1.0, est + z * se)
+
+
+# ---------------------------------------------------------------------------------- vectorised
+def engagement_series(posts: pd.DataFrame) -> pd.Series:
+    """:func:`engagement` of every row of a posts frame (NaN where missing); vectorised per platform."""
+    out = pd.Series(np.nan, index=posts.index, dtype="float64")
+    plat = posts["platform"].fillna("other") if "platform" in posts else pd.Series("other", index=posts.index)
+
+    def col(frame: pd.DataFrame, name: str) -> pd.Series:
+        if name in frame:
+            return pd.to_numeric(frame[name], errors="coerce").astype("float64")
+        return pd.Series(np.nan, index=frame.index, dtype="float64")
+
+    for p in plat.unique():
+        spec = ENGAGEMENT_COLUMNS.get(p, ENGAGEMENT_COLUMNS["other"])
+        sub = posts[plat == p]
+        total = pd.Series(0.0, index=sub.index)
+        for c in spec["required"]:
+            v = col(sub, c)
+            if c == "reactions":
+                v = v.fillna(col(sub, "likes"))
+            total = total + v  # NaN propagates: a missing required column makes engagement missing
+        for c in spec["optional"]:
+            total = total + col(sub, c).fillna(0.0)
+        out.loc[sub.index] = total
+    return out
+
+
+def _safe_div(num: pd.Series, den: pd.Series) -> pd.Series:
+    num = pd.to_numeric(num, errors="coerce").astype("float64")
+    den = pd.to_numeric(den, errors="coerce").astype("float64")
+    return num / den.where(den > 0)
+
+
+def add_post_metrics(posts: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``posts`` with engagement and per-post rates (NaN where an input is missing)."""
+    df = posts.copy()
+    df["engagement"] = engagement_series(df)
+
+    def c(name: str) -> pd.Series:
+        return df[name] if name in df else pd.Series(np.nan, index=df.index)
+
+    df["er_reach"] = _safe_div(df["engagement"], c("reach"))
+    df["er_impressions"] = _safe_div(df["engagement"], c("impressions"))
+    df["er_followers"] = _safe_div(df["engagement"], c("followers_at_posting"))
+    df["amplification"] = _safe_div(c("shares"), c("followers_at_posting"))
+    df["conversation"] = _safe_div(c("comments"), c("followers_at_posting"))
+    df["applause"] = _safe_div(c("reactions").fillna(c("likes")), c("followers_at_posting"))
+    df["virality"] = _safe_div(c("shares"), c("reach"))
+    return df
+
+
+def engagement_sql(alias: str = "") -> str:
+    """DuckDB expression of :func:`engagement` (NULL when a required column is NULL)."""
+    a = f"{alias}." if alias else ""
+    def expr(spec: dict[str, tuple[str, ...]]) -> str:
+        terms = [f"coalesce({a}reactions, {a}likes)" if c == "reactions" else f"{a}{c}" for c in spec["required"]]
+        terms += [f"coalesce({a}{c}, 0)" for c in spec["optional"]]
+        return "(" + " + ".join(terms) + ")"
+
+    cases = " ".join(f"WHEN '{p}' THEN {expr(s)}" for p, s in ENGAGEMENT_COLUMNS.items() if p != "other")
+    return f"(CASE {a}platform {cases} ELSE {expr(ENGAGEMENT_COLUMNS['other'])} END)"
+
+
+def territory_kpis(con: Any, start: Any = None, end: Any = None, territories: Sequence[str] = (),
+                   platforms: Sequence[str] = ()) -> pd.DataFrame:
+    """Per-territory aggregates of official posts, computed in DuckDB (large tables stay in the engine).
+
+    Rates are ratios of sums over the posts where *both* terms are known (a platform without
+    reach contributes neither to the numerator nor to the denominator of the reach rate).
+    """
+    from analysis.queries import Filters
+
+    f = Filters(tuple(territories), start, end, tuple(platforms))
+    w, params = f.where("p")
+    e = engagement_sql("p")
+    days = "greatest(date_diff('day', min(p.created_at)::DATE, max(p.created_at)::DATE) + 1, 1)"
+    if start is not None and end is not None:
+        days = str((pd.Timestamp(end) - pd.Timestamp(start)).days)
+    sql = f"""
+        SELECT p.territory_id,
+               count(*) AS posts,
+               count({e}) AS posts_with_engagement,
+               sum({e}) AS engagement,
+               sum({e}) / nullif(count({e}), 0) AS engagement_per_post,
+               sum(CASE WHEN p.reach > 0 THEN {e} END) / nullif(sum(CASE WHEN {e} IS NOT NULL AND p.reach > 0 THEN p.reach END), 0) AS er_reach,
+               sum(CASE WHEN p.impressions > 0 THEN {e} END) / nullif(sum(CASE WHEN {e} IS NOT NULL AND p.impressions > 0 THEN p.impressions END), 0) AS er_impressions,
+               sum(CASE WHEN p.followers_at_posting > 0 THEN {e} END) / nullif(sum(CASE WHEN {e} IS NOT NULL AND p.followers_at_posting > 0 THEN p.followers_at_posting END), 0) AS er_followers,
+               count(*) / {days} * 7 AS posting_frequency
+        FROM posts p JOIN accounts a ON a.account_id = p.account_id AND a.official
+        WHERE {w} AND p.territory_id IS NOT NULL
+        GROUP BY p.territory_id ORDER BY p.territory_id
+    """
+    return con.execute(sql, params).df()
