@@ -175,6 +175,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
         digest = sha256_file(path)
         p = probe(path)
         res.encoding = p.encoding
+        # A column mapping (--mapping) is the user's explicit description of the file.
+        fmt = fmt or ("generic_mapping" if ctx.mapping else None)
         if fmt:
             by_name = {a.name: a for a in adapters()}
             if fmt not in by_name:
