@@ -547,7 +547,7 @@ def post_table(con: duckdb.DuckDBPyConnection, territories: list[str] | tuple[st
         f"WHERE {w}", params).df()
     df = metrics.add_post_metrics(df)
     local = pd.to_datetime(df["created_at"]).dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ)
-    df["weekday"] = local.dt.weekday
+    df["weekday"] = local.dt.day_of_week
     df["hour"] = local.dt.hour
     med = df.groupby("account_id")["engagement"].transform("median")
     df["rel"] = df["engagement"] / med.where(med > 0)
@@ -591,7 +591,7 @@ def best_time_heatmap(posts: pd.DataFrame, value: str = "rel") -> pd.DataFrame:
     """Weekday × hour cells of log relative performance, shrunk toward the global mean (empirical Bayes).
 
     y = log(``value``) per post; cell mean ȳ_c over n_c posts; global mean μ; within-cell variance
-    σ²; between-cell variance τ² = max(0, var(ȳ_c) − mean(σ²/n_c)) (method of moments). Shrunk
+    σ²; between-cell variance τ² = max(0, (Σ n_c(ȳ_c − μ)² − (k − 1)σ²) ÷ (N − Σ n_c² ÷ N)). Shrunk
     cell = μ + B_c (ȳ_c − μ) with B_c = τ² ÷ (τ² + σ²/n_c): a cell with one lucky post stays near
     the mean instead of topping the ranking. ``index`` = exp(shrunk − μ) (1.2 = 20 % above usual).
     """
@@ -607,7 +607,12 @@ def best_time_heatmap(posts: pd.DataFrame, value: str = "rel") -> pd.DataFrame:
     resid = d["y"] - d.groupby(["weekday", "hour"])["y"].transform("mean")
     dof = max(len(d) - len(g), 1)
     sigma2 = float((resid ** 2).sum() / dof) if len(d) > len(g) else float(d["y"].var(ddof=1) or 1.0)
-    tau2 = max(0.0, float(g["raw"].var(ddof=1) if len(g) > 1 else 0.0) - float((sigma2 / g["n"]).mean()))
+    # One-way random-effects ANOVA estimator: cells weigh by their size, so a single lucky post
+    # cannot inflate the between-cell variance it is then shrunk with.
+    n_tot, k = float(g["n"].sum()), len(g)
+    between = float((g["n"] * (g["raw"] - mu) ** 2).sum())
+    den = n_tot - float((g["n"] ** 2).sum()) / n_tot
+    tau2 = max(0.0, (between - (k - 1) * sigma2) / den) if k > 1 and den > 0 else 0.0
     g["weight"] = tau2 / (tau2 + sigma2 / g["n"]) if tau2 > 0 else 0.0
     g["shrunk"] = mu + g["weight"] * (g["raw"] - mu)
     g["index"] = np.exp(g["shrunk"] - mu)
