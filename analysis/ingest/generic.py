@@ -130,9 +130,16 @@ def resolve_account(ctx: Context, platform: str, *keys: str | None) -> tuple[str
     """``(account_id, territory_id, official)`` of the registry account matching ``keys``."""
     if ctx.registry is not None:
         a = ctx.registry.find_account(platform, *keys)
-        if a is not None:
+        # The registry matches loosely (punctuation dropped): '@SaintAubinLoire_' would pass
+        # for the official '@SaintAubinLoire'. An impersonator must never become official.
+        if a is not None and _exact(a, keys):
             return a.account_id, a.territory_id, True
     return None, None, False
+
+
+def _exact(a: Any, keys: tuple[str | None, ...]) -> bool:
+    own = {str(v).lstrip("@").strip().casefold() for v in (a.native_id, a.handle, a.name, a.account_id) if v}
+    return any(k is not None and str(k).lstrip("@").strip().casefold() in own for k in keys)
 
 
 def hint_account(ctx: Context, platform: str | None = None) -> tuple[str | None, str | None, bool]:

@@ -36,7 +36,14 @@ from analysis.ingest.base import (
     norm_header,
     parse_datetime,
 )
-from analysis.ingest.generic import account_row, hint_account, parse_dates, parse_numbers, to_int64
+from analysis.ingest.generic import (
+    account_row,
+    hint_account,
+    parse_dates,
+    parse_numbers,
+    resolve_account,
+    to_int64,
+)
 from analysis.ingest.sniff import Probe, read_workbook
 
 PLATFORM = "linkedin"
@@ -114,10 +121,10 @@ class LinkedInPage(Adapter):
             extra = [] if official else [account_row(aid, PLATFORM, None, aid.split(":", 1)[1], None)]
             return aid, terr, extra
         m = NAME_RE.match(path.name)
-        if m and ctx.registry is not None:
-            a = ctx.registry.find_account(PLATFORM, m.group("page"))
-            if a is not None:
-                return a.account_id, a.territory_id, []
+        if m:
+            aid, terr, official = resolve_account(ctx, PLATFORM, m.group("page"))
+            if official:
+                return aid, terr, []
         page = m.group("page") if m else None
         hint = f" (page « {page} » absente du registre)" if page else ""
         raise ImportFailure(

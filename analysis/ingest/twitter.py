@@ -489,10 +489,10 @@ class ApiV2(Adapter):
                                       "impressions": pm.get("impression_count"),
                                       "saves": pm.get("bookmark_count")})
                 continue
+            seen_authors[author] = u  # retweeters too: impersonators often amplify the official account
             if "retweeted" in refs:
                 n_rt += 1
                 continue
-            seen_authors[author] = u
             kind, post_id, parent_id, t_aid, t_terr = "mention", None, None, None, None
             if replied and reply_uid:
                 t_aid, t_terr = official(reply_uid)
