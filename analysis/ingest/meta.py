@@ -63,8 +63,19 @@ def frame(rows: list[list[Any]], lines: list[int] | None, header_idx: int, skip:
     df = pd.DataFrame(body, columns=header, dtype=object) if body else pd.DataFrame(columns=header, dtype=object)
     df["_line"] = body_lines
     # Original header text by normalised name, so error messages quote what the user sees.
-    df.attrs["orig"] = dict(zip(header, dedupe_headers(rows[header_idx]), strict=False))
+    df.attrs["orig"] = Headers(zip(header, dedupe_headers(rows[header_idx]), strict=False))
     return df
+
+
+class Headers(dict):
+    """Original header text by normalised name, kept in ``DataFrame.attrs``.
+
+    pandas deep-copies ``attrs`` on every column access; sharing this read-only mapping
+    instead keeps 2,000-column legacy exports fast.
+    """
+
+    def __deepcopy__(self, memo: dict) -> Headers:
+        return self
 
 
 def drop_rejected(out: Parsed) -> Parsed:
