@@ -165,7 +165,12 @@ class ExportComments(Adapter):
         col = {h: j for j, h in reversed(list(enumerate(header))) if h}
         ln = pd.Series(body_lines, dtype="int64")
         is_youtube_csv = "ishearted" in col or "ispinned" in col
+        src_c = col.get("(view source)")
+        row_links = [lk or (s if isinstance(s, str) and s.startswith("http") else None)
+                     for lk, s in zip(body_links, df[src_c] if src_c is not None else [None] * len(df), strict=True)]
         plat, page_id, post_native = post_from_url(source_url)
+        if plat is None:  # no banner: the comment links still tell the platform
+            plat = next((platform_of_url(lk) for lk in row_links if platform_of_url(lk)), None)
         platform = plat or ("youtube" if is_youtube_csv else "facebook")
         parsed = Parsed(format=self.name, rows_read=len(df))
         if df.empty:
@@ -175,8 +180,12 @@ class ExportComments(Adapter):
         if aid is None:
             aid, terr, _ = hint_account(ctx, platform)
         post_id = f"{platform}:{post_native}" if post_native else None
-        if post_id is None:
-            parsed.notes.append("publication commentée inconnue (pas de « Source URL » lisible)")
+        row_posts = [post_id] * len(df)
+        if post_id is None:  # YouTube comment links carry the video: watch?v=<id>&lc=<comment>
+            row_posts = [(lambda p: f"{platform}:{p[2]}" if p[2] and p[0] == platform and platform != "facebook"
+                          else None)(post_from_url(lk)) for lk in row_links]
+            if not any(row_posts):
+                parsed.notes.append("publication commentée inconnue (pas de « Source URL » lisible)")
         name_c = col.get("name (click to view profile)", col.get("name"))
         names = df[name_c] if name_c is not None else pd.Series(None, index=df.index, dtype=object)
         if "profile id" in col:
@@ -194,22 +203,19 @@ class ExportComments(Adapter):
             parsed.rejects += rj
             likes = to_int64(v)
         text = _clean_series(df[col["comment"]]) if "comment" in col else pd.Series(None, index=df.index)
-        src_c = col.get("(view source)")
-        cells_src = df[src_c] if src_c is not None else pd.Series(None, index=df.index)
-        ckeys = [_comment_key_from_link(lk or (s if isinstance(s, str) else None))
-                 for lk, s in zip(body_links, cells_src, strict=True)]
+        ckeys = [_comment_key_from_link(lk) for lk in row_links]
         author_hash = hash_authors(ctx, platform, keys)
         ids = []
-        for ck, ah, c, t in zip(ckeys, author_hash, created, text, strict=True):
+        for ck, ah, c, t, pid in zip(ckeys, author_hash, created, text, row_posts, strict=True):
             if ck and platform == "facebook" and post_native:
                 ids.append(f"facebook:{post_native}_{ck}")
             elif ck:
                 ids.append(f"{platform}:{ck}")
             else:
-                ids.append(f"{platform}:h{content_id(post_id, ah, c, t)}")
+                ids.append(f"{platform}:h{content_id(pid, ah, c, t)}")
         official = keys.map(lambda k: bool(k) and resolve_account(ctx, platform, k)[2])
         out = pd.DataFrame({
-            "message_id": ids, "platform": platform, "kind": "comment", "post_id": post_id,
+            "message_id": ids, "platform": platform, "kind": "comment", "post_id": row_posts,
             "account_id": aid, "territory_id": terr, "author_hash": author_hash,
             "author_name": names.map(lambda v: None if is_missing(v) else str(v).strip()) if ctx.keep_author_names else None,
             "is_official": official, "created_at": created, "source_tz": tz, "text": text, "likes": likes,
