@@ -43,9 +43,10 @@ def pages() -> list[st.Page]:
 st.set_page_config(page_title="Vigie", page_icon=":material/visibility:", layout="wide",
                    initial_sidebar_state="expanded")
 charts.use_theme()
-ui.start_run()
 nav = st.navigation(pages())
-st.sidebar.markdown("### Vigie\nObservatoire des réseaux sociaux")
+ui.sidebar_header()
+# Drawn here so that every page shows them at the same place and they persist across pages;
+# pages call ui.role() / ui.filters() again and get the same values.
 ui.role()
 if data.available():
     ui.filters()

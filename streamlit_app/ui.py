@@ -1,7 +1,8 @@
 """Shared widgets of the app: sidebar filters kept in the URL, role, KPI, chart, empty state.
 
-Filters live in the URL query string (Streamlit's ``bind="query-params"``), so a copied
-link reproduces the view and :func:`page_link` carries them to another page. The router
+Filters live in the URL query string with territory and platform *ids* (``?territoires=
+saint-aubin,port-marel&periode=3m``), so a copied link reproduces the view, survives a
+territory being renamed, and :func:`page_link` carries the filters to another page. The router
 renders the sidebar once per run (:func:`start_run` then :func:`filters`); pages call
 :func:`filters` and :func:`role` again and get the same values without duplicate widgets.
 """
@@ -9,7 +10,6 @@ renders the sidebar once per run (:func:`start_run` then :func:`filters`); pages
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -29,9 +29,9 @@ ROLES: dict[str, str] = {"elu": "Élu·e (synthèses, sans identités)", "analys
 # Query-string keys (French: they are visible in shared links).
 QP_TERRITORIES = "territoires"
 QP_PERIOD = "periode"
-QP_DATES = "dates"
+QP_FROM, QP_TO = "du", "au"  # inclusive days, ISO (custom period only)
 QP_PLATFORMS = "plateformes"
-FILTER_KEYS = (QP_TERRITORIES, QP_PERIOD, QP_DATES, QP_PLATFORMS)
+FILTER_KEYS = (QP_TERRITORIES, QP_PERIOD, QP_FROM, QP_TO, QP_PLATFORMS)
 
 PERIODS: dict[str, str] = {
     "30j": "30 derniers jours",
@@ -85,20 +85,20 @@ def with_peers(selected: list[str], territories: pd.DataFrame) -> list[str]:
 
 # ------------------------------------------------------------------------------ once per run
 
-def start_run() -> None:
-    """Called by the router at the top of every run: widgets rendered by the router are then
-    returned as-is when a page asks for them again in the same run."""
-    st.session_state["_vigie_run"] = uuid.uuid4().hex
+def _rendered_this_run(widget_key: str) -> bool:
+    """Whether a widget with this key was already drawn in the current script run.
 
+    The router draws the sidebar on every page; the page then asks again for the same values.
+    Streamlit keeps the set of widget keys of the run on its run context (internal API, so a
+    failure only means "not drawn yet").
+    """
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-def _once(name: str, render: Callable[[], Any]) -> Any:
-    run = st.session_state.get("_vigie_run")
-    cache = st.session_state.setdefault("_vigie_once", {})
-    if run is not None and name in cache and cache[name][0] == run:
-        return cache[name][1]
-    value = render()
-    cache[name] = (run, value)
-    return value
+        ctx = get_script_run_ctx()
+        return ctx is not None and widget_key in ctx.shared.widget_user_keys_this_run
+    except (AttributeError, ImportError):  # pragma: no cover - other Streamlit versions
+        return False
 
 
 # ------------------------------------------------------------------------------ role
@@ -114,24 +114,76 @@ def role() -> Role:
     ``VIGIE_AUTH=demo``: a visible "mode démonstration" banner and a role selector. Otherwise,
     until real login exists, the least-privileged role (élu): safe by default.
     """
-    return _once("role", _render_role)
+    if auth_mode() != "demo":
+        return "elu"
+    if _rendered_this_run(_K_ROLE):
+        return st.session_state[_K_ROLE]
+    st.sidebar.warning("**Mode démonstration sans authentification.** Ne pas utiliser avec des "
+                       "données réelles accessibles en réseau.", icon=":material/lock_open:")
+    return st.sidebar.selectbox("Rôle (démonstration)", list(ROLES), format_func=ROLES.get, key=_K_ROLE,
+                                help="En production, le rôle vient de la connexion.")
 
 
-def _render_role() -> Role:
-    if auth_mode() == "demo":
-        st.sidebar.warning("**Mode démonstration sans authentification.** Ne pas utiliser avec des "
-                           "données réelles accessibles en réseau.", icon=":material/lock_open:")
-        return st.sidebar.selectbox("Rôle (démonstration)", list(ROLES), format_func=ROLES.get,
-                                    key="vigie_role", help="En production, le rôle vient de la connexion.")
-    st.sidebar.caption("Accès en lecture « élu·e » : l'authentification n'est pas configurée.")
-    return "elu"
+_K_ROLE = "vigie_role"
+
+
+def sidebar_header() -> None:
+    """Name of the tool and the access mode, at the top of the sidebar (drawn by the router)."""
+    st.sidebar.markdown("### Vigie\nObservatoire des réseaux sociaux")
+    if auth_mode() != "demo":
+        st.sidebar.caption("Accès en lecture « élu·e » : l'authentification n'est pas configurée.")
 
 
 # ------------------------------------------------------------------------------ filters
 
 def filters() -> Filters:
     """Sidebar filters (territories, period, platforms), bound to the URL; returns a ``Filters``."""
-    return _once("filters", _render_filters)
+    if _rendered_this_run(_K_TERR) and "_vf_result" in st.session_state:
+        return st.session_state["_vf_result"]
+    f = _render_filters()
+    st.session_state["_vf_result"] = f
+    return f
+
+
+# Widget state keys (session) behind each query-string key.
+_K_TERR, _K_PERIOD, _K_DATES, _K_PLAT = "_vf_territoires", "_vf_periode", "_vf_dates", "_vf_plateformes"
+
+
+def _url_values(key: str) -> list[str]:
+    """Values of a query parameter, accepting both ``a,b`` and repeated ``k=a&k=b``."""
+    return [v for raw in st.query_params.get_all(key) for v in str(raw).split(",") if v.strip()]
+
+
+def _init_from_url(territory_ids: list[str], platforms: list[str], anchor: date) -> None:
+    """Seed the widgets from the URL once per session (a shared link opens a new session).
+
+    Afterwards the widgets are the truth and are written back to the URL at every run, which
+    also restores the parameters if a page switch dropped them.
+    """
+    if st.session_state.get("_vf_seeded"):
+        return
+    st.session_state[_K_TERR] = [t for t in _url_values(QP_TERRITORIES) if t in territory_ids]
+    period = st.query_params.get(QP_PERIOD, DEFAULT_PERIOD)
+    st.session_state[_K_PERIOD] = period if period in PERIODS else DEFAULT_PERIOD
+    st.session_state[_K_PLAT] = [p for p in _url_values(QP_PLATFORMS) if p in platforms]
+    try:
+        du = date.fromisoformat(st.query_params.get(QP_FROM, ""))
+        au = date.fromisoformat(st.query_params.get(QP_TO, ""))
+        st.session_state[_K_DATES] = (min(du, au), max(du, au))
+    except ValueError:
+        start, end = period_bounds(DEFAULT_PERIOD, anchor)
+        st.session_state[_K_DATES] = (start, end - timedelta(days=1))
+    st.session_state["_vf_seeded"] = True
+
+
+def _write_url(values: dict[str, str | None]) -> None:
+    """Set our query parameters (others, owned by pages, are left alone); None removes one."""
+    for k, v in values.items():
+        if v in (None, ""):
+            if k in st.query_params:
+                del st.query_params[k]
+        elif st.query_params.get(k) != v:
+            st.query_params[k] = v
 
 
 def _render_filters() -> Filters:
@@ -140,37 +192,46 @@ def _render_filters() -> Filters:
     names = dict(zip(terr["territory_id"], terr["name"], strict=False))
     own = set(terr.loc[terr["kind"] == "own", "territory_id"])
     options = terr["territory_id"].tolist()  # own first (queries.territories orders them)
+    plat_options = data.platforms()
+    _, last = data.data_range()
+    anchor = last or date.today()
+    _init_from_url(options, plat_options, anchor)
 
     sb.markdown("**Filtres**")
 
     def add_peers() -> None:
-        st.session_state[QP_TERRITORIES] = with_peers(st.session_state.get(QP_TERRITORIES, []), terr)
+        st.session_state[_K_TERR] = with_peers(st.session_state.get(_K_TERR, []), terr)
 
     selected = sb.multiselect(
-        "Territoires", options, key=QP_TERRITORIES, bind="query-params",
+        "Territoires", options, key=_K_TERR,
         format_func=lambda t: f"{names.get(t, t)}{' (nous)' if t in own else ''}",
         placeholder="Tous les territoires",
     )
-    sb.button("\\+ pairs", on_click=add_peers, help="Ajouter les territoires pairs de la sélection "
-              "(ou de notre territoire).", key="vigie_add_peers")
+    sb.button("\\+ pairs", on_click=add_peers, key="vigie_add_peers",
+              help="Ajouter les territoires pairs de la sélection (ou de notre territoire).")
 
-    _, last = data.data_range()
-    anchor = last or date.today()
-    preset = sb.selectbox("Période", list(PERIODS), format_func=PERIODS.get, key=QP_PERIOD,
-                          index=list(PERIODS).index(DEFAULT_PERIOD), bind="query-params")
+    preset = sb.selectbox("Période", list(PERIODS), format_func=PERIODS.get, key=_K_PERIOD)
     custom = None
     if preset == "perso":
-        dflt = period_bounds(DEFAULT_PERIOD, anchor)
-        custom = sb.date_input("Du … au … (inclus)", value=(dflt[0], dflt[1] - timedelta(days=1)),
-                               key=QP_DATES, bind="query-params", format="DD/MM/YYYY")
-        if not isinstance(custom, tuple | list) or len(custom) != 2:
-            custom = None  # the user has picked only the first day so far
-    start, end = period_bounds(preset, anchor, tuple(custom) if custom else None)
+        picked = sb.date_input("Du … au … (inclus)", value=st.session_state[_K_DATES],
+                               key="_vf_dates_widget", format="DD/MM/YYYY")
+        if isinstance(picked, tuple | list) and len(picked) == 2:
+            st.session_state[_K_DATES] = (picked[0], picked[1])
+        # else: only the first day picked so far; keep the previous complete range
+        custom = st.session_state[_K_DATES]
+    start, end = period_bounds(preset, anchor, custom)
     sb.caption(f"{fr_period(start, end - timedelta(days=1))} · dernière donnée le {fr_date(last)}")
 
-    plats = sb.multiselect("Plateformes", data.platforms(), key=QP_PLATFORMS, bind="query-params",
+    plats = sb.multiselect("Plateformes", plat_options, key=_K_PLAT,
                            format_func=lambda p: PLATFORM_LABELS.get(p, p),
                            placeholder="Toutes les plateformes")
+    _write_url({
+        QP_TERRITORIES: ",".join(selected) or None,
+        QP_PERIOD: None if preset == DEFAULT_PERIOD else preset,
+        QP_FROM: start.isoformat() if preset == "perso" else None,
+        QP_TO: (end - timedelta(days=1)).isoformat() if preset == "perso" else None,
+        QP_PLATFORMS: ",".join(plats) or None,
+    })
     return Filters(territories=tuple(selected), start=start, end=end, platforms=tuple(plats))
 
 

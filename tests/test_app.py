@@ -1,0 +1,196 @@
+"""The app shell and the « Données » page (Streamlit AppTest) on a small hand-built store.
+
+AppTest quirk (Streamlit 1.67): on a *rerun* it executes only the current page, not the
+router, so every scenario starts a fresh AppTest with its URL / session state set up front —
+which is also how a shared link opens.
+"""
+
+from __future__ import annotations
+
+import ast
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests import app_store
+
+APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
+
+
+@pytest.fixture()
+def small_db(db: Path) -> Path:
+    """The small store of tests/app_store.py at the test's VIGIE_DB."""
+    return app_store.build(db)
+
+
+def run_app(query: dict[str, str] | None = None, state: dict | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    for k, v in (state or {}).items():
+        at.session_state[k] = v
+    at.run()
+    if any(p[0] == "synthese.py" for p in _pages_in_router()) and (APP.parent / "pages/synthese.py").exists():
+        at.switch_page("pages/donnees.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def frame_with(at: AppTest, *columns: str) -> pd.DataFrame:
+    """The first table that has ``columns`` (exactly these when more than one is given)."""
+    for d in at.dataframe:
+        cols = list(d.value.columns)
+        if (len(columns) == 1 and columns[0] in cols) or cols == list(columns):
+            return d.value
+    raise AssertionError(f"no table with columns {columns!r}")
+
+
+def _pages_in_router() -> list[tuple]:
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
+            return ast.literal_eval(node.value)
+    raise AssertionError("PAGES not found in app.py")
+
+
+def test_router_lists_every_page_file_with_a_french_title():
+    pages = _pages_in_router()
+    titles = [p[1] for p in pages]
+    assert titles == ["Synthèse", "E-réputation", "Thématiques", "Audience", "Campagnes", "Benchmark",
+                      "Modération & veille", "Rapports", "Données"]
+    listed = {p[0] for p in pages}
+    on_disk = {p.name for p in (APP.parent / "pages").glob("*.py") if not p.name.startswith("_")}
+    assert on_disk <= listed, f"page files missing from PAGES: {on_disk - listed}"
+
+
+def test_donnees_page_shows_the_coverage_of_the_store(small_db):
+    at = run_app()
+    assert at.title[0].value == "Données"
+    # Default period: 12 months back from the last day of data (10 Apr 2026) covers everything.
+    assert metrics(at) == {"Publications": "13", "Messages": "12", "Territoire × plateforme": "3",
+                           "Mois manquants": "1"}
+    summary = frame_with(at, "Premier mois").set_index(["Territoire", "Plateforme"])
+    row = summary.loc[("Saint-Aubin-sur-Loire", "Facebook")]
+    assert (row["Premier mois"], row["Dernier mois"], row["Mois"]) == ("janv. 2026", "avr. 2026", 3)
+    assert (row["Publications"], row["Messages"], row["Mois manquants"]) == (6, 11, 1)
+    assert summary.loc[("Port-Marel", "Facebook"), "Publications"] == 3
+    gaps = frame_with(at, "Territoire", "Plateforme", "Mois")
+    assert gaps.to_dict("records") == [{"Territoire": "Saint-Aubin-sur-Loire", "Plateforme": "Facebook",
+                                        "Mois": "mars 2026"}]
+    # The chart's data table: months as columns, a gap stays empty (not 0).
+    monthly = frame_with(at, "Territoire · plateforme").set_index("Territoire · plateforme")
+    assert list(monthly.columns) == ["janv. 2026", "févr. 2026", "mars 2026", "avr. 2026"]
+    assert monthly.loc["Saint-Aubin-sur-Loire · Facebook", "janv. 2026"] == 8
+    assert pd.isna(monthly.loc["Saint-Aubin-sur-Loire · Facebook", "mars 2026"])
+    # Text alternative of the heatmap.
+    assert any("3 couples territoire × plateforme, de janvier 2026 à avril 2026" in c.value for c in at.caption)
+
+
+def test_import_log_and_rejects_never_show_identities(small_db):
+    at = run_app()
+    log = frame_with(at, "SHA-256")
+    rec = log.iloc[0]
+    assert rec["Fichier"] == "commentaires_mars.csv"  # not the user's home path
+    assert (rec["Lues"], rec["Ajoutées"], rec["Rejetées"], rec["SHA-256"]) == (15, 14, 2, "abababababab")
+    rej = frame_with(at, "Raison")
+    assert rej["Ligne"].tolist() == [7, 9]
+    assert "Valeur" not in rej.columns  # élu (default role): no citizen content at all
+    everything = " ".join(str(d.value.to_dict()) for d in at.dataframe)
+    assert "Paulette" not in everything and "jeanne.martin" not in everything
+
+
+def test_analyst_sees_rejected_values_but_not_names(small_db, monkeypatch):
+    monkeypatch.setenv("VIGIE_AUTH", "demo")
+    at = run_app(state={"vigie_role": "analyste"})
+    assert any("Mode démonstration sans authentification" in w.value for w in at.sidebar.warning)
+    rej = frame_with(at, "Raison")
+    assert rej["Valeur"].tolist() == ["31/02/2026", "(masquée : identité)"]
+
+
+@pytest.mark.parametrize(("query", "expected", "url"), [
+    ({"territoires": "port-marel"}, ("3", "1"), None),
+    # unknown ids in a link are dropped, from the view and from the URL
+    ({"territoires": "port-marel,inconnu"}, ("3", "1"), {"territoires": "port-marel"}),
+    ({"plateformes": "instagram"}, ("4", "0"), None),
+    # last complete month before the last day of data (10 Apr 2026) is March: Port-Marel only
+    ({"periode": "mois-precedent"}, ("2", "1"), None),
+    ({"periode": "perso", "du": "2026-02-01", "au": "2026-02-28"}, ("6", "4"), None),
+    ({"periode": "30j", "territoires": "saint-aubin"}, ("1", "2"), None),
+    # the default period is not written in the URL (clean links)
+    ({"periode": "12m"}, ("13", "12"), {}),
+])
+def test_filters_in_the_url_are_applied(small_db, query, expected, url):
+    at = run_app(query)
+    m = metrics(at)
+    assert (m["Publications"], m["Messages"]) == expected
+    # The URL keeps the view, so that the link reproduces it.
+    assert {k: at.query_params[k] for k in at.query_params} == (query if url is None else url)
+
+
+def test_plus_peers_adds_the_peers_of_our_territory(small_db):
+    at = run_app()
+    at.sidebar.button(key="vigie_add_peers").click()
+    at.run()
+    assert at.session_state["_vf_territoires"] == ["saint-aubin", "port-marel"]
+    assert at.query_params["territoires"] in ("saint-aubin,port-marel", ["saint-aubin,port-marel"])
+
+
+def test_missing_store_gives_a_french_message_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIGIE_DB", str(tmp_path / "absent.duckdb"))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert any("Aucune base de données Vigie" in i.value and "make demo" in i.value for i in at.info)
+
+
+def test_demo_store_page_matches_the_store(demo_db, monkeypatch):
+    monkeypatch.setenv("VIGIE_DB", str(demo_db))
+    from analysis import queries, store
+    from streamlit_app.ui import period_bounds
+
+    at = run_app({"periode": "12m"})
+    with store.reader(demo_db) as con:
+        _, last = queries.data_range(con)
+        start, end = period_bounds("12m", last)
+        cov = queries.coverage(con, queries.Filters(start=start, end=end))
+    assert metrics(at)["Publications"] == f"{int(cov['posts'].sum()):,}".replace(",", "\u202f")
+
+
+# ------------------------------------------------------------------------------ pure helpers
+
+def test_period_presets_count_back_from_the_last_day_of_data():
+    from streamlit_app.ui import period_bounds
+
+    anchor = date(2026, 4, 10)
+    assert period_bounds("30j", anchor) == (date(2026, 3, 12), date(2026, 4, 11))
+    assert period_bounds("3m", anchor) == (date(2026, 1, 11), date(2026, 4, 11))
+    assert period_bounds("12m", anchor) == (date(2025, 4, 11), date(2026, 4, 11))
+    assert period_bounds("mois-precedent", anchor) == (date(2026, 3, 1), date(2026, 4, 1))
+    # data complete to the end of the month: that month is the last complete one
+    assert period_bounds("mois-precedent", date(2026, 4, 30)) == (date(2026, 4, 1), date(2026, 5, 1))
+    assert period_bounds("perso", anchor, (date(2026, 2, 28), date(2026, 2, 1))) == (
+        date(2026, 2, 1), date(2026, 3, 1))
+    assert period_bounds("perso", anchor, None) == period_bounds("12m", anchor)
+
+
+def test_with_peers():
+    from streamlit_app.ui import with_peers
+
+    terr = pd.DataFrame({"territory_id": ["a", "b", "c"], "kind": ["own", "peer", "peer"],
+                         "peers": [["b", "c", "zz"], [], ["a"]]})
+    assert with_peers([], terr) == ["a", "b", "c"]
+    assert with_peers(["c"], terr) == ["c", "a"]
+
+
+def test_display_formats_french_numbers_and_dates():
+    from streamlit_app.ui import display
+
+    df = pd.DataFrame({"n": [12345, 7], "x": [1234.5, float("nan")], "d": pd.to_datetime(["2026-11-26", None])})
+    html = display(df).to_html()
+    assert "12\u202f345" in html and "1\u202f234,5" in html and "26 nov. 2026" in html and "—" in html
