@@ -38,6 +38,7 @@ from analysis.ingest.base import (
 )
 from analysis.ingest.generic import (
     _id_str,
+    finish,
     hash_authors,
     hint_account,
     parse_dates,
@@ -222,7 +223,7 @@ class ExportComments(Adapter):
             "_line": ln,
         })
         parsed.add("messages", out)
-        return parsed
+        return finish(parsed)
 
 
 def _xlsx_with_links(path: Path) -> tuple[list[list[Any]], list[int], dict[int, str]]:
@@ -318,7 +319,7 @@ class YouTubeCommentThreads(Adapter):
             out["author_name"] = df["authordisplayname"]
         parsed.add("messages", out)
         self._videos(parsed, df, video, out, ln, tz)
-        return parsed
+        return finish(parsed)
 
     @staticmethod
     def _videos(parsed: Parsed, df: pd.DataFrame, video: pd.Series, msgs: pd.DataFrame, ln: pd.Series, tz: str) -> None:
@@ -426,7 +427,7 @@ class MinetFbComments(Adapter):
         if ctx.keep_author_names:
             out["author_name"] = names
         parsed.add("messages", out)
-        return parsed
+        return finish(parsed)
 
 
 def _fb_handle(u: Any) -> str | None:

@@ -126,6 +126,23 @@ def parse_dates(s: pd.Series, column: str, lines: pd.Series | None = None, *, fm
     return out, rejects
 
 
+def drop_rejected(df: pd.DataFrame, rejects: list[Reject]) -> pd.DataFrame:
+    """Rows of ``df`` (with ``_line``) minus those a reject points at: with --keep-going a bad row
+    is skipped whole, never written with a silently NULLed cell."""
+    bad = {r.line for r in rejects if r.line is not None}
+    if not bad or "_line" not in df:
+        return df
+    return df[~df["_line"].isin(bad)]
+
+
+def finish(parsed: Parsed) -> Parsed:
+    """Apply :func:`drop_rejected` to every table of a single-sheet file."""
+    for name, df in list(parsed.tables.items()):
+        parsed.tables[name] = drop_rejected(df, parsed.rejects)
+    parsed.rejects.sort(key=lambda r: r.line or 0)  # the first error reported is the first in the file
+    return parsed
+
+
 def resolve_account(ctx: Context, platform: str, *keys: str | None) -> tuple[str | None, str | None, bool]:
     """``(account_id, territory_id, official)`` of the registry account matching ``keys``."""
     if ctx.registry is not None:
@@ -168,9 +185,15 @@ def account_row(account_id: str, platform: str, native_id: str | None = None, ha
 
 def prefixed(platform: str, s: pd.Series) -> pd.Series:
     """Native ids → canonical ``<platform>:<id>`` (ids already prefixed are kept)."""
-    s = s.astype(object).where(~s.isna(), None)
-    txt = s.map(lambda v: None if is_missing(v) else _id_str(v))
-    return txt.map(lambda v: None if v is None else (v if v.startswith(f"{platform}:") else f"{platform}:{v}"))
+    pre = f"{platform}:"
+    out = []
+    for v in s.astype(object):
+        if is_missing(v):
+            out.append(None)
+        else:
+            v = _id_str(v)
+            out.append(v if v.startswith(pre) else pre + v)
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def _id_str(v: Any) -> str:
@@ -310,7 +333,7 @@ class MappedTable(Adapter):
         out["_line"] = line_s
         parsed = Parsed(format=self.name, rows_read=len(out), rejects=rejects)
         parsed.add(table, out)
-        return parsed
+        return finish(parsed)
 
 
 ADAPTERS = [MappedTable()]

@@ -38,6 +38,7 @@ from analysis.ingest.base import (
 )
 from analysis.ingest.generic import (
     account_row,
+    drop_rejected,
     hint_account,
     parse_dates,
     parse_numbers,
@@ -163,6 +164,7 @@ class LinkedInPage(Adapter):
         return parsed
 
     def _daily(self, parsed: Parsed, sheet: tuple[str, list], aid: str) -> date | None:
+        start = len(parsed.rejects)  # rows of this sheet in error are skipped whole (--keep-going)
         name, rows = sheet
         fr = _frame(rows, ("Date",) + tuple(DAILY_METRICS) + ("Overview page views (total)", "Total page views (total)"))
         if fr is None:
@@ -184,10 +186,12 @@ class LinkedInPage(Adapter):
                                       "_line": ln}))
         if long:
             out = pd.concat(long, ignore_index=True)
+            out = drop_rejected(out, parsed.rejects[start:])
             parsed.add("page_daily", out[out["value"].notna() & out["date"].notna()])
         return days.max().date() if days.notna().any() else None
 
     def _posts(self, parsed: Parsed, sheet: tuple[str, list], aid: str, terr: str | None, tz: str) -> None:
+        start = len(parsed.rejects)  # rows of this sheet in error are skipped whole (--keep-going)
         name, rows = sheet
         fr = _frame(rows, POST_COLS, min_hits=3)
         if fr is None:
@@ -217,9 +221,10 @@ class LinkedInPage(Adapter):
                 v, rj = parse_numbers(df[src], src, ln)
                 parsed.rejects += rj
                 out[canon] = to_int64(v)
-        parsed.add("posts", out)
+        parsed.add("posts", drop_rejected(out, parsed.rejects[start:]))
 
     def _followers(self, parsed: Parsed, sheet: tuple[str, list], aid: str) -> date | None:
+        start = len(parsed.rejects)  # rows of this sheet in error are skipped whole (--keep-going)
         name, rows = sheet
         fr = _frame(rows, ("Date", "Sponsored followers", "Organic followers", "Total followers"))
         if fr is None:
@@ -236,11 +241,12 @@ class LinkedInPage(Adapter):
             o, _ = parse_numbers(df["organic followers"], "Organic followers", ln)
             s, _ = parse_numbers(df["sponsored followers"], "Sponsored followers", ln)
             new = o + s
-        parsed.add("audience_followers", pd.DataFrame({"account_id": aid, "date": days.dt.date,
-                                                       "new_followers": to_int64(new), "_line": ln}))
+        parsed.add("audience_followers", drop_rejected(pd.DataFrame({
+            "account_id": aid, "date": days.dt.date, "new_followers": to_int64(new), "_line": ln}), parsed.rejects[start:]))
         return days.max().date() if days.notna().any() else None
 
     def _demographics(self, parsed: Parsed, sheet_name: str, rows: list, aid: str, dim: str, snap: date) -> None:
+        start = len(parsed.rejects)  # rows of this sheet in error are skipped whole (--keep-going)
         fr = _frame(rows, (sheet_name, "Total followers", "Total views", "Date"))
         if fr is None:
             return
@@ -259,10 +265,10 @@ class LinkedInPage(Adapter):
             dates = pd.to_datetime(d).dt.date.where(d.notna(), snap)
         else:
             dates = snap
-        parsed.add("audience_demographics", pd.DataFrame({
+        parsed.add("audience_demographics", drop_rejected(pd.DataFrame({
             "account_id": aid, "date": dates, "dimension": dim,
             "key": df[key_col].map(lambda x: None if is_missing(x) else str(x).strip()), "value": v,
-            "unit": "count", "_line": ln}))
+            "unit": "count", "_line": ln}), parsed.rejects[start:]))
 
 
 def _urn(url: str) -> str:

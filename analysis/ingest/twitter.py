@@ -37,6 +37,7 @@ from analysis.ingest.base import (
 )
 from analysis.ingest.generic import (
     account_row,
+    finish,
     hash_authors,
     hint_account,
     parse_numbers,
@@ -156,7 +157,7 @@ class TweetActivity(Adapter):
         if accounts:
             parsed.add("accounts", pd.DataFrame(accounts).drop_duplicates("account_id"))
         parsed.add("posts", out)
-        return parsed
+        return finish(parsed)
 
 
 # ======================================================================== Archive (tweets.js)
@@ -332,7 +333,7 @@ class TweetArchive(Adapter):
                 m["author_name"] = owner_name or owner_user
             parsed.add("messages", m)
             parsed.notes.append(f"{len(rep)} réponse(s) du compte à d'autres comptes importées comme messages")
-        return parsed
+        return finish(parsed)
 
 
 def _post_type(text: str | None, media: str | None) -> str:
