@@ -38,7 +38,7 @@ def test_exportcomments_xlsx_golden(con):
     assert (first.account_id, first.territory_id) == ("facebook:104857600000001", "saint-aubin")
     assert first.author_hash == pseudonymise("facebook", "700000001")  # 'ID: 700000001'
     assert first.author_name is None and not first.is_official
-    assert first.created_at == pd.Timestamp("2026-02-01 18:55:05") and first.source_tz == "UTC"
+    assert first.created_at == pd.Timestamp("2026-02-01 17:55:05") and first.source_tz == "Europe/Paris"
     assert (first.text, first.likes, first.kind) == ("Bravo pour la fête 🎉 !", 2, "comment")
     assert pd.isna(first.replies)  # not in the export
     assert bool(m.loc["facebook:2000000000000001_3000000000000002"].is_official)  # the page itself
@@ -52,7 +52,7 @@ def test_exportcomments_youtube_csv(con):
     m = msgs(con)
     assert list(m.index) == ["youtube:UgxAAA111", "youtube:UgxBBB222"]
     b = m.loc["youtube:UgxBBB222"]
-    assert b.created_at == pd.Timestamp("2025-12-13 21:00:00")  # DD/MM/YY
+    assert b.created_at == pd.Timestamp("2025-12-13 20:00:00")  # DD/MM/YY, Paris time
     assert b.post_id == "youtube:vidSaintA01" and b.territory_id == "saint-aubin"
     assert b.author_hash == pseudonymise("youtube", "Marc D.")
 

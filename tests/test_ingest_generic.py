@@ -73,7 +73,7 @@ def test_posts_mapping_and_missing_column_message(con):
     (r,) = run(con, "avis_mairie_cp1252.csv", mapping)
     assert r.status == "ok", r.error
     p = con.execute("SELECT post_id, account_id, territory_id, created_at, reactions FROM posts ORDER BY post_id").fetchall()
-    assert p[0] == ("other:A1", "facebook:104857600000002", "port-marel", pd.Timestamp("2025-04-03 14:30"), 3)
+    assert p[0] == ("other:A1", "facebook:104857600000002", "port-marel", pd.Timestamp("2025-04-03 12:30"), 3)  # Paris by default
     bad = dict(mapping, columns={"text": "Texte du message"})
     (r,) = run(con, "avis_mairie_cp1252.csv", bad, force=True)
     assert r.status == "error" and "Texte du message" in r.error and "Commentaire" in r.error

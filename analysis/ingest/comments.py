@@ -6,7 +6,8 @@ Ids and choices:
   ``youtube:<lc>``; without a link the id is a content hash. The post comes from the
   ``Source URL`` banner (``facebook.com/<page>_<post>``, ``/posts/<id>``, ``watch?v=<id>``…),
   else the comments are attached to ``--account`` only.
-- Dates without a zone are read in ``--tz`` (default UTC: ExportComments and the APIs write UTC).
+- Dates without a zone (ExportComments, older minet ``date``) are read in ``--tz``, default
+  Europe/Paris like every naive timestamp; API timestamps carry their zone (UTC).
 - YouTube API flattened CSV. Comment columns: ``videoId, textDisplay, textOriginal,
   authorDisplayName, authorChannelId, publishedAt, updatedAt, commentLikeCount`` and optionally
   ``id``/``commentId``, ``parentId``, ``totalReplyCount``. Merged video columns we read when
@@ -194,7 +195,7 @@ class ExportComments(Adapter):
                 lambda v: None if is_missing(v) else re.sub(r"^\s*ID:\s*", "", _id_str(v)))
         else:
             keys = names.map(lambda v: None if is_missing(v) else str(v).strip())
-        tz = ctx.source_tz or "UTC"
+        tz = ctx.source_tz or "Europe/Paris"
         created, rj = parse_dates(df[col["date"]], "Date", ln, dayfirst=True, tz=tz) if "date" in col else (
             pd.Series(pd.NaT, index=df.index), [])
         parsed.rejects += rj
@@ -384,7 +385,7 @@ class MinetFbComments(Adapter):
             return parsed
         old = "user_id" in df
         none = pd.Series(None, index=df.index, dtype=object)
-        tz = ctx.source_tz or "UTC"
+        tz = ctx.source_tz or "Europe/Paris"
         if old:
             author_key = df["user_id"].where(df["user_id"].notna(), df.get("user_handle", none))
             names = df.get("user_label", none)
@@ -399,6 +400,7 @@ class MinetFbComments(Adapter):
             names = df.get("author_name", none)
             handles = df.get("author_url", none).map(_fb_handle)
             created, rj = parse_dates(df["created_time"], "created_time", ln, tz=tz)
+            tz = "UTC"  # epoch seconds: the zone of the export does not matter
             parent = df.get("parent_id", none)
             depth, _ = parse_numbers(df.get("depth", none), "depth", ln)
             is_reply = (depth.fillna(0) > 0) | parent.notna()

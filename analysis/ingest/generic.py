@@ -9,7 +9,7 @@ Mapping format (see ``docs/mapping_example.toml``)::
     date_format = "%d/%m/%Y %H:%M"  # optional strptime format (else every known format is tried)
     dayfirst = true               # optional: 03/04/2025 is 3 April
     decimal = ","                 # optional: decimal mark of numbers
-    timezone = "Europe/Paris"     # optional: zone of naive timestamps (else --tz, else UTC)
+    timezone = "Europe/Paris"     # optional: zone of naive timestamps (else --tz, else Europe/Paris)
     sheet = "Feuil1"              # optional: sheet of a workbook (else the first one)
 
     [columns]                     # canonical name = source column header
@@ -276,7 +276,7 @@ class MappedTable(Adapter):
         out = pd.DataFrame(index=raw.index)
         rejects: list[Reject] = []
         t = schema.table(table)
-        tz = m.get("timezone") or ctx.source_tz
+        tz = m.get("timezone") or ctx.source_tz or "Europe/Paris"  # the house default for naive times
         for canon, src in cols.items():
             s = raw[pos[norm_header(src)]]
             if canon == "author":
@@ -307,8 +307,8 @@ class MappedTable(Adapter):
             out["account_id"] = acc_id
         if "territory_id" not in out and terr:
             out["territory_id"] = terr
-        if tz or "created_at" in out:
-            out["source_tz"] = tz or "UTC"
+        if "created_at" in out:
+            out["source_tz"] = tz
         for idcol in ("post_id", "parent_id", "message_id"):
             if idcol in out:
                 out[idcol] = prefixed(platform, out[idcol])

@@ -138,7 +138,7 @@ class LinkedInPage(Adapter):
         parsed = Parsed(format=self.name)
         if extra:
             parsed.add("accounts", pd.DataFrame(extra))
-        tz = ctx.source_tz or "UTC"
+        tz = ctx.source_tz
         last_day: date | None = None
         daily = _sheet(book, DAILY_SHEETS) or _sheet(book, ("visitor metrics",))
         if daily:
@@ -207,10 +207,10 @@ class LinkedInPage(Adapter):
                             "_line": ln})
         out["post_id"] = out["native_id"].map(lambda u: None if u is None else f"linkedin:{u}")
         out["text"] = df.get("post title", df.get("update title")).map(clean_text)
-        created, rj = parse_dates(df["created date"], "Created date", ln, tz=tz)
+        # A bare calendar date: kept as that day at 00:00, never shifted by a zone conversion.
+        created, rj = parse_dates(df["created date"], "Created date", ln)
         parsed.rejects += rj
         out["created_at"] = created
-        out["source_tz"] = tz
         ptype = df.get("post type", df.get("update type"))
         if ptype is not None:  # 'Organic' / 'Sponsored'
             out["is_paid"] = ptype.map(lambda v: None if is_missing(v) else str(v).strip().lower() == "sponsored")
