@@ -1,0 +1,304 @@
+"""Alert rules evaluated over the store, each firing once (stable id per rule and key).
+
+Daily count series are compared with a *seasonal* baseline: the same weekday over the
+previous 8 weeks (median, and MAD for the spread), so a busy Saturday is not an alert. A day
+is anomalous when ``x ≥ min_count``, ``x ≥ ratio × baseline`` and the robust z-score
+``(x − median) / max(1.4826 × MAD, √median, 1) ≥ z``. Consecutive anomalous days (gaps of one
+day allowed) form one episode; an episode fires one alert keyed on rule, territory (and
+theme) and its first day, so a daily cron during a crisis does not repeat it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis import store
+from analysis.fmt import fr_date, fr_int, fr_num, fr_period
+from analysis.moderation.impersonation import watch
+from analysis.moderation.queue import HOSTILE_THRESHOLD
+from analysis.registry import Registry
+
+RULES = {
+    "negative_spike": "Pic de messages négatifs",
+    "volume_spike": "Pic de volume de messages",
+    "negative_theme": "Thème négatif émergent",
+    "hostile_burst": "Vague de messages hostiles",
+    "impersonation": "Nouvelle page usurpant l'identité du territoire",
+}
+SEVERITY_FR = {"info": "information", "warning": "attention", "critical": "critique"}
+BASELINE_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class SpikeParams:
+    z: float = 4.0
+    ratio: float = 2.0
+    min_count: int = 10
+
+
+PARAMS = {
+    "negative_spike": SpikeParams(z=4.0, ratio=2.0, min_count=10),
+    "volume_spike": SpikeParams(z=5.0, ratio=2.0, min_count=30),
+    "negative_theme": SpikeParams(z=4.0, ratio=3.0, min_count=5),
+    "hostile_burst": SpikeParams(z=4.0, ratio=3.0, min_count=5),
+}
+
+
+@dataclass
+class Alert:
+    rule: str
+    key: str
+    territory_id: str | None
+    period_start: datetime
+    period_end: datetime
+    severity: str
+    title: str
+    evidence: dict = field(default_factory=dict)
+    fired_at: datetime | None = None
+
+    @property
+    def alert_id(self) -> str:
+        """Stable id: hash of rule and key (the same episode never fires twice)."""
+        return hashlib.sha256(f"{self.rule}|{self.key}".encode()).hexdigest()[:16]
+
+    def as_json(self) -> dict:
+        d = asdict(self)
+        d["alert_id"] = self.alert_id
+        for k in ("period_start", "period_end", "fired_at"):
+            d[k] = d[k].isoformat() if d[k] is not None else None
+        return d
+
+
+# ------------------------------------------------------------------------------ detection
+def seasonal_anomalies(daily: pd.Series, p: SpikeParams) -> pd.DataFrame:
+    """Score each day of a complete daily series against the same weekday of the 8 previous weeks.
+
+    Returns columns count, baseline (median), spread, z, anomalous.
+    """
+    x = daily.astype(float)
+    lags = np.column_stack([x.shift(7 * k).to_numpy() for k in range(1, BASELINE_WEEKS + 1)])
+    enough = (~np.isnan(lags)).sum(axis=1) >= 4
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: days without 4 weeks of history
+        med = np.nanmedian(np.where(enough[:, None], lags, np.nan), axis=1)
+        mad = np.nanmedian(np.abs(lags - med[:, None]), axis=1)
+    spread = np.maximum.reduce([1.4826 * np.nan_to_num(mad), np.sqrt(np.nan_to_num(med)), np.ones(len(x))])
+    z = (x.to_numpy() - med) / spread
+    anomalous = enough & (x.to_numpy() >= p.min_count) & (x.to_numpy() >= p.ratio * np.nan_to_num(med)) & (z >= p.z)
+    return pd.DataFrame({"count": x.to_numpy(), "baseline": med, "spread": spread, "z": z,
+                         "anomalous": anomalous}, index=daily.index)
+
+
+def episodes(scored: pd.DataFrame, max_gap: int = 1) -> list[pd.DataFrame]:
+    """Group anomalous days into episodes (runs, tolerating ``max_gap`` quiet days inside)."""
+    days = list(scored.index[scored["anomalous"]])
+    out, cur = [], []
+    for d in days:
+        if cur and (pd.Timestamp(d) - pd.Timestamp(cur[-1])).days > max_gap + 1:
+            out.append(scored.loc[cur])
+            cur = []
+        cur.append(d)
+    if cur:
+        out.append(scored.loc[cur])
+    return out
+
+
+def _daily(con: duckdb.DuckDBPyConnection, sql: str, params: list, start: date, end: date) -> pd.DataFrame:
+    """Run ``sql`` (columns: territory_id, grp, day, n) and return a complete day grid (zeros filled)
+    per territory and group, between each territory's first day of data and ``end``."""
+    df = con.execute(sql, params).df()
+    if df.empty:
+        return df
+    df["day"] = pd.to_datetime(df["day"])
+    first = con.execute("SELECT territory_id, min(created_at)::DATE FROM messages GROUP BY 1").fetchall()
+    first = {t: pd.Timestamp(d) for t, d in first}
+    grids = []
+    for (terr, grp), g in df.groupby(["territory_id", "grp"], dropna=False):
+        lo = max(first.get(terr, g["day"].min()), pd.Timestamp(start) - pd.Timedelta(days=7 * BASELINE_WEEKS + 7))
+        idx = pd.date_range(lo, pd.Timestamp(end) - pd.Timedelta(days=1), freq="D")
+        s = g.set_index("day")["n"].reindex(idx, fill_value=0)
+        grids.append(pd.DataFrame({"territory_id": terr, "grp": grp, "day": idx, "n": s.to_numpy()}))
+    return pd.concat(grids, ignore_index=True)
+
+
+def _severity(ep: pd.DataFrame) -> str:
+    peak = ep.loc[ep["z"].idxmax()]
+    if peak["z"] >= 8 or peak["count"] >= 4 * max(peak["baseline"], 1):
+        return "critical"
+    return "warning"
+
+
+def _spike_alerts(con, rule: str, sql: str, params: list, start: date, end: date, names: dict[str, str],
+                  what: str) -> list[Alert]:
+    grid = _daily(con, sql, params, start, end)
+    alerts: list[Alert] = []
+    if grid.empty:
+        return alerts
+    p = PARAMS[rule]
+    for (terr, grp), g in grid.groupby(["territory_id", "grp"], dropna=False):
+        scored = seasonal_anomalies(g.set_index("day")["n"], p)
+        for ep in episodes(scored):
+            first, last = ep.index.min(), ep.index.max()
+            if last < pd.Timestamp(start):
+                continue  # episode entirely before the evaluated window
+            peak_day = ep["z"].idxmax()
+            peak = ep.loc[peak_day]
+            grp_txt = f" — thème « {grp} »" if grp and grp != "_" else ""
+            title = (f"{RULES[rule]}{grp_txt} : {names.get(terr, terr)}, {fr_period(first, last)} "
+                     f"(pic le {fr_date(peak_day)} : {fr_int(peak['count'])} {what} pour "
+                     f"{fr_num(peak['baseline'], 1)} attendus)")
+            key = f"{terr}|{grp}|{first.date().isoformat()}"
+            alerts.append(Alert(
+                rule=rule, key=key, territory_id=terr, period_start=first.to_pydatetime(),
+                period_end=(last + pd.Timedelta(days=1)).to_pydatetime(), severity=_severity(ep), title=title,
+                evidence={"days": [{"day": d.date().isoformat(), "count": int(r["count"]),
+                                    "baseline": None if np.isnan(r["baseline"]) else round(float(r["baseline"]), 1),
+                                    "z": round(float(r["z"]), 1)} for d, r in ep.iterrows()],
+                          "peak_day": peak_day.date().isoformat(), "theme": None if grp == "_" else grp,
+                          "rule_params": asdict(p), "baseline": "médiane du même jour de la semaine sur 8 semaines"},
+            ))
+    return alerts
+
+
+def _has_rows(con, table: str) -> bool:
+    return con.execute(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()[0]
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, registry: Registry, territories: list[str] | None = None,
+             since: date | None = None, until: date | None = None) -> tuple[list[Alert], list[str]]:
+    """Evaluate every rule on [since, until) (default: the last 14 days of data).
+
+    Returns (alerts detected, notes on rules that could not run and why).
+    """
+    last = con.execute("SELECT max(created_at)::DATE FROM messages").fetchone()[0]
+    end = until or ((last + timedelta(days=1)) if last else date.today())
+    start = since or (end - timedelta(days=14))
+    terrs = territories or [t.territory_id for t in registry.territories]
+    names = {t.territory_id: t.name for t in registry.territories}
+    notes: list[str] = []
+    tw = f"territory_id IN ({', '.join('?' for _ in terrs)})"
+    lo = pd.Timestamp(start) - pd.Timedelta(days=7 * BASELINE_WEEKS + 7)
+    period = [*terrs, lo.to_pydatetime(), pd.Timestamp(end).to_pydatetime()]
+    incoming = f"{tw} AND NOT coalesce(is_official, FALSE) AND created_at >= ? AND created_at < ?"
+    alerts: list[Alert] = []
+    alerts += _spike_alerts(
+        con, "volume_spike",
+        f"SELECT territory_id, '_' AS grp, created_at::DATE AS day, count(*) AS n FROM messages "
+        f"WHERE {incoming} GROUP BY ALL", period, start, end, names, "messages")
+    if _has_rows(con, "sentiment"):
+        alerts += _spike_alerts(
+            con, "negative_spike",
+            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n FROM messages m "
+            f"JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
+            f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND s.label = 'negative' GROUP BY ALL",
+            period, start, end, names, "messages négatifs")
+        if _has_rows(con, "themes"):
+            alerts += _spike_alerts(
+                con, "negative_theme",
+                f"SELECT m.territory_id, th.theme AS grp, m.created_at::DATE AS day, count(*) AS n FROM messages m "
+                f"JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
+                f"JOIN themes th ON th.item_id = m.message_id AND th.item_type = 'message' "
+                f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND s.label = 'negative' GROUP BY ALL",
+                period, start, end, names, "messages négatifs")
+        else:
+            notes.append("Thème négatif émergent : non évalué (table des thèmes vide, lancez l'enrichissement).")
+    else:
+        notes.append("Pic de messages négatifs, thème négatif émergent : non évalués (pas de sentiment, "
+                     "lancez l'enrichissement).")
+    if _has_rows(con, "toxicity"):
+        alerts += _spike_alerts(
+            con, "hostile_burst",
+            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n FROM messages m "
+            f"JOIN toxicity t USING (message_id) "
+            f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND t.p_toxic >= {HOSTILE_THRESHOLD} "
+            f"GROUP BY ALL", period, start, end, names, "messages hostiles")
+    else:
+        notes.append("Vague de messages hostiles : non évaluée (toxicité non calculée, lancez l'enrichissement).")
+    for terr in terrs:
+        imp = watch(con, registry, terr)
+        for r in imp.itertuples(index=False):
+            seen = pd.Timestamp(r.first_seen) if pd.notna(r.first_seen) else pd.Timestamp(end)
+            last_seen = pd.Timestamp(r.last_seen) if pd.notna(r.last_seen) else seen
+            alerts.append(Alert(
+                rule="impersonation", key=f"{terr}|{r.account_id}", territory_id=terr,
+                period_start=seen.to_pydatetime(), period_end=last_seen.to_pydatetime(),
+                severity="critical" if r.score >= 95 else "warning",
+                title=f"{RULES['impersonation']} : « {r.name or r.handle} » ({r.platform}) imite "
+                      f"« {r.resembles} » — score {fr_int(r.score)}/100",
+                evidence={"account_id": r.account_id, "name": r.name, "handle": r.handle, "platform": r.platform,
+                          "resembles": r.resembles, "similarity": r.similarity, "score": r.score,
+                          "posts": r.posts, "detail": r.evidence},
+            ))
+    return alerts, notes
+
+
+def fire(con: duckdb.DuckDBPyConnection, alerts: list[Alert], now: datetime | None = None) -> list[Alert]:
+    """Store alerts not fired before (by ``alert_id``); return only the new ones."""
+    if not alerts:
+        return []
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    ids = [a.alert_id for a in alerts]
+    known = {r[0] for r in con.execute(
+        f"SELECT alert_id FROM alerts WHERE alert_id IN ({', '.join('?' for _ in ids)})", ids).fetchall()}
+    new, seen = [], set()
+    for a in alerts:
+        if a.alert_id in known or a.alert_id in seen:
+            continue
+        seen.add(a.alert_id)
+        a.fired_at = now
+        new.append(a)
+    if new:
+        with store.transaction(con):
+            store.upsert(con, "alerts", pd.DataFrame([{
+                "alert_id": a.alert_id, "rule": a.rule, "territory_id": a.territory_id, "fired_at": a.fired_at,
+                "period_start": a.period_start, "period_end": a.period_end, "severity": a.severity,
+                "title": a.title, "evidence": json.dumps(a.evidence, ensure_ascii=False, default=str)}
+                for a in new]))
+    return new
+
+
+# ------------------------------------------------------------------------------ digest
+def digest_text(alerts: list[Alert], notes: list[str] | None = None) -> str:
+    """Plain-text digest (for cron mail)."""
+    if not alerts:
+        lines = ["Vigie — aucune nouvelle alerte."]
+    else:
+        lines = [f"Vigie — {fr_int(len(alerts))} nouvelle(s) alerte(s)", ""]
+        for a in sorted(alerts, key=lambda a: (a.severity != "critical", a.period_start)):
+            lines.append(f"[{SEVERITY_FR[a.severity]}] {a.title}")
+    for n in notes or []:
+        lines.append(f"Note : {n}")
+    return "\n".join(lines) + "\n"
+
+
+def digest_json(alerts: list[Alert], notes: list[str] | None = None) -> str:
+    return json.dumps({"alerts": [a.as_json() for a in alerts], "notes": notes or []},
+                      ensure_ascii=False, indent=2, default=str)
+
+
+def digest_html(alerts: list[Alert], notes: list[str] | None = None) -> str:
+    """Self-contained HTML digest; every user-provided string is escaped."""
+    e = html.escape
+    rows = []
+    for a in sorted(alerts, key=lambda a: (a.severity != "critical", a.period_start)):
+        ev = a.evidence.get("detail") or ", ".join(
+            f"{fr_date(d['day'])} : {fr_int(d['count'])}" for d in a.evidence.get("days", [])[:10])
+        rows.append(f"<tr class='{e(a.severity)}'><td>{e(SEVERITY_FR[a.severity])}</td><td>{e(RULES[a.rule])}</td>"
+                    f"<td>{e(a.title)}</td><td>{e(str(ev))}</td></tr>")
+    body = ("<table><thead><tr><th>Gravité</th><th>Règle</th><th>Alerte</th><th>Éléments</th></tr></thead><tbody>"
+            + "".join(rows) + "</tbody></table>") if rows else "<p>Aucune nouvelle alerte.</p>"
+    note_html = "".join(f"<p class='note'>{e(n)}</p>" for n in notes or [])
+    return ("<!doctype html><html lang='fr'><head><meta charset='utf-8'><title>Vigie — alertes</title><style>"
+            "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;"
+            "padding:4px 8px;vertical-align:top}.critical td:first-child{color:#b00;font-weight:bold}"
+            ".note{color:#555}</style></head><body><h1>Vigie — alertes</h1>"
+            f"{body}{note_html}</body></html>\n")

@@ -1,0 +1,97 @@
+"""Key local contacts: engaged authors, ambassadors, repeat critics, network centrality, locality."""
+
+from __future__ import annotations
+
+import duckdb
+import networkx as nx
+import pandas as pd
+
+from analysis.queries import Filters
+
+MIN_MESSAGES = 3
+
+
+def author_stats(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None = None) -> pd.DataFrame:
+    """Per pseudonymised author writing about ``territory_id``: messages, likes received,
+    positive/negative counts (sentiment, NULL when not scored), and ``locality`` = share of the
+    author's messages (all territories, same period) that concern this territory."""
+    f = f or Filters()
+    w, params = f.where("m")
+    return con.execute(
+        f"""
+        WITH m AS (
+            SELECT m.*, s.label FROM messages m
+            LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
+            WHERE {w} AND NOT coalesce(m.is_official, FALSE) AND m.author_hash IS NOT NULL)
+        SELECT author_hash,
+               any_value(author_name) FILTER (WHERE author_name IS NOT NULL) AS author_name,
+               count(*) FILTER (WHERE territory_id = ?) AS messages,
+               sum(coalesce(likes, 0)) FILTER (WHERE territory_id = ?) AS likes_received,
+               count(label) FILTER (WHERE territory_id = ?) AS scored,
+               count(*) FILTER (WHERE territory_id = ? AND label = 'positive') AS positive,
+               count(*) FILTER (WHERE territory_id = ? AND label = 'negative') AS negative,
+               count(*) AS messages_all_territories,
+               list(DISTINCT platform) FILTER (WHERE territory_id = ?) AS platforms
+        FROM m GROUP BY author_hash
+        HAVING count(*) FILTER (WHERE territory_id = ?) > 0
+        """,
+        params + [territory_id] * 7,
+    ).df()
+
+
+def reply_graph(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None = None) -> nx.DiGraph:
+    """Directed graph author → author replied to (``parent_id``), and author → official account
+    commented on. Edge weight = number of messages."""
+    f = f or Filters()
+    w, params = f.where("m")
+    edges = con.execute(
+        f"""
+        SELECT m.author_hash AS src,
+               CASE WHEN p.message_id IS NOT NULL AND NOT coalesce(p.is_official, FALSE) THEN p.author_hash
+                    ELSE m.account_id END AS dst,
+               count(*) AS w
+        FROM messages m LEFT JOIN messages p ON p.message_id = m.parent_id
+        WHERE {w} AND m.territory_id = ? AND NOT coalesce(m.is_official, FALSE) AND m.author_hash IS NOT NULL
+        GROUP BY ALL
+        """,
+        params + [territory_id],
+    ).fetchall()
+    g = nx.DiGraph()
+    for src, dst, weight in edges:
+        if dst and src != dst:
+            g.add_edge(src, dst, weight=int(weight))
+    return g
+
+
+def key_contacts(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None = None,
+                 role: str = "analyst", min_messages: int = MIN_MESSAGES, top: int = 50) -> pd.DataFrame:
+    """Most engaged local authors with their profile.
+
+    ``engagement`` = messages + likes received. ``centrality`` = PageRank in the reply graph
+    (who others answer, weighted). ``profile``: ambassadeur (≥ ``min_messages`` scored and
+    ≥ 60 % positive), critique récurrent (≥ ``min_messages`` negative messages and ≥ 50 %
+    negative), else actif. ``author_name`` only for the analyst role and only where stored.
+    """
+    st = author_stats(con, territory_id, f)
+    cols = ["author_hash", "author_name", "messages", "likes_received", "engagement", "positive", "negative",
+            "positive_share", "negative_share", "locality", "centrality", "profile", "platforms"]
+    if st.empty:
+        return pd.DataFrame(columns=cols if role == "analyst" else [c for c in cols if c != "author_name"])
+    g = reply_graph(con, territory_id, f)
+    pr = nx.pagerank(g, weight="weight") if g.number_of_edges() else {}
+    st["engagement"] = st["messages"] + st["likes_received"].fillna(0)
+    scored = st["scored"].where(st["scored"] > 0)
+    st["positive_share"] = st["positive"] / scored
+    st["negative_share"] = st["negative"] / scored
+    st["locality"] = st["messages"] / st["messages_all_territories"]
+    st["centrality"] = st["author_hash"].map(pr).fillna(0.0)
+    amb = (st["scored"] >= min_messages) & (st["positive_share"] >= 0.6)
+    crit = (st["negative"] >= min_messages) & (st["negative_share"] >= 0.5)
+    st["profile"] = "actif"
+    st.loc[amb, "profile"] = "ambassadeur"
+    st.loc[crit, "profile"] = "critique récurrent"
+    st = st.sort_values(["engagement", "centrality"], ascending=False).head(top).reset_index(drop=True)
+    if role != "analyst":
+        st = st.drop(columns=["author_name"])
+        cols = [c for c in cols if c != "author_name"]
+    return st[cols]

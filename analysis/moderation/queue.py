@@ -1,0 +1,183 @@
+"""Moderation queue (what needs attention, ranked, with its reason in French) and statuses."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+
+import duckdb
+import pandas as pd
+
+from analysis import store
+from analysis.fmt import fr_int, fr_pct
+from analysis.queries import Filters
+
+STATUSES = {"a_traiter": "à traiter", "repondu": "répondu", "masque": "masqué", "ignore": "ignoré"}
+HOSTILE_THRESHOLD = 0.5
+MIN_ENGAGEMENT = 5
+# Weights of each reason in the priority: an insult is visible to everyone now and harms the
+# people targeted, a visible negative message shapes opinion, a question only waits.
+W_HOSTILE, W_NEGATIVE, W_QUESTION = 3.0, 2.0, 1.0
+
+
+def first_replies_sql(msg_where: str) -> str:
+    """SQL (CTE body) giving each incoming message its first official reply time.
+
+    A reply is an ``is_official`` message written after the incoming one that either points to
+    it (``parent_id``) or, when the export carries no thread link (``parent_id`` NULL), sits
+    under the same post. Columns: ``message_id``, ``first_reply_at``.
+    """
+    return f"""
+        SELECT message_id, min(reply_at) AS first_reply_at FROM (
+            SELECT m.message_id, r.created_at AS reply_at
+            FROM messages m JOIN messages r ON r.parent_id = m.message_id
+            WHERE {msg_where} AND r.is_official AND r.created_at >= m.created_at
+            UNION ALL
+            SELECT m.message_id, r.created_at
+            FROM messages m JOIN messages r ON r.post_id = m.post_id
+            WHERE {msg_where} AND r.is_official AND r.parent_id IS NULL AND r.created_at > m.created_at
+        ) GROUP BY 1"""
+
+
+def _human_delay(hours: float) -> str:
+    if hours < 1:
+        return f"{max(1, round(hours * 60))} min"
+    if hours < 48:
+        return f"{fr_int(math.floor(hours))} h"
+    return f"{fr_int(math.floor(hours / 24))} j"
+
+
+def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: datetime | None = None,
+          include_done: bool = False, role: str = "analyst", limit: int | None = 200,
+          hostile_threshold: float = HOSTILE_THRESHOLD, min_engagement: int = MIN_ENGAGEMENT) -> pd.DataFrame:
+    """Messages needing attention, highest priority first, each with its reasons in French.
+
+    Reasons: hostile (``p_toxic`` ≥ threshold, or an analyst label ``hostile``), negative and
+    highly engaged (sentiment ``negative`` and likes + replies ≥ max(``min_engagement``, 90th
+    percentile of the period)), question with no official reply. ``priority`` = 3 × hostile
+    (+ p_toxic) + 2 × negative-visible (+ engagement term) + 1 × unanswered question (+ waiting
+    term, capped at 3 days). Messages marked répondu/masqué/ignoré are left out unless
+    ``include_done``. ``author_name`` is returned only for the analyst role.
+    """
+    f = f or Filters()
+    w, params = f.where("m")
+    base = f"{w} AND NOT coalesce(m.is_official, FALSE)"
+    now = now or con.execute("SELECT max(created_at) FROM messages").fetchone()[0] or datetime.now(UTC).replace(tzinfo=None)
+    df = con.execute(
+        f"""
+        WITH fr AS ({first_replies_sql(base)}),
+        m AS (
+            SELECT m.*, coalesce(m.likes, 0) + coalesce(m.replies, 0) AS engagement
+            FROM messages m WHERE {base}),
+        q AS (SELECT quantile_cont(engagement, 0.9) AS p90 FROM m)
+        SELECT m.message_id, m.created_at, m.platform, m.kind, m.territory_id, m.post_id, m.account_id,
+               m.text, m.author_hash, m.author_name, m.likes, m.replies, m.engagement,
+               CASE lb.value WHEN 'hostile' THEN 1.0 WHEN 'non_hostile' THEN 0.0 ELSE t.p_toxic END AS p_toxic,
+               t.lexicon_hits, coalesce(t.is_question, FALSE) AS is_question,
+               coalesce(ls.value, s.label) AS sentiment, fr.first_reply_at,
+               ms.status, ms.by_user AS status_by, ms.at AS status_at, q.p90
+        FROM m CROSS JOIN q
+        LEFT JOIN toxicity t USING (message_id)
+        LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
+        LEFT JOIN labels lb ON lb.item_id = m.message_id AND lb.item_type = 'message' AND lb.task = 'toxicity'
+        LEFT JOIN labels ls ON ls.item_id = m.message_id AND ls.item_type = 'message' AND ls.task = 'sentiment'
+        LEFT JOIN fr USING (message_id)
+        LEFT JOIN moderation_status ms USING (message_id)
+        WHERE coalesce(CASE lb.value WHEN 'hostile' THEN 1.0 WHEN 'non_hostile' THEN 0.0 ELSE t.p_toxic END, 0) >= ?
+           OR (coalesce(ls.value, s.label) = 'negative'
+               AND m.engagement >= greatest(?, coalesce(q.p90, 0)))
+           OR (coalesce(t.is_question, FALSE) AND fr.first_reply_at IS NULL)
+        """,
+        params + params + params + [hostile_threshold, min_engagement],
+    ).df()
+    if not include_done and len(df):
+        df = df[df["status"].isna() | (df["status"] == "a_traiter")]
+    if df.empty:
+        return _empty_queue(role)
+    threshold_eng = df["p90"].fillna(0).clip(lower=min_engagement)
+    hostile = df["p_toxic"].fillna(0) >= hostile_threshold
+    negative = (df["sentiment"] == "negative") & (df["engagement"] >= threshold_eng)
+    question = df["is_question"].astype(bool) & df["first_reply_at"].isna()
+    wait_h = (pd.Timestamp(now) - pd.to_datetime(df["created_at"])).dt.total_seconds() / 3600
+    df["waiting_hours"] = wait_h.clip(lower=0)
+    df["priority"] = (
+        hostile * (W_HOSTILE + df["p_toxic"].fillna(0))
+        + negative * (W_NEGATIVE + (df["engagement"].map(math.log1p) / math.log1p(1000)).clip(upper=1))
+        + question * (W_QUESTION + (df["waiting_hours"] / 72).clip(upper=1))
+    )
+    reasons, codes = [], []
+    for i in range(len(df)):
+        r, c = [], []
+        if hostile.iat[i]:
+            hits = df["lexicon_hits"].iat[i]
+            terms = list(hits) if hits is not None and len(hits) else []
+            t = f"Message hostile ou insultant (probabilité {fr_pct(df['p_toxic'].iat[i], 0)}"
+            t += f", termes : {', '.join('« ' + h + ' »' for h in terms[:3])})" if terms else ")"
+            r.append(t)
+            c.append("hostile")
+        if negative.iat[i]:
+            r.append(f"Message négatif très visible ({fr_int(df['likes'].iat[i] or 0)} j'aime, "
+                     f"{fr_int(df['replies'].iat[i] or 0)} réponses)")
+            c.append("negative_visible")
+        if question.iat[i]:
+            r.append(f"Question sans réponse du compte officiel depuis {_human_delay(df['waiting_hours'].iat[i])}")
+            c.append("unanswered_question")
+        reasons.append(" ; ".join(r))
+        codes.append(c)
+    df["reasons"] = reasons
+    df["reason_codes"] = codes
+    df["status"] = df["status"].fillna("a_traiter")
+    df["status_label"] = df["status"].map(STATUSES)
+    df = df.sort_values(["priority", "created_at"], ascending=[False, False], kind="stable").reset_index(drop=True)
+    if role != "analyst":
+        df = df.drop(columns=["author_name"])
+    df = df.drop(columns=["p90"])
+    return df.head(limit) if limit else df
+
+
+def _empty_queue(role: str) -> pd.DataFrame:
+    cols = ["message_id", "created_at", "platform", "kind", "territory_id", "post_id", "account_id", "text",
+            "author_hash", "author_name", "likes", "replies", "engagement", "p_toxic", "lexicon_hits", "is_question",
+            "sentiment", "first_reply_at", "status", "status_by", "status_at", "waiting_hours", "priority",
+            "reasons", "reason_codes", "status_label"]
+    if role != "analyst":
+        cols.remove("author_name")
+    return pd.DataFrame(columns=cols)
+
+
+def queue_summary(q: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate view (élu role): number of messages per reason and platform, no text, no author."""
+    if q.empty:
+        return pd.DataFrame(columns=["Motif", "Plateforme", "Messages"])
+    labels = {"hostile": "Hostile ou insultant", "negative_visible": "Négatif très visible",
+              "unanswered_question": "Question sans réponse"}
+    ex = q[["platform", "reason_codes"]].explode("reason_codes")
+    out = ex.groupby(["reason_codes", "platform"]).size().reset_index(name="Messages")
+    out["Motif"] = out["reason_codes"].map(labels)
+    return out.rename(columns={"platform": "Plateforme"})[["Motif", "Plateforme", "Messages"]]
+
+
+def set_status(con: duckdb.DuckDBPyConnection, message_ids: list[str] | str, status: str, by_user: str,
+               note: str | None = None, at: datetime | None = None) -> int:
+    """Record a moderation decision (who, when) for messages, and log it in ``audit_log``."""
+    if status not in STATUSES:
+        raise ValueError(f"Statut inconnu « {status} ». Statuts possibles : {', '.join(STATUSES)}")
+    if not by_user:
+        raise ValueError("Indiquez qui prend la décision (--by).")
+    ids = [message_ids] if isinstance(message_ids, str) else list(message_ids)
+    if not ids:
+        return 0
+    known = {r[0] for r in con.execute(
+        f"SELECT message_id FROM messages WHERE message_id IN ({', '.join('?' for _ in ids)})", ids).fetchall()}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ValueError(f"Message(s) inconnu(s) : {', '.join(unknown[:5])}")
+    at = at or datetime.now(UTC).replace(tzinfo=None)
+    with store.transaction(con):
+        store.upsert(con, "moderation_status", pd.DataFrame(
+            {"message_id": ids, "status": status, "by_user": by_user, "at": at, "note": note}))
+        store.upsert(con, "audit_log", pd.DataFrame([{
+            "at": at, "actor": by_user, "action": "moderation_status",
+            "detail": json.dumps({"messages": ids, "status": status, "note": note}, ensure_ascii=False)}]))
+    return len(ids)

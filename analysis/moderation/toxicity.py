@@ -1,0 +1,400 @@
+"""French toxicity classifier, hostility lexicon and question detection (moderation).
+
+The model is a logistic regression on TF-IDF word (1–2) and character (2–5) n-grams of a
+normalised text, plus two lexicon features, trained on the French part of MLMA (tweets,
+``normal`` vs every hostile label). MLMA was sampled on hostile keywords, so 80 % of it is
+hostile; a comment stream under a town-hall post is nothing like that. ``predict_proba``
+therefore applies a *prior shift* (Saerens et al. 2002): the odds learned at the training base
+rate are rescaled to the deployment base rate ``prior`` (default 5 %). Held-out figures are
+computed at the training prior, where they are comparable with the literature.
+
+The artifact is a gzipped JSON file (vocabularies, idf, coefficients): small, diffable in
+size, and loading it executes no code (unlike a pickle).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import normalize
+
+from analysis.store import REPO_ROOT
+
+LEXICON_PATH = REPO_ROOT / "data" / "lexicons" / "hostility_fr.txt"
+MODEL_PATH = REPO_ROOT / "data" / "models" / "toxicity_fr.json.gz"
+CARD_PATH = REPO_ROOT / "data" / "models" / "TOXICITY_CARD.md"
+DEFAULT_PRIOR = 0.05
+
+# Digit-for-letter and look-alike substitutions used to dodge filters ("c0nnard", "s@lope").
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
+                       "€": "e", "!": "i"})
+_URL = re.compile(r"https?://\S+|www\.\S+|@url\b")
+_MENTION = re.compile(r"@\w+")
+_REPEAT = re.compile(r"(\w)\1{2,}")
+_NONWORD = re.compile(r"[^a-z0-9'@$€!?\s]")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents (NFKD), keeping the rest of the text."""
+    t = unicodedata.normalize("NFKD", str(text).lower())
+    return "".join(c for c in t if not unicodedata.combining(c))
+
+
+def normalise(text: str | None) -> str:
+    """Text as the model and the lexicon see it.
+
+    URLs → ``url``, mentions → ``mentionuser``, accents folded, letters repeated 3+ times cut to 2
+    ("nuuuul" → "nuul"), digits inside words read as letters ("c0nnard" → "connard"),
+    punctuation except ``' ? !`` dropped.
+    """
+    if not text:
+        return ""
+    t = fold(text)
+    t = _URL.sub(" url ", t)
+    t = _MENTION.sub(" mentionuser ", t)
+    t = _REPEAT.sub(r"\1\1", t)
+    t = t.replace("’", "'")
+    t = _unleet(t)
+    t = _NONWORD.sub(" ", t)
+    return _SPACES.sub(" ", t).strip()
+
+
+def _unleet(t: str) -> str:
+    # Only inside words: "c0nnard" → "connard", but "3 questions" keeps its digit meaning apart.
+    return re.sub(r"\b\w*[a-z]\w*[0-9@$€]\w*|\b[0-9@$€]+[a-z]\w*", lambda m: m.group(0).translate(_LEET), t)
+
+
+# ------------------------------------------------------------------------------ lexicon
+@dataclass(frozen=True)
+class Lexicon:
+    """Hostility terms by category, matched on normalised text with word boundaries."""
+
+    terms: tuple[tuple[str, str], ...]  # (category, term)
+
+    @classmethod
+    def load(cls, path: str | Path = LEXICON_PATH) -> Lexicon:
+        """Read ``category<TAB>term`` lines (``#`` comments)."""
+        terms = []
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if not line.strip() or line.startswith("#"):
+                continue
+            cat, _, term = line.partition("\t")
+            terms.append((cat.strip(), normalise(term.strip().rstrip("*")) + ("*" if term.strip().endswith("*") else "")))
+        return cls(tuple(terms))
+
+    @property
+    def sha(self) -> str:
+        return hashlib.sha256("\n".join(f"{c}\t{t}" for c, t in self.terms).encode()).hexdigest()[:8]
+
+    @property
+    def _regex(self) -> re.Pattern:
+        return _compile(self.terms)
+
+    def hits(self, text: str | None, normalised: bool = False) -> list[str]:
+        """Lexicon terms found in ``text`` (as they appear, deduplicated, in order)."""
+        t = text if normalised else normalise(text)
+        if not t:
+            return []
+        out: list[str] = []
+        for m in self._regex.finditer(t):
+            w = m.group(0)
+            if w not in out:
+                out.append(w)
+        return out
+
+    def categories(self, hits: Iterable[str]) -> set[str]:
+        """Categories of the given hits."""
+        cats = set()
+        for h in hits:
+            for cat, term in self.terms:
+                base = term.rstrip("*")
+                if h == base or (term.endswith("*") and h.startswith(base)):
+                    cats.add(cat)
+        return cats
+
+
+@lru_cache(maxsize=8)
+def _compile(terms: tuple[tuple[str, str], ...]) -> re.Pattern:
+    parts = []
+    # Longest first so "fils de pute" wins over "pute".
+    for _, term in sorted(terms, key=lambda x: -len(x[1])):
+        if term.endswith("*"):
+            parts.append(re.escape(term[:-1]) + r"[a-z]*")
+        else:
+            parts.append(re.escape(term))
+    return re.compile(r"(?<![a-z])(?:" + "|".join(parts) + r")(?![a-z])")
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    return Lexicon.load()
+
+
+# ------------------------------------------------------------------------------ questions
+_QUESTION = re.compile(
+    r"\?|^(?:est[- ]ce qu|qu'est[- ]ce|comment|pourquoi|quand|ou |combien|a quelle heure|"
+    r"qui (?:peut|doit|contacter)|peut[- ]on|pouvez[- ]vous|pourriez[- ]vous|savez[- ]vous|y a[- ]t[- ]il)"
+    r"|\b(?:est[- ]ce qu|comment faire|comment on fait|pouvez[- ]vous|pourriez[- ]vous|savez[- ]vous|"
+    r"a quelle heure|a partir de quand|jusqu'a quand|des quand|quelqu'un sait|quelqu'un a|"
+    r"merci de (?:me|nous) (?:dire|repondre|indiquer|tenir)|je voudrais savoir|j'aimerais savoir|"
+    r"on peut savoir|qui contacter|ou peut[- ]on|ou trouver|ou s'adresser|serait[- ]il possible|"
+    r"est[- ]il possible|y a[- ]t[- ]il|a[- ]t[- ]on|svp|s'il vous plait|une info|des infos|"
+    r"besoin d'aide|quelles sont|quel est|quelle est|quels sont)\b"
+)
+
+
+def is_question(text: str | None) -> bool:
+    """Interrogative or request: a "?" or a French question/request phrase."""
+    if not text:
+        return False
+    t = fold(text).replace("’", "'")
+    t = _SPACES.sub(" ", t).strip()
+    return bool(_QUESTION.search(t))
+
+
+# ------------------------------------------------------------------------------ model
+def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear tf (1 + ln tf) × idf, rows L2-normalised."""
+    x = counts.astype(np.float64).tocsr()
+    x.data = 1.0 + np.log(x.data)
+    x = x @ sp.diags(idf)
+    return normalize(x, copy=False)
+
+
+def _idf(counts: sp.csr_matrix) -> np.ndarray:
+    """Smoothed idf: ln((1 + n) / (1 + df)) + 1."""
+    n = counts.shape[0]
+    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    return np.log((1 + n) / (1 + df)) + 1.0
+
+
+class ToxicityClassifier(ClassifierMixin, BaseEstimator):
+    """Hostile-vs-normal classifier on French short texts (scikit-learn contract).
+
+    ``prior``: base rate of hostile messages where the model is used; ``predict_proba``
+    rescales the training odds to it. ``prior=None`` keeps the training base rate.
+    """
+
+    def __init__(self, C: float = 4.0, prior: float | None = DEFAULT_PRIOR, max_char_features: int = 40000,
+                 max_word_features: int = 20000, random_state: int = 0):
+        self.C = C
+        self.prior = prior
+        self.max_char_features = max_char_features
+        self.max_word_features = max_word_features
+        self.random_state = random_state
+
+    # -- features
+    def _vectorizers(self, vocab_word: dict | None = None, vocab_char: dict | None = None):
+        word = CountVectorizer(analyzer="word", ngram_range=(1, 2), token_pattern=r"(?u)\b\w[\w']*\b|[?!]",
+                               min_df=2 if vocab_word is None else 1, max_features=self.max_word_features,
+                               vocabulary=vocab_word, lowercase=False, dtype=np.float64)
+        char = CountVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3 if vocab_char is None else 1,
+                               max_features=self.max_char_features, vocabulary=vocab_char, lowercase=False,
+                               dtype=np.float64)
+        return word, char
+
+    def _lex_features(self, norm: list[str]) -> sp.csr_matrix:
+        lex = default_lexicon()
+        rows = []
+        for t in norm:
+            h = lex.hits(t, normalised=True)
+            cats = lex.categories(h) if h else set()
+            rows.append((min(len(h), 3) / 3.0, 1.0 if "menace" in cats else 0.0,
+                         1.0 if "injure_discriminatoire" in cats else 0.0))
+        return sp.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(norm), 3))
+
+    def _features(self, texts: Iterable[str | None]) -> sp.csr_matrix:
+        norm = [normalise(t) for t in texts]
+        xw = _tfidf(self.word_.transform(norm), self.word_idf_)
+        xc = _tfidf(self.char_.transform(norm), self.char_idf_)
+        return sp.hstack([xw, xc, self._lex_features(norm)], format="csr")
+
+    # -- estimator API
+    def fit(self, X: Iterable[str | None], y: Iterable[int]) -> ToxicityClassifier:
+        """Learn vocabularies, idf and coefficients from texts ``X`` and labels ``y`` (1 = hostile)."""
+        X = list(X)
+        y = np.asarray(list(y), dtype=int)
+        norm = [normalise(t) for t in X]
+        word, char = self._vectorizers()
+        cw = word.fit_transform(norm).tocsr()
+        cc = char.fit_transform(norm).tocsr()
+        self.word_, self.char_ = word, char
+        self.word_idf_, self.char_idf_ = _idf(cw), _idf(cc)
+        feats = sp.hstack([_tfidf(cw, self.word_idf_), _tfidf(cc, self.char_idf_), self._lex_features(norm)],
+                          format="csr")
+        clf = LogisticRegression(C=self.C, max_iter=2000, solver="liblinear", random_state=self.random_state)
+        clf.fit(feats, y)
+        self.coef_ = clf.coef_.ravel().astype(np.float64)
+        self.intercept_ = float(clf.intercept_[0])
+        self.classes_ = np.array([0, 1])
+        self.train_prior_ = float(y.mean())
+        return self
+
+    def decision_function(self, X: Iterable[str | None]) -> np.ndarray:
+        """Log-odds at the training base rate."""
+        return np.asarray(self._features(X) @ self.coef_ + self.intercept_).ravel()
+
+    def _shift(self, logit: np.ndarray, prior: float | None) -> np.ndarray:
+        if prior is None:
+            return logit
+        tp = self.train_prior_
+        return logit + np.log(prior / (1 - prior)) - np.log(tp / (1 - tp))
+
+    def predict_proba(self, X: Iterable[str | None]) -> np.ndarray:
+        """``[[p_normal, p_hostile], …]`` at the deployment base rate ``prior``."""
+        p = 1.0 / (1.0 + np.exp(-self._shift(self.decision_function(X), self.prior)))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: Iterable[str | None]) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+    # -- persistence
+    def to_dict(self) -> dict:
+        return {
+            "format": "vigie-toxicity/1",
+            "params": self.get_params(),
+            "word_vocab": sorted(self.word_.vocabulary_, key=self.word_.vocabulary_.get),
+            "char_vocab": sorted(self.char_.vocabulary_, key=self.char_.vocabulary_.get),
+            "word_idf": [round(float(v), 5) for v in self.word_idf_],
+            "char_idf": [round(float(v), 5) for v in self.char_idf_],
+            "coef": [round(float(v), 6) for v in self.coef_],
+            "intercept": self.intercept_,
+            "train_prior": self.train_prior_,
+            "lexicon_sha": default_lexicon().sha,
+            "meta": getattr(self, "meta_", {}),
+        }
+
+    def save(self, path: str | Path = MODEL_PATH) -> Path:
+        """Write the gzipped JSON artifact (deterministic bytes: mtime 0)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        raw = json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        with open(path, "wb") as fh, gzip.GzipFile(filename="", fileobj=fh, mode="wb", mtime=0) as gz:
+            gz.write(raw)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path = MODEL_PATH) -> ToxicityClassifier:
+        """Rebuild a fitted classifier from its artifact."""
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"Modèle de toxicité introuvable : {path}. Lancez `vigie moderation train-toxicity --data FICHIER`."
+            )
+        with gzip.open(path, "rb") as fh:
+            raw = fh.read()
+        d = json.loads(raw)
+        params = {k: v for k, v in d["params"].items() if k in cls().get_params()}
+        m = cls(**params)
+        wv = {t: i for i, t in enumerate(d["word_vocab"])}
+        cv = {t: i for i, t in enumerate(d["char_vocab"])}
+        m.word_, m.char_ = m._vectorizers(wv, cv)
+        m.word_idf_ = np.asarray(d["word_idf"])
+        m.char_idf_ = np.asarray(d["char_idf"])
+        m.coef_ = np.asarray(d["coef"])
+        m.intercept_ = float(d["intercept"])
+        m.train_prior_ = float(d["train_prior"])
+        m.classes_ = np.array([0, 1])
+        m.meta_ = d.get("meta", {})
+        m.version_ = "tox-" + hashlib.sha256(raw).hexdigest()[:10]
+        return m
+
+
+@lru_cache(maxsize=2)
+def load_model(path: str | None = None) -> ToxicityClassifier:
+    """The committed model (cached per process)."""
+    return ToxicityClassifier.load(path or MODEL_PATH)
+
+
+# ------------------------------------------------------------------------------ training
+def read_mlma(path: str | Path) -> tuple[list[str], np.ndarray, list[str]]:
+    """MLMA French CSV → (texts, y, raw labels); y = 1 unless the label is exactly ``normal``."""
+    import pandas as pd
+
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"tweet", "sentiment"} - set(df.columns)
+    if missing:
+        raise ValueError(f"{path} : colonnes absentes {sorted(missing)} (attendu : fichier MLMA fr_dataset.csv)")
+    y = (df["sentiment"].str.strip() != "normal").astype(int).to_numpy()
+    return df["tweet"].tolist(), y, df["sentiment"].tolist()
+
+
+def train(data: str | Path, seed: int = 42, test_size: float = 0.2, out: str | Path | None = MODEL_PATH,
+          metrics_out: str | Path | None = None, progress: Callable[[str], None] | None = None) -> dict:
+    """Train on a stratified split, report held-out figures, refit on everything and save.
+
+    Returns the metrics dict (also written to ``metrics_out`` as JSON).
+    """
+    from sklearn.metrics import (
+        average_precision_score,
+        f1_score,
+        precision_recall_fscore_support,
+        roc_auc_score,
+    )
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
+    say = progress or (lambda s: None)
+    texts, y, _ = read_mlma(data)
+    idx = np.arange(len(texts))
+    tr, te = train_test_split(idx, test_size=test_size, stratify=y, random_state=seed)
+    xtr, ytr = [texts[i] for i in tr], y[tr]
+    xte, yte = [texts[i] for i in te], y[te]
+
+    # C chosen by 3-fold CV on the training part only (the held-out part stays unseen).
+    best_c, best_f1 = None, -1.0
+    for c in (1.0, 4.0, 16.0):
+        f1s = []
+        for a, b in StratifiedKFold(3, shuffle=True, random_state=seed).split(xtr, ytr):
+            m = ToxicityClassifier(C=c, prior=None).fit([xtr[i] for i in a], ytr[a])
+            f1s.append(f1_score(ytr[b], m.predict([xtr[i] for i in b]), average="macro"))
+        say(f"C={c}: F1 macro CV {np.mean(f1s):.3f}")
+        if np.mean(f1s) > best_f1:
+            best_c, best_f1 = c, float(np.mean(f1s))
+
+    m = ToxicityClassifier(C=best_c, prior=None).fit(xtr, ytr)
+    p = m.predict_proba(xte)[:, 1]
+    pred = (p >= 0.5).astype(int)
+    prec, rec, f1, _ = precision_recall_fscore_support(yte, pred, labels=[1, 0], zero_division=0)
+    lex = default_lexicon()
+    lex_pred = np.array([1 if lex.hits(t) else 0 for t in xte])
+    lp, lr, lf, _ = precision_recall_fscore_support(yte, lex_pred, labels=[1], zero_division=0)
+    metrics = {
+        "data": Path(data).name, "n": len(texts), "n_train": len(tr), "n_test": len(te), "seed": seed,
+        "positive_share": round(float(y.mean()), 4), "C": best_c, "cv_f1_macro": round(best_f1, 4),
+        "held_out": {
+            "precision_hostile": round(float(prec[0]), 4), "recall_hostile": round(float(rec[0]), 4),
+            "f1_hostile": round(float(f1[0]), 4), "precision_normal": round(float(prec[1]), 4),
+            "recall_normal": round(float(rec[1]), 4), "f1_normal": round(float(f1[1]), 4),
+            "f1_macro": round(float(f1_score(yte, pred, average="macro")), 4),
+            "roc_auc": round(float(roc_auc_score(yte, p)), 4),
+            "average_precision": round(float(average_precision_score(yte, p)), 4),
+        },
+        "baselines": {
+            "majority_f1_macro": round(float(f1_score(yte, np.ones_like(yte), average="macro")), 4),
+            "lexicon_only": {"precision_hostile": round(float(lp[0]), 4), "recall_hostile": round(float(lr[0]), 4),
+                             "f1_hostile": round(float(lf[0]), 4)},
+        },
+    }
+    say(f"held-out: P={prec[0]:.3f} R={rec[0]:.3f} F1={f1[0]:.3f}")
+    if out:
+        final = ToxicityClassifier(C=best_c, prior=DEFAULT_PRIOR).fit(texts, y)
+        final.meta_ = {"trained_on": Path(data).name, "n": len(texts), "seed": seed, "held_out": metrics["held_out"]}
+        saved = Path(final.save(out)).resolve()
+        metrics["artifact"] = str(saved.relative_to(REPO_ROOT)) if saved.is_relative_to(REPO_ROOT) else str(saved)
+    if metrics_out:
+        Path(metrics_out).write_text(json.dumps(metrics, ensure_ascii=False, indent=2), encoding="utf-8")
+    return metrics

@@ -1,0 +1,334 @@
+"""Moderation and watch: toxicity, queue, statuses, responsiveness, alerts, impersonation, contacts."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import store
+from analysis.moderation import alerts as al
+from analysis.moderation import toxicity as tox
+from analysis.moderation.contacts import key_contacts
+from analysis.moderation.impersonation import skeleton, watch
+from analysis.moderation.queue import queue, set_status
+from analysis.moderation.responsiveness import responsiveness, slot_of
+from analysis.moderation.scoring import enrich
+from analysis.queries import Filters
+from analysis.registry import load_registry, sync_registry
+
+FB = "facebook:104857600000001"  # official Facebook account of saint-aubin in the demo registry
+PEER_FB = "facebook:104857600000002"  # port-marel
+
+
+@pytest.fixture()
+def con(db):
+    c = store.connect(db)
+    sync_registry(c, load_registry())
+    yield c
+    c.close()
+
+
+def msg(mid, text, at, *, post="facebook:p1", parent=None, official=False, territory="saint-aubin",
+        account=FB, likes=None, replies=None, author="a_x", platform="facebook", name=None):
+    return {"message_id": mid, "platform": platform, "kind": "comment", "post_id": post, "parent_id": parent,
+            "account_id": account, "territory_id": territory, "author_hash": author, "author_name": name,
+            "is_official": official, "created_at": pd.Timestamp(at), "text": text, "likes": likes,
+            "replies": replies}
+
+
+# ------------------------------------------------------------------------------ toxicity
+def test_toxicity_model_on_clear_examples():
+    m = tox.load_model()
+    p = m.predict_proba([
+        "Bande de connards, vous êtes des incapables !",
+        "Sale arabe, rentre chez toi",
+        "Merci pour ce magnifique feu d'artifice, bravo à toute l'équipe",
+        "Les travaux de la rue Victor-Hugo durent depuis trop longtemps",
+    ])[:, 1]
+    assert p[0] > 0.5 and p[1] > 0.5
+    assert p[2] < 0.2 and p[3] < 0.2
+    assert m.version_.startswith("tox-")
+
+
+def test_lexicon_and_questions():
+    lex = tox.default_lexicon()
+    assert lex.hits("vous êtes des c0nnards") == ["connards"]
+    assert lex.hits("Fils de pute !") == ["fils de pute"]
+    assert lex.hits("Les ordures ménagères ne sont pas ramassées, technique douteuse") == []
+    assert lex.categories(lex.hits("je sais où tu habites")) == {"menace"}
+    assert tox.is_question("À quelle heure ouvre la piscine")
+    assert tox.is_question("Pouvez-vous me dire comment faire pour la carte d'identité")
+    assert tox.is_question("est ce que le marché est maintenu")
+    assert not tox.is_question("Quelle honte cette gestion !")
+    assert not tox.is_question("Merci pour l'info")
+
+
+def test_train_small_is_seeded_and_reports_held_out(tmp_path):
+    rng = np.random.default_rng(0)
+    hostile = ["t'es un connard", "bande d'abrutis", "sale pute", "ferme ta gueule crétin", "espèce d'ordure"]
+    normal = ["bonne journée à tous", "le match était super", "merci pour l'info", "rdv demain au marché",
+              "quel beau temps"]
+    rows = [{"HITId": i, "tweet": rng.choice(hostile if i % 2 else normal) + f" {i}",
+             "sentiment": "offensive" if i % 2 else "normal"} for i in range(80)]
+    data = tmp_path / "mini.csv"
+    pd.DataFrame(rows).to_csv(data, index=False)
+    a = tox.train(data, seed=1, out=tmp_path / "m.json.gz", metrics_out=tmp_path / "m.json")
+    b = tox.train(data, seed=1, out=tmp_path / "m2.json.gz")
+    assert a["n_test"] == 16 and a["held_out"] == b["held_out"]
+    assert a["held_out"]["precision_hostile"] == 1.0 and a["held_out"]["recall_hostile"] == 1.0
+    assert (tmp_path / "m.json.gz").read_bytes() == (tmp_path / "m2.json.gz").read_bytes()
+    assert json.loads((tmp_path / "m.json").read_text())["n"] == 80
+    m = tox.ToxicityClassifier.load(tmp_path / "m.json.gz")
+    assert m.predict_proba(["espèce d'ordure 3"])[0, 1] > m.predict_proba(["bonne journée à tous 3"])[0, 1]
+
+
+# ------------------------------------------------------------------------------ queue
+def _queue_store(con):
+    t0 = datetime(2026, 3, 10, 9, 0)
+    rows = [
+        msg("facebook:m1", "Bande de connards, vous êtes des incapables !", t0, author="a_1"),
+        msg("facebook:m2", "Encore une hausse des impôts, scandaleux", t0 + timedelta(minutes=5), likes=40,
+            replies=5, author="a_2"),
+        msg("facebook:m3", "À quelle heure ouvre la piscine dimanche ?", t0 + timedelta(minutes=10), author="a_3"),
+        msg("facebook:m4", "Est-ce que le marché est maintenu samedi ?", t0 + timedelta(minutes=15), author="a_4"),
+        msg("facebook:r4", "Oui, le marché est maintenu.", t0 + timedelta(hours=1), parent="facebook:m4",
+            official=True, author=None),
+        msg("facebook:m5", "Belle journée au parc", t0 + timedelta(minutes=20), author="a_5"),
+        msg("facebook:m6", "Où se garer pour le concert ?", t0 + timedelta(minutes=25), author="a_6"),
+    ]
+    store.upsert(con, "messages", pd.DataFrame(rows))
+    store.upsert(con, "sentiment", pd.DataFrame([
+        {"item_id": "facebook:m2", "item_type": "message", "label": "negative"},
+        {"item_id": "facebook:m5", "item_type": "message", "label": "positive"},
+    ]))
+    enrich(con)
+
+
+def test_queue_order_and_reasons(con):
+    _queue_store(con)
+    set_status(con, "facebook:m6", "ignore", "camille", note="déjà traité en MP", at=datetime(2026, 3, 10, 12))
+    q = queue(con, Filters(territories=("saint-aubin",)), now=datetime(2026, 3, 12, 9, 10))
+    assert q["message_id"].tolist() == ["facebook:m1", "facebook:m2", "facebook:m3"]
+    assert q.loc[0, "reason_codes"] == ["hostile"]
+    assert "Message hostile ou insultant" in q.loc[0, "reasons"] and "« connards »" in q.loc[0, "reasons"]
+    assert q.loc[1, "reasons"] == "Message négatif très visible (40 j'aime, 5 réponses)"
+    assert q.loc[2, "reasons"] == "Question sans réponse du compte officiel depuis 2 j"
+    assert (q["status_label"] == "à traiter").all()
+    # Everyone's view but the analyst's hides identities.
+    assert "author_name" not in queue(con, Filters(territories=("saint-aubin",)), role="elu").columns
+
+
+def test_status_is_recorded_with_who_and_when(con):
+    _queue_store(con)
+    at = datetime(2026, 3, 10, 12, 0)
+    assert set_status(con, ["facebook:m1"], "masque", "camille", at=at) == 1
+    st = con.execute('SELECT status, by_user, "at" FROM moderation_status WHERE message_id = ?', ['facebook:m1']).fetchone()
+    assert st == ("masque", "camille", at)
+    log = con.execute("SELECT actor, action, detail FROM audit_log").fetchall()
+    assert log[0][:2] == ("camille", "moderation_status") and json.loads(log[0][2])["status"] == "masque"
+    assert "facebook:m1" not in queue(con, Filters(territories=("saint-aubin",)))["message_id"].tolist()
+    with pytest.raises(ValueError, match="Statut inconnu"):
+        set_status(con, ["facebook:m1"], "supprimé", "camille")
+    with pytest.raises(ValueError, match="inconnu"):
+        set_status(con, ["facebook:nope"], "masque", "camille")
+
+
+# ------------------------------------------------------------------------------ responsiveness
+def test_responsiveness_hand_computed(con):
+    tue = datetime(2026, 3, 10, 9, 0)  # 10:00 in Paris (UTC+1): business hours
+    sat = datetime(2026, 3, 14, 9, 0)  # Saturday
+    rows = [
+        msg("facebook:q1", "a", tue, post="facebook:p1"),
+        msg("facebook:q2", "b", tue, post="facebook:p2"),
+        msg("facebook:q3", "c", tue, post="facebook:p3"),
+        msg("facebook:q4", "d", tue, post="facebook:p4"),  # never answered
+        msg("facebook:r1", "r", tue + timedelta(minutes=30), post="facebook:p1", parent="facebook:q1", official=True),
+        msg("facebook:r2", "r", tue + timedelta(hours=2), post="facebook:p2", official=True),  # same post, no parent
+        msg("facebook:r3", "r", tue + timedelta(hours=5), post="facebook:p3", parent="facebook:q3", official=True),
+        msg("facebook:r3b", "r", tue + timedelta(hours=9), post="facebook:p3", parent="facebook:q3", official=True),
+        msg("facebook:q5", "e", sat, post="facebook:p5"),
+        msg("facebook:r5", "r", sat + timedelta(hours=10), post="facebook:p5", parent="facebook:q5", official=True),
+        # A peer whose replies never appear in its exports: unknown, not zero.
+        msg("facebook:x1", "f", tue, post="facebook:px", territory="port-marel", account=PEER_FB),
+    ]
+    store.upsert(con, "messages", pd.DataFrame(rows))
+    r = responsiveness(con).set_index(["territory_id", "platform", "slot"])
+    b = r.loc[("saint-aubin", "facebook", "business")]
+    assert (b["incoming"], b["answered"], b["response_rate"], b["median_hours"]) == (4, 3, 0.75, 2.0)
+    o = r.loc[("saint-aubin", "facebook", "off")]
+    assert (o["incoming"], o["answered"], o["response_rate"], o["median_hours"]) == (1, 1, 1.0, 10.0)
+    assert r.loc[("saint-aubin", "facebook", "all"), "median_hours"] == 3.5
+    peer = r.loc[("port-marel", "facebook", "all")]
+    assert peer["incoming"] == 1 and pd.isna(peer["response_rate"]) and pd.isna(peer["median_hours"])
+
+
+def test_business_hours_slot_uses_paris_time():
+    ts = pd.Series(pd.to_datetime(["2026-03-10 07:59", "2026-03-10 08:00", "2026-07-07 15:59",
+                                   "2026-07-07 16:00", "2026-03-14 10:00"]))
+    # 08:59/09:00 Paris in winter (UTC+1), 17:59/18:00 in summer (UTC+2), Saturday.
+    assert slot_of(ts).tolist() == ["off", "business", "business", "off", "off"]
+
+
+# ------------------------------------------------------------------------------ alerts
+def _series_store(con, spike_days: list[str]):
+    rng = np.random.default_rng(3)
+    rows, sent = [], []
+    days = pd.date_range("2026-01-01", "2026-03-20", freq="D")
+    spikes = {pd.Timestamp(d) for d in spike_days}
+    i = 0
+    for d in days:
+        n_neg = 30 if d in spikes else int(rng.integers(1, 4))
+        for k in range(20 + n_neg):
+            mid = f"facebook:s{i}"
+            rows.append(msg(mid, "message", d + pd.Timedelta(hours=8, minutes=k), author=f"a_{i % 50}"))
+            if k < n_neg:
+                sent.append({"item_id": mid, "item_type": "message", "label": "negative"})
+            i += 1
+    store.upsert(con, "messages", pd.DataFrame(rows))
+    store.upsert(con, "sentiment", pd.DataFrame(sent))
+
+
+def test_negative_spike_fires_once_on_the_right_days(con):
+    _series_store(con, ["2026-03-10", "2026-03-11", "2026-03-12"])
+    reg = load_registry()
+    found, notes = al.evaluate(con, reg, ["saint-aubin"], since=datetime(2026, 3, 1).date(),
+                               until=datetime(2026, 3, 21).date())
+    neg = [a for a in found if a.rule == "negative_spike"]
+    assert len(neg) == 1
+    a = neg[0]
+    assert (a.period_start, a.period_end) == (datetime(2026, 3, 10), datetime(2026, 3, 13))
+    assert [d["day"] for d in a.evidence["days"]] == ["2026-03-10", "2026-03-11", "2026-03-12"]
+    assert a.evidence["days"][0]["count"] == 30 and "Saint-Aubin-sur-Loire" in a.title
+    assert "du 10 mars 2026 au 12 mars 2026" in a.title
+    assert any("toxicité" in n for n in notes)
+    new = al.fire(con, found)
+    assert "negative_spike" in {x.rule for x in new}
+    # Re-evaluated by a later cron run (window moved): nothing fires again.
+    again, _ = al.evaluate(con, reg, ["saint-aubin"], since=datetime(2026, 3, 5).date(),
+                           until=datetime(2026, 3, 21).date())
+    assert al.fire(con, again) == []
+    assert con.execute("SELECT count(*) FROM alerts WHERE rule = 'negative_spike'").fetchone()[0] == 1
+
+
+def test_quiet_series_raises_nothing(con):
+    _series_store(con, [])
+    found, _ = al.evaluate(con, load_registry(), ["saint-aubin"], since=datetime(2026, 2, 1).date(),
+                           until=datetime(2026, 3, 21).date())
+    assert [a.rule for a in found] == []
+
+
+def test_digest_formats_escape_user_text():
+    a = al.Alert(rule="impersonation", key="k", territory_id="saint-aubin", period_start=datetime(2026, 3, 1),
+                 period_end=datetime(2026, 3, 2), severity="critical", title="« <script>alert(1)</script> »",
+                 evidence={"detail": "<b>x</b>"})
+    h = al.digest_html([a])
+    assert "<script>" not in h and "&lt;script&gt;" in h and "&lt;b&gt;x&lt;/b&gt;" in h
+    assert json.loads(al.digest_json([a]))["alerts"][0]["alert_id"] == a.alert_id
+    assert al.digest_text([a]).splitlines()[2].startswith("[critique]")
+    assert al.digest_text([]).startswith("Vigie — aucune nouvelle alerte.")
+
+
+# ------------------------------------------------------------------------------ impersonation
+def test_impersonation_finds_lookalikes_not_officials(con):
+    store.upsert(con, "accounts", pd.DataFrame([
+        {"account_id": "facebook:555", "platform": "facebook", "native_id": "555", "handle": "mairie.staubin",
+         "name": "Mairie de St-Aubin Officiel", "official": False},
+        {"account_id": "x:777", "platform": "x", "native_id": "777", "handle": "SaintAubinL0ire",
+         "name": "Saint Aubin", "official": False},
+        {"account_id": "facebook:556", "platform": "facebook", "native_id": "556", "handle": "asstaubinfoot",
+         "name": "AS Saint-Aubin Football", "official": False},
+        {"account_id": "facebook:557", "platform": "facebook", "native_id": "557", "handle": "comitefetes.staubin",
+         "name": "Comité des fêtes de Saint-Aubin", "official": False},
+        {"account_id": "facebook:558", "platform": "facebook", "native_id": "558", "handle": "ouestloireinfo",
+         "name": "Ouest Loire Info", "official": False},
+    ]))
+    w = watch(con, load_registry(), "saint-aubin")
+    assert set(w["account_id"]) == {"facebook:555", "x:777"}
+    row = w.set_index("account_id").loc["x:777"]
+    assert row["similarity"] == 100 and "@SaintAubinLoire" in row["evidence"]
+    assert "chiffres ou symboles" in row["evidence"]
+    assert "« mairie »" in w.set_index("account_id").loc["facebook:555", "evidence"]
+    # The official accounts themselves (official=TRUE in the store) are never candidates.
+    assert not w["account_id"].isin([a.account_id for a in load_registry().accounts]).any()
+
+
+def test_skeleton_folds_lookalikes():
+    assert skeleton("vilIesaintaubin") == skeleton("villesaintaubin")
+    assert skeleton("Saint-Aubin-sur-Loire") == skeleton("ST AUBIN SUR LOIRE") == skeleton("Sаint-Aubin-sur-Lоire")
+    assert skeleton("Mairie de St-Aubin Officiel") == "saintaubin"
+
+
+# ------------------------------------------------------------------------------ contacts
+def test_key_contacts_profiles_locality_and_centrality(con):
+    t0 = datetime(2026, 3, 2, 10)
+    rows = []
+    for k in range(4):
+        rows.append(msg(f"facebook:a{k}", "Super !", t0 + timedelta(hours=k), author="a_amb", name="Léa"))
+    rows.append(msg("facebook:a9", "ailleurs", t0, author="a_amb", territory="port-marel", account=PEER_FB))
+    for k in range(3):
+        rows.append(msg(f"facebook:c{k}", "Nul", t0 + timedelta(hours=k), author="a_crit"))
+    rows.append(msg("facebook:r0", "D'accord avec toi", t0 + timedelta(hours=6), parent="facebook:a0", author="a_oth"))
+    store.upsert(con, "messages", pd.DataFrame(rows))
+    store.upsert(con, "sentiment", pd.DataFrame(
+        [{"item_id": f"facebook:a{k}", "item_type": "message", "label": "positive"} for k in range(4)]
+        + [{"item_id": f"facebook:c{k}", "item_type": "message", "label": "negative"} for k in range(3)]))
+    k = key_contacts(con, "saint-aubin").set_index("author_hash")
+    assert k.loc["a_amb", "profile"] == "ambassadeur" and k.loc["a_amb", "locality"] == 0.8
+    assert k.loc["a_amb", "author_name"] == "Léa"
+    assert k.loc["a_crit", "profile"] == "critique récurrent" and k.loc["a_crit", "negative_share"] == 1.0
+    assert k.loc["a_amb", "centrality"] > k.loc["a_crit", "centrality"]
+    assert k.index[0] == "a_amb"
+    assert "author_name" not in key_contacts(con, "saint-aubin", role="elu").columns
+
+
+# ------------------------------------------------------------------------------ CLI
+def test_cli_alerts_fire_once_and_write_html(con, db, tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    _series_store(con, ["2026-03-10", "2026-03-11"])
+    con.close()
+    out = tmp_path / "digest.html"
+    r = CliRunner().invoke(app, ["alerts", "--since", "2026-03-01", "--format", "html", "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "Pic de messages négatifs" in out.read_text(encoding="utf-8")
+    r = CliRunner().invoke(app, ["alerts", "--since", "2026-03-01", "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["alerts"] == []
+
+
+# ------------------------------------------------------------------------------ demo store
+@pytest.fixture(scope="module")
+def demo_eval(demo_db):
+    from analysis import demo
+
+    truth = demo.ground_truth(demo_db)
+    reg = load_registry()
+    with store.reader(demo_db) as c:
+        found, notes = al.evaluate(c, reg, ["saint-aubin"], since=datetime(2026, 3, 1).date(),
+                                   until=datetime(2026, 4, 1).date())
+        imp = watch(c, reg, "saint-aubin")
+    return truth, found, notes, imp
+
+
+def test_demo_crisis_raises_alert_on_the_right_dates(demo_eval):
+    truth, found, _, _ = demo_eval
+    crisis = truth["crisis"]
+    start, end = pd.Timestamp(crisis["start"]), pd.Timestamp(crisis["end"])
+    spikes = [a for a in found if a.rule in ("negative_spike", "volume_spike")]
+    assert spikes, "the injected crisis raised no alert"
+    for a in spikes:  # every spike alert of March lies inside the crisis
+        assert start <= pd.Timestamp(a.period_start) <= start + pd.Timedelta(days=3)
+        assert pd.Timestamp(a.period_end) <= end + pd.Timedelta(days=8)
+
+
+def test_demo_impersonator_found_without_false_alarm(demo_eval):
+    truth, _, _, imp = demo_eval
+    reg = load_registry()
+    assert len(imp) == 1
+    assert imp.loc[0, "name"] == truth["impersonator"]["name"]
+    assert not imp["account_id"].isin([a.account_id for a in reg.accounts]).any()
