@@ -42,7 +42,7 @@ from analysis.ingest.meta import (
     frame,
     local_to_utc,
     num_col,
-    post_type,
+    post_types,
     resolve_account,
     text_col,
 )
@@ -263,7 +263,7 @@ class FacebookInsightsLegacy(Adapter):
             "created_at": created,
             "source_tz": tz,
             "text": text_col(df, "post message").map(clean_text),
-            "post_type": text_col(df, "type").map(post_type),
+            "post_type": text_col(df, "type").pipe(post_types),
             "permalink": text_col(df, "permalink"),
             "is_paid": paid_reach.map(lambda v: None if np.isnan(v) else bool(v > 0)).astype(object),
             "reach": as_int(n("lifetime post total reach")),

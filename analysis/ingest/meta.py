@@ -110,14 +110,9 @@ def text_col(df: pd.DataFrame, c: str | None) -> pd.Series:
     """Column as stripped strings with missing tokens as None."""
     if c is None:
         return pd.Series([None] * len(df), index=df.index, dtype=object)
-    vals = []
-    for v in df[c].tolist():
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            vals.append(None)
-            continue
-        v = str(v).strip()
-        vals.append(None if v.lower() in _MISSING else v)
-    return pd.Series(vals, index=df.index, dtype=object)
+    s = df[c].astype("string").str.strip()
+    s = s.where(~s.str.lower().isin(_MISSING))
+    return s.astype(object).where(s.notna(), None)
 
 
 def num_col(df: pd.DataFrame, c: str | None, rejects: list[Reject], decimal: str | None = None,
@@ -293,10 +288,16 @@ POST_TYPES = {"photos": "photo", "photo": "photo", "videos": "video", "video": "
 
 def post_type(v: Any) -> str | None:
     """Canonical post type (photo, video, reel, link, status, carousel...); unknown kept lower-case."""
-    if v is None:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
     k = norm_header(v)
     return POST_TYPES.get(k, k or None)
+
+
+def post_types(s: pd.Series) -> pd.Series:
+    """:func:`post_type` over a column, computed once per distinct value."""
+    m = {v: post_type(v) for v in s.dropna().unique()}
+    return s.map(m).astype(object).where(s.notna(), None)
 
 
 class MetaPosts(Adapter):
@@ -368,7 +369,7 @@ class MetaPosts(Adapter):
             "created_at": created,
             "source_tz": tz,
             "text": caption,
-            "post_type": text_col(df, col(df, "post type", "type de publication")).map(post_type),
+            "post_type": text_col(df, col(df, "post type", "type de publication")).pipe(post_types),
             "permalink": text_col(df, col(df, "permalink", "permalien")),
             "lang": text_col(df, col(df, "languages", "langues")),
             "_line": df["_line"],
