@@ -130,3 +130,11 @@ def test_real_samples(db, shared_formats):
                            "AND date = '2014-02-27'").fetchone()
         assert city is not None  # cp1252 'ñ' decoded
         assert con.execute("SELECT count(DISTINCT account_id) FROM posts").fetchone() == (1,)
+
+
+def test_post_level_spreadsheetml_breakdown_sheet(db):
+    r = _import(db, FB / "posts_spreadsheetml.xls")
+    assert (r.status, r.encoding, r.rows_read, r.inserted) == ("ok", "utf-8", 2, 2), r.error
+    p1 = _q(db, "SELECT * FROM posts WHERE native_id = '2000000000000001'")[0]
+    assert (p1["comments"], p1["likes"], p1["shares"], p1["reach"], p1["engagements_reported"]) == (3, 31, None, 371, 56)
+    assert p1["created_at"] == datetime(2015, 2, 19, 22, 45, 22) and p1["clicks"] is None
