@@ -1,0 +1,1083 @@
+"""Themes and topics: taxonomy classifier, topic discovery, trends, emerging subjects, word clouds.
+
+Pipeline (each stage a small swappable piece):
+
+- :class:`LemmaVectorizer` turns texts into lemma uni/bigram counts. Surface clean-up is done
+  with vectorised pandas string operations (URLs, @mentions, elisions, hashtags kept whole *and*
+  split on camel case), tokens are counted by scikit-learn's C-speed ``CountVectorizer`` per
+  chunk, and lemmatisation (simplemma through :func:`analysis.text.lemma`) is applied once per
+  distinct *vocabulary term*, not per token: a sparse product maps surface terms to lemma keys.
+- :class:`ThemeClassifier` scores the taxonomy (``data/themes.toml``) out of the box with a
+  sparse keyword matrix, and learns from analyst labels (``fit``) with one logistic regression
+  per theme on labelled examples plus seed pseudo-labels.
+- :class:`TopicDiscovery` runs NMF on TF-IDF for several k and keeps the k with the best NPMI
+  coherence (reported in ``coherence_``).
+- :func:`detect_bursts` / :func:`emerging_subjects` flag terms and hashtags whose daily count
+  jumps above their own baseline (z-score with minimum support), grouped into subjects with the
+  messages behind them (no author identities).
+- :func:`enrich` writes the ``themes`` table incrementally, stamped with ``model_version``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import math
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer
+
+from analysis.queries import Filters
+from analysis.store import REPO_ROOT
+from analysis.text import FRENCH_FUNCTION_WORDS, fold, lemma, split_hashtag
+
+THEMES_PATH = REPO_ROOT / "data" / "themes.toml"
+NO_THEME = "none"  # sentinel row in `themes`: the item was classified and matched no theme
+
+# Function words plus frequent social-media filler. Kept accented and folded because the
+# vectorizer filters surface tokens (before lemmatisation) and hashtag parts are folded.
+# "non" stays a content word: "eau non potable" must keep its meaning in bigrams.
+_EXTRA_STOP = """
+aussi autre autres avant après avoir bah ben bon bonne bonsoir bjr car ceci celle celles celui ceux
+chaque comme comment dès deja déjà depuis doit donc dont elle encore enfin entre est et etc été
+être fait faire faut ici il ils jai juste là lors mais meme même merci mme mr mon moins ni nos
+notre nous où ou par parce pareil peu peut plus pour pourquoi quand que quel quelle quelles quels
+qui quoi rien sa sans se ses si soit son sont sous sur ta tes toi ton tous tout toute toutes très
+tres trop un une vos votre vous voilà vraiment ya cest sest ete etre tjrs toujours bien oui
+bonjour svp stp cela ça ca cette cet ces les des aux du au le la de en on je tu me te y lui leur
+leurs eux moi vers chez avec dans sera seront serait été étaient était avait avons avez ont ai as
+va vont allez aller vais fais font dit dire peux pouvez veux voir vu mis met quelque quelques
+tant fois beaucoup alors ainsi plutôt assez afin lorsque puis donc or soit tel telle
+""".split()
+STOP_WORDS_FR: frozenset[str] = frozenset(
+    w for w in (FRENCH_FUNCTION_WORDS | set(_EXTRA_STOP)) if w != "non"
+)
+STOP_WORDS_FR = STOP_WORDS_FR | frozenset(fold(w) for w in STOP_WORDS_FR)
+
+_URL = r"(?:https?://|www\.)\S+"
+_MENTION = r"@\w+"
+_HASHTAG = re.compile(r"#(\w+)")
+_APOSTROPHE = r"['’`´]"
+# Hashtags as one token ('#eausaintaubin'), else letters only (hyphenated words split:
+# "vide-grenier" -> "vide grenier"), two characters at least.
+TOKEN_PATTERN = r"(?u)#\w{2,}|\b[^\W\d_]{2,}\b"
+
+SITUATION_NO_ECHO = "Nous en parlons, peu d'écho"
+SITUATION_ECHO = "Nous en parlons, avec de l'écho"
+SITUATION_SILENT = "Le public en parle, nous peu"
+SITUATION_BALANCED = "Équilibré"
+
+PRINT_PALETTE = ("#1f3b57", "#8c2d04", "#2e5e3a", "#5b2c6f", "#3c3c3c", "#0b5563", "#7a4b00")
+
+
+def _hashtag_repl(m: re.Match) -> str:
+    # The tag itself (one token: '#EauSaintAubin' -> '#eausaintaubin') and its words.
+    tag = m.group(1)
+    return f" #{tag.lower()} {' '.join(split_hashtag(tag))} . "
+
+
+_URL_RE = re.compile(_URL, re.IGNORECASE)
+_MENTION_RE = re.compile(_MENTION)
+_APOSTROPHE_RE = re.compile(_APOSTROPHE)
+
+
+def surface_one(text: str | None) -> str:
+    """Lower-cased text without URLs/@mentions, elisions split, hashtags whole and split."""
+    if not text:
+        return ""
+    t = _URL_RE.sub(" ", str(text))
+    t = _MENTION_RE.sub(" ", t)
+    if "#" in t:
+        t = _HASHTAG.sub(_hashtag_repl, t)
+    return _APOSTROPHE_RE.sub(" ", t).lower()
+
+
+def surface(texts: Iterable[str | None] | pd.Series) -> pd.Series:
+    """:func:`surface_one` of every text (compiled regexes; measured faster than pandas .str here)."""
+    vals = texts.tolist() if isinstance(texts, pd.Series) else list(texts)
+    return pd.Series([surface_one(t) if isinstance(t, str) else "" for t in vals], dtype=object)
+
+
+_KEY_CACHE: dict[str, str] = {}
+
+
+def lemma_key(term: str) -> str:
+    """Lemma key of a surface term: each word lemmatised and accent-folded ('pistes cyclables' → 'piste cyclable')."""
+    k = _KEY_CACHE.get(term)
+    if k is None:
+        if len(_KEY_CACHE) > 2_000_000:  # bound memory on huge real corpora
+            _KEY_CACHE.clear()
+        k = " ".join(fold(w) if w[0] == "#" else lemma(w) for w in term.split())
+        _KEY_CACHE[term] = k
+    return k
+
+
+def _count_vectorizer(ngram_range: tuple[int, int], binary: bool = False) -> CountVectorizer:
+    return CountVectorizer(lowercase=False, token_pattern=TOKEN_PATTERN, stop_words=list(STOP_WORDS_FR),
+                           ngram_range=ngram_range, dtype=np.float32, binary=binary)
+
+
+@lru_cache(maxsize=20_000)
+def phrase_key(phrase: str) -> str:
+    """Lemma key of a taxonomy keyword, normalised exactly like texts ('office de tourisme' → 'office tourisme')."""
+    if phrase.startswith("#"):
+        # a hashtag keyword matches the whole-tag token only, not the plain word
+        return "#" + fold(phrase[1:].strip().lower())
+    s = surface_one(phrase)
+    toks = [t for t in re.findall(TOKEN_PATTERN, s) if t not in STOP_WORDS_FR]
+    return lemma_key(" ".join(toks))
+
+
+class LemmaVectorizer(TransformerMixin, BaseEstimator):
+    """Lemma uni/bigram counts of French texts (scikit-learn transformer, chunked, sparse).
+
+    ``vocabulary`` fixes the keys (lemma keys, see :func:`phrase_key`); otherwise ``fit`` keeps
+    keys seen in at least ``min_df`` documents and in at most ``max_df`` of them (share), the
+    ``max_features`` most frequent first. ``extra_vocabulary`` keys are always kept.
+    """
+
+    def __init__(self, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1, max_df: float = 1.0,
+                 max_features: int | None = None, vocabulary: Sequence[str] | None = None,
+                 extra_vocabulary: Sequence[str] = (), chunk_size: int = 50_000):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.vocabulary = vocabulary
+        self.extra_vocabulary = extra_vocabulary
+        self.chunk_size = chunk_size
+
+    def _chunks(self, texts: Sequence[str | None] | pd.Series) -> Iterable[pd.Series]:
+        s = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
+        s = s.reset_index(drop=True)
+        for i in range(0, max(len(s), 1), self.chunk_size):
+            yield surface(s.iloc[i:i + self.chunk_size])
+
+    @staticmethod
+    def _surface_counts(chunk: pd.Series, ngram_range: tuple[int, int]) -> tuple[sp.csr_matrix, list[str]]:
+        cv = _count_vectorizer(ngram_range)
+        try:
+            X = cv.fit_transform(chunk)
+        except ValueError:  # empty vocabulary (all stop words / empty chunk)
+            return sp.csr_matrix((len(chunk), 0), dtype=np.float32), []
+        return X.tocsr(), list(cv.get_feature_names_out())
+
+    def fit(self, texts: Sequence[str | None] | pd.Series, y: Any = None) -> LemmaVectorizer:
+        if self.vocabulary is not None:
+            keys = list(dict.fromkeys(self.vocabulary))
+        else:
+            df: dict[str, float] = {}
+            n_docs = 0
+            for chunk in self._chunks(texts):
+                X, terms = self._surface_counts(chunk, self.ngram_range)
+                n_docs += X.shape[0]
+                if not terms:
+                    continue
+                # document frequency per lemma key: sum binarised columns of terms sharing a key
+                ks = pd.Series([lemma_key(t) for t in terms])
+                codes, uniq = pd.factorize(ks)
+                M = sp.csr_matrix((np.ones(len(terms), dtype=np.float32), (np.arange(len(terms)), codes)),
+                                  shape=(len(terms), len(uniq)))
+                B = X.copy()
+                B.data[:] = 1
+                K = B @ M
+                K.data[:] = 1
+                counts = np.asarray(K.sum(axis=0)).ravel()
+                for k, c in zip(uniq, counts, strict=True):
+                    df[k] = df.get(k, 0.0) + float(c)
+            s = pd.Series(df, dtype="float64")
+            s = s[(s >= self.min_df) & (s <= self.max_df * max(n_docs, 1))]
+            s = s.sort_values(ascending=False, kind="stable")
+            if self.max_features:
+                s = s.iloc[: self.max_features]
+            keys = sorted(s.index)
+        for k in self.extra_vocabulary:
+            if k not in keys:
+                keys.append(k)
+        self.vocabulary_ = {k: i for i, k in enumerate(keys)}
+        self.feature_names_ = np.array(keys, dtype=object)
+        return self
+
+    def transform(self, texts: Sequence[str | None] | pd.Series) -> sp.csr_matrix:
+        """Counts (n_texts × n_keys) as a float32 CSR matrix."""
+        vocab = self.vocabulary_
+        parts = []
+        for chunk in self._chunks(texts):
+            X, terms = self._surface_counts(chunk, self.ngram_range)
+            idx = np.fromiter((vocab.get(lemma_key(t), -1) for t in terms), dtype=np.int64, count=len(terms))
+            keep = np.flatnonzero(idx >= 0)
+            M = sp.csr_matrix((np.ones(len(keep), dtype=np.float32), (keep, idx[keep])),
+                              shape=(len(terms), len(vocab)))
+            parts.append((X @ M).tocsr())
+        out = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, len(vocab)), dtype=np.float32)
+        s = texts if isinstance(texts, pd.Series) else list(texts)
+        return out[: len(s)]
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        return self.feature_names_
+
+
+# ------------------------------------------------------------------------------ taxonomy
+@dataclass(frozen=True)
+class Theme:
+    """One theme of the taxonomy."""
+
+    id: str
+    label: str
+    description: str
+    keywords: tuple[str, ...]
+    hashtags: tuple[str, ...] = ()
+    negative: tuple[str, ...] = ()
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    """The editable theme taxonomy (``data/themes.toml``)."""
+
+    themes: tuple[Theme, ...]
+    version: str
+    path: Path | None = None
+
+    @property
+    def ids(self) -> list[str]:
+        return [t.id for t in self.themes]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return {t.id: t.label for t in self.themes}
+
+    def label(self, theme_id: str) -> str:
+        """French label of a theme id ('Sans thème' for the sentinel)."""
+        return self.labels.get(theme_id, "Sans thème" if theme_id == NO_THEME else theme_id)
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Read and validate the taxonomy TOML; errors say which theme and keyword is wrong.
+
+    Cached per file and modification time: an edited file is read again.
+    """
+    p = Path(path) if path else THEMES_PATH
+    return _load_taxonomy(p.resolve(), p.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _load_taxonomy(p: Path, _mtime: int) -> Taxonomy:
+    raw = p.read_bytes()
+    data = tomllib.loads(raw.decode("utf-8"))
+    themes, seen = [], set()
+    for i, t in enumerate(data.get("theme", []), 1):
+        tid = t.get("id")
+        if not tid or not re.fullmatch(r"[a-z0-9_]+", tid) or tid == NO_THEME:
+            raise ValueError(f"{p} : thème n°{i} sans identifiant valide (minuscules, chiffres, _).")
+        if tid in seen:
+            raise ValueError(f"{p} : identifiant de thème en double « {tid} ».")
+        seen.add(tid)
+        kws = tuple(t.get("keywords", []))
+        for kw in (*kws, *t.get("negative", [])):
+            key = phrase_key(kw)
+            if not key:
+                raise ValueError(f"{p} : thème « {tid} », mot-clé « {kw} » ne contient que des mots-outils.")
+            if len(key.split()) > 2:
+                raise ValueError(f"{p} : thème « {tid} », mot-clé « {kw} » a plus de deux mots significatifs "
+                                 f"({key}) ; raccourcissez-le.")
+        themes.append(Theme(tid, t.get("label", tid), t.get("description", ""), kws,
+                            tuple(t.get("hashtags", [])), tuple(t.get("negative", [])),
+                            float(t.get("weight", 1.0))))
+    if not themes:
+        raise ValueError(f"{p} : aucun thème ([[theme]]) trouvé.")
+    return Taxonomy(tuple(themes), hashlib.sha256(raw).hexdigest()[:8], p)
+
+
+# ------------------------------------------------------------------------------ classifier
+def _binarize(X: sp.csr_matrix) -> sp.csr_matrix:
+    B = X.copy()
+    B.data[:] = 1
+    return B
+
+
+# Keyword matrices per taxonomy (path, version): built once, shared by every classifier.
+_SEED_CACHE: dict[tuple[Path | None, str], tuple[LemmaVectorizer, sp.csr_matrix, sp.csr_matrix]] = {}
+
+
+class ThemeClassifier(BaseEstimator):
+    """Multi-label theme classifier (scikit-learn contract).
+
+    Out of the box (not fitted) the score of theme *t* is ``1 − exp(−s)`` where *s* = number of
+    distinct taxonomy keywords/hashtags of *t* in the text (× theme weight) minus the number of
+    its negative keywords present; one clear keyword gives 0,63 > ``threshold``.
+    ``fit(texts, y)`` — ``y`` a list of theme-id lists, ``None`` for unlabelled texts — trains one
+    logistic regression per theme on lemma uni/bigrams plus the seed score, on the labelled
+    texts (weight ``label_weight``) and on the unlabelled ones with their seed labels as
+    pseudo-labels. A theme with no labelled positive keeps the seed score.
+    """
+
+    def __init__(self, taxonomy: Taxonomy | None = None, threshold: float = 0.5, label_weight: float = 5.0,
+                 C: float = 4.0, max_features: int = 50_000):
+        self.taxonomy = taxonomy
+        self.threshold = threshold
+        self.label_weight = label_weight
+        self.C = C
+        self.max_features = max_features
+
+    # -- seed (taxonomy) scoring
+    def _tax(self) -> Taxonomy:
+        if self.taxonomy is None:
+            self.taxonomy = load_taxonomy()
+        return self.taxonomy
+
+    def _seed_parts(self) -> tuple[LemmaVectorizer, sp.csr_matrix, sp.csr_matrix]:
+        tax = self._tax()
+        cached = _SEED_CACHE.get((tax.path, tax.version))
+        if cached is not None:
+            return cached
+        keys: dict[str, int] = {}
+        pos, neg = [], []
+        for j, t in enumerate(tax.themes):
+            for kw in (*t.keywords, *t.hashtags):
+                k = phrase_key(kw)
+                pos.append((keys.setdefault(k, len(keys)), j, t.weight))
+            for kw in t.negative:
+                k = phrase_key(kw)
+                neg.append((keys.setdefault(k, len(keys)), j, 1.0))
+        n, m = len(keys), len(tax.themes)
+
+        def mat(entries: list) -> sp.csr_matrix:
+            if not entries:
+                return sp.csr_matrix((n, m), dtype=np.float32)
+            r, c, v = zip(*entries, strict=True)
+            W = sp.coo_matrix((np.array(v, dtype=np.float32), (r, c)), shape=(n, m)).tocsr()
+            W.data = np.minimum(W.data, max(v))  # a keyword listed twice in a theme counts once
+            return W
+
+        vec = LemmaVectorizer(vocabulary=list(keys)).fit([])
+        _SEED_CACHE[(tax.path, tax.version)] = out = (vec, mat(pos), mat(neg))
+        return out
+
+    def seed_scores(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
+        """Keyword evidence *s* per text and theme (n × themes), negatives subtracted, ≥ 0."""
+        vec, P, N = self._seed_parts()
+        B = _binarize(vec.transform(texts))
+        s = (B @ P).toarray() - (B @ N).toarray()
+        return np.clip(s, 0, None)
+
+    # -- learning
+    def fit(self, texts: Sequence[str | None] | pd.Series, y: Sequence[Sequence[str] | None] | None = None,
+            ) -> ThemeClassifier:
+        from sklearn.linear_model import LogisticRegression
+
+        tax = self._tax()
+        texts = list(texts)
+        y = list(y) if y is not None else [None] * len(texts)
+        if len(y) != len(texts):
+            raise ValueError("texts et y doivent avoir la même longueur.")
+        ids = tax.ids
+        seed = self.seed_scores(texts)
+        labelled = np.array([lab is not None for lab in y])
+        Y = (1 - np.exp(-seed)) >= self.threshold  # pseudo-labels
+        for i, lab in enumerate(y):
+            if lab is not None:
+                unknown = [t for t in lab if t not in ids]
+                if unknown:
+                    raise ValueError(f"Thème(s) inconnu(s) dans les étiquettes : {unknown}. Thèmes : {ids}")
+                Y[i] = [t in lab for t in ids]
+        self.vectorizer_ = LemmaVectorizer(min_df=2, max_features=self.max_features).fit(texts)
+        X = self._features(texts, seed)
+        w = np.where(labelled, self.label_weight, 1.0)
+        self.models_: dict[str, Any] = {}
+        for j, t in enumerate(ids):
+            yj = Y[:, j]
+            if not (labelled & yj).any() or yj.all() or not yj.any():
+                continue  # nothing learned for this theme beyond the seed
+            m = LogisticRegression(C=self.C, solver="liblinear", max_iter=200)
+            m.fit(X, yj.astype(int), sample_weight=w)
+            self.models_[t] = m
+        self.classes_ = np.array(ids, dtype=object)
+        self.n_labelled_ = int(labelled.sum())
+        return self
+
+    def _features(self, texts: Sequence[str | None], seed: np.ndarray) -> sp.csr_matrix:
+        B = _binarize(self.vectorizer_.transform(texts))
+        norms = np.sqrt(np.asarray(B.sum(axis=1)).ravel())
+        B = sp.diags(1 / np.maximum(norms, 1)) @ B
+        return sp.hstack([B, sp.csr_matrix(1 - np.exp(-seed))], format="csr")
+
+    # -- prediction
+    def predict_proba(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
+        """Score in [0, 1] per text and theme (columns in taxonomy order)."""
+        texts = list(texts)
+        seed = self.seed_scores(texts)
+        P = 1 - np.exp(-seed)
+        models = getattr(self, "models_", None)
+        if models:
+            X = self._features(texts, seed)
+            for j, t in enumerate(self._tax().ids):
+                if t in models:
+                    P[:, j] = models[t].predict_proba(X)[:, 1]
+        return P
+
+    def predict(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
+        """Indicator matrix (n × themes) of themes whose score reaches ``threshold``."""
+        return (self.predict_proba(texts) >= self.threshold).astype(np.int8)
+
+    def predict_labels(self, texts: Sequence[str | None] | pd.Series) -> list[tuple[str, ...]]:
+        """Theme ids per text (possibly empty)."""
+        ids = np.array(self._tax().ids, dtype=object)
+        return [tuple(ids[row.astype(bool)]) for row in self.predict(texts)]
+
+    @property
+    def version(self) -> str:
+        """Model version stamped on every ``themes`` row: taxonomy hash (+ labels fingerprint)."""
+        base = f"themes-1.0-{self._tax().version}"
+        fp = getattr(self, "labels_fingerprint_", None)
+        return f"{base}-l{fp}" if fp else f"{base}-seed"
+
+
+def parse_labels(value: str | float | None) -> list[str] | None:
+    """'a, b' → ['a', 'b']; '' → [] (explicitly no theme); NaN/None → None (unlabelled)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return [v.strip() for v in re.split(r"[,;|]", str(value)) if v.strip()]
+
+
+def evaluate(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[str]], theme_ids: Sequence[str],
+             ) -> pd.DataFrame:
+    """Precision, recall, F1 and support per theme, then micro and macro averages (rows 'micro', 'macro').
+
+    precision = TP ÷ (TP + FP), recall = TP ÷ (TP + FN), F1 = 2PR ÷ (P + R); micro sums TP/FP/FN
+    over themes, macro averages the per-theme figures (themes with no support and no prediction
+    are left out of the macro average).
+    """
+    rows = []
+    tp_all = fp_all = fn_all = 0
+    for t in theme_ids:
+        tp = sum(1 for a, b in zip(y_true, y_pred, strict=True) if t in a and t in b)
+        fp = sum(1 for a, b in zip(y_true, y_pred, strict=True) if t not in a and t in b)
+        fn = sum(1 for a, b in zip(y_true, y_pred, strict=True) if t in a and t not in b)
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+        p = tp / (tp + fp) if tp + fp else float("nan")
+        r = tp / (tp + fn) if tp + fn else float("nan")
+        f1 = 2 * p * r / (p + r) if tp else (0.0 if (tp + fp) and (tp + fn) else float("nan"))
+        rows.append({"theme": t, "precision": p, "recall": r, "f1": f1, "support": tp + fn, "predicted": tp + fp})
+    out = pd.DataFrame(rows)
+    p = tp_all / (tp_all + fp_all) if tp_all + fp_all else float("nan")
+    r = tp_all / (tp_all + fn_all) if tp_all + fn_all else float("nan")
+    micro = {"theme": "micro", "precision": p, "recall": r, "f1": 2 * p * r / (p + r) if tp_all else 0.0,
+             "support": int(out["support"].sum()), "predicted": int(out["predicted"].sum())}
+    active = out[(out["support"] > 0) | (out["predicted"] > 0)]
+    macro = {"theme": "macro", "precision": active["precision"].mean(), "recall": active["recall"].mean(),
+             "f1": active["f1"].mean(), "support": int(out["support"].sum()),
+             "predicted": int(out["predicted"].sum())}
+    return pd.concat([out, pd.DataFrame([micro, macro])], ignore_index=True)
+
+
+# ------------------------------------------------------------------------------ topic discovery
+def npmi_coherence(B: sp.csr_matrix, topics: Sequence[Sequence[int]]) -> list[float]:
+    """Mean NPMI of the top-term pairs of each topic over documents ``B`` (binary doc × term).
+
+    NPMI(i, j) = log(p(i,j) ÷ (p(i)·p(j))) ÷ −log p(i,j), with document co-occurrence
+    probabilities; −1 when two terms never co-occur. In [−1, 1], higher is more coherent.
+    """
+    n = max(B.shape[0], 1)
+    Bc = B.tocsc()
+    out = []
+    for top in topics:
+        sub = Bc[:, list(top)]
+        co = (sub.T @ sub).toarray() / n
+        p = np.diag(co).copy()
+        vals = []
+        for a in range(len(top)):
+            for b in range(a + 1, len(top)):
+                pij = co[a, b]
+                if pij <= 0 or p[a] <= 0 or p[b] <= 0:
+                    vals.append(-1.0)
+                elif pij >= 1:
+                    vals.append(1.0)
+                else:
+                    vals.append(math.log(pij / (p[a] * p[b])) / -math.log(pij))
+        out.append(float(np.mean(vals)) if vals else float("nan"))
+    return out
+
+
+class TopicDiscovery(TransformerMixin, BaseEstimator):
+    """Unsupervised topics: NMF on TF-IDF (French stop words, lemma uni/bigrams), k by NPMI coherence.
+
+    For each k in ``ks`` an NMF (``init='nndsvda'``, ``random_state=seed``: deterministic) is
+    fitted on a sample of at most ``selection_sample`` documents, and its mean NPMI of the
+    ``top_n`` terms per topic is measured over the whole corpus; the best k is refitted on all
+    documents. ``coherence_`` maps k → mean NPMI, ``labels_`` are readable labels (top terms).
+    """
+
+    def __init__(self, ks: Sequence[int] = (6, 8, 10, 12, 15), seed: int = 0, top_n: int = 10,
+                 min_df: int = 5, max_df: float = 0.3, max_features: int = 20_000,
+                 selection_sample: int = 40_000, max_iter: int = 200):
+        self.ks = ks
+        self.seed = seed
+        self.top_n = top_n
+        self.min_df = min_df
+        self.max_df = max_df
+        self.max_features = max_features
+        self.selection_sample = selection_sample
+        self.max_iter = max_iter
+
+    def _nmf(self, k: int, X: sp.csr_matrix) -> Any:
+        from sklearn.decomposition import NMF
+
+        return NMF(n_components=k, init="nndsvda", random_state=self.seed, max_iter=self.max_iter,
+                   tol=1e-3).fit(X)
+
+    def fit(self, texts: Sequence[str | None] | pd.Series, y: Any = None) -> TopicDiscovery:
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        texts = pd.Series(list(texts), dtype=object)
+        self.vectorizer_ = LemmaVectorizer(min_df=self.min_df, max_df=self.max_df,
+                                           max_features=self.max_features).fit(texts)
+        counts = self.vectorizer_.transform(texts)
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts)
+        X = self.tfidf_.transform(counts)
+        B = _binarize(counts)
+        keep = np.flatnonzero(np.asarray(X.sum(axis=1)).ravel() > 0)
+        rng = np.random.default_rng(self.seed)
+        sample = keep if len(keep) <= self.selection_sample else np.sort(
+            rng.choice(keep, self.selection_sample, replace=False))
+        Xs = X[sample]
+        self.coherence_: dict[int, float] = {}
+        models = {}
+        for k in self.ks:
+            if k >= min(Xs.shape):
+                continue
+            m = self._nmf(k, Xs)
+            tops = [np.argsort(-row)[: self.top_n] for row in m.components_]
+            self.coherence_[k] = float(np.mean(npmi_coherence(B, tops)))
+            models[k] = m
+        if not self.coherence_:
+            raise ValueError("Corpus trop petit pour découvrir des sujets (moins de documents que de sujets).")
+        self.k_ = max(self.coherence_, key=lambda k: (self.coherence_[k], -k))
+        self.model_ = models[self.k_] if len(sample) == len(keep) else self._nmf(self.k_, X[keep])
+        self.components_ = self.model_.components_
+        names = self.vectorizer_.get_feature_names_out()
+        self.top_terms_ = [[str(names[i]) for i in np.argsort(-row)[: self.top_n]] for row in self.components_]
+        self.topic_coherence_ = npmi_coherence(B, [np.argsort(-row)[: self.top_n] for row in self.components_])
+        self.labels_ = [topic_label(t) for t in self.top_terms_]
+        return self
+
+    def transform(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
+        """Topic weights per text (n × k)."""
+        X = self.tfidf_.transform(self.vectorizer_.transform(list(texts)))
+        return self.model_.transform(X)
+
+    def dominant_topic(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
+        """Index of the strongest topic per text; −1 when the text shares no term with any topic."""
+        W = self.transform(texts)
+        out = W.argmax(axis=1)
+        out[W.max(axis=1) <= 0] = -1
+        return out
+
+
+def topic_label(terms: Sequence[str], n: int = 3) -> str:
+    """Readable label from top terms: the first ``n`` distinct ones, a bigram hiding its words."""
+    chosen: list[str] = []
+    for t in terms:
+        words = set(t.split())
+        if any(words <= set(c.split()) or set(c.split()) <= words for c in chosen):
+            continue
+        chosen.append(t)
+        if len(chosen) == n:
+            break
+    return " · ".join(chosen)
+
+
+# ------------------------------------------------------------------------------ reads
+def _label_map(tax: Taxonomy | None = None) -> dict[str, str]:
+    tax = tax or load_taxonomy()
+    return {**tax.labels, NO_THEME: "Sans thème"}
+
+
+def theme_shares(con: Any, f: Filters | None = None, freq: str = "month", by: Sequence[str] = ("territory_id",),
+                 item_type: str = "message", taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Share of items per theme and period: items with the theme ÷ all items of the group.
+
+    Multi-label, so shares of a period do not add up to 100 %. ``item_type`` 'message' is the
+    public conversation, 'post' our posts (official accounts). Columns: period, *by, theme,
+    label, n_items, n_total, share.
+    """
+    f = f or Filters()
+    table, idcol = ("messages", "message_id") if item_type == "message" else ("posts", "post_id")
+    w, params = f.where("i")
+    extra = "AND i.is_official IS NOT TRUE" if item_type == "message" else "AND i.territory_id IS NOT NULL"
+    group = ", ".join(f"i.{c}" for c in by)
+    gsel = (group + ", ") if by else ""
+    df = con.execute(
+        f"""
+        WITH items AS (
+            SELECT i.{idcol} AS item_id, date_trunc('{freq}', i.created_at)::DATE AS period {"," if by else ""} {group}
+            FROM {table} i WHERE {w} {extra}),
+        tot AS (SELECT period, {gsel.replace("i.", "")} count(*) AS n_total FROM items GROUP BY ALL),
+        th AS (SELECT it.period, {gsel.replace("i.", "it.")} t.theme, count(*) AS n_items
+               FROM items it JOIN themes t ON t.item_id = it.item_id AND t.item_type = ?
+               WHERE t.theme <> '{NO_THEME}' GROUP BY ALL)
+        SELECT th.*, tot.n_total FROM th JOIN tot USING (period {"," if by else ""} {", ".join(by)})
+        ORDER BY period, theme
+        """, params + [item_type]).df()
+    df["share"] = df["n_items"] / df["n_total"]
+    df["label"] = df["theme"].map(_label_map(taxonomy))
+    return df
+
+
+def themed_messages(con: Any, f: Filters | None = None, theme: str | None = None, tone: str | None = None,
+                    item_type: str = "message", limit: int | None = 50_000) -> pd.DataFrame:
+    """Texts of items (no author column) with optional theme and sentiment tone filter."""
+    f = f or Filters()
+    table, idcol = ("messages", "message_id") if item_type == "message" else ("posts", "post_id")
+    w, params = f.where("i")
+    where = [w]
+    if item_type == "message":
+        where.append("i.is_official IS NOT TRUE")
+    else:
+        where.append("i.territory_id IS NOT NULL")
+    if theme:
+        where.append(f"EXISTS (SELECT 1 FROM themes t WHERE t.item_id = i.{idcol} AND t.item_type = ? AND t.theme = ?)")
+        params += [item_type, theme]
+    if tone:
+        where.append(f"EXISTS (SELECT 1 FROM sentiment s WHERE s.item_id = i.{idcol} AND s.item_type = ? "
+                     "AND s.label = ?)")
+        params += [item_type, tone]
+    lim = f"LIMIT {int(limit)}" if limit else ""
+    return con.execute(
+        f"SELECT i.{idcol} AS item_id, i.created_at, i.territory_id, i.platform, i.text FROM {table} i "
+        f"WHERE {' AND '.join(where)} ORDER BY i.created_at {lim}", params).df()
+
+
+def sentiment_by_theme(con: Any, f: Filters | None = None, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+    """Tone of the public conversation per theme: counts, negative share and net sentiment.
+
+    Net sentiment = (positive − negative) ÷ (positive + negative) (:func:`analysis.metrics.net_sentiment`).
+    Empty when the ``sentiment`` table has no rows for these messages.
+    """
+    from analysis.metrics import net_sentiment
+
+    f = f or Filters()
+    w, params = f.where("m")
+    df = con.execute(
+        f"""
+        SELECT t.theme, count(*) AS n,
+               count(*) FILTER (WHERE s.label = 'negative') AS negative,
+               count(*) FILTER (WHERE s.label = 'neutral') AS neutral,
+               count(*) FILTER (WHERE s.label = 'positive') AS positive
+        FROM messages m
+        JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
+        JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
+        WHERE {w} AND m.is_official IS NOT TRUE AND t.theme <> '{NO_THEME}' AND s.label IS NOT NULL
+        GROUP BY t.theme ORDER BY negative DESC
+        """, params).df()
+    df["negative_share"] = df["negative"] / df["n"].where(df["n"] > 0)
+    df["net_sentiment"] = [net_sentiment(p, n) for p, n in zip(df["positive"], df["negative"], strict=True)]
+    df["label"] = df["theme"].map(_label_map(taxonomy))
+    return df.sort_values("negative_share", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def posts_vs_conversation(con: Any, f: Filters | None = None, taxonomy: Taxonomy | None = None,
+                          ratio: float = 1.5) -> pd.DataFrame:
+    """Our posts vs the public conversation, per theme.
+
+    post_share = our posts with the theme ÷ all our posts; message_share = public messages with
+    the theme ÷ all public messages; engagement_per_post = mean engagement of our posts with the
+    theme (:func:`analysis.metrics.engagement_sql`, posts with unknown engagement left out).
+    ``situation``: when post_share ≥ ratio × message_share, "Nous en parlons, peu d'écho" if the
+    engagement per post is below the median of themes, else "Nous en parlons, avec de l'écho";
+    "Le public en parle, nous peu" when message_share ≥ ratio × post_share; else "Équilibré".
+    """
+    from analysis.metrics import engagement_sql
+
+    f = f or Filters()
+    wp, pp = f.where("p")
+    wm, pm = f.where("m")
+    posts = con.execute(
+        f"""
+        WITH p AS (SELECT p.post_id, {engagement_sql("p")} AS engagement FROM posts p
+                   WHERE {wp} AND p.territory_id IS NOT NULL)
+        SELECT t.theme, count(*) AS posts, avg(p.engagement) AS engagement_per_post,
+               count(p.engagement) AS posts_with_engagement,
+               (SELECT count(*) FROM p) AS posts_total
+        FROM p JOIN themes t ON t.item_id = p.post_id AND t.item_type = 'post'
+        WHERE t.theme <> '{NO_THEME}' GROUP BY t.theme
+        """, pp).df()
+    msgs = con.execute(
+        f"""
+        WITH m AS (SELECT m.message_id FROM messages m WHERE {wm} AND m.is_official IS NOT TRUE)
+        SELECT t.theme, count(*) AS messages, (SELECT count(*) FROM m) AS messages_total
+        FROM m JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
+        WHERE t.theme <> '{NO_THEME}' GROUP BY t.theme
+        """, pm).df()
+    tax = taxonomy or load_taxonomy()
+    out = pd.DataFrame({"theme": tax.ids})
+    out = out.merge(posts, on="theme", how="left").merge(msgs, on="theme", how="left")
+    out["posts"] = out["posts"].fillna(0).astype(int)
+    out["messages"] = out["messages"].fillna(0).astype(int)
+    pt = posts["posts_total"].iloc[0] if len(posts) else con.execute(
+        f"SELECT count(*) FROM posts p WHERE {wp} AND p.territory_id IS NOT NULL", pp).fetchone()[0]
+    mt = msgs["messages_total"].iloc[0] if len(msgs) else con.execute(
+        f"SELECT count(*) FROM messages m WHERE {wm} AND m.is_official IS NOT TRUE", pm).fetchone()[0]
+    out["post_share"] = out["posts"] / pt if pt else np.nan
+    out["message_share"] = out["messages"] / mt if mt else np.nan
+    out = out.drop(columns=["posts_total", "messages_total"])
+    med = out["engagement_per_post"].median()
+    we_talk = (out["post_share"] >= ratio * out["message_share"]) & (out["posts"] > 0)
+    they_talk = (out["message_share"] >= ratio * out["post_share"]) & (out["messages"] > 0)
+    echo = out["engagement_per_post"] >= med
+    sit = np.select([we_talk & ~echo, we_talk & echo, they_talk],
+                    [SITUATION_NO_ECHO, SITUATION_ECHO, SITUATION_SILENT], SITUATION_BALANCED)
+    out["situation"] = sit
+    out["label"] = out["theme"].map(tax.labels)
+    return out
+
+
+# ------------------------------------------------------------------------------ emergence
+def detect_bursts(counts: pd.DataFrame, baseline_days: int = 28, min_history: int = 7, z_threshold: float = 4.0,
+                  min_support: int = 5, max_gap: int = 2) -> pd.DataFrame:
+    """Bursts of daily counts against each term's own baseline.
+
+    ``counts``: one row per day (DatetimeIndex, complete calendar), one column per term.
+    Baseline of day d = mean μ and variance σ² of the ``baseline_days`` days before d (at least
+    ``min_history`` of them). z = (c − μ) ÷ √(max(σ², μ) + 0,25) — the Poisson floor keeps a
+    quiet term from exploding on a count of 2. A day bursts when z ≥ ``z_threshold`` and
+    c ≥ ``min_support``. Burst days of a term separated by at most ``max_gap`` quiet days form
+    one episode; once started, an episode goes on while the count stays ≥ ``min_support`` and
+    at ``z_threshold``/2 above the baseline of its first day (so the burst, entering the rolling
+    window, does not end itself). Returns one row per episode: term, start, end (inclusive), peak, peak_count,
+    count (total over the episode), baseline (μ at the start), max_z.
+    """
+    cols = ["term", "start", "end", "peak", "peak_count", "count", "baseline", "max_z"]
+    if counts.empty:
+        return pd.DataFrame(columns=cols)
+    c = counts.astype("float64")
+    prev = c.shift(1).rolling(baseline_days, min_periods=min_history)
+    mu, var = prev.mean(), prev.var(ddof=0)
+    den = np.sqrt(np.maximum(var, mu) + 0.25)
+    z = (c - mu) / den
+    hot = ((z >= z_threshold) & (c >= min_support)).to_numpy()
+    rows = []
+    days = c.index
+    C, MU, DEN = c.to_numpy(), mu.to_numpy(), den.to_numpy()
+    n = len(days)
+    for j in np.flatnonzero(hot.any(axis=0)):
+        i = 0
+        while i < n:
+            if not hot[i, j]:
+                i += 1
+                continue
+            # The episode keeps the baseline of its first day: the burst must not raise its own bar.
+            mu0, den0 = MU[i, j], DEN[i, j]
+            zj = (C[:, j] - mu0) / den0
+            last, k = i, i
+            while k + 1 < n and k + 1 - last <= max_gap + 1:
+                k += 1
+                if hot[k, j] or (C[k, j] >= min_support and zj[k] >= z_threshold / 2):
+                    last = k
+            seg = slice(i, last + 1)
+            pk = i + int(np.argmax(C[seg, j]))
+            rows.append({"term": c.columns[j], "start": days[i].date(), "end": days[last].date(),
+                         "peak": days[pk].date(), "peak_count": int(C[pk, j]), "count": int(C[seg, j].sum()),
+                         "baseline": float(mu0), "max_z": float(zj[seg].max())})
+            i = last + 1
+    return pd.DataFrame(rows, columns=cols).sort_values(["max_z"], ascending=False, kind="stable",
+                                                       ignore_index=True)
+
+
+@dataclass
+class EmergingSubject:
+    """A subject rising above its baseline: terms, hashtags, dates and the messages behind it."""
+
+    label: str
+    terms: list[str]
+    hashtags: list[str]
+    start: date
+    end: date
+    peak: date
+    count: int
+    baseline: float
+    max_z: float
+    messages: pd.DataFrame = field(repr=False)
+
+
+def _daily_matrix(days: pd.Series, X: sp.csr_matrix, calendar: pd.DatetimeIndex) -> np.ndarray:
+    pos = calendar.get_indexer(pd.to_datetime(days).dt.normalize())
+    ok = pos >= 0
+    D = sp.csr_matrix((np.ones(ok.sum(), dtype=np.float32), (pos[ok], np.flatnonzero(ok))),
+                      shape=(len(calendar), X.shape[0]))
+    return (D @ X).toarray()
+
+
+def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold: float = 4.0,
+                      min_support: int = 5, overlap: float = 0.5, max_subjects: int = 10,
+                      messages_per_subject: int = 20) -> list[EmergingSubject]:
+    """Subjects and hashtags bursting inside ``[f.start, f.end)`` against their own baseline.
+
+    Public messages of ``f`` plus the ``baseline_days`` before ``f.start`` are vectorised (lemma
+    uni/bigrams, hashtags), counted per day and passed to :func:`detect_bursts`; episodes that
+    overlap the period are grouped into subjects when their messages overlap (share of the
+    smaller set ≥ ``overlap``). Messages carry no author column.
+    """
+    if not (f.start and f.end):
+        raise ValueError("emerging_subjects a besoin d'une période (début et fin).")
+    start = pd.Timestamp(f.start)
+    ext = Filters(territories=f.territories, platforms=f.platforms,
+                  start=(start - timedelta(days=baseline_days)).date(), end=f.end)
+    w, params = ext.where("m")
+    msgs = con.execute(
+        f"SELECT m.message_id, m.created_at, m.platform, m.territory_id, m.text FROM messages m "
+        f"WHERE {w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL ORDER BY m.created_at, m.message_id",
+        params).df()
+    if msgs.empty:
+        return []
+    calendar = pd.date_range(pd.Timestamp(ext.start), pd.Timestamp(f.end) - pd.Timedelta(days=1), freq="D")
+    vec = LemmaVectorizer(min_df=min_support, max_df=0.5).fit(msgs["text"])
+    X = _binarize(vec.transform(msgs["text"]))
+    tags = msgs["text"].str.findall(r"#\w+").map(lambda ts: sorted({t.lower() for t in ts}))
+    tag_vocab = sorted({t for ts in tags for t in ts})
+    tag_idx = {t: i for i, t in enumerate(tag_vocab)}
+    rows = [i for i, ts in enumerate(tags) for _ in ts]
+    colx = [tag_idx[t] for ts in tags for t in ts]
+    H = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, colx)), shape=(len(msgs), len(tag_vocab)))
+    names = list(vec.get_feature_names_out()) + tag_vocab
+    XA = sp.hstack([X, H], format="csc")
+    daily = pd.DataFrame(_daily_matrix(msgs["created_at"], XA.tocsr(), calendar), index=calendar, columns=names)
+    daily = daily.loc[:, daily.sum(axis=0) >= min_support]
+    eps = detect_bursts(daily, baseline_days=baseline_days, z_threshold=z_threshold, min_support=min_support)
+    eps = eps[pd.to_datetime(eps["end"]) >= start] if len(eps) else eps
+    if eps.empty:
+        return []
+    col_of = {n: i for i, n in enumerate(names)}
+    created = pd.to_datetime(msgs["created_at"]).dt.normalize().to_numpy()
+    groups: list[dict] = []
+    for ep in eps.sort_values(["count", "max_z"], ascending=False).itertuples(index=False):
+        col = XA[:, col_of[ep.term]]
+        docs = col.indices[(created[col.indices] >= np.datetime64(ep.start))
+                           & (created[col.indices] <= np.datetime64(ep.end))]
+        docset = set(docs.tolist())
+        for g in groups:
+            inter = len(g["docs"] & docset)
+            if inter and inter / min(len(g["docs"]), len(docset)) >= overlap:
+                g["eps"].append(ep)
+                g["docs"] |= docset
+                break
+        else:
+            groups.append({"eps": [ep], "docs": docset})
+    subjects = []
+    for g in groups[:max_subjects]:
+        eps_g = g["eps"]
+        terms = [e.term for e in eps_g if not e.term.startswith("#")]
+        hashtags = [e.term for e in eps_g if e.term.startswith("#")]
+        docs = sorted(g["docs"])
+        sub = msgs.iloc[docs][["message_id", "created_at", "platform", "territory_id", "text"]]
+        label_terms = terms or [h.lstrip("#") for h in hashtags]
+        subjects.append(EmergingSubject(
+            label=topic_label(label_terms, 3) or hashtags[0],
+            terms=terms, hashtags=hashtags,
+            start=min(e.start for e in eps_g), end=max(e.end for e in eps_g),
+            peak=max(eps_g, key=lambda e: e.peak_count).peak, count=len(docs),
+            baseline=float(min(e.baseline for e in eps_g)), max_z=float(max(e.max_z for e in eps_g)),
+            messages=sub.head(messages_per_subject).reset_index(drop=True)))
+    subjects.sort(key=lambda s: s.count, reverse=True)
+    return subjects
+
+
+def emerging_table(subjects: Sequence[EmergingSubject]) -> pd.DataFrame:
+    """One row per subject, French column names, French dates (for tables and reports)."""
+    from analysis.fmt import fr_date, fr_int, fr_num
+
+    return pd.DataFrame([{
+        "Sujet": s.label, "Hashtags": ", ".join(s.hashtags), "Du": fr_date(s.start), "Au": fr_date(s.end),
+        "Pic": fr_date(s.peak), "Messages": fr_int(s.count), "Niveau habituel (msg/jour)": fr_num(s.baseline),
+        "Écart (z)": fr_num(s.max_z)} for s in subjects],
+        columns=["Sujet", "Hashtags", "Du", "Au", "Pic", "Messages", "Niveau habituel (msg/jour)", "Écart (z)"])
+
+
+# ------------------------------------------------------------------------------ word clouds
+def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
+                     exclude: Iterable[str] = ()) -> dict[str, int]:
+    """Most frequent words and bigrams (surface forms, accents kept, French stop words removed).
+
+    A bigram is kept instead of its two words when it is at least half as frequent as the rarer
+    of them, so 'eau potable' shows as such. ``exclude``: words to hide (e.g. the territory name).
+    """
+    s = surface(texts)
+    cv = _count_vectorizer((1, 2), binary=True)
+    try:
+        X = cv.fit_transform(s)
+    except ValueError:
+        return {}
+    freq = pd.Series(np.asarray(X.sum(axis=0)).ravel(), index=cv.get_feature_names_out())
+    excl = {e.lower() for e in exclude}
+    freq = freq[[not (set(t.split()) & excl) for t in freq.index]]
+    uni = freq[[" " not in t for t in freq.index]]
+    bi = freq[[" " in t for t in freq.index]]
+    bi = bi[[bi[t] >= 0.5 * min(uni.get(a, 0), uni.get(b, 0)) for t in bi.index for a, b in [t.split()]]]
+    freq = pd.concat([uni, bi]).sort_values(ascending=False, kind="stable").head(top)
+    return {str(k): int(v) for k, v in freq.items() if v > 0}
+
+
+def word_cloud_png(frequencies: dict[str, int], title: str | None = None, width: int = 900, height: int = 500,
+                   seed: int = 0) -> bytes:
+    """A word cloud as PNG bytes, dark print-readable palette on white, optional title on top.
+
+    Raises ValueError (French message) when there is no word to draw.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+    from wordcloud import WordCloud
+    from wordcloud.wordcloud import FONT_PATH
+
+    if not frequencies:
+        raise ValueError("Aucun mot à afficher pour cette sélection.")
+    rng = np.random.default_rng(seed)
+    palette = PRINT_PALETTE
+
+    def color(*_args: Any, **_kw: Any) -> str:
+        return palette[int(rng.integers(len(palette)))]
+
+    title_h = 44 if title else 0
+    wc = WordCloud(width=width, height=height - title_h, background_color="white", color_func=color,
+                   random_state=seed, prefer_horizontal=0.95, max_words=len(frequencies), margin=4,
+                   collocations=False).generate_from_frequencies(frequencies)
+    img = Image.new("RGB", (width, height), "white")
+    img.paste(wc.to_image(), (0, title_h))
+    if title:
+        draw = ImageDraw.Draw(img)
+        font = ImageFont.truetype(FONT_PATH, 22)
+        draw.text((12, 10), title, fill="#1a1a1a", font=font)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def word_cloud_html(png: bytes, title: str) -> str:
+    """``<figure>`` with the PNG inlined; title and alt text HTML-escaped (reports)."""
+    import base64
+
+    t = html.escape(title, quote=True)
+    return (f'<figure><img src="data:image/png;base64,{base64.b64encode(png).decode()}" alt="{t}">'
+            f"<figcaption>{t}</figcaption></figure>")
+
+
+# ------------------------------------------------------------------------------ labels & enricher
+def store_label(con: Any, item_id: str, themes: Sequence[str], item_type: str | None = None,
+                author: str | None = None, taxonomy: Taxonomy | None = None) -> None:
+    """Store an analyst theme label (task 'theme', value = comma-separated ids; empty = no theme)."""
+    from analysis import store
+
+    tax = taxonomy or load_taxonomy()
+    unknown = [t for t in themes if t not in tax.ids]
+    if unknown:
+        raise ValueError(f"Thème(s) inconnu(s) : {', '.join(unknown)}. Thèmes possibles : {', '.join(tax.ids)}.")
+    if item_type is None:
+        found = con.execute("SELECT 'message' FROM messages WHERE message_id = ? UNION ALL "
+                            "SELECT 'post' FROM posts WHERE post_id = ?", [item_id, item_id]).fetchall()
+        if not found:
+            raise ValueError(f"Élément introuvable : {item_id} (ni message ni publication).")
+        item_type = found[0][0]
+    store.upsert(con, "labels", pd.DataFrame([{
+        "item_id": item_id, "item_type": item_type, "task": "theme", "value": ",".join(themes),
+        "author": author, "created_at": pd.Timestamp.now(tz="UTC").tz_localize(None)}]))
+
+
+def _progress(progress: Any, done: int, total: int, what: str) -> None:
+    if callable(progress):
+        progress(done, total, what)
+
+
+def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled_sample: int = 20_000,
+                          ) -> ThemeClassifier:
+    """The classifier the enricher uses: seed-only, or fitted when analysts stored theme labels."""
+    tax = taxonomy or load_taxonomy()
+    clf = ThemeClassifier(tax)
+    labels = con.execute(
+        """
+        SELECT l.item_id, l.value, coalesce(m.text, p.text) AS text FROM labels l
+        LEFT JOIN messages m ON l.item_type = 'message' AND m.message_id = l.item_id
+        LEFT JOIN posts p ON l.item_type = 'post' AND p.post_id = l.item_id
+        WHERE l.task = 'theme' ORDER BY l.item_id
+        """).df()
+    labels = labels[labels["text"].notna()]
+    if labels.empty:
+        return clf
+    ys = [[t for t in parse_labels(v) or [] if t in tax.ids] for v in labels["value"]]
+    # a deterministic sample of unlabelled messages carries the seed pseudo-labels
+    pool = con.execute(
+        "SELECT text FROM messages WHERE text IS NOT NULL AND message_id NOT IN (SELECT item_id FROM labels "
+        "WHERE task = 'theme') ORDER BY hash(message_id) LIMIT ?", [unlabelled_sample]).df()["text"].tolist()
+    clf.fit(labels["text"].tolist() + pool, ys + [None] * len(pool))
+    fp = hashlib.sha256("\n".join(f"{i}={v}" for i, v in zip(labels["item_id"], labels["value"], strict=True))
+                        .encode()).hexdigest()[:8]
+    clf.labels_fingerprint_ = fp
+    return clf
+
+
+def enrich(con: Any, progress: Callable[[int, int, str], None] | None = None, batch_size: int = 50_000,
+           taxonomy: Taxonomy | None = None) -> dict:
+    """Classify messages and posts not yet classified by the current model version into ``themes``.
+
+    Incremental: an item already carrying rows of this ``model_version`` is skipped; an item
+    classified by an older version is rewritten. Items matching no theme get one ``'none'``
+    row so they are not re-read next time. Analyst labels override the model (score 1).
+    Returns counts per item type and the model version.
+    """
+    from analysis import store
+
+    clf = classifier_from_store(con, taxonomy)
+    tax = clf._tax()
+    version = clf.version
+    ids = np.array(tax.ids, dtype=object)
+    labels = con.execute("SELECT item_id, item_type, value FROM labels WHERE task = 'theme'").df()
+    lab = {(r.item_id, r.item_type): parse_labels(r.value) or [] for r in labels.itertuples(index=False)}
+    out: dict[str, Any] = {"model_version": version}
+    for item_type, table, idcol in (("message", "messages", "message_id"), ("post", "posts", "post_id")):
+        pending = con.execute(
+            f"SELECT i.{idcol} AS item_id, i.text FROM {table} i WHERE NOT EXISTS (SELECT 1 FROM themes t "
+            f"WHERE t.item_id = i.{idcol} AND t.item_type = ? AND t.model_version = ?) ORDER BY i.{idcol}",
+            [item_type, version]).df()
+        total, done, themed = len(pending), 0, 0
+        for b in range(0, total, batch_size):
+            batch = pending.iloc[b:b + batch_size]
+            P = clf.predict_proba(batch["text"])
+            hit = P >= clf.threshold
+            r, c = np.nonzero(hit)
+            rows = pd.DataFrame({"item_id": batch["item_id"].to_numpy()[r], "theme": ids[c],
+                                 "score": P[r, c].astype("float64")})
+            none = batch["item_id"].to_numpy()[~hit.any(axis=1)]
+            rows = pd.concat([rows, pd.DataFrame({"item_id": none, "theme": NO_THEME, "score": 0.0})])
+            if lab:
+                keyed = {k[0]: v for k, v in lab.items() if k[1] == item_type}
+                over = batch["item_id"][batch["item_id"].isin(keyed)]
+                if len(over):
+                    rows = rows[~rows["item_id"].isin(set(over))]
+                    add = [{"item_id": i, "theme": t, "score": 1.0} for i in over for t in (keyed[i] or [NO_THEME])]
+                    rows = pd.concat([rows, pd.DataFrame(add)])
+            rows["item_type"] = item_type
+            rows["model_version"] = version
+            themed += int(rows.loc[rows["theme"] != NO_THEME, "item_id"].nunique())
+            con.register("_themes_batch", rows[["item_id", "item_type", "theme", "score", "model_version"]])
+            try:
+                with store.transaction(con):
+                    con.execute("DELETE FROM themes WHERE item_type = ? AND item_id IN "
+                                "(SELECT DISTINCT item_id FROM _themes_batch)", [item_type])
+                    con.execute("INSERT INTO themes SELECT item_id, item_type, theme, score, model_version "
+                                "FROM _themes_batch")
+            finally:
+                con.unregister("_themes_batch")
+            done += len(batch)
+            _progress(progress, done, total, f"Thèmes ({'messages' if item_type == 'message' else 'publications'})")
+        out[f"{table}_classified"] = total
+        out[f"{table}_themed"] = themed
+    return out

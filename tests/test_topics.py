@@ -1,0 +1,354 @@
+"""Themes and topics: taxonomy classifier, learning from labels, topic discovery, bursts, word clouds."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import store
+from analysis import topics as T
+from analysis.queries import Filters
+
+
+@pytest.fixture(scope="module")
+def tax() -> T.Taxonomy:
+    return T.load_taxonomy()
+
+
+# ------------------------------------------------------------------------------ taxonomy
+def test_taxonomy_has_the_twelve_themes_with_rich_vocabulary(tax):
+    assert tax.ids == [
+        "economie_emploi", "tourisme_patrimoine", "culture_evenements", "cadre_de_vie_environnement",
+        "mobilite_transports", "travaux_urbanisme", "services_publics_demarches", "sport_loisirs",
+        "jeunesse_education", "solidarite_sante", "securite_tranquillite", "vie_citoyenne"]
+    for t in tax.themes:
+        assert len(t.keywords) + len(t.hashtags) >= 40, t.id
+        assert t.label and t.description
+    assert tax.label("culture_evenements") == "Culture et événements"
+
+
+def test_taxonomy_errors_name_the_theme_and_keyword(tmp_path):
+    p = tmp_path / "t.toml"
+    p.write_text('[[theme]]\nid = "x"\nlabel = "X"\nkeywords = ["eau potable du robinet"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="« x ».*eau potable du robinet.*deux mots"):
+        T.load_taxonomy(p)
+    p.write_text('[[theme]]\nid = "x"\nkeywords = ["parc"]\n[[theme]]\nid = "x"\nkeywords = ["stade"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="double"):
+        T.load_taxonomy(p)
+
+
+def test_keyword_normalisation_matches_text_normalisation():
+    assert T.phrase_key("office de tourisme") == "office tourisme"
+    assert T.phrase_key("Pistes cyclables") == "piste cyclable"
+    assert T.phrase_key("#FeteDeLaMusique") == "#fetedelamusique"
+    s = T.surface(["L'eau du robinet #EauSaintAubin https://ville.fr @mairie"]).iloc[0]
+    assert "#eausaintaubin" in s and "eau saint aubin" in s
+    assert "http" not in s and "mairie" not in s and "l'" not in s
+
+
+# ------------------------------------------------------------------------------ classifier
+CLEAR = {
+    "Le forum de l'emploi a réuni 40 entreprises qui recrutent": {"economie_emploi"},
+    "Visite guidée du château avec l'office de tourisme": {"tourisme_patrimoine"},
+    "Super concert pour la fête de la musique 🎶": {"culture_evenements"},
+    "Les poubelles débordent, la collecte des déchets n'est pas passée": {"cadre_de_vie_environnement"},
+    "Les nouvelles pistes cyclables jusqu'à la gare sont top": {"mobilite_transports"},
+    "Encore un chantier, la chaussée est défoncée": {"travaux_urbanisme"},
+    "Impossible d'avoir un rdv pour ma carte d'identité": {"services_publics_demarches"},
+    "Bravo au club de rugby pour le championnat !": {"sport_loisirs"},
+    "La cantine de l'école maternelle est trop chère": {"jeunesse_education"},
+    "Le CCAS organise le portage de repas pour les seniors": {"solidarite_sante"},
+    "Encore des cambriolages, la police municipale ne fait rien": {"securite_tranquillite"},
+    "Le conseil municipal vote le budget participatif": {"vie_citoyenne"},
+}
+
+
+def test_clear_examples_out_of_the_box(tax):
+    clf = T.ThemeClassifier(tax)
+    pred = clf.predict_labels(list(CLEAR))
+    for (text, want), got in zip(CLEAR.items(), pred, strict=True):
+        assert set(got) == want, (text, got)
+    assert clf.predict_labels(["Merci !", "", None]) == [(), (), ()]
+
+
+def test_multi_label_hashtags_and_negatives(tax):
+    clf = T.ThemeClassifier(tax)
+    texts = ["Les travaux de la rue Nationale ont supprimé l'arrêt de bus",
+             "Quel bouchon ce matin ! #Travaux",
+             "Magnifique feu d'artifice hier soir",
+             "Le #MarcheDeNoel ouvre samedi"]
+    got = [set(x) for x in clf.predict_labels(texts)]
+    assert got[0] == {"travaux_urbanisme", "mobilite_transports"}
+    assert got[1] == {"travaux_urbanisme", "mobilite_transports"}
+    # 'feu' alone is a security keyword; 'feu d'artifice' is its negative
+    assert got[2] == {"culture_evenements"}
+    assert got[3] == {"culture_evenements"}
+    s = clf.seed_scores(texts)
+    assert s.shape == (4, 12) and s[0, tax.ids.index("travaux_urbanisme")] == 1
+    assert s[0, tax.ids.index("mobilite_transports")] == 2  # "bus" and "arrêt de bus"
+
+
+def test_labels_improve_a_class(tax):
+    # 'ressourcerie' and 'repair café' are not in the taxonomy: the seed misses them
+    base = ["Super ressourcerie rue Pasteur, on y trouve de tout", "Le repair café de samedi était génial",
+            "La ressourcerie récupère vos meubles", "Atelier repair café à la ressourcerie"]
+    test = ["Nouvelle ressourcerie ouverte le mercredi", "Repair café ce dimanche : venez réparer"]
+    clf = T.ThemeClassifier(tax)
+    j = tax.ids.index("cadre_de_vie_environnement")
+    assert clf.predict(test)[:, j].tolist() == [0, 0]
+    unlabelled = list(CLEAR) * 3 + ["Le parc est très propre", "Trop de déchets au bord de l'étang",
+                                    "Bus en retard", "Match ce soir au stade"] * 3
+    y = [["cadre_de_vie_environnement"]] * len(base) + [None] * len(unlabelled)
+    fitted = T.ThemeClassifier(tax).fit(base + unlabelled, y)
+    assert fitted is not clf and "cadre_de_vie_environnement" in fitted.models_
+    assert fitted.n_labelled_ == 4
+    assert fitted.predict(test)[:, j].tolist() == [1, 1]
+    # the clear examples still come out right for the other themes
+    got = fitted.predict_labels(list(CLEAR))
+    assert got[list(CLEAR).index("Bravo au club de rugby pour le championnat !")] == ("sport_loisirs",)
+
+
+def test_evaluate_precision_recall_f1():
+    ids = ["a", "b"]
+    ev = T.evaluate([["a"], ["a", "b"], ["b"], []], [["a"], ["a"], ["a"], ["b"]], ids).set_index("theme")
+    assert ev.loc["a", "precision"] == pytest.approx(2 / 3) and ev.loc["a", "recall"] == 1.0
+    assert ev.loc["b", "precision"] == 0.0 and ev.loc["b", "recall"] == 0.0
+    assert ev.loc["micro", "precision"] == pytest.approx(2 / 4)
+    assert ev.loc["micro", "recall"] == pytest.approx(2 / 4)
+    assert ev.loc["macro", "f1"] == pytest.approx((0.8 + 0.0) / 2)
+    assert T.parse_labels("a, b;c") == ["a", "b", "c"] and T.parse_labels("") == [] and T.parse_labels(None) is None
+
+
+# ------------------------------------------------------------------------------ topic discovery
+def _topic_corpus(n: int = 600, seed: int = 1) -> list[str]:
+    rng = np.random.default_rng(seed)
+    groups = [
+        ["piscine", "bassin", "natation", "maillot", "plongeoir", "nageur"],
+        ["bus", "arrêt", "ligne", "chauffeur", "horaire", "retard"],
+        ["marché", "fromage", "légumes", "producteur", "étal", "primeur"],
+        ["concert", "guitare", "scène", "chanteur", "festival", "musique"],
+    ]
+    out = []
+    for i in range(n):
+        words = rng.choice(groups[i % 4], size=4, replace=False)
+        out.append(" ".join(words) + " aujourd'hui")
+    return out
+
+
+def test_topic_discovery_is_deterministic_and_coherence_picks_k():
+    texts = _topic_corpus()
+    a = T.TopicDiscovery(ks=(2, 4, 6), seed=3, min_df=2, max_df=0.5, top_n=6).fit(texts)
+    b = T.TopicDiscovery(ks=(2, 4, 6), seed=3, min_df=2, max_df=0.5, top_n=6).fit(texts)
+    assert a.k_ == 4  # the four planted subjects
+    assert set(a.coherence_) == {2, 4, 6}
+    assert a.coherence_[4] > a.coherence_[2] and a.coherence_[4] > a.coherence_[6]
+    assert a.top_terms_ == b.top_terms_ and np.allclose(a.components_, b.components_)
+    tops = [set(t) for t in a.top_terms_]
+    assert any({"piscine", "bassin", "natation"} <= t for t in tops)
+    assert any({"concert", "scene", "festival"} <= t for t in tops)
+    assert all(" · " in lab for lab in a.labels_)
+    dom = a.dominant_topic(["le chauffeur du bus était en retard", "zzz"])
+    assert dom[1] == -1 and "bus" in a.top_terms_[dom[0]]
+
+
+def test_npmi_coherence_values():
+    import scipy.sparse as sp
+
+    B = sp.csr_matrix(np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1], [0, 0, 1]], dtype=np.float32))
+    c = T.npmi_coherence(B, [[0, 1], [0, 2]])
+    assert c[0] == pytest.approx(1.0) and c[1] == -1.0
+
+
+def test_topic_label_hides_words_of_a_bigram():
+    assert T.topic_label(["eau potable", "eau", "potable", "bouteille", "gymnase"]) == "eau potable · bouteille · gymnase"
+
+
+# ------------------------------------------------------------------------------ bursts
+def test_burst_detection_on_a_synthetic_series():
+    days = pd.date_range("2026-01-01", periods=60, freq="D")
+    rng = np.random.default_rng(0)
+    steady = rng.poisson(6, 60).astype(float)
+    crisis = rng.poisson(0.3, 60).astype(float)
+    crisis[40:47] = [25, 40, 38, 30, 20, 12, 9]
+    weekly = np.where(np.arange(60) % 7 == 5, 12.0, 2.0)  # a weekly market: rises every 7 days, no burst
+    counts = pd.DataFrame({"stade": steady, "eau potable": crisis, "marché": weekly}, index=days)
+    eps = T.detect_bursts(counts, baseline_days=28, z_threshold=4, min_support=5)
+    assert eps["term"].tolist() == ["eau potable"]
+    ep = eps.iloc[0]
+    assert ep["start"] == date(2026, 2, 10) and ep["peak"] == date(2026, 2, 11)
+    assert ep["peak_count"] == 40 and ep["end"] >= date(2026, 2, 14)
+    assert ep["baseline"] < 1
+    # minimum support: the same jump with tiny counts is not an emergence
+    small = pd.DataFrame({"x": np.r_[np.zeros(40), [3, 4, 3], np.zeros(17)]}, index=days)
+    assert T.detect_bursts(small, min_support=5).empty
+
+
+# ------------------------------------------------------------------------------ word clouds
+def test_word_frequencies_remove_stop_words_and_prefer_bigrams():
+    freq = T.word_frequencies(["L'eau non potable, encore !", "Eau non potable à Saint-Aubin", "eau potable ?"],
+                              exclude=["saint", "aubin"])
+    assert "le" not in freq and "encore" not in freq and "à" not in freq and "saint" not in freq
+    assert freq["eau"] == 3 and freq["non potable"] == 2
+
+
+def test_word_cloud_is_a_png_with_escaped_html():
+    from PIL import Image
+
+    png = T.word_cloud_png({"eau potable": 30, "bouteilles": 12, "gymnase": 8, "mairie": 5},
+                           title="Cadre de vie — mars 2026", width=400, height=260)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    img = Image.open(io.BytesIO(png))
+    assert img.size == (400, 260)
+    # the palette is dark enough to print: no drawn pixel lighter than the palette's lightest
+    html = T.word_cloud_html(png, 'Avis <script>alert("x")</script>')
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    with pytest.raises(ValueError, match="Aucun mot"):
+        T.word_cloud_png({})
+
+
+# ------------------------------------------------------------------------------ store: enricher and reads
+def _mini_store(path) -> None:
+    """A tiny store: 1 territory, 6 official posts, public messages over 70 days with a crisis."""
+    start = datetime(2026, 1, 1, 9)
+    posts = []
+    for i, (text, react) in enumerate([
+        ("Visite guidée du château ce samedi #patrimoine", 120), ("Le musée rouvre", 80),
+        ("Nouvelle exposition au musée", 90), ("Travaux rue Nationale du 3 au 21", 5),
+        ("Conseil municipal jeudi", 4), ("Festival d'été : le programme", 200),
+    ]):
+        posts.append({"post_id": f"facebook:p{i}", "platform": "facebook", "account_id": "facebook:1",
+                      "territory_id": "saint-aubin", "created_at": start + timedelta(days=i * 10), "text": text,
+                      "reactions": react, "comments": 3, "shares": 1})
+    msgs = []
+    n = 0
+    rng = np.random.default_rng(5)
+    for d in range(70):
+        day = start + timedelta(days=d)
+        for _ in range(int(rng.integers(4, 7))):
+            text = ["Les travaux de la rue bloquent tout", "La piscine est fermée le lundi ?",
+                    "Encore des bouchons", "Le stationnement en centre-ville est impossible"][n % 4]
+            msgs.append({"message_id": f"facebook:m{n}", "platform": "facebook", "kind": "comment",
+                         "territory_id": "saint-aubin", "author_hash": f"h{n % 17}", "is_official": False,
+                         "created_at": day + timedelta(minutes=n % 300), "text": text})
+            n += 1
+        if 50 <= d < 56:  # crisis: tap water not drinkable
+            for k in range(12):
+                msgs.append({"message_id": f"facebook:c{n}", "platform": "facebook", "kind": "comment",
+                             "territory_id": "saint-aubin", "author_hash": f"h{k}", "is_official": False,
+                             "created_at": day + timedelta(hours=k),
+                             "text": "Eau non potable et aucune info #EauSaintAubin"})
+                n += 1
+    msgs.append({"message_id": "facebook:r1", "platform": "facebook", "kind": "reply", "territory_id": "saint-aubin",
+                 "is_official": True, "created_at": start, "text": "Merci, nous transmettons au service concerné."})
+    with store.writer(path) as con:
+        store.upsert(con, "posts", pd.DataFrame(posts))
+        store.upsert(con, "messages", pd.DataFrame(msgs))
+
+
+@pytest.fixture()
+def mini(db):
+    _mini_store(db)
+    return db
+
+
+def test_enrich_is_incremental_and_labels_override(mini):
+    with store.writer(mini) as con:
+        r1 = T.enrich(con)
+        assert r1["messages_classified"] == con.execute("SELECT count(*) FROM messages").fetchone()[0]
+        assert r1["posts_classified"] == 6
+        assert r1["model_version"].startswith("themes-1.0-") and r1["model_version"].endswith("-seed")
+        r2 = T.enrich(con)
+        assert r2["messages_classified"] == 0 and r2["posts_classified"] == 0
+        got = con.execute("SELECT theme FROM themes WHERE item_id = 'facebook:m0' ORDER BY theme").fetchall()
+        assert [g[0] for g in got] == ["travaux_urbanisme"]
+        none = con.execute("SELECT theme, score FROM themes WHERE item_id = 'facebook:r1'").fetchall()
+        assert none == [("none", 0.0)]
+        T.store_label(con, "facebook:m0", ["travaux_urbanisme", "mobilite_transports"], author="analyste")
+        with pytest.raises(ValueError, match="inconnu"):
+            T.store_label(con, "facebook:m0", ["pas_un_theme"])
+        r3 = T.enrich(con)
+        # a label changes the model version: everything is re-classified, the label wins
+        assert r3["model_version"] != r1["model_version"] and "-l" in r3["model_version"]
+        assert r3["messages_classified"] == r1["messages_classified"]
+        got = con.execute("SELECT theme, score FROM themes WHERE item_id = 'facebook:m0' ORDER BY theme").fetchall()
+        assert got == [("mobilite_transports", 1.0), ("travaux_urbanisme", 1.0)]
+        assert con.execute("SELECT count(DISTINCT model_version) FROM themes").fetchone()[0] == 1
+
+
+def test_reads_shares_posts_vs_conversation_and_emergence(mini, tax):
+    with store.writer(mini) as con:
+        T.enrich(con)
+    with store.reader(mini) as con:
+        f = Filters(territories=("saint-aubin",), start=date(2026, 1, 1), end=date(2026, 3, 12))
+        sh = T.theme_shares(con, f, freq="month")
+        jan = sh[(sh["period"] == pd.Timestamp("2026-01-01")) & (sh["theme"] == "travaux_urbanisme")].iloc[0]
+        n_jan = con.execute("SELECT count(*) FROM messages WHERE created_at < '2026-02-01' "
+                            "AND NOT is_official").fetchone()[0]
+        assert jan["n_total"] == n_jan
+        assert jan["share"] == pytest.approx(jan["n_items"] / n_jan)
+        assert jan["label"] == "Travaux et urbanisme"
+
+        pvc = T.posts_vs_conversation(con, f).set_index("theme")
+        assert pvc.loc["tourisme_patrimoine", "posts"] == 3  # château + 2 × musée
+        assert pvc.loc["tourisme_patrimoine", "post_share"] == pytest.approx(3 / 6)
+        assert pvc.loc["tourisme_patrimoine", "message_share"] == 0
+        assert pvc.loc["tourisme_patrimoine", "engagement_per_post"] == pytest.approx((124 + 84 + 94) / 3)
+        assert pvc.loc["mobilite_transports", "situation"] == "Le public en parle, nous peu"
+        assert pvc.loc["vie_citoyenne", "situation"] == "Nous en parlons, peu d'écho"
+        assert pvc.loc["tourisme_patrimoine", "situation"] == "Nous en parlons, avec de l'écho"
+        assert pvc.loc["travaux_urbanisme", "situation"] == "Équilibré"
+
+        crisis = Filters(territories=("saint-aubin",), start=date(2026, 2, 15), end=date(2026, 3, 12))
+        subj = T.emerging_subjects(con, crisis, baseline_days=28, min_support=5)
+        assert len(subj) == 1
+        s = subj[0]
+        assert s.start == date(2026, 2, 20) and s.end == date(2026, 2, 25)
+        assert "#eausaintaubin" in s.hashtags and any("potable" in t for t in s.terms)
+        assert s.count == 72 and len(s.messages) == 20
+        assert "author_hash" not in s.messages.columns and "author_name" not in s.messages.columns
+        table = T.emerging_table(subj)
+        assert table.iloc[0]["Du"] == "20 févr. 2026"
+
+        msgs = T.themed_messages(con, f, theme="travaux_urbanisme")
+        assert len(msgs) > 0 and "author_hash" not in msgs.columns
+        assert T.sentiment_by_theme(con, f).empty  # no sentiment rows in this store
+
+
+# ------------------------------------------------------------------------------ demo store
+def _ground_truth(demo_db) -> pd.DataFrame:
+    demo = pytest.importorskip("analysis.demo")
+    fn = getattr(demo, "ground_truth_messages", None)
+    if fn is None:
+        pytest.skip("analysis.demo.ground_truth_messages absent")
+    try:
+        return fn(demo_db)
+    except TypeError:
+        return fn()
+
+
+def test_classifier_on_demo_truth(demo_db):
+    gt = _ground_truth(demo_db)
+    col = "themes" if "themes" in gt.columns else "theme"
+    gt = gt[gt[col].notna() & gt["text"].notna()].head(20_000)
+    y_true = [T.parse_labels(v) for v in gt[col]]
+    pred = T.ThemeClassifier().predict_labels(gt["text"])
+    ev = T.evaluate(y_true, pred, T.load_taxonomy().ids).set_index("theme")
+    assert ev.loc["micro", "precision"] >= 0.75
+    assert ev.loc["micro", "recall"] >= 0.6
+
+
+def test_demo_crisis_emerges_on_the_right_dates(demo_db):
+    with store.reader(demo_db) as con:
+        if con.execute("SELECT count(*) FROM themes").fetchone()[0] == 0:
+            pytest.skip("demo store not enriched")
+        f = Filters(territories=("saint-aubin",), start=date(2026, 3, 1), end=date(2026, 4, 1))
+        subj = T.emerging_subjects(con, f)
+    crisis = [s for s in subj if "#eausaintaubin" in s.hashtags]
+    assert crisis, [s.label for s in subj]
+    s = crisis[0]
+    assert date(2026, 3, 8) <= s.start <= date(2026, 3, 11)
+    assert date(2026, 3, 9) <= s.peak <= date(2026, 3, 22)
