@@ -297,7 +297,7 @@ TABLES: tuple[Table, ...] = (
         (
             C("item_id", "VARCHAR", "message_id or post_id.", False),
             C("item_type", "VARCHAR", "'message' or 'post'.", False),
-            C("theme", "VARCHAR", "Theme id from the taxonomy.", False),
+            C("theme", "VARCHAR", "Theme id from the taxonomy (data/themes.toml); 'none' = classified, no theme.", False),
             C("score", "DOUBLE", "Classifier score."),
             C("model_version", "VARCHAR", "Classifier version."),
         ),
