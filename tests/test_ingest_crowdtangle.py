@@ -121,11 +121,28 @@ def test_real_samples(db, shared_formats):
     folder = shared_formats / "crowdtangle_fb_search_ptbr"
     with store.writer(db) as con:
         res = import_paths(con, [folder / "2021-07-05-22-49-20-BRT-search-csv-export.csv",
-                                 folder / "history_post_3758007754304128.csv"], default_context())
+                                 folder / "history_post_3758007754304128.csv",
+                                 folder / "links-api-response-example.json"], default_context())
         assert [(r.format, r.rows_read, r.inserted) for r in res] == [
-            ("crowdtangle_dashboard", 10, 10), ("crowdtangle_history", 7, 1)], [r.error for r in res]
+            ("crowdtangle_dashboard", 10, 10), ("crowdtangle_history", 7, 1), ("crowdtangle_api", 1, 1)], \
+            [r.error for r in res]
         # Every row: reactions + comments + shares = Total Interactions (locale parsed right)
         bad = con.execute("SELECT count(*) FROM posts WHERE reactions + comments + shares <> engagements_reported "
                           "AND native_id <> '3758007754304128'").fetchone()
         assert bad == (0,)
-        assert con.execute("SELECT count(*) FROM accounts WHERE official = FALSE").fetchone() == (11,)
+        assert con.execute("SELECT count(*) FROM accounts WHERE official = FALSE").fetchone() == (12,)
+
+
+@pytest.mark.parametrize("name", ["api_posts.json", "api_posts.jsonl"])
+def test_api_json_and_jsonl(db, name):
+    r = _import(db, name)
+    assert (r.status, r.format, r.rows_read, r.inserted) == ("ok", "crowdtangle_api", 2, 2), r.error
+    p = _q(db, "SELECT * FROM posts ORDER BY post_id")
+    assert p[0]["post_id"] == "facebook:8880000000000001" and p[0]["account_id"] == "facebook:104857600000004"
+    assert p[0]["territory_id"] == "bourg-lavande" and p[0]["lang"] == "fr"
+    assert p[0]["created_at"] == datetime(2022, 6, 3, 19, 30)
+    assert (p[0]["likes"], p[0]["love"], p[0]["care"], p[0]["reactions"], p[0]["comments"], p[0]["shares"]) == (
+        40, 5, 1, 46, 3, 2)
+    assert p[0]["followers_at_posting"] == 8100
+    acc = _q(db, "SELECT account_id, handle, official FROM accounts WHERE official = FALSE")
+    assert acc == [{"account_id": "facebook:100099900000077", "handle": "bourglavande.infos", "official": False}]

@@ -334,4 +334,80 @@ class CrowdTangleHistory(Adapter):
         return drop_rejected(out)
 
 
-ADAPTERS: list[Adapter] = [CrowdTangleDashboard(), MinetCrowdTangle(), CrowdTangleHistory()]
+def _api_posts(doc: object) -> list[dict] | None:
+    """Posts of a CrowdTangle API document: one post, a list, or ``{"result": {"posts": [...]}}``."""
+    if isinstance(doc, dict) and isinstance(doc.get("result"), dict) and "posts" in doc["result"]:
+        doc = doc["result"]["posts"]
+    if isinstance(doc, dict):
+        doc = [doc]
+    if isinstance(doc, list) and doc and all(isinstance(x, dict) for x in doc):
+        if all("platformId" in x and "statistics" in x for x in doc[:5]):
+            return doc
+    return None
+
+
+API_STATS = {"likes": "likeCount", "comments": "commentCount", "shares": "shareCount", "love": "loveCount",
+             "wow": "wowCount", "haha": "hahaCount", "sad": "sadCount", "angry": "angryCount", "care": "careCount"}
+
+
+class CrowdTangleApiJson(Adapter):
+    """CrowdTangle API posts (``/posts``, ``/links``, ``/posts/search``): JSON or JSON lines."""
+
+    name = "crowdtangle_api"
+    label = "CrowdTangle — réponse JSON de l'API (publications)"
+    platform = "facebook"
+    signature = ("platformId", "postUrl", "statistics", "account", "subscriberCount")
+
+    def sniff(self, probe: Probe) -> float:
+        if probe.kind not in ("json", "jsonl"):
+            return 0.0
+        return 0.95 if _api_posts(probe.json_head) else 0.0
+
+    def parse(self, path: Path, probe: Probe, ctx: Context) -> Parsed:
+        import json
+
+        from analysis.ingest.sniff import read_text
+
+        text, _ = read_text(path, probe.encoding)
+        try:
+            if probe.kind == "jsonl":
+                items = [json.loads(ln) for ln in text.splitlines() if ln.strip()]
+                docs = [p for it in items for p in (_api_posts(it) or [])]
+            else:
+                docs = _api_posts(json.loads(text)) or []
+        except json.JSONDecodeError as e:
+            raise ImportFailure(f"{path} : JSON illisible ({e.msg})", line=e.lineno) from e
+        out = Parsed(format=self.name, rows_read=len(docs))
+        acc_rows, recs = [], []
+        for i, d in enumerate(docs, start=1):
+            platform = "instagram" if "instagram" in str(d.get("platform", "")).lower() else "facebook"
+            acc = d.get("account") or {}
+            aid, terr, row = resolve_account(ctx, platform, acc.get("platformId"), acc.get("handle"), acc.get("name"))
+            acc_rows.append(row)
+            native = post_native_id(platform, d.get("postUrl"), str(d.get("platformId") or ""))
+            actual = (d.get("statistics") or {}).get("actual") or {}
+            rec = {"post_id": f"{platform}:{native}" if native else None, "platform": platform,
+                   "native_id": native, "account_id": aid, "territory_id": terr,
+                   # CrowdTangle's API gives UTC times.
+                   "created_at": pd.to_datetime(d.get("date"), errors="coerce"), "source_tz": "UTC",
+                   "text": clean_text(d.get("message") or d.get("description") or d.get("title")),
+                   "post_type": d.get("type"), "permalink": d.get("postUrl"),
+                   "lang": d.get("languageCode") if d.get("languageCode") not in (None, "und") else None,
+                   # The post's own count is "at posting"; the account's is today's: no fallback.
+                   "followers_at_posting": d.get("subscriberCount"),
+                   "_line": i}
+            for canon, k in API_STATS.items():
+                rec[canon] = actual.get(k)
+            recs.append(rec)
+        if recs:
+            posts = pd.DataFrame(recs)
+            for c in (*API_STATS, "followers_at_posting"):
+                posts[c] = pd.to_numeric(posts[c], errors="coerce").astype("Int64")
+            posts["post_type"] = posts["post_type"].pipe(post_types)
+            posts["reactions"] = _reactions_total(posts, list(REACTIONS))
+            out.add("accounts", accounts_frame(acc_rows))
+            out.add("posts", posts)
+        return drop_rejected(out)
+
+
+ADAPTERS: list[Adapter] = [CrowdTangleDashboard(), MinetCrowdTangle(), CrowdTangleHistory(), CrowdTangleApiJson()]
