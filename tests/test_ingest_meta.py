@@ -7,7 +7,7 @@ from pathlib import Path
 
 from analysis import store
 from analysis.ingest import default_context, import_paths
-from analysis.ingest.meta import infer_years
+from analysis.ingest.meta import export_range_end, infer_years
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -139,6 +139,14 @@ def test_infer_years_most_recent_not_in_future():
     assert infer_years([(2, 29)], date(2025, 6, 1)) == [date(2024, 2, 29)]
 
 
+def test_year_from_sibling_series_when_no_snapshot_date(db):
+    assert export_range_end(META / "follower_history.csv") == date(2025, 10, 2)
+    r = _import(db, "follower_history.csv", account_hint=SAINT_AUBIN)
+    assert r.status == "ok" and "2025-10-02" in r.notes[0]
+    fol = _rows(db, "SELECT min(date) lo, max(date) hi FROM audience_followers")[0]
+    assert fol == {"lo": date(2024, 12, 30), "hi": date(2025, 1, 1)}
+
+
 def test_viewers_undefined_is_missing(db):
     r = _import(db, "viewers.csv", account_hint=SAINT_AUBIN, snapshot_date=date(2025, 10, 20))
     assert r.status == "ok", r.error
@@ -240,7 +248,8 @@ REAL = {
 
 
 def test_real_samples(db, shared_formats):
-    ctx = default_context(account_hint="facebook:100064197037125", snapshot_date=date(2025, 10, 20))
+    # No snapshot date: the year-less files take their year from the dated series beside them.
+    ctx = default_context(account_hint="facebook:100064197037125")
     with store.writer(db) as con:
         res = {r.path: r for r in import_paths(con, [shared_formats / p for p in REAL], ctx)}
         got = {p: (res[str(shared_formats / p)].format, res[str(shared_formats / p)].rows_read,

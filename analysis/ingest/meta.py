@@ -446,6 +446,33 @@ def infer_years(month_day: list[tuple[int, int]], reference: date) -> list[date]
     raise ImportFailure("Impossible de déduire l'année des dates sans année de ce fichier")
 
 
+def export_range_end(path: Path, max_files: int = 40) -> date | None:
+    """Last day of the dated MBS daily series exported in the same folder, if any.
+
+    Year-less files (FollowerHistory, Viewers) come in the same export batch as the dated
+    UTF-16 series (Follows, Views...): their end date is the best "export range" we have.
+    Siblings are recognised by content (title line), never by name.
+    """
+    from analysis.ingest.sniff import probe as probe_file
+
+    best: date | None = None
+    for f in sorted(Path(path).parent.glob("*"))[:max_files]:
+        if f == Path(path) or not f.is_file() or f.stat().st_size > 5_000_000:
+            continue
+        try:
+            p = probe_file(f)
+            if _title_metric(p) is None:
+                continue
+            rows, _ = read_csv_all(p)
+        except (ImportFailure, OSError, UnicodeDecodeError):
+            continue
+        days = pd.to_datetime(pd.Series([r[0] for r in rows[2:] if r]), errors="coerce", format="ISO8601").dropna()
+        if len(days):
+            d = days.max().date()
+            best = d if best is None or d > best else best
+    return best
+
+
 class MetaPageDaily(Adapter):
     name = "meta_page_daily"
     label = "Meta Business Suite — série quotidienne de la page (abonnements, vues, visites…)"
@@ -533,8 +560,14 @@ class MetaYearlessDaily(Adapter):
         if all(f is not None for f in full):
             days = full
         else:
-            days = infer_years(md, ctx.snapshot_date or snapshot_date(path, ctx))
-            out.notes.append(f"années déduites : du {days[0].isoformat()} au {days[-1].isoformat()}")
+            ref, why = ctx.snapshot_date, "date d'instantané fournie"
+            if ref is None:
+                ref, why = export_range_end(path), "fin de la période des séries exportées avec lui"
+            if ref is None:
+                ref, why = snapshot_date(path, ctx), "date de modification du fichier"
+            days = infer_years(md, ref)
+            out.notes.append(f"années déduites ({why}, {ref.isoformat()}) : du {days[0].isoformat()} "
+                             f"au {days[-1].isoformat()}")
         dec = _decimal(probe)
         if "followers" in df.columns:
             diff_c = next(c for c in df.columns if c.startswith("difference in followers"))
