@@ -1,0 +1,84 @@
+"""Read models of the « Modération & veille » views (app page, notebook, report section).
+
+Each takes ``(con, f)`` plus hashable keyword arguments, so the app can cache them by name.
+The territory looked at is the first of ``f.territories``, else the registry's own territory.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from analysis.moderation import alerts as al
+from analysis.moderation.contacts import key_contacts
+from analysis.moderation.impersonation import watch
+from analysis.moderation.queue import queue, queue_summary
+from analysis.moderation.responsiveness import responsiveness
+from analysis.queries import Filters
+from analysis.registry import load_registry
+
+
+def focus_territory(con: duckdb.DuckDBPyConnection, f: Filters) -> str | None:
+    """Territory the moderation views look at: first filtered one, else our own."""
+    if f.territories:
+        return f.territories[0]
+    r = con.execute("SELECT territory_id FROM territories WHERE kind = 'own' ORDER BY 1 LIMIT 1").fetchone()
+    return r[0] if r else None
+
+
+def _own_filter(con, f: Filters) -> Filters:
+    t = focus_territory(con, f)
+    return f.with_territories((t,) if t else ())
+
+
+def queue_view(con: duckdb.DuckDBPyConnection, f: Filters, role: str = "elu", limit: int = 200) -> pd.DataFrame:
+    """The queue of the focus territory; the élu role gets no text or author columns."""
+    q = queue(con, _own_filter(con, f), role="analyst" if role in ("analyste", "admin", "analyst") else "elu",
+              limit=None)
+    if role not in ("analyste", "admin", "analyst"):
+        return queue_summary(q)
+    return q.head(limit)
+
+
+def queue_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, int]:
+    """Number of queued messages per reason (aggregate, any role)."""
+    q = queue(con, _own_filter(con, f), role="elu", limit=None)
+    codes = q["reason_codes"].explode() if len(q) else pd.Series(dtype=str)
+    return {"total": int(len(q)), "hostile": int((codes == "hostile").sum()),
+            "negative_visible": int((codes == "negative_visible").sum()),
+            "unanswered_question": int((codes == "unanswered_question").sum())}
+
+
+def responsiveness_view(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Responsiveness of the filtered territories (own and peers), per platform and slot."""
+    return responsiveness(con, f)
+
+
+def alerts_view(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Alerts the rules detect on the filtered period (read-only: nothing is fired), plus whether
+    each was already fired by `vigie alerts`."""
+    reg = load_registry()
+    known = {t.territory_id for t in reg.territories}
+    terrs = [t for t in (f.territories or [focus_territory(con, f)]) if t in known]
+    found, notes = al.evaluate(con, reg, terrs or None, f.start, f.end)
+    fired = {r[0] for r in con.execute("SELECT alert_id FROM alerts").fetchall()}
+    rows = [{"alert_id": a.alert_id, "rule": a.rule, "rule_label": al.RULES[a.rule], "territory_id": a.territory_id,
+             "period_start": a.period_start, "period_end": a.period_end, "severity": al.SEVERITY_FR[a.severity],
+             "title": a.title, "already_fired": a.alert_id in fired} for a in found]
+    out = pd.DataFrame(rows, columns=["alert_id", "rule", "rule_label", "territory_id", "period_start", "period_end",
+                                      "severity", "title", "already_fired"])
+    out.attrs["notes"] = notes
+    return out.sort_values("period_start", ascending=False).reset_index(drop=True)
+
+
+def impersonation_view(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Suspected impersonating pages of the focus territory."""
+    return watch(con, load_registry(), focus_territory(con, f))
+
+
+def contacts_view(con: duckdb.DuckDBPyConnection, f: Filters, role: str = "elu", top: int = 30) -> pd.DataFrame:
+    """Key contacts of the focus territory (analyst role only: identities are personal data)."""
+    if role not in ("analyste", "admin", "analyst"):
+        raise PermissionError("Les contacts clés sont réservés au rôle analyste.")
+    t = focus_territory(con, f)
+    return key_contacts(con, t, Filters(start=f.start, end=f.end, platforms=f.platforms), role="analyst", top=top)
