@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -352,3 +353,47 @@ def test_demo_crisis_emerges_on_the_right_dates(demo_db):
     s = crisis[0]
     assert date(2026, 3, 8) <= s.start <= date(2026, 3, 11)
     assert date(2026, 3, 9) <= s.peak <= date(2026, 3, 22)
+
+
+# ------------------------------------------------------------------------------ CLI
+def _run(*args: str):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    return CliRunner().invoke(app, ["topics", *args])
+
+
+def test_cli_eval_on_a_french_spreadsheet_csv():
+    from tests.conftest import FIXTURES
+
+    csv = FIXTURES / "topics" / "echantillon_cp1252.csv"
+    r = _run("eval", "--csv", str(csv), "--text-col", "texte", "--labels-col", "thèmes attendus", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    m = {x["theme"]: x for x in out["metrics"]}
+    assert out["n"] == 8
+    # 9 expected labels, 8 found; the only miss is 'vie_citoyenne' on the brocante message
+    assert m["micro"]["support"] == 9 and m["micro"]["recall"] == pytest.approx(8 / 9)
+    assert m["micro"]["precision"] == pytest.approx(1.0)
+    assert m["vie_citoyenne"]["recall"] == 0.0
+    r = _run("eval", "--csv", str(csv))
+    assert r.exit_code == 2 and "texte" in r.output  # the error lists the real columns
+
+
+def test_cli_label_enrich_emerging_and_sample(mini, tmp_path):
+    r = _run("enrich")
+    assert r.exit_code == 0, r.output
+    r = _run("label", "facebook:m1", "sport_loisirs")
+    assert r.exit_code == 0 and "1 étiquette" in r.output
+    r = _run("label", "facebook:inconnu", "sport_loisirs")
+    assert r.exit_code == 1 and "introuvable" in r.output
+    r = _run("emerging", "--territory", "saint-aubin", "--start", "2026-02-15", "--end", "2026-03-12", "--json")
+    assert r.exit_code == 0, r.output
+    subj = json.loads(r.output)
+    assert subj[0]["start"] == "2026-02-20" and "#eausaintaubin" in subj[0]["hashtags"]
+    out = tmp_path / "s.csv"
+    r = _run("sample", "--n", "10", "--out", str(out), "--seed", "1")
+    assert r.exit_code == 0, r.output
+    df = pd.read_csv(out, sep=";", encoding="utf-8-sig", keep_default_na=False)
+    assert list(df.columns) == ["item_id", "date", "platform", "text", "themes"] and len(df) == 10
