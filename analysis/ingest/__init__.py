@@ -228,8 +228,10 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
                 df = _strip_internal(df).copy()
                 if name == "accounts":
                     df = df[~df["account_id"].isin(registry_ids)]
-                    if "first_seen" not in df.columns:
-                        df["first_seen"] = started
+                    # first_seen is set once: an account already stored keeps its first sighting.
+                    known = {r[0] for r in con.execute(
+                        "SELECT account_id FROM accounts WHERE first_seen IS NOT NULL").fetchall()}
+                    df["first_seen"] = [None if a in known else started for a in df["account_id"]]
                 elif "import_id" in schema.table(name).column_names:
                     df["import_id"] = import_id
                 ins, upd = store.upsert(con, name, df)
