@@ -332,3 +332,15 @@ def test_demo_impersonator_found_without_false_alarm(demo_eval):
     assert len(imp) == 1
     assert imp.loc[0, "name"] == truth["impersonator"]["name"]
     assert not imp["account_id"].isin([a.account_id for a in reg.accounts]).any()
+
+
+def test_report_section_is_aggregate_only(con):
+    from analysis.moderation.views import report_section
+
+    _queue_store(con)
+    sec = report_section(con, Filters(territories=("saint-aubin",)))
+    assert sec["queue"] == {"total": 4, "hostile": 1, "negative_visible": 1, "unanswered_question": 2}
+    row = next(r for r in sec["responsiveness"] if r["slot"] == "all" and r["territory_id"] == "saint-aubin")
+    assert (row["incoming"], row["answered"]) == (6, 1)
+    text = json.dumps(sec, default=str)
+    assert "connards" not in text and "a_1" not in text

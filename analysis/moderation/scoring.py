@@ -24,12 +24,9 @@ def score_texts(texts: list[str | None], model: ToxicityClassifier | None = None
     model = model or load_model()
     lex = default_lexicon()
     norm = [normalise(t) for t in texts]
-    p = model.predict_proba(texts)[:, 1] if texts else []
-    return pd.DataFrame({
-        "p_toxic": p,
-        "is_question": [is_question(t) for t in texts],
-        "lexicon_hits": [lex.hits(n, normalised=True) for n in norm],
-    })
+    hits = [lex.hits(n, normalised=True) for n in norm]
+    p = model.score_normalised(norm, hits) if texts else []
+    return pd.DataFrame({"p_toxic": p, "is_question": [is_question(t) for t in texts], "lexicon_hits": hits})
 
 
 def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[int, int], None] | None = None,

@@ -207,21 +207,28 @@ class ToxicityClassifier(ClassifierMixin, BaseEstimator):
                                dtype=np.float64)
         return word, char
 
-    def _lex_features(self, norm: list[str]) -> sp.csr_matrix:
+    def _lex_features(self, norm: list[str], hits: list[list[str]] | None = None) -> sp.csr_matrix:
         lex = default_lexicon()
+        hits = hits if hits is not None else [lex.hits(t, normalised=True) for t in norm]
         rows = []
-        for t in norm:
-            h = lex.hits(t, normalised=True)
+        for h in hits:
             cats = lex.categories(h) if h else set()
             rows.append((min(len(h), 3) / 3.0, 1.0 if "menace" in cats else 0.0,
                          1.0 if "injure_discriminatoire" in cats else 0.0))
         return sp.csr_matrix(np.asarray(rows, dtype=np.float64).reshape(len(norm), 3))
 
-    def _features(self, texts: Iterable[str | None]) -> sp.csr_matrix:
-        norm = [normalise(t) for t in texts]
+    def _features(self, texts: Iterable[str | None], norm: list[str] | None = None,
+                  hits: list[list[str]] | None = None) -> sp.csr_matrix:
+        norm = norm if norm is not None else [normalise(t) for t in texts]
         xw = _tfidf(self.word_.transform(norm), self.word_idf_)
         xc = _tfidf(self.char_.transform(norm), self.char_idf_)
-        return sp.hstack([xw, xc, self._lex_features(norm)], format="csr")
+        return sp.hstack([xw, xc, self._lex_features(norm, hits)], format="csr")
+
+    def score_normalised(self, norm: list[str], hits: list[list[str]]) -> np.ndarray:
+        """``p_hostile`` for texts already normalised, with their lexicon hits (the enricher
+        computes both once and stores the hits, so they are not recomputed here)."""
+        logit = np.asarray(self._features(None, norm, hits) @ self.coef_ + self.intercept_).ravel()
+        return 1.0 / (1.0 + np.exp(-self._shift(logit, self.prior)))
 
     # -- estimator API
     def fit(self, X: Iterable[str | None], y: Iterable[int]) -> ToxicityClassifier:

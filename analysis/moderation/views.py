@@ -82,3 +82,26 @@ def contacts_view(con: duckdb.DuckDBPyConnection, f: Filters, role: str = "elu",
         raise PermissionError("Les contacts clés sont réservés au rôle analyste.")
     t = focus_territory(con, f)
     return key_contacts(con, t, Filters(start=f.start, end=f.end, platforms=f.platforms), role="analyst", top=top)
+
+
+def report_section(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
+    """Aggregate-only figures for the periodic report (no message text, no author).
+
+    Keys: ``queue`` (counts per reason), ``responsiveness`` (records of the focus territory and
+    its peers per platform and slot), ``alerts`` (rule, severity, French title, start),
+    ``impersonation`` (suspected pages: name, platform, score).
+    """
+    t = focus_territory(con, f)
+    peers = con.execute("SELECT peers FROM territories WHERE territory_id = ?", [t]).fetchone()
+    terrs = (t, *(peers[0] or [])) if peers else (t,)
+    r = responsiveness(con, f.with_territories(terrs))
+    a = alerts_view(con, f.with_territories((t,)))
+    imp = impersonation_view(con, f)
+    return {
+        "territory_id": t,
+        "queue": queue_counts(con, f),
+        "responsiveness": r.to_dict(orient="records"),
+        "alerts": a[["rule", "severity", "title", "period_start"]].to_dict(orient="records"),
+        "alert_notes": a.attrs.get("notes", []),
+        "impersonation": imp[["name", "handle", "platform", "score", "resembles"]].to_dict(orient="records"),
+    }
