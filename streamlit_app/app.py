@@ -1,7 +1,12 @@
 """Vigie — Streamlit router. Run with ``make demo`` (or ``streamlit run streamlit_app/app.py``).
 
-Pages are files in ``streamlit_app/pages/``; a page is listed only once its file exists, so
-adding one is one line in :data:`PAGES`.
+Pages are files in ``streamlit_app/app_pages/``; a page is listed only once its file exists,
+so adding one is one line in :data:`PAGES`.
+
+Why not ``pages/``: when a folder named ``pages`` sits next to the main script, Streamlit
+1.67 runs in its legacy multipage mode (``PagesManager.uses_pages_directory``): it builds the
+menu from file names and runs a page *without* this router (no titles, no layout, no shared
+sidebar). ``tests/test_app.py`` fails if such a folder reappears.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ if str(APP_DIR.parent) not in sys.path:
 from analysis import charts  # noqa: E402
 from streamlit_app import data, ui  # noqa: E402
 
-# (file in pages/, French title, Material icon, URL path). Order = menu order; first = home.
+PAGES_DIR = APP_DIR / "app_pages"
+# (file in app_pages/, French title, Material icon, URL path). Order = menu order; first = home.
 PAGES: list[tuple[str, str, str, str]] = [
     ("synthese.py", "Synthèse", ":material/dashboard:", "synthese"),
     ("e_reputation.py", "E-réputation", ":material/sentiment_satisfied:", "e-reputation"),
@@ -35,8 +41,8 @@ PAGES: list[tuple[str, str, str, str]] = [
 
 def pages() -> list[st.Page]:
     """The pages whose file exists, the first one being the home page."""
-    found = [p for p in PAGES if (APP_DIR / "pages" / p[0]).exists()]
-    return [st.Page(f"pages/{f}", title=t, icon=i, url_path=u, default=(n == 0))
+    found = [p for p in PAGES if (PAGES_DIR / p[0]).exists()]
+    return [st.Page(PAGES_DIR / f, title=t, icon=i, url_path=u, default=(n == 0))
             for n, (f, t, i, u) in enumerate(found)]
 
 

@@ -3,8 +3,8 @@
 Filters live in the URL query string with territory and platform *ids* (``?territoires=
 saint-aubin,port-marel&periode=3m``), so a copied link reproduces the view, survives a
 territory being renamed, and :func:`page_link` carries the filters to another page. The router
-renders the sidebar once per run (:func:`start_run` then :func:`filters`); pages call
-:func:`filters` and :func:`role` again and get the same values without duplicate widgets.
+draws the sidebar on every run; pages call :func:`filters` and :func:`role` again and get the
+same values without duplicate widgets.
 """
 
 from __future__ import annotations
@@ -177,12 +177,16 @@ def _init_from_url(territory_ids: list[str], platforms: list[str], anchor: date)
 
 
 def _write_url(values: dict[str, str | None]) -> None:
-    """Set our query parameters (others, owned by pages, are left alone); None removes one."""
+    """Set our query parameters (others, owned by pages, are left alone); None removes one.
+
+    Written at every run, even when unchanged: a page switch through the menu drops the
+    query string in the browser while the server still holds the old values.
+    """
     for k, v in values.items():
         if v in (None, ""):
             if k in st.query_params:
                 del st.query_params[k]
-        elif st.query_params.get(k) != v:
+        else:
             st.query_params[k] = v
 
 
@@ -314,13 +318,17 @@ def display(df: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Any:
 
 
 def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, **kwargs: Any) -> None:
-    """``st.dataframe`` in French formats, without the index."""
+    """``st.dataframe`` in French formats, without the index (short tables shown in full)."""
+    kwargs.setdefault("height", "content" if len(df) <= 30 else "auto")
     st.dataframe(display(df, formats), hide_index=True, **kwargs)
 
 
 def chart(chart: alt.TopLevelMixin, table_df: pd.DataFrame, alt_text: str,
           formats: Mapping[str, str] | None = None, *, table_label: str = "Données du graphique") -> None:
     """An Altair chart, its text alternative (visible and for screen readers) and its data table."""
+    from analysis import charts
+
+    charts.use_theme()  # idempotent; French locale and palette even if a page runs on its own
     st.altair_chart(chart, theme=None, width="stretch", alt=alt_text)
     st.caption(alt_text)
     with st.expander(table_label):

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from tests import app_store
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
+PAGES_DIR = APP.parent / "app_pages"
 
 
 @pytest.fixture()
@@ -33,8 +34,9 @@ def run_app(query: dict[str, str] | None = None, state: dict | None = None) -> A
     for k, v in (state or {}).items():
         at.session_state[k] = v
     at.run()
-    if any(p[0] == "synthese.py" for p in _pages_in_router()) and (APP.parent / "pages/synthese.py").exists():
-        at.switch_page("pages/donnees.py").run()
+    if _pages_in_router()[0][0] != "donnees.py" and any(
+            (PAGES_DIR / p[0]).exists() for p in _pages_in_router()[:-1]):
+        at.switch_page("app_pages/donnees.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -66,8 +68,14 @@ def test_router_lists_every_page_file_with_a_french_title():
     assert titles == ["Synthèse", "E-réputation", "Thématiques", "Audience", "Campagnes", "Benchmark",
                       "Modération & veille", "Rapports", "Données"]
     listed = {p[0] for p in pages}
-    on_disk = {p.name for p in (APP.parent / "pages").glob("*.py") if not p.name.startswith("_")}
+    on_disk = {p.name for p in PAGES_DIR.glob("*.py") if not p.name.startswith("_")}
     assert on_disk <= listed, f"page files missing from PAGES: {on_disk - listed}"
+
+
+def test_no_pages_folder_next_to_the_router():
+    assert not (APP.parent / "pages").exists(), (
+        "streamlit_app/pages/ makes Streamlit bypass the st.navigation router (legacy multipage "
+        "mode): put pages in streamlit_app/app_pages/ and list them in PAGES of app.py")
 
 
 def test_donnees_page_shows_the_coverage_of_the_store(small_db):

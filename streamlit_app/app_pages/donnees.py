@@ -21,6 +21,7 @@ TABLE_LABELS = {
     "campaigns": "Campagnes", "imports": "Imports", "rejects": "Lignes rejetées",
     "sentiment": "Sentiment (enrichissement)", "themes": "Thèmes (enrichissement)",
     "labels": "Annotations des analystes", "toxicity": "Toxicité (modération)",
+    "population": "Population de référence (INSEE)",
 }
 # A rejected value in one of these columns may be a person's name or handle: never displayed.
 IDENTITY_COLUMN = re.compile(r"auteur|author|user|utilisateur|name|nom|profil|profile|handle|pseudo|"
@@ -92,7 +93,10 @@ else:
                 f"de {fr_month(first, long=True)} à {fr_month(last, long=True)} : "
                 f"{fr_int(int(cov['posts'].sum()))} publications et {fr_int(int(cov['messages'].sum()))} "
                 f"messages ; {fr_int(len(gaps))} mois sans données à l'intérieur des périodes couvertes.")
-    ui.chart(charts.coverage_heatmap(heat_cov, names), pivot, alt_text,
+    # The title states the finding (what an official should take away), the subtitle the reading.
+    finding = ("Aucun mois manquant" if gaps.empty
+               else f"{fr_int(len(gaps))} mois manquant{'s' if len(gaps) > 1 else ''} dans les données")
+    ui.chart(charts.coverage_heatmap(heat_cov, names, title=finding), pivot, alt_text,
              table_label="Tableau mensuel (publications + messages)")
     st.markdown("**Par territoire et plateforme**")
     ui.table(summary)
