@@ -206,11 +206,17 @@ class KPI:
     den: str
     scale: str  # "log": multiplicative effect (%), "diff": additive effect (points)
     formula: str
+    effect_num: str | None = None  # numerator used for the effect when it differs from the level's
 
 
 KPIS: dict[str, KPI] = {k.id: k for k in (
+    # The effect is measured on each post's engagement relative to its account's mean over the
+    # evaluation window: a week with more Facebook posts (more engagement each) than usual then
+    # does not move the figure, which narrows the interval without changing a multiplicative effect.
     KPI("engagement_per_post", "L'engagement par publication", "eng", "eng_posts", "log",
-        metrics.FORMULAS["engagement_per_post"].formula),
+        metrics.FORMULAS["engagement_per_post"].formula
+        + " (effet mesuré sur l'engagement de chaque publication rapporté à la moyenne de son compte)",
+        effect_num="eng_rel"),
     KPI("engagement_rate", "Le taux d'engagement (abonnés)", "er_num", "er_den", "log",
         metrics.FORMULAS["er_followers"].formula),
     KPI("posts", "Le nombre de publications par jour", "posts", "one", "log", "publications ÷ jours"),
@@ -239,13 +245,17 @@ def daily_panel(con: duckdb.DuckDBPyConnection, territories: list[str], start: d
         SELECT t.territory_id, d::DATE AS date
         FROM (SELECT unnest([{t_list}]) AS territory_id) t,
              range(?::TIMESTAMP, ?::TIMESTAMP, INTERVAL 1 DAY) r(d)),
+    pe AS (
+        SELECT p.*, {e} AS e, avg({e}) OVER (PARTITION BY p.account_id) AS acc_mean
+        FROM posts p JOIN accounts a ON a.account_id = p.account_id AND a.official
+        WHERE p.territory_id IN ({t_list}) AND p.created_at >= ? AND p.created_at < ?),
     p AS (
         SELECT p.territory_id, p.created_at::DATE AS date, count(*) AS posts,
-               coalesce(sum({e}), 0) AS eng, count({e}) AS eng_posts,
-               coalesce(sum(CASE WHEN p.followers_at_posting > 0 THEN {e} END), 0) AS er_num,
-               coalesce(sum(CASE WHEN {e} IS NOT NULL AND p.followers_at_posting > 0 THEN p.followers_at_posting END), 0) AS er_den
-        FROM posts p JOIN accounts a ON a.account_id = p.account_id AND a.official
-        WHERE p.territory_id IN ({t_list}) AND p.created_at >= ? AND p.created_at < ?
+               coalesce(sum(p.e), 0) AS eng, count(p.e) AS eng_posts,
+               coalesce(sum(p.e / nullif(p.acc_mean, 0)), 0) AS eng_rel,
+               coalesce(sum(CASE WHEN p.followers_at_posting > 0 THEN p.e END), 0) AS er_num,
+               coalesce(sum(CASE WHEN p.e IS NOT NULL AND p.followers_at_posting > 0 THEN p.followers_at_posting END), 0) AS er_den
+        FROM pe p
         GROUP BY ALL),
     m AS (
         SELECT m.territory_id, m.created_at::DATE AS date, count(*) AS messages,
@@ -262,6 +272,7 @@ def daily_panel(con: duckdb.DuckDBPyConnection, territories: list[str], start: d
         GROUP BY ALL)
     SELECT g.territory_id, g.date,
            coalesce(p.posts, 0) AS posts, coalesce(p.eng, 0) AS eng, coalesce(p.eng_posts, 0) AS eng_posts,
+           coalesce(p.eng_rel, 0) AS eng_rel,
            coalesce(p.er_num, 0) AS er_num, coalesce(p.er_den, 0) AS er_den,
            coalesce(m.messages, 0) AS messages, coalesce(m.pos, 0) AS pos, coalesce(m.neg, 0) AS neg,
            f.new_followers
@@ -278,7 +289,7 @@ def daily_panel(con: duckdb.DuckDBPyConnection, territories: list[str], start: d
 def _derive(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     df["date"] = pd.to_datetime(df["date"]).dt.date
-    for c in ("posts", "eng", "eng_posts", "er_num", "er_den", "messages", "pos", "neg"):
+    for c in ("posts", "eng", "eng_posts", "eng_rel", "er_num", "er_den", "messages", "pos", "neg"):
         df[c] = pd.to_numeric(df[c]).astype("float64")
     df["one"] = 1.0
     df["net"] = df["pos"] - df["neg"]
@@ -352,6 +363,7 @@ class Evaluation:
     n_boot: int
     seed: int
     block_days: int
+    excluded: list[tuple[date, date, str]] = field(default_factory=list)
     metrics_version: str = metrics.METRICS_VERSION
 
     def as_json(self) -> dict[str, Any]:
@@ -361,6 +373,7 @@ class Evaluation:
             "campaign": c, "baseline": [str(self.baseline[0]), str(self.baseline[1])], "peers": self.peers,
             "matched_posts": self.matched_posts, "n_boot": self.n_boot, "seed": self.seed,
             "block_days": self.block_days, "metrics_version": self.metrics_version,
+            "excluded": [[str(a), str(b), why] for a, b, why in self.excluded],
             "results": [{**{k: v for k, v in asdict(r).items() if k not in ("before_after", "did")},
                          "before_after": asdict(r.before_after) | {"significant": r.before_after.significant},
                          "did": None if r.did is None else asdict(r.did) | {"significant": r.did.significant}}
@@ -402,6 +415,8 @@ def estimate_effect(own: pd.DataFrame, control: pd.DataFrame | None, kpi: KPI, p
     """
     rng = np.random.default_rng(seed)
     pre_i, post_i = np.flatnonzero(pre_mask), np.flatnonzero(post_mask)
+    # at least 4 blocks per period: a one-week campaign cut in one-week blocks has nothing to resample
+    block_days = max(1, min(block_days, min(len(pre_i), len(post_i)) // 4))
     on, od = own[kpi.num].to_numpy(float), own[kpi.den].to_numpy(float)
     levels: dict[str, float | None] = {}
 
@@ -423,14 +438,15 @@ def estimate_effect(own: pd.DataFrame, control: pd.DataFrame | None, kpi: KPI, p
         r_post = _ratio(num[bi_post].sum(axis=1), den[bi_post].sum(axis=1))
         return pt, _stat(kpi.scale, r_pre, r_post)
 
-    own_pt, own_b = boot_stat(on, od)
+    en = kpi.effect_num if kpi.effect_num in own else kpi.num
+    own_pt, own_b = boot_stat(own[en].to_numpy(float), od)
     k = min(math.ceil(len(pre_i) / max(1, block_days)), math.ceil(len(post_i) / max(1, block_days)))
     ba = _effect(own_pt, own_b, kpi.scale, k)
     did = None
     if control is not None and len(control):
         cn, cd = control[kpi.num].to_numpy(float), control[kpi.den].to_numpy(float)
         levels["peers_pre"], levels["peers_post"] = level(cn, cd, pre_i), level(cn, cd, post_i)
-        ctl_pt, ctl_b = boot_stat(cn, cd)
+        ctl_pt, ctl_b = boot_stat(control[en].to_numpy(float), cd)
         pt = None if own_pt is None or ctl_pt is None else own_pt - ctl_pt
         did = _effect(pt, own_b - ctl_b, kpi.scale, k)
     return ba, did, levels
@@ -490,13 +506,35 @@ def peers_of(con: duckdb.DuckDBPyConnection, territory_id: str) -> list[str]:
         "SELECT territory_id FROM territories WHERE territory_id <> ? ORDER BY 1", [territory_id]).fetchall()]
 
 
+def excluded_periods(con: duckdb.DuckDBPyConnection, c: Campaign,
+                     extra: list[tuple[date, date]] | None = None) -> list[tuple[date, date, str]]:
+    """Days that must not serve as a baseline: the territory's other campaigns (their boost would
+    inflate the reference), its critical alerts (a crisis distorts engagement) and ``extra``."""
+    out = [(pd.Timestamp(a).date(), pd.Timestamp(b).date(), "période exclue à la demande") for a, b in (extra or [])]
+    for o in list_campaigns(con):
+        if o.campaign_id != c.campaign_id and o.territory_id == c.territory_id:
+            out.append((o.start_date, o.end_date, f"campagne « {o.name} »"))
+    try:
+        rows = con.execute("SELECT period_start, period_end, title FROM alerts WHERE territory_id = ? "
+                           "AND severity = 'critical' AND period_start IS NOT NULL", [c.territory_id]).fetchall()
+    except duckdb.Error:
+        rows = []
+    for a, b, title in rows:
+        # alert windows are half-open timestamps: the end instant belongs to the next day
+        end = (pd.Timestamp(b) - pd.Timedelta(microseconds=1)).date() if b is not None else pd.Timestamp(a).date()
+        out.append((pd.Timestamp(a).date(), end, f"alerte « {title} »"))
+    return sorted(out)
+
+
 def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: list[str] | None = None,
              baseline_days: int | None = None, peers: list[str] | None = None, n_boot: int = 2000,
-             seed: int = 0, block_days: int = 7) -> Evaluation:
+             seed: int = 0, block_days: int = 7, exclude: list[tuple[date, date]] | None = None) -> Evaluation:
     """Evaluate a campaign on ``kpis`` (default: all) against its baseline and its peers.
 
-    Baseline = the ``baseline_days`` days just before the campaign (default: the campaign's length,
-    at least 8 weeks, so the baseline is not shorter than the campaign).
+    Baseline = the ``baseline_days`` usable days just before the campaign (default: the campaign's
+    length, at least 8 weeks), skipping :func:`excluded_periods` (other campaigns, critical alerts,
+    ``exclude``) and going back at most a year to collect them. Excluded days inside the campaign
+    are left out of it too.
     """
     c = get_campaign(con, campaign) if isinstance(campaign, str) else campaign
     kpis = kpis or list(KPIS)
@@ -504,7 +542,16 @@ def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: lis
     if unknown:
         raise KeyError(f"Indicateur inconnu : {', '.join(unknown)} (choix : {', '.join(KPIS)}).")
     nb = baseline_days or max(c.days, 56)
-    b_start = c.start_date - timedelta(days=nb)
+    excl = excluded_periods(con, c, exclude)
+
+    def is_excluded(d: date) -> bool:
+        return any(a <= d <= b for a, b, _ in excl)
+
+    d, usable = c.start_date, 0
+    while usable < nb and (c.start_date - d).days < 365:
+        d -= timedelta(days=1)
+        usable += not is_excluded(d)
+    b_start = d
     peers = peers if peers is not None else peers_of(con, c.territory_id)
     panel = daily_panel(con, [c.territory_id, *peers], b_start, c.end_date)
     own = panel[panel["territory_id"] == c.territory_id].reset_index(drop=True)
@@ -514,7 +561,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: lis
                .sum(numeric_only=True).reset_index())
         ctl = ctl.set_index("date").reindex(own["date"]).reset_index()
     dates = np.array(own["date"].tolist())
-    pre_mask, post_mask = dates < c.start_date, dates >= c.start_date
+    keep = np.array([not is_excluded(x) for x in dates], dtype=bool)
+    pre_mask, post_mask = (dates < c.start_date) & keep, (dates >= c.start_date) & keep
     results = []
     for k in kpis:
         kpi = KPIS[k]
@@ -525,8 +573,9 @@ def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: lis
             peers_pre=lv.get("peers_pre"), peers_post=lv.get("peers_post"), before_after=ba, did=did,
             verdict=verdict(kpi, main, main is did), n_pre_days=int(pre_mask.sum()), n_post_days=int(post_mask.sum()),
         ))
+    overlapping = [e for e in excl if e[0] <= c.end_date and e[1] >= b_start]
     return Evaluation(c, (b_start, c.start_date - timedelta(days=1)), peers, results,
-                      len(match_posts(con, c)), n_boot, seed, block_days)
+                      len(match_posts(con, c)), n_boot, seed, block_days, excluded=overlapping)
 
 
 # ================================================================================ post performance
