@@ -222,7 +222,7 @@ KPIS: dict[str, KPI] = {k.id: k for k in (
     KPI("posts", "Le nombre de publications par jour", "posts", "one", "log", "publications ÷ jours"),
     KPI("messages", "Le volume de messages par jour", "messages", "one", "log", "messages reçus ÷ jours"),
     KPI("net_sentiment", "Le sentiment net", "net", "polar", "diff", metrics.FORMULAS["net_sentiment"].formula),
-    KPI("new_followers", "Les nouveaux abonnés par jour", "new_followers", "nf_days", "log",
+    KPI("new_followers", "Le nombre de nouveaux abonnés par jour", "new_followers", "nf_days", "log",
         "nouveaux abonnés ÷ jours renseignés"),
 )}
 
@@ -488,13 +488,16 @@ def verdict(kpi: KPI, eff: Effect, vs_peers: bool) -> str:
         verb = "a progressé" if eff.estimate >= 0 else "a reculé"
         amount = fr_num(abs(100 * eff.estimate), 0) + "\u00a0points"
     ci = eff.fr().split(" (", 1)[1].rstrip(")")
+    if amount.startswith("0\u00a0") or amount.startswith("0 "):
+        verb, amount = "est resté stable", ""
     if eff.significant:
         concl = "effet net probable" if eff.estimate > 0 else "baisse nette probable"
     else:
         concl = "pas d'effet démontré (l'intervalle contient zéro)"
     if not vs_peers:
         concl += " ; sans comparaison avec les pairs, la saison peut expliquer l'écart"
-    return f"{kpi.name} {verb} de {amount} ({ci}) {ref} : {concl}."
+    change = f"{verb} de {amount}" if amount else verb
+    return f"{kpi.name} {change} ({ci}) {ref} : {concl}."
 
 
 def peers_of(con: duckdb.DuckDBPyConnection, territory_id: str) -> list[str]:

@@ -102,12 +102,20 @@ def eval_cmd(
     baseline_days: int = typer.Option(None, "--baseline-days", help="Jours de référence avant la campagne."),
     n_boot: int = typer.Option(2000, "--n-boot", help="Tirages bootstrap."),
     seed: int = typer.Option(0, "--seed"),
+    exclude: list[str] = typer.Option([], "--exclude", help="Période à écarter de la référence, AAAA-MM-JJ:AAAA-MM-JJ "
+                                      "(incluse ; répétable), ex. une crise."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Évaluer une campagne : avant/après et double différence avec les territoires pairs (IC 95 %)."""
+    try:
+        excl = [tuple(date.fromisoformat(x) for x in e.split(":", 1)) for e in exclude]
+    except ValueError as e:
+        err.print(f"[red]--exclude attend AAAA-MM-JJ:AAAA-MM-JJ ({e}).[/]")
+        raise typer.Exit(1) from e
     with _reader() as con:
         try:
-            ev = camp.evaluate(con, campaign_id, kpi or None, baseline_days=baseline_days, n_boot=n_boot, seed=seed)
+            ev = camp.evaluate(con, campaign_id, kpi or None, baseline_days=baseline_days, n_boot=n_boot, seed=seed,
+                               exclude=excl)
         except KeyError as e:
             err.print(f"[red]{e.args[0]}[/]")
             raise typer.Exit(1) from e
@@ -118,6 +126,8 @@ def eval_cmd(
     console.print(f"[bold]{c.name}[/] ({c.territory_id}) du {fr_date(c.start_date)} au {fr_date(c.end_date)} — "
                   f"{fr_int(ev.matched_posts)} publication(s) de la campagne ; référence du "
                   f"{fr_date(ev.baseline[0])} au {fr_date(ev.baseline[1])} ; pairs : {', '.join(ev.peers) or 'aucun'}.")
+    for a, b, why in ev.excluded:
+        console.print(f"  [dim]Jours écartés du {fr_date(a)} au {fr_date(b)} : {why}.[/]")
     t = Table(title=f"Effets estimés (bootstrap par blocs de {ev.block_days} jours, {fr_int(ev.n_boot)} tirages, "
                     f"graine {ev.seed}, métriques v{ev.metrics_version})")
     for col in ("Indicateur", "Réf.", "Campagne", "Avant/après", "Vs pairs (double diff.)"):
@@ -152,14 +162,15 @@ def benchmark_cmd(
                           "ranking": json.loads(r.to_json(orient="records"))}, ensure_ascii=False, indent=2))
         return
     t = Table(title=f"Benchmark {camp.describe_period(start, end)} (métriques v{metrics.METRICS_VERSION})")
-    for col in ("Territoire", "Groupe", "Publ./sem.", "Eng./publ.", "Eng./1 000 abonnés", "Eng./1 000 hab.",
-                "Part de voix (mentions)", "Sentiment net", "Taux de réponse", "Délai médian"):
-        t.add_column(col)
+    for col in ("Territoire", "Publ./sem.", "Eng./publ.", "Eng./1 000 ab.", "Eng./1 000 hab.", "Part de voix",
+                "Sent. net", "Réponse", "Délai méd."):
+        t.add_column(col, justify="left" if col == "Territoire" else "right")
     for x in b.itertuples():
-        t.add_row(x.name, str(x.peer_group), fr_num(x.posts_per_week), fr_num(x.engagement_per_post),
+        hours = x.median_response_hours
+        t.add_row(f"{x.name} [dim]({x.peer_group})[/]", fr_num(x.posts_per_week), fr_num(x.engagement_per_post),
                   fr_num(x.engagement_per_1000_followers), fr_num(x.engagement_per_1000_inhabitants),
                   fr_pct(x.sov_mentions), fr_num(None if x.net_sentiment is None else 100 * x.net_sentiment, 0),
-                  fr_pct(x.response_rate, 0), fr_num(x.median_response_hours) + " h" if x.median_response_hours == x.median_response_hours else "—")
+                  fr_pct(x.response_rate, 0), "—" if hours != hours or hours is None else fr_num(hours) + " h")
     console.print(t)
     t = Table(title=f"Classement : {metric} (IC 95 % par bootstrap sur les jours)")
     for col in ("Rang", "Intervalle de rang", "Territoire", "Valeur", "IC 95 %", "P(1er)"):
