@@ -41,7 +41,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from analysis.queries import Filters
 from analysis.store import REPO_ROOT
-from analysis.text import FRENCH_FUNCTION_WORDS, fold, lemma, split_hashtag
+from analysis.text import ENGLISH_FUNCTION_WORDS, FRENCH_FUNCTION_WORDS, fold, lemma, split_hashtag
 
 THEMES_PATH = REPO_ROOT / "data" / "themes.toml"
 NO_THEME = "none"  # sentinel row in `themes`: the item was classified and matched no theme
@@ -59,20 +59,22 @@ tres trop un une vos votre vous voilà vraiment ya cest sest ete etre tjrs toujo
 bonjour svp stp cela ça ca cette cet ces les des aux du au le la de en on je tu me te y lui leur
 leurs eux moi vers chez avec dans sera seront serait été étaient était avait avons avez ont ai as
 va vont allez aller vais fais font dit dire peux pouvez veux voir vu mis met quelque quelques
-tant fois beaucoup alors ainsi plutôt assez afin lorsque puis donc or soit tel telle
+tant fois beaucoup alors ainsi plutôt assez afin lorsque puis donc or soit tel telle aucun aucune
 """.split()
 STOP_WORDS_FR: frozenset[str] = frozenset(
     w for w in (FRENCH_FUNCTION_WORDS | set(_EXTRA_STOP)) if w != "non"
 )
-STOP_WORDS_FR = STOP_WORDS_FR | frozenset(fold(w) for w in STOP_WORDS_FR)
+# English function words too: tourists write in English and "the" is no subject.
+STOP_WORDS_FR = STOP_WORDS_FR | frozenset(fold(w) for w in STOP_WORDS_FR) | frozenset(
+    w for w in ENGLISH_FUNCTION_WORDS if "'" not in w and w not in ("non",))
 
 _URL = r"(?:https?://|www\.)\S+"
 _MENTION = r"@\w+"
 _HASHTAG = re.compile(r"#(\w+)")
 _APOSTROPHE = r"['’`´]"
-# Hashtags as one token ('#eausaintaubin'), else letters only (hyphenated words split:
-# "vide-grenier" -> "vide grenier"), two characters at least.
-TOKEN_PATTERN = r"(?u)#\w{2,}|\b[^\W\d_]{2,}\b"
+# Hashtags as one token ('#eausaintaubin'), else runs of letters/digits of two characters at
+# least (hyphenated words split: "vide-grenier" -> "vide grenier"; "zone 30" keeps its number).
+TOKEN_PATTERN = r"(?u)#\w{2,}|\b[^\W_]{2,}\b"
 
 SITUATION_NO_ECHO = "Nous en parlons, peu d'écho"
 SITUATION_ECHO = "Nous en parlons, avec de l'écho"
@@ -85,7 +87,9 @@ PRINT_PALETTE = ("#1f3b57", "#8c2d04", "#2e5e3a", "#5b2c6f", "#3c3c3c", "#0b5563
 def _hashtag_repl(m: re.Match) -> str:
     # The tag itself (one token: '#EauSaintAubin' -> '#eausaintaubin') and its words.
     tag = m.group(1)
-    return f" #{tag.lower()} {' '.join(split_hashtag(tag))} . "
+    parts = split_hashtag(tag)
+    words = " ".join(parts) if len(parts) > 1 else ""  # an all-lower-case tag cannot be split
+    return f" #{tag.lower()} {words} . "
 
 
 _URL_RE = re.compile(_URL, re.IGNORECASE)
@@ -145,18 +149,20 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
 
     ``vocabulary`` fixes the keys (lemma keys, see :func:`phrase_key`); otherwise ``fit`` keeps
     keys seen in at least ``min_df`` documents and in at most ``max_df`` of them (share), the
-    ``max_features`` most frequent first. ``extra_vocabulary`` keys are always kept.
+    ``max_features`` most frequent first, without keys holding a bare number when
+    ``drop_numbers``. ``extra_vocabulary`` keys are always kept.
     """
 
     def __init__(self, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1, max_df: float = 1.0,
                  max_features: int | None = None, vocabulary: Sequence[str] | None = None,
-                 extra_vocabulary: Sequence[str] = (), chunk_size: int = 50_000):
+                 extra_vocabulary: Sequence[str] = (), drop_numbers: bool = False, chunk_size: int = 50_000):
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_df = max_df
         self.max_features = max_features
         self.vocabulary = vocabulary
         self.extra_vocabulary = extra_vocabulary
+        self.drop_numbers = drop_numbers
         self.chunk_size = chunk_size
 
     def _chunks(self, texts: Sequence[str | None] | pd.Series) -> Iterable[pd.Series]:
@@ -199,6 +205,8 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
                     df[k] = df.get(k, 0.0) + float(c)
             s = pd.Series(df, dtype="float64")
             s = s[(s >= self.min_df) & (s <= self.max_df * max(n_docs, 1))]
+            if self.drop_numbers:  # '19 h', '2026': counts and dates say nothing about a subject
+                s = s[[not any(w.isdigit() for w in k.split()) for k in s.index]]
             s = s.sort_values(ascending=False, kind="stable")
             if self.max_features:
                 s = s.iloc[: self.max_features]
@@ -542,8 +550,8 @@ class TopicDiscovery(TransformerMixin, BaseEstimator):
         from sklearn.feature_extraction.text import TfidfTransformer
 
         texts = pd.Series(list(texts), dtype=object)
-        self.vectorizer_ = LemmaVectorizer(min_df=self.min_df, max_df=self.max_df,
-                                           max_features=self.max_features).fit(texts)
+        self.vectorizer_ = LemmaVectorizer(min_df=self.min_df, max_df=self.max_df, max_features=self.max_features,
+                                           drop_numbers=True).fit(texts)
         counts = self.vectorizer_.transform(texts)
         self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts)
         X = self.tfidf_.transform(counts)
@@ -586,10 +594,16 @@ class TopicDiscovery(TransformerMixin, BaseEstimator):
         return out
 
 
+# Content words in bigrams ("non potable") that say nothing alone in a label.
+LABEL_SKIP = frozenset({"non", "pas", "plus"})
+
+
 def topic_label(terms: Sequence[str], n: int = 3) -> str:
     """Readable label from top terms: the first ``n`` distinct ones, a bigram hiding its words."""
     chosen: list[str] = []
     for t in terms:
+        if t in LABEL_SKIP:
+            continue
         words = set(t.split())
         if any(words <= set(c.split()) or set(c.split()) <= words for c in chosen):
             continue
@@ -605,24 +619,30 @@ def _label_map(tax: Taxonomy | None = None) -> dict[str, str]:
     return {**tax.labels, NO_THEME: "Sans thème"}
 
 
-def theme_shares(con: Any, f: Filters | None = None, freq: str = "month", by: Sequence[str] = ("territory_id",),
-                 item_type: str = "message", taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+def theme_shares(con: Any, f: Filters | None = None, freq: str | None = "month",
+                 by: Sequence[str] = ("territory_id",), item_type: str = "message",
+                 taxonomy: Taxonomy | None = None) -> pd.DataFrame:
     """Share of items per theme and period: items with the theme ÷ all items of the group.
 
     Multi-label, so shares of a period do not add up to 100 %. ``item_type`` 'message' is the
-    public conversation, 'post' our posts (official accounts). Columns: period, *by, theme,
+    public conversation, 'post' our posts (official accounts). ``freq`` 'day', 'week', 'month'
+    or None (the whole filtered period, ``period`` = its start). Columns: period, *by, theme,
     label, n_items, n_total, share.
     """
     f = f or Filters()
+    if freq not in ("day", "week", "month", "quarter", "year", None):
+        raise ValueError(f"Période d'agrégation inconnue : {freq}")
     table, idcol = ("messages", "message_id") if item_type == "message" else ("posts", "post_id")
     w, params = f.where("i")
     extra = "AND i.is_official IS NOT TRUE" if item_type == "message" else "AND i.territory_id IS NOT NULL"
     group = ", ".join(f"i.{c}" for c in by)
     gsel = (group + ", ") if by else ""
+    period = f"date_trunc('{freq}', i.created_at)::DATE" if freq else (
+        f"DATE '{pd.Timestamp(f.start).date().isoformat()}'" if f.start else "DATE '1970-01-01'")
     df = con.execute(
         f"""
         WITH items AS (
-            SELECT i.{idcol} AS item_id, date_trunc('{freq}', i.created_at)::DATE AS period {"," if by else ""} {group}
+            SELECT i.{idcol} AS item_id, {period} AS period {"," if by else ""} {group}
             FROM {table} i WHERE {w} {extra}),
         tot AS (SELECT period, {gsel.replace("i.", "")} count(*) AS n_total FROM items GROUP BY ALL),
         th AS (SELECT it.period, {gsel.replace("i.", "it.")} t.theme, count(*) AS n_items
@@ -821,14 +841,16 @@ def _daily_matrix(days: pd.Series, X: sp.csr_matrix, calendar: pd.DatetimeIndex)
 
 
 def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold: float = 4.0,
-                      min_support: int = 5, overlap: float = 0.5, max_subjects: int = 10,
-                      messages_per_subject: int = 20) -> list[EmergingSubject]:
+                      min_support: int = 5, min_total: int = 10, overlap: float = 0.5, max_subjects: int = 10,
+                      max_terms: int = 8, messages_per_subject: int = 20) -> list[EmergingSubject]:
     """Subjects and hashtags bursting inside ``[f.start, f.end)`` against their own baseline.
 
     Public messages of ``f`` plus the ``baseline_days`` before ``f.start`` are vectorised (lemma
-    uni/bigrams, hashtags), counted per day and passed to :func:`detect_bursts`; episodes that
-    overlap the period are grouped into subjects when their messages overlap (share of the
-    smaller set ≥ ``overlap``). Messages carry no author column.
+    uni/bigrams and hashtags; numbers and the territory's own name left out), counted per day
+    and passed to :func:`detect_bursts`. Episodes that overlap the period are grouped into
+    subjects when their messages overlap (share of the smaller set ≥ ``overlap``); a subject
+    needs ``min_total`` messages. Terms are ranked by their burst z-score; the label is made of
+    the top ones (:func:`topic_label`). Messages carry no author column.
     """
     if not (f.start and f.end):
         raise ValueError("emerging_subjects a besoin d'une période (début et fin).")
@@ -843,22 +865,20 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     if msgs.empty:
         return []
     calendar = pd.date_range(pd.Timestamp(ext.start), pd.Timestamp(f.end) - pd.Timedelta(days=1), freq="D")
-    vec = LemmaVectorizer(min_df=min_support, max_df=0.5).fit(msgs["text"])
-    X = _binarize(vec.transform(msgs["text"]))
-    tags = msgs["text"].str.findall(r"#\w+").map(lambda ts: sorted({t.lower() for t in ts}))
-    tag_vocab = sorted({t for ts in tags for t in ts})
-    tag_idx = {t: i for i, t in enumerate(tag_vocab)}
-    rows = [i for i, ts in enumerate(tags) for _ in ts]
-    colx = [tag_idx[t] for ts in tags for t in ts]
-    H = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, colx)), shape=(len(msgs), len(tag_vocab)))
-    names = list(vec.get_feature_names_out()) + tag_vocab
-    XA = sp.hstack([X, H], format="csc")
-    daily = pd.DataFrame(_daily_matrix(msgs["created_at"], XA.tocsr(), calendar), index=calendar, columns=names)
+    vec = LemmaVectorizer(min_df=min_support, max_df=0.5, drop_numbers=True).fit(msgs["text"])
+    X = _binarize(vec.transform(msgs["text"])).tocsr()
+    names = list(vec.get_feature_names_out())
+    own_words = _territory_words(con, f.territories)
+    keep = [j for j, k in enumerate(names) if _subject_key(k, own_words)]
+    X = X[:, keep]
+    names = [names[j] for j in keep]
+    daily = pd.DataFrame(_daily_matrix(msgs["created_at"], X, calendar), index=calendar, columns=names)
     daily = daily.loc[:, daily.sum(axis=0) >= min_support]
     eps = detect_bursts(daily, baseline_days=baseline_days, z_threshold=z_threshold, min_support=min_support)
     eps = eps[pd.to_datetime(eps["end"]) >= start] if len(eps) else eps
     if eps.empty:
         return []
+    XA = X.tocsc()
     col_of = {n: i for i, n in enumerate(names)}
     created = pd.to_datetime(msgs["created_at"]).dt.normalize().to_numpy()
     groups: list[dict] = []
@@ -876,22 +896,52 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
         else:
             groups.append({"eps": [ep], "docs": docset})
     subjects = []
-    for g in groups[:max_subjects]:
-        eps_g = g["eps"]
-        terms = [e.term for e in eps_g if not e.term.startswith("#")]
-        hashtags = [e.term for e in eps_g if e.term.startswith("#")]
+    for g in groups:
+        if len(g["docs"]) < min_total:
+            continue
+        best: dict[str, Any] = {}
+        for e in g["eps"]:  # a term may burst twice in the period: keep its strongest episode
+            if e.term not in best or e.max_z > best[e.term].max_z:
+                best[e.term] = e
+        ranked = sorted(best.values(), key=lambda e: (-e.max_z, e.term))
+        terms = [e.term for e in ranked if not e.term.startswith("#")][:max_terms]
+        hashtags = [e.term for e in ranked if e.term.startswith("#")][:max_terms]
         docs = sorted(g["docs"])
         sub = msgs.iloc[docs][["message_id", "created_at", "platform", "territory_id", "text"]]
-        label_terms = terms or [h.lstrip("#") for h in hashtags]
+        eps_g = g["eps"]
         subjects.append(EmergingSubject(
-            label=topic_label(label_terms, 3) or hashtags[0],
+            label=topic_label(terms, 3) if terms else hashtags[0],
             terms=terms, hashtags=hashtags,
             start=min(e.start for e in eps_g), end=max(e.end for e in eps_g),
             peak=max(eps_g, key=lambda e: e.peak_count).peak, count=len(docs),
             baseline=float(min(e.baseline for e in eps_g)), max_z=float(max(e.max_z for e in eps_g)),
             messages=sub.head(messages_per_subject).reset_index(drop=True)))
     subjects.sort(key=lambda s: s.count, reverse=True)
-    return subjects
+    return subjects[:max_subjects]
+
+
+def _territory_words(con: Any, territories: Sequence[str]) -> set[str]:
+    """Lemma keys of the words of the territories' names and ids (they would 'emerge' with any subject)."""
+    if territories:
+        rows = con.execute(f"SELECT name, territory_id FROM territories WHERE territory_id IN "
+                           f"({', '.join('?' for _ in territories)})", list(territories)).fetchall()
+        rows = rows or [(t, t) for t in territories]
+    else:
+        rows = con.execute("SELECT name, territory_id FROM territories").fetchall()
+    words = set()
+    for n, tid in rows:
+        for w in re.findall(TOKEN_PATTERN, surface_one(f"{n or ''} {tid}")):
+            if w not in STOP_WORDS_FR:
+                words.add(lemma_key(w))
+    return words
+
+
+def _subject_key(key: str, exclude: set[str]) -> bool:
+    """Whether a vocabulary key can name a subject: no territory word, no bigram glued to a hashtag."""
+    parts = key.split()
+    if len(parts) > 1 and any(p.startswith("#") for p in parts):
+        return False
+    return not any(p in exclude for p in parts)
 
 
 def emerging_table(subjects: Sequence[EmergingSubject]) -> pd.DataFrame:
@@ -921,7 +971,7 @@ def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
         return {}
     freq = pd.Series(np.asarray(X.sum(axis=0)).ravel(), index=cv.get_feature_names_out())
     excl = {e.lower() for e in exclude}
-    freq = freq[[not (set(t.split()) & excl) for t in freq.index]]
+    freq = freq[[not (set(t.split()) & excl) and not any(w.isdigit() for w in t.split()) for t in freq.index]]
     uni = freq[[" " not in t for t in freq.index]]
     bi = freq[[" " in t for t in freq.index]]
     bi = bi[[bi[t] >= 0.5 * min(uni.get(a, 0), uni.get(b, 0)) for t in bi.index for a, b in [t.split()]]]
@@ -1081,3 +1131,65 @@ def enrich(con: Any, progress: Callable[[int, int, str], None] | None = None, ba
         out[f"{table}_classified"] = total
         out[f"{table}_themed"] = themed
     return out
+
+
+# ------------------------------------------------------------------------------ view models (app, reports)
+def theme_labels(con: Any = None) -> dict[str, str]:
+    """theme id → French label, taxonomy order (``con`` unused: uniform signature for the app)."""
+    return load_taxonomy().labels
+
+
+def themes_status(con: Any) -> dict[str, Any]:
+    """How far theme enrichment went: items classified and model versions in the store."""
+    r = con.execute("SELECT count(DISTINCT (item_id, item_type)), list(DISTINCT model_version) FROM themes").fetchone()
+    return {"classified": int(r[0] or 0), "model_versions": sorted(v for v in (r[1] or []) if v)}
+
+
+def themed_share(con: Any, f: Filters | None = None) -> float | None:
+    """Share of public messages with at least one theme = messages with a theme ÷ classified messages."""
+    f = f or Filters()
+    w, params = f.where("m")
+    r = con.execute(
+        f"""SELECT count(DISTINCT t.item_id) FILTER (WHERE t.theme <> '{NO_THEME}'), count(DISTINCT t.item_id)
+            FROM messages m JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
+            WHERE {w} AND m.is_official IS NOT TRUE""", params).fetchone()
+    return r[0] / r[1] if r[1] else None
+
+
+def emerging_view(con: Any, f: Filters, **kwargs: Any) -> list[dict[str, Any]]:
+    """:func:`emerging_subjects` as plain dicts (cacheable), messages as records without author."""
+    out = []
+    for s in emerging_subjects(con, f, **kwargs):
+        d = {k: getattr(s, k) for k in ("label", "terms", "hashtags", "start", "end", "peak", "count", "baseline",
+                                        "max_z")}
+        d["messages"] = s.messages[["created_at", "platform", "text"]].to_dict("records")
+        out.append(d)
+    return out
+
+
+def word_cloud_view(con: Any, f: Filters | None = None, theme: str | None = None, tone: str | None = None,
+                    limit: int = 50_000) -> dict[str, Any]:
+    """Word cloud of public messages for a theme/tone within the filters: PNG, title, frequencies.
+
+    Territory names are removed (they would dominate every cloud). ``png`` is None when there are
+    no words.
+    """
+    f = f or Filters()
+    msgs = themed_messages(con, f, theme=theme, tone=tone, limit=limit)
+    names = con.execute("SELECT name, territory_id FROM territories").fetchall()
+    exclude = {w for n, tid in names for w in re.findall(TOKEN_PATTERN, surface_one(f"{n} {tid}"))}
+    freq = word_frequencies(msgs["text"], exclude=exclude)
+    label = load_taxonomy().label(theme) if theme else "Tous les thèmes"
+    tone_fr = {"negative": "messages négatifs", "neutral": "messages neutres", "positive": "messages positifs"}
+    title = f"{label} — {tone_fr.get(tone or '', 'tous les messages')}"
+    if f.start and f.end:
+        title += f" ({fr_period_short(f.start, f.end)})"
+    png = word_cloud_png(freq, title=title) if freq else None
+    return {"png": png, "title": title, "frequencies": freq, "n_messages": len(msgs)}
+
+
+def fr_period_short(start: Any, end_exclusive: Any) -> str:
+    """'1 mars 2026 – 31 mars 2026' from a half-open period."""
+    from analysis.fmt import fr_date
+
+    return f"{fr_date(start)} – {fr_date(pd.Timestamp(end_exclusive) - pd.Timedelta(days=1))}"

@@ -1,0 +1,89 @@
+"""Themes and topics benchmark: classifier throughput and topic discovery time on N messages.
+
+    .venv/bin/python benchmarks/topics_bench.py --db build/demo.duckdb --n 200000
+    .venv/bin/python benchmarks/topics_bench.py --n 200000            # no store: demo text bank
+
+Messages come from the store (most recent first, repeated if the store has fewer than ``--n``)
+or, without a store, are drawn from the demo text bank (``analysis/demo_text.py``, seeded).
+Prints a Markdown table: seconds for classifying the N messages into themes, for discovering
+topics (NMF, k chosen by NPMI) and the coherence of every k tried.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from analysis import topics as T  # noqa: E402
+
+
+def synthetic(n: int, seed: int = 0) -> list[str]:
+    """N messages from the demo text bank (subject templates × tone frames × territory names)."""
+    from analysis import demo_text as D
+
+    rng = random.Random(seed)
+    frames = D.POSITIVE + D.NEGATIVE + D.NEUTRAL + D.QUESTIONS
+    towns = ["Saint-Aubin", "Port-Marel", "Villeneuve", "Bourg-Lavande", "Montclar"]
+    out = []
+    for _ in range(n):
+        s = rng.choice(D.SUBJECTS[rng.choice(D.THEMES)])
+        out.append(rng.choice(frames).format(s=s, S=s[:1].upper() + s[1:], t=rng.choice(towns), e=s))
+    return out
+
+
+def from_store(db: str, n: int) -> list[str]:
+    from analysis import store
+
+    with store.reader(db) as con:
+        texts = con.execute("SELECT text FROM messages WHERE text IS NOT NULL AND is_official IS NOT TRUE "
+                            "ORDER BY created_at DESC LIMIT ?", [n]).df()["text"].tolist()
+    if not texts:
+        raise SystemExit(f"Aucun message dans {db}")
+    while len(texts) < n:
+        texts += texts[: n - len(texts)]
+    return texts
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", help="Store to read messages from (default: demo text bank).")
+    ap.add_argument("--n", type=int, default=200_000, help="Messages for topic discovery.")
+    ap.add_argument("--classify-n", type=int, default=None, help="Messages to classify (default: --n).")
+    ap.add_argument("--ks", default="6,8,10,12,15")
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    cn = a.classify_n or a.n
+    texts = from_store(a.db, max(a.n, cn)) if a.db else synthetic(max(a.n, cn), a.seed)
+    source = a.db or "banque de textes de la démo"
+
+    clf = T.ThemeClassifier()
+    clf.predict_proba(texts[:100])  # build the keyword matrix once (not part of throughput)
+    t0 = time.perf_counter()
+    labels = clf.predict_labels(texts[:cn])
+    t_cls = time.perf_counter() - t0
+    themed = sum(1 for x in labels if x) / len(labels)
+
+    t0 = time.perf_counter()
+    model = T.TopicDiscovery(ks=tuple(int(k) for k in a.ks.split(",")), seed=a.seed).fit(texts[: a.n])
+    t_topics = time.perf_counter() - t0
+
+    print(f"# Thèmes et sujets — {source}\n")
+    print("| Mesure | Valeur |\n|---|---|")
+    print(f"| Classement en thèmes, {cn:,} messages | {t_cls:.1f} s ({cn / t_cls:,.0f} msg/s), "
+          f"{themed:.1%} avec au moins un thème |")
+    print(f"| Découverte de sujets, {a.n:,} messages | {t_topics:.1f} s (k retenu = {model.k_}) |")
+    print("\n| k | NPMI moyen |\n|---|---|")
+    for k, v in model.coherence_.items():
+        print(f"| {k}{' ←' if k == model.k_ else ''} | {v:.3f} |")
+    print("\n| Sujet | NPMI |\n|---|---|")
+    for lab, c in zip(model.labels_, model.topic_coherence_, strict=True):
+        print(f"| {lab} | {c:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
