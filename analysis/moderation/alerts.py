@@ -24,7 +24,7 @@ import pandas as pd
 from analysis import store
 from analysis.fmt import fr_date, fr_int, fr_num, fr_period
 from analysis.moderation.impersonation import watch
-from analysis.moderation.queue import HOSTILE_THRESHOLD
+from analysis.moderation.queue import HOSTILE_THRESHOLD, MESSAGES
 from analysis.registry import Registry
 
 RULES = {
@@ -47,7 +47,8 @@ class SpikeParams:
 
 PARAMS = {
     "negative_spike": SpikeParams(z=4.0, ratio=2.0, min_count=10),
-    "volume_spike": SpikeParams(z=5.0, ratio=2.0, min_count=30),
+    # Volume alone moves with every popular post: a higher bar than for negative messages.
+    "volume_spike": SpikeParams(z=5.0, ratio=3.0, min_count=30),
     "negative_theme": SpikeParams(z=4.0, ratio=3.0, min_count=5),
     "hostile_burst": SpikeParams(z=4.0, ratio=3.0, min_count=5),
 }
@@ -119,7 +120,7 @@ def _daily(con: duckdb.DuckDBPyConnection, sql: str, params: list, start: date, 
     if df.empty:
         return df
     df["day"] = pd.to_datetime(df["day"])
-    first = con.execute("SELECT territory_id, min(created_at)::DATE FROM messages GROUP BY 1").fetchall()
+    first = con.execute(f"SELECT territory_id, min(created_at)::DATE FROM {MESSAGES} GROUP BY 1").fetchall()
     first = {t: pd.Timestamp(d) for t, d in first}
     grids = []
     for (terr, grp), g in df.groupby(["territory_id", "grp"], dropna=False):
@@ -130,8 +131,10 @@ def _daily(con: duckdb.DuckDBPyConnection, sql: str, params: list, start: date, 
     return pd.concat(grids, ignore_index=True)
 
 
-def _severity(ep: pd.DataFrame) -> str:
+def _severity(ep: pd.DataFrame, rule: str) -> str:
     peak = ep.loc[ep["z"].idxmax()]
+    if rule == "volume_spike" and len(ep) == 1:
+        return "info"  # one busy day (a popular post) is worth knowing, not worth waking anyone
     if peak["z"] >= 8 or peak["count"] >= 4 * max(peak["baseline"], 1):
         return "critical"
     return "warning"
@@ -159,7 +162,7 @@ def _spike_alerts(con, rule: str, sql: str, params: list, start: date, end: date
             key = f"{terr}|{grp}|{first.date().isoformat()}"
             alerts.append(Alert(
                 rule=rule, key=key, territory_id=terr, period_start=first.to_pydatetime(),
-                period_end=(last + pd.Timedelta(days=1)).to_pydatetime(), severity=_severity(ep), title=title,
+                period_end=(last + pd.Timedelta(days=1)).to_pydatetime(), severity=_severity(ep, rule), title=title,
                 evidence={"days": [{"day": d.date().isoformat(), "count": int(r["count"]),
                                     "baseline": None if np.isnan(r["baseline"]) else round(float(r["baseline"]), 1),
                                     "z": round(float(r["z"]), 1)} for d, r in ep.iterrows()],
@@ -192,19 +195,19 @@ def evaluate(con: duckdb.DuckDBPyConnection, registry: Registry, territories: li
     alerts: list[Alert] = []
     alerts += _spike_alerts(
         con, "volume_spike",
-        f"SELECT territory_id, '_' AS grp, created_at::DATE AS day, count(*) AS n FROM messages "
+        f"SELECT territory_id, '_' AS grp, created_at::DATE AS day, count(*) AS n FROM {MESSAGES} "
         f"WHERE {incoming} GROUP BY ALL", period, start, end, names, "messages")
     if _has_rows(con, "sentiment"):
         alerts += _spike_alerts(
             con, "negative_spike",
-            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n FROM messages m "
+            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n FROM {MESSAGES} m "
             f"JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
             f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND s.label = 'negative' GROUP BY ALL",
             period, start, end, names, "messages négatifs")
         if _has_rows(con, "themes"):
             alerts += _spike_alerts(
                 con, "negative_theme",
-                f"SELECT m.territory_id, th.theme AS grp, m.created_at::DATE AS day, count(*) AS n FROM messages m "
+                f"SELECT m.territory_id, th.theme AS grp, m.created_at::DATE AS day, count(*) AS n FROM {MESSAGES} m "
                 f"JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
                 f"JOIN themes th ON th.item_id = m.message_id AND th.item_type = 'message' "
                 f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND s.label = 'negative' GROUP BY ALL",
@@ -217,7 +220,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, registry: Registry, territories: li
     if _has_rows(con, "toxicity"):
         alerts += _spike_alerts(
             con, "hostile_burst",
-            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n FROM messages m "
+            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n FROM {MESSAGES} m "
             f"JOIN toxicity t USING (message_id) "
             f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND t.p_toxic >= {HOSTILE_THRESHOLD} "
             f"GROUP BY ALL", period, start, end, names, "messages hostiles")

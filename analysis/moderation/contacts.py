@@ -6,6 +6,7 @@ import duckdb
 import networkx as nx
 import pandas as pd
 
+from analysis.moderation.queue import MESSAGES
 from analysis.queries import Filters
 
 MIN_MESSAGES = 3
@@ -20,7 +21,7 @@ def author_stats(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters |
     return con.execute(
         f"""
         WITH m AS (
-            SELECT m.*, s.label FROM messages m
+            SELECT m.*, s.label FROM {MESSAGES} m
             LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
             WHERE {w} AND NOT coalesce(m.is_official, FALSE) AND m.author_hash IS NOT NULL)
         SELECT author_hash,
@@ -50,7 +51,7 @@ def reply_graph(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | 
                CASE WHEN p.message_id IS NOT NULL AND NOT coalesce(p.is_official, FALSE) THEN p.author_hash
                     ELSE m.account_id END AS dst,
                count(*) AS w
-        FROM messages m LEFT JOIN messages p ON p.message_id = m.parent_id
+        FROM {MESSAGES} m LEFT JOIN messages p ON p.message_id = m.parent_id
         WHERE {w} AND m.territory_id = ? AND NOT coalesce(m.is_official, FALSE) AND m.author_hash IS NOT NULL
         GROUP BY ALL
         """,

@@ -21,6 +21,13 @@ MIN_ENGAGEMENT = 5
 W_HOSTILE, W_NEGATIVE, W_QUESTION = 3.0, 2.0, 1.0
 
 
+# Messages with their territory and account resolved from the post when the export did not
+# say (comment exports often carry only the post): the same message, seen from its post.
+MESSAGES = ("(SELECT m.* REPLACE (coalesce(m.territory_id, p.territory_id) AS territory_id, "
+            "coalesce(m.account_id, p.account_id) AS account_id) "
+            "FROM messages m LEFT JOIN posts p ON p.post_id = m.post_id)")
+
+
 def first_replies_sql(msg_where: str) -> str:
     """SQL (CTE body) giving each incoming message its first official reply time.
 
@@ -31,11 +38,11 @@ def first_replies_sql(msg_where: str) -> str:
     return f"""
         SELECT message_id, min(reply_at) AS first_reply_at FROM (
             SELECT m.message_id, r.created_at AS reply_at
-            FROM messages m JOIN messages r ON r.parent_id = m.message_id
+            FROM {MESSAGES} m JOIN messages r ON r.parent_id = m.message_id
             WHERE {msg_where} AND r.is_official AND r.created_at >= m.created_at
             UNION ALL
             SELECT m.message_id, r.created_at
-            FROM messages m JOIN messages r ON r.post_id = m.post_id
+            FROM {MESSAGES} m JOIN messages r ON r.post_id = m.post_id
             WHERE {msg_where} AND r.is_official AND r.parent_id IS NULL AND r.created_at > m.created_at
         ) GROUP BY 1"""
 
@@ -69,7 +76,7 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
         WITH fr AS ({first_replies_sql(base)}),
         m AS (
             SELECT m.*, coalesce(m.likes, 0) + coalesce(m.replies, 0) AS engagement
-            FROM messages m WHERE {base}),
+            FROM {MESSAGES} m WHERE {base}),
         q AS (SELECT quantile_cont(engagement, 0.9) AS p90 FROM m)
         SELECT m.message_id, m.created_at, m.platform, m.kind, m.territory_id, m.post_id, m.account_id,
                m.text, m.author_hash, m.author_name, m.likes, m.replies, m.engagement,

@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 
 from analysis.fmt import fr_num, fr_pct
-from analysis.moderation.queue import first_replies_sql
+from analysis.moderation.queue import MESSAGES, first_replies_sql
 from analysis.queries import Filters
 
 PARIS = "Europe/Paris"
@@ -36,10 +36,10 @@ def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
     df = con.execute(
         f"""
         WITH fr AS ({first_replies_sql(base)}),
-        vis AS (SELECT DISTINCT territory_id, platform FROM messages WHERE is_official)
+        vis AS (SELECT DISTINCT territory_id, platform FROM {MESSAGES} WHERE is_official)
         SELECT m.message_id, m.territory_id, m.platform, m.created_at, fr.first_reply_at,
                vis.platform IS NOT NULL AS visible
-        FROM messages m {q_join}
+        FROM {MESSAGES} m {q_join}
         LEFT JOIN fr ON fr.message_id = m.message_id
         LEFT JOIN vis ON vis.territory_id = m.territory_id AND vis.platform = m.platform
         WHERE {base}
