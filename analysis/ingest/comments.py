@@ -39,11 +39,14 @@ from analysis.ingest.base import (
 )
 from analysis.ingest.generic import (
     _id_str,
+    clean_series,
     finish,
     hash_authors,
     hint_account,
+    map_unique,
     parse_dates,
     parse_numbers,
+    prefixed,
     resolve_account,
     to_int64,
 )
@@ -53,10 +56,7 @@ from analysis.ingest.sniff import Probe, read_csv_all, read_workbook
 TAG_RE = re.compile(r"<[^>]+>")
 
 
-def _clean_series(s: pd.Series) -> pd.Series:
-    """NFKC text, CRLF → LF, stripped; empty → NULL (vectorised)."""
-    t = s.astype("string").str.normalize("NFKC").str.replace("\r\n", "\n", regex=False).str.strip()
-    return t.where(t.notna() & (t != ""), None).astype(object)
+_clean_series = clean_series
 
 
 def platform_of_url(url: str | None) -> str | None:
@@ -376,10 +376,7 @@ class MinetFbComments(Adapter):
     def parse(self, path: Path, probe: Probe, ctx: Context) -> Parsed:
         rows, lines = read_csv_all(probe)
         header = [norm_header(h) for h in rows[0]]
-        n = len(header)
-        keep = [i for i in range(1, len(rows)) if any(c.strip() for c in rows[i])]
-        df = pd.DataFrame([(rows[i] + [""] * n)[:n] for i in keep], columns=header, dtype=object).replace("", None)
-        ln = pd.Series([lines[i] for i in keep], dtype="int64")
+        df, ln = _csv_frame(rows[1:], lines[1:], header)
         parsed = Parsed(format=self.name, rows_read=len(df))
         if df.empty:
             return parsed
@@ -398,7 +395,7 @@ class MinetFbComments(Adapter):
             author_key = df["author_url"].where(df["author_url"].notna(), df.get("author_name", none)) \
                 if "author_url" in df else df.get("author_name", none)
             names = df.get("author_name", none)
-            handles = df.get("author_url", none).map(_fb_handle)
+            handles = map_unique(df.get("author_url", none), _fb_handle)
             created, rj = parse_dates(df["created_time"], "created_time", ln, tz=tz)
             tz = "UTC"  # epoch seconds: the zone of the export does not matter
             parent = df.get("parent_id", none)
@@ -406,21 +403,23 @@ class MinetFbComments(Adapter):
             is_reply = (depth.fillna(0) > 0) | parent.notna()
         parsed.rejects += rj
         if not old:
-            author_key = author_key.map(lambda u: _fb_handle(u) or u if isinstance(u, str) else u)
+            author_key = map_unique(author_key, lambda u: _fb_handle(u) or u if isinstance(u, str) else u)
         hint_id, hint_terr, _ = hint_account(ctx, "facebook")
-        post = df.get("post_id", none).map(lambda p: None if is_missing(p) else f"facebook:{_id_str(p)}")
+        post = prefixed("facebook", df.get("post_id", none))
         if post.isna().all() and hint_id is None:
             parsed.notes.append("publication commentée inconnue : rattachez le fichier avec --account")
-        official = pd.Series([resolve_account(ctx, "facebook", h, nm)[2] if (h or nm) else False
-                              for h, nm in zip(handles, names, strict=True)], index=df.index)
+        # Registry look-ups once per distinct handle / name, not once per comment.
+        official = map_unique(handles, lambda h: not is_missing(h) and resolve_account(ctx, "facebook", h)[2]) | \
+            map_unique(names, lambda nm: not is_missing(nm) and resolve_account(ctx, "facebook", nm)[2])
+        official = official.astype(bool)
         likes, rj = parse_numbers(df.get("reactions", none), "reactions", ln)
         parsed.rejects += rj
         replies, rj = parse_numbers(df.get("replies", none), "replies", ln)
         parsed.rejects += rj
         out = pd.DataFrame({
-            "message_id": df["id"].map(lambda v: None if is_missing(v) else f"facebook:{_id_str(v)}"),
+            "message_id": prefixed("facebook", df["id"]),
             "platform": "facebook", "kind": is_reply.map({True: "reply", False: "comment"}),
-            "post_id": post, "parent_id": parent.map(lambda p: None if is_missing(p) else f"facebook:{_id_str(p)}"),
+            "post_id": post, "parent_id": prefixed("facebook", parent),
             "account_id": hint_id, "territory_id": hint_terr,
             "author_hash": hash_authors(ctx, "facebook", author_key), "is_official": official,
             "created_at": created, "source_tz": tz, "text": _clean_series(df["text"]) if "text" in df else None,
@@ -430,6 +429,20 @@ class MinetFbComments(Adapter):
             out["author_name"] = names
         parsed.add("messages", out)
         return finish(parsed)
+
+
+def _csv_frame(rows: list[list[str]], lines: list[int], header: list[str]) -> tuple[pd.DataFrame, pd.Series]:
+    """CSV body rows → DataFrame of strings ('' → NULL, blank rows dropped) and their file lines."""
+    n = len(header)
+    df = pd.DataFrame(rows, dtype=object)
+    df = df.reindex(columns=range(n))
+    df.columns = header
+    df = df.mask(df.isna() | (df == ""))
+    keep = df.notna().any(axis=1)
+    df = df[keep].reset_index(drop=True)
+    df = df.astype(object).where(df.notna(), None)
+    ln = pd.Series(lines, dtype="int64")[keep.to_numpy()].reset_index(drop=True)
+    return df, ln
 
 
 def _fb_handle(u: Any) -> str | None:

@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import schema
+from analysis.ingest.base import MISSING_TOKENS as MISSING
 from analysis.ingest.base import (
     Adapter,
     Context,
@@ -61,8 +62,26 @@ def map_unique(s: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
     return s.astype(object).map(table)
 
 
+def clean_series(s: pd.Series) -> pd.Series:
+    """Vectorised :func:`clean_text`: NFKC, CRLF → LF, stripped; empty → NULL."""
+    t = s.astype("string").str.normalize("NFKC").str.replace("\r\n", "\n", regex=False).str.strip()
+    return t.astype(object).where(t.notna() & (t != ""), None)
+
+
 def hash_authors(ctx: Context, platform: str, keys: pd.Series) -> pd.Series:
     """Keyed pseudonym of each author key, computed once per distinct author."""
+    from analysis.privacy import get_key, pseudonymise
+
+    if ctx.pseudonymise is pseudonymise:  # read the key once, not once per author
+        key = get_key()
+
+        def one(k: Any) -> str | None:
+            if is_missing(k):
+                return None
+            k = str(k).strip()
+            return pseudonymise(platform, k, key) if k else None
+
+        return map_unique(keys, one)
     return map_unique(keys, lambda k: None if is_missing(k) else ctx.author_hash(platform, k))
 
 
@@ -186,14 +205,13 @@ def account_row(account_id: str, platform: str, native_id: str | None = None, ha
 def prefixed(platform: str, s: pd.Series) -> pd.Series:
     """Native ids → canonical ``<platform>:<id>`` (ids already prefixed are kept)."""
     pre = f"{platform}:"
-    out = []
-    for v in s.astype(object):
-        if is_missing(v):
-            out.append(None)
-        else:
-            v = _id_str(v)
-            out.append(v if v.startswith(pre) else pre + v)
-    return pd.Series(out, index=s.index, dtype=object)
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):  # CSV: vectorised path
+        txt = s.astype("string").str.strip()
+        txt = txt.mask(txt.str.lower().isin(MISSING))
+    else:  # workbooks: numeric ids read as floats
+        txt = map_unique(s, lambda v: None if is_missing(v) else _id_str(v)).astype("string")
+    out = txt.where(txt.str.startswith(pre), pre + txt)
+    return out.astype(object).where(out.notna(), None)
 
 
 def _id_str(v: Any) -> str:

@@ -37,9 +37,11 @@ from analysis.ingest.base import (
 )
 from analysis.ingest.generic import (
     account_row,
+    clean_series,
     finish,
     hash_authors,
     hint_account,
+    map_unique,
     parse_numbers,
     resolve_account,
     to_int64,
@@ -536,8 +538,8 @@ class ApiV2(Adapter):
             p["post_id"] = "x:" + p["native_id"]
             p["platform"] = PLATFORM
             p["source_tz"] = "UTC"
-            p["text"] = p["text"].map(clean_text)
-            p["lang"] = p["lang"].map(x_lang)
+            p["text"] = clean_series(p["text"])
+            p["lang"] = map_unique(p["lang"], x_lang)
             p["permalink"] = "https://x.com/" + p.pop("username").fillna("i") + "/status/" + p["native_id"]
             for c in ("likes", "shares", "comments", "quotes", "impressions", "saves"):
                 p[c] = to_int64(p[c])
@@ -549,8 +551,8 @@ class ApiV2(Adapter):
             m["message_id"] = "x:" + m.pop("native_id")
             m["platform"] = PLATFORM
             m["source_tz"] = "UTC"
-            m["text"] = m["text"].map(clean_text)
-            m["lang"] = m["lang"].map(x_lang)
+            m["text"] = clean_series(m["text"])
+            m["lang"] = map_unique(m["lang"], x_lang)
             m["author_hash"] = hash_authors(ctx, PLATFORM, m.pop("author"))
             if not ctx.keep_author_names:
                 m["author_name"] = None
