@@ -59,6 +59,21 @@ def test_activity_csv_2015_favorites_and_promoted(con):
     assert p.created_at == pd.Timestamp("2015-09-30 18:42:00")
 
 
+def test_ads_report_xlsx(con):
+    (r,) = run(con, "ads_tweets.xlsx", account_hint="x:SaintAubinLoire")
+    assert (r.status, r.format, r.rows_read) == ("ok", "x_ads_tweets", 2), r.error
+    ads = con.execute("SELECT * FROM ad_results ORDER BY ad_name").fetchdf()
+    a = ads.iloc[0]
+    assert (a.account_id, a.campaign_name, a.ad_set_name, a.ad_name) == (f"x:{OWNER}", "i100", "i200",
+                                                                         "1950000000000000001")
+    assert (a.impressions, a.link_clicks, a.spend) == (6681, 4, 16.66) and pd.isna(a.currency)
+    assert (a.reporting_start, a.reporting_end) == (pd.Timestamp("2026-04-01"), pd.Timestamp("2026-04-30"))
+    assert pd.isna(ads.iloc[1].link_clicks)  # '-' → NULL
+    p = con.execute("SELECT post_id, is_paid, created_at, impressions FROM posts ORDER BY post_id").fetchall()
+    # Promoted metrics stay in ad_results: the post row carries no organic impressions.
+    assert p[0] == ("x:1950000000000000001", True, dt.datetime(2026, 4, 2, 15, 0, 5), None)
+
+
 def test_corrupt_file_all_or_nothing(con):
     run(con, "tweet_activity_2015.csv")
     before = store.snapshot_hash(con)
@@ -159,6 +174,8 @@ def test_real_samples(con, shared_formats):
     got = {r.path.split("/")[-1]: (r.status, r.rows_read, r.inserted) for r in res}
     assert got["tweet_activity_metrics_TCORSStgOrg_20170401_20170408_en.csv"] == ("ok", 10, 10)
     assert got["twitter_activity_metrics_20150901_20151001.csv"] == ("ok", 47, 47)
+    (ads,) = run(con, shared_formats / "x_twitter_analytics_trialpromoter/2017-04-01-to-2017-04-30-6hm1atwrnaio.xlsx")
+    assert (ads.status, ads.rows_read, ads.tables["ad_results"]) == ("ok", 5, [5, 0])
     assert got["tweets.first300.js"] == ("ok", 300, 300)
     for f in ("manifest.js", "README.txt", "deleted-tweets.js", "counts.jsonl"):
         assert got[f][0] == "skipped"

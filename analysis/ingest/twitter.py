@@ -162,6 +162,76 @@ class TweetActivity(Adapter):
         return finish(parsed)
 
 
+# ======================================================================== Ads "Tweets" report (xlsx)
+ADS_COLS = ("Time period", "Placement", "Tweet Text", "Campaign ID", "Ad Group ID", "Tweet ID",
+            "Tweet publish date", "Impressions", "Spend", "Likes", "Retweets", "Replies", "Link clicks")
+
+
+class TweetAdsReport(Adapter):
+    """Twitter Ads tweet report: one ``ad_results`` row per promoted tweet and window.
+
+    Promoted metrics stay in ``ad_results`` (never added to the organic post metrics); the tweet
+    itself becomes a ``posts`` row marked ``is_paid`` with its text and publication time (in the
+    ads account zone: ``--tz``, else UTC). The currency of ``Spend`` is not in the file: NULL.
+    """
+
+    name = "x_ads_tweets"
+    label = "X/Twitter Ads — rapport des tweets sponsorisés (xlsx)"
+    platform = PLATFORM
+    signature = ADS_COLS
+
+    def sniff(self, probe: Probe) -> float:
+        for rows in probe.sheets.values():
+            if find_header(rows, ADS_COLS, min_hits=6, max_scan=5) is not None:
+                return 0.9
+        return 0.0
+
+    def parse(self, path: Path, probe: Probe, ctx: Context) -> Parsed:
+        from analysis.ingest.base import content_id
+        from analysis.ingest.generic import parse_dates
+        from analysis.ingest.sniff import read_workbook
+
+        book = read_workbook(path, probe.kind)
+        rows = next(r for r in book.values() if find_header(r, ADS_COLS, min_hits=6, max_scan=5) is not None)
+        hi = find_header(rows, ADS_COLS, min_hits=6, max_scan=5)
+        header = [norm_header(h) for h in rows[hi]]
+        body = [(list(r) + [None] * len(header))[: len(header)] for r in rows[hi + 1:]]
+        keep = [i for i, r in enumerate(body) if any(c not in (None, "") for c in r)]
+        df = pd.DataFrame([body[i] for i in keep], columns=header, dtype=object)
+        ln = pd.Series([hi + 2 + i for i in keep], dtype="int64")
+        parsed = Parsed(format=self.name, rows_read=len(df))
+        if df.empty:
+            return parsed
+        aid, terr, _ = hint_account(ctx, PLATFORM)
+        tz = ctx.source_tz or "UTC"
+        tid = df["tweet id"].map(lambda v: None if v is None else str(int(v)) if isinstance(v, float) else str(v).strip())
+        period = df.get("time period", pd.Series(None, index=df.index)).astype(str).str.split(" - ", n=1, expand=True)
+        start, rj = parse_dates(period[0], "Time period", ln)
+        parsed.rejects += rj
+        end, rj = parse_dates(period[1] if 1 in period else period[0], "Time period", ln)
+        parsed.rejects += rj
+        nums = {}
+        for src in ("impressions", "spend", "link clicks"):
+            v, rj = parse_numbers(df.get(src, pd.Series(None, index=df.index)), src, ln)
+            parsed.rejects += rj
+            nums[src] = v
+        ads = pd.DataFrame({
+            "account_id": aid, "campaign_name": df.get("campaign id"), "ad_set_name": df.get("ad group id"),
+            "ad_name": tid, "reporting_start": start.dt.date, "reporting_end": end.dt.date,
+            "impressions": to_int64(nums["impressions"]), "link_clicks": to_int64(nums["link clicks"]),
+            "spend": nums["spend"], "_line": ln})
+        ads["ad_row_id"] = [content_id(aid, c, s, a, st, en) for c, s, a, st, en in zip(
+            ads.campaign_name, ads.ad_set_name, ads.ad_name, ads.reporting_start, ads.reporting_end, strict=True)]
+        created, rj = parse_dates(df.get("tweet publish date"), "Tweet publish date", ln, tz=tz)
+        parsed.rejects += rj
+        posts = pd.DataFrame({"post_id": "x:" + tid, "platform": PLATFORM, "native_id": tid, "account_id": aid,
+                              "territory_id": terr, "created_at": created, "source_tz": tz,
+                              "text": df.get("tweet text").map(clean_text), "is_paid": True, "_line": ln})
+        parsed.add("ad_results", ads)
+        parsed.add("posts", posts.drop_duplicates("post_id"))
+        return finish(parsed)
+
+
 # ======================================================================== Archive (tweets.js)
 TWEETS_JS_RE = re.compile(r"^\s*window\.YTD\.tweets?\.part\d+\s*=")
 YTD_RE = re.compile(r"^\s*window\.YTD\.(\w+)\.part\d+\s*=")
@@ -564,4 +634,4 @@ class ApiV2(Adapter):
             parsed.add("accounts", pd.DataFrame(acc))
 
 
-ADAPTERS = [TweetActivity(), TweetArchive(), ApiV2()]
+ADAPTERS = [TweetActivity(), TweetAdsReport(), TweetArchive(), ApiV2()]
