@@ -131,6 +131,18 @@ def territories_cmd(ctx: typer.Context, registry: Path = typer.Option(None, "--r
     console.print(t)
 
 
+@territories_app.command("population")
+def territories_population_cmd(
+    file: Path = typer.Argument(..., help="CSV INSEE « population par sexe et âge » (séparateur « ; »)."),
+    territory: str = typer.Option(None, "--territory", "-t", help="Tout attribuer à ce territoire (ex. EPCI)."),
+    registry: Path = typer.Option(None, "--registry", help="Fichier TOML."),
+) -> None:
+    """Importer la population par sexe et âge d'un fichier INSEE (référence de représentativité)."""
+    from analysis.audience_cli import import_population
+
+    import_population(file, territory, registry)
+
+
 # ------------------------------------------------------------------------------ status
 @app.command("status")
 def status_cmd(

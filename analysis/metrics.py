@@ -83,6 +83,13 @@ FORMULAS: dict[str, Formula] = {f.id: f for f in (
     Formula("negative_share", "Part de messages négatifs", "N ÷ (P + N + Neutres), IC de Wilson à 95 %", unit="%"),
     Formula("per_1000_followers", "Pour 1 000 abonnés", "valeur ÷ abonnés × 1 000"),
     Formula("per_1000_inhabitants", "Pour 1 000 habitants", "valeur ÷ population légale × 1 000"),
+    Formula("net_new_followers", "Nouveaux abonnés nets", "abonnés en fin de période − abonnés en début de période",
+            unit="abonnés"),
+    Formula("followers_growth", "Croissance des abonnés", "(abonnés fin − abonnés début) ÷ abonnés début", unit="%"),
+    Formula("followers_cmgr", "Croissance mensuelle composée", "(abonnés fin ÷ abonnés début)^(1 ÷ mois) − 1, "
+            "mois = jours ÷ 30,44", unit="%/mois"),
+    Formula("representativeness", "Indice de représentativité", "part du segment parmi les abonnés ÷ part du "
+            "segment dans la population de 13 ans et plus (1 = aussi présent que dans la population)"),
 )}
 
 

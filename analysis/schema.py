@@ -190,6 +190,21 @@ TABLES: tuple[Table, ...] = (
         key=("account_id", "date", "dimension", "key"),
     ),
     Table(
+        "population",
+        "Population reference by sex and age band per territory (INSEE census file or the demo file), "
+        "in bands aligned with the platforms' follower bands (35-44 kept as 35-39 + 40-44 when the "
+        "source allows, for the 40+ segment).",
+        (
+            C("territory_id", "VARCHAR", "Territory.", False),
+            C("sex", "VARCHAR", "F or M.", False),
+            C("age_band", "VARCHAR", "0-12, 13-17, 18-24, 25-34, 35-39, 40-44 (or 35-44), 45-54, 55-64, 65+.", False),
+            C("population", "DOUBLE", "Inhabitants (INSEE counts are weighted, hence fractional)."),
+            C("approximate", "BOOLEAN", "Band obtained by splitting a wider source band uniformly by single year."),
+            C("source", "VARCHAR", "File it was read from."),
+        ),
+        key=("territory_id", "sex", "age_band"),
+    ),
+    Table(
         "page_daily",
         "Page-level daily metrics in long form (views, visits, interactions, link clicks, reach...).",
         (
