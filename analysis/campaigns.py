@@ -414,6 +414,7 @@ def estimate_effect(own: pd.DataFrame, control: pd.DataFrame | None, kpi: KPI, p
     resampled separately, in blocks of ``block_days``, with the same draws for own and control.
     """
     rng = np.random.default_rng(seed)
+    n_boot = max(n_boot, 1)
     pre_i, post_i = np.flatnonzero(pre_mask), np.flatnonzero(post_mask)
     # at least 4 blocks per period: a one-week campaign cut in one-week blocks has nothing to resample
     block_days = max(1, min(block_days, min(len(pre_i), len(post_i)) // 4))
@@ -579,6 +580,33 @@ def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: lis
     overlapping = [e for e in excl if e[0] <= c.end_date and e[1] >= b_start]
     return Evaluation(c, (b_start, c.start_date - timedelta(days=1)), peers, results,
                       len(match_posts(con, c)), n_boot, seed, block_days, excluded=overlapping)
+
+
+def weekly_series(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpi: str = "engagement_per_post",
+                  baseline_days: int | None = None, exclude: list[tuple[date, date]] | None = None) -> pd.DataFrame:
+    """Weekly KPI of the own territory and of its pooled peers, each indexed to its baseline (= 100).
+
+    Weeks are 7-day bins anchored on the campaign's first day (week 0 = first campaign week), so
+    the chart shows the same split as the evaluation. Excluded days are left out.
+    """
+    ev = evaluate(con, campaign, [kpi], baseline_days=baseline_days, n_boot=0, exclude=exclude)
+    c, k = ev.campaign, KPIS[kpi]
+    panel = daily_panel(con, [c.territory_id, *ev.peers], ev.baseline[0], c.end_date)
+    panel = panel[[not any(a <= d <= b for a, b, _ in ev.excluded) for d in panel["date"]]].copy()
+    panel["group"] = np.where(panel["territory_id"] == c.territory_id, "own", "peers")
+    panel["week"] = [(d - c.start_date).days // 7 for d in panel["date"]]
+    g = panel.groupby(["group", "week"]).agg(num=(k.num, "sum"), den=(k.den, "sum"), start=("date", "min"),
+                                             days=("date", "nunique")).reset_index()
+    g = g[g["days"] >= 4]  # a 1-day remainder bin would be pure noise on the chart
+    g["value"] = g["num"] / g["den"].where(g["den"] > 0)
+    base = g[g["week"] < 0].groupby("group").agg(num=("num", "sum"), den=("den", "sum"))
+    ref = (base["num"] / base["den"].where(base["den"] > 0)).to_dict()
+    if k.scale == "log":
+        g["index"] = 100 * g["value"] / g["group"].map(ref)
+    else:
+        g["index"] = 100 * (g["value"] - g["group"].map(ref))  # points of difference from the baseline
+    g["period"] = np.where(g["week"] < 0, "référence", "campagne")
+    return g[["group", "week", "start", "value", "index", "period"]]
 
 
 # ================================================================================ post performance
