@@ -149,31 +149,63 @@ def filters() -> Filters:
 _K_TERR, _K_PERIOD, _K_DATES, _K_PLAT = "_vf_territoires", "_vf_periode", "_vf_dates", "_vf_plateformes"
 
 
+def remember_url() -> None:
+    """Keep the filter parameters of the link that opened the session (called first by the router).
+
+    A menu click during the very first run sends the new page's URL without them, before the
+    filters have been read: this snapshot is what the filters are seeded from.
+    """
+    if "_vf_url" not in st.session_state:
+        st.session_state["_vf_url"] = {k: st.query_params.get_all(k) for k in FILTER_KEYS
+                                       if k in st.query_params}
+
+
+def _url_all(key: str) -> list[str]:
+    snap = st.session_state.get("_vf_url")
+    return list(snap.get(key, [])) if snap is not None else st.query_params.get_all(key)
+
+
 def _url_values(key: str) -> list[str]:
     """Values of a query parameter, accepting both ``a,b`` and repeated ``k=a&k=b``."""
-    return [v for raw in st.query_params.get_all(key) for v in str(raw).split(",") if v.strip()]
+    return [v for raw in _url_all(key) for v in str(raw).split(",") if v.strip()]
+
+
+def _url_value(key: str, default: str = "") -> str:
+    vals = _url_all(key)
+    return vals[-1] if vals else default
 
 
 def _init_from_url(territory_ids: list[str], platforms: list[str], anchor: date) -> None:
-    """Seed the widgets from the URL once per session (a shared link opens a new session).
+    """Give each filter widget its value before it is drawn, when Streamlit has none for it.
 
-    Afterwards the widgets are the truth and are written back to the URL at every run, which
-    also restores the parameters if a page switch dropped them.
+    First choice: the value of the previous run (a shadow copy, because Streamlit forgets a
+    widget's state when a run is interrupted, e.g. a menu click while the page loads). Else,
+    at the start of a session: the URL (a shared link opens a new session). Afterwards the
+    widgets are the truth and are written back to the URL at every run.
     """
-    if st.session_state.get("_vf_seeded"):
-        return
-    st.session_state[_K_TERR] = [t for t in _url_values(QP_TERRITORIES) if t in territory_ids]
-    period = st.query_params.get(QP_PERIOD, DEFAULT_PERIOD)
-    st.session_state[_K_PERIOD] = period if period in PERIODS else DEFAULT_PERIOD
-    st.session_state[_K_PLAT] = [p for p in _url_values(QP_PLATFORMS) if p in platforms]
-    try:
-        du = date.fromisoformat(st.query_params.get(QP_FROM, ""))
-        au = date.fromisoformat(st.query_params.get(QP_TO, ""))
-        st.session_state[_K_DATES] = (min(du, au), max(du, au))
-    except ValueError:
-        start, end = period_bounds(DEFAULT_PERIOD, anchor)
-        st.session_state[_K_DATES] = (start, end - timedelta(days=1))
-    st.session_state["_vf_seeded"] = True
+    shadow = st.session_state.setdefault("_vf_shadow", {})
+
+    def seed(key: str, from_url: Callable[[], Any]) -> None:
+        if key not in st.session_state:
+            st.session_state[key] = shadow[key] if key in shadow else from_url()
+
+    def period_from_url() -> str:
+        period = _url_value(QP_PERIOD, DEFAULT_PERIOD)
+        return period if period in PERIODS else DEFAULT_PERIOD
+
+    def dates_from_url() -> tuple[date, date]:
+        try:
+            du = date.fromisoformat(_url_value(QP_FROM))
+            au = date.fromisoformat(_url_value(QP_TO))
+            return min(du, au), max(du, au)
+        except ValueError:
+            start, end = period_bounds(DEFAULT_PERIOD, anchor)
+            return start, end - timedelta(days=1)
+
+    seed(_K_TERR, lambda: [t for t in _url_values(QP_TERRITORIES) if t in territory_ids])
+    seed(_K_PERIOD, period_from_url)
+    seed(_K_PLAT, lambda: [p for p in _url_values(QP_PLATFORMS) if p in platforms])
+    seed(_K_DATES, dates_from_url)
 
 
 def _write_url(values: dict[str, str | None]) -> None:
@@ -229,6 +261,7 @@ def _render_filters() -> Filters:
     plats = sb.multiselect("Plateformes", plat_options, key=_K_PLAT,
                            format_func=lambda p: PLATFORM_LABELS.get(p, p),
                            placeholder="Toutes les plateformes")
+    st.session_state["_vf_shadow"] = {_K_TERR: list(selected), _K_PERIOD: preset, _K_PLAT: list(plats)}
     _write_url({
         QP_TERRITORIES: ",".join(selected) or None,
         QP_PERIOD: None if preset == DEFAULT_PERIOD else preset,

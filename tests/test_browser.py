@@ -87,8 +87,9 @@ def test_donnees_page_loads_in_headless_chromium(server):
             # Open the home page with filters in the link, then go to « Données » through the menu
             # (when other pages exist): the filters must survive the page switch.
             page.goto(server + "/?territoires=saint-aubin,port-marel", wait_until="domcontentloaded")
-            page.locator("[data-testid='stSidebarUserContent']").wait_for(timeout=45_000)
-            _wait_idle(page)
+            # Deliberately no wait for the home page to finish: a menu click during a run must
+            # not lose the filters either.
+            page.locator("[data-testid='stSidebarNav']").wait_for(timeout=45_000)
             nav = page.locator("[data-testid='stSidebarNav']").get_by_text("Données", exact=True)
             if nav.count():
                 nav.click()

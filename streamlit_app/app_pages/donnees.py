@@ -21,7 +21,8 @@ TABLE_LABELS = {
     "campaigns": "Campagnes", "imports": "Imports", "rejects": "Lignes rejetées",
     "sentiment": "Sentiment (enrichissement)", "themes": "Thèmes (enrichissement)",
     "labels": "Annotations des analystes", "toxicity": "Toxicité (modération)",
-    "population": "Population de référence (INSEE)",
+    "population": "Population de référence (INSEE)", "moderation_status": "Suivi de modération",
+    "alerts": "Alertes", "audit_log": "Journal d'audit",
 }
 # A rejected value in one of these columns may be a person's name or handle: never displayed.
 IDENTITY_COLUMN = re.compile(r"auteur|author|user|utilisateur|name|nom|profil|profile|handle|pseudo|"
