@@ -51,7 +51,7 @@ def weekly_index_chart(df: pd.DataFrame, own_label: str, relative: bool = True,
     """Own territory vs pooled peers, weekly, indexed to their own baseline; the campaign shaded."""
     d = df.copy()
     d["Série"] = d["group"].map({"own": own_label, "peers": "Territoires pairs (ensemble)"})
-    d["Semaine du"] = pd.to_datetime(d["start"])
+    d["Semaine du"] = pd.to_datetime(d.pop("start"))  # datetime.date is not JSON-serialisable by Altair
     colours = alt.Scale(domain=[own_label, "Territoires pairs (ensemble)"], range=[OWN_COLOUR, PALETTE[1]])
     y_title = "Indice (référence = 100)" if relative else "Écart à la référence (points)"
     camp = d[d["period"] == "campagne"]
