@@ -116,3 +116,10 @@ def test_real_exportcomments_sample(con, shared_formats):
     m = msgs(con)
     assert m.author_name.isna().all() and m.post_id.eq("facebook:10157929543417522").all()
     assert m.index.str.startswith("facebook:10157929543417522_").all()  # every row had a comment link
+
+
+def test_minet_page_inferred_from_official_reply(con):
+    (r,) = run(con, "minet_fb_comments.csv")  # no --account: the page answers in the file
+    assert r.status == "ok" and any("page déduite" in n for n in r.notes)
+    got = con.execute("SELECT DISTINCT account_id, territory_id FROM messages").fetchall()
+    assert got == [("facebook:104857600000001", "saint-aubin")]

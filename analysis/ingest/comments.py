@@ -412,6 +412,15 @@ class MinetFbComments(Adapter):
         official = map_unique(handles, lambda h: not is_missing(h) and resolve_account(ctx, "facebook", h)[2]) | \
             map_unique(names, lambda nm: not is_missing(nm) and resolve_account(ctx, "facebook", nm)[2])
         official = official.astype(bool)
+        if hint_id is None and official.any():
+            # minet scrapes the comments of one post: when the page itself answers in the file,
+            # that page is the one the comments are addressed to (only if a single page answers).
+            pages = {resolve_account(ctx, "facebook", h)[:2] for h in handles[official].dropna().unique()}
+            pages |= {resolve_account(ctx, "facebook", nm)[:2] for nm in names[official].dropna().unique()}
+            pages.discard((None, None))
+            if len(pages) == 1:
+                hint_id, hint_terr = pages.pop()
+                parsed.notes.append(f"page déduite des réponses officielles du fichier : {hint_id}")
         likes, rj = parse_numbers(df.get("reactions", none), "reactions", ln)
         parsed.rejects += rj
         replies, rj = parse_numbers(df.get("replies", none), "replies", ln)
