@@ -215,7 +215,7 @@ class ExportComments(Adapter):
                 ids.append(f"{platform}:{ck}")
             else:
                 ids.append(f"{platform}:h{content_id(pid, ah, c, t)}")
-        official = keys.map(lambda k: bool(k) and resolve_account(ctx, platform, k)[2])
+        official = map_unique(keys, lambda k: not is_missing(k) and resolve_account(ctx, platform, k)[2]).astype(bool)
         out = pd.DataFrame({
             "message_id": ids, "platform": platform, "kind": "comment", "post_id": row_posts,
             "account_id": aid, "territory_id": terr, "author_hash": author_hash,

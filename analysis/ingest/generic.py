@@ -350,6 +350,8 @@ class MappedTable(Adapter):
                     out["post_id"] = [f"{platform}:h{content_id(platform, *vals)}" for vals in zip(*parts, strict=True)]
         out["_line"] = line_s
         parsed = Parsed(format=self.name, rows_read=len(out), rejects=rejects)
+        if acc_id and not terr and "account_id" not in cols:  # an account outside the registry
+            parsed.add("accounts", pd.DataFrame([account_row(acc_id, platform, None, acc_id.split(":", 1)[1])]))
         parsed.add(table, out)
         return finish(parsed)
 
