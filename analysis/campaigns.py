@@ -513,7 +513,8 @@ def peers_of(con: duckdb.DuckDBPyConnection, territory_id: str) -> list[str]:
 def excluded_periods(con: duckdb.DuckDBPyConnection, c: Campaign,
                      extra: list[tuple[date, date]] | None = None) -> list[tuple[date, date, str]]:
     """Days that must not serve as a baseline: the territory's other campaigns (their boost would
-    inflate the reference), its critical alerts (a crisis distorts engagement) and ``extra``."""
+    inflate the reference), its critical alerts and message-volume spikes before the campaign (a
+    crisis distorts engagement: its posts draw extra shares and comments) and ``extra``."""
     out = [(pd.Timestamp(a).date(), pd.Timestamp(b).date(), "période exclue à la demande") for a, b in (extra or [])]
     for o in list_campaigns(con):
         if o.campaign_id != c.campaign_id and o.territory_id == c.territory_id:
@@ -527,7 +528,38 @@ def excluded_periods(con: duckdb.DuckDBPyConnection, c: Campaign,
         # alert windows are half-open timestamps: the end instant belongs to the next day
         end = (pd.Timestamp(b) - pd.Timedelta(microseconds=1)).date() if b is not None else pd.Timestamp(a).date()
         out.append((pd.Timestamp(a).date(), end, f"alerte « {title} »"))
+    out += message_spikes(con, c.territory_id, c.start_date - timedelta(days=365 + 56), c.start_date)
     return sorted(out)
+
+
+def message_spikes(con: duckdb.DuckDBPyConnection, territory_id: str, start: date, end: date,
+                   min_days: int = 3) -> list[tuple[date, date, str]]:
+    """Episodes of unusual message volume for a territory in [start, end) — a crisis, most likely.
+
+    Uses the moderation volume-spike rule (same weekday of the 8 previous weeks, robust z-score)
+    even when alerts were never fired into the store; only episodes of at least ``min_days``
+    anomalous days count (a single busy day is a popular post, not a crisis). Episodes are merged
+    across up to 3 quiet days, which a crisis often has. Empty when the moderation module is absent.
+    """
+    try:
+        from analysis.moderation.alerts import PARAMS, episodes, seasonal_anomalies
+    except ImportError:  # pragma: no cover - moderation is an optional layer
+        return []
+    df = con.execute(
+        "SELECT created_at::DATE AS d, count(*) AS n FROM messages WHERE territory_id = ? "
+        "AND NOT coalesce(is_official, FALSE) AND created_at >= ? AND created_at < ? GROUP BY 1",
+        [territory_id, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()]).df()
+    if df.empty:
+        return []
+    idx = pd.date_range(pd.Timestamp(start), pd.Timestamp(end) - pd.Timedelta(days=1), freq="D")
+    daily = df.set_index(pd.to_datetime(df["d"]))["n"].reindex(idx, fill_value=0)
+    scored = seasonal_anomalies(daily, PARAMS["volume_spike"])
+    out = []
+    for ep in episodes(scored, max_gap=3):
+        if len(ep) >= min_days:
+            out.append((ep.index.min().date(), ep.index.max().date(),
+                        f"pic inhabituel de messages ({len(ep)} jours anormaux : crise probable)"))
+    return out
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: list[str] | None = None,

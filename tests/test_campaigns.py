@@ -198,6 +198,29 @@ def test_missing_kpi_gives_no_effect_not_zero():
     assert "données insuffisantes" in C.verdict(C.KPIS["new_followers"], ba, False)
 
 
+def test_message_spike_and_other_campaigns_leave_the_baseline(tmp_path):
+    con = store.connect(tmp_path / "spike.duckdb")
+    rows, day = [], date(2026, 1, 1)
+    while day < date(2026, 6, 1):
+        n = 60 if date(2026, 3, 9) <= day <= date(2026, 3, 14) else 10  # a 6-day crisis, ×6 volume
+        rows += [{"message_id": f"x:{day:%m%d}{i}", "territory_id": "own", "is_official": False,
+                  "created_at": datetime(day.year, day.month, day.day, 12), "text": "…"} for i in range(n)]
+        day += timedelta(days=1)
+    store.upsert(con, "messages", pd.DataFrame(rows))
+    assert C.message_spikes(con, "own", date(2026, 1, 1), date(2026, 6, 1)) == [
+        (date(2026, 3, 9), date(2026, 3, 14), "pic inhabituel de messages (6 jours anormaux : crise probable)")]
+    C.save_campaigns(con, [C.Campaign("a", "Printemps", "own", "2026-04-01", "2026-04-15")])
+    c = C.Campaign("b", "Mai", "own", "2026-05-01", "2026-05-31")
+    excl = C.excluded_periods(con, c, [(date(2026, 2, 1), date(2026, 2, 2))])
+    assert [(a, b) for a, b, _ in excl] == [(date(2026, 2, 1), date(2026, 2, 2)), (date(2026, 3, 9), date(2026, 3, 14)),
+                                          (date(2026, 4, 1), date(2026, 4, 15))]
+    ev = C.evaluate(con, c, ["messages"], n_boot=50)
+    # 56 usable baseline days, collected further back to make up for the 21 excluded ones
+    assert ev.results[0].n_pre_days == 56 and ev.baseline[0] == date(2026, 5, 1) - timedelta(days=56 + 6 + 15)
+    assert ev.results[0].own_pre == pytest.approx(10.0)  # the crisis no longer inflates the reference
+    con.close()
+
+
 # ---------------------------------------------------------------------------------- post performance
 def test_shrinkage_pulls_one_post_cell_toward_mean():
     rng = np.random.default_rng(0)
@@ -308,8 +331,8 @@ def test_cli_import_list_eval(tmp_path, monkeypatch):
 def test_demo_injected_effects_recovered(demo_db):
     """Every campaign injected in the demo is inside its 95 % interval; the placebo is not significant.
 
-    The analyst tells the evaluation about the known water crisis (its posts carry extra shares
-    and would inflate the baseline of the May campaign); other campaigns are excluded by default.
+    Default settings: the other campaigns and the water crisis (found as a message-volume spike;
+    its posts carry extra shares) are left out of each baseline automatically.
     """
     from analysis import demo
 
@@ -318,7 +341,10 @@ def test_demo_injected_effects_recovered(demo_db):
     checked = 0
     with store.reader(demo_db) as con:
         for t in truth["campaigns"]:
-            ev = C.evaluate(con, t["campaign_id"], ["engagement_per_post"], n_boot=2000, seed=0, exclude=[crisis])
+            ev = C.evaluate(con, t["campaign_id"], ["engagement_per_post"], n_boot=2000, seed=0)
+            if ev.baseline[0] <= crisis[1] and crisis[0] <= ev.baseline[1]:
+                assert any(a <= crisis[0] + timedelta(days=2) and b >= crisis[1] - timedelta(days=2)
+                           for a, b, _ in ev.excluded), ev.excluded
             did = ev.results[0].did
             if t["placebo"]:
                 assert not did.significant, (t["name"], did)
