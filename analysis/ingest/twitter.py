@@ -16,7 +16,6 @@ Design choices (documented once, here):
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 import zipfile
@@ -451,49 +450,40 @@ class ApiV2(Adapter):
         users: dict[str, dict] = {}
         bad_lines: list[int] = []
         n_counts = n_user_rows = n_errors = 0
-        text, _ = read_text(path, probe.encoding)
-        for lineno, line in enumerate(io.StringIO(text), start=1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                bad_lines.append(lineno)
-                continue
-            if not isinstance(obj, dict):
-                bad_lines.append(lineno)
-                continue
-            inc = obj.get("includes") or {}
-            for u in inc.get("users", []):
-                users[str(u.get("id"))] = u
-            for t in inc.get("tweets", []):
-                context_tweets[str(t.get("id"))] = t
-            data = obj.get("data")
-            if isinstance(data, list):
-                for d in data:
-                    if not isinstance(d, dict):
-                        continue
-                    if "tweet_count" in d:
-                        n_counts += 1
-                    elif "text" in d:
-                        tweets.append((lineno, d))
-                    elif "username" in d:
-                        users[str(d.get("id"))] = d
-                        n_user_rows += 1
-            elif isinstance(data, dict) and "text" in data:
-                tweets.append((lineno, data))
-            elif "id" in obj and "text" in obj:  # flattened: one tweet per line, expansions inline
-                tweets.append((lineno, obj))
-                if isinstance(obj.get("author"), dict):
-                    users[str(obj["author"].get("id"))] = obj["author"]
-                for r in obj.get("referenced_tweets") or []:
-                    if isinstance(r, dict) and "author_id" in r:
-                        context_tweets[str(r["id"])] = r
-                        if isinstance(r.get("author"), dict):
-                            users[str(r["author"].get("id"))] = r["author"]
-            elif "errors" in obj:
-                n_errors += 1
+        # Streamed line by line: a million-tweet JSONL is several GB of text.
+        enc = "utf-8-sig" if (probe.encoding or "utf-8").startswith("utf-8") else probe.encoding
+        with open(path, encoding=enc, errors="replace") as fh:
+            for lineno, obj in self._objects(fh, bad_lines):
+                inc = obj.get("includes") or {}
+                for u in inc.get("users", []):
+                    users[str(u.get("id"))] = u
+                for t in inc.get("tweets", []):
+                    context_tweets[str(t.get("id"))] = t
+                data = obj.get("data")
+                if isinstance(data, list):
+                    for d in data:
+                        if not isinstance(d, dict):
+                            continue
+                        if "tweet_count" in d:
+                            n_counts += 1
+                        elif "text" in d:
+                            tweets.append((lineno, d))
+                        elif "username" in d:
+                            users[str(d.get("id"))] = d
+                            n_user_rows += 1
+                elif isinstance(data, dict) and "text" in data:
+                    tweets.append((lineno, data))
+                elif "id" in obj and "text" in obj:  # flattened: one tweet per line, expansions inline
+                    tweets.append((lineno, obj))
+                    if isinstance(obj.get("author"), dict):
+                        users[str(obj["author"].get("id"))] = obj["author"]
+                    for r in obj.get("referenced_tweets") or []:
+                        if isinstance(r, dict) and "author_id" in r:
+                            context_tweets[str(r["id"])] = r
+                            if isinstance(r.get("author"), dict):
+                                users[str(r["author"].get("id"))] = r["author"]
+                elif "errors" in obj:
+                    n_errors += 1
         if bad_lines:
             parsed.notes.append(f"{len(bad_lines)} ligne(s) illisible(s) ignorée(s) (erreur de flux, ligne(s) "
                                 f"{', '.join(map(str, bad_lines[:5]))})")
@@ -514,6 +504,23 @@ class ApiV2(Adapter):
         parsed.rows_read = len(tweets)
         self._build(parsed, tweets, context_tweets, users, ctx)
         return parsed
+
+    @staticmethod
+    def _objects(fh: Any, bad_lines: list[int]) -> Any:
+        """``(line number, JSON object)`` of each readable line; unreadable ones are noted."""
+        for lineno, line in enumerate(fh, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                bad_lines.append(lineno)
+                continue
+            if isinstance(obj, dict):
+                yield lineno, obj
+            else:
+                bad_lines.append(lineno)
 
     @staticmethod
     def _account(u: dict) -> dict:
