@@ -240,9 +240,10 @@ def _populations(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
 # ------------------------------------------------------------------------------ demographics
 def _latest_snapshots(con: duckdb.DuckDBPyConnection, dimension: str, f: Filters, history: bool = False
                       ) -> pd.DataFrame:
-    """Rows of ``dimension`` for official accounts: the latest snapshot before ``f.end`` (or all)."""
+    """Rows of ``dimension`` for official accounts: the latest snapshot up to ``f.end`` included (or all)."""
     w, params = _acc_where(f, "a")
-    end_clause, eparams = ("d.date < ?", [f.end]) if f.end else ("TRUE", [])
+    # A snapshot exported on the (exclusive) end day describes the audience at the end of the period.
+    end_clause, eparams = ("d.date <= ?", [f.end]) if f.end else ("TRUE", [])
     df = con.execute(
         f"""SELECT d.account_id, a.platform, a.territory_id, d.date, d.key, d.gender, d.age_band, d.value, d.unit
             FROM audience_demographics d JOIN accounts a USING (account_id)
@@ -311,7 +312,7 @@ def pyramid(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.Data
     """Age × gender shares per territory: one block per platform account and a weighted 'all' block.
 
     Columns: territory_id, platform, account_id, date, gender, age_band, share, weight. The latest
-    snapshot before ``f.end`` is used. 'all' combines the accounts with :func:`combine_weighted`
+    snapshot up to ``f.end`` (included) is used. 'all' combines the accounts with :func:`combine_weighted`
     (weights: followers at each snapshot). Gender 'U' (not given) is kept: shares are of all followers.
     """
     f = f or Filters()
@@ -389,7 +390,7 @@ def lacking_breakdown(con: duckdb.DuckDBPyConnection, f: Filters | None = None) 
 
 
 def pyramid_history(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
-    """Change over time: target-segment shares per account and snapshot date (all snapshots before end).
+    """Change over time: target-segment shares per account and snapshot date (all snapshots up to the end).
 
     Columns: territory_id, platform, account_id, date, segment, share, approximate.
     """
@@ -593,7 +594,10 @@ def sentence(label: str, index: float, platform: str) -> str:
         "parmi vos abonnés (tous réseaux confondus)"
     adj = _present(label)
     if index <= 0:
-        return f"{label} sont absents de vos abonnés {PLATFORM_FR.get(platform, platform)} d'après la plateforme."
+        absent = "absentes" if label.startswith("Les femmes") else "absents"
+        if platform == "all":
+            return f"{label} sont {absent} de vos abonnés (tous réseaux confondus) d'après les plateformes."
+        return f"{label} sont {absent} de vos abonnés {PLATFORM_FR.get(platform, platform)} d'après la plateforme."
     if index < 1:
         factor = 1 / index
         how = f"{fr_num(factor, 1)} fois moins {adj}" if factor >= 1.5 else f"{fr_pct(1 - index, 0)} moins {adj}"
@@ -648,7 +652,7 @@ def city_in_territory(city_key: str, territory_name: str) -> bool:
 
 
 def places(con: duckdb.DuckDBPyConnection, f: Filters | None = None, dimension: str = "city") -> pd.DataFrame:
-    """Followers by city or country (latest snapshot before ``f.end``) per account and weighted 'all'.
+    """Followers by city or country (latest snapshot up to ``f.end`` included) per account and weighted 'all'.
 
     Columns: territory_id, platform, account_id, date, key, share, weight. Shares are of all followers
     (the exports list the top places; the rest is in 'Others' or unlisted).

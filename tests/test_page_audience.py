@@ -1,0 +1,76 @@
+"""Page « Audience » (Streamlit AppTest): a small hand-built store with an INSEE population, and the demo store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from streamlit.testing.v1 import AppTest
+
+from analysis import audience as A
+from analysis import store
+from tests.test_audience import FIX, _small_store
+
+APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
+
+
+def run_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.query_params["periode"] = "12m"
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    at.switch_page("app_pages/audience.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _text(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+                     + [s.value for s in at.subheader] + [w.value for w in at.warning])
+
+
+def _frames(at: AppTest) -> list[pd.DataFrame]:
+    return [d.value.data if hasattr(d.value, "data") else d.value for d in at.dataframe]
+
+
+def test_page_small_store(db):
+    _small_store(db)
+    res = A.read_insee_population(FIX / "insee_aged100.csv", {"49901": "saint-aubin"})
+    with store.writer(db) as con:
+        A.store_population(con, res.population)
+    at = run_page()
+    text = _text(at)
+    assert "ne déduit jamais l'âge, le genre ou le lieu" in text
+    assert "Sans répartition âge × genre dans les exports" in text and "YouTube" in text
+    assert "insee_aged100.csv" in text  # the population reference says where it comes from
+    # followers: 2 500 FB (3 000 at the end) + 1 000 IG ; the KPI shows the end total
+    assert any(m.value == "4\u202f000" for m in at.metric), [m.value for m in at.metric]
+    # representativeness sentences on the weighted pyramid: nobody aged 45-54 among followers
+    assert "- Les 45-54 ans sont absents de vos abonnés (tous réseaux confondus) d'après les plateformes." in text
+    growth = next(d for d in _frames(at) if "Abonnés fin" in d.columns)
+    assert set(growth["Réseau"]) >= {"Facebook", "Instagram", "tous réseaux confondus"}
+
+
+def test_page_demo_store(demo_db_copy):
+    at = run_page()
+    text = _text(at)
+    assert "Les 65 ans et plus sont" in text and "fois moins présents parmi vos abonnés" in text
+    assert "population_demo.csv" in text
+    ray = next(d for d in _frames(at) if "Dans le territoire" in d.columns)
+    assert len(ray) == 5  # own territory and its 4 peers
+    # switching to one platform shows its own sentences
+    at.radio(key="audience_platform").set_value("instagram").run()
+    assert not at.exception
+    assert any("Instagram" in m.value for m in at.markdown)
+
+
+def test_page_without_demographics(db):
+    from analysis.registry import load_registry, sync_registry
+
+    with store.writer(db) as con:
+        sync_registry(con, load_registry())
+    at = run_page()
+    text = _text(at)
+    assert "Aucune répartition âge × genre exportée" in text
+    assert "Aucun total d'abonnés exporté" in text
