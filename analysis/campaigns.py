@@ -326,9 +326,9 @@ class Effect:
         if self.estimate is None:
             return "—"
         if self.relative:
-            return (f"{fr_pct(self.estimate, 0, signed=True)} (IC 95 % : {fr_pct(self.low, 0, signed=True)} "
+            return (f"{fr_pct(self.estimate, 0, signed=True)} (IC 95\u00a0% : {fr_pct(self.low, 0, signed=True)} "
                     f"à {fr_pct(self.high, 0, signed=True)})").replace("-", "−")
-        return (f"{_pts(self.estimate)} (IC 95 % : {_pts(self.low)} à {_pts(self.high)})")
+        return (f"{_pts(self.estimate)} (IC 95\u00a0% : {_pts(self.low)} à {_pts(self.high)})")
 
 
 def _pts(v: float | None) -> str:
@@ -875,3 +875,62 @@ def peer_groups(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def describe_period(start: date, end: date) -> str:
     """``du 1 mai 2026 au 31 mai 2026`` from a half-open period."""
     return f"du {fr_date(start)} au {fr_date(end - timedelta(days=1))}"
+
+
+# ================================================================================ report
+def ranking_sentence(r: pd.DataFrame, territory_id: str, names: dict[str, str], what: str) -> str:
+    """« Saint-Aubin est 2e sur 5 pour l'engagement par publication (entre la 2e et la 3e place, IC 95 %). »"""
+    if territory_id not in set(r["territory_id"]):
+        return ""
+    x = r.set_index("territory_id").loc[territory_id]
+
+    def nth(k: int) -> str:
+        return "1re" if k == 1 else f"{k}e"
+
+    s = f"{names.get(territory_id, territory_id)} est {nth(int(x['rank']))} sur {len(r)} pour {what}"
+    if x["rank_low"] == x["rank_high"]:
+        return s + " (place sûre à 95 %)."
+    return s + f" (entre la {nth(int(x['rank_low']))} et la {nth(int(x['rank_high']))} place, IC 95\u00a0%)."
+
+
+def report_section(con: duckdb.DuckDBPyConnection, f: Any) -> dict[str, Any]:
+    """Campaign and benchmark figures for the periodic report (aggregates only, French texts ready).
+
+    Keys: ``territory_id``, ``metrics_version``, ``formulas`` (French formula lines),
+    ``campaigns`` (each campaign of the territory overlapping the period: dates, verdict, effect
+    and 95 % interval against the peers), ``benchmark`` (territory and peers side by side),
+    ``ranking`` (engagement per 1,000 inhabitants with rank intervals) and ``ranking_sentence``.
+    """
+    ter = con.execute("SELECT territory_id, name, kind FROM territories").df()
+    names = dict(zip(ter["territory_id"], ter["name"], strict=True))
+    own = list(f.territories[:1]) or ter.loc[ter["kind"] == "own", "territory_id"].tolist()[:1]
+    t = own[0] if own else None
+    out: dict[str, Any] = {"territory_id": t, "metrics_version": metrics.METRICS_VERSION,
+                           "formulas": [metrics.formula_text(k) for k in (
+                               "engagement", "engagement_per_post", "per_1000_inhabitants", "sov_mentions",
+                               "response_rate")],
+                           "campaigns": [], "benchmark": [], "ranking": [], "ranking_sentence": ""}
+    if t is None or f.start is None or f.end is None:
+        return out
+    for c in list_campaigns(con):
+        if c.territory_id != t or c.end_date < f.start or c.start_date >= f.end:
+            continue
+        ev = evaluate(con, c, ["engagement_per_post"], n_boot=1000, seed=0)
+        r = ev.results[0]
+        main = r.did if r.did is not None and r.did.estimate is not None else r.before_after
+        out["campaigns"].append({
+            "campaign_id": c.campaign_id, "name": c.name, "start": c.start_date, "end": c.end_date,
+            "verdict": r.verdict, "effect": main.estimate, "low": main.low, "high": main.high,
+            "significant": main.significant, "vs_peers": main is r.did, "effect_fr": main.fr(),
+            "ongoing": c.end_date >= f.end,
+        })
+    ids = [t, *peers_of(con, t)]
+    b = benchmark(con, f.start, f.end, ids)
+    cols = ["territory_id", "name", "peer_group", "posts", "posts_per_week", "engagement_per_post",
+            "engagement_per_1000_followers", "engagement_per_1000_inhabitants", "sov_mentions", "sov_engagement",
+            "net_sentiment", "response_rate", "median_response_hours"]
+    out["benchmark"] = b[cols].astype(object).where(b[cols].notna(), None).to_dict(orient="records")
+    r = rank_intervals(con, f.start, f.end, "engagement_per_1000_inhabitants", ids, n_boot=1000, seed=0)
+    out["ranking"] = r.astype(object).where(r.notna(), None).to_dict(orient="records")
+    out["ranking_sentence"] = ranking_sentence(r, t, names, "l'engagement pour 1 000 habitants")
+    return out

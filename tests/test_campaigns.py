@@ -271,6 +271,20 @@ def test_benchmark_normalisations_and_ranks(syn):
     assert r.iloc[0]["low"] <= r.iloc[0]["value"] <= r.iloc[0]["high"]
 
 
+def test_report_section(syn):
+    from analysis.queries import Filters
+
+    s = C.report_section(syn, Filters(start=date(2025, 8, 1), end=date(2025, 9, 1)))
+    assert s["territory_id"] == "own" and s["metrics_version"] == "1.0"
+    (c,) = s["campaigns"]  # the placebo (September 15) is outside the period
+    assert c["name"] == "Été test" and c["vs_peers"] and c["low"] <= 0.5 <= c["high"] and c["significant"]
+    assert c["effect_fr"].startswith("+") and "IC 95\u00a0% :" in c["effect_fr"]
+    assert [b["territory_id"] for b in s["benchmark"]][0] == "own" and len(s["ranking"]) == 4
+    assert s["ranking_sentence"].startswith("Saint-Test est ") and "sur 4 pour l'engagement pour 1 000 habitants" in \
+        s["ranking_sentence"]
+    assert s["benchmark"][0]["response_rate"] is None  # unknown, not 0
+
+
 def test_responsiveness_hand_computed(tmp_path):
     con = store.connect(tmp_path / "r.duckdb")
     t0 = datetime(2026, 5, 4, 10)

@@ -51,7 +51,7 @@ def test_campagnes_page_gives_verdict_chart_and_formula(camp_db):
                for v in verdicts), verdicts
     levels = next(d for d in _frames(at) if "Par rapport aux pairs" in d.columns)
     assert levels["Indicateur"].iloc[0] == "L'engagement par publication"
-    assert "IC 95 %" in levels["Par rapport aux pairs"].iloc[0]
+    assert "IC 95\u00a0%" in levels["Par rapport aux pairs"].iloc[0]
     md = " ".join(m.value for m in at.markdown)
     assert "v1.0" in md and "Σ engagement ÷ nombre de publications" in md
     # élu: no campaign form

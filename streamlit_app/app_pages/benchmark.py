@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analysis import campaigns as camp
 from analysis import charts_campaigns as cc
 from analysis import metrics
 from analysis.charts import OWN_COLOUR, PALETTE
-from analysis.fmt import fr_int, fr_num, fr_pct
+from analysis.fmt import fr_int, fr_pct
 from streamlit_app import data, ui
 
 RANK_LABELS = {
@@ -107,10 +108,7 @@ ui.chart(cc.rank_chart(r, own_id, RANK_LABELS[metric], title=RANK_LABELS[metric]
          "semaines) ; deux territoires dont les intervalles de rang se chevauchent ne sont pas départagés.",
          {"Rang": "int", "Valeur": "num", "Borne basse": "num", "Borne haute": "num", "Probabilité d'être 1er": "pct"})
 if own_id in set(r["territory_id"]):
-    x = r.set_index("territory_id").loc[own_id]
-    tie = "" if x["rank_low"] == x["rank_high"] else f", entre la {x['rank_low']}e et la {x['rank_high']}e place avec 95 % de confiance"
-    st.markdown(f"**{names.get(own_id, own_id)}** est {int(x['rank'])}e sur {len(r)} "
-                f"({fr_num(x['value'])}){tie}.".replace(" 1e ", " 1re ").replace(" 1e,", " 1re,"))
+    st.markdown("**" + camp.ranking_sentence(r, own_id, names, RANK_LABELS[metric].lower()) + "**")
 
 # ------------------------------------------------------------------------------ responsiveness
 st.subheader("Réactivité visible")
