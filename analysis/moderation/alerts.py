@@ -1,11 +1,19 @@
 """Alert rules evaluated over the store, each firing once (stable id per rule and key).
 
-Daily count series are compared with a *seasonal* baseline: the same weekday over the
-previous 8 weeks (median, and MAD for the spread), so a busy Saturday is not an alert. A day
-is anomalous when ``x ≥ min_count``, ``x ≥ ratio × baseline`` and the robust z-score
-``(x − median) / max(1.4826 × MAD, √median, 1) ≥ z``. Consecutive anomalous days (gaps of one
-day allowed) form one episode; an episode fires one alert keyed on rule, territory (and
-theme) and its first day, so a daily cron during a crisis does not repeat it.
+Every rule compares a day with a *seasonal* baseline: the same weekday over the previous 8
+weeks, so a busy Saturday is not an alert.
+
+- Volume spike (counts): anomalous when ``x ≥ min_count``, ``x ≥ ratio × median`` and the
+  robust z-score ``(x − median) / max(1.4826 × MAD, √median, 1) ≥ z``.
+- Negative spike, emerging negative theme, hostile burst (shares): the share of negative
+  (hostile) messages among the day's messages against the pooled share ``p₀`` of the same 8
+  weekdays; anomalous when ``k ≥ min_count``, ``k / n ≥ ratio × p₀`` and the binomial z-score
+  ``(k − n p₀) / √(n p₀ (1 − p₀)) ≥ z``. Using the share, not the count, keeps a popular post
+  (more of every kind of message) from passing for a crisis.
+
+Consecutive anomalous days (one quiet day allowed inside) form one episode; an episode fires one
+alert keyed on rule, territory (and theme) and its first day, so a daily cron during a crisis
+does not repeat it.
 """
 
 from __future__ import annotations
@@ -13,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from analysis import store
-from analysis.fmt import fr_date, fr_int, fr_num, fr_period
+from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period
 from analysis.moderation.impersonation import watch
-from analysis.moderation.queue import HOSTILE_THRESHOLD, MESSAGES
+from analysis.moderation.queue import MESSAGES, hostile_sql
 from analysis.registry import Registry
 
 RULES = {
@@ -46,11 +53,11 @@ class SpikeParams:
 
 
 PARAMS = {
-    "negative_spike": SpikeParams(z=4.0, ratio=2.0, min_count=10),
+    "negative_spike": SpikeParams(z=5.0, ratio=1.8, min_count=15),
     # Volume alone moves with every popular post: a higher bar than for negative messages.
     "volume_spike": SpikeParams(z=5.0, ratio=3.0, min_count=30),
-    "negative_theme": SpikeParams(z=4.0, ratio=3.0, min_count=5),
-    "hostile_burst": SpikeParams(z=4.0, ratio=3.0, min_count=5),
+    "negative_theme": SpikeParams(z=5.0, ratio=2.0, min_count=10),
+    "hostile_burst": SpikeParams(z=5.0, ratio=3.0, min_count=5),
 }
 
 
@@ -80,23 +87,57 @@ class Alert:
 
 
 # ------------------------------------------------------------------------------ detection
-def seasonal_anomalies(daily: pd.Series, p: SpikeParams) -> pd.DataFrame:
-    """Score each day of a complete daily series against the same weekday of the 8 previous weeks.
+def _lag_matrix(x: np.ndarray, flagged: np.ndarray, i: int) -> np.ndarray:
+    """Values of the same weekday over the 8 weeks before day ``i``, anomalous days left out
+    (a crisis must not become its own baseline a week later)."""
+    idx = [i - 7 * k for k in range(1, BASELINE_WEEKS + 1) if i - 7 * k >= 0 and not flagged[i - 7 * k]]
+    return x[idx]
 
-    Returns columns count, baseline (median), spread, z, anomalous.
-    """
-    x = daily.astype(float)
-    lags = np.column_stack([x.shift(7 * k).to_numpy() for k in range(1, BASELINE_WEEKS + 1)])
-    enough = (~np.isnan(lags)).sum(axis=1) >= 4
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: days without 4 weeks of history
-        med = np.nanmedian(np.where(enough[:, None], lags, np.nan), axis=1)
-        mad = np.nanmedian(np.abs(lags - med[:, None]), axis=1)
-    spread = np.maximum.reduce([1.4826 * np.nan_to_num(mad), np.sqrt(np.nan_to_num(med)), np.ones(len(x))])
-    z = (x.to_numpy() - med) / spread
-    anomalous = enough & (x.to_numpy() >= p.min_count) & (x.to_numpy() >= p.ratio * np.nan_to_num(med)) & (z >= p.z)
-    return pd.DataFrame({"count": x.to_numpy(), "baseline": med, "spread": spread, "z": z,
-                         "anomalous": anomalous}, index=daily.index)
+
+def seasonal_anomalies(daily: pd.Series, p: SpikeParams, exclude_flagged: bool = False) -> pd.DataFrame:
+    """Score each day of a complete daily count series against the same weekday of the 8
+    previous weeks (median, MAD). Returns count, baseline, spread, z, anomalous.
+
+    ``exclude_flagged`` leaves anomalous days out of later baselines. Off for volume: a
+    seasonal rise (summer, December) would otherwise keep firing for weeks."""
+    x = daily.astype(float).to_numpy()
+    n = len(x)
+    med, spread, z = np.full(n, np.nan), np.ones(n), np.full(n, np.nan)
+    flagged = np.zeros(n, dtype=bool)
+    for i in range(n):
+        lags = _lag_matrix(x, flagged if exclude_flagged else np.zeros(n, dtype=bool), i)
+        if len(lags) < 4:
+            continue
+        med[i] = np.median(lags)
+        mad = np.median(np.abs(lags - med[i]))
+        spread[i] = max(1.4826 * mad, np.sqrt(med[i]), 1.0)
+        z[i] = (x[i] - med[i]) / spread[i]
+        flagged[i] = x[i] >= p.min_count and x[i] >= p.ratio * med[i] and z[i] >= p.z
+    return pd.DataFrame({"count": x, "baseline": med, "spread": spread, "z": z, "anomalous": flagged},
+                        index=daily.index)
+
+
+def share_anomalies(k: pd.Series, n: pd.Series, p: SpikeParams) -> pd.DataFrame:
+    """Score the daily share ``k / n`` against the pooled share of the same weekday over the 8
+    previous weeks (binomial z-score). Returns count, total, share, baseline (expected count
+    ``n p₀``), baseline_share, z, anomalous."""
+    kk, nn = k.astype(float).to_numpy(), n.astype(float).to_numpy()
+    m = len(kk)
+    p0s, expected, z = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
+    flagged = np.zeros(m, dtype=bool)
+    share = np.where(nn > 0, kk / np.maximum(nn, 1), np.nan)
+    for i in range(m):
+        ln = _lag_matrix(nn, flagged, i)
+        if (ln > 0).sum() < 4:
+            continue
+        lk = _lag_matrix(kk, flagged, i)
+        # A share never seen in 8 weeks is not zero-probability: floor at half a message.
+        p0 = min(max(lk.sum(), 0.5) / ln.sum(), 1 - 1e-6)
+        p0s[i], expected[i] = p0, nn[i] * p0
+        z[i] = (kk[i] - expected[i]) / np.sqrt(max(nn[i] * p0 * (1 - p0), 1e-9))
+        flagged[i] = kk[i] >= p.min_count and share[i] >= p.ratio * p0 and z[i] >= p.z
+    return pd.DataFrame({"count": kk, "total": nn, "share": share, "baseline": expected,
+                         "baseline_share": p0s, "z": z, "anomalous": flagged}, index=k.index)
 
 
 def episodes(scored: pd.DataFrame, max_gap: int = 1) -> list[pd.DataFrame]:
@@ -114,8 +155,8 @@ def episodes(scored: pd.DataFrame, max_gap: int = 1) -> list[pd.DataFrame]:
 
 
 def _daily(con: duckdb.DuckDBPyConnection, sql: str, params: list, start: date, end: date) -> pd.DataFrame:
-    """Run ``sql`` (columns: territory_id, grp, day, n) and return a complete day grid (zeros filled)
-    per territory and group, between each territory's first day of data and ``end``."""
+    """Run ``sql`` (columns: territory_id, grp, day, n[, k]) and return a complete day grid
+    (zeros filled) per territory and group, from each territory's first day of data to ``end``."""
     df = con.execute(sql, params).df()
     if df.empty:
         return df
@@ -126,8 +167,10 @@ def _daily(con: duckdb.DuckDBPyConnection, sql: str, params: list, start: date, 
     for (terr, grp), g in df.groupby(["territory_id", "grp"], dropna=False):
         lo = max(first.get(terr, g["day"].min()), pd.Timestamp(start) - pd.Timedelta(days=7 * BASELINE_WEEKS + 7))
         idx = pd.date_range(lo, pd.Timestamp(end) - pd.Timedelta(days=1), freq="D")
-        s = g.set_index("day")["n"].reindex(idx, fill_value=0)
-        grids.append(pd.DataFrame({"territory_id": terr, "grp": grp, "day": idx, "n": s.to_numpy()}))
+        cols = [c for c in ("n", "k") if c in g.columns]
+        s = g.set_index("day")[cols].reindex(idx, fill_value=0)
+        grids.append(pd.DataFrame({"territory_id": terr, "grp": grp, "day": idx,
+                                   **{c: s[c].to_numpy() for c in cols}}))
     return pd.concat(grids, ignore_index=True)
 
 
@@ -148,7 +191,8 @@ def _spike_alerts(con, rule: str, sql: str, params: list, start: date, end: date
         return alerts
     p = PARAMS[rule]
     for (terr, grp), g in grid.groupby(["territory_id", "grp"], dropna=False):
-        scored = seasonal_anomalies(g.set_index("day")["n"], p)
+        g = g.set_index("day")
+        scored = share_anomalies(g["k"], g["n"], p) if "k" in g.columns else seasonal_anomalies(g["n"], p)
         for ep in episodes(scored):
             first, last = ep.index.min(), ep.index.max()
             if last < pd.Timestamp(start):
@@ -156,16 +200,21 @@ def _spike_alerts(con, rule: str, sql: str, params: list, start: date, end: date
             peak_day = ep["z"].idxmax()
             peak = ep.loc[peak_day]
             grp_txt = f" — thème « {grp} »" if grp and grp != "_" else ""
-            title = (f"{RULES[rule]}{grp_txt} : {names.get(terr, terr)}, {fr_period(first, last)} "
-                     f"(pic le {fr_date(peak_day)} : {fr_int(peak['count'])} {what} pour "
-                     f"{fr_num(peak['baseline'], 1)} attendus)")
+            detail = (f"{fr_int(peak['count'])} {what} pour {fr_num(peak['baseline'], 1)} attendus")
+            if "share" in ep.columns:
+                detail += (f", soit {fr_pct(peak['share'], 0)} des messages contre {fr_pct(peak['baseline_share'], 0)} "
+                           "d'habitude")
+            title = f"{RULES[rule]}{grp_txt} : {names.get(terr, terr)}, {fr_period(first, last)} (pic le {fr_date(peak_day)} : {detail})"
             key = f"{terr}|{grp}|{first.date().isoformat()}"
             alerts.append(Alert(
                 rule=rule, key=key, territory_id=terr, period_start=first.to_pydatetime(),
                 period_end=(last + pd.Timedelta(days=1)).to_pydatetime(), severity=_severity(ep, rule), title=title,
                 evidence={"days": [{"day": d.date().isoformat(), "count": int(r["count"]),
                                     "baseline": None if np.isnan(r["baseline"]) else round(float(r["baseline"]), 1),
-                                    "z": round(float(r["z"]), 1)} for d, r in ep.iterrows()],
+                                    "z": round(float(r["z"]), 1),
+                                    **({"total": int(r["total"]), "share": round(float(r["share"]), 3),
+                                        "baseline_share": round(float(r["baseline_share"]), 3)}
+                                       if "share" in ep.columns else {})} for d, r in ep.iterrows()],
                           "peak_day": peak_day.date().isoformat(), "theme": None if grp == "_" else grp,
                           "rule_params": asdict(p), "baseline": "médiane du même jour de la semaine sur 8 semaines"},
             ))
@@ -200,17 +249,19 @@ def evaluate(con: duckdb.DuckDBPyConnection, registry: Registry, territories: li
     if _has_rows(con, "sentiment"):
         alerts += _spike_alerts(
             con, "negative_spike",
-            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n FROM {MESSAGES} m "
-            f"JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
-            f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND s.label = 'negative' GROUP BY ALL",
+            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n, "
+            f"count(*) FILTER (WHERE s.label = 'negative') AS k FROM {MESSAGES} m "
+            f"LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
+            f"WHERE {incoming.replace('territory_id', 'm.territory_id')} GROUP BY ALL",
             period, start, end, names, "messages négatifs")
         if _has_rows(con, "themes"):
             alerts += _spike_alerts(
                 con, "negative_theme",
-                f"SELECT m.territory_id, th.theme AS grp, m.created_at::DATE AS day, count(*) AS n FROM {MESSAGES} m "
-                f"JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
+                f"SELECT m.territory_id, th.theme AS grp, m.created_at::DATE AS day, count(*) AS n, "
+                f"count(*) FILTER (WHERE s.label = 'negative') AS k FROM {MESSAGES} m "
                 f"JOIN themes th ON th.item_id = m.message_id AND th.item_type = 'message' "
-                f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND s.label = 'negative' GROUP BY ALL",
+                f"LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
+                f"WHERE {incoming.replace('territory_id', 'm.territory_id')} GROUP BY ALL",
                 period, start, end, names, "messages négatifs")
         else:
             notes.append("Thème négatif émergent : non évalué (table des thèmes vide, lancez l'enrichissement).")
@@ -220,10 +271,11 @@ def evaluate(con: duckdb.DuckDBPyConnection, registry: Registry, territories: li
     if _has_rows(con, "toxicity"):
         alerts += _spike_alerts(
             con, "hostile_burst",
-            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n FROM {MESSAGES} m "
-            f"JOIN toxicity t USING (message_id) "
-            f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND t.p_toxic >= {HOSTILE_THRESHOLD} "
-            f"GROUP BY ALL", period, start, end, names, "messages hostiles")
+            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n, "
+            f"count(*) FILTER (WHERE {hostile_sql('t')}) AS k FROM {MESSAGES} m "
+            f"LEFT JOIN toxicity t USING (message_id) "
+            f"WHERE {incoming.replace('territory_id', 'm.territory_id')} GROUP BY ALL",
+            period, start, end, names, "messages hostiles")
     else:
         notes.append("Vague de messages hostiles : non évaluée (toxicité non calculée, lancez l'enrichissement).")
     for terr in terrs:

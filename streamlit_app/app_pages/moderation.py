@@ -44,8 +44,9 @@ with c1:
     ui.kpi("Messages à traiter", counts["total"], help="Messages hostiles, négatifs très visibles ou questions "
            "sans réponse, non encore marqués répondu, masqué ou ignoré.")
 with c2:
-    ui.kpi("Hostiles ou insultants", counts["hostile"], help="Probabilité de toxicité ≥ 50 % (modèle français "
-           "entraîné sur MLMA, voir la fiche du modèle) ou annotation d'un analyste.")
+    ui.kpi("Hostiles ou insultants", counts["hostile"], help="Un terme du lexique d'hostilité, ou une probabilité de "
+           "toxicité ≥ 80 % (modèle français entraîné sur MLMA, voir la fiche du modèle), ou l'annotation "
+           "d'un analyste.")
 with c3:
     ui.kpi("Questions sans réponse", counts["unanswered_question"],
            help="Questions ou demandes sans réponse du compte officiel dans les données.")
