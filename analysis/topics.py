@@ -60,6 +60,7 @@ bonjour svp stp cela ça ca cette cet ces les des aux du au le la de en on je tu
 leurs eux moi vers chez avec dans sera seront serait été étaient était avait avons avez ont ai as
 va vont allez aller vais fais font dit dire peux pouvez veux voir vu mis met quelque quelques
 tant fois beaucoup alors ainsi plutôt assez afin lorsque puis donc or soit tel telle aucun aucune
+qu jusqu lorsqu puisqu quoiqu presqu
 """.split()
 STOP_WORDS_FR: frozenset[str] = frozenset(
     w for w in (FRENCH_FUNCTION_WORDS | set(_EXTRA_STOP)) if w != "non"
@@ -149,26 +150,29 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
 
     ``vocabulary`` fixes the keys (lemma keys, see :func:`phrase_key`); otherwise ``fit`` keeps
     keys seen in at least ``min_df`` documents and in at most ``max_df`` of them (share), the
-    ``max_features`` most frequent first, without keys holding a bare number when
-    ``drop_numbers``. ``extra_vocabulary`` keys are always kept.
+    ``max_features`` most frequent first. ``subject_terms`` also drops keys unfit to name a
+    subject: bare numbers ('19 h', '2026'), bigrams glued to a hashtag, and keys holding one of
+    the ``exclude`` lemmas (e.g. the territory's own name). ``extra_vocabulary`` is always kept.
     """
 
     def __init__(self, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1, max_df: float = 1.0,
                  max_features: int | None = None, vocabulary: Sequence[str] | None = None,
-                 extra_vocabulary: Sequence[str] = (), drop_numbers: bool = False, chunk_size: int = 50_000):
+                 extra_vocabulary: Sequence[str] = (), subject_terms: bool = False, exclude: Sequence[str] = (),
+                 chunk_size: int = 50_000):
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_df = max_df
         self.max_features = max_features
         self.vocabulary = vocabulary
         self.extra_vocabulary = extra_vocabulary
-        self.drop_numbers = drop_numbers
+        self.subject_terms = subject_terms
+        self.exclude = exclude
         self.chunk_size = chunk_size
 
     def _chunks(self, texts: Sequence[str | None] | pd.Series) -> Iterable[pd.Series]:
         s = texts if isinstance(texts, pd.Series) else pd.Series(list(texts), dtype=object)
         s = s.reset_index(drop=True)
-        for i in range(0, max(len(s), 1), self.chunk_size):
+        for i in range(0, len(s), self.chunk_size):
             yield surface(s.iloc[i:i + self.chunk_size])
 
     @staticmethod
@@ -180,33 +184,36 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
             return sp.csr_matrix((len(chunk), 0), dtype=np.float32), []
         return X.tocsr(), list(cv.get_feature_names_out())
 
-    def fit(self, texts: Sequence[str | None] | pd.Series, y: Any = None) -> LemmaVectorizer:
+    def _keep_key(self, key: str, exclude: set[str]) -> bool:
+        parts = key.split()
+        if any(w.isdigit() for w in parts):
+            return False
+        if len(parts) > 1 and any(w.startswith("#") for w in parts):
+            return False
+        return not any(w in exclude for w in parts)
+
+    def _learn(self, surface_parts: list[tuple[sp.csr_matrix, list[str]]], n_docs: int) -> None:
         if self.vocabulary is not None:
             keys = list(dict.fromkeys(self.vocabulary))
         else:
             df: dict[str, float] = {}
-            n_docs = 0
-            for chunk in self._chunks(texts):
-                X, terms = self._surface_counts(chunk, self.ngram_range)
-                n_docs += X.shape[0]
+            for X, terms in surface_parts:
                 if not terms:
                     continue
                 # document frequency per lemma key: sum binarised columns of terms sharing a key
-                ks = pd.Series([lemma_key(t) for t in terms])
-                codes, uniq = pd.factorize(ks)
+                codes, uniq = pd.factorize(pd.Series([lemma_key(t) for t in terms]))
                 M = sp.csr_matrix((np.ones(len(terms), dtype=np.float32), (np.arange(len(terms)), codes)),
                                   shape=(len(terms), len(uniq)))
-                B = X.copy()
-                B.data[:] = 1
-                K = B @ M
+                K = _binarize(X) @ M
                 K.data[:] = 1
                 counts = np.asarray(K.sum(axis=0)).ravel()
                 for k, c in zip(uniq, counts, strict=True):
                     df[k] = df.get(k, 0.0) + float(c)
             s = pd.Series(df, dtype="float64")
             s = s[(s >= self.min_df) & (s <= self.max_df * max(n_docs, 1))]
-            if self.drop_numbers:  # '19 h', '2026': counts and dates say nothing about a subject
-                s = s[[not any(w.isdigit() for w in k.split()) for k in s.index]]
+            if self.subject_terms:
+                excl = {lemma_key(w) for w in self.exclude}
+                s = s[[self._keep_key(k, excl) for k in s.index]]
             s = s.sort_values(ascending=False, kind="stable")
             if self.max_features:
                 s = s.iloc[: self.max_features]
@@ -216,22 +223,36 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
                 keys.append(k)
         self.vocabulary_ = {k: i for i, k in enumerate(keys)}
         self.feature_names_ = np.array(keys, dtype=object)
+
+    def _project(self, X: sp.csr_matrix, terms: list[str]) -> sp.csr_matrix:
+        vocab = self.vocabulary_
+        idx = np.fromiter((vocab.get(lemma_key(t), -1) for t in terms), dtype=np.int64, count=len(terms))
+        keep = np.flatnonzero(idx >= 0)
+        M = sp.csr_matrix((np.ones(len(keep), dtype=np.float32), (keep, idx[keep])), shape=(len(terms), len(vocab)))
+        return (X @ M).tocsr()
+
+    def _stack(self, parts: list[sp.csr_matrix]) -> sp.csr_matrix:
+        if not parts:
+            return sp.csr_matrix((0, len(self.vocabulary_)), dtype=np.float32)
+        return sp.vstack(parts, format="csr")
+
+    def fit(self, texts: Sequence[str | None] | pd.Series, y: Any = None) -> LemmaVectorizer:
+        if self.vocabulary is not None:
+            self._learn([], 0)
+            return self
+        parts = [self._surface_counts(c, self.ngram_range) for c in self._chunks(texts)]
+        self._learn(parts, sum(X.shape[0] for X, _ in parts))
         return self
+
+    def fit_transform(self, texts: Sequence[str | None] | pd.Series, y: Any = None, **_: Any) -> sp.csr_matrix:
+        """``fit`` then ``transform`` with one tokenisation pass (the costly part)."""
+        parts = [self._surface_counts(c, self.ngram_range) for c in self._chunks(texts)]
+        self._learn(parts, sum(X.shape[0] for X, _ in parts))
+        return self._stack([self._project(X, terms) for X, terms in parts])
 
     def transform(self, texts: Sequence[str | None] | pd.Series) -> sp.csr_matrix:
         """Counts (n_texts × n_keys) as a float32 CSR matrix."""
-        vocab = self.vocabulary_
-        parts = []
-        for chunk in self._chunks(texts):
-            X, terms = self._surface_counts(chunk, self.ngram_range)
-            idx = np.fromiter((vocab.get(lemma_key(t), -1) for t in terms), dtype=np.int64, count=len(terms))
-            keep = np.flatnonzero(idx >= 0)
-            M = sp.csr_matrix((np.ones(len(keep), dtype=np.float32), (keep, idx[keep])),
-                              shape=(len(terms), len(vocab)))
-            parts.append((X @ M).tocsr())
-        out = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, len(vocab)), dtype=np.float32)
-        s = texts if isinstance(texts, pd.Series) else list(texts)
-        return out[: len(s)]
+        return self._stack([self._project(*self._surface_counts(c, self.ngram_range)) for c in self._chunks(texts)])
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return self.feature_names_
@@ -526,11 +547,12 @@ class TopicDiscovery(TransformerMixin, BaseEstimator):
     fitted on a sample of at most ``selection_sample`` documents, and its mean NPMI of the
     ``top_n`` terms per topic is measured over the whole corpus; the best k is refitted on all
     documents. ``coherence_`` maps k → mean NPMI, ``labels_`` are readable labels (top terms).
+    ``exclude``: words left out of the vocabulary (territory names, see :func:`territory_words`).
     """
 
     def __init__(self, ks: Sequence[int] = (6, 8, 10, 12, 15), seed: int = 0, top_n: int = 10,
                  min_df: int = 5, max_df: float = 0.3, max_features: int = 20_000,
-                 selection_sample: int = 40_000, max_iter: int = 200):
+                 selection_sample: int = 40_000, max_iter: int = 200, exclude: Sequence[str] = ()):
         self.ks = ks
         self.seed = seed
         self.top_n = top_n
@@ -539,6 +561,7 @@ class TopicDiscovery(TransformerMixin, BaseEstimator):
         self.max_features = max_features
         self.selection_sample = selection_sample
         self.max_iter = max_iter
+        self.exclude = exclude
 
     def _nmf(self, k: int, X: sp.csr_matrix) -> Any:
         from sklearn.decomposition import NMF
@@ -551,8 +574,8 @@ class TopicDiscovery(TransformerMixin, BaseEstimator):
 
         texts = pd.Series(list(texts), dtype=object)
         self.vectorizer_ = LemmaVectorizer(min_df=self.min_df, max_df=self.max_df, max_features=self.max_features,
-                                           drop_numbers=True).fit(texts)
-        counts = self.vectorizer_.transform(texts)
+                                           subject_terms=True, exclude=self.exclude)
+        counts = self.vectorizer_.fit_transform(texts)
         self.tfidf_ = TfidfTransformer(sublinear_tf=True).fit(counts)
         X = self.tfidf_.transform(counts)
         B = _binarize(counts)
@@ -865,13 +888,10 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     if msgs.empty:
         return []
     calendar = pd.date_range(pd.Timestamp(ext.start), pd.Timestamp(f.end) - pd.Timedelta(days=1), freq="D")
-    vec = LemmaVectorizer(min_df=min_support, max_df=0.5, drop_numbers=True).fit(msgs["text"])
-    X = _binarize(vec.transform(msgs["text"])).tocsr()
+    vec = LemmaVectorizer(min_df=min_support, max_df=0.5, subject_terms=True,
+                          exclude=sorted(territory_words(con, f.territories)))
+    X = _binarize(vec.fit_transform(msgs["text"])).tocsr()
     names = list(vec.get_feature_names_out())
-    own_words = _territory_words(con, f.territories)
-    keep = [j for j, k in enumerate(names) if _subject_key(k, own_words)]
-    X = X[:, keep]
-    names = [names[j] for j in keep]
     daily = pd.DataFrame(_daily_matrix(msgs["created_at"], X, calendar), index=calendar, columns=names)
     daily = daily.loc[:, daily.sum(axis=0) >= min_support]
     eps = detect_bursts(daily, baseline_days=baseline_days, z_threshold=z_threshold, min_support=min_support)
@@ -920,28 +940,19 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     return subjects[:max_subjects]
 
 
-def _territory_words(con: Any, territories: Sequence[str]) -> set[str]:
-    """Lemma keys of the words of the territories' names and ids (they would 'emerge' with any subject)."""
+def territory_words(con: Any, territories: Sequence[str] = ()) -> set[str]:
+    """Words of the territories' names and ids (all territories when none given), stop words out.
+
+    They would 'emerge' with any local subject and fill every topic and word cloud.
+    """
     if territories:
         rows = con.execute(f"SELECT name, territory_id FROM territories WHERE territory_id IN "
                            f"({', '.join('?' for _ in territories)})", list(territories)).fetchall()
         rows = rows or [(t, t) for t in territories]
     else:
         rows = con.execute("SELECT name, territory_id FROM territories").fetchall()
-    words = set()
-    for n, tid in rows:
-        for w in re.findall(TOKEN_PATTERN, surface_one(f"{n or ''} {tid}")):
-            if w not in STOP_WORDS_FR:
-                words.add(lemma_key(w))
-    return words
-
-
-def _subject_key(key: str, exclude: set[str]) -> bool:
-    """Whether a vocabulary key can name a subject: no territory word, no bigram glued to a hashtag."""
-    parts = key.split()
-    if len(parts) > 1 and any(p.startswith("#") for p in parts):
-        return False
-    return not any(p in exclude for p in parts)
+    return {w for n, tid in rows for w in re.findall(TOKEN_PATTERN, surface_one(f"{n or ''} {tid}"))
+            if w not in STOP_WORDS_FR}
 
 
 def emerging_table(subjects: Sequence[EmergingSubject]) -> pd.DataFrame:
@@ -1176,9 +1187,7 @@ def word_cloud_view(con: Any, f: Filters | None = None, theme: str | None = None
     """
     f = f or Filters()
     msgs = themed_messages(con, f, theme=theme, tone=tone, limit=limit)
-    names = con.execute("SELECT name, territory_id FROM territories").fetchall()
-    exclude = {w for n, tid in names for w in re.findall(TOKEN_PATTERN, surface_one(f"{n} {tid}"))}
-    freq = word_frequencies(msgs["text"], exclude=exclude)
+    freq = word_frequencies(msgs["text"], exclude=territory_words(con))
     label = load_taxonomy().label(theme) if theme else "Tous les thèmes"
     tone_fr = {"negative": "messages négatifs", "neutral": "messages neutres", "positive": "messages positifs"}
     title = f"{label} — {tone_fr.get(tone or '', 'tous les messages')}"

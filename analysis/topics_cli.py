@@ -243,9 +243,10 @@ def discover_cmd(
     with _reader() as con:
         texts = con.execute(f"SELECT text FROM messages m WHERE {w} AND m.is_official IS NOT TRUE AND text IS NOT NULL "
                             f"ORDER BY created_at DESC LIMIT ?", params + [limit]).df()["text"]
+        exclude = sorted(T.territory_words(con))
     t0 = time.perf_counter()
     try:
-        model = T.TopicDiscovery(ks=tuple(int(k) for k in ks.split(",")), seed=seed).fit(texts)
+        model = T.TopicDiscovery(ks=tuple(int(k) for k in ks.split(",")), seed=seed, exclude=exclude).fit(texts)
     except ValueError as ex:
         err.print(f"[red]{ex}[/]")
         raise typer.Exit(1) from ex

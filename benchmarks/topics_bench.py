@@ -49,6 +49,16 @@ def from_store(db: str, n: int) -> list[str]:
     return texts
 
 
+def territory_words(db: str | None) -> list[str]:
+    """Words of the territory names, left out of topics (demo names without a store)."""
+    if not db:
+        return ["saint", "aubin", "loire", "port", "marel", "villeneuve", "sources", "bourg", "lavande", "montclar"]
+    from analysis import store
+
+    with store.reader(db) as con:
+        return sorted(T.territory_words(con))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--db", help="Store to read messages from (default: demo text bank).")
@@ -68,8 +78,10 @@ def main() -> None:
     t_cls = time.perf_counter() - t0
     themed = sum(1 for x in labels if x) / len(labels)
 
+    exclude = territory_words(a.db)
     t0 = time.perf_counter()
-    model = T.TopicDiscovery(ks=tuple(int(k) for k in a.ks.split(",")), seed=a.seed).fit(texts[: a.n])
+    model = T.TopicDiscovery(ks=tuple(int(k) for k in a.ks.split(",")), seed=a.seed,
+                             exclude=exclude).fit(texts[: a.n])
     t_topics = time.perf_counter() - t0
 
     print(f"# Thèmes et sujets — {source}\n")
