@@ -1,0 +1,290 @@
+"""The French sentiment estimator: normalised unigrams (sublinear TF-IDF) + lexicon scores → LR.
+
+Why this design: on UMSAB-fr, word unigrams over :func:`analysis.text.tokens` (lemmas, negation
+scope, emoji/emoticon tokens) plus six lexicon features reach the accuracy of the word+char mix
+while staying a single dict look-up per token. The lexicon features are linear in the token
+counts (a sparse product with a ``V×4`` matrix), so scoring is tokenisation + two sparse
+products + a softmax. Probabilities are calibrated by a temperature fitted on out-of-fold
+training scores (never on val).
+
+Follows the scikit-learn contract: ``fit`` returns self, learned attributes end in ``_``.
+The artefact is saved as a plain ``.npz`` (no pickle: loading never executes code).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from analysis.text import detect_lang, fold, lemma, tokens
+
+LABELS = ("negative", "neutral", "positive")
+_NEG_PREFIX = "NEG_"
+# Polarity given to emoticon/emoji tokens absent from the word lexicon.
+_EMO_POLARITY = {"EMO_POS": 2.0, "EMO_LOVE": 2.5, "EMO_NEG": -2.0}
+
+
+def load_lexicon(path: str | Path | None = None) -> dict[str, float]:
+    """Lemmatised, accent-folded French polarity lexicon (VADER-fr ``word->score`` lines).
+
+    Default source: the ``fr_lexicon.txt`` shipped by the vaderSentiment-fr package (MIT).
+    Used only at training time: the trained artefact embeds what it needs.
+    """
+    if path is None:
+        import vaderSentiment_fr
+
+        path = Path(vaderSentiment_fr.__file__).with_name("fr_lexicon.txt")
+    raw: dict[str, float] = {}
+    by_lemma: dict[str, list[float]] = {}
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if "->" not in line:
+            continue
+        w, v = line.rsplit("->", 1)
+        try:
+            val = float(v)
+        except ValueError:
+            continue
+        w = w.strip().lower()
+        raw[fold(w)] = val
+        by_lemma.setdefault(lemma(w), []).append(val)
+    # Tokens are lemmas, so every inflected entry also scores through its lemma.
+    for lem, vals in by_lemma.items():
+        raw.setdefault(lem, float(np.mean(vals)))
+    for k, v in _EMO_POLARITY.items():
+        raw[k] = v
+    return raw
+
+
+class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
+    """Three-class French sentiment classifier on raw texts (see module docstring).
+
+    Parameters: ``C`` (inverse L2 strength), ``lexicon_weight`` (scale of the lexicon block),
+    ``negated_lexicon_factor`` (polarity kept by a negated lexicon word, sign flipped),
+    ``min_df``, ``calibrate`` (fit a temperature on out-of-fold scores), ``random_state``.
+    """
+
+    def __init__(self, C: float = 10.0, lexicon_weight: float = 1.0, negated_lexicon_factor: float = 0.5,
+                 min_df: int = 1, calibrate: bool = True, random_state: int = 0,
+                 lexicon: dict[str, float] | None = None):
+        self.C = C
+        self.lexicon_weight = lexicon_weight
+        self.negated_lexicon_factor = negated_lexicon_factor
+        self.min_df = min_df
+        self.calibrate = calibrate
+        self.random_state = random_state
+        self.lexicon = lexicon
+
+    # -- features --------------------------------------------------------------------------
+    def _counts(self, toks: list[list[str]]) -> sp.csr_matrix:
+        vocab = self.vocabulary_
+        indptr = [0]
+        indices: list[int] = []
+        for ts in toks:
+            for t in ts:
+                j = vocab.get(t)
+                if j is not None:
+                    indices.append(j)
+            indptr.append(len(indices))
+        data = np.ones(len(indices), dtype=np.float64)
+        m = sp.csr_matrix((data, np.asarray(indices, dtype=np.int32), np.asarray(indptr, dtype=np.int64)),
+                          shape=(len(toks), len(vocab)))
+        m.sum_duplicates()
+        return m
+
+    def _features(self, toks: list[list[str]]) -> sp.csr_matrix:
+        counts = self._counts(toks)
+        tf = counts.copy()
+        tf.data = 1.0 + np.log(tf.data)
+        tf = tf.multiply(self.idf_).tocsr()
+        norms = np.sqrt(np.asarray(tf.multiply(tf).sum(axis=1)).ravel())
+        norms[norms == 0] = 1.0
+        tf = sp.diags(1.0 / norms) @ tf
+        lex = (counts @ self.lexmat_).toarray()  # pos sum, neg sum, pos count, neg count
+        lexf = np.column_stack([lex, lex[:, 0] - lex[:, 1], np.tanh((lex[:, 0] - lex[:, 1]) / 4.0)])
+        lexf = np.sign(lexf) * np.log1p(np.abs(lexf)) * self.lexicon_weight
+        return sp.hstack([tf, sp.csr_matrix(lexf)], format="csr")
+
+    def _build_vocabulary(self, toks: list[list[str]]) -> None:
+        df: dict[str, int] = {}
+        for ts in toks:
+            for t in set(ts):
+                df[t] = df.get(t, 0) + 1
+        words = sorted(t for t, n in df.items() if n >= self.min_df)
+        lex = self.lexicon if self.lexicon is not None else load_lexicon()
+        extra = sorted((set(lex) | {_NEG_PREFIX + w for w in lex}) - set(words))
+        self.vocab_list_ = words + extra
+        self.vocabulary_ = {t: i for i, t in enumerate(self.vocab_list_)}
+        n = len(toks)
+        idf = np.zeros(len(self.vocab_list_))
+        # Smooth idf as sklearn; lexicon-only words have idf 0 (they feed the lexicon block only).
+        idf[: len(words)] = [np.log((1 + n) / (1 + df[w])) + 1.0 for w in words]
+        self.idf_ = idf
+        lexmat = np.zeros((len(self.vocab_list_), 4))
+        for t, j in self.vocabulary_.items():
+            if t.startswith(_NEG_PREFIX):
+                v = lex.get(t[len(_NEG_PREFIX):])
+                v = None if v is None else -self.negated_lexicon_factor * v
+            else:
+                v = lex.get(t)
+            if not v:
+                continue
+            if v > 0:
+                lexmat[j, 0], lexmat[j, 2] = v, 1.0
+            else:
+                lexmat[j, 1], lexmat[j, 3] = -v, 1.0
+        self.lexmat_ = sp.csr_matrix(lexmat)
+
+    # -- fit / predict -----------------------------------------------------------------------
+    def fit(self, X: list[str], y, sample_weight=None) -> FrenchSentimentClassifier:
+        """Fit on raw texts and labels (0/1/2 or names)."""
+        y = _as_codes(y)
+        toks = [tokens(x) for x in X]
+        self._build_vocabulary(toks)
+        F = self._features(toks)
+        sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        self.classes_ = np.array(LABELS)
+        self.temperature_ = 1.0
+        if self.calibrate:
+            # Out-of-fold decision scores on train → temperature minimising the log-loss.
+            oof = np.zeros((len(y), 3))
+            skf = StratifiedKFold(5, shuffle=True, random_state=self.random_state)
+            for a, b in skf.split(F, y):
+                m = self._lr().fit(F[a], y[a], sample_weight=None if sw is None else sw[a])
+                oof[b] = m.decision_function(F[b])
+            self.temperature_ = _fit_temperature(oof, y)
+        lr = self._lr().fit(F, y, sample_weight=sw)
+        self.coef_ = lr.coef_
+        self.intercept_ = lr.intercept_
+        return self
+
+    def _lr(self) -> LogisticRegression:
+        # newton-cg: 6 iterations here where lbfgs needs ~130 on these ill-scaled blocks.
+        return LogisticRegression(C=self.C, solver="newton-cg", max_iter=500, class_weight="balanced",
+                                  random_state=self.random_state)
+
+    def decision_function(self, X: list[str]) -> np.ndarray:
+        F = self._features([tokens(x) for x in X])
+        return np.asarray(F @ self.coef_.T) + self.intercept_
+
+    def predict_proba(self, X: list[str]) -> np.ndarray:
+        """Calibrated probabilities, columns in :data:`LABELS` order (rows sum to 1)."""
+        return _softmax(self.decision_function(X) / self.temperature_)
+
+    def predict(self, X: list[str]) -> list[str]:
+        """Labels in {'negative', 'neutral', 'positive'}."""
+        p = self.predict_proba(X)
+        return [LABELS[i] for i in p.argmax(axis=1)]
+
+    # -- persistence --------------------------------------------------------------------------
+    def save(self, path: str | Path, meta: dict | None = None) -> Path:
+        """Write the fitted model as a compressed ``.npz`` (vocabulary, weights, metadata JSON)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        params = {k: v for k, v in self.get_params().items() if k != "lexicon"}
+        meta = {**(meta or {}), "version": self.version_()}
+        np.savez_compressed(
+            path,
+            vocab=np.array(self.vocab_list_, dtype=object).astype(str),
+            idf=self.idf_.astype(np.float32),
+            lexmat=self.lexmat_.toarray().astype(np.float32),
+            coef=self.coef_.astype(np.float32),
+            intercept=self.intercept_,
+            temperature=np.array([self.temperature_]),
+            meta=np.array(json.dumps({"params": params, **meta}, ensure_ascii=False)),
+        )
+        return path
+
+    def version_(self) -> str:
+        """Content version: hash of the learned weights, so any retraining changes it."""
+        h = hashlib.sha256()
+        h.update("\n".join(self.vocab_list_).encode())
+        for a in (self.coef_, self.intercept_, np.array([self.temperature_])):
+            h.update(np.ascontiguousarray(a, dtype=np.float32).tobytes())
+        return "fr-lr-" + h.hexdigest()[:10]
+
+    @classmethod
+    def load(cls, path: str | Path) -> FrenchSentimentClassifier:
+        """Rebuild a fitted model from :meth:`save` output."""
+        z = np.load(path, allow_pickle=False)
+        meta = json.loads(str(z["meta"]))
+        m = cls(**meta["params"])
+        m.vocab_list_ = [str(t) for t in z["vocab"]]
+        m.vocabulary_ = {t: i for i, t in enumerate(m.vocab_list_)}
+        m.idf_ = z["idf"].astype(np.float64)
+        m.lexmat_ = sp.csr_matrix(z["lexmat"].astype(np.float64))
+        m.coef_ = z["coef"].astype(np.float64)
+        m.intercept_ = z["intercept"]
+        m.temperature_ = float(z["temperature"][0])
+        m.classes_ = np.array(LABELS)
+        m.meta_ = meta
+        return m
+
+
+class SentimentModel:
+    """What the rest of Vigie uses: ``predict``, ``predict_proba``, ``score`` and ``version``."""
+
+    def __init__(self, estimator: FrenchSentimentClassifier, version: str):
+        self.estimator = estimator
+        self.version = version
+        self.labels = LABELS
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        """n×3 calibrated probabilities (negative, neutral, positive) — scored as French."""
+        return self.estimator.predict_proba(list(texts))
+
+    def predict(self, texts: list[str]) -> list[str]:
+        """One label per text, scored as French whatever the language (see :meth:`score`)."""
+        return self.estimator.predict(list(texts))
+
+    def score(self, texts: list[str]) -> tuple[list[str], list[str | None], np.ndarray]:
+        """(lang, label, proba) per text; non-French texts get label None and NaN probabilities.
+
+        Our choice for English: detected and marked ``lang='en'`` but left unscored, because a
+        French model scoring English is noise and VADER-en on these messages is not evaluated.
+        """
+        texts = list(texts)
+        langs = [detect_lang(t) for t in texts]
+        proba = np.full((len(texts), 3), np.nan)
+        idx = [i for i, lg in enumerate(langs) if lg == "fr"]
+        if idx:
+            proba[idx] = self.estimator.predict_proba([texts[i] for i in idx])
+        labels = [LABELS[int(np.argmax(p))] if lg == "fr" else None for p, lg in zip(proba, langs, strict=True)]
+        return langs, labels, proba
+
+
+def _as_codes(y) -> np.ndarray:
+    out = []
+    for v in y:
+        s = str(v).strip().lower()
+        if s in LABELS:
+            out.append(LABELS.index(s))
+        elif s in ("0", "1", "2"):
+            out.append(int(s))
+        else:
+            raise ValueError(f"Étiquette inconnue : {v!r} (attendu 0/1/2 ou negative/neutral/positive)")
+    return np.asarray(out, dtype=int)
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _fit_temperature(scores: np.ndarray, y: np.ndarray) -> float:
+    """Temperature T minimising the log-loss of softmax(scores / T) (grid, then refine)."""
+    def nll(t: float) -> float:
+        p = _softmax(scores / t)
+        return float(-np.mean(np.log(p[np.arange(len(y)), y] + 1e-12)))
+
+    grid = np.exp(np.linspace(np.log(0.2), np.log(5.0), 61))
+    best = min(grid, key=nll)
+    fine = np.linspace(best * 0.9, best * 1.1, 21)
+    return float(min(fine, key=nll))

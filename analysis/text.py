@@ -1,0 +1,222 @@
+"""French social-media normalisation shared by every text model (sentiment, topics, moderation).
+
+``tokens(text)`` turns a raw message into a list of normalised tokens:
+
+- URLs → ``URL``, @mentions → ``USER``, hashtags → ``HASHTAG`` + their words split on camel
+  case (``#EteASaintAubin`` → ``ete a saint aubin``);
+- elisions split and restored (``l'`` → ``le``, ``qu'`` → ``que``, ``n'`` → ``ne``);
+- emojis → ``EMO_<name>`` (``emoji`` package), emoticons → ``EMO_POS``/``EMO_NEG``/``EMO_LOVE``;
+- elongations collapsed (``troooop`` → ``trop``) with an ``ELONG`` marker; words in capitals
+  add an ``ALLCAPS`` marker; ``!``/``?`` runs become ``EXCL``/``QUEST``;
+- negation scope: up to :data:`NEG_WINDOW` words after a negation cue are prefixed ``NEG_``
+  until punctuation (``pas terrible`` → ``pas NEG_terrible``);
+- intensifiers add an ``INTENS`` marker (the word itself is kept);
+- every word is lemmatised with simplemma and accent-folded (both cached per word form).
+
+Everything is precompiled regexes and dict look-ups, so it runs on millions of messages.
+``detect_lang(text)`` is a function-word ratio detector (French vs English) of the same speed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import emoji
+import simplemma
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+NEG_WINDOW = 3
+
+_URL = re.compile(r"(?:https?://|www\.)\S+|\bhttps?\b", re.IGNORECASE)
+_MENTION = re.compile(r"@\w+")
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"[A-ZÀ-ÖØ-Þ]?[a-zß-öø-ÿ]+|[A-ZÀ-ÖØ-Þ]+(?![a-zß-öø-ÿ])|\d+")
+# Emoticons checked before punctuation is stripped; ordered so that ":-)" wins over ":".
+_EMOTICONS = {
+    "EMO_POS": r"[:;=]-?[)D\]pP]+|\^\^|\^_\^|xD+|XD+|:-?3",
+    "EMO_NEG": r":'?-?[(\[/]+|D-?:|-_-|:-?[|]",
+    "EMO_LOVE": r"<3+",
+}
+_EMOTICON = re.compile("|".join(f"(?P<{k}>{v})" for k, v in _EMOTICONS.items()))
+# Substrings every emoticon contains: a C-speed `in` test spares the regex on most messages.
+_EMOTICON_HINTS = (":", ";", "=", "<3", "^", "xD", "XD", "-_-")
+# Cheap pre-check: only messages with a character in the emoji blocks go through `emoji`.
+_MAYBE_EMOJI = re.compile("[\u2190-\u2bff\u3030\u303d\u3297\u3299\U0001F000-\U0001FAFF]")
+_ELISION = re.compile(r"\b(l|d|j|m|t|s|c|n|qu|jusqu|lorsqu|puisqu|quoiqu)['’]", re.IGNORECASE)
+_ELISION_MAP = {"l": "le", "d": "de", "j": "je", "m": "me", "t": "te", "s": "se", "c": "ce",
+                "n": "ne", "qu": "que", "jusqu": "jusque", "lorsqu": "lorsque", "puisqu": "puisque",
+                "quoiqu": "quoique"}
+_TOKEN = re.compile(r"EMO_\w+|[^\W_]+(?:-[^\W_]+)*|[!?]+|[.,;:]", re.UNICODE)
+_ELONG = re.compile(r"([^\W\d_])\1{2,}")
+
+NEGATION_CUES = frozenset({"pas", "jamais", "rien", "aucun", "aucune", "ni", "sans", "nullement",
+                           "guère", "personne", "ne"})
+INTENSIFIERS = frozenset({"très", "trop", "vraiment", "tellement", "super", "hyper", "ultra",
+                          "vachement", "grave", "totalement", "complètement", "extrêmement",
+                          "carrément", "absolument", "si", "tant", "archi", "franchement",
+                          "énormément", "terriblement", "trés", "tres"})
+# French function words (closed-class words: articles, pronouns, prepositions, conjunctions,
+# auxiliaries). No French stop-word list ships with our pinned packages; this closed list is
+# short, stable and precise for language identification.
+FRENCH_FUNCTION_WORDS = frozenset("""
+le la les un une des du de au aux et ou mais donc or ni car que qui quoi dont où ce cet cette
+ces mon ma mes ton ta tes son sa ses notre nos votre vos leur leurs je tu il elle on nous vous
+ils elles me te se moi toi lui eux y en ne pas plus est sont était été être avoir ai as avons
+avez ont a suis es sommes êtes fait faire dans sur sous avec pour par chez vers entre sans
+très trop bien aussi comme tout tous toute toutes cela ça c'est cest quand alors encore déjà
+ici là oui non merci bonjour même peu rien jamais toujours faut peut va vont
+""".split())
+ENGLISH_FUNCTION_WORDS = frozenset(w for w in ENGLISH_STOP_WORDS if len(w) > 1) | {"i", "it's", "don't"}
+# Words shared by both lists say nothing about the language.
+_AMBIGUOUS = FRENCH_FUNCTION_WORDS & ENGLISH_FUNCTION_WORDS
+_FR_ONLY = FRENCH_FUNCTION_WORDS - _AMBIGUOUS
+_EN_ONLY = ENGLISH_FUNCTION_WORDS - _AMBIGUOUS
+_WORD = re.compile(r"[a-zà-öø-ÿ']+")
+
+
+def fold(s: str) -> str:
+    """Strip accents (é → e, ç → c); 'œ' → 'oe'."""
+    s = s.replace("œ", "oe").replace("æ", "ae")
+    return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii") or s
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    """Accent-folded simplemma lemma of a lower-case French word (cached per form)."""
+    try:
+        lem = simplemma.lemmatize(word, lang="fr")
+    except Exception:  # noqa: BLE001 - simplemma may reject odd tokens; keep the word
+        lem = word
+    return fold(lem.lower())
+
+
+def split_hashtag(tag: str) -> list[str]:
+    """Split a hashtag body on camel case and digits: 'EteASaintAubin' → ['ete','a','saint','aubin']."""
+    parts = _CAMEL.findall(tag)
+    return [fold(p.lower()) for p in parts] if parts else [fold(tag.lower())]
+
+
+def _emoji_repl(chars: str, data: dict) -> str:
+    name = data.get("en", "").strip(":").lower()
+    return f" EMO_{re.sub(r'[^a-z0-9]+', '_', name).strip('_')} "
+
+
+def _hashtag_repl(m: re.Match) -> str:
+    return " HASHTAG " + " ".join(split_hashtag(m.group(1))) + " . "
+
+
+def _emoticon_repl(m: re.Match) -> str:
+    return f" {m.lastgroup} "
+
+
+def _elision_repl(m: re.Match) -> str:
+    return _ELISION_MAP[m.group(1).lower()] + " "
+
+
+# Per raw token: (kind, emitted tokens). kind 0 = word, 1 = negation cue, 2 = punctuation
+# that closes a negation scope, 3 = marker. Caching the whole decision per surface form makes
+# the per-token cost one dict look-up on real traffic (Zipf: few forms, many occurrences).
+_TOKEN_CACHE: dict[str, tuple[int, tuple[str, ...], bool]] = {}
+_MARKERS = frozenset({"URL", "USER", "HASHTAG"})
+
+
+def _token_info(tok: str) -> tuple[int, tuple[str, ...], bool]:
+    c0 = tok[0]
+    if c0 in "!?.,;:":
+        return 2, ("EXCL",) if c0 == "!" else ("QUEST",) if c0 == "?" else (), False
+    if tok in _MARKERS or tok.startswith("EMO_"):
+        return 3, (tok,), False
+    caps = len(tok) >= 3 and tok.isupper()
+    w = tok.lower()
+    pre: tuple[str, ...] = ()
+    if _ELONG.search(w):
+        w = _ELONG.sub(r"\1", w)
+        pre = ("ELONG",)
+    if w in NEGATION_CUES:
+        return 1, (*pre, w), caps
+    if w in INTENSIFIERS:
+        pre = (*pre, "INTENS")
+    return 0, (*pre, lemma(w)), caps
+
+
+def tokens(text: str | None) -> list[str]:
+    """Normalised tokens of one message (see module docstring)."""
+    if not text:
+        return []
+    t = text
+    if "http" in t or "www." in t or "HTTP" in t:
+        t = _URL.sub(" URL ", t)
+    if "@" in t:
+        t = _MENTION.sub(" USER ", t)
+    if "#" in t:
+        t = _HASHTAG.sub(_hashtag_repl, t)
+    if not t.isascii():
+        if _MAYBE_EMOJI.search(t):
+            t = emoji.replace_emoji(t, replace=_emoji_repl)
+        if "’" in t:
+            t = t.replace("’", "'")
+    if any(c in t for c in _EMOTICON_HINTS):
+        t = _EMOTICON.sub(_emoticon_repl, t)
+    if "'" in t:
+        t = _ELISION.sub(_elision_repl, t)
+    out: list[str] = []
+    neg_left = 0
+    any_caps = False
+    cache = _TOKEN_CACHE
+    for tok in _TOKEN.findall(t):
+        info = cache.get(tok)
+        if info is None:
+            info = _token_info(tok)
+            if len(cache) < 500_000:
+                cache[tok] = info
+        kind, emitted, caps = info
+        if caps:
+            any_caps = True
+        if kind == 0:
+            if neg_left:
+                out.extend(emitted[:-1])
+                out.append("NEG_" + emitted[-1])
+                neg_left -= 1
+            else:
+                out.extend(emitted)
+        elif kind == 1:
+            out.extend(emitted)
+            neg_left = NEG_WINDOW
+        elif kind == 2:
+            neg_left = 0
+            out.extend(emitted)
+        else:
+            out.extend(emitted)
+    if any_caps:
+        out.append("ALLCAPS")
+    return out
+
+
+def normalize(text: str | None) -> str:
+    """Normalised tokens joined by spaces (what vectorizers consume)."""
+    return " ".join(tokens(text))
+
+
+def detect_lang(text: str | None, min_hits: int = 2) -> str:
+    """'fr', 'en' or 'und' from French-only vs English-only function-word counts.
+
+    Messages too short to decide (fewer than ``min_hits`` function words) default to French
+    unless they carry no letters at all ('und'): the accounts followed are French, so a short
+    message is far more likely French than anything else.
+    """
+    if not text:
+        return "und"
+    words = _WORD.findall(text.lower())
+    if not words:
+        return "und"
+    fr = en = 0
+    for w in words:
+        if w in _FR_ONLY:
+            fr += 1
+        elif w in _EN_ONLY:
+            en += 1
+    if en >= min_hits and en > 2 * fr:
+        return "en"
+    return "fr"
