@@ -348,3 +348,16 @@ def test_report_section_is_aggregate_only(con):
     assert (row["incoming"], row["answered"]) == (6, 1)
     text = json.dumps(sec, default=str)
     assert "connards" not in text and "a_1" not in text
+
+
+def test_registered_enricher_is_incremental(con):
+    from analysis import enrich as orchestrator
+
+    store.upsert(con, "messages", pd.DataFrame([msg("facebook:e1", "Espèce d'abruti !", datetime(2026, 3, 1)),
+                                                msg("facebook:e2", "Quand rouvre la piscine ?", datetime(2026, 3, 1))]))
+    said: list[str] = []
+    res = orchestrator.run(con, only="moderation", progress=said.append)["moderation"]
+    assert res["messages"] == 2 and res["model_version"].startswith("tox-") and said
+    rows = con.execute("SELECT message_id, is_question, lexicon_hits FROM toxicity ORDER BY 1").fetchall()
+    assert rows == [("facebook:e1", False, ["abruti"]), ("facebook:e2", True, [])]
+    assert orchestrator.run(con, only="moderation")["moderation"]["messages"] == 0

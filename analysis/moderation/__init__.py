@@ -12,11 +12,25 @@ from collections.abc import Callable
 import duckdb
 
 
-def enrich(con: duckdb.DuckDBPyConnection, progress: Callable | None = None) -> int:
-    """Enricher entry point: score messages into the ``toxicity`` table (see :mod:`.scoring`)."""
-    from analysis.moderation.scoring import enrich as _enrich
+def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | object | None = None) -> dict:
+    """Enricher entry point (``analysis.enrich``): score new messages into the ``toxicity`` table.
 
-    return _enrich(con, progress=progress)
+    ``progress`` is a callable taking a French message, or an object with ``print`` (rich).
+    Returns ``{"messages": rows written, "model_version": …}``.
+    """
+    from analysis.moderation.scoring import enrich as _enrich
+    from analysis.moderation.toxicity import load_model
+
+    def say(done: int, total: int) -> None:
+        msg = f"Toxicité : {done}/{total} messages évalués"
+        if hasattr(progress, "print"):
+            progress.print(msg)
+        elif callable(progress):
+            progress(msg)
+
+    model = load_model()
+    n = _enrich(con, progress=say if progress is not None else None, model=model)
+    return {"messages": n, "model_version": model.version_}
 
 
 __all__ = ["enrich"]
