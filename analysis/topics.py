@@ -1053,9 +1053,14 @@ def store_label(con: Any, item_id: str, themes: Sequence[str], item_type: str | 
         "author": author, "created_at": pd.Timestamp.now(tz="UTC").tz_localize(None)}]))
 
 
-def _progress(progress: Any, done: int, total: int, what: str) -> None:
-    if callable(progress):
-        progress(done, total, what)
+def _say(progress: Any, msg: str) -> None:
+    # Same convention as the other enrichers: a console (``.print``) or a callable taking a str.
+    if progress is None:
+        return
+    if hasattr(progress, "print"):
+        progress.print(msg)
+    elif callable(progress):
+        progress(msg)
 
 
 def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled_sample: int = 20_000,
@@ -1085,7 +1090,7 @@ def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled
     return clf
 
 
-def enrich(con: Any, progress: Callable[[int, int, str], None] | None = None, batch_size: int = 50_000,
+def enrich(con: Any, progress: Callable[[str], None] | object | None = None, batch_size: int = 50_000,
            taxonomy: Taxonomy | None = None) -> dict:
     """Classify messages and posts not yet classified by the current model version into ``themes``.
 
@@ -1138,7 +1143,8 @@ def enrich(con: Any, progress: Callable[[int, int, str], None] | None = None, ba
             finally:
                 con.unregister("_themes_batch")
             done += len(batch)
-            _progress(progress, done, total, f"Thèmes ({'messages' if item_type == 'message' else 'publications'})")
+            what = "messages" if item_type == "message" else "publications"
+            _say(progress, f"Thèmes : {done}/{total} {what} classés")
         out[f"{table}_classified"] = total
         out[f"{table}_themed"] = themed
     return out

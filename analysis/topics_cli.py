@@ -209,16 +209,8 @@ def label_cmd(
 @app.command("enrich")
 def enrich_cmd() -> None:
     """Classer en thèmes les messages et publications qui ne le sont pas encore (incrémental)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with store.writer() as con, Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                         TimeElapsedColumn(), console=err, transient=True) as prog:
-        task = prog.add_task("Thèmes", total=None)
-
-        def progress(done: int, total: int, what: str) -> None:
-            prog.update(task, completed=done, total=total, description=what)
-
-        r = T.enrich(con, progress=progress)
+    with store.writer() as con:
+        r = T.enrich(con, progress=err)
     console.print(f"Thèmes ({r['model_version']}) : {fr_int(r['messages_classified'])} messages et "
                   f"{fr_int(r['posts_classified'])} publications classés ; {fr_int(r['messages_themed'])} messages "
                   f"et {fr_int(r['posts_themed'])} publications ont au moins un thème.")
