@@ -6,7 +6,7 @@ import altair as alt
 import streamlit as st
 
 from analysis import charts
-from analysis.audience import PLATFORM_FR, SEGMENT_RULE_40, under_reached
+from analysis.audience import PLATFORM_FR, SEGMENT_RULE_40, segment_shares, split_40_44, under_reached
 from analysis.charts_audience import index_chart, pyramid_chart, pyramid_frame
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.metrics import formula_text
@@ -15,6 +15,11 @@ from streamlit_app import data, ui
 NOT_INFERRED = ("Tous les chiffres de cette page viennent des **agrégats fournis par les plateformes** (nombre "
                 "d'abonnés, répartitions par âge, genre, ville et pays). Vigie ne déduit jamais l'âge, le genre ou "
                 "le lieu d'une personne à partir de son nom, de sa photo ou de ses messages.")
+
+# Countries most often met in the follower breakdowns (ISO codes as exported), the rest stays as a code.
+COUNTRY_FR = {"FR": "France", "BE": "Belgique", "CH": "Suisse", "LU": "Luxembourg", "DE": "Allemagne",
+              "GB": "Royaume-Uni", "ES": "Espagne", "IT": "Italie", "PT": "Portugal", "NL": "Pays-Bas",
+              "US": "États-Unis", "CA": "Canada", "MA": "Maroc", "DZ": "Algérie", "TN": "Tunisie"}
 
 st.title("Audience")
 st.caption("Qui suit le territoire, comment l'audience évolue, et qui nous ne touchons pas par rapport à la "
@@ -157,28 +162,32 @@ else:
 # ------------------------------------------------------------------------------ target segments over time
 hist = data.call("analysis.audience:pyramid_history", fo)
 if len(hist) and choice is not None:
-    st.subheader("Segments cibles dans le temps")
-    h = hist if choice == "all" else hist[hist["platform"] == choice]
-    h = h.assign(Réseau=h["platform"].map(PLATFORM_FR), Segment=h["segment"].map(
-        {"18-24": "18-24 ans", "25-34": "25-34 ans", "40+": "40 ans et plus", "65+": "65 ans et plus"}))
-    last = h[h["date"] == h["date"].max()]
+    st.subheader("Segments cibles")
+    seg_fr = {"18-24": "18-24 ans", "25-34": "25-34 ans", "40+": "40 ans et plus", "65+": "65 ans et plus"}
+    cells = pyr[pyr["platform"] == choice]
+    bands = (cells.groupby("age_band")["share"].sum() / cells["share"].sum()).to_dict()
+    frac, approx = split_40_44(pop) if len(pop) else (0.5, True)
     cols = st.columns(4)
-    for col, seg in zip(cols, ["18-24 ans", "25-34 ans", "40 ans et plus", "65 ans et plus"], strict=True):
-        v = last[last["Segment"] == seg]
+    for col, (seg, (share, ap)) in zip(cols, segment_shares(bands, frac, approx).items(), strict=True):
         with col:
-            ui.kpi(seg, fr_pct(v["share"].mean()) if len(v) and len(v["Réseau"].unique()) == 1 else
-                   " / ".join(f"{r.Réseau} {fr_pct(r.share, 0)}" for r in v.itertuples()),
-                   help="Part des abonnés au dernier instantané." + (" 40 ans et plus : " + SEGMENT_RULE_40
-                                                                     if seg.startswith("40") else ""))
+            ui.kpi(seg_fr[seg] + (" (approx.)" if ap else ""), fr_pct(share),
+                   help=f"Part des abonnés ({'tous réseaux, pondérés' if choice == 'all' else PLATFORM_FR[choice]}) "
+                        "au dernier instantané." + (" " + SEGMENT_RULE_40 if seg == "40+" else ""))
+    h = hist if choice == "all" else hist[hist["platform"] == choice]
     if h["date"].nunique() > 1:
-        h = h.rename(columns={"date": "Instantané", "share": "Part des abonnés"})
-        h["Série"] = h["Segment"] + " — " + h["Réseau"]
-        ch = charts.line_with_band(h, "Instantané", "Part des abonnés", color="Série",
-                                   title="Part des segments cibles parmi les abonnés", color_title="Segment",
-                                   y_format=".0%")
+        h = h.assign(Réseau=h["platform"].map(PLATFORM_FR), Segment=h["segment"].map(seg_fr)).rename(
+            columns={"date": "Instantané", "share": "Part des abonnés"})
+        ch = alt.Chart(h).mark_line(point=True).encode(
+            x=alt.X("Instantané:T", title="Instantané", axis=alt.Axis(format=charts.DAY_FORMAT)),
+            y=alt.Y("Part des abonnés:Q", axis=alt.Axis(format=".0%")),
+            color=alt.Color("Segment:N", sort=list(seg_fr.values())),
+            strokeDash=alt.StrokeDash("Réseau:N"),
+            tooltip=["Réseau:N", "Segment:N", alt.Tooltip("Instantané:T", format=charts.DAY_FORMAT),
+                     alt.Tooltip("Part des abonnés:Q", format=".1%")],
+        ).properties(title="Part des segments cibles parmi les abonnés, par réseau", width="container")
         ui.chart(ch, h[["Réseau", "Segment", "Instantané", "Part des abonnés"]],
-                 "Évolution de la part des 18-24, 25-34, 40 ans et plus et 65 ans et plus parmi les abonnés, "
-                 "à chaque instantané démographique exporté.", formats={"Part des abonnés": "pct"})
+                 "Évolution de la part des 18-24, 25-34, 40 ans et plus et 65 ans et plus parmi les abonnés de "
+                 "chaque réseau, à chaque instantané démographique exporté.", formats={"Part des abonnés": "pct"})
 
 # ------------------------------------------------------------------------------ places
 st.subheader("Lieux et rayonnement")
@@ -210,7 +219,7 @@ for col, df, label in ((c1, cities, "Villes"), (c2, countries, "Pays")):
             st.caption("Non exporté.")
             continue
         d = df[df["platform"] == "all"].sort_values("share", ascending=False).head(10)
-        d = d.assign(Lieu=d["key"].replace({"Others": "Autres"}))
+        d = d.assign(Lieu=d["key"].replace({"Others": "Autres", **COUNTRY_FR}))
         ui.table(d[["Lieu", "share"]].rename(columns={"share": "Part"}), formats={"Part": "pct"})
 
 with st.expander("Méthode et formules"):
