@@ -1,0 +1,65 @@
+"""French social-media normalisation: each quirk becomes the expected token."""
+
+from __future__ import annotations
+
+import time
+
+from analysis.text import detect_lang, normalize, split_hashtag, tokens
+
+
+def test_urls_mentions_hashtags():
+    toks = tokens("Vu sur https://t.co/abc par @mairie_stAubin #EteASaintAubin")
+    assert toks[:2] == ["voir", "sur"]
+    assert "URL" in toks and "USER" in toks and "HASHTAG" in toks
+    assert split_hashtag("EteASaintAubin") == ["ete", "a", "saint", "aubin"]
+    assert split_hashtag("Fête2026") == ["fete", "2026"]
+
+
+def test_elisions_are_restored():
+    assert tokens("l'accueil d'hiver qu'on aime") == ["le", "accueil", "de", "hiver", "que", "on", "aimer"]
+    # typographic apostrophe too
+    assert tokens("l’été")[0] == "le"
+
+
+def test_emojis_and_emoticons():
+    toks = tokens("Trop bien :) <3 😍 mais :-( aussi")
+    assert "EMO_POS" in toks and "EMO_LOVE" in toks and "EMO_NEG" in toks
+    assert "EMO_smiling_face_with_heart_eyes" in toks
+
+
+def test_elongation_caps_intensifier_punctuation():
+    toks = tokens("C'est troooop NUL !!!")
+    assert "ELONG" in toks and "trop" in toks and "INTENS" in toks
+    assert "ALLCAPS" in toks and "EXCL" in toks and "nul" in toks
+
+
+def test_negation_scope_ends_at_punctuation():
+    assert tokens("pas terrible") == ["pas", "NEG_terrible"]
+    toks = tokens("Ce n'est pas terrible, mais bon")
+    assert "NEG_terrible" in toks and "mais" in toks and "NEG_mais" not in toks
+
+
+def test_accents_folded_and_lemmatised():
+    assert normalize("Les fêtes étaient réussies") == "le fete etre reussi"
+
+
+def test_language_detection():
+    assert detect_lang("I really love this city and the people are so nice") == "en"
+    assert detect_lang("Merci pour la fête de samedi, c'était super") == "fr"
+    assert detect_lang("Super !") == "fr"  # too short to decide: French by default
+    assert detect_lang("😍😍") == "und"
+    assert detect_lang("") == "und"
+
+
+def test_empty_and_none():
+    assert tokens("") == [] and tokens(None) == []
+
+
+def test_speed_on_many_messages():
+    texts = ["Merci @user pour la #FeteDeLaMusique, c'était troooop bien :) http://x.co"] * 2000 + [
+        f"Message {i} : la route est encore fermée, pas content du tout !" for i in range(2000)]
+    t0 = time.process_time()
+    for t in texts:
+        tokens(t)
+    rate = len(texts) / max(time.process_time() - t0, 1e-9)
+    assert rate > 10_000, rate
