@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import altair as alt
 import pandas as pd
 
-from analysis.charts import OWN_COLOUR, PALETTE, SEQUENTIAL_SCHEME
+from analysis.charts import DAY_FORMAT, OWN_COLOUR, PALETTE, SEQUENTIAL_SCHEME
 from analysis.fmt import WEEKDAYS
 
 METHOD_LABELS = {"did": "Par rapport aux pairs (double différence)", "ba": "Avant / après (sans pairs)"}
@@ -58,9 +58,9 @@ def weekly_index_chart(df: pd.DataFrame, own_label: str, relative: bool = True,
     band = alt.Chart(pd.DataFrame({"a": [camp["Semaine du"].min()], "b": [camp["Semaine du"].max()]})).mark_rect(
         color="#e4e7eb", opacity=0.6).encode(x="a:T", x2="b:T")
     line = alt.Chart(d).mark_line(point=True).encode(
-        x=alt.X("Semaine du:T", title=""), y=alt.Y("index:Q", title=y_title, scale=alt.Scale(zero=False)),
+        x=alt.X("Semaine du:T", title="", axis=alt.Axis(format=DAY_FORMAT, labelOverlap=True)), y=alt.Y("index:Q", title=y_title, scale=alt.Scale(zero=False)),
         color=alt.Color("Série:N", title="", scale=colours),
-        tooltip=[alt.Tooltip("Série:N"), alt.Tooltip("Semaine du:T"), alt.Tooltip("index:Q", title=y_title, format=",.0f")])
+        tooltip=[alt.Tooltip("Série:N"), alt.Tooltip("Semaine du:T", format=DAY_FORMAT), alt.Tooltip("index:Q", title=y_title, format=",.0f")])
     return alt.layer(band, line).properties(title=alt.Title(title, subtitle="Zone grisée : la campagne"),
                                             width="container", height=260)
 
@@ -108,3 +108,16 @@ def labelled(df: pd.DataFrame, names: Mapping[str, str]) -> pd.DataFrame:
     if "territory_id" in out:
         out["territory_id"] = out["territory_id"].map(lambda t: names.get(t, t))
     return out
+
+
+def share_of_voice_chart(df: pd.DataFrame, title: str = "Part de voix") -> alt.Chart:
+    """Grouped bars (not stacked: the two bases are two different shares) of ``name``, ``Base``, ``Part``."""
+    return alt.Chart(df).mark_bar().encode(
+        x=alt.X("Part:Q", title="Part parmi les territoires comparés", axis=alt.Axis(format=".0%")),
+        y=alt.Y("name:N", title="", sort=list(dict.fromkeys(df["name"])), axis=alt.Axis(labelLimit=260)),
+        yOffset=alt.YOffset("Base:N"),
+        color=alt.Color("Base:N", title="Base", scale=alt.Scale(domain=["Mentions", "Engagement"],
+                                                                range=[OWN_COLOUR, PALETTE[1]])),
+        tooltip=[alt.Tooltip("name:N", title="Territoire"), alt.Tooltip("Base:N"),
+                 alt.Tooltip("Part:Q", format=".1%")],
+    ).properties(title=title, width="container", height=alt.Step(14))

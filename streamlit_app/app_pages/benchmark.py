@@ -8,7 +8,6 @@ import streamlit as st
 from analysis import campaigns as camp
 from analysis import charts_campaigns as cc
 from analysis import metrics
-from analysis.charts import OWN_COLOUR, PALETTE
 from analysis.fmt import fr_int, fr_pct
 from streamlit_app import data, ui
 
@@ -80,16 +79,11 @@ ui.table(side, {"Population": "int", "Abonnés": "int", "Publications": "int", "
                 "Part de voix (engagement)": "pct", "Sentiment net": "num"})
 st.caption("« — » : donnée absente des exports (jamais comptée comme zéro). Abonnés : dernier total connu "
            "avant la fin de la période, tous comptes officiels confondus.")
-colours = {n: (OWN_COLOUR if t == own_id else PALETTE[1]) for t, n in zip(b["territory_id"], b["name"], strict=True)}
 sov = b[["name", "sov_mentions", "sov_engagement"]].melt("name", var_name="Base", value_name="Part")
 sov["Base"] = sov["Base"].map({"sov_mentions": "Mentions", "sov_engagement": "Engagement"})
 sov = sov.dropna()
 if not sov.empty:
-    from analysis import charts
-
-    ui.chart(charts.bar(sov, "Part", "name", "Base", title="Part de voix", value_format=".0%", x_title="Part",
-                        y_title="", color_title="Base"),
-             sov.rename(columns={"name": "Territoire"}),
+    ui.chart(cc.share_of_voice_chart(sov), sov.rename(columns={"name": "Territoire"}),
              "Part de voix de chaque territoire parmi ceux comparés, sur les mentions et sur l'engagement.",
              {"Part": "pct"})
 

@@ -41,8 +41,8 @@ else:
         "Campagne": c.name, "Territoire": names.get(c.territory_id, c.territory_id),
         "Du": fr_date(c.start_date), "Au": fr_date(c.end_date), "Jours": c.days,
         "Hashtags": " ".join("#" + h for h in c.hashtags), "Mots-clés": ", ".join(c.keywords),
-        "Objectif": c.objective or "—", "Budget (€)": c.budget,
-    } for c in campaigns]), {"Budget (€)": "int", "Jours": "int"})
+        "Objectif": c.objective or "—", "Budget (€)": fr_int(c.budget),  # text: Streamlit shows a null as "None"
+    } for c in campaigns]), {"Jours": "int"})
 
 # ------------------------------------------------------------------------------ evaluation
 if campaigns:
