@@ -233,6 +233,16 @@ def growth_by_territory(con: duckdb.DuckDBPyConnection, f: Filters | None = None
     return out.sort_values(["_o", "name", "platform"]).drop(columns="_o").reset_index(drop=True)
 
 
+def gains_only(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
+    """Accounts whose exports give daily follows but no follower total (LinkedIn, MBS « Follows »).
+
+    They cannot enter growth rates or totals; their gains over the period are still worth showing.
+    """
+    g = growth(con, f)
+    return g[g["followers_end"].isna() & g["gained"].notna()][["account_id", "platform", "territory_id", "gained",
+                                                                  "lost"]].reset_index(drop=True)
+
+
 def _populations(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     return {r[0]: r[1] for r in con.execute("SELECT territory_id, population FROM territories").fetchall()}
 

@@ -280,6 +280,9 @@ def test_demo_representativeness_and_rayonnement(demo_db):
         assert ray.loc[(tid, "facebook"), "inside"] == pytest.approx(
             round(truth[acc][max(truth[acc])]["city"][f"{city}, {region}, France"], 4), abs=1e-12)
     assert set(s["lacking"]["platform"]) == {"x", "linkedin", "youtube"}
+    with store.reader(demo_db) as con:
+        go = A.gains_only(con, Filters(territories=("saint-aubin",)))
+    assert list(go["platform"]) == ["linkedin"]  # daily follows only: outside totals and rates
     g = s["growth"].set_index(["territory_id", "platform"])
     assert g.loc[("saint-aubin", "all"), "followers_end"] == (
         g.loc[("saint-aubin", "facebook"), "followers_end"] + g.loc[("saint-aubin", "instagram"), "followers_end"])
@@ -335,3 +338,20 @@ def test_real_mbs_gender_and_territories(db, shared_formats):
     assert c["PH"] == pytest.approx(0.704) and c["Others"] == pytest.approx(0.185)
     assert ray.empty  # no city breakdown: no « rayonnement » invented
     assert bool(cov.loc[OWN_FB, "gender"]) and not bool(cov.loc[OWN_FB, "age_gender"])
+
+
+def test_cli_audience_summary(db):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    _small_store(db)
+    r = CliRunner().invoke(app, ["audience", "summary", "--territory", "saint-aubin"], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "Croissance des abonnés — Saint-Aubin-sur-Loire" in r.output
+    assert "+50,0\u00a0%" in r.output  # Facebook 2 000 → 3 000
+    assert "Les 45-54 ans sont absents de vos abonnés (tous réseaux confondus) d'après les plateformes." in \
+        " ".join(r.output.split())
+    assert "Sans ventilation âge × genre dans les exports : LinkedIn, X, YouTube." in " ".join(r.output.split())
+    bad = CliRunner().invoke(app, ["audience", "summary", "--territory", "nulle-part"])
+    assert bad.exit_code == 1 and "Territoire inconnu : nulle-part" in bad.output

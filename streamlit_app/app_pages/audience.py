@@ -79,6 +79,11 @@ else:
         ui.chart(ch, tot[["Territoire", "Mois", "Abonnés", "Abonnés pour 1 000 habitants"]],
                  f"Abonnés pour 1 000 habitants par mois : {names.get(focus, focus)} et ses pairs.",
                  formats={"Mois": "month", "Abonnés pour 1 000 habitants": "num"})
+    go = data.call("analysis.audience:gains_only", fo)
+    for r in go.itertuples():
+        st.caption(f"{PLATFORM_FR.get(r.platform, r.platform)} : l'export ne donne que les nouveaux abonnés "
+                   f"quotidiens ({fr_int(r.gained)} sur la période), pas le total ; ce compte n'entre pas dans les "
+                   "totaux ni les taux de croissance.")
     shown = g.assign(Territoire=g["name"], Réseau=g["platform"].map(PLATFORM_FR))
     ui.table(shown[["Territoire", "Réseau", "followers_start", "followers_end", "net_new", "growth_rate", "cmgr",
                     "per_1000"]].rename(columns={
