@@ -104,7 +104,7 @@ def test_archive_folder_parts_and_companions(con):
     assert first.account_id == f"x:{OWNER}" and first.territory_id == "saint-aubin"
     assert first.permalink == "https://x.com/SaintAubinLoire/status/1890000000000000001"
     assert pd.isna(posts.iloc[1].lang)  # 'und' → NULL ; self-reply (thread) stays a post
-    assert posts.iloc[2].post_type == "retweet"
+    assert posts.iloc[2].post_type == "retweet" and pd.isna(posts.iloc[2].shares)  # the original's count
     m = rows(con, "SELECT * FROM messages").iloc[0]  # reply to someone else → official message
     assert (m.message_id, m.kind, m.parent_id) == ("x:1890000000000000002", "reply", "x:1880000000000000009")
     assert bool(m.is_official) and pd.isna(m.lang)  # 'qme' → NULL

@@ -387,6 +387,7 @@ class TweetArchive(Adapter):
             "likes": likes[posts.index], "reactions": likes[posts.index], "shares": to_int64(posts["shares"]),
             "_line": posts["_line"],
         })
+        _null_retweet_metrics(p)
         parsed.add("posts", p)
         rep = df[is_reply_to_other]
         if len(rep):
@@ -405,6 +406,15 @@ class TweetArchive(Adapter):
             parsed.add("messages", m)
             parsed.notes.append(f"{len(rep)} réponse(s) du compte à d'autres comptes importées comme messages")
         return finish(parsed)
+
+
+def _null_retweet_metrics(p: pd.DataFrame) -> None:
+    """A retweet carries the counts of the original tweet: they are not ours, so NULL."""
+    rt = p["post_type"] == "retweet"
+    if rt.any():
+        for c in ("likes", "reactions", "shares", "comments", "quotes", "impressions", "saves"):
+            if c in p:
+                p.loc[rt, c] = pd.NA
 
 
 def _post_type(text: str | None, media: str | None) -> str:
@@ -621,6 +631,7 @@ class ApiV2(Adapter):
             for c in ("likes", "shares", "comments", "quotes", "impressions", "saves"):
                 p[c] = to_int64(p[c])
             p["reactions"] = p["likes"]
+            _null_retweet_metrics(p)
             parsed.add("posts", p.drop_duplicates("post_id", keep="first"))
         if msg_rows:
             m = pd.DataFrame(msg_rows)
