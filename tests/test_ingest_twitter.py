@@ -186,3 +186,19 @@ def test_real_samples(con, shared_formats):
     assert con.execute("SELECT count(*) FROM messages WHERE author_name IS NOT NULL").fetchone()[0] == 0
     latest = con.execute("SELECT max(created_at) FROM posts").fetchone()[0]
     assert latest <= dt.datetime(2026, 3, 7)
+
+
+def test_api_unreadable_date_rejected_with_line(con, tmp_path):
+    import json
+
+    lines = (TW / "api_flat.jsonl").read_text(encoding="utf-8").splitlines()
+    t = json.loads(lines[1])
+    t["created_at"] = "hier soir"
+    lines[1] = json.dumps(t)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (r,) = run(con, bad)
+    assert r.status == "error" and "ligne 2" in r.error and "created_at" in r.error
+    assert con.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+    (r,) = import_paths(con, [bad], default_context(), keep_going=True)
+    assert (r.status, r.inserted, r.rejected) == ("ok", 1, 1)

@@ -533,6 +533,17 @@ class ApiV2(Adapter):
                 bad_lines.append(lineno)
 
     @staticmethod
+    def _dates(parsed: Parsed, df: pd.DataFrame) -> pd.DataFrame:
+        """Parse ``created_raw``; a tweet with an unreadable date is rejected (and never written)."""
+        raw = df.pop("created_raw")
+        df["created_at"] = _utc(raw)
+        bad = df["created_at"].isna() & raw.notna()
+        for i in df.index[bad]:
+            line = df.at[i, "_line"]
+            parsed.rejects.append(Reject(None if pd.isna(line) else int(line), "created_at", raw[i], "date illisible"))
+        return df[~bad]
+
+    @staticmethod
     def _account(u: dict) -> dict:
         return account_row(f"x:{u.get('id')}", PLATFORM, str(u.get("id")), u.get("username"), u.get("name"))
 
@@ -621,7 +632,7 @@ class ApiV2(Adapter):
             parsed.notes.append(f"{n_rt} retweet(s) d'autres comptes ignoré(s) (copies sans texte propre)")
         if post_rows:
             p = pd.DataFrame(post_rows)
-            p["created_at"] = _utc(p.pop("created_raw"))
+            p = self._dates(parsed, p)
             p["post_id"] = "x:" + p["native_id"]
             p["platform"] = PLATFORM
             p["source_tz"] = "UTC"
@@ -635,7 +646,7 @@ class ApiV2(Adapter):
             parsed.add("posts", p.drop_duplicates("post_id", keep="first"))
         if msg_rows:
             m = pd.DataFrame(msg_rows)
-            m["created_at"] = _utc(m.pop("created_raw"))
+            m = self._dates(parsed, m)
             m["message_id"] = "x:" + m.pop("native_id")
             m["platform"] = PLATFORM
             m["source_tz"] = "UTC"
