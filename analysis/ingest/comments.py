@@ -206,6 +206,10 @@ class ExportComments(Adapter):
             likes = to_int64(v)
         text = _clean_series(df[col["comment"]]) if "comment" in col else pd.Series(None, index=df.index)
         ckeys = [_comment_key_from_link(lk) for lk in row_links]
+        if "id" in col:  # the YouTube CSV 'id ' column: a row number, or a real comment id ('Ugx…')
+            ids_cell = df[col["id"]].map(lambda v: str(v).strip() if isinstance(v, str) else None)
+            ckeys = [ck or (v if v and not v.isdigit() and len(v) >= 10 else None)
+                     for ck, v in zip(ckeys, ids_cell, strict=True)]
         author_hash = hash_authors(ctx, platform, keys)
         ids = []
         for ck, ah, c, t, pid in zip(ckeys, author_hash, created, text, row_posts, strict=True):
