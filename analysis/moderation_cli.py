@@ -198,25 +198,29 @@ def responsiveness_cmd(
     territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoires (défaut : le nôtre et ses pairs)."),
     since: str = typer.Option(None, "--since"),
     until: str = typer.Option(None, "--until"),
-    questions_only: bool = typer.Option(False, "--questions", help="Seulement les questions."),
+    scope: str = typer.Option("needs_answer", "--scope",
+                              help="all (tous les messages reçus), needs_answer (questions et messages négatifs) "
+                                   "ou questions."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Taux de réponse et délai médian de première réponse, heures ouvrées / soirs et week-ends."""
-    from analysis.moderation.responsiveness import french_table, responsiveness
+    from analysis.moderation.responsiveness import SCOPES, french_table, responsiveness
     from analysis.queries import Filters
 
+    if scope not in SCOPES:
+        raise typer.BadParameter(f"choisir parmi {', '.join(SCOPES)}", param_hint="--scope")
     reg = _registry()
     if not territory:
         own = reg.territory(_own(None))
         territory = [own.territory_id, *own.peers]
     f = Filters(territories=tuple(territory), start=_date(since, "--since"), end=_date(until, "--until"))
     with _reader() as con:
-        r = responsiveness(con, f, questions_only)
+        r = responsiveness(con, f, scope)
     if as_json:
         print(_json(r))
         return
     tab = french_table(r, {t.territory_id: t.name for t in reg.territories})
-    t = Table(title="Réactivité des comptes officiels")
+    t = Table(title=f"Réactivité des comptes officiels — {SCOPES[scope]}")
     for c in tab.columns:
         t.add_column(c)
     for row in tab.itertuples(index=False):

@@ -15,7 +15,7 @@ from analysis.moderation import toxicity as tox
 from analysis.moderation.contacts import key_contacts
 from analysis.moderation.impersonation import skeleton, watch
 from analysis.moderation.queue import queue, set_status
-from analysis.moderation.responsiveness import responsiveness, slot_of
+from analysis.moderation.responsiveness import response_times, responsiveness, slot_of
 from analysis.moderation.scoring import enrich
 from analysis.queries import Filters
 from analysis.registry import load_registry, sync_registry
@@ -345,7 +345,7 @@ def test_report_section_is_aggregate_only(con):
     sec = report_section(con, Filters(territories=("saint-aubin",)))
     assert sec["queue"] == {"total": 4, "hostile": 1, "negative_visible": 1, "unanswered_question": 2}
     row = next(r for r in sec["responsiveness"] if r["slot"] == "all" and r["territory_id"] == "saint-aubin")
-    assert (row["incoming"], row["answered"]) == (6, 1)
+    assert (row["incoming"], row["answered"]) == (4, 1)  # questions m3, m4, m6 and negative m2
     text = json.dumps(sec, default=str)
     assert "connards" not in text and "a_1" not in text
 
@@ -361,3 +361,14 @@ def test_registered_enricher_is_incremental(con):
     rows = con.execute("SELECT message_id, is_question, lexicon_hits FROM toxicity ORDER BY 1").fetchall()
     assert rows == [("facebook:e1", False, ["abruti"]), ("facebook:e2", True, [])]
     assert orchestrator.run(con, only="moderation")["moderation"]["messages"] == 0
+
+
+def test_unthreaded_official_reply_answers_only_the_latest_message(con):
+    t0 = datetime(2026, 3, 10, 9, 0)
+    store.upsert(con, "messages", pd.DataFrame([
+        msg("youtube:c1", "a", t0, post="youtube:v1", platform="youtube"),
+        msg("youtube:c2", "b", t0 + timedelta(hours=1), post="youtube:v1", platform="youtube"),
+        msg("youtube:o1", "merci", t0 + timedelta(hours=3), post="youtube:v1", platform="youtube", official=True),
+    ]))
+    rt = response_times(con).set_index("message_id")
+    assert pd.isna(rt.loc["youtube:c1", "first_reply_at"]) and rt.loc["youtube:c2", "delay_hours"] == 2.0

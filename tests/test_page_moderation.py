@@ -71,7 +71,7 @@ def test_analyst_sees_the_queue_with_reasons_and_can_mark(mod_db, monkeypatch):
     at = run_page("analyste")
     m = {x.label: x.value for x in at.metric}
     assert m["Messages à traiter"] == "2" and m["Hostiles ou insultants"] == "1"
-    assert m["Questions sans réponse"] == "1" and m["Taux de réponse"] == "33\u00a0%"
+    assert m["Questions sans réponse"] == "1" and m["Taux de réponse"] == "50\u00a0%"
     q = _frame_with(at, "Motif")
     assert q["Id"].tolist() == ["facebook:m1", "facebook:m2"]
     assert q["Motif"].iloc[0].startswith("Message hostile ou insultant")

@@ -41,25 +41,26 @@ def author_stats(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters |
 
 
 def reply_graph(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None = None) -> nx.DiGraph:
-    """Directed graph author → author replied to (``parent_id``), and author → official account
-    commented on. Edge weight = number of messages."""
+    """Directed graph of who answers whom: author → author replied to (``parent_id``), author →
+    official account commented on, official account → author it replied to. Edge weight =
+    number of messages. Nodes are pseudonymised hashes and account ids."""
     f = f or Filters()
     w, params = f.where("m")
     edges = con.execute(
         f"""
-        SELECT m.author_hash AS src,
+        SELECT CASE WHEN coalesce(m.is_official, FALSE) THEN m.account_id ELSE m.author_hash END AS src,
                CASE WHEN p.message_id IS NOT NULL AND NOT coalesce(p.is_official, FALSE) THEN p.author_hash
-                    ELSE m.account_id END AS dst,
+                    WHEN NOT coalesce(m.is_official, FALSE) THEN m.account_id END AS dst,
                count(*) AS w
         FROM {MESSAGES} m LEFT JOIN messages p ON p.message_id = m.parent_id
-        WHERE {w} AND m.territory_id = ? AND NOT coalesce(m.is_official, FALSE) AND m.author_hash IS NOT NULL
+        WHERE {w} AND m.territory_id = ?
         GROUP BY ALL
         """,
         params + [territory_id],
     ).fetchall()
     g = nx.DiGraph()
     for src, dst, weight in edges:
-        if dst and src != dst:
+        if src and dst and src != dst:
             g.add_edge(src, dst, weight=int(weight))
     return g
 
@@ -69,7 +70,7 @@ def key_contacts(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters |
     """Most engaged local authors with their profile.
 
     ``engagement`` = messages + likes received. ``centrality`` = PageRank in the reply graph
-    (who others answer, weighted). ``profile``: ambassadeur (≥ ``min_messages`` scored and
+    (:func:`reply_graph`: who others, including our accounts, answer; weighted). ``profile``: ambassadeur (≥ ``min_messages`` scored and
     ≥ 60 % positive), critique récurrent (≥ ``min_messages`` negative messages and ≥ 50 %
     negative), else actif. ``author_name`` only for the analyst role and only where stored.
     """

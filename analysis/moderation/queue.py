@@ -45,9 +45,12 @@ MESSAGES = ("(SELECT m.* REPLACE (coalesce(m.territory_id, p.territory_id) AS te
 def first_replies_sql(msg_where: str) -> str:
     """SQL (CTE body) giving each incoming message its first official reply time.
 
-    A reply is an ``is_official`` message written after the incoming one that either points to
-    it (``parent_id``) or, when the export carries no thread link (``parent_id`` NULL), sits
-    under the same post. Columns: ``message_id``, ``first_reply_at``.
+    A reply is an ``is_official`` message written after the incoming one that points to it
+    (``parent_id``). When the export carries no thread link (official message with ``parent_id``
+    NULL, e.g. YouTube comments), the official message is taken to answer the *latest* earlier
+    user message under the same post, and only that one: a lower bound, where counting it as an
+    answer to every earlier comment would inflate the response rate. Columns: ``message_id``,
+    ``first_reply_at``.
     """
     return f"""
         SELECT message_id, min(reply_at) AS first_reply_at FROM (
@@ -55,9 +58,15 @@ def first_replies_sql(msg_where: str) -> str:
             FROM {MESSAGES} m JOIN messages r ON r.parent_id = m.message_id
             WHERE {msg_where} AND r.is_official AND r.created_at >= m.created_at
             UNION ALL
-            SELECT m.message_id, r.created_at
-            FROM {MESSAGES} m JOIN messages r ON r.post_id = m.post_id
-            WHERE {msg_where} AND r.is_official AND r.parent_id IS NULL AND r.created_at > m.created_at
+            SELECT x.message_id, x.reply_at FROM (
+                SELECT r.message_id AS reply_id, r.created_at AS reply_at,
+                       arg_max(u.message_id, u.created_at) AS message_id
+                FROM messages r JOIN messages u ON u.post_id = r.post_id AND u.created_at < r.created_at
+                     AND NOT coalesce(u.is_official, FALSE)
+                WHERE r.is_official AND r.parent_id IS NULL
+                GROUP BY r.message_id, r.created_at) x
+            JOIN {MESSAGES} m ON m.message_id = x.message_id
+            WHERE {msg_where}
         ) GROUP BY 1"""
 
 

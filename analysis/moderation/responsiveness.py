@@ -20,19 +20,33 @@ def slot_of(ts_utc: pd.Series) -> pd.Series:
     return business.map({True: "business", False: "off"})
 
 
+SCOPES = {"all": "tous les messages reçus", "needs_answer": "questions et messages négatifs",
+          "questions": "questions"}
+
+
 def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
-                   questions_only: bool = False) -> pd.DataFrame:
+                   scope: str = "all") -> pd.DataFrame:
     """One row per incoming message under an official account: slot, first reply, delay (hours).
 
     Incoming = written by someone else than the account (``is_official`` not true) on an
-    official account of a territory. ``visible`` says whether the territory's replies on that
+    official account of a territory. ``scope``: ``all`` incoming messages, ``questions``
+    (toxicity table's ``is_question``), or ``needs_answer`` (questions or negative sentiment).
+    ``visible`` says whether the territory's replies on that
     platform appear in the data at all (some exports carry no replies: unknown, not zero).
     """
     f = f or Filters()
     w, params = f.where("m")
     base = (f"{w} AND NOT coalesce(m.is_official, FALSE) AND m.account_id IN "
             "(SELECT account_id FROM accounts WHERE official)")
-    q_join = "JOIN toxicity t ON t.message_id = m.message_id AND t.is_question" if questions_only else ""
+    if scope not in SCOPES:
+        raise ValueError(f"Périmètre inconnu « {scope} » (attendu : {', '.join(SCOPES)})")
+    q_join = {
+        "all": "",
+        "questions": "JOIN toxicity t ON t.message_id = m.message_id AND t.is_question",
+        "needs_answer": "LEFT JOIN toxicity t ON t.message_id = m.message_id "
+                        "LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'",
+    }[scope]
+    scope_where = " AND (coalesce(t.is_question, FALSE) OR s.label = 'negative')" if scope == "needs_answer" else ""
     df = con.execute(
         f"""
         WITH fr AS ({first_replies_sql(base)}),
@@ -42,7 +56,7 @@ def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
         FROM {MESSAGES} m {q_join}
         LEFT JOIN fr ON fr.message_id = m.message_id
         LEFT JOIN vis ON vis.territory_id = m.territory_id AND vis.platform = m.platform
-        WHERE {base}
+        WHERE {base}{scope_where}
         """,
         params + params + params,
     ).df()
@@ -66,9 +80,9 @@ def summarise(rt: pd.DataFrame, by: tuple[str, ...] = ("territory_id", "platform
 
 
 def responsiveness(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
-                   questions_only: bool = False) -> pd.DataFrame:
+                   scope: str = "all") -> pd.DataFrame:
     """Territory × platform × slot (plus an 'all' slot) response rate and median delay."""
-    rt = response_times(con, f, questions_only)
+    rt = response_times(con, f, scope)
     per_slot = summarise(rt)
     all_slots = summarise(rt.assign(slot="all"))
     return pd.concat([per_slot, all_slots], ignore_index=True).sort_values(

@@ -49,9 +49,10 @@ def queue_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, int]:
             "unanswered_question": int((codes == "unanswered_question").sum())}
 
 
-def responsiveness_view(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Responsiveness of the filtered territories (own and peers), per platform and slot."""
-    return responsiveness(con, f)
+def responsiveness_view(con: duckdb.DuckDBPyConnection, f: Filters, scope: str = "needs_answer") -> pd.DataFrame:
+    """Responsiveness of the filtered territories (own and peers), per platform and slot, on the
+    messages that call for an answer (questions and negative messages) by default."""
+    return responsiveness(con, f, scope)
 
 
 def alerts_view(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
@@ -94,7 +95,7 @@ def report_section(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
     t = focus_territory(con, f)
     peers = con.execute("SELECT peers FROM territories WHERE territory_id = ?", [t]).fetchone()
     terrs = (t, *(peers[0] or [])) if peers else (t,)
-    r = responsiveness(con, f.with_territories(terrs))
+    r = responsiveness(con, f.with_territories(terrs), "needs_answer")
     a = alerts_view(con, f.with_territories((t,)))
     imp = impersonation_view(con, f)
     return {

@@ -52,8 +52,9 @@ with c3:
            help="Questions ou demandes sans réponse du compte officiel dans les données.")
 with c4:
     ui.kpi("Taux de réponse", fr_pct(rate, 0) if rate is not None else "non visible",
-           help="Messages reçus par nos comptes auxquels le compte officiel a répondu (réponse liée au "
-                "message, ou réponse officielle plus tardive sous la même publication).")
+           help="Questions et messages négatifs reçus par nos comptes auxquels le compte officiel a "
+                "répondu (réponse liée au message ; sans lien dans l'export, la réponse officielle suivante "
+                "sous la même publication est attribuée au dernier message qui la précède).")
 
 # ------------------------------------------------------------------------------ queue
 st.subheader("File de modération")
@@ -115,7 +116,8 @@ else:
         "Délai médian (h)": r["median_hours"].map(lambda v: fr_num(v, 1)),
     })
     ui.table(tab)
-    st.caption("Heures ouvrées : du lundi au vendredi, 9 h – 18 h (heure de Paris), selon l'heure du message "
+    st.caption("Sur les questions et les messages négatifs reçus (ceux qui appellent une réponse). "
+               "Heures ouvrées : du lundi au vendredi, 9 h – 18 h (heure de Paris), selon l'heure du message "
                "reçu. « non visible » : les exports de ce territoire ne contiennent aucune réponse officielle, "
                "le taux est inconnu (pas nul).")
 
