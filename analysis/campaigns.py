@@ -569,8 +569,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: lis
 
     Baseline = the ``baseline_days`` usable days just before the campaign (default: the campaign's
     length, at least 8 weeks), skipping :func:`excluded_periods` (other campaigns, critical alerts,
-    ``exclude``) and going back at most a year to collect them. Excluded days inside the campaign
-    are left out of it too.
+    ``exclude``) and going back at most a year to collect them. Inside the campaign, only
+    ``exclude`` and critical alerts remove days (an overlapping campaign is part of the effect).
     """
     c = get_campaign(con, campaign) if isinstance(campaign, str) else campaign
     kpis = kpis or list(KPIS)
@@ -598,7 +598,11 @@ def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: lis
         ctl = ctl.set_index("date").reindex(own["date"]).reset_index()
     dates = np.array(own["date"].tolist())
     keep = np.array([not is_excluded(x) for x in dates], dtype=bool)
-    pre_mask, post_mask = (dates < c.start_date) & keep, (dates >= c.start_date) & keep
+    # Inside the campaign only what the analyst excluded or a critical alert flagged is left out:
+    # another campaign running at the same time is part of what is being evaluated.
+    in_camp = [(a, b) for a, b, why in excl if not why.startswith(("campagne ", "pic inhabituel"))]
+    keep_post = np.array([not any(a <= x <= b for a, b in in_camp) for x in dates], dtype=bool)
+    pre_mask, post_mask = (dates < c.start_date) & keep, (dates >= c.start_date) & keep_post
     results = []
     for k in kpis:
         kpi = KPIS[k]

@@ -142,6 +142,34 @@ def eval_cmd(
         console.print(f"  [dim]{r.name} = {r.formula}[/]")
 
 
+@campaigns_app.command("demo-check")
+def demo_check_cmd(n_boot: int = typer.Option(2000, "--n-boot"), seed: int = typer.Option(0, "--seed")) -> None:
+    """Démo : comparer l'effet estimé de chaque campagne à l'effet injecté (vérité terrain de `vigie demo`)."""
+    from analysis import demo
+
+    try:
+        truth = demo.ground_truth(store.db_path())
+    except (FileNotFoundError, OSError) as e:
+        err.print(f"[red]Vérité terrain de la démo introuvable pour {store.db_path()} ({e}).[/]")
+        raise typer.Exit(1) from e
+    t = Table(title="Effets injectés dans la démo et effets estimés (engagement par publication, vs pairs)")
+    for col in ("Campagne", "Injecté", "Estimé (IC 95 %)", "Dans l'IC", "Significatif"):
+        t.add_column(col)
+    ok = True
+    with _reader() as con:
+        for c in truth["campaigns"]:
+            ev = camp.evaluate(con, c["campaign_id"], ["engagement_per_post"], n_boot=n_boot, seed=seed)
+            did = ev.results[0].did
+            inside = did.low <= c["injected_effect"] <= did.high
+            good = (not did.significant) if c["placebo"] else inside
+            ok &= good
+            t.add_row(c["name"] + (" (placebo)" if c["placebo"] else ""), fr_pct(c["injected_effect"], 0, signed=True),
+                      did.fr(), "oui" if inside else "[red]non[/]", "oui" if did.significant else "non")
+    console.print(t)
+    if not ok:
+        raise typer.Exit(1)
+
+
 @app.command("benchmark")
 def benchmark_cmd(
     territory: str = typer.Option(None, "--territory", help="Territoire de référence (défaut : le nôtre)."),

@@ -366,3 +366,12 @@ def test_demo_injected_effects_recovered(demo_db):
                 assert did.low <= t["injected_effect"] <= did.high, (t["name"], t["injected_effect"], did)
             checked += 1
     assert checked == 3
+
+
+def test_demo_check_command(demo_db, monkeypatch):
+    monkeypatch.setenv("VIGIE_DB", str(demo_db))
+    from analysis.cli import app
+
+    res = CliRunner().invoke(app, ["campaigns", "demo-check", "--n-boot", "1000"])
+    assert res.exit_code == 0, res.output
+    assert "Journées du patrimoine (placebo)" in res.output and "+50\u00a0%" in res.output
