@@ -96,3 +96,12 @@ def test_elu_sees_aggregates_only(mod_db):
     summary = _frame_with(at, "Motif")
     assert sorted(summary["Motif"]) == ["Hostile ou insultant", "Question sans réponse"]
     assert not at.main.multiselect and not at.main.button
+
+
+def test_demo_store_page_finds_the_impersonator(demo_db, monkeypatch):
+    monkeypatch.setenv("VIGIE_DB", str(demo_db))
+    monkeypatch.setenv("VIGIE_AUTH", "demo")
+    at = run_page("analyste")
+    imp = _frame_with(at, "Ressemble à")
+    assert imp["Nom"].tolist() == ["Mairie de St Aubin-sur-Loire Officiel"]
+    assert len(_frame_with(at, "Motif")) > 0
