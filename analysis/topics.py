@@ -96,16 +96,18 @@ def _hashtag_repl(m: re.Match) -> str:
 _URL_RE = re.compile(_URL, re.IGNORECASE)
 _MENTION_RE = re.compile(_MENTION)
 _APOSTROPHE_RE = re.compile(_APOSTROPHE)
+_ELONG_RE = re.compile(r"([^\W\d_])\1{2,}")  # 'suuuuper' -> 'super' (three or more: 'ee' is French)
 
 
 def surface_one(text: str | None) -> str:
-    """Lower-cased text without URLs/@mentions, elisions split, hashtags whole and split."""
+    """Lower-cased text without URLs/@mentions, elisions split, hashtags whole and split, elongations collapsed."""
     if not text:
         return ""
     t = _URL_RE.sub(" ", str(text))
     t = _MENTION_RE.sub(" ", t)
     if "#" in t:
         t = _HASHTAG.sub(_hashtag_repl, t)
+    t = _ELONG_RE.sub(r"\1", t)
     return _APOSTROPHE_RE.sub(" ", t).lower()
 
 
@@ -190,6 +192,12 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
             return False
         if len(parts) > 1 and any(w.startswith("#") for w in parts):
             return False
+        if parts and parts[0].startswith("#"):
+            # '#montclaragglomeration' is the territory's own tag; '#eausaintaubin' keeps 'eau'
+            rest = parts[0][1:]
+            for x in sorted(exclude, key=len, reverse=True):
+                rest = rest.replace(fold(x), "")
+            return len(rest) >= 3
         return not any(w in exclude for w in parts)
 
     def _learn(self, surface_parts: list[tuple[sp.csr_matrix, list[str]]], n_docs: int) -> None:

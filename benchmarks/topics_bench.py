@@ -12,6 +12,7 @@ topics (NMF, k chosen by NPMI) and the coherence of every k tried.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -73,22 +74,25 @@ def main() -> None:
 
     clf = T.ThemeClassifier()
     clf.predict_proba(texts[:100])  # build the keyword matrix once (not part of throughput)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     labels = clf.predict_labels(texts[:cn])
-    t_cls = time.perf_counter() - t0
+    t_cls, c_cls = time.perf_counter() - t0, time.process_time() - c0
     themed = sum(1 for x in labels if x) / len(labels)
 
     exclude = territory_words(a.db)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model = T.TopicDiscovery(ks=tuple(int(k) for k in a.ks.split(",")), seed=a.seed,
                              exclude=exclude).fit(texts[: a.n])
-    t_topics = time.perf_counter() - t0
+    t_topics, c_topics = time.perf_counter() - t0, time.process_time() - c0
+    load = os.getloadavg()[0]
 
     print(f"# Thèmes et sujets — {source}\n")
+    print(f"Machine : {os.cpu_count()} cœurs, charge moyenne {load:.1f} pendant la mesure "
+          "(temps écoulé et temps CPU du processus).\n")
     print("| Mesure | Valeur |\n|---|---|")
-    print(f"| Classement en thèmes, {cn:,} messages | {t_cls:.1f} s ({cn / t_cls:,.0f} msg/s), "
+    print(f"| Classement en thèmes, {cn:,} messages | {t_cls:.1f} s écoulées, {c_cls:.1f} s CPU ({cn / t_cls:,.0f} msg/s), "
           f"{themed:.1%} avec au moins un thème |")
-    print(f"| Découverte de sujets, {a.n:,} messages | {t_topics:.1f} s (k retenu = {model.k_}) |")
+    print(f"| Découverte de sujets, {a.n:,} messages | {t_topics:.1f} s écoulées, {c_topics:.1f} s CPU (k retenu = {model.k_}) |")
     print("\n| k | NPMI moyen |\n|---|---|")
     for k, v in model.coherence_.items():
         print(f"| {k}{' ←' if k == model.k_ else ''} | {v:.3f} |")

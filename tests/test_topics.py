@@ -334,7 +334,8 @@ def _ground_truth(demo_db) -> pd.DataFrame:
 def test_classifier_on_demo_truth(demo_db):
     gt = _ground_truth(demo_db)
     col = "themes" if "themes" in gt.columns else "theme"
-    gt = gt[gt[col].notna() & gt["text"].notna()].head(20_000)
+    public = ~gt["is_official"].astype(str).str.lower().isin(["true", "1"])
+    gt = gt[public & gt[col].notna() & gt["text"].notna()].head(20_000)
     y_true = [T.parse_labels(v) for v in gt[col]]
     pred = T.ThemeClassifier().predict_labels(gt["text"])
     ev = T.evaluate(y_true, pred, T.load_taxonomy().ids).set_index("theme")
