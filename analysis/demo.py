@@ -13,6 +13,7 @@ Same seed → byte-identical files (xlsx zips are written with fixed timestamps)
 
 from __future__ import annotations
 
+import bisect
 import csv
 import gzip
 import io
@@ -22,6 +23,7 @@ import os
 import re
 import time
 import tomllib
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,13 +70,13 @@ IMPERSONATOR = {"platform": "facebook", "name": "Mairie de St Aubin-sur-Loire Of
 # Posts per month for a territory of the own territory's size, by platform (scale 1.0).
 POST_RATE = {"facebook": 30.0, "instagram": 20.0, "x": 32.0, "linkedin": 10.0, "youtube": 5.0}
 # Mean user comments per post (size 1.0), and engagement ratios relative to comments.
-COMMENT_MEAN = {"facebook": 24.0, "instagram": 15.0, "x": 5.0, "linkedin": 4.0, "youtube": 22.0}
+COMMENT_MEAN = {"facebook": 19.0, "instagram": 11.0, "x": 4.0, "linkedin": 4.0, "youtube": 18.0}
 REACTIONS_PER_COMMENT = {"facebook": 7.0, "instagram": 14.0, "x": 5.0, "linkedin": 9.0, "youtube": 4.0}
 SHARES_PER_COMMENT = {"facebook": 0.8, "instagram": 0.25, "x": 1.2, "linkedin": 0.6, "youtube": 0.3}
 FOLLOWERS_PER_INHAB = {"facebook": 0.30, "instagram": 0.14, "x": 0.05, "linkedin": 0.06, "youtube": 0.012}
-MENTIONS_PER_DAY = 9.0  # X mentions per day for the own territory's size (scale 1.0)
-ENGAGEMENT_SIGMA = 0.30  # lognormal per-post noise on the engagement mean
-NB_DISPERSION = 12.0  # negative binomial size parameter of the counts around that mean
+MENTIONS_PER_DAY = 7.0  # X mentions per day for the own territory's size (scale 1.0)
+ENGAGEMENT_SIGMA = 0.25  # lognormal per-post noise on the engagement mean
+NB_DISPERSION = 20.0  # negative binomial size parameter of the counts around that mean
 
 # Per-territory behaviour: theme mix weights (official posts), tone mix, official replies.
 TERRITORY_STYLE = {
@@ -292,17 +294,65 @@ def _author_weights(n: int) -> np.ndarray:
     return w / w.sum()
 
 
+class FastRng:
+    """A numpy Generator whose scalar ``random``/``integers`` read a pre-drawn buffer.
+
+    Hundreds of thousands of scalar draws through ``Generator`` cost seconds; a buffer of
+    uniforms keeps the stream deterministic for a seed at a fraction of the cost.
+    """
+
+    def __init__(self, seed: int) -> None:
+        self.g = np.random.default_rng(seed)
+        self._buf: list[float] = []
+        self._i = 0
+
+    def random(self, size: int | None = None):
+        if size is not None:
+            return [self.random() for _ in range(size)]
+        if self._i >= len(self._buf):
+            self._buf, self._i = self.g.random(1 << 16).tolist(), 0
+        v = self._buf[self._i]
+        self._i += 1
+        return v
+
+    def integers(self, low: int, high: int | None = None, size: int | None = None):
+        if size is not None:
+            return self.g.integers(low, high, size)
+        if high is None:
+            low, high = 0, low
+        return low + int(self.random() * (high - low))
+
+    def __getattr__(self, name: str):
+        return getattr(self.g, name)
+
+
+def _cum(p) -> list[float]:
+    """Cumulative weights for :func:`_draw`."""
+    return np.cumsum(np.asarray(p, float)).tolist()
+
+
+def _draw(rng: FastRng, cum: list[float]) -> int:
+    """Index drawn with cumulative weights ``cum`` (see :func:`_cum`)."""
+    return min(bisect.bisect_right(cum, rng.random() * cum[-1]), len(cum) - 1)
+
+
+_TONE_CUM = {"ambassador": _cum((0.82, 0.14, 0.04)), "critic": _cum((0.05, 0.2, 0.75))}
+_EN_TONE_CUM = _cum([0.6, 0.3, 0.1])
+_CRISIS_TONE_CUM = _cum([0.8, 0.13, 0.07])
+_CT_PAGE_CUM = _cum([0.3, 0.2, 0.2, 0.1, 0.1, 0.1])
+
+
 def _tone_for(rng: np.random.Generator, role: str, base: tuple[float, float, float]) -> str:
-    p = {"ambassador": (0.82, 0.14, 0.04), "critic": (0.05, 0.2, 0.75)}.get(role, base)
-    return ("positive", "neutral", "negative")[int(rng.choice(3, p=np.asarray(p) / sum(p)))]
+    return ("positive", "neutral", "negative")[_draw(rng, _TONE_CUM.get(role) or _cum(base))]
+
+
+# Hour-of-day profiles (Paris time): official posts in office hours, users in the evening too.
+_POST_HOURS = _cum([0, 0, 0, 0, 0, 0, 0, 1, 3, 5, 6, 6, 7, 4, 4, 5, 5, 6, 7, 5, 3, 2, 1, 0])
+_USER_HOURS = _cum([1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 2, 3, 3, 3, 3, 4, 4, 3, 3, 3, 4, 5, 6, 7, 6, 4, 2])
 
 
 def _local_time(rng: np.random.Generator, d: date, peak: str = "post") -> datetime:
-    if peak == "post":
-        hours = np.array([0, 0, 0, 0, 0, 0, 0, 1, 3, 5, 6, 6, 7, 4, 4, 5, 5, 6, 7, 5, 3, 2, 1, 0], float)
-    else:
-        hours = np.array([1, 0.5, 0.3, 0.2, 0.2, 0.4, 1, 2, 3, 3, 3, 3, 4, 4, 3, 3, 3, 4, 5, 6, 7, 6, 4, 2], float)
-    h = int(rng.choice(24, p=hours / hours.sum()))
+    h = int(_draw(rng, _POST_HOURS if peak == "post" else _USER_HOURS))
     return datetime(d.year, d.month, d.day, h, int(rng.integers(60)), int(rng.integers(60)), tzinfo=PARIS)
 
 
@@ -312,7 +362,7 @@ def _to_utc(local: datetime) -> datetime:
 
 def simulate(registry: Registry, seed: int, scale: float) -> Sim:
     """Simulate 24 months of activity of every registry territory (pure, deterministic)."""
-    rng = np.random.default_rng(seed)
+    rng = FastRng(seed)
     sim = Sim(registry=registry, scale=scale)
     ids = Ids()
     tm = TextMaker(rng)
@@ -323,8 +373,7 @@ def simulate(registry: Registry, seed: int, scale: float) -> Sim:
     for ti, terr in enumerate(registry.territories):
         style = TERRITORY_STYLE.get(terr.territory_id, TERRITORY_STYLE[OWN])
         sf = size_factor(terr, own_pop)
-        theme_p = np.asarray(style["themes"], float)
-        theme_p /= theme_p.sum()
+        theme_p = _cum(style["themes"])
         tshort = terr.name.split(" ")[0]
         tag = re.sub(r"[^A-Za-z]", "", terr.name.translate(str.maketrans("éèêàç", "eeeac")))
         for acc in terr.accounts:
@@ -332,17 +381,18 @@ def simulate(registry: Registry, seed: int, scale: float) -> Sim:
             pool_n = max(20, int(round(260 * sf * math.sqrt(max(scale, 0.01)) * (1.0 if plat != "linkedin" else 0.3))))
             pool = _author_pool(rng, plat, ti + 1, pool_n, ids)
             sim.authors[(terr.territory_id, plat)] = pool
-            weights = _author_weights(len(pool))
+            weights = _cum(_author_weights(len(pool)))
             handle = acc.handle or acc.native_id or ""
             _simulate_followers(sim, rng, terr, acc, days)
             for d in days:
                 lam = POST_RATE[plat] / 30.4 * sf * season(d) * scale
                 n_posts = int(rng.poisson(lam))
-                if in_crisis(d, terr.territory_id) and plat in ("facebook", "instagram", "x") and d.weekday() in (0, 3):
-                    n_posts += 1  # crisis updates by the official accounts
+                crisis_day = in_crisis(d, terr.territory_id) and plat in ("facebook", "instagram", "x")
+                if crisis_day and d == CRISIS["start"] and n_posts == 0:
+                    n_posts = 1  # the alert is published on day one whatever the scale
                 for k in range(n_posts):
-                    crisis_post = in_crisis(d, terr.territory_id) and k == n_posts - 1 and d.weekday() in (0, 3) \
-                        and plat in ("facebook", "instagram", "x")
+                    # During the crisis, a share of the official posts are updates about the water.
+                    crisis_post = crisis_day and ((d == CRISIS["start"] and k == 0) or rng.random() < 0.35)
                     _simulate_post(sim, rng, tm, ids, terr, acc, d, theme_p, sf, tshort, tag, handle, pool,
                                    weights, style, crisis_post)
             if plat == "x":
@@ -355,8 +405,8 @@ def simulate(registry: Registry, seed: int, scale: float) -> Sim:
 
 
 def _simulate_post(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc: Account, d: date,
-                   theme_p: np.ndarray, sf: float, tshort: str, tag: str, handle: str, pool: list[Author],
-                   weights: np.ndarray, style: dict, crisis_post: bool) -> None:
+                   theme_p: list[float], sf: float, tshort: str, tag: str, handle: str, pool: list[Author],
+                   weights: list[float], style: dict, crisis_post: bool) -> None:
     plat = acc.platform
     local = _local_time(rng, d, "post")
     camp = campaign_of(d, terr.territory_id)
@@ -366,7 +416,7 @@ def _simulate_post(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc:
         themes = [theme, "services_publics_demarches"]
         text = tm._pick(T.CRISIS_POSTS).replace("{t}", terr.name)
     else:
-        theme = T.THEMES[int(rng.choice(len(T.THEMES), p=theme_p))]
+        theme = T.THEMES[int(_draw(rng, theme_p))]
         themes = [theme]
         if camp and rng.random() < 0.6:
             theme = camp["theme"]
@@ -412,23 +462,24 @@ def _simulate_post(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc:
     if plat == "linkedin":  # the LinkedIn export carries counts only, no comment text
         post["comments"] = n_comments
         return
-    _simulate_comments(sim, rng, tm, ids, terr, acc, post, n_comments, tshort, tag, handle, pool, weights, style)
+    _simulate_comments(sim, rng, tm, ids, terr, acc, post, n_comments, tshort, tag, handle, pool, weights, style,
+                       crisis=crisis_post)
 
 
-def _message_labels(rng, terr_style: dict, role: str, theme_hint: str, theme_p: np.ndarray | None) -> dict:
+def _message_labels(rng, terr_style: dict, role: str, theme_hint: str, theme_p: list[float] | None) -> dict:
     english = role == "tourist" or rng.random() < 0.02
     hostile = (not english) and rng.random() < 0.015
     if hostile:
         tone = "negative"
     elif english:
-        tone = ("positive", "neutral", "negative")[int(rng.choice(3, p=[0.6, 0.3, 0.1]))]
+        tone = ("positive", "neutral", "negative")[int(_draw(rng, _EN_TONE_CUM))]
     else:
         tone = _tone_for(rng, role, terr_style["tone"])
     theme = theme_hint
     if english:
         theme = "tourisme_patrimoine"
     elif theme_p is not None and rng.random() < 0.3:
-        theme = T.THEMES[int(rng.choice(len(T.THEMES), p=theme_p))]
+        theme = T.THEMES[int(_draw(rng, theme_p))]
     return {"english": english, "hostile": hostile, "tone": tone, "theme": theme}
 
 
@@ -493,7 +544,8 @@ def _official_reply(sim: Sim, rng, ids: Ids, terr: Territory, acc: Account, msg:
     med_bh, med_off = style["reply_median_h"]
     med = med_bh if _business_hours(local) else med_off
     delay = float(np.exp(rng.normal(math.log(med), 0.7)))
-    when = msg["created_utc"] + timedelta(hours=min(delay, 24 * 6))
+    # whole seconds: every export format stores seconds (xlsx would keep microseconds)
+    when = (msg["created_utc"] + timedelta(hours=min(delay, 24 * 6))).replace(microsecond=0)
     if when.date() > END:
         return
     official = Author(key=acc.native_id or acc.handle or "", name=acc.name, handle=acc.handle or "",
@@ -513,15 +565,15 @@ def _official_reply(sim: Sim, rng, ids: Ids, terr: Territory, acc: Account, msg:
 
 
 def _simulate_comments(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc: Account, post: dict,
-                       n: int, tshort: str, tag: str, handle: str, pool: list[Author], weights: np.ndarray,
+                       n: int, tshort: str, tag: str, handle: str, pool: list[Author], weights: list[float],
                        style: dict, crisis: bool = False) -> None:
     plat = acc.platform
     theme_hint = post["themes"][0]
     start_n = len(sim.messages)
-    picks = rng.choice(len(pool), size=n, p=weights) if n else []
+    picks = [_draw(rng, weights) for _ in range(n)]
     for i in range(n):
         delay_h = float(np.exp(rng.normal(math.log(2.5), 1.3)))
-        when = post["created_utc"] + timedelta(hours=min(delay_h, 24 * 9))
+        when = (post["created_utc"] + timedelta(hours=min(delay_h, 24 * 9))).replace(microsecond=0)
         if when.date() > END:
             continue
         author = pool[int(picks[i])]
@@ -530,7 +582,7 @@ def _simulate_comments(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, 
                             handle=f"{author.handle}_uk", role="tourist", local=False)
         labels = _message_labels(rng, style, author.role, theme_hint, None)
         if crisis:
-            labels["tone"] = ("negative", "neutral", "positive")[int(rng.choice(3, p=[0.8, 0.13, 0.07]))]
+            labels["tone"] = ("negative", "neutral", "positive")[int(_draw(rng, _CRISIS_TONE_CUM))]
             labels["english"] = labels["hostile"] = False
         kind = "reply" if plat == "x" else "comment"
         m = _new_message(sim, rng, tm, ids, terr, acc, post, when, author, labels, tshort, tag, handle, kind,
@@ -541,14 +593,14 @@ def _simulate_comments(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, 
 
 
 def _simulate_mentions(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc: Account, days: list[date],
-                       sf: float, tshort: str, tag: str, handle: str, pool: list[Author], weights: np.ndarray,
-                       style: dict, theme_p: np.ndarray) -> None:
+                       sf: float, tshort: str, tag: str, handle: str, pool: list[Author], weights: list[float],
+                       style: dict, theme_p: list[float]) -> None:
     for d in days:
         n = int(rng.poisson(MENTIONS_PER_DAY * sf * season(d) * sim.scale))
         for _ in range(n):
             when = _to_utc(_local_time(rng, d, "user"))
-            author = pool[int(rng.choice(len(pool), p=weights))]
-            theme = T.THEMES[int(rng.choice(len(T.THEMES), p=theme_p))]
+            author = pool[int(_draw(rng, weights))]
+            theme = T.THEMES[int(_draw(rng, theme_p))]
             labels = _message_labels(rng, style, author.role, theme, theme_p)
             m = _new_message(sim, rng, tm, ids, terr, acc, None, when, author, labels, tshort, tag, handle, "mention")
             _official_reply(sim, rng, ids, terr, acc, m, style)
@@ -559,9 +611,12 @@ def _inject_crisis(sim: Sim, rng, tm: TextMaker, ids: Ids, registry: Registry) -
     terr = registry.territory(CRISIS["territory_id"])
     style = TERRITORY_STYLE[terr.territory_id]
     s, e = CRISIS["start"], CRISIS["end"]
-    base = [m for m in sim.messages if m["territory_id"] == terr.territory_id and not m["is_official"]
-            and s <= m["created_utc"].date() <= e]
-    extra = int(round(len(base) * (CRISIS["volume_factor"] - 1.0)))
+    # Target: user messages per day in the window = volume_factor × the rate of the 28 days before.
+    own_users = [m["created_utc"].date() for m in sim.messages
+                 if m["territory_id"] == terr.territory_id and not m["is_official"]]
+    before = sum(1 for d in own_users if s - timedelta(days=28) <= d < s) / 28.0
+    during = sum(1 for d in own_users if s <= d <= e)
+    extra = max(0, int(round(before * ((e - s).days + 1) * CRISIS["volume_factor"] - during)))
     crisis_posts = [p for p in sim.posts if p["crisis"]]
     by_plat: dict[str, list[dict]] = {}
     for p in crisis_posts:
@@ -581,16 +636,16 @@ def _inject_crisis(sim: Sim, rng, tm: TextMaker, ids: Ids, registry: Registry) -
         for p, n in zip(posts, split, strict=True):
             pool = sim.authors[(terr.territory_id, plat)]
             _simulate_comments(sim, rng, tm, ids, terr, p["account"], p, int(n), tshort, tag,
-                               p["account"].handle or "", pool, _author_weights(len(pool)), style, crisis=True)
+                               p["account"].handle or "", pool, _cum(_author_weights(len(pool))), style, crisis=True)
     pool = sim.authors[(terr.territory_id, "x")]
-    w = _author_weights(len(pool))
+    w = _cum(_author_weights(len(pool)))
     span = (e - s).days + 1
     for _ in range(n_mentions):
         d = s + timedelta(days=int(rng.integers(span)))
         when = _to_utc(_local_time(rng, d, "user"))
-        author = pool[int(rng.choice(len(pool), p=w))]
+        author = pool[int(_draw(rng, w))]
         labels = {"english": False, "hostile": False, "theme": CRISIS["themes"][0],
-                  "tone": ("negative", "neutral", "positive")[int(rng.choice(3, p=[0.8, 0.13, 0.07]))]}
+                  "tone": ("negative", "neutral", "positive")[int(_draw(rng, _CRISIS_TONE_CUM))]}
         m = _new_message(sim, rng, tm, ids, terr, x_acc, None, when, author, labels, tshort, tag,
                          x_acc.handle or "", "mention", crisis=True)
         _official_reply(sim, rng, ids, terr, x_acc, m, style)
@@ -629,7 +684,7 @@ def _simulate_crowdtangle(sim: Sim, rng, ids: Ids, registry: Registry) -> None:
     }
     days = [START + timedelta(days=int(x)) for x in rng.integers(0, N_DAYS, n_pages)]
     for i, d in enumerate(sorted(days)):
-        page = CT_PAGES[int(rng.choice(len(CT_PAGES), p=[0.3, 0.2, 0.2, 0.1, 0.1, 0.1]))]
+        page = CT_PAGES[int(_draw(rng, _CT_PAGE_CUM))]
         if i == 0:
             page = CT_PAGES[-1]  # the impersonator is in the file whatever the scale
         local = _local_time(rng, d, "post")
@@ -736,7 +791,9 @@ def _simulate_demographics(sim: Sim, rng, registry: Registry) -> None:
                     tot = sum(cells.values())
                     out["age_gender"] = {k: v / tot for k, v in cells.items()}
                     out["gender"] = {g: sum(v for k, v in out["age_gender"].items() if k[0] == g) for g in ("F", "M")}
-                local = LOCAL_SHARE[t.territory_id] * (1.0 - 0.01 * si)
+                # Per-account noise: two accounts never export byte-identical files (the pipeline
+                # skips a file whose SHA-256 it has already imported).
+                local = LOCAL_SHARE[t.territory_id] * (1.0 - 0.01 * si) + float(rng.normal(0, 0.01))
                 rest = 1.0 - local
                 nw = np.array([0.3, 0.2, 0.15, 0.1]) * rest
                 cities = {f"{city}, {region}, France": local}
@@ -745,7 +802,7 @@ def _simulate_demographics(sim: Sim, rng, registry: Registry) -> None:
                 cities["Paris, Île-de-France, France"] = float(rest * 0.08)
                 cities["Others"] = float(rest - nw.sum() - rest * 0.08)
                 out["city"] = cities
-                fr = 0.93 if t.territory_id != "port-marel" else 0.9
+                fr = (0.93 if t.territory_id != "port-marel" else 0.9) + float(rng.normal(0, 0.006))
                 out["country"] = {"FR": fr, "BE": 0.018, "CH": 0.012, "GB": 0.01, "DE": 0.008,
                                   "Others": 1.0 - fr - 0.048}
                 per_snap[snap.isoformat()] = out
@@ -1060,7 +1117,7 @@ class Writer:
                                      m["likes"], n_rep, m["parent"]["native_id"] if m["parent"] else ""])
                     path = self.root / terr.territory_id / "facebook" / "comments" / f"minet_fb_comments_{acc.handle}_{d0:%Y%m%d}_{d1:%Y%m%d}.csv"
                     _write_csv(path, header, rows)
-                    self.add(path)
+                    self.add(path, hint=acc.account_id)  # minet rows do not name the page
         for p in sim.posts:
             if id(p) not in ec_posts:
                 continue
@@ -1356,7 +1413,9 @@ def _ground_truth(sim: Sim, writer: Writer, seed: int, scale: float) -> dict:
                                         "median_delay_hours_business": st["reply_median_h"][0],
                                         "median_delay_hours_off_hours": st["reply_median_h"][1],
                                         "business_hours": "Mon-Fri 09:00-18:00 Europe/Paris",
-                                        "not_answered": "hostile messages; YouTube (no reply in the export)"}
+                                        "not_answered": "hostile messages",
+                                        "note": "YouTube and ExportComments exports carry no parent: official "
+                                                "replies there are top-level comments by the official account"}
                                   for tid, st in TERRITORY_STYLE.items()},
         "key_authors": key_authors,
         "rates": {"hostile": 0.015, "english": 0.02},
@@ -1381,16 +1440,48 @@ def _messages_truth(sim: Sim) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ build
-def build(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: int = 42, scale: float = 1.0,
-          enrich: bool = True, progress: Callable[[str], None] | None = None) -> str:
-    """Generate the demo exports, import them through the real importers, enrich; return a French summary."""
-    say = progress or (lambda s: None)
+@dataclass
+class BuildReport:
+    """What a demo build did: files and their import results, counts and timings (wall and CPU)."""
+
+    exports_dir: Path
+    files: list[dict]
+    results: list
+    n_posts_generated: int
+    n_messages_generated: int
+    n_posts_store: int
+    n_messages_store: int
+    timings: dict[str, float]
+    enriched: bool
+
+    @property
+    def errors(self) -> list:
+        return [r for r in self.results if r.status == "error"]
+
+    def summary(self) -> str:
+        """French summary printed by ``vigie demo``."""
+        from analysis.fmt import fr_int, fr_num
+
+        t = self.timings
+        lines = [
+            f"Démo Vigie : {fr_int(len(self.files))} fichiers d'export dans {self.exports_dir}",
+            f"  génération : {fr_int(self.n_posts_generated)} publications, {fr_int(self.n_messages_generated)} "
+            f"messages en {fr_num(t['generate_wall'], 1)} s (CPU {fr_num(t['generate_cpu'], 1)} s)",
+            f"  import : {fr_num(t['import_wall'], 1)} s (CPU {fr_num(t['import_cpu'], 1)} s) ; la base contient "
+            f"{fr_int(self.n_posts_store)} publications et {fr_int(self.n_messages_store)} messages",
+            f"  enrichissement : {fr_num(t['enrich_wall'], 1)} s" if self.enriched else "  pas d'enrichissement",
+        ]
+        if self.errors:
+            lines.append(f"  {len(self.errors)} fichier(s) en erreur, premier : {self.errors[0].error}")
+        return "\n".join(lines)
+
+
+def generate(exports_dir: str | os.PathLike, seed: int = 42, scale: float = 1.0,
+             registry: Registry | None = None) -> tuple[Sim, list[dict]]:
+    """Simulate and write every export file plus the ground truth; return the simulation and the files."""
+    registry = registry or load_registry()
     root = Path(exports_dir)
-    registry = load_registry()
-    t0 = time.perf_counter()
     sim = simulate(registry, seed, scale)
-    t_sim = time.perf_counter() - t0
-    say(f"Simulation : {len(sim.posts)} publications, {len(sim.messages)} messages ({t_sim:.1f} s)")
     root.mkdir(parents=True, exist_ok=True)
     writer = Writer(sim, root, np.random.default_rng(seed + 1))
     writer.write_all()
@@ -1398,20 +1489,26 @@ def build(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: int = 42,
     (root / "ground_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True),
                                             encoding="utf-8")
     buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:  # mtime=0: same seed, same bytes
         gz.write(_messages_truth(sim).to_csv(index=False).encode("utf-8"))
     (root / "ground_truth_messages.csv.gz").write_bytes(buf.getvalue())
-    pop = population_table(registry)
-    if not POPULATION_CSV.exists() or POPULATION_CSV.read_bytes() != pop.to_csv(index=False).encode():
-        pop.to_csv(POPULATION_CSV, index=False)
-    t_gen = time.perf_counter() - t0
-    say(f"Exports écrits : {len(writer.files)} fichiers dans {root} ({t_gen:.1f} s)")
+    return sim, writer.files
 
-    t1 = time.perf_counter()
-    results = import_files(writer.files, db, registry, say)
-    t_imp = time.perf_counter() - t1
-    errors = [r for r in results if r.status == "error"]
-    t2 = time.perf_counter()
+
+def build_report(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: int = 42, scale: float = 1.0,
+                 enrich: bool = True, progress: Callable[[str], None] | None = None) -> BuildReport:
+    """Generate the demo exports, import them through the real importers, enrich; report what happened."""
+    say = progress or (lambda s: None)
+    registry = load_registry()
+    w0, c0 = time.perf_counter(), time.process_time()
+    sim, files = generate(exports_dir, seed, scale, registry)
+    timings = {"generate_wall": time.perf_counter() - w0, "generate_cpu": time.process_time() - c0}
+    say(f"Exports écrits : {len(files)} fichiers, {len(sim.posts)} publications, {len(sim.messages)} messages "
+        f"({timings['generate_wall']:.1f} s)")
+    w0, c0 = time.perf_counter(), time.process_time()
+    results = import_files(files, db, registry, say)
+    timings.update(import_wall=time.perf_counter() - w0, import_cpu=time.process_time() - c0)
+    w0 = time.perf_counter()
     enriched = False
     with store.writer(db) as con:
         store.upsert(con, "campaigns", campaigns_frame())
@@ -1428,19 +1525,22 @@ def build(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: int = 42,
                 enriched = True
         n_posts = con.execute("SELECT count(*) FROM posts").fetchone()[0]
         n_msgs = con.execute("SELECT count(*) FROM messages").fetchone()[0]
-    t_enr = time.perf_counter() - t2
-    from analysis.fmt import fr_int, fr_num
+    timings["enrich_wall"] = time.perf_counter() - w0
+    return BuildReport(Path(exports_dir), files, results, len(sim.posts), len(sim.messages), n_posts, n_msgs,
+                       timings, enriched)
 
-    lines = [
-        f"Démo Vigie (graine {seed}, échelle {fr_num(scale, 2)}) : {len(writer.files)} fichiers d'export dans {root}",
-        f"  générés : {fr_int(len(sim.posts))} publications, {fr_int(len(sim.messages))} messages "
-        f"en {fr_num(t_gen, 1)} s",
-        f"  importés en {fr_num(t_imp, 1)} s : base {fr_int(n_posts)} publications, {fr_int(n_msgs)} messages"
-        + (f" ; enrichissement {fr_num(t_enr, 1)} s" if enriched else " ; pas d'enrichissement"),
-    ]
-    if errors:
-        lines.append(f"  {len(errors)} fichier(s) en erreur, premier : {errors[0].error}")
-    return "\n".join(lines)
+
+def build(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: int = 42, scale: float = 1.0,
+          enrich: bool = True, progress: Callable[[str], None] | None = None) -> str:
+    """Generate the demo exports, import them, enrich; return a French summary (``vigie demo``)."""
+    return build_report(exports_dir, db, seed, scale, enrich, progress).summary()
+
+
+def write_population_csv(path: str | os.PathLike = POPULATION_CSV, registry: Registry | None = None) -> Path:
+    """Write ``data/population_demo.csv`` (territory_id, sex, age_band, population) from the registry."""
+    path = Path(path)
+    population_table(registry or load_registry()).to_csv(path, index=False)
+    return path
 
 
 def import_files(files: list[dict], db: str | os.PathLike, registry: Registry,
@@ -1487,10 +1587,34 @@ def ground_truth(db_path: str | os.PathLike | None = None) -> dict:
 
 
 def ground_truth_messages(db_path: str | os.PathLike | None = None) -> pd.DataFrame:
-    """Per-message truth (theme(s), tone, question, hostile, lang) keyed by the imported ``message_id``."""
+    """Per-message truth (themes, tone, is_question, is_hostile, lang) keyed by the imported ``message_id``.
+
+    Formats without a comment id (ExportComments, YouTube threads CSV) get a content-hash id at
+    import: those rows are matched to the store on (platform, created_at, text).
+    """
     path = exports_dir_for(db_path) / "ground_truth_messages.csv.gz"
     if not path.exists():
         raise FileNotFoundError(f"Vérité terrain absente : {path}. Lancez `vigie demo` d'abord.")
-    df = pd.read_csv(path, dtype={"native_id": str, "post_native_id": str, "author_key": str},
-                     keep_default_na=False, na_values=[""])
+    df = pd.read_csv(path, dtype={"native_id": str, "post_native_id": str, "author_key": str, "message_id": str,
+                                  "text": str}, keep_default_na=False, na_values={"post_native_id": [""]})
+    try:
+        con = store.connect(db_path, read_only=True)
+    except store.StoreMissing:
+        return df
+    try:
+        # Importers store NFKC-normalised text (… becomes ...): compare on that form.
+        norm = df["text"].fillna("").map(lambda t: unicodedata.normalize("NFKC", t).replace("\r\n", "\n").strip())
+        con.register("gt", df[["message_id", "platform", "created_at"]].assign(text=norm, _row=range(len(df))))
+        found = con.execute("""
+            SELECT g._row, coalesce(d.message_id, h.message_id) AS resolved
+            FROM gt g
+            LEFT JOIN messages d ON d.message_id = g.message_id
+            LEFT JOIN (SELECT platform, created_at, text, any_value(message_id) AS message_id
+                       FROM messages GROUP BY ALL) h
+              ON d.message_id IS NULL AND h.platform = g.platform
+             AND h.created_at = CAST(g.created_at AS TIMESTAMP) AND h.text = g.text
+        """).df().sort_values("_row")
+    finally:
+        con.close()
+    df["message_id"] = found["resolved"].to_numpy()
     return df
