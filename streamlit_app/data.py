@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -29,6 +30,13 @@ MISSING_STORE_MESSAGE = (
     "Pour découvrir l'outil avec les données de démonstration, lancez `make demo` dans le dossier "
     "du projet. Pour analyser vos propres exports, importez-les avec "
     "`vigie import DOSSIER_OU_FICHIERS…` puis rechargez cette page."
+)
+
+
+OUTDATED_STORE_MESSAGE = (
+    "**La base {path} ne correspond pas à cette version de Vigie** ({detail}).\n\n"
+    "Reconstruisez la base de démonstration (`make clean-demo && make demo`) ou réimportez vos "
+    "exports dans une nouvelle base (`vigie --db NOUVELLE_BASE import …`)."
 )
 
 
@@ -96,7 +104,13 @@ def call(target: str, f: Filters | None = None, /, **kwargs: Any) -> Any:
     object so that the cache key is a plain string. Stops the page when there is no store.
     """
     stamp = require_store()
-    return _cached(stamp, target, _filters_key(f), tuple(sorted(kwargs.items())))
+    try:
+        return _cached(stamp, target, _filters_key(f), tuple(sorted(kwargs.items())))
+    except duckdb.CatalogException as e:
+        # A store built by an older, unreleased schema: say what to do rather than a traceback.
+        st.error(OUTDATED_STORE_MESSAGE.format(path=store.db_path(), detail=str(e).splitlines()[0]),
+                 icon=":material/database:")
+        st.stop()
 
 
 # ------------------------------------------------------------------------------ read models

@@ -307,19 +307,19 @@ def kpi(label: str, value: Any, delta: Any = None, help: str | None = None, *,
     ``inverse=True`` when a rise is bad news (negative share, response time).
     """
     shown = fmt_value(value, decimals) + (f"\u00a0{unit}" if unit and not isinstance(value, str) else "")
-    delta_text, arrow = None, "auto"
+    delta_text, arrow, color = None, "auto", "gray"
     if delta is not None and not (isinstance(delta, float) and pd.isna(delta)):
         if isinstance(delta, str):
-            delta_text = delta
+            delta_text, arrow = delta, "off"
         else:
             delta_text = fr_signed(delta, decimals, unit)
-            # fr_signed writes a true minus sign, which Streamlit does not read as "down".
+            # fr_signed writes a true minus sign, which Streamlit does not read as "down": direction
+            # and colour are set here. Blue / orange rather than green / red: readable by
+            # colour-blind people, and the arrow says it too.
             arrow = "down" if delta < 0 else ("up" if delta > 0 else "off")
-    color = "inverse" if inverse else "normal"
-    if arrow == "off":
-        color = "off"
-    st.metric(label, shown, delta_text, delta_color=color, help=help,
-              delta_arrow=arrow if arrow != "off" else "auto")
+            good = (delta > 0) != inverse
+            color = "gray" if delta == 0 else ("blue" if good else "orange")
+    st.metric(label, shown, delta_text, delta_color=color, help=help, delta_arrow=arrow)
 
 
 def display(df: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Any:

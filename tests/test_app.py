@@ -202,3 +202,55 @@ def test_display_formats_french_numbers_and_dates():
     df = pd.DataFrame({"n": [12345, 7], "x": [1234.5, float("nan")], "d": pd.to_datetime(["2026-11-26", None])})
     html = display(df).to_html()
     assert "12\u202f345" in html and "1\u202f234,5" in html and "26 nov. 2026" in html and "—" in html
+
+
+def test_a_new_import_shows_up_without_restarting_the_app(small_db):
+    from analysis import store
+
+    at = run_app()
+    assert metrics(at)["Publications"] == "13"
+    with store.writer(small_db) as con:  # what `vigie import` does: write, then publish the read copy
+        store.upsert(con, "posts", pd.DataFrame([{
+            "post_id": "facebook:new-1", "platform": "facebook", "territory_id": "port-marel",
+            "created_at": app_store.LAST_DAY}]))
+    at.run()
+    assert metrics(at)["Publications"] == "14"
+
+
+def test_store_from_an_older_schema_gets_a_french_message(small_db):
+    import duckdb
+
+    from analysis import store
+
+    con = duckdb.connect(str(store.read_path(small_db)))
+    con.execute("DROP TABLE population")  # a table added to the schema after the store was built
+    con.close()
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    if not at.error:  # the home page may be another page that does not read that table
+        at.switch_page("app_pages/donnees.py").run()
+    assert not at.exception
+    assert any("ne correspond pas à cette version de Vigie" in e.value for e in at.error)
+
+
+def test_kpi_formats_values_and_deltas_in_french():
+    def page():
+        from streamlit_app import ui
+
+        ui.kpi("Abonnés", 12345, 250)
+        ui.kpi("Sentiment net", -0.25, -1.5, unit="points", inverse=True)
+        ui.kpi("Taux", "12,3\u00a0%", "stable")
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    from streamlit.proto.Metric_pb2 import Metric
+
+    up, down = Metric.MetricDirection.UP, Metric.MetricDirection.DOWN
+    good, bad = Metric.MetricColor.BLUE, Metric.MetricColor.ORANGE
+    m = at.metric
+    assert (m[0].value, m[0].proto.delta, m[0].proto.direction, m[0].proto.color) == (
+        "12\u202f345", "+250,0", up, good)
+    # a fall of a "lower is better" figure is good news, arrow down
+    assert (m[1].value, m[1].proto.delta, m[1].proto.direction, m[1].proto.color) == (
+        "-0,2\u00a0points", "\u22121,5\u00a0points", down, good)
+    assert m[0].proto.color != bad
+    assert m[2].value == "12,3\u00a0%" and m[2].proto.delta == "stable"
