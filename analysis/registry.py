@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from rapidfuzz.utils import default_process
 
 from analysis.store import REPO_ROOT
 
@@ -73,13 +73,43 @@ class Registry:
         return [t for t in self.territories if t.kind == "own"]
 
     def find_account(self, platform: str, *keys: str | None) -> Account | None:
-        """Official account of ``platform`` matching a native id, handle or exact name."""
+        """Official account of ``platform`` whose native id, handle or name equals a key.
+
+        Equality ignores only case, NFKC width/compatibility forms and a leading '@'.
+        """
         for k in keys:
             if k:
                 a = self._by_key.get((platform, _norm(k)))
                 if a:
                     return a
         return None
+
+    def resembles_official(self, *keys: str | None, threshold: float = 60.0) -> bool:
+        """Whether a name/handle looks like one of our official accounts (coarse, lenient gate).
+
+        Used at ingestion to decide which non-official accounts keep their public name: those
+        that could be impersonating a territory (the watch scores them precisely later).
+        """
+        from rapidfuzz import fuzz
+
+        targets = self._fold_targets()
+        for k in keys:
+            if not k:
+                continue
+            fk = _fold(k)
+            if len(fk) < 4:
+                continue
+            for t in targets:
+                if fuzz.partial_ratio(fk, t) >= threshold + 20 or fuzz.ratio(fk, t) >= threshold:
+                    return True
+        return False
+
+    def _fold_targets(self) -> list[str]:
+        if not hasattr(self, "_folded"):
+            vals = {_fold(v) for a in self.accounts for v in (a.handle, a.name) if v}
+            vals |= {_fold(t.name) for t in self.territories}
+            self._folded = sorted(v for v in vals if len(v) >= 4)
+        return self._folded
 
     def get_account(self, account_id: str) -> Account | None:
         for a in self.accounts:
@@ -104,7 +134,20 @@ class Registry:
 
 
 def _norm(s: str) -> str:
-    return default_process(str(s).lstrip("@"))
+    # Exact up to case, NFKC and a leading '@': an impersonator's '@SaintAubinLoire_' or
+    # 'Saint-Aubin sur Loire' must never be taken for the official account.
+    return unicodedata.normalize("NFKC", str(s)).strip().lstrip("@").casefold()
+
+
+_HOMOGLYPHS = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
+                             "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "і": "i"})
+
+
+def _fold(s: str) -> str:
+    """Lower-case, accents and separators removed, look-alike digits/letters mapped to letters."""
+    s = unicodedata.normalize("NFKD", str(s).casefold().translate(_HOMOGLYPHS))
+    s = "".join(ch for ch in s if not unicodedata.combining(ch))
+    return "".join(ch for ch in s if ch.isalnum())
 
 
 def registry_path(path: str | os.PathLike | None = None) -> Path:

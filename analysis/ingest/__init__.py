@@ -160,6 +160,29 @@ def _validate(parsed: Parsed) -> list[Reject]:
     return rejects
 
 
+def _public_accounts(df: pd.DataFrame, parsed: Parsed, ctx: Context) -> pd.DataFrame:
+    """Non-official accounts worth keeping by name: publishers of posts (pages), look-alikes of
+    our official accounts (impersonation watch), or all when the analyst opted in to names.
+
+    Other accounts are individual commenters: their identity stays pseudonymised in
+    ``messages.author_hash`` and is not stored in clear.
+    """
+    if ctx.keep_author_names or df.empty:
+        return df
+    publishers = set()
+    posts = parsed.tables.get("posts")
+    if posts is not None and "account_id" in posts.columns:
+        publishers = set(posts["account_id"].dropna())
+    keep = df["account_id"].isin(publishers)
+    if ctx.registry is not None:
+        names = df["name"] if "name" in df.columns else pd.Series(None, index=df.index)
+        handles = df["handle"] if "handle" in df.columns else pd.Series(None, index=df.index)
+        look = [ctx.registry.resembles_official(n if isinstance(n, str) else None, h if isinstance(h, str) else None)
+                for n, h in zip(names, handles, strict=True)]
+        keep |= pd.Series(look, index=df.index)
+    return df[keep]
+
+
 def _strip_internal(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=[c for c in df.columns if c.startswith("_")])
 
@@ -228,6 +251,9 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
                 df = _strip_internal(df).copy()
                 if name == "accounts":
                     df = df[~df["account_id"].isin(registry_ids)]
+                    df = _public_accounts(df, parsed, ctx)
+                    if df.empty:
+                        continue
                     # first_seen is set once: an account already stored keeps its first sighting.
                     known = {r[0] for r in con.execute(
                         "SELECT account_id FROM accounts WHERE first_seen IS NOT NULL").fetchall()}
