@@ -687,6 +687,35 @@ def theme_shares(con: Any, f: Filters | None = None, freq: str | None = "month",
     return df
 
 
+def topic_shares(con: Any, model: TopicDiscovery, f: Filters | None = None, freq: str = "month",
+                 by: Sequence[str] = ("territory_id",), limit: int | None = None) -> pd.DataFrame:
+    """Share of public messages per discovered topic and period: messages whose dominant topic
+    is the topic ÷ all messages of the group (messages sharing no term with any topic count in
+    the total, under topic −1 'hors sujets'). Columns: period, *by, topic, label, n_items,
+    n_total, share.
+    """
+    if freq not in ("day", "week", "month", "quarter", "year"):
+        raise ValueError(f"Période d'agrégation inconnue : {freq}")
+    f = f or Filters()
+    w, params = f.where("m")
+    cols = "".join(f", m.{c}" for c in by)
+    lim = f"LIMIT {int(limit)}" if limit else ""
+    df = con.execute(
+        f"SELECT date_trunc('{freq}', m.created_at)::DATE AS period{cols}, m.text FROM messages m "
+        f"WHERE {w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL ORDER BY m.created_at {lim}", params).df()
+    keys = ["period", *by]
+    if df.empty:
+        return pd.DataFrame(columns=[*keys, "topic", "label", "n_items", "n_total", "share"])
+    df["topic"] = model.dominant_topic(df["text"])
+    out = df.groupby([*keys, "topic"], dropna=False).size().rename("n_items").reset_index()
+    tot = df.groupby(keys, dropna=False).size().rename("n_total").reset_index()
+    out = out.merge(tot, on=keys)
+    out["share"] = out["n_items"] / out["n_total"]
+    labels = dict(enumerate(model.labels_))
+    out["label"] = out["topic"].map(lambda t: labels.get(t, "hors sujets"))
+    return out[[*keys, "topic", "label", "n_items", "n_total", "share"]]
+
+
 def themed_messages(con: Any, f: Filters | None = None, theme: str | None = None, tone: str | None = None,
                     item_type: str = "message", limit: int | None = 50_000) -> pd.DataFrame:
     """Texts of items (no author column) with optional theme and sentiment tone filter."""

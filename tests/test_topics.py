@@ -398,3 +398,20 @@ def test_cli_label_enrich_emerging_and_sample(mini, tmp_path):
     assert r.exit_code == 0, r.output
     df = pd.read_csv(out, sep=";", encoding="utf-8-sig", keep_default_na=False)
     assert list(df.columns) == ["item_id", "date", "platform", "text", "themes"] and len(df) == 10
+
+
+def test_topic_shares_per_period_and_territory(mini):
+    with store.reader(mini) as con:
+        texts = con.execute("SELECT text FROM messages WHERE NOT is_official").df()["text"]
+        model = T.TopicDiscovery(ks=(4,), min_df=2, max_df=0.6, top_n=4, seed=0, exclude=["saint", "aubin"]).fit(texts)
+        sh = T.topic_shares(con, model, Filters(territories=("saint-aubin",)), freq="month")
+        n_feb = con.execute("SELECT count(*) FROM messages WHERE NOT is_official AND created_at >= '2026-02-01' "
+                            "AND created_at < '2026-03-01'").fetchone()[0]
+    feb = sh[sh["period"] == pd.Timestamp("2026-02-01")]
+    assert feb["n_items"].sum() == n_feb and (feb["n_total"] == n_feb).all()
+    assert feb["share"].sum() == pytest.approx(1.0)
+    assert set(feb["territory_id"]) == {"saint-aubin"}
+    # the 72 crisis messages (20-25 Feb, same text) share one dominant topic
+    water = int(model.dominant_topic(["Eau non potable et aucune info #EauSaintAubin"])[0])
+    assert water >= 0 and feb.set_index("topic").loc[water, "n_items"] >= 72
+    assert feb.set_index("topic").loc[water, "label"] == model.labels_[water]
