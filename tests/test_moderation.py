@@ -372,3 +372,20 @@ def test_unthreaded_official_reply_answers_only_the_latest_message(con):
     ]))
     rt = response_times(con).set_index("message_id")
     assert pd.isna(rt.loc["youtube:c1", "first_reply_at"]) and rt.loc["youtube:c2", "delay_hours"] == 2.0
+
+
+def test_emerging_negative_theme(con):
+    _series_store(con, ["2026-03-10", "2026-03-11"])
+    # Every message has a theme: the spike days' negative messages are about mobility, the rest culture.
+    rows = con.execute(
+        "SELECT m.message_id, s.label = 'negative' AND m.created_at::DATE IN ('2026-03-10', '2026-03-11') "
+        "FROM messages m LEFT JOIN sentiment s ON s.item_id = m.message_id").fetchall()
+    store.upsert(con, "themes", pd.DataFrame([
+        {"item_id": mid, "item_type": "message", "theme": "mobilite_transports" if hot else "culture_evenements"}
+        for mid, hot in rows]))
+    found, notes = al.evaluate(con, load_registry(), ["saint-aubin"], since=datetime(2026, 3, 1).date(),
+                               until=datetime(2026, 3, 21).date())
+    themes = [a for a in found if a.rule == "negative_theme"]
+    assert [a.evidence["theme"] for a in themes] == ["mobilite_transports"]
+    assert themes[0].period_start == datetime(2026, 3, 10) and "thème « mobilite_transports »" in themes[0].title
+    assert not any("Thème" in n for n in notes)

@@ -6,7 +6,7 @@ weeks, so a busy Saturday is not an alert.
 - Volume spike (counts): anomalous when ``x ≥ min_count``, ``x ≥ ratio × median`` and the
   robust z-score ``(x − median) / max(1.4826 × MAD, √median, 1) ≥ z``.
 - Negative spike, emerging negative theme, hostile burst (shares): the share of negative
-  (hostile) messages among the day's messages against the pooled share ``p₀`` of the same 8
+  (negative on the theme, hostile) messages among all the day's messages to the territory against the pooled share ``p₀`` of the same 8
   weekdays; anomalous when ``k ≥ min_count``, ``k / n ≥ ratio × p₀`` and the binomial z-score
   ``(k − n p₀) / √(n p₀ (1 − p₀)) ≥ z``. Using the share, not the count, keeps a popular post
   (more of every kind of message) from passing for a crisis.
@@ -257,12 +257,18 @@ def evaluate(con: duckdb.DuckDBPyConnection, registry: Registry, territories: li
         if _has_rows(con, "themes"):
             alerts += _spike_alerts(
                 con, "negative_theme",
-                f"SELECT m.territory_id, th.theme AS grp, m.created_at::DATE AS day, count(*) AS n, "
-                f"count(*) FILTER (WHERE s.label = 'negative') AS k FROM {MESSAGES} m "
-                f"JOIN themes th ON th.item_id = m.message_id AND th.item_type = 'message' "
-                f"LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
-                f"WHERE {incoming.replace('territory_id', 'm.territory_id')} GROUP BY ALL",
-                period, start, end, names, "messages négatifs")
+                # Share of the territory's whole conversation that is negative about the theme:
+                # a theme absent until now still has a baseline (≈ 0), so it can *emerge*.
+                f"WITH tot AS (SELECT territory_id, created_at::DATE AS day, count(*) AS n FROM {MESSAGES} m "
+                f"WHERE {incoming} GROUP BY ALL), "
+                f"neg AS (SELECT m.territory_id, th.theme AS grp, m.created_at::DATE AS day, count(*) AS k "
+                f"FROM {MESSAGES} m JOIN themes th ON th.item_id = m.message_id AND th.item_type = 'message' "
+                f"JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
+                f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND s.label = 'negative' GROUP BY ALL) "
+                f"SELECT tot.territory_id, g.grp, tot.day, tot.n, coalesce(neg.k, 0) AS k FROM tot "
+                f"JOIN (SELECT DISTINCT territory_id, grp FROM neg) g USING (territory_id) "
+                f"LEFT JOIN neg ON neg.territory_id = tot.territory_id AND neg.grp = g.grp AND neg.day = tot.day",
+                period + period,                start, end, names, "messages négatifs sur ce thème")
         else:
             notes.append("Thème négatif émergent : non évalué (table des thèmes vide, lancez l'enrichissement).")
     else:
