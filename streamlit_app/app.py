@@ -47,7 +47,7 @@ def pages() -> list[st.Page]:
 
 
 st.set_page_config(page_title="Vigie", page_icon=":material/visibility:", layout="wide",
-                   initial_sidebar_state="expanded")
+                   initial_sidebar_state="auto")  # collapsed on a phone, open on a desktop
 ui.remember_url()  # before anything slow: a click during this first run must keep the link's filters
 charts.use_theme()
 nav = st.navigation(pages())

@@ -254,3 +254,19 @@ def test_kpi_formats_values_and_deltas_in_french():
         "-0,2\u00a0points", "\u22121,5\u00a0points", down, good)
     assert m[0].proto.color != bad
     assert m[2].value == "12,3\u00a0%" and m[2].proto.delta == "stable"
+
+
+def test_filter_params_carry_only_the_filters_to_other_pages():
+    def page():
+        import streamlit as st
+
+        from streamlit_app import ui
+
+        st.write(repr(ui.filter_params()))
+
+    at = AppTest.from_function(page)
+    at.query_params["territoires"] = "saint-aubin,port-marel"
+    at.query_params["periode"] = "3m"
+    at.query_params["message"] = "facebook:123"  # a page's own parameter is not carried
+    at.run()
+    assert at.markdown[0].value == repr({"territoires": "saint-aubin,port-marel", "periode": "3m"})

@@ -48,7 +48,8 @@ def platform_label(p: str) -> str:
 
 
 def territory_label(t: str) -> str:
-    return names.get(t, t)
+    # queries.coverage files posts of accounts outside the registry under "(hors registre)".
+    return "Comptes hors registre" if t == "(hors registre)" else names.get(t, t)
 
 
 c1, c2, c3, c4 = st.columns(4)
@@ -80,7 +81,8 @@ else:
         int(n_gaps.get((t, p), 0))
         for t, p in cov.groupby(["territory_id", "platform"]).size().index
     ]
-    grid = charts.coverage_grid(cov, names)
+    labels = {t: territory_label(t) for t in cov["territory_id"].unique()}
+    grid = charts.coverage_grid(cov, labels)
     grid["row"] = grid["territory_id"].map(territory_label) + " · " + grid["platform"].map(platform_label)
     # pivot (not pivot_table): a gap must stay empty, not become 0.
     pivot = grid.pivot(index="row", columns="month", values="items").sort_index(axis=1)
@@ -97,7 +99,7 @@ else:
     # The title states the finding (what an official should take away), the subtitle the reading.
     finding = ("Aucun mois manquant" if gaps.empty
                else f"{fr_int(len(gaps))} mois manquant{'s' if len(gaps) > 1 else ''} dans les données")
-    ui.chart(charts.coverage_heatmap(heat_cov, names, title=finding), pivot, alt_text,
+    ui.chart(charts.coverage_heatmap(heat_cov, labels, title=finding), pivot, alt_text,
              table_label="Tableau mensuel (publications + messages)")
     st.markdown("**Par territoire et plateforme**")
     ui.table(summary)
