@@ -1245,3 +1245,61 @@ def fr_period_short(start: Any, end_exclusive: Any) -> str:
     from analysis.fmt import fr_date
 
     return f"{fr_date(start)} – {fr_date(pd.Timestamp(end_exclusive) - pd.Timedelta(days=1))}"
+
+
+def report_section(con: Any, f: Filters, top: int = 5) -> dict[str, Any]:
+    """The « Thématiques » section of the periodic report, ready to render (French text).
+
+    ``findings``: sentences stating the main facts (leading theme, gap between our posts and
+    the conversation, emerging subjects, most criticised theme); ``tables``: French-formatted
+    DataFrames; ``figures``: PNG word cloud of the negative messages of the most criticised
+    theme (or of all messages); ``alt``: text alternatives of the figures.
+    """
+    from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
+
+    findings: list[str] = []
+    tables: dict[str, pd.DataFrame] = {}
+    total = theme_shares(con, f, freq=None, by=())
+    if len(total):
+        total = total.sort_values("share", ascending=False)
+        lead = total.iloc[0]
+        findings.append(f"« {lead['label']} » est le premier sujet de la conversation : {fr_pct(lead['share'])} "
+                        f"des {fr_int(lead['n_total'])} messages publics.")
+        tables["Thèmes de la conversation"] = pd.DataFrame({
+            "Thème": total["label"], "Messages": total["n_items"].map(fr_int),
+            "Part des messages": total["share"].map(fr_pct)}).head(top)
+    pvc = posts_vs_conversation(con, f)
+    if pvc["messages"].sum() or pvc["posts"].sum():
+        gap = (pvc["message_share"] - pvc["post_share"]).fillna(0)
+        s = pvc.loc[gap.idxmax()]
+        if gap.max() > 0:
+            findings.append(f"Le public parle de « {s['label']} » ({fr_pct(s['message_share'])} des messages) "
+                            f"bien plus que nos publications ({fr_pct(s['post_share'])}).")
+        tables["Nos publications face à la conversation"] = pd.DataFrame({
+            "Thème": pvc["label"], "Part de nos publications": pvc["post_share"].map(fr_pct),
+            "Part des messages": pvc["message_share"].map(fr_pct),
+            "Engagement moyen par publication": pvc["engagement_per_post"].map(fr_num),
+            "Situation": pvc["situation"]})
+    subjects = emerging_subjects(con, f) if f.territories else []
+    for sub in subjects[:3]:
+        findings.append(f"Sujet émergent : « {sub.label} » du {fr_date(sub.start)} au {fr_date(sub.end)} "
+                        f"({fr_int(sub.count)} messages, pic le {fr_date(sub.peak)}).")
+    if subjects:
+        tables["Sujets émergents"] = emerging_table(subjects)
+    sent = sentiment_by_theme(con, f)
+    theme = None
+    if len(sent):
+        worst = sent.iloc[0]
+        theme = worst["theme"]
+        findings.append(f"« {worst['label']} » concentre les critiques : {fr_pct(worst['negative_share'])} "
+                        f"de messages négatifs.")
+        tables["Sentiment par thème"] = pd.DataFrame({
+            "Thème": sent["label"], "Messages": sent["n"].map(fr_int),
+            "Part négative": sent["negative_share"].map(fr_pct), "Sentiment net": sent["net_sentiment"].map(fr_num)})
+    cloud = word_cloud_view(con, f, theme=theme, tone="negative" if theme else None)
+    figures, alt = {}, {}
+    if cloud["png"] is not None:
+        figures["Nuage de mots"] = cloud["png"]
+        alt["Nuage de mots"] = (f"{cloud['title']}. Mots les plus fréquents : "
+                                + ", ".join(list(cloud["frequencies"])[:10]) + ".")
+    return {"title": "Thématiques", "findings": findings, "tables": tables, "figures": figures, "alt": alt}

@@ -415,3 +415,17 @@ def test_topic_shares_per_period_and_territory(mini):
     water = int(model.dominant_topic(["Eau non potable et aucune info #EauSaintAubin"])[0])
     assert water >= 0 and feb.set_index("topic").loc[water, "n_items"] >= 72
     assert feb.set_index("topic").loc[water, "label"] == model.labels_[water]
+
+
+def test_report_section_states_the_findings_in_french(mini):
+    with store.writer(mini) as con:
+        T.enrich(con)
+    with store.reader(mini) as con:
+        sec = T.report_section(con, Filters(territories=("saint-aubin",), start=date(2026, 1, 1),
+                                            end=date(2026, 3, 12)))
+    text = " ".join(sec["findings"])
+    assert "Sujet émergent : « eau" in text and "du 20 févr. 2026 au 25 févr. 2026 (72 messages" in text
+    assert "Le public parle de « Mobilité et transports »" in text
+    assert list(sec["tables"]) == ["Thèmes de la conversation", "Nos publications face à la conversation",
+                                   "Sujets émergents"]
+    assert sec["figures"]["Nuage de mots"][:4] == b"\x89PNG" and "Mots les plus fréquents" in sec["alt"]["Nuage de mots"]
