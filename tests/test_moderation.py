@@ -324,10 +324,12 @@ def test_demo_crisis_raises_alert_on_the_right_dates(demo_eval):
         assert start <= pd.Timestamp(a.period_start) and pd.Timestamp(a.period_end) <= end + pd.Timedelta(days=1)
     if any("Pic de messages négatifs" in n for n in notes):
         pytest.skip("demo store without sentiment: only the volume rule could run")
-    neg = [a for a in found if a.rule == "negative_spike"]
-    assert len(neg) == 1, [a.title for a in neg]
+    neg = sorted((a for a in found if a.rule == "negative_spike"), key=lambda a: a.period_start)
+    assert neg, "the crisis raised no negative-spike alert"
+    # One episode with the demo's sentiment; a noisier model may split it, never move it.
+    assert len(neg) <= 2, [a.title for a in neg]
     assert pd.Timestamp(neg[0].period_start) == start
-    assert abs(pd.Timestamp(neg[0].period_end) - (end + pd.Timedelta(days=1))) <= pd.Timedelta(days=3)
+    assert abs(pd.Timestamp(neg[-1].period_end) - (end + pd.Timedelta(days=1))) <= pd.Timedelta(days=3)
 
 
 def test_demo_impersonator_found_without_false_alarm(demo_eval):
