@@ -60,6 +60,16 @@ MONTH_FORMAT = "%b %Y"
 DAY_FORMAT = "%e %b %Y"
 
 
+def territory_colours(territory_ids: list[str] | tuple[str, ...], own: str | None = None) -> dict[str, str]:
+    """Stable colour per territory for ``colours=`` arguments: our own territory always blue,
+    peers the next Okabe–Ito colours in the given order (the same peer keeps its colour)."""
+    rest = [t for t in territory_ids if t != own]
+    out = {own: OWN_COLOUR} if own is not None and own in territory_ids else {}
+    others = PALETTE[1:]
+    out.update({t: others[i % len(others)] for i, t in enumerate(rest)})
+    return out
+
+
 def theme() -> dict[str, Any]:
     """The Vigie Vega-Lite theme: French locale, Okabe–Ito palette, sober axes, readable fonts."""
     return {

@@ -72,3 +72,9 @@ def test_line_with_band_and_bar_use_french_number_formats():
     pct = svg_texts(charts.to_svg(charts.bar(pd.DataFrame({"k": ["a", "b"], "v": [0.123, 0.4]}), "v", "k",
                                              value_format=".0%")))
     assert "40\u00a0%" in pct
+
+
+def test_territory_colours_keep_our_territory_blue():
+    c = charts.territory_colours(["port-marel", "saint-aubin", "bourg"], own="saint-aubin")
+    assert c == {"saint-aubin": "#0072B2", "port-marel": "#E69F00", "bourg": "#009E73"}
+    assert charts.territory_colours(["a"], own=None) == {"a": "#E69F00"}
