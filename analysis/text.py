@@ -68,7 +68,13 @@ avez ont a suis es sommes êtes fait faire dans sur sous avec pour par chez vers
 très trop bien aussi comme tout tous toute toutes cela ça c'est cest quand alors encore déjà
 ici là oui non merci bonjour même peu rien jamais toujours faut peut va vont
 """.split())
-ENGLISH_FUNCTION_WORDS = frozenset(w for w in ENGLISH_STOP_WORDS if len(w) > 1) | {"i", "it's", "don't"}
+# scikit-learn's English list minus entries that are also French words or loanwords common in
+# French tweets ("via", "an" in "€/an", "con", "six"...), which would push French towards English.
+_EN_NOT_DISCRIMINANT = frozenset({"an", "via", "per", "etc", "ex", "de", "con", "six", "mine", "sincere",
+                                  "fire", "bill", "system", "interest", "detail", "front", "full", "ie",
+                                  "eg", "co", "inc", "ltd", "re", "un", "le", "la", "amount", "hence", "top",
+                                  "bottom", "mill", "fill", "find", "give", "call"})
+ENGLISH_FUNCTION_WORDS = frozenset(w for w in ENGLISH_STOP_WORDS if len(w) > 1) - _EN_NOT_DISCRIMINANT
 # Words shared by both lists say nothing about the language.
 _AMBIGUOUS = FRENCH_FUNCTION_WORDS & ENGLISH_FUNCTION_WORDS
 _FR_ONLY = FRENCH_FUNCTION_WORDS - _AMBIGUOUS

@@ -46,6 +46,9 @@ def test_accents_folded_and_lemmatised():
 def test_language_detection():
     assert detect_lang("I really love this city and the people are so nice") == "en"
     assert detect_lang("Merci pour la fête de samedi, c'était super") == "fr"
+    # English stop words that are also French ("via", "an", "top") do not make French English
+    assert detect_lang("Mode veille : un gâchis de 60 milliards d'€/an http via @user") == "fr"
+    assert detect_lang("C'est top, on a adoré") == "fr"
     assert detect_lang("Super !") == "fr"  # too short to decide: French by default
     assert detect_lang("😍😍") == "und"
     assert detect_lang("") == "und"
