@@ -147,6 +147,23 @@ def phrase_key(phrase: str) -> str:
     return lemma_key(" ".join(toks))
 
 
+def subject_term(term: str, exclude: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Whether a uni/bigram can name a subject: no bare number, no bigram glued to a hashtag, no
+    word of ``exclude``, no hashtag that is only made of ``exclude`` words ('#montclaragglomeration'
+    goes, '#eausaintaubin' keeps 'eau')."""
+    parts = term.split()
+    if any(w.isdigit() for w in parts):
+        return False
+    if len(parts) > 1 and any(w.startswith("#") for w in parts):
+        return False
+    if parts and parts[0].startswith("#"):
+        rest = fold(parts[0][1:])
+        for x in sorted(exclude, key=len, reverse=True):
+            rest = rest.replace(fold(x), "")
+        return len(rest) >= 3
+    return not any(w in exclude for w in parts)
+
+
 class LemmaVectorizer(TransformerMixin, BaseEstimator):
     """Lemma uni/bigram counts of French texts (scikit-learn transformer, chunked, sparse).
 
@@ -187,18 +204,7 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
         return X.tocsr(), list(cv.get_feature_names_out())
 
     def _keep_key(self, key: str, exclude: set[str]) -> bool:
-        parts = key.split()
-        if any(w.isdigit() for w in parts):
-            return False
-        if len(parts) > 1 and any(w.startswith("#") for w in parts):
-            return False
-        if parts and parts[0].startswith("#"):
-            # '#montclaragglomeration' is the territory's own tag; '#eausaintaubin' keeps 'eau'
-            rest = parts[0][1:]
-            for x in sorted(exclude, key=len, reverse=True):
-                rest = rest.replace(fold(x), "")
-            return len(rest) >= 3
-        return not any(w in exclude for w in parts)
+        return subject_term(key, exclude)
 
     def _learn(self, surface_parts: list[tuple[sp.csr_matrix, list[str]]], n_docs: int) -> None:
         if self.vocabulary is not None:
@@ -1018,8 +1024,8 @@ def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
     except ValueError:
         return {}
     freq = pd.Series(np.asarray(X.sum(axis=0)).ravel(), index=cv.get_feature_names_out())
-    excl = {e.lower() for e in exclude}
-    freq = freq[[not (set(t.split()) & excl) and not any(w.isdigit() for w in t.split()) for t in freq.index]]
+    excl = {e.lower() for e in exclude} | {fold(e.lower()) for e in exclude}
+    freq = freq[[subject_term(t, excl) for t in freq.index]]
     uni = freq[[" " not in t for t in freq.index]]
     bi = freq[[" " in t for t in freq.index]]
     bi = bi[[bi[t] >= 0.5 * min(uni.get(a, 0), uni.get(b, 0)) for t in bi.index for a, b in [t.split()]]]
@@ -1272,7 +1278,7 @@ def report_section(con: Any, f: Filters, top: int = 5) -> dict[str, Any]:
     if pvc["messages"].sum() or pvc["posts"].sum():
         gap = (pvc["message_share"] - pvc["post_share"]).fillna(0)
         s = pvc.loc[gap.idxmax()]
-        if gap.max() > 0:
+        if gap.max() >= 0.03:  # three points: below that the two profiles are alike
             findings.append(f"Le public parle de « {s['label']} » ({fr_pct(s['message_share'])} des messages) "
                             f"bien plus que nos publications ({fr_pct(s['post_share'])}).")
         tables["Nos publications face à la conversation"] = pd.DataFrame({

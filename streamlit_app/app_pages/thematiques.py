@@ -79,8 +79,14 @@ else:
     gap = (pvc["message_share"] - pvc["post_share"]).fillna(0)
     silent = pvc.loc[gap.idxmax()]
     loud = pvc.loc[gap.idxmin()]
-    title = (f"Le public parle de « {silent['label']} » ({fr_pct(silent['message_share'])} des messages), "
-             f"nous peu ({fr_pct(silent['post_share'])} de nos publications)")
+    if gap.max() >= 0.03:  # three points: below that the two profiles are alike
+        title = (f"Le public parle de « {silent['label']} » ({fr_pct(silent['message_share'])} des messages), "
+                 f"nous moins ({fr_pct(silent['post_share'])} de nos publications)")
+    elif -gap.min() >= 0.03:
+        title = (f"Nos publications insistent sur « {loud['label']} » ({fr_pct(loud['post_share'])}) "
+                 f"plus que le public ({fr_pct(loud['message_share'])} des messages)")
+    else:
+        title = "Nos publications suivent les sujets de la conversation (écarts de moins de 3 points)"
     long = pd.concat([
         pd.DataFrame({"Thème": pvc["label"], "Source": "Nos publications", "Part": pvc["post_share"]}),
         pd.DataFrame({"Thème": pvc["label"], "Source": "Conversation publique", "Part": pvc["message_share"]}),
