@@ -1,0 +1,628 @@
+"""E-reputation: volumes, net sentiment, negative share, peers, change, spikes and telling messages.
+
+Every function takes an open connection (read-only is enough) and a :class:`~analysis.queries.Filters`;
+aggregation runs in DuckDB, only per-group counts come back to Python. Formulas live in
+:mod:`analysis.metrics` (one function each); this module counts and assembles.
+
+Counting rules (the same everywhere: app, notebook, report, CLI)
+- Messages are what users write (comments, replies, mentions, reviews); replies written by the
+  official accounts (``is_official``) are our own words and are left out.
+- The label of a message is the analyst's correction when there is one (``labels``, task
+  ``sentiment``), else the model's (``sentiment``): the logic of ``effective_sentiment``.
+- Messages detected as not French (``lang`` ≠ ``fr``: English, other, empty) are *not* scored and
+  never enter a share; they are counted apart (``non_french``), as are messages not scored yet
+  (``unscored``: ``vigie enrich`` has not run on them). A correction always counts (the analyst read it).
+- Intervals (95 % by default): Wilson for the negative share; for (P − N) ÷ (P + N) the Wilson
+  interval of P ÷ (P + N) mapped by x ↦ 2x − 1 (an exact transform, not a delta method); for
+  (P − N) ÷ (P + N + Neu) the delta-method (multinomial normal) interval; differences (vs the
+  previous period, vs peers) by Newcombe's method from the two intervals
+  (:func:`analysis.metrics.difference_interval`).
+
+Spike detection (:func:`detect_spikes`) is documented on the function.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from analysis import metrics
+from analysis.queries import Filters
+from analysis.sentiment.corrections import EFFECTIVE_VIEW_SQL
+
+FREQS = ("day", "week", "month")
+DIMENSIONS = ("territory_id", "platform", "account_id", "post_id")
+SENTIMENTS = ("positive", "neutral", "negative")
+COUNT_COLUMNS = ("messages", "positive", "neutral", "negative", "scored", "non_french", "unscored")
+METRIC_COLUMNS = ("net_sentiment", "net_sentiment_lo", "net_sentiment_hi", "net_sentiment_all",
+                  "net_sentiment_all_lo", "net_sentiment_all_hi", "negative_share", "negative_share_lo",
+                  "negative_share_hi")
+# What a user reads for each headline metric (French; units used with analysis.fmt).
+METRIC_LABELS = {
+    "messages": "Messages reçus",
+    "net_sentiment": "Sentiment net",
+    "net_sentiment_all": "Sentiment net (avec neutres)",
+    "negative_share": "Part de messages négatifs",
+}
+
+# The body of the effective_sentiment view (corrections over model labels), reused as a subquery
+# so that a read-only connection on a store where the view was never created still works.
+_EFFECTIVE = EFFECTIVE_VIEW_SQL.split(" AS\n", 1)[1]
+
+
+def _base(f: Filters) -> tuple[str, list]:
+    """Filtered user messages with their effective sentiment class (CTE body ``m``)."""
+    w, params = f.where("m")
+    sql = f"""
+        SELECT m.message_id, m.territory_id, m.platform, m.account_id, m.post_id, m.created_at, m.text,
+               coalesce(m.likes, 0) + coalesce(m.replies, 0) AS engagement, m.likes, m.replies,
+               CASE WHEN e.corrected THEN e.label
+                    WHEN e.item_id IS NULL OR (e.label IS NULL AND e.lang IS NULL) THEN 'unscored'
+                    WHEN e.lang IS DISTINCT FROM 'fr' THEN 'non_french'
+                    WHEN e.label IS NULL THEN 'unscored'
+                    ELSE e.label END AS sentiment,
+               coalesce(e.corrected, FALSE) AS corrected, e.model_label,
+               e.p_negative, e.p_neutral, e.p_positive
+        FROM messages AS m
+        LEFT JOIN (SELECT * FROM ({_EFFECTIVE}) WHERE item_type = 'message') AS e ON e.item_id = m.message_id
+        WHERE {w} AND NOT coalesce(m.is_official, FALSE)
+    """
+    return sql, params
+
+
+def _check_freq(freq: str | None) -> None:
+    if freq is not None and freq not in FREQS:
+        raise ValueError(f"Période inconnue : {freq!r} (attendu : {', '.join(FREQS)})")
+
+
+def add_metrics(counts: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Copy of a frame with ``positive``/``negative``/``neutral`` columns plus every metric and interval."""
+    out = counts.copy()
+    for k, v in metrics.sentiment_intervals(out["positive"], out["negative"], out["neutral"],
+                                            confidence).items():
+        out[k] = v
+    return out
+
+
+def sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters, by: Sequence[str] = ("territory_id",),
+                    freq: str | None = None, confidence: float = 0.95) -> pd.DataFrame:
+    """Volumes and sentiment metrics with intervals per group.
+
+    ``by``: any of :data:`DIMENSIONS` (empty = everything selected pooled); ``freq``: ``day``,
+    ``week`` (ISO, Monday) or ``month`` adds a ``period`` column (UTC days). Columns: the group
+    columns, ``messages`` (all user messages), ``positive``/``neutral``/``negative``, ``scored``
+    (P + N + Neu), ``non_french``, ``unscored`` and :data:`METRIC_COLUMNS`.
+    """
+    _check_freq(freq)
+    bad = [b for b in by if b not in DIMENSIONS]
+    if bad:
+        raise ValueError(f"Dimension inconnue : {bad} (attendu : {', '.join(DIMENSIONS)})")
+    base, params = _base(f)
+    keys = list(by) + ([f"date_trunc('{freq}', created_at)::DATE AS period"] if freq else [])
+    names = list(by) + (["period"] if freq else [])
+    select = ", ".join(keys) + ", " if keys else ""
+    group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))} ORDER BY {', '.join(str(i + 1) for i in range(len(keys)))}" if keys else ""
+    df = con.execute(f"""
+        WITH m AS ({base})
+        SELECT {select}
+               count(*) AS messages,
+               count(*) FILTER (WHERE sentiment = 'positive') AS positive,
+               count(*) FILTER (WHERE sentiment = 'neutral') AS neutral,
+               count(*) FILTER (WHERE sentiment = 'negative') AS negative,
+               count(*) FILTER (WHERE sentiment IN ('positive', 'neutral', 'negative')) AS scored,
+               count(*) FILTER (WHERE sentiment = 'non_french') AS non_french,
+               count(*) FILTER (WHERE sentiment = 'unscored') AS unscored
+        FROM m {group}
+    """, params).df()
+    for c in COUNT_COLUMNS:
+        df[c] = df[c].astype("int64")
+    if freq:
+        df["period"] = pd.to_datetime(df["period"])
+    df = add_metrics(df, confidence)
+    return df[names + list(COUNT_COLUMNS) + list(METRIC_COLUMNS)]
+
+
+def kpis(con: duckdb.DuckDBPyConnection, f: Filters, confidence: float = 0.95) -> dict[str, Any]:
+    """Headline figures of the selection pooled (one row of :func:`sentiment_table` as a dict)."""
+    row = sentiment_table(con, f, by=(), confidence=confidence).iloc[0]
+    return {k: (None if isinstance(v, float) and math.isnan(v) else (int(v) if k in COUNT_COLUMNS else float(v)))
+            for k, v in row.items()}
+
+
+def compare(current: dict[str, Any], reference: dict[str, Any]) -> pd.DataFrame:
+    """Differences current − reference of the headline metrics with their 95 % Newcombe intervals.
+
+    Rows: messages (relative change, no interval: a count of what was said is not a sample),
+    net_sentiment, net_sentiment_all, negative_share. ``significant`` is True when the
+    interval of the difference excludes 0.
+    """
+    rows = []
+    cur_m, ref_m = current.get("messages"), reference.get("messages")
+    rel = (cur_m - ref_m) / ref_m if ref_m else None
+    rows.append({"metric": "messages", "current": cur_m, "reference": ref_m, "change": rel,
+                 "change_lo": None, "change_hi": None, "significant": None})
+    for k in ("net_sentiment", "net_sentiment_all", "negative_share"):
+        a, b = current.get(k), reference.get(k)
+        ci_a = (current[f"{k}_lo"], current[f"{k}_hi"]) if a is not None else None
+        ci_b = (reference[f"{k}_lo"], reference[f"{k}_hi"]) if b is not None else None
+        ci = metrics.difference_interval(a, ci_a, b, ci_b)
+        rows.append({"metric": k, "current": a, "reference": b,
+                     "change": None if ci is None else a - b,
+                     "change_lo": None if ci is None else ci[0], "change_hi": None if ci is None else ci[1],
+                     "significant": None if ci is None else bool(ci[0] > 0 or ci[1] < 0)})
+    return pd.DataFrame(rows)
+
+
+def change_vs_previous(con: duckdb.DuckDBPyConnection, f: Filters, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`compare` of the period with the period of equal length just before it."""
+    if not (f.start and f.end):
+        raise ValueError("Une période (début et fin) est nécessaire pour comparer à la période précédente.")
+    return compare(kpis(con, f, confidence), kpis(con, f.previous(), confidence))
+
+
+def peers_of(con: duckdb.DuckDBPyConnection, territories: Sequence[str]) -> list[str]:
+    """Peer territories of the given ones (registry ``peers``), themselves excluded."""
+    if not territories:
+        return []
+    rows = con.execute(
+        f"SELECT peers FROM territories WHERE territory_id IN ({', '.join('?' for _ in territories)})",
+        list(territories)).fetchall()
+    out: list[str] = []
+    for (peers,) in rows:
+        for p in peers or []:
+            if p not in territories and p not in out:
+                out.append(p)
+    return out
+
+
+def own_territory(con: duckdb.DuckDBPyConnection) -> str | None:
+    """Id of the own territory (``kind = 'own'``), None when the registry has none."""
+    r = con.execute("SELECT territory_id FROM territories WHERE kind = 'own' ORDER BY territory_id LIMIT 1").fetchone()
+    return r[0] if r else None
+
+
+def focus(con: duckdb.DuckDBPyConnection, f: Filters) -> tuple[str, ...]:
+    """Territories a view is about: the selected ones, else the own territory (else all)."""
+    if f.territories:
+        return tuple(f.territories)
+    own = own_territory(con)
+    return (own,) if own else ()
+
+
+def peer_comparison(con: duckdb.DuckDBPyConnection, f: Filters, confidence: float = 0.95) -> pd.DataFrame:
+    """Focus territories and their peers over the same period and platforms, one row each, plus a
+    pooled ``(pairs)`` row; ``diff_*`` = focus (pooled) − row, with its Newcombe interval.
+
+    Columns: territory_id, name, role ('focus', 'peer', 'peers'), counts, metrics, and for each
+    of net_sentiment, net_sentiment_all, negative_share: ``diff_<m>``, ``diff_<m>_lo``/``_hi``.
+    """
+    mine = focus(con, f)
+    peers = peers_of(con, mine)
+    if not mine:
+        return pd.DataFrame()
+    per = sentiment_table(con, f.with_territories(mine + tuple(peers)), by=("territory_id",),
+                          confidence=confidence)
+    pooled_peers = sentiment_table(con, f.with_territories(peers), by=(), confidence=confidence) if peers else None
+    ref = kpis(con, f.with_territories(mine), confidence)
+    names = dict(con.execute("SELECT territory_id, name FROM territories").fetchall())
+    rows = []
+    for _, r in per.iterrows():
+        rows.append({"territory_id": r["territory_id"], "name": names.get(r["territory_id"], r["territory_id"]),
+                     "role": "focus" if r["territory_id"] in mine else "peer", **r.drop("territory_id").to_dict()})
+    if pooled_peers is not None:
+        rows.append({"territory_id": "(pairs)", "name": "Ensemble des pairs", "role": "peers",
+                     **pooled_peers.iloc[0].to_dict()})
+    out = pd.DataFrame(rows)
+    for k in ("net_sentiment", "net_sentiment_all", "negative_share"):
+        diffs = []
+        for _, r in out.iterrows():
+            b = None if pd.isna(r[k]) else float(r[k])
+            c = metrics.difference_interval(ref[k], (ref[f"{k}_lo"], ref[f"{k}_hi"]) if ref[k] is not None else None,
+                                            b, (r[f"{k}_lo"], r[f"{k}_hi"]) if b is not None else None)
+            diffs.append((None, None, None) if c is None or r["role"] == "focus" else (ref[k] - b, c[0], c[1]))
+        out[f"diff_{k}"] = [d[0] for d in diffs]
+        out[f"diff_{k}_lo"] = [d[1] for d in diffs]
+        out[f"diff_{k}_hi"] = [d[2] for d in diffs]
+    order = {"focus": 0, "peers": 1, "peer": 2}
+    return out.sort_values(by=["role", "territory_id"], key=lambda s: s.map(order) if s.name == "role" else s,
+                           kind="stable").reset_index(drop=True)
+
+
+def vs_peers(con: duckdb.DuckDBPyConnection, f: Filters, confidence: float = 0.95) -> pd.DataFrame:
+    """:func:`compare` of the focus territories with their peers pooled (same period); empty without peers."""
+    peers = peers_of(con, focus(con, f))
+    if not peers:
+        return pd.DataFrame()
+    return compare(kpis(con, f.with_territories(focus(con, f)), confidence),
+                   kpis(con, f.with_territories(peers), confidence))
+
+
+# ------------------------------------------------------------------------------ spikes
+@dataclass(frozen=True)
+class SpikeParams:
+    """Thresholds of :func:`detect_spikes` (defaults tuned so a quiet year of the demo fires nothing)."""
+
+    baseline_weeks: int = 8     # trailing weeks forming the baseline (same weekday for daily series)
+    min_support: int = 4        # baseline points with scored messages needed to judge a period
+    min_count: int = 8          # fewer negative messages than this is never a spike
+    ratio: float = 2.0          # and at least this many times the baseline count
+    alpha: float = 1e-4         # tail probability threshold (many periods are tested: strict)
+    max_gap: int = 1            # quiet periods tolerated inside one episode
+
+
+def _tail_probability(k: float, lam: float, var: float) -> float:
+    """P(X ≥ k) under the baseline: Poisson(λ) when var ≤ λ, else the negative binomial with that
+    mean and variance (r = λ² ÷ (var − λ), p = λ ÷ var) — real daily counts are over-dispersed."""
+    from scipy.stats import nbinom, poisson
+
+    if k <= 0:
+        return 1.0
+    if var <= lam * (1 + 1e-9):
+        return float(poisson.sf(k - 1, lam))
+    return float(nbinom.sf(k - 1, lam * lam / (var - lam), lam / var))
+
+
+def score_series(series: pd.DataFrame, freq: str = "day", params: SpikeParams = SpikeParams()) -> pd.DataFrame:
+    """Score every period of a complete, regular series with columns ``negative`` and ``scored``.
+
+    Baseline of period *i*: the same weekday of the ``baseline_weeks`` previous weeks (``freq='day'``,
+    the weekly season) or the ``baseline_weeks`` previous weeks (``freq='week'``); periods already
+    flagged are left out, so a crisis does not become its own baseline. With at least
+    ``min_support`` baseline points: expected count λ = median, robust variance
+    max(λ, (1,4826·MAD)²), p-value = P(X ≥ k) (Poisson, or negative binomial when over-dispersed),
+    baseline share p₀ = Σ negatives ÷ Σ scored. A period is anomalous when k ≥ ``min_count``,
+    k ≥ ``ratio`` × max(λ, 1), p ≤ ``alpha`` *and* the share k ÷ scored is above p₀ (the lower
+    bound of the Newcombe interval of share − p₀, Wilson on both, is > 0) — more negative messages
+    than usual and not only because more people wrote (a popular post).
+    Adds: expected, variance, p_value, share, baseline_share, share_lo (lower bound of share − p₀),
+    anomalous.
+    """
+    if freq not in ("day", "week"):
+        raise ValueError("Détection des pics : période 'day' ou 'week'.")
+    step = 7 if freq == "day" else 1
+    k = series["negative"].to_numpy(dtype="float64")
+    n = series["scored"].to_numpy(dtype="float64")
+    m = len(k)
+    expected, variance, pval = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
+    p0s, share_lo = np.full(m, np.nan), np.full(m, np.nan)
+    flagged = np.zeros(m, dtype=bool)
+    ints = metrics.sentiment_intervals(np.zeros(m), k, n - k)  # negative share and its Wilson bounds
+    share = ints["negative_share"]
+    for i in range(m):
+        lags = [i - step * j for j in range(1, params.baseline_weeks + 1)
+                if i - step * j >= 0 and not flagged[i - step * j]]
+        lags = [j for j in lags if n[j] > 0]
+        if len(lags) < params.min_support:
+            continue
+        lk, ln = k[lags], n[lags]
+        lam = float(np.median(lk))
+        mad = float(np.median(np.abs(lk - lam)))
+        lam_f = max(lam, 0.5)  # never seen in 8 weeks is not impossible: half a message
+        var = max(lam_f, (1.4826 * mad) ** 2)
+        expected[i], variance[i] = lam, var
+        pval[i] = _tail_probability(k[i], lam_f, var)
+        bk, bn = max(lk.sum(), 0.5), ln.sum()
+        p0s[i] = bk / bn
+        b = metrics.sentiment_intervals(np.zeros(1), np.array([bk]), np.array([bn - bk]))
+        d = metrics.difference_interval(share[i], (ints["negative_share_lo"][i], ints["negative_share_hi"][i]),
+                                        p0s[i], (b["negative_share_lo"][0], b["negative_share_hi"][0])) \
+            if n[i] > 0 else None
+        share_lo[i] = np.nan if d is None else d[0]
+        flagged[i] = bool(k[i] >= params.min_count and k[i] >= params.ratio * max(lam, 1.0)
+                          and pval[i] <= params.alpha and d is not None and d[0] > 0)
+    out = series.copy()
+    out["expected"], out["variance"], out["p_value"] = expected, variance, pval
+    out["share"], out["baseline_share"], out["share_lo"] = share, p0s, share_lo
+    out["anomalous"] = flagged
+    return out
+
+
+def negative_series(con: duckdb.DuckDBPyConnection, f: Filters, freq: str = "day",
+                    params: SpikeParams = SpikeParams()) -> pd.DataFrame:
+    """Scored negative-count series per territory of ``f`` (all territories when none selected),
+    starting ``baseline_weeks`` + 1 weeks before ``f.start`` so the first periods have a baseline.
+
+    One row per territory and period (zeros filled), columns of :func:`score_series`.
+    """
+    if freq not in ("day", "week"):
+        raise ValueError("Détection des pics : période 'day' ou 'week'.")
+    lead = timedelta(weeks=params.baseline_weeks + 1)
+    wide = replace(f, start=(pd.Timestamp(f.start) - lead).date() if f.start else None)
+    t = sentiment_table(con, wide, by=("territory_id",), freq=freq)
+    t = t[t["territory_id"].notna()]
+    if t.empty:
+        return pd.DataFrame(columns=["territory_id", "period", "messages", "negative", "scored", "expected",
+                                     "variance", "p_value", "share", "baseline_share", "share_lo", "anomalous"])
+    last = pd.Timestamp(f.end) - pd.Timedelta(days=1) if f.end else t["period"].max()
+    if freq == "week":  # periods are ISO weeks labelled by their Monday
+        last = pd.Timestamp(last) - pd.Timedelta(days=pd.Timestamp(last).weekday())
+    out = []
+    for terr, g in t.groupby("territory_id", sort=True):
+        idx = pd.date_range(g["period"].min(), max(pd.Timestamp(last), g["period"].max()),
+                            freq="D" if freq == "day" else "7D")
+        s = g.set_index("period")[["messages", "negative", "scored"]].reindex(idx, fill_value=0)
+        s.index.name = "period"
+        scored = score_series(s.reset_index(), freq, params)
+        scored.insert(0, "territory_id", terr)
+        if f.start:
+            scored = scored[scored["period"] >= pd.Timestamp(f.start)]
+        out.append(scored)
+    return pd.concat(out, ignore_index=True)
+
+
+@dataclass
+class Spike:
+    """One episode of anomalous periods for one territory."""
+
+    territory_id: str
+    start: date
+    end: date  # inclusive (last anomalous day, or last day of the last anomalous week)
+    peak: date
+    negative: int
+    expected: float
+    scored: int
+    messages: int
+    share: float
+    baseline_share: float
+    min_p_value: float
+    periods: int
+    freq: str = "day"
+    details: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        d = {k: getattr(self, k) for k in ("territory_id", "start", "end", "peak", "negative", "expected",
+                                           "scored", "messages", "share", "baseline_share", "min_p_value",
+                                           "periods", "freq")}
+        for k in ("start", "end", "peak"):
+            d[k] = d[k].isoformat()
+        return d
+
+
+def _episodes(scored: pd.DataFrame, freq: str, max_gap: int) -> list[pd.DataFrame]:
+    step = 1 if freq == "day" else 7
+    rows = scored[scored["anomalous"]]
+    out, cur = [], []
+    for i, r in rows.iterrows():
+        if cur and (r["period"] - scored.loc[cur[-1], "period"]).days > step * (max_gap + 1):
+            out.append(scored.loc[cur])
+            cur = []
+        cur.append(i)
+    if cur:
+        out.append(scored.loc[cur])
+    return out
+
+
+def detect_spikes(con: duckdb.DuckDBPyConnection, f: Filters, freq: str = "day",
+                  params: SpikeParams = SpikeParams()) -> list[Spike]:
+    """Negative spikes of each territory of ``f`` inside its period, against a seasonal baseline.
+
+    Each period is scored by :func:`score_series` (same weekday over 8 weeks, over-dispersed
+    Poisson tail and a negative share above the baseline); consecutive anomalous periods, up to
+    ``max_gap`` quiet ones inside, form one spike. Sorted by start date.
+    """
+    series = negative_series(con, f, freq, params)
+    spikes: list[Spike] = []
+    for terr, g in series.groupby("territory_id", sort=True):
+        g = g.reset_index(drop=True)
+        for ep in _episodes(g, freq, params.max_gap):
+            first, last = ep["period"].min(), ep["period"].max()
+            span = g[(g["period"] >= first) & (g["period"] <= last)]
+            peak = ep.loc[ep["p_value"].idxmin(), "period"]
+            k, n = int(span["negative"].sum()), int(span["scored"].sum())
+            spikes.append(Spike(
+                territory_id=str(terr), start=first.date(),
+                end=(last + pd.Timedelta(days=0 if freq == "day" else 6)).date(), peak=peak.date(),
+                negative=k, expected=float(span["expected"].fillna(0).sum()), scored=n,
+                messages=int(span["messages"].sum()), share=k / n if n else float("nan"),
+                baseline_share=float(np.nanmean(ep["baseline_share"])), min_p_value=float(ep["p_value"].min()),
+                periods=len(ep), freq=freq))
+    spikes.sort(key=lambda s: (s.start, s.territory_id))
+    return spikes
+
+
+def spikes_table(spikes: Sequence[Spike]) -> pd.DataFrame:
+    """One row per spike (raw values; views format them)."""
+    cols = ["territory_id", "start", "end", "peak", "negative", "expected", "scored", "messages", "share",
+            "baseline_share", "min_p_value", "periods", "freq"]
+    return pd.DataFrame([s.as_dict() for s in spikes], columns=cols)
+
+
+def _window(territory: str, start: date, end: date, platforms: Sequence[str] = ()) -> Filters:
+    """Filters of one spike (``end`` inclusive → exclusive)."""
+    return Filters(territories=(territory,), start=start, end=end + timedelta(days=1), platforms=tuple(platforms))
+
+
+_MSG_COLUMNS = "message_id, created_at, platform, post_id, text, likes, replies, engagement, sentiment, corrected, p_negative, p_positive"
+
+
+def spike_messages(con: duckdb.DuckDBPyConnection, territory: str, start: date, end: date, n: int = 5,
+                   platforms: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+    """The negative messages that drive a spike: ``most_negative`` (corrections first, then model
+    probability) and ``most_engaged`` (likes + replies). No author column: views for elected
+    officials show no identities. Near-duplicate texts (same words) are shown once."""
+    base, params = _base(_window(territory, start, end, platforms))
+    out = {}
+    for key, order in (("most_negative", "corrected DESC, coalesce(p_negative, 1) DESC, engagement DESC"),
+                       ("most_engaged", "engagement DESC, coalesce(p_negative, 1) DESC")):
+        out[key] = con.execute(f"""
+            WITH m AS ({base}),
+            d AS (SELECT *, {_dedup_key('text')} AS dkey FROM m WHERE sentiment = 'negative')
+            SELECT {_MSG_COLUMNS} FROM d
+            QUALIFY row_number() OVER (PARTITION BY dkey ORDER BY {order}, message_id) = 1
+            ORDER BY {order}, message_id LIMIT ?
+        """, params + [n]).df()
+    return out
+
+
+def _dedup_key(col: str) -> str:
+    """SQL key under which near-identical texts collapse: lower case, no URL/@mention, letters only."""
+    return (f"trim(regexp_replace(regexp_replace(lower(coalesce({col}, '')), '(https?://|www\\.)\\S+|@\\w+', '', 'g'), "
+            f"'[^\\p{{L}}]+', ' ', 'g'))")
+
+
+def _negative_texts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.Series:
+    base, params = _base(f)
+    return con.execute(f"WITH m AS ({base}) SELECT text FROM m WHERE sentiment = 'negative'", params).df()["text"]
+
+
+def distinctive_terms(target: Sequence[str] | pd.Series, reference: Sequence[str] | pd.Series, n: int = 10,
+                      exclude: set[str] | None = None, min_count: int = 3) -> pd.DataFrame:
+    """Words and bigrams over-represented in ``target`` texts vs ``reference`` texts.
+
+    Weighted log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi & Quinn 2008):
+    δ = log((yᵗ + α) ÷ (nᵗ + α₀ − yᵗ − α)) − log((yʳ + α) ÷ (nʳ + α₀ − yʳ − α)), α = α₀ × prior
+    share (pooled counts), α₀ = 500; z = δ ÷ √(1 ÷ (yᵗ + α) + 1 ÷ (yʳ + α)). Counts are documents
+    containing the term (binary), French stop words out. Returns term, count (in target), z.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from analysis.topics import STOP_WORDS_FR, TOKEN_PATTERN, surface
+
+    t, r = surface(pd.Series(list(target))), surface(pd.Series(list(reference)))
+    if not len(t):
+        return pd.DataFrame(columns=["term", "count", "z"])
+    cv = CountVectorizer(lowercase=False, token_pattern=TOKEN_PATTERN, stop_words=list(STOP_WORDS_FR),
+                         ngram_range=(1, 2), binary=True, dtype=np.float32)
+    try:
+        X = cv.fit_transform(pd.concat([t, r], ignore_index=True))
+    except ValueError:  # only stop words
+        return pd.DataFrame(columns=["term", "count", "z"])
+    yt = np.asarray(X[: len(t)].sum(axis=0)).ravel().astype(float)
+    yr = np.asarray(X[len(t):].sum(axis=0)).ravel().astype(float)
+    a0 = 500.0
+    alpha = a0 * (yt + yr) / max((yt + yr).sum(), 1.0)
+    nt, nr = yt.sum(), yr.sum()
+    delta = (np.log((yt + alpha) / (nt + a0 - yt - alpha)) - np.log((yr + alpha) / (nr + a0 - yr - alpha)))
+    z = delta / np.sqrt(1 / (yt + alpha) + 1 / (yr + alpha))
+    terms = cv.get_feature_names_out()
+    df = pd.DataFrame({"term": terms, "count": yt.astype(int), "z": z})
+    excl = {e.lower() for e in (exclude or set())}
+    keep = (df["count"] >= min_count) & df["term"].map(
+        lambda s: not (set(s.split()) & excl) and not any(w.isdigit() for w in s.split()))
+    df = df[keep].sort_values(["z", "term"], ascending=[False, True])
+    # A bigram and its words say the same thing: keep the first-ranked of them.
+    shown: list[str] = []
+    for term in df["term"]:
+        words = set(term.split())
+        if any(words <= set(s.split()) or set(s.split()) <= words for s in shown):
+            continue
+        shown.append(term)
+        if len(shown) == n:
+            break
+    return df[df["term"].isin(shown)].reset_index(drop=True)
+
+
+def spike_terms(con: duckdb.DuckDBPyConnection, spike: Spike, n: int = 10, baseline_weeks: int = 8,
+                platforms: Sequence[str] = ()) -> pd.DataFrame:
+    """Terms of the spike's negative messages vs the negative messages of the ``baseline_weeks`` before it."""
+    from analysis.topics import territory_words
+
+    target = _negative_texts(con, _window(spike.territory_id, spike.start, spike.end, platforms))
+    ref_f = Filters(territories=(spike.territory_id,), start=spike.start - timedelta(weeks=baseline_weeks),
+                    end=spike.start, platforms=tuple(platforms))
+    reference = _negative_texts(con, ref_f)
+    return distinctive_terms(target, reference, n=n, exclude=territory_words(con, [spike.territory_id]))
+
+
+def spike_themes(con: duckdb.DuckDBPyConnection, spike: Spike, baseline_weeks: int = 8,
+                 platforms: Sequence[str] = ()) -> pd.DataFrame:
+    """Themes of the spike's negative messages: share during the spike vs the weeks before
+    (themes table; empty when themes were not computed). Columns theme, spike_share, baseline_share, lift."""
+    if not con.execute("SELECT count(*) FROM themes WHERE item_type = 'message'").fetchone()[0]:
+        return pd.DataFrame(columns=["theme", "spike_count", "spike_share", "baseline_share", "lift"])
+    res = []
+    for name, f in (("spike", _window(spike.territory_id, spike.start, spike.end, platforms)),
+                    ("baseline", Filters(territories=(spike.territory_id,),
+                                         start=spike.start - timedelta(weeks=baseline_weeks), end=spike.start,
+                                         platforms=tuple(platforms)))):
+        base, params = _base(f)
+        df = con.execute(f"""
+            WITH m AS ({base}), neg AS (SELECT message_id FROM m WHERE sentiment = 'negative')
+            SELECT t.theme, count(DISTINCT t.item_id) AS n, (SELECT count(*) FROM neg) AS total
+            FROM themes t JOIN neg ON t.item_id = neg.message_id AND t.item_type = 'message'
+            WHERE t.theme <> 'none' GROUP BY 1
+        """, params).df()
+        df["which"] = name
+        res.append(df)
+    df = pd.concat(res)
+    if df.empty:
+        return pd.DataFrame(columns=["theme", "spike_count", "spike_share", "baseline_share", "lift"])
+    wide = df.pivot_table(index="theme", columns="which", values=["n", "total"], aggfunc="first").fillna(0)
+    out = pd.DataFrame({"theme": wide.index})
+    sp_n = wide[("n", "spike")].to_numpy() if ("n", "spike") in wide else np.zeros(len(wide))
+    sp_t = wide[("total", "spike")].max() if ("total", "spike") in wide else 0
+    bl_n = wide[("n", "baseline")].to_numpy() if ("n", "baseline") in wide else np.zeros(len(wide))
+    bl_t = wide[("total", "baseline")].max() if ("total", "baseline") in wide else 0
+    out["spike_count"] = sp_n.astype(int)
+    out["spike_share"] = sp_n / sp_t if sp_t else np.nan
+    out["baseline_share"] = bl_n / bl_t if bl_t else np.nan
+    # Lift with half a message of smoothing so a theme absent before is large, not infinite.
+    out["lift"] = (sp_n + 0.5) / max(sp_t, 1) / ((bl_n + 0.5) / max(bl_t, 1))
+    return out[out["spike_count"] > 0].sort_values(["spike_count", "lift"], ascending=False).reset_index(drop=True)
+
+
+def explain_spike(con: duckdb.DuckDBPyConnection, spike: Spike, n_messages: int = 5, n_terms: int = 8,
+                  platforms: Sequence[str] = ()) -> Spike:
+    """Fill ``spike.details`` with its messages, terms and themes (returns the spike)."""
+    spike.details = {
+        **spike_messages(con, spike.territory_id, spike.start, spike.end, n_messages, platforms),
+        "terms": spike_terms(con, spike, n_terms, platforms=platforms),
+        "themes": spike_themes(con, spike, platforms=platforms),
+    }
+    return spike
+
+
+# ------------------------------------------------------------------------------ representative
+def representative_messages(con: duckdb.DuckDBPyConnection, f: Filters, label: str = "negative", n: int = 5,
+                            min_confidence: float = 0.6) -> pd.DataFrame:
+    """Most representative messages of a class over the selection: confident and engaged.
+
+    Kept: the effective label is ``label`` and either an analyst set it or the model's probability
+    of it is ≥ ``min_confidence``. Ranked by confidence × ln(e + likes + replies) (1 for a
+    correction), near-duplicates (same words once URLs/mentions are removed) shown once.
+    No author column.
+    """
+    if label not in SENTIMENTS:
+        raise ValueError(f"Classe inconnue : {label!r} (attendu : {', '.join(SENTIMENTS)})")
+    base, params = _base(f)
+    prob = f"p_{label}"
+    return con.execute(f"""
+        WITH m AS ({base}),
+        c AS (SELECT *, CASE WHEN corrected THEN 1.0 ELSE {prob} END AS confidence FROM m
+              WHERE sentiment = ? AND (corrected OR {prob} >= ?) AND coalesce(trim(text), '') <> ''),
+        r AS (SELECT *, confidence * ln(exp(1) + engagement) AS score, {_dedup_key('text')} AS dkey FROM c)
+        SELECT message_id, created_at, territory_id, platform, post_id, text, likes, replies, engagement,
+               sentiment, corrected, confidence, score
+        FROM r
+        QUALIFY row_number() OVER (PARTITION BY dkey ORDER BY score DESC, message_id) = 1
+        ORDER BY score DESC, message_id LIMIT ?
+    """, params + [label, min_confidence, n]).df()
+
+
+def messages_for_review(con: duckdb.DuckDBPyConnection, f: Filters, n: int = 50) -> pd.DataFrame:
+    """Messages an analyst may want to correct first: the least confident model labels (highest
+    probability below 0.5), most engaged first among equals. For the analyst role only."""
+    base, params = _base(f)
+    return con.execute(f"""
+        WITH m AS ({base})
+        SELECT message_id, created_at, territory_id, platform, text, engagement, sentiment, corrected,
+               greatest(p_negative, p_neutral, p_positive) AS confidence
+        FROM m WHERE sentiment IN ('positive', 'neutral', 'negative') AND NOT corrected
+        ORDER BY confidence ASC, engagement DESC, message_id LIMIT ?
+    """, params + [n]).df()
+
+
+def message_sentiment(con: duckdb.DuckDBPyConnection, message_id: str) -> dict[str, Any] | None:
+    """Effective and model labels of one message (None when the message does not exist)."""
+    base, params = _base(Filters())
+    r = con.execute(f"WITH m AS ({base}) SELECT message_id, text, sentiment, model_label, corrected "
+                    f"FROM m WHERE message_id = ?", params + [message_id]).df()
+    return None if r.empty else r.iloc[0].to_dict()
+
