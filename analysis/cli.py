@@ -209,7 +209,8 @@ def demo_cmd(
 
     dbp = store.db_path()
     exports = out or dbp.parent / (dbp.stem + "_exports")
-    summary = demo.build(exports_dir=exports, db=dbp, seed=seed, scale=scale, enrich=enrich, progress=err)
+    summary = demo.build(exports_dir=exports, db=dbp, seed=seed, scale=scale, enrich=enrich,
+                         progress=lambda msg: err.print(msg))
     console.print(summary)
 
 
@@ -217,6 +218,7 @@ def demo_cmd(
 SUBCOMMANDS = [
     # (module, attribute, name)
     ("analysis.sentiment.cli", "app", "sentiment"),
+    ("analysis.ereputation_cli", "app", "ereputation"),
     ("analysis.enrich_cli", "app", None),
     ("analysis.topics_cli", "app", "topics"),
     ("analysis.audience_cli", "app", None),
