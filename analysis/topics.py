@@ -377,9 +377,8 @@ class ThemeClassifier(BaseEstimator):
 
     # -- seed (taxonomy) scoring
     def _tax(self) -> Taxonomy:
-        if self.taxonomy is None:
-            self.taxonomy = load_taxonomy()
-        return self.taxonomy
+        # init parameters are never modified (scikit-learn contract); load_taxonomy is cached
+        return self.taxonomy if self.taxonomy is not None else load_taxonomy()
 
     def _seed_parts(self) -> tuple[LemmaVectorizer, sp.csr_matrix, sp.csr_matrix]:
         tax = self._tax()
