@@ -174,3 +174,20 @@ def test_corrections_override_and_feed_evaluation(db):
 
 def test_labels_constant():
     assert LABELS == ("negative", "neutral", "positive")
+
+
+def test_correct_and_eval_from_store_cli(db):
+    from analysis.sentiment.cli import app
+
+    _seed_store(db)
+    runner = CliRunner()
+    r = runner.invoke(app, ["correct", "facebook:2", "positive", "--author", "ana"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["correct", "facebook:1", "2", "--author", "ana"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["eval", "--from-store", "--json"])
+    res = json.loads(r.output)
+    # the model says negative for "Quelle honte ce service": the analyst disagreed
+    assert res["n"] == 2 and res["accuracy"] == 0.5 and res["confusion"][2] == [1, 0, 1]
+    r = runner.invoke(app, ["correct", "facebook:404", "positive", "--author", "ana"])
+    assert r.exit_code == 2 and "absent de la base" in r.output

@@ -130,3 +130,29 @@ def _print_eval(res: dict, title: str) -> None:
     for name, row in zip(_FR_LABELS.values(), res["confusion"], strict=True):
         t.add_row(name, *[fr_int(v) for v in row])
     console.print(t)
+
+
+@app.command("correct")
+def correct_cmd(
+    item_id: str = typer.Argument(..., help="Identifiant du message ou du post (ex. facebook:123)."),
+    label: str = typer.Argument(..., help="negative, neutral, positive (ou 0/1/2)."),
+    item_type: str = typer.Option("message", "--type", help="message ou post."),
+    author: str = typer.Option(..., "--author", help="Analyste qui corrige (journalisé)."),
+) -> None:
+    """Corriger le sentiment d'un message ou d'un post (prioritaire sur le modèle, journalisé)."""
+    from analysis import store
+    from analysis.sentiment.corrections import correct
+
+    try:
+        with store.writer() as con:
+            correct(con, item_id, item_type, label, author=author)
+    except (KeyError, ValueError) as e:
+        err.print(f"[red]{e.args[0] if e.args else e}[/]")
+        raise typer.Exit(2) from e
+    err.print(f"Correction enregistrée : {item_type} {item_id} → {_FR_LABELS[_canonical(label)]}.")
+
+
+def _canonical(label: str) -> str:
+    from analysis.sentiment.model import LABELS, _as_codes
+
+    return LABELS[int(_as_codes([label])[0])]
