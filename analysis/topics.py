@@ -60,7 +60,7 @@ bonjour svp stp cela ça ca cette cet ces les des aux du au le la de en on je tu
 leurs eux moi vers chez avec dans sera seront serait été étaient était avait avons avez ont ai as
 va vont allez aller vais fais font dit dire peux pouvez veux voir vu mis met quelque quelques
 tant fois beaucoup alors ainsi plutôt assez afin lorsque puis donc or soit tel telle aucun aucune
-qu jusqu lorsqu puisqu quoiqu presqu
+qu jusqu lorsqu puisqu quoiqu presqu aujourd hui
 """.split()
 STOP_WORDS_FR: frozenset[str] = frozenset(
     w for w in (FRENCH_FUNCTION_WORDS | set(_EXTRA_STOP)) if w != "non"
@@ -1058,8 +1058,16 @@ def word_cloud_png(frequencies: dict[str, int], title: str | None = None, width:
     img.paste(wc.to_image(), (0, title_h))
     if title:
         draw = ImageDraw.Draw(img)
-        font = ImageFont.truetype(FONT_PATH, 22)
-        draw.text((12, 10), title, fill="#1a1a1a", font=font)
+        size = 22
+        font = ImageFont.truetype(FONT_PATH, size)
+        while size > 11 and font.getlength(title) > width - 24:  # shrink a long title to fit
+            size -= 1
+            font = ImageFont.truetype(FONT_PATH, size)
+        if font.getlength(title) > width - 24:
+            while title and font.getlength(title + "…") > width - 24:
+                title = title[:-1]
+            title += "…"
+        draw.text((12, 10 + (22 - size) // 2), title, fill="#1a1a1a", font=font)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()
