@@ -60,7 +60,7 @@ bonjour svp stp cela ça ca cette cet ces les des aux du au le la de en on je tu
 leurs eux moi vers chez avec dans sera seront serait été étaient était avait avons avez ont ai as
 va vont allez aller vais fais font dit dire peux pouvez veux voir vu mis met quelque quelques
 tant fois beaucoup alors ainsi plutôt assez afin lorsque puis donc or soit tel telle aucun aucune
-qu jusqu lorsqu puisqu quoiqu presqu aujourd hui
+qu jusqu lorsqu puisqu quoiqu presqu aujourd hui hab
 """.split()
 STOP_WORDS_FR: frozenset[str] = frozenset(
     w for w in (FRENCH_FUNCTION_WORDS | set(_EXTRA_STOP)) if w != "non"
@@ -160,7 +160,7 @@ def subject_term(term: str, exclude: set[str] | frozenset[str] = frozenset()) ->
         rest = fold(parts[0][1:])
         for x in sorted(exclude, key=len, reverse=True):
             rest = rest.replace(fold(x), "")
-        return len(rest) >= 3
+        return len(rest) >= 3 and rest not in STOP_WORDS_FR  # '#villeneuvelessources' leaves 'les'
     return not any(w in exclude for w in parts)
 
 

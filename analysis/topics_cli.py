@@ -99,6 +99,7 @@ def eval_cmd(
     limit: int = typer.Option(0, "--limit", help="N'évaluer que les N premières lignes (0 = toutes)."),
     use_labels: bool = typer.Option(False, "--with-store-labels", help="Utiliser le modèle appris sur les "
                                     "étiquettes de la base (sinon : la taxonomie seule)."),
+    lang: str = typer.Option(None, "--lang", help="Ne garder que cette langue (colonne `lang`, ex. fr)."),
     as_json: bool = typer.Option(False, "--json", help="Résultat en JSON."),
 ) -> None:
     if demo:
@@ -123,6 +124,12 @@ def eval_cmd(
         err.print(f"[red]Colonne(s) absente(s) de {source} : {', '.join(missing)}. Colonnes : "
                   f"{', '.join(map(str, df.columns))}. Utilisez --text-col / --labels-col.[/]")
         raise typer.Exit(2)
+    if lang:
+        if "lang" not in df.columns:
+            err.print(f"[red]--lang : pas de colonne « lang » dans {source}.[/]")
+            raise typer.Exit(2)
+        df = df[df["lang"] == lang]
+        source += f", langue {lang}"
     if limit:
         df = df.head(limit)
     tax = T.load_taxonomy()
