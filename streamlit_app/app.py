@@ -22,7 +22,7 @@ if str(APP_DIR.parent) not in sys.path:
     sys.path.insert(0, str(APP_DIR.parent))
 
 from analysis import charts  # noqa: E402
-from streamlit_app import data, ui  # noqa: E402
+from streamlit_app import auth, data, ui  # noqa: E402
 
 PAGES_DIR = APP_DIR / "app_pages"
 # (file in app_pages/, French title, Material icon, URL path). Order = menu order; first = home.
@@ -49,6 +49,7 @@ def pages() -> list[st.Page]:
 st.set_page_config(page_title="Vigie", page_icon=":material/visibility:", layout="wide",
                    initial_sidebar_state="auto")  # collapsed on a phone, open on a desktop
 ui.remember_url()  # before anything slow: a click during this first run must keep the link's filters
+auth.require_login()  # no page, no data without a login (unless VIGIE_AUTH=demo, explicit)
 charts.use_theme()
 nav = st.navigation(pages())
 ui.sidebar_header()

@@ -104,18 +104,22 @@ def _rendered_this_run(widget_key: str) -> bool:
 # ------------------------------------------------------------------------------ role
 
 def auth_mode() -> str:
-    """``demo`` (no authentication, explicit) or ``""`` until issue 10 adds real login."""
+    """``demo`` (no authentication, explicit) or ``""`` (login required, see ``streamlit_app.auth``)."""
     return os.environ.get("VIGIE_AUTH", "").strip().lower()
 
 
 def role() -> Role:
     """Role of the current user: ``"elu"``, ``"analyste"`` or ``"admin"``.
 
-    ``VIGIE_AUTH=demo``: a visible "mode démonstration" banner and a role selector. Otherwise,
-    until real login exists, the least-privileged role (élu): safe by default.
+    ``VIGIE_AUTH=demo``: a visible "mode démonstration" banner and a role selector. Otherwise
+    the role of the logged-in user (the router shows the login form before any page); the
+    least-privileged role (élu) if somehow nobody is logged in: safe by default.
     """
     if auth_mode() != "demo":
-        return "elu"
+        from streamlit_app import auth
+
+        u = auth.current_user()
+        return u["role"] if u else "elu"
     if _rendered_this_run(_K_ROLE):
         return st.session_state[_K_ROLE]
     st.sidebar.warning("**Mode démonstration sans authentification.** Ne pas utiliser avec des "
@@ -131,7 +135,9 @@ def sidebar_header() -> None:
     """Name of the tool and the access mode, at the top of the sidebar (drawn by the router)."""
     st.sidebar.markdown("### Vigie\nObservatoire des réseaux sociaux")
     if auth_mode() != "demo":
-        st.sidebar.caption("Accès en lecture « élu·e » : l'authentification n'est pas configurée.")
+        from streamlit_app import auth
+
+        auth.logout_button()
 
 
 # ------------------------------------------------------------------------------ filters

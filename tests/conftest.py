@@ -14,6 +14,9 @@ SHARED_FORMATS = ROOT.parent / "shared" / "formats"
 
 # Tests never touch the developer's key or store.
 os.environ.setdefault("VIGIE_PSEUDONYM_KEY", "test-key-not-secret")
+# Page tests run the app in its explicit demo mode (role selector, seeded through
+# session_state["vigie_role"]); tests/test_security_auth.py unsets it to test the login.
+os.environ.setdefault("VIGIE_AUTH", "demo")
 
 
 @pytest.fixture()

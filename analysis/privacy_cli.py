@@ -1,0 +1,132 @@
+"""`vigie users …`, `vigie privacy erase …`, `vigie purge …` (merged at top level of `vigie`)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from analysis import retention, store, users
+from analysis.fmt import fr_int
+
+app = typer.Typer(add_completion=False)
+console = Console()
+err = Console(stderr=True)
+
+users_app = typer.Typer(help="Comptes de l'application (rôles élu, analyste, admin).", no_args_is_help=True)
+privacy_app = typer.Typer(help="Droits des personnes (effacement).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(privacy_app, name="privacy")
+
+ROLE_LABELS = {"elu": "élu·e", "analyste": "analyste", "admin": "admin"}
+
+
+def _password(stdin: bool) -> str:
+    if stdin:  # scripts and tests: one line on standard input
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Mot de passe", hide_input=True, confirmation_prompt="Confirmez le mot de passe")
+
+
+def _fail(e: Exception) -> None:
+    err.print(f"[red]✗[/] {e}")
+    raise typer.Exit(1)
+
+
+@users_app.command("add")
+def users_add(
+    name: str = typer.Argument(..., help="Identifiant de connexion (ex. camille.durand)."),
+    role: str = typer.Option(..., "--role", "-r", help="elu, analyste ou admin."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Lire le mot de passe sur l'entrée standard."),
+) -> None:
+    """Créer un compte (mot de passe haché avec bcrypt, jamais stocké en clair)."""
+    try:
+        u = users.add_user(name, role, _password(password_stdin))
+    except users.UserError as e:
+        _fail(e)
+    console.print(f"Compte « {u.name} » créé, rôle {ROLE_LABELS[u.role]} ({users.users_path()}).")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Lister les comptes et leur rôle."""
+    try:
+        all_users = users.load_users()
+    except users.UserError as e:
+        _fail(e)
+    t = Table(title=f"Comptes ({users.users_path()})")
+    for c in ("Identifiant", "Rôle", "Créé le"):
+        t.add_column(c)
+    for u in all_users.values():
+        t.add_row(u.name, ROLE_LABELS[u.role], u.created_at.replace("T", " "))
+    console.print(t)
+
+
+@users_app.command("remove")
+def users_remove(name: str = typer.Argument(...)) -> None:
+    """Supprimer un compte."""
+    try:
+        users.remove_user(name)
+    except users.UserError as e:
+        _fail(e)
+    console.print(f"Compte « {name} » supprimé.")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: str = typer.Argument(...),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Lire le mot de passe sur l'entrée standard."),
+) -> None:
+    """Changer le mot de passe d'un compte."""
+    try:
+        users.set_password(name, _password(password_stdin))
+    except users.UserError as e:
+        _fail(e)
+    console.print(f"Mot de passe de « {name} » changé.")
+
+
+def _print_counts(title: str, rep: retention.DeletionReport) -> None:
+    t = Table(title=title)
+    t.add_column("Table")
+    t.add_column("Lignes supprimées", justify="right")
+    for k, v in rep.counts.items():
+        t.add_row(k, fr_int(v))
+    console.print(t)
+
+
+@privacy_app.command("erase")
+def privacy_erase(
+    author: str = typer.Option(None, "--author", help="Pseudonyme de l'auteur (a_…), tel qu'affiché aux analystes."),
+    name: str = typer.Option(None, "--name", help="Nom affiché de l'auteur."),
+    yes: bool = typer.Option(False, "--yes", help="Ne pas demander de confirmation."),
+) -> None:
+    """Droit à l'effacement : supprimer les messages d'un auteur et tout ce qui en dérive (journalisé)."""
+    if not author and not name:
+        _fail(ValueError("Indiquez --author HASH ou --name NOM."))
+    if not yes and not typer.confirm("Supprimer définitivement les messages de cet auteur ?"):
+        raise typer.Exit(1)
+    with store.writer() as con:
+        rep = retention.erase_author(con, author_hash=author, name=name)
+    _print_counts("Effacement", rep)
+    if rep.messages == 0:
+        err.print("[yellow]![/] Aucun message trouvé pour cet auteur.")
+
+
+@app.command("purge")
+def purge(
+    older_than: str = typer.Option(None, "--older-than", help="Âge maximal des messages : 24m, 730d, 2y "
+                                   "(défaut : [retention] messages du fichier de configuration, sinon 24m)."),
+    yes: bool = typer.Option(False, "--yes", help="Ne pas demander de confirmation."),
+) -> None:
+    """Durée de conservation : supprimer les messages plus anciens que la durée donnée (journalisé)."""
+    try:
+        value = older_than or retention.default_retention()
+        limit = retention.cutoff(value)
+    except ValueError as e:
+        _fail(e)
+    if not yes and not typer.confirm(f"Supprimer les messages antérieurs au {limit:%d/%m/%Y} ?"):
+        raise typer.Exit(1)
+    with store.writer() as con:
+        rep = retention.purge_older_than(con, value)
+    _print_counts(f"Purge des messages antérieurs au {limit:%d/%m/%Y}", rep)
