@@ -11,7 +11,7 @@ weeks, so a busy Saturday is not an alert.
   ``(k − n p₀) / √(n p₀ (1 − p₀)) ≥ z``. Using the share, not the count, keeps a popular post
   (more of every kind of message) from passing for a crisis.
 
-Consecutive anomalous days (one quiet day allowed inside) form one episode; an episode fires one
+Anomalous days at most two quiet days apart form one episode; an episode fires one
 alert keyed on rule, territory (and theme) and its first day, so a daily cron during a crisis
 does not repeat it.
 """
@@ -140,8 +140,11 @@ def share_anomalies(k: pd.Series, n: pd.Series, p: SpikeParams) -> pd.DataFrame:
                          "baseline_share": p0s, "z": z, "anomalous": flagged}, index=k.index)
 
 
-def episodes(scored: pd.DataFrame, max_gap: int = 1) -> list[pd.DataFrame]:
-    """Group anomalous days into episodes (runs, tolerating ``max_gap`` quiet days inside)."""
+def episodes(scored: pd.DataFrame, max_gap: int = 2) -> list[pd.DataFrame]:
+    """Group anomalous days into episodes (runs, tolerating ``max_gap`` quiet days inside).
+
+    Two: a crisis has calmer days (a weekend, a day without an update) and must stay one alert,
+    also for a daily cron that sees it grow day by day."""
     days = list(scored.index[scored["anomalous"]])
     out, cur = [], []
     for d in days:
