@@ -1,0 +1,177 @@
+"""Rights of the people and retention: erase an author, purge old messages; both audited.
+
+Erasure (GDPR art. 17) and retention (art. 5-1-e) delete a citizen's *messages* and every row
+derived from them (sentiment, themes, labels, toxicity, moderation status), the rejected rows
+whose value is that person's name, and their account row when one was stored. Each run writes
+one ``audit_log`` row (who, what, counts) — never the name in clear.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from analysis import store
+from analysis.privacy import pseudonymise
+
+PLATFORMS = ("facebook", "instagram", "x", "linkedin", "youtube", "other")
+DEFAULT_CONFIG_FILE = Path("~/.config/vigie/config.toml")
+DEFAULT_RETENTION = "24m"  # CNIL guidance for social-media monitoring is "as short as possible"
+_DURATION = re.compile(r"^\s*(\d+)\s*([dmy]|j|a)\s*$", re.IGNORECASE)
+
+
+def config_path() -> Path:
+    """Vigie settings file: ``$VIGIE_CONFIG`` or ``~/.config/vigie/config.toml``."""
+    return Path(os.environ.get("VIGIE_CONFIG") or DEFAULT_CONFIG_FILE).expanduser()
+
+
+def default_retention(path: Path | None = None) -> str:
+    """``[retention] messages`` of the settings file, else 24 months."""
+    p = path or config_path()
+    if p.exists():
+        value = tomllib.loads(p.read_text(encoding="utf-8")).get("retention", {}).get("messages")
+        if value:
+            parse_duration(str(value))  # fail early on a typo in the file
+            return str(value)
+    return DEFAULT_RETENTION
+
+
+def parse_duration(text: str) -> pd.DateOffset | timedelta:
+    """``730d``/``730j`` (days), ``24m`` (calendar months) or ``2y``/``2a`` (years)."""
+    m = _DURATION.match(text or "")
+    if not m:
+        raise ValueError(f"Durée invalide « {text} » : écrivez par exemple 730d, 24m ou 2y.")
+    n, unit = int(m.group(1)), m.group(2).lower()
+    if n <= 0:
+        raise ValueError("La durée doit être positive.")
+    if unit in ("d", "j"):
+        return timedelta(days=n)
+    return pd.DateOffset(months=n) if unit == "m" else pd.DateOffset(years=n)
+
+
+def cutoff(older_than: str, now: datetime | None = None) -> datetime:
+    """The instant before which messages are purged (naive UTC, like the store)."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    return (pd.Timestamp(now) - parse_duration(older_than)).to_pydatetime()
+
+
+@dataclass
+class DeletionReport:
+    action: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def messages(self) -> int:
+        return self.counts.get("messages", 0)
+
+
+def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict, actor: str | None = None) -> None:
+    """Append one row to ``audit_log``."""
+    try:
+        who = actor or getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry in some containers
+        who = "inconnu"
+    con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?)",
+                [datetime.now(UTC).replace(tzinfo=None), who, action, json.dumps(detail, ensure_ascii=False)])
+
+
+def _delete_messages(con: duckdb.DuckDBPyConnection, where: str, params: list) -> dict[str, int]:
+    """Delete the messages matching ``where`` and every row derived from them; counts per table."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _erase AS SELECT message_id FROM messages WHERE {where}", params)
+    counts: dict[str, int] = {}
+    derived = [
+        ("sentiment", "item_type = 'message' AND item_id IN (SELECT message_id FROM _erase)"),
+        ("themes", "item_type = 'message' AND item_id IN (SELECT message_id FROM _erase)"),
+        ("labels", "item_type = 'message' AND item_id IN (SELECT message_id FROM _erase)"),
+        ("toxicity", "message_id IN (SELECT message_id FROM _erase)"),
+        ("moderation_status", "message_id IN (SELECT message_id FROM _erase)"),
+        ("messages", "message_id IN (SELECT message_id FROM _erase)"),
+    ]
+    for table, cond in derived:
+        counts[table] = int(con.execute(f"DELETE FROM {table} WHERE {cond}").fetchone()[0])
+    con.execute("DROP TABLE _erase")
+    return counts
+
+
+def author_hashes_for_name(name: str, platforms: tuple[str, ...] = PLATFORMS) -> list[str]:
+    """The pseudonyms a display name gets when an export gives no author id (hash of the name)."""
+    return [pseudonymise(p, name) for p in platforms]
+
+
+def erase_author(con: duckdb.DuckDBPyConnection, *, author_hash: str | None = None, name: str | None = None,
+                 actor: str | None = None) -> DeletionReport:
+    """Right to erasure: delete everything stored about one author, in one transaction.
+
+    ``author_hash``: the pseudonym shown to analysts (``a_…``). ``name``: a display name;
+    matches messages stored with that name (``--keep-author-names``) and the pseudonyms that
+    name hashes to on every platform (exports without author ids hash the name).
+    """
+    if not author_hash and not name:
+        raise ValueError("Indiquez --author HASH ou --name NOM.")
+    hashes = [author_hash] if author_hash else []
+    if name:
+        hashes += author_hashes_for_name(name)
+    conds, params = [], []
+    if hashes:
+        conds.append(f"author_hash IN ({', '.join('?' * len(hashes))})")
+        params += hashes
+    if name:
+        conds.append("lower(author_name) = lower(?)")
+        params.append(name)
+    rep = DeletionReport("privacy.erase")
+    with store.transaction(con):
+        # The names stored for this author's hash(es) are needed to clean rejects and accounts.
+        names = {name} if name else set()
+        names |= {r[0] for r in con.execute(
+            f"SELECT DISTINCT author_name FROM messages WHERE ({' OR '.join(conds)}) AND author_name IS NOT NULL",
+            params).fetchall()}
+        rep.counts = _delete_messages(con, " OR ".join(conds), params)
+        # Account rows of the author (kept only for look-alikes or with names opted in), never official.
+        acc = con.execute("SELECT account_id, platform, native_id, handle, name FROM accounts "
+                          "WHERE NOT coalesce(official, false)").fetchall()
+        gone = [a for a, plat, nid, handle, nm in acc
+                if any(v and pseudonymise(plat, str(v)) in hashes for v in (nid, handle, nm))
+                or (nm and nm.lower() in {n.lower() for n in names})]
+        gone = [a for a in gone if not con.execute("SELECT 1 FROM posts WHERE account_id = ? LIMIT 1", [a]).fetchone()]
+        rep.counts["accounts"] = 0
+        for a in gone:
+            rep.counts["accounts"] += int(con.execute("DELETE FROM accounts WHERE account_id = ?", [a]).fetchone()[0])
+        rep.counts["rejects"] = 0
+        for n in names:
+            rep.counts["rejects"] += int(con.execute(
+                "DELETE FROM rejects WHERE lower(value) = lower(?)", [n]).fetchone()[0])
+        # The audit row names the pseudonym, never the name (the log must not re-identify).
+        audit(con, rep.action, {"author_hash": author_hash, "by_name": bool(name), "counts": rep.counts}, actor)
+    return rep
+
+
+def purge_older_than(con: duckdb.DuckDBPyConnection, older_than: str, *, now: datetime | None = None,
+                     actor: str | None = None) -> DeletionReport:
+    """Retention: delete messages created before ``now - older_than`` and their derived rows,
+    the rejected rows of imports finished before then, and commenters' accounts no longer
+    referenced. Posts of the accounts followed (public, institutional) are kept.
+    """
+    limit = cutoff(older_than, now)
+    rep = DeletionReport("privacy.purge")
+    with store.transaction(con):
+        rep.counts = _delete_messages(con, "created_at < ?", [limit])
+        rep.counts["rejects"] = int(con.execute(
+            "DELETE FROM rejects WHERE import_id IN (SELECT import_id FROM imports WHERE finished_at < ?)",
+            [limit]).fetchone()[0])
+        rep.counts["accounts"] = int(con.execute(
+            "DELETE FROM accounts AS a WHERE NOT coalesce(a.official, false) AND a.first_seen < ? "
+            "AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.account_id = a.account_id) "
+            "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.account_id = a.account_id)",
+            [limit]).fetchone()[0])
+        audit(con, rep.action, {"older_than": older_than, "cutoff": limit.isoformat(timespec="seconds"),
+                                "counts": rep.counts}, actor)
+    return rep

@@ -1,0 +1,126 @@
+"""Right to erasure and retention: `vigie privacy erase`, `vigie purge`, derived rows, audit log."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from analysis import retention, store
+from analysis.cli import app as vigie
+from analysis.privacy import pseudonymise
+
+OLD, NEW = datetime(2023, 1, 15, 9), datetime(2026, 10, 1, 9)
+NOW = datetime(2026, 11, 1)
+ALICE = pseudonymise("facebook", "1001")  # exported with an id
+BOB = pseudonymise("x", "Bob Martin")  # exported without id: the name is hashed
+
+
+def _store(db) -> None:
+    msgs = [
+        ("facebook:m1", ALICE, "Alice Durand", OLD, "vieux message d'Alice"),
+        ("facebook:m2", ALICE, "Alice Durand", NEW, "message récent d'Alice"),
+        ("x:m3", BOB, None, NEW, "tweet de Bob"),
+        ("facebook:m4", pseudonymise("facebook", "2002"), None, OLD, "vieux message de Chloé"),
+        ("facebook:m5", pseudonymise("facebook", "2002"), None, NEW, "message récent de Chloé"),
+    ]
+    with store.writer(db) as con:
+        store.upsert(con, "messages", pd.DataFrame([
+            {"message_id": i, "platform": i.split(":")[0], "kind": "comment", "author_hash": h, "author_name": n,
+             "created_at": t, "text": x, "territory_id": "saint-aubin", "account_id": None} for i, h, n, t, x in msgs]))
+        ids = [m[0] for m in msgs]
+        store.upsert(con, "sentiment", pd.DataFrame({"item_id": ids, "item_type": "message", "label": "neg"}))
+        store.upsert(con, "themes", pd.DataFrame({"item_id": ids, "item_type": "message", "theme": "voirie"}))
+        store.upsert(con, "labels", pd.DataFrame({"item_id": ids, "item_type": "message", "task": "sentiment",
+                                                  "value": "neg"}))
+        store.upsert(con, "toxicity", pd.DataFrame({"message_id": ids, "p_toxic": 0.1}))
+        store.upsert(con, "moderation_status", pd.DataFrame({"message_id": ids, "status": "traite"}))
+        # a post sentiment with the same id must survive (item_type differs)
+        store.upsert(con, "sentiment", pd.DataFrame({"item_id": ["facebook:m1"], "item_type": ["post"], "label": ["pos"]}))
+        store.upsert(con, "accounts", pd.DataFrame([
+            {"account_id": "facebook:1001", "platform": "facebook", "native_id": "1001", "name": "Alice Durand",
+             "official": False, "first_seen": OLD},
+            {"account_id": "facebook:42", "platform": "facebook", "native_id": "42", "name": "Mairie",
+             "official": True, "first_seen": OLD}]))
+        store.upsert(con, "imports", pd.DataFrame([{"import_id": "i1", "path": "a.csv", "finished_at": OLD, "status": "ok"},
+                                                   {"import_id": "i2", "path": "b.csv", "finished_at": NEW, "status": "ok"}]))
+        store.upsert(con, "rejects", pd.DataFrame([
+            {"import_id": "i2", "path": "b.csv", "line": 3, "column_name": "Auteur", "value": "Alice Durand", "reason": "x"},
+            {"import_id": "i1", "path": "a.csv", "line": 4, "column_name": "Date", "value": "31/02", "reason": "x"},
+            {"import_id": "i2", "path": "b.csv", "line": 5, "column_name": "Date", "value": "32/01", "reason": "x"}]))
+
+
+def _count(con, sql: str) -> int:
+    return con.execute(sql).fetchone()[0]
+
+
+def test_erase_by_hash_removes_messages_and_derived_rows(db):
+    _store(db)
+    with store.writer(db) as con:
+        rep = retention.erase_author(con, author_hash=ALICE, actor="dpo")
+    assert rep.counts == {"sentiment": 2, "themes": 2, "labels": 2, "toxicity": 2, "moderation_status": 2,
+                          "messages": 2, "accounts": 1, "rejects": 1}
+    with store.reader(db) as con:
+        assert sorted(r[0] for r in con.execute("SELECT message_id FROM messages").fetchall()) == \
+            ["facebook:m4", "facebook:m5", "x:m3"]
+        assert _count(con, "SELECT count(*) FROM sentiment WHERE item_type = 'post'") == 1
+        assert _count(con, "SELECT count(*) FROM sentiment") == 4
+        assert _count(con, "SELECT count(*) FROM accounts WHERE account_id = 'facebook:42'") == 1
+        assert _count(con, "SELECT count(*) FROM rejects WHERE value = 'Alice Durand'") == 0
+        at, actor, action, detail = con.execute("SELECT * FROM audit_log").fetchone()
+    assert (actor, action) == ("dpo", "privacy.erase")
+    assert json.loads(detail)["counts"]["messages"] == 2
+    assert "Alice" not in detail  # the log never re-identifies
+
+
+def test_erase_by_name_finds_hashed_names(db):
+    _store(db)
+    res = CliRunner().invoke(vigie, ["privacy", "erase", "--name", "Bob Martin", "--yes"])
+    assert res.exit_code == 0, res.output
+    with store.reader(db) as con:
+        assert _count(con, "SELECT count(*) FROM messages WHERE message_id = 'x:m3'") == 0
+        assert _count(con, "SELECT count(*) FROM messages") == 4
+        assert con.execute("SELECT action FROM audit_log").fetchall() == [("privacy.erase",)]
+
+
+def test_purge_older_than_24_months(db):
+    _store(db)
+    with store.writer(db) as con:
+        rep = retention.purge_older_than(con, "24m", now=NOW, actor="cron")
+    assert rep.messages == 2
+    with store.reader(db) as con:
+        assert sorted(r[0] for r in con.execute("SELECT message_id FROM messages").fetchall()) == \
+            ["facebook:m2", "facebook:m5", "x:m3"]
+        assert _count(con, "SELECT count(*) FROM toxicity") == 3
+        assert _count(con, "SELECT count(*) FROM rejects") == 2  # only the old import's reject went
+        assert _count(con, "SELECT count(*) FROM accounts") == 1  # the old commenter, not the official
+        detail = json.loads(con.execute("SELECT detail FROM audit_log WHERE action = 'privacy.purge'").fetchone()[0])
+    assert detail["cutoff"] == "2024-11-01T00:00:00" and detail["counts"]["messages"] == 2
+
+
+def test_purge_cli_default_from_config(db, tmp_path, monkeypatch):
+    _store(db)
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('[retention]\nmessages = "1d"\n')
+    monkeypatch.setenv("VIGIE_CONFIG", str(cfg))
+    assert retention.default_retention() == "1d"
+    res = CliRunner().invoke(vigie, ["purge", "--yes"])
+    assert res.exit_code == 0, res.output
+    with store.reader(db) as con:
+        assert _count(con, "SELECT count(*) FROM messages") == 0  # everything is older than a day
+
+
+@pytest.mark.parametrize(("text", "days"), [("730d", 730), ("730j", 730)])
+def test_durations(text, days):
+    assert retention.parse_duration(text).days == days
+    assert retention.cutoff("24m", NOW) == datetime(2024, 11, 1)
+    assert retention.cutoff("2y", NOW) == datetime(2024, 11, 1)
+
+
+@pytest.mark.parametrize("bad", ["", "24", "m24", "-3m", "0d", "3 semaines"])
+def test_bad_durations_refused(bad):
+    with pytest.raises(ValueError):
+        retention.parse_duration(bad)
