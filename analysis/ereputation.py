@@ -626,3 +626,56 @@ def message_sentiment(con: duckdb.DuckDBPyConnection, message_id: str) -> dict[s
                     f"FROM m WHERE message_id = ?", params + [message_id]).df()
     return None if r.empty else r.iloc[0].to_dict()
 
+
+
+# ------------------------------------------------------------------------------ view models
+def auto_freq(f: Filters) -> str:
+    """Trend granularity readable for the period: day up to 6 weeks, week up to 14 months, else month."""
+    if not (f.start and f.end):
+        return "month"
+    days = (pd.Timestamp(f.end) - pd.Timestamp(f.start)).days
+    return "day" if days <= 42 else ("week" if days <= 430 else "month")
+
+
+def trend(con: duckdb.DuckDBPyConnection, f: Filters, freq: str | None = None,
+          confidence: float = 0.95) -> pd.DataFrame:
+    """Metrics per period of the focus territories pooled (``series`` = 'focus') and of their peers
+    pooled (``series`` = 'peers', absent without peers), same platforms and period."""
+    freq = freq or auto_freq(f)
+    mine = focus(con, f)
+    parts = [sentiment_table(con, f.with_territories(mine), by=(), freq=freq, confidence=confidence)
+             .assign(series="focus")]
+    peers = peers_of(con, mine)
+    if peers:
+        parts.append(sentiment_table(con, f.with_territories(peers), by=(), freq=freq, confidence=confidence)
+                     .assign(series="peers"))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["series", "period", *COUNT_COLUMNS, *METRIC_COLUMNS]]
+
+
+def explained_spikes(con: duckdb.DuckDBPyConnection, f: Filters, freq: str = "day", n_messages: int = 5,
+                     n_terms: int = 8) -> list[Spike]:
+    """:func:`detect_spikes` on the focus territories, each with its messages, terms and themes."""
+    ff = f.with_territories(focus(con, f))
+    return [explain_spike(con, s, n_messages, n_terms, platforms=f.platforms)
+            for s in detect_spikes(con, ff, freq=freq)]
+
+
+def focus_negative_series(con: duckdb.DuckDBPyConnection, f: Filters, freq: str = "day") -> pd.DataFrame:
+    """:func:`negative_series` of the focus territories (the detection behind the spikes, for charts)."""
+    return negative_series(con, f.with_territories(focus(con, f)), freq)
+
+
+def focus_kpis(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
+    """:func:`kpis` of the focus territories (selected ones, else our own)."""
+    return kpis(con, f.with_territories(focus(con, f)))
+
+
+def focus_change(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """:func:`change_vs_previous` of the focus territories."""
+    return change_vs_previous(con, f.with_territories(focus(con, f)))
+
+
+def by_platform(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """:func:`sentiment_table` of the focus territories per platform."""
+    return sentiment_table(con, f.with_territories(focus(con, f)), by=("platform",))
