@@ -178,7 +178,9 @@ def sample_cmd(
             f"WHERE {w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL "
             f"ORDER BY hash(message_id || ?::VARCHAR) LIMIT ?", params + [seed, n]).df()
     df["themes"] = ""
-    out.write_text(df.to_csv(index=False, sep=";"), encoding="utf-8-sig")
+    from analysis.exports import write_csv
+
+    write_csv(df, out)  # formulas in citizens' texts neutralised (CSV injection)
     console.print(f"{fr_int(len(df))} messages écrits dans {out}. Remplissez la colonne « themes » "
                   f"(identifiants séparés par des virgules, voir `vigie topics themes`), puis "
                   f"`vigie topics eval --csv {out}`.")

@@ -377,3 +377,17 @@ def chart(chart: alt.TopLevelMixin, table_df: pd.DataFrame, alt_text: str,
 def empty_state(message: str) -> None:
     """What a page shows when the filters select nothing."""
     st.info(message, icon=":material/filter_alt_off:")
+
+
+def download(df: pd.DataFrame, filename: str, label: str = "Télécharger (CSV)", *, key: str | None = None) -> None:
+    """The one download button of the app: CSV (``;``, UTF-8 BOM) or XLSX by the file name's
+    extension, through ``analysis.exports`` so that no cell can run as a spreadsheet formula."""
+    from analysis import exports
+
+    if filename.lower().endswith(".xlsx"):
+        payload = exports.to_xlsx_bytes(df)
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        payload, mime = exports.to_csv_bytes(df), "text/csv"
+    st.download_button(label, payload, file_name=filename, mime=mime, key=key,
+                       icon=":material/download:")
