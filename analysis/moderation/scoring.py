@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analysis import store
@@ -23,10 +24,17 @@ def score_texts(texts: list[str | None], model: ToxicityClassifier | None = None
     """Score texts: columns p_toxic, is_question, lexicon_hits (list of terms)."""
     model = model or load_model()
     lex = default_lexicon()
-    norm = [normalise(t) for t in texts]
+    # Score each distinct text once (comment threads repeat "Merci !", emoji-only replies…);
+    # the scores are then broadcast back, so the result is identical to scoring every row.
+    codes, uniq = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=False)
+    uniq = [None if isinstance(u, float) and u != u else u for u in uniq]  # factorize turns None into NaN
+    norm = [normalise(t) for t in uniq]
     hits = [lex.hits(n, normalised=True) for n in norm]
-    p = model.score_normalised(norm, hits) if texts else []
-    return pd.DataFrame({"p_toxic": p, "is_question": [is_question(t) for t in texts], "lexicon_hits": hits})
+    p = model.score_normalised(norm, hits) if uniq else np.zeros(0)
+    q = np.array([is_question(t) for t in uniq], dtype=bool)
+    return pd.DataFrame({"p_toxic": np.asarray(p)[codes] if len(texts) else [],
+                         "is_question": q[codes] if len(texts) else [],
+                         "lexicon_hits": [hits[c] for c in codes]})
 
 
 def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[int, int], None] | None = None,

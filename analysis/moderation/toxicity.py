@@ -182,6 +182,34 @@ def _idf(counts: sp.csr_matrix) -> np.ndarray:
     return np.log((1 + n) / (1 + df)) + 1.0
 
 
+def char_wb_counts(vectorizer: CountVectorizer, norm: list[str]) -> sp.csr_matrix:
+    """Same matrix as ``vectorizer.transform(norm)`` for a fitted ``char_wb`` vectorizer, faster.
+
+    ``char_wb`` n-grams never cross a word boundary, so a text's counts are the sum of its
+    words' counts. Words follow Zipf's law (a 20,000-message batch has ~2,000 distinct
+    words), so n-grams are extracted once per distinct word, then a text × word count matrix
+    times the word × n-gram matrix gives the exact integer counts (profiled: the pure-Python
+    per-text n-gram loop was 80 % of the toxicity enricher's time).
+    """
+    words: dict[str, int] = {}
+    indices: list[int] = []
+    indptr = [0]
+    for t in norm:
+        # str.split() with no argument is the analyzer's own split (after whitespace folding).
+        for w in t.split():
+            indices.append(words.setdefault(w, len(words)))
+        indptr.append(len(indices))
+    per_text = sp.csr_matrix((np.ones(len(indices)), np.asarray(indices, dtype=np.int64),
+                              np.asarray(indptr, dtype=np.int64)), shape=(len(norm), len(words)))
+    per_text.sum_duplicates()
+    if not words:
+        return sp.csr_matrix((len(norm), len(vectorizer.vocabulary_)), dtype=np.float64)
+    per_word = vectorizer.transform(list(words))
+    out = (per_text @ per_word).tocsr()
+    out.sort_indices()
+    return out
+
+
 class ToxicityClassifier(ClassifierMixin, BaseEstimator):
     """Hostile-vs-normal classifier on French short texts (scikit-learn contract).
 
@@ -221,7 +249,7 @@ class ToxicityClassifier(ClassifierMixin, BaseEstimator):
                   hits: list[list[str]] | None = None) -> sp.csr_matrix:
         norm = norm if norm is not None else [normalise(t) for t in texts]
         xw = _tfidf(self.word_.transform(norm), self.word_idf_)
-        xc = _tfidf(self.char_.transform(norm), self.char_idf_)
+        xc = _tfidf(char_wb_counts(self.char_, norm), self.char_idf_)
         return sp.hstack([xw, xc, self._lex_features(norm, hits)], format="csr")
 
     def score_normalised(self, norm: list[str], hits: list[list[str]]) -> np.ndarray:
