@@ -193,6 +193,14 @@ class Ids:
 
 
 # ------------------------------------------------------------------------------ text
+_CONTRACTIONS = [  # French contractions after slot filling ("de Le stade" → "du stade"), any case
+    (re.compile(r"\b(d)e les\b", re.I), lambda m: m.group(1) + "es"),
+    (re.compile(r"\b(d)e le\b", re.I), lambda m: m.group(1) + "u"),
+    (re.compile(r"(?<!\w)(à) les\b", re.I), lambda m: ("a" if m.group(1) == "à" else "A") + "ux"),
+    (re.compile(r"(?<!\w)(à) le\b", re.I), lambda m: ("a" if m.group(1) == "à" else "A") + "u"),
+]
+
+
 class TextMaker:
     """Draws labelled French messages from the template bank."""
 
@@ -203,7 +211,10 @@ class TextMaker:
         return seq[int(self.rng.integers(len(seq)))]
 
     def _fill(self, tpl: str, subject: str, tshort: str) -> str:
-        return tpl.replace("{S}", subject[:1].upper() + subject[1:]).replace("{s}", subject).replace("{t}", tshort)
+        s = tpl.replace("{S}", subject[:1].upper() + subject[1:]).replace("{s}", subject).replace("{t}", tshort)
+        for a, b in _CONTRACTIONS:  # "de le parking" → "du parking"
+            s = a.sub(b, s)
+        return s
 
     def _decorate(self, s: str, tone: str, official_handle: str, tag: str) -> str:
         r = self.rng.random(6)
@@ -232,10 +243,13 @@ class TextMaker:
                 english: bool = False, hostile: bool = False, question_rate: float = 0.45) -> tuple[str, bool]:
         """``(text, is_question)`` for a message of ``theme`` and ``tone``."""
         rng = self.rng
+        self.explicit = True  # does the text name a subject of the theme?
         if english:
             e = self._pick(T.EN_SUBJECTS)
             bank = {"positive": T.EN_POSITIVE, "neutral": T.EN_NEUTRAL, "negative": T.EN_NEGATIVE}[tone]
-            s = self._pick(bank).replace("{e}", e)
+            tpl = self._pick(bank)
+            self.explicit = "{e}" in tpl
+            s = tpl.replace("{e}", e)
             return s, s.rstrip().endswith("?")
         subject = self._pick(T.SUBJECTS[theme])
         if hostile:
@@ -256,6 +270,7 @@ class TextMaker:
                 tpl = self._pick(T.NEGATIVE)
         else:
             tpl = self._pick(T.POSITIVE)
+        self.explicit = "{s}" in tpl or "{S}" in tpl
         s = self._fill(tpl, subject, tshort)
         if tpl in T.ANGRY_CAPS:
             s = s.upper()
@@ -496,17 +511,20 @@ def _new_message(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc: A
         if rng.random() < 0.15:
             text = text.upper() if tone == "negative" else text
         english = False
+        explicit = True
     else:
         text, q = tm.message(labels["theme"], labels["tone"], tshort, handle, tag, english=labels["english"],
                              hostile=labels["hostile"])
+        explicit = tm.explicit
         themes = [labels["theme"]]
         english = labels["english"]
         if not english and not labels["hostile"] and rng.random() < 0.1:
             t2 = T.THEMES[int(rng.integers(len(T.THEMES)))]
             if t2 != labels["theme"]:
                 extra, q2 = tm.message(t2, labels["tone"], tshort, handle, tag, question_rate=0.0)
-                text = f"{text} Et {extra[:1].lower()}{extra[1:]}"
-                themes.append(t2)
+                if tm.explicit:  # a second theme only when the added sentence names it
+                    text = f"{text} Et {extra[:1].lower()}{extra[1:]}"
+                    themes.append(t2)
     if plat == "x" and kind == "mention" and f"@{handle}" not in text:
         text = f"@{handle} {text}"
     if plat == "x" and kind == "reply" and post is not None:
@@ -516,6 +534,7 @@ def _new_message(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc: A
          "kind": kind, "parent": None, "author": author, "is_official": False, "created_utc": when,
          "text": text, "themes": themes, "tone": labels["tone"], "is_question": bool(q),
          "is_hostile": bool(labels["hostile"]), "lang": "en" if english else "fr", "crisis": crisis,
+         "theme_explicit": bool(explicit),
          "likes": _nb(rng, 1.2 if labels["tone"] != "negative" else 2.0, 1.5)}
     sim.messages.append(m)
     return m
@@ -558,7 +577,7 @@ def _official_reply(sim: Sim, rng, ids: Ids, terr: Territory, acc: Account, msg:
          "native_id": _message_native_id(ids, plat, msg["post"]), "kind": "reply", "parent": msg,
          "author": official, "is_official": True, "created_utc": when, "text": text,
          "themes": list(msg["themes"]), "tone": "neutral", "is_question": False, "is_hostile": False,
-         "lang": "fr", "crisis": msg["crisis"], "likes": int(rng.integers(0, 4)),
+         "lang": "fr", "crisis": msg["crisis"], "likes": int(rng.integers(0, 4)), "theme_explicit": False,
          "reply_delay_h": (when - msg["created_utc"]).total_seconds() / 3600}
     msg["replied_by_official"] = True
     sim.messages.append(r)
@@ -1432,7 +1451,8 @@ def _messages_truth(sim: Sim) -> pd.DataFrame:
             "territory_id": m["territory_id"], "post_native_id": m["post"]["native_id"] if m["post"] else None,
             "kind": m["kind"], "is_official": m["is_official"],
             "created_at": m["created_utc"].strftime("%Y-%m-%d %H:%M:%S"), "author_key": m["author"].key,
-            "author_role": m["author"].role, "themes": ";".join(m["themes"]), "tone": m["tone"],
+            "author_role": m["author"].role, "themes": ";".join(m["themes"]),
+            "theme_explicit": m["theme_explicit"], "tone": m["tone"],
             "is_question": m["is_question"], "is_hostile": m["is_hostile"], "lang": m["lang"],
             "crisis": m["crisis"], "text": m["text"],
         })

@@ -163,6 +163,9 @@ def test_messages_ground_truth_resolves_to_store(built, db):
     assert 0.01 < (users.lang == "en").mean() < 0.04
     assert set(users.tone) == {"negative", "neutral", "positive"}
     assert users.is_question.mean() > 0.05
+    # most user messages name a subject of their theme; generic ones ("Partagé 👍") are flagged
+    assert 0.6 < users.theme_explicit.mean() < 0.95
+    assert not users.text.str.contains(r"\b[dD]e les?\b ", regex=True).any()  # "du", "des"
     truth = json.loads((built.exports_dir / "ground_truth.json").read_text())
     roles = {a["role"] for a in truth["key_authors"]}
     assert roles == {"ambassador", "critic"}
