@@ -148,20 +148,41 @@ def phrase_key(phrase: str) -> str:
 
 
 def subject_term(term: str, exclude: set[str] | frozenset[str] = frozenset()) -> bool:
-    """Whether a uni/bigram can name a subject: no bare number, no bigram glued to a hashtag, no
-    word of ``exclude``, no hashtag that is only made of ``exclude`` words ('#montclaragglomeration'
-    goes, '#eausaintaubin' keeps 'eau')."""
+    """Whether a uni/bigram can name a subject: no bare number, no bigram glued to a hashtag, and
+    no word that is only made of ``exclude`` words (territory names): '#montclaragglomeration' and
+    'villeneuveles' go, '#eausaintaubin' stays (it leaves 'eau')."""
     parts = term.split()
     if any(w.isdigit() for w in parts):
         return False
     if len(parts) > 1 and any(w.startswith("#") for w in parts):
         return False
-    if parts and parts[0].startswith("#"):
-        rest = fold(parts[0][1:])
-        for x in sorted(exclude, key=len, reverse=True):
-            rest = rest.replace(fold(x), "")
-        return len(rest) >= 3 and rest not in STOP_WORDS_FR  # '#villeneuvelessources' leaves 'les'
-    return not any(w in exclude for w in parts)
+    folded = _folded_exclusions(frozenset(exclude))
+    for w in parts:
+        if w in exclude:
+            return False
+        rest = fold(w.lstrip("#"))
+        if any(x in rest for x in folded) and not _known_word(w.lstrip("#")):  # 'sport' holds 'port'
+            for x in folded:
+                rest = rest.replace(x, "")
+            if len(rest) < 3 or rest in STOP_WORDS_FR:
+                return False
+    return True
+
+
+@lru_cache(maxsize=64)
+def _folded_exclusions(exclude: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted({fold(x) for x in exclude if len(x) >= 4}, key=len, reverse=True))
+
+
+@lru_cache(maxsize=100_000)
+def _known_word(word: str) -> bool:
+    """A word of the French dictionary (simplemma), so not a glued territory name."""
+    import simplemma
+
+    try:
+        return bool(simplemma.is_known(word, lang="fr"))
+    except Exception:  # noqa: BLE001 - odd tokens: treat as unknown
+        return False
 
 
 class LemmaVectorizer(TransformerMixin, BaseEstimator):
