@@ -756,8 +756,11 @@ def snapshot_dates(territory_id: str) -> list[date]:
 def _split(items: list[dict], periods: list[tuple[date, date]], key: str = "created_utc"
            ) -> list[tuple[date, date, list[dict]]]:
     out = []
-    for a, b in periods:
-        part = [it for it in items if a <= it[key].date() <= b]
+    for i, (a, b) in enumerate(periods):
+        # open-ended first/last periods: a local midnight can be the previous day in UTC
+        lo = date.min if i == 0 else a
+        hi = date.max if i == len(periods) - 1 else b
+        part = [it for it in items if lo <= it[key].date() <= hi]
         if part:
             out.append((a, b, part))
     return out
