@@ -1,0 +1,64 @@
+"""``vigie report``: a periodic report as HTML or PDF, suited to cron (non-zero exit, French message)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from analysis import store
+from analysis.fmt import fr_num
+
+app = typer.Typer(add_completion=False)
+err = Console(stderr=True)
+
+
+@app.command("report")
+def report_cmd(
+    territory: str = typer.Option(None, "--territory", "-t", help="Territoire (défaut : le nôtre, kind = own)."),
+    period: str = typer.Option("last-month", "--period", "-p",
+                               help="2026-10 (mois), 2026-Q3 (trimestre), 2026 (année) ou last-month."),
+    compare: str = typer.Option("previous", "--compare", help="previous (période précédente) ou peers (pairs)."),
+    fmt: str = typer.Option("pdf", "--format", "-f", help="html ou pdf."),
+    out: Path = typer.Option(None, "--out", "-o", help="Fichier de sortie (défaut : rapport-<territoire>-<période>.<format>)."),
+    logo: Path = typer.Option(None, "--logo", help="Logo (PNG, JPEG ou SVG) en tête du rapport."),
+    platform: list[str] = typer.Option(None, "--platform", help="Limiter à une plateforme (répétable)."),
+) -> None:
+    """Produire le rapport périodique d'un territoire (HTML autonome ou PDF)."""
+    from analysis.reports.period import PeriodError, parse_period
+    from analysis.reports.render import ReportError, build_report, write
+
+    if fmt not in ("html", "pdf"):
+        err.print(f"[red]Format inconnu : « {fmt} » (attendu : html ou pdf).[/]")
+        raise typer.Exit(2)
+    if compare not in ("previous", "peers"):
+        err.print(f"[red]Comparaison inconnue : « {compare} » (attendu : previous ou peers).[/]")
+        raise typer.Exit(2)
+    try:
+        per = parse_period(period)
+    except PeriodError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(2) from e
+    t0 = time.perf_counter()
+    try:
+        with store.reader() as con:
+            tid = territory or _own(con)
+            if tid is None:
+                err.print("[red]Aucun territoire « own » dans la base : précisez --territory.[/]")
+                raise typer.Exit(1)
+            rep = build_report(con, tid, per, compare, logo=logo, platforms=tuple(platform or ()))
+        path = write(rep, fmt, out or Path(f"rapport-{tid}-{per.code}.{fmt}"))
+    except store.StoreMissing as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(1) from e
+    except ReportError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(1) from e
+    err.print(f"Rapport écrit : {path} (instantané {rep.model['snapshot']}, {fr_num(time.perf_counter() - t0, 1)} s).")
+
+
+def _own(con) -> str | None:
+    r = con.execute("SELECT territory_id FROM territories WHERE kind = 'own' ORDER BY territory_id LIMIT 1").fetchone()
+    return r[0] if r else None

@@ -1,0 +1,218 @@
+"""Report model and rendering: one Jinja2 template, a self-contained HTML and a PDF of the same HTML.
+
+Reproducible: the model holds no wall-clock time. The date printed and written in the PDF
+metadata is the store's last import; the PDF identifier derives from the store snapshot hash,
+so two runs on the same snapshot give identical bytes (HTML and PDF).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from analysis import metrics, store
+from analysis.fmt import fr_date, fr_datetime, fr_int
+from analysis.reports import findings as findings_mod
+from analysis.reports.period import Period
+from analysis.reports.sections import ReportContext, sections
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+REPORT_VERSION = "1"  # layout/content version of the report itself, printed with the metric version
+
+
+class ReportError(RuntimeError):
+    """A report that cannot be produced (French message for the user)."""
+
+
+@dataclass
+class Report:
+    """The report model (everything the template shows) and its identity."""
+
+    model: dict[str, Any]
+
+    @property
+    def title(self) -> str:
+        return self.model["title"]
+
+
+def _period_counts(con: duckdb.DuckDBPyConnection, territory: str, period: Period) -> tuple[int, int]:
+    params = [territory, period.start, period.end]
+    posts = con.execute("SELECT count(*) FROM posts WHERE territory_id = ? AND created_at >= ? AND created_at < ?",
+                        params).fetchone()[0]
+    msgs = con.execute("SELECT count(*) FROM messages WHERE territory_id = ? AND created_at >= ? AND created_at < ?",
+                       params).fetchone()[0]
+    return int(posts), int(msgs)
+
+
+def model_versions(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
+    """Model versions found in the store (sentiment, themes, toxicity) with the number of items each."""
+    out = []
+    for table, label in (("sentiment", "Sentiment (français)"), ("themes", "Thèmes"), ("toxicity", "Toxicité")):
+        try:
+            rows = con.execute(f"SELECT model_version, count(*) FROM {table} GROUP BY 1 ORDER BY 1").fetchall()
+        except duckdb.CatalogException:
+            continue
+        for v, n in rows:
+            out.append({"model": label, "version": str(v) if v else "—", "items": fr_int(n)})
+    return out
+
+
+def _last_import(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    r = con.execute("SELECT max(finished_at) FROM imports").fetchone()
+    return pd.Timestamp(r[0]).to_pydatetime() if r and r[0] is not None else None
+
+
+def _logo_uri(logo: str | Path | None) -> str | None:
+    if not logo:
+        return None
+    p = Path(logo)
+    if not p.is_file():
+        raise ReportError(f"Logo introuvable : {p}. Donnez le chemin d'un fichier PNG, JPEG ou SVG.")
+    mime = mimetypes.guess_type(p.name)[0] or "image/png"
+    return f"data:{mime};base64," + base64.b64encode(p.read_bytes()).decode("ascii")
+
+
+def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period, compare: str = "previous",
+                 logo: str | Path | None = None, platforms: tuple[str, ...] = ()) -> Report:
+    """Compute every figure of the report (findings, KPIs, sections, methods, coverage) into a model.
+
+    Raises :class:`ReportError` (French) for an unknown territory or a period without data.
+    """
+    ter = con.execute("SELECT territory_id, name, logo FROM territories WHERE territory_id = ?", [territory]).fetchone()
+    if ter is None:
+        known = ", ".join(r[0] for r in con.execute("SELECT territory_id FROM territories ORDER BY 1").fetchall())
+        raise ReportError(f"Territoire inconnu : « {territory} ». Territoires de la base : {known or 'aucun'}.")
+    name = ter[1] or territory
+    posts, msgs = _period_counts(con, territory, period)
+    if posts + msgs == 0:
+        first, last = con.execute("SELECT min(created_at), max(created_at) FROM (SELECT created_at FROM posts WHERE "
+                                  "territory_id = ? UNION ALL SELECT created_at FROM messages WHERE territory_id = ?)",
+                                  [territory, territory]).fetchone()
+        have = (f"La base couvre {name} du {fr_date(first)} au {fr_date(last)}." if first else
+                f"La base ne contient aucune donnée pour {name}.")
+        raise ReportError(f"Aucune donnée pour {name} en {period.label} : pas de publication ni de message. {have} "
+                          "Importez les exports de la période (`vigie import`) ou choisissez une autre période.")
+    names = dict(con.execute("SELECT territory_id, coalesce(name, territory_id) FROM territories").fetchall())
+    peers = findings_mod.peers_of(con, territory)
+    ctx = ReportContext(con, territory, name, period, compare, peers, names, tuple(platforms))
+
+    found = findings_mod.findings(con, territory, period, compare, platforms)
+    built = []
+    caveats: list[str] = []
+    for s in sections():
+        data = s.build(ctx)
+        if data is None:
+            continue
+        caveats += data.get("caveats", [])
+        built.append({"id": s.id, "title": s.title, "template": s.template, "data": data})
+
+    snapshot = store.snapshot_hash(con)
+    as_of = _last_import(con)
+    formulas = [{"name": f.name, "formula": f.formula, "unit": f.unit, "version": f.version}
+                for f in metrics.FORMULAS.values()]
+    formulas += [{"name": k, "formula": v, "unit": "", "version": REPORT_VERSION}
+                 for k, v in (("Évolution d'un volume", findings_mod.FORMULAS_FR["volume_change"]),
+                              ("Écart de moyennes", findings_mod.FORMULAS_FR["mean_difference"]),
+                              ("Écart de proportions", findings_mod.FORMULAS_FR["proportion_difference"]),
+                              ("Règle d'annonce", findings_mod.FORMULAS_FR["claim_rule"]))]
+    ref = (f"{period.previous().label}" if compare == "previous"
+           else "les territoires comparés (" + ", ".join(names.get(p, p) for p in peers) + ")")
+    title = f"Rapport {period.label} — {name}"
+    model = {
+        "title": title,
+        "territory": {"id": territory, "name": name},
+        "period": {"code": period.code, "label": period.label, "start": fr_date(period.start),
+                   "end": fr_date(pd.Timestamp(period.end) - pd.Timedelta(days=1))},
+        "compare": compare, "reference": ref,
+        "peers": [names.get(p, p) for p in peers],
+        "findings": [f.as_dict() for f in found],
+        "certainty_fr": findings_mod.CERTAINTY_FR,
+        "sections": built,
+        "caveats": caveats,
+        "counts": {"posts": fr_int(posts), "messages": fr_int(msgs)},
+        "methods": {"formulas": formulas, "metrics_version": metrics.METRICS_VERSION,
+                    "report_version": REPORT_VERSION, "models": model_versions(con)},
+        "snapshot": snapshot,
+        "as_of": fr_datetime(as_of) if as_of else "—",
+        "as_of_iso": as_of.strftime("%Y-%m-%dT%H:%M:%SZ") if as_of else "2000-01-01T00:00:00Z",
+        "logo": _logo_uri(logo or ter[2]) if (logo or (ter[2] and Path(ter[2]).is_file())) else None,
+        "platforms": list(platforms),
+    }
+    return Report(model)
+
+
+def _env() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    return env
+
+
+def render_html(report: Report) -> str:
+    """The self-contained HTML (CSS inline, images as data URIs, no external request)."""
+    env = _env()
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    return env.get_template("report.html.j2").render(r=report.model, css=css)
+
+
+def render_pdf(report: Report, html: str | None = None) -> bytes:
+    """The PDF of the same HTML (WeasyPrint): language ``fr``, title, fixed dates and identifier.
+
+    Dates come from the store's last import (``dcterms.created``/``modified`` in the HTML head);
+    the file identifier is derived from the snapshot hash and the period, so the bytes only change
+    when the data or the code change.
+    """
+    from weasyprint import HTML
+
+    html = html if html is not None else render_html(report)
+    ident = hashlib.sha256(f"{report.model['snapshot']}|{report.model['territory']['id']}|"
+                           f"{report.model['period']['code']}|{report.model['compare']}".encode()).hexdigest()[:32]
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_identifier=ident.encode("ascii"))
+
+
+def write(report: Report, fmt: str, out: str | Path) -> Path:
+    """Render ``report`` as ``html`` or ``pdf`` into ``out`` (parent folders created)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    html = render_html(report)
+    if fmt == "html":
+        out.write_text(html, encoding="utf-8")
+    elif fmt == "pdf":
+        out.write_bytes(render_pdf(report, html))
+    else:
+        raise ReportError(f"Format inconnu : « {fmt} » (attendu : html ou pdf).")
+    return out
+
+
+def generate(con: duckdb.DuckDBPyConnection, territory: str, period: str, compare: str = "previous",
+             fmt: str = "pdf", platforms: tuple[str, ...] = ()) -> bytes:
+    """The report as bytes (``fmt`` html or pdf) for a period code such as ``2026-10`` (app downloads)."""
+    from analysis.reports.period import parse_period
+
+    rep = build_report(con, territory, parse_period(period), compare, platforms=tuple(platforms))
+    html = render_html(rep)
+    return html.encode("utf-8") if fmt == "html" else render_pdf(rep, html)
+
+
+def available_periods(con: duckdb.DuckDBPyConnection, territory: str) -> dict[str, list[str]]:
+    """Period codes with data for ``territory``, newest first: ``{"month": [...], "quarter": [...], "year": [...]}``."""
+    rows = con.execute(
+        "SELECT DISTINCT date_trunc('month', created_at)::DATE AS m FROM (SELECT created_at FROM posts WHERE "
+        "territory_id = ? UNION ALL SELECT created_at FROM messages WHERE territory_id = ?) ORDER BY m DESC",
+        [territory, territory]).fetchall()
+    months = [pd.Timestamp(r[0]) for r in rows if r[0] is not None]
+    out: dict[str, list[str]] = {"month": [], "quarter": [], "year": []}
+    for m in months:
+        for kind, code in (("month", f"{m.year}-{m.month:02d}"), ("quarter", f"{m.year}-Q{(m.month - 1) // 3 + 1}"),
+                           ("year", str(m.year))):
+            if code not in out[kind]:
+                out[kind].append(code)
+    return out

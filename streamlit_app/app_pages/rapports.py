@@ -1,0 +1,77 @@
+"""Page « Rapports » : generate the periodic report (HTML and PDF) for the selected territory and period.
+
+The same library call as ``vigie report`` (:func:`analysis.reports.render.generate`), so the file
+downloaded here is byte-identical to the one cron produces from the same store snapshot.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.reports.period import parse_period
+from streamlit_app import data, ui
+
+KINDS = {"month": "Mois", "quarter": "Trimestre", "year": "Année"}
+COMPARE = {"previous": "la période précédente", "peers": "les territoires comparés (pairs)"}
+
+st.title("Rapports")
+st.caption("Le rapport périodique du conseil : une première page de constats en français clair, les indicateurs "
+           "et leur évolution, une partie par analyse, les méthodes et les limites. Mêmes chiffres que "
+           "l'application ; regénéré sur les mêmes données, il est identique à l'octet près.")
+
+data.require_store()
+f = ui.filters()
+terr = data.territories()
+names = data.territory_names()
+ids = terr["territory_id"].tolist()
+default = f.territories[0] if f.territories else (terr.loc[terr["kind"] == "own", "territory_id"].tolist() or ids)[0]
+
+c1, c2, c3 = st.columns(3)
+with c1:
+    territory = st.selectbox("Territoire", ids, index=ids.index(default) if default in ids else 0,
+                             format_func=lambda t: names.get(t, t))
+periods = data.call("analysis.reports.render:available_periods", territory=territory)
+with c2:
+    kind = st.radio("Durée", list(KINDS), format_func=KINDS.get, horizontal=True)
+    options = periods[kind]
+with c3:
+    compare = st.radio("Comparer à", list(COMPARE), format_func=COMPARE.get)
+if not options:
+    ui.empty_state(f"Aucune donnée pour {names.get(territory, territory)} : importez des exports d'abord.")
+    st.stop()
+code = st.selectbox("Période", options, format_func=lambda c: parse_period(c).label)
+st.caption(f"Commande équivalente (par exemple dans une tâche cron) : `vigie report --territory {territory} "
+           f"--period {code} --compare {compare} --format pdf --out rapport-{territory}-{code}.pdf`")
+
+if st.button("Générer le rapport", type="primary"):
+    try:
+        with st.spinner("Calcul des indicateurs et mise en page…"):
+            html = data.call("analysis.reports.render:generate", territory=territory, period=code, compare=compare,
+                             fmt="html", platforms=tuple(f.platforms))
+            pdf = data.call("analysis.reports.render:generate", territory=territory, period=code, compare=compare,
+                            fmt="pdf", platforms=tuple(f.platforms))
+    except Exception as e:  # noqa: BLE001 — a ReportError carries the French message to show
+        from analysis.reports.render import ReportError
+
+        if isinstance(e, ReportError):
+            st.error(str(e), icon=":material/error:")
+            st.stop()
+        raise
+    st.session_state["rapport"] = (territory, code, compare, html, pdf)
+
+if st.session_state.get("rapport"):
+    t, c, cmp_, html, pdf = st.session_state["rapport"]
+    st.success(f"Rapport prêt : {names.get(t, t)}, {parse_period(c).label}, comparé à {COMPARE[cmp_]}.",
+               icon=":material/check_circle:")
+    d1, d2 = st.columns(2)
+    with d1:
+        st.download_button("Télécharger le PDF", pdf, file_name=f"rapport-{t}-{c}.pdf", mime="application/pdf",
+                           icon=":material/picture_as_pdf:")
+    with d2:
+        st.download_button("Télécharger la page HTML", html, file_name=f"rapport-{t}-{c}.html", mime="text/html",
+                           icon=":material/code:")
+    found = data.call("analysis.reports.findings:findings_records", territory=t, period=c, compare=cmp_,
+                      platforms=tuple(f.platforms))
+    st.subheader("L'essentiel (première page du rapport)")
+    for x in found:
+        st.markdown(f"- {x['reading']}")
