@@ -250,13 +250,18 @@ class SentimentModel:
         French model scoring English is noise and VADER-en on these messages is not evaluated.
         """
         texts = list(texts)
-        langs = [detect_lang(t) for t in texts]
-        proba = np.full((len(texts), 3), np.nan)
-        idx = [i for i, lg in enumerate(langs) if lg == "fr"]
+        # Each distinct text is scored once and broadcast back (same result, less work: comment
+        # streams repeat short replies).
+        first: dict[str, int] = {}
+        codes = np.fromiter((first.setdefault(t, len(first)) for t in texts), dtype=np.int64, count=len(texts))
+        uniq = list(first)
+        ulangs = [detect_lang(t) for t in uniq]
+        uproba = np.full((len(uniq), 3), np.nan)
+        idx = [i for i, lg in enumerate(ulangs) if lg == "fr"]
         if idx:
-            proba[idx] = self.estimator.predict_proba([texts[i] for i in idx])
-        labels = [LABELS[int(np.argmax(p))] if lg == "fr" else None for p, lg in zip(proba, langs, strict=True)]
-        return langs, labels, proba
+            uproba[idx] = self.estimator.predict_proba([uniq[i] for i in idx])
+        ulabels = [LABELS[int(np.argmax(p))] if lg == "fr" else None for p, lg in zip(uproba, ulangs, strict=True)]
+        return [ulangs[c] for c in codes], [ulabels[c] for c in codes], uproba[codes]
 
 
 def _as_codes(y) -> np.ndarray:
