@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from analysis.fmt import fr_int
 from analysis.ingest.base import ImportFailure
 
 MAX_UNCOMPRESSED = 2 * 1024**3  # 2 GiB in total
@@ -20,7 +21,7 @@ def check_zip(path: str | Path) -> list[zipfile.ZipInfo]:
     except zipfile.BadZipFile as e:
         raise ImportFailure(f"Archive ZIP corrompue : {path}") from e
     if len(infos) > MAX_MEMBERS:
-        raise ImportFailure(f"Archive refusée : {len(infos)} fichiers (maximum {MAX_MEMBERS}) dans {path}")
+        raise ImportFailure(f"Archive refusée : {fr_int(len(infos))} fichiers (maximum {fr_int(MAX_MEMBERS)}) dans {path}")
     total = 0
     for info in infos:
         name = PurePosixPath(info.filename.replace("\\", "/"))
@@ -29,7 +30,7 @@ def check_zip(path: str | Path) -> list[zipfile.ZipInfo]:
         total += info.file_size
         if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_RATIO and info.file_size > 10 * 1024**2:
             raise ImportFailure(
-                f"Archive refusée : « {info.filename} » se décompresse {info.file_size // max(info.compress_size, 1)} fois "
+                f"Archive refusée : « {info.filename} » se décompresse {fr_int(info.file_size // max(info.compress_size, 1))} fois "
                 f"(bombe de décompression ?) dans {path}"
             )
     if total > MAX_UNCOMPRESSED:
