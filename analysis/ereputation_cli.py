@@ -63,7 +63,8 @@ def spikes_cmd(
     since: str = typer.Option(None, "--since", help="Début AAAA-MM-JJ (défaut : début des données + 9 semaines de référence)."),
     until: str = typer.Option(None, "--until", help="Fin exclue AAAA-MM-JJ (défaut : dernier jour de données + 1)."),
     platform: list[str] = typer.Option(None, "--platform", "-p", help="Plateforme(s) (défaut : toutes)."),
-    freq: str = typer.Option("day", "--freq", help="day (référence : même jour des 8 semaines précédentes) ou week."),
+    freq: str = typer.Option("week", "--freq", help="week (semaines ISO vs les 8 précédentes, dates précisées au jour) "
+                             "ou day (chaque jour vs le même jour des 8 semaines précédentes : plus sensible, plus bruité)."),
     explain: bool = typer.Option(True, "--explain/--no-explain", help="Messages, termes et thèmes de chaque pic."),
     as_json: bool = typer.Option(False, "--json", help="Résultat en JSON."),
 ) -> None:

@@ -167,16 +167,17 @@ else:
 
 # ------------------------------------------------------------------------------ spikes
 st.subheader("Pics de messages négatifs")
-st.caption("Chaque jour est comparé au même jour de la semaine des 8 semaines précédentes (médiane, hors "
-           "jours déjà anormaux). Un pic exige au moins 8 messages négatifs, deux fois le niveau habituel, une "
-           "probabilité sous 1 sur 10 000 de l'observer par hasard (loi de Poisson surdispersée) et une part de "
-           "négatifs supérieure à l'habituelle : une publication très commentée ne suffit pas.")
+st.caption("Chaque semaine est comparée aux 8 semaines précédentes (médiane, hors semaines déjà anormales). "
+           "Un pic exige au moins 8 messages négatifs, deux fois le niveau habituel, une probabilité sous 1 sur "
+           "10 000 de l'observer par hasard (loi de Poisson surdispersée) et une part de négatifs supérieure à "
+           "l'habituelle : une publication très commentée ne suffit pas. Les dates du pic sont ensuite précisées "
+           "au jour (jours à au moins deux fois le niveau habituel du même jour de la semaine).")
 series = data.call("analysis.ereputation:focus_negative_series", f)
 if not series.empty and series["expected"].notna().any():
     s_plot = series.groupby("period", as_index=False).agg(negative=("negative", "sum"),
                                                           expected=("expected", "sum"),
                                                           anomalous=("anomalous", "max"))
-    s_plot["Jour"] = s_plot["period"].map(fr_date)
+    s_plot["Semaine du"] = s_plot["period"].map(fr_date)
     peak_txt = ""
     if spikes:
         top = max(spikes, key=lambda s: s.negative)
@@ -186,21 +187,21 @@ if not series.empty and series["expected"].notna().any():
                f"{peak_txt}" if spikes else "Aucun pic de messages négatifs sur la période")
     base = alt.Chart(s_plot).encode(x=alt.X("period:T", title="", axis=alt.Axis(format=charts.DAY_FORMAT)))
     bars = base.mark_bar(color=charts.PALETTE[4]).encode(
-        y=alt.Y("negative:Q", title="Messages négatifs par jour"),
-        tooltip=[alt.Tooltip("Jour:N"), alt.Tooltip("negative:Q", title="Négatifs", format=",.0f"),
+        y=alt.Y("negative:Q", title="Messages négatifs par semaine"),
+        tooltip=[alt.Tooltip("Semaine du:N"), alt.Tooltip("negative:Q", title="Négatifs", format=",.0f"),
                  alt.Tooltip("expected:Q", title="Niveau habituel", format=",.1f")])
     base_line = base.mark_line(color="#323f4b", strokeDash=[4, 3]).encode(y="expected:Q")
     marks = base.transform_filter("datum.anomalous").mark_point(shape="triangle-down", size=70, filled=True,
                                                                  color=SPIKE_COLOUR).encode(y="negative:Q")
     s_chart = alt.layer(bars, base_line, marks).properties(
-        title=alt.Title(s_title, subtitle="Barres = messages négatifs ; tirets = niveau habituel du même jour de "
-                                          "la semaine ; triangles = jours anormaux"),
+        title=alt.Title(s_title, subtitle="Barres = messages négatifs par semaine ; tirets = niveau habituel "
+                                          "(médiane des 8 semaines précédentes) ; triangles = semaines anormales"),
         width="container", height=260)
-    s_alt = (f"Messages négatifs par jour pour {focus_name} {period_text}, comparés au niveau habituel du même "
-             f"jour de la semaine. " + (f"{len(spikes)} pic(s) : " + "; ".join(
+    s_alt = (f"Messages négatifs par semaine pour {focus_name} {period_text}, comparés au niveau habituel des 8 "
+             f"semaines précédentes. " + (f"{len(spikes)} pic(s) : " + "; ".join(
                  f"du {fr_date(s.start)} au {fr_date(s.end)}, {fr_int(s.negative)} négatifs pour "
-                 f"{fr_int(round(s.expected))} attendus" for s in spikes) + "." if spikes else "Aucun jour anormal."))
-    ui.chart(s_chart, pd.DataFrame({"Jour": s_plot["Jour"], "Messages négatifs": s_plot["negative"],
+                 f"{fr_int(round(s.expected))} attendus" for s in spikes) + "." if spikes else "Aucune semaine anormale."))
+    ui.chart(s_chart, pd.DataFrame({"Semaine du": s_plot["Semaine du"], "Messages négatifs": s_plot["negative"],
                                     "Niveau habituel": s_plot["expected"].round(1),
                                     "Anormal": s_plot["anomalous"].map({True: "oui", False: "non"})}),
              s_alt, {"Niveau habituel": "num"})
