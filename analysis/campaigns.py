@@ -539,7 +539,7 @@ def message_spikes(con: duckdb.DuckDBPyConnection, territory_id: str, start: dat
     Uses the moderation volume-spike rule (same weekday of the 8 previous weeks, robust z-score)
     even when alerts were never fired into the store; only episodes of at least ``min_days``
     anomalous days count (a single busy day is a popular post, not a crisis). Episodes are merged
-    across up to 3 quiet days, which a crisis often has. Empty when the moderation module is absent.
+    across up to 3 quiet days, which a crisis often has, and extended by a week for its tail. Empty when the moderation module is absent.
     """
     try:
         from analysis.moderation.alerts import PARAMS, episodes, seasonal_anomalies
@@ -557,7 +557,8 @@ def message_spikes(con: duckdb.DuckDBPyConnection, territory_id: str, start: dat
     out = []
     for ep in episodes(scored, max_gap=3):
         if len(ep) >= min_days:
-            out.append((ep.index.min().date(), ep.index.max().date(),
+            # the tail of a crisis is calmer than its peak but not normal yet: a week of margin
+            out.append((ep.index.min().date(), min(ep.index.max().date() + timedelta(days=7), end - timedelta(days=1)),
                         f"pic inhabituel de messages ({len(ep)} jours anormaux : crise probable)"))
     return out
 

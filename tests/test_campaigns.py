@@ -208,15 +208,15 @@ def test_message_spike_and_other_campaigns_leave_the_baseline(tmp_path):
         day += timedelta(days=1)
     store.upsert(con, "messages", pd.DataFrame(rows))
     assert C.message_spikes(con, "own", date(2026, 1, 1), date(2026, 6, 1)) == [
-        (date(2026, 3, 9), date(2026, 3, 14), "pic inhabituel de messages (6 jours anormaux : crise probable)")]
+        (date(2026, 3, 9), date(2026, 3, 21), "pic inhabituel de messages (6 jours anormaux : crise probable)")]
     C.save_campaigns(con, [C.Campaign("a", "Printemps", "own", "2026-04-01", "2026-04-15")])
     c = C.Campaign("b", "Mai", "own", "2026-05-01", "2026-05-31")
     excl = C.excluded_periods(con, c, [(date(2026, 2, 1), date(2026, 2, 2))])
-    assert [(a, b) for a, b, _ in excl] == [(date(2026, 2, 1), date(2026, 2, 2)), (date(2026, 3, 9), date(2026, 3, 14)),
+    assert [(a, b) for a, b, _ in excl] == [(date(2026, 2, 1), date(2026, 2, 2)), (date(2026, 3, 9), date(2026, 3, 21)),
                                           (date(2026, 4, 1), date(2026, 4, 15))]
     ev = C.evaluate(con, c, ["messages"], n_boot=50)
     # 56 usable baseline days, collected further back to make up for the 21 excluded ones
-    assert ev.results[0].n_pre_days == 56 and ev.baseline[0] == date(2026, 5, 1) - timedelta(days=56 + 6 + 15)
+    assert ev.results[0].n_pre_days == 56 and ev.baseline[0] == date(2026, 5, 1) - timedelta(days=56 + 13 + 15)
     assert ev.results[0].own_pre == pytest.approx(10.0)  # the crisis no longer inflates the reference
     con.close()
 
