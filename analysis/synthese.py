@@ -1,0 +1,144 @@
+"""Read models of the « Synthèse » home page: headlines, alerts and peers for the app's filters.
+
+The headlines are those of the report's first page (:func:`analysis.reports.findings.findings`,
+one generator): this module only turns the app's filters (any half-open period, not only a
+calendar month) into the generator's :class:`~analysis.reports.period.Period`, and gathers the
+alerts and the peer table already computed for the Modération and Benchmark pages, so the home
+page shows the same numbers as the detailed pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analysis.fmt import fr_date, fr_period
+from analysis.queries import Filters
+from analysis.reports.findings import CERTAINTY_FR, findings
+from analysis.reports.period import Period
+
+# Where each headline is explained in detail (url path of the app page).
+DETAIL_PAGE: dict[str, str] = {
+    "net_sentiment": "e-reputation",
+    "messages": "e-reputation",
+    "negative_share": "e-reputation",
+    "engagement_per_post": "benchmark",
+    "response_rate": "moderation",
+    "followers": "audience",
+}
+
+# Short words for the certainty badge next to each change (the long form is CERTAINTY_FR).
+CERTAINTY_SHORT: dict[str, str] = {
+    "significant": "évolution certaine",
+    "stable": "pas d'évolution nette",
+    "exact": "compté exactement",
+    "unknown": "non mesurable",
+}
+
+
+@dataclass(frozen=True)
+class SpanPeriod(Period):
+    """Any half-open period ``[start, end)``; the one before it has the same length.
+
+    The app's presets (« 12 derniers mois » ending on the last day of data, a custom range)
+    are rarely calendar months: the findings then compare with the span of equal length just
+    before, and say which dates that is.
+    """
+
+    @property
+    def code(self) -> str:
+        return f"{self.start.isoformat()}_{(self.end - timedelta(days=1)).isoformat()}"
+
+    @property
+    def label(self) -> str:
+        return fr_period(self.start, self.end - timedelta(days=1))
+
+    @property
+    def short_label(self) -> str:
+        return (f"la période précédente de même durée (du {fr_date(self.start)} au "
+                f"{fr_date(self.end - timedelta(days=1))})")
+
+    def previous(self) -> SpanPeriod:
+        span = self.end - self.start
+        return SpanPeriod(self.start - span, self.start, "span")
+
+
+def period_of(start: date, end: date) -> Period:
+    """The report period of ``[start, end)``: a calendar month, quarter or year when it is one
+    (so the home page reads « par rapport à septembre » like the report), else a :class:`SpanPeriod`."""
+    if start.day == 1 and end.day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month
+        if months == 1:
+            return Period(start, end, "month")
+        if months == 3 and start.month in (1, 4, 7, 10):
+            return Period(start, end, "quarter")
+        if months == 12 and start.month == 1:
+            return Period(start, end, "year")
+    return SpanPeriod(start, end, "span")
+
+
+def focus_territory(con: duckdb.DuckDBPyConnection, f: Filters) -> str | None:
+    """The territory the home page is about: the first filtered one, else our own."""
+    if f.territories:
+        return f.territories[0]
+    r = con.execute("SELECT territory_id FROM territories WHERE kind = 'own' ORDER BY 1 LIMIT 1").fetchone()
+    if r:
+        return r[0]
+    r = con.execute("SELECT territory_id FROM territories ORDER BY 1 LIMIT 1").fetchone()
+    return r[0] if r else None
+
+
+def headlines(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
+    """Findings of the focus territory over the filters' period vs the period before, as plain data.
+
+    Keys: ``territory_id``, ``period_label``, ``reference_label`` (what the changes compare
+    with), ``findings`` (records of :class:`~analysis.reports.findings.Finding` plus ``page``,
+    ``certainty_fr`` and ``certainty_short``), ``peers`` (peer territory ids).
+    """
+    from analysis.reports.findings import peers_of
+
+    t = focus_territory(con, f)
+    if t is None or f.start is None or f.end is None:
+        return {"territory_id": t, "period_label": "", "reference_label": "", "findings": [], "peers": []}
+    p = period_of(f.start, f.end)
+    out = []
+    for x in findings(con, t, p, "previous", tuple(f.platforms)):
+        d = x.as_dict()
+        d["page"] = DETAIL_PAGE.get(x.kpi, "")
+        d["certainty_fr"] = CERTAINTY_FR.get(x.certainty, x.certainty)
+        d["certainty_short"] = CERTAINTY_SHORT.get(x.certainty, x.certainty)
+        out.append(d)
+    return {"territory_id": t, "period_label": p.label, "reference_label": p.previous().short_label,
+            "findings": out, "peers": peers_of(con, t)}
+
+
+def peer_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """The focus territory and its peers over the period (rows of :func:`analysis.campaigns.benchmark`,
+    the Benchmark page's table), own territory first."""
+    from analysis.campaigns import benchmark
+    from analysis.reports.findings import peers_of
+
+    t = focus_territory(con, f)
+    if t is None or f.start is None or f.end is None:
+        return pd.DataFrame()
+    ids = [t, *peers_of(con, t)]
+    b = benchmark(con, f.start, f.end, ids, tuple(f.platforms))
+    if b.empty:
+        return b
+    b["is_focus"] = b["territory_id"] == t
+    return b.sort_values("is_focus", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def alerts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Alerts of the focus territory detected over the period, newest first (the Modération
+    page's view, so both pages list the same alerts)."""
+    from analysis.moderation.views import alerts_view
+
+    t = focus_territory(con, f)
+    if t is None:
+        return pd.DataFrame()
+    return alerts_view(con, f.with_territories((t,)))
