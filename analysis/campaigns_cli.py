@@ -133,8 +133,12 @@ def eval_cmd(
     for col in ("Indicateur", "Réf.", "Campagne", "Avant/après", "Vs pairs (double diff.)"):
         t.add_column(col)
     for r in ev.results:
-        rel = camp.KPIS[r.kpi].scale == "log"
-        f = (lambda v: fr_num(v, 2)) if rel else (lambda v: fr_pct(v, 0))
+        if r.kpi == "engagement_rate":
+            f = lambda v: fr_pct(v, 2)  # noqa: E731 - a rate reads as a percentage
+        elif camp.KPIS[r.kpi].scale == "log":
+            f = lambda v: fr_num(v, 2)  # noqa: E731
+        else:
+            f = lambda v: fr_num(None if v is None else 100 * v, 0)  # noqa: E731 - net sentiment in points
         t.add_row(r.name, f(r.own_pre), f(r.own_post), r.before_after.fr(), r.did.fr() if r.did else "—")
     console.print(t)
     for r in ev.results:
