@@ -105,9 +105,18 @@ _THEME_NAME = "vigie"
 
 def use_theme() -> None:
     """Register and enable the Vigie theme for every chart rendered afterwards (call at the edge)."""
-    if _THEME_NAME not in alt.theme.names():
-        alt.theme.register(_THEME_NAME, enable=False)(lambda: alt.theme.ThemeConfig(theme()))
-    alt.theme.enable(_THEME_NAME)
+    # alt.theme.names() scans the installed packages' entry points (~50 ms): the app calls this
+    # on every run, so the registration is remembered here.
+    global _THEME_REGISTERED
+    if not _THEME_REGISTERED:
+        if _THEME_NAME not in alt.theme.names():
+            alt.theme.register(_THEME_NAME, enable=False)(lambda: alt.theme.ThemeConfig(theme()))
+        _THEME_REGISTERED = True
+    if alt.theme.active != _THEME_NAME:
+        alt.theme.enable(_THEME_NAME)
+
+
+_THEME_REGISTERED = False
 
 
 STATIC_WIDTH = 680  # px: "container" width has no meaning outside a page (reports, PNG)
