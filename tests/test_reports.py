@@ -158,7 +158,8 @@ def test_missing_period_exits_non_zero_with_french_message(demo_db, tmp_path):
     r = CliRunner().invoke(app, ["--db", str(demo_db), "report", "--territory", "saint-aubin", "--period", "1990-01",
                                  "--format", "html", "--out", str(tmp_path / "x.html")])
     assert r.exit_code == 1
-    assert "Aucune donnée pour Saint-Aubin en janvier 1990" in _norm(r.output)
+    assert "Aucune donnée pour Saint-Aubin-sur-Loire en janvier 1990" in _norm(r.output)
+    assert "La base couvre Saint-Aubin-sur-Loire du 1 nov. 2024" in _norm(r.output)
     assert not (tmp_path / "x.html").exists()
 
 

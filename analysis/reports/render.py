@@ -62,7 +62,7 @@ def model_versions(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
         except duckdb.CatalogException:
             continue
         for v, n in rows:
-            out.append({"model": label, "version": str(v) if v else "—", "items": fr_int(n)})
+            out.append({"model": label, "version": str(v) if v else "—", "count": fr_int(n)})
     return out
 
 

@@ -189,7 +189,11 @@ def table(df: pd.DataFrame, caption: str, columns: Mapping[str, str] | None = No
 def frame_table(df: pd.DataFrame, caption: str) -> dict[str, Any]:
     """A table from an already French-formatted DataFrame (all cells strings)."""
     return table(df.astype(object).where(df.notna(), None), caption,
-                 numeric=[c for c in df.columns if df[c].astype(str).str.match(r"^[−+\-]?[\d  ,]+( %)?$").all()])
+                 numeric=[c for c in df.columns if df[c].astype(str).str.match(NUMERIC_CELL).all()])
+
+
+# a French-formatted number cell: sign, digits with NNBSP thousands, comma decimals, optional « % »
+NUMERIC_CELL = r"^[−+\-]?[\d\u202f\u00a0 ,]+(\u00a0?%)?$|^—$"
 
 
 def pct0(v: Any) -> str:
@@ -238,13 +242,15 @@ def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
         "tables": [], "findings": [], "caveats": []}
     peers = ereputation.peer_comparison(ctx.con, ctx.filters)
     if len(peers):
+        peers = peers.assign(diff=[
+            "—" if _missing(d) else f"{points(d)} (de {points(lo)} à {points(hi)})"
+            for d, lo, hi in zip(peers["diff_net_sentiment"], peers["diff_net_sentiment_lo"],
+                                 peers["diff_net_sentiment_hi"], strict=True)])
         out["tables"].append(table(peers, f"{ctx.name} et les territoires comparés, {ctx.period.label}",
                                    {"name": "Territoire", "messages": "Messages", "net_sentiment": "Sentiment net (points)",
-                                    "negative_share": "Part négative", "diff_net_sentiment": "Écart de sentiment net",
-                                    "diff_net_sentiment_lo": "Borne basse", "diff_net_sentiment_hi": "Borne haute"},
+                                    "negative_share": "Part négative", "diff": "Écart de sentiment net (IC 95 %)"},
                                    {"messages": fr_int, "net_sentiment": points, "negative_share": pct1,
-                                    "diff_net_sentiment": points, "diff_net_sentiment_lo": points,
-                                    "diff_net_sentiment_hi": points}))
+                                    "diff": str}))
         out["notes"] = ["Écart = notre territoire − la ligne, en points, avec son intervalle à 95 % (méthode de "
                         "Newcombe) : un écart dont l'intervalle contient zéro n'est pas une différence établie."]
     cur_k = ereputation.kpis(ctx.con, ctx.filters)
@@ -273,9 +279,16 @@ def themes_section(ctx: ReportContext) -> dict[str, Any] | None:
     for name, png in s.get("figures", {}).items():
         alt = s.get("alt", {}).get(name, name)
         figs.append(image_figure(png, alt, name))
-    # The word list behind the cloud is in the alternative text; tables are already French strings.
-    return {"findings": s.get("findings", []), "figures": figs,
-            "tables": [frame_table(df, cap) for cap, df in s.get("tables", {}).items()]}
+    # The word list behind the cloud is in the alternative text; tables are already French strings,
+    # except sentiment by theme, rebuilt from the same function in points like the rest of the report.
+    tables = [frame_table(df, cap) for cap, df in s.get("tables", {}).items() if cap != "Sentiment par thème"]
+    sent = topics.sentiment_by_theme(ctx.con, ctx.filters)
+    if len(sent):
+        tables.append(table(sent, "Sentiment par thème", {"label": "Thème", "n": "Messages",
+                                                          "negative_share": "Part négative",
+                                                          "net_sentiment": "Sentiment net (points)"},
+                            {"n": fr_int, "negative_share": pct1, "net_sentiment": points}))
+    return {"findings": s.get("findings", []), "figures": figs, "tables": tables}
 
 
 @section("audience", "Audience", order=30)
@@ -384,8 +397,8 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
     s = report_section(ctx.con, ctx.filters)
     out: dict[str, Any] = {"findings": [], "figures": [], "tables": [], "caveats": []}
     q = s["queue"]
-    labels = {"total": "Messages à traiter", "hostile": "Hostiles ou injurieux", "question": "Questions",
-              "needs_answer": "Appelant une réponse", "negative": "Négatifs"}
+    labels = {"total": "Messages à traiter (total)", "hostile": "Hostiles ou injurieux",
+              "negative_visible": "Négatifs très visibles", "unanswered_question": "Questions sans réponse"}
     out["tables"].append({"caption": "File de modération (messages en attente, par motif)",
                           "columns": ["Motif", "Messages"],
                           "rows": [[labels.get(k, k.replace("_", " ")), fr_int(v)] for k, v in q.items()],
@@ -402,6 +415,11 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
                                     "response_rate": lambda v: fr_pct(v, 0, missing="non visible"),
                                     "median_hours": lambda v: fr_num(v, 1)}))
     a = pd.DataFrame(s["alerts"])
+    if len(a):
+        # Alerts that started in the period; impersonation alerts name a page: counted below, not listed.
+        start = pd.to_datetime(a["period_start"])
+        a = a[(start >= pd.Timestamp(ctx.period.start)) & (start < pd.Timestamp(ctx.period.end))
+              & (a["rule"] != "impersonation")]
     if len(a):
         out["findings"].append(f"{len(a)} alerte{'s' if len(a) > 1 else ''} sur la période.")
         out["tables"].append(table(a, "Alertes de la période",
