@@ -24,6 +24,7 @@ Spike detection (:func:`detect_spikes`) is documented on the function.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
@@ -469,21 +470,32 @@ _MSG_COLUMNS = "message_id, created_at, platform, post_id, text, likes, replies,
 
 
 def spike_messages(con: duckdb.DuckDBPyConnection, territory: str, start: date, end: date, n: int = 5,
-                   platforms: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
+                   platforms: Sequence[str] = (), terms: Sequence[str] = ()) -> dict[str, pd.DataFrame]:
     """The negative messages that drive a spike: ``most_negative`` (corrections first, then model
-    probability) and ``most_engaged`` (likes + replies). No author column: views for elected
-    officials show no identities. Near-duplicate texts (same words) are shown once."""
+    probability) and ``most_engaged`` (likes + replies). With ``terms`` (the spike's distinctive
+    terms), messages using one of them come first (``on_topic``): during a crisis the usual
+    grumbles go on, and they do not explain it. No author column: views for elected officials
+    show no identities. Near-duplicate texts (same words) are shown once."""
     base, params = _base(_window(territory, start, end, platforms))
+    words = [t for t in terms if t]
+    if words:
+        # Terms are lower-case surface forms (hashtags whole): a whole-word match in the lower-cased text.
+        pattern = "|".join(re.escape(t) for t in words)
+        on_topic = "regexp_matches(lower(text), ?)"
+        topic_params = [rf"(^|[^\w#])({pattern})($|\W)"]
+    else:
+        on_topic, topic_params = "FALSE", []
     out = {}
-    for key, order in (("most_negative", "corrected DESC, coalesce(p_negative, 1) DESC, engagement DESC"),
-                       ("most_engaged", "engagement DESC, coalesce(p_negative, 1) DESC")):
+    for key, order in (("most_negative", "on_topic DESC, corrected DESC, coalesce(p_negative, 1) DESC, engagement DESC"),
+                       ("most_engaged", "on_topic DESC, engagement DESC, coalesce(p_negative, 1) DESC")):
         out[key] = con.execute(f"""
             WITH m AS ({base}),
-            d AS (SELECT *, {_dedup_key('text')} AS dkey FROM m WHERE sentiment = 'negative')
-            SELECT {_MSG_COLUMNS} FROM d
+            d AS (SELECT *, {_dedup_key('text')} AS dkey, coalesce({on_topic}, FALSE) AS on_topic
+                  FROM m WHERE sentiment = 'negative')
+            SELECT {_MSG_COLUMNS}, on_topic FROM d
             QUALIFY row_number() OVER (PARTITION BY dkey ORDER BY {order}, message_id) = 1
             ORDER BY {order}, message_id LIMIT ?
-        """, params + [n]).df()
+        """, params + topic_params + [n]).df()
     return out
 
 
@@ -600,9 +612,11 @@ def spike_themes(con: duckdb.DuckDBPyConnection, spike: Spike, baseline_weeks: i
 def explain_spike(con: duckdb.DuckDBPyConnection, spike: Spike, n_messages: int = 5, n_terms: int = 8,
                   platforms: Sequence[str] = ()) -> Spike:
     """Fill ``spike.details`` with its messages, terms and themes (returns the spike)."""
+    terms = spike_terms(con, spike, n_terms, platforms=platforms)
     spike.details = {
-        **spike_messages(con, spike.territory_id, spike.start, spike.end, n_messages, platforms),
-        "terms": spike_terms(con, spike, n_terms, platforms=platforms),
+        **spike_messages(con, spike.territory_id, spike.start, spike.end, n_messages, platforms,
+                         terms=terms["term"].head(3).tolist()),
+        "terms": terms,
         "themes": spike_themes(con, spike, platforms=platforms),
     }
     return spike
