@@ -100,13 +100,20 @@ if campaigns:
                      "Effet de chaque indicateur avec son intervalle de confiance à 95 % ; un intervalle qui "
                      "traverse la ligne zéro ne permet pas de conclure à un effet.",
                      {"Effet": "pct", "Borne basse": "pct", "Borne haute": "pct"})
+        def level(kpi: str, v: float | None) -> str:
+            if kpi == "engagement_rate":
+                return fr_pct(v, 2)
+            if camp.KPIS[kpi].scale == "diff":
+                return fr_num(None if v is None else 100 * v, 0) + ("\u00a0points" if v is not None else "")
+            return fr_num(v, 1)
+
         levels = pd.DataFrame([{
-            "Indicateur": r.name, "Référence": r.own_pre, "Campagne": r.own_post,
-            "Pairs (référence)": r.peers_pre, "Pairs (campagne)": r.peers_post,
+            "Indicateur": r.name, "Référence": level(r.kpi, r.own_pre), "Campagne": level(r.kpi, r.own_post),
+            "Pairs (référence)": level(r.kpi, r.peers_pre), "Pairs (campagne)": level(r.kpi, r.peers_post),
             "Avant/après": r.before_after.fr(), "Par rapport aux pairs": r.did.fr() if r.did else "—",
             "Jours (réf. / campagne)": f"{r.n_pre_days} / {r.n_post_days}",
         } for r in ev.results])
-        ui.table(levels, {"Référence": "num", "Campagne": "num", "Pairs (référence)": "num", "Pairs (campagne)": "num"})
+        ui.table(levels)
         main_kpi = kpis[0]
         wk = data.call("analysis.campaigns:weekly_series", campaign=cid, kpi=main_kpi,
                        baseline_days=int(baseline_days), exclude=exclude)
