@@ -43,8 +43,11 @@ def pages() -> list[tuple[str, str]]:
     raise SystemExit("PAGES not found in streamlit_app/app.py")
 
 
-def run_once(page: str, query: dict[str, str]) -> tuple[float, list[str]]:
-    """Seconds of one ``AppTest.run()`` of ``page`` and the exceptions it showed."""
+def run_once(page: str, query: dict[str, str]) -> tuple[float, float, list[str]]:
+    """Wall and CPU seconds of one ``AppTest.run()`` of ``page`` and the exceptions it showed.
+
+    CPU time (all threads of the process, DuckDB's included) is reported beside the wall clock
+    because the machine may be shared: it says what the page costs whatever the load."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=300)
@@ -52,9 +55,9 @@ def run_once(page: str, query: dict[str, str]) -> tuple[float, list[str]]:
         at.query_params[k] = v
     at.session_state["vigie_role"] = "elu"
     at.switch_page(f"app_pages/{page}")
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     at.run()
-    return time.perf_counter() - t0, [str(e.value)[:200] for e in at.exception]
+    return time.perf_counter() - t0, time.process_time() - c0, [str(e.value)[:200] for e in at.exception]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,28 +76,33 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for file, title in pages():
         for scen, query in SCENARIOS.items():
-            first, cached, errors = [], [], []
+            first, cached, first_cpu, cached_cpu, errors = [], [], [], [], []
             for _ in range(args.repeat):
                 st.cache_data.clear()
-                t, e = run_once(file, query)
+                t, c, e = run_once(file, query)
                 first.append(t)
+                first_cpu.append(c)
                 errors += e
-                t, e = run_once(file, query)
+                t, c, e = run_once(file, query)
                 cached.append(t)
+                cached_cpu.append(c)
                 errors += e
             rows.append({"page": title, "scenario": scen, "first_s": statistics.median(first),
-                         "cached_s": statistics.median(cached), "errors": sorted(set(errors))})
+                         "cached_s": statistics.median(cached), "first_cpu_s": statistics.median(first_cpu),
+                         "cached_cpu_s": statistics.median(cached_cpu), "errors": sorted(set(errors))})
     w = max(len(r["page"]) for r in rows)
     ws = max(len(r["scenario"]) for r in rows)
-    print(f"{'page':<{w}}  {'filtres':<{ws}}  {'1er rendu (s)':>13}  {'en cache (s)':>12}  verdict")
+    print(f"{'page':<{w}}  {'filtres':<{ws}}  {'1er rendu (s)':>13}  {'CPU':>5}  {'en cache (s)':>12}  {'CPU':>5}  verdict")
     ok_all = True
     for r in rows:
         ok = r["first_s"] < FIRST_TARGET and r["cached_s"] < CACHED_TARGET and not r["errors"]
         ok_all &= ok
         verdict = "ok" if ok else ("ERREUR " + r["errors"][0] if r["errors"] else "LENT")
-        print(f"{r['page']:<{w}}  {r['scenario']:<{ws}}  {r['first_s']:>13.2f}  {r['cached_s']:>12.2f}  {verdict}")
+        print(f"{r['page']:<{w}}  {r['scenario']:<{ws}}  {r['first_s']:>13.2f}  {r['first_cpu_s']:>5.2f}  "
+              f"{r['cached_s']:>12.2f}  {r['cached_cpu_s']:>5.2f}  {verdict}")
     print(f"cibles : 1er rendu < {FIRST_TARGET} s, en cache < {CACHED_TARGET} s ; médiane de {args.repeat} essais ; "
-          f"base {os.environ['VIGIE_DB']}")
+          f"base {os.environ['VIGIE_DB']} ; charge de la machine (1, 5, 15 min) : "
+          + ", ".join(f"{x:.1f}" for x in os.getloadavg()) + f" sur {os.cpu_count()} cœurs")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")

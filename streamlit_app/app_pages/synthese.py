@@ -7,11 +7,14 @@ The headlines come from the report's generator (:func:`analysis.reports.findings
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import altair as alt
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from analysis import charts
 from analysis.fmt import fr_date, fr_int, fr_signed
@@ -54,7 +57,22 @@ data.require_store()
 f = ui.filters()
 ui.role()
 names = data.territory_names()
-h = data.call("analysis.synthese:headlines", f)
+
+
+def fetch_all(targets: list[str]) -> list:
+    """The page's read models computed side by side (DuckDB releases the GIL while it runs a query):
+    a first visit costs the slowest of them rather than their sum."""
+    ctx = get_script_run_ctx()
+
+    def one(target: str):
+        add_script_run_ctx(threading.current_thread(), ctx)  # cache and messages of this session
+        return data.call(target, f)
+
+    with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+        return list(pool.map(one, targets))
+
+
+h, alerts, pt = fetch_all(["analysis.synthese:headlines", "analysis.synthese:alerts", "analysis.synthese:peer_table"])
 focus = h["territory_id"]
 if focus is None or not h["findings"]:
     ui.empty_state("Aucun territoire ni aucune période à résumer : importez des exports ou élargissez les filtres.")
@@ -111,7 +129,6 @@ for start in range(0, len(found), 3):
 
 # ------------------------------------------------------------------------------ alerts
 st.subheader("À surveiller")
-alerts = data.call("analysis.synthese:alerts", f)
 if alerts.empty:
     st.success(f"Aucune alerte pour {focus_name} sur la période (pics de messages négatifs, de volume, "
                "thème négatif émergent, vague hostile, page usurpant l'identité du territoire).",
@@ -132,7 +149,6 @@ page_link("moderation", "Messages à traiter, réactivité et alertes : Modérat
 
 # ------------------------------------------------------------------------------ peers
 st.subheader("Face aux territoires comparés")
-pt = data.call("analysis.synthese:peer_table", f)
 if pt.empty or len(pt) < 2:
     st.caption(f"Aucun territoire pair n'est défini pour {focus_name} dans le registre.")
 else:
