@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DB ?= data/vigie.duckdb
+# `make demo` uses its own store so that it never mixes demo data into a real one (data/vigie.duckdb)
+DEMO_DB ?= data/demo.duckdb
 TEST_DB := build/demo-test.duckdb
 PORT ?= 8501
 
@@ -18,14 +19,17 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 ## make demo: bootstrap, build the demo store if absent, serve the app on http://localhost:8501
 demo: venv
-	test -f $(DB) || $(BIN)/vigie --db $(DB) demo
-	VIGIE_DB=$(DB) VIGIE_AUTH=demo $(BIN)/streamlit run streamlit_app/app.py \
+	test -f $(DEMO_DB).ok || (rm -rf $(DEMO_DB) $(DEMO_DB).read data/demo_exports && \
+		$(BIN)/vigie --db $(DEMO_DB) demo && touch $(DEMO_DB).ok)
+	VIGIE_DB=$(DEMO_DB) VIGIE_AUTH=demo $(BIN)/streamlit run streamlit_app/app.py \
 		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 ## make test: bootstrap, build the test demo store, run the whole suite (tests + notebooks)
 test: venv
 	mkdir -p build
-	test -f $(TEST_DB) || $(BIN)/vigie --db $(TEST_DB) demo
+	# the .ok stamp is written only after a complete build, so an interrupted build is redone
+	test -f $(TEST_DB).ok || (rm -rf $(TEST_DB) $(TEST_DB).read build/demo-test_exports && \
+		VIGIE_PSEUDONYM_KEY=test-key-not-secret $(BIN)/vigie --db $(TEST_DB) demo && touch $(TEST_DB).ok)
 	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 --dist loadgroup tests
 	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly notebooks
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
@@ -41,4 +45,4 @@ bench: venv
 	$(BIN)/python -m benchmarks.run
 
 clean-demo:
-	rm -f $(DB) $(DB).read $(DB).wal $(TEST_DB) $(TEST_DB).read
+	rm -rf $(DEMO_DB) $(DEMO_DB).read $(DEMO_DB).ok data/demo_exports $(TEST_DB) $(TEST_DB).read $(TEST_DB).ok build/demo-test_exports
