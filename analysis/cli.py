@@ -48,9 +48,21 @@ def import_cmd(
     tz: str = typer.Option(None, "--tz", help="Fuseau des horodatages sans fuseau (défaut Europe/Paris)."),
     keep_names: bool = typer.Option(False, "--keep-author-names", help="Conserver les noms affichés des auteurs (opt-in)."),
     force: bool = typer.Option(False, "--force", help="Réanalyser même un fichier déjà importé."),
+    engine: str = typer.Option("local", "--engine", help="local ou dask (fichiers analysés sur les workers)."),
+    scheduler: str = typer.Option(None, "--scheduler", help="Adresse du scheduler dask (défaut : cluster local)."),
 ) -> None:
     """Importer des exports (format reconnu d'après le contenu). Tout ou rien par fichier."""
     from analysis.ingest import default_context, expand_paths, import_paths
+
+    if engine == "dask":
+        from functools import partial
+
+        from analysis.distributed import import_paths as dask_import_paths
+
+        import_paths = partial(dask_import_paths, scheduler=scheduler)  # noqa: F811 - same signature
+    elif engine != "local":
+        err.print(f"[red]Moteur inconnu : {engine!r} (attendu : local ou dask)[/]")
+        raise typer.Exit(2)
 
     mapping_data = None
     if mapping:

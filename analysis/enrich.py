@@ -18,7 +18,7 @@ ENRICHER_MODULES: list[tuple[str, str]] = [
     ("moderation", "analysis.moderation"),
 ]
 ENGINES = ("local", "dask")
-DASK_MODULE = "analysis.enrich_dask"  # expected to expose run(con, only, scheduler, progress)
+DASK_MODULE = "analysis.distributed"  # exposes run(con, only, scheduler, progress)
 
 
 class EngineUnavailable(RuntimeError):

@@ -1162,7 +1162,7 @@ def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled
 
 
 def enrich(con: Any, progress: Callable[[str], None] | object | None = None, batch_size: int = 50_000,
-           taxonomy: Taxonomy | None = None) -> dict:
+           taxonomy: Taxonomy | None = None, classifier: Any = None) -> dict:
     """Classify messages and posts not yet classified by the current model version into ``themes``.
 
     Incremental: an item already carrying rows of this ``model_version`` is skipped; an item
@@ -1172,7 +1172,8 @@ def enrich(con: Any, progress: Callable[[str], None] | object | None = None, bat
     """
     from analysis import store
 
-    clf = classifier_from_store(con, taxonomy)
+    # ``classifier``: the store's classifier wrapped by another engine (analysis.distributed).
+    clf = classifier if classifier is not None else classifier_from_store(con, taxonomy)
     tax = clf._tax()
     version = clf.version
     ids = np.array(tax.ids, dtype=object)

@@ -187,26 +187,42 @@ def _strip_internal(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=[c for c in df.columns if c.startswith("_")])
 
 
+def parse_file(path: str | Path, ctx: Context, fmt: str | None = None) -> tuple[str, Probe, Adapter, Parsed]:
+    """Read-only half of an import (digest, probe, adapter, parsed tables): no store needed,
+    so it can run on another process or machine (``analysis.distributed``)."""
+    digest, p, adapter = _identify(Path(path), ctx, fmt)
+    return digest, p, adapter, adapter.parse(Path(path), p, ctx)
+
+
+def _identify(path: Path, ctx: Context, fmt: str | None) -> tuple[str, Probe, Adapter]:
+    if not path.exists():
+        raise ImportFailure(f"Fichier introuvable : {path}")
+    digest = sha256_file(path)
+    p = probe(path)
+    # A column mapping (--mapping) is the user's explicit description of the file.
+    fmt = fmt or ("generic_mapping" if ctx.mapping else None)
+    if fmt:
+        by_name = {a.name: a for a in adapters()}
+        if fmt not in by_name:
+            raise ImportFailure(f"Format inconnu « {fmt} ». Formats connus : {', '.join(sorted(by_name))}")
+        return digest, p, by_name[fmt]
+    return digest, p, detect(p)
+
+
 def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, *,
-                keep_going: bool = False, force: bool = False, fmt: str | None = None) -> FileResult:
-    """Import one file in one transaction. Never raises for bad input: returns an error result."""
+                keep_going: bool = False, force: bool = False, fmt: str | None = None,
+                preparsed: tuple[str, Probe, Adapter, Parsed] | BaseException | None = None) -> FileResult:
+    """Import one file in one transaction. Never raises for bad input: returns an error result.
+
+    ``preparsed``: what :func:`parse_file` returned (or raised) elsewhere; only the write half runs here.
+    """
     path = Path(path)
     res = FileResult(path=str(path))
     try:
-        if not path.exists():
-            raise ImportFailure(f"Fichier introuvable : {path}")
-        digest = sha256_file(path)
-        p = probe(path)
+        if isinstance(preparsed, BaseException):
+            raise preparsed
+        digest, p, adapter = preparsed[:3] if preparsed is not None else _identify(path, ctx, fmt)
         res.encoding = p.encoding
-        # A column mapping (--mapping) is the user's explicit description of the file.
-        fmt = fmt or ("generic_mapping" if ctx.mapping else None)
-        if fmt:
-            by_name = {a.name: a for a in adapters()}
-            if fmt not in by_name:
-                raise ImportFailure(f"Format inconnu « {fmt} ». Formats connus : {', '.join(sorted(by_name))}")
-            adapter = by_name[fmt]
-        else:
-            adapter = detect(p)
         res.format = adapter.name
         if not force:
             prev = con.execute(
@@ -217,7 +233,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
                 res.rows_read = int(prev[0] or 0)
                 res.notes.append("déjà importé (même empreinte SHA-256) : rien n'a changé")
                 return res
-        parsed = adapter.parse(path, p, ctx)
+        parsed = preparsed[3] if preparsed is not None else adapter.parse(path, p, ctx)
         res.format = parsed.format or adapter.name
         res.rows_read = parsed.rows_read
         res.notes.extend(parsed.notes)

@@ -38,7 +38,8 @@ def score_texts(texts: list[str | None], model: ToxicityClassifier | None = None
 
 
 def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[int, int], None] | None = None,
-           model: ToxicityClassifier | None = None, force: bool = False) -> int:
+           model: ToxicityClassifier | None = None, force: bool = False,
+           score: Callable[[list[str | None], ToxicityClassifier], pd.DataFrame] = score_texts) -> int:
     """Score every message not yet scored by the current model version; return rows written.
 
     Incremental: messages already scored with the same ``model_version`` are skipped, so a
@@ -63,7 +64,7 @@ def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[int, int], None] 
             ).df()
         finally:
             con.unregister("_tox_ids")
-        scored = score_texts(df["text"].tolist(), model)
+        scored = score(df["text"].tolist(), model)  # another engine may score on a cluster
         scored.insert(0, "message_id", df["message_id"].to_numpy())
         scored.insert(1, "model_version", version)
         with store.transaction(con):
