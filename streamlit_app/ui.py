@@ -353,7 +353,11 @@ def display(df: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Any:
         if kind:
             fn = fns[kind]
             spec[c] = lambda v, fn=fn: fn(v) if not pd.isna(v) else "—"
-    return df.style.format(spec, na_rep="—")
+    styler = df.style.format(spec, na_rep="—")
+    others = [c for c in df.columns if c not in spec]
+    if others:  # text columns too: a missing value reads "—", never "None"
+        styler = styler.format(None, subset=others, na_rep="—")
+    return styler
 
 
 def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, **kwargs: Any) -> None:
