@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -61,6 +61,12 @@ def test_intervals_and_claim_rule():
     text, direction, _ = fnd._reading("negative_share", "+1,0\u00a0points", "", "stable", 0.01,
                                       "par rapport à septembre", "")
     assert text.startswith("La part de messages négatifs est stable par rapport à septembre") and direction == "flat"
+    text, direction, tone = fnd._reading("engagement_per_post", "−18\u00a0%", "", "significant", -0.18,
+                                         fnd.PEERS_PHRASE, "")
+    assert text == "L'engagement par publication est en dessous de la moyenne des territoires comparés : −18\u00a0%."
+    assert (direction, tone) == ("down", "bad")
+    assert fnd.signed(-0.3, 0, "points") == "0\u00a0point" and fnd.signed(1.6, 1, "points") == "+1,6\u00a0point"
+    assert fnd.signed(-8, 0, "points") == "−8\u00a0points"
 
 
 def test_registry_plugs_a_section_without_core_change():
@@ -84,11 +90,12 @@ def _norm(s: str) -> str:
 
 @pytest.fixture(scope="module")
 def month(demo_db) -> str:
-    """The last full month of the demo store."""
+    """The last complete month of the demo store."""
     with store.reader(demo_db) as con:
         last = con.execute("SELECT max(created_at) FROM messages WHERE territory_id = 'saint-aubin'").fetchone()[0]
-    y, m = (last.year, last.month - 1) if last.month > 1 else (last.year - 1, 12)
-    return f"{y}-{m:02d}"
+    if (last + timedelta(days=1)).month == last.month:  # the last month is not complete: take the one before
+        last = last.replace(day=1) - timedelta(days=1)
+    return f"{last.year}-{last.month:02d}"
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +189,23 @@ def test_axe_no_serious_violations(outputs):
     bad = [(v["id"], v["impact"], v["help"]) for v in res.response["violations"]
            if v["impact"] in ("serious", "critical")]
     assert bad == []
+
+
+def test_rapports_page_generates_both_files(demo_db, month, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("VIGIE_DB", str(demo_db))
+    monkeypatch.setenv("VIGIE_AUTH", "demo")
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"), default_timeout=180)
+    at.session_state["vigie_role"] = "elu"
+    at.run()
+    at.switch_page("app_pages/rapports.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "Rapports"
+    assert next(s for s in at.selectbox if s.label == "Période").value == month  # newest period with data first
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.success and at.success[0].value.startswith("Rapport prêt : Saint-Aubin-sur-Loire")
+    texts = [m.value for m in at.markdown]
+    assert any(t.startswith("- La tonalité ") for t in texts)
+    assert any(t.startswith("- L'audience ") for t in texts)

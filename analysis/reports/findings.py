@@ -202,6 +202,9 @@ def _verb(kpi: str, direction: str) -> tuple[str, str]:
     return ("augmente" if direction == "up" else "diminue"), ("good" if good else "bad")
 
 
+PEERS_PHRASE = "par rapport aux territoires comparés"
+
+
 def _peer_clause(position: str) -> str:
     return {"above": ", au-dessus de la moyenne des territoires comparés",
             "below": ", en dessous de la moyenne des territoires comparés",
@@ -216,6 +219,15 @@ def _reading(kpi: str, change_fr: str, what: str, certainty: str, change: float 
     if certainty == "unknown" or change is None:
         return (f"{subject} ne peut pas être comparé{'e' if subject.startswith('La') else ''} {ref_phrase} "
                 f"(données manquantes).{extra}", "flat", "neutral")
+    if ref_phrase == PEERS_PHRASE:  # a gap with the peers is a position, not a change over time
+        if certainty == "stable":
+            return (f"{subject} est au niveau des territoires comparés (écart de {change_fr}{what}, dans la marge "
+                    f"d'incertitude).{extra}", "flat", "neutral")
+        direction = "up" if change > 0 else "down"
+        good = (direction == "up") == (SUBJECTS[kpi][2] > 0)
+        where = "au-dessus" if direction == "up" else "en dessous"
+        return (f"{subject} est {where} de la moyenne des territoires comparés : {change_fr}{what}.{extra}",
+                direction, "neutral" if SUBJECTS[kpi][2] == 0 else ("good" if good else "bad"))
     if certainty == "stable":
         return (f"{subject} est stable {ref_phrase} ({change_fr}{what}, dans la marge d'incertitude)"
                 f"{_peer_clause(peers_position)}.{extra}", "flat", "neutral")
@@ -254,8 +266,7 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     peers = peers_of(con, territory)
     fp = f.with_territories(peers) if peers else None
     vs_prev = compare == "previous"
-    ref_phrase = (f"par rapport à {period.previous().short_label}" if vs_prev
-                  else "par rapport aux territoires comparés")
+    ref_phrase = f"par rapport à {period.previous().short_label}" if vs_prev else PEERS_PHRASE
     reference = period.previous().short_label if vs_prev else "les territoires comparés"
     out: list[Finding] = []
 
@@ -295,7 +306,7 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
                                          f"{fr_int(m_cur)} messages reçus.")
     else:
         # peers differ in size: compare volumes per 1,000 inhabitants would be a benchmark, not a change
-        d, ci, cert, ch_fr, direction, tone = None, None, "unknown", "—", "flat", "neutral"
+        d, ci, cert, ch_fr, direction, tone = None, None, "exact", "—", "flat", "neutral"
         text = f"{fr_int(m_cur)} messages reçus sur la période."
     out.append(Finding("messages", m_cur, d, text, cert, SUBJECTS["messages"][1], fr_int(m_cur), ch_fr,
                        *(ci or (None, None)), reference, direction, tone))

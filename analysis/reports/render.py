@@ -124,8 +124,9 @@ def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period,
                               ("Écart de moyennes", findings_mod.FORMULAS_FR["mean_difference"]),
                               ("Écart de proportions", findings_mod.FORMULAS_FR["proportion_difference"]),
                               ("Règle d'annonce", findings_mod.FORMULAS_FR["claim_rule"]))]
-    ref = (f"{period.previous().label}" if compare == "previous"
-           else "les territoires comparés (" + ", ".join(names.get(p, p) for p in peers) + ")")
+    # « comparé à septembre 2026 » / « comparé aux territoires comparés (…) »
+    ref = (f"à {period.previous().label}" if compare == "previous"
+           else "aux territoires comparés (" + ", ".join(names.get(p, p) for p in peers) + ")")
     title = f"Rapport {period.label} — {name}"
     model = {
         "title": title,
@@ -216,3 +217,14 @@ def available_periods(con: duckdb.DuckDBPyConnection, territory: str) -> dict[st
             if code not in out[kind]:
                 out[kind].append(code)
     return out
+
+
+def generate_files(con: duckdb.DuckDBPyConnection, territory: str, period: str, compare: str = "previous",
+                   platforms: tuple[str, ...] = ()) -> dict[str, Any]:
+    """HTML and PDF bytes of one report build, with its findings (the app page: one computation, two files)."""
+    from analysis.reports.period import parse_period
+
+    rep = build_report(con, territory, parse_period(period), compare, platforms=tuple(platforms))
+    html = render_html(rep)
+    return {"html": html.encode("utf-8"), "pdf": render_pdf(rep, html), "findings": rep.model["findings"],
+            "snapshot": rep.model["snapshot"], "title": rep.title}

@@ -44,34 +44,28 @@ st.caption(f"Commande équivalente (par exemple dans une tâche cron) : `vigie r
            f"--period {code} --compare {compare} --format pdf --out rapport-{territory}-{code}.pdf`")
 
 if st.button("Générer le rapport", type="primary"):
+    from analysis.reports.render import ReportError
+
     try:
         with st.spinner("Calcul des indicateurs et mise en page…"):
-            html = data.call("analysis.reports.render:generate", territory=territory, period=code, compare=compare,
-                             fmt="html", platforms=tuple(f.platforms))
-            pdf = data.call("analysis.reports.render:generate", territory=territory, period=code, compare=compare,
-                            fmt="pdf", platforms=tuple(f.platforms))
-    except Exception as e:  # noqa: BLE001 — a ReportError carries the French message to show
-        from analysis.reports.render import ReportError
-
-        if isinstance(e, ReportError):
-            st.error(str(e), icon=":material/error:")
-            st.stop()
-        raise
-    st.session_state["rapport"] = (territory, code, compare, html, pdf)
+            files = data.call("analysis.reports.render:generate_files", territory=territory, period=code,
+                              compare=compare, platforms=tuple(f.platforms))
+    except ReportError as e:
+        st.error(str(e), icon=":material/error:")
+        st.stop()
+    st.session_state["rapport"] = (territory, code, compare, files)
 
 if st.session_state.get("rapport"):
-    t, c, cmp_, html, pdf = st.session_state["rapport"]
-    st.success(f"Rapport prêt : {names.get(t, t)}, {parse_period(c).label}, comparé à {COMPARE[cmp_]}.",
-               icon=":material/check_circle:")
+    t, c, cmp_, files = st.session_state["rapport"]
+    st.success(f"Rapport prêt : {names.get(t, t)}, {parse_period(c).label}, comparé à {COMPARE[cmp_]} "
+               f"(instantané de la base {files['snapshot']}).", icon=":material/check_circle:")
     d1, d2 = st.columns(2)
     with d1:
-        st.download_button("Télécharger le PDF", pdf, file_name=f"rapport-{t}-{c}.pdf", mime="application/pdf",
-                           icon=":material/picture_as_pdf:")
+        st.download_button("Télécharger le PDF", files["pdf"], file_name=f"rapport-{t}-{c}.pdf",
+                           mime="application/pdf", icon=":material/picture_as_pdf:")
     with d2:
-        st.download_button("Télécharger la page HTML", html, file_name=f"rapport-{t}-{c}.html", mime="text/html",
-                           icon=":material/code:")
-    found = data.call("analysis.reports.findings:findings_records", territory=t, period=c, compare=cmp_,
-                      platforms=tuple(f.platforms))
+        st.download_button("Télécharger la page HTML", files["html"], file_name=f"rapport-{t}-{c}.html",
+                           mime="text/html", icon=":material/code:")
     st.subheader("L'essentiel (première page du rapport)")
-    for x in found:
+    for x in files["findings"]:
         st.markdown(f"- {x['reading']}")
