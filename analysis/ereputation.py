@@ -255,6 +255,7 @@ class SpikeParams:
     min_count: int = 8          # fewer negative messages than this is never a spike
     ratio: float = 2.0          # and at least this many times the baseline count
     alpha: float = 1e-4         # tail probability threshold (many periods are tested: strict)
+    share_ratio: float = 1.4    # and a negative share at least this many times the usual one
     max_gap: int = 1            # quiet periods tolerated inside one episode
 
 
@@ -282,9 +283,11 @@ def score_series(series: pd.DataFrame, freq: str = "day", params: SpikeParams = 
     ``min_support`` baseline points: expected count λ = median, robust variance
     max(λ, (1,4826·MAD)²), p-value = P(X ≥ k) (Poisson, or negative binomial when over-dispersed),
     baseline share p₀ = Σ negatives ÷ Σ scored. A period is anomalous when k ≥ ``min_count``,
-    k ≥ ``ratio`` × max(λ, 1), p ≤ ``alpha`` *and* the share k ÷ scored is above p₀ (the lower
-    bound of the Newcombe interval of share − p₀, Wilson on both, is > 0) — more negative messages
-    than usual and not only because more people wrote (a popular post).
+    k ≥ ``ratio`` × max(λ, 1), p ≤ ``alpha`` *and* the share k ÷ scored is above p₀, both
+    significantly (the lower bound of the Newcombe interval of share − p₀, Wilson on both, is > 0)
+    and substantially (share ≥ ``share_ratio`` × p₀) — more negative messages than usual and not
+    only because more people wrote (a popular post, an event week). The effect-size bar matters
+    on large stores: with thousands of messages a week, a 28 % → 32 % share is "significant".
     Adds: expected, variance, p_value, share, baseline_share, share_lo (lower bound of share − p₀),
     anomalous.
     """
@@ -320,7 +323,8 @@ def score_series(series: pd.DataFrame, freq: str = "day", params: SpikeParams = 
             if n[i] > 0 else None
         share_lo[i] = np.nan if d is None else d[0]
         flagged[i] = bool(k[i] >= params.min_count and k[i] >= params.ratio * max(lam, 1.0)
-                          and pval[i] <= params.alpha and d is not None and d[0] > 0)
+                          and pval[i] <= params.alpha and d is not None and d[0] > 0
+                          and share[i] >= params.share_ratio * p0s[i])
     out = series.copy()
     out["expected"], out["variance"], out["p_value"] = expected, variance, pval
     out["share"], out["baseline_share"], out["share_lo"] = share, p0s, share_lo
