@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -262,7 +263,12 @@ def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
         st = ereputation.spikes_table(spikes)
         out["findings"].append(f"{len(spikes)} pic{'s' if len(spikes) > 1 else ''} de messages négatifs "
                                f"détecté{'s' if len(spikes) > 1 else ''} sur la période.")
-        out["tables"].append(frame_table(st, "Pics de messages négatifs détectés sur la période"))
+        out["tables"].append(table(st, "Pics de messages négatifs détectés sur la période",
+                                   {"start": "Début", "end": "Fin", "peak": "Pic", "negative": "Messages négatifs",
+                                    "expected": "Attendus", "share": "Part négative",
+                                    "baseline_share": "Part habituelle"},
+                                   {"start": fr_date, "end": fr_date, "peak": fr_date, "negative": fr_int,
+                                    "expected": lambda v: fr_num(v, 0), "share": pct1, "baseline_share": pct1}))
     return out
 
 
@@ -389,6 +395,9 @@ def campaigns_section(ctx: ReportContext) -> dict[str, Any] | None:
     return out
 
 
+MAX_ALERTS = 8  # a council report lists the latest ones; the app has the full list
+
+
 @section("moderation", "Modération et veille", order=50)
 def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
     """Aggregates of :func:`analysis.moderation.views.report_section`: no message, no author, no page name."""
@@ -421,9 +430,18 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
         a = a[(start >= pd.Timestamp(ctx.period.start)) & (start < pd.Timestamp(ctx.period.end))
               & (a["rule"] != "impersonation")]
     if len(a):
-        out["findings"].append(f"{len(a)} alerte{'s' if len(a) > 1 else ''} sur la période.")
-        out["tables"].append(table(a, "Alertes de la période",
-                                   {"period_start": "Début", "severity": "Gravité", "title": "Alerte"},
+        from analysis.topics import theme_labels
+
+        # Alert titles quote theme ids (« sport_loisirs »): the reader gets the taxonomy label.
+        labels = theme_labels()
+        a = a.assign(title=[re.sub(r"« ([a-z_]+) »", lambda m: f"« {labels.get(m[1], m[1])} »", t) for t in a["title"]])
+        crit = int((a["severity"] == "critique").sum())
+        shown = a.head(MAX_ALERTS)
+        out["findings"].append(f"{len(a)} alerte{'s' if len(a) > 1 else ''} sur la période, dont {crit} "
+                               f"critique{'s' if crit > 1 else ''}.")
+        cap = "Alertes de la période" + (f" (les {MAX_ALERTS} plus récentes sur {len(a)} ; liste complète dans "
+                                         "l'application)" if len(a) > MAX_ALERTS else "")
+        out["tables"].append(table(shown, cap, {"period_start": "Début", "severity": "Gravité", "title": "Alerte"},
                                    {"period_start": fr_date}))
     n_imp = len(s["impersonation"])
     if n_imp:
