@@ -31,8 +31,20 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from tornado.websocket import websocket_connect
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["synthese", "e-reputation", "thematiques", "audience", "campagnes", "benchmark", "moderation",
-         "rapports", "donnees"]
+
+
+def app_pages() -> list[str]:
+    """URL paths of the router's pages whose file exists (as the menu shows them)."""
+    import ast
+
+    app = ROOT / "streamlit_app" / "app.py"
+    for node in ast.walk(ast.parse(app.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
+            return [u for f, _t, _i, u in ast.literal_eval(node.value) if (app.parent / "app_pages" / f).exists()]
+    raise SystemExit("PAGES introuvable dans streamlit_app/app.py")
+
+
+PAGES = app_pages()
 
 
 def free_port() -> int:
@@ -126,7 +138,10 @@ def main() -> int:
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app" / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"], env=env, cwd=ROOT,
+         "--browser.gatherUsageStats", "false",
+         # production setting: no file watcher (in development it unloads modules that are
+         # being edited, which makes concurrent sessions fail with KeyError)
+         "--server.fileWatcherType", "none", "--server.runOnSave", "false"], env=env, cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 60
@@ -156,7 +171,9 @@ def main() -> int:
                                  *(session(n, url, stop_at, results, args.timeout) for n in range(args.sessions)))
             return warm, results, samples
 
+        load_before = os.getloadavg()[0]
         warm, results, samples = asyncio.run(run())
+        load_after = os.getloadavg()[0]
     finally:
         server.terminate()
         try:
@@ -164,7 +181,8 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
 
-    print(f"Charge : {args.sessions} sessions simultanées pendant {args.duration:.0f} s, base {args.db}")
+    print(f"Charge : {args.sessions} sessions simultanées pendant {args.duration:.0f} s, base {args.db} ; "
+          f"{os.cpu_count()} cœurs, charge système {load_before:.1f} avant, {load_after:.1f} après")
     print("Préchauffage (1 session) : " + ", ".join(f"{p} {dt:.1f} s" + (f" [{e}]" if e else "") for p, dt, e in warm))
     print(f"{'Page':<14}{'pages':>7}{'erreurs':>9}{'p50 (s)':>9}{'p95 (s)':>9}{'max (s)':>9}")
     allt = []
