@@ -579,9 +579,10 @@ def spike_terms(con: duckdb.DuckDBPyConnection, spike: Spike, n: int = 10, basel
 def spike_themes(con: duckdb.DuckDBPyConnection, spike: Spike, baseline_weeks: int = 8,
                  platforms: Sequence[str] = ()) -> pd.DataFrame:
     """Themes of the spike's negative messages: share during the spike vs the weeks before
-    (themes table; empty when themes were not computed). Columns theme, spike_share, baseline_share, lift."""
+    (themes table; empty when themes were not computed). Columns theme, label (French), spike_count,
+    spike_share, baseline_share, lift."""
     if not con.execute("SELECT count(*) FROM themes WHERE item_type = 'message'").fetchone()[0]:
-        return pd.DataFrame(columns=["theme", "spike_count", "spike_share", "baseline_share", "lift"])
+        return pd.DataFrame(columns=["theme", "label", "spike_count", "spike_share", "baseline_share", "lift"])
     res = []
     for name, f in (("spike", _window(spike.territory_id, spike.start, spike.end, platforms)),
                     ("baseline", Filters(territories=(spike.territory_id,),
@@ -598,7 +599,7 @@ def spike_themes(con: duckdb.DuckDBPyConnection, spike: Spike, baseline_weeks: i
         res.append(df)
     df = pd.concat(res)
     if df.empty:
-        return pd.DataFrame(columns=["theme", "spike_count", "spike_share", "baseline_share", "lift"])
+        return pd.DataFrame(columns=["theme", "label", "spike_count", "spike_share", "baseline_share", "lift"])
     wide = df.pivot_table(index="theme", columns="which", values=["n", "total"], aggfunc="first").fillna(0)
     out = pd.DataFrame({"theme": wide.index})
     sp_n = wide[("n", "spike")].to_numpy() if ("n", "spike") in wide else np.zeros(len(wide))
@@ -610,6 +611,9 @@ def spike_themes(con: duckdb.DuckDBPyConnection, spike: Spike, baseline_weeks: i
     out["baseline_share"] = bl_n / bl_t if bl_t else np.nan
     # Lift with half a message of smoothing so a theme absent before is large, not infinite.
     out["lift"] = (sp_n + 0.5) / max(sp_t, 1) / ((bl_n + 0.5) / max(bl_t, 1))
+    from analysis.topics import theme_labels
+
+    out.insert(1, "label", out["theme"].map(lambda t: theme_labels().get(t, t)))
     return out[out["spike_count"] > 0].sort_values(["spike_count", "lift"], ascending=False).reset_index(drop=True)
 
 

@@ -112,7 +112,7 @@ def spikes_cmd(
             console.print("Termes dominants : " + ", ".join(terms["term"].tolist()))
         themes = s.details["themes"]
         if len(themes):
-            console.print("Thèmes : " + ", ".join(f"{r.theme} ({fr_pct(r.spike_share, 0)})"
+            console.print("Thèmes : " + ", ".join(f"{r.label} ({fr_pct(r.spike_share, 0)})"
                                                   for r in themes.head(3).itertuples()))
         for r in s.details["most_negative"].itertuples():
             console.print(f"  − {fr_date(r.created_at)} · {r.platform} · {str(r.text)[:110]}")

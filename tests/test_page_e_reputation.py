@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import ereputation as er
 from analysis import store
-from analysis.fmt import NBSP, fr_int, fr_num, fr_pct
+from analysis.fmt import NBSP, fr_int, fr_num, fr_pct, fr_signed
 from analysis.queries import Filters
 from analysis.registry import load_registry, sync_registry
 from streamlit_app.ui import period_bounds
@@ -78,6 +78,13 @@ def _library_kpis(db: Path) -> dict:
         return er.kpis(con, Filters(territories=("saint-aubin",), start=start, end=end))
 
 
+def _library_vs_peers(db: Path) -> pd.DataFrame:
+    last = (START + timedelta(days=DAYS - 1)).date()
+    start, end = period_bounds("30j", last)
+    with store.reader(db) as con:
+        return er.vs_peers(con, Filters(start=start, end=end))
+
+
 @pytest.mark.parametrize("role", ["elu", "analyste", "admin"])
 def test_every_role_runs_and_kpis_equal_the_library(page_db, monkeypatch, role):
     monkeypatch.setenv("VIGIE_AUTH", "demo")  # role chosen in the sidebar (login is tested elsewhere)
@@ -88,7 +95,9 @@ def test_every_role_runs_and_kpis_equal_the_library(page_db, monkeypatch, role):
     assert m["Sentiment net"] == fr_num(100 * k["net_sentiment"], 1) + NBSP + "pts"
     assert m["Sentiment net (avec neutres)"] == fr_num(100 * k["net_sentiment_all"], 1) + NBSP + "pts"
     assert m["Part de messages négatifs"] == fr_pct(k["negative_share"])
-    assert "Sentiment net des pairs" in m  # saint-aubin has peers in the registry
+    # saint-aubin has peers in the registry: our gap to them, as the library computes it
+    gap = _library_vs_peers(page_db).set_index("metric").loc["net_sentiment", "change"]
+    assert m["Écart : sentiment net"] == fr_signed(100 * gap, 1, "pts")
     # the spike is found and explained by its messages, never by who wrote them
     titles = [e.label for e in at.expander]
     assert any(t.startswith("Pic du 21 mars 2026 au 23 mars 2026") for t in titles), titles

@@ -12,7 +12,7 @@ import streamlit as st
 from analysis import charts, store
 from analysis.ereputation import METRIC_LABELS, auto_freq
 from analysis.exports import escape_markdown
-from analysis.fmt import fr_date, fr_datetime, fr_int, fr_pct, fr_signed
+from analysis.fmt import fr_date, fr_datetime, fr_int, fr_month, fr_num, fr_pct, fr_signed
 from streamlit_app import data, ui
 
 ANALYST = ("analyste", "admin")
@@ -95,19 +95,20 @@ for col, m in zip(cols[1:], ("net_sentiment", "net_sentiment_all", "negative_sha
 if peers is not None:
     cols = st.columns(4)
     with cols[0]:
-        st.markdown("**Par rapport aux pairs**  \nmême période, mêmes plateformes")
+        st.markdown("**Écart aux pairs** (nous − pairs)  \nmême période, mêmes plateformes")
     for col, m in zip(cols[1:], ("net_sentiment", "net_sentiment_all", "negative_share"), strict=True):
         with col:
             r = peers.loc[m]
+            gap = None if pd.isna(r["change"]) else fr_signed(100 * r["change"], 1, "pts")
             ref = r["reference"]
-            ui.kpi(f"{METRIC_LABELS[m]} des pairs",
-                   fr_pct(ref) if m == "negative_share" else ("—" if ref is None or pd.isna(ref) else pts(ref)),
-                   None if pd.isna(r["change"]) else 100 * r["change"], decimals=1, unit="pts",
-                   inverse=(m == "negative_share"),
-                   help="Écart = nous − pairs. " + change_help(peers, m, "Écart"))
+            ref_text = fr_pct(ref) if m == "negative_share" else f"{fr_signed(pts(ref), 1)}\u00a0pts"
+            verdict = ("significatif" if r["significant"] else "non significatif") if gap else None
+            ui.kpi(f"Écart : {METRIC_LABELS[m].lower()}", gap or "—",
+                   f"pairs : {ref_text}" + (f" · {verdict}" if verdict else ""),
+                   help="Écart = nous − ensemble des pairs. " + change_help(peers, m, "Écart"))
 st.caption(f"{fr_int(k['scored'])} messages évalués, {fr_int(k['non_french'])} hors français (non évalués, "
            f"exclus des parts), {fr_int(k['unscored'])} pas encore évalués (`vigie enrich`). Les écarts sont "
-           "en points ; une flèche n'est significative que si son intervalle (info-bulle) exclut 0.")
+           "en points ; un écart n'est significatif que si son intervalle (info-bulle) exclut 0.")
 
 # ------------------------------------------------------------------------------ trend
 st.subheader("Tendance")
@@ -127,13 +128,19 @@ if own_plot.empty:
     ui.empty_state("Aucun message évalué sur la période : lancez `vigie enrich` ou élargissez les filtres.")
 else:
     first, last = own_plot.iloc[0], own_plot.iloc[-1]
-    direction = ("en hausse" if last["net"] > first["net"] else "en baisse" if last["net"] < first["net"]
-                 else "stable")
     low = own_plot.loc[own_plot["net"].idxmin()]
-    title = (f"Sentiment net {direction} : de {fr_signed(first['net'], 0)} à {fr_signed(last['net'], 0)} points, "
-             f"au plus bas le {fr_date(low['period'])}")
-    if spikes:
-        title += f" ; {len(spikes)} pic{'s' if len(spikes) > 1 else ''} négatif{'s' if len(spikes) > 1 else ''}"
+    # The finding: the period's level and its change when significant, then the low point.
+    ch = prev.loc["net_sentiment"]
+    if pd.isna(ch["change"]):
+        trend_word = ""
+    elif ch["significant"]:
+        trend_word = (f", {'en hausse' if ch['change'] > 0 else 'en baisse'} de "
+                      f"{fr_num(abs(100 * ch['change']), 1)}\u00a0pts")
+    else:
+        trend_word = ", stable"
+    title = (f"Sentiment net {fr_signed(pts(k['net_sentiment']), 1)}\u00a0pts{trend_word} ; au plus bas "
+             f"{'en ' + fr_month(low['period'], long=True) if freq == 'month' else 'le ' + fr_date(low['period'])} "
+             f"({fr_signed(low['net'], 0)})")
     x_format = charts.MONTH_FORMAT if freq == "month" else charts.DAY_FORMAT
     line = charts.line_with_band(plot, "period", "net", "net_lo", "net_hi", color="Série",
                                  colours={focus_name: charts.OWN_COLOUR, "Pairs (ensemble)": charts.PALETTE[1]},
@@ -149,7 +156,8 @@ else:
                                               color=SPIKE_COLOUR, fontWeight="bold").encode(
             x="start:T", text=alt.value("pic négatif")))
     chart = alt.layer(*layers).properties(
-        title=alt.Title(title, subtitle="Bande = IC 95 % ; zones orangées = pics de messages négatifs détectés"),
+        title=alt.Title(title, subtitle="Évolution vs période précédente ; bande = IC 95 % ; zones orangées = pics "
+                                        "de messages négatifs détectés"),
         width="container", height=320)
     spike_text = (" Pics négatifs : " + "; ".join(f"du {fr_date(s.start)} au {fr_date(s.end)}" for s in spikes) + "."
                   if spikes else " Aucun pic négatif détecté.")
@@ -220,7 +228,7 @@ for s in spikes:
         themes = s.details.get("themes")
         if themes is not None and len(themes):
             st.markdown("**Thèmes** des messages négatifs : " + ", ".join(
-                f"{r.theme} ({fr_pct(r.spike_share, 0)}, habituellement {fr_pct(r.baseline_share, 0)})"
+                f"{r.label} ({fr_pct(r.spike_share, 0)}, habituellement {fr_pct(r.baseline_share, 0)})"
                 for r in themes.head(4).itertuples()))
         for key, label in (("most_negative", "Les plus négatifs"), ("most_engaged", "Les plus repris (j'aime + réponses)")):
             msgs = s.details.get(key)
@@ -229,11 +237,12 @@ for s in spikes:
             st.markdown(f"**{label}**")
             show = pd.DataFrame({"Date": msgs["created_at"].map(fr_datetime),
                                  "Plateforme": msgs["platform"].map(lambda p: ui.PLATFORM_LABELS.get(p, p)),
-                                 "Message": msgs["text"].fillna(""), "J'aime": msgs["likes"],
-                                 "Réponses": msgs["replies"]})
+                                 "Message": msgs["text"].fillna(""),
+                                 # text, so that a count the export lacks reads "—", not "None" or 0
+                                 "J'aime": msgs["likes"].map(fr_int), "Réponses": msgs["replies"].map(fr_int)})
             if role in ANALYST:
                 show["Id"] = msgs["message_id"]
-            ui.table(show, {"J'aime": "int", "Réponses": "int"})
+            ui.table(show)
 
 # ------------------------------------------------------------------------------ representative
 st.subheader("Messages représentatifs")
@@ -267,7 +276,8 @@ else:
         "Sentiment net (pts)": (pc["net_sentiment"] * 100).round(1),
         "IC 95 %": [ci_text("net_sentiment", lo, hi) for lo, hi in zip(pc["net_sentiment_lo"], pc["net_sentiment_hi"], strict=True)],
         "Part négative": pc["negative_share"],
-        "Écart de sentiment net (nous − eux, pts)": (pc["diff_net_sentiment"].astype(float) * 100).round(1),
+        "Écart de sentiment net (nous − eux, pts)": (pd.to_numeric(pc["diff_net_sentiment"], errors="coerce")
+                                                     * 100).round(1),
         "IC de l'écart": [ci_text("net_sentiment", lo, hi) if lo is not None and not pd.isna(lo) else "—"
                           for lo, hi in zip(pc["diff_net_sentiment_lo"], pc["diff_net_sentiment_hi"], strict=True)],
     }), {"Part négative": "pct", "Sentiment net (pts)": "num", "Écart de sentiment net (nous − eux, pts)": "num"})
