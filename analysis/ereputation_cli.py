@@ -153,15 +153,16 @@ def summary_cmd(
         r = frame.loc[m]
         if m == "messages":
             return fr_pct(r["change"], signed=True)
-        return (f"{fr_signed(100 * r['change'], 1, 'pts')} [{fr_num(100 * r['change_lo'], 1)} ; "
-                f"{fr_num(100 * r['change_hi'], 1)}]" + (" *" if r["significant"] else ""))
+        return (f"{fr_signed(100 * r['change'], 1, 'pts')} [{fr_signed(100 * r['change_lo'], 1)} ; "
+                f"{fr_signed(100 * r['change_hi'], 1)}]" + (" *" if r["significant"] else ""))
 
-    t.add_row("Messages reçus", fr_int(k["messages"]), "", delta(p, "messages"), delta(q, "messages"))
+    # Volumes of territories of different sizes are not compared (no per-capita basis here).
+    t.add_row("Messages reçus", fr_int(k["messages"]), "", delta(p, "messages"), "—")
     for m in ("net_sentiment", "net_sentiment_all", "negative_share"):
         v, lo, hi = k[m], k[f"{m}_lo"], k[f"{m}_hi"]
-        t.add_row(er.METRIC_LABELS[m], fr_pct(v) if m == "negative_share" else fr_num(100 * v if v is not None else None, 1),
+        t.add_row(er.METRIC_LABELS[m], fr_pct(v) if m == "negative_share" else fr_signed(100 * v if v is not None else None, 1),
                   "—" if v is None else (f"[{fr_pct(lo)} ; {fr_pct(hi)}]" if m == "negative_share"
-                                         else f"[{fr_num(100 * lo, 1)} ; {fr_num(100 * hi, 1)}]"),
+                                         else f"[{fr_signed(100 * lo, 1)} ; {fr_signed(100 * hi, 1)}]"),
                   delta(p, m), delta(q, m))
     console.print(t)
     console.print(f"Messages évalués : {fr_int(k['scored'])} ; hors français : {fr_int(k['non_french'])} ; "

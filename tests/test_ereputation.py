@@ -250,3 +250,24 @@ def test_demo_crisis_is_a_negative_spike_on_the_right_dates(demo_db):
     assert c_start <= s.peak <= c_end
     # nothing else fires anywhere in two years of five territories
     assert len(spikes) == 1, er.spikes_table(spikes)
+
+
+def test_cli_summary_and_spikes_json(tiny):
+    import json
+
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    r = CliRunner().invoke(app, ["--db", str(tiny), "ereputation", "summary", "--territory", "saint-aubin",
+                                 "--since", "2026-03-01", "--until", "2026-04-01", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["kpis"]["messages"] == 12 and out["kpis"]["negative_share"] == pytest.approx(0.3)
+    vp = {row["metric"]: row for row in out["vs_peers"]}
+    assert vp["net_sentiment"]["change"] == pytest.approx(0.25 - 7 / 9)
+    r = CliRunner().invoke(app, ["--db", str(tiny), "ereputation", "spikes", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["spikes"] == []  # two months of data: no baseline, no spike
+    r = CliRunner().invoke(app, ["--db", str(tiny), "ereputation", "spikes", "--territory", "nulle-part"])
+    assert r.exit_code != 0 and "territoire inconnu" in r.output
