@@ -133,7 +133,11 @@ def test_pdf_text_has_library_kpis(outputs, demo_db, month):
     assert "octobre" in text or p.label.split()[0] in text
     assert "Annexe : méthodes" in text and "(P − N) ÷ (P + N)".replace("−", "-") in text
     meta = subprocess.run(["pdfinfo", str(outputs["pdf1"])], capture_output=True, text=True).stdout
-    assert f"Rapport {p.label}" in meta and "Saint-Aubin" in meta
+    assert f"Rapport {p.label}" in meta and "Saint-Aubin" in meta and re.search(r"Tagged:\s+yes", meta)
+    # the date written is the store's last import, not the time of the run
+    with store.reader(demo_db) as con:
+        last = con.execute("SELECT max(finished_at) FROM imports").fetchone()[0]
+    assert re.search(rf"CreationDate:.*{last:%b}\s+0?{last.day} {last:%H:%M:%S} {last.year}", meta), meta
 
 
 def test_two_runs_identical_bytes(outputs):

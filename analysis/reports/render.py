@@ -165,7 +165,7 @@ def render_html(report: Report) -> str:
 
 
 def render_pdf(report: Report, html: str | None = None) -> bytes:
-    """The PDF of the same HTML (WeasyPrint): language ``fr``, title, fixed dates and identifier.
+    """The tagged PDF of the same HTML (WeasyPrint): language ``fr``, title, fixed dates and identifier.
 
     Dates come from the store's last import (``dcterms.created``/``modified`` in the HTML head);
     the file identifier is derived from the snapshot hash and the period, so the bytes only change
@@ -176,7 +176,8 @@ def render_pdf(report: Report, html: str | None = None) -> bytes:
     html = html if html is not None else render_html(report)
     ident = hashlib.sha256(f"{report.model['snapshot']}|{report.model['territory']['id']}|"
                            f"{report.model['period']['code']}|{report.model['compare']}".encode()).hexdigest()[:32]
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_identifier=ident.encode("ascii"))
+    # pdf_tags: a tagged PDF (headings, tables, image alt text) that screen readers can navigate.
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_identifier=ident.encode("ascii"), pdf_tags=True)
 
 
 def write(report: Report, fmt: str, out: str | Path) -> Path:
