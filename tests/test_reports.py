@@ -172,6 +172,11 @@ def test_missing_period_exits_non_zero_with_french_message(demo_db, tmp_path):
     assert "Aucune donnée pour Saint-Aubin-sur-Loire en janvier 1990" in _norm(r.output)
     assert "La base couvre Saint-Aubin-sur-Loire du 1 nov. 2024" in _norm(r.output)
     assert not (tmp_path / "x.html").exists()
+    r = CliRunner().invoke(app, ["--db", str(demo_db), "report", "--territory", "nulle-part", "--period", "2026-10",
+                                 "--format", "pdf", "--out", str(tmp_path / "y.pdf")])
+    assert r.exit_code == 1 and "Territoire inconnu : « nulle-part »" in _norm(r.output)
+    r = CliRunner().invoke(app, ["--db", str(demo_db), "report", "--period", "octobre"])
+    assert r.exit_code == 2 and "Période non reconnue" in _norm(r.output)
 
 
 @pytest.mark.browser
