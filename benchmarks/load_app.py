@@ -40,7 +40,8 @@ def app_pages() -> list[str]:
     app = ROOT / "streamlit_app" / "app.py"
     for node in ast.walk(ast.parse(app.read_text(encoding="utf-8"))):
         if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
-            return [u for f, _t, _i, u in ast.literal_eval(node.value) if (app.parent / "app_pages" / f).exists()]
+            found = [u for f, _t, _i, u in ast.literal_eval(node.value) if (app.parent / "app_pages" / f).exists()]
+            return found
     raise SystemExit("PAGES introuvable dans streamlit_app/app.py")
 
 
@@ -57,7 +58,8 @@ async def page_run(ws, page: str, query: str, timeout: float) -> tuple[float, st
     """Ask for ``page`` and wait for the end of its script run; (seconds, error or None)."""
     msg = BackMsg()
     msg.rerun_script.query_string = query
-    msg.rerun_script.page_name = page
+    # the first page is the home page: st.navigation serves it at "/" (empty page name)
+    msg.rerun_script.page_name = "" if page == PAGES[0] else page
     t0 = time.perf_counter()
     await ws.write_message(msg.SerializeToString(), binary=True)
     error = None

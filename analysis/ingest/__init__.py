@@ -21,6 +21,7 @@ from rapidfuzz import fuzz
 
 from analysis import schema, store
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, UnknownFormat
+from analysis.ingest.chunked import csv_chunks, wants_chunks
 from analysis.ingest.sniff import Probe, probe
 
 # Adapter modules, each exposing ADAPTERS: list[Adapter]. Order breaks ties in detection.
@@ -209,6 +210,80 @@ def _identify(path: Path, ctx: Context, fmt: str | None) -> tuple[str, Probe, Ad
     return digest, p, detect(p)
 
 
+def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, import_id: str,
+                  started: datetime, registry_ids: set, res: FileResult) -> None:
+    """Upsert the canonical tables of ``parsed`` (inside the caller's transaction); counts into ``res``."""
+    # Write order follows foreign references: accounts before posts before messages.
+    for name in ("accounts", "posts", "messages", "audience_followers", "audience_demographics",
+                 "page_daily", "ad_results", "campaigns"):
+        df = parsed.tables.get(name)
+        if df is None or len(df) == 0:
+            continue
+        df = _strip_internal(df).copy()
+        if name == "accounts":
+            df = df[~df["account_id"].isin(registry_ids)]
+            df = _public_accounts(df, parsed, ctx)
+            if df.empty:
+                continue
+            # first_seen is set once: an account already stored keeps its first sighting.
+            known = {r[0] for r in con.execute(
+                "SELECT account_id FROM accounts WHERE first_seen IS NOT NULL").fetchall()}
+            df["first_seen"] = [None if a in known else started for a in df["account_id"]]
+        elif "import_id" in schema.table(name).column_names:
+            df["import_id"] = import_id
+        ins, upd = store.upsert(con, name, df)
+        before = res.tables.get(name, [0, 0])  # summed over the chunks of a big file
+        res.tables[name] = [before[0] + ins, before[1] + upd]
+        if name != "accounts":
+            res.inserted += ins
+            res.updated += upd
+
+
+def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapter: Adapter, ctx: Context,
+                    res: FileResult, digest: str, keep_going: bool) -> FileResult:
+    """A big CSV parsed chunk by chunk (``ingest.chunked``), written in one transaction: the same
+    all-or-nothing result as :func:`import_file` with the memory of one chunk."""
+    import_id = uuid.uuid4().hex
+    started = datetime.now(UTC).replace(tzinfo=None)
+    registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
+    rejects: list[Reject] = []
+    with store.transaction(con):
+        for chunk, offset in csv_chunks(p):
+            try:
+                parsed = adapter.parse(chunk, probe(chunk), ctx)
+            except ImportFailure as e:  # name the user's file, not the temporary chunk
+                raise ImportFailure(str(e).replace(str(chunk), str(path))) from e
+            res.format = parsed.format or adapter.name
+            res.rows_read += parsed.rows_read
+            res.notes.extend(n for n in parsed.notes if n not in res.notes)
+            for df in parsed.tables.values():
+                if "_line" in df.columns:
+                    df["_line"] = df["_line"] + offset
+            found = [Reject(None if r.line is None else r.line + offset, r.column, r.value, r.reason)
+                     for r in list(parsed.rejects) + _validate(parsed)]
+            if found and not keep_going:
+                first = found[0]
+                raise ImportFailure(
+                    f"{path} : {first.describe()}. Rien n'a été importé de ce fichier ; "
+                    "corrigez-le ou relancez avec --keep-going pour ignorer les lignes en erreur.")
+            rejects += found
+            _write_tables(con, parsed, ctx, import_id, started, registry_ids, res)
+        res.rejected = len(rejects)
+        if rejects:
+            store.upsert(con, "rejects", pd.DataFrame([
+                {"import_id": import_id, "path": str(path), "line": r.line, "column_name": r.column,
+                 "value": None if r.value is None else str(r.value)[:200], "reason": r.reason}
+                for r in rejects]))
+        store.upsert(con, "imports", pd.DataFrame([{
+            "import_id": import_id, "path": str(path), "sha256": digest, "format": res.format,
+            "encoding": p.encoding, "started_at": started, "finished_at": datetime.now(UTC).replace(tzinfo=None),
+            "rows_read": res.rows_read, "inserted": res.inserted, "updated": res.updated,
+            "rejected": res.rejected, "status": "ok", "error": None}]))
+    res.import_id = import_id
+    res.notes.append("importé par blocs (gros fichier, mémoire bornée)")
+    return res
+
+
 def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, *,
                 keep_going: bool = False, force: bool = False, fmt: str | None = None,
                 preparsed: tuple[str, Probe, Adapter, Parsed] | BaseException | None = None) -> FileResult:
@@ -233,6 +308,8 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
                 res.rows_read = int(prev[0] or 0)
                 res.notes.append("déjà importé (même empreinte SHA-256) : rien n'a changé")
                 return res
+        if preparsed is None and wants_chunks(adapter, p):  # big CSV: bounded memory
+            return _import_chunked(con, path, p, adapter, ctx, res, digest, keep_going)
         parsed = preparsed[3] if preparsed is not None else adapter.parse(path, p, ctx)
         res.format = parsed.format or adapter.name
         res.rows_read = parsed.rows_read
@@ -258,29 +335,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
         if ctx.registry is not None:
             registry_ids = {a.account_id for a in ctx.registry.accounts}
         with store.transaction(con):
-            # Write order follows foreign references: accounts before posts before messages.
-            for name in ("accounts", "posts", "messages", "audience_followers", "audience_demographics",
-                         "page_daily", "ad_results", "campaigns"):
-                df = parsed.tables.get(name)
-                if df is None or len(df) == 0:
-                    continue
-                df = _strip_internal(df).copy()
-                if name == "accounts":
-                    df = df[~df["account_id"].isin(registry_ids)]
-                    df = _public_accounts(df, parsed, ctx)
-                    if df.empty:
-                        continue
-                    # first_seen is set once: an account already stored keeps its first sighting.
-                    known = {r[0] for r in con.execute(
-                        "SELECT account_id FROM accounts WHERE first_seen IS NOT NULL").fetchall()}
-                    df["first_seen"] = [None if a in known else started for a in df["account_id"]]
-                elif "import_id" in schema.table(name).column_names:
-                    df["import_id"] = import_id
-                ins, upd = store.upsert(con, name, df)
-                res.tables[name] = [ins, upd]
-                if name != "accounts":
-                    res.inserted += ins
-                    res.updated += upd
+            _write_tables(con, parsed, ctx, import_id, started, registry_ids, res)
             if rejects:
                 store.upsert(con, "rejects", pd.DataFrame([
                     {"import_id": import_id, "path": str(path), "line": r.line, "column_name": r.column,

@@ -258,6 +258,7 @@ class YouTubeCommentThreads(Adapter):
     label = "YouTube Data API v3 — fils de commentaires (CSV aplati, stats vidéo fusionnées)"
     platform = "youtube"
     signature = YT_COLS
+    streamable = True  # one comment per row, header first: big files import in chunks (ingest.chunked)
 
     def sniff(self, probe: Probe) -> float:
         if probe.kind != "csv" or not probe.rows:
