@@ -16,7 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from analysis.fmt import fr_date, fr_period
+from analysis.fmt import fr_period
 from analysis.queries import Filters
 from analysis.reports.findings import CERTAINTY_FR, findings
 from analysis.reports.period import Period
@@ -59,8 +59,8 @@ class SpanPeriod(Period):
 
     @property
     def short_label(self) -> str:
-        return (f"la période précédente de même durée (du {fr_date(self.start)} au "
-                f"{fr_date(self.end - timedelta(days=1))})")
+        # Repeated in every headline: the dates are stated once, by :func:`headlines`' reference_label.
+        return "la période précédente"
 
     def previous(self) -> SpanPeriod:
         span = self.end - self.start
@@ -112,7 +112,10 @@ def headlines(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
         d["certainty_fr"] = CERTAINTY_FR.get(x.certainty, x.certainty)
         d["certainty_short"] = CERTAINTY_SHORT.get(x.certainty, x.certainty)
         out.append(d)
-    return {"territory_id": t, "period_label": p.label, "reference_label": p.previous().short_label,
+    ref = p.previous()
+    reference = (f"la période précédente de même durée ({ref.label})" if isinstance(ref, SpanPeriod)
+                 else ref.short_label)
+    return {"territory_id": t, "period_label": p.label, "reference_label": reference,
             "findings": out, "peers": peers_of(con, t)}
 
 

@@ -52,6 +52,7 @@ ui.remember_url()  # before anything slow: a click during this first run must ke
 auth.require_login()  # no page, no data without a login (unless VIGIE_AUTH=demo, explicit)
 charts.use_theme()
 nav = st.navigation(pages())
+ui.app_style()  # visible keyboard focus on every page
 ui.sidebar_header()
 # Drawn here so that every page shows them at the same place and they persist across pages;
 # pages call ui.role() / ui.filters() again and get the same values.

@@ -1,0 +1,211 @@
+"""Every page in headless Chromium: screenshots at desktop and phone widths, nothing broken on screen,
+an axe-core accessibility audit without serious or critical violations, keyboard-reachable links.
+
+One `streamlit run` for the whole module (demo store from ``make test`` when present, else the small
+store of ``tests/app_store.py``). Screenshots go to ``build/screenshots/<page>-<width>.png``
+(gitignored): look at them.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests import app_store
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "streamlit_app" / "app.py"
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "build" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
+QUERY = "?territoires=saint-aubin"
+
+# axe-core rules whose violations come from Streamlit's own markup, which a page cannot change.
+# Each is excluded only on the elements named here (CSS selectors), never globally.
+STREAMLIT_EXCEPTIONS: dict[str, tuple[str, str]] = {
+}
+
+
+def _pages() -> list[tuple[str, str, str]]:
+    """(file, title, url path) of the router's pages whose file exists."""
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
+            return [(p[0], p[1], p[3]) for p in ast.literal_eval(node.value)
+                    if (APP.parent / "app_pages" / p[0]).exists()]
+    raise AssertionError("PAGES not found in app.py")
+
+
+PAGES = _pages()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run streamlit_app/app.py` once for the module; yields the base URL."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium absent (CI installs it through .ci/run)")
+    pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("axe_playwright_python")
+    tmp = tmp_path_factory.mktemp("browser_pages")
+    demo = os.environ.get("VIGIE_TEST_DB")
+    db = Path(demo) if demo and Path(demo).exists() else app_store.build(tmp / "vigie.duckdb")
+    port = _free_port()
+    env = {**os.environ, "VIGIE_DB": str(db), "VIGIE_AUTH": "demo", "PYTHONUNBUFFERED": "1"}
+    log_path = tmp / "streamlit.log"
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP),
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail("streamlit did not start:\n" + log_path.read_text())
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _wait_rendered(page, timeout_ms: int = 90_000) -> None:
+    """Wait until the script run is over and the charts are drawn."""
+    page.locator("[data-testid='stSidebarNav'], [data-testid='stSidebarCollapsedControl'], "
+                 "[data-testid='stExpandSidebarButton']").first.wait_for(state="attached", timeout=timeout_ms)
+    page.locator("h1").first.wait_for(timeout=timeout_ms)
+    page.wait_for_timeout(500)
+    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout_ms)
+    charts = page.locator("[data-testid='stVegaLiteChart']")
+    for i in range(charts.count()):
+        charts.nth(i).locator("canvas, svg").first.wait_for(state="attached", timeout=30_000)
+    page.wait_for_timeout(800)
+
+
+def _open(browser, server: str, url_path: str, viewport: str):
+    ctx = browser.new_context(viewport=VIEWPORTS[viewport], locale="fr-FR",
+                              device_scale_factor=1, is_mobile=viewport == "phone", has_touch=viewport == "phone")
+    page = ctx.new_page()
+    page.goto(f"{server}/{'' if url_path == 'synthese' else url_path}{QUERY}", wait_until="domcontentloaded")
+    _wait_rendered(page)
+    return ctx, page
+
+
+def _serious(results: dict) -> list[dict]:
+    """Serious and critical violations, minus the documented Streamlit ones on their own elements."""
+    out = []
+    for v in results.get("violations", []):
+        if v.get("impact") not in ("serious", "critical"):
+            continue
+        allowed = STREAMLIT_EXCEPTIONS.get(v["id"])
+        nodes = [n for n in v["nodes"]
+                 if not (allowed and any(sel in " ".join(map(str, n.get("target", []))) or sel in n.get("html", "")
+                                         for sel in allowed[0].split("|")))]
+        if nodes:
+            out.append({"id": v["id"], "impact": v["impact"], "help": v["help"],
+                        "targets": [n.get("target") for n in nodes][:5], "html": [n.get("html", "")[:160] for n in nodes][:3]})
+    return out
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+@pytest.mark.parametrize("file,title,url_path", PAGES, ids=[p[2] for p in PAGES])
+def test_page_on_screen(server, browser, file, title, url_path, viewport):
+    from axe_playwright_python.sync_playwright import Axe
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SCREENSHOTS / f"{url_path}-{viewport}.png"
+    ctx, page = _open(browser, server, url_path, viewport)
+    try:
+        page.screenshot(path=str(shot), full_page=True)
+        assert page.locator("[data-testid='stException']").count() == 0, f"exception on {title}"
+        errors = page.locator("[data-testid='stAlertContentError']")
+        assert errors.count() == 0, f"error box on {title}: {errors.first.inner_text()}"
+        body = page.locator("body").inner_text()
+        assert "Traceback" not in body
+        assert page.locator("h1").first.inner_text().strip() == title
+        # Nothing wider than the screen (a phone must not scroll sideways).
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{title} is {overflow} px wider than the {viewport} screen"
+        if viewport == "desktop":  # the audit does not depend on the width; one run per page
+            results = Axe().run(page, options={"resultTypes": ["violations"]}).response
+            bad = _serious(results)
+            (SCREENSHOTS / f"{url_path}-axe.json").write_text(json.dumps(results.get("violations", []),
+                                                                         ensure_ascii=False, indent=1))
+            assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+    finally:
+        page.screenshot(path=str(shot), full_page=True)
+        ctx.close()
+
+
+def test_home_links_reachable_with_the_keyboard(server, browser):
+    """Tab from the top of the Synthèse page reaches a link to a detailed page that keeps the filters."""
+    ctx, page = _open(browser, server, "synthese", "desktop")
+    try:
+        seen = []
+        for _ in range(120):
+            page.keyboard.press("Tab")
+            # The page's own links (st.page_link), not the sidebar menu's.
+            href = page.evaluate("() => { const a = document.activeElement; return a && a.dataset.testid === "
+                                 "'stPageLink-NavLink' ? a.getAttribute('href') : null; }")
+            seen.append(href)
+            if href and "e-reputation" in href:
+                break
+        else:
+            pytest.fail(f"no link to E-réputation reached with Tab: {seen[-10:]}")
+        assert "territoires=saint-aubin" in href, href
+        # The focused element is visibly outlined (keyboard users see where they are).
+        outline = page.evaluate("() => { const s = getComputedStyle(document.activeElement); "
+                                "return [s.outlineStyle, s.outlineWidth, s.boxShadow]; }")
+        assert outline[0] != "none" or outline[2] != "none", outline
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/e-reputation**", timeout=30_000)
+        _wait_rendered(page)
+        assert page.locator("h1").first.inner_text().strip() == "E-réputation"
+        assert "territoires=saint-aubin" in page.url
+    finally:
+        ctx.close()
