@@ -184,7 +184,7 @@ SUBJECTS = {
     "net_sentiment": ("La tonalité", "Sentiment net", +1),
     "negative_share": ("La part de messages négatifs", "Part de messages négatifs", -1),
     "engagement_per_post": ("L'engagement par publication", "Engagement par publication", +1),
-    "response_rate": ("Le taux de réponse aux questions", "Taux de réponse", +1),
+    "response_rate": ("Le taux de réponse aux messages qui appellent une réponse", "Taux de réponse", +1),
     "followers": ("L'audience", "Abonnés (fin de période)", +1),
 }
 
@@ -360,8 +360,8 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     pos = _position(rate_diff(r_cur, r_peers)[1]) if vs_prev else ""
     cert = _certainty(ci)
     ch_fr = signed(None if d is None else 100 * d, 0, "points")
-    extra = (f"{fr_int(r_cur['answered'])} réponses sur {fr_int(r_cur['incoming'])} messages appelant "
-             f"une réponse.") if r_cur["incoming"] else ""
+    extra = (f"{fr_int(r_cur['answered'])} réponses sur {fr_int(r_cur['incoming'])} questions et messages "
+             f"négatifs.") if r_cur["incoming"] else ""
     text, direction, tone = _reading("response_rate", ch_fr, "", cert, d, ref_phrase, pos, extra)
     v = r_cur["response_rate"]
     out.append(Finding("response_rate", v, d, text, cert, SUBJECTS["response_rate"][1], fr_pct(v, 0), ch_fr,

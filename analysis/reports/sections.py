@@ -383,11 +383,11 @@ def campaigns_section(ctx: ReportContext) -> dict[str, Any] | None:
         out["tables"].append(table(b, f"Benchmark, {ctx.period.label}",
                                    {"name": "Territoire", "posts": "Publications", "engagement_per_post": "Engagement / publication",
                                     "engagement_per_1000_inhabitants": "Engagement / 1 000 hab.",
-                                    "sov_mentions": "Part de voix (mentions)", "net_sentiment": "Sentiment net (points)",
-                                    "response_rate": "Taux de réponse"},
+                                    "sov_mentions": "Part de voix (mentions)", "net_sentiment": "Sentiment net (points)"},
                                    {"posts": fr_int, "engagement_per_post": lambda v: fr_num(v, 1),
                                     "engagement_per_1000_inhabitants": lambda v: fr_num(v, 1), "sov_mentions": pct1,
-                                    "net_sentiment": points, "response_rate": pct0}))
+                                    "net_sentiment": points}))
+        # Responsiveness is reported once, in the moderation section (questions and negative messages).
     if not (s["campaigns"] or s["benchmark"]):
         return None
     if not s["campaigns"]:
