@@ -217,8 +217,8 @@ def _reading(kpi: str, change_fr: str, what: str, certainty: str, change: float 
     subject = SUBJECTS[kpi][0]
     extra = f" {extra}" if extra else ""
     if certainty == "unknown" or change is None:
-        return (f"{subject} ne peut pas être comparé{'e' if subject.startswith('La') else ''} {ref_phrase} "
-                f"(données manquantes).{extra}", "flat", "neutral")
+        return (f"{subject} n'a pas de point de comparaison {ref_phrase} (données manquantes).{extra}",
+                "flat", "neutral")
     if ref_phrase == PEERS_PHRASE:  # a gap with the peers is a position, not a change over time
         if certainty == "stable":
             return (f"{subject} est au niveau des territoires comparés (écart de {change_fr}{what}, dans la marge "

@@ -485,6 +485,16 @@ def coverage_section(ctx: ReportContext) -> dict[str, Any]:
     if len(in_period):
         out["caveats"].append(f"{len(in_period)} combinaison(s) territoire × plateforme sans aucune donnée pendant "
                               "la période : les comparaisons correspondantes sont incomplètes.")
+    first = ctx.con.execute("SELECT min(created_at) FROM (SELECT created_at FROM posts WHERE territory_id = ? "
+                            "UNION ALL SELECT created_at FROM messages WHERE territory_id = ?)",
+                            [ctx.territory, ctx.territory]).fetchone()[0]
+    prev = ctx.period.previous()
+    if ctx.compare == "previous" and first is not None and pd.Timestamp(first) >= pd.Timestamp(prev.end):
+        out["caveats"].append(f"La période de comparaison ({prev.label}) précède les premières données "
+                              f"({fr_date(first)}) : aucune évolution n'est calculable.")
+    elif ctx.compare == "previous" and first is not None and pd.Timestamp(first) > pd.Timestamp(prev.start):
+        out["caveats"].append(f"La période de comparaison ({prev.label}) n'est couverte qu'à partir du "
+                              f"{fr_date(first)} : les évolutions par rapport à elle sont à lire avec prudence.")
     own_plats = set(cov.loc[cov["territory_id"] == ctx.territory, "platform"]) if len(cov) else set()
     cur = cov[(cov["territory_id"] == ctx.territory) & (pd.to_datetime(cov["month"]) >= pd.Timestamp(ctx.period.start))
               & (pd.to_datetime(cov["month"]) < pd.Timestamp(ctx.period.end))] if len(cov) else cov
