@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import metrics
+from analysis.campaigns import LOCAL_TZ
 from analysis.queries import Filters
 from analysis.sentiment.corrections import EFFECTIVE_VIEW_SQL
 
@@ -58,11 +59,30 @@ METRIC_LABELS = {
 _EFFECTIVE = EFFECTIVE_VIEW_SQL.split(" AS\n", 1)[1]
 
 
+def _local(col: str = "m.created_at") -> str:
+    """SQL of a stored (naive UTC) timestamp as French local time: days and weeks are French ones."""
+    return f"timezone('{LOCAL_TZ}', timezone('UTC', {col}))"
+
+
 def _base(f: Filters) -> tuple[str, list]:
-    """Filtered user messages with their effective sentiment class (CTE body ``m``)."""
-    w, params = f.where("m")
+    """Filtered user messages with their effective sentiment class (CTE body ``m``).
+
+    The period of ``f`` is read in French local time (``[start, end)`` local days, like the
+    ``period`` buckets), so "du 1er au 31 mars" means March as lived in the town hall. A one-day
+    wider UTC range is applied first so DuckDB still skips row groups on ``created_at``.
+    """
+    day = timedelta(days=1)
+    wide = replace(f, start=f.start - day if f.start else None, end=f.end + day if f.end else None)
+    w, params = wide.where("m")
+    if f.start:
+        w += f" AND {_local()} >= ?"
+        params.append(pd.Timestamp(f.start).to_pydatetime())
+    if f.end:
+        w += f" AND {_local()} < ?"
+        params.append(pd.Timestamp(f.end).to_pydatetime())
     sql = f"""
         SELECT m.message_id, m.territory_id, m.platform, m.account_id, m.post_id, m.created_at, m.text,
+               {_local()} AS local_at,
                coalesce(m.likes, 0) + coalesce(m.replies, 0) AS engagement, m.likes, m.replies,
                CASE WHEN e.corrected THEN e.label
                     WHEN e.item_id IS NULL OR (e.label IS NULL AND e.lang IS NULL) THEN 'unscored'
@@ -97,7 +117,7 @@ def sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters, by: Sequence[str
     """Volumes and sentiment metrics with intervals per group.
 
     ``by``: any of :data:`DIMENSIONS` (empty = everything selected pooled); ``freq``: ``day``,
-    ``week`` (ISO, Monday) or ``month`` adds a ``period`` column (UTC days). Columns: the group
+    ``week`` (ISO, Monday) or ``month`` adds a ``period`` column (French local days). Columns: the group
     columns, ``messages`` (all user messages), ``positive``/``neutral``/``negative``, ``scored``
     (P + N + Neu), ``non_french``, ``unscored`` and :data:`METRIC_COLUMNS`.
     """
@@ -106,7 +126,7 @@ def sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters, by: Sequence[str
     if bad:
         raise ValueError(f"Dimension inconnue : {bad} (attendu : {', '.join(DIMENSIONS)})")
     base, params = _base(f)
-    keys = list(by) + ([f"date_trunc('{freq}', created_at)::DATE AS period"] if freq else [])
+    keys = list(by) + ([f"date_trunc('{freq}', local_at)::DATE AS period"] if freq else [])
     names = list(by) + (["period"] if freq else [])
     select = ", ".join(keys) + ", " if keys else ""
     group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))} ORDER BY {', '.join(str(i + 1) for i in range(len(keys)))}" if keys else ""
@@ -470,7 +490,7 @@ def _window(territory: str, start: date, end: date, platforms: Sequence[str] = (
     return Filters(territories=(territory,), start=start, end=end + timedelta(days=1), platforms=tuple(platforms))
 
 
-_MSG_COLUMNS = "message_id, created_at, platform, post_id, text, likes, replies, engagement, sentiment, corrected, p_negative, p_positive"
+_MSG_COLUMNS = "message_id, local_at, platform, post_id, text, likes, replies, engagement, sentiment, corrected, p_negative, p_positive"
 
 
 def spike_messages(con: duckdb.DuckDBPyConnection, territory: str, start: date, end: date, n: int = 5,
@@ -649,7 +669,7 @@ def representative_messages(con: duckdb.DuckDBPyConnection, f: Filters, label: s
         c AS (SELECT *, CASE WHEN corrected THEN 1.0 ELSE {prob} END AS confidence FROM m
               WHERE sentiment = ? AND (corrected OR {prob} >= ?) AND coalesce(trim(text), '') <> ''),
         r AS (SELECT *, confidence * ln(exp(1) + engagement) AS score, {_dedup_key('text')} AS dkey FROM c)
-        SELECT message_id, created_at, territory_id, platform, post_id, text, likes, replies, engagement,
+        SELECT message_id, local_at, territory_id, platform, post_id, text, likes, replies, engagement,
                sentiment, corrected, confidence, score
         FROM r
         QUALIFY row_number() OVER (PARTITION BY dkey ORDER BY score DESC, message_id) = 1
@@ -663,7 +683,7 @@ def messages_for_review(con: duckdb.DuckDBPyConnection, f: Filters, n: int = 50)
     base, params = _base(f)
     return con.execute(f"""
         WITH m AS ({base})
-        SELECT message_id, created_at, territory_id, platform, text, engagement, sentiment, corrected,
+        SELECT message_id, local_at, territory_id, platform, text, engagement, sentiment, corrected,
                greatest(p_negative, p_neutral, p_positive) AS confidence
         FROM m WHERE sentiment IN ('positive', 'neutral', 'negative') AND NOT corrected
         ORDER BY confidence ASC, engagement DESC, message_id LIMIT ?

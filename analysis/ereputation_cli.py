@@ -115,7 +115,7 @@ def spikes_cmd(
             console.print("Thèmes : " + ", ".join(f"{r.label} ({fr_pct(r.spike_share, 0)})"
                                                   for r in themes.head(3).itertuples()))
         for r in s.details["most_negative"].itertuples():
-            console.print(f"  − {fr_date(r.created_at)} · {r.platform} · {str(r.text)[:110]}")
+            console.print(f"  − {fr_date(r.local_at)} · {r.platform} · {str(r.text)[:110]}")
     err.print(f"({fr_num(elapsed, 1)} s)")
 
 

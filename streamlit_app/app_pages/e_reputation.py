@@ -235,7 +235,7 @@ for s in spikes:
             if msgs is None or msgs.empty:
                 continue
             st.markdown(f"**{label}**")
-            show = pd.DataFrame({"Date": msgs["created_at"].map(fr_datetime),
+            show = pd.DataFrame({"Date": msgs["local_at"].map(fr_datetime),
                                  "Plateforme": msgs["platform"].map(lambda p: ui.PLATFORM_LABELS.get(p, p)),
                                  "Message": msgs["text"].fillna(""),
                                  # text, so that a count the export lacks reads "—", not "None" or 0
@@ -258,7 +258,7 @@ for col, label, heading in ((cols[0], "positive", "Positifs"), (cols[1], "negati
             st.caption("Aucun message net sur la période.")
             continue
         for r in rep.itertuples():
-            meta = (f"{fr_date(r.created_at)} · {ui.PLATFORM_LABELS.get(r.platform, r.platform)} · "
+            meta = (f"{fr_date(r.local_at)} · {ui.PLATFORM_LABELS.get(r.platform, r.platform)} · "
                     f"{fr_int(r.engagement)} j'aime et réponses"
                     + (" · corrigé par un analyste" if r.corrected else f" · confiance {fr_pct(r.confidence, 0)}")
                     + (f" · {r.message_id}" if role in ANALYST else ""))
