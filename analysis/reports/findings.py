@@ -44,6 +44,8 @@ FORMULAS_FR: dict[str, str] = {
                        "± 1,96 × √(s₁² ÷ n₁ + s₀² ÷ n₀)",
     "proportion_difference": "Écart de deux proportions ou sentiments nets : méthode de Newcombe à partir des "
                              "intervalles de Wilson de chaque période",
+    "response_rate": "Taux de réponse = messages appelant une réponse (questions et messages négatifs) suivis d'une "
+                     "réponse officielle ÷ ces messages, plateformes où les réponses sont visibles ; IC de Wilson",
     "claim_rule": "Une évolution n'est annoncée que si son intervalle à 95 % exclut zéro ; sinon « stable »",
 }
 

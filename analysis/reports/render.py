@@ -123,6 +123,7 @@ def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period,
                  for k, v in (("Évolution d'un volume", findings_mod.FORMULAS_FR["volume_change"]),
                               ("Écart de moyennes", findings_mod.FORMULAS_FR["mean_difference"]),
                               ("Écart de proportions", findings_mod.FORMULAS_FR["proportion_difference"]),
+                              ("Taux de réponse (constats)", findings_mod.FORMULAS_FR["response_rate"]),
                               ("Règle d'annonce", findings_mod.FORMULAS_FR["claim_rule"]))]
     # « comparé à septembre 2026 » / « comparé aux territoires comparés (…) »
     ref = (f"à {period.previous().label}" if compare == "previous"
