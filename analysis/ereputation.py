@@ -74,15 +74,17 @@ def _base(f: Filters) -> tuple[str, list]:
     day = timedelta(days=1)
     wide = replace(f, start=f.start - day if f.start else None, end=f.end + day if f.end else None)
     w, params = wide.where("m")
+    local_w = ["TRUE"]
     if f.start:
-        w += f" AND {_local()} >= ?"
+        local_w.append("m.local_at >= ?")
         params.append(pd.Timestamp(f.start).to_pydatetime())
     if f.end:
-        w += f" AND {_local()} < ?"
+        local_w.append("m.local_at < ?")
         params.append(pd.Timestamp(f.end).to_pydatetime())
+    # local_at is computed once per row in the inner query (ICU conversions are not free on 1M rows).
     sql = f"""
         SELECT m.message_id, m.territory_id, m.platform, m.account_id, m.post_id, m.created_at, m.text,
-               {_local()} AS local_at,
+               m.local_at,
                coalesce(m.likes, 0) + coalesce(m.replies, 0) AS engagement, m.likes, m.replies,
                CASE WHEN e.corrected THEN e.label
                     WHEN e.item_id IS NULL OR (e.label IS NULL AND e.lang IS NULL) THEN 'unscored'
@@ -91,9 +93,10 @@ def _base(f: Filters) -> tuple[str, list]:
                     ELSE e.label END AS sentiment,
                coalesce(e.corrected, FALSE) AS corrected, e.model_label,
                e.p_negative, e.p_neutral, e.p_positive
-        FROM messages AS m
+        FROM (SELECT m.*, {_local()} AS local_at FROM messages AS m
+              WHERE {w} AND NOT coalesce(m.is_official, FALSE)) AS m
         LEFT JOIN (SELECT * FROM ({_EFFECTIVE}) WHERE item_type = 'message') AS e ON e.item_id = m.message_id
-        WHERE {w} AND NOT coalesce(m.is_official, FALSE)
+        WHERE {" AND ".join(local_w)}
     """
     return sql, params
 
