@@ -133,16 +133,18 @@ _K_ROLE = "vigie_role"
 
 # Keyboard focus drawn by Streamlit on links is a faint grey background (about 1,1:1 against
 # white): a visible outline in the theme's blue on every focusable element reached by keyboard
-# (:focus-visible, so mouse clicks do not show it).
+# (:focus-visible, so mouse clicks do not show it). A chart of fixed width (side-by-side halves
+# of a pyramid) scrolls inside its own box on a 390 px phone instead of widening the page.
 APP_CSS = """<style>
 a:focus-visible, button:focus-visible, summary:focus-visible, input:focus-visible,
 [role="button"]:focus-visible, [role="tab"]:focus-visible, [tabindex]:focus-visible {
   outline: 3px solid #0072B2 !important; outline-offset: 2px !important; }
+[data-testid="stVegaLiteChart"] { max-width: 100%; overflow-x: auto; }
 </style>"""
 
 
 def app_style() -> None:
-    """Shared CSS of the app (visible keyboard focus), drawn once per run by the router."""
+    """Shared CSS of the app (visible keyboard focus, phone-safe charts), drawn once per run by the router."""
     st.html(APP_CSS)
 
 

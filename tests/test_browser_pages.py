@@ -114,17 +114,29 @@ def browser(server):
             b.close()
 
 
-def _wait_rendered(page, timeout_ms: int = 90_000) -> None:
-    """Wait until the script run is over and the charts are drawn."""
-    page.locator("[data-testid='stSidebarNav'], [data-testid='stSidebarCollapsedControl'], "
-                 "[data-testid='stExpandSidebarButton']").first.wait_for(state="attached", timeout=timeout_ms)
+def _wait_rendered(page, timeout_ms: int = 120_000) -> None:
+    """Wait until the script run is over (Streamlit's own run-state attribute) and charts are drawn."""
     page.locator("h1").first.wait_for(timeout=timeout_ms)
-    page.wait_for_timeout(500)
-    page.locator("[data-testid='stStatusWidget']").wait_for(state="detached", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => { const a = document.querySelector('[data-testid=stApp]');"
+        " return a && a.dataset.testScriptState === 'notRunning'"
+        " && a.dataset.testConnectionState === 'CONNECTED'; }", timeout=timeout_ms)
     charts = page.locator("[data-testid='stVegaLiteChart']")
     for i in range(charts.count()):
         charts.nth(i).locator("canvas, svg").first.wait_for(state="attached", timeout=30_000)
     page.wait_for_timeout(800)
+
+
+def _screenshot(page, path: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so the window is made as tall as it."""
+    size = page.viewport_size
+    height = page.evaluate("() => Math.max(...['stMain', 'stSidebarContent'].map(t => {"
+                           " const e = document.querySelector(`[data-testid=${t}]`); return e ? e.scrollHeight : 0; }))")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], min(int(height), 16_000))})
+    page.wait_for_timeout(1500)  # the frontend re-lays out every element at the new size
+    page.locator("[data-testid='stSkeleton']").first.wait_for(state="detached", timeout=30_000)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
 
 
 def _open(browser, server: str, url_path: str, viewport: str):
@@ -161,7 +173,7 @@ def test_page_on_screen(server, browser, file, title, url_path, viewport):
     shot = SCREENSHOTS / f"{url_path}-{viewport}.png"
     ctx, page = _open(browser, server, url_path, viewport)
     try:
-        page.screenshot(path=str(shot), full_page=True)
+        _screenshot(page, shot)
         assert page.locator("[data-testid='stException']").count() == 0, f"exception on {title}"
         errors = page.locator("[data-testid='stAlertContentError']")
         assert errors.count() == 0, f"error box on {title}: {errors.first.inner_text()}"
@@ -169,7 +181,9 @@ def test_page_on_screen(server, browser, file, title, url_path, viewport):
         assert "Traceback" not in body
         assert page.locator("h1").first.inner_text().strip() == title
         # Nothing wider than the screen (a phone must not scroll sideways).
-        overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        overflow = page.evaluate("() => { const m = document.querySelector('[data-testid=stMain]');"
+                                 " return Math.max(document.documentElement.scrollWidth - window.innerWidth,"
+                                 " m ? m.scrollWidth - m.clientWidth : 0); }")
         assert overflow <= 1, f"{title} is {overflow} px wider than the {viewport} screen"
         if viewport == "desktop":  # the audit does not depend on the width; one run per page
             results = Axe().run(page, options={"resultTypes": ["violations"]}).response
@@ -177,8 +191,10 @@ def test_page_on_screen(server, browser, file, title, url_path, viewport):
             (SCREENSHOTS / f"{url_path}-axe.json").write_text(json.dumps(results.get("violations", []),
                                                                          ensure_ascii=False, indent=1))
             assert not bad, json.dumps(bad, ensure_ascii=False, indent=1)
+    except Exception:
+        page.screenshot(path=str(shot), full_page=True)  # what was on screen when it failed
+        raise
     finally:
-        page.screenshot(path=str(shot), full_page=True)
         ctx.close()
 
 

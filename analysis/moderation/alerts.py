@@ -186,6 +186,16 @@ def _severity(ep: pd.DataFrame, rule: str) -> str:
     return "warning"
 
 
+def _theme_label(theme_id: str) -> str:
+    """French label of a theme id (« Vie citoyenne », not « vie_citoyenne »): the title is read by officials."""
+    from analysis.topics import load_taxonomy
+
+    try:
+        return load_taxonomy().label(theme_id)
+    except (OSError, ValueError):  # no or broken taxonomy file: the id still says which theme
+        return theme_id
+
+
 def _spike_alerts(con, rule: str, sql: str, params: list, start: date, end: date, names: dict[str, str],
                   what: str) -> list[Alert]:
     grid = _daily(con, sql, params, start, end)
@@ -202,7 +212,7 @@ def _spike_alerts(con, rule: str, sql: str, params: list, start: date, end: date
                 continue  # episode entirely before the evaluated window
             peak_day = ep["z"].idxmax()
             peak = ep.loc[peak_day]
-            grp_txt = f" — thème « {grp} »" if grp and grp != "_" else ""
+            grp_txt = f" — thème « {_theme_label(grp)} »" if grp and grp != "_" else ""
             detail = (f"{fr_int(peak['count'])} {what} pour {fr_num(peak['baseline'], 1)} attendus")
             if "share" in ep.columns:
                 detail += (f", soit {fr_pct(peak['share'], 0)} des messages contre {fr_pct(peak['baseline_share'], 0)} "

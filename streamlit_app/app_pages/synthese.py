@@ -140,7 +140,7 @@ else:
                 f"30 derniers jours (jusqu'au {fr_date(f.end - timedelta(days=1))}) ; les plus récentes :")
     for a in alerts.head(5).itertuples():
         st.markdown(f"{SEVERITY_ICON.get(a.severity, ':material/info:')} **{str(a.severity).capitalize()}** — "
-                    f"{a.title} (à partir du {fr_date(a.period_start)})")
+                    f"{a.title}")  # the title states the rule, territory, days and evidence
     if n > 5:
         st.caption(f"… et {fr_int(n - 5)} autre{'s' if n - 5 > 1 else ''}.")
 for note in alerts.attrs.get("notes", []):
@@ -172,7 +172,9 @@ else:
                         x_title="Sentiment net (points)", colours=colours).encode(
             # one bar per territory, named on the axis: a legend would repeat it
             color=alt.Color("Territoire:N", legend=None,
-                            scale=alt.Scale(domain=list(colours), range=list(colours.values()))))
+                            scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
+            x=alt.X("Sentiment net (points):Q", title="Sentiment net (points)",
+                    axis=alt.Axis(format=",.0f", tickCount=5)))
         alt_text = ("Sentiment net par territoire, " + h["period_label"] + " : " + " ; ".join(
             f"{r['Territoire']} {fr_signed(r['Sentiment net (points)'], 0)} points" for _, r in ranked.iterrows()) + ".")
         ui.chart(ch, show, alt_text, {"Population": "int", "Messages reçus": "int", "Sentiment net (points)": "num",

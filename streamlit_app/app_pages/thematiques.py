@@ -175,8 +175,9 @@ cloud = data.call("analysis.topics:word_cloud_view", f, theme=theme or None, ton
 if cloud["png"] is None:
     ui.empty_state("Pas assez de messages pour un nuage de mots avec cette sélection.")
 else:
-    st.image(cloud["png"], caption=cloud["title"])
     words = list(cloud["frequencies"].items())
+    st.image(cloud["png"], caption=cloud["title"],
+             alt=f"Nuage de mots, {cloud['title']} : " + ", ".join(w for w, _ in words[:15]) + ".")
     st.caption("Mots les plus fréquents : " + ", ".join(f"{w} ({fr_int(n)})" for w, n in words[:15]) + ".")
     with st.expander("Données du nuage"):
         ui.table(pd.DataFrame(words[:50], columns=["Mot", "Messages"]))
