@@ -480,7 +480,12 @@ class ThemeClassifier(BaseEstimator):
     # -- prediction
     def predict_proba(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
         """Score in [0, 1] per text and theme (columns in taxonomy order)."""
-        texts = list(texts)
+        # Each distinct text is scored once and broadcast back: rows are scored independently,
+        # and comment streams repeat short replies (a third of the demo's messages).
+        first: dict[Any, int] = {}
+        codes = np.fromiter((first.setdefault(t if isinstance(t, str) else None, len(first)) for t in texts),
+                            dtype=np.int64)
+        texts = list(first)
         seed = self.seed_scores(texts)
         P = 1 - np.exp(-seed)
         models = getattr(self, "models_", None)
@@ -489,7 +494,7 @@ class ThemeClassifier(BaseEstimator):
             for j, t in enumerate(self._tax().ids):
                 if t in models:
                     P[:, j] = models[t].predict_proba(X)[:, 1]
-        return P
+        return P[codes]
 
     def predict(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
         """Indicator matrix (n × themes) of themes whose score reaches ``threshold``."""
