@@ -21,13 +21,13 @@ T0 = datetime(2025, 1, 1)
 
 
 def rows(n: int, seed: int = 0, start: int = 0):
-    """``n`` comment rows, row ``i`` published ``i`` minutes after 1 January 2025 (distinct)."""
+    """``n`` comment rows, row ``i`` published ``i`` seconds after 1 January 2025 (distinct)."""
     rnd = random.Random(seed)
     for i in range(start, start + n):
         words = " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(6, 40)))
         text = f"Commentaire {i} : {words}"
         author = f"UCfan{i % 50000:019d}"
-        at = (T0 + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        at = (T0 + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%SZ")  # 1 GB stays within 16 days
         vid = f"vidSaintA{i % 200:02d}"
         yield [vid, text, text, f"Habitant {i % 50000}", "", f"http://www.youtube.com/channel/{author}", author,
                "True", "none", at, at, str(i % 7), f"Vidéo {i % 200}", "1520", "88", "2",
