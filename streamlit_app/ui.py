@@ -10,6 +10,7 @@ same values without duplicate widgets.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -383,6 +384,39 @@ def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, **kwargs: 
     st.dataframe(display(df, formats), hide_index=True, **kwargs)
 
 
+TITLE_CHARS, SUBTITLE_CHARS = 44, 58  # what fits on one line of a 390 px phone at the theme's sizes
+
+
+def wrap_title(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart with its title and subtitle broken into lines that fit a phone.
+
+    Vega never wraps a title: on a phone it cuts it with « … », and the title is the finding.
+    Short lines also read better on a projector.
+    """
+    import textwrap
+
+    t = getattr(chart, "title", alt.Undefined)
+    if t is alt.Undefined or t is None:
+        return chart
+
+    def lines(v: Any, width: int) -> Any:
+        if not isinstance(v, str) or len(v) <= width:
+            return v
+        # A date (« 31 oct. 2026 ») and a number with its unit stay on one line.
+        v = re.sub(r"(\d{1,2}) ([a-zéû]+\.?) (\d{4})", "\\1\u00a0\\2\u00a0\\3", v)
+        v = re.sub(r"(\d) (points|pts|%|messages|abonnés|publications)", "\\1\u00a0\\2", v)
+        return textwrap.wrap(v, width, break_on_hyphens=False)
+
+    if isinstance(t, str):
+        return chart.properties(title=alt.Title(lines(t, TITLE_CHARS)))
+    if isinstance(t, alt.TitleParams):
+        kw = {k: v for k, v in t.to_dict().items() if k not in ("text", "subtitle")}
+        sub = t.subtitle if t.subtitle is not alt.Undefined else None
+        return chart.properties(title=alt.Title(lines(t.text, TITLE_CHARS),
+                                                **({"subtitle": lines(sub, SUBTITLE_CHARS)} if sub else {}), **kw))
+    return chart
+
+
 def chart(chart: alt.TopLevelMixin, table_df: pd.DataFrame, alt_text: str,
           formats: Mapping[str, str] | None = None, *, table_label: str = "Données du graphique") -> None:
     """An Altair chart, its text alternative (visible and for screen readers) and its data table."""
@@ -392,7 +426,7 @@ def chart(chart: alt.TopLevelMixin, table_df: pd.DataFrame, alt_text: str,
     # The chart's container carries ``alt_text`` (aria-label) and the table below has the data:
     # Vega's own ARIA would add one unlabelled "graphics-symbol" per mark group (an empty layer
     # has no description at all: axe's svg-img-alt), noise for a screen reader.
-    chart = chart.configure(aria=False).configure_mark(aria=False)
+    chart = wrap_title(chart).configure(aria=False).configure_mark(aria=False)
     st.altair_chart(chart, theme=None, width="stretch", alt=alt_text)
     st.caption(alt_text)
     with st.expander(table_label):
