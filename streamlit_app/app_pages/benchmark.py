@@ -30,7 +30,9 @@ names = data.territory_names()
 own_rows = terr[terr["kind"] == "own"]
 own_id = own_rows["territory_id"].iloc[0] if len(own_rows) else None
 
-ids = list(f.territories) or ui.with_peers([], terr)
+# A benchmark of one territory says nothing (« 1er sur 1 », 100 % of the voice): a single selected
+# territory comes with its peers, as on the Synthèse page; two or more are compared as chosen.
+ids = list(f.territories) if len(f.territories) > 1 else ui.with_peers(list(f.territories), terr)
 same_group = st.toggle("Seulement les territoires de la même taille que le nôtre", value=False,
                        help="Groupes de pairs par taille (population), tels que déclarés dans le registre.")
 if same_group and own_id is not None:
