@@ -384,20 +384,30 @@ def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, **kwargs: 
     st.dataframe(display(df, formats), hide_index=True, **kwargs)
 
 
-TITLE_CHARS, SUBTITLE_CHARS = 44, 58  # what fits on one line of a 390 px phone at the theme's sizes
+# Characters per title / subtitle line at the theme's sizes: a 390 px phone, a desktop column.
+PHONE_TITLE_CHARS, DESKTOP_TITLE_CHARS = (30, 44), (90, 110)
 
 
-def wrap_title(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    """The chart with its title and subtitle broken into lines that fit a phone.
+def is_phone() -> bool:
+    """Whether the browser says it is a phone (``Mobi`` in its User-Agent, as MDN recommends)."""
+    try:
+        return "Mobi" in (st.context.headers.get("User-Agent") or "")
+    except Exception:  # no request context (AppTest, bare mode): lay out for a desktop
+        return False
+
+
+def wrap_title(chart: alt.TopLevelMixin, phone: bool | None = None) -> alt.TopLevelMixin:
+    """The chart with its title and subtitle broken into lines that fit the screen.
 
     Vega never wraps a title: on a phone it cuts it with « … », and the title is the finding.
-    Short lines also read better on a projector.
     """
     import textwrap
 
     t = getattr(chart, "title", alt.Undefined)
     if t is alt.Undefined or t is None:
         return chart
+    phone = is_phone() if phone is None else phone
+    title_chars, subtitle_chars = PHONE_TITLE_CHARS if phone else DESKTOP_TITLE_CHARS
 
     def lines(v: Any, width: int) -> Any:
         if not isinstance(v, str) or len(v) <= width:
@@ -408,12 +418,12 @@ def wrap_title(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
         return textwrap.wrap(v, width, break_on_hyphens=False)
 
     if isinstance(t, str):
-        return chart.properties(title=alt.Title(lines(t, TITLE_CHARS)))
+        return chart.properties(title=alt.Title(lines(t, title_chars)))
     if isinstance(t, alt.TitleParams):
         kw = {k: v for k, v in t.to_dict().items() if k not in ("text", "subtitle")}
         sub = t.subtitle if t.subtitle is not alt.Undefined else None
-        return chart.properties(title=alt.Title(lines(t.text, TITLE_CHARS),
-                                                **({"subtitle": lines(sub, SUBTITLE_CHARS)} if sub else {}), **kw))
+        return chart.properties(title=alt.Title(lines(t.text, title_chars),
+                                                **({"subtitle": lines(sub, subtitle_chars)} if sub else {}), **kw))
     return chart
 
 

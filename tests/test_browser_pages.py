@@ -32,6 +32,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync"]
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 QUERY = "?territoires=saint-aubin"
+# A phone says so in its User-Agent (the app wraps chart titles narrower for it).
+PHONE_UA = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/130.0.0.0 Mobile Safari/537.36")
 
 # axe-core rules whose violations come from Streamlit's own markup, which a page cannot change.
 # Each is excluded only on the elements named here (CSS selectors), never globally.
@@ -140,8 +143,9 @@ def _screenshot(page, path: Path) -> None:
 
 
 def _open(browser, server: str, url_path: str, viewport: str):
-    ctx = browser.new_context(viewport=VIEWPORTS[viewport], locale="fr-FR",
-                              device_scale_factor=1, is_mobile=viewport == "phone", has_touch=viewport == "phone")
+    phone = viewport == "phone"
+    ctx = browser.new_context(viewport=VIEWPORTS[viewport], locale="fr-FR", device_scale_factor=1,
+                              is_mobile=phone, has_touch=phone, **({"user_agent": PHONE_UA} if phone else {}))
     page = ctx.new_page()
     page.goto(f"{server}/{'' if url_path == 'synthese' else url_path}{QUERY}", wait_until="domcontentloaded")
     _wait_rendered(page)

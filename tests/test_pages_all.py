@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+# module fixtures are expensive: keep this file on one xdist worker so they are built once
+pytestmark = pytest.mark.xdist_group("pages_all")
+
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 
 TERRITORY_SETS: dict[str, str | None] = {
@@ -113,3 +116,21 @@ def test_page_renders(demo_env, page, combo):
     # The sidebar filters are drawn on every page and keep the link's territories.
     if TERRITORY_SETS[combo[0]]:
         assert at.query_params.get("territoires") in (TERRITORY_SETS[combo[0]], [TERRITORY_SETS[combo[0]]])
+
+
+def test_chart_titles_wrap_for_a_phone_without_splitting_dates():
+    import pandas as pd
+
+    from analysis import charts
+    from streamlit_app.ui import wrap_title
+
+    title = "Saint-Aubin-sur-Loire : 4e sentiment net sur 5 territoires comparés (+14 points)"
+    sub = "Sentiment net des messages reçus, du 1 nov. 2025 au 31 oct. 2026 (de −100 à +100)"
+    c = charts.bar(pd.DataFrame({"v": [1.0], "t": ["a"]}), "v", "t", title=title, subtitle=sub)
+    phone = wrap_title(c, phone=True).to_dict()["title"]
+    assert phone["text"] == ["Saint-Aubin-sur-Loire : 4e", "sentiment net sur 5", "territoires comparés",
+                             "(+14\u00a0points)"]
+    assert "31\u00a0oct.\u00a02026 (de −100 à +100)" in phone["subtitle"][-1]
+    assert all(len(line) <= 44 for line in phone["subtitle"])
+    desktop = wrap_title(c, phone=False).to_dict()["title"]
+    assert desktop["text"] == title and desktop["subtitle"] == sub  # fits one line of a desktop
