@@ -673,9 +673,12 @@ def post_table(con: duckdb.DuckDBPyConnection, territories: list[str] | tuple[st
 
 def explain_post(row: pd.Series) -> str:
     """Why a post stands out: format, theme, when, and how it compares with the account's median."""
-    parts = [str(row.get("post_type") or "format inconnu")]
+    pt = row.get("post_type")
+    parts = [pt if isinstance(pt, str) and pt else "format inconnu"]  # a missing type is NaN, not "nan"
     if isinstance(row.get("theme"), str):
-        parts.append(f"thème {row['theme'].replace('_', ' ')}")
+        from analysis.topics import load_taxonomy
+
+        parts.append(f"thème « {load_taxonomy().label(row['theme'])} »")
     if not pd.isna(row.get("weekday")):
         parts.append(f"publié un {WEEKDAYS[int(row['weekday'])]} à {int(row['hour'])} h")
     rel = row.get("rel")

@@ -73,7 +73,8 @@ def heatmap_chart(g: pd.DataFrame, title: str = "Meilleurs moments pour publier"
     enc = {"x": alt.X("Heure:O", title="Heure (heure de Paris)"),
            "y": alt.Y("Jour:N", title="", sort=list(WEEKDAYS))}
     cells = alt.Chart(d).mark_rect().encode(
-        color=alt.Color("index:Q", title="Indice (1 = habituel)", scale=alt.Scale(scheme=SEQUENTIAL_SCHEME)),
+        color=alt.Color("index:Q", title="Indice (1 = habituel)", scale=alt.Scale(scheme=SEQUENTIAL_SCHEME),
+                        legend=alt.Legend(format=",.1f")),  # the theme's integer format read "1 1 1 1"
         tooltip=[alt.Tooltip("Jour:N"), alt.Tooltip("Heure:O"), alt.Tooltip("n:Q", title="Publications"),
                  alt.Tooltip("index:Q", title="Indice corrigé", format=".2f"),
                  alt.Tooltip("raw_index:Q", title="Indice brut", format=".2f")], **enc)

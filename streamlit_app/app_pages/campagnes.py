@@ -207,7 +207,10 @@ else:
     c1, c2 = st.columns(2)
     for col, by, label in ((c1, "post_type", "Format"), (c2, "theme", "Thème")):
         with col:
-            perf = camp.performance_by(posts, by).rename(columns={
+            perf = camp.performance_by(posts, by)
+            if by == "theme":  # French labels, not taxonomy ids
+                perf[by] = perf[by].map(lambda t: data.call("analysis.topics:theme_labels").get(t, t))
+            perf = perf.rename(columns={
                 by: label, "posts": "Publications", "engagement_per_post": "Engagement par publication",
                 "median_rel": "× médiane du compte"})
             st.markdown(f"**Par {label.lower()}**")
