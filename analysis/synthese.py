@@ -9,7 +9,7 @@ page shows the same numbers as the detailed pages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -136,12 +136,24 @@ def peer_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     return b.sort_values("is_focus", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def alerts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Alerts of the focus territory detected over the period, newest first (the Modération
-    page's view, so both pages list the same alerts)."""
+CURRENT_DAYS = 30  # "current" alerts: those of the last 30 days of the period
+
+
+def alerts(con: duckdb.DuckDBPyConnection, f: Filters, days: int = CURRENT_DAYS) -> pd.DataFrame:
+    """Current alerts of the focus territory: detected over the last ``days`` days of the period,
+    newest first (the Modération page's view on that window, which lists the whole period).
+
+    An official opening the home page needs what is happening now; evaluating 30 days rather
+    than a year also keeps the first visit fast. ``attrs["window"]`` holds the (start, end) used.
+    """
     from analysis.moderation.views import alerts_view
 
     t = focus_territory(con, f)
-    if t is None:
+    if t is None or f.end is None:
         return pd.DataFrame()
-    return alerts_view(con, f.with_territories((t,)))
+    start = f.end - timedelta(days=days)
+    if f.start is not None and f.start > start:
+        start = f.start
+    out = alerts_view(con, replace(f, territories=(t,), start=start))
+    out.attrs["window"] = (start, f.end)
+    return out

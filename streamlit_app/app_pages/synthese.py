@@ -129,15 +129,15 @@ for start in range(0, len(found), 3):
 
 # ------------------------------------------------------------------------------ alerts
 st.subheader("À surveiller")
+w_start, w_end = alerts.attrs.get("window", (f.start, f.end))
+window = f"du {fr_date(w_start)} au {fr_date(w_end - timedelta(days=1))}"
 if alerts.empty:
-    st.success(f"Aucune alerte pour {focus_name} sur la période (pics de messages négatifs, de volume, "
-               "thème négatif émergent, vague hostile, page usurpant l'identité du territoire).",
-               icon=":material/check_circle:")
+    st.success(f"Aucune alerte pour {focus_name} {window} (pics de messages négatifs, de volume, thème négatif "
+               "émergent, vague hostile, page usurpant l'identité du territoire).", icon=":material/check_circle:")
 else:
     n = len(alerts)
-    recent = int((pd.to_datetime(alerts["period_start"]) >= pd.Timestamp(f.end) - pd.Timedelta(days=30)).sum())
-    st.markdown(f"**{fr_int(n)} alerte{'s' if n > 1 else ''}** sur la période, dont **{fr_int(recent)}** dans les "
-                f"30 derniers jours (jusqu'au {fr_date(f.end - timedelta(days=1))}) ; les plus récentes :")
+    st.markdown(f"**{fr_int(n)} alerte{'s' if n > 1 else ''}** {window} (les 30 derniers jours de la période), "
+                "les plus récentes en premier :")
     for a in alerts.head(5).itertuples():
         st.markdown(f"{SEVERITY_ICON.get(a.severity, ':material/info:')} **{str(a.severity).capitalize()}** — "
                     f"{a.title}")  # the title states the rule, territory, days and evidence
@@ -145,7 +145,7 @@ else:
         st.caption(f"… et {fr_int(n - 5)} autre{'s' if n - 5 > 1 else ''}.")
 for note in alerts.attrs.get("notes", []):
     st.caption(note)
-page_link("moderation", "Messages à traiter, réactivité et alertes : Modération & veille")
+page_link("moderation", "Alertes de toute la période, messages à traiter, réactivité : Modération & veille")
 
 # ------------------------------------------------------------------------------ peers
 st.subheader("Face aux territoires comparés")
