@@ -13,6 +13,9 @@ from typer.testing import CliRunner
 from analysis import campaigns as C
 from analysis import store
 
+# module fixtures are expensive: keep this file on one xdist worker so they are built once
+pytestmark = pytest.mark.xdist_group("campaigns")
+
 START, END = date(2025, 6, 15), date(2025, 8, 31)
 PLACEBO = (date(2025, 9, 15), date(2025, 9, 21))
 PEERS = ["pa", "pb", "pc"]

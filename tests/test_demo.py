@@ -13,6 +13,9 @@ import pytest
 from analysis import demo, store
 from analysis.registry import load_registry
 
+# module fixtures are expensive: keep this file on one xdist worker so they are built once
+pytestmark = pytest.mark.xdist_group("demo")
+
 SCALE = 0.05
 
 

@@ -20,6 +20,9 @@ from analysis.moderation.scoring import enrich
 from analysis.queries import Filters
 from analysis.registry import load_registry, sync_registry
 
+# module fixtures are expensive: keep this file on one xdist worker so they are built once
+pytestmark = pytest.mark.xdist_group("moderation")
+
 FB = "facebook:104857600000001"  # official Facebook account of saint-aubin in the demo registry
 PEER_FB = "facebook:104857600000002"  # port-marel
 

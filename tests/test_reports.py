@@ -20,6 +20,9 @@ from analysis.reports import findings as fnd
 from analysis.reports import sections as sec
 from analysis.reports.period import Period, PeriodError, parse_period
 
+# module fixtures are expensive: keep this file on one xdist worker so they are built once
+pytestmark = pytest.mark.xdist_group("reports")
+
 CHROMIUM = Path("/usr/bin/chromium")
 
 

@@ -15,6 +15,9 @@ import pytest
 from analysis import store
 from benchmarks import gen_big_csv
 
+# module fixtures are expensive: keep this file on one xdist worker so they are built once
+pytestmark = pytest.mark.xdist_group("security_faults")
+
 VIGIE = [sys.executable, "-m", "analysis"]
 ACCOUNT = "youtube:UCsaintaubin00000000001"
 FILES, ROWS = 4, 4000

@@ -23,6 +23,9 @@ from analysis import schema, store
 from analysis.fmt import fr_int
 from analysis.ingest import default_context, import_file
 
+# module fixtures are expensive: keep this file on one xdist worker so they are built once
+pytestmark = pytest.mark.xdist_group("security_fuzz")
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FILES = sorted(p for p in FIXTURES.rglob("*") if p.is_file() and p.suffix != ".py" and "__pycache__" not in p.parts)
 N = int(os.environ.get("VIGIE_FUZZ_EXAMPLES", "40"))

@@ -17,6 +17,9 @@ from analysis.sentiment.corrections import correct, corrected_dataset, effective
 from analysis.sentiment.enrich import enrich as enrich_sentiment
 from analysis.sentiment.train import evaluate, expected_calibration_error
 
+# module fixtures are expensive: keep this file on one xdist worker so they are built once
+pytestmark = pytest.mark.xdist_group("sentiment")
+
 FIX = Path(__file__).parent / "fixtures" / "sentiment"
 
 

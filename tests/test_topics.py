@@ -14,6 +14,9 @@ from analysis import store
 from analysis import topics as T
 from analysis.queries import Filters
 
+# module fixtures are expensive: keep this file on one xdist worker so they are built once
+pytestmark = pytest.mark.xdist_group("topics")
+
 
 @pytest.fixture(scope="module")
 def tax() -> T.Taxonomy:
