@@ -436,7 +436,10 @@ def chart(chart: alt.TopLevelMixin, table_df: pd.DataFrame, alt_text: str,
     # The chart's container carries ``alt_text`` (aria-label) and the table below has the data:
     # Vega's own ARIA would add one unlabelled "graphics-symbol" per mark group (an empty layer
     # has no description at all: axe's svg-img-alt), noise for a screen reader.
-    chart = wrap_title(chart).configure(aria=False).configure_mark(aria=False)
+    phone = is_phone()
+    chart = wrap_title(chart, phone).configure(aria=False).configure_mark(aria=False)
+    if phone:  # a one-row legend of five territories runs off a phone's screen
+        chart = chart.configure_legend(columns=2, labelLimit=150)
     st.altair_chart(chart, theme=None, width="stretch", alt=alt_text)
     st.caption(alt_text)
     with st.expander(table_label):

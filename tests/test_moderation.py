@@ -396,5 +396,5 @@ def test_emerging_negative_theme(con):
                                until=datetime(2026, 3, 21).date())
     themes = [a for a in found if a.rule == "negative_theme"]
     assert [a.evidence["theme"] for a in themes] == ["mobilite_transports"]
-    assert themes[0].period_start == datetime(2026, 3, 10) and "thème « Mobilité et transports »" in themes[0].title
+    assert themes[0].period_start == datetime(2026, 3, 10) and "thème «\u00a0Mobilité et transports\u00a0»" in themes[0].title
     assert not any("Thème" in n for n in notes)

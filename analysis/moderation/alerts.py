@@ -212,7 +212,7 @@ def _spike_alerts(con, rule: str, sql: str, params: list, start: date, end: date
                 continue  # episode entirely before the evaluated window
             peak_day = ep["z"].idxmax()
             peak = ep.loc[peak_day]
-            grp_txt = f" — thème « {_theme_label(grp)} »" if grp and grp != "_" else ""
+            grp_txt = f" — thème «\u00a0{_theme_label(grp)}\u00a0»" if grp and grp != "_" else ""
             detail = (f"{fr_int(peak['count'])} {what} pour {fr_num(peak['baseline'], 1)} attendus")
             if "share" in ep.columns:
                 detail += (f", soit {fr_pct(peak['share'], 0)} des messages contre {fr_pct(peak['baseline_share'], 0)} "

@@ -145,7 +145,7 @@ else:
         st.caption(f"… et {fr_int(n - 5)} autre{'s' if n - 5 > 1 else ''}.")
 for note in alerts.attrs.get("notes", []):
     st.caption(note)
-page_link("moderation", "Alertes de toute la période, messages à traiter, réactivité : Modération & veille")
+page_link("moderation", "Toutes les alertes : Modération & veille")
 
 # ------------------------------------------------------------------------------ peers
 st.subheader("Face aux territoires comparés")
