@@ -12,9 +12,10 @@ from analysis import store
 from analysis.moderation.toxicity import (
     ToxicityClassifier,
     default_lexicon,
-    is_question,
+    fold,
+    is_question_folded,
     load_model,
-    normalise,
+    normalise_folded,
 )
 
 CHUNK = 50_000
@@ -28,10 +29,11 @@ def score_texts(texts: list[str | None], model: ToxicityClassifier | None = None
     # the scores are then broadcast back, so the result is identical to scoring every row.
     codes, uniq = pd.factorize(pd.Series(texts, dtype=object), use_na_sentinel=False)
     uniq = [None if isinstance(u, float) and u != u else u for u in uniq]  # factorize turns None into NaN
-    norm = [normalise(t) for t in uniq]
+    folded = [fold(t) if t else "" for t in uniq]  # once for both the model and the question test
+    norm = [normalise_folded(t) if t else "" for t in folded]
     hits = [lex.hits(n, normalised=True) for n in norm]
     p = model.score_normalised(norm, hits) if uniq else np.zeros(0)
-    q = np.array([is_question(t) for t in uniq], dtype=bool)
+    q = np.array([is_question_folded(t) if t else False for t in folded], dtype=bool)
     return pd.DataFrame({"p_toxic": np.asarray(p)[codes] if len(texts) else [],
                          "is_question": q[codes] if len(texts) else [],
                          "lexicon_hits": [hits[c] for c in codes]})

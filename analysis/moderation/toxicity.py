@@ -63,7 +63,12 @@ def normalise(text: str | None) -> str:
     """
     if not text:
         return ""
-    t = fold(text)
+    return normalise_folded(fold(text))
+
+
+def normalise_folded(t: str) -> str:
+    """:func:`normalise` of a text already passed through :func:`fold` (the enricher folds once
+    for both the model and :func:`is_question`)."""
     t = _URL.sub(" url ", t)
     t = _MENTION.sub(" mentionuser ", t)
     t = _REPEAT.sub(r"\1\1", t)
@@ -161,8 +166,12 @@ def is_question(text: str | None) -> bool:
     """Interrogative or request: a "?" or a French question/request phrase."""
     if not text:
         return False
-    t = fold(text).replace("’", "'")
-    t = _SPACES.sub(" ", t).strip()
+    return is_question_folded(fold(text))
+
+
+def is_question_folded(t: str) -> bool:
+    """:func:`is_question` of a text already passed through :func:`fold`."""
+    t = _SPACES.sub(" ", t.replace("’", "'")).strip()
     return bool(_QUESTION.search(t))
 
 
