@@ -113,33 +113,6 @@ def call(target: str, f: Filters | None = None, /, **kwargs: Any) -> Any:
         st.stop()
 
 
-def prefetch(target: str, f: Filters | None = None, /, **kwargs: Any) -> None:
-    """Start :func:`call` in a background thread and return at once.
-
-    A slow read model drawn at the bottom of a page is then computed while the top is drawn
-    (DuckDB releases the GIL): the page's own ``call`` with the same arguments finds it cached,
-    or waits for it (``st.cache_data`` computes a value once, under a lock per key). Errors are
-    left to that call, which shows them where the user looks.
-    """
-    import threading
-
-    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
-
-    stamp = store_stamp()
-    if stamp is None:
-        return
-
-    def run() -> None:
-        try:
-            _cached(stamp, target, _filters_key(f), tuple(sorted(kwargs.items())))
-        except Exception:  # noqa: BLE001, S110 — raised again by the page's call
-            pass
-
-    t = threading.Thread(target=run, name=f"vigie-prefetch-{target}", daemon=True)
-    add_script_run_ctx(t, get_script_run_ctx())
-    t.start()
-
-
 # ------------------------------------------------------------------------------ read models
 
 def territories() -> pd.DataFrame:

@@ -31,10 +31,6 @@ if status["classified"] == 0:
                    "`vigie topics enrich` (ou `vigie enrich`), puis rechargez la page.")
     st.stop()
 
-# The word cloud (bottom of the page) is the slowest block: computed while the rest is drawn.
-data.prefetch("analysis.topics:word_cloud_view", f, theme=st.session_state.get("thematiques_theme") or None,
-              tone=st.session_state.get("thematiques_tone") or None)
-
 # ------------------------------------------------------------------------------ shares over time
 st.subheader("De quoi parle la conversation ?")
 total = data.call("analysis.topics:theme_shares", f, freq=None, by=())
