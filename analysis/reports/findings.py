@@ -219,7 +219,8 @@ def _reading(kpi: str, change_fr: str, what: str, certainty: str, change: float 
     subject = SUBJECTS[kpi][0]
     extra = f" {extra}" if extra else ""
     if certainty == "unknown" or change is None:
-        return (f"{subject} n'a pas de point de comparaison {ref_phrase} (données manquantes).{extra}",
+        ref = ref_phrase.replace("par rapport aux ", "avec les ").replace("par rapport à ", "avec ")
+        return (f"{subject} n'a pas de point de comparaison {ref} : données manquantes.{extra}",
                 "flat", "neutral")
     if ref_phrase == PEERS_PHRASE:  # a gap with the peers is a position, not a change over time
         if certainty == "stable":
