@@ -29,6 +29,7 @@ import pandas as pd
 
 from analysis import metrics
 from analysis.fmt import WEEKDAYS, fr_date, fr_num, fr_pct
+from analysis.queries import Filters
 
 LOCAL_TZ = "Europe/Paris"
 
@@ -762,32 +763,27 @@ def _followers_at(con: duckdb.DuckDBPyConnection, end: date) -> pd.DataFrame:
 
 
 def responsiveness(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pd.DataFrame:
-    """Per territory: questions received, share answered by an official reply, median first-response time.
+    """Per territory: messages needing an answer, share answered by an official reply, median delay.
 
-    A question is a user message flagged ``is_question`` by the moderation model, or ending with
-    a question mark when that model has not run. Answered = an official message replies to it
-    (``parent_id``). Territories whose exports carry no replies get NULL, not 0 %.
+    One definition for the whole product (Modération page, Synthèse, report, Benchmark): the
+    messages that need an answer are questions and negative messages received on an official
+    account (:func:`analysis.moderation.responsiveness.response_times`, scope ``needs_answer``);
+    response rate = :func:`metrics.response_rate` (answered ÷ needing an answer). Territories whose
+    exports carry no official replies get NULL, not 0 %.
     """
-    s, e = pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()
-    q_flag = ("coalesce(tx.is_question, regexp_matches(m.text, '\\?\\s*$'))" if _has_rows(con, "toxicity")
-              else "regexp_matches(m.text, '\\?\\s*$')")
-    tx_join = "LEFT JOIN toxicity tx ON tx.message_id = m.message_id" if _has_rows(con, "toxicity") else ""
-    return con.execute(
-        f"""
-        WITH q AS (
-            SELECT m.message_id, m.territory_id, m.created_at FROM messages m {tx_join}
-            WHERE NOT coalesce(m.is_official, FALSE) AND m.territory_id IS NOT NULL
-              AND m.created_at >= ? AND m.created_at < ? AND {q_flag}),
-        r AS (SELECT parent_id, min(created_at) AS replied_at FROM messages
-              WHERE is_official AND parent_id IS NOT NULL GROUP BY parent_id),
-        has_replies AS (SELECT DISTINCT territory_id FROM messages WHERE is_official AND parent_id IS NOT NULL)
-        SELECT q.territory_id, count(*) AS questions, count(r.replied_at) AS answered,
-               CASE WHEN q.territory_id IN (SELECT territory_id FROM has_replies)
-                    THEN count(r.replied_at) / count(*) END AS response_rate,
-               median(date_diff('minute', q.created_at, r.replied_at)) / 60.0 AS median_response_hours
-        FROM q LEFT JOIN r ON r.parent_id = q.message_id
-        GROUP BY q.territory_id
-        """, [s, e]).df()
+    from analysis.moderation.responsiveness import response_times, summarise
+
+    rt = response_times(con, Filters(start=start, end=end), "needs_answer")
+    cols = ["territory_id", "questions", "answered", "response_rate", "median_response_hours"]
+    if rt.empty:
+        return pd.DataFrame(columns=cols)
+    # a territory's replies are visible when any of its platforms shows official replies
+    vis = rt.groupby("territory_id")["visible"].transform("max")
+    rt = rt[rt["visible"] | ~vis]  # platforms without visible replies would count as unanswered
+    out = summarise(rt, by=("territory_id",))
+    out["response_rate"] = [metrics.response_rate(a, n) if v else None
+                            for a, n, v in zip(out["answered"], out["incoming"], out["visible"], strict=True)]
+    return out.rename(columns={"incoming": "questions", "median_hours": "median_response_hours"})[cols]
 
 
 def benchmark(con: duckdb.DuckDBPyConnection, start: date, end: date, territories: list[str] | None = None,

@@ -289,19 +289,33 @@ def test_report_section(syn):
 
 
 def test_responsiveness_hand_computed(tmp_path):
+    """Benchmark responsiveness uses the product's one definition (moderation, 'needs_answer':
+    questions and negative messages on an official account)."""
     con = store.connect(tmp_path / "r.duckdb")
     t0 = datetime(2026, 5, 4, 10)
-    store.upsert(con, "messages", pd.DataFrame([
-        {"message_id": "facebook:q1", "territory_id": "own", "is_official": False, "created_at": t0, "text": "Horaires ?"},
-        {"message_id": "facebook:q2", "territory_id": "own", "is_official": False, "created_at": t0, "text": "Et demain ?"},
-        {"message_id": "facebook:q3", "territory_id": "own", "is_official": False, "created_at": t0, "text": "C'est ouvert ?"},
-        {"message_id": "facebook:n", "territory_id": "own", "is_official": False, "created_at": t0, "text": "Merci !"},
-        {"message_id": "facebook:r1", "territory_id": "own", "is_official": True, "parent_id": "facebook:q1",
-         "created_at": t0 + timedelta(hours=2), "text": "9 h"},
-        {"message_id": "facebook:r2", "territory_id": "own", "is_official": True, "parent_id": "facebook:q2",
-         "created_at": t0 + timedelta(hours=5), "text": "Oui"},
-        {"message_id": "facebook:q4", "territory_id": "peer", "is_official": False, "created_at": t0, "text": "Où ?"},
+    store.upsert(con, "accounts", pd.DataFrame([
+        {"account_id": "facebook:own", "platform": "facebook", "territory_id": "own", "official": True},
+        {"account_id": "facebook:peer", "platform": "facebook", "territory_id": "peer", "official": True},
     ]))
+    base = {"platform": "facebook", "created_at": t0, "is_official": False}
+    own, peer = {**base, "territory_id": "own", "account_id": "facebook:own"}, \
+        {**base, "territory_id": "peer", "account_id": "facebook:peer"}
+    store.upsert(con, "messages", pd.DataFrame([
+        {**own, "message_id": "facebook:q1", "text": "Horaires ?"},
+        {**own, "message_id": "facebook:q2", "text": "Et demain ?"},
+        {**own, "message_id": "facebook:q3", "text": "C'est ouvert ?"},
+        {**own, "message_id": "facebook:n", "text": "Merci !"},
+        {**own, "message_id": "facebook:r1", "is_official": True, "parent_id": "facebook:q1",
+         "created_at": t0 + timedelta(hours=2), "text": "9 h"},
+        {**own, "message_id": "facebook:r2", "is_official": True, "parent_id": "facebook:q2",
+         "created_at": t0 + timedelta(hours=5), "text": "Oui"},
+        {**peer, "message_id": "facebook:q4", "text": "Où ?"},
+    ]))
+    store.upsert(con, "toxicity", pd.DataFrame(
+        [{"message_id": f"facebook:{m}", "is_question": m.startswith("q"), "p_toxic": 0.0}
+         for m in ("q1", "q2", "q3", "n", "q4")]))
+    store.upsert(con, "sentiment", pd.DataFrame([
+        {"item_id": "facebook:n", "item_type": "message", "label": "positive"}]))
     r = C.responsiveness(con, date(2026, 5, 1), date(2026, 6, 1)).set_index("territory_id")
     assert r.loc["own", "questions"] == 3 and r.loc["own", "answered"] == 2
     assert r.loc["own", "response_rate"] == pytest.approx(2 / 3)

@@ -109,11 +109,12 @@ if own_id in set(r["territory_id"]):
 # ------------------------------------------------------------------------------ responsiveness
 st.subheader("Réactivité visible")
 resp = b[["name", "questions", "answered", "response_rate", "median_response_hours"]].rename(columns={
-    "name": "Territoire", "questions": "Questions reçues", "answered": "Avec réponse officielle",
+    "name": "Territoire", "questions": "Messages à traiter reçus", "answered": "Avec réponse officielle",
     "response_rate": "Taux de réponse", "median_response_hours": "Délai médian de première réponse (h)"})
-ui.table(resp, {"Questions reçues": "int", "Avec réponse officielle": "int", "Taux de réponse": "pct",
+ui.table(resp, {"Messages à traiter reçus": "int", "Avec réponse officielle": "int", "Taux de réponse": "pct",
                 "Délai médian de première réponse (h)": "num"})
-st.caption("Questions : messages interrogatifs des internautes. Réponse : message officiel en réponse directe. "
+st.caption("Messages à traiter : questions et messages négatifs des internautes (même définition que la page "
+           "Modération et le rapport). Réponse : premier message officiel en réponse. "
            "« — » quand les exports d'un territoire ne contiennent pas ses réponses.")
 
 # ------------------------------------------------------------------------------ peer groups
