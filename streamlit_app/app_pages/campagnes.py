@@ -94,7 +94,7 @@ if campaigns:
             else:
                 st.info(r.verdict, icon=":material/balance:")
         eff = cc.effects_frame(ev.results)
-        rel = eff[eff["relatif"]].drop(columns="relatif")
+        rel = eff[eff["relatif"].fillna(False).astype(bool)].drop(columns="relatif")  # object dtype when empty or None
         if not rel.empty:
             ui.chart(cc.effects_chart(rel), rel,
                      "Effet de chaque indicateur avec son intervalle de confiance à 95 % ; un intervalle qui "
