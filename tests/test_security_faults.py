@@ -20,7 +20,7 @@ pytestmark = pytest.mark.xdist_group("security_faults")
 
 VIGIE = [sys.executable, "-m", "analysis"]
 ACCOUNT = "youtube:UCsaintaubin00000000001"
-FILES, ROWS = 4, 4000
+FILES, ROWS = 8, 4000  # enough files that the kill lands before the last one on a fast machine
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_kill_9_mid_import_then_rerun_loses_nothing(exports, tmp_path):
     while time.monotonic() < deadline and not (wal.exists() and wal.stat().st_size > 2_000_000):
         assert proc.poll() is None, proc.stderr.read().decode()
         time.sleep(0.05)
-    time.sleep(1.0)
+    time.sleep(0.2)  # land inside a later file's transaction, not between two
     assert proc.poll() is None, "the import finished before it could be killed: make the files bigger"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

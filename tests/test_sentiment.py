@@ -139,13 +139,14 @@ def test_enrich_is_incremental_and_rescoring_on_new_version(db, model):
     con.close()
 
 
-def test_enrich_rejects_unknown_and_missing_dask(db):
+def test_enrich_rejects_unknown_enricher_and_engine(db):
+    # The dask engine exists now (analysis/distributed.py, tested in test_distributed.py).
     _seed_store(db)
     con = store.connect(db)
     with pytest.raises(ValueError, match="inconnu"):
         enrich.run(con, only="nope")
-    with pytest.raises(enrich.EngineUnavailable, match="pas encore disponible"):
-        enrich.run(con, engine="dask")
+    with pytest.raises(ValueError, match="Moteur inconnu"):
+        enrich.run(con, engine="spark")
     con.close()
 
 
