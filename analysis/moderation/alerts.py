@@ -181,6 +181,10 @@ def _severity(ep: pd.DataFrame, rule: str) -> str:
     peak = ep.loc[ep["z"].idxmax()]
     if rule == "volume_spike" and len(ep) == 1:
         return "info"  # one busy day (a popular post) is worth knowing, not worth waking anyone
+    if len(ep) == 1 and ep["count"].sum() < 3 * PARAMS[rule].min_count:
+        # a single day with a handful of messages (10 on one theme) is a signal, not a crisis:
+        # a huge z-score on a near-zero baseline must not read « critique » to an official
+        return "warning"
     if peak["z"] >= 8 or peak["count"] >= 4 * max(peak["baseline"], 1):
         return "critical"
     return "warning"
