@@ -12,6 +12,7 @@ from rich.table import Table
 
 from analysis import campaigns as camp
 from analysis import metrics, store
+from analysis.cli_common import open_reader
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 
 app = typer.Typer(add_completion=False)
@@ -21,12 +22,7 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _reader():
-    try:
-        return store.connect(read_only=True)
-    except store.StoreMissing as e:
-        err.print(f"[red]{e}[/]")
-        raise typer.Exit(1) from e
+_reader = open_reader
 
 
 @campaigns_app.command("list")

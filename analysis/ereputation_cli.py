@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from analysis import store
+from analysis.cli_common import open_reader, parse_date
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_signed
 
 app = typer.Typer(help="E-réputation : sentiment net, part négative, comparaison aux pairs, pics négatifs.",
@@ -19,22 +19,10 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _date(s: str | None, opt: str) -> date | None:
-    if not s:
-        return None
-    try:
-        return datetime.strptime(s, "%Y-%m-%d").date()
-    except ValueError as e:
-        raise typer.BadParameter(f"date attendue au format AAAA-MM-JJ (ex. 2026-03-09), reçu « {s} »",
-                                 param_hint=opt) from e
+_date = parse_date
 
 
-def _reader():
-    try:
-        return store.connect(read_only=True)
-    except store.StoreMissing as e:
-        err.print(f"[red]{e}[/]")
-        raise typer.Exit(1) from e
+_reader = open_reader
 
 
 def _filters(con, territory: list[str] | None, since: str | None, until: str | None, platform: list[str] | None,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from pathlib import Path
 
 import typer
@@ -11,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis import store
+from analysis.cli_common import open_reader, parse_date
 from analysis.fmt import fr_datetime, fr_int, fr_num, fr_pct
 
 app = typer.Typer(add_completion=False)
@@ -21,14 +21,7 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _date(s: str | None, opt: str) -> date | None:
-    if not s:
-        return None
-    try:
-        return datetime.strptime(s, "%Y-%m-%d").date()
-    except ValueError as e:
-        raise typer.BadParameter(f"date attendue au format AAAA-MM-JJ (ex. 2026-03-09), reçu « {s} »",
-                                 param_hint=opt) from e
+_date = parse_date
 
 
 def _registry():
@@ -48,12 +41,7 @@ def _own(territory: str | None) -> str:
     return own[0].territory_id
 
 
-def _reader():
-    try:
-        return store.connect(read_only=True)
-    except store.StoreMissing as e:
-        err.print(f"[red]{e}[/]")
-        raise typer.Exit(1) from e
+_reader = open_reader
 
 
 def _json(df) -> str:

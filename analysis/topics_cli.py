@@ -26,6 +26,7 @@ from rich.table import Table
 
 from analysis import store
 from analysis import topics as T
+from analysis.cli_common import open_reader
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.queries import Filters, month_bounds
 
@@ -34,12 +35,7 @@ console = Console()
 err = Console(stderr=True)
 
 
-def _reader():
-    try:
-        return store.connect(read_only=True)
-    except store.StoreMissing as e:
-        err.print(f"[red]{e}[/]")
-        raise typer.Exit(1) from e
+_reader = open_reader
 
 
 def _period(start: str | None, end: str | None, month: str | None) -> tuple[date | None, date | None]:
