@@ -767,20 +767,19 @@ def responsiveness(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pd
 
     One definition for the whole product (Modération page, Synthèse, report, Benchmark): the
     messages that need an answer are questions and negative messages received on an official
-    account (:func:`analysis.moderation.responsiveness.response_times`, scope ``needs_answer``);
+    account (:func:`analysis.moderation.responsiveness.summary_sql`, scope ``needs_answer``);
     response rate = :func:`metrics.response_rate` (answered ÷ needing an answer). Territories whose
     exports carry no official replies get NULL, not 0 %.
     """
-    from analysis.moderation.responsiveness import response_times, summarise
+    from analysis.moderation.responsiveness import summary_sql
 
-    rt = response_times(con, Filters(start=start, end=end), "needs_answer")
     cols = ["territory_id", "questions", "answered", "response_rate", "median_response_hours"]
-    if rt.empty:
+    # a territory's replies are visible when any of its platforms shows official replies; its
+    # platforms without visible replies are left out (they would count as unanswered)
+    out = summary_sql(con, Filters(start=start, end=end), "needs_answer", by=("territory_id",),
+                      drop_invisible_platforms=True)
+    if out.empty:
         return pd.DataFrame(columns=cols)
-    # a territory's replies are visible when any of its platforms shows official replies
-    vis = rt.groupby("territory_id")["visible"].transform("max")
-    rt = rt[rt["visible"] | ~vis]  # platforms without visible replies would count as unanswered
-    out = summarise(rt, by=("territory_id",))
     out["response_rate"] = [metrics.response_rate(a, n) if v else None
                             for a, n, v in zip(out["answered"], out["incoming"], out["visible"], strict=True)]
     return out.rename(columns={"incoming": "questions", "median_hours": "median_response_hours"})[cols]

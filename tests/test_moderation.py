@@ -398,3 +398,90 @@ def test_emerging_negative_theme(con):
     assert [a.evidence["theme"] for a in themes] == ["mobilite_transports"]
     assert themes[0].period_start == datetime(2026, 3, 10) and "thème «\u00a0Mobilité et transports\u00a0»" in themes[0].title
     assert not any("Thème" in n for n in notes)
+
+
+# ------------------------------------------------------------------------------ SQL aggregate path
+def _pandas_responsiveness(con, f, scope):
+    """The former pandas path: rows pulled by response_times, grouped by summarise."""
+    from analysis.moderation.responsiveness import summarise
+
+    rt = response_times(con, f, scope)
+    return rt, pd.concat([summarise(rt), summarise(rt.assign(slot="all"))], ignore_index=True).sort_values(
+        ["territory_id", "platform", "slot"]).reset_index(drop=True)
+
+
+def _pandas_campaign_responsiveness(rt):
+    from analysis import metrics
+    from analysis.moderation.responsiveness import summarise
+
+    vis = rt.groupby("territory_id")["visible"].transform("max")
+    out = summarise(rt[rt["visible"] | ~vis], by=("territory_id",))
+    out["response_rate"] = [metrics.response_rate(a, n) if v else None
+                            for a, n, v in zip(out["answered"], out["incoming"], out["visible"], strict=True)]
+    return out.rename(columns={"incoming": "questions", "median_hours": "median_response_hours"})[
+        ["territory_id", "questions", "answered", "response_rate", "median_response_hours"]]
+
+
+def _assert_sql_matches_pandas(con, f, scopes=("all", "needs_answer", "questions")):
+    from analysis.campaigns import responsiveness as campaign_responsiveness
+    from analysis.moderation.responsiveness import summarise, summary_sql
+
+    checked = 0
+    for scope in scopes:
+        rt, ref = _pandas_responsiveness(con, f, scope)
+        got = responsiveness(con, f, scope)
+        pd.testing.assert_frame_equal(got, ref, check_exact=True)
+        for by in [("territory_id",), ("platform", "slot"), ("slot",)]:
+            pd.testing.assert_frame_equal(summary_sql(con, f, scope, by), summarise(rt, by),
+                                          check_exact=True, check_dtype=False)
+        checked += len(ref)
+    rt = response_times(con, Filters(start=f.start, end=f.end), "needs_answer")
+    pd.testing.assert_frame_equal(campaign_responsiveness(con, f.start, f.end).reset_index(drop=True),
+                                  _pandas_campaign_responsiveness(rt).reset_index(drop=True),
+                                  check_exact=True, check_dtype=False)
+    return checked
+
+
+def test_summary_sql_matches_pandas_on_hand_built_store(con):
+    # DST edges (last Sunday of March / October), a Friday 17:59 and 18:00 local, a peer without
+    # visible replies, a platform without visible replies next to one with replies, an even count
+    # of delays (median between two values).
+    rows = [
+        msg("facebook:a1", "a", datetime(2026, 3, 27, 16, 59), post="facebook:p1"),  # Fri 17:59 Paris
+        msg("facebook:a2", "b", datetime(2026, 3, 27, 17, 0), post="facebook:p2"),  # Fri 18:00 Paris
+        msg("facebook:a3", "c", datetime(2026, 3, 30, 7, 0), post="facebook:p3"),  # Mon 09:00 CEST
+        msg("facebook:a4", "d", datetime(2026, 3, 27, 8, 0), post="facebook:p4"),  # Fri 09:00 CET
+        msg("facebook:a5", "e", datetime(2026, 10, 26, 7, 59), post="facebook:p5"),  # Mon 08:59 CET
+        msg("facebook:r1", "r", datetime(2026, 3, 27, 17, 20), post="facebook:p1", parent="facebook:a1",
+            official=True),
+        msg("facebook:r2", "r", datetime(2026, 3, 28, 9, 7, 13), post="facebook:p2", parent="facebook:a2",
+            official=True),
+        msg("facebook:r3", "r", datetime(2026, 3, 30, 8, 0), post="facebook:p3", official=True),
+        msg("facebook:r4", "r", datetime(2026, 3, 27, 9, 30), post="facebook:p4", parent="facebook:a4",
+            official=True),
+        msg("instagram:i1", "f", datetime(2026, 3, 27, 10, 0), post="instagram:p1", platform="instagram",
+            account="instagram:178414000000001"),
+        msg("facebook:x1", "g", datetime(2026, 3, 27, 10, 0), post="facebook:px", territory="port-marel",
+            account=PEER_FB),
+        msg("facebook:x2", "h", datetime(2026, 3, 28, 10, 0), post="facebook:px", territory="port-marel",
+            account=PEER_FB),
+    ]
+    store.upsert(con, "messages", pd.DataFrame(rows))
+    store.upsert(con, "toxicity", pd.DataFrame([
+        {"message_id": m, "is_question": m in ("facebook:a1", "facebook:a3", "facebook:x1")}
+        for m in ("facebook:a1", "facebook:a2", "facebook:a3", "facebook:x1")]))
+    f = Filters(start=datetime(2026, 3, 1).date(), end=datetime(2026, 11, 1).date())
+    r = responsiveness(con, f).set_index(["territory_id", "platform", "slot"])
+    b = r.loc[("saint-aubin", "facebook", "business")]
+    assert (b["incoming"], b["answered"]) == (3, 3)  # a1, a3, a4
+    assert r.loc[("saint-aubin", "facebook", "off"), "incoming"] == 2  # a2 (18:00), a5 (08:59)
+    assert pd.isna(r.loc[("port-marel", "facebook", "all"), "response_rate"])
+    assert pd.isna(r.loc[("saint-aubin", "instagram", "all"), "response_rate"])
+    assert _assert_sql_matches_pandas(con, f) > 0
+
+
+def test_summary_sql_matches_pandas_on_demo_store(demo_db):
+    with store.reader(demo_db) as c:
+        assert _assert_sql_matches_pandas(c, Filters(start=datetime(2026, 1, 1).date(),
+                                                     end=datetime(2026, 7, 1).date())) > 10
+        assert _assert_sql_matches_pandas(c, Filters(territories=("saint-aubin",)), ("needs_answer",)) > 0

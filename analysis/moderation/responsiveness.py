@@ -24,16 +24,9 @@ SCOPES = {"all": "tous les messages reçus", "needs_answer": "questions et messa
           "questions": "questions"}
 
 
-def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
-                   scope: str = "all") -> pd.DataFrame:
-    """One row per incoming message under an official account: slot, first reply, delay (hours).
-
-    Incoming = written by someone else than the account (``is_official`` not true) on an
-    official account of a territory. ``scope``: ``all`` incoming messages, ``questions``
-    (toxicity table's ``is_question``), or ``needs_answer`` (questions or negative sentiment).
-    ``visible`` says whether the territory's replies on that
-    platform appear in the data at all (some exports carry no replies: unknown, not zero).
-    """
+def _rows_sql(f: Filters | None, scope: str) -> tuple[str, list]:
+    """SQL (and parameters) of the incoming messages of ``scope``: message_id, territory_id,
+    platform, created_at, first_reply_at, visible. Shared by the row and the aggregate paths."""
     f = f or Filters()
     w, params = f.where("m")
     base = (f"{w} AND NOT coalesce(m.is_official, FALSE) AND m.account_id IN "
@@ -47,8 +40,7 @@ def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
                         "LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'",
     }[scope]
     scope_where = " AND (coalesce(t.is_question, FALSE) OR s.label = 'negative')" if scope == "needs_answer" else ""
-    df = con.execute(
-        f"""
+    sql = f"""
         WITH fr AS ({first_replies_sql(base)}),
         vis AS (SELECT DISTINCT territory_id, platform FROM {MESSAGES} WHERE is_official)
         SELECT m.message_id, m.territory_id, m.platform, m.created_at, fr.first_reply_at,
@@ -57,12 +49,72 @@ def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
         LEFT JOIN fr ON fr.message_id = m.message_id
         LEFT JOIN vis ON vis.territory_id = m.territory_id AND vis.platform = m.platform
         WHERE {base}{scope_where}
-        """,
-        params + params + params,
-    ).df()
+        """
+    return sql, params + params + params
+
+
+def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
+                   scope: str = "all") -> pd.DataFrame:
+    """One row per incoming message under an official account: slot, first reply, delay (hours).
+
+    Incoming = written by someone else than the account (``is_official`` not true) on an
+    official account of a territory. ``scope``: ``all`` incoming messages, ``questions``
+    (toxicity table's ``is_question``), or ``needs_answer`` (questions or negative sentiment).
+    ``visible`` says whether the territory's replies on that
+    platform appear in the data at all (some exports carry no replies: unknown, not zero).
+    For aggregates only, :func:`summary_sql` computes the same figures inside DuckDB.
+    """
+    sql, params = _rows_sql(f, scope)
+    df = con.execute(sql, params).df()
     df["slot"] = slot_of(df["created_at"]) if len(df) else pd.Series(dtype=str)
     df["delay_hours"] = (pd.to_datetime(df["first_reply_at"]) - pd.to_datetime(df["created_at"])).dt.total_seconds() / 3600
     return df
+
+
+# Mon–Fri 9:00–17:59 Europe/Paris, as slot_of; a NULL time is 'off' there too
+SLOT_SQL = ("CASE WHEN isodow(timezone('Europe/Paris', created_at AT TIME ZONE 'UTC')) <= 5 "
+            "AND hour(timezone('Europe/Paris', created_at AT TIME ZONE 'UTC')) BETWEEN 9 AND 17 "
+            "THEN 'business' ELSE 'off' END")
+# microseconds → hours in the same order of operations as pandas' total_seconds() / 3600
+DELAY_SQL = "(epoch_us(first_reply_at) - epoch_us(created_at)) / 1e6 / 3600"
+
+
+def summary_sql(con: duckdb.DuckDBPyConnection, f: Filters | None = None, scope: str = "all",
+                by: tuple[str, ...] = ("territory_id", "platform", "slot"),
+                drop_invisible_platforms: bool = False, all_slot: bool = False) -> pd.DataFrame:
+    """``summarise(response_times(con, f, scope), by)`` computed in DuckDB (no row per message).
+
+    ``by`` may use ``territory_id``, ``platform`` and ``slot``. ``drop_invisible_platforms``
+    leaves out the platforms whose replies are not visible when another platform of the same
+    territory shows replies (they would count as unanswered). ``all_slot`` (with ``slot`` in
+    ``by``) adds the groups over every slot, labelled ``'all'``, from the same scan.
+    """
+    allowed = ("territory_id", "platform", "slot")
+    if not by or any(b not in allowed for b in by):
+        raise ValueError(f"Regroupement inconnu {by} (attendu parmi : {', '.join(allowed)})")
+    sql, params = _rows_sql(f, scope)
+    keep = ("QUALIFY visible OR NOT max(visible) OVER (PARTITION BY territory_id)"
+            if drop_invisible_platforms else "")
+    keys = ", ".join(by)
+    group = "GROUP BY ALL"
+    if all_slot and "slot" in by:
+        rest = ", ".join(b for b in by if b != "slot")
+        group = f"GROUP BY GROUPING SETS (({keys}), ({rest}))"
+        keys = ", ".join("CASE WHEN grouping(slot) = 1 THEN 'all' ELSE slot END AS slot"
+                         if b == "slot" else b for b in by)
+    cols = list(by) + ["incoming", "answered", "response_rate", "median_hours", "visible"]
+    out = con.execute(f"""
+        WITH rows AS ({sql}),
+        r AS (SELECT *, {SLOT_SQL} AS slot, {DELAY_SQL} AS delay_hours FROM rows {keep}),
+        g AS (SELECT {keys}, count(*) AS incoming, count(first_reply_at) AS answered,
+                     median(delay_hours) AS median_hours, bool_or(visible) AS visible
+              FROM r {group})
+        SELECT {", ".join(by)}, incoming, answered,
+               CASE WHEN visible THEN answered / incoming END AS response_rate,
+               CASE WHEN visible THEN median_hours END AS median_hours, visible
+        FROM g ORDER BY {", ".join(f"{b} NULLS LAST" for b in by)}
+        """, params).df()
+    return out[cols] if len(out) else pd.DataFrame(columns=cols)
 
 
 def summarise(rt: pd.DataFrame, by: tuple[str, ...] = ("territory_id", "platform", "slot")) -> pd.DataFrame:
@@ -82,10 +134,7 @@ def summarise(rt: pd.DataFrame, by: tuple[str, ...] = ("territory_id", "platform
 def responsiveness(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
                    scope: str = "all") -> pd.DataFrame:
     """Territory × platform × slot (plus an 'all' slot) response rate and median delay."""
-    rt = response_times(con, f, scope)
-    per_slot = summarise(rt)
-    all_slots = summarise(rt.assign(slot="all"))
-    return pd.concat([per_slot, all_slots], ignore_index=True).sort_values(
+    return summary_sql(con, f, scope, all_slot=True).sort_values(
         ["territory_id", "platform", "slot"]).reset_index(drop=True)
 
 
