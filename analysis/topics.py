@@ -748,8 +748,12 @@ def topic_shares(con: Any, model: TopicDiscovery, f: Filters | None = None, freq
 
 
 def themed_messages(con: Any, f: Filters | None = None, theme: str | None = None, tone: str | None = None,
-                    item_type: str = "message", limit: int | None = 50_000) -> pd.DataFrame:
-    """Texts of items (no author column) with optional theme and sentiment tone filter."""
+                    item_type: str = "message", limit: int | None = 50_000, spread: bool = False) -> pd.DataFrame:
+    """Texts of items (no author column) with optional theme and sentiment tone filter.
+
+    With ``limit``, the first items in time are kept; ``spread=True`` keeps instead a
+    deterministic pseudo-random sample (hash of the id) spread over the whole period.
+    """
     f = f or Filters()
     table, idcol = ("messages", "message_id") if item_type == "message" else ("posts", "post_id")
     w, params = f.where("i")
@@ -766,9 +770,11 @@ def themed_messages(con: Any, f: Filters | None = None, theme: str | None = None
                      "AND s.label = ?)")
         params += [item_type, tone]
     lim = f"LIMIT {int(limit)}" if limit else ""
-    return con.execute(
-        f"SELECT i.{idcol} AS item_id, i.created_at, i.territory_id, i.platform, i.text FROM {table} i "
-        f"WHERE {' AND '.join(where)} ORDER BY i.created_at {lim}", params).df()
+    sql = (f"SELECT i.{idcol} AS item_id, i.created_at, i.territory_id, i.platform, i.text FROM {table} i "
+           f"WHERE {' AND '.join(where)} ORDER BY {'hash(i.' + idcol + ')' if spread and limit else 'i.created_at'} {lim}")
+    if spread and limit:
+        sql = f"SELECT * FROM ({sql}) ORDER BY created_at"
+    return con.execute(sql, params).df()
 
 
 def sentiment_by_theme(con: Any, f: Filters | None = None, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
@@ -961,7 +967,9 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     X = _binarize(vec.fit_transform(msgs["text"])).tocsr()
     names = list(vec.get_feature_names_out())
     daily = pd.DataFrame(_daily_matrix(msgs["created_at"], X, calendar), index=calendar, columns=names)
-    daily = daily.loc[:, daily.sum(axis=0) >= min_support]
+    # A burst needs a day with ≥ min_support messages: other terms cannot burst (same result),
+    # and dropping them spares most of the rolling baselines.
+    daily = daily.loc[:, daily.max(axis=0) >= min_support]
     eps = detect_bursts(daily, baseline_days=baseline_days, z_threshold=z_threshold, min_support=min_support)
     eps = eps[pd.to_datetime(eps["end"]) >= start] if len(eps) else eps
     if eps.empty:
@@ -1035,6 +1043,9 @@ def emerging_table(subjects: Sequence[EmergingSubject]) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ word clouds
+# Messages counted for a word cloud: beyond this a spread sample (see word_cloud_view).
+WORD_CLOUD_SAMPLE = 20_000
+
 def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
                      exclude: Iterable[str] = ()) -> dict[str, int]:
     """Most frequent words and bigrams (surface forms, accents kept, French stop words removed).
@@ -1077,9 +1088,11 @@ def word_cloud_png(frequencies: dict[str, int], title: str | None = None, width:
         return palette[int(rng.integers(len(palette)))]
 
     title_h = 44 if title else 0
-    wc = WordCloud(width=width, height=height - title_h, background_color="white", color_func=color,
-                   random_state=seed, prefer_horizontal=0.95, max_words=len(frequencies), margin=4,
-                   collocations=False).generate_from_frequencies(frequencies)
+    # Layout on a half-size canvas drawn at scale 2: same output size and look, about 3× faster
+    # (the placement search costs in proportion to the canvas area).
+    wc = WordCloud(width=width // 2, height=(height - title_h) // 2, scale=2, background_color="white",
+                   color_func=color, random_state=seed, prefer_horizontal=0.95, max_words=len(frequencies),
+                   margin=2, collocations=False).generate_from_frequencies(frequencies)
     img = Image.new("RGB", (width, height), "white")
     img.paste(wc.to_image(), (0, title_h))
     if title:
@@ -1262,22 +1275,25 @@ def emerging_view(con: Any, f: Filters, **kwargs: Any) -> list[dict[str, Any]]:
 
 
 def word_cloud_view(con: Any, f: Filters | None = None, theme: str | None = None, tone: str | None = None,
-                    limit: int = 50_000) -> dict[str, Any]:
+                    limit: int = WORD_CLOUD_SAMPLE, top: int = 100) -> dict[str, Any]:
     """Word cloud of public messages for a theme/tone within the filters: PNG, title, frequencies.
 
     Territory names are removed (they would dominate every cloud). ``png`` is None when there are
-    no words.
+    no words. Beyond ``limit`` messages the words are counted on a sample of ``limit`` messages
+    spread over the period (``sampled`` True): the ranking of frequent words is stable at that
+    size and tokenising every message of a year took over a second. ``top`` words are drawn.
     """
     f = f or Filters()
-    msgs = themed_messages(con, f, theme=theme, tone=tone, limit=limit)
-    freq = word_frequencies(msgs["text"], exclude=territory_words(con))
+    msgs = themed_messages(con, f, theme=theme, tone=tone, limit=limit, spread=True)
+    freq = word_frequencies(msgs["text"], top=top, exclude=territory_words(con))
     label = load_taxonomy().label(theme) if theme else "Tous les thèmes"
     tone_fr = {"negative": "messages négatifs", "neutral": "messages neutres", "positive": "messages positifs"}
     title = f"{label} — {tone_fr.get(tone or '', 'tous les messages')}"
     if f.start and f.end:
         title += f" ({fr_period_short(f.start, f.end)})"
     png = word_cloud_png(freq, title=title) if freq else None
-    return {"png": png, "title": title, "frequencies": freq, "n_messages": len(msgs)}
+    return {"png": png, "title": title, "frequencies": freq, "n_messages": len(msgs),
+            "sampled": bool(limit) and len(msgs) >= limit}
 
 
 def fr_period_short(start: Any, end_exclusive: Any) -> str:

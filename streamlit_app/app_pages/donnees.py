@@ -9,7 +9,6 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analysis import charts
 from analysis.fmt import fr_datetime, fr_int, fr_month
 from analysis.queries import coverage_gaps, coverage_summary
 from streamlit_app import data, ui
@@ -82,7 +81,7 @@ else:
         for t, p in cov.groupby(["territory_id", "platform"]).size().index
     ]
     labels = {t: territory_label(t) for t in cov["territory_id"].unique()}
-    grid = charts.coverage_grid(cov, labels)
+    grid = data.coverage_grid(f, labels)
     grid["row"] = grid["territory_id"].map(territory_label) + " · " + grid["platform"].map(platform_label)
     # pivot (not pivot_table): a gap must stay empty, not become 0.
     pivot = grid.pivot(index="row", columns="month", values="items").sort_index(axis=1)
@@ -90,7 +89,6 @@ else:
     pivot.columns = [fr_month(c) for c in pivot.columns]
     pivot = pivot.reset_index().rename(columns={"row": "Territoire · plateforme"})
 
-    heat_cov = cov.assign(platform=cov["platform"].map(platform_label))
     first, last = pd.Timestamp(cov["month"].min()), pd.Timestamp(cov["month"].max())
     alt_text = (f"Carte de couverture de {fr_int(len(summary))} couples territoire × plateforme, "
                 f"de {fr_month(first, long=True)} à {fr_month(last, long=True)} : "
@@ -99,7 +97,7 @@ else:
     # The title states the finding (what an official should take away), the subtitle the reading.
     finding = ("Aucun mois manquant" if gaps.empty
                else f"{fr_int(len(gaps))} mois manquant{'s' if len(gaps) > 1 else ''} dans les données")
-    ui.chart(charts.coverage_heatmap(heat_cov, labels, title=finding), pivot, alt_text,
+    ui.chart(data.coverage_heatmap(f, labels, ui.PLATFORM_LABELS, title=finding), pivot, alt_text,
              table_label="Tableau mensuel (publications + messages)")
     st.markdown("**Par territoire et plateforme**")
     ui.table(summary)

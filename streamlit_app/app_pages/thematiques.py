@@ -178,6 +178,8 @@ else:
     words = list(cloud["frequencies"].items())
     st.image(cloud["png"], caption=cloud["title"],
              alt=f"Nuage de mots, {cloud['title']} : " + ", ".join(w for w, _ in words[:15]) + ".")
-    st.caption("Mots les plus fréquents : " + ", ".join(f"{w} ({fr_int(n)})" for w, n in words[:15]) + ".")
+    st.caption("Mots les plus fréquents : " + ", ".join(f"{w} ({fr_int(n)})" for w, n in words[:15]) + "."
+               + (f" Comptés sur un échantillon de {fr_int(cloud['n_messages'])} messages répartis sur la "
+                  "période." if cloud.get("sampled") else ""))
     with st.expander("Données du nuage"):
         ui.table(pd.DataFrame(words[:50], columns=["Mot", "Messages"]))
