@@ -1044,7 +1044,7 @@ def emerging_table(subjects: Sequence[EmergingSubject]) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------ word clouds
 # Messages counted for a word cloud: beyond this a spread sample (see word_cloud_view).
-WORD_CLOUD_SAMPLE = 20_000
+WORD_CLOUD_SAMPLE = 10_000
 
 def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
                      exclude: Iterable[str] = ()) -> dict[str, int]:
@@ -1280,8 +1280,9 @@ def word_cloud_view(con: Any, f: Filters | None = None, theme: str | None = None
 
     Territory names are removed (they would dominate every cloud). ``png`` is None when there are
     no words. Beyond ``limit`` messages the words are counted on a sample of ``limit`` messages
-    spread over the period (``sampled`` True): the ranking of frequent words is stable at that
-    size and tokenising every message of a year took over a second. ``top`` words are drawn.
+    spread over the period (``sampled`` True): on the demo store 13 of its 15 and 48 of its 50
+    most frequent words are those of the full year, and tokenising every message of a year took
+    over a second. ``top`` words are drawn.
     """
     f = f or Filters()
     msgs = themed_messages(con, f, theme=theme, tone=tone, limit=limit, spread=True)
