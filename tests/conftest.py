@@ -10,7 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
-SHARED_FORMATS = ROOT.parent / "shared" / "formats"
+# Real platform exports for acceptance tests live outside the repo (licences, real names): point
+# VIGIE_SAMPLES_DIR at them (.ci/run does when they are beside the clone); tests skip otherwise.
+SAMPLES_DIR = os.environ.get("VIGIE_SAMPLES_DIR")
 
 # Tests never touch the developer's key or store.
 os.environ.setdefault("VIGIE_PSEUDONYM_KEY", "test-key-not-secret")
@@ -50,7 +52,7 @@ def demo_db_copy(demo_db, tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(scope="session")
 def shared_formats() -> Path:
-    """The real samples of ../shared/formats (skipped where absent). Never copied into the repo."""
-    if not SHARED_FORMATS.exists():
-        pytest.skip("../shared/formats absent")
-    return SHARED_FORMATS
+    """The real export samples (``$VIGIE_SAMPLES_DIR``), skipped where absent. Never copied into the repo."""
+    if not SAMPLES_DIR or not Path(SAMPLES_DIR).is_dir():
+        pytest.skip("real export samples absent: set VIGIE_SAMPLES_DIR")
+    return Path(SAMPLES_DIR)
