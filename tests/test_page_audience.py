@@ -2,27 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from analysis import audience as A
 from analysis import store
+from tests.page_helpers import frames, open_page
 from tests.test_audience import FIX, _small_store
-
-APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 
 
 def run_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.query_params["periode"] = "12m"
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("app_pages/audience.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page("audience.py", period="12m", query=query)
 
 
 def _text(at: AppTest) -> str:
@@ -30,8 +19,7 @@ def _text(at: AppTest) -> str:
                      + [s.value for s in at.subheader] + [w.value for w in at.warning])
 
 
-def _frames(at: AppTest) -> list[pd.DataFrame]:
-    return [d.value.data if hasattr(d.value, "data") else d.value for d in at.dataframe]
+_frames = frames
 
 
 def test_page_small_store(db):

@@ -16,8 +16,8 @@ from analysis.fmt import NBSP, fr_int, fr_num, fr_pct, fr_signed
 from analysis.queries import Filters
 from analysis.registry import load_registry, sync_registry
 from streamlit_app.ui import period_bounds
+from tests.page_helpers import APP, frames, open_page
 
-APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 START = datetime(2026, 1, 5, 9)
 DAYS = 84
 SPIKE = range(75, 78)  # 21–23 March 2026
@@ -57,18 +57,10 @@ def page_db(db: Path) -> Path:
 
 
 def run_page(role: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    if role:
-        at.session_state["vigie_role"] = role
-    at.query_params["periode"] = "30j"
-    at.run()
-    at.switch_page("app_pages/e_reputation.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page("e_reputation.py", period="30j", role=role)
 
 
-def _frames(at: AppTest) -> list[pd.DataFrame]:
-    return [d.value.data if hasattr(d.value, "data") else d.value for d in at.dataframe]
+_frames = frames
 
 
 def _library_kpis(db: Path) -> dict:

@@ -12,8 +12,8 @@ from streamlit.testing.v1 import AppTest
 from analysis import store
 from analysis.moderation.scoring import enrich
 from analysis.registry import load_registry, sync_registry
+from tests.page_helpers import frame_with, frames, open_page
 
-APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 FB = "facebook:104857600000001"
 T0 = datetime(2026, 3, 10, 9, 0)
 
@@ -45,25 +45,13 @@ def mod_db(db: Path) -> Path:
 
 
 def run_page(role: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    if role:
-        at.session_state["vigie_role"] = role
-    at.query_params["periode"] = "12m"
-    at.run()
-    at.switch_page("app_pages/moderation.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page("moderation.py", period="12m", role=role, timeout=60)
 
 
-def _frames(at: AppTest) -> list[pd.DataFrame]:
-    return [d.value.data if hasattr(d.value, "data") else d.value for d in at.dataframe]
+_frames = frames
 
 
-def _frame_with(at: AppTest, col: str) -> pd.DataFrame:
-    for d in _frames(at):
-        if col in d.columns:
-            return d
-    raise AssertionError(f"no table with {col}")
+_frame_with = frame_with
 
 
 def test_analyst_sees_the_queue_with_reasons_and_can_mark(mod_db, monkeypatch):

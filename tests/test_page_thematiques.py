@@ -11,9 +11,8 @@ from streamlit.testing.v1 import AppTest
 from analysis import store
 from analysis import topics as T
 from analysis.registry import load_registry, sync_registry
+from tests.page_helpers import frame_with, frames, open_page
 from tests.test_topics import _mini_store
-
-APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 
 
 @pytest.fixture()
@@ -31,25 +30,13 @@ def theme_db(db: Path) -> Path:
 
 
 def run_page(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.query_params["periode"] = "12m"
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    at.switch_page("app_pages/thematiques.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page("thematiques.py", period="12m", query=query)
 
 
-def _frames(at: AppTest) -> list[pd.DataFrame]:
-    return [d.value.data if hasattr(d.value, "data") else d.value for d in at.dataframe]
+_frames = frames
 
 
-def _frame_with(at: AppTest, col: str) -> pd.DataFrame:
-    for d in _frames(at):
-        if col in d.columns:
-            return d
-    raise AssertionError(f"no table with {col}: {[list(d.columns) for d in _frames(at)]}")
+_frame_with = frame_with
 
 
 def test_page_shows_shares_gap_emergence_sentiment_and_cloud(theme_db):
