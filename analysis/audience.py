@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.fmt import fr_num, fr_pct
+from analysis.ingest.sniff import read_user_csv
 from analysis.queries import Filters
 from analysis.store import REPO_ROOT
 
@@ -766,21 +767,6 @@ def _split_interval(lo: int, hi: int) -> list[tuple[str, float, bool]]:
     return out
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    first = text.splitlines()[0] if text else ""
-    sep = ";" if first.count(";") >= first.count(",") else ","
-    import io
-
-    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-
-
 def read_insee_population(path: str | Path, code_to_territory: Mapping[str, str] | None = None,
                           territory: str | None = None) -> PopulationRead:
     """Read an INSEE « population par sexe et âge » CSV into population rows (platform-aligned bands).
@@ -793,7 +779,7 @@ def read_insee_population(path: str | Path, code_to_territory: Mapping[str, str]
     the bands they straddle; such bands are flagged ``approximate``.
     """
     path = Path(path)
-    df = _read_table(path)
+    df = read_user_csv(path)
     df.columns = [c.strip().upper() for c in df.columns]
     code_col = next((c for c in df.columns if c in CODE_COLUMNS), None)
     sex_col = next((c for c in df.columns if c in ("SEXE", "SEX")), None)

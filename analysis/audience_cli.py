@@ -11,6 +11,7 @@ from rich.table import Table
 
 from analysis import audience as A
 from analysis import store
+from analysis.cli_common import open_reader
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_signed
 
 app = typer.Typer()
@@ -32,12 +33,7 @@ def summary_cmd(
     as_json: bool = typer.Option(False, "--json", help="Sortie JSON (valeurs brutes)."),
 ) -> None:
     """Croissance avec les pairs, pyramide vs population, segments sous-représentés, rayonnement."""
-    try:
-        con = store.connect(read_only=True)
-    except store.StoreMissing as e:
-        err.print(f"[red]{e}[/]")
-        raise typer.Exit(1) from e
-    with con:
+    with open_reader() as con:
         tid = territory or _own(con)
         known = {r[0]: r[1] for r in con.execute("SELECT territory_id, name FROM territories").fetchall()}
         if tid not in known:

@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from analysis import store
+from analysis.cli_common import open_reader
 from analysis.fmt import fr_int
 
 app = typer.Typer(
@@ -164,12 +165,7 @@ def status_cmd(
     """Couverture des données par territoire, plateforme et mois ; journal des imports."""
     from analysis import queries
 
-    try:
-        con = store.connect(read_only=True)
-    except store.StoreMissing as e:
-        err.print(f"[red]{e}[/]")
-        raise typer.Exit(1) from e
-    with con:
+    with open_reader() as con:
         counts = store.table_counts(con)
         cov = queries.coverage(con)
         log = queries.import_log(con, limit=20)

@@ -101,8 +101,8 @@ def formula_text(metric_id: str) -> str:
 
 
 # ---------------------------------------------------------------------------------- helpers
-def _val(v: Any) -> float | None:
-    """A number, or None when missing (None, NaN, pd.NA)."""
+def number_or_none(v: Any) -> float | None:
+    """A number, or None when missing (None, NaN, pd.NA) or not numeric."""
     if v is None or v is pd.NA:
         return None
     try:
@@ -110,6 +110,9 @@ def _val(v: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(f) else f
+
+
+_val = number_or_none
 
 
 def ratio(num: Any, den: Any) -> float | None:

@@ -28,6 +28,7 @@ from analysis import store
 from analysis import topics as T
 from analysis.cli_common import open_reader
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
+from analysis.ingest.sniff import read_user_csv
 from analysis.queries import Filters, month_bounds
 
 app = typer.Typer(help="Thématiques : classifieur de thèmes, sujets, sujets émergents.", no_args_is_help=True)
@@ -48,20 +49,7 @@ def _period(start: str | None, end: str | None, month: str | None) -> tuple[date
         raise typer.Exit(2) from e
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    # Spreadsheets save French CSV with ';' and often in cp1252: sniff both.
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    first = text.splitlines()[0] if text else ""
-    sep = ";" if first.count(";") > first.count(",") else ","
-    import io
-
-    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+_read_csv = read_user_csv
 
 
 @app.command("themes")

@@ -308,3 +308,21 @@ def read_csv_all(p: Probe) -> tuple[list[list[str]], list[int]]:
     except csv.Error as e:
         raise ImportFailure(f"CSV mal formé : {e}", line=offset + reader.line_num) from e
     return rows, lines
+
+
+def read_user_csv(path: str | Path) -> Any:
+    """A CSV an analyst saved from a spreadsheet (samples, INSEE tables) as strings.
+
+    French spreadsheets save with ``;`` and often in cp1252: UTF-8 (BOM or not) is tried first,
+    then cp1252; the separator is ``;`` unless the header holds more commas. Empty cells stay "".
+    """
+    import pandas as pd
+
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    first = text.splitlines()[0] if text else ""
+    sep = ";" if first.count(";") >= first.count(",") else ","
+    return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)

@@ -122,14 +122,7 @@ def _certainty(ci: tuple[float, float] | None) -> str:
     return "significant" if ci[0] > 0 or ci[1] < 0 else "stable"
 
 
-def _none(v: Any) -> float | None:
-    if v is None:
-        return None
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(f) else f
+_none = metrics.number_or_none
 
 
 # ------------------------------------------------------------------------------ figures
