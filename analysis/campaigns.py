@@ -639,10 +639,12 @@ def weekly_series(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpi:
     g["value"] = g["num"] / g["den"].where(g["den"] > 0)
     base = g[g["week"] < 0].groupby("group").agg(num=("num", "sum"), den=("den", "sum"))
     ref = (base["num"] / base["den"].where(base["den"] > 0)).to_dict()
+    # float even when a group has no baseline week (map of strings would keep a string dtype)
+    ref_of_row = g["group"].map(ref).astype(float)
     if k.scale == "log":
-        g["index"] = 100 * g["value"] / g["group"].map(ref)
+        g["index"] = 100 * g["value"] / ref_of_row
     else:
-        g["index"] = 100 * (g["value"] - g["group"].map(ref))  # points of difference from the baseline
+        g["index"] = 100 * (g["value"] - ref_of_row)  # points of difference from the baseline  # points of difference from the baseline
     g["period"] = np.where(g["week"] < 0, "référence", "campagne")
     return g[["group", "week", "start", "value", "index", "period"]]
 

@@ -393,3 +393,16 @@ def test_demo_check_command(demo_db, monkeypatch):
     assert res.exit_code == 0, res.output
     out = " ".join(res.output.split())  # the table wraps on narrow terminals
     assert "(placebo)" in out and "Journées du" in out and "+50\u00a0%" in res.output
+
+
+def test_weekly_series_without_baseline_data(syn):
+    """A campaign at the very start of the data: a group without baseline has a missing index, no crash."""
+    C.save_campaigns(syn, [C.Campaign("tot", "Trop tôt", "own", "2025-03-01", "2025-03-28", ["Rien"], source="test")])
+    try:
+        w = C.weekly_series(syn, "tot", kpi="engagement_per_post")
+        assert w["index"].dtype == float
+        own = w[w["group"] == "own"]
+        assert own[own["week"] < 0]["value"].isna().all()  # no post before the data starts
+        assert own["index"].isna().all() and own[own["week"] >= 0]["value"].notna().all()
+    finally:
+        C.remove_campaign(syn, "tot")
