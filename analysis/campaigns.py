@@ -521,8 +521,12 @@ def excluded_periods(con: duckdb.DuckDBPyConnection, c: Campaign,
         if o.campaign_id != c.campaign_id and o.territory_id == c.territory_id:
             out.append((o.start_date, o.end_date, f"campagne « {o.name} »"))
     try:
+        # only alerts about the conversation itself: an impersonation alert spans the fake page's
+        # whole life (months), which says nothing about the engagement of the official posts
         rows = con.execute("SELECT period_start, period_end, title FROM alerts WHERE territory_id = ? "
-                           "AND severity = 'critical' AND period_start IS NOT NULL", [c.territory_id]).fetchall()
+                           "AND severity = 'critical' AND period_start IS NOT NULL "
+                           "AND rule IN ('negative_spike', 'volume_spike', 'negative_theme', 'hostile_burst')",
+                           [c.territory_id]).fetchall()
     except duckdb.Error:
         rows = []
     for a, b, title in rows:

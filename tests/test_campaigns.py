@@ -213,6 +213,11 @@ def test_message_spike_and_other_campaigns_leave_the_baseline(tmp_path):
     assert C.message_spikes(con, "own", date(2026, 1, 1), date(2026, 6, 1)) == [
         (date(2026, 3, 9), date(2026, 3, 21), "pic inhabituel de messages (6 jours anormaux : crise probable)")]
     C.save_campaigns(con, [C.Campaign("a", "Printemps", "own", "2026-04-01", "2026-04-15")])
+    # a look-alike page seen for months is a critical alert, not a distortion of the engagement
+    store.upsert(con, "alerts", pd.DataFrame([{
+        "alert_id": "imp", "rule": "impersonation", "territory_id": "own",
+        "severity": "critical", "fired_at": datetime(2026, 5, 2), "period_start": datetime(2025, 11, 1),
+        "period_end": datetime(2026, 5, 30), "title": "Nouvelle page usurpant l'identité du territoire"}]))
     c = C.Campaign("b", "Mai", "own", "2026-05-01", "2026-05-31")
     excl = C.excluded_periods(con, c, [(date(2026, 2, 1), date(2026, 2, 2))])
     assert [(a, b) for a, b, _ in excl] == [(date(2026, 2, 1), date(2026, 2, 2)), (date(2026, 3, 9), date(2026, 3, 21)),
