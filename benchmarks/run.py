@@ -154,8 +154,9 @@ def _pages() -> list[tuple[str, str]]:
     raise RuntimeError("PAGES introuvable dans streamlit_app/app.py")
 
 
-def stage_pages(db: Path, out: dict) -> list[tuple[str, str, tuple, dict]]:
-    """Render every page with AppTest (cold cache); return the queries they ran."""
+def stage_pages(db: Path, out: dict, only: set[str] | None = None) -> list[tuple[str, str, tuple, dict]]:
+    """Render every page (or those of ``only``: files or titles) with AppTest (cold cache); return
+    the queries they ran."""
     os.environ["VIGIE_DB"] = str(db)
     os.environ.setdefault("VIGIE_AUTH", "demo")
     os.environ.setdefault("VIGIE_PSEUDONYM_KEY", "bench-key")
@@ -182,6 +183,8 @@ def stage_pages(db: Path, out: dict) -> list[tuple[str, str, tuple, dict]]:
     try:
         for file, title in _pages():
             if not (ROOT / "streamlit_app" / "app_pages" / file).exists():
+                continue
+            if only and not ({file, file.removesuffix(".py"), title} & only):
                 continue
             page["name"] = "_accueil"
             at = AppTest.from_file(str(ROOT / "streamlit_app" / "app.py"), default_timeout=600)
@@ -440,6 +443,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", action="store_true", help="réutiliser le magasin déjà importé et enrichi")
     ap.add_argument("--only", default="", help="étapes (generate,import,enrich,metrics,pages,queries,report,"
                                                "pandas,vader), par défaut toutes")
+    ap.add_argument("--pages", default="", help="pages à mesurer (fichiers ou titres, séparés par des "
+                                                "virgules), par défaut toutes")
+    ap.add_argument("--json", type=Path, default=None, help="fichier de résultats (défaut : benchmarks/results/"
+                                                            "bench_scale<échelle>.json)")
     ap.add_argument("--generate-only", type=Path, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.generate_only:
@@ -456,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     def want(s: str) -> bool:
         return (stages is None or s in stages) and not (a.reuse and s in ("generate", "import", "enrich", "metrics"))
 
-    out_path = RESULTS / f"bench_scale{a.scale:g}.json"
+    out_path = a.json or RESULTS / f"bench_scale{a.scale:g}.json"
 
     def save() -> None:
         res["peak_rss_mb"] = _rss_mb()
@@ -483,7 +490,8 @@ def main(argv: list[str] | None = None) -> int:
         if k in res:
             loads.append(res[k]["load"])
     save()
-    recorded = stage_pages(db, res) if want("pages") or want("queries") else []
+    only_pages = {x.strip() for x in a.pages.split(",") if x.strip()} or None
+    recorded = stage_pages(db, res, only_pages) if want("pages") or want("queries") else []
     save()
     if want("queries"):
         stage_queries(db, recorded, a.repeats, res)

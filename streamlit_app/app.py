@@ -59,4 +59,5 @@ ui.sidebar_header()
 ui.role()
 if data.available():
     ui.filters()
-nav.run()
+with ui.profiled():  # VIGIE_PROFILE=file.pstats: accumulate a cProfile of the page runs (benchmarks)
+    nav.run()

@@ -9,9 +9,11 @@ same values without duplicate widgets.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from typing import Any, Literal
 
@@ -425,6 +427,34 @@ def wrap_title(chart: alt.TopLevelMixin, phone: bool | None = None) -> alt.TopLe
         return chart.properties(title=alt.Title(lines(t.text, title_chars),
                                                 **({"subtitle": lines(sub, subtitle_chars)} if sub else {}), **kw))
     return chart
+
+
+@contextlib.contextmanager
+def profiled() -> Iterator[None]:
+    """cProfile the block when ``VIGIE_PROFILE`` names a file: runs accumulate in it (pstats format).
+
+    For ``benchmarks/``: a page's server-side cost by function, measured in the real server."""
+    path = os.environ.get("VIGIE_PROFILE")
+    if not path:
+        yield
+        return
+    import cProfile
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    try:
+        yield
+    finally:
+        prof.disable()
+        with _PROFILE_LOCK:
+            stats = pstats.Stats(prof)
+            if os.path.exists(path):
+                stats.add(path)
+            stats.dump_stats(path)
+
+
+_PROFILE_LOCK = threading.Lock()
 
 
 def chart(chart: alt.TopLevelMixin, table_df: pd.DataFrame, alt_text: str,
