@@ -14,6 +14,9 @@ Adding a read model for a page is one line::
 from __future__ import annotations
 
 import importlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -89,10 +92,70 @@ def _resolve(target: str):
     return obj
 
 
+class _Pooled:
+    """One read-only DuckDB instance on one published copy, and the cursors lent from it."""
+
+    def __init__(self, path: Path) -> None:
+        # A fresh in-memory instance that attaches the copy: ``duckdb.connect(path)`` would
+        # reuse an instance still open on the same path (DuckDB's instance cache), i.e. the
+        # previous copy's content after a publish replaced the file.
+        self.con = duckdb.connect()
+        self.con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS store (READ_ONLY)")
+        self.active = 0
+        self.retired = False
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        cur = self.con.cursor()
+        cur.execute("USE store")  # a cursor is a new connection: its default catalog is memory
+        return cur
+
+
+_POOL_LOCK = threading.Lock()
+_POOL: dict[tuple[str, int], _Pooled] = {}
+
+
+@contextmanager
+def _read_connection(stamp: tuple[str, int]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on one long-lived read-only instance per published copy of the store.
+
+    Opening the store costs ~20 ms (catalog load) at every cache miss; a cursor costs under a
+    millisecond and each thread gets its own. Only the published copy (``<db>.read``) is held
+    open: a publish is a new file (atomic rename) with a new stamp, so the writer never waits.
+    When a newer copy appears, the older instances are closed as soon as no page reads them.
+    Without a published copy (a store never written through ``store.writer``) the connection is
+    short-lived, as before, so that it never holds the main file's lock.
+    """
+    rp = store.read_path(stamp[0])
+    if not rp.exists():
+        with store.reader(stamp[0]) as con:
+            yield con
+        return
+    with _POOL_LOCK:
+        pooled = _POOL.get(stamp)
+        if pooled is None:
+            pooled = _POOL[stamp] = _Pooled(rp)
+            for old in [k for k in _POOL if k != stamp]:
+                _POOL[old].retired = True
+                if _POOL[old].active == 0:
+                    _POOL.pop(old).con.close()
+        pooled.active += 1
+    try:
+        cur = pooled.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+    finally:
+        with _POOL_LOCK:
+            pooled.active -= 1
+            if pooled.retired and pooled.active == 0 and _POOL.get(stamp) is pooled:
+                _POOL.pop(stamp).con.close()
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def _cached(stamp: tuple[str, int], target: str, fkey: tuple | None, kwargs: tuple) -> Any:
     fn = _resolve(target)
-    with store.reader(stamp[0]) as con:
+    with _read_connection(stamp) as con:
         args = [con] if fkey is None else [con, _filters_from_key(fkey)]
         return fn(*args, **dict(kwargs))
 

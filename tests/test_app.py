@@ -8,6 +8,7 @@ which is also how a shared link opens.
 from __future__ import annotations
 
 import ast
+import os
 from datetime import date
 from pathlib import Path
 
@@ -267,3 +268,43 @@ def test_filter_params_carry_only_the_filters_to_other_pages():
     at.query_params["message"] = "facebook:123"  # a page's own parameter is not carried
     at.run()
     assert at.markdown[0].value == repr({"territoires": "saint-aubin,port-marel", "periode": "3m"})
+
+
+def test_read_connections_are_reused_per_published_copy(tmp_path, monkeypatch):
+    """Cache misses share one read-only instance per published copy; a new publish is read at once,
+    and an older copy's instance is closed when no page reads it any more."""
+    from analysis import store
+    from streamlit_app import data
+
+    path = tmp_path / "pool.duckdb"
+    monkeypatch.setenv("VIGIE_DB", str(path))
+    monkeypatch.setattr(data, "_POOL", {})
+
+    def publish(n: int) -> tuple[str, int]:
+        with store.writer(path) as con:
+            con.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+            con.execute("INSERT INTO t VALUES (?)", [n])
+        os.utime(store.read_path(path), ns=(n * 10**9, n * 10**9))  # distinct stamps even within a tick
+        return data.store_stamp()
+
+    s1 = publish(1)
+    with data._read_connection(s1) as a, data._read_connection(s1) as b:
+        assert a.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+        assert b.execute("SELECT max(x) FROM t").fetchone()[0] == 1
+        assert data._POOL[s1].active == 2  # two cursors of one instance
+        first = data._POOL[s1]
+    with data._read_connection(s1) as c:
+        assert data._POOL[s1] is first and c.execute("SELECT 1").fetchone() == (1,)
+    slow_page = data._read_connection(s1)  # a page still reading the first copy…
+    old = slow_page.__enter__()
+    s2 = publish(2)  # …while an import publishes a second one, written through the main file
+    with data._read_connection(s2) as new:
+        assert new.execute("SELECT count(*) FROM t").fetchone()[0] == 2
+        assert old.execute("SELECT count(*) FROM t").fetchone()[0] == 1  # still answers
+    assert list(data._POOL) == [s1, s2] and data._POOL[s1].retired
+    slow_page.__exit__(None, None, None)
+    assert list(data._POOL) == [s2]  # closed once nobody reads it
+    s3 = publish(3)
+    with data._read_connection(s3) as new:
+        assert new.execute("SELECT count(*) FROM t").fetchone()[0] == 3
+    assert list(data._POOL) == [s3]
