@@ -7,7 +7,7 @@ DEMO_DB ?= data/demo.duckdb
 TEST_DB := build/demo-test.duckdb
 PORT ?= 8501
 
-.PHONY: demo test lint bench venv clean-demo format
+.PHONY: demo test test-db test-grid lint bench venv clean-demo format
 
 venv: $(VENV)/.installed
 
@@ -25,14 +25,21 @@ demo: venv
 		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 ## make test: bootstrap, build the test demo store, run the whole suite (tests + notebooks)
-test: venv
-	mkdir -p build
-	# the .ok stamp is written only after a complete build, so an interrupted build is redone
-	test -f $(TEST_DB).ok || (rm -rf $(TEST_DB) $(TEST_DB).read build/demo-test_exports && \
-		VIGIE_PSEUDONYM_KEY=test-key-not-secret $(BIN)/vigie --db $(TEST_DB) demo && touch $(TEST_DB).ok)
+test: test-db
 	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 --dist loadgroup tests
 	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly notebooks
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
+
+# the .ok stamp is written only after a complete build, so an interrupted build is redone
+test-db: venv
+	mkdir -p build
+	test -f $(TEST_DB).ok || (rm -rf $(TEST_DB) $(TEST_DB).read build/demo-test_exports && \
+		VIGIE_PSEUDONYM_KEY=test-key-not-secret $(BIN)/vigie --db $(TEST_DB) demo && touch $(TEST_DB).ok)
+
+## make test-grid: every page × every filter combination of the demo data (2 160 AppTest runs)
+test-grid: test-db
+	VIGIE_FULL_GRID=1 VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 \
+		tests/test_pages_all.py -k every_combination
 
 lint: venv
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
