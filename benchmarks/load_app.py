@@ -2,14 +2,20 @@
 
 Each session is a real Streamlit websocket client (the browser's protocol: ``BackMsg``
 protobufs on ``/_stcore/stream``) that opens every page in turn, as a person clicking
-through the menu, with a random 0.5–2 s pause between pages. A page's time runs from the
-request to the server's ``script_finished`` message: the server-side cost a browser waits for
-(charts are then drawn by the browser, not measured). The RSS of the Streamlit process is
-sampled every 2 s. Bounded: the run stops after D seconds whatever happens.
+through the menu, and reads each page for a random time between ``--think`` MIN and MAX
+seconds before the next click (default 5–20 s: an elected official or an analyst reading a
+dashboard; ``--think 0.5 2`` is a stress test, a robot clicking without reading). Sessions use
+three filter sets (the default 12 months; our territory over 30 days; 3 months of Facebook), so
+the shared cache is missed as it would be by people looking at different things.
+
+A page's time runs from the request to the server's ``script_finished`` message: the
+server-side cost a browser waits for (charts are then drawn by the browser, not measured). The
+RSS of the Streamlit process is sampled every 2 s. Bounded: the run stops after D seconds
+whatever happens.
 
     .venv/bin/python -m benchmarks.load_app --db build/demo.duckdb --sessions 20 --duration 120
 
-Prints a table (per page: count, errors, p50, p95, max) and the memory samples.
+Prints a table (per page: count, errors, p50, p95, max), the throughput and the memory samples.
 """
 
 from __future__ import annotations
@@ -87,8 +93,13 @@ async def page_run(ws, page: str, query: str, timeout: float) -> tuple[float, st
             return time.perf_counter() - t0, error or status
 
 
-async def session(n: int, url: str, stop_at: float, results: list, timeout: float) -> None:
+QUERIES = ("periode=12m", "territoires=saint-aubin&periode=30j", "periode=3m&plateformes=facebook")
+
+
+async def session(n: int, url: str, stop_at: float, results: list, timeout: float,
+                  think: tuple[float, float]) -> None:
     rnd = random.Random(n)
+    query = QUERIES[n % len(QUERIES)]
     try:
         ws = await websocket_connect(url, subprotocols=["streamlit"])
     except Exception as e:  # noqa: BLE001 - recorded as an error of the run
@@ -101,13 +112,13 @@ async def session(n: int, url: str, stop_at: float, results: list, timeout: floa
             page = order[i % len(order)]
             i += 1
             try:
-                dt, err = await page_run(ws, page, "periode=12m", timeout)
+                dt, err = await page_run(ws, page, query, timeout)
             except TimeoutError:
                 dt, err = timeout, "délai dépassé"
             results.append((page, dt, err))
             if err == "connexion fermée":
                 return
-            await asyncio.sleep(rnd.uniform(0.5, 2.0))
+            await asyncio.sleep(rnd.uniform(*think))
     finally:
         ws.close()
 
@@ -133,6 +144,9 @@ def main() -> int:
     ap.add_argument("--sessions", type=int, default=20)
     ap.add_argument("--duration", type=float, default=120.0, help="Secondes de charge.")
     ap.add_argument("--timeout", type=float, default=60.0, help="Délai maximal d'une page.")
+    ap.add_argument("--think", type=float, nargs=2, default=(5.0, 20.0), metavar=("MIN", "MAX"),
+                    help="Temps de lecture d'une page avant le clic suivant, en secondes (défaut 5 20 ; "
+                         "0.5 2 = test de stress).")
     args = ap.parse_args()
 
     port = free_port()
@@ -170,7 +184,8 @@ def main() -> int:
             samples: list = []
             stop_at = time.monotonic() + args.duration
             await asyncio.gather(sample_memory(proc, stop_at, samples),
-                                 *(session(n, url, stop_at, results, args.timeout) for n in range(args.sessions)))
+                                 *(session(n, url, stop_at, results, args.timeout, tuple(args.think))
+                                   for n in range(args.sessions)))
             return warm, results, samples
 
         load_before = os.getloadavg()[0]
@@ -185,6 +200,7 @@ def main() -> int:
 
     print(f"Charge : {args.sessions} sessions simultanées pendant {args.duration:.0f} s, base {args.db} ; "
           f"{os.cpu_count()} cœurs, charge système {load_before:.1f} avant, {load_after:.1f} après")
+    print(f"Lecture de chaque page : {args.think[0]:g} à {args.think[1]:g} s ; filtres : " + " | ".join(QUERIES))
     print("Préchauffage (1 session) : " + ", ".join(f"{p} {dt:.1f} s" + (f" [{e}]" if e else "") for p, dt, e in warm))
     print(f"{'Page':<14}{'pages':>7}{'erreurs':>9}{'p50 (s)':>9}{'p95 (s)':>9}{'max (s)':>9}")
     allt = []
@@ -200,6 +216,8 @@ def main() -> int:
             print(f"    {e}")
     n_err = sum(1 for r in results if r[2] is not None)
     print(f"{'TOUTES':<14}{len(results):>7}{n_err:>9}{pct(allt, .5):>9.2f}{pct(allt, .95):>9.2f}{max(allt, default=0):>9.2f}")
+    print(f"Débit servi : {len(results) / args.duration:.2f} pages/s ; temps serveur cumulé "
+          f"{sum(allt):.0f} s pour {args.duration:.0f} s de charge")
     if samples:
         mb = [s[1] / 1024**2 for s in samples]
         third = max(1, len(mb) // 3)
