@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -37,7 +37,6 @@ import pandas as pd
 from analysis import metrics
 from analysis.campaigns import LOCAL_TZ
 from analysis.queries import Filters
-from analysis.sentiment.corrections import EFFECTIVE_VIEW_SQL
 
 FREQS = ("day", "week", "month")
 DIMENSIONS = ("territory_id", "platform", "account_id", "post_id")
@@ -54,9 +53,24 @@ METRIC_LABELS = {
     "negative_share": "Part de messages négatifs",
 }
 
-# The body of the effective_sentiment view (corrections over model labels), reused as a subquery
-# so that a read-only connection on a store where the view was never created still works.
-_EFFECTIVE = EFFECTIVE_VIEW_SQL.split(" AS\n", 1)[1]
+# The effective label of a message (the logic of the ``effective_sentiment`` view of
+# analysis.sentiment.corrections, restricted to messages): the analyst's correction when there is
+# one, else the model's. Written as two LEFT JOINs from the messages rather than a join on the view:
+# the view's second branch (corrections the model never scored) is an anti-join that scans the whole
+# sentiment table on every query, 0,7 s of thread time at 1 M messages even with no correction.
+# The labels are filtered in a subquery, not in the ON clause: with DuckDB 2.0.1, a LEFT JOIN on an
+# *empty* table with a constant condition in ON (``l.task = 'sentiment'``) drops the query's LIMIT
+# (every row came back from spike_messages on a store without corrections).
+_SENTIMENT_JOIN = """
+        LEFT JOIN sentiment AS s ON s.item_id = m.message_id AND s.item_type = 'message'
+        LEFT JOIN (SELECT item_id, value FROM labels WHERE item_type = 'message' AND task = 'sentiment') AS l
+          ON l.item_id = m.message_id
+"""
+_SENTIMENT_CLASS = """CASE WHEN l.value IS NOT NULL THEN l.value
+                    WHEN s.item_id IS NULL OR (s.label IS NULL AND s.lang IS NULL) THEN 'unscored'
+                    WHEN s.lang IS DISTINCT FROM 'fr' THEN 'non_french'
+                    WHEN s.label IS NULL THEN 'unscored'
+                    ELSE s.label END"""
 
 
 def _local(col: str = "m.created_at") -> str:
@@ -64,39 +78,46 @@ def _local(col: str = "m.created_at") -> str:
     return f"timezone('{LOCAL_TZ}', timezone('UTC', {col}))"
 
 
+def _utc_midnight(d: date) -> datetime | None:
+    """Local midnight of day ``d`` as a naive UTC timestamp (None when ``d`` carries a time of day).
+
+    A local-day bound read on the stored column: exact, French clocks change at 2 or 3 a.m., so
+    local midnight is never skipped nor repeated and ``local(t) >= d`` ⇔ ``t >= utc(d)``.
+    """
+    ts = pd.Timestamp(d)
+    if ts != ts.normalize():
+        return None
+    return ts.tz_localize(LOCAL_TZ).tz_convert("UTC").tz_localize(None).to_pydatetime()
+
+
 def _base(f: Filters) -> tuple[str, list]:
     """Filtered user messages with their effective sentiment class (CTE body ``m``).
 
     The period of ``f`` is read in French local time (``[start, end)`` local days, like the
-    ``period`` buckets), so "du 1er au 31 mars" means March as lived in the town hall. A one-day
-    wider UTC range is applied first so DuckDB still skips row groups on ``created_at``.
+    ``period`` buckets), so "du 1er au 31 mars" means March as lived in the town hall. Its bounds
+    are turned into UTC instants, so DuckDB filters (and skips row groups) on ``created_at`` with
+    no time-zone conversion per row. No ``local_at`` column: callers convert what they show
+    (:func:`_local`), after filtering.
     """
-    day = timedelta(days=1)
-    wide = replace(f, start=f.start - day if f.start else None, end=f.end + day if f.end else None)
-    w, params = wide.where("m")
-    local_w = ["TRUE"]
-    if f.start:
-        local_w.append("m.local_at >= ?")
-        params.append(pd.Timestamp(f.start).to_pydatetime())
-    if f.end:
-        local_w.append("m.local_at < ?")
-        params.append(pd.Timestamp(f.end).to_pydatetime())
-    # local_at is computed once per row in the inner query (ICU conversions are not free on 1M rows).
+    w, params = replace(f, start=None, end=None).where("m")
+    for op, bound in ((">=", f.start), ("<", f.end)):
+        if not bound:
+            continue
+        utc = _utc_midnight(bound)
+        if utc is not None:
+            w += f" AND m.created_at {op} ?"
+            params.append(utc)
+        else:  # a bound with a time of day: compared in local time, row by row
+            w += f" AND {_local()} {op} ?"
+            params.append(pd.Timestamp(bound).to_pydatetime())
     sql = f"""
         SELECT m.message_id, m.territory_id, m.platform, m.account_id, m.post_id, m.created_at, m.text,
-               m.local_at,
                coalesce(m.likes, 0) + coalesce(m.replies, 0) AS engagement, m.likes, m.replies,
-               CASE WHEN e.corrected THEN e.label
-                    WHEN e.item_id IS NULL OR (e.label IS NULL AND e.lang IS NULL) THEN 'unscored'
-                    WHEN e.lang IS DISTINCT FROM 'fr' THEN 'non_french'
-                    WHEN e.label IS NULL THEN 'unscored'
-                    ELSE e.label END AS sentiment,
-               coalesce(e.corrected, FALSE) AS corrected, e.model_label,
-               e.p_negative, e.p_neutral, e.p_positive
-        FROM (SELECT m.*, {_local()} AS local_at FROM messages AS m
-              WHERE {w} AND NOT coalesce(m.is_official, FALSE)) AS m
-        LEFT JOIN (SELECT * FROM ({_EFFECTIVE}) WHERE item_type = 'message') AS e ON e.item_id = m.message_id
-        WHERE {" AND ".join(local_w)}
+               {_SENTIMENT_CLASS} AS sentiment,
+               l.value IS NOT NULL AS corrected, s.label AS model_label,
+               s.p_negative, s.p_neutral, s.p_positive
+        FROM messages AS m {_SENTIMENT_JOIN}
+        WHERE {w} AND NOT coalesce(m.is_official, FALSE)
     """
     return sql, params
 
@@ -115,6 +136,74 @@ def add_metrics(counts: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     return out
 
 
+_COUNTS_SQL = """count(*) AS messages,
+               count(*) FILTER (WHERE sentiment = 'positive') AS positive,
+               count(*) FILTER (WHERE sentiment = 'neutral') AS neutral,
+               count(*) FILTER (WHERE sentiment = 'negative') AS negative,
+               count(*) FILTER (WHERE sentiment IN ('positive', 'neutral', 'negative')) AS scored,
+               count(*) FILTER (WHERE sentiment = 'non_french') AS non_french,
+               count(*) FILTER (WHERE sentiment = 'unscored') AS unscored"""
+
+
+def _counts(con: duckdb.DuckDBPyConnection, f: Filters, keys: dict[str, str] | None = None,
+            freq: str | None = None, key_params: Sequence[Any] = ()) -> pd.DataFrame:
+    """:data:`COUNT_COLUMNS` per group of the selection, sorted by group (one scan, one join).
+
+    ``keys``: output name → SQL expression over the rows of :func:`_base` (none = one pooled row,
+    even when nothing matches), its ``?`` bound to ``key_params``; ``freq`` adds ``period`` (French local day, ISO week or month).
+    With a period, messages are first counted per UTC hour and each hour is then put in its local
+    period: one time-zone conversion per hour instead of one per message, and the same result since
+    France's UTC offsets are whole hours (a message and its hour fall on the same local day).
+    """
+    keys = dict(keys or {})
+    base, params = _base(f)
+    names = list(keys) + (["period"] if freq else [])
+    if freq:
+        inner = [f"{expr} AS {name}" for name, expr in keys.items()] + ["date_trunc('hour', created_at) AS hour"]
+        sums = ", ".join(f"sum({c})::BIGINT AS {c}" for c in COUNT_COLUMNS)
+        outer = list(keys) + [f"date_trunc('{freq}', {_local('hour')})::DATE AS period"]
+        positions = ", ".join(str(i + 1) for i in range(len(outer)))
+        sql = f"""
+            WITH m AS ({base}),
+            h AS (SELECT {", ".join(inner)}, {_COUNTS_SQL} FROM m
+                  GROUP BY {", ".join(str(i + 1) for i in range(len(inner)))})
+            SELECT {", ".join(outer)}, {sums} FROM h GROUP BY {positions} ORDER BY {positions}
+        """
+    elif keys:
+        positions = ", ".join(str(i + 1) for i in range(len(keys)))
+        sql = f"""
+            WITH m AS ({base})
+            SELECT {", ".join(f"{expr} AS {name}" for name, expr in keys.items())}, {_COUNTS_SQL}
+            FROM m GROUP BY {positions} ORDER BY {positions}
+        """
+    else:
+        sql = f"WITH m AS ({base}) SELECT {_COUNTS_SQL} FROM m"
+    df = con.execute(sql, params + list(key_params)).df()
+    for c in COUNT_COLUMNS:
+        df[c] = df[c].astype("int64")
+    if freq:
+        df["period"] = pd.to_datetime(df["period"])
+    return df[names + list(COUNT_COLUMNS)]
+
+
+def _pooled_row(counts: pd.DataFrame, confidence: float = 0.95) -> pd.Series:
+    """Counts summed over the rows of a :func:`_counts` frame, with metrics: the row
+    :func:`sentiment_table` gives for those rows pooled (counts are additive: a message belongs
+    to one territory, one period)."""
+    total = pd.DataFrame([{c: int(counts[c].sum()) for c in COUNT_COLUMNS}]).astype("int64")
+    return add_metrics(total, confidence)[list(COUNT_COLUMNS) + list(METRIC_COLUMNS)].iloc[0]
+
+
+def _pooled(counts: pd.DataFrame, confidence: float = 0.95) -> dict[str, Any]:
+    """:func:`_pooled_row` as :func:`kpis` gives it."""
+    return _as_kpis(_pooled_row(counts, confidence))
+
+
+def _as_kpis(row: pd.Series) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and math.isnan(v) else (int(v) if k in COUNT_COLUMNS else float(v)))
+            for k, v in row.items()}
+
+
 def sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters, by: Sequence[str] = ("territory_id",),
                     freq: str | None = None, confidence: float = 0.95) -> pd.DataFrame:
     """Volumes and sentiment metrics with intervals per group.
@@ -128,36 +217,13 @@ def sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters, by: Sequence[str
     bad = [b for b in by if b not in DIMENSIONS]
     if bad:
         raise ValueError(f"Dimension inconnue : {bad} (attendu : {', '.join(DIMENSIONS)})")
-    base, params = _base(f)
-    keys = list(by) + ([f"date_trunc('{freq}', local_at)::DATE AS period"] if freq else [])
-    names = list(by) + (["period"] if freq else [])
-    select = ", ".join(keys) + ", " if keys else ""
-    group = f"GROUP BY {', '.join(str(i + 1) for i in range(len(keys)))} ORDER BY {', '.join(str(i + 1) for i in range(len(keys)))}" if keys else ""
-    df = con.execute(f"""
-        WITH m AS ({base})
-        SELECT {select}
-               count(*) AS messages,
-               count(*) FILTER (WHERE sentiment = 'positive') AS positive,
-               count(*) FILTER (WHERE sentiment = 'neutral') AS neutral,
-               count(*) FILTER (WHERE sentiment = 'negative') AS negative,
-               count(*) FILTER (WHERE sentiment IN ('positive', 'neutral', 'negative')) AS scored,
-               count(*) FILTER (WHERE sentiment = 'non_french') AS non_french,
-               count(*) FILTER (WHERE sentiment = 'unscored') AS unscored
-        FROM m {group}
-    """, params).df()
-    for c in COUNT_COLUMNS:
-        df[c] = df[c].astype("int64")
-    if freq:
-        df["period"] = pd.to_datetime(df["period"])
-    df = add_metrics(df, confidence)
-    return df[names + list(COUNT_COLUMNS) + list(METRIC_COLUMNS)]
+    df = add_metrics(_counts(con, f, {b: b for b in by}, freq), confidence)
+    return df[list(by) + (["period"] if freq else []) + list(COUNT_COLUMNS) + list(METRIC_COLUMNS)]
 
 
 def kpis(con: duckdb.DuckDBPyConnection, f: Filters, confidence: float = 0.95) -> dict[str, Any]:
     """Headline figures of the selection pooled (one row of :func:`sentiment_table` as a dict)."""
-    row = sentiment_table(con, f, by=(), confidence=confidence).iloc[0]
-    return {k: (None if isinstance(v, float) and math.isnan(v) else (int(v) if k in COUNT_COLUMNS else float(v)))
-            for k, v in row.items()}
+    return _as_kpis(sentiment_table(con, f, by=(), confidence=confidence).iloc[0])
 
 
 def compare(current: dict[str, Any], reference: dict[str, Any]) -> pd.DataFrame:
@@ -188,7 +254,26 @@ def change_vs_previous(con: duckdb.DuckDBPyConnection, f: Filters, confidence: f
     """:func:`compare` of the period with the period of equal length just before it."""
     if not (f.start and f.end):
         raise ValueError("Une période (début et fin) est nécessaire pour comparer à la période précédente.")
-    return compare(kpis(con, f, confidence), kpis(con, f.previous(), confidence))
+    # Both periods in one scan: [previous start, end), each message tagged with its period.
+    since, since_params = _since(f.start)
+    t = _counts(con, replace(f, start=f.previous().start), {"current": since}, key_params=since_params)
+    now = t["current"].astype(bool)
+    return compare(_pooled(t[now], confidence), _pooled(t[~now], confidence))
+
+
+def _since(bound: date) -> tuple[str, list]:
+    """SQL test (over :func:`_base` rows) "at or after local day ``bound``", and its parameter."""
+    utc = _utc_midnight(bound)
+    if utc is not None:
+        return "created_at >= ?", [utc]
+    return f"{_local('created_at')} >= ?", [pd.Timestamp(bound).to_pydatetime()]
+
+
+def _in(col: str, values: Sequence[str]) -> tuple[str, list]:
+    """SQL test ``col IN (values)`` and its parameters (FALSE for no value)."""
+    if not values:
+        return "FALSE", []
+    return f"{col} IN ({', '.join('?' for _ in values)})", list(values)
 
 
 def peers_of(con: duckdb.DuckDBPyConnection, territories: Sequence[str]) -> list[str]:
@@ -231,10 +316,11 @@ def peer_comparison(con: duckdb.DuckDBPyConnection, f: Filters, confidence: floa
     peers = peers_of(con, mine)
     if not mine:
         return pd.DataFrame()
+    # One scan per territory; the focus and the peers pooled are sums of its rows.
     per = sentiment_table(con, f.with_territories(mine + tuple(peers)), by=("territory_id",),
                           confidence=confidence)
-    pooled_peers = sentiment_table(con, f.with_territories(peers), by=(), confidence=confidence) if peers else None
-    ref = kpis(con, f.with_territories(mine), confidence)
+    pooled_peers = _pooled_row(per[per["territory_id"].isin(peers)], confidence) if peers else None
+    ref = _pooled(per[per["territory_id"].isin(mine)], confidence)
     names = dict(con.execute("SELECT territory_id, name FROM territories").fetchall())
     rows = []
     for _, r in per.iterrows():
@@ -242,7 +328,7 @@ def peer_comparison(con: duckdb.DuckDBPyConnection, f: Filters, confidence: floa
                      "role": "focus" if r["territory_id"] in mine else "peer", **r.drop("territory_id").to_dict()})
     if pooled_peers is not None:
         rows.append({"territory_id": "(pairs)", "name": "Ensemble des pairs", "role": "peers",
-                     **pooled_peers.iloc[0].to_dict()})
+                     **pooled_peers.to_dict()})
     out = pd.DataFrame(rows)
     for k in ("net_sentiment", "net_sentiment_all", "negative_share"):
         diffs = []
@@ -261,11 +347,13 @@ def peer_comparison(con: duckdb.DuckDBPyConnection, f: Filters, confidence: floa
 
 def vs_peers(con: duckdb.DuckDBPyConnection, f: Filters, confidence: float = 0.95) -> pd.DataFrame:
     """:func:`compare` of the focus territories with their peers pooled (same period); empty without peers."""
-    peers = peers_of(con, focus(con, f))
+    mine = focus(con, f)
+    peers = peers_of(con, mine)
     if not peers:
         return pd.DataFrame()
-    return compare(kpis(con, f.with_territories(focus(con, f)), confidence),
-                   kpis(con, f.with_territories(peers), confidence))
+    t = _counts(con, f.with_territories(mine + tuple(peers)), {"territory_id": "territory_id"})
+    return compare(_pooled(t[t["territory_id"].isin(mine)], confidence),
+                   _pooled(t[t["territory_id"].isin(peers)], confidence))
 
 
 # ------------------------------------------------------------------------------ spikes
@@ -364,10 +452,25 @@ def negative_series(con: duckdb.DuckDBPyConnection, f: Filters, freq: str = "day
     """
     if freq not in ("day", "week"):
         raise ValueError("Détection des pics : période 'day' ou 'week'.")
+    return _score_counts(_daily_counts(con, f, params), f, freq, params)
+
+
+def _daily_counts(con: duckdb.DuckDBPyConnection, f: Filters, params: SpikeParams) -> pd.DataFrame:
+    """Counts per territory and local day from ``baseline_weeks`` + 1 weeks before ``f.start`` (the
+    baseline of the first periods): the one scan behind both daily and weekly series."""
     lead = timedelta(weeks=params.baseline_weeks + 1)
     wide = replace(f, start=(pd.Timestamp(f.start) - lead).date() if f.start else None)
-    t = sentiment_table(con, wide, by=("territory_id",), freq=freq)
-    t = t[t["territory_id"].notna()]
+    t = _counts(con, wide, {"territory_id": "territory_id"}, "day")
+    return t[t["territory_id"].notna()]
+
+
+def _score_counts(t: pd.DataFrame, f: Filters, freq: str, params: SpikeParams) -> pd.DataFrame:
+    """:func:`negative_series` from the daily counts of :func:`_daily_counts` (summed into ISO weeks,
+    labelled by their Monday, for ``freq='week'``)."""
+    if freq == "week" and not t.empty:
+        monday = t["period"] - pd.to_timedelta(t["period"].dt.day_of_week, unit="D")
+        t = (t.assign(period=monday).groupby(["territory_id", "period"], as_index=False, sort=True)
+             [["messages", "negative", "scored"]].sum())
     if t.empty:
         return pd.DataFrame(columns=["territory_id", "period", "messages", "negative", "scored", "expected",
                                      "variance", "p_value", "share", "baseline_share", "share_lo", "anomalous"])
@@ -445,8 +548,11 @@ def detect_spikes(con: duckdb.DuckDBPyConnection, f: Filters, freq: str = "week"
     sensitive, noisier). ``negative``/``expected``/``scored`` are summed over the spike's days.
     Sorted by start date.
     """
-    series = negative_series(con, f, freq, params)
-    daily = series if freq == "day" else negative_series(con, f, "day", params)
+    if freq not in ("day", "week"):
+        raise ValueError("Détection des pics : période 'day' ou 'week'.")
+    counts = _daily_counts(con, f, params)
+    series = _score_counts(counts, f, freq, params)
+    daily = series if freq == "day" else _score_counts(counts, f, "day", params)
     spikes: list[Spike] = []
     for terr, g in series.groupby("territory_id", sort=True):
         g = g.reset_index(drop=True)
@@ -493,7 +599,7 @@ def _window(territory: str, start: date, end: date, platforms: Sequence[str] = (
     return Filters(territories=(territory,), start=start, end=end + timedelta(days=1), platforms=tuple(platforms))
 
 
-_MSG_COLUMNS = "message_id, local_at, platform, post_id, text, likes, replies, engagement, sentiment, corrected, p_negative, p_positive"
+_MSG_COLUMNS = f"message_id, {_local('created_at')} AS local_at, platform, post_id, text, likes, replies, engagement, sentiment, corrected, p_negative, p_positive"
 
 
 def spike_messages(con: duckdb.DuckDBPyConnection, territory: str, start: date, end: date, n: int = 5,
@@ -672,8 +778,8 @@ def representative_messages(con: duckdb.DuckDBPyConnection, f: Filters, label: s
         c AS (SELECT *, CASE WHEN corrected THEN 1.0 ELSE {prob} END AS confidence FROM m
               WHERE sentiment = ? AND (corrected OR {prob} >= ?) AND coalesce(trim(text), '') <> ''),
         r AS (SELECT *, confidence * ln(exp(1) + engagement) AS score, {_dedup_key('text')} AS dkey FROM c)
-        SELECT message_id, local_at, territory_id, platform, post_id, text, likes, replies, engagement,
-               sentiment, corrected, confidence, score
+        SELECT message_id, {_local('created_at')} AS local_at, territory_id, platform, post_id, text, likes,
+               replies, engagement, sentiment, corrected, confidence, score
         FROM r
         QUALIFY row_number() OVER (PARTITION BY dkey ORDER BY score DESC, message_id) = 1
         ORDER BY score DESC, message_id LIMIT ?
@@ -686,7 +792,8 @@ def messages_for_review(con: duckdb.DuckDBPyConnection, f: Filters, n: int = 50)
     base, params = _base(f)
     return con.execute(f"""
         WITH m AS ({base})
-        SELECT message_id, local_at, territory_id, platform, text, engagement, sentiment, corrected,
+        SELECT message_id, {_local('created_at')} AS local_at, territory_id, platform, text, engagement,
+               sentiment, corrected,
                greatest(p_negative, p_neutral, p_positive) AS confidence
         FROM m WHERE sentiment IN ('positive', 'neutral', 'negative') AND NOT corrected
         ORDER BY confidence ASC, engagement DESC, message_id LIMIT ?
@@ -716,13 +823,16 @@ def trend(con: duckdb.DuckDBPyConnection, f: Filters, freq: str | None = None,
     """Metrics per period of the focus territories pooled (``series`` = 'focus') and of their peers
     pooled (``series`` = 'peers', absent without peers), same platforms and period."""
     freq = freq or auto_freq(f)
+    _check_freq(freq)
     mine = focus(con, f)
-    parts = [sentiment_table(con, f.with_territories(mine), by=(), freq=freq, confidence=confidence)
-             .assign(series="focus")]
     peers = peers_of(con, mine)
-    if peers:
-        parts.append(sentiment_table(con, f.with_territories(peers), by=(), freq=freq, confidence=confidence)
-                     .assign(series="peers"))
+    # Focus and peers in one scan, each message tagged with its series.
+    is_focus, focus_params = _in("territory_id", mine)
+    t = _counts(con, f.with_territories(mine + tuple(peers)),
+                {"series": f"CASE WHEN {is_focus} THEN 'focus' ELSE 'peers' END"} if peers else {"series": "'focus'"},
+                freq, key_params=focus_params if peers else ())
+    parts = [add_metrics(t[t["series"] == s].drop(columns="series"), confidence).assign(series=s)
+             for s in (("focus", "peers") if peers else ("focus",))]
     out = pd.concat(parts, ignore_index=True)
     return out[["series", "period", *COUNT_COLUMNS, *METRIC_COLUMNS]]
 
