@@ -19,6 +19,9 @@ os.environ.setdefault("VIGIE_PSEUDONYM_KEY", "test-key-not-secret")
 # Page tests run the app in its explicit demo mode (role selector, seeded through
 # session_state["vigie_role"]); tests/test_security_auth.py unsets it to test the login.
 os.environ.setdefault("VIGIE_AUTH", "demo")
+# The running app skips Altair's schema validation for speed (streamlit_app.ui._unvalidated); every
+# chart the page tests draw is validated.
+os.environ.setdefault("VIGIE_VALIDATE_CHARTS", "1")
 
 
 @pytest.fixture()

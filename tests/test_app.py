@@ -308,3 +308,22 @@ def test_read_connections_are_reused_per_published_copy(tmp_path, monkeypatch):
     with data._read_connection(s3) as new:
         assert new.execute("SELECT count(*) FROM t").fetchone()[0] == 3
     assert list(data._POOL) == [s3]
+
+
+def test_the_app_skips_chart_validation_but_draws_the_same_spec(monkeypatch):
+    import altair as alt
+
+    from analysis import charts
+    from streamlit_app import ui
+
+    df = pd.DataFrame({"t": pd.date_range("2026-01-05", periods=8, freq="W"), "v": range(8), "g": ["a", "b"] * 4})
+    built = charts.line_with_band(df, "t", "v", color="g", title="Titre", subtitle="Sous-titre")
+    expected = built.to_dict()  # validated
+    monkeypatch.delenv("VIGIE_VALIDATE_CHARTS")
+    fast = ui._unvalidated(built.copy())
+    assert fast.to_dict() == expected
+    bad = alt.Chart(df).mark_line().encode(x={"field": "t", "type": "penché"})
+    ui._unvalidated(bad).to_dict()  # not validated: no error raised here…
+    monkeypatch.setenv("VIGIE_VALIDATE_CHARTS", "1")
+    with pytest.raises(Exception, match="penché"):  # …while the test suite's setting validates
+        ui._unvalidated(bad.copy()).to_dict()
