@@ -119,21 +119,48 @@ def headlines(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
             "findings": out, "peers": peers_of(con, t)}
 
 
+# Columns of the home page's peer table: those of the Benchmark page's table it shows.
+PEER_COLUMNS = ("territory_id", "name", "kind", "population", "peer_group", "posts", "engagement",
+                "engagement_per_post", "engagement_per_1000_inhabitants", "messages", "net_sentiment")
+
+
 def peer_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """The focus territory and its peers over the period (rows of :func:`analysis.campaigns.benchmark`,
-    the Benchmark page's table), own territory first."""
-    from analysis.campaigns import benchmark
+    """The focus territory and its peers over the period, own territory first: the columns of
+    :data:`PEER_COLUMNS` plus ``is_focus``, equal to those of :func:`analysis.campaigns.benchmark`
+    (the Benchmark page's table).
+
+    Built from the same library functions as ``benchmark`` (:func:`analysis.metrics.territory_kpis`
+    for posts and engagement, :func:`analysis.campaigns.daily_panel` for messages and their
+    sentiment, the same formulas), without the columns the home page does not show: the
+    responsiveness of every territory alone cost two thirds of ``benchmark`` at 1 M messages.
+    """
+    from analysis import metrics
+    from analysis.campaigns import daily_panel
     from analysis.reports.findings import peers_of
 
     t = focus_territory(con, f)
     if t is None or f.start is None or f.end is None:
         return pd.DataFrame()
     ids = [t, *peers_of(con, t)]
-    b = benchmark(con, f.start, f.end, ids, tuple(f.platforms))
-    if b.empty:
-        return b
-    b["is_focus"] = b["territory_id"] == t
-    return b.sort_values("is_focus", ascending=False, kind="stable").reset_index(drop=True)
+    ter = con.execute(
+        f"SELECT territory_id, name, kind, population, peer_group FROM territories "
+        f"WHERE territory_id IN ({', '.join('?' for _ in ids)})", ids).df()
+    if ter.empty:
+        return pd.DataFrame(columns=[*PEER_COLUMNS, "is_focus"])
+    ids = ter["territory_id"].tolist()
+    k = metrics.territory_kpis(con, f.start, f.end, ids, tuple(f.platforms))
+    panel = daily_panel(con, ids, f.start, f.end - timedelta(days=1))
+    agg = panel.groupby("territory_id")[["messages", "pos", "neg"]].sum().reset_index()
+    df = ter.merge(k, on="territory_id", how="left").merge(agg, on="territory_id", how="left")
+    df["engagement_per_1000_inhabitants"] = [metrics.per_1000(e, p)
+                                             for e, p in zip(df["engagement"], df["population"], strict=True)]
+    df["net_sentiment"] = [metrics.net_sentiment(p, n) if (p or 0) + (n or 0) > 0 else None
+                           for p, n in zip(df["pos"], df["neg"], strict=True)]
+    df["is_focus"] = df["territory_id"] == t
+    # benchmark's order (own territory, then by name), then the focus territory first
+    df = df.sort_values(["kind", "name"], key=lambda s: s.map({"own": 0}).fillna(1) if s.name == "kind" else s)
+    df = df.sort_values("is_focus", ascending=False, kind="stable").reset_index(drop=True)
+    return df[[*PEER_COLUMNS, "is_focus"]]
 
 
 CURRENT_DAYS = 30  # "current" alerts: those of the last 30 days of the period

@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 from analysis import metrics
 from analysis.fmt import fr_int, fr_num, fr_pct, fr_signed
@@ -126,10 +127,27 @@ _none = metrics.number_or_none
 
 
 # ------------------------------------------------------------------------------ figures
-def _sentiment(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
+def _sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Sentiment counts per territory of the selection (:func:`analysis.ereputation.sentiment_table`).
+
+    One scan serves the territory and its peers: the pooled figures are rebuilt from the summed
+    counts by :func:`_pooled_sentiment`, which is what ``ereputation.kpis`` computes over them."""
     from analysis import ereputation
 
-    return ereputation.kpis(con, f)
+    return ereputation.sentiment_table(con, f, by=("territory_id",))
+
+
+def _pooled_sentiment(table: pd.DataFrame, territories: Sequence[str]) -> dict[str, Any]:
+    """``ereputation.kpis`` of ``territories`` from their rows of :func:`_sentiment_table`: counts
+    summed (each message has one territory), then the same metrics and intervals."""
+    from analysis import ereputation
+
+    rows = table[table["territory_id"].isin(list(territories))]
+    counts = pd.DataFrame({c: [int(rows[c].sum())] for c in ereputation.COUNT_COLUMNS}, dtype="int64")
+    row = ereputation.add_metrics(counts)[list(ereputation.COUNT_COLUMNS) + list(ereputation.METRIC_COLUMNS)].iloc[0]
+    return {k: (None if isinstance(v, float) and math.isnan(v) else (int(v) if k in ereputation.COUNT_COLUMNS
+                                                                     else float(v)))
+            for k, v in row.items()}
 
 
 def _post_engagement(con: duckdb.DuckDBPyConnection, f: Filters) -> np.ndarray:
@@ -150,11 +168,19 @@ def _engagement_per_post(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str
     return {"posts": posts, "engagement_per_post": value}
 
 
-def _response(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
+def _response_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Messages needing an answer and answered, per territory × platform over every slot, where
+    replies are visible (:func:`analysis.moderation.responsiveness.responsiveness`). One call serves
+    the territory and its peers: every figure of a territory depends on its own messages only."""
     from analysis.moderation.responsiveness import responsiveness
 
     r = responsiveness(con, f, "needs_answer")
-    r = r[(r["slot"] == "all") & r["visible"].astype(bool)] if len(r) else r
+    return r[(r["slot"] == "all") & r["visible"].astype(bool)] if len(r) else r
+
+
+def _response(table: pd.DataFrame, territories: Sequence[str]) -> dict[str, Any]:
+    """Response rate of ``territories`` pooled, with its Wilson interval, from :func:`_response_table`."""
+    r = table[table["territory_id"].isin(list(territories))] if len(table) else table
     incoming, answered = (int(r["incoming"].sum()), int(r["answered"].sum())) if len(r) else (0, 0)
     rate = metrics.response_rate(answered, incoming)
     ci = metrics.wilson_interval(answered, incoming) if incoming else None
@@ -266,10 +292,15 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     reference = period.previous().short_label if vs_prev else "les territoires comparés"
     out: list[Finding] = []
 
+    # The territory and its peers share one query over the period (per-territory counts, pooled
+    # here); the territory alone is queried over the previous period, only when it is compared with it.
+    both = f.with_territories((territory, *peers))
+
     # --- sentiment and volume (analysis.ereputation)
-    cur = _sentiment(con, f)
-    ref_prev = _sentiment(con, prev)
-    ref_peers = _sentiment(con, fp) if fp else None
+    sent = _sentiment_table(con, both)
+    cur = _pooled_sentiment(sent, (territory,))
+    ref_prev = _pooled_sentiment(_sentiment_table(con, prev), (territory,)) if vs_prev else None
+    ref_peers = _pooled_sentiment(sent, peers) if fp else None
     ref = ref_prev if vs_prev else ref_peers
 
     def prop_diff(k: str, a: dict, b: dict | None) -> tuple[float | None, tuple[float, float] | None]:
@@ -321,7 +352,7 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     # engagement per official post (metrics.territory_kpis), Welch interval on per-post values
     e_cur = _engagement_per_post(con, f)
     vals_cur = _post_engagement(con, f)
-    vals_prev = _post_engagement(con, prev)
+    vals_prev = _post_engagement(con, prev) if vs_prev else np.array([])
     vals_peers = _post_engagement(con, fp) if fp else np.array([])
     vals_ref = vals_prev if vs_prev else vals_peers
     d, ci = mean_difference(vals_cur, vals_ref)
@@ -341,9 +372,10 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
                        {"posts": e_cur["posts"]}))
 
     # response rate to messages needing an answer (moderation.responsiveness)
-    r_cur = _response(con, f)
-    r_prev = _response(con, prev)
-    r_peers = _response(con, fp) if fp else None
+    resp = _response_table(con, both)
+    r_cur = _response(resp, (territory,))
+    r_prev = _response(_response_table(con, prev), (territory,)) if vs_prev else None
+    r_peers = _response(resp, peers) if fp else None
     r_ref = r_prev if vs_prev else r_peers
 
     def rate_diff(a: dict, b: dict | None) -> tuple[float | None, tuple[float, float] | None]:
