@@ -14,7 +14,9 @@ Adding a read model for a page is one line::
 from __future__ import annotations
 
 import importlib
+import os
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -96,18 +98,21 @@ class _Pooled:
     """One read-only DuckDB instance on one published copy, and the cursors lent from it."""
 
     def __init__(self, path: Path) -> None:
-        # A fresh in-memory instance that attaches the copy: ``duckdb.connect(path)`` would
-        # reuse an instance still open on the same path (DuckDB's instance cache), i.e. the
-        # previous copy's content after a publish replaced the file.
-        self.con = duckdb.connect()
-        self.con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS store (READ_ONLY)")
+        # Opened through a hard link with a name of its own: ``duckdb.connect(path)`` would
+        # reuse an instance still open on the same path (DuckDB's instance cache, which also
+        # resolves symbolic links), i.e. the previous copy's content after a publish replaced
+        # the file. The link is removed at once; the instance keeps the file open.
+        link = path.with_name(f"{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.lnk")
+        os.link(path, link)
+        try:
+            self.con = duckdb.connect(str(link), read_only=True)
+        finally:
+            link.unlink()
         self.active = 0
         self.retired = False
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        cur = self.con.cursor()
-        cur.execute("USE store")  # a cursor is a new connection: its default catalog is memory
-        return cur
+        return self.con.cursor()
 
 
 _POOL_LOCK = threading.Lock()
@@ -126,19 +131,25 @@ def _read_connection(stamp: tuple[str, int]) -> Iterator[duckdb.DuckDBPyConnecti
     short-lived, as before, so that it never holds the main file's lock.
     """
     rp = store.read_path(stamp[0])
-    if not rp.exists():
+    with _POOL_LOCK:
+        pooled = _POOL.get(stamp)
+        if pooled is None and rp.exists():
+            try:
+                pooled = _POOL[stamp] = _Pooled(rp)
+            except OSError:  # no hard links on this file system: one connection per read, as before
+                pooled = None
+            else:  # older copies: closed now if unused, else by their last reader
+                for old in [k for k in _POOL if k[0] == stamp[0] and k[1] < stamp[1]]:
+                    _POOL[old].retired = True
+                    if _POOL[old].active == 0:
+                        _POOL.pop(old).con.close()
+        if pooled is not None:
+            pooled.active += 1
+    short_lived = pooled is None
+    if short_lived:
         with store.reader(stamp[0]) as con:
             yield con
         return
-    with _POOL_LOCK:
-        pooled = _POOL.get(stamp)
-        if pooled is None:
-            pooled = _POOL[stamp] = _Pooled(rp)
-            for old in [k for k in _POOL if k != stamp]:
-                _POOL[old].retired = True
-                if _POOL[old].active == 0:
-                    _POOL.pop(old).con.close()
-        pooled.active += 1
     try:
         cur = pooled.cursor()
         try:

@@ -307,6 +307,8 @@ def test_read_connections_are_reused_per_published_copy(tmp_path, monkeypatch):
     s3 = publish(3)
     with data._read_connection(s3) as new:
         assert new.execute("SELECT count(*) FROM t").fetchone()[0] == 3
+        # a read model may open its own cursor (parallel queries): it sees the same copy
+        assert new.cursor().execute("SELECT count(*) FROM t").fetchone()[0] == 3
     assert list(data._POOL) == [s3]
 
 
