@@ -36,38 +36,63 @@ W_HOSTILE, W_NEGATIVE, W_QUESTION = 3.0, 2.0, 1.0
 
 
 # Messages with their territory and account resolved from the post when the export did not
-# say (comment exports often carry only the post): the same message, seen from its post.
-MESSAGES = ("(SELECT m.* REPLACE (coalesce(m.territory_id, p.territory_id) AS territory_id, "
+# say (comment exports often carry only the post): the same message, seen from its post. Only
+# the messages missing one of them are joined to their post, so filters on the territory reach
+# the scan of the others.
+MESSAGES = ("(SELECT * FROM messages WHERE territory_id IS NOT NULL AND account_id IS NOT NULL "
+            "UNION ALL "
+            "SELECT m.* REPLACE (coalesce(m.territory_id, p.territory_id) AS territory_id, "
             "coalesce(m.account_id, p.account_id) AS account_id) "
-            "FROM messages m LEFT JOIN posts p ON p.post_id = m.post_id)")
+            "FROM messages m LEFT JOIN posts p ON p.post_id = m.post_id "
+            "WHERE m.territory_id IS NULL OR m.account_id IS NULL)")
 
 
-def first_replies_sql(msg_where: str) -> str:
-    """SQL (CTE body) giving each incoming message its first official reply time.
+def first_replies_from(incoming: str) -> str:
+    """SQL (CTE body) giving each message of the relation ``incoming`` its first official reply time.
 
-    A reply is an ``is_official`` message written after the incoming one that points to it
-    (``parent_id``). When the export carries no thread link (official message with ``parent_id``
-    NULL, e.g. YouTube comments), the official message is taken to answer the *latest* earlier
-    user message under the same post, and only that one: a lower bound, where counting it as an
-    answer to every earlier comment would inflate the response rate. Columns: ``message_id``,
-    ``first_reply_at``.
+    ``incoming`` names a CTE or table with ``message_id``, ``post_id``, ``created_at`` (one row per
+    message). A reply is an ``is_official`` message written after the incoming one that points to
+    it (``parent_id``). When the export carries no thread link (official message with
+    ``parent_id`` NULL, e.g. YouTube comments), the official message is taken to answer the
+    *latest* earlier user message under the same post, and only that one: a lower bound, where
+    counting it as an answer to every earlier comment would inflate the response rate. Columns:
+    ``message_id``, ``first_reply_at``.
+
+    Only the posts of ``incoming`` are read, and only from its first message on: the latest
+    earlier user message of an unthreaded reply belongs to ``incoming`` only if the reply is
+    under one of its posts and after its first message (so the result is the same as over the
+    whole store, at the cost of the messages looked at).
     """
     return f"""
+        WITH fr_r AS (  -- unthreaded official replies under the posts of `incoming`
+            SELECT message_id, post_id, created_at FROM messages
+            WHERE is_official AND parent_id IS NULL AND post_id IN (SELECT post_id FROM {incoming}))
         SELECT message_id, min(reply_at) AS first_reply_at FROM (
-            SELECT m.message_id, r.created_at AS reply_at
-            FROM {MESSAGES} m JOIN messages r ON r.parent_id = m.message_id
-            WHERE {msg_where} AND r.is_official AND r.created_at >= m.created_at
+            SELECT i.message_id, r.created_at AS reply_at
+            FROM {incoming} i JOIN messages r ON r.parent_id = i.message_id
+            WHERE r.is_official AND r.created_at >= i.created_at
             UNION ALL
             SELECT x.message_id, x.reply_at FROM (
                 SELECT r.message_id AS reply_id, r.created_at AS reply_at,
                        arg_max(u.message_id, u.created_at) AS message_id
-                FROM messages r JOIN messages u ON u.post_id = r.post_id AND u.created_at < r.created_at
+                FROM fr_r r JOIN messages u ON u.post_id = r.post_id AND u.created_at < r.created_at
                      AND NOT coalesce(u.is_official, FALSE)
-                WHERE r.is_official AND r.parent_id IS NULL
+                WHERE u.post_id IN (SELECT post_id FROM fr_r)
+                  -- the latest earlier message is in `incoming` only if it is not before its
+                  -- first message: earlier ones can be left out of the arg_max
+                  AND u.created_at >= (SELECT min(created_at) FROM {incoming})
                 GROUP BY r.message_id, r.created_at) x
-            JOIN {MESSAGES} m ON m.message_id = x.message_id
-            WHERE {msg_where}
+            JOIN {incoming} i ON i.message_id = x.message_id
         ) GROUP BY 1"""
+
+
+def first_replies_sql(msg_where: str) -> str:
+    """SQL (CTE body) giving each incoming message of ``msg_where`` (a predicate on
+    :data:`MESSAGES` aliased ``m``; its parameters are passed once) its first official reply time;
+    see :func:`first_replies_from`. Columns: ``message_id``, ``first_reply_at``."""
+    return f"""
+        WITH fr_in AS (SELECT m.message_id, m.post_id, m.created_at FROM {MESSAGES} m WHERE {msg_where})
+        {first_replies_from("fr_in")}"""
 
 
 def _human_delay(hours: float) -> str:
@@ -95,32 +120,43 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
     w, params = f.where("m")
     base = f"{w} AND NOT coalesce(m.is_official, FALSE)"
     now = now or con.execute("SELECT max(created_at) FROM messages").fetchone()[0] or datetime.now(UTC).replace(tzinfo=None)
+    hostile = hostile_sql("t", "lb", hostile_threshold)
+    # Two steps, so the costly parts run on few rows: every reason but the missing reply is decided
+    # first (c: hostile, negative and visible, or a question), then the first reply is looked up for
+    # those messages only, and the text is read for the queued ones only.
     df = con.execute(
         f"""
-        WITH fr AS ({first_replies_sql(base)}),
-        m AS (
-            SELECT m.*, coalesce(m.likes, 0) + coalesce(m.replies, 0) AS engagement
+        WITH m AS MATERIALIZED (
+            SELECT m.message_id, m.created_at, m.platform, m.kind, m.territory_id, m.post_id, m.account_id,
+                   m.likes, m.replies, coalesce(m.likes, 0) + coalesce(m.replies, 0) AS engagement
             FROM {MESSAGES} m WHERE {base}),
-        q AS (SELECT quantile_cont(engagement, 0.9) AS p90 FROM m)
-        SELECT m.message_id, m.created_at, m.platform, m.kind, m.territory_id, m.post_id, m.account_id,
-               m.text, m.author_hash, m.author_name, m.likes, m.replies, m.engagement,
-               t.p_toxic, {hostile_sql("t", "lb", hostile_threshold)} AS hostile, lb.value AS toxicity_label,
-               t.lexicon_hits, coalesce(t.is_question, FALSE) AS is_question,
-               coalesce(ls.value, s.label) AS sentiment, fr.first_reply_at,
-               ms.status, ms.by_user AS status_by, ms.at AS status_at, q.p90
-        FROM m CROSS JOIN q
-        LEFT JOIN toxicity t USING (message_id)
-        LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
-        LEFT JOIN labels lb ON lb.item_id = m.message_id AND lb.item_type = 'message' AND lb.task = 'toxicity'
-        LEFT JOIN labels ls ON ls.item_id = m.message_id AND ls.item_type = 'message' AND ls.task = 'sentiment'
+        q AS (SELECT quantile_cont(engagement, 0.9) AS p90 FROM m),
+        c AS MATERIALIZED (
+            SELECT m.*, t.p_toxic, {hostile} AS hostile, lb.value AS toxicity_label, t.lexicon_hits,
+                   coalesce(t.is_question, FALSE) AS is_question, coalesce(ls.value, s.label) AS sentiment, q.p90
+            FROM m CROSS JOIN q
+            LEFT JOIN toxicity t USING (message_id)
+            LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
+            LEFT JOIN labels lb ON lb.item_id = m.message_id AND lb.item_type = 'message' AND lb.task = 'toxicity'
+            LEFT JOIN labels ls ON ls.item_id = m.message_id AND ls.item_type = 'message' AND ls.task = 'sentiment'
+            WHERE {hostile}
+               OR (coalesce(ls.value, s.label) = 'negative' AND m.engagement >= greatest(?, coalesce(q.p90, 0)))
+               OR coalesce(t.is_question, FALSE)),
+        fr AS ({first_replies_from("c")})
+        SELECT c.message_id, c.created_at, c.platform, c.kind, c.territory_id, c.post_id, c.account_id,
+               x.text, x.author_hash, x.author_name, c.likes, c.replies, c.engagement,
+               c.p_toxic, c.hostile, c.toxicity_label, c.lexicon_hits, c.is_question,
+               c.sentiment, fr.first_reply_at,
+               ms.status, ms.by_user AS status_by, ms.at AS status_at, c.p90
+        FROM c
         LEFT JOIN fr USING (message_id)
         LEFT JOIN moderation_status ms USING (message_id)
-        WHERE {hostile_sql("t", "lb", hostile_threshold)}
-           OR (coalesce(ls.value, s.label) = 'negative'
-               AND m.engagement >= greatest(?, coalesce(q.p90, 0)))
-           OR (coalesce(t.is_question, FALSE) AND fr.first_reply_at IS NULL)
+        JOIN messages x ON x.message_id = c.message_id
+        WHERE c.hostile
+           OR (c.sentiment = 'negative' AND c.engagement >= greatest(?, coalesce(c.p90, 0)))
+           OR (c.is_question AND fr.first_reply_at IS NULL)
         """,
-        params + params + params + [min_engagement],
+        params + [min_engagement, min_engagement],
     ).df()
     if not include_done and len(df):
         df = df[df["status"].isna() | (df["status"] == "a_traiter")]
@@ -128,7 +164,8 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
         return _empty_queue(role)
     threshold_eng = df["p90"].fillna(0).clip(lower=min_engagement)
     hostile = df["hostile"].fillna(False).astype(bool)
-    n_hits = df["lexicon_hits"].map(lambda h: 0 if h is None or (isinstance(h, float) and math.isnan(h)) else len(h))
+    n_hits = pd.Series([0 if h is None or (isinstance(h, float) and math.isnan(h)) else len(h)
+                        for h in df["lexicon_hits"].tolist()], index=df.index)
     negative = (df["sentiment"] == "negative") & (df["engagement"] >= threshold_eng)
     question = df["is_question"].astype(bool) & df["first_reply_at"].isna()
     wait_h = (pd.Timestamp(now) - pd.to_datetime(df["created_at"])).dt.total_seconds() / 3600
@@ -139,28 +176,29 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
         + question * (W_QUESTION + (df["waiting_hours"] / 72).clip(upper=1))
     )
     reasons, codes = [], []
-    for i in range(len(df)):
+    # plain lists: indexing the frame row by row cost more than the SQL at 1 M messages
+    for is_h, is_n, is_q, hits, label, p_tox, likes, replies, wait in zip(
+            hostile.tolist(), negative.tolist(), question.tolist(), df["lexicon_hits"].tolist(),
+            df["toxicity_label"].tolist(), df["p_toxic"].tolist(), df["likes"].tolist(), df["replies"].tolist(),
+            df["waiting_hours"].tolist(), strict=True):
         r, c = [], []
-        if hostile.iat[i]:
-            hits = df["lexicon_hits"].iat[i]
-            terms = list(hits) if hits is not None and len(hits) else []
+        if is_h:
+            terms = list(hits) if hits is not None and not isinstance(hits, float) and len(hits) else []
             parts = []
             if terms:
                 parts.append("termes : " + ", ".join("« " + h + " »" for h in terms[:3]))
-            if df["toxicity_label"].iat[i] == "hostile":
+            if label == "hostile":
                 parts.append("annoté par un analyste")
-            if not pd.isna(df["p_toxic"].iat[i]):
-                parts.append(f"probabilité du modèle {fr_pct(df['p_toxic'].iat[i], 0)}")
-            t = "Message hostile ou insultant (" + " ; ".join(parts) + ")"
-            r.append(t)
+            if not pd.isna(p_tox):
+                parts.append(f"probabilité du modèle {fr_pct(p_tox, 0)}")
+            r.append("Message hostile ou insultant (" + " ; ".join(parts) + ")")
             c.append("hostile")
-        if negative.iat[i]:
-            likes, replies = df["likes"].iat[i], df["replies"].iat[i]
+        if is_n:
             r.append(f"Message négatif très visible ({fr_int(0 if pd.isna(likes) else likes)} j'aime, "
                      f"{fr_int(0 if pd.isna(replies) else replies)} réponses)")
             c.append("negative_visible")
-        if question.iat[i]:
-            r.append(f"Question sans réponse du compte officiel depuis {_human_delay(df['waiting_hours'].iat[i])}")
+        if is_q:
+            r.append(f"Question sans réponse du compte officiel depuis {_human_delay(wait)}")
             c.append("unanswered_question")
         reasons.append(" ; ".join(r))
         codes.append(c)
@@ -168,7 +206,8 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
     df["reason_codes"] = codes
     df["status"] = df["status"].fillna("a_traiter")
     df["status_label"] = df["status"].map(STATUSES)
-    df = df.sort_values(["priority", "created_at"], ascending=[False, False], kind="stable").reset_index(drop=True)
+    # message_id breaks ties (same priority and time), which the SQL returns in no set order
+    df = df.sort_values(["priority", "created_at", "message_id"], ascending=[False, False, True]).reset_index(drop=True)
     if role != "analyst":
         df = df.drop(columns=["author_name"])
     df = df.drop(columns=["p90"])

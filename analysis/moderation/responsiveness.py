@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 
 from analysis.fmt import fr_num, fr_pct
-from analysis.moderation.queue import MESSAGES, first_replies_sql
+from analysis.moderation.queue import MESSAGES, first_replies_from
 from analysis.queries import Filters
 
 PARIS = "Europe/Paris"
@@ -33,24 +33,31 @@ def _rows_sql(f: Filters | None, scope: str) -> tuple[str, list]:
             "(SELECT account_id FROM accounts WHERE official)")
     if scope not in SCOPES:
         raise ValueError(f"Périmètre inconnu « {scope} » (attendu : {', '.join(SCOPES)})")
-    q_join = {
+    # Semi-joins on the ids of questions / negative messages: the enrichment tables are read for
+    # their ids only, and each message is kept at most once (both tables have one row per message).
+    questions = "SELECT message_id FROM toxicity WHERE is_question"
+    negative = "SELECT item_id FROM sentiment WHERE item_type = 'message' AND label = 'negative'"
+    scope_where = {
         "all": "",
-        "questions": "JOIN toxicity t ON t.message_id = m.message_id AND t.is_question",
-        "needs_answer": "LEFT JOIN toxicity t ON t.message_id = m.message_id "
-                        "LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'",
+        "questions": f" AND m.message_id IN ({questions})",
+        "needs_answer": f" AND m.message_id IN ({questions} UNION ALL {negative})",
     }[scope]
-    scope_where = " AND (coalesce(t.is_question, FALSE) OR s.label = 'negative')" if scope == "needs_answer" else ""
+    # The messages of the scope first (few columns), then their first replies: looked up for
+    # them only, not for every incoming message.
     sql = f"""
-        WITH fr AS ({first_replies_sql(base)}),
+        WITH i AS MATERIALIZED (
+            SELECT m.message_id, m.territory_id, m.platform, m.created_at, m.post_id
+            FROM {MESSAGES} m
+            WHERE {base}{scope_where}),
+        fr AS ({first_replies_from("i")}),
         vis AS (SELECT DISTINCT territory_id, platform FROM {MESSAGES} WHERE is_official)
-        SELECT m.message_id, m.territory_id, m.platform, m.created_at, fr.first_reply_at,
+        SELECT i.message_id, i.territory_id, i.platform, i.created_at, fr.first_reply_at,
                vis.platform IS NOT NULL AS visible
-        FROM {MESSAGES} m {q_join}
-        LEFT JOIN fr ON fr.message_id = m.message_id
-        LEFT JOIN vis ON vis.territory_id = m.territory_id AND vis.platform = m.platform
-        WHERE {base}{scope_where}
+        FROM i
+        LEFT JOIN fr ON fr.message_id = i.message_id
+        LEFT JOIN vis ON vis.territory_id = i.territory_id AND vis.platform = i.platform
         """
-    return sql, params + params + params
+    return sql, params
 
 
 def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
@@ -105,7 +112,12 @@ def summary_sql(con: duckdb.DuckDBPyConnection, f: Filters | None = None, scope:
     cols = list(by) + ["incoming", "answered", "response_rate", "median_hours", "visible"]
     out = con.execute(f"""
         WITH rows AS ({sql}),
-        r AS (SELECT *, {SLOT_SQL} AS slot, {DELAY_SQL} AS delay_hours FROM rows {keep}),
+        r0 AS (SELECT *, date_trunc('hour', created_at) AS utc_hour, {DELAY_SQL} AS delay_hours FROM rows {keep}),
+        -- the time-zone conversion once per hour, not per message (Paris is a whole number of
+        -- hours from UTC, and changes offset on the hour, so the hour decides the slot)
+        hs AS (SELECT utc_hour, {SLOT_SQL.replace("created_at", "utc_hour")} AS slot
+               FROM (SELECT DISTINCT utc_hour FROM r0)),
+        r AS (SELECT r0.*, coalesce(hs.slot, 'off') AS slot FROM r0 LEFT JOIN hs USING (utc_hour)),
         g AS (SELECT {keys}, count(*) AS incoming, count(first_reply_at) AS answered,
                      median(delay_hours) AS median_hours, bool_or(visible) AS visible
               FROM r {group})
