@@ -143,6 +143,7 @@ a:focus-visible, button:focus-visible, summary:focus-visible, input:focus-visibl
 [role="button"]:focus-visible, [role="tab"]:focus-visible, [tabindex]:focus-visible {
   outline: 3px solid #0072B2 !important; outline-offset: 2px !important; }
 [data-testid="stVegaLiteChart"] { max-width: 100%; overflow-x: auto; }
+[data-testid="stMain"] h2 { font-size: 1.5rem; }
 </style>"""
 
 
@@ -153,7 +154,8 @@ def app_style() -> None:
 
 def sidebar_header() -> None:
     """Name of the tool and the access mode, at the top of the sidebar (drawn by the router)."""
-    st.sidebar.markdown("### Vigie\nObservatoire des réseaux sociaux")
+    # bold text, not a heading: the page's h1 must be the first heading (axe heading-order)
+    st.sidebar.markdown("**Vigie**  \nObservatoire des réseaux sociaux")
     if auth_mode() != "demo":
         from streamlit_app import auth
 

@@ -16,7 +16,7 @@ def run_page(query: dict[str, str] | None = None) -> AppTest:
 
 def _text(at: AppTest) -> str:
     return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
-                     + [s.value for s in at.subheader] + [w.value for w in at.warning])
+                     + [s.value for s in at.header] + [w.value for w in at.warning])
 
 
 _frames = frames

@@ -112,7 +112,7 @@ def run_page(page: str, terr: str, period: str, platform: str | None, role: str)
     return at
 
 
-CONTENT = ("metric", "dataframe", "table", "markdown", "info", "success", "warning", "caption", "subheader",
+CONTENT = ("metric", "dataframe", "table", "markdown", "info", "success", "warning", "caption", "header",
            "selectbox", "button", "radio", "expander")
 
 

@@ -42,7 +42,7 @@ st.markdown(f"Territoire suivi : **{names.get(focus, focus)}**, comparé à ses 
             f"({', '.join(names.get(t, t) for t in ids[1:]) or 'aucun'}).")
 
 # ------------------------------------------------------------------------------ growth
-st.subheader("Croissance des abonnés")
+st.header("Croissance des abonnés")
 g = data.call("analysis.audience:growth_by_territory", fp)
 own = g[(g["territory_id"] == focus) & (g["platform"] == "all")] if len(g) else g
 if own.empty:
@@ -93,7 +93,7 @@ else:
                  "Croissance mensuelle composée": "pct", "Pour 1 000 hab.": "num"})
 
 # ------------------------------------------------------------------------------ pyramid
-st.subheader("Âge et genre : abonnés et population")
+st.header("Âge et genre : abonnés et population")
 pyr = data.call("analysis.audience:pyramid", fo)
 lack = data.call("analysis.audience:lacking_breakdown", fo)
 missing = sorted({PLATFORM_FR.get(p, p) for p in lack["platform"]}) if len(lack) else []
@@ -131,7 +131,7 @@ else:
                        "l'instantané ; une personne abonnée à deux comptes compte deux fois.")
 
 # ------------------------------------------------------------------------------ representativeness
-st.subheader("Représentativité")
+st.header("Représentativité")
 st.caption("Indice = part d'un segment parmi les abonnés ÷ sa part dans la population de 13 ans et plus "
            "(les plateformes n'admettent pas les moins de 13 ans). 1 : aussi présent que dans la population.")
 if rep.empty or choice is None:
@@ -167,7 +167,7 @@ else:
 # ------------------------------------------------------------------------------ target segments over time
 hist = data.call("analysis.audience:pyramid_history", fo)
 if len(hist) and choice is not None:
-    st.subheader("Segments cibles")
+    st.header("Segments cibles")
     seg_fr = {"18-24": "18-24 ans", "25-34": "25-34 ans", "40+": "40 ans et plus", "65+": "65 ans et plus"}
     cells = pyr[pyr["platform"] == choice]
     bands = (cells.groupby("age_band")["share"].sum() / cells["share"].sum()).to_dict()
@@ -195,7 +195,7 @@ if len(hist) and choice is not None:
                  "chaque réseau, à chaque instantané démographique exporté.", formats={"Part des abonnés": "pct"})
 
 # ------------------------------------------------------------------------------ places
-st.subheader("Lieux et rayonnement")
+st.header("Lieux et rayonnement")
 st.caption("« Dans le territoire » : abonnés dont la ville, accents et tirets ignorés, porte le nom du "
            "territoire (sans « Ville de », « Agglomération »…) ; une intercommunalité n'est reconnue que par sa "
            "ville-centre. Les exports ne listent que les principales villes : le reste est compté hors territoire.")

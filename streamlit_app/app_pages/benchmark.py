@@ -63,7 +63,7 @@ if own_id in set(b["territory_id"]):
         ui.kpi("Taux de réponse", fr_pct(o["response_rate"], 0), help=metrics.formula_text("response_rate"))
 
 # ------------------------------------------------------------------------------ side by side
-st.subheader("Côte à côte")
+st.header("Côte à côte")
 side = pd.DataFrame({
     "Territoire": b["name"], "Groupe de taille": b["peer_group"], "Population": b["population"],
     "Abonnés": b["followers"], "Publications": b["posts"], "Publications / semaine": b["posts_per_week"],
@@ -90,7 +90,7 @@ if not sov.empty:
              {"Part": "pct"})
 
 # ------------------------------------------------------------------------------ ranking
-st.subheader("Classement avec incertitude")
+st.header("Classement avec incertitude")
 metric = st.selectbox("Classer selon", list(RANK_LABELS), format_func=RANK_LABELS.get)
 r: pd.DataFrame = data.call("analysis.campaigns:rank_intervals", start=f.start, end=f.end, metric=metric,
                             territories=list(ids), n_boot=1000, seed=0)
@@ -107,7 +107,7 @@ if own_id in set(r["territory_id"]):
     st.markdown("**" + camp.ranking_sentence(r, own_id, names, RANK_LABELS[metric].lower()) + "**")
 
 # ------------------------------------------------------------------------------ responsiveness
-st.subheader("Réactivité visible")
+st.header("Réactivité visible")
 resp = b[["name", "questions", "answered", "response_rate", "median_response_hours"]].rename(columns={
     "name": "Territoire", "questions": "Messages à traiter reçus", "answered": "Avec réponse officielle",
     "response_rate": "Taux de réponse", "median_response_hours": "Délai médian de première réponse (h)"})

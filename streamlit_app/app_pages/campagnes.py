@@ -32,7 +32,7 @@ names = data.territory_names()
 campaigns: list[camp.Campaign] = data.call("analysis.campaigns:list_campaigns")
 
 # ------------------------------------------------------------------------------ list
-st.subheader("Campagnes définies")
+st.header("Campagnes définies")
 if not campaigns:
     ui.empty_state("Aucune campagne n'est définie. Un analyste peut en créer une ci-dessous, ou avec "
                    "`vigie campaigns add` / `vigie campaigns import FICHIER`.")
@@ -46,7 +46,7 @@ else:
 
 # ------------------------------------------------------------------------------ evaluation
 if campaigns:
-    st.subheader("Évaluation")
+    st.header("Évaluation")
     ids = [c.campaign_id for c in campaigns]
     by_id = {c.campaign_id: c for c in campaigns}
     wanted = st.query_params.get(QP_CAMPAIGN)
@@ -150,7 +150,7 @@ if campaigns:
 
 # ------------------------------------------------------------------------------ analyst: define
 if role in ANALYST:
-    st.subheader("Définir une campagne")
+    st.header("Définir une campagne")
     terr = data.territories()
     with st.form("campaign_add"):
         c1, c2 = st.columns(2)
@@ -181,7 +181,7 @@ if role in ANALYST:
                 st.error(f"Enregistrement impossible : {e}. Si un import est en cours, réessayez dans un instant.")
 
 # ------------------------------------------------------------------------------ post performance
-st.subheader("Performance des publications")
+st.header("Performance des publications")
 own_ids = data.territories().query("kind == 'own'")["territory_id"].tolist()
 scope = list(f.territories) or own_ids
 posts: pd.DataFrame = data.call("analysis.campaigns:post_table", territories=tuple(scope), start=f.start, end=f.end,

@@ -67,7 +67,7 @@ with c4:
                 "territoire × plateforme : probablement un export oublié.")
 
 # ------------------------------------------------------------------------------ coverage
-st.subheader("Couverture")
+st.header("Couverture")
 if cov.empty:
     ui.empty_state("Aucune publication ni aucun message pour ces filtres. Élargissez la période, "
                    "les territoires ou les plateformes dans le panneau latéral.")
@@ -114,7 +114,7 @@ else:
         }))
 
 # ------------------------------------------------------------------------------ imports
-st.subheader("Journal des imports")
+st.header("Journal des imports")
 log = data.import_log(limit=200)
 if log.empty:
     ui.empty_state("Aucun import enregistré.")
@@ -131,7 +131,7 @@ else:
         "SHA-256": log["sha256"].fillna("").str[:12],
     }), formats={"Lues": "int", "Ajoutées": "int", "Mises à jour": "int", "Rejetées": "int"})
 
-st.subheader("Lignes rejetées")
+st.header("Lignes rejetées")
 rej = data.rejects(limit=500)
 if rej.empty:
     st.success("Aucune ligne rejetée.", icon=":material/check_circle:")
@@ -148,7 +148,7 @@ else:
         shown = shown.drop(columns=["Valeur"])
     ui.table(shown, formats={"Ligne": "int"})
 
-st.subheader("Tables")
+st.header("Tables")
 counts = data.table_counts()
 ui.table(pd.DataFrame({"Table": [TABLE_LABELS.get(k, k) for k in counts], "Nom technique": list(counts),
                        "Lignes": list(counts.values())}), formats={"Lignes": "int"})

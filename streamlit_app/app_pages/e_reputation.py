@@ -71,7 +71,7 @@ def change_help(frame: pd.DataFrame | None, m: str, what: str) -> str:
 
 
 # ------------------------------------------------------------------------------ KPIs
-st.subheader(f"{focus_name} {period_text}")
+st.header(f"{focus_name} {period_text}")
 cols = st.columns(4)
 with cols[0]:
     rel = prev.loc["messages", "change"]
@@ -111,7 +111,7 @@ st.caption(f"{fr_int(k['scored'])} messages évalués, {fr_int(k['non_french'])}
            "en points ; un écart n'est significatif que si son intervalle (info-bulle) exclut 0.")
 
 # ------------------------------------------------------------------------------ trend
-st.subheader("Tendance")
+st.header("Tendance")
 freq_default = auto_freq(f)
 freq = st.radio("Granularité", list(FREQ_LABELS), index=list(FREQ_LABELS).index(freq_default),
                 format_func=FREQ_LABELS.get, horizontal=True, key="ereputation_freq")
@@ -174,7 +174,7 @@ else:
                                          "IC haut": "num"})
 
 # ------------------------------------------------------------------------------ spikes
-st.subheader("Pics de messages négatifs")
+st.header("Pics de messages négatifs")
 st.caption("Chaque semaine est comparée aux 8 semaines précédentes (médiane, hors semaines déjà anormales). "
            "Un pic exige au moins 8 messages négatifs, deux fois le niveau habituel, une probabilité sous 1 sur "
            "10 000 de l'observer par hasard (loi de Poisson surdispersée) et une part de négatifs supérieure à "
@@ -245,7 +245,7 @@ for s in spikes:
             ui.table(show)
 
 # ------------------------------------------------------------------------------ representative
-st.subheader("Messages représentatifs")
+st.header("Messages représentatifs")
 st.caption("Messages dont le ton est net (probabilité du modèle ≥ 60 % ou correction d'un analyste) et qui "
            "ont été le plus repris ; les doublons ne sont montrés qu'une fois. Aucune identité d'auteur.")
 ff = f.with_territories(focus)
@@ -266,7 +266,7 @@ for col, label, heading in ((cols[0], "positive", "Positifs"), (cols[1], "negati
             st.markdown(f"> {escape_markdown(str(r.text)[:400])}\n\n<small>{meta}</small>", unsafe_allow_html=True)
 
 # ------------------------------------------------------------------------------ peers and platforms
-st.subheader("Comparaison aux pairs et par plateforme")
+st.header("Comparaison aux pairs et par plateforme")
 pc = data.call("analysis.ereputation:peer_comparison", f)
 if pc.empty or (pc["role"] != "focus").sum() == 0:
     st.caption("Aucun territoire pair n'est défini pour la sélection.")
@@ -292,7 +292,7 @@ if len(bp):
 
 # ------------------------------------------------------------------------------ corrections
 if role in ANALYST:
-    st.subheader("Corriger une étiquette")
+    st.header("Corriger une étiquette")
     st.caption("Votre correction remplace l'étiquette du modèle partout (application, carnets, rapports), "
                "est journalisée et sert à évaluer puis réentraîner le modèle. Les messages proposés sont ceux "
                "dont le modèle est le moins sûr.")

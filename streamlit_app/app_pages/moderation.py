@@ -57,7 +57,7 @@ with c4:
                 "sous la même publication est attribuée au dernier message qui la précède).")
 
 # ------------------------------------------------------------------------------ queue
-st.subheader("File de modération")
+st.header("File de modération")
 if role in ANALYST:
     q = data.call("analysis.moderation.views:queue_view", f, role=role)
     if q.empty:
@@ -101,7 +101,7 @@ else:
     st.caption("Le détail des messages est réservé aux analystes.")
 
 # ------------------------------------------------------------------------------ responsiveness
-st.subheader("Réactivité")
+st.header("Réactivité")
 if resp.empty:
     ui.empty_state("Aucun message reçu par les comptes officiels sur la période.")
 else:
@@ -122,7 +122,7 @@ else:
                "le taux est inconnu (pas nul).")
 
 # ------------------------------------------------------------------------------ alerts
-st.subheader("Alertes")
+st.header("Alertes")
 alerts = data.call("analysis.moderation.views:alerts_view", f)
 if alerts.empty:
     ui.empty_state("Aucune alerte sur la période.")
@@ -136,7 +136,7 @@ for n in alerts.attrs.get("notes", []):
     st.caption(n)
 
 # ------------------------------------------------------------------------------ impersonation
-st.subheader("Pages usurpant l'identité du territoire")
+st.header("Pages usurpant l'identité du territoire")
 imp = data.call("analysis.moderation.views:impersonation_view", f)
 if imp.empty:
     ui.empty_state("Aucune page ni aucun compte ne ressemble à nos comptes officiels.")
@@ -147,7 +147,7 @@ else:
     }))
 
 # ------------------------------------------------------------------------------ contacts
-st.subheader("Contacts clés")
+st.header("Contacts clés")
 if role in ANALYST:
     k = data.call("analysis.moderation.views:contacts_view", f, role=role)
     if k.empty:

@@ -66,6 +66,6 @@ if st.session_state.get("rapport"):
     with d2:
         st.download_button("Télécharger la page HTML", files["html"], file_name=f"rapport-{t}-{c}.html",
                            mime="text/html", icon=":material/code:")
-    st.subheader("L'essentiel (première page du rapport)")
+    st.header("L'essentiel (première page du rapport)")
     for x in files["findings"]:
         st.markdown(f"- {x['reading']}")

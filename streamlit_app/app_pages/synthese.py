@@ -97,7 +97,7 @@ def value_text(x: dict) -> str:
 
 
 # ------------------------------------------------------------------------------ headline figures
-st.subheader("L'essentiel")
+st.header("L'essentiel")
 with st.expander("Comment lire ces chiffres"):
     st.markdown(
         "- **Flèche et couleur** : une évolution n'est annoncée que si son intervalle de confiance à 95 % "
@@ -128,7 +128,7 @@ for start in range(0, len(found), 3):
                 page_link(x["page"])
 
 # ------------------------------------------------------------------------------ alerts
-st.subheader("À surveiller")
+st.header("À surveiller")
 w_start, w_end = alerts.attrs.get("window", (f.start, f.end))
 window = f"du {fr_date(w_start)} au {fr_date(w_end - timedelta(days=1))}"
 if alerts.empty:
@@ -148,7 +148,7 @@ for note in alerts.attrs.get("notes", []):
 page_link("moderation", "Toutes les alertes : Modération & veille")
 
 # ------------------------------------------------------------------------------ peers
-st.subheader("Face aux territoires comparés")
+st.header("Face aux territoires comparés")
 if pt.empty or len(pt) < 2:
     st.caption(f"Aucun territoire pair n'est défini pour {focus_name} dans le registre.")
 else:
@@ -190,7 +190,7 @@ else:
     page_link("benchmark", "Classement avec incertitude : Benchmark")
 
 # ------------------------------------------------------------------------------ links
-st.subheader("Aller plus loin")
+st.header("Aller plus loin")
 st.caption("Chaque lien garde les filtres choisis (territoires, période, plateformes).")
 cols = st.columns(2)
 for i, (path, (_, title)) in enumerate(PAGES.items()):

@@ -32,7 +32,7 @@ if status["classified"] == 0:
     st.stop()
 
 # ------------------------------------------------------------------------------ shares over time
-st.subheader("De quoi parle la conversation ?")
+st.header("De quoi parle la conversation ?")
 total = data.call("analysis.topics:theme_shares", f, freq=None, by=())
 monthly = data.call("analysis.topics:theme_shares", f, freq="month", by=())
 if total.empty:
@@ -71,7 +71,7 @@ else:
         ui.table(pv, {c: "pct" for c in pv.columns if c != "Thème"})
 
 # ------------------------------------------------------------------------------ ours vs conversation
-st.subheader("Nos publications face à la conversation")
+st.header("Nos publications face à la conversation")
 pvc = data.call("analysis.topics:posts_vs_conversation", f)
 if pvc["posts"].sum() == 0 and pvc["messages"].sum() == 0:
     ui.empty_state("Ni publication officielle ni message classé pour ces filtres.")
@@ -117,7 +117,7 @@ else:
                "en parle, nous peu » = thème au moins 1,5 fois plus présent dans la conversation.")
 
 # ------------------------------------------------------------------------------ emerging
-st.subheader("Sujets émergents")
+st.header("Sujets émergents")
 # Emergence is read per territory (its own baseline): the first filtered one, else our own.
 ef = f.with_territories(f.territories[:1] or list(names)[:1])
 st.markdown(f"Territoire : **{names.get(ef.territories[0], ef.territories[0])}**" if ef.territories else "")
@@ -146,7 +146,7 @@ else:
                                        "Message": msgs["text"]}))
 
 # ------------------------------------------------------------------------------ sentiment per theme
-st.subheader("Ce dont les gens se plaignent")
+st.header("Ce dont les gens se plaignent")
 sent = data.call("analysis.topics:sentiment_by_theme", f)
 if sent.empty:
     ui.empty_state("Le sentiment n'a pas encore été calculé pour ces messages (`vigie enrich`).")
@@ -164,7 +164,7 @@ else:
              {"Part de messages négatifs": "pct", "Sentiment net": "num"})
 
 # ------------------------------------------------------------------------------ word cloud
-st.subheader("Nuage de mots")
+st.header("Nuage de mots")
 c1, c2 = st.columns(2)
 with c1:
     theme = st.selectbox("Thème", [""] + list(tax_labels), key="thematiques_theme",
