@@ -33,6 +33,8 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis import metrics
 from analysis.campaigns import LOCAL_TZ
@@ -385,6 +387,40 @@ def _tail_probability(k: float, lam: float, var: float) -> float:
     return float(nbinom.sf(k - 1, lam * lam / (var - lam), lam / var))
 
 
+def _median(values: list[float]) -> float:
+    """Median of a short list, as ``np.median`` computes it (middle value, or the mean of the two
+    middle ones), without numpy's per-call overhead (it ran twice per period of a daily series)."""
+    v = sorted(values)
+    h = len(v) // 2
+    return float(v[h]) if len(v) % 2 else (v[h - 1] + v[h]) / 2
+
+
+def _tail_probabilities(k: np.ndarray, lam: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """:func:`_tail_probability` of arrays (the same scipy functions, one call each)."""
+    from scipy.stats import nbinom, poisson
+
+    out = np.ones(len(k))
+    pois = (k > 0) & (var <= lam * (1 + 1e-9))
+    nb = (k > 0) & ~pois
+    out[pois] = poisson.sf(k[pois] - 1, lam[pois])
+    out[nb] = nbinom.sf(k[nb] - 1, lam[nb] * lam[nb] / (var[nb] - lam[nb]), lam[nb] / var[nb])
+    return out
+
+
+def _baseline_shares(base_k: np.ndarray, base_n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson bounds of baseline negative shares (``base_k`` negatives out of ``base_n`` scored)."""
+    b = metrics.sentiment_intervals(np.zeros(len(base_k)), base_k, base_n - base_k)
+    return b["negative_share_lo"], b["negative_share_hi"]
+
+
+def _share_gap(ints: dict[str, np.ndarray], i: int, p0: float, p0_lo: float,
+               p0_hi: float) -> tuple[float, float] | None:
+    """Newcombe interval of the negative share of period ``i`` minus the baseline share ``p0``."""
+    return metrics.difference_interval(
+        ints["negative_share"][i], (ints["negative_share_lo"][i], ints["negative_share_hi"][i]),
+        p0, (p0_lo, p0_hi))
+
+
 def score_series(series: pd.DataFrame, freq: str = "day", params: SpikeParams = SpikeParams()) -> pd.DataFrame:
     """Score every period of a complete, regular series with columns ``negative`` and ``scored``.
 
@@ -413,6 +449,10 @@ def score_series(series: pd.DataFrame, freq: str = "day", params: SpikeParams = 
     flagged = np.zeros(m, dtype=bool)
     ints = metrics.sentiment_intervals(np.zeros(m), k, n - k)  # negative share and its Wilson bounds
     share = ints["negative_share"]
+    lam_fs, base_k, base_n = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
+    # The loop only decides the flags (a flagged period leaves later baselines); p-values and the
+    # share intervals of every period are computed after it, vectorised: a scipy or numpy call per
+    # period cost most of the time on a daily series. Flags need them only where the cheap tests pass.
     for i in range(m):
         lags = [i - step * j for j in range(1, params.baseline_weeks + 1)
                 if i - step * j >= 0 and not flagged[i - step * j]]
@@ -420,22 +460,26 @@ def score_series(series: pd.DataFrame, freq: str = "day", params: SpikeParams = 
         if len(lags) < params.min_support:
             continue
         lk, ln = k[lags], n[lags]
-        lam = float(np.median(lk))
-        mad = float(np.median(np.abs(lk - lam)))
+        kl = lk.tolist()
+        lam = _median(kl)
+        mad = _median([abs(x - lam) for x in kl])
         lam_f = max(lam, 0.5)  # never seen in 8 weeks is not impossible: half a message
         var = max(lam_f, (1.4826 * mad) ** 2)
-        expected[i], variance[i] = lam, var
-        pval[i] = _tail_probability(k[i], lam_f, var)
-        bk, bn = max(lk.sum(), 0.5), ln.sum()
-        p0s[i] = bk / bn
-        b = metrics.sentiment_intervals(np.zeros(1), np.array([bk]), np.array([bn - bk]))
-        d = metrics.difference_interval(share[i], (ints["negative_share_lo"][i], ints["negative_share_hi"][i]),
-                                        p0s[i], (b["negative_share_lo"][0], b["negative_share_hi"][0])) \
-            if n[i] > 0 else None
+        expected[i], variance[i], lam_fs[i] = lam, var, lam_f
+        base_k[i], base_n[i] = max(lk.sum(), 0.5), ln.sum()
+        p0s[i] = base_k[i] / base_n[i]
+        if (k[i] >= params.min_count and k[i] >= params.ratio * max(lam, 1.0) and n[i] > 0
+                and share[i] >= params.share_ratio * p0s[i]):
+            lo, hi = _baseline_shares(base_k[i:i + 1], base_n[i:i + 1])
+            d = _share_gap(ints, i, p0s[i], lo[0], hi[0])
+            flagged[i] = bool(d is not None and d[0] > 0 and _tail_probability(k[i], lam_f, var) <= params.alpha)
+    judged = np.flatnonzero(~np.isnan(expected))
+    pval[judged] = _tail_probabilities(k[judged], lam_fs[judged], variance[judged])
+    with_scored = judged[n[judged] > 0]
+    los, his = _baseline_shares(base_k[with_scored], base_n[with_scored])
+    for j, i in enumerate(with_scored):
+        d = _share_gap(ints, i, p0s[i], los[j], his[j])
         share_lo[i] = np.nan if d is None else d[0]
-        flagged[i] = bool(k[i] >= params.min_count and k[i] >= params.ratio * max(lam, 1.0)
-                          and pval[i] <= params.alpha and d is not None and d[0] > 0
-                          and share[i] >= params.share_ratio * p0s[i])
     out = series.copy()
     out["expected"], out["variance"], out["p_value"] = expected, variance, pval
     out["share"], out["baseline_share"], out["share_lo"] = share, p0s, share_lo
@@ -599,7 +643,54 @@ def _window(territory: str, start: date, end: date, platforms: Sequence[str] = (
     return Filters(territories=(territory,), start=start, end=end + timedelta(days=1), platforms=tuple(platforms))
 
 
-_MSG_COLUMNS = f"message_id, {_local('created_at')} AS local_at, platform, post_id, text, likes, replies, engagement, sentiment, corrected, p_negative, p_positive"
+_MSG_COLUMNS = (f"message_id, {_local('created_at')} AS local_at, platform, post_id, text, likes, replies, "
+                "engagement, sentiment, corrected, p_negative, p_positive")
+_NEG_COLUMNS = ("message_id, created_at, platform, post_id, text, likes, replies, engagement, sentiment, corrected, "
+                "p_negative, p_positive")
+_THEMES_EMPTY = ["theme", "label", "spike_count", "spike_share", "baseline_share", "lift"]
+
+
+def _negatives(con: duckdb.DuckDBPyConnection, territory: str, start: date, end: date,
+               platforms: Sequence[str] = ()) -> pa.Table:
+    """Negative messages of one territory over local days ``start`` … ``end`` (inclusive), as an
+    Arrow table: SQL types and NULLs kept, so DuckDB can query it again (:func:`_query_table`)."""
+    base, params = _base(_window(territory, start, end, platforms))
+    # A cursor of its own: DuckDB 2 refuses con.sql() while an earlier execute() result on the same
+    # connection is unfinished (a fetchone()), and Arrow output from execute() copies the rows.
+    cur = con.cursor()
+    try:
+        return cur.sql(f"WITH m AS ({base}) SELECT {_NEG_COLUMNS} FROM m WHERE sentiment = 'negative'",
+                       params=params).to_arrow_table()
+    finally:
+        cur.close()
+
+
+def _query_table(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table], sql: str,
+                 params: Sequence[Any] = (), split: tuple[str, Sequence[str]] | None = None) -> Any:
+    """Run ``sql`` over Arrow tables visible under the given names (and the store's tables), on a
+    cursor of its own so that the names never leak into the caller's connection.
+
+    ``split``: (column, values): one DataFrame per value (a dict, without that column), each converted
+    by DuckDB on its own so that its dtypes are those of a query returning only those rows (an
+    integer column is ``int64`` unless *that* part holds a NULL)."""
+    cur = con.cursor()
+    try:
+        for name, table in tables.items():
+            cur.register(name, table)
+        if split is None:
+            return cur.execute(sql, list(params)).df()
+        col, values = split
+        res = cur.sql(sql, params=list(params)).to_arrow_table()
+        return {v: cur.from_arrow(res.filter(pc.equal(res[col], v)).drop_columns([col])).df() for v in values}
+    finally:
+        cur.close()
+
+
+def _split_at(negatives: pa.Table, day: date) -> tuple[pa.Table, pa.Table]:
+    """Rows of ``negatives`` before local day ``day`` and from it on."""
+    cut = pa.scalar(_utc_midnight(day), type=negatives.schema.field("created_at").type)
+    after = pc.greater_equal(negatives["created_at"], cut)
+    return negatives.filter(pc.invert(after)), negatives.filter(after)
 
 
 def spike_messages(con: duckdb.DuckDBPyConnection, territory: str, start: date, end: date, n: int = 5,
@@ -609,7 +700,12 @@ def spike_messages(con: duckdb.DuckDBPyConnection, territory: str, start: date, 
     terms), messages using one of them come first (``on_topic``): during a crisis the usual
     grumbles go on, and they do not explain it. No author column: views for elected officials
     show no identities. Near-duplicate texts (same words) are shown once."""
-    base, params = _base(_window(territory, start, end, platforms))
+    return _top_negatives(con, _negatives(con, territory, start, end, platforms), n, terms)
+
+
+def _top_negatives(con: duckdb.DuckDBPyConnection, negatives: pa.Table, n: int,
+                   terms: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """:func:`spike_messages` of the rows of :func:`_negatives`."""
     words = [t for t in terms if t]
     if words:
         # Terms are lower-case surface forms (hashtags whole): a whole-word match in the lower-cased text.
@@ -618,29 +714,27 @@ def spike_messages(con: duckdb.DuckDBPyConnection, territory: str, start: date, 
         topic_params = [rf"(^|[^\w#])({pattern})($|\W)"]
     else:
         on_topic, topic_params = "FALSE", []
-    out = {}
-    for key, order in (("most_negative", "on_topic DESC, corrected DESC, coalesce(p_negative, 1) DESC, engagement DESC"),
-                       ("most_engaged", "on_topic DESC, engagement DESC, coalesce(p_negative, 1) DESC")):
-        out[key] = con.execute(f"""
-            WITH m AS ({base}),
-            d AS (SELECT *, {_dedup_key('text')} AS dkey, coalesce({on_topic}, FALSE) AS on_topic
-                  FROM m WHERE sentiment = 'negative')
-            SELECT {_MSG_COLUMNS}, on_topic FROM d
-            QUALIFY row_number() OVER (PARTITION BY dkey ORDER BY {order}, message_id) = 1
-            ORDER BY {order}, message_id LIMIT ?
-        """, params + topic_params + [n]).df()
-    return out
+    orders = {"most_negative": "on_topic DESC, corrected DESC, coalesce(p_negative, 1) DESC, engagement DESC",
+              "most_engaged": "on_topic DESC, engagement DESC, coalesce(p_negative, 1) DESC"}
+    # Both lists in one query, so the (costly) duplicate key is computed once per message: per list,
+    # the first message of each duplicate group, ranked (message_id breaks ties: a total order).
+    ranked = " UNION ALL ".join(f"""
+        SELECT * FROM (
+            SELECT '{key}' AS list, row_number() OVER (ORDER BY {order}, message_id) AS rank, {_MSG_COLUMNS}, on_topic
+            FROM (SELECT * FROM d QUALIFY row_number() OVER (PARTITION BY dkey ORDER BY {order}, message_id) = 1))
+        WHERE rank <= ?""" for key, order in orders.items())
+    lists = _query_table(con, {"spike_negatives": negatives}, f"""
+        WITH d AS (SELECT *, {_dedup_key('text')} AS dkey, coalesce({on_topic}, FALSE) AS on_topic
+                   FROM spike_negatives)
+        SELECT * EXCLUDE (rank) FROM ({ranked}) ORDER BY list, rank
+    """, topic_params + [n] * len(orders), split=("list", list(orders)))
+    return lists
 
 
 def _dedup_key(col: str) -> str:
     """SQL key under which near-identical texts collapse: lower case, no URL/@mention, letters only."""
     return (f"trim(regexp_replace(regexp_replace(lower(coalesce({col}, '')), '(https?://|www\\.)\\S+|@\\w+', '', 'g'), "
             f"'[^\\p{{L}}]+', ' ', 'g'))")
-
-
-def _negative_texts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.Series:
-    base, params = _base(f)
-    return con.execute(f"WITH m AS ({base}) SELECT text FROM m WHERE sentiment = 'negative'", params).df()["text"]
 
 
 def distinctive_terms(target: Sequence[str] | pd.Series, reference: Sequence[str] | pd.Series, n: int = 10,
@@ -656,17 +750,22 @@ def distinctive_terms(target: Sequence[str] | pd.Series, reference: Sequence[str
 
     from analysis.topics import STOP_WORDS_FR, TOKEN_PATTERN, surface
 
-    t, r = surface(pd.Series(list(target))), surface(pd.Series(list(reference)))
-    if not len(t):
+    target, reference = list(target), list(reference)
+    if not target:
         return pd.DataFrame(columns=["term", "count", "z"])
+    # Copies of one text (shares, copy-paste campaigns) are tokenised once; the document counts
+    # weight each distinct text by its number of copies in the target and in the reference.
+    codes, distinct = pd.factorize(pd.Series(target + reference, dtype=object), use_na_sentinel=False)
     cv = CountVectorizer(lowercase=False, token_pattern=TOKEN_PATTERN, stop_words=list(STOP_WORDS_FR),
                          ngram_range=(1, 2), binary=True, dtype=np.float32)
     try:
-        X = cv.fit_transform(pd.concat([t, r], ignore_index=True))
+        X = cv.fit_transform(surface(pd.Series(distinct, dtype=object)))
     except ValueError:  # only stop words
         return pd.DataFrame(columns=["term", "count", "z"])
-    yt = np.asarray(X[: len(t)].sum(axis=0)).ravel().astype(float)
-    yr = np.asarray(X[len(t):].sum(axis=0)).ravel().astype(float)
+    copies_t = np.bincount(codes[: len(target)], minlength=len(distinct)).astype(float)
+    copies_r = np.bincount(codes[len(target):], minlength=len(distinct)).astype(float)
+    yt = np.asarray(X.T @ copies_t).ravel()
+    yr = np.asarray(X.T @ copies_r).ravel()
     a0 = 500.0
     alpha = a0 * (yt + yr) / max((yt + yr).sum(), 1.0)
     nt, nr = yt.sum(), yr.sum()
@@ -693,16 +792,27 @@ def distinctive_terms(target: Sequence[str] | pd.Series, reference: Sequence[str
     return df[df["term"].isin(shown)].reset_index(drop=True)
 
 
+def _spike_and_baseline(con: duckdb.DuckDBPyConnection, spike: Spike, baseline_weeks: int,
+                        platforms: Sequence[str]) -> tuple[pa.Table, pa.Table]:
+    """Negative messages of the spike and of the ``baseline_weeks`` before it (one scan)."""
+    first = spike.start - timedelta(weeks=baseline_weeks)
+    before, during = _split_at(_negatives(con, spike.territory_id, first, spike.end, platforms), spike.start)
+    return during, before
+
+
 def spike_terms(con: duckdb.DuckDBPyConnection, spike: Spike, n: int = 10, baseline_weeks: int = 8,
                 platforms: Sequence[str] = ()) -> pd.DataFrame:
     """Terms of the spike's negative messages vs the negative messages of the ``baseline_weeks`` before it."""
+    during, before = _spike_and_baseline(con, spike, baseline_weeks, platforms)
+    return _terms_of(con, spike, during, before, n)
+
+
+def _terms_of(con: duckdb.DuckDBPyConnection, spike: Spike, during: pa.Table, before: pa.Table,
+              n: int) -> pd.DataFrame:
     from analysis.topics import territory_words
 
-    target = _negative_texts(con, _window(spike.territory_id, spike.start, spike.end, platforms))
-    ref_f = Filters(territories=(spike.territory_id,), start=spike.start - timedelta(weeks=baseline_weeks),
-                    end=spike.start, platforms=tuple(platforms))
-    reference = _negative_texts(con, ref_f)
-    return distinctive_terms(target, reference, n=n, exclude=territory_words(con, [spike.territory_id]))
+    return distinctive_terms(during["text"].to_pylist(), before["text"].to_pylist(), n=n,
+                             exclude=territory_words(con, [spike.territory_id]))
 
 
 def spike_themes(con: duckdb.DuckDBPyConnection, spike: Spike, baseline_weeks: int = 8,
@@ -710,25 +820,30 @@ def spike_themes(con: duckdb.DuckDBPyConnection, spike: Spike, baseline_weeks: i
     """Themes of the spike's negative messages: share during the spike vs the weeks before
     (themes table; empty when themes were not computed). Columns theme, label (French), spike_count,
     spike_share, baseline_share, lift."""
-    if not con.execute("SELECT count(*) FROM themes WHERE item_type = 'message'").fetchone()[0]:
-        return pd.DataFrame(columns=["theme", "label", "spike_count", "spike_share", "baseline_share", "lift"])
+    if not con.execute("SELECT 1 FROM themes WHERE item_type = 'message' LIMIT 1").fetchall():
+        return pd.DataFrame(columns=_THEMES_EMPTY)
+    return _themes_of(con, *_spike_and_baseline(con, spike, baseline_weeks, platforms))
+
+
+def _themes_of(con: duckdb.DuckDBPyConnection, during: pa.Table, before: pa.Table) -> pd.DataFrame:
+    """:func:`spike_themes` of the negative messages during the spike and before it."""
+    ids = pa.table({"message_id": pa.concat_arrays([during["message_id"].combine_chunks(),
+                                                    before["message_id"].combine_chunks()]),
+                    "which": ["spike"] * during.num_rows + ["baseline"] * before.num_rows})
+    counts = _query_table(con, {"spike_ids": ids}, """
+        SELECT t.theme, neg.which, count(DISTINCT t.item_id) AS n
+        FROM themes t JOIN spike_ids AS neg ON t.item_id = neg.message_id AND t.item_type = 'message'
+        WHERE t.theme <> 'none' GROUP BY 1, 2
+    """)
     res = []
-    for name, f in (("spike", _window(spike.territory_id, spike.start, spike.end, platforms)),
-                    ("baseline", Filters(territories=(spike.territory_id,),
-                                         start=spike.start - timedelta(weeks=baseline_weeks), end=spike.start,
-                                         platforms=tuple(platforms)))):
-        base, params = _base(f)
-        df = con.execute(f"""
-            WITH m AS ({base}), neg AS (SELECT message_id FROM m WHERE sentiment = 'negative')
-            SELECT t.theme, count(DISTINCT t.item_id) AS n, (SELECT count(*) FROM neg) AS total
-            FROM themes t JOIN neg ON t.item_id = neg.message_id AND t.item_type = 'message'
-            WHERE t.theme <> 'none' GROUP BY 1
-        """, params).df()
+    for name, total in (("spike", during.num_rows), ("baseline", before.num_rows)):
+        df = counts[counts["which"] == name][["theme", "n"]].copy()
+        df["total"] = total
         df["which"] = name
         res.append(df)
     df = pd.concat(res)
     if df.empty:
-        return pd.DataFrame(columns=["theme", "label", "spike_count", "spike_share", "baseline_share", "lift"])
+        return pd.DataFrame(columns=_THEMES_EMPTY)
     wide = df.pivot_table(index="theme", columns="which", values=["n", "total"], aggfunc="first").fillna(0)
     out = pd.DataFrame({"theme": wide.index})
     sp_n = wide[("n", "spike")].to_numpy() if ("n", "spike") in wide else np.zeros(len(wide))
@@ -748,13 +863,17 @@ def spike_themes(con: duckdb.DuckDBPyConnection, spike: Spike, baseline_weeks: i
 
 def explain_spike(con: duckdb.DuckDBPyConnection, spike: Spike, n_messages: int = 5, n_terms: int = 8,
                   platforms: Sequence[str] = ()) -> Spike:
-    """Fill ``spike.details`` with its messages, terms and themes (returns the spike)."""
-    terms = spike_terms(con, spike, n_terms, platforms=platforms)
+    """Fill ``spike.details`` with its messages, terms and themes (returns the spike).
+
+    One scan fetches the negative messages of the spike and of the 8 weeks before it; terms,
+    messages and themes are computed from them."""
+    during, before = _spike_and_baseline(con, spike, 8, platforms)
+    terms = _terms_of(con, spike, during, before, n_terms)
+    has_themes = con.execute("SELECT 1 FROM themes WHERE item_type = 'message' LIMIT 1").fetchall()
     spike.details = {
-        **spike_messages(con, spike.territory_id, spike.start, spike.end, n_messages, platforms,
-                         terms=terms["term"].head(3).tolist()),
+        **_top_negatives(con, during, n_messages, terms["term"].head(3).tolist()),
         "terms": terms,
-        "themes": spike_themes(con, spike, platforms=platforms),
+        "themes": _themes_of(con, during, before) if has_themes else pd.DataFrame(columns=_THEMES_EMPTY),
     }
     return spike
 
