@@ -169,13 +169,14 @@ def _engagement_per_post(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str
 
 
 def _response_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Messages needing an answer and answered, per territory × platform over every slot, where
-    replies are visible (:func:`analysis.moderation.responsiveness.responsiveness`). One call serves
-    the territory and its peers: every figure of a territory depends on its own messages only."""
-    from analysis.moderation.responsiveness import responsiveness
+    """Messages needing an answer and answered, per territory × platform where replies are visible
+    (:func:`analysis.moderation.responsiveness.summary_sql`: the 'all' slot of ``responsiveness``,
+    without the per-slot split the findings do not use). One call serves the territory and its
+    peers: every figure of a territory depends on its own messages only."""
+    from analysis.moderation.responsiveness import summary_sql
 
-    r = responsiveness(con, f, "needs_answer")
-    return r[(r["slot"] == "all") & r["visible"].astype(bool)] if len(r) else r
+    r = summary_sql(con, f, "needs_answer", by=("territory_id", "platform"))
+    return r[r["visible"].astype(bool)] if len(r) else r
 
 
 def _response(table: pd.DataFrame, territories: Sequence[str]) -> dict[str, Any]:
