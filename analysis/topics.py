@@ -340,6 +340,26 @@ def subject_term(term: str, exclude: set[str] | frozenset[str] = frozenset()) ->
     return True
 
 
+def subject_terms_mask(terms: Iterable[str], exclude: set[str] | frozenset[str] = frozenset()) -> np.ndarray:
+    """:func:`subject_term` of many terms (boolean array), each distinct word checked once."""
+    words: dict[str, bool] = {}
+
+    def word_ok(w: str) -> bool:
+        ok = words.get(w)
+        if ok is None:
+            ok = words[w] = not w.isdigit() and subject_term(w, exclude)
+        return ok
+
+    out = []
+    for t in terms:
+        parts = t.split()
+        if len(parts) > 1 and "#" in t and any(w.startswith("#") for w in parts):
+            out.append(False)
+        else:
+            out.append(all(word_ok(w) for w in parts))
+    return np.array(out, dtype=bool)
+
+
 @lru_cache(maxsize=64)
 def _folded_exclusions(exclude: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted({fold(x) for x in exclude if len(x) >= 4}, key=len, reverse=True))
@@ -388,9 +408,6 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
     def _key_counts(self, chunk: Sequence[str | None], ordered: bool = False) -> tuple[sp.csr_matrix, list[str]]:
         return lemma_counts(chunk, self.ngram_range, ordered=ordered)
 
-    def _keep_key(self, key: str, exclude: set[str]) -> bool:
-        return subject_term(key, exclude)
-
     def _learn(self, key_parts: list[tuple[sp.csr_matrix, list[str]]], n_docs: int) -> None:
         if self.vocabulary is not None:
             keys = list(dict.fromkeys(self.vocabulary))
@@ -404,7 +421,7 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
             s = s[(s >= self.min_df) & (s <= self.max_df * max(n_docs, 1))]
             if self.subject_terms:
                 excl = {lemma_key(w) for w in self.exclude}
-                s = s[[self._keep_key(k, excl) for k in s.index]]
+                s = s[subject_terms_mask(s.index, excl)]
             s = s.sort_values(ascending=False, kind="stable")
             if self.max_features:
                 s = s.iloc[: self.max_features]
@@ -1093,11 +1110,11 @@ class EmergingSubject:
     messages: pd.DataFrame = field(repr=False)
 
 
-def _daily_matrix(days: pd.Series, X: sp.csr_matrix, calendar: pd.DatetimeIndex) -> np.ndarray:
-    pos = calendar.get_indexer(pd.to_datetime(days).dt.normalize())
+def _daily_matrix(pos: np.ndarray, X: sp.csr_matrix, n_days: int) -> np.ndarray:
+    """Day × term counts: rows of ``X`` summed per day (``pos`` = day index of each row, −1 = none)."""
     ok = pos >= 0
     D = sp.csr_matrix((np.ones(ok.sum(), dtype=np.float32), (pos[ok], np.flatnonzero(ok))),
-                      shape=(len(calendar), X.shape[0]))
+                      shape=(n_days, X.shape[0]))
     return (D @ X).toarray()
 
 
@@ -1119,30 +1136,35 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     ext = Filters(territories=f.territories, platforms=f.platforms,
                   start=(start - timedelta(days=baseline_days)).date(), end=f.end)
     w, params = ext.where("m")
-    msgs = con.execute(
-        f"SELECT m.message_id, m.created_at, m.platform, m.territory_id, m.text FROM messages m "
-        f"WHERE {w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL ORDER BY m.created_at, m.message_id",
-        params).df()
-    if msgs.empty:
+    # Only the row id, the day (index in the calendar) and the text of each message: the other
+    # columns are read for the messages shown (converting 80 000 ids and names was a sixth of the time).
+    res = con.execute(
+        f"SELECT m.rowid AS rid, date_diff('day', ?::DATE, m.created_at::DATE)::INTEGER AS pos, m.text "
+        f"FROM messages m WHERE {w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL "
+        f"ORDER BY m.created_at, m.message_id", [ext.start, *params]).fetchnumpy()
+    rid, pos, texts = np.asarray(res["rid"]), np.asarray(res["pos"]).astype(np.int64), np.asarray(res["text"])
+    if not len(rid):
         return []
     calendar = pd.date_range(pd.Timestamp(ext.start), pd.Timestamp(f.end) - pd.Timedelta(days=1), freq="D")
+    pos[(pos < 0) | (pos >= len(calendar))] = -1
     # One chunk for a territory's year: each distinct text tokenised once (no max_features, so
     # the chunking cannot change the vocabulary).
     vec = LemmaVectorizer(min_df=min_support, max_df=0.5, subject_terms=True,
                           exclude=sorted(territory_words(con, f.territories)), chunk_size=200_000)
-    X = _binarize(vec.fit_transform(msgs["text"])).tocsr()
-    names = list(vec.get_feature_names_out())
-    daily = pd.DataFrame(_daily_matrix(msgs["created_at"], X, calendar), index=calendar, columns=names)
+    X = _binarize(vec.fit_transform(texts)).tocsr()
+    names = np.asarray(vec.get_feature_names_out(), dtype=object)
+    counts = _daily_matrix(pos, X, len(calendar))
     # A burst needs a day with ≥ min_support messages: other terms cannot burst (same result),
     # and dropping them spares most of the rolling baselines.
-    daily = daily.loc[:, daily.max(axis=0) >= min_support]
+    hot = counts.max(axis=0, initial=0) >= min_support
+    daily = pd.DataFrame(counts[:, hot], index=calendar, columns=pd.Index(names[hot], dtype=object))
     eps = detect_bursts(daily, baseline_days=baseline_days, z_threshold=z_threshold, min_support=min_support)
     eps = eps[pd.to_datetime(eps["end"]) >= start] if len(eps) else eps
     if eps.empty:
         return []
     XA = X.tocsc()
     col_of = {n: i for i, n in enumerate(names)}
-    created = pd.to_datetime(msgs["created_at"]).dt.normalize().to_numpy()
+    day0 = pd.Timestamp(ext.start).date()
     groups: list[dict] = []
     # message → groups holding it: an episode is compared only with the groups it shares a
     # message with (the others have no overlap), in group order as before.
@@ -1150,7 +1172,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     for ep in eps.sort_values(["count", "max_z"], ascending=False).itertuples(index=False):
         j = col_of[ep.term]
         rows = XA.indices[XA.indptr[j]:XA.indptr[j + 1]]  # messages with the term (cheaper than XA[:, j])
-        docs = rows[(created[rows] >= np.datetime64(ep.start)) & (created[rows] <= np.datetime64(ep.end))]
+        docs = rows[(pos[rows] >= (ep.start - day0).days) & (pos[rows] <= (ep.end - day0).days)]
         docset = set(docs.tolist())
         for gi in sorted({gi for d in docset for gi in doc_groups.get(d, ())}):
             g = groups[gi]
@@ -1178,7 +1200,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
         terms = [e.term for e in ranked if not e.term.startswith("#")][:max_terms]
         hashtags = [e.term for e in ranked if e.term.startswith("#")][:max_terms]
         docs = sorted(g["docs"])
-        sub = msgs.iloc[docs[:messages_per_subject]][["message_id", "created_at", "platform", "territory_id", "text"]]
+        sub = _messages_by_rowid(con, rid[docs[:messages_per_subject]])
         eps_g = g["eps"]
         subjects.append(EmergingSubject(
             label=topic_label(terms, 3) if terms else hashtags[0],
@@ -1189,6 +1211,15 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
             messages=sub.head(messages_per_subject).reset_index(drop=True)))
     subjects.sort(key=lambda s: s.count, reverse=True)
     return subjects[:max_subjects]
+
+
+def _messages_by_rowid(con: Any, rowids: np.ndarray) -> pd.DataFrame:
+    """message_id, created_at, platform, territory_id, text of messages, in the order of ``rowids``."""
+    ids = [int(r) for r in rowids]
+    df = con.execute("SELECT m.rowid AS rid, m.message_id, m.created_at, m.platform, m.territory_id, m.text "
+                     "FROM messages m WHERE m.rowid IN (SELECT unnest(?::BIGINT[]))", [ids]).df()
+    df = df.set_index("rid").reindex(ids)
+    return df[["message_id", "created_at", "platform", "territory_id", "text"]].reset_index(drop=True)
 
 
 def territory_words(con: Any, territories: Sequence[str] = ()) -> set[str]:
@@ -1231,12 +1262,14 @@ def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
     X, terms = surface_counts(texts, (1, 2), binary=True)
     if not terms:
         return {}
-    freq = pd.Series(np.asarray(X.sum(axis=0)).ravel(), index=terms)
+    freq = pd.Series(np.asarray(X.sum(axis=0)).ravel(), index=pd.Index(terms, dtype=object))  # object: pyarrow strings iterate slowly
     excl = {e.lower() for e in exclude} | {fold(e.lower()) for e in exclude}
-    freq = freq[[subject_term(t, excl) for t in freq.index]]
-    uni = freq[[" " not in t for t in freq.index]]
-    bi = freq[[" " in t for t in freq.index]]
-    bi = bi[[bi[t] >= 0.5 * min(uni.get(a, 0), uni.get(b, 0)) for t in bi.index for a, b in [t.split()]]]
+    freq = freq[subject_terms_mask(freq.index, excl)]
+    is_bi = np.array([" " in t for t in freq.index], dtype=bool)
+    uni, bi = freq[~is_bi], freq[is_bi]
+    u = dict(zip(uni.index, uni.to_numpy(), strict=True))  # Series.get per bigram was most of the time
+    bi = bi[np.array([v >= 0.5 * min(u.get(a, 0), u.get(b, 0)) for t, v in zip(bi.index, bi.to_numpy(), strict=True)
+                      for a, b in [t.split()]], dtype=bool)]
     freq = pd.concat([uni, bi]).sort_values(ascending=False, kind="stable").head(top)
     return {str(k): int(v) for k, v in freq.items() if v > 0}
 
