@@ -92,3 +92,22 @@ def test_peer_table_equals_benchmark_columns(con, window, days, platforms):
     pd.testing.assert_frame_equal(pt, b[cols].reset_index(drop=True), check_dtype=False)
     assert pt["territory_id"].iloc[0] == OWN and set(pt["territory_id"]) == set(ids)
     assert pt["messages"].gt(0).all() and pt["net_sentiment"].notna().all()
+
+
+def test_page_shows_the_peer_table_and_headlines(demo_db, monkeypatch, con, window):
+    """The home page on the demo store (default period, 12 months): its peer table is
+    :func:`synthese.peer_table` and its six headlines are :func:`synthese.headlines`."""
+    from tests.page_helpers import frame_with, open_page
+
+    monkeypatch.setenv("VIGIE_DB", str(demo_db))
+    at = open_page("synthese.py", period="12m")
+    end = window[1]
+    f = Filters((), (pd.Timestamp(end) - pd.DateOffset(months=12)).date(), end)
+    pt, h = synthese.peer_table(con, f), synthese.headlines(con, f)
+    shown = frame_with(at, "Sentiment net (points)")
+    assert shown["Territoire"].iloc[0].endswith(" (nous)") and len(shown) == len(pt)
+    assert shown["Messages reçus"].tolist() == pt["messages"].tolist()
+    assert shown["Sentiment net (points)"].tolist() == pytest.approx((100 * pt["net_sentiment"]).tolist())
+    assert [m.label for m in at.metric] == [x["label"] for x in h["findings"]]
+    assert [x["reading"] for x in h["findings"]] == [m.value for m in at.markdown
+                                                      if m.value in {x["reading"] for x in h["findings"]}]
