@@ -892,17 +892,29 @@ def representative_messages(con: duckdb.DuckDBPyConnection, f: Filters, label: s
         raise ValueError(f"Classe inconnue : {label!r} (attendu : {', '.join(SENTIMENTS)})")
     base, params = _base(f)
     prob = f"p_{label}"
-    return con.execute(f"""
-        WITH m AS ({base}),
-        c AS (SELECT *, CASE WHEN corrected THEN 1.0 ELSE {prob} END AS confidence FROM m
-              WHERE sentiment = ? AND (corrected OR {prob} >= ?) AND coalesce(trim(text), '') <> ''),
-        r AS (SELECT *, confidence * ln(exp(1) + engagement) AS score, {_dedup_key('text')} AS dkey FROM c)
-        SELECT message_id, {_local('created_at')} AS local_at, territory_id, platform, post_id, text, likes,
-               replies, engagement, sentiment, corrected, confidence, score
-        FROM r
-        QUALIFY row_number() OVER (PARTITION BY dkey ORDER BY score DESC, message_id) = 1
-        ORDER BY score DESC, message_id LIMIT ?
-    """, params + [label, min_confidence, n]).df()
+    # The n best distinct texts are the first n texts not seen before in score order, so they can be
+    # found among the best-scored candidates alone: the duplicate key (a costly regex) is computed on
+    # the top 50 × n first, on all candidates only when those hold fewer than n distinct texts.
+    def best(top: int | None) -> pd.DataFrame:
+        return con.execute(f"""
+            WITH m AS ({base}),
+            c AS (SELECT *, CASE WHEN corrected THEN 1.0 ELSE {prob} END AS confidence FROM m
+                  WHERE sentiment = ? AND (corrected OR {prob} >= ?) AND coalesce(trim(text), '') <> ''),
+            s AS (SELECT *, confidence * ln(exp(1) + engagement) AS score FROM c
+                  {f"ORDER BY score DESC, message_id LIMIT {int(top)}" if top else ""}),
+            r AS (SELECT *, {_dedup_key('text')} AS dkey, count(*) OVER () AS candidates FROM s)
+            SELECT message_id, {_local('created_at')} AS local_at, territory_id, platform, post_id, text, likes,
+                   replies, engagement, sentiment, corrected, confidence, score, candidates
+            FROM r
+            QUALIFY row_number() OVER (PARTITION BY dkey ORDER BY score DESC, message_id) = 1
+            ORDER BY score DESC, message_id LIMIT ?
+        """, params + [label, min_confidence, n]).df()
+
+    top = 50 * n
+    df = best(top)
+    if len(df) < n and len(df) and df["candidates"].iloc[0] >= top:  # the top was all copies of < n texts
+        df = best(None)
+    return df.drop(columns="candidates")
 
 
 def messages_for_review(con: duckdb.DuckDBPyConnection, f: Filters, n: int = 50) -> pd.DataFrame:
