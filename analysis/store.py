@@ -126,6 +126,24 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+# DuckDB's own memory during a big import (buffer manager: transaction-local rows, indexes,
+# joins). Above it DuckDB spills to ``<db>.tmp`` next to the store instead of growing.
+IMPORT_MEMORY_LIMIT = os.environ.get("VIGIE_IMPORT_MEMORY_LIMIT", "512MB")
+
+
+@contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Cap DuckDB's memory (``memory_limit``) for the block, then restore the previous setting."""
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{limit or IMPORT_MEMORY_LIMIT}'")
+    try:
+        yield con
+    finally:
+        con.execute("RESET memory_limit")  # the default (80 % of RAM), unless a caller had set one
+        if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != before:
+            con.execute(f"SET memory_limit = '{before}'")
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -150,29 +168,22 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame) ->
     if missing_key:
         raise ValueError(f"{table_name}: colonnes clés absentes {missing_key}")
     casts = ", ".join(f"CAST({_q(c)} AS {t.column(c).type}) AS {_q(c)}" for c in cols)
-    stg = f"_stg_{table_name}"
-    # DuckDB refuses register() while a previous execute() has unfetched rows (e.g. a caller's
-    # fetchone()); running and exhausting a trivial statement releases it.
+    # The DataFrame is read through DuckDB's replacement scan of this local variable, in each
+    # statement: no registered view and no staging table. Inside a transaction DuckDB keeps a
+    # dropped view (hence the DataFrame) and a dropped temp table until COMMIT, so a file
+    # imported in many chunks grew by all its chunks (measured: benchmarks/bench_import_memory).
+    _vigie_upsert_src = df[cols].reset_index(drop=True)  # noqa: F841 - read by name in the SQL below
+    # DuckDB refuses a Python scan while a previous execute() has unfetched rows (e.g. a
+    # caller's fetchone()); running and exhausting a trivial statement releases it.
     con.execute("SELECT 1").fetchall()
-    con.register("_upsert_src", df[cols].reset_index(drop=True))
-    try:
-        if t.key:
-            keys = ", ".join(_q(k) for k in t.key)
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * EXCLUDE (_rn) FROM ("
-                f"SELECT {casts}, row_number() OVER () AS _rn FROM _upsert_src) "
-                f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _rn DESC) = 1"
-            )
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT {casts} FROM _upsert_src")
-    finally:
-        con.unregister("_upsert_src")
     collist = ", ".join(_q(c) for c in cols)
     if not t.key:
-        n = con.execute(f"SELECT count(*) FROM {stg}").fetchone()[0]
-        con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {collist} FROM {stg}")
-        con.execute(f"DROP TABLE {stg}")
-        return int(n), 0
+        return int(con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src")
+                   .fetchone()[0]), 0
+    keys = ", ".join(_q(k) for k in t.key)
+    # Duplicates in df keep the last row.
+    src = (f"(SELECT * EXCLUDE (_rn) FROM (SELECT {casts}, row_number() OVER () AS _rn FROM _vigie_upsert_src) "
+           f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _rn DESC) = 1)")
     match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in t.key)
     value_cols = [c for c in cols if c not in t.key and c != "import_id"]
     updated = 0
@@ -184,13 +195,12 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame) ->
         if "import_id" in cols:
             sets.append('"import_id" = s."import_id"')
         updated = con.execute(
-            f"UPDATE {t.name} AS t SET {', '.join(sets)} FROM {stg} AS s WHERE {match} AND ({changed})"
+            f"UPDATE {t.name} AS t SET {', '.join(sets)} FROM {src} AS s WHERE {match} AND ({changed})"
         ).fetchone()[0]
     inserted = con.execute(
-        f"INSERT INTO {t.name} ({collist}) SELECT {collist} FROM {stg} AS s "
+        f"INSERT INTO {t.name} ({collist}) SELECT {collist} FROM {src} AS s "
         f"WHERE NOT EXISTS (SELECT 1 FROM {t.name} AS t WHERE {match})"
     ).fetchone()[0]
-    con.execute(f"DROP TABLE {stg}")
     return int(inserted), int(updated)
 
 

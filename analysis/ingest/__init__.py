@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 
 from analysis import schema, store
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, UnknownFormat
-from analysis.ingest.chunked import csv_chunks, wants_chunks
+from analysis.ingest.chunked import csv_chunks, header_index, wants_chunks
 from analysis.ingest.sniff import Probe, probe
 
 # Adapter modules, each exposing ADAPTERS: list[Adapter]. Order breaks ties in detection.
@@ -247,8 +247,8 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
     started = datetime.now(UTC).replace(tzinfo=None)
     registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
     rejects: list[Reject] = []
-    with store.transaction(con):
-        for chunk, offset in csv_chunks(p):
+    with store.transaction(con), store.bounded_memory(con):
+        for chunk, offset in csv_chunks(p, header_at=header_index(adapter, p, ctx) or 0):
             try:
                 parsed = adapter.parse(chunk, probe(chunk), ctx)
             except ImportFailure as e:  # name the user's file, not the temporary chunk
@@ -308,7 +308,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
                 res.rows_read = int(prev[0] or 0)
                 res.notes.append("déjà importé (même empreinte SHA-256) : rien n'a changé")
                 return res
-        if preparsed is None and wants_chunks(adapter, p):  # big CSV: bounded memory
+        if preparsed is None and wants_chunks(adapter, p, ctx=ctx):  # big CSV: bounded memory
             return _import_chunked(con, path, p, adapter, ctx, res, digest, keep_going)
         parsed = preparsed[3] if preparsed is not None else adapter.parse(path, p, ctx)
         res.format = parsed.format or adapter.name

@@ -138,6 +138,25 @@ class ExportComments(Adapter):
             return max((self._score(rows) for rows in probe.sheets.values()), default=0.0)
         return 0.0
 
+    streamable = True  # one comment per row; big CSVs import in chunks (ingest.chunked)
+
+    def stream_header(self, probe: Probe, ctx: Context | None = None) -> int | None:
+        """Header index for chunking (the banner above it is repeated in each chunk), or None.
+
+        Without a ``Source URL`` banner naming the platform, :meth:`parse` takes it from the
+        first comment link of the file: a cross-row guess a chunk could make differently, so
+        such files are read whole, except the YouTube CSV (``isHearted`` / ``isPinned``) whose
+        links all point to YouTube.
+        """
+        if probe.kind != "csv":
+            return None
+        hi = find_header(probe.rows, EC_COLS, min_hits=3)
+        if hi is None:
+            return None
+        if platform_of_url(_source_url(probe.rows[:hi])) is not None:
+            return hi
+        return hi if {"ishearted", "ispinned"} & {norm_header(c) for c in probe.rows[hi]} else None
+
     def parse(self, path: Path, probe: Probe, ctx: Context) -> Parsed:
         links: dict[int, str] = {}
         if probe.kind == "csv":
@@ -151,11 +170,7 @@ class ExportComments(Adapter):
         hi = find_header(rows, EC_COLS, min_hits=3)
         if hi is None:
             raise ImportFailure(f"{path} : en-tête ExportComments (Name, Date, Likes, Comment) introuvable")
-        source_url = None
-        for r in rows[:hi]:
-            cells = [c for c in r if not is_missing(c)]
-            if cells and norm_header(cells[0]) == "source url" and len(cells) > 1:
-                source_url = str(cells[1]).strip()
+        source_url = _source_url(rows[:hi])
         header = [norm_header(h) for h in rows[hi]]
         n = len(header)
         body, body_lines, body_links = [], [], []
@@ -230,6 +245,16 @@ class ExportComments(Adapter):
         })
         parsed.add("messages", out)
         return finish(parsed)
+
+
+def _source_url(banner: list[list[Any]]) -> str | None:
+    """The ``Source URL`` of an ExportComments banner (rows above the header), the last one wins."""
+    source_url = None
+    for r in banner:
+        cells = [c for c in r if not is_missing(c)]
+        if cells and norm_header(cells[0]) == "source url" and len(cells) > 1:
+            source_url = str(cells[1]).strip()
+    return source_url
 
 
 def _xlsx_with_links(path: Path) -> tuple[list[list[Any]], list[int], dict[int, str]]:
@@ -368,6 +393,12 @@ class MinetFbComments(Adapter):
     label = "minet fb comments — commentaires Facebook (CSV, ancien et nouveau jeu de colonnes)"
     platform = "facebook"
     signature = ("id", "fbid", "depth", "parent_id", "author_name", "created_time", "text", "reactions")
+    streamable = True  # one comment per row, header first; see stream_header
+
+    def stream_header(self, probe: Probe, ctx: Context | None = None) -> int | None:
+        """0 (header first) with ``--account``; None otherwise: :meth:`parse` then deduces the
+        page from the official replies found anywhere in the file, which needs every row."""
+        return 0 if ctx is not None and ctx.account_hint else None
 
     def sniff(self, probe: Probe) -> float:
         if probe.kind != "csv" or not probe.rows:

@@ -212,6 +212,10 @@ class MinetCrowdTangle(Adapter):
     label = "CrowdTangle via minet (« minet ct posts », CSV)"
     platform = "facebook"
     signature = MINET
+    # One post per row, header first, plain API numbers (no per-file decimal guess): big CSVs
+    # import in chunks (ingest.chunked). Not the dashboard export: detect_decimal decides the
+    # decimal mark from every numeric cell of the file.
+    streamable = True
 
     def sniff(self, probe: Probe) -> float:
         if probe.kind != "csv" or not probe.rows:

@@ -280,11 +280,29 @@ def _read_table(path: Path, probe: Probe, sheet: str | None) -> tuple[list[list[
     raise ImportFailure(f"{path} : un fichier de correspondance s'applique à un CSV ou un classeur, pas à « {probe.kind} »")
 
 
+def _header_row(rows: list[list[Any]], cols: dict[str, str]) -> int | None:
+    """Index of the first row (among the first 30) holding every source column of the mapping."""
+    wanted = [norm_header(v) for v in cols.values()]
+    for i, r in enumerate(rows[:30]):
+        have = {norm_header(c) for c in r}
+        if all(w in have for w in wanted):
+            return i
+    return None
+
+
 class MappedTable(Adapter):
     name = "generic_mapping"
     label = "CSV/XLSX quelconque décrit par un fichier de correspondance (--mapping)"
     platform = "other"
     signature = ()
+    # Each row maps on its own (ids, content hashes, dates, numbers): big CSVs import in chunks.
+    streamable = True
+
+    def stream_header(self, probe: Probe, ctx: Context | None = None) -> int | None:
+        """Index of the mapped header (rows above it repeat in every chunk); None without a mapping."""
+        if ctx is None or not ctx.mapping or probe.kind != "csv":
+            return None
+        return _header_row(probe.rows, dict(ctx.mapping.get("columns", {})))
 
     def sniff(self, probe: Probe) -> float:
         # Never guesses: applies only when the user gave a mapping (context set by the CLI).
@@ -306,13 +324,7 @@ class MappedTable(Adapter):
             raise ImportFailure(f"Correspondance : colonnes canoniques inconnues {unknown} pour {table} "
                                 f"(connues : {', '.join(sorted(ALLOWED[table]))})")
         rows, lines = _read_table(path, probe, m.get("sheet"))
-        wanted = [norm_header(v) for v in cols.values()]
-        hi = None
-        for i, r in enumerate(rows[:30]):
-            have = {norm_header(c) for c in r}
-            if all(w in have for w in wanted):
-                hi = i
-                break
+        hi = _header_row(rows, cols)
         if hi is None:
             first = [str(c) for c in (rows[0] if rows else []) if c not in (None, "")]
             missing = [v for v in cols.values() if norm_header(v) not in {norm_header(c) for c in first}]
