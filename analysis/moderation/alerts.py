@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -94,6 +95,43 @@ def _lag_matrix(x: np.ndarray, flagged: np.ndarray, i: int) -> np.ndarray:
     return x[idx]
 
 
+def _lags(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row ``i``: positions of the same weekday over the 8 weeks before day ``i`` (clipped at 0)
+    and whether each exists. The vectorised form of :func:`_lag_matrix` for every day at once."""
+    pos = np.arange(n)[:, None] - 7 * np.arange(1, BASELINE_WEEKS + 1)[None, :]
+    return np.maximum(pos, 0), pos >= 0
+
+
+def _masked_median(v: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Per row, the median of the values where ``ok`` (NaN when none), as :func:`numpy.median`
+    computes it (middle value, or the mean of the two middle ones)."""
+    c = ok.sum(1)
+    srt = np.sort(np.where(ok, v, np.inf), axis=1)
+    rows = np.arange(len(v))
+    lo = srt[rows, np.maximum((c - 1) // 2, 0)]
+    hi = srt[rows, np.maximum(c // 2, 0).clip(max=v.shape[1] - 1)]
+    med = np.where(c % 2 == 1, lo, (lo + hi) / 2)
+    return np.where(c > 0, med, np.nan)
+
+
+def _sequential_flags(n: int, score: Callable[[np.ndarray], tuple[np.ndarray, dict]]) -> tuple[np.ndarray, dict]:
+    """Flags computed day after day, where a flagged day leaves later baselines (``score(flagged)``
+    scores every day given the flags of the earlier days and returns (anomalous, columns)).
+
+    Scores all days at once, takes the first newly anomalous day, flags it and scores again:
+    the days before it are final (their baselines only look back). One pass per anomalous day
+    instead of one per day."""
+    flagged = np.zeros(n, dtype=bool)
+    start = 0
+    while True:
+        anomalous, cols = score(flagged)
+        new = np.flatnonzero(anomalous[start:])
+        if not len(new):
+            return flagged, cols
+        flagged[start + new[0]] = True
+        start += new[0] + 1
+
+
 def seasonal_anomalies(daily: pd.Series, p: SpikeParams, exclude_flagged: bool = False) -> pd.DataFrame:
     """Score each day of a complete daily count series against the same weekday of the 8
     previous weeks (median, MAD). Returns count, baseline, spread, z, anomalous.
@@ -102,19 +140,25 @@ def seasonal_anomalies(daily: pd.Series, p: SpikeParams, exclude_flagged: bool =
     seasonal rise (summer, December) would otherwise keep firing for weeks."""
     x = daily.astype(float).to_numpy()
     n = len(x)
-    med, spread, z = np.full(n, np.nan), np.ones(n), np.full(n, np.nan)
-    flagged = np.zeros(n, dtype=bool)
-    for i in range(n):
-        lags = _lag_matrix(x, flagged if exclude_flagged else np.zeros(n, dtype=bool), i)
-        if len(lags) < 4:
-            continue
-        med[i] = np.median(lags)
-        mad = np.median(np.abs(lags - med[i]))
-        spread[i] = max(1.4826 * mad, np.sqrt(med[i]), 1.0)
-        z[i] = (x[i] - med[i]) / spread[i]
-        flagged[i] = x[i] >= p.min_count and x[i] >= p.ratio * med[i] and z[i] >= p.z
-    return pd.DataFrame({"count": x, "baseline": med, "spread": spread, "z": z, "anomalous": flagged},
-                        index=daily.index)
+    pos, exists = _lags(n)
+
+    def score(flagged: np.ndarray) -> tuple[np.ndarray, dict]:
+        ok = exists & ~flagged[pos] if exclude_flagged else exists
+        lags = x[pos]
+        has = ok.sum(1) >= 4
+        med = np.where(has, _masked_median(lags, ok), np.nan)
+        mad = _masked_median(np.abs(lags - med[:, None]), ok)
+        spread = np.where(has, np.maximum(np.maximum(1.4826 * mad, np.sqrt(np.where(has, med, 0))), 1.0), 1.0)
+        z = np.where(has, (x - med) / spread, np.nan)
+        with np.errstate(invalid="ignore"):
+            anomalous = has & (x >= p.min_count) & (x >= p.ratio * med) & (z >= p.z)
+        return anomalous, {"baseline": med, "spread": spread, "z": z}
+
+    if exclude_flagged:
+        flagged, cols = _sequential_flags(n, score)
+    else:
+        flagged, cols = score(np.zeros(n, dtype=bool))
+    return pd.DataFrame({"count": x, **cols, "anomalous": flagged}, index=daily.index)
 
 
 def share_anomalies(k: pd.Series, n: pd.Series, p: SpikeParams) -> pd.DataFrame:
@@ -123,21 +167,36 @@ def share_anomalies(k: pd.Series, n: pd.Series, p: SpikeParams) -> pd.DataFrame:
     ``n p₀``), baseline_share, z, anomalous."""
     kk, nn = k.astype(float).to_numpy(), n.astype(float).to_numpy()
     m = len(kk)
-    p0s, expected, z = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
-    flagged = np.zeros(m, dtype=bool)
     share = np.where(nn > 0, kk / np.maximum(nn, 1), np.nan)
-    for i in range(m):
-        ln = _lag_matrix(nn, flagged, i)
-        if (ln > 0).sum() < 4:
-            continue
-        lk = _lag_matrix(kk, flagged, i)
+    pos, exists = _lags(m)
+
+    def score(flagged: np.ndarray) -> tuple[np.ndarray, dict]:
+        ok = exists & ~flagged[pos]
+        ln, lk = np.where(ok, nn[pos], 0.0), np.where(ok, kk[pos], 0.0)
+        has = (ln > 0).sum(1) >= 4
         # A share never seen in 8 weeks is not zero-probability: floor at half a message.
-        p0 = min(max(lk.sum(), 0.5) / ln.sum(), 1 - 1e-6)
-        p0s[i], expected[i] = p0, nn[i] * p0
-        z[i] = (kk[i] - expected[i]) / np.sqrt(max(nn[i] * p0 * (1 - p0), 1e-9))
-        flagged[i] = kk[i] >= p.min_count and share[i] >= p.ratio * p0 and z[i] >= p.z
-    return pd.DataFrame({"count": kk, "total": nn, "share": share, "baseline": expected,
-                         "baseline_share": p0s, "z": z, "anomalous": flagged}, index=k.index)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p0 = np.where(has, np.minimum(np.maximum(lk.sum(1), 0.5) / ln.sum(1), 1 - 1e-6), np.nan)
+            expected = nn * p0
+            z = (kk - expected) / np.sqrt(np.maximum(nn * p0 * (1 - p0), 1e-9))
+            anomalous = has & (kk >= p.min_count) & (share >= p.ratio * p0) & (z >= p.z)
+        return anomalous, {"baseline": expected, "baseline_share": p0, "z": np.where(has, z, np.nan)}
+
+    flagged, cols = _sequential_flags(m, score)
+    return pd.DataFrame({"count": kk, "total": nn, "share": share, "baseline": cols["baseline"],
+                         "baseline_share": cols["baseline_share"], "z": cols["z"], "anomalous": flagged},
+                        index=k.index)
+
+
+def _runs(scored: pd.DataFrame, max_gap: int = 2) -> list[np.ndarray]:
+    """Positions of the anomalous days of ``scored``, cut where more than ``max_gap`` quiet
+    calendar days separate two of them (see :func:`episodes`)."""
+    pos = np.flatnonzero(scored["anomalous"].to_numpy(dtype=bool))
+    if not len(pos):
+        return []
+    days = pd.DatetimeIndex(pd.to_datetime(scored.index[pos]))
+    gaps = (days[1:] - days[:-1]).days.to_numpy()
+    return np.split(pos, np.flatnonzero(gaps > max_gap + 1) + 1)
 
 
 def episodes(scored: pd.DataFrame, max_gap: int = 2) -> list[pd.DataFrame]:
@@ -145,47 +204,83 @@ def episodes(scored: pd.DataFrame, max_gap: int = 2) -> list[pd.DataFrame]:
 
     Two: a crisis has calmer days (a weekend, a day without an update) and must stay one alert,
     also for a daily cron that sees it grow day by day."""
-    days = list(scored.index[scored["anomalous"]])
-    out, cur = [], []
-    for d in days:
-        if cur and (pd.Timestamp(d) - pd.Timestamp(cur[-1])).days > max_gap + 1:
-            out.append(scored.loc[cur])
-            cur = []
-        cur.append(d)
-    if cur:
-        out.append(scored.loc[cur])
+    runs = _runs(scored, max_gap)
+    if scored.index.is_unique:
+        return [scored.iloc[r] for r in runs]
+    return [scored.loc[list(scored.index[r])] for r in runs]
+
+
+def _grid(df: pd.DataFrame, first: dict, start: date, end: date) -> list[tuple[str, str, pd.Series, pd.Series | None]]:
+    """Complete daily series (zeros filled) of the daily counts ``df`` (columns: territory_id, grp,
+    day, n[, k]), per territory and group, from each territory's first day of data (``first``,
+    at most 9 weeks before ``start``) to ``end``: (territory, group, n, k or None) in group order."""
+    if df.empty:
+        return []
+    df = df.assign(day=pd.to_datetime(df["day"]))
+    floor = pd.Timestamp(start) - pd.Timedelta(days=7 * BASELINE_WEEKS + 7)
+    last = pd.Timestamp(end) - pd.Timedelta(days=1)
+    out = []
+    for (terr, grp), g in df.groupby(["territory_id", "grp"], dropna=False):
+        lo = max(first.get(terr, g["day"].min()), floor)
+        idx = pd.date_range(lo, last, freq="D", name="day")
+        pos = ((g["day"] - lo) // pd.Timedelta(days=1)).to_numpy()
+        keep = (pos >= 0) & (pos < len(idx))
+        series = []
+        for c in ("n", "k"):
+            if c not in g.columns:
+                series.append(None)
+                continue
+            v = np.zeros(len(idx), dtype=g[c].dtype)
+            v[pos[keep]] = g[c].to_numpy()[keep]
+            series.append(pd.Series(v, index=idx, name=c))
+        out.append((terr, grp, series[0], series[1]))
     return out
 
 
-def _daily(con: duckdb.DuckDBPyConnection, sql: str, params: list, start: date, end: date) -> pd.DataFrame:
-    """Run ``sql`` (columns: territory_id, grp, day, n[, k]) and return a complete day grid
-    (zeros filled) per territory and group, from each territory's first day of data to ``end``."""
-    df = con.execute(sql, params).df()
-    if df.empty:
-        return df
-    df["day"] = pd.to_datetime(df["day"])
-    first = con.execute(f"SELECT territory_id, min(created_at)::DATE FROM {MESSAGES} GROUP BY 1").fetchall()
-    first = {t: pd.Timestamp(d) for t, d in first}
-    grids = []
-    for (terr, grp), g in df.groupby(["territory_id", "grp"], dropna=False):
-        lo = max(first.get(terr, g["day"].min()), pd.Timestamp(start) - pd.Timedelta(days=7 * BASELINE_WEEKS + 7))
-        idx = pd.date_range(lo, pd.Timestamp(end) - pd.Timedelta(days=1), freq="D")
-        cols = [c for c in ("n", "k") if c in g.columns]
-        s = g.set_index("day")[cols].reindex(idx, fill_value=0)
-        grids.append(pd.DataFrame({"territory_id": terr, "grp": grp, "day": idx,
-                                   **{c: s[c].to_numpy() for c in cols}}))
-    return pd.concat(grids, ignore_index=True)
+def _first_days(con: duckdb.DuckDBPyConnection, terrs: list[str]) -> dict:
+    """First day of data (any message, official or not) of each territory."""
+    rows = con.execute(f"SELECT territory_id, min(created_at)::DATE FROM {MESSAGES} "
+                       f"WHERE territory_id IN ({', '.join('?' for _ in terrs)}) GROUP BY 1", terrs).fetchall()
+    return {t: pd.Timestamp(d) for t, d in rows}
 
 
-def _severity(ep: pd.DataFrame, rule: str) -> str:
-    peak = ep.loc[ep["z"].idxmax()]
-    if rule == "volume_spike" and len(ep) == 1:
+def _daily_counts(con: duckdb.DuckDBPyConnection, terrs: list[str], lo: datetime, end: datetime,
+                  themes: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Daily counts of the incoming messages of ``terrs`` on [lo, end), in one scan for every rule.
+
+    Returns (per territory and day: ``n`` messages, ``neg`` negative, ``hostile`` hostile;
+    per territory, theme (``grp``) and day: ``k`` negative messages on the theme, when ``themes``)."""
+    # Semi-joins on the (few) negative and hostile ids rather than joining the whole enrichment
+    # tables: sentiment and toxicity have one row per message, so the counts are the same.
+    m = (f"SELECT m.message_id, m.territory_id, m.created_at::DATE AS day, "
+         f"m.message_id IN (SELECT item_id FROM sentiment WHERE item_type = 'message' AND label = 'negative') AS neg, "
+         f"m.message_id IN (SELECT message_id FROM toxicity t WHERE {hostile_sql('t')}) AS hostile "
+         f"FROM {MESSAGES} m WHERE m.territory_id IN ({', '.join('?' for _ in terrs)}) "
+         f"AND NOT coalesce(m.is_official, FALSE) AND m.created_at >= ? AND m.created_at < ?")
+    by_theme = ("UNION ALL SELECT m.territory_id, th.theme, m.day, NULL, count(*), NULL, TRUE FROM m "
+                "JOIN themes th ON th.item_id = m.message_id AND th.item_type = 'message' WHERE m.neg GROUP BY ALL"
+                if themes else "")
+    df = con.execute(
+        f"WITH m AS MATERIALIZED ({m}) "
+        f"SELECT territory_id, NULL AS grp, day, count(*) AS n, count(*) FILTER (WHERE neg) AS neg, "
+        f"count(*) FILTER (WHERE hostile) AS hostile, FALSE AS is_theme FROM m GROUP BY ALL {by_theme}",
+        [*terrs, lo, end]).df()
+    totals = df.loc[~df["is_theme"], ["territory_id", "day", "n", "neg", "hostile"]].reset_index(drop=True)
+    th = df.loc[df["is_theme"], ["territory_id", "grp", "day", "neg"]].rename(columns={"neg": "k"})
+    return (totals.astype({"n": "int64", "neg": "int64", "hostile": "int64"}),
+            th.astype({"k": "int64"}).reset_index(drop=True))
+
+
+def _severity(count: np.ndarray, z: np.ndarray, baseline: np.ndarray, rule: str) -> str:
+    """Severity of an episode from its days' counts, z-scores and baselines."""
+    i = int(np.nanargmax(z))  # the peak: first day of highest z
+    if rule == "volume_spike" and len(count) == 1:
         return "info"  # one busy day (a popular post) is worth knowing, not worth waking anyone
-    if len(ep) == 1 and ep["count"].sum() < 3 * PARAMS[rule].min_count:
+    if len(count) == 1 and count.sum() < 3 * PARAMS[rule].min_count:
         # a single day with a handful of messages (10 on one theme) is a signal, not a crisis:
         # a huge z-score on a near-zero baseline must not read « critique » to an official
         return "warning"
-    if peak["z"] >= 8 or peak["count"] >= 4 * max(peak["baseline"], 1):
+    if z[i] >= 8 or count[i] >= 4 * max(baseline[i], 1):
         return "critical"
     return "warning"
 
@@ -200,38 +295,47 @@ def _theme_label(theme_id: str) -> str:
         return theme_id
 
 
-def _spike_alerts(con, rule: str, sql: str, params: list, start: date, end: date, names: dict[str, str],
-                  what: str) -> list[Alert]:
-    grid = _daily(con, sql, params, start, end)
+def _evidence_days(days: pd.Index, cols: dict[str, np.ndarray], run: np.ndarray) -> list[dict]:
+    """Each day of an episode: count, baseline, z (and total, share, baseline share for share rules)."""
+    out = []
+    for i in run:
+        day = {"day": days[i].date().isoformat(), "count": int(cols["count"][i]),
+               "baseline": None if np.isnan(cols["baseline"][i]) else round(float(cols["baseline"][i]), 1),
+               "z": round(float(cols["z"][i]), 1)}
+        if "share" in cols:
+            day.update(total=int(cols["total"][i]), share=round(float(cols["share"][i]), 3),
+                       baseline_share=round(float(cols["baseline_share"][i]), 3))
+        out.append(day)
+    return out
+
+
+def _spike_alerts(rule: str, grid: list[tuple[str, str, pd.Series, pd.Series | None]], start: date,
+                  names: dict[str, str], what: str) -> list[Alert]:
     alerts: list[Alert] = []
-    if grid.empty:
-        return alerts
     p = PARAMS[rule]
-    for (terr, grp), g in grid.groupby(["territory_id", "grp"], dropna=False):
-        g = g.set_index("day")
-        scored = share_anomalies(g["k"], g["n"], p) if "k" in g.columns else seasonal_anomalies(g["n"], p)
-        for ep in episodes(scored):
-            first, last = ep.index.min(), ep.index.max()
+    for terr, grp, n, k in grid:
+        scored = share_anomalies(k, n, p) if k is not None else seasonal_anomalies(n, p)
+        # plain arrays per group: a DataFrame per episode cost more than the SQL
+        cols = {c: scored[c].to_numpy() for c in scored.columns if c != "anomalous"}
+        days = scored.index
+        grp_txt = f" — thème «\u00a0{_theme_label(grp)}\u00a0»" if grp and grp != "_" else ""
+        for run in _runs(scored):
+            first, last = days[run[0]], days[run[-1]]  # the grid is in day order
             if last < pd.Timestamp(start):
                 continue  # episode entirely before the evaluated window
-            peak_day = ep["z"].idxmax()
-            peak = ep.loc[peak_day]
-            grp_txt = f" — thème «\u00a0{_theme_label(grp)}\u00a0»" if grp and grp != "_" else ""
-            detail = (f"{fr_int(peak['count'])} {what} pour {fr_num(peak['baseline'], 1)} attendus")
-            if "share" in ep.columns:
-                detail += (f", soit {fr_pct(peak['share'], 0)} des messages contre {fr_pct(peak['baseline_share'], 0)} "
-                           "d'habitude")
+            i = run[int(np.nanargmax(cols["z"][run]))]  # peak: first day of highest z
+            peak_day = days[i]
+            detail = (f"{fr_int(cols['count'][i])} {what} pour {fr_num(cols['baseline'][i], 1)} attendus")
+            if "share" in cols:
+                detail += (f", soit {fr_pct(cols['share'][i], 0)} des messages contre "
+                           f"{fr_pct(cols['baseline_share'][i], 0)} d'habitude")
             title = f"{RULES[rule]}{grp_txt} : {names.get(terr, terr)}, {fr_period(first, last)} (pic le {fr_date(peak_day)} : {detail})"
             key = f"{terr}|{grp}|{first.date().isoformat()}"
             alerts.append(Alert(
                 rule=rule, key=key, territory_id=terr, period_start=first.to_pydatetime(),
-                period_end=(last + pd.Timedelta(days=1)).to_pydatetime(), severity=_severity(ep, rule), title=title,
-                evidence={"days": [{"day": d.date().isoformat(), "count": int(r["count"]),
-                                    "baseline": None if np.isnan(r["baseline"]) else round(float(r["baseline"]), 1),
-                                    "z": round(float(r["z"]), 1),
-                                    **({"total": int(r["total"]), "share": round(float(r["share"]), 3),
-                                        "baseline_share": round(float(r["baseline_share"]), 3)}
-                                       if "share" in ep.columns else {})} for d, r in ep.iterrows()],
+                period_end=(last + pd.Timedelta(days=1)).to_pydatetime(),
+                severity=_severity(cols["count"][run], cols["z"][run], cols["baseline"][run], rule), title=title,
+                evidence={"days": _evidence_days(days, cols, run),
                           "peak_day": peak_day.date().isoformat(), "theme": None if grp == "_" else grp,
                           "rule_params": asdict(p), "baseline": "médiane du même jour de la semaine sur 8 semaines"},
             ))
@@ -254,51 +358,44 @@ def evaluate(con: duckdb.DuckDBPyConnection, registry: Registry, territories: li
     terrs = territories or [t.territory_id for t in registry.territories]
     names = {t.territory_id: t.name for t in registry.territories}
     notes: list[str] = []
-    tw = f"territory_id IN ({', '.join('?' for _ in terrs)})"
     lo = pd.Timestamp(start) - pd.Timedelta(days=7 * BASELINE_WEEKS + 7)
-    period = [*terrs, lo.to_pydatetime(), pd.Timestamp(end).to_pydatetime()]
-    incoming = f"{tw} AND NOT coalesce(is_official, FALSE) AND created_at >= ? AND created_at < ?"
+    has_sent, has_themes, has_tox = _has_rows(con, "sentiment"), _has_rows(con, "themes"), _has_rows(con, "toxicity")
+    # One scan of the period (and its baseline weeks) counts what every rule needs.
+    totals, by_theme = _daily_counts(con, terrs, lo.to_pydatetime(), pd.Timestamp(end).to_pydatetime(),
+                                     has_sent and has_themes)
+    first = _first_days(con, terrs) if len(totals) else {}
+    totals["grp"] = "_"
+
+    def grid(df: pd.DataFrame) -> pd.DataFrame:
+        return _grid(df, first, start, end)
+
     alerts: list[Alert] = []
-    alerts += _spike_alerts(
-        con, "volume_spike",
-        f"SELECT territory_id, '_' AS grp, created_at::DATE AS day, count(*) AS n FROM {MESSAGES} "
-        f"WHERE {incoming} GROUP BY ALL", period, start, end, names, "messages")
-    if _has_rows(con, "sentiment"):
-        alerts += _spike_alerts(
-            con, "negative_spike",
-            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n, "
-            f"count(*) FILTER (WHERE s.label = 'negative') AS k FROM {MESSAGES} m "
-            f"LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
-            f"WHERE {incoming.replace('territory_id', 'm.territory_id')} GROUP BY ALL",
-            period, start, end, names, "messages négatifs")
-        if _has_rows(con, "themes"):
-            alerts += _spike_alerts(
-                con, "negative_theme",
-                # Share of the territory's whole conversation that is negative about the theme:
-                # a theme absent until now still has a baseline (≈ 0), so it can *emerge*.
-                f"WITH tot AS (SELECT territory_id, created_at::DATE AS day, count(*) AS n FROM {MESSAGES} m "
-                f"WHERE {incoming} GROUP BY ALL), "
-                f"neg AS (SELECT m.territory_id, th.theme AS grp, m.created_at::DATE AS day, count(*) AS k "
-                f"FROM {MESSAGES} m JOIN themes th ON th.item_id = m.message_id AND th.item_type = 'message' "
-                f"JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
-                f"WHERE {incoming.replace('territory_id', 'm.territory_id')} AND s.label = 'negative' GROUP BY ALL) "
-                f"SELECT tot.territory_id, g.grp, tot.day, tot.n, coalesce(neg.k, 0) AS k FROM tot "
-                f"JOIN (SELECT DISTINCT territory_id, grp FROM neg) g USING (territory_id) "
-                f"LEFT JOIN neg ON neg.territory_id = tot.territory_id AND neg.grp = g.grp AND neg.day = tot.day",
-                period + period,                start, end, names, "messages négatifs sur ce thème")
+    alerts += _spike_alerts("volume_spike", grid(totals[["territory_id", "grp", "day", "n"]]), start, names,
+                            "messages")
+    if has_sent:
+        alerts += _spike_alerts("negative_spike", grid(totals[["territory_id", "grp", "day", "n", "neg"]]
+                                                       .rename(columns={"neg": "k"})), start, names,
+                                "messages négatifs")
+        if has_themes:
+            # Share of the territory's whole conversation that is negative about the theme: every
+            # day with messages to the territory counts (k = 0 when none is negative about the
+            # theme), so a theme absent until now still has a baseline (≈ 0) and can *emerge*.
+            th = by_theme.dropna(subset=["grp"])
+            th_days = totals[["territory_id", "day", "n"]].merge(
+                th[["territory_id", "grp"]].drop_duplicates(), on="territory_id")
+            th_days = th_days.merge(th, on=["territory_id", "grp", "day"], how="left")
+            th_days["k"] = th_days["k"].fillna(0).astype("int64")
+            alerts += _spike_alerts("negative_theme", grid(th_days[["territory_id", "grp", "day", "n", "k"]]), start,
+                                    names, "messages négatifs sur ce thème")
         else:
             notes.append("Thème négatif émergent : non évalué (table des thèmes vide, lancez l'enrichissement).")
     else:
         notes.append("Pic de messages négatifs, thème négatif émergent : non évalués (pas de sentiment, "
                      "lancez l'enrichissement).")
-    if _has_rows(con, "toxicity"):
-        alerts += _spike_alerts(
-            con, "hostile_burst",
-            f"SELECT m.territory_id, '_' AS grp, m.created_at::DATE AS day, count(*) AS n, "
-            f"count(*) FILTER (WHERE {hostile_sql('t')}) AS k FROM {MESSAGES} m "
-            f"LEFT JOIN toxicity t USING (message_id) "
-            f"WHERE {incoming.replace('territory_id', 'm.territory_id')} GROUP BY ALL",
-            period, start, end, names, "messages hostiles")
+    if has_tox:
+        alerts += _spike_alerts("hostile_burst", grid(totals[["territory_id", "grp", "day", "n", "hostile"]]
+                                                      .rename(columns={"hostile": "k"})), start, names,
+                                "messages hostiles")
     else:
         notes.append("Vague de messages hostiles : non évaluée (toxicité non calculée, lancez l'enrichissement).")
     for terr in terrs:

@@ -92,7 +92,7 @@ def first_replies_sql(msg_where: str) -> str:
     see :func:`first_replies_from`. Columns: ``message_id``, ``first_reply_at``."""
     return f"""
         WITH fr_in AS (SELECT m.message_id, m.post_id, m.created_at FROM {MESSAGES} m WHERE {msg_where})
-        {first_replies_from("fr_in")}"""
+        SELECT * FROM ({first_replies_from("fr_in")})"""
 
 
 def _human_delay(hours: float) -> str:
