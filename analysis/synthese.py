@@ -3,8 +3,8 @@
 The headlines are those of the report's first page (:func:`analysis.reports.findings.findings`,
 one generator): this module only turns the app's filters (any half-open period, not only a
 calendar month) into the generator's :class:`~analysis.reports.period.Period`, and gathers the
-alerts and the peer table already computed for the Modération and Benchmark pages, so the home
-page shows the same numbers as the detailed pages.
+alerts of the Modération page and the columns of the Benchmark page's table it shows (from the
+same library functions), so the home page shows the same numbers as the detailed pages.
 """
 
 from __future__ import annotations
