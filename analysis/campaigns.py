@@ -768,22 +768,51 @@ def _followers_at(con: duckdb.DuckDBPyConnection, end: date) -> pd.DataFrame:
         """, [e, e]).df()
 
 
-def responsiveness(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pd.DataFrame:
+def _message_totals(con: duckdb.DuckDBPyConnection, territories: list[str], start: date, end: date) -> pd.DataFrame:
+    """Per territory over [start, end): incoming messages, positive and negative ones (analyst
+    labels first), as floats; 0 for a territory without messages. The sums of
+    :func:`daily_panel`'s ``messages``, ``pos``, ``neg`` without building the daily panel."""
+    cols = ["territory_id", "messages", "pos", "neg"]
+    if not territories or start >= end:  # the daily panel has no day then: nothing, not 0
+        return pd.DataFrame(columns=cols)
+    has_sent = _has_rows(con, "sentiment")
+    label = "coalesce(l.value, s.label)" if has_sent else "NULL"
+    sent_join = ("LEFT JOIN (SELECT item_id, label FROM sentiment WHERE item_type = 'message' "
+                 "AND label IN ('positive', 'negative')) s ON s.item_id = m.message_id "
+                 "LEFT JOIN labels l ON l.item_id = m.message_id AND l.item_type = 'message' AND l.task = 'sentiment'"
+                 if has_sent else "")
+    t_list = ", ".join("?" for _ in territories)
+    got = con.execute(f"""
+        SELECT m.territory_id, count(*) AS messages,
+               count(*) FILTER (WHERE {label} = 'positive') AS pos,
+               count(*) FILTER (WHERE {label} = 'negative') AS neg
+        FROM messages m {sent_join}
+        WHERE m.territory_id IN ({t_list}) AND NOT coalesce(m.is_official, FALSE)
+          AND m.created_at >= ? AND m.created_at < ?
+        GROUP BY 1""", [*territories, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()]).df()
+    out = pd.DataFrame({"territory_id": list(dict.fromkeys(territories))}).merge(got, on="territory_id", how="left")
+    for c in ("messages", "pos", "neg"):
+        out[c] = pd.to_numeric(out[c]).astype("float64").fillna(0.0)
+    return out[cols]
+
+
+def responsiveness(con: duckdb.DuckDBPyConnection, start: date, end: date,
+                   territories: list[str] | None = None) -> pd.DataFrame:
     """Per territory: messages needing an answer, share answered by an official reply, median delay.
 
     One definition for the whole product (Modération page, Synthèse, report, Benchmark): the
     messages that need an answer are questions and negative messages received on an official
     account (:func:`analysis.moderation.responsiveness.summary_sql`, scope ``needs_answer``);
     response rate = :func:`metrics.response_rate` (answered ÷ needing an answer). Territories whose
-    exports carry no official replies get NULL, not 0 %.
+    exports carry no official replies get NULL, not 0 %. ``territories``: only these (default all).
     """
     from analysis.moderation.responsiveness import summary_sql
 
     cols = ["territory_id", "questions", "answered", "response_rate", "median_response_hours"]
     # a territory's replies are visible when any of its platforms shows official replies; its
     # platforms without visible replies are left out (they would count as unanswered)
-    out = summary_sql(con, Filters(start=start, end=end), "needs_answer", by=("territory_id",),
-                      drop_invisible_platforms=True)
+    out = summary_sql(con, Filters(territories=tuple(territories or ()), start=start, end=end), "needs_answer",
+                      by=("territory_id",), drop_invisible_platforms=True)
     if out.empty:
         return pd.DataFrame(columns=cols)
     out["response_rate"] = [metrics.response_rate(a, n) if v else None
@@ -801,10 +830,10 @@ def benchmark(con: duckdb.DuckDBPyConnection, start: date, end: date, territorie
     ids = ter["territory_id"].tolist()
     k = metrics.territory_kpis(con, start, end, ids, platforms)
     days = (pd.Timestamp(end) - pd.Timestamp(start)).days
-    panel = daily_panel(con, ids, start, end - timedelta(days=1))
-    agg = panel.groupby("territory_id")[["messages", "pos", "neg"]].sum().reset_index()
+    agg = _message_totals(con, ids, start, end)
     df = (ter.merge(k, on="territory_id", how="left").merge(_followers_at(con, end), on="territory_id", how="left")
-          .merge(agg, on="territory_id", how="left").merge(responsiveness(con, start, end), on="territory_id", how="left"))
+          .merge(agg, on="territory_id", how="left")
+          .merge(responsiveness(con, start, end, territories=ids), on="territory_id", how="left"))
     df["engagement_per_1000_followers"] = [metrics.per_1000(e, f) for e, f in zip(df["engagement"], df["followers"], strict=True)]
     df["engagement_per_1000_inhabitants"] = [metrics.per_1000(e, p) for e, p in zip(df["engagement"], df["population"], strict=True)]
     df["posts_per_week"] = [metrics.posting_frequency(n, days) for n in df["posts"]]
