@@ -1191,7 +1191,9 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     # Only the max_subjects largest groups are returned (stable sort: ties keep the group order).
     groups = sorted((g for g in groups if len(g["docs"]) >= min_total), key=lambda g: len(g["docs"]),
                     reverse=True)[:max_subjects]
-    for g in groups:
+    shown = [sorted(g["docs"])[:messages_per_subject] for g in groups]
+    table = _messages_by_rowid(con, rid[sorted({d for docs in shown for d in docs})])  # one scan for all
+    for g, docs_shown in zip(groups, shown, strict=True):
         best: dict[str, Any] = {}
         for e in g["eps"]:  # a term may burst twice in the period: keep its strongest episode
             if e.term not in best or e.max_z > best[e.term].max_z:
@@ -1199,14 +1201,13 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
         ranked = sorted(best.values(), key=lambda e: (-e.max_z, e.term))
         terms = [e.term for e in ranked if not e.term.startswith("#")][:max_terms]
         hashtags = [e.term for e in ranked if e.term.startswith("#")][:max_terms]
-        docs = sorted(g["docs"])
-        sub = _messages_by_rowid(con, rid[docs[:messages_per_subject]])
+        sub = table.loc[rid[docs_shown]]
         eps_g = g["eps"]
         subjects.append(EmergingSubject(
             label=topic_label(terms, 3) if terms else hashtags[0],
             terms=terms, hashtags=hashtags,
             start=min(e.start for e in eps_g), end=max(e.end for e in eps_g),
-            peak=max(eps_g, key=lambda e: e.peak_count).peak, count=len(docs),
+            peak=max(eps_g, key=lambda e: e.peak_count).peak, count=len(g["docs"]),
             baseline=float(min(e.baseline for e in eps_g)), max_z=float(max(e.max_z for e in eps_g)),
             messages=sub.head(messages_per_subject).reset_index(drop=True)))
     subjects.sort(key=lambda s: s.count, reverse=True)
@@ -1214,12 +1215,11 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
 
 
 def _messages_by_rowid(con: Any, rowids: np.ndarray) -> pd.DataFrame:
-    """message_id, created_at, platform, territory_id, text of messages, in the order of ``rowids``."""
+    """message_id, created_at, platform, territory_id, text of messages, indexed by row id."""
     ids = [int(r) for r in rowids]
     df = con.execute("SELECT m.rowid AS rid, m.message_id, m.created_at, m.platform, m.territory_id, m.text "
                      "FROM messages m WHERE m.rowid IN (SELECT unnest(?::BIGINT[]))", [ids]).df()
-    df = df.set_index("rid").reindex(ids)
-    return df[["message_id", "created_at", "platform", "territory_id", "text"]].reset_index(drop=True)
+    return df.set_index("rid")[["message_id", "created_at", "platform", "territory_id", "text"]]
 
 
 def territory_words(con: Any, territories: Sequence[str] = ()) -> set[str]:

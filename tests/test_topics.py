@@ -54,6 +54,50 @@ def test_keyword_normalisation_matches_text_normalisation():
     assert "http" not in s and "mairie" not in s and "l'" not in s
 
 
+# Texts with every quirk the array tokeniser must reproduce exactly (CountVectorizer on surface()).
+QUIRKS = [
+    "L'eau du robinet #EauSaintAubin https://ville.fr/eau?x=1 @mairie_officielle", "Suuuuper!!! WWW.Site.fr/a hhhttp://a",
+    "aaa_bbb foo_ bar #x_y #a 12 zone 30 vide-grenier", "C’est l´été `à` Saint-Aubin ÉÉÉté ﬀﬀﬀ", "", None,
+    "a\x00b texte avec un NUL", "eau potable eau potable", "L'eau du robinet #EauSaintAubin https://ville.fr/eau?x=1 @mairie_officielle",
+    "Merci !", "#FeteDeLaMusique2026 concert 🎶 ce soir", "İstanbul ΣΊΣΥΦΟΣ straße", "le la les de",
+]
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (2, 2)])
+@pytest.mark.parametrize("binary", [False, True])
+def test_surface_counts_equal_count_vectorizer(ngram_range, binary):
+    cv = T._count_vectorizer(ngram_range, binary=binary)
+    want = cv.fit_transform(T.surface(QUIRKS)).tocsr()
+    X, terms = T.surface_counts(QUIRKS, ngram_range, binary=binary)
+    assert terms == list(cv.get_feature_names_out())
+    assert X.dtype == np.float32 and X.shape == want.shape and (X != want).nnz == 0
+    if ngram_range == (1, 2):
+        assert "#eausaintaubin" in terms and "eau saint" in terms and "robinet" in terms and "super" in terms
+        assert not any("_" in w and not w.startswith("#") for t in terms for w in t.split())  # 'aaa_bbb': no token
+        assert X[:, terms.index("eau potable")].toarray().ravel().tolist()[7] == (1 if binary else 2)
+
+
+def test_lemma_counts_sum_the_surface_terms_of_a_key():
+    X, terms = T.surface_counts(QUIRKS, (1, 2))
+    K, keys = T.lemma_counts(QUIRKS, (1, 2))
+    col = {k: i for i, k in enumerate(keys)}
+    want = np.zeros(K.shape, dtype=np.float32)
+    for j, t in enumerate(terms):
+        want[:, col[T.lemma_key(t)]] += X[:, j].toarray().ravel()
+    assert np.array_equal(K.toarray(), want)
+    assert "eau potable" in keys and "#eausaintaubin" in keys and "vide grenier" in keys and "super" in keys
+    # ordered: keys in order of first appearance among the sorted surface terms
+    _, ordered = T.lemma_counts(QUIRKS, (1, 2), ordered=True)
+    assert ordered == list(dict.fromkeys(T.lemma_key(t) for t in terms))
+
+
+def test_subject_terms_mask_is_subject_term_on_many_terms():
+    terms = ["eau", "eau potable", "#eausaintaubin", "#a b", "zone 30", "2026", "saint aubin", "sport",
+             "#saintaubin", "villeneuveles", "", "piste cyclable"]
+    excl = {"saint", "aubin", "villeneuve", "port"}
+    assert T.subject_terms_mask(terms, excl).tolist() == [T.subject_term(t, excl) for t in terms]
+
+
 # ------------------------------------------------------------------------------ classifier
 CLEAR = {
     "Le forum de l'emploi a réuni 40 entreprises qui recrutent": {"economie_emploi"},
