@@ -103,27 +103,17 @@ def _human_delay(hours: float) -> str:
     return f"{fr_int(math.floor(hours / 24))} j"
 
 
-def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: datetime | None = None,
-          include_done: bool = False, role: str = "analyst", limit: int | None = 200,
-          hostile_threshold: float = HOSTILE_THRESHOLD, min_engagement: int = MIN_ENGAGEMENT) -> pd.DataFrame:
-    """Messages needing attention, highest priority first, each with its reasons in French.
-
-    Reasons: hostile (a lexicon term or ``p_toxic`` ≥ threshold, see :func:`hostile_sql`; an
-    analyst label ``hostile``/``non_hostile`` overrides), negative and
-    highly engaged (sentiment ``negative`` and likes + replies ≥ max(``min_engagement``, 90th
-    percentile of the period)), question with no official reply. ``priority`` = 3 × hostile
-    (+ p_toxic + number of lexicon terms / 3, capped at 1) + 2 × negative-visible (+ engagement term) + 1 × unanswered question (+ waiting
-    term, capped at 3 days). Messages marked répondu/masqué/ignoré are left out unless
-    ``include_done``. ``author_name`` is returned only for the analyst role.
-    """
+def _queued_rows(con: duckdb.DuckDBPyConnection, f: Filters | None, include_done: bool, hostile_threshold: float,
+                 min_engagement: int) -> pd.DataFrame:
+    """The queued messages of :func:`queue` as SQL returns them (no text or author, no priority,
+    no reasons)."""
     f = f or Filters()
     w, params = f.where("m")
     base = f"{w} AND NOT coalesce(m.is_official, FALSE)"
-    now = now or con.execute("SELECT max(created_at) FROM messages").fetchone()[0] or datetime.now(UTC).replace(tzinfo=None)
     hostile = hostile_sql("t", "lb", hostile_threshold)
     # Two steps, so the costly parts run on few rows: every reason but the missing reply is decided
     # first (c: hostile, negative and visible, or a question), then the first reply is looked up for
-    # those messages only, and the text is read for the queued ones only.
+    # those messages only (the text is read by the caller, for the rows it returns).
     df = con.execute(
         f"""
         WITH m AS MATERIALIZED (
@@ -144,14 +134,13 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
                OR coalesce(t.is_question, FALSE)),
         fr AS ({first_replies_from("c")})
         SELECT c.message_id, c.created_at, c.platform, c.kind, c.territory_id, c.post_id, c.account_id,
-               x.text, x.author_hash, x.author_name, c.likes, c.replies, c.engagement,
+               c.likes, c.replies, c.engagement,
                c.p_toxic, c.hostile, c.toxicity_label, c.lexicon_hits, c.is_question,
                c.sentiment, fr.first_reply_at,
                ms.status, ms.by_user AS status_by, ms.at AS status_at, c.p90
         FROM c
         LEFT JOIN fr USING (message_id)
         LEFT JOIN moderation_status ms USING (message_id)
-        JOIN messages x ON x.message_id = c.message_id
         WHERE c.hostile
            OR (c.sentiment = 'negative' AND c.engagement >= greatest(?, coalesce(c.p90, 0)))
            OR (c.is_question AND fr.first_reply_at IS NULL)
@@ -160,14 +149,50 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
     ).df()
     if not include_done and len(df):
         df = df[df["status"].isna() | (df["status"] == "a_traiter")]
-    if df.empty:
-        return _empty_queue(role)
+    return df
+
+
+def _reasons(df: pd.DataFrame, min_engagement: int) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(hostile, negative and visible, unanswered question) flags of queued rows."""
     threshold_eng = df["p90"].fillna(0).clip(lower=min_engagement)
     hostile = df["hostile"].fillna(False).astype(bool)
-    n_hits = pd.Series([0 if h is None or (isinstance(h, float) and math.isnan(h)) else len(h)
-                        for h in df["lexicon_hits"].tolist()], index=df.index)
     negative = (df["sentiment"] == "negative") & (df["engagement"] >= threshold_eng)
     question = df["is_question"].astype(bool) & df["first_reply_at"].isna()
+    return hostile, negative, question
+
+
+def reason_counts(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, include_done: bool = False,
+                  hostile_threshold: float = HOSTILE_THRESHOLD, min_engagement: int = MIN_ENGAGEMENT) -> dict[str, int]:
+    """Number of messages of :func:`queue` (``total``) and per reason code, without building the
+    queue (no text, no French reasons)."""
+    df = _queued_rows(con, f, include_done, hostile_threshold, min_engagement)
+    if df.empty:
+        return {"total": 0, "hostile": 0, "negative_visible": 0, "unanswered_question": 0}
+    hostile, negative, question = _reasons(df, min_engagement)
+    return {"total": int(len(df)), "hostile": int(hostile.sum()), "negative_visible": int(negative.sum()),
+            "unanswered_question": int(question.sum())}
+
+
+def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: datetime | None = None,
+          include_done: bool = False, role: str = "analyst", limit: int | None = 200,
+          hostile_threshold: float = HOSTILE_THRESHOLD, min_engagement: int = MIN_ENGAGEMENT) -> pd.DataFrame:
+    """Messages needing attention, highest priority first, each with its reasons in French.
+
+    Reasons: hostile (a lexicon term or ``p_toxic`` ≥ threshold, see :func:`hostile_sql`; an
+    analyst label ``hostile``/``non_hostile`` overrides), negative and
+    highly engaged (sentiment ``negative`` and likes + replies ≥ max(``min_engagement``, 90th
+    percentile of the period)), question with no official reply. ``priority`` = 3 × hostile
+    (+ p_toxic + number of lexicon terms / 3, capped at 1) + 2 × negative-visible (+ engagement term) + 1 × unanswered question (+ waiting
+    term, capped at 3 days). Messages marked répondu/masqué/ignoré are left out unless
+    ``include_done``. ``author_name`` is returned only for the analyst role.
+    """
+    now = now or con.execute("SELECT max(created_at) FROM messages").fetchone()[0] or datetime.now(UTC).replace(tzinfo=None)
+    df = _queued_rows(con, f, include_done, hostile_threshold, min_engagement)
+    if df.empty:
+        return _empty_queue(role)
+    hostile, negative, question = _reasons(df, min_engagement)
+    n_hits = pd.Series([0 if h is None or (isinstance(h, float) and math.isnan(h)) else len(h)
+                        for h in df["lexicon_hits"].tolist()], index=df.index)
     wait_h = (pd.Timestamp(now) - pd.to_datetime(df["created_at"])).dt.total_seconds() / 3600
     df["waiting_hours"] = wait_h.clip(lower=0)
     df["priority"] = (
@@ -175,10 +200,17 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
         + negative * (W_NEGATIVE + (df["engagement"].map(math.log1p) / math.log1p(1000)).clip(upper=1))
         + question * (W_QUESTION + (df["waiting_hours"] / 72).clip(upper=1))
     )
+    df["status"] = df["status"].fillna("a_traiter")
+    df["status_label"] = df["status"].map(STATUSES)
+    df["_hostile"], df["_negative"], df["_question"] = hostile, negative, question
+    # message_id breaks ties (same priority and time), which the SQL returns in no set order
+    df = df.sort_values(["priority", "created_at", "message_id"], ascending=[False, False, True]).reset_index(drop=True)
+    if limit:
+        df = df.head(limit)  # French reasons and text for the rows returned only
     reasons, codes = [], []
     # plain lists: indexing the frame row by row cost more than the SQL at 1 M messages
     for is_h, is_n, is_q, hits, label, p_tox, likes, replies, wait in zip(
-            hostile.tolist(), negative.tolist(), question.tolist(), df["lexicon_hits"].tolist(),
+            df["_hostile"].tolist(), df["_negative"].tolist(), df["_question"].tolist(), df["lexicon_hits"].tolist(),
             df["toxicity_label"].tolist(), df["p_toxic"].tolist(), df["likes"].tolist(), df["replies"].tolist(),
             df["waiting_hours"].tolist(), strict=True):
         r, c = [], []
@@ -202,27 +234,21 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
             c.append("unanswered_question")
         reasons.append(" ; ".join(r))
         codes.append(c)
-    df["reasons"] = reasons
-    df["reason_codes"] = codes
-    df["status"] = df["status"].fillna("a_traiter")
-    df["status_label"] = df["status"].map(STATUSES)
-    # message_id breaks ties (same priority and time), which the SQL returns in no set order
-    df = df.sort_values(["priority", "created_at", "message_id"], ascending=[False, False, True]).reset_index(drop=True)
-    if role != "analyst":
-        df = df.drop(columns=["author_name"])
-    df = df.drop(columns=["p90"])
-    return df.head(limit) if limit else df
+    df = df.assign(reasons=reasons, reason_codes=codes)
+    text = con.execute("SELECT message_id, text, author_hash, author_name FROM messages "
+                       "WHERE message_id IN (SELECT unnest(?::VARCHAR[]))", [df["message_id"].tolist()]).df()
+    df = df.merge(text, on="message_id", how="left")
+    return df[[c for c in QUEUE_COLUMNS if role == "analyst" or c != "author_name"]]
+
+
+QUEUE_COLUMNS = ["message_id", "created_at", "platform", "kind", "territory_id", "post_id", "account_id", "text",
+                 "author_hash", "author_name", "likes", "replies", "engagement", "p_toxic", "hostile",
+                 "toxicity_label", "lexicon_hits", "is_question", "sentiment", "first_reply_at", "status",
+                 "status_by", "status_at", "waiting_hours", "priority", "reasons", "reason_codes", "status_label"]
 
 
 def _empty_queue(role: str) -> pd.DataFrame:
-    cols = ["message_id", "created_at", "platform", "kind", "territory_id", "post_id", "account_id", "text",
-            "author_hash", "author_name", "likes", "replies", "engagement", "p_toxic", "hostile", "toxicity_label",
-            "lexicon_hits", "is_question",
-            "sentiment", "first_reply_at", "status", "status_by", "status_at", "waiting_hours", "priority",
-            "reasons", "reason_codes", "status_label"]
-    if role != "analyst":
-        cols.remove("author_name")
-    return pd.DataFrame(columns=cols)
+    return pd.DataFrame(columns=[c for c in QUEUE_COLUMNS if role == "analyst" or c != "author_name"])
 
 
 def queue_summary(q: pd.DataFrame) -> pd.DataFrame:

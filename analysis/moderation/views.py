@@ -12,7 +12,7 @@ import pandas as pd
 from analysis.moderation import alerts as al
 from analysis.moderation.contacts import key_contacts
 from analysis.moderation.impersonation import watch
-from analysis.moderation.queue import queue, queue_summary
+from analysis.moderation.queue import queue, queue_summary, reason_counts
 from analysis.moderation.responsiveness import responsiveness
 from analysis.queries import Filters
 from analysis.registry import load_registry
@@ -42,11 +42,7 @@ def queue_view(con: duckdb.DuckDBPyConnection, f: Filters, role: str = "elu", li
 
 def queue_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, int]:
     """Number of queued messages per reason (aggregate, any role)."""
-    q = queue(con, _own_filter(con, f), role="elu", limit=None)
-    codes = q["reason_codes"].explode() if len(q) else pd.Series(dtype=str)
-    return {"total": int(len(q)), "hostile": int((codes == "hostile").sum()),
-            "negative_visible": int((codes == "negative_visible").sum()),
-            "unanswered_question": int((codes == "unanswered_question").sum())}
+    return reason_counts(con, _own_filter(con, f))
 
 
 def responsiveness_view(con: duckdb.DuckDBPyConnection, f: Filters, scope: str = "needs_answer") -> pd.DataFrame:
