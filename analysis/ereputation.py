@@ -152,8 +152,8 @@ def _counts(con: duckdb.DuckDBPyConnection, f: Filters, keys: dict[str, str] | N
     """:data:`COUNT_COLUMNS` per group of the selection, sorted by group (one scan, one join).
 
     ``keys``: output name → SQL expression over the rows of :func:`_base` (none = one pooled row,
-    even when nothing matches), its ``?`` bound to ``key_params``; ``freq`` adds ``period`` (French local day, ISO week or month).
-    With a period, messages are first counted per UTC hour and each hour is then put in its local
+    even when nothing matches), its ``?`` bound to ``key_params``; ``freq`` adds ``period``
+    (French local day, ISO week or month). With a period, messages are first counted per UTC hour and each hour is then put in its local
     period: one time-zone conversion per hour instead of one per message, and the same result since
     France's UTC offsets are whole hours (a message and its hour fall on the same local day).
     """
@@ -318,7 +318,7 @@ def peer_comparison(con: duckdb.DuckDBPyConnection, f: Filters, confidence: floa
     peers = peers_of(con, mine)
     if not mine:
         return pd.DataFrame()
-    # One scan per territory; the focus and the peers pooled are sums of its rows.
+    # One scan grouped by territory; the focus and the peers pooled are sums of its rows.
     per = sentiment_table(con, f.with_territories(mine + tuple(peers)), by=("territory_id",),
                           confidence=confidence)
     pooled_peers = _pooled_row(per[per["territory_id"].isin(peers)], confidence) if peers else None
@@ -378,13 +378,8 @@ EXTEND_ALPHA = 0.01  # daily tail probability for extending a weekly spike over 
 def _tail_probability(k: float, lam: float, var: float) -> float:
     """P(X ≥ k) under the baseline: Poisson(λ) when var ≤ λ, else the negative binomial with that
     mean and variance (r = λ² ÷ (var − λ), p = λ ÷ var) — real daily counts are over-dispersed."""
-    from scipy.stats import nbinom, poisson
-
-    if k <= 0:
-        return 1.0
-    if var <= lam * (1 + 1e-9):
-        return float(poisson.sf(k - 1, lam))
-    return float(nbinom.sf(k - 1, lam * lam / (var - lam), lam / var))
+    return float(_tail_probabilities(np.array([k], dtype="float64"), np.array([lam], dtype="float64"),
+                                     np.array([var], dtype="float64"))[0])
 
 
 def _median(values: list[float]) -> float:
@@ -396,7 +391,7 @@ def _median(values: list[float]) -> float:
 
 
 def _tail_probabilities(k: np.ndarray, lam: np.ndarray, var: np.ndarray) -> np.ndarray:
-    """:func:`_tail_probability` of arrays (the same scipy functions, one call each)."""
+    """:func:`_tail_probability` of arrays (one scipy call per distribution); 1 where k ≤ 0."""
     from scipy.stats import nbinom, poisson
 
     out = np.ones(len(k))
