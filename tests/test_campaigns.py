@@ -411,3 +411,18 @@ def test_weekly_series_without_baseline_data(syn):
         assert own["index"].isna().all() and own[own["week"] >= 0]["value"].notna().all()
     finally:
         C.remove_campaign(syn, "tot")
+
+
+def test_benchmark_message_totals_equal_the_daily_panel_sums(demo_db):
+    s, e = date(2026, 3, 1), date(2026, 6, 1)
+    with store.reader(demo_db) as con:
+        ids = [r[0] for r in con.execute("SELECT territory_id FROM territories ORDER BY 1").fetchall()]
+        panel = C.daily_panel(con, ids, s, e - timedelta(days=1))
+        got = C._message_totals(con, ids, s, e)
+        every = C.responsiveness(con, s, e)
+        two = C.responsiveness(con, s, e, territories=ids[:2])
+    pd.testing.assert_frame_equal(two.reset_index(drop=True),
+                                  every[every["territory_id"].isin(ids[:2])].reset_index(drop=True))
+    want = panel.groupby("territory_id")[["messages", "pos", "neg"]].sum().reset_index()
+    pd.testing.assert_frame_equal(got, want[["territory_id", "messages", "pos", "neg"]])
+    assert got["messages"].sum() > 1000 and got["neg"].sum() > 0

@@ -235,10 +235,18 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
         reasons.append(" ; ".join(r))
         codes.append(c)
     df = df.assign(reasons=reasons, reason_codes=codes)
-    text = con.execute("SELECT message_id, text, author_hash, author_name FROM messages "
-                       "WHERE message_id IN (SELECT unnest(?::VARCHAR[]))", [df["message_id"].tolist()]).df()
-    df = df.merge(text, on="message_id", how="left")
+    df = df.merge(_texts(con, df["message_id"].tolist()), on="message_id", how="left")
     return df[[c for c in QUEUE_COLUMNS if role == "analyst" or c != "author_name"]]
+
+
+def _texts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pd.DataFrame:
+    """Text and author columns of the messages ``ids``."""
+    cols = "message_id, text, author_hash, author_name"
+    if len(ids) <= 1000:  # a list of constants reaches the scan: a few row groups read, not 1 M texts
+        return con.execute(f"SELECT {cols} FROM messages WHERE message_id IN ({', '.join('?' for _ in ids)})"
+                           if ids else f"SELECT {cols} FROM messages LIMIT 0", ids).df()
+    return con.execute(f"SELECT {cols.replace('message_id', 'x.message_id')} FROM (SELECT unnest(?::VARCHAR[]) AS id) i "
+                       "JOIN messages x ON x.message_id = i.id", [ids]).df()
 
 
 QUEUE_COLUMNS = ["message_id", "created_at", "platform", "kind", "territory_id", "post_id", "account_id", "text",
