@@ -40,7 +40,7 @@ def _rows_sql(f: Filters | None, scope: str) -> tuple[str, list]:
     scope_where = {
         "all": "",
         "questions": f" AND m.message_id IN ({questions})",
-        "needs_answer": f" AND m.message_id IN ({questions} UNION ALL {negative})",
+        "needs_answer": f" AND (m.message_id IN ({questions}) OR m.message_id IN ({negative}))",
     }[scope]
     # The messages of the scope first (few columns), then their first replies: looked up for
     # them only, not for every incoming message.
