@@ -117,7 +117,8 @@ def summary_sql(con: duckdb.DuckDBPyConnection, f: Filters | None = None, scope:
         -- hours from UTC, and changes offset on the hour, so the hour decides the slot)
         hs AS (SELECT utc_hour, {SLOT_SQL.replace("created_at", "utc_hour")} AS slot
                FROM (SELECT DISTINCT utc_hour FROM r0)),
-        r AS (SELECT r0.*, coalesce(hs.slot, 'off') AS slot FROM r0 LEFT JOIN hs USING (utc_hour)),
+        r AS ({"SELECT r0.*, coalesce(hs.slot, 'off') AS slot FROM r0 LEFT JOIN hs USING (utc_hour)"
+               if "slot" in by else "SELECT * FROM r0"}),
         g AS (SELECT {keys}, count(*) AS incoming, count(first_reply_at) AS answered,
                      median(delay_hours) AS median_hours, bool_or(visible) AS visible
               FROM r {group})
