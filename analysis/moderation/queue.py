@@ -173,6 +173,19 @@ def reason_counts(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, i
             "unanswered_question": int(question.sum())}
 
 
+def queue_codes(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, include_done: bool = False,
+                hostile_threshold: float = HOSTILE_THRESHOLD, min_engagement: int = MIN_ENGAGEMENT) -> pd.DataFrame:
+    """``platform`` and ``reason_codes`` of every message of :func:`queue` (what
+    :func:`queue_summary` needs), without text, priority or French reasons."""
+    df = _queued_rows(con, f, include_done, hostile_threshold, min_engagement)
+    if df.empty:
+        return pd.DataFrame(columns=["platform", "reason_codes"])
+    hostile, negative, question = _reasons(df, min_engagement)
+    codes = [[c for c, on in (("hostile", h), ("negative_visible", n), ("unanswered_question", q)) if on]
+             for h, n, q in zip(hostile.tolist(), negative.tolist(), question.tolist(), strict=True)]
+    return pd.DataFrame({"platform": df["platform"].to_numpy(), "reason_codes": codes})
+
+
 def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: datetime | None = None,
           include_done: bool = False, role: str = "analyst", limit: int | None = 200,
           hostile_threshold: float = HOSTILE_THRESHOLD, min_engagement: int = MIN_ENGAGEMENT) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import pandas as pd
 from analysis.moderation import alerts as al
 from analysis.moderation.contacts import key_contacts
 from analysis.moderation.impersonation import watch
-from analysis.moderation.queue import queue, queue_summary, reason_counts
+from analysis.moderation.queue import queue, queue_codes, queue_summary, reason_counts
 from analysis.moderation.responsiveness import responsiveness
 from analysis.queries import Filters
 from analysis.registry import load_registry
@@ -33,11 +33,10 @@ def _own_filter(con, f: Filters) -> Filters:
 
 def queue_view(con: duckdb.DuckDBPyConnection, f: Filters, role: str = "elu", limit: int = 200) -> pd.DataFrame:
     """The queue of the focus territory; the élu role gets no text or author columns."""
-    q = queue(con, _own_filter(con, f), role="analyst" if role in ("analyste", "admin", "analyst") else "elu",
-              limit=None)
     if role not in ("analyste", "admin", "analyst"):
-        return queue_summary(q)
-    return q.head(limit)
+        return queue_summary(queue_codes(con, _own_filter(con, f)))
+    # text and French reasons are built for the rows shown only
+    return queue(con, _own_filter(con, f), role="analyst", limit=limit or None).head(limit)
 
 
 def queue_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, int]:
