@@ -498,6 +498,9 @@ def test_reason_counts_match_the_queue(con):
     codes = q["reason_codes"].explode()
     assert reason_counts(con, f) == {"total": len(q), "hostile": 1, "negative_visible": 1, "unanswered_question": 1}
     assert (codes == "unanswered_question").sum() == 1
+    from analysis.moderation.queue import queue_codes, queue_summary
+
+    pd.testing.assert_frame_equal(queue_summary(queue_codes(con, f)), queue_summary(q))
     # the page's first rows carry their text and reasons, as the whole queue does
     top = queue(con, f, limit=2, role="elu")
     assert top["message_id"].tolist() == q["message_id"].tolist()[:2] and "author_name" not in top.columns
