@@ -749,15 +749,18 @@ def best_time_heatmap(posts: pd.DataFrame, value: str = "rel") -> pd.DataFrame:
 
 
 # ================================================================================ benchmark
-def _followers_at(con: duckdb.DuckDBPyConnection, end: date) -> pd.DataFrame:
-    """Followers per territory on the last known day before ``end`` (sum of official accounts).
+def _followers_at(con: duckdb.DuckDBPyConnection, end: date, platforms: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Followers per territory on the last known day before ``end`` (sum of official accounts, of
+    ``platforms`` only when given).
 
     Falls back to the largest ``followers_at_posting`` seen on an account's posts when its
     follower series is absent; an account with neither contributes nothing (not zero)."""
     e = pd.Timestamp(end).to_pydatetime()
+    plat = f"AND platform IN ({', '.join('?' for _ in platforms)})" if platforms else ""
     return con.execute(
-        """
-        WITH acc AS (SELECT account_id, territory_id FROM accounts WHERE official AND territory_id IS NOT NULL),
+        f"""
+        WITH acc AS (SELECT account_id, territory_id FROM accounts
+                     WHERE official AND territory_id IS NOT NULL {plat}),
         f AS (SELECT account_id, arg_max(followers, date) AS followers FROM audience_followers
               WHERE date < ?::DATE AND followers IS NOT NULL GROUP BY account_id),
         p AS (SELECT account_id, arg_max(followers_at_posting, created_at) AS followers FROM posts
@@ -765,13 +768,15 @@ def _followers_at(con: duckdb.DuckDBPyConnection, end: date) -> pd.DataFrame:
         SELECT acc.territory_id, sum(coalesce(f.followers, p.followers)) AS followers
         FROM acc LEFT JOIN f USING (account_id) LEFT JOIN p USING (account_id)
         GROUP BY acc.territory_id
-        """, [e, e]).df()
+        """, [*platforms, e, e]).df()
 
 
-def _message_totals(con: duckdb.DuckDBPyConnection, territories: list[str], start: date, end: date) -> pd.DataFrame:
-    """Per territory over [start, end): incoming messages, positive and negative ones (analyst
-    labels first), as floats; 0 for a territory without messages. The sums of
-    :func:`daily_panel`'s ``messages``, ``pos``, ``neg`` without building the daily panel."""
+def message_totals(con: duckdb.DuckDBPyConnection, territories: list[str], start: date, end: date,
+                    platforms: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per territory over [start, end) (on ``platforms`` only when given): incoming messages,
+    positive and negative ones (analyst labels first), as floats; 0 for a territory without
+    messages. Without a platform filter, the sums of :func:`daily_panel`'s ``messages``, ``pos``,
+    ``neg`` without building the daily panel."""
     cols = ["territory_id", "messages", "pos", "neg"]
     if not territories or start >= end:  # the daily panel has no day then: nothing, not 0
         return pd.DataFrame(columns=cols)
@@ -782,14 +787,16 @@ def _message_totals(con: duckdb.DuckDBPyConnection, territories: list[str], star
                  "LEFT JOIN labels l ON l.item_id = m.message_id AND l.item_type = 'message' AND l.task = 'sentiment'"
                  if has_sent else "")
     t_list = ", ".join("?" for _ in territories)
+    plat = f"AND m.platform IN ({', '.join('?' for _ in platforms)})" if platforms else ""
     got = con.execute(f"""
         SELECT m.territory_id, count(*) AS messages,
                count(*) FILTER (WHERE {label} = 'positive') AS pos,
                count(*) FILTER (WHERE {label} = 'negative') AS neg
         FROM messages m {sent_join}
         WHERE m.territory_id IN ({t_list}) AND NOT coalesce(m.is_official, FALSE)
-          AND m.created_at >= ? AND m.created_at < ?
-        GROUP BY 1""", [*territories, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime()]).df()
+          AND m.created_at >= ? AND m.created_at < ? {plat}
+        GROUP BY 1""", [*territories, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime(),
+                        *platforms]).df()
     out = pd.DataFrame({"territory_id": list(dict.fromkeys(territories))}).merge(got, on="territory_id", how="left")
     for c in ("messages", "pos", "neg"):
         out[c] = pd.to_numeric(out[c]).astype("float64").fillna(0.0)
@@ -797,7 +804,7 @@ def _message_totals(con: duckdb.DuckDBPyConnection, territories: list[str], star
 
 
 def responsiveness(con: duckdb.DuckDBPyConnection, start: date, end: date,
-                   territories: list[str] | None = None) -> pd.DataFrame:
+                   territories: list[str] | None = None, platforms: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per territory: messages needing an answer, share answered by an official reply, median delay.
 
     One definition for the whole product (Modération page, Synthèse, report, Benchmark): the
@@ -811,7 +818,8 @@ def responsiveness(con: duckdb.DuckDBPyConnection, start: date, end: date,
     cols = ["territory_id", "questions", "answered", "response_rate", "median_response_hours"]
     # a territory's replies are visible when any of its platforms shows official replies; its
     # platforms without visible replies are left out (they would count as unanswered)
-    out = summary_sql(con, Filters(territories=tuple(territories or ()), start=start, end=end), "needs_answer",
+    out = summary_sql(con, Filters(territories=tuple(territories or ()), start=start, end=end,
+                                   platforms=tuple(platforms)), "needs_answer",
                       by=("territory_id",), drop_invisible_platforms=True)
     if out.empty:
         return pd.DataFrame(columns=cols)
@@ -823,17 +831,19 @@ def responsiveness(con: duckdb.DuckDBPyConnection, start: date, end: date,
 def benchmark(con: duckdb.DuckDBPyConnection, start: date, end: date, territories: list[str] | None = None,
               platforms: tuple[str, ...] = ()) -> pd.DataFrame:
     """Territories side by side over [start, end): volumes, engagement normalised per post, per 1,000
-    followers and per 1,000 inhabitants, share of voice, net sentiment and responsiveness."""
+    followers and per 1,000 inhabitants, share of voice, net sentiment and responsiveness; every
+    column on ``platforms`` only when given (posts, followers, messages and replies alike)."""
     ter = con.execute("SELECT territory_id, name, kind, population, peer_group FROM territories").df()
     if territories:
         ter = ter[ter["territory_id"].isin(territories)]
     ids = ter["territory_id"].tolist()
     k = metrics.territory_kpis(con, start, end, ids, platforms)
     days = (pd.Timestamp(end) - pd.Timestamp(start)).days
-    agg = _message_totals(con, ids, start, end)
-    df = (ter.merge(k, on="territory_id", how="left").merge(_followers_at(con, end), on="territory_id", how="left")
+    agg = message_totals(con, ids, start, end, platforms)
+    df = (ter.merge(k, on="territory_id", how="left")
+          .merge(_followers_at(con, end, platforms), on="territory_id", how="left")
           .merge(agg, on="territory_id", how="left")
-          .merge(responsiveness(con, start, end, territories=ids), on="territory_id", how="left"))
+          .merge(responsiveness(con, start, end, territories=ids, platforms=platforms), on="territory_id", how="left"))
     df["engagement_per_1000_followers"] = [metrics.per_1000(e, f) for e, f in zip(df["engagement"], df["followers"], strict=True)]
     df["engagement_per_1000_inhabitants"] = [metrics.per_1000(e, p) for e, p in zip(df["engagement"], df["population"], strict=True)]
     df["posts_per_week"] = [metrics.posting_frequency(n, days) for n in df["posts"]]

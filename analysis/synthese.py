@@ -130,12 +130,12 @@ def peer_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     (the Benchmark page's table).
 
     Built from the same library functions as ``benchmark`` (:func:`analysis.metrics.territory_kpis`
-    for posts and engagement, :func:`analysis.campaigns.daily_panel` for messages and their
-    sentiment, the same formulas), without the columns the home page does not show: the
-    responsiveness of every territory alone cost two thirds of ``benchmark`` at 1 M messages.
+    for posts and engagement, ``campaigns.message_totals`` for messages and their sentiment, on
+    the filter's platforms, the same formulas), without the columns the home page does not show:
+    the responsiveness of every territory alone cost two thirds of ``benchmark`` at 1 M messages.
     """
     from analysis import metrics
-    from analysis.campaigns import daily_panel
+    from analysis.campaigns import message_totals
     from analysis.reports.findings import peers_of
 
     t = focus_territory(con, f)
@@ -149,8 +149,7 @@ def peer_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
         return pd.DataFrame(columns=[*PEER_COLUMNS, "is_focus"])
     ids = ter["territory_id"].tolist()
     k = metrics.territory_kpis(con, f.start, f.end, ids, tuple(f.platforms))
-    panel = daily_panel(con, ids, f.start, f.end - timedelta(days=1))
-    agg = panel.groupby("territory_id")[["messages", "pos", "neg"]].sum().reset_index()
+    agg = message_totals(con, ids, f.start, f.end, tuple(f.platforms))
     df = ter.merge(k, on="territory_id", how="left").merge(agg, on="territory_id", how="left")
     df["engagement_per_1000_inhabitants"] = [metrics.per_1000(e, p)
                                              for e, p in zip(df["engagement"], df["population"], strict=True)]

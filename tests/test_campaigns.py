@@ -418,7 +418,7 @@ def test_benchmark_message_totals_equal_the_daily_panel_sums(demo_db):
     with store.reader(demo_db) as con:
         ids = [r[0] for r in con.execute("SELECT territory_id FROM territories ORDER BY 1").fetchall()]
         panel = C.daily_panel(con, ids, s, e - timedelta(days=1))
-        got = C._message_totals(con, ids, s, e)
+        got = C.message_totals(con, ids, s, e)
         every = C.responsiveness(con, s, e)
         two = C.responsiveness(con, s, e, territories=ids[:2])
     pd.testing.assert_frame_equal(two.reset_index(drop=True),
@@ -426,3 +426,33 @@ def test_benchmark_message_totals_equal_the_daily_panel_sums(demo_db):
     want = panel.groupby("territory_id")[["messages", "pos", "neg"]].sum().reset_index()
     pd.testing.assert_frame_equal(got, want[["territory_id", "messages", "pos", "neg"]])
     assert got["messages"].sum() > 1000 and got["neg"].sum() > 0
+
+
+def test_benchmark_platform_filter_applies_to_every_column(demo_db):
+    """Posts, followers, messages, sentiment and replies all on the chosen platform (messages and
+    replies used to count every platform)."""
+    from analysis.synthese import peer_table
+
+    con = store.connect(demo_db, read_only=True)
+    try:
+        start, end = date(2026, 5, 1), date(2026, 11, 1)
+        everything = C.benchmark(con, start, end).set_index("territory_id")
+        fb = C.benchmark(con, start, end, platforms=("facebook",)).set_index("territory_id")
+        n_fb = dict(con.execute(
+            "SELECT territory_id, count(*) FROM messages WHERE platform = 'facebook' AND NOT coalesce(is_official, FALSE) "
+            "AND created_at >= ? AND created_at < ? GROUP BY 1", [start, end]).fetchall())
+        assert fb["messages"].to_dict() == pytest.approx({t: float(n_fb.get(t, 0)) for t in fb.index})
+        assert (fb["messages"] < everything["messages"]).all()
+        fol = dict(con.execute(
+            "SELECT territory_id, count(*) FROM accounts WHERE official AND platform = 'facebook' GROUP BY 1").fetchall())
+        assert all((fb.loc[t, "followers"] < everything.loc[t, "followers"]) for t in fol)
+        assert (fb["questions"].fillna(0) <= everything["questions"].fillna(0)).all()
+        assert fb.loc["saint-aubin", "questions"] < everything.loc["saint-aubin", "questions"]
+        # the home page's peer table shows the Benchmark page's figures for the same filter
+        from analysis.queries import Filters
+
+        pt = peer_table(con, Filters(("saint-aubin",), start, end, ("facebook",))).set_index("territory_id")
+        assert pt["messages"].to_dict() == pytest.approx(fb.loc[pt.index, "messages"].to_dict())
+        assert pt["net_sentiment"].to_dict() == pytest.approx(fb.loc[pt.index, "net_sentiment"].to_dict())
+    finally:
+        con.close()
