@@ -126,24 +126,6 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
-# DuckDB's own memory during a big import (buffer manager: transaction-local rows, indexes,
-# joins). Above it DuckDB spills to ``<db>.tmp`` next to the store instead of growing.
-IMPORT_MEMORY_LIMIT = os.environ.get("VIGIE_IMPORT_MEMORY_LIMIT", "512MB")
-
-
-@contextmanager
-def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Cap DuckDB's memory (``memory_limit``) for the block, then restore the previous setting."""
-    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-    con.execute(f"SET memory_limit = '{limit or IMPORT_MEMORY_LIMIT}'")
-    try:
-        yield con
-    finally:
-        con.execute("RESET memory_limit")  # the default (80 % of RAM), unless a caller had set one
-        if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != before:
-            con.execute(f"SET memory_limit = '{before}'")
-
-
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
