@@ -126,6 +126,28 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+# DuckDB's own memory during a big import. Without a cap the rows of the open transaction stay
+# in memory (about 0,5 KiB per row); under it DuckDB writes them out to the store file (or
+# ``<db>.tmp``). Measured with benchmarks/bench_import_memory.py: 512 MB keeps a 1 GB import
+# under 1 GB of RSS; 128 MB made a 1 GB import fail.
+IMPORT_MEMORY_LIMIT = os.environ.get("VIGIE_IMPORT_MEMORY_LIMIT", "512MB")
+
+
+@contextmanager
+def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Cap DuckDB's memory (``memory_limit``) for the block, then restore the previous setting.
+
+    Enter it outside :func:`transaction`: settings cannot change in an aborted transaction."""
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{limit or IMPORT_MEMORY_LIMIT}'")
+    try:
+        yield con
+    finally:
+        con.execute("RESET memory_limit")  # the default (80 % of RAM), unless a caller had set one
+        if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != before:
+            con.execute(f"SET memory_limit = '{before}'")
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

@@ -247,7 +247,7 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
     started = datetime.now(UTC).replace(tzinfo=None)
     registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
     rejects: list[Reject] = []
-    with store.transaction(con):
+    with store.bounded_memory(con), store.transaction(con):
         for chunk, offset in csv_chunks(p, header_at=header_index(adapter, p, ctx) or 0):
             try:
                 parsed = adapter.parse(chunk, probe(chunk), ctx)
