@@ -152,7 +152,8 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame) -> tuple[int, int]:
+def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
+           stage: bool = True) -> tuple[int, int]:
     """Insert new rows and update existing ones of ``table_name`` from ``df``.
 
     Columns of the table absent from ``df`` are left untouched (NULL for new rows). A value
@@ -160,6 +161,10 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame) ->
     deletion either). Rows are matched on the table key; duplicates in ``df`` keep the last.
     Returns ``(inserted, updated)`` where *updated* counts rows whose stored values changed,
     so re-importing the same data returns ``(0, 0)``.
+
+    ``stage=False`` (a big file imported chunk by chunk in one transaction) reads ``df`` in each
+    statement instead of staging its cast, de-duplicated rows once in a temporary table: slower
+    (the rows are prepared twice), but nothing stays in memory until COMMIT.
     """
     t = schema.table(table_name)
     if df is None or len(df) == 0:
@@ -188,6 +193,10 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame) ->
     # Duplicates in df keep the last row.
     src = (f"(SELECT * EXCLUDE (_rn) FROM (SELECT {casts}, row_number() OVER () AS _rn FROM _vigie_upsert_src) "
            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _rn DESC) = 1)")
+    stg = f"_stg_{table_name}"
+    if stage:  # prepared once for the UPDATE and the INSERT (kept by DuckDB until COMMIT)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * FROM {src}")
+        src = stg
     match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in t.key)
     value_cols = [c for c in cols if c not in t.key and c != "import_id"]
     updated = 0
@@ -205,6 +214,8 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame) ->
         f"INSERT INTO {t.name} ({collist}) SELECT {collist} FROM {src} AS s "
         f"WHERE NOT EXISTS (SELECT 1 FROM {t.name} AS t WHERE {match})"
     ).fetchone()[0]
+    if stage:
+        con.execute(f"DROP TABLE {stg}")
     return int(inserted), int(updated)
 
 

@@ -211,8 +211,9 @@ def _identify(path: Path, ctx: Context, fmt: str | None) -> tuple[str, Probe, Ad
 
 
 def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, import_id: str,
-                  started: datetime, registry_ids: set, res: FileResult) -> None:
-    """Upsert the canonical tables of ``parsed`` (inside the caller's transaction); counts into ``res``."""
+                  started: datetime, registry_ids: set, res: FileResult, stage: bool = True) -> None:
+    """Upsert the canonical tables of ``parsed`` (inside the caller's transaction); counts into ``res``.
+    ``stage=False`` for the chunks of a big file (see :func:`analysis.store.upsert`)."""
     # Write order follows foreign references: accounts before posts before messages.
     for name in ("accounts", "posts", "messages", "audience_followers", "audience_demographics",
                  "page_daily", "ad_results", "campaigns"):
@@ -231,7 +232,7 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
             df["first_seen"] = [None if a in known else started for a in df["account_id"]]
         elif "import_id" in schema.table(name).column_names:
             df["import_id"] = import_id
-        ins, upd = store.upsert(con, name, df)
+        ins, upd = store.upsert(con, name, df, stage=stage)
         before = res.tables.get(name, [0, 0])  # summed over the chunks of a big file
         res.tables[name] = [before[0] + ins, before[1] + upd]
         if name != "accounts":
@@ -267,7 +268,7 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
                     f"{path} : {first.describe()}. Rien n'a été importé de ce fichier ; "
                     "corrigez-le ou relancez avec --keep-going pour ignorer les lignes en erreur.")
             rejects += found
-            _write_tables(con, parsed, ctx, import_id, started, registry_ids, res)
+            _write_tables(con, parsed, ctx, import_id, started, registry_ids, res, stage=False)
         res.rejected = len(rejects)
         if rejects:
             store.upsert(con, "rejects", pd.DataFrame([
