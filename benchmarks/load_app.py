@@ -5,8 +5,10 @@ protobufs on ``/_stcore/stream``) that opens every page in turn, as a person cli
 through the menu, and reads each page for a random time between ``--think`` MIN and MAX
 seconds before the next click (default 5–20 s: an elected official or an analyst reading a
 dashboard; ``--think 0.5 2`` is a stress test, a robot clicking without reading). Sessions use
-three filter sets (the default 12 months; our territory over 30 days; 3 months of Facebook), so
-the shared cache is missed as it would be by people looking at different things.
+three filter sets (the default 12 months; our territory over 30 days; 3 months of Facebook).
+By default the server has been running (one warm-up session opens every page with each filter
+set) and people arrive within the first MIN seconds; ``--cold`` is the worst case: only the
+default filters warmed and all sessions starting in the same instant.
 
 A page's time runs from the request to the server's ``script_finished`` message: the
 server-side cost a browser waits for (charts are then drawn by the browser, not measured). The
@@ -97,7 +99,7 @@ QUERIES = ("periode=12m", "territoires=saint-aubin&periode=30j", "periode=3m&pla
 
 
 async def session(n: int, url: str, stop_at: float, results: list, timeout: float,
-                  think: tuple[float, float]) -> None:
+                  think: tuple[float, float], stagger: bool = True) -> None:
     rnd = random.Random(n)
     query = QUERIES[n % len(QUERIES)]
     try:
@@ -107,6 +109,8 @@ async def session(n: int, url: str, stop_at: float, results: list, timeout: floa
         return
     order = PAGES[n % len(PAGES):] + PAGES[:n % len(PAGES)]  # sessions start on different pages
     i = 0
+    if stagger:  # people open the app within a few seconds of each other, not in the same millisecond
+        await asyncio.sleep(rnd.uniform(0, think[0]))
     try:
         while time.monotonic() < stop_at:
             page = order[i % len(order)]
@@ -147,6 +151,9 @@ def main() -> int:
     ap.add_argument("--think", type=float, nargs=2, default=(5.0, 20.0), metavar=("MIN", "MAX"),
                     help="Temps de lecture d'une page avant le clic suivant, en secondes (défaut 5 20 ; "
                          "0.5 2 = test de stress).")
+    ap.add_argument("--cold", action="store_true",
+                    help="Pire cas : cache chauffé pour le seul filtre par défaut et toutes les sessions "
+                         "démarrent au même instant.")
     args = ap.parse_args()
 
     port = free_port()
@@ -174,17 +181,19 @@ def main() -> int:
         proc = psutil.Process(server.pid)
 
         async def run() -> tuple[list, list, list]:
-            # warm-up: one session through every page (first imports, caches), not measured
+            # warm-up, not measured: one session through every page with each filter set (first
+            # imports, caches), as in a server that has been running — unless --cold
             warm: list = []
             warm_ws = await websocket_connect(url, subprotocols=["streamlit"])
-            for p in PAGES:
-                warm.append((p, *(await page_run(warm_ws, p, "periode=12m", 180.0))))
+            for q in QUERIES[:1] if args.cold else QUERIES:
+                for p in PAGES:
+                    warm.append((p, *(await page_run(warm_ws, p, q, 180.0))))
             warm_ws.close()
             results: list = []
             samples: list = []
             stop_at = time.monotonic() + args.duration
             await asyncio.gather(sample_memory(proc, stop_at, samples),
-                                 *(session(n, url, stop_at, results, args.timeout, tuple(args.think))
+                                 *(session(n, url, stop_at, results, args.timeout, tuple(args.think), not args.cold)
                                    for n in range(args.sessions)))
             return warm, results, samples
 
@@ -201,7 +210,10 @@ def main() -> int:
     print(f"Charge : {args.sessions} sessions simultanées pendant {args.duration:.0f} s, base {args.db} ; "
           f"{os.cpu_count()} cœurs, charge système {load_before:.1f} avant, {load_after:.1f} après")
     print(f"Lecture de chaque page : {args.think[0]:g} à {args.think[1]:g} s ; filtres : " + " | ".join(QUERIES))
-    print("Préchauffage (1 session) : " + ", ".join(f"{p} {dt:.1f} s" + (f" [{e}]" if e else "") for p, dt, e in warm))
+    print(f"Préchauffage (1 session, {'filtre par défaut' if args.cold else 'chaque jeu de filtres'}) : "
+          + ", ".join(f"{p} {dt:.1f} s" + (f" [{e}]" if e else "") for p, dt, e in warm[:len(PAGES)])
+          + ("" if args.cold else f" … ({len(warm)} pages)"))
+    print("Départs : " + ("simultanés" if args.cold else f"étalés sur {args.think[0]:g} s"))
     print(f"{'Page':<14}{'pages':>7}{'erreurs':>9}{'p50 (s)':>9}{'p95 (s)':>9}{'max (s)':>9}")
     allt = []
     for p in PAGES + ["connexion"]:
