@@ -7,7 +7,7 @@ import streamlit as st
 
 from analysis import charts
 from analysis.audience import PLATFORM_FR, SEGMENT_RULE_40, segment_shares, split_40_44, under_reached
-from analysis.charts_audience import index_chart, pyramid_chart, pyramid_frame
+from analysis.charts_audience import pyramid_frame
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.metrics import formula_text
 from streamlit_app import data, ui
@@ -71,7 +71,7 @@ else:
                                                for t, v in zip(tot["territory_id"], tot["followers"], strict=True)]
         tot = tot.rename(columns={"month": "Mois", "followers": "Abonnés"})
         colours = {names.get(t, t): charts.PALETTE[i % len(charts.PALETTE)] for i, t in enumerate(ids)}
-        ch = charts.line_with_band(tot, "Mois", "Abonnés pour 1 000 habitants", color="Territoire",
+        ch = data.chart("analysis.charts:line_with_band", tot, "Mois", "Abonnés pour 1 000 habitants", color="Territoire",
                                    title="Abonnés pour 1 000 habitants, avec les pairs",
                                    subtitle="Fin de chaque mois, tous réseaux dont l'export donne le total",
                                    color_title="Territoire", x_format=charts.MONTH_FORMAT, y_format=",.0f",
@@ -120,7 +120,7 @@ else:
     else:
         pf = pyramid_frame(cells, pop)
         src = ", ".join(sorted(set(pop["source"])))
-        ch = pyramid_chart(pf, title=f"Pyramide des abonnés {PLATFORM_FR.get(choice, choice)} et de la population",
+        ch = data.chart("analysis.charts_audience:pyramid_chart", pf, title=f"Pyramide des abonnés {PLATFORM_FR.get(choice, choice)} et de la population",
                            subtitle=f"Barres : abonnés (instantané du {snap}) ; traits noirs : population de 13 ans "
                                     f"et plus ({src})")
         ui.chart(ch, pf, f"Pyramide des âges des abonnés ({PLATFORM_FR.get(choice, choice)}) comparée à celle de "
@@ -157,8 +157,8 @@ else:
         Segment=lambda x: x["label"] + x["approximate"].map({True: " (approx.)", False: ""}))
     tab = tab.rename(columns={"index": "Indice", "share_followers": "Part parmi les abonnés",
                               "share_population": "Part dans la population"})
-    ui.chart(index_chart(tab, title="Indice de représentativité par segment",
-                         subtitle="En rouge : moins présents que dans la population"),
+    ui.chart(data.chart("analysis.charts_audience:index_chart", tab, title="Indice de représentativité par segment",
+                        subtitle="En rouge : moins présents que dans la population"),
              tab[["Segment", "Part parmi les abonnés", "Part dans la population", "Indice"]],
              "Indice de représentativité des tranches d'âge, des femmes, des hommes et des 40 ans et plus.",
              formats={"Part parmi les abonnés": "pct", "Part dans la population": "pct", "Indice": "num"})
