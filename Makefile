@@ -36,10 +36,9 @@ test-db: venv
 	test -f $(TEST_DB).ok || (rm -rf $(TEST_DB) $(TEST_DB).read build/demo-test_exports && \
 		VIGIE_PSEUDONYM_KEY=test-key-not-secret $(BIN)/vigie --db $(TEST_DB) demo && touch $(TEST_DB).ok)
 
-## make test-grid: every page × every filter combination of the demo data (2 160 AppTest runs)
+## make test-grid: only the every-page × every-filter-combination test (also part of make test)
 test-grid: test-db
-	VIGIE_FULL_GRID=1 VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 \
-		tests/test_pages_all.py -k every_combination
+	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 tests/test_pages_grid.py
 
 lint: venv
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks

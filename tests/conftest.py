@@ -41,6 +41,16 @@ def demo_db() -> Path:
     return Path(p)
 
 
+@pytest.fixture(scope="module")
+def demo_env(demo_db):
+    """VIGIE_DB on the read-only demo store for the whole module (the app only reads)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VIGIE_DB", str(demo_db))
+    mp.setenv("VIGIE_AUTH", "demo")
+    yield demo_db
+    mp.undo()
+
+
 @pytest.fixture()
 def demo_db_copy(demo_db, tmp_path, monkeypatch) -> Path:
     """A writable copy of the demo store (and its read copy), VIGIE_DB pointing to it."""

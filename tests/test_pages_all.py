@@ -1,16 +1,10 @@
-"""Every page of the app (Streamlit AppTest) on the demo store, for every value of every filter.
+"""Every page of the app (Streamlit AppTest) on the demo store, opened from a link.
 
 Filters of the demo data: territory sets (all, our own, our own + its peers, a peer alone),
 period presets (30 days, 3 months, 12 months, previous month, a custom range over the crisis),
-platforms (all, each of the five), roles (élu, analyste): 240 combinations per page.
-
-- ``make test`` opens each page from a link (URL parameters) for 30 combinations that hold every
-  *pair* of filter values at least once (a pairwise covering array: each territory set meets
-  each period, each platform and each role; each period meets each platform…), 270 runs.
-- ``make test-grid`` (``VIGIE_FULL_GRID=1``) runs the full product, 240 combinations × every
-  page, the way a person uses the sidebar: one session per page and territory set, whose
-  period, platform and role widgets are changed between runs (2 160 runs, about 10 minutes on
-  two cores, which is why ``make test`` runs the covering array).
+platforms (all, each of the five), roles (élu, analyste): 240 combinations per page. Here each
+page is opened from a link (URL parameters) six times, every filter value at least once;
+``tests/test_pages_grid.py`` runs all 240 combinations of every page through the sidebar.
 
 A run fails on an exception, an error box, or a page that shows nothing but its title.
 The demo store comes from ``make test`` (``VIGIE_TEST_DB``); without it these tests skip.
@@ -19,9 +13,6 @@ The demo store comes from ``make test`` (``VIGIE_TEST_DB``); without it these te
 from __future__ import annotations
 
 import ast
-import itertools
-import os
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -58,43 +49,26 @@ def _pages() -> list[str]:
     raise AssertionError("PAGES not found in app.py")
 
 
-def pairwise(dims: list[list]) -> list[tuple]:
-    """A small set of combinations holding every pair of values of any two dimensions (greedy,
-    deterministic: the first combination that covers the most pairs still missing)."""
-    def pairs(c: tuple) -> set:
-        return {(i, c[i], j, c[j]) for i, j in itertools.combinations(range(len(c)), 2)}
-
-    every = list(itertools.product(*dims))
-    missing = set().union(*(pairs(c) for c in every))
-    chosen = []
-    while missing:
-        best = max(every, key=lambda c: len(pairs(c) & missing))  # max keeps the first of ties
-        chosen.append(best)
-        missing -= pairs(best)
-    return chosen
-
-
-DIMS = [list(TERRITORY_SETS), list(PERIODS), PLATFORMS, ROLES]
-COMBOS: list[tuple[str, str, str | None, str]] = pairwise(DIMS)
+# Opened from a link (URL parameters), six runs per page: every territory set, period preset,
+# platform and role appears at least once, the default view (all, 12 months, every platform)
+# first. Every combination is run through the sidebar by tests/test_pages_grid.py.
+COMBOS: list[tuple[str, str, str | None, str]] = [
+    ("tous", "12m", None, "elu"),
+    ("nous", "30j", "facebook", "analyste"),
+    ("nous+pairs", "3m", "instagram", "elu"),
+    ("un-pair", "mois-precedent", "x", "analyste"),
+    ("tous", "perso", "linkedin", "elu"),
+    ("nous", "12m", "youtube", "analyste"),
+]
 PAGES = _pages()
 
 
-def test_the_runs_cover_every_pair_of_filter_values():
-    assert len(COMBOS) == 30  # 5 periods × 6 platforms: the least any pairwise set can be
-    for i, j in itertools.combinations(range(len(DIMS)), 2):
-        assert {(c[i], c[j]) for c in COMBOS} == set(itertools.product(DIMS[i], DIMS[j])), (i, j)
-    assert COMBOS[0] == ("tous", "30j", None, "elu")
+def test_the_link_runs_cover_every_filter_value():
+    assert {c[0] for c in COMBOS} == set(TERRITORY_SETS)
+    assert {c[1] for c in COMBOS} == set(PERIODS)
+    assert {c[2] for c in COMBOS} == set(PLATFORMS)
+    assert {c[3] for c in COMBOS} == set(ROLES)
     assert "synthese.py" in PAGES and len(PAGES) >= 9
-
-
-@pytest.fixture(scope="module")
-def demo_env(demo_db):
-    """VIGIE_DB on the read-only demo store for the whole module (the app only reads)."""
-    mp = pytest.MonkeyPatch()
-    mp.setenv("VIGIE_DB", str(demo_db))
-    mp.setenv("VIGIE_AUTH", "demo")
-    yield demo_db
-    mp.undo()
 
 
 def run_page(page: str, terr: str, period: str, platform: str | None, role: str) -> AppTest:
@@ -138,39 +112,6 @@ def test_page_renders(demo_env, page, combo):
     # The sidebar filters are drawn on every page and keep the link's territories.
     if TERRITORY_SETS[combo[0]]:
         assert at.query_params.get("territoires") in (TERRITORY_SETS[combo[0]], [TERRITORY_SETS[combo[0]]])
-
-
-FULL_GRID = os.environ.get("VIGIE_FULL_GRID") == "1"
-
-
-@pytest.mark.skipif(not FULL_GRID, reason="full filter grid: make test-grid (VIGIE_FULL_GRID=1)")
-@pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("terr", list(TERRITORY_SETS))
-def test_page_renders_every_combination(demo_env, page, terr):
-    """The 60 combinations of one territory set on one page (× 4 sets × every page = the product),
-    changed through the sidebar widgets of one session, as a person would."""
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.session_state["vigie_role"] = "elu"
-    at.switch_page(f"app_pages/{page}")
-    at.run()
-    sb = at.sidebar
-    sb.multiselect(key="_vf_territoires").set_value(
-        TERRITORY_SETS[terr].split(",") if TERRITORY_SETS[terr] else [])
-    runs = 0
-    for period, platform, role in itertools.product(PERIODS, PLATFORMS, ROLES):
-        sb.selectbox(key="_vf_periode").set_value(period)
-        sb.multiselect(key="_vf_plateformes").set_value([platform] if platform else [])
-        sb.selectbox(key="vigie_role").set_value(role)
-        at.run()
-        if period == "perso":  # the date picker appears once the custom period is chosen
-            at.sidebar.date_input(key="_vf_dates_widget").set_value(
-                (date.fromisoformat(PERIODS["perso"]["du"]), date.fromisoformat(PERIODS["perso"]["au"])))
-            at.run()
-        sb = at.sidebar
-        check_page(at, page, (terr, period, platform, role))
-        assert at.query_params.get("periode") in ((None, [], [period]) if period == "12m" else (period, [period]))
-        runs += 1
-    assert runs == len(PERIODS) * len(PLATFORMS) * len(ROLES) == 60
 
 
 def test_chart_titles_wrap_for_a_phone_without_splitting_dates():
