@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analysis import campaigns as C
 from analysis import store
+from tests.page_helpers import frames, open_page
 from tests.test_campaigns import END, START, _synthetic_store
-
-APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 
 
 @pytest.fixture()
@@ -28,28 +26,18 @@ def camp_db(db: Path, monkeypatch) -> Path:
 
 
 def run_page(page: str, role: str = "elu") -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.session_state["vigie_role"] = role
-    at.query_params["periode"] = "12m"
-    at.run()
-    at.switch_page(f"app_pages/{page}").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def _frames(at: AppTest) -> list[pd.DataFrame]:
-    return [d.value.data if hasattr(d.value, "data") else d.value for d in at.dataframe]
+    return open_page(page, period="12m", role=role, timeout=120)
 
 
 def test_campagnes_page_gives_verdict_chart_and_formula(camp_db):
     at = run_page("campagnes.py")
     assert at.title[0].value == "Campagnes"
-    lst = next(d for d in _frames(at) if "Campagne" in d.columns)
+    lst = next(d for d in frames(at) if "Campagne" in d.columns)
     assert lst["Campagne"].tolist() == ["Été test"] and lst["Du"].tolist() == ["15 juin 2025"]
     verdicts = [s.value for s in at.success]
     assert any(v.startswith("L'engagement par publication a augmenté de ") and "effet net probable" in v
                for v in verdicts), verdicts
-    levels = next(d for d in _frames(at) if "Par rapport aux pairs" in d.columns)
+    levels = next(d for d in frames(at) if "Par rapport aux pairs" in d.columns)
     assert levels["Indicateur"].iloc[0] == "L'engagement par publication"
     assert "IC 95\u00a0%" in levels["Par rapport aux pairs"].iloc[0]
     md = " ".join(m.value for m in at.markdown)
@@ -57,7 +45,7 @@ def test_campagnes_page_gives_verdict_chart_and_formula(camp_db):
     # élu: no campaign form
     assert not any(b.label == "Enregistrer la campagne" for b in at.button)
     # post performance: top posts explained
-    top = next(d for d in _frames(at) if "Pourquoi" in d.columns)
+    top = next(d for d in frames(at) if "Pourquoi" in d.columns)
     assert top["Pourquoi"].str.contains("× l'engagement médian du compte").all()
 
 
@@ -80,11 +68,11 @@ def test_analyst_defines_a_campaign(camp_db):
 def test_benchmark_page_side_by_side_and_ranks(camp_db):
     at = run_page("benchmark.py")
     assert at.title[0].value == "Benchmark"
-    side = next(d for d in _frames(at) if "Engagement / 1 000 habitants" in d.columns)
+    side = next(d for d in frames(at) if "Engagement / 1 000 habitants" in d.columns)
     assert side["Territoire"].iloc[0] == "Saint-Test"
     row = side.iloc[0]
     assert row["Engagement / 1 000 habitants"] == pytest.approx(row["Engagement"] / 40000 * 1000)
-    ranks = next(d for d in _frames(at) if "Rang (IC 95 %)" in d.columns)
+    ranks = next(d for d in frames(at) if "Rang (IC 95 %)" in d.columns)
     assert sorted(ranks["Rang"].tolist()) == [1, 2, 3, 4]
-    resp = next(d for d in _frames(at) if "Taux de réponse" in d.columns)
+    resp = next(d for d in frames(at) if "Taux de réponse" in d.columns)
     assert resp["Taux de réponse"].isna().all()  # no replies in these data: unknown, not 0 %

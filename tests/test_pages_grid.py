@@ -14,7 +14,8 @@ from datetime import date
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_pages_all import APP, PAGES, PERIODS, PLATFORMS, ROLES, TERRITORY_SETS, check_page
+
+from tests.test_pages_all import APP, PAGES, PERIODS, PLATFORMS, ROLES, TERRITORY_SETS, check_page
 
 
 @pytest.mark.parametrize("page", PAGES)
