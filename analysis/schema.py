@@ -372,6 +372,67 @@ TABLES: tuple[Table, ...] = (
         key=("alert_id",),
     ),
     Table(
+        "daily_sentiment",
+        "Derived (analysis.derived, rebuilt by every write session): user messages per territory × "
+        "platform × French local day by effective sentiment class.",
+        (
+            C("territory_id", "VARCHAR", "Territory (NULL when unknown)."),
+            C("platform", "VARCHAR", "Platform."),
+            C("day", "DATE", "French local day.", False),
+            C("messages", "BIGINT", "User messages."),
+            C("positive", "BIGINT", "Positive (analyst label first)."),
+            C("neutral", "BIGINT", "Neutral."),
+            C("negative", "BIGINT", "Negative."),
+            C("scored", "BIGINT", "Positive + neutral + negative."),
+            C("non_french", "BIGINT", "Not French."),
+            C("unscored", "BIGINT", "Not scored."),
+        ),
+    ),
+    Table(
+        "daily_responses",
+        "Derived (analysis.derived): messages needing an answer (questions, negative) received on "
+        "official accounts and answered, per territory × platform × UTC day.",
+        (
+            C("territory_id", "VARCHAR", "Territory."),
+            C("platform", "VARCHAR", "Platform."),
+            C("day", "DATE", "UTC day of the message.", False),
+            C("incoming", "BIGINT", "Messages needing an answer."),
+            C("answered", "BIGINT", "Of which answered by an official reply."),
+            C("visible", "BOOLEAN", "Whether the territory's replies appear in the data on that platform."),
+        ),
+    ),
+    Table(
+        "incoming_messages",
+        "Derived (analysis.derived): every message received on an official account (written by "
+        "someone else), with its first official reply and the flags that put it in a scope.",
+        (
+            C("message_id", "VARCHAR", "Message.", False),
+            C("territory_id", "VARCHAR", "Territory (the post's when the message has none)."),
+            C("platform", "VARCHAR", "Platform."),
+            C("created_at", "TIMESTAMP", "UTC."),
+            C("first_reply_at", "TIMESTAMP", "First official reply (UTC), NULL when unanswered."),
+            C("visible", "BOOLEAN", "Whether the territory's replies appear in the data on that platform."),
+            C("is_question", "BOOLEAN", "Question or request (toxicity table)."),
+            C("is_negative", "BOOLEAN", "Negative for the sentiment model."),
+        ),
+    ),
+    Table(
+        "derived_state",
+        "When the derived tables were rebuilt, with the row counts of their sources then (readers "
+        "use them only while those counts are unchanged).",
+        (
+            C("name", "VARCHAR", "Derived set ('daily').", False),
+            C("refreshed_at", "TIMESTAMP", "UTC."),
+            C("messages", "BIGINT", "Rows of messages."),
+            C("sentiment", "BIGINT", "Rows of sentiment."),
+            C("labels", "BIGINT", "Rows of labels."),
+            C("toxicity", "BIGINT", "Rows of toxicity."),
+            C("posts", "BIGINT", "Rows of posts."),
+            C("accounts", "BIGINT", "Rows of accounts."),
+        ),
+        key=("name",),
+    ),
+    Table(
         "audit_log",
         "Privacy-relevant actions (erasure, purge, label changes, logins).",
         (
@@ -384,6 +445,8 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+# Rebuilt from the others by every write session (analysis.derived): no information of their own.
+DERIVED_TABLES = ("daily_sentiment", "daily_responses", "incoming_messages", "derived_state")
 
 
 def table(name: str) -> Table:
@@ -400,4 +463,6 @@ def _v1() -> list[str]:
 # generated from TABLES and has not been released yet, so TABLES may still be edited in place.
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _v1()),
+    # daily aggregates (analysis.derived) for stores created before they were declared
+    (2, [table(n).ddl() for n in DERIVED_TABLES]),
 ]

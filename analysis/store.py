@@ -76,10 +76,14 @@ def publish(path: str | os.PathLike | None = None) -> Path:
 
 @contextmanager
 def writer(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A writable connection that is checkpointed, closed and published on exit."""
+    """A writable connection that is checkpointed, closed and published on exit; the daily
+    aggregates (:mod:`analysis.derived`) are rebuilt first, so readers always see them current."""
+    from analysis import derived
+
     con = connect(path)
     try:
         yield con
+        derived.refresh_or_clear(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -223,9 +227,11 @@ def snapshot_hash(con: duckdb.DuckDBPyConnection, tables: list[str] | None = Non
     """Content hash of the store (order-independent), recorded in reports for reproducibility.
 
     Each table contributes its row count and the sum of its row hashes; the lineage tables
-    (imports, rejects, audit_log) are excluded because they do not change figures.
+    (imports, rejects, audit_log) are excluded because they do not change figures, and so are the
+    derived ones, rebuilt from the others by every write session.
     """
-    names = tables or [t.name for t in schema.TABLES if t.name not in ("imports", "rejects", "audit_log")]
+    names = tables or [t.name for t in schema.TABLES
+                       if t.name not in ("imports", "rejects", "audit_log", *schema.DERIVED_TABLES)]
     h = hashlib.sha256()
     for name in names:
         n, s = con.execute(f"SELECT count(*), coalesce(sum(hash(t))::HUGEINT, 0) FROM {name} AS t").fetchone()

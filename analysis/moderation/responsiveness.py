@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 import pandas as pd
 
@@ -24,15 +26,40 @@ SCOPES = {"all": "tous les messages reçus", "needs_answer": "questions et messa
           "questions": "questions"}
 
 
-def _rows_sql(f: Filters | None, scope: str) -> tuple[str, list]:
+def incoming_sql() -> str:
+    """SQL of every incoming message with its first reply and scope flags: the rows of the
+    derived table ``incoming_messages`` (:mod:`analysis.derived`)."""
+    sql, _ = _rows_sql(None, "all", derived=False)
+    return f"""
+        SELECT r.*, r.message_id IN (SELECT message_id FROM toxicity WHERE is_question) AS is_question,
+               r.message_id IN (SELECT item_id FROM sentiment WHERE item_type = 'message'
+                                AND label = 'negative') AS is_negative
+        FROM ({sql}) r"""
+
+
+def _rows_sql(f: Filters | None, scope: str, con: duckdb.DuckDBPyConnection | None = None,
+              derived: bool = True) -> tuple[str, list]:
     """SQL (and parameters) of the incoming messages of ``scope``: message_id, territory_id,
-    platform, created_at, first_reply_at, visible. Shared by the row and the aggregate paths."""
+    platform, created_at, first_reply_at, visible. Shared by the row and the aggregate paths.
+
+    Read from the derived table ``incoming_messages`` when ``con`` says it is current (the same
+    rows: each first reply depends only on the message and the replies, not on the selection);
+    otherwise computed from the message tables."""
     f = f or Filters()
+    if scope not in SCOPES:
+        raise ValueError(f"Périmètre inconnu « {scope} » (attendu : {', '.join(SCOPES)})")
+    if derived and con is not None:
+        from analysis import derived as derived_tables
+
+        if derived_tables.current(con):
+            w, params = f.where()
+            flags = {"all": "", "questions": " AND is_question",
+                     "needs_answer": " AND (is_question OR is_negative)"}[scope]
+            return (f"SELECT message_id, territory_id, platform, created_at, first_reply_at, visible "
+                    f"FROM incoming_messages WHERE {w}{flags}"), params
     w, params = f.where("m")
     base = (f"{w} AND NOT coalesce(m.is_official, FALSE) AND m.account_id IN "
             "(SELECT account_id FROM accounts WHERE official)")
-    if scope not in SCOPES:
-        raise ValueError(f"Périmètre inconnu « {scope} » (attendu : {', '.join(SCOPES)})")
     # Semi-joins on the ids of questions / negative messages: the enrichment tables are read for
     # their ids only, and each message is kept at most once (both tables have one row per message).
     questions = "SELECT message_id FROM toxicity WHERE is_question"
@@ -71,7 +98,7 @@ def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
     platform appear in the data at all (some exports carry no replies: unknown, not zero).
     For aggregates only, :func:`summary_sql` computes the same figures inside DuckDB.
     """
-    sql, params = _rows_sql(f, scope)
+    sql, params = _rows_sql(f, scope, con)
     df = con.execute(sql, params).df()
     df["slot"] = slot_of(df["created_at"]) if len(df) else pd.Series(dtype=str)
     df["delay_hours"] = (pd.to_datetime(df["first_reply_at"]) - pd.to_datetime(df["created_at"])).dt.total_seconds() / 3600
@@ -88,18 +115,27 @@ DELAY_SQL = "(epoch_us(first_reply_at) - epoch_us(created_at)) / 1e6 / 3600"
 
 def summary_sql(con: duckdb.DuckDBPyConnection, f: Filters | None = None, scope: str = "all",
                 by: tuple[str, ...] = ("territory_id", "platform", "slot"),
-                drop_invisible_platforms: bool = False, all_slot: bool = False) -> pd.DataFrame:
+                drop_invisible_platforms: bool = False, all_slot: bool = False,
+                since: date | None = None, derived: bool = True) -> pd.DataFrame:
     """``summarise(response_times(con, f, scope), by)`` computed in DuckDB (no row per message).
 
-    ``by`` may use ``territory_id``, ``platform`` and ``slot``. ``drop_invisible_platforms``
+    ``by`` may use ``territory_id``, ``platform``, ``slot`` and ``day`` (UTC day of the message). ``drop_invisible_platforms``
     leaves out the platforms whose replies are not visible when another platform of the same
     territory shows replies (they would count as unanswered). ``all_slot`` (with ``slot`` in
     ``by``) adds the groups over every slot, labelled ``'all'``, from the same scan.
+    ``since`` adds a first column ``current``: whether the messages were received at or after
+    that day (compared as the filter's bounds are), so that two adjacent periods are summarised
+    by one scan of the span covering both.
     """
-    allowed = ("territory_id", "platform", "slot")
+    allowed = ("territory_id", "platform", "slot", "day")
     if not by or any(b not in allowed for b in by):
         raise ValueError(f"Regroupement inconnu {by} (attendu parmi : {', '.join(allowed)})")
-    sql, params = _rows_sql(f, scope)
+    sql, params = _rows_sql(f, scope, con, derived)
+    current = ", created_at::DATE AS day" if "day" in by else ""
+    if since is not None:
+        current += ", created_at >= ? AS current"
+        params = [*params, pd.Timestamp(since).to_pydatetime()]
+        by = ("current", *by)
     keep = ("QUALIFY visible OR NOT max(visible) OVER (PARTITION BY territory_id)"
             if drop_invisible_platforms else "")
     keys = ", ".join(by)
@@ -112,7 +148,8 @@ def summary_sql(con: duckdb.DuckDBPyConnection, f: Filters | None = None, scope:
     cols = list(by) + ["incoming", "answered", "response_rate", "median_hours", "visible"]
     out = con.execute(f"""
         WITH rows AS ({sql}),
-        r0 AS (SELECT *, date_trunc('hour', created_at) AS utc_hour, {DELAY_SQL} AS delay_hours FROM rows {keep}),
+        r0 AS (SELECT *, date_trunc('hour', created_at) AS utc_hour, {DELAY_SQL} AS delay_hours{current}
+               FROM rows {keep}),
         -- the time-zone conversion once per hour, not per message (Paris is a whole number of
         -- hours from UTC, and changes offset on the hour, so the hour decides the slot)
         hs AS (SELECT utc_hour, {SLOT_SQL.replace("created_at", "utc_hour")} AS slot

@@ -1,0 +1,132 @@
+"""Daily aggregates rebuilt at the end of every write session (:func:`analysis.store.writer`).
+
+Why: the home page's headlines compare a territory and its peers over a year with the year
+before. Computed from the message tables, that is a sentiment join and a first-reply search over
+every message of two years: 0,45–0,5 s at 1 M messages, on the page every visitor opens first.
+From these tables it is a sum over a few thousand rows.
+
+- ``daily_sentiment``: per territory × platform × French local day, the counts of
+  :func:`analysis.ereputation.sentiment_table` (same SQL, grouped by day).
+- ``daily_responses``: per territory × platform × UTC day (the days the responsiveness filters
+  use), the messages needing an answer and those answered, of
+  :func:`analysis.moderation.responsiveness.summary_sql` (scope ``needs_answer``).
+- ``incoming_messages``: every message received on an official account with its first official
+  reply (the search over replies that every responsiveness figure needs) and its scope flags.
+
+Readers use them only when :func:`current` says they describe the tables as they are (the row
+counts of the source tables recorded at the rebuild match); otherwise they compute from the
+message tables as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from analysis.queries import Filters
+
+log = logging.getLogger(__name__)
+
+SOURCES = ("messages", "sentiment", "labels", "toxicity", "posts", "accounts")
+COUNT_COLUMNS = ("messages", "positive", "neutral", "negative", "scored", "non_french", "unscored")
+
+
+def _source_counts(con: duckdb.DuckDBPyConnection) -> list[int]:
+    return list(con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in SOURCES)).fetchone())
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild both daily tables from the message tables, in one transaction."""
+    from analysis import ereputation, store
+    from analysis.moderation.responsiveness import incoming_sql, summary_sql
+
+    sent = ereputation._counts(con, Filters(), {"territory_id": "territory_id", "platform": "platform"}, "day")
+    sent = sent.rename(columns={"period": "day"})
+    sent["day"] = pd.to_datetime(sent["day"]).dt.date
+    resp = summary_sql(con, Filters(), "needs_answer", by=("territory_id", "platform", "day"), derived=False)
+    resp = resp[["territory_id", "platform", "day", "incoming", "answered", "visible"]]
+    counts = _source_counts(con)
+    with store.transaction(con):
+        con.execute("DELETE FROM derived_state")
+        con.execute("DELETE FROM daily_sentiment")
+        con.execute("DELETE FROM daily_responses")
+        con.execute("DELETE FROM incoming_messages")
+        con.execute(f"INSERT INTO incoming_messages {incoming_sql()}")
+        con.register("_daily_sent", sent)
+        con.register("_daily_resp", resp)
+        try:
+            con.execute(f"INSERT INTO daily_sentiment SELECT territory_id, platform, day, "
+                        f"{', '.join(COUNT_COLUMNS)} FROM _daily_sent")
+            con.execute("INSERT INTO daily_responses SELECT territory_id, platform, day, incoming, answered, "
+                        "visible FROM _daily_resp")
+        finally:
+            con.unregister("_daily_sent")
+            con.unregister("_daily_resp")
+        con.execute(f"INSERT INTO derived_state VALUES ('daily', now()::TIMESTAMP, {', '.join('?' for _ in counts)})",
+                    counts)
+
+
+def refresh_or_clear(con: duckdb.DuckDBPyConnection) -> None:
+    """:func:`refresh`; on failure the state row is removed (readers then compute from the
+    message tables) and the error logged: the write session's own data stays committed."""
+    try:
+        refresh(con)
+    except duckdb.Error as e:  # e.g. a store whose schema predates these tables
+        log.warning("Agrégats quotidiens non reconstruits : %s", e)
+        try:
+            con.execute("DELETE FROM derived_state")
+        except duckdb.Error:
+            pass
+
+
+def current(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the daily tables describe the message tables as they are now."""
+    try:
+        row = con.execute(f"SELECT {', '.join(SOURCES)} FROM derived_state WHERE name = 'daily'").fetchone()
+    except duckdb.CatalogException:
+        return False
+    return row is not None and list(row) == _source_counts(con)
+
+
+def _whole_days(f: Filters) -> bool:
+    """Both bounds set and whole days (not instants): the grain of the daily tables."""
+    return all(isinstance(b, date) and not isinstance(b, datetime) for b in (f.start, f.end))
+
+
+def usable(con: duckdb.DuckDBPyConnection, f: Filters) -> bool:
+    """Whether ``f`` can be answered from the daily tables (whole days, tables current)."""
+    return _whole_days(f) and current(con)
+
+
+def _where(f: Filters, since: date | None) -> tuple[str, list[Any], str, list[Any]]:
+    w, params = f.where("", ts="day")
+    key, key_params = ("", [])
+    if since is not None:
+        key, key_params = "day >= ? AS current, ", [since]
+    return w, params, key, key_params
+
+
+def sentiment_counts(con: duckdb.DuckDBPyConnection, f: Filters, since: date | None = None) -> pd.DataFrame:
+    """Per territory of ``f`` (and ``current`` = day ≥ ``since`` first, when given): the counts of
+    :func:`analysis.ereputation._counts` grouped by territory, read from ``daily_sentiment``."""
+    w, params, key, key_params = _where(f, since)
+    sums = ", ".join(f"sum({c})::BIGINT AS {c}" for c in COUNT_COLUMNS)
+    df = con.execute(f"SELECT {key}territory_id, {sums} FROM daily_sentiment WHERE {w} GROUP BY ALL "
+                     f"ORDER BY ALL", key_params + params).df()
+    for c in COUNT_COLUMNS:
+        df[c] = df[c].astype("int64")
+    return df
+
+
+def response_counts(con: duckdb.DuckDBPyConnection, f: Filters, since: date | None = None) -> pd.DataFrame:
+    """Per territory × platform of ``f`` (and ``current`` first, when ``since`` is given): messages
+    needing an answer, answered, and whether replies are visible there, from ``daily_responses``."""
+    w, params, key, key_params = _where(f, since)
+    df = con.execute(f"SELECT {key}territory_id, platform, sum(incoming)::BIGINT AS incoming, "
+                     f"sum(answered)::BIGINT AS answered, bool_or(visible) AS visible FROM daily_responses "
+                     f"WHERE {w} GROUP BY ALL ORDER BY ALL", key_params + params).df()
+    return df

@@ -1,0 +1,138 @@
+"""Daily aggregates (analysis.derived): rebuilt by every write session, read only while current,
+and giving the same headlines as the message tables."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+from analysis import derived, store
+from analysis.ereputation import _counts
+from analysis.moderation.responsiveness import summary_sql
+from analysis.queries import Filters
+from analysis.reports.findings import findings
+from analysis.reports.period import parse_period
+
+
+def _end(con) -> date:
+    return con.execute("SELECT max(created_at)::DATE FROM messages").fetchone()[0] + timedelta(days=1)
+
+
+def _findings(con, territory: str, period: str, compare: str, platforms: tuple = ()) -> list[dict]:
+    return [x.as_dict() for x in findings(con, territory, parse_period(period), compare, platforms)]
+
+
+def test_writer_rebuilds_and_findings_are_unchanged(demo_db_copy, monkeypatch):
+    with store.writer(demo_db_copy) as con:
+        con.execute("DELETE FROM derived_state")  # what a store from before the rebuild looks like
+    with store.reader(demo_db_copy) as con:
+        assert derived.current(con)  # the writer rebuilt them on exit
+        end = _end(con)
+        months = [f"{(end - timedelta(days=d)).strftime('%Y-%m')}" for d in (1, 40, 200)]
+        ids = [r[0] for r in con.execute("SELECT territory_id FROM territories ORDER BY 1").fetchall()][:3]
+        cases = [(t, m, c, p) for t in ids for m in months for c in ("previous", "peers")
+                 for p in ((), ("facebook",), ("instagram", "x"))]
+        fast = [_findings(con, *case) for case in cases]
+        assert any(f["value"] for rows in fast for f in rows)  # figures, not only empty periods
+        monkeypatch.setattr(derived, "usable", lambda con, f: False)  # the message tables' path
+        slow = [_findings(con, *case) for case in cases]
+    assert fast == slow
+
+
+def test_daily_tables_sum_to_the_queries_they_replace(demo_db_copy):
+    with store.writer(demo_db_copy):
+        pass
+    with store.reader(demo_db_copy) as con:
+        end = _end(con)
+        f = Filters((), end - timedelta(days=90), end, ())
+        got = derived.sentiment_counts(con, f).set_index("territory_id").sort_index()
+        want = _counts(con, f, {"territory_id": "territory_id"}).set_index("territory_id").sort_index()
+        pd.testing.assert_frame_equal(got, want.loc[got.index], check_dtype=False)
+        assert got["messages"].sum() > 0
+        r = derived.response_counts(con, f).sort_values(["territory_id", "platform"]).reset_index(drop=True)
+        s = summary_sql(con, f, "needs_answer", by=("territory_id", "platform"))
+        s = s.sort_values(["territory_id", "platform"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(r[["territory_id", "platform", "incoming", "answered"]],
+                                      s[["territory_id", "platform", "incoming", "answered"]], check_dtype=False)
+        assert list(r["visible"]) == list(s["visible"].astype(bool))
+
+
+def test_a_write_outside_the_writer_makes_them_stale(demo_db_copy):
+    with store.writer(demo_db_copy):
+        pass
+    con = store.connect(demo_db_copy)  # a write session that does not rebuild
+    try:
+        con.execute("DELETE FROM messages WHERE message_id IN (SELECT message_id FROM messages LIMIT 10)")
+        assert not derived.current(con)
+        assert not derived.usable(con, Filters((), date(2026, 1, 1), date(2026, 2, 1)))
+    finally:
+        con.close()
+
+
+def test_instants_are_not_answered_from_days(demo_db_copy):
+    with store.writer(demo_db_copy):
+        pass
+    with store.reader(demo_db_copy) as con:
+        assert derived.usable(con, Filters((), date(2026, 1, 1), date(2026, 2, 1)))
+        assert not derived.usable(con, Filters((), pd.Timestamp("2026-01-01 12:00").to_pydatetime(),
+                                               date(2026, 2, 1)))
+        assert not derived.usable(con, Filters((), None, date(2026, 2, 1)))
+
+
+def test_a_failed_rebuild_leaves_the_data_and_no_current_state(demo_db_copy, monkeypatch):
+    def boom(con):
+        raise __import__("duckdb").Error("panne simulée")
+
+    with store.writer(demo_db_copy) as con:
+        n = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+        monkeypatch.setattr(derived, "refresh", boom)
+        con.execute("DELETE FROM messages WHERE message_id IN (SELECT message_id FROM messages LIMIT 5)")
+    with store.reader(demo_db_copy) as con:
+        assert con.execute("SELECT count(*) FROM messages").fetchone()[0] == n - 5  # the write landed
+        assert not derived.current(con)
+
+
+@pytest.mark.parametrize("days", [1, 31])
+def test_summary_by_day_sums_to_the_summary(demo_db_copy, days):
+    with store.reader(demo_db_copy) as con:
+        end = _end(con)
+        f = Filters((), end - timedelta(days=days), end, ())
+        by_day = summary_sql(con, f, "needs_answer", by=("territory_id", "platform", "day"))
+        whole = summary_sql(con, f, "needs_answer", by=("territory_id", "platform"))
+    g = by_day.groupby(["territory_id", "platform"], as_index=False)[["incoming", "answered"]].sum()
+    pd.testing.assert_frame_equal(g.reset_index(drop=True),
+                                  whole[["territory_id", "platform", "incoming", "answered"]].reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def test_incoming_messages_give_the_same_responsiveness(demo_db_copy):
+    """Every scope and grouping of summary_sql, and the rows of response_times, from the derived
+    table and from the message tables, on day and instant bounds."""
+    from analysis.moderation import responsiveness as R
+
+    with store.writer(demo_db_copy):
+        pass
+    with store.reader(demo_db_copy) as con:
+        assert derived.current(con)
+        end = _end(con)
+        ids = [r[0] for r in con.execute("SELECT territory_id FROM territories ORDER BY 1").fetchall()]
+        cases = [Filters((), None, None, ()), Filters((ids[0],), end - timedelta(days=365), end, ()),
+                 Filters(tuple(ids[1:3]), end - timedelta(days=90), end, ("facebook", "instagram")),
+                 Filters((), pd.Timestamp(end - timedelta(days=30)).to_pydatetime().replace(hour=13, minute=30),
+                         end, ("x",))]
+        checked = 0
+        for f in cases:
+            for scope in R.SCOPES:
+                for by, kw in ((("territory_id", "platform", "slot"), {"all_slot": True}),
+                               (("territory_id",), {"drop_invisible_platforms": True})):
+                    fast = R.summary_sql(con, f, scope, by, **kw)
+                    slow = R.summary_sql(con, f, scope, by, derived=False, **kw)
+                    pd.testing.assert_frame_equal(fast, slow)
+                    checked += int(fast["incoming"].sum())
+            rows = R.response_times(con, f, "needs_answer").sort_values("message_id", ignore_index=True)
+            sql, params = R._rows_sql(f, "needs_answer", con, derived=False)
+            want = con.execute(sql, params).df().sort_values("message_id", ignore_index=True)
+            pd.testing.assert_frame_equal(rows[list(want.columns)], want, check_dtype=False)
+        assert checked > 0
