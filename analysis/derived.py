@@ -44,6 +44,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     from analysis import ereputation, store
     from analysis.moderation.responsiveness import incoming_sql, summary_sql
 
+    con.execute("SELECT 1").fetchall()  # ends a result the session left unread (register() fails after one)
     sent = ereputation._counts(con, Filters(), {"territory_id": "territory_id", "platform": "platform"}, "day")
     sent = sent.rename(columns={"period": "day"})
     sent["day"] = pd.to_datetime(sent["day"]).dt.date
@@ -75,7 +76,7 @@ def refresh_or_clear(con: duckdb.DuckDBPyConnection) -> None:
     message tables) and the error logged: the write session's own data stays committed."""
     try:
         refresh(con)
-    except duckdb.Error as e:  # e.g. a store whose schema predates these tables
+    except Exception as e:  # noqa: BLE001 - whatever the cause, the session's data must be published
         log.warning("Agrégats quotidiens non reconstruits : %s", e)
         try:
             con.execute("DELETE FROM derived_state")
