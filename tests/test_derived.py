@@ -136,3 +136,23 @@ def test_incoming_messages_give_the_same_responsiveness(demo_db_copy):
             want = con.execute(sql, params).df().sort_values("message_id", ignore_index=True)
             pd.testing.assert_frame_equal(rows[list(want.columns)], want, check_dtype=False)
         assert checked > 0
+
+
+def test_erasure_leaves_no_trace_in_the_derived_tables(demo_db_copy):
+    """The right to erasure reaches the derived tables: the write session that erases rebuilds them."""
+    from analysis import retention
+
+    with store.reader(demo_db_copy) as con:
+        author, ids = con.execute(
+            "SELECT m.author_hash, list(m.message_id) FROM messages m JOIN incoming_messages i USING (message_id) "
+            "WHERE m.author_hash IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()
+        before = con.execute("SELECT sum(messages) FROM daily_sentiment").fetchone()[0]
+    with store.writer(demo_db_copy) as con:
+        retention.erase_author(con, author_hash=author, actor="dpo")
+    with store.reader(demo_db_copy) as con:
+        assert derived.current(con)
+        left = con.execute("SELECT count(*) FROM incoming_messages WHERE list_contains(?, message_id)",
+                           [ids]).fetchone()[0]
+        after = con.execute("SELECT sum(messages) FROM daily_sentiment").fetchone()[0]
+    assert left == 0
+    assert after < before
