@@ -40,16 +40,14 @@ def _source_counts(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild both daily tables from the message tables, in one transaction."""
+    """Rebuild the derived tables from the message tables, in one transaction."""
     from analysis import ereputation, store
-    from analysis.moderation.responsiveness import incoming_sql, summary_sql
+    from analysis.moderation.responsiveness import incoming_sql
 
     con.execute("SELECT 1").fetchall()  # ends a result the session left unread (register() fails after one)
     sent = ereputation._counts(con, Filters(), {"territory_id": "territory_id", "platform": "platform"}, "day")
     sent = sent.rename(columns={"period": "day"})
     sent["day"] = pd.to_datetime(sent["day"]).dt.date
-    resp = summary_sql(con, Filters(), "needs_answer", by=("territory_id", "platform", "day"), derived=False)
-    resp = resp[["territory_id", "platform", "day", "incoming", "answered", "visible"]]
     counts = _source_counts(con)
     with store.transaction(con):
         con.execute("DELETE FROM derived_state")
@@ -57,16 +55,17 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("DELETE FROM daily_responses")
         con.execute("DELETE FROM incoming_messages")
         con.execute(f"INSERT INTO incoming_messages {incoming_sql()}")
+        # summary_sql's counts of the scope needs_answer (incoming, answered, visible), per UTC day
+        con.execute("""
+            INSERT INTO daily_responses
+            SELECT territory_id, platform, created_at::DATE, count(*), count(first_reply_at), bool_or(visible)
+            FROM incoming_messages WHERE is_question OR is_negative GROUP BY ALL""")
         con.register("_daily_sent", sent)
-        con.register("_daily_resp", resp)
         try:
             con.execute(f"INSERT INTO daily_sentiment SELECT territory_id, platform, day, "
                         f"{', '.join(COUNT_COLUMNS)} FROM _daily_sent")
-            con.execute("INSERT INTO daily_responses SELECT territory_id, platform, day, incoming, answered, "
-                        "visible FROM _daily_resp")
         finally:
             con.unregister("_daily_sent")
-            con.unregister("_daily_resp")
         con.execute(f"INSERT INTO derived_state VALUES ('daily', now()::TIMESTAMP, {', '.join('?' for _ in counts)})",
                     counts)
 

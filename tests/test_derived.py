@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pandas as pd
-import pytest
 
 from analysis import derived, store
 from analysis.ereputation import _counts
@@ -92,19 +91,6 @@ def test_a_failed_rebuild_leaves_the_data_and_no_current_state(demo_db_copy, mon
     with store.reader(demo_db_copy) as con:
         assert con.execute("SELECT count(*) FROM messages").fetchone()[0] == n - 5  # the write landed
         assert not derived.current(con)
-
-
-@pytest.mark.parametrize("days", [1, 31])
-def test_summary_by_day_sums_to_the_summary(demo_db_copy, days):
-    with store.reader(demo_db_copy) as con:
-        end = _end(con)
-        f = Filters((), end - timedelta(days=days), end, ())
-        by_day = summary_sql(con, f, "needs_answer", by=("territory_id", "platform", "day"))
-        whole = summary_sql(con, f, "needs_answer", by=("territory_id", "platform"))
-    g = by_day.groupby(["territory_id", "platform"], as_index=False)[["incoming", "answered"]].sum()
-    pd.testing.assert_frame_equal(g.reset_index(drop=True),
-                                  whole[["territory_id", "platform", "incoming", "answered"]].reset_index(drop=True),
-                                  check_dtype=False)
 
 
 def test_incoming_messages_give_the_same_responsiveness(demo_db_copy):

@@ -119,7 +119,7 @@ def summary_sql(con: duckdb.DuckDBPyConnection, f: Filters | None = None, scope:
                 since: date | None = None, derived: bool = True) -> pd.DataFrame:
     """``summarise(response_times(con, f, scope), by)`` computed in DuckDB (no row per message).
 
-    ``by`` may use ``territory_id``, ``platform``, ``slot`` and ``day`` (UTC day of the message). ``drop_invisible_platforms``
+    ``by`` may use ``territory_id``, ``platform`` and ``slot``. ``drop_invisible_platforms``
     leaves out the platforms whose replies are not visible when another platform of the same
     territory shows replies (they would count as unanswered). ``all_slot`` (with ``slot`` in
     ``by``) adds the groups over every slot, labelled ``'all'``, from the same scan.
@@ -127,13 +127,13 @@ def summary_sql(con: duckdb.DuckDBPyConnection, f: Filters | None = None, scope:
     that day (compared as the filter's bounds are), so that two adjacent periods are summarised
     by one scan of the span covering both.
     """
-    allowed = ("territory_id", "platform", "slot", "day")
+    allowed = ("territory_id", "platform", "slot")
     if not by or any(b not in allowed for b in by):
         raise ValueError(f"Regroupement inconnu {by} (attendu parmi : {', '.join(allowed)})")
     sql, params = _rows_sql(f, scope, con, derived)
-    current = ", created_at::DATE AS day" if "day" in by else ""
+    current = ""
     if since is not None:
-        current += ", created_at >= ? AS current"
+        current = ", created_at >= ? AS current"
         params = [*params, pd.Timestamp(since).to_pydatetime()]
         by = ("current", *by)
     keep = ("QUALIFY visible OR NOT max(visible) OVER (PARTITION BY territory_id)"
