@@ -22,6 +22,9 @@ TABLE_LABELS = {
     "labels": "Annotations des analystes", "toxicity": "Toxicité (modération)",
     "population": "Population de référence (INSEE)", "moderation_status": "Suivi de modération",
     "alerts": "Alertes", "audit_log": "Journal d'audit",
+    "daily_sentiment": "Sentiment par jour (calculé)", "daily_responses": "Réponses par jour (calculé)",
+    "incoming_messages": "Messages reçus et premières réponses (calculé)",
+    "derived_state": "État des tables calculées",
 }
 # A rejected value in one of these columns may be a person's name or handle: never displayed.
 IDENTITY_COLUMN = re.compile(r"auteur|author|user|utilisateur|name|nom|profil|profile|handle|pseudo|"
@@ -152,7 +155,8 @@ st.header("Tables")
 counts = data.table_counts()
 ui.table(pd.DataFrame({"Table": [TABLE_LABELS.get(k, k) for k in counts], "Nom technique": list(counts),
                        "Lignes": list(counts.values())}), formats={"Lignes": "int"})
-st.caption(f"Base {data.store_file().name} · copie de lecture publiée le {fr_datetime(published)}.")
+st.caption(f"Base {data.store_file().name} · copie de lecture publiée le {fr_datetime(published)}. "
+           "Les tables « calculé » sont refaites à la fin de chaque import, à partir des autres.")
 
 with st.expander("Comment importer vos exports"):
     st.markdown(
