@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import Any
 
 import duckdb
 import pandas as pd
@@ -102,31 +101,22 @@ def usable(con: duckdb.DuckDBPyConnection, f: Filters) -> bool:
     return _whole_days(f) and current(con)
 
 
-def _where(f: Filters, since: date | None) -> tuple[str, list[Any], str, list[Any]]:
+def sentiment_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per territory of ``f``: the counts of :func:`analysis.ereputation._counts` grouped by
+    territory, summed from ``daily_sentiment``."""
     w, params = f.where("", ts="day")
-    key, key_params = ("", [])
-    if since is not None:
-        key, key_params = "day >= ? AS current, ", [since]
-    return w, params, key, key_params
-
-
-def sentiment_counts(con: duckdb.DuckDBPyConnection, f: Filters, since: date | None = None) -> pd.DataFrame:
-    """Per territory of ``f`` (and ``current`` = day ≥ ``since`` first, when given): the counts of
-    :func:`analysis.ereputation._counts` grouped by territory, read from ``daily_sentiment``."""
-    w, params, key, key_params = _where(f, since)
     sums = ", ".join(f"sum({c})::BIGINT AS {c}" for c in COUNT_COLUMNS)
-    df = con.execute(f"SELECT {key}territory_id, {sums} FROM daily_sentiment WHERE {w} GROUP BY ALL "
-                     f"ORDER BY ALL", key_params + params).df()
+    df = con.execute(f"SELECT territory_id, {sums} FROM daily_sentiment WHERE {w} GROUP BY ALL ORDER BY ALL",
+                     params).df()
     for c in COUNT_COLUMNS:
         df[c] = df[c].astype("int64")
     return df
 
 
-def response_counts(con: duckdb.DuckDBPyConnection, f: Filters, since: date | None = None) -> pd.DataFrame:
-    """Per territory × platform of ``f`` (and ``current`` first, when ``since`` is given): messages
-    needing an answer, answered, and whether replies are visible there, from ``daily_responses``."""
-    w, params, key, key_params = _where(f, since)
-    df = con.execute(f"SELECT {key}territory_id, platform, sum(incoming)::BIGINT AS incoming, "
-                     f"sum(answered)::BIGINT AS answered, bool_or(visible) AS visible FROM daily_responses "
-                     f"WHERE {w} GROUP BY ALL ORDER BY ALL", key_params + params).df()
-    return df
+def response_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
+    """Per territory × platform of ``f``: messages needing an answer, answered, and whether replies
+    are visible there, summed from ``daily_responses``."""
+    w, params = f.where("", ts="day")
+    return con.execute(f"SELECT territory_id, platform, sum(incoming)::BIGINT AS incoming, "
+                       f"sum(answered)::BIGINT AS answered, bool_or(visible) AS visible FROM daily_responses "
+                       f"WHERE {w} GROUP BY ALL ORDER BY ALL", params).df()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import duckdb
 import pandas as pd
 
@@ -116,26 +114,19 @@ DELAY_SQL = "(epoch_us(first_reply_at) - epoch_us(created_at)) / 1e6 / 3600"
 def summary_sql(con: duckdb.DuckDBPyConnection, f: Filters | None = None, scope: str = "all",
                 by: tuple[str, ...] = ("territory_id", "platform", "slot"),
                 drop_invisible_platforms: bool = False, all_slot: bool = False,
-                since: date | None = None, derived: bool = True) -> pd.DataFrame:
+                derived: bool = True) -> pd.DataFrame:
     """``summarise(response_times(con, f, scope), by)`` computed in DuckDB (no row per message).
 
     ``by`` may use ``territory_id``, ``platform`` and ``slot``. ``drop_invisible_platforms``
     leaves out the platforms whose replies are not visible when another platform of the same
     territory shows replies (they would count as unanswered). ``all_slot`` (with ``slot`` in
     ``by``) adds the groups over every slot, labelled ``'all'``, from the same scan.
-    ``since`` adds a first column ``current``: whether the messages were received at or after
-    that day (compared as the filter's bounds are), so that two adjacent periods are summarised
-    by one scan of the span covering both.
+    ``derived=False`` computes from the message tables even when ``incoming_messages`` is current.
     """
     allowed = ("territory_id", "platform", "slot")
     if not by or any(b not in allowed for b in by):
         raise ValueError(f"Regroupement inconnu {by} (attendu parmi : {', '.join(allowed)})")
     sql, params = _rows_sql(f, scope, con, derived)
-    current = ""
-    if since is not None:
-        current = ", created_at >= ? AS current"
-        params = [*params, pd.Timestamp(since).to_pydatetime()]
-        by = ("current", *by)
     keep = ("QUALIFY visible OR NOT max(visible) OVER (PARTITION BY territory_id)"
             if drop_invisible_platforms else "")
     keys = ", ".join(by)
@@ -148,8 +139,7 @@ def summary_sql(con: duckdb.DuckDBPyConnection, f: Filters | None = None, scope:
     cols = list(by) + ["incoming", "answered", "response_rate", "median_hours", "visible"]
     out = con.execute(f"""
         WITH rows AS ({sql}),
-        r0 AS (SELECT *, date_trunc('hour', created_at) AS utc_hour, {DELAY_SQL} AS delay_hours{current}
-               FROM rows {keep}),
+        r0 AS (SELECT *, date_trunc('hour', created_at) AS utc_hour, {DELAY_SQL} AS delay_hours FROM rows {keep}),
         -- the time-zone conversion once per hour, not per message (Paris is a whole number of
         -- hours from UTC, and changes offset on the hour, so the hour decides the slot)
         hs AS (SELECT utc_hour, {SLOT_SQL.replace("created_at", "utc_hour")} AS slot

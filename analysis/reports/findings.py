@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import duckdb
@@ -139,32 +139,6 @@ def _sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
     return ereputation.sentiment_table(con, f, by=("territory_id",))
 
 
-def _adjacent(f: Filters, prev: Filters) -> bool:
-    """Whether ``prev`` ends where ``f`` starts, on the same platforms: one scan can serve both."""
-    return bool(f.start and prev.start and prev.end == f.start and prev.platforms == f.platforms)
-
-
-def _sentiment_tables(con: duckdb.DuckDBPyConnection, f: Filters,
-                      prev: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Sentiment counts per territory over ``f`` and over the adjacent earlier ``prev``: one scan of
-    the span covering both, each message tagged with its period (what
-    :func:`analysis.ereputation.change_vs_previous` does); two scans when they are not adjacent."""
-    from analysis import derived, ereputation
-
-    if not _adjacent(f, prev):
-        return _sentiment_table(con, f), _sentiment_table(con, prev)
-    span = replace(f, start=prev.start, territories=tuple(dict.fromkeys((*f.territories, *prev.territories))))
-    if derived.usable(con, span):  # the same counts, summed from the daily table
-        t = derived.sentiment_counts(con, span, since=f.start)
-    else:
-        since, since_params = ereputation._since(f.start)
-        t = ereputation._counts(con, span, {"territory_id": "territory_id", "current": since},
-                                key_params=since_params)
-    now = t["current"].astype(bool)
-    return (t[now & t["territory_id"].isin(f.territories)].drop(columns="current"),
-            t[~now & t["territory_id"].isin(prev.territories)].drop(columns="current"))
-
-
 def _pooled_sentiment(table: pd.DataFrame, territories: Sequence[str]) -> dict[str, Any]:
     """``ereputation.kpis`` of ``territories`` from their rows of :func:`_sentiment_table`: counts
     summed (each message has one territory), then the same metrics and intervals."""
@@ -196,28 +170,18 @@ def _engagement_per_post(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str
     return {"posts": posts, "engagement_per_post": value}
 
 
-def _response_table(con: duckdb.DuckDBPyConnection, f: Filters, prev: Filters | None = None) -> pd.DataFrame:
+def _response_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Messages needing an answer and answered, per territory × platform where replies are visible
     (:func:`analysis.moderation.responsiveness.summary_sql`: the 'all' slot of ``responsiveness``,
     without the per-slot split the findings do not use). One call serves the territory and its
-    peers: every figure of a territory depends on its own messages only.
-
-    With ``prev`` (an adjacent earlier period), a first column ``current`` tells the rows of ``f``
-    from those of ``prev``, all from one scan of the span covering both."""
+    peers: every figure of a territory depends on its own messages only."""
     from analysis import derived
     from analysis.moderation.responsiveness import summary_sql
 
-    span = f if prev is None else replace(f, start=prev.start, territories=tuple(
-        dict.fromkeys((*f.territories, *prev.territories))))
-    since = None if prev is None else f.start
-    if derived.usable(con, span):  # the same counts, summed from the daily table
-        r = derived.response_counts(con, span, since=since)
+    if derived.usable(con, f):  # the same counts, summed from the daily table
+        r = derived.response_counts(con, f)
     else:
-        r = summary_sql(con, span, "needs_answer", by=("territory_id", "platform"), since=since)
-    if prev is not None:
-        if len(r):
-            now = r["current"].astype(bool)
-            r = r[(now & r["territory_id"].isin(f.territories)) | (~now & r["territory_id"].isin(prev.territories))]
+        r = summary_sql(con, f, "needs_answer", by=("territory_id", "platform"))
     return r[r["visible"].astype(bool)] if len(r) else r
 
 
@@ -340,9 +304,9 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     both = f.with_territories((territory, *peers))
 
     # --- sentiment and volume (analysis.ereputation)
-    sent, sent_prev = _sentiment_tables(con, both, prev) if vs_prev else (_sentiment_table(con, both), None)
+    sent = _sentiment_table(con, both)
     cur = _pooled_sentiment(sent, (territory,))
-    ref_prev = _pooled_sentiment(sent_prev, (territory,)) if vs_prev else None
+    ref_prev = _pooled_sentiment(_sentiment_table(con, prev), (territory,)) if vs_prev else None
     ref_peers = _pooled_sentiment(sent, peers) if fp else None
     ref = ref_prev if vs_prev else ref_peers
 
@@ -415,15 +379,9 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
                        {"posts": e_cur["posts"]}))
 
     # response rate to messages needing an answer (moderation.responsiveness)
-    if vs_prev and _adjacent(both, prev):
-        both_periods = _response_table(con, both, prev)
-        now = both_periods["current"].astype(bool) if len(both_periods) else pd.Series(dtype=bool)
-        resp, resp_prev = both_periods[now], both_periods[~now]
-    else:
-        resp = _response_table(con, both)
-        resp_prev = _response_table(con, prev) if vs_prev else None
+    resp = _response_table(con, both)
     r_cur = _response(resp, (territory,))
-    r_prev = _response(resp_prev, (territory,)) if vs_prev else None
+    r_prev = _response(_response_table(con, prev), (territory,)) if vs_prev else None
     r_peers = _response(resp, peers) if fp else None
     r_ref = r_prev if vs_prev else r_peers
 
