@@ -1,4 +1,4 @@
-"""Daily aggregates rebuilt at the end of every write session (:func:`analysis.store.writer`).
+"""Derived tables rebuilt at the end of every write session (:func:`analysis.store.writer`).
 
 Why: the home page's headlines compare a territory and its peers over a year with the year
 before. Computed from the message tables, that is a sentiment join and a first-reply search over
@@ -7,11 +7,9 @@ From these tables it is a sum over a few thousand rows.
 
 - ``daily_sentiment``: per territory × platform × French local day, the counts of
   :func:`analysis.ereputation.sentiment_table` (same SQL, grouped by day).
-- ``daily_responses``: per territory × platform × UTC day (the days the responsiveness filters
-  use), the messages needing an answer and those answered, of
-  :func:`analysis.moderation.responsiveness.summary_sql` (scope ``needs_answer``).
 - ``incoming_messages``: every message received on an official account with its first official
-  reply (the search over replies that every responsiveness figure needs) and its scope flags.
+  reply (the search over replies that every responsiveness figure needs) and its scope flags;
+  :func:`analysis.moderation.responsiveness.summary_sql` reads it instead of searching replies.
 
 Readers use them only when :func:`current` says they describe the tables as they are (the row
 counts of the source tables recorded at the rebuild match); otherwise they compute from the
@@ -51,14 +49,8 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     with store.transaction(con):
         con.execute("DELETE FROM derived_state")
         con.execute("DELETE FROM daily_sentiment")
-        con.execute("DELETE FROM daily_responses")
         con.execute("DELETE FROM incoming_messages")
         con.execute(f"INSERT INTO incoming_messages {incoming_sql()}")
-        # summary_sql's counts of the scope needs_answer (incoming, answered, visible), per UTC day
-        con.execute("""
-            INSERT INTO daily_responses
-            SELECT territory_id, platform, created_at::DATE, count(*), count(first_reply_at), bool_or(visible)
-            FROM incoming_messages WHERE is_question OR is_negative GROUP BY ALL""")
         con.register("_daily_sent", sent)
         try:
             con.execute(f"INSERT INTO daily_sentiment SELECT territory_id, platform, day, "
@@ -83,7 +75,7 @@ def refresh_or_clear(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def current(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the daily tables describe the message tables as they are now."""
+    """Whether the derived tables describe the message tables as they are now."""
     try:
         row = con.execute(f"SELECT {', '.join(SOURCES)} FROM derived_state WHERE name = 'daily'").fetchone()
     except duckdb.CatalogException:
@@ -112,11 +104,3 @@ def sentiment_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
         df[c] = df[c].astype("int64")
     return df
 
-
-def response_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Per territory × platform of ``f``: messages needing an answer, answered, and whether replies
-    are visible there, summed from ``daily_responses``."""
-    w, params = f.where("", ts="day")
-    return con.execute(f"SELECT territory_id, platform, sum(incoming)::BIGINT AS incoming, "
-                       f"sum(answered)::BIGINT AS answered, bool_or(visible) AS visible FROM daily_responses "
-                       f"WHERE {w} GROUP BY ALL ORDER BY ALL", params).df()

@@ -389,19 +389,6 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
-        "daily_responses",
-        "Derived (analysis.derived): messages needing an answer (questions, negative) received on "
-        "official accounts and answered, per territory × platform × UTC day.",
-        (
-            C("territory_id", "VARCHAR", "Territory."),
-            C("platform", "VARCHAR", "Platform."),
-            C("day", "DATE", "UTC day of the message.", False),
-            C("incoming", "BIGINT", "Messages needing an answer."),
-            C("answered", "BIGINT", "Of which answered by an official reply."),
-            C("visible", "BOOLEAN", "Whether the territory's replies appear in the data on that platform."),
-        ),
-    ),
-    Table(
         "incoming_messages",
         "Derived (analysis.derived): every message received on an official account (written by "
         "someone else), with its first official reply and the flags that put it in a scope.",
@@ -446,7 +433,7 @@ TABLES: tuple[Table, ...] = (
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Rebuilt from the others by every write session (analysis.derived): no information of their own.
-DERIVED_TABLES = ("daily_sentiment", "daily_responses", "incoming_messages", "derived_state")
+DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "derived_state")
 
 
 def table(name: str) -> Table:
@@ -463,6 +450,6 @@ def _v1() -> list[str]:
 # generated from TABLES and has not been released yet, so TABLES may still be edited in place.
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _v1()),
-    # daily aggregates (analysis.derived) for stores created before they were declared
+    # derived tables (analysis.derived) for stores created before they were declared
     (2, [table(n).ddl() for n in DERIVED_TABLES]),
 ]

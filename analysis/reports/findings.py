@@ -175,13 +175,9 @@ def _response_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     (:func:`analysis.moderation.responsiveness.summary_sql`: the 'all' slot of ``responsiveness``,
     without the per-slot split the findings do not use). One call serves the territory and its
     peers: every figure of a territory depends on its own messages only."""
-    from analysis import derived
     from analysis.moderation.responsiveness import summary_sql
 
-    if derived.usable(con, f):  # the same counts, summed from the daily table
-        r = derived.response_counts(con, f)
-    else:
-        r = summary_sql(con, f, "needs_answer", by=("territory_id", "platform"))
+    r = summary_sql(con, f, "needs_answer", by=("territory_id", "platform"))
     return r[r["visible"].astype(bool)] if len(r) else r
 
 

@@ -22,7 +22,7 @@ TABLE_LABELS = {
     "labels": "Annotations des analystes", "toxicity": "Toxicité (modération)",
     "population": "Population de référence (INSEE)", "moderation_status": "Suivi de modération",
     "alerts": "Alertes", "audit_log": "Journal d'audit",
-    "daily_sentiment": "Sentiment par jour (calculé)", "daily_responses": "Réponses par jour (calculé)",
+    "daily_sentiment": "Sentiment par jour (calculé)",
     "incoming_messages": "Messages reçus et premières réponses (calculé)",
     "derived_state": "État des tables calculées",
 }
