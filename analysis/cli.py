@@ -235,6 +235,7 @@ SUBCOMMANDS = [
     ("analysis.reports.cli", "app", None),
     ("analysis.privacy_cli", "app", None),
     ("analysis.parquet_cli", "app", None),
+    ("analysis.collect.cli", "app", "collect"),
 ]
 
 

@@ -33,6 +33,10 @@ ENGAGEMENT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "x": {"required": ("reactions", "comments", "shares"), "optional": ("quotes",)},
     "linkedin": {"required": ("reactions", "comments", "shares"), "optional": ()},
     "youtube": {"required": ("reactions", "comments"), "optional": ("shares",)},
+    "bluesky": {"required": ("reactions", "comments", "shares"), "optional": ("quotes",)},
+    "mastodon": {"required": ("reactions", "comments", "shares"), "optional": ()},
+    "threads": {"required": ("reactions", "comments", "shares"), "optional": ("quotes",)},
+    "tiktok": {"required": ("reactions", "comments", "shares"), "optional": ("saves",)},
     "other": {"required": ("reactions", "comments"), "optional": ("shares",)},
 }
 
@@ -43,6 +47,10 @@ ENGAGEMENT_BY_PLATFORM_FR: dict[str, str] = {
     "x": "j'aime + réponses + reposts (+ citations si exportées)",
     "linkedin": "réactions + commentaires + republications",
     "youtube": "j'aime + commentaires (+ partages si exportés)",
+    "bluesky": "j'aime + réponses + republications (+ citations)",
+    "mastodon": "favoris + réponses + partages (boosts)",
+    "threads": "j'aime + réponses + republications (+ citations)",
+    "tiktok": "j'aime + commentaires + partages (+ enregistrements s'ils sont exportés)",
     "other": "réactions + commentaires (+ partages si exportés)",
 }
 

@@ -32,6 +32,21 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """What collection follows for a territory besides its accounts (``[territory.watch]``).
+
+    ``hashtags`` without '#', lower-case; ``keywords`` are names and phrases that mean the
+    territory (« Saint-Aubin », « mairie de Saint-Aubin »); ``feeds`` are RSS/Atom URLs of local
+    press and alerts; ``mastodon_instances`` are the instances whose hashtag timelines are read.
+    """
+
+    hashtags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    mastodon_instances: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Territory:
     territory_id: str
     name: str
@@ -43,6 +58,12 @@ class Territory:
     peers: tuple[str, ...] = ()
     logo: str | None = None
     accounts: tuple[Account, ...] = ()
+    watch: Watch = field(default_factory=lambda: Watch())
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        """What names this territory in a text: its name, its keywords and hashtags (with '#')."""
+        return tuple(dict.fromkeys((self.name, *self.watch.keywords, *(f"#{h}" for h in self.watch.hashtags))))
 
 
 @dataclass
@@ -96,7 +117,7 @@ class Registry:
         for k in keys:
             if not k:
                 continue
-            fk = _fold(k)
+            fk = _fold(handle_core(k))
             if len(fk) < 4:
                 continue
             for t in targets:
@@ -106,10 +127,21 @@ class Registry:
 
     def _fold_targets(self) -> list[str]:
         if not hasattr(self, "_folded"):
-            vals = {_fold(v) for a in self.accounts for v in (a.handle, a.name) if v}
+            vals = {_fold(handle_core(v)) for a in self.accounts for v in (a.handle, a.name) if v}
             vals |= {_fold(t.name) for t in self.territories}
             self._folded = sorted(v for v in vals if len(v) >= 4)
         return self._folded
+
+    def territory_named(self, text: str | None) -> str | None:
+        """Id of the territory a text names (its name, keywords or hashtags; our own first), or None.
+
+        The one rule that files a mention, a press item or a firehose post under a territory."""
+        from analysis.text import names_any
+
+        for t in sorted(self.territories, key=lambda t: t.kind != "own"):
+            if names_any(text, t.terms):
+                return t.territory_id
+        return None
 
     def get_account(self, account_id: str) -> Account | None:
         for a in self.accounts:
@@ -141,6 +173,23 @@ def _norm(s: str) -> str:
 
 _HOMOGLYPHS = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
                              "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "і": "i"})
+
+
+# Host parts every handle of a service shares: without them a Bluesky or Mastodon handle would
+# "resemble" every other one of the same host.
+SHARED_HANDLE_HOSTS = (".bsky.social",)
+
+
+def handle_core(s: str) -> str:
+    """The part of a handle that names its owner: ``@ville@mastodon.social`` → ``ville``,
+    ``ville.bsky.social`` → ``ville`` (a custom domain such as ``saint-aubin.fr`` stays whole)."""
+    s = str(s).strip().lstrip("@")
+    if "@" in s:
+        s = s.split("@", 1)[0]
+    for host in SHARED_HANDLE_HOSTS:
+        if s.lower().endswith(host):
+            s = s[: -len(host)]
+    return s
 
 
 def _fold(s: str) -> str:
@@ -179,9 +228,27 @@ def load_registry(path: str | os.PathLike | None = None) -> Registry:
             territory_id=t["id"], name=t["name"], population=t.get("population"), kind=t["kind"],
             insee_code=str(t["insee"]) if t.get("insee") else None, territory_type=t.get("type"),
             peer_group=t.get("peer_group"), peers=tuple(t.get("peers", [])), logo=t.get("logo"),
-            accounts=accounts,
+            accounts=accounts, watch=_watch(p, t),
         ))
     return Registry(territories, path=p)
+
+
+def _watch(p: Path, t: dict) -> Watch:
+    w = t.get("watch", {})
+    if not isinstance(w, dict):
+        raise ValueError(f"Registre {p} : territoire « {t['id']} » : « watch » doit être une table [territory.watch]")
+    out = {}
+    for k in ("hashtags", "keywords", "feeds", "mastodon_instances"):
+        v = w.get(k, [])
+        if isinstance(v, str) or not all(isinstance(x, str) for x in v):
+            raise ValueError(f"Registre {p} : territoire « {t['id']} » : watch.{k} doit être une liste de textes")
+        out[k] = tuple(x.strip() for x in v if x.strip())
+    out["hashtags"] = tuple(dict.fromkeys(h.lstrip("#").lower() for h in out["hashtags"]))
+    unknown = sorted(set(w) - set(out))
+    if unknown:
+        raise ValueError(f"Registre {p} : territoire « {t['id']} » : clé(s) inconnue(s) dans watch : {', '.join(unknown)} "
+                         "(connues : hashtags, keywords, feeds, mastodon_instances)")
+    return Watch(**out)
 
 
 def sync_registry(con, registry: Registry) -> None:

@@ -14,8 +14,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PLATFORMS = ("facebook", "instagram", "x", "linkedin", "youtube", "other")
-MESSAGE_KINDS = ("comment", "reply", "mention", "review")
+PLATFORMS = ("facebook", "instagram", "x", "linkedin", "youtube", "bluesky", "mastodon", "threads",
+             "tiktok", "press", "other")
+# The one French name of each platform (app, reports, CLI). ``press`` = items of local press and
+# alert feeds (RSS/Atom) collected by ``vigie collect rss``.
+PLATFORM_LABELS: dict[str, str] = {
+    "facebook": "Facebook", "instagram": "Instagram", "x": "X (Twitter)", "linkedin": "LinkedIn",
+    "youtube": "YouTube", "bluesky": "Bluesky", "mastodon": "Mastodon", "threads": "Threads",
+    "tiktok": "TikTok", "press": "Presse locale", "other": "Autre",
+}
+
+
+def platform_label(platform: str | None) -> str:
+    """French display name of a platform id (the id itself when unknown)."""
+    return PLATFORM_LABELS.get(platform or "", platform or "")
+
+MESSAGE_KINDS = ("comment", "reply", "mention", "review", "article")  # article: a press item (RSS)
 SCHEMA_VERSION = 1
 
 
@@ -131,6 +145,9 @@ TABLES: tuple[Table, ...] = (
             C("lang", "VARCHAR", "Language given by the export."),
             C("is_paid", "BOOLEAN", "Boosted/sponsored if the export says so."),
             *POST_METRICS,
+            C("edited_at", "TIMESTAMP", "Last edit seen at the source (API collection), UTC."),
+            C("deleted_at", "TIMESTAMP", "When collection found the post deleted at the source (UTC); "
+              "NULL while it exists. Kept with its last metrics: it was published."),
             C("import_id", "VARCHAR", "Import that last wrote the row."),
         ),
         key=("post_id",),
@@ -156,6 +173,9 @@ TABLES: tuple[Table, ...] = (
             C("likes", "BIGINT", "Likes on the message."),
             C("replies", "BIGINT", "Replies count given by the export."),
             C("rating", "DOUBLE", "Review rating when the message is a review."),
+            C("edited_at", "TIMESTAMP", "Last edit seen at the source (API collection), UTC."),
+            C("deleted_at", "TIMESTAMP", "When collection found the message deleted by its author (UTC): "
+              "its text and name are then erased, its scores kept for the aggregates."),
             C("import_id", "VARCHAR", "Import that last wrote the row."),
         ),
         key=("message_id",),
@@ -419,6 +439,49 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("name",),
     ),
+    # --- collection from the platforms' APIs (analysis.collect) --------------------------------
+    Table(
+        "collect_state",
+        "One row per collected source: where the next run resumes. Written in the same transaction "
+        "as the rows of each batch, so a crash never moves a cursor past data that was not stored.",
+        (
+            C("source_id", "VARCHAR", "'<platform>:<kind>:<key>' (e.g. 'bluesky:account:ville.bsky.social').", False),
+            C("platform", "VARCHAR", "Platform."),
+            C("kind", "VARCHAR", "account, hashtag, search, feed, discovery."),
+            C("key", "VARCHAR", "Handle, channel id, hashtag, query or feed URL as declared."),
+            C("territory_id", "VARCHAR", "Territory the source was declared for."),
+            C("cursor", "VARCHAR", "Opaque resume point (JSON): newest item seen, page token, Jetstream time_us."),
+            C("newest_at", "TIMESTAMP", "Creation time of the newest item stored (UTC)."),
+            C("last_run_at", "TIMESTAMP", "Start of the last run (UTC)."),
+            C("last_ok_at", "TIMESTAMP", "End of the last run that succeeded (UTC)."),
+            C("last_error", "VARCHAR", "Error of the last run, NULL when it succeeded."),
+        ),
+        key=("source_id",),
+    ),
+    Table(
+        "collect_runs",
+        "Lineage of collection: one row per source and run (what was asked, stored, and how it ended).",
+        (
+            C("run_id", "VARCHAR", "Run (uuid4 hex), shared by the sources of one `vigie collect`.", False),
+            C("source_id", "VARCHAR", "Source (collect_state.source_id).", False),
+            C("platform", "VARCHAR", "Platform."),
+            C("account", "VARCHAR", "Account, hashtag, query or feed as declared."),
+            C("started_at", "TIMESTAMP", "UTC."),
+            C("finished_at", "TIMESTAMP", "UTC."),
+            C("requests", "BIGINT", "HTTP requests made (retries included)."),
+            C("quota_units", "BIGINT", "API quota units spent (YouTube), NULL elsewhere."),
+            C("posts", "BIGINT", "Posts received."),
+            C("messages", "BIGINT", "Messages received."),
+            C("followers", "BIGINT", "Followers count read (NULL when not read)."),
+            C("inserted", "BIGINT", "Rows inserted."),
+            C("updated", "BIGINT", "Rows whose values changed."),
+            C("deleted", "BIGINT", "Items found deleted at the source."),
+            C("edited", "BIGINT", "Items found edited at the source."),
+            C("status", "VARCHAR", "ok, partial (stopped by a limit, resumes next run) or error."),
+            C("error", "VARCHAR", "French error message."),
+        ),
+        key=("run_id", "source_id"),
+    ),
     Table(
         "audit_log",
         "Privacy-relevant actions (erasure, purge, label changes, logins).",
@@ -434,6 +497,8 @@ TABLES: tuple[Table, ...] = (
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Rebuilt from the others by every write session (analysis.derived): no information of their own.
 DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "derived_state")
+# Lineage: how rows arrived (imports, collection runs) and privacy actions; they change no figure.
+LINEAGE_TABLES = ("imports", "rejects", "audit_log", "collect_state", "collect_runs")
 
 
 def table(name: str) -> Table:
@@ -452,4 +517,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _v1()),
     # derived tables (analysis.derived) for stores created before they were declared
     (2, [table(n).ddl() for n in DERIVED_TABLES]),
+    # API collection: state, runs, and items edited/deleted at the source
+    (3, [table("collect_state").ddl(), table("collect_runs").ddl(),
+         *(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} TIMESTAMP"
+           for t in ("posts", "messages") for c in ("edited_at", "deleted_at"))]),
 ]

@@ -230,11 +230,11 @@ def snapshot_hash(con: duckdb.DuckDBPyConnection, tables: list[str] | None = Non
     """Content hash of the store (order-independent), recorded in reports for reproducibility.
 
     Each table contributes its row count and the sum of its row hashes; the lineage tables
-    (imports, rejects, audit_log) are excluded because they do not change figures, and so are the
+    (:data:`analysis.schema.LINEAGE_TABLES`) are excluded because they do not change figures, and so are the
     derived ones, rebuilt from the others by every write session.
     """
     names = tables or [t.name for t in schema.TABLES
-                       if t.name not in ("imports", "rejects", "audit_log", *schema.DERIVED_TABLES)]
+                       if t.name not in (*schema.LINEAGE_TABLES, *schema.DERIVED_TABLES)]
     h = hashlib.sha256()
     for name in names:
         n, s = con.execute(f"SELECT count(*), coalesce(sum(hash(t))::HUGEINT, 0) FROM {name} AS t").fetchone()

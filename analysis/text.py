@@ -88,6 +88,30 @@ def fold(s: str) -> str:
     return unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode("ascii") or s
 
 
+_KEY_WORD = re.compile(r"[a-z0-9]+")
+
+
+def term_key(s: str | None) -> str:
+    """Lower-case, accent-folded words joined by single spaces: « Saint-Aubin-sur-Loire »,
+    « #SaintAubin » and « saint aubin » compare equal word for word (``saint aubin sur loire``)."""
+    return " ".join(_KEY_WORD.findall(fold((s or "").lower())))
+
+
+def names_any(text: str | None, terms: tuple[str, ...] | list[str]) -> bool:
+    """Whether ``text`` contains one of ``terms`` as whole words (see :func:`term_key`).
+
+    A hashtag term also matches the same words glued (``#saintaubin`` in ``#SaintAubin``)."""
+    t = f" {term_key(text)} "
+    if t.isspace():
+        return False
+    glued = t.replace(" ", "")
+    for term in terms:
+        k = term_key(term)
+        if k and (f" {k} " in t or (term.startswith("#") and k.replace(" ", "") in glued)):
+            return True
+    return False
+
+
 @lru_cache(maxsize=200_000)
 def lemma(word: str) -> str:
     """Accent-folded simplemma lemma of a lower-case French word (cached per form)."""

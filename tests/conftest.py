@@ -22,6 +22,10 @@ os.environ.setdefault("VIGIE_AUTH", "demo")
 # The running app skips Altair's schema validation for speed (streamlit_app.ui._unvalidated); every
 # chart the page tests draw is validated.
 os.environ.setdefault("VIGIE_VALIDATE_CHARTS", "1")
+# Connectors are tested against a local replay server: 127.0.0.1 only, never the network.
+os.environ.setdefault("PYTEST_HTTPSERVER_HOST", "127.0.0.1")
+
+from tests.api_replay import replay  # noqa: E402,F401 - the `replay` fixture for connector tests
 
 
 @pytest.fixture()
@@ -61,6 +65,17 @@ def demo_db_copy(demo_db, tmp_path, monkeypatch) -> Path:
         shutil.copyfile(read, dst.with_name(dst.name + ".read"))
     monkeypatch.setenv("VIGIE_DB", str(dst))
     return dst
+
+
+@pytest.fixture()
+def collect_env(db, monkeypatch) -> Path:
+    """An empty store and the collection test registry (accounts on every collected network)."""
+    monkeypatch.setenv("VIGIE_REGISTRY", str(FIXTURES / "registry_collect.toml"))
+    monkeypatch.setenv("VIGIE_CREDENTIALS", str(db.parent / "absent-credentials.toml"))
+    for var in ("VIGIE_BLUESKY_HANDLE", "VIGIE_BLUESKY_APP_PASSWORD", "VIGIE_YOUTUBE_API_KEY",
+                "VIGIE_META_PAGE_TOKEN", "VIGIE_INSTAGRAM_USER_ID", "VIGIE_THREADS_TOKEN", "VIGIE_MASTODON_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    return db
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,7 @@ ADAPTER_MODULES = [
     "analysis.ingest.twitter",
     "analysis.ingest.comments",
     "analysis.ingest.linkedin",
+    "analysis.ingest.bluesky",
     "analysis.ingest.generic",
 ]
 
@@ -285,6 +286,58 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
     return res
 
 
+def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, res: FileResult, *,
+                 path: str, digest: str | None = None, encoding: str | None = None,
+                 keep_going: bool = False, import_id: str | None = None,
+                 log_import: bool = True) -> FileResult:
+    """Validate ``parsed`` and write it with its lineage row, inside the caller's transaction.
+
+    The one write path of every way in: a file (:func:`import_file`) or a batch of API responses
+    (:mod:`analysis.collect`). Rejected rows raise :class:`ImportFailure` unless ``keep_going``;
+    ``path`` is what the lineage records (a file path, or ``api:<source>`` for collection).
+    Collection passes its run id as ``import_id`` and ``log_import=False``: its lineage is one
+    ``collect_runs`` row per source and run, not one ``imports`` row per page of responses.
+    """
+    res.format = parsed.format or res.format
+    res.rows_read += parsed.rows_read
+    res.notes.extend(n for n in parsed.notes if n not in res.notes)
+    rejects = list(parsed.rejects) + _validate(parsed)
+    if rejects and not keep_going:
+        first = rejects[0]
+        more = f" (et {len(rejects) - 1} autre(s) ligne(s) en erreur)" if len(rejects) > 1 else ""
+        raise ImportFailure(
+            f"{path} : {first.describe()}{more}. Rien n'a été importé de ce fichier ; "
+            "corrigez-le ou relancez avec --keep-going pour ignorer les lignes en erreur."
+        )
+    if not parsed.tables and parsed.rows_read == 0 and not rejects:
+        res.status = "skipped"
+        if not res.notes:
+            res.notes.append("aucune donnée à importer")
+        return res
+    res.rejected += len(rejects)
+    import_id = import_id or uuid.uuid4().hex
+    res.import_id = import_id
+    started = datetime.now(UTC).replace(tzinfo=None)
+    registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
+    _write_tables(con, parsed, ctx, import_id, started, registry_ids, res)
+    if rejects:
+        store.upsert(con, "rejects", pd.DataFrame([
+            {"import_id": import_id, "path": path, "line": r.line, "column_name": r.column,
+             "value": None if r.value is None else str(r.value)[:200], "reason": r.reason}
+            for r in rejects
+        ]))
+    if not log_import:
+        return res
+    store.upsert(con, "imports", pd.DataFrame([{
+        "import_id": import_id, "path": path, "sha256": digest, "format": res.format,
+        "encoding": encoding, "started_at": started,
+        "finished_at": datetime.now(UTC).replace(tzinfo=None), "rows_read": parsed.rows_read,
+        "inserted": res.inserted, "updated": res.updated, "rejected": len(rejects),
+        "status": "ok", "error": None,
+    }]))
+    return res
+
+
 def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, *,
                 keep_going: bool = False, force: bool = False, fmt: str | None = None,
                 preparsed: tuple[str, Probe, Adapter, Parsed] | BaseException | None = None) -> FileResult:
@@ -312,44 +365,9 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
         if preparsed is None and wants_chunks(adapter, p, ctx=ctx):  # big CSV: bounded memory
             return _import_chunked(con, path, p, adapter, ctx, res, digest, keep_going)
         parsed = preparsed[3] if preparsed is not None else adapter.parse(path, p, ctx)
-        res.format = parsed.format or adapter.name
-        res.rows_read = parsed.rows_read
-        res.notes.extend(parsed.notes)
-        rejects = list(parsed.rejects) + _validate(parsed)
-        if rejects and not keep_going:
-            first = rejects[0]
-            more = f" (et {len(rejects) - 1} autre(s) ligne(s) en erreur)" if len(rejects) > 1 else ""
-            raise ImportFailure(
-                f"{path} : {first.describe()}{more}. Rien n'a été importé de ce fichier ; "
-                "corrigez-le ou relancez avec --keep-going pour ignorer les lignes en erreur."
-            )
-        if not parsed.tables and parsed.rows_read == 0 and not rejects:
-            res.status = "skipped"
-            if not res.notes:
-                res.notes.append("aucune donnée à importer")
-            return res
-        res.rejected = len(rejects)
-        import_id = uuid.uuid4().hex
-        res.import_id = import_id
-        started = datetime.now(UTC).replace(tzinfo=None)
-        registry_ids = set()
-        if ctx.registry is not None:
-            registry_ids = {a.account_id for a in ctx.registry.accounts}
         with store.transaction(con):
-            _write_tables(con, parsed, ctx, import_id, started, registry_ids, res)
-            if rejects:
-                store.upsert(con, "rejects", pd.DataFrame([
-                    {"import_id": import_id, "path": str(path), "line": r.line, "column_name": r.column,
-                     "value": None if r.value is None else str(r.value)[:200], "reason": r.reason}
-                    for r in rejects
-                ]))
-            store.upsert(con, "imports", pd.DataFrame([{
-                "import_id": import_id, "path": str(path), "sha256": digest, "format": res.format,
-                "encoding": p.encoding, "started_at": started,
-                "finished_at": datetime.now(UTC).replace(tzinfo=None), "rows_read": res.rows_read,
-                "inserted": res.inserted, "updated": res.updated, "rejected": res.rejected,
-                "status": "ok", "error": None,
-            }]))
+            write_parsed(con, parsed, ctx, res, path=str(path), digest=digest, encoding=p.encoding,
+                         keep_going=keep_going)
     except ImportFailure as e:
         res.status, res.error = "error", str(e)
         res.inserted = res.updated = 0
@@ -391,4 +409,4 @@ def default_context(**kw) -> Context:
 
 
 __all__ = ["Context", "FileResult", "ImportFailure", "UnknownFormat", "adapters", "detect",
-           "expand_paths", "import_file", "import_paths", "default_context"]
+           "expand_paths", "import_file", "import_paths", "default_context", "write_parsed"]
