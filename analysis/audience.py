@@ -31,6 +31,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analysis import schema
 from analysis.fmt import fr_num, fr_pct
 from analysis.ingest.sniff import read_user_csv
 from analysis.queries import Filters
@@ -50,8 +51,7 @@ AVG_MONTH_DAYS = 365.2425 / 12  # Gregorian mean month: CMGR over any span of da
 UNDER_REACHED = 0.8  # index below this: the segment is named as under-reached
 OVER_REACHED = 1.25
 
-PLATFORM_FR = {"facebook": "Facebook", "instagram": "Instagram", "x": "X", "linkedin": "LinkedIn",
-               "youtube": "YouTube", "other": "autre plateforme", "all": "tous réseaux confondus"}
+PLATFORM_FR = {**schema.PLATFORM_LABELS, "other": "autre plateforme", "all": "tous réseaux confondus"}
 
 # Target segments a communication team asks for (bands they are made of).
 SEGMENTS: dict[str, tuple[str, ...]] = {

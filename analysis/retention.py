@@ -20,10 +20,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from analysis import store
+from analysis import schema, store
 from analysis.privacy import pseudonymise
 
-PLATFORMS = ("facebook", "instagram", "x", "linkedin", "youtube", "other")
+PLATFORMS = schema.PLATFORMS
 DEFAULT_CONFIG_FILE = Path("~/.config/vigie/config.toml")
 DEFAULT_RETENTION = "24m"  # CNIL guidance for social-media monitoring is "as short as possible"
 _DURATION = re.compile(r"^\s*(\d+)\s*([dmy]|j|a)\s*$", re.IGNORECASE)

@@ -21,6 +21,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from analysis import schema
 from analysis.fmt import fr_date, fr_int, fr_month, fr_num, fr_period, fr_signed
 from analysis.queries import Filters
 from streamlit_app import data
@@ -44,8 +45,7 @@ PERIODS: dict[str, str] = {
     "perso": "Personnalisée",
 }
 DEFAULT_PERIOD = "12m"
-PLATFORM_LABELS = {"facebook": "Facebook", "instagram": "Instagram", "x": "X (Twitter)",
-                   "linkedin": "LinkedIn", "youtube": "YouTube", "other": "Autre"}
+PLATFORM_LABELS = schema.PLATFORM_LABELS  # the one French name of each platform
 
 
 # ------------------------------------------------------------------------------ pure helpers

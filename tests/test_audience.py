@@ -352,6 +352,6 @@ def test_cli_audience_summary(db):
     assert "+50,0\u00a0%" in r.output  # Facebook 2 000 → 3 000
     assert "Les 45-54 ans sont absents de vos abonnés (tous réseaux confondus) d'après les plateformes." in \
         " ".join(r.output.split())
-    assert "Sans ventilation âge × genre dans les exports : LinkedIn, X, YouTube." in " ".join(r.output.split())
+    assert "Sans ventilation âge × genre dans les exports : LinkedIn, X (Twitter), YouTube." in " ".join(r.output.split())
     bad = CliRunner().invoke(app, ["audience", "summary", "--territory", "nulle-part"])
     assert bad.exit_code == 1 and "Territoire inconnu : nulle-part" in bad.output

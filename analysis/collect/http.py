@@ -105,6 +105,10 @@ class ApiClient:
     sleep: Callable[[float], None] = time.sleep
     token_hint: str = "vérifiez le jeton dans ~/.config/vigie/credentials.toml"
     credentials: Any = field(default=None, repr=False)  # the connector's secrets (never printed)
+    # A connector's reading of an error response (Graph API codes, YouTube's quotaExceeded): it
+    # returns the exception to raise, a float to retry after that many seconds, or None for the
+    # default handling below.
+    error_hook: Callable[[httpx.Response], Exception | float | None] | None = field(default=None, repr=False)
     requests: int = 0
     waited: float = 0.0
     _http: httpx.Client | None = field(default=None, repr=False)
@@ -197,6 +201,15 @@ class ApiClient:
             raise _Retry(f"délai dépassé ({type(e).__name__})") from None
         except httpx.TransportError as e:
             raise _Retry(f"connexion impossible ({type(e).__name__})") from None
+        if r.status_code >= 400 and self.error_hook is not None:
+            verdict = self.error_hook(r)
+            if isinstance(verdict, Exception):
+                raise verdict
+            if isinstance(verdict, int | float):
+                if verdict > MAX_WAIT:
+                    raise RateLimited(f"{self.platform} : limite de requêtes atteinte ; reprise dans "
+                                      f"{int(verdict)} s au plus tôt, à la prochaine collecte.")
+                raise _Retry(f"HTTP {r.status_code}, attente {verdict:.0f} s", wait=float(verdict))
         if r.status_code == 429 or (r.status_code == 503 and "retry-after" in r.headers):
             w = retry_after(r.headers.get("retry-after"))
             w = 5.0 if w is None else w

@@ -33,6 +33,12 @@ ADAPTER_MODULES = [
     "analysis.ingest.comments",
     "analysis.ingest.linkedin",
     "analysis.ingest.bluesky",
+    "analysis.ingest.jetstream",
+    "analysis.ingest.mastodon",
+    "analysis.ingest.youtube_api",
+    "analysis.ingest.meta_graph",
+    "analysis.ingest.rss",
+    "analysis.ingest.tiktok",
     "analysis.ingest.generic",
 ]
 
