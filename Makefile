@@ -30,11 +30,15 @@ test: test-db
 	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly notebooks
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
 
-# the .ok stamp is written only after a complete build, so an interrupted build is redone
-test-db: venv
+# the .ok stamp is written only after a complete build, so an interrupted build is redone; it is
+# older than the schema, the demo generator or the registry when one of them changed: rebuilt then
+test-db: venv $(TEST_DB).ok
+
+$(TEST_DB).ok: analysis/schema.py $(wildcard analysis/demo*.py analysis/demo/*.py) data/territories.toml
 	mkdir -p build
-	test -f $(TEST_DB).ok || (rm -rf $(TEST_DB) $(TEST_DB).read build/demo-test_exports && \
-		VIGIE_PSEUDONYM_KEY=test-key-not-secret $(BIN)/vigie --db $(TEST_DB) demo && touch $(TEST_DB).ok)
+	rm -rf $(TEST_DB) $(TEST_DB).ok $(TEST_DB).read $(basename $(TEST_DB))_exports
+	VIGIE_PSEUDONYM_KEY=test-key-not-secret $(BIN)/vigie --db $(TEST_DB) demo
+	touch $@
 
 ## make test-grid: only the every-page × every-filter-combination test (also part of make test)
 test-grid: test-db

@@ -267,6 +267,26 @@ def rejects(limit: int = 500) -> pd.DataFrame:
     return call("analysis.queries:rejects", limit=limit)
 
 
+def collect_status() -> pd.DataFrame:
+    """Last collection run of every source (``vigie collect status``)."""
+    return call("analysis.collect.runner:status")
+
+
+def import_uploads(files: list[tuple[str, bytes]], keep_going: bool = False, on_file: Any = None) -> list | str:
+    """Import uploaded files through the importers (a short writer session, then a new read copy).
+
+    Returns the per-file results, or a French message when the store is busy (the CLI holds the
+    write lock during an import or a collection): nothing was written then."""
+    from analysis.ingest import import_uploads as _import
+
+    try:
+        with store.writer() as con:
+            return _import(con, files, keep_going=keep_going, on_file=on_file)
+    except duckdb.IOException:
+        return ("Base occupée : un import, une collecte ou un enrichissement est en cours. Réessayez dans un "
+                "instant ; rien n'a été importé.")
+
+
 def table_counts() -> dict[str, int]:
     """Row count of every canonical table."""
     return call("analysis.store:table_counts")

@@ -213,8 +213,18 @@ def _record_run(con: duckdb.DuckDBPyConnection, source: Source, res: SourceResul
         _save_state(con, source, **values)
 
 
+STATUS_COLUMNS = ["source_id", "platform", "kind", "key", "territory_id", "last_run_at", "last_ok_at", "newest_at",
+                  "last_error", "status", "requests", "quota_units", "posts", "messages", "followers", "inserted",
+                  "updated", "deleted", "edited", "cursor_age_hours"]
+
+
 def status(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Last run of every source: when, what it stored, its error, and the age of its cursor."""
+    """Last run of every source: when, what it stored, its error, and the age of its cursor.
+
+    Empty (with the same columns) on a store published before collection existed."""
+    has = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'collect_state'").fetchone()[0]
+    if not has:
+        return pd.DataFrame(columns=STATUS_COLUMNS)
     df = con.execute("""
         WITH last AS (
             SELECT * FROM collect_runs QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY started_at DESC) = 1)

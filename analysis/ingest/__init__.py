@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -405,6 +406,39 @@ def import_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], ct
     return results
 
 
+def import_uploads(con: duckdb.DuckDBPyConnection, files: Iterable[tuple[str, bytes]], ctx: Context | None = None, *,
+                   keep_going: bool = False,
+                   on_file: Callable[[Path, FileResult], None] | None = None) -> list[FileResult]:
+    """Import files received as ``(name, bytes)`` (the app's upload), exactly like ``vigie import``.
+
+    Each file is written under its own base name (a sender's path is never trusted) in a private
+    temporary folder (0700), imported, then deleted: the uploaded copy holds personal data in
+    clear and Vigie keeps only what it imported (with the file's SHA-256 in the import log).
+    Results name the file as it was sent, never the temporary path.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="vigie-upload-") as tmp:
+        os.chmod(tmp, 0o700)
+        paths: list[Path] = []
+        for i, (name, data) in enumerate(files):
+            base = Path(str(name).replace("\\", "/")).name.strip() or f"fichier-{i + 1}"
+            target = Path(tmp) / f"{i:03d}" / base
+            target.parent.mkdir()
+            target.write_bytes(data)
+            paths.append(target)
+        results = import_paths(con, paths, ctx, keep_going=keep_going, on_file=on_file)
+        for r in results:
+            sent = Path(r.path).name
+            if r.error:
+                r.error = r.error.replace(r.path, sent)
+            if r.import_id:  # the lineage names the upload, not a temporary path that is gone
+                for table in ("imports", "rejects"):
+                    con.execute(f"UPDATE {table} SET path = ? WHERE import_id = ?", [f"upload:{sent}", r.import_id])
+            r.path = sent
+        return results
+
+
 def default_context(**kw) -> Context:
     """Context with the default registry and the keyed pseudonymiser."""
     from analysis.privacy import pseudonymise
@@ -415,4 +449,4 @@ def default_context(**kw) -> Context:
 
 
 __all__ = ["Context", "FileResult", "ImportFailure", "UnknownFormat", "adapters", "detect",
-           "expand_paths", "import_file", "import_paths", "default_context", "write_parsed"]
+           "expand_paths", "import_file", "import_paths", "import_uploads", "default_context", "write_parsed"]

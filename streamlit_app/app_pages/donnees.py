@@ -30,6 +30,8 @@ TABLE_LABELS = {
 IDENTITY_COLUMN = re.compile(r"auteur|author|user|utilisateur|name|nom|profil|profile|handle|pseudo|"
                              r"from|screen|channel|commenter", re.IGNORECASE)
 STATUS_LABELS = {"ok": "réussi", "error": "échec", "skipped": "ignoré"}
+COLLECT_LABELS = {"ok": "réussie", "partial": "partielle (reprendra)", "error": "échec"}
+UPLOAD_ROLES = ("analyste", "admin")
 
 st.title("Données")
 st.caption("Ce que contient la base : couverture par territoire, plateforme et mois, mois manquants, "
@@ -134,6 +136,26 @@ else:
         "SHA-256": log["sha256"].fillna("").str[:12],
     }), formats={"Lues": "int", "Ajoutées": "int", "Mises à jour": "int", "Rejetées": "int"})
 
+# ------------------------------------------------------------------------------ collection
+st.header("Collecte automatique")
+runs = data.collect_status()
+if runs.empty:
+    st.caption("Aucune collecte enregistrée. Déclarez les comptes Bluesky, Mastodon, YouTube, Meta et les flux "
+               "de presse des territoires dans le registre, puis planifiez `vigie collect` (README, « Collecte »).")
+else:
+    ui.table(pd.DataFrame({
+        "Source": [f"{platform_label(p)} · {k}" for p, k in zip(runs["platform"], runs["key"], strict=True)],
+        "Territoire": runs["territory_id"].map(lambda t: names.get(t, t) if isinstance(t, str) else "—"),
+        "Dernière collecte": runs["last_run_at"].map(fr_datetime),
+        "Statut": runs["status"].map(lambda s: COLLECT_LABELS.get(s, s or "—")),
+        "Requêtes": runs["requests"], "Ajoutées": runs["inserted"], "Mises à jour": runs["updated"],
+        "Supprimées à la source": runs["deleted"],
+        "Donnée la plus récente": runs["newest_at"].map(lambda d: fr_datetime(d) if pd.notna(d) else "—"),
+        "Erreur": runs["last_error"].fillna(""),
+    }), formats={"Requêtes": "int", "Ajoutées": "int", "Mises à jour": "int", "Supprimées à la source": "int"})
+    st.caption("Une ligne par source déclarée : la dernière collecte, ce qu'elle a apporté et son erreur éventuelle. "
+               "`vigie collect status` affiche la même chose dans un terminal.")
+
 st.header("Lignes rejetées")
 rej = data.rejects(limit=500)
 if rej.empty:
@@ -157,6 +179,41 @@ ui.table(pd.DataFrame({"Table": [TABLE_LABELS.get(k, k) for k in counts], "Nom t
                        "Lignes": list(counts.values())}), formats={"Lignes": "int"})
 st.caption(f"Base {data.store_file().name} · copie de lecture publiée le {fr_datetime(published)}. "
            "Les tables « calculé » sont refaites à la fin de chaque import, à partir des autres.")
+
+# ------------------------------------------------------------------------------ upload
+if role in UPLOAD_ROLES:
+    st.header("Importer des exports")
+    with st.form("upload", clear_on_submit=True):
+        files = st.file_uploader("Fichiers d'export (CSV, XLSX, XLS, JSON, ZIP…)", accept_multiple_files=True,
+                                 help="Le format est reconnu d'après le contenu. Chaque fichier s'importe en entier "
+                                      "ou pas du tout ; le fichier envoyé n'est pas conservé.")
+        keep_going = st.checkbox("Ignorer les lignes en erreur (chacune est listée dans « Lignes rejetées »)")
+        sent = st.form_submit_button("Importer")
+    if sent and files:
+        bar = st.progress(0.0, text="Import…")
+        done: list[str] = []
+
+        def _progress(path: Path, res: object) -> None:
+            done.append(path.name)
+            bar.progress(len(done) / len(files), text=f"Import : {len(done)} fichier(s) sur {len(files)}")
+
+        outcome = data.import_uploads([(f.name, f.getvalue()) for f in files], keep_going=keep_going,
+                                      on_file=_progress)
+        bar.empty()
+        if isinstance(outcome, str):
+            st.error(outcome)
+        else:
+            ui.table(pd.DataFrame({
+                "Fichier": [r.path for r in outcome], "Format": [r.format or "?" for r in outcome],
+                "Lues": [r.rows_read for r in outcome], "Ajoutées": [r.inserted for r in outcome],
+                "Mises à jour": [r.updated for r in outcome], "Rejetées": [r.rejected for r in outcome],
+                "Statut": [STATUS_LABELS.get(r.status, r.status) for r in outcome],
+            }), formats={"Lues": "int", "Ajoutées": "int", "Mises à jour": "int", "Rejetées": "int"})
+            for r in outcome:
+                if r.error:
+                    st.error(r.error)
+            if any(r.status == "ok" for r in outcome):
+                st.success("Import terminé : rechargez la page pour voir les nouvelles données.")
 
 with st.expander("Comment importer vos exports"):
     st.markdown(
