@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -57,6 +62,34 @@ def cli_sources(platform: str, keys: list[str], kind: str = "account") -> list[S
     return out
 
 
+WAIT_FOR_STORE = 300.0  # seconds a scheduled collection waits for another writer (an import) to finish
+
+
+@contextmanager
+def writer_when_free(wait: float = WAIT_FOR_STORE) -> Iterator[duckdb.DuckDBPyConnection]:
+    """``store.writer()``, waiting up to ``wait`` seconds while another process holds the store
+    (DuckDB allows one writer): two timers that meet, or a collection during an import, queue."""
+    deadline = time.monotonic() + wait
+    while True:
+        cm = store.writer()
+        try:
+            con = cm.__enter__()
+            break
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() >= deadline:
+                raise CollectError(f"Base occupée : un autre traitement (import, collecte, enrichissement) écrit "
+                                   f"dans {store.db_path()} depuis plus de {int(wait)} s. Rien n'a été collecté ; "
+                                   "relancez plus tard.") from None
+            time.sleep(min(5.0, max(0.1, deadline - time.monotonic())))
+    try:
+        yield con
+    except BaseException:
+        if not cm.__exit__(*sys.exc_info()):
+            raise
+    else:
+        cm.__exit__(None, None, None)
+
+
 def run_sources(sources: list[Source], *, api: str | None, since: str | None, as_json: bool, enrich: bool,
                 notes: list[str] | None = None) -> list[SourceResult]:
     """Collect, enrich what is new, print the result (JSON or a table); exit 1 when a source failed."""
@@ -71,7 +104,7 @@ def run_sources(sources: list[Source], *, api: str | None, since: str | None, as
     since_dt = _since(since)
     results: list[SourceResult] = []
     try:
-        with store.writer() as con:
+        with writer_when_free() as con:
             with store.transaction(con):
                 sync_registry(con, ctx.registry)
 
