@@ -293,6 +293,11 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Résultat en 
         t.add_column(c)
     for r in df.itertuples(index=False):
         age = "" if r.cursor_age_hours != r.cursor_age_hours else f"il y a {r.cursor_age_hours:.0f} h"
-        t.add_row(f"{r.platform} {r.key}", str(r.last_run_at)[:16], str(r.status or ""), fr_int(r.requests),
+        # YouTube: the units of the key's daily quota the run spent, beside its requests
+        try:
+            quota = f" ({fr_int(int(r.quota_units))} u. de quota)"
+        except (TypeError, ValueError):  # NULL: not a quota-counted platform
+            quota = ""
+        t.add_row(f"{r.platform} {r.key}", str(r.last_run_at)[:16], str(r.status or ""), fr_int(r.requests) + quota,
                   fr_int(r.inserted), fr_int(r.updated), age, (r.last_error or "")[:80])
     console.print(t)

@@ -87,6 +87,23 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
     return max(0.0, when.timestamp() - (now if now is not None else time.time()))
 
 
+class _RedactFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        safe = redact(msg)
+        if safe != msg:
+            record.msg, record.args = safe, None
+        return True
+
+
+def _redact_httpx_log() -> None:
+    """httpx logs every request URL at INFO, query string included: a secret sent as a parameter
+    (YouTube's ``key=``, the Graph API's ``access_token=``) would reach any log set to INFO."""
+    lg = logging.getLogger("httpx")
+    if not any(isinstance(f, _RedactFilter) for f in lg.filters):
+        lg.addFilter(_RedactFilter())
+
+
 @dataclass
 class ApiClient:
     """GET JSON from one API root with retries, waits and counts.
@@ -119,6 +136,7 @@ class ApiClient:
     @property
     def http(self) -> httpx.Client:
         if self._http is None:
+            _redact_httpx_log()
             self._http = httpx.Client(timeout=self.timeout, follow_redirects=True,
                                       headers={"User-Agent": USER_AGENT, "Accept": "application/json",
                                                **self.headers})
