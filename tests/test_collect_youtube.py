@@ -228,12 +228,12 @@ def test_quota_exceeded_is_a_french_error_and_its_units_are_counted(collect_env,
     serve(replay)
     replay.fail("/videos", 403, body=load("error_quota.json"), times=99)
     [r] = collect(replay)
-    assert r.status == "error"
+    assert r.status == "partial"  # stopped by a limit, not broken: the next run resumes
     assert "quota quotidien" in r.error and "10 000" in r.error and "minuit, heure du Pacifique" in r.error
     assert len(replay.calls("/videos")) == 1  # not retried: waiting would not help before midnight PT
     # channels + playlistItems + the refused videos.list: spent, recorded, shown by `collect status`
     assert r.quota_units == 3
-    assert rows("SELECT status, quota_units FROM collect_runs") == [("error", 3)]
+    assert rows("SELECT status, quota_units FROM collect_runs") == [("partial", 3)]
     assert rows("SELECT count(*) FROM posts") == [(0,)]  # nothing half-written
     assert rows("SELECT followers FROM audience_followers") == [(2140,)]
 

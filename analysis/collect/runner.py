@@ -31,7 +31,15 @@ from analysis.collect.base import (
     dump_cursor,
     load_cursor,
 )
-from analysis.collect.http import AuthError, CollectError, NotFound, RateLimited, now_utc, redact
+from analysis.collect.http import (
+    AuthError,
+    CollectError,
+    NotFound,
+    QuotaExceeded,
+    RateLimited,
+    now_utc,
+    redact,
+)
 from analysis.ingest import FileResult, ImportFailure, write_parsed
 from analysis.ingest.base import Context
 
@@ -176,7 +184,7 @@ def collect(con: duckdb.DuckDBPyConnection, sources: Iterable[Source], ctx: Cont
             for batch in mod.batches(source, client, cursor, effective_since(newest, since, started), ctx,
                                      StoreView(con)):
                 write_batch(con, source, batch, ctx, res, run_id, started)
-        except RateLimited as e:
+        except (RateLimited, QuotaExceeded) as e:  # stopped by a limit: the next run resumes
             res.status, res.error = "partial", str(e)
         except (AuthError, NotFound, CollectError, ImportFailure) as e:
             res.status, res.error = "error", redact(str(e))
