@@ -139,3 +139,10 @@ def test_collection_waits_for_another_writer_then_says_busy(db):
         pass
     p.kill()
     p.wait()
+
+
+def test_a_url_with_its_own_query_keeps_it(replay):
+    replay.json("/page", {"ok": True}, when={"after": "QVFI", "fields": "id,message", "key": "k"})
+    c = ApiClient(replay.url, "Essai", sleep=Sleeps(), params={"key": "k"})
+    assert c.get_json(f"{replay.url}/page?fields=id,message&after=QVFI") == {"ok": True}
+    assert replay.calls("/page") == [{"fields": "id,message", "after": "QVFI", "key": "k"}]

@@ -171,8 +171,8 @@ class ApiClient:
     def request(self, method: str, path: str, params: dict[str, Any] | None = None, *,
                 accept_404: bool = False, json_body: dict[str, Any] | None = None) -> httpx.Response:
         """One request, retried on 429/5xx/timeouts; a French :class:`CollectError` otherwise."""
-        url = self.url(path)
-        query = {**self.params, **{k: v for k, v in (params or {}).items() if v is not None}}
+        url, query = _merge_query(self.url(path), {**self.params, **{k: v for k, v in (params or {}).items()
+                                                                   if v is not None}})
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -247,6 +247,19 @@ class ApiClient:
         if r.status_code >= 400:
             raise CollectError(f"{self.platform} : requête refusée (HTTP {r.status_code}) : {_detail(r)}")
         return r
+
+
+def _merge_query(url: str, params: dict[str, Any]) -> tuple[str, list[tuple[str, Any]] | None]:
+    """The URL without its query and every parameter (the URL's own first, repeated keys kept).
+
+    httpx replaces a URL's query string by ``params`` when both are given: the absolute
+    ``paging.next`` links of the Graph API and feed URLs with a query would lose theirs."""
+    u = httpx.URL(url)
+    if not u.query:
+        return url, list(params.items()) or None
+    own = list(u.params.multi_items())
+    names = {k for k, _ in own}
+    return str(u.copy_with(query=None)), own + [(k, v) for k, v in params.items() if k not in names]
 
 
 def _detail(r: httpx.Response) -> str:
