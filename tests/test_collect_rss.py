@@ -420,3 +420,20 @@ def test_press_counts_in_ereputation_but_never_in_moderation(collect_env, replay
         authors = contacts.author_stats(con, "saint-aubin", f)
         assert pseudonymise("press", HOST) not in set(authors["author_hash"])
         assert authors["author_hash"].tolist() == ["a_citizen"]
+
+
+def test_a_local_news_site_named_after_the_town_is_no_impersonator(collect_env, replay):
+    from analysis import store
+    from analysis.moderation.impersonation import watch
+    from analysis.registry import load_registry
+
+    body = text("courrier_loire.rss").replace(
+        "<title>Le Courrier de la Loire - Saint-Aubin et son agglomération</title>",
+        "<title>Info Saint-Aubin - Faits divers</title>").replace(SITE, "https://www.info-saint-aubin.example")
+    url = serve(replay, body=body)
+    run_collect([registry_source(url)], replay.url, since=SINCE)
+    assert rows("SELECT account_id, name FROM accounts WHERE platform = 'press'") == [
+        ("press:info-saint-aubin.example", "Info Saint-Aubin")]
+    with store.reader() as con:
+        suspects = watch(con, load_registry())
+    assert "press:info-saint-aubin.example" not in set(suspects["account_id"])
