@@ -183,6 +183,8 @@ def _public_accounts(df: pd.DataFrame, parsed: Parsed, ctx: Context) -> pd.DataF
     if posts is not None and "account_id" in posts.columns:
         publishers = set(posts["account_id"].dropna())
     keep = df["account_id"].isin(publishers)
+    if "platform" in df.columns:  # press outlets (RSS feeds) publish articles: public, like a page
+        keep |= df["platform"].eq("press")
     if ctx.registry is not None:
         names = df["name"] if "name" in df.columns else pd.Series(None, index=df.index)
         handles = df["handle"] if "handle" in df.columns else pd.Series(None, index=df.index)

@@ -127,7 +127,10 @@ def _is_registered(registry: Registry, platform: str, native_id: str | None, han
 
 
 def candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Accounts and pages seen in the data that are not official (name, handle, first/last seen)."""
+    """Accounts and pages seen in the data that are not official (name, handle, first/last seen).
+
+    Press outlets (platform ``press``, from RSS feeds) are not candidates: « Info Saint-Aubin » is a
+    local news site, named after the town by trade, with no account on a network to pass for ours."""
     return con.execute(
         """
         WITH act AS (
@@ -136,7 +139,7 @@ def candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         SELECT a.account_id, a.platform, a.native_id, a.handle, a.name,
                coalesce(act.first_post, a.first_seen) AS first_seen, act.last_post, coalesce(act.posts, 0) AS posts
         FROM accounts a LEFT JOIN act USING (account_id)
-        WHERE NOT coalesce(a.official, FALSE)
+        WHERE NOT coalesce(a.official, FALSE) AND a.platform IS DISTINCT FROM 'press'
         UNION ALL
         SELECT 'author:' || author_hash, platform, NULL, NULL, any_value(author_name),
                min(created_at), max(created_at), 0

@@ -38,13 +38,16 @@ W_HOSTILE, W_NEGATIVE, W_QUESTION = 3.0, 2.0, 1.0
 # Messages with their territory and account resolved from the post when the export did not
 # say (comment exports often carry only the post): the same message, seen from its post. Only
 # the messages missing one of them are joined to their post, so filters on the territory reach
-# the scan of the others.
+# the scan of the others. Press articles (kind 'article', collected from RSS feeds) are not
+# moderation's business: addressed to no account, they need no reply and are nobody's comment
+# (they count in E-réputation's volumes and sentiment, not in the queue, alerts or contacts).
 MESSAGES = ("(SELECT * FROM messages WHERE territory_id IS NOT NULL AND account_id IS NOT NULL "
+            "AND kind IS DISTINCT FROM 'article' "
             "UNION ALL "
             "SELECT m.* REPLACE (coalesce(m.territory_id, p.territory_id) AS territory_id, "
             "coalesce(m.account_id, p.account_id) AS account_id) "
             "FROM messages m LEFT JOIN posts p ON p.post_id = m.post_id "
-            "WHERE m.territory_id IS NULL OR m.account_id IS NULL)")
+            "WHERE (m.territory_id IS NULL OR m.account_id IS NULL) AND m.kind IS DISTINCT FROM 'article')")
 
 
 def first_replies_from(incoming: str) -> str:
