@@ -184,6 +184,7 @@ class Mapper:
         self.rejects: list[Reject] = []
         self.reblogs: set[str] = set()
         self.hidden: set[str] = set()
+        self.strangers: set[str] = set()  # accounts read that are not official (a followers list)
         self.items = 0
 
     # ---------------------------------------------------------------- identities
@@ -219,6 +220,8 @@ class Mapper:
     def account(self, a: dict, day: date) -> str | None:
         """An Account entity: the followers count of an official account (its id, else None)."""
         off = self.learn(a)
+        if not off:
+            self.strangers.add(full_acct(a, self.instance) or str(a.get("id")))
         if off:
             self._followers(off[0], a, day)
             moved = a.get("moved")
@@ -385,6 +388,9 @@ class Mapper:
             out.notes.append(f"{len(self.reblogs)} partage(s) (boosts) de publications d'autres comptes ignoré(s) (copies)")
         if self.hidden:
             out.notes.append(f"{len(self.hidden)} message(s) non public(s) (abonnés seulement ou privés) ignoré(s)")
+        if self.strangers:
+            out.notes.append(f"{len(self.strangers)} compte(s) hors du registre ignoré(s) : seuls les comptes "
+                             "officiels ont leurs abonnés comptés, un abonné n'est jamais enregistré")
         out.notes.extend(n for n in self.notes if n not in out.notes)
         return out
 
@@ -392,6 +398,7 @@ class Mapper:
         """Forget the rows (keep what was learnt about accounts and threads): the next batch starts empty."""
         self.posts, self.messages, self.accounts, self.followers = {}, {}, {}, []
         self.rejects, self.reblogs, self.hidden, self.notes, self.items = [], set(), set(), [], 0
+        self.strangers = set()
 
 
 # ============================================================================ shapes
