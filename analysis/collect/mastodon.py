@@ -139,7 +139,8 @@ def _error_hook(instance: str, has_token: bool) -> Callable[[httpx.Response], Ex
                 return AuthError(f"Mastodon ({instance}) : jeton refusé (HTTP {r.status_code}) pour {what} — "
                                  f"invalide, expiré, révoqué ou sans la portée « read » ; {TOKEN_HINT}. "
                                  f"Détail : {redact(message) or 'aucun'}")
-            return AuthError(f"Mastodon ({instance}) : cette instance exige un jeton pour lire {what} "
+            refused = " (ou refuse les lectures depuis cette adresse)" if r.status_code == 403 else ""
+            return AuthError(f"Mastodon ({instance}) : cette instance exige un jeton{refused} pour lire {what} "
                              f"(HTTP {r.status_code}). Créez une application dans Préférences › Développement "
                              "(portée « read ») et ajoutez token = \"…\" (et instance = \"" + instance + "\") dans "
                              "la section [mastodon] de ~/.config/vigie/credentials.toml, ou la variable "
@@ -290,7 +291,7 @@ def _account(source: Source, api: _Api, user: str, cursor: dict, since: datetime
     resume = cursor.get("resume")
     top_until = since
     if resume:  # finish the pass a previous run could not complete, then read what came since
-        yield from _status_pass(api, path, acc, m, known, start=resume.get("max_id"), until=_utc(resume["until"]),
+        yield from _status_pass(api, path, acc, m, known, start=resume.get("max_id"), until=_utc(resume.get("until")) or since,
                                 newest=_utc(resume.get("newest")), detect_deleted=False)
         newest = _utc(resume.get("newest"))
         if newest is not None:
@@ -385,7 +386,7 @@ def _hashtag(source: Source, api: _Api, tag: str, cursor: dict, since: datetime,
     resume = cursor.get("resume")
     top_until = since
     if resume:
-        yield from _tag_pass(api, path, m, start=resume.get("max_id"), until=_utc(resume["until"]),
+        yield from _tag_pass(api, path, m, start=resume.get("max_id"), until=_utc(resume.get("until")) or since,
                              newest=_utc(resume.get("newest")))
         newest = _utc(resume.get("newest"))
         if newest is not None:
