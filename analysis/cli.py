@@ -48,6 +48,8 @@ def import_cmd(
     mapping: Path = typer.Option(None, "--mapping", help="Fichier TOML de correspondance de colonnes (CSV/XLSX quelconque)."),
     tz: str = typer.Option(None, "--tz", help="Fuseau des horodatages sans fuseau (défaut Europe/Paris)."),
     keep_names: bool = typer.Option(False, "--keep-author-names", help="Conserver les noms affichés des auteurs (opt-in)."),
+    export_date: str = typer.Option(None, "--date-export", help="Jour où les exports ont été téléchargés (AAAA-MM-JJ) : "
+                                    "complète les dates sans année (TikTok, Meta) et date les instantanés démographiques."),
     force: bool = typer.Option(False, "--force", help="Réanalyser même un fichier déjà importé."),
     engine: str = typer.Option("local", "--engine", help="local ou dask (fichiers analysés sur les workers)."),
     scheduler: str = typer.Option(None, "--scheduler", help="Adresse du scheduler dask (défaut : cluster local)."),
@@ -65,13 +67,22 @@ def import_cmd(
         err.print(f"[red]Moteur inconnu : {engine!r} (attendu : local ou dask)[/]")
         raise typer.Exit(2)
 
+    snapshot = None
+    if export_date:
+        from datetime import date
+
+        try:
+            snapshot = date.fromisoformat(export_date)
+        except ValueError:
+            err.print(f"[red]--date-export « {export_date} » : date attendue au format AAAA-MM-JJ[/]")
+            raise typer.Exit(2) from None
     mapping_data = None
     if mapping:
         import tomllib
 
         mapping_data = tomllib.loads(mapping.read_text(encoding="utf-8"))
     ctx = default_context(account_hint=account, keep_author_names=keep_names, mapping=mapping_data,
-                          source_tz=tz)
+                          source_tz=tz, snapshot_date=snapshot)
     files = expand_paths(paths)
     results = []
     with store.writer() as con:

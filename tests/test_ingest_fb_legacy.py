@@ -138,3 +138,36 @@ def test_post_level_spreadsheetml_breakdown_sheet(db):
     p1 = _q(db, "SELECT * FROM posts WHERE native_id = '2000000000000001'")[0]
     assert (p1["comments"], p1["likes"], p1["shares"], p1["reach"], p1["engagements_reported"]) == (3, 31, None, 371, 56)
     assert p1["created_at"] == datetime(2015, 2, 19, 22, 45, 22) and p1["clicks"] is None
+
+
+def test_spreadsheetml_datetime_cells_import_as_dates(db):
+    # 2017 SpreadsheetML: ss:Type="DateTime" cells hold ISO 8601 text ('2015-02-19T23:45:22.000').
+    r = _import(db, FB / "posts_spreadsheetml_datetime.xls")
+    assert (r.status, r.rows_read, r.inserted) == ("ok", 2, 2), r.error
+    rows = _q(db, "SELECT native_id, created_at, likes FROM posts ORDER BY native_id")
+    assert rows == [
+        {"native_id": "2000000000000001", "created_at": datetime(2015, 2, 19, 22, 45, 22), "likes": 31},  # Paris UTC+1
+        {"native_id": "2000000000000002", "created_at": datetime(2015, 7, 1, 7, 30), "likes": 12},  # UTC+2
+    ]
+    # Page level: the day of a DateTime '2014-01-03T05:30:00.000', in every sheet (breakdowns merged on it).
+    r = _import(db, FB / "page_spreadsheetml_datetime.xls", account_hint=PAGE)
+    assert (r.status, r.rows_read) == ("ok", 3), r.error
+    fol = _q(db, "SELECT date, followers FROM audience_followers ORDER BY date")
+    assert fol == [{"date": date(2014, 1, 1), "followers": 120}, {"date": date(2014, 1, 2), "followers": 121},
+                   {"date": date(2014, 1, 3), "followers": 123}]
+    demo = _q(db, "SELECT date, key, value FROM audience_demographics ORDER BY key")
+    assert demo == [{"date": date(2014, 1, 3), "key": "F.18-24", "value": 31.0},
+                    {"date": date(2014, 1, 3), "key": "M.65+", "value": 2.0}]
+
+
+def test_spreadsheetml_invalid_utf8_bytes_are_replaced_and_counted(db):
+    # Declared UTF-8, but 'médiathèque' holds two Windows-1252 bytes: the file imports, each bad
+    # byte becomes U+FFFD and the notes say how many were replaced.
+    r = _import(db, FB / "posts_spreadsheetml_bad_utf8.xls")
+    assert (r.status, r.encoding, r.rows_read, r.inserted) == ("ok", "utf-8", 2, 2), r.error
+    assert any(n.startswith("2 caractère(s) illisible(s)") for n in r.notes), r.notes
+    texts = [x["text"] for x in _q(db, "SELECT text FROM posts ORDER BY native_id")]
+    assert texts == ["Inauguration de la m\ufffddiath\ufffdque 📚", "Travaux rue de la Gare"]
+    # A clean file says nothing about replacements.
+    clean = _import(db, FB / "posts_spreadsheetml_datetime.xls")
+    assert clean.status == "ok" and not any("illisible" in n for n in clean.notes)

@@ -156,6 +156,7 @@ def load(probe: Probe) -> tuple[pd.DataFrame, str, list[str]]:
     if probe.kind not in ("xlsx", "spreadsheetml", "xls"):
         raise ImportFailure(f"{probe.path} : type de fichier {probe.kind} inattendu")
     sheets = read_workbook(probe.path, probe.kind)
+    notes.extend(sheets.notes)  # invalid UTF-8 bytes replaced: say how many
     kind = next((k for k in (_kind(r) for r in sheets.values()) if k), None)
     if kind is None:
         raise ImportFailure(f"{probe.path} : aucune feuille Facebook Insights reconnue")

@@ -136,6 +136,7 @@ class LinkedInPage(Adapter):
         book = read_workbook(path, probe.kind)
         aid, terr, extra = self._account(path, ctx)
         parsed = Parsed(format=self.name)
+        parsed.notes.extend(book.notes)  # SpreadsheetML with invalid UTF-8 bytes replaced
         if extra:
             parsed.add("accounts", pd.DataFrame(extra))
         tz = ctx.source_tz

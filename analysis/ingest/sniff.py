@@ -11,6 +11,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -128,17 +129,67 @@ def csv_rows(text: str, delimiter: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
-def _spreadsheetml_rows(data: bytes, max_rows: int | None = None) -> dict[str, list[list[Any]]]:
-    """Parse SpreadsheetML 2003 XML (the '.xls' that is not Excel) into rows per sheet."""
+class Workbook(dict):
+    """Rows of each sheet by sheet name, with what reading them had to repair.
+
+    ``notes`` (French) are meant for the import notes; ``encoding`` is the text encoding
+    the cells were read in (SpreadsheetML only, else None).
+    """
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.notes: list[str] = []
+        self.encoding: str | None = None
+
+
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _repair_utf8(data: bytes) -> tuple[bytes, int, int | None]:
+    """Invalid UTF-8 sequences replaced by U+FFFD: ``(bytes, replaced characters, first line)``.
+
+    Real legacy Insights workbooks declare UTF-8 but carry a few stray bytes in text cells
+    (a Windows-1252 character pasted into a post): the file is kept, each bad sequence
+    becomes one U+FFFD and the count is reported.
+    """
+    text = data.decode("utf-8", errors="replace")
+    replaced = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
+    if not replaced:
+        return data, 0, None
+    # Line of the first U+FFFD (a genuine one of the file would come first: a hint, not a proof).
+    return text.encode("utf-8"), replaced, text.count("\n", 0, text.index("\ufffd")) + 1
+
+
+def _spreadsheetml_rows(data: bytes, max_rows: int | None = None) -> Workbook:
+    """Parse SpreadsheetML 2003 XML (the '.xls' that is not Excel) into rows per sheet.
+
+    ``ss:Type="DateTime"`` cells (ISO 8601 local wall time, ``2017-07-22T05:30:00.000``) become
+    naive ``datetime`` values, as openpyxl gives them for xlsx; ``Number`` cells become floats.
+    A file declaring UTF-8 (or nothing) whose text cells hold invalid UTF-8 bytes is read with
+    each bad sequence replaced by U+FFFD, the count in ``notes``.
+    """
     from lxml import etree
 
     ns = "{urn:schemas-microsoft-com:office:spreadsheet}"
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+    out = Workbook()
+    m = _XML_ENCODING.match(data[:200])
+    declared = m.group(1).decode("ascii").lower() if m else None
+    out.encoding = declared or "utf-8"
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as e:
-        raise ImportFailure(f"XML SpreadsheetML illisible : {e}", line=getattr(e, "lineno", None)) from e
-    out: dict[str, list[list[Any]]] = {}
+        repaired, n, line = (_repair_utf8(data) if declared in (None, "utf-8", "utf8")
+                             and not data.startswith((b"\xff\xfe", b"\xfe\xff")) else (data, 0, None))
+        if not n:
+            raise ImportFailure(f"XML SpreadsheetML illisible : {e}", line=getattr(e, "lineno", None)) from e
+        try:
+            root = etree.fromstring(repaired, parser)
+        except etree.XMLSyntaxError as e2:
+            raise ImportFailure(f"XML SpreadsheetML illisible : {e2}", line=getattr(e2, "lineno", None)) from e2
+        out.encoding = "utf-8"
+        out.notes.append(f"{n} caractère(s) illisible(s) (octets UTF-8 invalides, le premier ligne {line} "
+                         "du fichier XML) remplacé(s) par « \ufffd »")
     for ws in root.iter(f"{ns}Worksheet"):
         name = ws.get(f"{ns}Name") or f"Sheet{len(out) + 1}"
         rows: list[list[Any]] = []
@@ -153,11 +204,14 @@ def _spreadsheetml_rows(data: bytes, max_rows: int | None = None) -> dict[str, l
                 val: Any = None
                 if d is not None:
                     val = "".join(d.itertext())
-                    if d.get(f"{ns}Type") == "Number":
+                    kind = d.get(f"{ns}Type")
+                    if kind == "Number":
                         try:
                             val = float(val)
                         except ValueError:
                             pass
+                    elif kind == "DateTime":
+                        val = _xml_datetime(val)
                 cells.append(val)
             rows.append(cells)
             if max_rows and len(rows) >= max_rows:
@@ -166,8 +220,20 @@ def _spreadsheetml_rows(data: bytes, max_rows: int | None = None) -> dict[str, l
     return out
 
 
-def read_workbook(path: Path, kind: str, max_rows: int | None = None) -> dict[str, list[list[Any]]]:
-    """All sheets of an xlsx / SpreadsheetML / BIFF xls / HTML table file as lists of rows."""
+def _xml_datetime(v: str) -> Any:
+    """``2017-07-22T05:30:00.000`` → naive datetime; the text itself when it is not ISO 8601."""
+    try:
+        return datetime.fromisoformat(v.strip())
+    except ValueError:
+        return v
+
+
+def read_workbook(path: Path, kind: str, max_rows: int | None = None) -> Workbook:
+    """All sheets of an xlsx / SpreadsheetML / BIFF xls / HTML table file as lists of rows.
+
+    What had to be repaired to read it (SpreadsheetML with invalid UTF-8 bytes) is in the
+    result's ``notes``, for the adapter to pass on to the import notes.
+    """
     path = Path(path)
     if kind == "xlsx":
         from analysis.ingest.safety import check_zip
@@ -177,7 +243,7 @@ def read_workbook(path: Path, kind: str, max_rows: int | None = None) -> dict[st
 
         # Not read_only: some exporters write no dimension record and read_only then sees 1 cell.
         wb = openpyxl.load_workbook(path, data_only=True)
-        out = {}
+        out = Workbook()
         for ws in wb.worksheets:
             rows = []
             for r in ws.iter_rows(values_only=True):
@@ -193,7 +259,7 @@ def read_workbook(path: Path, kind: str, max_rows: int | None = None) -> dict[st
         import xlrd
 
         book = xlrd.open_workbook(str(path))
-        out = {}
+        out = Workbook()
         for sh in book.sheets():
             n = sh.nrows if not max_rows else min(sh.nrows, max_rows)
             out[sh.name] = [sh.row_values(i) for i in range(n)]
@@ -203,8 +269,8 @@ def read_workbook(path: Path, kind: str, max_rows: int | None = None) -> dict[st
 
         text, _ = read_text(path)
         tables = pd.read_html(io.StringIO(text), header=None)
-        return {f"Table{i + 1}": t.astype(object).where(t.notna(), None).values.tolist()
-                for i, t in enumerate(tables)}
+        return Workbook({f"Table{i + 1}": t.astype(object).where(t.notna(), None).values.tolist()
+                         for i, t in enumerate(tables)})
     raise ImportFailure(f"{path} n'est pas un classeur ({kind})")
 
 
@@ -248,6 +314,8 @@ def probe(path: str | Path) -> Probe:
         if "urn:schemas-microsoft-com:office:spreadsheet" in low:
             p.kind = "spreadsheetml"
             p.sheets = read_workbook(path, "spreadsheetml", PROBE_ROWS)
+            # The XML's own encoding, not the guess on its head (stray bytes made it cp1252).
+            p.encoding = getattr(p.sheets, "encoding", None) or p.encoding
         else:
             p.kind = "xml"
         return p
