@@ -354,12 +354,16 @@ def test_unknown_or_personal_peer_and_missing_own_id(meta_env, replay):
                                         "error_subcode": 2207013, "error_user_title": "Cannot find User",
                                         "error_user_msg": "The user with username: inconnu cannot be found."}},
                 status=400)
+    replay.json(f"{V}/999", load("ig_user.json"))  # an id that is not an IG user: no business_discovery
     no_id = Credentials(values={("meta", "page_token"): TOKEN})
     res = run_collect([Source("instagram", "discovery", "inconnu")], replay.url, credentials=creds())
     res += run_collect([PEER_SRC], replay.url, credentials=no_id)
-    assert [x.status for x in res] == ["error", "error"]
+    res += run_collect([PEER_SRC], replay.url, credentials=creds(instagram_user_id="999"))
+    assert [x.status for x in res] == ["error", "error", "error"]
     assert "introuvable" in res[0].error and "compte personnel" in res[0].error
-    assert "instagram_user_id" in res[1].error
+    assert "instagram_user_id" in res[1].error and "VIGIE_INSTAGRAM_USER_ID" in res[1].error
+    assert "pas de business_discovery" in res[2].error and "NOTRE compte" in res[2].error
+    assert rows("SELECT count(*) FROM posts") == [(0,)]
 
 
 # ------------------------------------------------------------------------------------ Threads

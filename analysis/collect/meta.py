@@ -209,7 +209,7 @@ def error_hook(platform: str, label: str) -> Callable[[httpx.Response], Exceptio
             named = list(dict.fromkeys(_KNOWN_PERMISSIONS.findall(msg))) or _permissions_for(platform, url)
             perms = ", ".join(f"« {p} »" for p in named)
             return PermissionMissing(
-                f"{label} : permission manquante ({perms}) pour {url.split('?', 1)[0].rsplit('/', 2)[-1] or 'cet appel'}. "
+                f"{label} : permission manquante ({perms}) pour l'appel « {url.split('?', 1)[0].rsplit('/', 1)[-1]} ». "
                 f"Que faire : ajoutez-la aux cas d'usage de l'application Meta et régénérez le jeton ({token}) "
                 "en l'accordant ; si l'application sert des comptes dont les administrateurs n'ont pas de rôle "
                 "dans l'application, il faut l'accès avancé (examen de l'application, « App Review », et "
@@ -561,7 +561,10 @@ class _InstagramDiscovery(_Collector):
             body = self._bd(None)
         except NotFound as e:
             raise NotFound(f"Instagram : pair « {self.username} » introuvable. {e}") from None
-        bd = body.get("business_discovery") or {}
+        bd = body.get("business_discovery")
+        if not isinstance(bd, dict) or not bd.get("id"):
+            raise CollectError(f"Instagram : la réponse ne contient pas de business_discovery pour « {self.username} » "
+                               f"(vérifiez [meta] instagram_user_id : l'identifiant de NOTRE compte professionnel).")
         self.account_id = self.m.ig_user(bd, _today())
         self.owner = self.m.owners[(IG, str(bd.get("id") or self.username))]
         self.note("pair lu par business_discovery : mentions J'aime et commentaires comptés, sans couverture, "
