@@ -257,7 +257,6 @@ class _Collector:
     """One source: its account, then passes over its listing (posts, insights, comments)."""
 
     platform = FB
-    resume_pass = True
 
     def __init__(self, source: Source, client: ApiClient, ctx: Context, known: StoreView) -> None:
         self.source, self.client, self.ctx, self.known = source, client, ctx, known
@@ -324,8 +323,12 @@ class _Collector:
             self.get(path, {"fields": "id"})
         except NotFound:
             return False
+        except PermissionMissing:
+            return True  # unsure: never call a post deleted on a doubt
+        except (RateLimited, AuthError):
+            raise  # the run must stop (and resume later), not guess
         except CollectError:
-            return True  # unsure (permissions, errors): never call a post deleted on a doubt
+            return True
         return True
 
     def graph_id(self, post_id: str) -> str:
@@ -336,7 +339,7 @@ class _Collector:
         yield self.account()
         resume = cursor.get("resume")
         top_until = since
-        if resume and self.resume_pass:
+        if resume:
             newest = _utc(resume.get("newest"))
             yield from self.feed_pass(resume.get("params"), _utc(resume["until"]) or since, newest, False)
             if newest is not None:
