@@ -220,8 +220,10 @@ def stored_authors() -> set[str]:
     try:
         with store.reader() as con:
             rows = con.execute("""
-                SELECT DISTINCT split_part(message_id, '/', 3) FROM messages WHERE message_id LIKE 'bluesky:at://%'
-                UNION SELECT DISTINCT split_part(post_id, '/', 3) FROM posts WHERE post_id LIKE 'bluesky:at://%'
+                SELECT DISTINCT split_part(message_id, '/', 3) FROM messages
+                WHERE platform = 'bluesky' AND message_id LIKE 'bluesky:at://%'
+                UNION SELECT DISTINCT split_part(post_id, '/', 3) FROM posts
+                WHERE platform = 'bluesky' AND post_id LIKE 'bluesky:at://%'
             """).fetchall()
     except Exception:  # a copy being replaced, an older schema: the next refresh will do
         return set()
@@ -410,6 +412,7 @@ def follow(api: str | None = None, *, spool: Path | None = None, appview: str | 
     os.chmod(root, 0o700)  # DIDs are personal data
     lock = _lock(root)
     stats = FollowStats()
+    restore = _signals(stop, stats)  # from now on a SIGTERM ends the service cleanly
     try:
         pos = Position.load(root / CURSOR_FILE)
         officials = resolve_officials(reg, root, appview=appview, log=say, now=clock(), sleep=wait)
@@ -417,19 +420,18 @@ def follow(api: str | None = None, *, spool: Path | None = None, appview: str | 
         spool_ = Spool(root, clock)
         say(f"{len(officials)} compte(s) officiel(s) Bluesky suivis, {len(reg.territories)} territoire(s) ; "
             f"tampon {root}")
-        restore = _signals(stop, stats)
         try:
             _run(api, pos, watcher, spool_, stats, stop=stop, max_events=max_events, on_event=on_event,
                  wait=wait, say=say, root=root, appview=appview, reg=reg, clock=clock)
         finally:
             spool_.close()
             pos.save(root / CURSOR_FILE)
-            restore()
             stats.files_closed = spool_.closed
             stats.cursor = pos.time_us
         say(f"arrêt ({stats.stopped_by or 'demandé'}) : {stats.summary()} ; curseur {pos.time_us}.")
         return stats
     finally:
+        restore()
         lock.close()
 
 
