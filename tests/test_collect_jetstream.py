@@ -445,3 +445,19 @@ def test_vigie_collect_of_all_sources_imports_the_spool_too(spool, replay):
     assert set(by_key) == {"saintaubinsurloire.bsky.social", "portmarel.bsky.social", "jetstream"}
     assert (by_key["jetstream"]["status"], by_key["jetstream"]["inserted"]) == ("ok", 7)
     assert js.closed_files(spool) == []
+
+
+def test_a_record_off_the_lexicon_is_counted_and_skipped_by_the_service_and_the_import(spool, server_factory):
+    evs = stream()
+    odd = {"did": OTHER, "time_us": T0 + 500_000, "kind": "commit", "commit": {
+        "rev": "3modd", "operation": "create", "collection": "app.bsky.feed.post", "rkey": "3moddaaaaaa2",
+        "record": {"$type": "app.bsky.feed.post", "text": "Saint-Aubin-sur-Loire", "createdAt": "2026-12-01T09:00:00Z",
+                   "facets": ["pas un objet"]}}}
+    server = server_factory([odd, evs[1]])
+    stats, log = run_follow(server, max_events=2)
+    assert (stats.malformed, stats.kept) == (1, {"official": 1})
+    assert any("forme inattendue" in m for m in log)
+    # the same record reaching the spool (an older service, a hand-made file) does not block the import
+    (spool / "2026120108.jsonl").write_text(json.dumps(odd) + "\n", encoding="utf-8")
+    [r] = run_collect([js.SPOOL_SOURCE], None)
+    assert (r.status, r.rejected, r.inserted) == ("ok", 1, 1) and js.closed_files(spool) == []

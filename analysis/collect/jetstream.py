@@ -483,6 +483,7 @@ def _run(api: str | None, pos: Position, watcher: Watcher, spool_: Spool, stats:
                 attempt = 0
             delay = min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** attempt)
             attempt += 1
+            spool_.tick()  # a long outage must not keep the last hour from being imported
             spool_.flush()
             pos.save(root / CURSOR_FILE)
             say(f"connexion perdue ou refusée ({type(e).__name__}: {e}) ; nouvel essai dans {delay:.0f} s "
@@ -508,7 +509,12 @@ def _handle(msg: str | bytes, pos: Position, watcher: Watcher, spool_: Spool, st
         coll = (ev.get("commit") or {}).get("collection") if ev["kind"] == "commit" else None
         stats.ignored[ev["kind"] if coll is None else "other collections"] += 1
         return
-    reason = watcher.keep(ev)
+    try:
+        reason = watcher.keep(ev)
+    except Exception as e:  # a record off the lexicon (any PDS can write one): never a crash loop
+        stats.malformed += 1
+        say(f"publication de forme inattendue ignorée ({type(e).__name__}: {e}) : {ev['did']} {c['rkey']}")
+        return
     if reason is None:
         stats.dropped += 1
         return

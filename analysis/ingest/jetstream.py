@@ -225,7 +225,12 @@ def read_events(lines: Iterable[tuple[int, str]], ctx: Context, officials: dict[
             coll = (ev.get("commit") or {}).get("collection") if ev["kind"] == "commit" else None
             out.ignored[ev["kind"] if coll is None else "autres collections"] += 1
             continue
-        if m.commit(ev, c) is not None:
+        try:
+            uri = m.commit(ev, c)
+        except Exception as e:  # a record off the lexicon must not block the files after it
+            m.rejects.append(Reject(n, None, line.strip()[:80], f"publication de forme inattendue ({type(e).__name__})"))
+            continue
+        if uri is not None:
             ts = pd.Timestamp(ev["time_us"], unit="us")
             out.newest_at = ts if out.newest_at is None or ts > out.newest_at else out.newest_at
     deleted = list(dict.fromkeys(m.deleted))
