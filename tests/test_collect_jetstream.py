@@ -158,8 +158,8 @@ def test_filter_keeps_exactly_the_events_about_a_territory_or_an_official_accoun
     assert stats.dropped == len(DROPPED) == 3
     assert stats.ignored == {"identity": 1, "account": 1, "other collections": 3} and len(IGNORED) == 5
     assert (stats.duplicates, stats.malformed, stats.stopped_by) == (0, 0, "max_events")
-    # one hourly file, closed at the stop; the cursor is the last event read (kept or not)
-    assert [p.name for p in js.closed_files(spool)] == ["2026120109.jsonl"]
+    # one file of a 5-minute slot, closed at the stop; the cursor is the last event read (kept or not)
+    assert [p.name for p in js.closed_files(spool)] == ["202612010930.jsonl"]
     assert not list(spool.glob("*.part"))
     assert json.loads((spool / js.CURSOR_FILE).read_text())["time_us"] == evs[-1]["time_us"]
     assert "2 compte(s) officiel(s)" in log[0] and "arrêt (max_events)" in log[-1]
@@ -396,22 +396,23 @@ def test_handles_are_resolved_once_and_cached(collect_env, replay, server_factor
     assert [c["handle"] for c in replay.calls("/xrpc/com.atproto.identity.resolveHandle")] == ["portmarel.bsky.social"]
 
 
-def test_spool_rotates_hourly_and_a_crash_leftover_is_closed_in_order(tmp_path):
+def test_spool_rotates_every_five_minutes_and_a_crash_leftover_is_closed_in_order(tmp_path):
     clock = [datetime(2026, 12, 1, 9, 59, 59, tzinfo=UTC)]
     sp = js.Spool(tmp_path, lambda: clock[0])
     sp.write('{"a": 1}')
-    assert sp.tick() is False and [p.name for p in tmp_path.iterdir()] == ["2026120109.jsonl.part"]
+    assert sp.tick() is False and [p.name for p in tmp_path.iterdir()] == ["202612010955.jsonl.part"]
     clock[0] = datetime(2026, 12, 1, 10, 0, 1, tzinfo=UTC)
-    assert sp.tick() is True  # the hour ended: closed, ready for import
+    assert sp.tick() is True  # the slot ended: closed, ready for import
     sp.write('{"a": 2}')
     sp.flush()
     sp.fh.close()  # then the process dies: a .part stays
-    clock[0] = datetime(2026, 12, 1, 9, 10, tzinfo=UTC)  # (a clock set back: same hour as a closed file)
+    clock[0] = datetime(2026, 12, 1, 9, 57, tzinfo=UTC)  # (a clock set back: same slot as a closed file)
     js.Spool(tmp_path, lambda: clock[0])  # restart closes the leftover
     sp2 = js.Spool(tmp_path, lambda: clock[0])
     sp2.write('{"a": 3}')
     sp2.close()
-    assert [p.name for p in js.closed_files(tmp_path)] == ["2026120109.jsonl", "2026120109.1.jsonl", "2026120110.jsonl"]
+    assert [p.name for p in js.closed_files(tmp_path)] == ["202612010955.jsonl", "202612010955.1.jsonl",
+                                                           "202612011000.jsonl"]
     assert [p.read_text() for p in js.closed_files(tmp_path)] == ['{"a": 1}\n', '{"a": 3}\n', '{"a": 2}\n']
 
 

@@ -7,8 +7,8 @@ Two halves, because the store has one writer and a service that runs forever mus
    — a post by an official account of the registry, a reply to, quote of or @-mention of one, a
    post whose text or hashtags name a territory (:meth:`Registry.territory_named`), and the
    deletions of posts by these accounts or by authors whose posts Vigie keeps — and appends them
-   to a **spool**: ``<store>.spool/jetstream/YYYYMMDDHH.jsonl`` (one file per UTC hour, written as
-   ``….jsonl.part`` and renamed when the hour ends or the service stops). Its position (the last
+   to a **spool**: ``<store>.spool/jetstream/YYYYMMDDHHMM.jsonl`` (one file per 5-minute UTC slot, written as
+   ``….jsonl.part`` and renamed when the slot ends or the service stops). Its position (the last
    ``time_us``) is saved atomically in ``cursor.json``; after a dropped connection it resumes from
    that cursor minus :data:`REWIND_US` (Jetstream replays from a cursor; events already spooled
    are recognised and skipped), with an exponential backoff capped at :data:`BACKOFF_MAX`.
@@ -67,6 +67,9 @@ REWIND_US = 5_000_000  # a resumed subscription starts this far before the last 
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 60.0
 CURSOR_EVERY = 5.0  # seconds between two saves of the cursor (and fsyncs of the spool)
+# A spool file is closed (ready for import) every SLOT_MINUTES: with the 15-minute collection
+# timer, a mention reaches the store within about 20 minutes.
+SLOT_MINUTES = 5
 RECV_TICK = 1.0  # seconds a read waits before the loop checks the stop flag and the hour
 DID_TTL = timedelta(days=7)  # a handle can move to another DID: resolve again after this
 REPLAY_WINDOW = timedelta(hours=24)  # how far back public Jetstream instances replay (v1)
@@ -114,9 +117,10 @@ class Watcher:
 
 # ------------------------------------------------------------------------------------ spool
 def _hour_and_rank(p: Path) -> tuple[str, int] | None:
-    """``("2026120109", 0)`` for ``2026120109.jsonl``, ``(…, 2)`` for ``2026120109.2.jsonl``."""
+    """``("202612010905", 0)`` for ``202612010905.jsonl``, ``(…, 2)`` for ``202612010905.2.jsonl``
+    (a slot of :data:`SLOT_MINUTES`; hourly ``YYYYMMDDHH`` names of older spools are read too)."""
     parts = p.name.split(".")
-    if p.suffix != ".jsonl" or not parts[0].isdigit() or len(parts[0]) != 10:
+    if p.suffix != ".jsonl" or not parts[0].isdigit() or len(parts[0]) not in (10, 12):
         return None
     if len(parts) == 2:
         return parts[0], 0
@@ -134,7 +138,7 @@ def closed_files(root: Path) -> list[Path]:
 
 
 class Spool:
-    """Hourly JSONL files of kept events: ``HOUR.jsonl.part`` while written, ``HOUR.jsonl`` when closed."""
+    """JSONL files of kept events, one per 5-minute slot: ``SLOT.jsonl.part`` while written, ``SLOT.jsonl`` when closed."""
 
     def __init__(self, root: Path, now: Callable[[], datetime]) -> None:
         self.root = root
@@ -146,7 +150,8 @@ class Spool:
             self._close_part(part)
 
     def _hour(self) -> str:
-        return self.now().astimezone(UTC).strftime("%Y%m%d%H")
+        t = self.now().astimezone(UTC)
+        return t.strftime("%Y%m%d%H") + f"{t.minute // SLOT_MINUTES * SLOT_MINUTES:02d}"
 
     def write(self, line: str) -> None:
         hour = self._hour()
@@ -399,7 +404,7 @@ def follow(api: str | None = None, *, spool: Path | None = None, appview: str | 
     ``api``: the Jetstream instance (default :data:`DEFAULT_API`); ``spool``: default
     :func:`~analysis.ingest.jetstream.spool_dir` of the store; ``appview``: where handles are
     resolved; ``sleep`` waits between reconnections (default: ``stop.wait``, so a stop never waits);
-    ``now`` is the clock of the hourly files; ``on_event`` is called after each event received.
+    ``now`` is the clock of the spool slots; ``on_event`` is called after each event received.
     """
     say = log if log is not None else _stderr
     stop = stop if stop is not None else threading.Event()
