@@ -420,6 +420,16 @@ TABLES: tuple[Table, ...] = (
         key=("name",),
     ),
     Table(
+        "erased_authors",
+        "Tombstones of the right to erasure: the pseudonyms of erased authors (never a name). No later "
+        "import or collection writes a message or an account of theirs again (ingest._write_tables).",
+        (
+            C("author_hash", "VARCHAR", "Pseudonym (a_…) of an erased author.", False),
+            C("erased_at", "TIMESTAMP", "When (UTC)."),
+        ),
+        key=("author_hash",),
+    ),
+    Table(
         "audit_log",
         "Privacy-relevant actions (erasure, purge, label changes, logins).",
         (
@@ -452,4 +462,6 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _v1()),
     # derived tables (analysis.derived) for stores created before they were declared
     (2, [table(n).ddl() for n in DERIVED_TABLES]),
+    # tombstones of erased authors (issue 20, part A, item 8)
+    (3, [table("erased_authors").ddl()]),
 ]
