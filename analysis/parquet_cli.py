@@ -87,8 +87,9 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out: str | Path,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
+    present = store.existing_tables(con)
     for t in schema.TABLES:
-        n = con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+        n = con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0] if t.name in present else 0
         counts[t.name] = int(n)
         _clear(out / t.name)
         if n == 0:

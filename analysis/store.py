@@ -363,6 +363,15 @@ def snapshot_hash(con: duckdb.DuckDBPyConnection, tables: list[str] | None = Non
     return h.hexdigest()[:16]
 
 
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Tables of the store. A store read before the writer that migrates it (a newer Vigie, no import
+    since) may lack the latest tables: readers skip them rather than fail."""
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                      "WHERE table_schema = 'main'").fetchall()}
+
+
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Row count of every canonical table."""
-    return {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0] for t in schema.TABLES}
+    """Row count of every canonical table (0 for a table a store not yet migrated lacks)."""
+    present = existing_tables(con)
+    return {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0] if t.name in present else 0
+            for t in schema.TABLES}
