@@ -19,6 +19,10 @@ import secrets
 import stat
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_KEY_FILE = Path("~/.config/vigie/pseudonym.key")
 # 16 characters: well beyond what can be enumerated (the generated key has 64 hex characters).
@@ -100,3 +104,21 @@ def pseudonymise(platform: str, author_key: str, key: bytes | None = None) -> st
     k = key if key is not None else get_key()
     digest = hmac.new(k, f"{platform}:{author_key}".encode(), hashlib.sha256).hexdigest()
     return "a_" + digest[:16]
+
+
+# ------------------------------------------------------------------------------ what an élu reads
+# The rule for elected officials (docs/privacy.md, section 4): indicators and aggregates, plus a few
+# representative message texts per block (a spike, an emerging subject, a tone), never a list of
+# messages, never an author, a pseudonym or a message id. Every page applies it through
+# :func:`messages_for_role`.
+ELU_MESSAGES_PER_BLOCK = 5
+ANALYST_ROLES = ("analyste", "admin", "analyst")
+IDENTITY_COLUMNS = ("author_hash", "author_name", "message_id", "account_id", "parent_id", "post_id", "Id")
+
+
+def messages_for_role(msgs: pd.DataFrame, role: str, n: int = ELU_MESSAGES_PER_BLOCK) -> pd.DataFrame:
+    """The messages of one block as ``role`` may read them: all of them for analysts; for an élu
+    the first ``n`` (the block's own order: most representative first), without identity columns."""
+    if role in ANALYST_ROLES:
+        return msgs
+    return msgs.drop(columns=[c for c in IDENTITY_COLUMNS if c in msgs.columns]).head(n)

@@ -35,6 +35,15 @@ def references(registry: Registry, territory_id: str | None = None) -> list[Refe
     return registry.references(territory_id)
 
 
+AUTHOR_PREFIX = "author:"  # candidates that are message authors (a name kept with --keep-author-names)
+
+
+def is_author(account_id: object) -> bool:
+    """Whether a watch candidate is a person writing messages (``author:<pseudonym>``), not a page or
+    account: their name and pseudonym are personal data, shown to analysts only."""
+    return isinstance(account_id, str) and account_id.startswith(AUTHOR_PREFIX)
+
+
 def _is_registered(registry: Registry, platform: str, native_id: str | None, handle: str | None,
                    account_id: str) -> bool:
     if registry.get_account(account_id):
