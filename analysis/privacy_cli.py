@@ -87,6 +87,18 @@ def users_passwd(
     console.print(f"Mot de passe de « {name} » changé.")
 
 
+@users_app.command("logout")
+def users_logout(name: str = typer.Argument(...)) -> None:
+    """Déconnecter un compte de toutes ses sessions ouvertes (ordinateur perdu, départ…)."""
+    try:
+        if name.strip().lower() not in users.load_users():
+            raise users.UserError(f"Utilisateur inconnu « {name} ».")
+        users.Throttle().revoke(name)
+    except users.UserError as e:
+        _fail(e)
+    console.print(f"Toutes les sessions de « {name} » sont fermées (à leur prochaine page).")
+
+
 def _print_counts(title: str, rep: retention.DeletionReport) -> None:
     t = Table(title=title)
     t.add_column("Table")
