@@ -87,9 +87,9 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out: str | Path,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
-    present = store.existing_tables(con)
+    pending = store.pending_tables(con)  # a store not yet migrated: tables still to be created are empty
     for t in schema.TABLES:
-        n = con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0] if t.name in present else 0
+        n = 0 if t.name in pending else con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
         counts[t.name] = int(n)
         _clear(out / t.name)
         if n == 0:

@@ -465,3 +465,10 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     # tombstones of erased authors (issue 20, part A, item 8)
     (3, [table("erased_authors").ddl()]),
 ]
+
+
+def created_in(name: str) -> int:
+    """The latest migration that creates table ``name`` (a store whose migrations stop before it
+    lacks the table until its next write session)."""
+    ddl = f"CREATE TABLE IF NOT EXISTS {name} ("
+    return max((v for v, statements in MIGRATIONS if any(st.startswith(ddl) for st in statements)), default=1)

@@ -363,15 +363,19 @@ def snapshot_hash(con: duckdb.DuckDBPyConnection, tables: list[str] | None = Non
     return h.hexdigest()[:16]
 
 
-def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Tables of the store. A store read before the writer that migrates it (a newer Vigie, no import
-    since) may lack the latest tables: readers skip them rather than fail."""
-    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                      "WHERE table_schema = 'main'").fetchall()}
+def pending_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Tables of the schema that a store not yet migrated (a newer Vigie, no write since) lacks because
+    the migration creating them has not run: readers count them as empty rather than fail. A table
+    missing for another reason (a store from an unreleased schema) still raises."""
+    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                         "WHERE table_schema = 'main'").fetchall()}
+    applied = con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] \
+        if "schema_migrations" in present else 0
+    return {t.name for t in schema.TABLES if t.name not in present and schema.created_in(t.name) > (applied or 0)}
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Row count of every canonical table (0 for a table a store not yet migrated lacks)."""
-    present = existing_tables(con)
-    return {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0] if t.name in present else 0
+    """Row count of every canonical table (0 for one a migration still to run will create)."""
+    pending = pending_tables(con)
+    return {t.name: 0 if t.name in pending else con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
             for t in schema.TABLES}
