@@ -63,11 +63,16 @@ class SessionToken:
             return "Vous êtes déconnecté·e."
         idle = users.idle_timeout_seconds()
         if idle > 0 and now - self.last_seen > idle:
-            return (f"Session fermée après {int(idle // 60)} minute(s) sans activité. Reconnectez-vous.")
+            return f"Session fermée après {_duration(idle)} sans activité. Reconnectez-vous."
         if throttle().revoked_after(self.name, self.login_at):
             return ("Session fermée : toutes les sessions de ce compte ont été déconnectées (déconnexion "
                     "partout, mot de passe changé ou compte supprimé). Reconnectez-vous.")
         return None
+
+
+def _duration(seconds: float) -> str:
+    """« 30 minute(s) », or seconds under a minute (a test setting)."""
+    return f"{int(seconds // 60)} minute(s)" if seconds >= 60 else f"{int(seconds)} seconde(s)"
 
 
 def current_user() -> dict | None:
@@ -163,7 +168,7 @@ def login_form() -> None:
     idle = users.idle_timeout_seconds()
     st.caption("Accès réservé aux personnes habilitées par la collectivité. "
                "Mot de passe oublié : demandez à un administrateur (`vigie users passwd`)."
-               + (f" Une session inactive pendant {int(idle // 60)} minute(s) est fermée." if idle > 0 else ""))
+               + (f" Une session inactive pendant {_duration(idle)} est fermée." if idle > 0 else ""))
 
 
 def logout(reason: str | None = None) -> None:
