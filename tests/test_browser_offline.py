@@ -94,3 +94,41 @@ def test_page_icon_is_a_file_of_the_app():
     assert 'page_icon=str(ICON)' in app and ":material/visibility:" not in app
     icon = Path(__file__).resolve().parents[1] / "streamlit_app" / "assets" / "vigie.png"
     assert icon.read_bytes().startswith(b"\x89PNG")
+
+
+def test_idle_page_returns_to_the_login_form_by_itself(tmp_path):
+    """11d: a screen left open must not keep showing data; the timer brings the page back to the form."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium absent (CI installs it through .ci/run)")
+    pytest.importorskip("playwright.sync_api")
+    import time
+
+    import bcrypt
+    from playwright.sync_api import sync_playwright
+
+    from analysis import users
+    from tests import app_store
+
+    db = app_store.build(tmp_path / "vigie.duckdb")
+    users.save_users({"camille": users.User("camille", "analyste", bcrypt.hashpw(b"correct horse battery",
+                                                                              bcrypt.gensalt(4)).decode())},
+                     tmp_path / "users.toml")
+    env = {"VIGIE_AUTH": "", "VIGIE_USERS": str(tmp_path / "users.toml"),
+           "VIGIE_AUTH_DB": str(tmp_path / "auth.sqlite"), "VIGIE_IDLE_MINUTES": "0.25"}
+    with serve(db, tmp_path / "streamlit.log", env=env) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900}, locale="fr-FR")
+            page.goto(url)
+            page.get_by_label("Identifiant").fill("camille")
+            page.get_by_label("Mot de passe").fill("correct horse battery")
+            page.get_by_role("button", name="Se connecter").click()
+            page.get_by_text("Connecté·e").wait_for(timeout=60_000)
+            assert page.get_by_role("heading", name="Synthèse").count() == 1
+            t0 = time.monotonic()
+            page.get_by_text("Vigie — connexion").wait_for(timeout=60_000)  # nobody touched the page
+            assert time.monotonic() - t0 >= 5
+            assert "15 seconde(s) sans activité" in page.locator("[data-testid='stAlert']").first.inner_text()
+            assert page.get_by_role("heading", name="Synthèse").count() == 0
+        finally:
+            browser.close()
