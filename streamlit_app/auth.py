@@ -357,9 +357,17 @@ def logout_button() -> None:
                        + (f" · territoires : {escape_markdown(', '.join(u['scope']))}" if u.get("scope") else ""))
     if st.sidebar.button("Se déconnecter", key="vigie_logout"):
         logout()
-        st.rerun()
+        _after_logout(u)
     if st.sidebar.button("Se déconnecter partout", key="vigie_logout_all",
                          help="Ferme toutes les sessions ouvertes avec ce compte, sur tous les appareils."):
         throttle().revoke(u["name"])
         logout("Toutes vos sessions ont été fermées.")
-        st.rerun()
+        _after_logout(u)
+
+
+def _after_logout(u: dict) -> None:
+    # A provider session: the browser is being sent to the provider's sign-out (st.logout); a rerun now
+    # could drop that message from the queue. A local one: back to the login form at once.
+    if u.get("via") == "oidc":
+        st.stop()
+    st.rerun()
