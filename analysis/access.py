@@ -23,7 +23,7 @@ model up in :data:`READ_MODELS` and applies its rule:
   audit log); refused to a scoped user.
 
 A read model absent from the table is refused to scoped users: a new one must be classified here
-(``tests/test_security_scope.py`` checks that every read the pages make is). Peers are those the
+(``tests/test_security_hosting.py`` checks that every read the pages make is). Peers are those the
 registry declares for the scope's territories (``peers = [...]``); a territory with none is compared
 with nobody.
 """
