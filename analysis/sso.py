@@ -78,9 +78,11 @@ def claim_values(claims: dict[str, Any], path: str) -> list[str]:
     return [str(v).strip() for v in items if str(v).strip()]
 
 
-def map_claims(claims: dict[str, Any], cfg: SsoConfig) -> tuple[dict[str, Any] | None, str | None]:
+def map_claims(claims: dict[str, Any], cfg: SsoConfig,
+               known: list[str] | None = None) -> tuple[dict[str, Any] | None, str | None]:
     """``({"name", "role", "scope", "via", "issued"}, None)`` for the person of an identity token, or
-    ``(None, French reason)`` when their claims give no role or no territory."""
+    ``(None, French reason)`` when their claims give no role or no territory (``known``: the registry's
+    territory ids; others are dropped)."""
     name = next((str(claims[c]).strip().lower() for c in (cfg.user_claim, "email", "sub")
                  if claims.get(c) and str(claims[c]).strip()), "")
     if not name:
@@ -106,7 +108,7 @@ def map_claims(claims: dict[str, Any], cfg: SsoConfig) -> tuple[dict[str, Any] |
             for t in ([mapped] if isinstance(mapped, str) else list(mapped or [])):
                 every = every or t.strip() == "*"
                 ids.append(t)
-        scope = None if every else users.parse_scope(ids)
+        scope = None if every else users.parse_scope([t for t in ids if known is None or t.strip().lower() in known])
         if not every and scope is None:
             return None, (f"Le compte « {name} » n'a aucun territoire dans Vigie (revendication « {cfg.scope_claim} » "
                           "du fournisseur d'identité). Demandez à l'administrateur de la collectivité.")

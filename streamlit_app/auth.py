@@ -208,13 +208,23 @@ def _provider_logout() -> None:
         log.warning("déconnexion du fournisseur d'identité impossible", exc_info=True)
 
 
+def _registry_ids() -> list[str] | None:
+    """Territory ids of the registry (None when it cannot be read: the claims' ids are kept)."""
+    from analysis.registry import load_registry
+
+    try:
+        return [t.territory_id for t in load_registry().territories]
+    except (OSError, ValueError):
+        return None
+
+
 def _sso_login(cfg: sso.SsoConfig) -> str | None:
     """Open a session for the person the provider's cookie names, when it is still worth a login;
     returns why not (French), or None (logged in, or no provider login at all)."""
     claims = _provider_claims()
     if not claims:
         return None
-    user, error = sso.map_claims(claims, cfg)
+    user, error = sso.map_claims(claims, cfg, _registry_ids())
     if user is None:
         record("login_failed", user={"name": str(claims.get(cfg.user_claim) or claims.get("email") or "")[:64],
                                      "via": "oidc"}, detail=error or "")

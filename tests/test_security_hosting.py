@@ -386,6 +386,12 @@ def test_claims_map_to_role_and_territories(oidc):
     assert u is None and "aucun territoire" in err
     u, err = m(preferred_username="x", groups=["vigie-elus"], territoires=["/communes/inconnue"])
     assert u is None and "aucun territoire" in err
+    unknown = sso.SsoConfig(provider="k", role_claim="groups", scope_claim="territoires")  # ids as they come
+    u, err = sso.map_claims({"sub": "x", "groups": ["elu"], "territoires": "atlantis,port-marel"}, unknown,
+                            known=["port-marel", "saint-aubin"])
+    assert u["scope"] == ("port-marel",)  # a territory the registry does not know is dropped
+    assert sso.map_claims({"sub": "x", "groups": ["elu"], "territoires": "atlantis"}, unknown, known=["port-marel"])[0] \
+        is None
     nested = sso.SsoConfig(provider="k", role_claim="realm_access.roles", scope_claim="")
     u, _ = sso.map_claims({"email": "A@b.fr", "realm_access": {"roles": ["Élu·e"]}}, nested)
     assert u["name"] == "a@b.fr" and u["role"] == "elu" and u["scope"] is None  # one-territory server

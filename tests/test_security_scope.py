@@ -171,8 +171,9 @@ def as_user(demo_db, tmp_path, monkeypatch):
         at.run()
         at.switch_page(f"app_pages/{page}").run()
         assert not at.exception, [e.value for e in at.exception]
-        if page == "rapports.py":
-            next(b for b in at.button if b.label == "Générer le rapport").click().run(timeout=300)
+        generate = [b for b in at.button if b.label == "Générer le rapport"]
+        if page == "rapports.py" and generate:
+            generate[0].click().run(timeout=300)
             assert not at.exception, [e.value for e in at.exception]
         at.downloads = {}
         for name, data in made:
@@ -275,3 +276,17 @@ def test_scoped_user_cannot_ask_for_another_territorys_report(as_user, demo_db):
     with store.reader(demo_db) as con, pytest.raises(access.OutOfScope):
         access.read(con, access.Scope(("port-marel",)), "analysis.reports.render:generate_files", None, None,
                     territory="saint-aubin", period="2026-03")
+
+
+def test_a_territory_without_data_yet_shows_empty_pages_not_everyone_elses(as_user, demo_db):
+    """A commune added to the registry before its first import: its team gets empty pages (no
+    exception), never « every territory » for lack of its own."""
+    with duckdb.connect(str(demo_db.with_name(demo_db.name + ".read")), read_only=True) as con:
+        pseudonyms = {r[0] for r in con.execute("SELECT DISTINCT author_hash FROM messages").fetchall() if r[0]}
+        ids = {r[0] for r in con.execute("SELECT message_id FROM messages").fetchall()}
+    for page in PAGES:
+        at = as_user(page, _user("analyste", ("nouvelle-commune",)))
+        shown = _everything(at)
+        assert not [s for s in shown if set(PSEUDONYM.findall(s)) & pseudonyms], page
+        assert not [s for s in shown if {m.rstrip(".") for m in MESSAGE_ID.findall(s)} & ids], page
+        assert "Port-Marel" not in "\n".join(shown) and "Saint-Aubin-sur-Loire" not in "\n".join(shown), page
