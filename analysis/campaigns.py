@@ -941,8 +941,11 @@ def ranking_sentence(r: pd.DataFrame, territory_id: str, names: dict[str, str], 
     return s + f" (entre la {nth(int(x['rank_low']))} et la {nth(int(x['rank_high']))} place, IC 95\u00a0%)."
 
 
-def report_section(con: duckdb.DuckDBPyConnection, f: Any) -> dict[str, Any]:
+def report_section(con: duckdb.DuckDBPyConnection, f: Any, visible: tuple[str, ...] = ()) -> dict[str, Any]:
     """Campaign and benchmark figures for the periodic report (aggregates only, French texts ready).
+
+    ``visible``: the territories the report's reader may see (``analysis.access``; empty: all); the
+    benchmark and the ranking then compare with those of :func:`peers_of` only.
 
     Keys: ``territory_id``, ``metrics_version``, ``formulas`` (French formula lines),
     ``campaigns`` (each campaign of the territory overlapping the period: dates, verdict, effect
@@ -972,7 +975,7 @@ def report_section(con: duckdb.DuckDBPyConnection, f: Any) -> dict[str, Any]:
             "significant": main.significant, "vs_peers": main is r.did, "effect_fr": main.fr(),
             "ongoing": c.end_date >= f.end,
         })
-    ids = [t, *peers_of(con, t)]
+    ids = [t, *(p for p in peers_of(con, t) if not visible or p in visible)]
     b = benchmark(con, f.start, f.end, ids)
     cols = ["territory_id", "name", "peer_group", "posts", "posts_per_week", "engagement_per_post",
             "engagement_per_1000_followers", "engagement_per_1000_inhabitants", "sov_mentions", "sov_engagement",

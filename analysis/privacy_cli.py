@@ -1,4 +1,4 @@
-"""`vigie users …`, `vigie privacy erase …`, `vigie purge …` (merged at top level of `vigie`)."""
+"""`vigie users …`, `vigie privacy erase …`, `vigie purge …`, `vigie audit` (merged at top level of `vigie`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from analysis import retention, store, users
+from analysis import audit, retention, store, users
 from analysis.fmt import fr_int
 
 app = typer.Typer(add_completion=False)
@@ -22,6 +22,18 @@ app.add_typer(users_app, name="users")
 app.add_typer(privacy_app, name="privacy")
 
 ROLE_LABELS = {"elu": "élu·e", "analyste": "analyste", "admin": "admin"}
+
+
+def _account(name: str, detail: str) -> None:
+    """The audit log of an administrator's change to an account (who ran the command, never a password)."""
+    u = users.load_users().get(name.strip().lower())
+    audit.AuditLog().record("account", user=name.strip().lower(), role=u.role if u else "",
+                            scope=u.scope if u else None, via="ligne de commande",
+                            detail=f"{detail} (par {audit.operator()})")
+
+
+def _scope_text(scope: tuple[str, ...] | None) -> str:
+    return "tous" if scope is None else ", ".join(scope)
 
 
 def _password(stdin: bool) -> str:
@@ -38,15 +50,20 @@ def _fail(e: Exception) -> None:
 @users_app.command("add")
 def users_add(
     name: str = typer.Argument(..., help="Identifiant de connexion (ex. camille.durand)."),
-    role: str = typer.Option(..., "--role", "-r", help="elu, analyste ou admin."),
+    role: str = typer.Option(..., "--role", "-r", help="élu·e (elu), analyste ou admin."),
+    scope: str = typer.Option(None, "--scope", "-s", help="Territoires visibles, séparés par des virgules "
+                              "(ex. saint-aubin,port-marel) ; sans cette option : tous (administrateurs de "
+                              "l'hébergement)."),
     password_stdin: bool = typer.Option(False, "--password-stdin", help="Lire le mot de passe sur l'entrée standard."),
 ) -> None:
     """Créer un compte (mot de passe haché avec bcrypt, jamais stocké en clair)."""
     try:
-        u = users.add_user(name, role, _password(password_stdin))
+        u = users.add_user(name, role, _password(password_stdin), scope=scope)
     except users.UserError as e:
         _fail(e)
-    console.print(f"Compte « {u.name} » créé, rôle {ROLE_LABELS[u.role]} ({users.users_path()}).")
+    _account(u.name, f"créé, rôle {u.role}, territoires {_scope_text(u.scope)}")
+    console.print(f"Compte « {u.name} » créé, rôle {ROLE_LABELS[u.role]}, territoires : {_scope_text(u.scope)} "
+                  f"({users.users_path()}).")
 
 
 @users_app.command("list")
@@ -57,17 +74,46 @@ def users_list() -> None:
     except users.UserError as e:
         _fail(e)
     t = Table(title=f"Comptes ({users.users_path()})")
-    for c in ("Identifiant", "Rôle", "Créé le"):
+    for c in ("Identifiant", "Rôle", "Territoires", "Créé le"):
         t.add_column(c)
     for u in all_users.values():
-        t.add_row(u.name, ROLE_LABELS[u.role], u.created_at.replace("T", " "))
+        t.add_row(u.name, ROLE_LABELS[u.role], _scope_text(u.scope), u.created_at.replace("T", " "))
     console.print(t)
+
+
+@users_app.command("scope")
+def users_scope(
+    name: str = typer.Argument(...),
+    territories: str = typer.Argument(None, help="Territoires, séparés par des virgules (ex. saint-aubin,port-marel)."),
+    every: bool = typer.Option(False, "--tous", "--all", help="Tous les territoires (administrateurs de l'hébergement)."),
+) -> None:
+    """Changer les territoires qu'un compte peut voir (ses sessions ouvertes sont fermées)."""
+    if bool(territories) == every:
+        _fail(users.UserError("Donnez des territoires (saint-aubin,port-marel) ou --tous."))
+    try:
+        u = users.set_access(name, scope=territories, every_territory=every)
+    except users.UserError as e:
+        _fail(e)
+    _account(u.name, f"territoires : {_scope_text(u.scope)}")
+    console.print(f"« {u.name} » voit désormais : {_scope_text(u.scope)}. Ses sessions ouvertes sont fermées.")
+
+
+@users_app.command("role")
+def users_role(name: str = typer.Argument(...), role: str = typer.Argument(..., help="élu·e, analyste ou admin.")) -> None:
+    """Changer le rôle d'un compte (ses sessions ouvertes sont fermées)."""
+    try:
+        u = users.set_access(name, role=role)
+    except users.UserError as e:
+        _fail(e)
+    _account(u.name, f"rôle : {u.role}")
+    console.print(f"« {u.name} » a désormais le rôle {ROLE_LABELS[u.role]}. Ses sessions ouvertes sont fermées.")
 
 
 @users_app.command("remove")
 def users_remove(name: str = typer.Argument(...)) -> None:
     """Supprimer un compte."""
     try:
+        _account(name, "supprimé")
         users.remove_user(name)
     except users.UserError as e:
         _fail(e)
@@ -84,6 +130,7 @@ def users_passwd(
         users.set_password(name, _password(password_stdin))
     except users.UserError as e:
         _fail(e)
+    _account(name, "mot de passe changé")
     console.print(f"Mot de passe de « {name} » changé.")
 
 
@@ -96,6 +143,7 @@ def users_logout(name: str = typer.Argument(...)) -> None:
         users.Throttle().revoke(name)
     except users.UserError as e:
         _fail(e)
+    _account(name, "déconnecté partout")
     console.print(f"Toutes les sessions de « {name} » sont fermées (à leur prochaine page).")
 
 
@@ -158,12 +206,17 @@ def privacy_erase(
 def purge(
     older_than: str = typer.Option(None, "--older-than", help="Âge maximal des messages : 24m, 730d, 2y "
                                    "(défaut : [retention] messages du fichier de configuration, sinon 24m)."),
+    audit_older_than: str = typer.Option(None, "--audit-older-than", help="Âge maximal du journal d'audit de "
+                                         "l'application (défaut : [retention] audit, sinon 12m)."),
     yes: bool = typer.Option(False, "--yes", help="Ne pas demander de confirmation."),
 ) -> None:
-    """Durée de conservation : supprimer les messages plus anciens que la durée donnée (journalisé)."""
+    """Durée de conservation : supprimer les messages plus anciens que la durée donnée, et le journal
+    d'audit de l'application au-delà de sa propre durée (journalisé)."""
     try:
         value = older_than or retention.default_retention()
         limit = retention.cutoff(value)
+        audit_value = audit_older_than or audit.default_retention()
+        audit_limit = retention.cutoff(audit_value)
     except ValueError as e:
         _fail(e)
     if not yes and not typer.confirm(f"Supprimer les messages antérieurs au {limit:%d/%m/%Y} ?"):
@@ -172,4 +225,51 @@ def purge(
     with store.writer(compact=True) as con:
         rep = retention.purge_older_than(con, value)
     _print_counts(f"Purge des messages antérieurs au {limit:%d/%m/%Y}", rep)
+    n = audit.AuditLog().purge(audit_limit)
+    console.print(f"Journal d'audit de l'application ({users.auth_db_path()}) : {fr_int(n)} entrée"
+                  f"{'s' if n > 1 else ''} antérieure{'s' if n > 1 else ''} au {audit_limit:%d/%m/%Y} supprimée"
+                  f"{'s' if n > 1 else ''}.")
     _copies_report(stale)
+
+
+@app.command("audit")
+def audit_cmd(
+    user: str = typer.Option(None, "--user", "-u", help="Un seul compte."),
+    action: str = typer.Option(None, "--action", help="Une seule action : " + ", ".join(audit.ACTIONS) + "."),
+    since: str = typer.Option(None, "--since", help="Depuis ce jour (AAAA-MM-JJ)."),
+    limit: int = typer.Option(200, "--limit", "-n", help="Nombre d'entrées (les plus récentes)."),
+    as_json: bool = typer.Option(False, "--json", help="Résultat en JSON (une entrée par ligne)."),
+) -> None:
+    """Journal d'audit : connexions, pages consultées, téléchargements, rapports de l'application, et
+    effacements, purges et corrections inscrits dans la base."""
+    import json
+    from datetime import date, datetime
+
+    try:
+        start = datetime.combine(date.fromisoformat(since), datetime.min.time()) if since else None
+    except ValueError:
+        _fail(ValueError(f"Date invalide « {since} » : AAAA-MM-JJ."))
+    app_entries = audit.AuditLog().entries(since=start, user=user, action=action, limit=limit)
+    base = None
+    try:
+        with store.reader() as con:
+            base = audit.store_entries(con, limit=limit)
+    except store.StoreMissing:  # no store yet: the app's entries alone
+        base = None
+    if base is not None:
+        keep = [(not user or u == user.strip().lower()) and (not action or a == action)
+                and (start is None or at >= start) for u, a, at in zip(base["user"], base["action"], base["at"],
+                                                                        strict=True)]
+        base = base[keep]
+    df = audit.combined(app_entries, base).head(limit)
+    if as_json:
+        for r in df.assign(at=df["at"].astype(str)).to_dict(orient="records"):
+            print(json.dumps(r, ensure_ascii=False))
+        return
+    console.print(f"Journal d'audit ({users.auth_db_path()} et base {store.db_path()}), les plus récentes "
+                  "d'abord :", soft_wrap=True)
+    for r in audit.french(df).itertuples(index=False):
+        who = ", ".join(x for x in (r.Rôle, r.Territoires, r.Connexion) if x)
+        line = " · ".join(x for x in (r.Date, f"{r.Utilisateur} ({who})" if who else r.Utilisateur, r.Action,
+                                      r.Page, r.Détail) if x)
+        console.print(escape(line), soft_wrap=True)

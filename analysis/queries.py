@@ -60,12 +60,20 @@ def month_bounds(month: str) -> tuple[date, date]:
     return start, end
 
 
-def data_range(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None]:
-    """First and last day with posts or messages."""
+def data_range(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> tuple[date | None, date | None]:
+    """First and last day with posts or messages (of ``f``'s territories and platforms, if given)."""
+    w, params = (f or Filters()).where(ts="created_at")
+    if w == "TRUE":  # the whole store: four min/max over the zone maps, no filter
+        r = con.execute(
+            "SELECT min(d), max(d) FROM (SELECT min(created_at)::DATE AS d FROM posts UNION ALL "
+            "SELECT max(created_at)::DATE FROM posts UNION ALL SELECT min(created_at)::DATE FROM messages "
+            "UNION ALL SELECT max(created_at)::DATE FROM messages)"
+        ).fetchone()
+        return r[0], r[1]
     r = con.execute(
-        "SELECT min(d), max(d) FROM (SELECT min(created_at)::DATE AS d FROM posts UNION ALL "
-        "SELECT max(created_at)::DATE FROM posts UNION ALL SELECT min(created_at)::DATE FROM messages "
-        "UNION ALL SELECT max(created_at)::DATE FROM messages)"
+        f"SELECT min(d), max(d) FROM (SELECT min(created_at)::DATE AS d FROM posts WHERE {w} UNION ALL "
+        f"SELECT max(created_at)::DATE FROM posts WHERE {w} UNION ALL SELECT min(created_at)::DATE FROM messages "
+        f"WHERE {w} UNION ALL SELECT max(created_at)::DATE FROM messages WHERE {w})", params * 4
     ).fetchone()
     return r[0], r[1]
 
@@ -77,11 +85,14 @@ def territories(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def platforms(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Platforms present in the data."""
+def platforms(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> list[str]:
+    """Platforms present in the data (of ``f``'s territories, if given; its period and platforms are
+    not applied: the sidebar lists every platform of the territories)."""
+    f = Filters(territories=f.territories) if f is not None else Filters()
+    w, params = f.where()
     rows = con.execute(
-        "SELECT DISTINCT platform FROM (SELECT platform FROM posts UNION SELECT platform FROM messages) "
-        "WHERE platform IS NOT NULL ORDER BY 1"
+        f"SELECT DISTINCT platform FROM (SELECT platform FROM posts WHERE {w} UNION "
+        f"SELECT platform FROM messages WHERE {w}) WHERE platform IS NOT NULL ORDER BY 1", params * 2
     ).fetchall()
     return [r[0] for r in rows]
 

@@ -7,9 +7,16 @@ by an atomic rename; it is never inside the repository. One table per user::
     role = "analyste"
     password = "$2b$12$…"        # bcrypt, never the password itself
     created_at = "2026-11-26T19:00:00"
+    scope = ["port-marel"]       # territories this user may see; absent: every territory
 
 Roles: ``elu`` (aggregates, no author identity), ``analyste`` (messages, corrections,
-moderation), ``admin`` (imports, users, and everything the analyst sees).
+moderation), ``admin`` (imports, users, and everything the analyst sees). The spellings people
+type are accepted (« élu », « Élu·e », « analyst », « administrateur·rice »: :func:`normalize_role`).
+
+Scope: the territories whose messages, authors, queues and downloads the user sees (their peers'
+aggregates stay visible for comparison: ``analysis.access``). No scope means every territory, for
+the hosting organisation's administrators; a malformed scope never widens access (the entry is
+ignored, like a malformed role).
 """
 
 from __future__ import annotations
@@ -21,8 +28,9 @@ import sqlite3
 import stat
 import time
 import tomllib
+import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,12 +51,65 @@ class UserError(ValueError):
     """A user operation refused, with a French message for the person at the keyboard."""
 
 
+# What people type for a role, folded (accents, case, « · », « ( ) », « . », « - » and spaces removed).
+_ROLE_SPELLINGS: dict[str, str] = {
+    **dict.fromkeys(("elu", "elue", "elus", "elues"), "elu"),
+    **dict.fromkeys(("analyste", "analystes", "analyst", "analysts"), "analyste"),
+    **dict.fromkeys(("admin", "admins", "administrateur", "administratrice", "administrateurrice",
+                     "administrateurtrice", "administrateurs", "administratrices", "administrator"), "admin"),
+}
+ROLE_LABELS: dict[str, str] = {"elu": "élu·e", "analyste": "analyste", "admin": "administrateur·rice"}
+
+
+def normalize_role(text: str) -> str:
+    """The role id (``elu``, ``analyste``, ``admin``) of what a person typed: « élu », « Élu·e »,
+    « élue », « elu(e) », « analyst », « administrateur·rice »…; :class:`UserError` otherwise."""
+    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii").lower()
+    role = _ROLE_SPELLINGS.get(re.sub(r"[^a-z]", "", folded))
+    if role is None:
+        raise UserError(f"Rôle inconnu « {text} » : élu·e, analyste ou admin.")
+    return role
+
+
 @dataclass(frozen=True)
 class User:
     name: str
     role: str
     password_hash: str
     created_at: str = ""
+    scope: tuple[str, ...] | None = None  # territory ids; None: every territory
+
+
+def parse_scope(value: str | Iterable[str] | None) -> tuple[str, ...] | None:
+    """Territory ids of ``"saint-aubin,port-marel"`` (or a list), in the order given; ``None`` for no
+    value or ``*`` / « tous » (every territory)."""
+    if value is None:
+        return None
+    items = value.split(",") if isinstance(value, str) else [str(v) for v in value]
+    ids = [i.strip().lower() for i in items if i.strip()]
+    if not ids or any(i in ("*", "tous", "toutes", "all") for i in ids):
+        return None
+    return tuple(dict.fromkeys(ids))
+
+
+def check_scope(scope: tuple[str, ...] | None, known: Iterable[str] | None = None) -> tuple[str, ...] | None:
+    """``scope`` when every id is a territory of the registry (``known``, else the registry file);
+    :class:`UserError` naming the unknown ones and the known ones."""
+    if scope is None:
+        return None
+    if known is None:
+        from analysis.registry import load_registry
+
+        try:
+            known = [t.territory_id for t in load_registry().territories]
+        except (OSError, ValueError):  # no registry on this server yet: the ids are kept as typed
+            return scope
+    known = list(known)
+    unknown = [t for t in scope if t not in known]
+    if unknown:
+        raise UserError(f"Territoire{'s' if len(unknown) > 1 else ''} inconnu{'s' if len(unknown) > 1 else ''} : "
+                        f"{', '.join(unknown)}. Territoires du registre : {', '.join(known)}.")
+    return scope
 
 
 def users_path() -> Path:
@@ -69,7 +130,12 @@ def load_users(path: Path | None = None) -> dict[str, User]:
     for name, d in (raw.get("users") or {}).items():
         if not isinstance(d, dict) or d.get("role") not in ROLES or not str(d.get("password", "")).startswith("$2"):
             continue  # a malformed entry never grants access
-        out[name] = User(name, d["role"], str(d["password"]), str(d.get("created_at", "")))
+        scope = d.get("scope")
+        if scope is not None and (not isinstance(scope, list) or not all(isinstance(t, str) for t in scope)
+                                  or parse_scope(scope) is None):
+            continue  # a malformed (or empty) scope must not turn into « every territory »
+        out[name] = User(name, d["role"], str(d["password"]), str(d.get("created_at", "")),
+                         None if scope is None else parse_scope(scope))
     return out
 
 
@@ -86,7 +152,10 @@ def save_users(users: dict[str, User], path: Path | None = None) -> Path:
     for name in sorted(users):
         u = users[name]
         lines += [f"[users.{_toml_str(name)}]", f"role = {_toml_str(u.role)}",
-                  f"password = {_toml_str(u.password_hash)}", f"created_at = {_toml_str(u.created_at)}", ""]
+                  f"password = {_toml_str(u.password_hash)}", f"created_at = {_toml_str(u.created_at)}"]
+        if u.scope is not None:
+            lines.append(f"scope = [{', '.join(_toml_str(t) for t in u.scope)}]")
+        lines.append("")
     tmp = p.with_name(p.name + f".{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -108,21 +177,43 @@ def hash_password(password: str, rounds: int | None = None) -> str:
     return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds or BCRYPT_ROUNDS)).decode("ascii")
 
 
-def add_user(name: str, role: str, password: str, path: Path | None = None) -> User:
-    """Create a user; refuses an existing name, an unknown role or a weak password."""
+def add_user(name: str, role: str, password: str, path: Path | None = None,
+             scope: str | Iterable[str] | None = None) -> User:
+    """Create a user; refuses an existing name, an unknown role, an unknown territory or a weak password.
+    ``scope``: the territories the user may see (``"saint-aubin,port-marel"``), None for all."""
     name = name.strip().lower()
     if not USERNAME_RE.match(name):
         raise UserError("Identifiant invalide : lettres minuscules, chiffres, « . », « _ » ou « - » (64 au plus).")
-    if role not in ROLES:
-        raise UserError(f"Rôle inconnu « {role} » : {', '.join(ROLES)}.")
+    role = normalize_role(role)
+    territories = check_scope(parse_scope(scope))
     check_password_policy(password)
     users = load_users(path)
     if name in users:
         raise UserError(f"L'utilisateur « {name} » existe déjà (changer son mot de passe : `vigie users passwd`).")
-    u = User(name, role, hash_password(password), datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"))
+    u = User(name, role, hash_password(password), datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+             territories)
     users[name] = u
     save_users(users, path)
     return u
+
+
+def set_access(name: str, role: str | None = None, scope: str | Iterable[str] | None = None, *,
+               every_territory: bool = False, path: Path | None = None) -> User:
+    """Change a user's role and/or scope (``every_territory=True``: no scope). The sessions the user
+    has open end at their next page: the new rights apply from the next login."""
+    users = load_users(path)
+    name = name.strip().lower()
+    if name not in users:
+        raise UserError(f"Utilisateur inconnu « {name} ».")
+    u = users[name]
+    new_role = normalize_role(role) if role is not None else u.role
+    new_scope = None if every_territory else (check_scope(parse_scope(scope)) if scope is not None else u.scope)
+    if scope is not None and not every_territory and new_scope is None:
+        raise UserError("Périmètre vide : donnez des territoires (saint-aubin,port-marel) ou --tous.")
+    users[name] = User(u.name, new_role, u.password_hash, u.created_at, new_scope)
+    save_users(users, path)
+    Throttle().revoke(name)
+    return users[name]
 
 
 def remove_user(name: str, path: Path | None = None) -> None:
@@ -142,7 +233,7 @@ def set_password(name: str, password: str, path: Path | None = None) -> None:
         raise UserError(f"Utilisateur inconnu « {name} ».")
     check_password_policy(password)
     u = users[name]
-    users[name] = User(u.name, u.role, hash_password(password), u.created_at)
+    users[name] = User(u.name, u.role, hash_password(password), u.created_at, u.scope)
     save_users(users, path)
     Throttle().revoke(name)  # a stolen password stops working in the sessions it opened too
 
@@ -180,7 +271,28 @@ _AUTH_SCHEMA = (
     "CREATE INDEX IF NOT EXISTS attempts_key ON attempts (key, at)",
     "CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, until REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS revocations (user TEXT PRIMARY KEY, before REAL NOT NULL)",
+    # Identity-provider logins: the provider's cookie outlives a browser session (30 days), so the idle
+    # time is kept per login (user, time the provider issued it), across sessions and restarts.
+    "CREATE TABLE IF NOT EXISTS sso_logins (user TEXT NOT NULL, issued REAL NOT NULL, last_seen REAL NOT NULL, "
+    "ended INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (user, issued))",
+    # The app's audit log (analysis.audit): who logged in, saw or downloaded what.
+    "CREATE TABLE IF NOT EXISTS audit (at REAL NOT NULL, user TEXT NOT NULL, role TEXT NOT NULL, "
+    "scope TEXT NOT NULL, via TEXT NOT NULL, action TEXT NOT NULL, page TEXT NOT NULL, detail TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
 )
+
+
+def open_auth_db(path: Path) -> sqlite3.Connection:
+    """A connection (autocommit, transactions by hand) on the app's state file, created 0600 with its
+    tables when missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))  # never world-readable, even briefly
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        os.chmod(path, 0o600)
+    con = sqlite3.connect(path, timeout=30, isolation_level=None)
+    for ddl in _AUTH_SCHEMA:
+        con.execute(ddl)
+    return con
 
 
 class Throttle:
@@ -204,16 +316,10 @@ class Throttle:
     # ---------------------------------------------------------------- storage
     def _connect(self) -> sqlite3.Connection:
         if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # never world-readable, even briefly
-            if stat.S_IMODE(self.path.stat().st_mode) & 0o077:
-                os.chmod(self.path, 0o600)
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # transactions by hand
-        if not self._ready:
-            for ddl in _AUTH_SCHEMA:
-                con.execute(ddl)
+            con = open_auth_db(self.path)
             self._ready = True
-        return con
+            return con
+        return sqlite3.connect(self.path, timeout=30, isolation_level=None)  # transactions by hand
 
     @contextmanager
     def _immediate(self) -> Iterator[sqlite3.Connection]:
@@ -297,7 +403,7 @@ class Throttle:
     def reset(self) -> None:
         """Forget every failure, lock and revocation (tests, or an administrator's fresh start)."""
         with self._immediate() as con:
-            for table in ("attempts", "locks", "revocations"):
+            for table in ("attempts", "locks", "revocations", "sso_logins"):
                 con.execute(f"DELETE FROM {table}")
 
     # ---------------------------------------------------------------- sessions
@@ -315,6 +421,36 @@ class Throttle:
         finally:
             con.close()
         return row is not None and logged_in_at <= row[0]
+
+    # ---------------------------------------------------------------- identity-provider logins
+    def sso_state(self, user: str, issued: float, idle: float) -> str | None:
+        """``"ended"`` when the provider login of ``user`` issued at ``issued`` was signed out (its
+        cookie replayed), ``"idle"`` when it went ``idle`` seconds without a page run in any session
+        (0: never), else None. A login seen for the first time starts now."""
+        with self._immediate() as con:
+            row = con.execute("SELECT last_seen, ended FROM sso_logins WHERE user = ? AND issued = ?",
+                              (user.strip().lower(), issued)).fetchone()
+            if row is None:
+                con.execute("INSERT INTO sso_logins VALUES (?, ?, ?, 0)", (user.strip().lower(), issued, self.clock()))
+                return None
+            if row[1]:
+                return "ended"
+            return "idle" if idle > 0 and self.clock() - row[0] > idle else None
+
+    def sso_seen(self, user: str, issued: float) -> None:
+        """A page run of the provider login (``user``, ``issued``); logins unseen for 30 days are
+        forgotten (the provider's cookie lasts 30 days)."""
+        with self._immediate() as con:
+            now = self.clock()
+            con.execute("UPDATE sso_logins SET last_seen = ? WHERE user = ? AND issued = ? AND NOT ended",
+                        (now, user.strip().lower(), issued))
+            con.execute("DELETE FROM sso_logins WHERE last_seen < ?", (now - 31 * 86400,))
+
+    def sso_end(self, user: str, issued: float) -> None:
+        """A provider login signed out or timed out: its cookie, if replayed, is idle for good."""
+        with self._immediate() as con:
+            con.execute("UPDATE sso_logins SET ended = 1 WHERE user = ? AND issued = ?",
+                        (user.strip().lower(), issued))
 
 
 DEFAULT_IDLE_MINUTES = 30

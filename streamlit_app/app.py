@@ -64,7 +64,8 @@ ui.sidebar_header()
 # Drawn here so that every page shows them at the same place and they persist across pages;
 # pages call ui.role() / ui.filters() again and get the same values.
 ui.role()
+st.session_state["_vigie_page"] = nav.title
 if data.available():
-    ui.filters()
+    auth.record_view(nav.title, ui.filters())  # the audit log: a page and its filters, once per change
 with ui.profiled():  # VIGIE_PROFILE=file.pstats: accumulate a cProfile of the page runs (benchmarks)
     nav.run()

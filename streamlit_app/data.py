@@ -5,6 +5,13 @@ copy of the store (``store.reader()``), a result cached by ``st.cache_data`` and
 the published file's modification time, so a new import shows up on the next rerun without
 restarting the app, and a running import never blocks a page.
 
+It is also where the logged-in user's territories (scope) apply, for every page, table and
+download: :func:`call` runs the read model through ``analysis.access.read`` with :func:`scope`
+(part of the cache key), so a user limited to some territories never gets another's messages,
+authors or rows, whatever the filters, the URL or the page asks; their peers' aggregates stay.
+The app's writes (corrections, moderation statuses, campaigns, imports) go through :func:`writer`,
+which refuses a message, a campaign or a territory outside the scope.
+
 Adding a read model for a page is one line::
 
     def sentiment_trend(f: Filters) -> pd.DataFrame:
@@ -13,7 +20,6 @@ Adding a read model for a page is one line::
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 import uuid
@@ -27,7 +33,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analysis import store
+from analysis import access, store
 from analysis.exports import escape_markdown
 from analysis.queries import Filters
 
@@ -87,12 +93,24 @@ def _filters_from_key(k: tuple | None) -> Filters | None:
     return Filters(territories=t, start=start, end=end, platforms=p, extra=dict(extra))
 
 
-def _resolve(target: str):
-    mod, _, name = target.partition(":")
-    obj: Any = importlib.import_module(mod)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
+def _resolve(target: str) -> Any:
+    return access.resolve(target)  # a module attribute: benchmarks/run.py records the page's queries through it
+
+
+def scope() -> access.Scope:
+    """The territories the logged-in user may see (``analysis.access.Scope``): every territory in the
+    demo mode and for users without scope; none when nobody is logged in (safe by default)."""
+    from streamlit_app import auth
+
+    if auth.demo_mode():
+        return access.EVERYTHING
+    u = auth.current_user()
+    return access.Scope.of(u.get("scope")) if u else access.NOTHING
+
+
+def sees_everything() -> bool:
+    """Whether the user sees every territory (the host's administrators; the demo)."""
+    return scope().everything
 
 
 class _Pooled:
@@ -165,22 +183,35 @@ def _read_connection(stamp: tuple[str, int]) -> Iterator[duckdb.DuckDBPyConnecti
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _cached(stamp: tuple[str, int], target: str, fkey: tuple | None, kwargs: tuple) -> Any:
-    fn = _resolve(target)
+def _cached(stamp: tuple[str, int], target: str, fkey: tuple | None, kwargs: tuple,
+            scope_key: tuple[str, ...] | None = None) -> Any:
     with _read_connection(stamp) as con:
-        args = [con] if fkey is None else [con, _filters_from_key(fkey)]
-        return fn(*args, **dict(kwargs))
+        return access.read(con, access.Scope(scope_key), target, _filters_from_key(fkey), _resolve, **dict(kwargs))
+
+
+# Reads whose call is itself worth an audit entry (the file made is downloaded by a logged click).
+AUDITED = {"analysis.reports.render:generate_files": "report"}
 
 
 def call(target: str, f: Filters | None = None, /, **kwargs: Any) -> Any:
-    """Run ``module:function(con[, f], **kwargs)`` on a read-only connection, cached.
+    """Run ``module:function(con[, f], **kwargs)`` on a read-only connection, cached, for the logged-in
+    user's territories (``analysis.access.read``: the one place the scope applies).
 
     ``target`` is a dotted path (``"analysis.queries:coverage"``) rather than the function
-    object so that the cache key is a plain string. Stops the page when there is no store.
+    object so that the cache key is a plain string. Stops the page when there is no store, or with
+    a French message when the read concerns a territory outside the user's scope.
     """
     stamp = require_store()
+    sc = scope()
+    if target in AUDITED:
+        from streamlit_app import auth
+
+        auth.record(AUDITED[target], detail=", ".join(f"{k}={v}" for k, v in sorted(kwargs.items())))
     try:
-        return _cached(stamp, target, _filters_key(f), tuple(sorted(kwargs.items())))
+        return _cached(stamp, target, _filters_key(f), tuple(sorted(kwargs.items())), sc.key())
+    except access.OutOfScope as e:
+        st.warning(escape_markdown(e), icon=":material/lock:")
+        st.stop()
     except duckdb.CatalogException as e:
         # A store built by an older, unreleased schema: say what to do rather than a traceback.
         st.error(OUTDATED_STORE_MESSAGE.format(path=escape_markdown(store.db_path()),
@@ -205,8 +236,17 @@ def _chart(target: str, args: tuple, kwargs: tuple) -> Any:
 # ------------------------------------------------------------------------------ read models
 
 def territories() -> pd.DataFrame:
-    """Territories of the store, own first (``queries.territories``)."""
+    """Territories of the store, own first (``queries.territories``). For a user limited to some
+    territories: those (``kind = 'own'``, « nous ») and their peers (``'peer'``), nothing else."""
     return call("analysis.queries:territories")
+
+
+def selectable_territories() -> list[str]:
+    """Territory ids the user may pick in a filter or a form (own first): the whole registry, or the
+    user's scope."""
+    t = territories()
+    sc = scope()
+    return [x for x in t["territory_id"] if sc.allows(x)]
 
 
 def territory_names() -> dict[str, str]:
@@ -216,13 +256,13 @@ def territory_names() -> dict[str, str]:
 
 
 def platforms() -> list[str]:
-    """Platforms present in the data."""
-    return call("analysis.queries:platforms")
+    """Platforms present in the data (of the user's territories)."""
+    return call("analysis.queries:platforms", Filters())
 
 
 def data_range() -> tuple[date | None, date | None]:
-    """First and last day with data."""
-    return call("analysis.queries:data_range")
+    """First and last day with data (of the user's territories)."""
+    return call("analysis.queries:data_range", Filters())
 
 
 def coverage(f: Filters) -> pd.DataFrame:
@@ -232,11 +272,12 @@ def coverage(f: Filters) -> pd.DataFrame:
 
 def coverage_grid(f: Filters, labels: dict[str, str]) -> pd.DataFrame:
     """``charts.coverage_grid`` of :func:`coverage`, cached (a Python loop per territory × platform)."""
-    return _coverage_grid(store_stamp(), _filters_key(f), tuple(sorted(labels.items())))
+    return _coverage_grid(store_stamp(), _filters_key(f), tuple(sorted(labels.items())), scope().key())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _coverage_grid(stamp: tuple[str, int] | None, fkey: tuple, labels: tuple) -> pd.DataFrame:
+def _coverage_grid(stamp: tuple[str, int] | None, fkey: tuple, labels: tuple,
+                   scope_key: tuple[str, ...] | None = None) -> pd.DataFrame:  # the scope: part of the key
     from analysis import charts
 
     return charts.coverage_grid(coverage(_filters_from_key(fkey)), dict(labels))
@@ -245,12 +286,12 @@ def _coverage_grid(stamp: tuple[str, int] | None, fkey: tuple, labels: tuple) ->
 def coverage_heatmap(f: Filters, labels: dict[str, str], platform_labels: dict[str, str], title: str) -> Any:
     """``charts.coverage_heatmap`` of :func:`coverage` (platforms shown by label), cached."""
     return _coverage_heatmap(store_stamp(), _filters_key(f), tuple(sorted(labels.items())),
-                             tuple(sorted(platform_labels.items())), title)
+                             tuple(sorted(platform_labels.items())), title, scope().key())
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _coverage_heatmap(stamp: tuple[str, int] | None, fkey: tuple, labels: tuple, platform_labels: tuple,
-                      title: str) -> Any:
+                      title: str, scope_key: tuple[str, ...] | None = None) -> Any:
     from analysis import charts
 
     cov = coverage(_filters_from_key(fkey))
@@ -280,13 +321,41 @@ def import_uploads(files: list[tuple[str, bytes]], keep_going: bool = False, on_
     Returns the per-file results, or a French message when the store is busy (the CLI holds the
     write lock during an import or a collection): nothing was written then."""
     from analysis.ingest import import_uploads as _import
+    from streamlit_app import auth
 
+    if not sees_everything():  # an export may hold any territory's pages: the host imports them
+        return ("Import réservé aux administrateurs de l'hébergement (un export peut concerner d'autres "
+                "territoires que les vôtres) : transmettez vos fichiers à l'administrateur de Vigie.")
+    auth.record("upload", detail=", ".join(name for name, _ in files)[:900])
     try:
         with store.writer() as con:
             return _import(con, files, keep_going=keep_going, on_file=on_file)
     except duckdb.IOException:
         return ("Base occupée : un import, une collecte ou un enrichissement est en cours. Réessayez dans un "
                 "instant ; rien n'a été importé.")
+
+
+@contextmanager
+def writer(*, messages: list[str] | tuple[str, ...] = (), campaigns: list[str] | tuple[str, ...] = (),
+           territories: list[str] | tuple[str, ...] = ()) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short writer session on the store (``store.writer``) for a change made from a page, refused
+    before anything is written when a message (``KeyError``, as for an unknown id), a campaign or a
+    territory (``access.OutOfScope``) lies outside the user's scope."""
+    with store.writer() as con:
+        access.check_write(con, scope(), messages=messages, campaigns=campaigns, territories=territories)
+        yield con
+
+
+def audit_entries(limit: int = 500) -> pd.DataFrame:
+    """The audit log an administrator reads (French columns): the app's entries (logins, page views,
+    downloads, reports) and the store's (erasures, purges, corrections), newest first. A territory's
+    own administrator reads the entries of the users of their territories only."""
+    from analysis import audit
+
+    sc = scope()
+    app = audit.AuditLog().entries(limit=limit, within=None if sc.everything else sc.territories)
+    base = call("analysis.audit:store_entries", limit=limit) if sc.everything else None
+    return audit.french(audit.combined(app, base).head(limit))
 
 
 def table_counts() -> dict[str, int]:

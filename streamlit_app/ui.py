@@ -255,7 +255,10 @@ def _render_filters() -> Filters:
     terr = data.territories()
     names = dict(zip(terr["territory_id"], terr["name"], strict=False))
     own = set(terr.loc[terr["kind"] == "own", "territory_id"])
-    options = terr["territory_id"].tolist()  # own first (queries.territories orders them)
+    # own first (queries.territories orders them); a user limited to some territories picks among
+    # those only: an id of another territory in the link is dropped (and data.call would cut it anyway)
+    options = data.selectable_territories()
+    everything = data.sees_everything()
     plat_options = data.platforms()
     _, last = data.data_range()
     anchor = last or date.today()
@@ -269,10 +272,11 @@ def _render_filters() -> Filters:
     selected = sb.multiselect(
         "Territoires", options, key=_K_TERR,
         format_func=lambda t: f"{names.get(t, t)}{' (nous)' if t in own else ''}",
-        placeholder="Tous les territoires",
+        placeholder="Tous les territoires" if everything else "Tous vos territoires",
     )
-    sb.button("\\+ pairs", on_click=add_peers, key="vigie_add_peers",
-              help="Ajouter les territoires pairs de la sélection (ou de notre territoire).")
+    if everything:  # a scoped user's peers are compared on Synthèse, E-réputation, Benchmark, Audience
+        sb.button("\\+ pairs", on_click=add_peers, key="vigie_add_peers",
+                  help="Ajouter les territoires pairs de la sélection (ou de notre territoire).")
 
     preset = sb.selectbox("Période", list(PERIODS), format_func=PERIODS.get, key=_K_PERIOD)
     custom = None
@@ -297,7 +301,9 @@ def _render_filters() -> Filters:
         QP_TO: (end - timedelta(days=1)).isoformat() if preset == "perso" else None,
         QP_PLATFORMS: ",".join(plats) or None,
     })
-    return Filters(territories=tuple(selected), start=start, end=end, platforms=tuple(plats))
+    # nothing selected: every territory, i.e. the user's whole scope when they have one
+    chosen = tuple(t for t in selected if t in options) or (() if everything else tuple(options))
+    return Filters(territories=chosen, start=start, end=end, platforms=tuple(plats))
 
 
 def filter_params() -> dict[str, str | list[str]]:
@@ -523,8 +529,14 @@ def _expire_download_links() -> None:
     mgr.remove_orphaned_files()
 
 
+def _page_title() -> str:
+    """Title of the page being run (set by the router, for the audit log)."""
+    return str(st.session_state.get("_vigie_page", ""))
+
+
 def private_download(label: str, make: Callable[[], bytes], file_name: str, mime: str, *,
-                     key: str | None = None, icon: str | None = None, type: str = "secondary") -> None:
+                     key: str | None = None, icon: str | None = None, type: str = "secondary",
+                     audit_detail: str = "") -> None:
     """A download served only to the logged-in session that drew it.
 
     The file is made when the button is clicked (Streamlit's deferred download), not when the page
@@ -534,11 +546,15 @@ def private_download(label: str, make: Callable[[], bytes], file_name: str, mime
     from streamlit_app import auth
 
     still_valid = auth.session_check()
+    who = auth.current_user()
+    page = _page_title()
 
     def data() -> bytes:
         if not still_valid():
             raise PermissionError("session fermée : reconnectez-vous pour télécharger")
         payload = make()
+        if who is not None:  # made on the click: the audit says who took which file
+            auth.record("download", user=who, page=page, detail=f"{file_name}{audit_detail}")
         timer = threading.Timer(DOWNLOAD_LINK_SECONDS, _expire_download_links)
         timer.daemon = True
         timer.start()
@@ -561,4 +577,5 @@ def download(df: pd.DataFrame, filename: str, label: str = "Télécharger (CSV)"
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
         make, mime = (lambda: exports.to_csv_bytes(frame)), "text/csv"
-    private_download(label, make, filename, mime, key=key, icon=":material/download:")
+    private_download(label, make, filename, mime, key=key, icon=":material/download:",
+                     audit_detail=f" ({len(frame)} lignes)")

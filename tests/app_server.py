@@ -30,16 +30,17 @@ def free_port() -> int:
 
 @contextmanager
 def serve(db: Path, log_path: Path, timeout: float = 60, env: dict[str, str] | None = None,
-          port: int | None = None) -> Iterator[str]:
+          port: int | None = None, args: list[str] | None = None) -> Iterator[str]:
     """Run the app (demo mode unless ``env`` says otherwise, no file watcher) against ``db``; yield its
-    base URL, then stop it. ``env`` adds or overrides variables (``{"VIGIE_AUTH": ""}``: login required)."""
+    base URL, then stop it. ``env`` adds or overrides variables (``{"VIGIE_AUTH": ""}``: login required);
+    ``args`` are more ``streamlit run`` options (``["--secrets.files", path]``)."""
     port = port or free_port()
     env = {**os.environ, "VIGIE_DB": str(db), "VIGIE_AUTH": "demo", "PYTHONUNBUFFERED": "1", **(env or {})}
     log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", *(args or [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

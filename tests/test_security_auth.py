@@ -173,7 +173,7 @@ def test_login_then_wrong_password_and_lockout(secret_db, users_file):
     auth.throttle().reset()  # the administrator lifts the lock
     at.text_input(key="login_password").input("correct horse battery")
     at.button[0].click().run()
-    assert at.session_state["vigie_user"] == {"name": "camille", "role": "analyste"}
+    assert at.session_state["vigie_user"] == {"name": "camille", "role": "analyste", "scope": None, "via": "password"}
 
 
 @pytest.mark.parametrize("page", PAGES)

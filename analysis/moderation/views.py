@@ -83,12 +83,21 @@ def impersonation_view(con: duckdb.DuckDBPyConnection, f: Filters, role: str = "
     return out
 
 
-def contacts_view(con: duckdb.DuckDBPyConnection, f: Filters, role: str = "elu", top: int = 30) -> pd.DataFrame:
-    """Key contacts of the focus territory (analyst role only: identities are personal data)."""
+def contacts_view(con: duckdb.DuckDBPyConnection, f: Filters, role: str = "elu", top: int = 30,
+                  visible: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Key contacts of the focus territory (analyst role only: identities are personal data).
+
+    ``visible``: the territories the reader may see (``analysis.access``): an author's other messages
+    are counted over those only (name, locality), so nothing is learnt of their activity elsewhere;
+    with one visible territory the locality says nothing and is left empty."""
     if role not in ("analyste", "admin", "analyst"):
         raise PermissionError("Les contacts clés sont réservés au rôle analyste.")
     t = focus_territory(con, f)
-    return key_contacts(con, t, Filters(start=f.start, end=f.end, platforms=f.platforms), role="analyst", top=top)
+    out = key_contacts(con, t, Filters(territories=tuple(visible), start=f.start, end=f.end, platforms=f.platforms),
+                       role="analyst", top=top)
+    if len(visible) == 1:
+        out["locality"] = float("nan")
+    return out
 
 
 def report_section(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:

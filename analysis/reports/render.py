@@ -82,8 +82,12 @@ def _logo_uri(logo: str | Path | None) -> str | None:
 
 
 def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period, compare: str = "previous",
-                 logo: str | Path | None = None, platforms: tuple[str, ...] = ()) -> Report:
+                 logo: str | Path | None = None, platforms: tuple[str, ...] = (),
+                 visible: tuple[str, ...] = ()) -> Report:
     """Compute every figure of the report (findings, KPIs, sections, methods, coverage) into a model.
+
+    ``visible``: the territories its reader may see (a user limited to some territories, through
+    ``analysis.access``): the territory and its peers; empty for every territory.
 
     Raises :class:`ReportError` (French) for an unknown territory or a period without data.
     """
@@ -103,7 +107,7 @@ def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period,
                           "Importez les exports de la période (`vigie import`) ou choisissez une autre période.")
     names = dict(con.execute("SELECT territory_id, coalesce(name, territory_id) FROM territories").fetchall())
     peers = findings_mod.peers_of(con, territory)
-    ctx = ReportContext(con, territory, name, period, compare, peers, names, tuple(platforms))
+    ctx = ReportContext(con, territory, name, period, compare, peers, names, tuple(platforms), visible=tuple(visible))
 
     found = findings_mod.findings(con, territory, period, compare, platforms)
     built = []
@@ -222,11 +226,11 @@ def available_periods(con: duckdb.DuckDBPyConnection, territory: str) -> dict[st
 
 
 def generate_files(con: duckdb.DuckDBPyConnection, territory: str, period: str, compare: str = "previous",
-                   platforms: tuple[str, ...] = ()) -> dict[str, Any]:
+                   platforms: tuple[str, ...] = (), visible: tuple[str, ...] = ()) -> dict[str, Any]:
     """HTML and PDF bytes of one report build, with its findings (the app page: one computation, two files)."""
     from analysis.reports.period import parse_period
 
-    rep = build_report(con, territory, parse_period(period), compare, platforms=tuple(platforms))
+    rep = build_report(con, territory, parse_period(period), compare, platforms=tuple(platforms), visible=visible)
     html = render_html(rep)
     return {"html": html.encode("utf-8"), "pdf": render_pdf(rep, html), "findings": rep.model["findings"],
             "snapshot": rep.model["snapshot"], "title": rep.title}

@@ -49,6 +49,7 @@ class ReportContext:
     names: dict[str, str]
     platforms: tuple[str, ...] = ()
     cache: dict[str, Any] = field(default_factory=dict)  # shared results between sections (same numbers)
+    visible: tuple[str, ...] = ()  # territories the reader may see (analysis.access); empty: every one
 
     @property
     def filters(self) -> Filters:
@@ -357,7 +358,7 @@ def campaigns_section(ctx: ReportContext) -> dict[str, Any] | None:
     from analysis import campaigns
     from analysis.charts_campaigns import rank_chart
 
-    s = ctx.cache.get("campaigns") or campaigns.report_section(ctx.con, ctx.filters)
+    s = ctx.cache.get("campaigns") or campaigns.report_section(ctx.con, ctx.filters, ctx.visible)
     out: dict[str, Any] = {"findings": [], "figures": [], "tables": [], "caveats": []}
     for c in s["campaigns"]:
         what = "par rapport aux pairs" if c["vs_peers"] else "avant / après, sans pairs"

@@ -9,7 +9,7 @@ import streamlit as st
 
 from analysis import campaigns as camp
 from analysis import charts_campaigns as cc
-from analysis import metrics, store
+from analysis import metrics
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from streamlit_app import data, ui
@@ -143,7 +143,7 @@ if campaigns:
             victim = st.selectbox("Campagne", ids, format_func=lambda i: by_id[i].name, key="camp_remove")
             if st.button("Supprimer", key="camp_remove_btn"):
                 try:
-                    with store.writer() as con:
+                    with data.writer(campaigns=[victim]) as con:
                         camp.remove_campaign(con, victim)
                     st.success(f"Campagne « {esc(by_id[victim].name)} » supprimée.")
                     st.rerun()
@@ -159,7 +159,7 @@ if role in ANALYST:
         name = c1.text_input("Nom", placeholder="Été à Saint-Aubin")
         cid_new = c2.text_input("Identifiant court", placeholder="ete-2026",
                                 help="Lettres, chiffres et tirets ; sert dans `vigie campaigns eval`.")
-        territory = c1.selectbox("Territoire", terr["territory_id"].tolist(), format_func=lambda t: names.get(t, t))
+        territory = c1.selectbox("Territoire", data.selectable_territories(), format_func=lambda t: names.get(t, t))
         dates = c2.date_input("Du … au … (inclus)", value=(date.today(), date.today() + timedelta(days=30)),
                               format="DD/MM/YYYY")
         hashtags = c1.text_input("Hashtags (séparés par des virgules)", placeholder="#EteASaintAubin")
@@ -174,7 +174,7 @@ if role in ANALYST:
                     raise ValueError("choisissez une date de début et une date de fin")
                 new = camp.Campaign(cid_new.strip(), name.strip(), territory, dates[0], dates[1], hashtags, keywords,
                                     [], objective, budget or None, "app")
-                with store.writer() as con:
+                with data.writer(campaigns=[new.campaign_id], territories=[territory]) as con:
                     camp.save_campaigns(con, [new])
                 st.success(f"Campagne « {esc(new.name)} » enregistrée.")
             except ValueError as e:

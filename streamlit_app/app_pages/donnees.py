@@ -42,6 +42,9 @@ stamp = data.require_store()
 f = ui.filters()
 role = ui.role()
 names = data.territory_names()
+host = data.sees_everything()  # a user limited to some territories: their coverage and sources only
+HOST_ONLY = ("Réservé aux administrateurs de l'hébergement : cette partie concerne tous les territoires "
+             "du serveur.")
 published = datetime.fromtimestamp(stamp[1] / 1e9)
 
 cov = data.coverage(f)
@@ -121,8 +124,10 @@ else:
 
 # ------------------------------------------------------------------------------ imports
 st.header("Journal des imports")
-log = data.import_log(limit=200)
-if log.empty:
+log = data.import_log(limit=200) if host else None
+if log is None:
+    st.caption(HOST_ONLY)
+elif log.empty:
     ui.empty_state("Aucun import enregistré.")
 else:
     ui.table(pd.DataFrame({
@@ -158,8 +163,10 @@ else:
                "`vigie collect status` affiche la même chose dans un terminal.")
 
 st.header("Lignes rejetées")
-rej = data.rejects(limit=500)
-if rej.empty:
+rej = data.rejects(limit=500) if host else None
+if rej is None:
+    st.caption(HOST_ONLY)
+elif rej.empty:
     st.success("Aucune ligne rejetée.", icon=":material/check_circle:")
 else:
     shown = pd.DataFrame({
@@ -175,14 +182,26 @@ else:
     ui.table(shown, formats={"Ligne": "int"})
 
 st.header("Tables")
-counts = data.table_counts()
-ui.table(pd.DataFrame({"Table": [TABLE_LABELS.get(k, k) for k in counts], "Nom technique": list(counts),
-                       "Lignes": list(counts.values())}), formats={"Lignes": "int"})
+if host:
+    counts = data.table_counts()
+    ui.table(pd.DataFrame({"Table": [TABLE_LABELS.get(k, k) for k in counts], "Nom technique": list(counts),
+                           "Lignes": list(counts.values())}), formats={"Lignes": "int"})
+else:
+    st.caption(HOST_ONLY)
 st.caption(f"Base {esc(data.store_file().name)} · copie de lecture publiée le {fr_datetime(published)}. "
            "Les tables « calculé » sont refaites à la fin de chaque import, à partir des autres.")
 
 # ------------------------------------------------------------------------------ upload
-if role in UPLOAD_ROLES:
+# ------------------------------------------------------------------------------ audit (administrators)
+if role == "admin":
+    st.header("Journal d'audit")
+    st.caption("Qui s'est connecté, a consulté quelle page avec quels filtres, a téléchargé quel fichier ou "
+               "généré quel rapport ; effacements et purges de la base. Conservé selon `[retention] audit` "
+               "(12 mois par défaut), purgé par `vigie purge` ; `vigie audit` l'affiche dans un terminal."
+               + ("" if host else " Vous voyez les entrées des comptes de vos territoires."))
+    ui.table(data.audit_entries(limit=300), download_as="journal-audit.csv")
+
+if role in UPLOAD_ROLES and host:
     st.header("Importer des exports")
     with st.form("upload", clear_on_submit=True):
         files = st.file_uploader("Fichiers d'export (CSV, XLSX, XLS, JSON, ZIP…)", accept_multiple_files=True,

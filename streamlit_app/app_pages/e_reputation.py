@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analysis import charts, store
+from analysis import charts
 from analysis.ereputation import METRIC_LABELS, auto_freq
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_month, fr_num, fr_pct, fr_signed
@@ -324,7 +324,7 @@ if role in ANALYST:
                 # corrupt anything: if an import holds the file, opening fails at once with
                 # duckdb.IOException before any write and the user is told to retry.
                 try:
-                    with store.writer() as con:
+                    with data.writer(messages=[item]) as con:  # a message of the user's territories only
                         correct(con, item, "message", label, author=who.strip())
                     st.success(f"Correction enregistrée : {esc(item)} est désormais « {SENTIMENT_FR[label]} ». "
                                "Les chiffres de la page en tiennent compte.")

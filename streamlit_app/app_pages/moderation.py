@@ -9,7 +9,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from analysis import store
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_num, fr_pct
 from analysis.moderation.queue import STATUSES
@@ -86,7 +85,7 @@ if role in ANALYST:
                     st.error("Choisissez au moins un message et indiquez votre nom.")
                 else:
                     try:
-                        with store.writer() as con:
+                        with data.writer(messages=ids) as con:  # messages of the user's territories only
                             n = set_status(con, ids, status, who.strip(), note or None)
                         st.success(f"{fr_int(n)} message(s) marqué(s) « {STATUSES[status]} ».")
                     except Exception as e:  # the CLI may hold the write lock during an import

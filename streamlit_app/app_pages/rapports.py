@@ -24,7 +24,10 @@ data.require_store()
 f = ui.filters()
 terr = data.territories()
 names = data.territory_names()
-ids = terr["territory_id"].tolist()
+ids = data.selectable_territories()  # a user limited to some territories: those only
+if not ids:
+    ui.empty_state("Aucun territoire à présenter : importez des exports d'abord.")
+    st.stop()
 default = f.territories[0] if f.territories else (terr.loc[terr["kind"] == "own", "territory_id"].tolist() or ids)[0]
 
 c1, c2, c3 = st.columns(3)
