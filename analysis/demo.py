@@ -1324,6 +1324,14 @@ class Writer:
         self.files.append({"path": path, "hint": hint, "snapshot": snapshot, "mapping": mapping, "fmt": fmt})
 
     def write_all(self) -> None:
+        # Bluesky, Mastodon, TikTok and the press first: they are imported first, while the tables
+        # are small (each file's upsert costs more as the tables grow). They use no random draw, so
+        # the other files are the same with or without them.
+        self._index_threads()
+        self.tiktok()
+        self.social_profiles()
+        self.press_saved()
+        self.replay()
         self.mbs_posts()
         self.mbs_daily()
         self.mbs_demographics()
@@ -1335,12 +1343,6 @@ class Writer:
         self.linkedin()
         self.ads()
         self.crowdtangle()
-        # Bluesky, Mastodon, TikTok and the press, after the others (their files never change the others')
-        self._index_threads()
-        self.tiktok()
-        self.social_profiles()
-        self.press_saved()
-        self.replay()
 
     # -- Meta Business Suite ------------------------------------------------------------
     def mbs_posts(self) -> None:
@@ -1900,10 +1902,10 @@ class Writer:
         Bluesky, a list of Account entities for Mastodon), dated by the day they were read."""
         sim = self.sim
         accs = [a for a in sim.registry.accounts if a.platform in ("bluesky", "mastodon")]
-        months = []  # the first of every other month, up to the day after the period
+        months = []  # the first day of every quarter, up to the day after the period
         d = date(START.year, START.month, 1)
         while d <= END:
-            d = (d + timedelta(days=62)).replace(day=1)
+            d = (d + timedelta(days=92)).replace(day=1)
             months.append(min(d, END + timedelta(days=1)))
         for d in months:
             for plat in ("bluesky", "mastodon"):

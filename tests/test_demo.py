@@ -257,7 +257,7 @@ def test_new_platforms_posts_and_followers(built, db):
     # followers grow; the last count is the one the collection read today (same as the simulation's)
     for acc, end in truth["followers_end"].items():
         series = q(db, "SELECT date, followers FROM audience_followers WHERE account_id = ? ORDER BY date", [acc])
-        assert len(series) >= 10, acc
+        assert len(series) >= 8, acc  # a snapshot a quarter (Bluesky, Mastodon) or a day (TikTok)
         assert series[-1][1] == end and series[0][1] < end, acc
     # TikTok: few videos, many views; a young audience (Studio's gender, age and territories)
     views, likes = q(db, "SELECT sum(video_views), sum(likes) FROM posts WHERE platform = 'tiktok'")[0]
