@@ -14,21 +14,46 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
 from analysis import store
 from analysis.cli_common import open_reader
 from analysis.fmt import fr_int
 
+# Exit code of a command refused because another writer holds the store (sysexits' EX_TEMPFAIL:
+# try again later).
+EXIT_BUSY = 75
+console = Console()
+err = Console(stderr=True)
+
+
+class _VigieGroup(TyperGroup):
+    """The `vigie` command group: errors a user can meet on any command end in a French message and
+    a non-zero exit code, never a traceback (a store held by another writer, a refused key)."""
+
+    def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
+        from analysis.privacy import KeyRefused
+
+        try:
+            return super().invoke(ctx)
+        except store.StoreBusy as e:
+            err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)
+            raise typer.Exit(EXIT_BUSY) from e
+        except KeyRefused as e:
+            err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)
+            raise typer.Exit(1) from e
+
+
 app = typer.Typer(
+    cls=_VigieGroup,
     help="Vigie — observatoire des réseaux sociaux pour les collectivités.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err = Console(stderr=True)
 
 
 @app.callback()
@@ -55,6 +80,7 @@ def import_cmd(
     scheduler: str = typer.Option(None, "--scheduler", help="Adresse du scheduler dask (défaut : cluster local)."),
 ) -> None:
     """Importer des exports (format reconnu d'après le contenu). Tout ou rien par fichier."""
+    from analysis import privacy
     from analysis.ingest import default_context, expand_paths, import_paths
 
     if engine == "dask":
@@ -85,19 +111,36 @@ def import_cmd(
                           source_tz=tz, snapshot_date=snapshot)
     files = expand_paths(paths)
     results = []
-    with store.writer() as con:
+
+    def refused(e: Exception, code: int) -> None:
+        """A refusal before any file was read: the French message, and the JSON a script expects."""
+        err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)
         if as_json:
-            results = import_paths(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt)
-        else:
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                          TimeElapsedColumn(), console=err, transient=True) as prog:
-                task = prog.add_task("Import", total=len(files))
+            print(json.dumps({"files": [], "error": str(e)}, ensure_ascii=False, indent=2))
+        raise typer.Exit(code)
 
-                def on_file(f, r):
-                    prog.update(task, advance=1, description=f"Import {f.name[:40]}")
+    try:  # the key first: an empty or short key must stop the import before anything is written
+        privacy.get_key()
+    except privacy.KeyRefused as e:
+        refused(e, 1)
+    for w in privacy.key_warnings():
+        err.print(f"[yellow]![/] {escape(w)}", soft_wrap=True)
+    try:
+        with store.writer() as con:
+            if as_json:
+                results = import_paths(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt)
+            else:
+                with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                              TimeElapsedColumn(), console=err, transient=True) as prog:
+                    task = prog.add_task("Import", total=len(files))
 
-                results = import_paths(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt,
-                                       on_file=on_file)
+                    def on_file(f, r):
+                        prog.update(task, advance=1, description=f"Import {f.name[:40]}")
+
+                    results = import_paths(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt,
+                                           on_file=on_file)
+    except store.StoreBusy as e:
+        refused(e, EXIT_BUSY)
     if as_json:
         print(json.dumps({"files": [r.as_json() for r in results]}, ensure_ascii=False, indent=2))
     else:

@@ -84,10 +84,23 @@ def to_xlsx_bytes(df: pd.DataFrame, sheet_name: str = "Données") -> bytes:
     return buf.getvalue()
 
 
+# GFM turns bare addresses into links *after* the markdown is parsed, on the text itself, so a
+# backslash cannot stop it (found by the browser test of issue 20): a zero-width space inside
+# "://", after "www" and after "@" does, and stays invisible to the reader.
+_ZWSP = "\u200b"
+_BARE_LINKS = ((re.compile(r"(?i)(?<=[a-z0-9]):(?=//)"), ":" + _ZWSP),
+               (re.compile(r"(?i)\b(www)(?=\.)"), "\\1" + _ZWSP),
+               (re.compile(r"@(?=[\w.-])"), "@" + _ZWSP))
+
+
 def escape_markdown(text: object) -> str:
-    """Citizen text safe inside Streamlit markdown: markup characters backslash-escaped and
-    ``<``/``&`` as entities, so no HTML, link, image or heading can be injected."""
+    """Any text safe inside Streamlit markdown, the app's one escaping helper: markup characters
+    backslash-escaped, ``<``/``&`` as entities, bare web and e-mail addresses broken by an invisible
+    zero-width space, so no HTML, link (explicit or automatic), image, heading, colour or icon
+    directive can be injected. The reader sees the original text."""
     s = "" if text is None else str(text)
+    for pattern, repl in _BARE_LINKS:
+        s = pattern.sub(repl, s)
     s = _MD_SPECIAL.sub(r"\\\1", s)
     # Entities rather than backslashes for HTML: they stay text even with unsafe_allow_html.
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -10,6 +10,9 @@ large export streams in bounded memory.
 
 from __future__ import annotations
 
+import json
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -31,11 +34,52 @@ MONTH_COLUMN = {"posts": "created_at", "messages": "created_at", "audience_follo
                 "imports": "started_at", "audit_log": "at", "moderation_status": "at"}
 
 
+def exports_log(db: str | Path | None = None) -> Path:
+    """``<db>.parquet-exports.json``: where `vigie parquet export` wrote copies of this store's tables,
+    so that erasure and purge can name the copies they cannot reach (beside the store, not in it:
+    an export only reads the store)."""
+    p = store.db_path(db)
+    return p.with_name(p.name + ".parquet-exports.json")
+
+
+def record_export(out: str | Path, db: str | Path | None = None) -> None:
+    """Remember that ``out`` holds an export of the store (latest date per folder)."""
+    log = exports_log(db)
+    known = {e["path"]: e for e in parquet_exports(db)}
+    out = str(Path(out).resolve())
+    known[out] = {"path": out, "at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")}
+    log.write_text(json.dumps(sorted(known.values(), key=lambda e: e["path"]), ensure_ascii=False, indent=1),
+                   encoding="utf-8")
+
+
+def parquet_exports(db: str | Path | None = None) -> list[dict]:
+    """The recorded exports whose folder still exists: ``[{"path", "at"}]``."""
+    try:
+        entries = json.loads(exports_log(db).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return []
+    return [e for e in entries if isinstance(e, dict) and Path(str(e.get("path"))).is_dir()]
+
+
+def _clear(dest: Path) -> None:
+    """Remove a table folder of a previous export, so that the new one holds exactly the store's rows
+    (rows erased or purged since, partitions that no longer exist). Only Parquet files are there."""
+    if not dest.exists():
+        return
+    strays = [f for f in dest.rglob("*") if f.is_file() and f.suffix != ".parquet"]
+    if strays:
+        raise ValueError(f"{dest} contient d'autres fichiers que des exports Parquet ({strays[0].name}…) : "
+                         "choisissez un dossier réservé à l'export.")
+    shutil.rmtree(dest)
+
+
 def export_parquet(con: duckdb.DuckDBPyConnection, out: str | Path,
                    partition_by: tuple[str, ...] = ()) -> dict[str, int]:
     """Write every canonical table to ``out/<table>/`` (partitioned when the table has the keys).
 
-    Returns ``{table: rows}``. ``partition_by`` ⊆ ``('territory_id', 'month')``.
+    Returns ``{table: rows}``. ``partition_by`` ⊆ ``('territory_id', 'month')``. A table folder left
+    by a previous export into ``out`` is replaced: re-exporting after an erasure or a purge leaves
+    none of the deleted rows.
     """
     unknown = set(partition_by) - set(PARTITION_KEYS)
     if unknown:
@@ -43,9 +87,11 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out: str | Path,
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
+    pending = store.pending_tables(con)  # a store not yet migrated: tables still to be created are empty
     for t in schema.TABLES:
-        n = con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+        n = 0 if t.name in pending else con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
         counts[t.name] = int(n)
+        _clear(out / t.name)
         if n == 0:
             continue
         keys = [k for k in partition_by if (k == "month" and t.name in MONTH_COLUMN) or k in t.column_names]
@@ -106,8 +152,12 @@ def export_cmd(
     except ValueError as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(2) from e
+    record_export(out)
     done = {k: v for k, v in counts.items() if v}
     err.print(f"Export Parquet : {len(done)} tables, {fr_int(sum(done.values()))} lignes → {out}")
+    err.print("Ces fichiers contiennent des données personnelles (messages, pseudonymes) : un effacement "
+              "(`vigie privacy erase`) ou une purge (`vigie purge`) ne les atteint pas, relancez alors cet "
+              "export dans le même dossier (il remplace les tables).", soft_wrap=True)
 
 
 @parquet_app.command("import")

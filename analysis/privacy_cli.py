@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from analysis import retention, store, users
@@ -86,6 +87,18 @@ def users_passwd(
     console.print(f"Mot de passe de « {name} » changé.")
 
 
+@users_app.command("logout")
+def users_logout(name: str = typer.Argument(...)) -> None:
+    """Déconnecter un compte de toutes ses sessions ouvertes (ordinateur perdu, départ…)."""
+    try:
+        if name.strip().lower() not in users.load_users():
+            raise users.UserError(f"Utilisateur inconnu « {name} ».")
+        users.Throttle().revoke(name)
+    except users.UserError as e:
+        _fail(e)
+    console.print(f"Toutes les sessions de « {name} » sont fermées (à leur prochaine page).")
+
+
 def _print_counts(title: str, rep: retention.DeletionReport) -> None:
     t = Table(title=title)
     t.add_column("Table")
@@ -93,6 +106,28 @@ def _print_counts(title: str, rep: retention.DeletionReport) -> None:
     for k, v in rep.counts.items():
         t.add_row(k, fr_int(v))
     console.print(t)
+
+
+def _copies_report(stale: list) -> None:
+    """What the erasure or purge reached besides the store, and what it cannot reach."""
+    from analysis.parquet_cli import parquet_exports
+
+    db = store.db_path()
+    lines = [f"Appliqué à la base {db} (réécrite : aucun octet des lignes supprimées n'y reste) et à sa "
+             f"copie de lecture {store.read_path(db)} (republiée)."]
+    if stale:
+        lines.append(f"{len(stale)} copie{'s' if len(stale) > 1 else ''} temporaire{'s' if len(stale) > 1 else ''} "
+                     "de la base laissée" + ("s" if len(stale) > 1 else "") + " par une opération interrompue "
+                     "supprimée" + ("s" if len(stale) > 1 else "") + " : " + ", ".join(str(f.name) for f in stale) + ".")
+    for line in lines:
+        console.print(line, soft_wrap=True)
+    exports = parquet_exports(db)
+    for e in exports:
+        err.print(f"[yellow]![/] Export Parquet {escape(e['path'])} (écrit le {e['at'][:10]}) : il contient encore "
+                  f"ces données. Réexportez-le (`vigie parquet export {escape(e['path'])}`, qui remplace les tables) "
+                  "ou supprimez-le, ainsi que ses copies sur d'autres machines.", soft_wrap=True)
+    err.print("[yellow]![/] Hors de portée de Vigie : les fichiers d'export d'origine (CSV, XLSX, ZIP), les rapports "
+              "déjà envoyés et les sauvegardes de la base.", soft_wrap=True)
 
 
 @privacy_app.command("erase")
@@ -106,11 +141,17 @@ def privacy_erase(
         _fail(ValueError("Indiquez --author HASH ou --name NOM."))
     if not yes and not typer.confirm("Supprimer définitivement les messages de cet auteur ?"):
         raise typer.Exit(1)
-    with store.writer() as con:
+    stale = store.stale_copies()
+    with store.writer(compact=True) as con:
         rep = retention.erase_author(con, author_hash=author, name=name)
     _print_counts("Effacement", rep)
     if rep.messages == 0:
         err.print("[yellow]![/] Aucun message trouvé pour cet auteur.")
+    n = rep.counts.get("erased_authors", 0)
+    console.print(f"Pseudonyme{'s' if n > 1 else ''} inscrit{'s' if n > 1 else ''} dans la liste des personnes "
+                  "effacées (jamais leur nom) : aucun import ultérieur ni aucune collecte ne réintroduira ses "
+                  "messages ni sa fiche de compte, même depuis un export qui les contient encore.", soft_wrap=True)
+    _copies_report(stale)
 
 
 @app.command("purge")
@@ -127,6 +168,8 @@ def purge(
         _fail(e)
     if not yes and not typer.confirm(f"Supprimer les messages antérieurs au {limit:%d/%m/%Y} ?"):
         raise typer.Exit(1)
-    with store.writer() as con:
+    stale = store.stale_copies()
+    with store.writer(compact=True) as con:
         rep = retention.purge_older_than(con, value)
     _print_counts(f"Purge des messages antérieurs au {limit:%d/%m/%Y}", rep)
+    _copies_report(stale)

@@ -6,6 +6,7 @@ Default file: ``$VIGIE_REGISTRY`` or ``data/territories.toml`` (the demo registr
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -105,32 +106,60 @@ class Registry:
                     return a
         return None
 
-    def resembles_official(self, *keys: str | None, threshold: float = 60.0) -> bool:
-        """Whether a name/handle looks like one of our official accounts (coarse, lenient gate).
+    def lookalike(self, name: str | None, handle: str | None,
+                  territory_id: str | None = None) -> tuple[float, list[tuple[float, str, Reference]], list[str]]:
+        """How much a non-official name/handle imitates our official accounts (the one look-alike score).
 
-        Used at ingestion to decide which non-official accounts keep their public name: those
-        that could be impersonating a territory (the watch scores them precisely later).
+        Returns ``(score, per_label, claims)``: ``per_label`` holds, for each of the candidate's labels
+        (name, handle), its best :func:`similarity` with an official name or handle of ``territory_id``
+        (every territory when None) and that reference; ``score`` is the best of them, + 10 when the
+        candidate claims to be the institution (« mairie », « officiel »…), capped at 100.
         """
-        from rapidfuzz import fuzz
+        # a handle is compared by the part that names its owner (not ".bsky.social" or "@instance",
+        # which every handle of the same host shares)
+        handle = handle_core(handle) if isinstance(handle, str) and handle.strip() else handle
+        labels = [x.lstrip("@") for x in (name, handle) if isinstance(x, str) and x.strip()]
+        refs = self.references(territory_id)
+        if not labels or not refs:
+            return 0.0, [], []
+        claims = sorted({w for lab in labels for w in claims_institution(lab)})
+        per_label = []
+        for lab in labels:
+            sims = [(similarity(lab, r.skeleton, partial=bool(claims)), r) for r in refs]
+            s_, r_ = max(sims, key=lambda x: x[0])
+            per_label.append((s_, lab, r_))
+        best = max(x[0] for x in per_label)
+        return min(100.0, best + (CLAIM_BONUS if claims else 0.0)), per_label, claims
 
-        targets = self._fold_targets()
-        for k in keys:
-            if not k:
-                continue
-            fk = _fold(handle_core(k))
-            if len(fk) < 4:
-                continue
-            for t in targets:
-                if fuzz.partial_ratio(fk, t) >= threshold + 20 or fuzz.ratio(fk, t) >= threshold:
-                    return True
-        return False
+    def resembles_official(self, *keys: str | None) -> bool:
+        """Whether a name/handle imitates one of our official accounts: the gate deciding, at import,
+        which non-official accounts keep their public name and handle. The impersonation watch's own
+        score and threshold (:meth:`lookalike`, :data:`LOOKALIKE_THRESHOLD`): an account is kept by
+        name only if the watch would flag it, so a plain commenter whose name merely shares a word
+        with the town (« Aubin Dupont ») is not.
+        """
+        name, handle = (list(keys) + [None, None])[:2]
+        return self.lookalike(name, handle)[0] >= LOOKALIKE_THRESHOLD
 
-    def _fold_targets(self) -> list[str]:
-        if not hasattr(self, "_folded"):
-            vals = {_fold(handle_core(v)) for a in self.accounts for v in (a.handle, a.name) if v}
-            vals |= {_fold(t.name) for t in self.territories}
-            self._folded = sorted(v for v in vals if len(v) >= 4)
-        return self._folded
+    def references(self, territory_id: str | None = None) -> list[Reference]:
+        """Names and handles of the official accounts (and territory names) to protect."""
+        key = territory_id or ""
+        cache = self.__dict__.setdefault("_references", {})
+        if key not in cache:
+            refs: list[Reference] = []
+            for t in self.territories:
+                if territory_id and t.territory_id != territory_id:
+                    continue
+                seen = set()
+                for a in t.accounts:
+                    for label in (a.name, f"@{handle_core(a.handle)}" if a.handle else None):
+                        if label and (sk := skeleton(label.lstrip("@"))) and sk not in seen:
+                            seen.add(sk)
+                            refs.append(Reference(t.territory_id, a.platform, a.account_id, label, sk))
+                if (sk := skeleton(t.name)) and sk not in seen:
+                    refs.append(Reference(t.territory_id, "", "", t.name, sk))
+            cache[key] = refs
+        return cache[key]
 
     def territory_named(self, text: str | None) -> str | None:
         """Id of the territory a text names (its name, keywords or hashtags; our own first), or None.
@@ -171,8 +200,33 @@ def _norm(s: str) -> str:
     return unicodedata.normalize("NFKC", str(s)).strip().lstrip("@").casefold()
 
 
-_HOMOGLYPHS = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
-                             "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "і": "i"})
+# ------------------------------------------------------------------------------ look-alike score
+# Names are reduced to a *skeleton* before comparison (accents folded, homoglyphs and digits read as
+# the letters they imitate, separators and institutional fillers such as "mairie de", "ville de",
+# "officiel" removed, "st" → "saint"), then compared with rapidfuzz. Claiming to be the institution
+# ("officiel", "mairie", "ville de"…) is evidence on its own and adds to the score. Used at import
+# (which non-official accounts keep their name) and by the impersonation watch
+# (analysis.moderation.impersonation): one score for both.
+LOOKALIKE_THRESHOLD = 85.0
+CLAIM_BONUS = 10.0
+
+# Look-alike characters (Cyrillic, Greek, fullwidth are mostly handled by NFKC) and digits.
+_HOMOGLYPHS = str.maketrans({
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j", "ѕ": "s",
+    "ԁ": "d", "ӏ": "l", "һ": "h", "к": "k", "м": "m", "т": "t", "в": "b", "н": "h", "ո": "n",
+    "α": "a", "ο": "o", "ε": "e", "ρ": "p", "τ": "t", "υ": "u", "ι": "i", "κ": "k", "ν": "v",
+    "0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "|": "l",
+    "!": "i",
+})
+# "l" and "i" (and "1", "|") are confusable in most fonts; "rn" reads as "m", "vv" as "w".
+_CONFUSABLE_PAIRS = (("rn", "m"), ("vv", "w"), ("l", "i"))
+_CLAIMS = re.compile(r"\b(officiel(?:le)?|official|mairie|hotel de ville|ville de|commune de|municipalite|"
+                     r"conseil municipal|service communication|page officielle)\b")
+_FILLERS = re.compile(r"\b(officiel(?:le)?|official|mairie|hotel de ville|ville|commune|municipalite|"
+                      r"conseil municipal|service communication|page|compte|info|infos|actu|actus|"
+                      r"de|du|des|la|le|les|d|l|fr|the)\b")
+_SAINT = re.compile(r"\bst\b")
+_SAINTE = re.compile(r"\bste\b")
 
 
 # Host parts every handle of a service shares: without them a Bluesky or Mastodon handle would
@@ -193,10 +247,58 @@ def handle_core(s: str) -> str:
 
 
 def _fold(s: str) -> str:
-    """Lower-case, accents and separators removed, look-alike digits/letters mapped to letters."""
-    s = unicodedata.normalize("NFKD", str(s).casefold().translate(_HOMOGLYPHS))
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    return "".join(ch for ch in s if ch.isalnum())
+    s = unicodedata.normalize("NFKC", str(s)).lower().translate(_HOMOGLYPHS)
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in s if not unicodedata.combining(c))
+
+
+def words(s: str) -> str:
+    """Folded words: accents and look-alikes resolved, camelCase and separators split."""
+    s = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(s))  # "SaintAubinLoire" → "Saint Aubin Loire"
+    s = _fold(s)
+    s = re.sub(r"[^a-z]+", " ", s)
+    s = _SAINT.sub("saint", s)
+    s = _SAINTE.sub("sainte", s)
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def skeleton(s: str) -> str:
+    """Comparable core of a name or handle: no fillers, no separators, confusables merged."""
+    w = _FILLERS.sub(" ", words(s))
+    sk = re.sub(r"\s+", "", w)
+    for a, b in _CONFUSABLE_PAIRS:
+        sk = sk.replace(a, b)
+    return sk
+
+
+def claims_institution(s: str) -> list[str]:
+    """Institutional words the name uses ("officiel", "mairie", "ville de"…)."""
+    return sorted(set(_CLAIMS.findall(words(s))))
+
+
+def similarity(candidate: str, ref_skeleton: str, partial: bool = False) -> float:
+    """0–100 rapidfuzz ratio of skeletons; with ``partial`` (the candidate claims to be the
+    institution) also 0.9 × partial ratio, so "Mairie de St-Aubin Officiel" matches
+    "Saint-Aubin-sur-Loire". Without a claim a page merely *containing* the town name (a sports
+    club, a festival committee) is not a look-alike."""
+    from rapidfuzz import fuzz
+
+    sk = skeleton(candidate)
+    if not sk or not ref_skeleton:
+        return 0.0
+    s = fuzz.ratio(sk, ref_skeleton)
+    if partial and min(len(sk), len(ref_skeleton)) >= 8:
+        s = max(s, 0.9 * fuzz.partial_ratio(sk, ref_skeleton))
+    return float(s)
+
+
+@dataclass(frozen=True)
+class Reference:
+    territory_id: str
+    platform: str
+    account_id: str
+    label: str  # name or @handle as in the registry
+    skeleton: str
 
 
 def registry_path(path: str | os.PathLike | None = None) -> Path:

@@ -483,6 +483,16 @@ TABLES: tuple[Table, ...] = (
         key=("run_id", "source_id"),
     ),
     Table(
+        "erased_authors",
+        "Tombstones of the right to erasure: the pseudonyms of erased authors (never a name). No later "
+        "import or collection writes a message or an account of theirs again (ingest._write_tables).",
+        (
+            C("author_hash", "VARCHAR", "Pseudonym (a_…) of an erased author.", False),
+            C("erased_at", "TIMESTAMP", "When (UTC)."),
+        ),
+        key=("author_hash",),
+    ),
+    Table(
         "audit_log",
         "Privacy-relevant actions (erasure, purge, label changes, logins).",
         (
@@ -498,7 +508,7 @@ TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Rebuilt from the others by every write session (analysis.derived): no information of their own.
 DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "derived_state")
 # Lineage: how rows arrived (imports, collection runs) and privacy actions; they change no figure.
-LINEAGE_TABLES = ("imports", "rejects", "audit_log", "collect_state", "collect_runs")
+LINEAGE_TABLES = ("imports", "rejects", "audit_log", "erased_authors", "collect_state", "collect_runs")
 
 
 def table(name: str) -> Table:
@@ -521,4 +531,13 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (3, [table("collect_state").ddl(), table("collect_runs").ddl(),
          *(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} TIMESTAMP"
            for t in ("posts", "messages") for c in ("edited_at", "deleted_at"))]),
+    # tombstones of erased authors (issue 20, part A, item 8)
+    (4, [table("erased_authors").ddl()]),
 ]
+
+
+def created_in(name: str) -> int:
+    """The latest migration that creates table ``name`` (a store whose migrations stop before it
+    lacks the table until its next write session)."""
+    ddl = f"CREATE TABLE IF NOT EXISTS {name} ("
+    return max((v for v, statements in MIGRATIONS if any(st.startswith(ddl) for st in statements)), default=1)

@@ -9,9 +9,11 @@ the new data as soon as the import has committed and published.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +45,19 @@ class StoreMissing(FileNotFoundError):
     """Raised when a reader asks for a store that has not been built."""
 
 
+class StoreBusy(duckdb.IOException):
+    """Another writer (an import, an enrichment, a correction from the app) holds the store.
+
+    A subclass of ``duckdb.IOException`` so that callers catching DuckDB's own lock error keep
+    working; the message is French and says what to do."""
+
+
+def _busy(p: Path, detail: str = "") -> StoreBusy:
+    return StoreBusy(f"Base occupée : une autre commande `vigie` (import, enrichissement, effacement…) ou une "
+                     f"correction depuis l'application écrit en ce moment dans {p}. Rien n'a été modifié ; "
+                     f"réessayez quand elle sera terminée.{(' (' + detail + ')') if detail else ''}")
+
+
 def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the store.
 
@@ -59,9 +74,77 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False) -> d
             )
         return duckdb.connect(str(target), read_only=True)
     p.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(p))
+    try:
+        con = duckdb.connect(str(p))
+    except duckdb.IOException as e:
+        if "lock" in str(e).lower():  # another process holds DuckDB's write lock
+            raise _busy(p, str(e).splitlines()[0][:300]) from e
+        raise
     migrate(con)
     return con
+
+
+# Copies of the store Vigie writes beside it, by name: the publish's temporary copy (a full store,
+# renamed onto ``<db>.read`` at the end) and the app's hard links to the read copy (``data._Pooled``,
+# unlinked a few milliseconds after they are made). A kill -9 at the wrong instant leaves them.
+TMP_COPY_GLOB = ".read.*.tmp"
+COMPACT_GLOB = ".compact.*.tmp*"  # a rewrite (erasure, purge) interrupted: the new file and its WAL
+LINK_GLOB = ".read.*.lnk"
+LINK_GRACE_SECONDS = 60.0  # a link younger than this may belong to an app opening it right now
+
+
+def stale_copies(path: str | os.PathLike | None = None) -> list[Path]:
+    """Temporary copies of the store left behind by an interrupted publish (``<db>.read.<id>.tmp``)
+    or rewrite (``<db>.compact.<id>.tmp``), DuckDB's spill files (``<db>.tmp/duckdb_temp_*``) and
+    app hard links older than a minute (``<db>.read.<pid>.<id>.lnk``): copies of the store's
+    content that nothing reads. Only safe to delete while holding the writer lock (:func:`writer`):
+    then no publish is in progress."""
+    p = db_path(path)
+    if not p.parent.exists():
+        return []
+    now = time.time()
+    found = sorted(p.parent.glob(p.name + TMP_COPY_GLOB)) + sorted(p.parent.glob(p.name + COMPACT_GLOB))
+    # DuckDB's spill files of an import killed under its memory cap (it deletes them on a clean close)
+    found += sorted(p.with_name(p.name + ".tmp").glob("duckdb_temp_*"))
+    for link in sorted(p.parent.glob(p.name + LINK_GLOB)):
+        try:
+            # ctime: set when the link is made (an mtime is the read copy's, shared by every link)
+            if now - link.lstat().st_ctime > LINK_GRACE_SECONDS:
+                found.append(link)
+        except FileNotFoundError:  # unlinked by its app meanwhile
+            pass
+    return [f for f in found if f.is_file()]
+
+
+def remove_stale_copies(path: str | os.PathLike | None = None) -> list[Path]:
+    """Delete :func:`stale_copies`; return what was deleted. Called by every :func:`writer` at start."""
+    gone = []
+    for f in stale_copies(path):
+        try:
+            f.unlink()
+            gone.append(f)
+        except FileNotFoundError:
+            pass
+    return gone
+
+
+@contextmanager
+def _writer_lock(p: Path) -> Iterator[None]:
+    """Exclusive lock of the writer session on ``<db>.lock`` (``flock``), from opening the store to
+    the end of its publish: DuckDB's own lock is released at ``close()``, before the copy is
+    published, and a second writer must neither write into the file being copied nor delete the
+    copy in progress. Not blocking: a second writer fails at once with :class:`StoreBusy`. The lock
+    dies with its process (kill -9 included); the empty ``.lock`` file stays."""
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(p.with_name(p.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise _busy(p) from e
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def publish(path: str | os.PathLike | None = None) -> Path:
@@ -69,28 +152,65 @@ def publish(path: str | os.PathLike | None = None) -> Path:
     p = db_path(path)
     rp = read_path(p)
     tmp = rp.with_name(rp.name + f".{uuid.uuid4().hex[:8]}.tmp")
-    shutil.copyfile(p, tmp)
-    os.replace(tmp, rp)
+    try:
+        shutil.copyfile(p, tmp)
+        os.replace(tmp, rp)
+    finally:  # an exception (disk full…) leaves no copy; a kill -9 is cleaned by the next writer
+        tmp.unlink(missing_ok=True)
     return rp
 
 
+def rewrite(path: str | os.PathLike | None = None) -> Path:
+    """Rewrite the (closed) store into a fresh file and put it in place of the old one.
+
+    DuckDB marks deleted rows but leaves their bytes in the file (a table's block keeps the text
+    of an erased message; freed blocks are not zeroed): only a new file has none of them. Used by
+    erasure and purge (``writer(compact=True)``): 2 s for the 120 MB demo store."""
+    p = db_path(path)
+    tmp = p.with_name(p.name + f".compact.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        con = duckdb.connect(str(p))
+        try:
+            name = con.execute("SELECT current_database()").fetchone()[0]
+            con.execute(f"ATTACH '{tmp}' AS vigie_compact")
+            con.execute(f"COPY FROM DATABASE {_q(name)} TO vigie_compact")
+            con.execute("DETACH vigie_compact")
+        finally:
+            con.close()
+        os.replace(tmp, p)
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+    return p
+
+
 @contextmanager
-def writer(path: str | os.PathLike | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def writer(path: str | os.PathLike | None = None, *, compact: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A writable connection that is checkpointed, closed and published on exit; the daily
-    aggregates (:mod:`analysis.derived`) are rebuilt first, so readers always see them current."""
+    aggregates (:mod:`analysis.derived`) are rebuilt first, so readers always see them current.
+
+    The whole session holds the writer lock (:func:`_writer_lock`): a second writer gets
+    :class:`StoreBusy` at once, and the copies an interrupted publish left are deleted first.
+    ``compact=True`` (erasure, purge) rewrites the file before publishing it (:func:`rewrite`), so
+    that no byte of a deleted row remains in the store or its read copy."""
     from analysis import derived
 
-    con = connect(path)
-    try:
-        yield con
-        # under the import's memory cap: a rebuild after a 1 GB import otherwise took the peak
-        # from 0,82 to 1,2 GB (benchmarks/bench_import_memory.py --mb 1024), for no time saved
-        with bounded_memory(con):
-            derived.refresh_or_clear(con)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    publish(path)
+    p = db_path(path)
+    with _writer_lock(p):
+        con = connect(p)
+        try:
+            remove_stale_copies(p)
+            yield con
+            # under the import's memory cap: a rebuild after a 1 GB import otherwise took the peak
+            # from 0,82 to 1,2 GB (benchmarks/bench_import_memory.py --mb 1024), for no time saved
+            with bounded_memory(con):
+                derived.refresh_or_clear(con)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        if compact:
+            rewrite(p)
+        publish(p)
 
 
 @contextmanager
@@ -242,6 +362,19 @@ def snapshot_hash(con: duckdb.DuckDBPyConnection, tables: list[str] | None = Non
     return h.hexdigest()[:16]
 
 
+def pending_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Tables of the schema that a store not yet migrated (a newer Vigie, no write since) lacks because
+    the migration creating them has not run: readers count them as empty rather than fail. A table
+    missing for another reason (a store from an unreleased schema) still raises."""
+    present = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                         "WHERE table_schema = 'main'").fetchall()}
+    applied = con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] \
+        if "schema_migrations" in present else 0
+    return {t.name for t in schema.TABLES if t.name not in present and schema.created_in(t.name) > (applied or 0)}
+
+
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Row count of every canonical table."""
-    return {t.name: con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0] for t in schema.TABLES}
+    """Row count of every canonical table (0 for one a migration still to run will create)."""
+    pending = pending_tables(con)
+    return {t.name: 0 if t.name in pending else con.execute(f"SELECT count(*) FROM {t.name}").fetchone()[0]
+            for t in schema.TABLES}

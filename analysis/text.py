@@ -98,16 +98,22 @@ def term_key(s: str | None) -> str:
 
 
 def names_any(text: str | None, terms: tuple[str, ...] | list[str]) -> bool:
-    """Whether ``text`` contains one of ``terms`` as whole words (see :func:`term_key`).
+    """Whether ``text`` names one of ``terms`` (see :func:`term_key`).
 
-    A hashtag term also matches the same words glued (``#saintaubin`` in ``#SaintAubin``)."""
-    t = f" {term_key(text)} "
-    if t.isspace():
+    A name or keyword matches as whole words (« Saint-Aubin-sur-Loire » in « à saint aubin sur
+    loire ») or as a hashtag of the text written glued (``#SaintAubinSurLoire``). A hashtag term
+    (``#SaintAubin``) matches only a hashtag of the text, whole: never « Saint-Aubin-du-Cormier »."""
+    if not text:
         return False
-    glued = t.replace(" ", "")
+    t = f" {term_key(text)} "
+    tags = {term_key(h).replace(" ", "") for h in _HASHTAG.findall(text)}
     for term in terms:
         k = term_key(term)
-        if k and (f" {k} " in t or (term.startswith("#") and k.replace(" ", "") in glued)):
+        if not k:
+            continue
+        if k.replace(" ", "") in tags:
+            return True
+        if not term.lstrip().startswith("#") and f" {k} " in t:
             return True
     return False
 

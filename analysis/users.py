@@ -17,9 +17,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
+import sqlite3
+import stat
 import time
 import tomllib
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -128,6 +132,7 @@ def remove_user(name: str, path: Path | None = None) -> None:
         raise UserError(f"Utilisateur inconnu « {name} ».")
     del users[name]
     save_users(users, path)
+    Throttle().revoke(name)  # the sessions already open end at their next page
 
 
 def set_password(name: str, password: str, path: Path | None = None) -> None:
@@ -139,6 +144,7 @@ def set_password(name: str, password: str, path: Path | None = None) -> None:
     u = users[name]
     users[name] = User(u.name, u.role, hash_password(password), u.created_at)
     save_users(users, path)
+    Throttle().revoke(name)  # a stolen password stops working in the sessions it opened too
 
 
 # Checking an unknown user against this hash costs the same time as a real check, so response
@@ -160,38 +166,175 @@ def verify(name: str, password: str, path: Path | None = None) -> User | None:
         return None
 
 
+def auth_db_path() -> Path:
+    """The app's small state file (failed logins, locks, session revocations): ``$VIGIE_AUTH_DB``, else
+    ``auth.sqlite`` beside the users file. SQLite, not the store: the app opens the store read-only
+    (one writer, the CLI), and this state must survive a restart of the app."""
+    env = os.environ.get("VIGIE_AUTH_DB")
+    return Path(env).expanduser() if env else users_path().with_name("auth.sqlite")
+
+
+_AUTH_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS attempts (key TEXT NOT NULL, at REAL NOT NULL, attempt TEXT NOT NULL, "
+    "state TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS attempts_key ON attempts (key, at)",
+    "CREATE TABLE IF NOT EXISTS locks (key TEXT PRIMARY KEY, until REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS revocations (user TEXT PRIMARY KEY, before REAL NOT NULL)",
+)
+
+
 class Throttle:
     """Failed-login limiter: after ``max_failures`` failures within ``window`` seconds for a key
     (a user name, or a browser session), the key is locked for ``lockout`` seconds.
 
-    In memory of the app process (one Streamlit server): a restart clears it, which is
-    acceptable because each attempt also costs a bcrypt check.
+    Kept in a small SQLite file (:func:`auth_db_path`, mode 0600): a restart of the app does not
+    clear a lock, and every app process on the server shares it. :meth:`begin` checks the locks and
+    records the attempt *before* the password is checked, in one ``BEGIN IMMEDIATE`` transaction:
+    30 simultaneous submissions get at most ``max_failures`` password checks, the others are refused
+    (an in-memory check-then-record let all 30 through, the 30th logged in). Also holds the
+    session revocations of « se déconnecter partout » (:meth:`revoke`).
     """
 
     def __init__(self, max_failures: int = 5, window: float = 900.0, lockout: float = 900.0,
-                 clock=time.monotonic) -> None:
+                 clock=time.time, path: Path | str | None = None) -> None:
         self.max_failures, self.window, self.lockout, self.clock = max_failures, window, lockout, clock
-        self._failures: dict[str, list[float]] = {}
-        self._locked_until: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self.path = Path(path) if path is not None else auth_db_path()
+        self._ready = False
+
+    # ---------------------------------------------------------------- storage
+    def _connect(self) -> sqlite3.Connection:
+        if not self._ready:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # never world-readable, even briefly
+            if stat.S_IMODE(self.path.stat().st_mode) & 0o077:
+                os.chmod(self.path, 0o600)
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # transactions by hand
+        if not self._ready:
+            for ddl in _AUTH_SCHEMA:
+                con.execute(ddl)
+            self._ready = True
+        return con
+
+    @contextmanager
+    def _immediate(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken before reading: concurrent callers are serialised."""
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def _lock_if_due(self, con: sqlite3.Connection, key: str, now: float) -> bool:
+        """Lock ``key`` when it has ``max_failures`` attempts in the window (and forget them)."""
+        n = con.execute("SELECT count(*) FROM attempts WHERE key = ? AND at > ?", (key, now - self.window)).fetchone()[0]
+        if n < self.max_failures:
+            return False
+        con.execute("INSERT OR REPLACE INTO locks VALUES (?, ?)", (key, now + self.lockout))
+        con.execute("DELETE FROM attempts WHERE key = ?", (key,))
+        return True
+
+    def _wait(self, con: sqlite3.Connection, keys: list[str], now: float) -> float:
+        rows = con.execute(f"SELECT max(until) FROM locks WHERE key IN ({', '.join('?' * len(keys))})",
+                           keys).fetchone()
+        return max(0.0, (rows[0] or 0.0) - now)
+
+    # ---------------------------------------------------------------- attempts
+    def begin(self, keys: list[str]) -> tuple[float, str | None]:
+        """Check and record an attempt at once: ``(0, attempt id)`` when it may go on (the attempt
+        already counts as a failure), else ``(seconds to wait, None)``."""
+        with self._immediate() as con:
+            now = self.clock()  # read inside the transaction: clocks of concurrent attempts stay in order
+            con.execute("DELETE FROM attempts WHERE at <= ?", (now - self.window,))
+            wait = self._wait(con, keys, now)
+            if wait <= 0:
+                for k in keys:
+                    if self._lock_if_due(con, k, now):
+                        wait = self.lockout
+            if wait > 0:
+                return wait, None
+            attempt = uuid.uuid4().hex
+            con.executemany("INSERT INTO attempts VALUES (?, ?, ?, 'pending')", [(k, now, attempt) for k in keys])
+            return 0.0, attempt
+
+    def end(self, attempt: str, keys: list[str], ok: bool) -> None:
+        """Close an attempt of :meth:`begin`: a success forgets the keys' failures, a failure stays
+        counted (and locks the key at the limit)."""
+        with self._immediate() as con:
+            now = self.clock()
+            if ok:
+                marks = ", ".join("?" * len(keys))
+                con.execute(f"DELETE FROM attempts WHERE key IN ({marks})", keys)
+                con.execute(f"DELETE FROM locks WHERE key IN ({marks})", keys)
+                return
+            con.execute("UPDATE attempts SET state = 'failed' WHERE attempt = ?", (attempt,))
+            for k in keys:
+                self._lock_if_due(con, k, now)
 
     def locked_for(self, key: str) -> float:
         """Seconds left before ``key`` may try again (0 when free)."""
-        with self._lock:
-            return max(0.0, self._locked_until.get(key, 0.0) - self.clock())
+        with self._immediate() as con:
+            return self._wait(con, [key], self.clock())
 
     def failure(self, key: str) -> None:
         """Record a failed attempt; lock the key when the limit is reached."""
-        now = self.clock()
-        with self._lock:
-            recent = [t for t in self._failures.get(key, []) if now - t < self.window] + [now]
-            if len(recent) >= self.max_failures:
-                self._locked_until[key] = now + self.lockout
-                recent = []
-            self._failures[key] = recent
+        with self._immediate() as con:
+            now = self.clock()
+            con.execute("INSERT INTO attempts VALUES (?, ?, ?, 'failed')", (key, now, uuid.uuid4().hex))
+            self._lock_if_due(con, key, now)
 
     def success(self, key: str) -> None:
-        """Forget the failures of ``key``."""
-        with self._lock:
-            self._failures.pop(key, None)
-            self._locked_until.pop(key, None)
+        """Forget the failures and the lock of ``key``."""
+        with self._immediate() as con:
+            con.execute("DELETE FROM attempts WHERE key = ?", (key,))
+            con.execute("DELETE FROM locks WHERE key = ?", (key,))
+
+    def reset(self) -> None:
+        """Forget every failure, lock and revocation (tests, or an administrator's fresh start)."""
+        with self._immediate() as con:
+            for table in ("attempts", "locks", "revocations"):
+                con.execute(f"DELETE FROM {table}")
+
+    # ---------------------------------------------------------------- sessions
+    def revoke(self, user: str) -> None:
+        """End every session of ``user`` opened until now (« se déconnecter partout », `vigie users
+        logout`, a password change, a removed account)."""
+        with self._immediate() as con:
+            con.execute("INSERT OR REPLACE INTO revocations VALUES (?, ?)", (user.strip().lower(), self.clock()))
+
+    def revoked_after(self, user: str, logged_in_at: float) -> bool:
+        """Whether the sessions of ``user`` opened at ``logged_in_at`` were revoked since."""
+        con = self._connect()
+        try:
+            row = con.execute("SELECT before FROM revocations WHERE user = ?", (user.strip().lower(),)).fetchone()
+        finally:
+            con.close()
+        return row is not None and logged_in_at <= row[0]
+
+
+DEFAULT_IDLE_MINUTES = 30
+
+
+def idle_timeout_seconds() -> float:
+    """Idle time after which an app session is logged out: ``$VIGIE_IDLE_MINUTES``, else
+    ``[session] idle_minutes`` of the settings file (``~/.config/vigie/config.toml``), else 30
+    minutes; 0 turns it off."""
+    from analysis.retention import config_path
+
+    raw: object = os.environ.get("VIGIE_IDLE_MINUTES")
+    if raw is None:
+        cfg = config_path()
+        if cfg.exists():
+            raw = tomllib.loads(cfg.read_text(encoding="utf-8")).get("session", {}).get("idle_minutes")
+    if raw is None or str(raw).strip() == "":
+        return DEFAULT_IDLE_MINUTES * 60.0
+    try:
+        minutes = float(str(raw).replace(",", "."))
+    except ValueError as e:
+        raise UserError(f"Durée d'inactivité invalide « {raw} » : un nombre de minutes (0 = jamais).") from e
+    return max(0.0, minutes) * 60.0

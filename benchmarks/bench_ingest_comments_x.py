@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("VIGIE_PSEUDONYM_KEY", "benchmark-key")
+os.environ.setdefault("VIGIE_PSEUDONYM_KEY", "benchmark-key-not-secret")
 
 
 def write_minet(path: Path, n: int, rng: random.Random) -> None:

@@ -159,7 +159,7 @@ def stage_pages(db: Path, out: dict, only: set[str] | None = None) -> list[tuple
     the queries they ran."""
     os.environ["VIGIE_DB"] = str(db)
     os.environ.setdefault("VIGIE_AUTH", "demo")
-    os.environ.setdefault("VIGIE_PSEUDONYM_KEY", "bench-key")
+    os.environ.setdefault("VIGIE_PSEUDONYM_KEY", "bench-key-not-secret")
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 

@@ -25,6 +25,7 @@ from analysis import charts  # noqa: E402
 from streamlit_app import auth, data, ui  # noqa: E402
 
 PAGES_DIR = APP_DIR / "app_pages"
+ICON = APP_DIR / "assets" / "vigie.png"
 # (file in app_pages/, French title, Material icon, URL path). Order = menu order; first = home.
 PAGES: list[tuple[str, str, str, str]] = [
     ("synthese.py", "Synthèse", ":material/dashboard:", "synthese"),
@@ -46,10 +47,16 @@ def pages() -> list[st.Page]:
             for n, (f, t, i, u) in enumerate(found)]
 
 
-st.set_page_config(page_title="Vigie", page_icon=":material/visibility:", layout="wide",
+# The page icon is a file served by the app itself: a ":material/…:" icon makes every browser fetch
+# it from fonts.gstatic.com (Streamlit's favicon code), and nothing may leave for the Internet.
+st.set_page_config(page_title="Vigie", page_icon=str(ICON), layout="wide",
                    initial_sidebar_state="auto")  # collapsed on a phone, open on a desktop
+# Streamlit's own « Download as CSV » of every table does not neutralise spreadsheet formulas:
+# off (also in .streamlit/config.toml, read before the first run); ui.download is the safe one.
+st.set_option("client.disableDataExport", True)
 ui.remember_url()  # before anything slow: a click during this first run must keep the link's filters
 auth.require_login()  # no page, no data without a login (unless VIGIE_AUTH=demo, explicit)
+auth.idle_watch()  # an idle page goes back to the login form by itself
 charts.use_theme()
 nav = st.navigation(pages())
 ui.app_style()  # visible keyboard focus on every page

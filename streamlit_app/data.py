@@ -28,6 +28,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import store
+from analysis.exports import escape_markdown
 from analysis.queries import Filters
 
 MISSING_STORE_MESSAGE = (
@@ -67,7 +68,7 @@ def require_store() -> tuple[str, int]:
     """Stop the page with a friendly French message (not a traceback) when there is no store."""
     stamp = store_stamp()
     if stamp is None:
-        st.info(MISSING_STORE_MESSAGE.format(path=store.db_path()), icon=":material/database:")
+        st.info(MISSING_STORE_MESSAGE.format(path=escape_markdown(store.db_path())), icon=":material/database:")
         st.stop()
     return stamp
 
@@ -182,7 +183,8 @@ def call(target: str, f: Filters | None = None, /, **kwargs: Any) -> Any:
         return _cached(stamp, target, _filters_key(f), tuple(sorted(kwargs.items())))
     except duckdb.CatalogException as e:
         # A store built by an older, unreleased schema: say what to do rather than a traceback.
-        st.error(OUTDATED_STORE_MESSAGE.format(path=store.db_path(), detail=str(e).splitlines()[0]),
+        st.error(OUTDATED_STORE_MESSAGE.format(path=escape_markdown(store.db_path()),
+                                               detail=escape_markdown(str(e).splitlines()[0])),
                  icon=":material/database:")
         st.stop()
 

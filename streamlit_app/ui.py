@@ -382,10 +382,16 @@ def display(df: pd.DataFrame, formats: Mapping[str, str] | None = None) -> Any:
     return styler
 
 
-def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, **kwargs: Any) -> None:
-    """``st.dataframe`` in French formats, without the index (short tables shown in full)."""
+def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, *, download_as: str | None = None,
+          **kwargs: Any) -> None:
+    """``st.dataframe`` in French formats, without the index (short tables shown in full).
+
+    ``download_as``: a file name (``….csv`` or ``….xlsx``) adds Vigie's safe download of the table
+    (:func:`download`) below it; Streamlit's own toolbar download is turned off."""
     kwargs.setdefault("height", "content" if len(df) <= 30 else "auto")
     st.dataframe(display(df, formats), hide_index=True, **kwargs)
+    if download_as:
+        download(df, download_as, key=f"dl_{download_as}")
 
 
 # Characters per title / subtitle line at the theme's sizes: a 390 px phone, a desktop column.
@@ -477,7 +483,7 @@ def _unvalidated(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 def chart(chart: alt.TopLevelMixin, table_df: pd.DataFrame, alt_text: str,
           formats: Mapping[str, str] | None = None, *, table_label: str = "Données du graphique") -> None:
     """An Altair chart, its text alternative (visible and for screen readers) and its data table."""
-    from analysis import charts
+    from analysis import charts, exports
 
     charts.use_theme()  # idempotent; French locale and palette even if a page runs on its own
     # The chart's container carries ``alt_text`` (aria-label) and the table below has the data:
@@ -489,7 +495,7 @@ def chart(chart: alt.TopLevelMixin, table_df: pd.DataFrame, alt_text: str,
         config["legend"] = alt.LegendConfig(columns=2, labelLimit=150)
     chart = wrap_title(chart, phone).configure(**config)  # one copy of the chart, not three
     st.altair_chart(_unvalidated(chart), theme=None, width="stretch", alt=alt_text)
-    st.caption(alt_text)
+    st.caption(exports.escape_markdown(alt_text))  # names and words from the data: text, never markup
     with st.expander(table_label):
         table(table_df, formats)
 
@@ -499,15 +505,60 @@ def empty_state(message: str) -> None:
     st.info(message, icon=":material/filter_alt_off:")
 
 
+# How long the link of a generated download stays valid: the browser fetches it at once; afterwards
+# nobody, logged in or not, can open it again (Streamlit serves /media/ files to anyone with the link).
+DOWNLOAD_LINK_SECONDS = float(os.environ.get("VIGIE_DOWNLOAD_LINK_SECONDS", "30"))
+
+
+def _expire_download_links() -> None:
+    """Delete the generated download files no page references (Streamlit's own cleanup, which it
+    otherwise runs only at the end of some later page run): twice, as the first pass only marks."""
+    try:
+        from streamlit import runtime
+
+        mgr = runtime.get_instance().media_file_mgr
+    except Exception:  # no runtime (bare mode): nothing was stored
+        return
+    mgr.remove_orphaned_files()
+    mgr.remove_orphaned_files()
+
+
+def private_download(label: str, make: Callable[[], bytes], file_name: str, mime: str, *,
+                     key: str | None = None, icon: str | None = None, type: str = "secondary") -> None:
+    """A download served only to the logged-in session that drew it.
+
+    The file is made when the button is clicked (Streamlit's deferred download), not when the page
+    runs: there is no ``/media/…`` link before the click, the file is refused once the session has
+    logged out, gone idle or been revoked, and its link is deleted :data:`DOWNLOAD_LINK_SECONDS`
+    after it was made (a ``/media/`` link opens without any session)."""
+    from streamlit_app import auth
+
+    still_valid = auth.session_check()
+
+    def data() -> bytes:
+        if not still_valid():
+            raise PermissionError("session fermée : reconnectez-vous pour télécharger")
+        payload = make()
+        timer = threading.Timer(DOWNLOAD_LINK_SECONDS, _expire_download_links)
+        timer.daemon = True
+        timer.start()
+        return payload
+
+    st.download_button(label, data, file_name=file_name, mime=mime, key=key, icon=icon, type=type,
+                       on_click="ignore")
+
+
 def download(df: pd.DataFrame, filename: str, label: str = "Télécharger (CSV)", *, key: str | None = None) -> None:
-    """The one download button of the app: CSV (``;``, UTF-8 BOM) or XLSX by the file name's
-    extension, through ``analysis.exports`` so that no cell can run as a spreadsheet formula."""
+    """The one table download of the app: CSV (``;``, UTF-8 BOM) or XLSX by the file name's
+    extension, through ``analysis.exports`` so that no cell can run as a spreadsheet formula
+    (Streamlit's own table download, which does not neutralise formulas, is turned off:
+    ``client.disableDataExport``). Made on click for the logged-in session only (:func:`private_download`)."""
     from analysis import exports
 
+    frame = df.copy()
     if filename.lower().endswith(".xlsx"):
-        payload = exports.to_xlsx_bytes(df)
+        make = lambda: exports.to_xlsx_bytes(frame)  # noqa: E731
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        payload, mime = exports.to_csv_bytes(df), "text/csv"
-    st.download_button(label, payload, file_name=filename, mime=mime, key=key,
-                       icon=":material/download:")
+        make, mime = (lambda: exports.to_csv_bytes(frame)), "text/csv"
+    private_download(label, make, filename, mime, key=key, icon=":material/download:")

@@ -29,10 +29,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(db: Path, log_path: Path, timeout: float = 60) -> Iterator[str]:
-    """Run the app (demo mode, no file watcher) against ``db``; yield its base URL, then stop it."""
-    port = free_port()
-    env = {**os.environ, "VIGIE_DB": str(db), "VIGIE_AUTH": "demo", "PYTHONUNBUFFERED": "1"}
+def serve(db: Path, log_path: Path, timeout: float = 60, env: dict[str, str] | None = None,
+          port: int | None = None) -> Iterator[str]:
+    """Run the app (demo mode unless ``env`` says otherwise, no file watcher) against ``db``; yield its
+    base URL, then stop it. ``env`` adds or overrides variables (``{"VIGIE_AUTH": ""}``: login required)."""
+    port = port or free_port()
+    env = {**os.environ, "VIGIE_DB": str(db), "VIGIE_AUTH": "demo", "PYTHONUNBUFFERED": "1", **(env or {})}
     log = log_path.open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP),

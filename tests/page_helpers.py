@@ -36,3 +36,12 @@ def frame_with(at: AppTest, col: str) -> pd.DataFrame:
         if col in d.columns:
             return d
     raise AssertionError(f"no table with {col}: {[list(d.columns) for d in frames(at)]}")
+
+
+def rendered(markdown: str) -> str:
+    """What a reader sees of a markdown source built with ``exports.escape_markdown``: backslash
+    escapes and HTML entities resolved (the pages escape every name and text they interpolate)."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"\\(.)", r"\1", markdown))

@@ -6,7 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import audience as A
 from analysis import store
-from tests.page_helpers import frames, open_page
+from tests.page_helpers import frames, open_page, rendered
 from tests.test_audience import FIX, _small_store
 
 
@@ -15,8 +15,8 @@ def run_page(query: dict[str, str] | None = None) -> AppTest:
 
 
 def _text(at: AppTest) -> str:
-    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
-                     + [s.value for s in at.header] + [w.value for w in at.warning])
+    return rendered("\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+                              + [s.value for s in at.header] + [w.value for w in at.warning]))
 
 
 _frames = frames

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from analysis import store
 from analysis import topics as T
 from analysis.registry import load_registry, sync_registry
-from tests.page_helpers import frame_with, frames, open_page
+from tests.page_helpers import frame_with, frames, open_page, rendered
 from tests.test_topics import _mini_store
 
 
@@ -47,7 +47,7 @@ def test_page_shows_shares_gap_emergence_sentiment_and_cloud(theme_db):
     assert m["Messages publics"] == f"{n_public}"
     assert m["Premier thème"] in {"Mobilité et transports", "Travaux et urbanisme"}
     # titles state the finding, in French
-    md = " ".join(x.value for x in at.markdown)
+    md = rendered(" ".join(x.value for x in at.markdown))
     assert "a brusquement monté du 20 févr. 2026 au 25 févr. 2026" in md
     emerging = _frame_with(at, "Pic")
     assert emerging["Du"].tolist()[0] == "20 févr. 2026" and "#eausaintaubin" in emerging["Hashtags"].iloc[0]
@@ -56,7 +56,7 @@ def test_page_shows_shares_gap_emergence_sentiment_and_cloud(theme_db):
     assert row["Situation"] == "Nous en parlons, peu d'écho"
     sent = _frame_with(at, "Part de messages négatifs").set_index("Thème")
     assert sent.loc["Travaux et urbanisme", "Part de messages négatifs"] == pytest.approx(1.0)
-    captions = " ".join(c.value for c in at.caption)
+    captions = rendered(" ".join(c.value for c in at.caption))
     assert "Part de messages négatifs par thème : Travaux et urbanisme 100,0" in captions
     assert "Mots les plus fréquents" in captions
     assert at.get("image"), "word cloud image missing"

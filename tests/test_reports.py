@@ -19,6 +19,7 @@ from analysis.queries import Filters
 from analysis.reports import findings as fnd
 from analysis.reports import sections as sec
 from analysis.reports.period import Period, PeriodError, parse_period
+from tests.page_helpers import rendered
 
 # module fixtures are expensive: keep this file on one xdist worker so they are built once
 pytestmark = pytest.mark.xdist_group("reports")
@@ -217,7 +218,7 @@ def test_rapports_page_generates_both_files(demo_db, month, monkeypatch):
     assert next(s for s in at.selectbox if s.label == "Période").value == month  # newest period with data first
     at.button[0].click().run()
     assert not at.exception, [e.value for e in at.exception]
-    assert at.success and at.success[0].value.startswith("Rapport prêt : Saint-Aubin-sur-Loire")
-    texts = [m.value for m in at.markdown]
+    assert at.success and rendered(at.success[0].value).startswith("Rapport prêt : Saint-Aubin-sur-Loire")
+    texts = [rendered(m.value) for m in at.markdown]
     assert any(t.startswith("- La tonalité ") for t in texts)
     assert any(t.startswith("- L'audience ") for t in texts)

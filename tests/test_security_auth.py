@@ -67,9 +67,9 @@ def test_malformed_entries_never_grant_access(users_file):
     assert users.verify("eve", "plaintext") is None
 
 
-def test_throttle_locks_after_five_failures_then_frees():
+def test_throttle_locks_after_five_failures_then_frees(tmp_path):
     now = [0.0]
-    t = users.Throttle(max_failures=5, window=900, lockout=900, clock=lambda: now[0])
+    t = users.Throttle(max_failures=5, window=900, lockout=900, clock=lambda: now[0], path=tmp_path / "auth.sqlite")
     for _ in range(4):
         t.failure("user:camille")
     assert t.locked_for("user:camille") == 0
@@ -154,7 +154,7 @@ def test_no_users_configured_says_how_to_create_one(secret_db, users_file):
 def test_login_then_wrong_password_and_lockout(secret_db, users_file):
     from streamlit_app import auth
 
-    auth.throttle().__init__()  # a fresh limiter (cache_resource lives across tests)
+    auth.throttle().reset()  # a fresh limiter (cache_resource lives across tests)
     users.add_user("camille", "analyste", "correct horse battery")
     at = _login_app(None)
     at.text_input(key="login_name").input("camille")
@@ -170,9 +170,7 @@ def test_login_then_wrong_password_and_lockout(secret_db, users_file):
     at.button[0].click().run()
     assert "Trop de tentatives" in at.error[0].value
     assert "vigie_user" not in at.session_state
-    auth.throttle().success("user:camille")
-    for k in list(auth.throttle()._locked_until):
-        auth.throttle().success(k)
+    auth.throttle().reset()  # the administrator lifts the lock
     at.text_input(key="login_password").input("correct horse battery")
     at.button[0].click().run()
     assert at.session_state["vigie_user"] == {"name": "camille", "role": "analyste"}

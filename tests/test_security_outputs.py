@@ -27,6 +27,7 @@ PAYLOADS = [
     '<img src=x onerror="alert(1)">',
     "{{7*7}}",
     "[Cliquez](javascript:alert(1)) ![pixel](http://evil.example/p.png)",
+    "www.evil.example https://evil.example/x contact@evil.example",
 ]
 FORMULA_LIKE = PAYLOADS[:10]
 HARMLESS = ["Bonjour", "3 + 4 = 7", "'déjà protégé", "", "100 %"]
@@ -90,9 +91,11 @@ def test_markdown_escape_leaves_no_markup(payload):
     out = exports.escape_markdown(payload)
     assert "<" not in out and ">" not in out
     assert not re.search(r"(?<!\\)[\[\]()]", out)  # no link/image syntax survives
+    plain = out.replace("\\", "")  # nor a bare address GFM would link in the parsed text
+    assert "://" not in plain and "www." not in plain and not re.search(r"@\w", plain)
     # what a reader sees once markdown unescapes it is the original text
     unescaped = re.sub(r"\\(.)", r"\1", out).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    assert unescaped == payload
+    assert unescaped.replace("\u200b", "") == payload  # zero-width spaces break bare links, unseen
 
 
 def test_html_escape_and_jinja_autoescape():

@@ -62,7 +62,7 @@ def test_erase_by_hash_removes_messages_and_derived_rows(db):
     with store.writer(db) as con:
         rep = retention.erase_author(con, author_hash=ALICE, actor="dpo")
     assert rep.counts == {"sentiment": 2, "themes": 2, "labels": 2, "toxicity": 2, "moderation_status": 2,
-                          "messages": 2, "accounts": 1, "rejects": 1}
+                          "messages": 2, "accounts": 1, "rejects": 1, "alerts": 0, "erased_authors": 1}
     with store.reader(db) as con:
         assert sorted(r[0] for r in con.execute("SELECT message_id FROM messages").fetchall()) == \
             ["facebook:m4", "facebook:m5", "x:m3"]
@@ -96,7 +96,8 @@ def test_purge_older_than_24_months(db):
             ["facebook:m2", "facebook:m5", "x:m3"]
         assert _count(con, "SELECT count(*) FROM toxicity") == 3
         assert _count(con, "SELECT count(*) FROM rejects") == 2  # only the old import's reject went
-        assert _count(con, "SELECT count(*) FROM accounts") == 1  # the old commenter, not the official
+        # Alice still has a recent message: her account goes with her last message, not before (issue 20)
+        assert _count(con, "SELECT count(*) FROM accounts") == 2
         detail = json.loads(con.execute("SELECT detail FROM audit_log WHERE action = 'privacy.purge'").fetchone()[0])
     assert detail["cutoff"] == "2024-11-01T00:00:00" and detail["counts"]["messages"] == 2
 

@@ -97,7 +97,7 @@ def test_peer_table_equals_benchmark_columns(con, window, days, platforms):
 def test_page_shows_the_peer_table_and_headlines(demo_db, monkeypatch, con, window):
     """The home page on the demo store (default period, 12 months): its peer table is
     :func:`synthese.peer_table` and its six headlines are :func:`synthese.headlines`."""
-    from tests.page_helpers import frame_with, open_page
+    from tests.page_helpers import frame_with, open_page, rendered
 
     monkeypatch.setenv("VIGIE_DB", str(demo_db))
     at = open_page("synthese.py", period="12m")
@@ -109,5 +109,5 @@ def test_page_shows_the_peer_table_and_headlines(demo_db, monkeypatch, con, wind
     assert shown["Messages reçus"].tolist() == pt["messages"].tolist()
     assert shown["Sentiment net (points)"].tolist() == pytest.approx((100 * pt["net_sentiment"]).tolist())
     assert [m.label for m in at.metric] == [x["label"] for x in h["findings"]]
-    assert [x["reading"] for x in h["findings"]] == [m.value for m in at.markdown
-                                                      if m.value in {x["reading"] for x in h["findings"]}]
+    assert [x["reading"] for x in h["findings"]] == [rendered(m.value) for m in at.markdown
+                                                      if rendered(m.value) in {x["reading"] for x in h["findings"]}]

@@ -162,6 +162,12 @@ def _threads(uris: list[str], client: ApiClient, m: Mapper, known: StoreView) ->
 
 
 # ------------------------------------------------------------------------------------ search
+# Access tokens of this process, by (server, handle): createSession is limited to 30 calls per
+# 5 minutes and 300 per day per account, so one `vigie collect` logs in once for all its searches
+# (96 runs a day stay under the daily limit). Never written anywhere.
+_SESSIONS: dict[tuple[str, str], str] = {}
+
+
 def _login(client: ApiClient) -> None:
     creds = client.credentials
     handle = creds.require("bluesky", "handle", "Recherche Bluesky") if creds else None
@@ -170,11 +176,14 @@ def _login(client: ApiClient) -> None:
         raise AuthError("Recherche Bluesky : identifiants manquants ([bluesky] handle et app_password).")
     if client.base_url == DEFAULT_API:
         client.base_url = LOGIN_API
-    session = client.post_json("xrpc/com.atproto.server.createSession",
-                               {"identifier": handle, "password": password})
-    jwt = (session or {}).get("accessJwt")
-    if not jwt:
-        raise AuthError("Bluesky : la connexion n'a pas renvoyé de jeton (mot de passe d'application refusé ?).")
+    jwt = _SESSIONS.get((client.base_url, handle))
+    if jwt is None:
+        session = client.post_json("xrpc/com.atproto.server.createSession",
+                                   {"identifier": handle, "password": password})
+        jwt = (session or {}).get("accessJwt")
+        if not jwt:
+            raise AuthError("Bluesky : la connexion n'a pas renvoyé de jeton (mot de passe d'application refusé ?).")
+        _SESSIONS[(client.base_url, handle)] = jwt
     client.http.headers["Authorization"] = f"Bearer {jwt}"
 
 

@@ -169,8 +169,13 @@ def collect_cmd(
     if follow:
         from analysis.collect.jetstream import follow as follow_stream
 
-        follow_stream(api=api)
+        try:
+            follow_stream(api=api)
+        except CollectError as e:
+            err.print(f"[red]✗[/] {e}")
+            raise typer.Exit(1) from None
         return
+    from analysis.collect.jetstream import spool_sources
     from analysis.collect.sources import declared_sources
     from analysis.registry import load_registry
 
@@ -178,6 +183,7 @@ def collect_cmd(
     if only and roles is None:
         raise typer.BadParameter("own ou peers", param_hint="--only")
     plan = declared_sources(load_registry(), load_credentials(), platforms=set(platform or []) or None, roles=roles)
+    plan.sources.extend(spool_sources(set(platform or []) or None))  # what the --follow service spooled
     if not plan.sources:
         err.print("Aucune source à collecter : déclarez des comptes Bluesky, Mastodon, YouTube, Meta ou des flux "
                   "([territory.watch] feeds) dans le registre des territoires (voir README, « Collecte »).")
@@ -272,6 +278,17 @@ def rss_cmd(
     terms = tuple(dict.fromkeys(term for t in terrs for term in t.terms))
     sources = [Source("press", "feed", u, territory, None, terms=terms) for u in urls]
     run_sources(sources, api=None, since=since, as_json=as_json, enrich=enrich)
+
+
+@app.command("jetstream-spool")
+def jetstream_spool_cmd(
+    as_json: bool = typer.Option(False, "--json", help=JSON_HELP),
+    enrich: bool = typer.Option(True, "--enrich/--no-enrich", help=ENRICH_HELP),
+) -> None:
+    """Importer maintenant le tampon du service --follow (fichiers horaires fermés) ; « vigie collect » le fait aussi."""
+    from analysis.collect.jetstream import SPOOL_SOURCE
+
+    run_sources([SPOOL_SOURCE], api=None, since=None, as_json=as_json, enrich=enrich)
 
 
 @app.command("status")

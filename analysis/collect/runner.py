@@ -52,6 +52,7 @@ CONNECTOR_MODULES: dict[str, str] = {
     "instagram": "analysis.collect.meta",
     "threads": "analysis.collect.meta",
     "press": "analysis.collect.rss",
+    "jetstream": "analysis.collect.jetstream",  # the --follow spool (a Source with option connector=jetstream)
 }
 
 
@@ -178,7 +179,7 @@ def collect(con: duckdb.DuckDBPyConnection, sources: Iterable[Source], ctx: Cont
         t0 = time.perf_counter()
         client = None
         try:
-            mod = connector(source.platform)
+            mod = connector(source.option("connector") or source.platform)
             cursor, newest = read_state(con, source)
             client = mod.client(api, credentials, sleep)
             for batch in mod.batches(source, client, cursor, effective_since(newest, since, started), ctx,

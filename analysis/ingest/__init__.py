@@ -75,6 +75,7 @@ class FileResult:
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)
     tables: dict[str, list[int]] = field(default_factory=dict)  # table -> [inserted, updated]
+    erased: int = 0  # messages of erased authors left out (tombstones)
 
     def as_json(self) -> dict:
         d = asdict(self)
@@ -194,6 +195,34 @@ def _public_accounts(df: pd.DataFrame, parsed: Parsed, ctx: Context) -> pd.DataF
     return df[keep]
 
 
+def _erased(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Pseudonyms of the authors erased at their request (``erased_authors``, ``vigie privacy erase``)."""
+    return {r[0] for r in con.execute("SELECT author_hash FROM erased_authors").fetchall()}
+
+
+def _erased_account(row: pd.Series, ctx: Context, erased: set[str]) -> bool:
+    """Whether an account row is an erased author: its id, handle or name hashes to a tombstone."""
+    if not erased or ctx.pseudonymise is None:
+        return False
+    return any(isinstance(v, str) and v.strip() and ctx.pseudonymise(row["platform"], v.strip()) in erased
+               for v in (row.get("native_id"), row.get("handle"), row.get("name")))
+
+
+def _reject_rows(rejects: list[Reject], import_id: str, path: Path, erased: set[str], ctx: Context) -> pd.DataFrame:
+    """The ``rejects`` rows of a file; a rejected value that is an erased author's name is not kept."""
+    def value(v: object) -> str | None:
+        if v is None:
+            return None
+        v = str(v)[:200]
+        if erased and ctx.pseudonymise is not None and any(
+                ctx.pseudonymise(p, v.strip()) in erased for p in schema.PLATFORMS if v.strip()):
+            return "(effacé à la demande de la personne)"
+        return v
+
+    return pd.DataFrame([{"import_id": import_id, "path": str(path), "line": r.line, "column_name": r.column,
+                          "value": value(r.value), "reason": r.reason} for r in rejects])
+
+
 def _strip_internal(df: pd.DataFrame) -> pd.DataFrame:
     return df.drop(columns=[c for c in df.columns if c.startswith("_")])
 
@@ -223,7 +252,12 @@ def _identify(path: Path, ctx: Context, fmt: str | None) -> tuple[str, Probe, Ad
 def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, import_id: str,
                   started: datetime, registry_ids: set, res: FileResult, stage: bool = True) -> None:
     """Upsert the canonical tables of ``parsed`` (inside the caller's transaction); counts into ``res``.
-    ``stage=False`` for the chunks of a big file (see :func:`analysis.store.upsert`)."""
+    ``stage=False`` for the chunks of a big file (see :func:`analysis.store.upsert`).
+
+    The one write path of imports and collection: the messages and account rows of erased authors
+    (tombstones of ``vigie privacy erase``) are dropped here, so no later file or API page brings
+    them back."""
+    erased = _erased(con)
     # Write order follows foreign references: accounts before posts before messages.
     for name in ("accounts", "posts", "messages", "audience_followers", "audience_demographics",
                  "page_daily", "ad_results", "campaigns"):
@@ -231,9 +265,20 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
         if df is None or len(df) == 0:
             continue
         df = _strip_internal(df).copy()
+        if name == "messages" and erased and "author_hash" in df.columns:
+            gone = df["author_hash"].isin(erased)
+            if gone.any():
+                df = df[~gone]
+                note = "message(s) d'auteurs effacés à leur demande non réimporté(s) (vigie privacy erase)"
+                res.erased += int(gone.sum())  # summed over the chunks of a big file: one note
+                res.notes = [n for n in res.notes if not n.endswith(note)] + [f"{res.erased} {note}"]
+            if df.empty:
+                continue
         if name == "accounts":
             df = df[~df["account_id"].isin(registry_ids)]
             df = _public_accounts(df, parsed, ctx)
+            if erased and len(df):
+                df = df[[not _erased_account(r, ctx, erased) for _, r in df.iterrows()]]
             if df.empty:
                 continue
             # first_seen is set once: an account already stored keeps its first sighting.
@@ -281,10 +326,7 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
             _write_tables(con, parsed, ctx, import_id, started, registry_ids, res, stage=False)
         res.rejected = len(rejects)
         if rejects:
-            store.upsert(con, "rejects", pd.DataFrame([
-                {"import_id": import_id, "path": str(path), "line": r.line, "column_name": r.column,
-                 "value": None if r.value is None else str(r.value)[:200], "reason": r.reason}
-                for r in rejects]))
+            store.upsert(con, "rejects", _reject_rows(rejects, import_id, path, _erased(con), ctx))
         store.upsert(con, "imports", pd.DataFrame([{
             "import_id": import_id, "path": str(path), "sha256": digest, "format": res.format,
             "encoding": p.encoding, "started_at": started, "finished_at": datetime.now(UTC).replace(tzinfo=None),
@@ -330,11 +372,7 @@ def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, r
     registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
     _write_tables(con, parsed, ctx, import_id, started, registry_ids, res)
     if rejects:
-        store.upsert(con, "rejects", pd.DataFrame([
-            {"import_id": import_id, "path": path, "line": r.line, "column_name": r.column,
-             "value": None if r.value is None else str(r.value)[:200], "reason": r.reason}
-            for r in rejects
-        ]))
+        store.upsert(con, "rejects", _reject_rows(rejects, import_id, path, _erased(con), ctx))
     if not log_import:
         return res
     store.upsert(con, "imports", pd.DataFrame([{

@@ -19,15 +19,14 @@ Design choices (documented once, here; the same as X's):
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analysis.ingest.api_rows import RowSink, json_documents
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, clean_text
 from analysis.ingest.generic import account_row, resolve_account
 from analysis.ingest.sniff import Probe
@@ -90,7 +89,7 @@ def _mentioned_dids(record: dict) -> list[str]:
     return out
 
 
-class Mapper:
+class Mapper(RowSink):
     """Accumulates canonical rows from Bluesky JSON objects of any of the supported endpoints.
 
     ``territory_id``: territory of the source being collected (searches, firehose), used for
@@ -103,13 +102,7 @@ class Mapper:
         self.territory_id = territory_id
         self.officials: dict[str, tuple[str, str | None]] = {}
         self.handles: dict[str, str] = {}
-        self.posts: dict[str, dict] = {}
-        self.messages: dict[str, dict] = {}
-        self.accounts: dict[str, dict] = {}
-        self.followers: list[dict] = []
-        self.rejects: list[Reject] = []
-        self.reposts = 0
-        self.items = 0
+        super().__init__()
 
     # ---------------------------------------------------------------- identities
     def learn(self, author: dict | None) -> tuple[str, str | None] | None:
@@ -255,46 +248,18 @@ class Mapper:
 
     # ---------------------------------------------------------------- output
     def parsed(self, fmt: str = "bluesky_api") -> Parsed:
-        out = Parsed(format=fmt, rows_read=self.items, rejects=list(self.rejects))
-        if self.posts:
-            out.add("posts", pd.DataFrame(list(self.posts.values())))
-        if self.messages:
-            out.add("messages", pd.DataFrame(list(self.messages.values())))
-        if self.accounts:
-            out.add("accounts", pd.DataFrame(list(self.accounts.values())))
-        if self.followers:
-            out.add("audience_followers", pd.DataFrame(self.followers).drop_duplicates(
-                ["account_id", "date"], keep="last"))
+        out = super().parsed(fmt)
         if self.reposts:
             out.notes.append(f"{self.reposts} republication(s) d'autres comptes ignorée(s) (copies)")
         return out
 
     def reset(self) -> None:
         """Forget the rows (keep what was learnt about accounts): the next batch starts empty."""
-        self.posts, self.messages, self.accounts, self.followers = {}, {}, {}, []
-        self.rejects, self.reposts, self.items = [], 0, 0
+        super().reset()
+        self.reposts = 0
 
 
 # ============================================================================ saved responses
-def _objects(path: Path, probe: Probe) -> Iterator[tuple[int, Any]]:
-    enc = "utf-8-sig" if (probe.encoding or "utf-8").lower().startswith("utf-8") else probe.encoding
-    with open(path, encoding=enc, errors="replace") as fh:
-        if probe.kind == "json":
-            try:
-                yield 1, json.load(fh)
-            except ValueError as e:
-                raise ImportFailure(f"{path} : JSON illisible ({e})") from None
-            return
-        for lineno, line in enumerate(fh, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                yield lineno, json.loads(line)
-            except ValueError:
-                yield lineno, ValueError(line[:80])
-
-
 def looks_like(obj: Any) -> bool:
     """Whether a JSON value is a response of one of the supported Bluesky endpoints."""
     if isinstance(obj, list):
@@ -337,7 +302,7 @@ class BlueskyResponses(Adapter):
             m.territory_id = a.territory_id if a else None
         day = date.fromtimestamp(path.stat().st_mtime)
         found = 0
-        for lineno, obj in _objects(path, probe):
+        for lineno, obj in json_documents(path, probe):
             if isinstance(obj, ValueError):
                 m.rejects.append(Reject(lineno, None, str(obj), "ligne JSON illisible"))
                 continue

@@ -30,9 +30,7 @@ Design choices (documented once, here; the same as Bluesky's where the platforms
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ import pandas as pd
 from lxml import etree
 from lxml import html as lxml_html
 
+from analysis.ingest.api_rows import RowSink, json_documents
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, clean_text
 from analysis.ingest.generic import account_row, resolve_account
 from analysis.ingest.sniff import Probe
@@ -168,7 +167,7 @@ def post_type(s: dict) -> str:
 
 
 # ------------------------------------------------------------------------------------ mapper
-class Mapper:
+class Mapper(RowSink):
     """Accumulates canonical rows from Mastodon entities (Account, Status, Context).
 
     ``territory_id``: territory of the source (hashtag timeline) for mentions naming no official
@@ -188,16 +187,7 @@ class Mapper:
         self.roots: dict[str, str] = {}  # uri -> uri of its thread's first status, when known
         self.authors: dict[str, tuple[str, str | None] | None] = {}  # uri -> official author
         self.waiting: dict[str, dict[str, dict]] = {}  # local id of an unseen parent -> {uri: status}
-        self.notes: list[str] = []
-        self.posts: dict[str, dict] = {}
-        self.messages: dict[str, dict] = {}
-        self.accounts: dict[str, dict] = {}
-        self.followers: list[dict] = []
-        self.rejects: list[Reject] = []
-        self.reblogs: set[str] = set()
-        self.hidden: set[str] = set()
-        self.strangers: set[str] = set()  # accounts read that are not official (a followers list)
-        self.items = 0
+        super().__init__()
 
     # ---------------------------------------------------------------- identities
     def learn(self, account: dict | None) -> tuple[str, str | None] | None:
@@ -386,31 +376,24 @@ class Mapper:
 
     # ---------------------------------------------------------------- output
     def parsed(self, fmt: str = "mastodon_api") -> Parsed:
-        out = Parsed(format=fmt, rows_read=self.items, rejects=list(self.rejects))
-        if self.posts:
-            out.add("posts", pd.DataFrame(list(self.posts.values())))
-        if self.messages:
-            out.add("messages", pd.DataFrame(list(self.messages.values())))
-        if self.accounts:
-            out.add("accounts", pd.DataFrame(list(self.accounts.values())))
-        if self.followers:
-            out.add("audience_followers", pd.DataFrame(self.followers).drop_duplicates(
-                ["account_id", "date"], keep="last"))
+        out = super().parsed(fmt)
+        notes = []
         if self.reblogs:
-            out.notes.append(f"{len(self.reblogs)} partage(s) (boosts) de publications d'autres comptes ignoré(s) (copies)")
+            notes.append(f"{len(self.reblogs)} partage(s) (boosts) de publications d'autres comptes ignoré(s) (copies)")
         if self.hidden:
-            out.notes.append(f"{len(self.hidden)} message(s) non public(s) (abonnés seulement ou privés) ignoré(s)")
+            notes.append(f"{len(self.hidden)} message(s) non public(s) (abonnés seulement ou privés) ignoré(s)")
         if self.strangers:
-            out.notes.append(f"{len(self.strangers)} compte(s) hors du registre ignoré(s) : seuls les comptes "
-                             "officiels ont leurs abonnés comptés, un abonné n'est jamais enregistré")
-        out.notes.extend(n for n in self.notes if n not in out.notes)
+            notes.append(f"{len(self.strangers)} compte(s) hors du registre ignoré(s) : seuls les comptes "
+                         "officiels ont leurs abonnés comptés, un abonné n'est jamais enregistré")
+        out.notes = notes + [n for n in out.notes if n not in notes]
         return out
 
     def reset(self) -> None:
         """Forget the rows (keep what was learnt about accounts and threads): the next batch starts empty."""
-        self.posts, self.messages, self.accounts, self.followers = {}, {}, {}, []
-        self.rejects, self.reblogs, self.hidden, self.notes, self.items = [], set(), set(), [], 0
-        self.strangers = set()
+        super().reset()
+        self.reblogs: set[str] = set()
+        self.hidden: set[str] = set()
+        self.strangers: set[str] = set()  # accounts read that are not official (a followers list)
 
 
 # ============================================================================ shapes
@@ -440,26 +423,6 @@ def looks_like(obj: Any) -> bool:
 
 
 # ============================================================================ saved responses
-def _objects(path: Path, probe: Probe) -> Iterator[tuple[int, Any]]:
-    """JSON values of a file: one document, or one per line (JSONL, or JSON arrays one per line)."""
-    enc = "utf-8-sig" if (probe.encoding or "utf-8").lower().startswith("utf-8") else probe.encoding
-    text = path.read_text(encoding=enc, errors="replace")
-    if probe.kind == "json":
-        try:
-            yield 1, json.loads(text)
-            return
-        except ValueError:
-            pass  # several documents, one per line: read as JSONL below
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            yield lineno, json.loads(line)
-        except ValueError:
-            yield lineno, ValueError(line[:80])
-
-
 class MastodonResponses(Adapter):
     name = "mastodon_api"
     label = ("Mastodon — réponses enregistrées de l'API (comptes, statuts d'un compte, contexte d'un statut, "
@@ -483,7 +446,7 @@ class MastodonResponses(Adapter):
             m.territory_id = a.territory_id if a else None
         day = date.fromtimestamp(path.stat().st_mtime)
         found = 0
-        for lineno, obj in _objects(path, probe):
+        for lineno, obj in json_documents(path, probe, lines_fallback=True):
             if isinstance(obj, ValueError):
                 m.rejects.append(Reject(lineno, None, str(obj), "ligne JSON illisible"))
                 continue

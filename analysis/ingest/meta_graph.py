@@ -31,15 +31,14 @@ Choices (documented once, here):
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analysis.ingest.api_rows import RowSink, json_documents
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, clean_text
 from analysis.ingest.generic import account_row, resolve_account
 from analysis.ingest.meta import post_type as canonical_post_type
@@ -112,7 +111,7 @@ def insight_value(item: dict) -> int | None:
     return None
 
 
-class Mapper:
+class Mapper(RowSink):
     """Accumulates canonical rows from Graph / Threads JSON objects of the supported endpoints.
 
     Collection calls the endpoint methods directly (it knows what it asked); :meth:`response`
@@ -125,18 +124,10 @@ class Mapper:
         # native owner id (page, IG user, Threads user) → (account_id, territory_id, username)
         self.owners: dict[tuple[str, str], tuple[str, str | None, str | None]] = {}
         self.media_owner: dict[tuple[str, str], tuple[str, str | None, str | None]] = {}  # post native → owner
-        self.posts: dict[str, dict] = {}
-        self.messages: dict[str, dict] = {}
-        self.accounts: dict[str, dict] = {}
-        self.followers: list[dict] = []
-        self.pending: dict[str, dict[str, int | None]] = {}  # insights of posts not (yet) mapped
         # owner of saved items that do not name theirs (``vigie import --account instagram:<id>``)
         self.default_owner: dict[str, tuple[str, str | None, str | None]] = {}
         self.default_page: str | None = None
-        self.rejects: list[Reject] = []
-        self.notes: list[str] = []
-        self.skipped_reposts = 0
-        self.items = 0
+        super().__init__()
 
     # ---------------------------------------------------------------- accounts
     def owner(self, platform: str, native_id: str | None, username: str | None = None,
@@ -472,25 +463,16 @@ class Mapper:
 
     # ---------------------------------------------------------------- output
     def parsed(self, fmt: str = "meta_graph") -> Parsed:
-        out = Parsed(format=fmt, rows_read=self.items, rejects=list(self.rejects), notes=list(self.notes))
-        if self.posts:
-            out.add("posts", pd.DataFrame(list(self.posts.values())))
-        if self.messages:
-            out.add("messages", pd.DataFrame(list(self.messages.values())))
-        if self.accounts:
-            out.add("accounts", pd.DataFrame(list(self.accounts.values())))
-        if self.followers:
-            out.add("audience_followers", pd.DataFrame(self.followers).drop_duplicates(
-                ["account_id", "date"], keep="last"))
+        out = super().parsed(fmt)
         if self.skipped_reposts:
             out.notes.append(f"{self.skipped_reposts} republication(s) Threads d'autres comptes ignorée(s) (copies)")
         return out
 
     def reset(self) -> None:
         """Forget the rows (keep what was learnt about owners): the next batch starts empty."""
-        self.posts, self.messages, self.accounts, self.followers = {}, {}, {}, []
-        self.rejects, self.notes, self.skipped_reposts, self.items = [], [], 0, 0
-        self.pending = {}
+        super().reset()
+        self.skipped_reposts = 0
+        self.pending: dict[str, dict[str, int | None]] = {}  # insights of posts not (yet) mapped
 
 
 # ============================================================================ shapes
@@ -550,27 +532,6 @@ def body_kind(obj: Any) -> str | None:
 
 
 # ============================================================================ saved responses
-def _objects(path: Path, probe: Probe) -> Iterator[tuple[int, Any]]:
-    enc = "utf-8-sig" if (probe.encoding or "utf-8").lower().startswith("utf-8") else probe.encoding
-    with open(path, encoding=enc, errors="replace") as fh:
-        if probe.kind == "json":
-            try:
-                doc = json.load(fh)
-            except ValueError as e:
-                raise ImportFailure(f"{path} : JSON illisible ({e})") from None
-            for obj in doc if isinstance(doc, list) else [doc]:
-                yield 1, obj
-            return
-        for lineno, line in enumerate(fh, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                yield lineno, json.loads(line)
-            except ValueError:
-                yield lineno, ValueError(line[:80])
-
-
 class MetaGraphResponses(Adapter):
     name = "meta_graph"
     label = ("Meta — réponses enregistrées de l'API Graph (Page Facebook, Instagram, business_discovery, "
@@ -601,14 +562,16 @@ class MetaGraphResponses(Adapter):
             m.default_page = native if platform == FB else None
         day = date.fromtimestamp(path.stat().st_mtime)
         found = 0
-        for lineno, obj in _objects(path, probe):
-            if isinstance(obj, ValueError):
-                m.rejects.append(Reject(lineno, None, str(obj), "ligne JSON illisible"))
-                continue
-            n = m.response(obj, day)
-            if n == 0 and body_kind(obj) is None:
-                m.rejects.append(Reject(lineno, None, str(obj)[:80], "objet JSON qui n'est pas une réponse Meta reconnue"))
-            found += n
+        for lineno, doc in json_documents(path, probe):
+            # a JSON file may hold a list of bodies; a JSONL line is one body
+            for obj in (doc if isinstance(doc, list) and probe.kind == "json" else [doc]):
+                if isinstance(obj, ValueError):
+                    m.rejects.append(Reject(lineno, None, str(obj), "ligne JSON illisible"))
+                    continue
+                n = m.response(obj, day)
+                if n == 0 and body_kind(obj) is None:
+                    m.rejects.append(Reject(lineno, None, str(obj)[:80], "objet JSON qui n'est pas une réponse Meta reconnue"))
+                found += n
         if not found and not m.rejects:
             raise ImportFailure(f"{path} : aucune publication, aucun commentaire ni compte Meta dans ce fichier")
         lost = {k: v for k, v in m.pending.items() if k not in m.posts}

@@ -27,15 +27,14 @@ that a channel both imported from an export and collected is never duplicated):
 from __future__ import annotations
 
 import html
-import json
 import re
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from analysis.ingest.api_rows import RowSink, json_documents
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, clean_text
 from analysis.ingest.generic import account_row, hint_account, resolve_account
 from analysis.ingest.sniff import Probe
@@ -105,7 +104,7 @@ def uploads_playlist(channel: dict) -> str | None:
     return "UU" + cid[2:] if cid.startswith("UC") else None
 
 
-class Mapper:
+class Mapper(RowSink):
     """Accumulates canonical rows from YouTube resources of any of the supported list responses.
 
     ``channels`` maps channel ids to ``(account_id, territory_id, official)``; ``video_channel``
@@ -119,17 +118,7 @@ class Mapper:
         self.channels: dict[str, tuple[str, str | None, bool]] = {}
         self.video_channel: dict[str, str] = {}
         self.comment_video: dict[str, tuple[str | None, str | None]] = {}
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget the rows (keep what was learnt about channels and videos): the next batch starts empty."""
-        self.posts: dict[str, dict] = {}
-        self.messages: dict[str, dict] = {}
-        self.accounts: dict[str, dict] = {}
-        self.followers: list[dict] = []
-        self.rejects: list[Reject] = []
-        self.notes: list[str] = []
-        self.items = 0
+        super().__init__()
 
     # ---------------------------------------------------------------- identities
     def channel_account(self, channel_id: str, handle: str | None = None,
@@ -303,17 +292,7 @@ class Mapper:
 
     # ---------------------------------------------------------------- output
     def parsed(self, fmt: str = "youtube_api") -> Parsed:
-        out = Parsed(format=fmt, rows_read=self.items, rejects=list(self.rejects), notes=list(self.notes))
-        if self.posts:
-            out.add("posts", pd.DataFrame(list(self.posts.values())))
-        if self.messages:
-            out.add("messages", pd.DataFrame(list(self.messages.values())))
-        if self.accounts:
-            out.add("accounts", pd.DataFrame(list(self.accounts.values())))
-        if self.followers:
-            out.add("audience_followers", pd.DataFrame(self.followers).drop_duplicates(
-                ["account_id", "date"], keep="last"))
-        return out
+        return super().parsed(fmt)
 
 
 # ============================================================================ saved responses
@@ -337,25 +316,6 @@ def looks_like(obj: Any) -> bool:
         return False
     kind = str(obj.get("kind", ""))
     return (kind.startswith("youtube#") and kind.endswith("ListResponse")) or kind in ORDER
-
-
-def _objects(path: Path, probe: Probe) -> Iterator[tuple[int, Any]]:
-    enc = "utf-8-sig" if (probe.encoding or "utf-8").lower().startswith("utf-8") else probe.encoding
-    with open(path, encoding=enc, errors="replace") as fh:
-        if probe.kind == "json":
-            try:
-                yield 1, json.load(fh)
-            except ValueError as e:
-                raise ImportFailure(f"{path} : JSON illisible ({e})") from None
-            return
-        for lineno, line in enumerate(fh, start=1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                yield lineno, json.loads(line)
-            except ValueError:
-                yield lineno, ValueError(line[:80])
 
 
 UNSUPPORTED = {
@@ -401,7 +361,7 @@ class YouTubeApiResponses(Adapter):
             m.territory_id = a.territory_id if a else None
         day = date.fromtimestamp(path.stat().st_mtime)
         docs: list[Any] = []
-        for lineno, obj in _objects(path, probe):
+        for lineno, obj in json_documents(path, probe):
             if isinstance(obj, ValueError):
                 m.rejects.append(Reject(lineno, None, str(obj), "ligne JSON illisible"))
             elif not looks_like(obj):

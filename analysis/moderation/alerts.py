@@ -31,7 +31,7 @@ import pandas as pd
 
 from analysis import store
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period
-from analysis.moderation.impersonation import watch
+from analysis.moderation.impersonation import is_author, watch
 from analysis.moderation.queue import MESSAGES, hostile_sql
 from analysis.registry import Registry
 
@@ -403,16 +403,24 @@ def evaluate(con: duckdb.DuckDBPyConnection, registry: Registry, territories: li
         for r in imp.itertuples(index=False):
             seen = pd.Timestamp(r.first_seen) if pd.notna(r.first_seen) else pd.Timestamp(end)
             last_seen = pd.Timestamp(r.last_seen) if pd.notna(r.last_seen) else seen
+            if is_author(r.account_id):
+                # A person writing messages under a look-alike name: the alert is read by elected
+                # officials and mailed by cron, so it names neither the person nor their pseudonym
+                # (analysts see them in the impersonation table, page « Modération & veille »).
+                title = (f"{RULES['impersonation']} : un auteur de messages ({r.platform}) utilise un nom qui "
+                         f"imite « {r.resembles} » — score {fr_int(r.score)}/100 (identité réservée aux analystes)")
+                evidence = {"account_id": r.account_id, "platform": r.platform, "resembles": r.resembles,
+                            "similarity": r.similarity, "score": r.score}
+            else:
+                title = (f"{RULES['impersonation']} : « {r.name or r.handle} » ({r.platform}) imite "
+                         f"« {r.resembles} » — score {fr_int(r.score)}/100")
+                evidence = {"account_id": r.account_id, "name": r.name, "handle": r.handle, "platform": r.platform,
+                            "resembles": r.resembles, "similarity": r.similarity, "score": r.score,
+                            "posts": r.posts, "detail": r.evidence}
             alerts.append(Alert(
                 rule="impersonation", key=f"{terr}|{r.account_id}", territory_id=terr,
                 period_start=seen.to_pydatetime(), period_end=last_seen.to_pydatetime(),
-                severity="critical" if r.score >= 95 else "warning",
-                title=f"{RULES['impersonation']} : « {r.name or r.handle} » ({r.platform}) imite "
-                      f"« {r.resembles} » — score {fr_int(r.score)}/100",
-                evidence={"account_id": r.account_id, "name": r.name, "handle": r.handle, "platform": r.platform,
-                          "resembles": r.resembles, "similarity": r.similarity, "score": r.score,
-                          "posts": r.posts, "detail": r.evidence},
-            ))
+                severity="critical" if r.score >= 95 else "warning", title=title, evidence=evidence))
     return alerts, notes
 
 

@@ -9,106 +9,39 @@ Accounts of the registry (by platform and native id or handle) are never flagged
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
-from rapidfuzz import fuzz
 
-from analysis.registry import Registry
+# The look-alike score lives with the registry, so that the import (which non-official accounts keep
+# their name) and this watch use the same one; re-exported here.
+from analysis.registry import (  # noqa: F401 - re-exports
+    CLAIM_BONUS,
+    LOOKALIKE_THRESHOLD,
+    Reference,
+    Registry,
+    claims_institution,
+    similarity,
+    skeleton,
+    words,
+)
 
-THRESHOLD = 85.0
-CLAIM_BONUS = 10.0
-
-# Look-alike characters (Cyrillic, Greek, fullwidth are mostly handled by NFKC) and digits.
-_HOMOGLYPHS = str.maketrans({
-    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j", "ѕ": "s",
-    "ԁ": "d", "ӏ": "l", "һ": "h", "к": "k", "м": "m", "т": "t", "в": "b", "н": "h", "ո": "n",
-    "α": "a", "ο": "o", "ε": "e", "ρ": "p", "τ": "t", "υ": "u", "ι": "i", "κ": "k", "ν": "v",
-    "0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "@": "a", "$": "s", "|": "l",
-    "!": "i",
-})
-# "l" and "i" (and "1", "|") are confusable in most fonts; "rn" reads as "m", "vv" as "w".
-_CONFUSABLE_PAIRS = (("rn", "m"), ("vv", "w"), ("l", "i"))
-_CLAIMS = re.compile(r"\b(officiel(?:le)?|official|mairie|hotel de ville|ville de|commune de|municipalite|"
-                     r"conseil municipal|service communication|page officielle)\b")
-_FILLERS = re.compile(r"\b(officiel(?:le)?|official|mairie|hotel de ville|ville|commune|municipalite|"
-                      r"conseil municipal|service communication|page|compte|info|infos|actu|actus|"
-                      r"de|du|des|la|le|les|d|l|fr|the)\b")
-_SAINT = re.compile(r"\bst\b")
-_SAINTE = re.compile(r"\bste\b")
-
-
-def _fold(s: str) -> str:
-    s = unicodedata.normalize("NFKC", str(s)).lower().translate(_HOMOGLYPHS)
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(c for c in s if not unicodedata.combining(c))
-
-
-def words(s: str) -> str:
-    """Folded words: accents and look-alikes resolved, camelCase and separators split."""
-    s = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", str(s))  # "SaintAubinLoire" → "Saint Aubin Loire"
-    s = _fold(s)
-    s = re.sub(r"[^a-z]+", " ", s)
-    s = _SAINT.sub("saint", s)
-    s = _SAINTE.sub("sainte", s)
-    return re.sub(r"\s+", " ", s).strip()
-
-
-def skeleton(s: str) -> str:
-    """Comparable core of a name or handle: no fillers, no separators, confusables merged."""
-    w = _FILLERS.sub(" ", words(s))
-    sk = re.sub(r"\s+", "", w)
-    for a, b in _CONFUSABLE_PAIRS:
-        sk = sk.replace(a, b)
-    return sk
-
-
-def claims_institution(s: str) -> list[str]:
-    """Institutional words the name uses ("officiel", "mairie", "ville de"…)."""
-    return sorted(set(_CLAIMS.findall(words(s))))
-
-
-@dataclass(frozen=True)
-class Reference:
-    territory_id: str
-    platform: str
-    account_id: str
-    label: str  # name or @handle as in the registry
-    skeleton: str
+THRESHOLD = LOOKALIKE_THRESHOLD
 
 
 def references(registry: Registry, territory_id: str | None = None) -> list[Reference]:
     """Names and handles of the official accounts (and territory names) to protect."""
-    refs: list[Reference] = []
-    for t in registry.territories:
-        if territory_id and t.territory_id != territory_id:
-            continue
-        seen = set()
-        for a in t.accounts:
-            for label in (a.name, f"@{a.handle}" if a.handle else None):
-                if label and (sk := skeleton(label.lstrip("@"))) and sk not in seen:
-                    seen.add(sk)
-                    refs.append(Reference(t.territory_id, a.platform, a.account_id, label, sk))
-        if (sk := skeleton(t.name)) and sk not in seen:
-            refs.append(Reference(t.territory_id, "", "", t.name, sk))
-    return refs
+    return registry.references(territory_id)
 
 
-def similarity(candidate: str, ref_skeleton: str, partial: bool = False) -> float:
-    """0–100 rapidfuzz ratio of skeletons; with ``partial`` (the candidate claims to be the
-    institution) also 0.9 × partial ratio, so "Mairie de St-Aubin Officiel" matches
-    "Saint-Aubin-sur-Loire". Without a claim a page merely *containing* the town name (a sports
-    club, a festival committee) is not a look-alike."""
-    sk = skeleton(candidate)
-    if not sk or not ref_skeleton:
-        return 0.0
-    s = fuzz.ratio(sk, ref_skeleton)
-    if partial and min(len(sk), len(ref_skeleton)) >= 8:
-        s = max(s, 0.9 * fuzz.partial_ratio(sk, ref_skeleton))
-    return float(s)
+AUTHOR_PREFIX = "author:"  # candidates that are message authors (a name kept with --keep-author-names)
+
+
+def is_author(account_id: object) -> bool:
+    """Whether a watch candidate is a person writing messages (``author:<pseudonym>``), not a page or
+    account: their name and pseudonym are personal data, shown to analysts only."""
+    return isinstance(account_id, str) and account_id.startswith(AUTHOR_PREFIX)
 
 
 def _is_registered(registry: Registry, platform: str, native_id: str | None, handle: str | None,
@@ -157,28 +90,16 @@ def watch(con: duckdb.DuckDBPyConnection, registry: Registry, territory_id: str 
     candidate), + 10 when the candidate claims to be the institution, capped at 100.
     Candidates whose platform id or handle is in the registry are skipped.
     """
-    refs = references(registry, territory_id)
     cand = candidates(con)
     rows = []
     for c in cand.itertuples(index=False):
         if _is_registered(registry, c.platform, c.native_id, c.handle, c.account_id):
             continue
-        labels = [x.lstrip("@") for x in (c.name, c.handle) if isinstance(x, str) and x.strip()]
-        if not labels:
+        score, per_label, claims = registry.lookalike(c.name, c.handle, territory_id)
+        if not per_label or score < threshold:
             continue
-        claims = sorted({w for lab_ in labels for w in claims_institution(lab_)})
-        per_label = []  # best reference for each of the candidate's labels (name, handle)
-        for lab in labels:
-            sims = [(similarity(lab, r.skeleton, partial=bool(claims)), r) for r in refs]
-            if sims:
-                s_, r_ = max(sims, key=lambda x: x[0])
-                per_label.append((s_, lab, r_))
-        if not per_label:
-            continue
+        labels = [lab_ for _, lab_, _ in per_label]
         sim, lab, ref = max(per_label, key=lambda x: x[0])
-        score = min(100.0, sim + (CLAIM_BONUS if claims else 0.0))
-        if score < threshold:
-            continue
         ev = [f"« {lab_} » ressemble à « {ref_.label} » (similarité {s_:.0f}/100 après normalisation : "
               f"{skeleton(lab_)} ≈ {ref_.skeleton})" for s_, lab_, ref_ in per_label if s_ >= threshold - 10]
         if claims:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis.moderation import alerts as al
 from analysis.moderation.contacts import key_contacts
-from analysis.moderation.impersonation import watch
+from analysis.moderation.impersonation import is_author, watch
 from analysis.moderation.queue import queue, queue_codes, queue_summary, reason_counts
 from analysis.moderation.responsiveness import responsiveness
 from analysis.queries import Filters
@@ -67,9 +67,20 @@ def alerts_view(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     return out.sort_values("period_start", ascending=False).reset_index(drop=True)
 
 
-def impersonation_view(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
-    """Suspected impersonating pages of the focus territory."""
-    return watch(con, load_registry(), focus_territory(con, f))
+def impersonation_view(con: duckdb.DuckDBPyConnection, f: Filters, role: str = "elu") -> pd.DataFrame:
+    """Suspected impersonating pages of the focus territory.
+
+    Pages and accounts only for the élu role (and the report): a message *author* flagged for a
+    look-alike name (``author:<pseudonym>``, name kept by ``--keep-author-names``) is a person, shown
+    to analysts only; ``attrs["hidden_authors"]`` counts them."""
+    w = watch(con, load_registry(), focus_territory(con, f))
+    if role in ("analyste", "admin", "analyst"):
+        w.attrs["hidden_authors"] = 0
+        return w
+    authors = w["account_id"].map(is_author).astype(bool)  # bool even when empty: a row mask, not columns
+    out = w[~authors].reset_index(drop=True)
+    out.attrs["hidden_authors"] = int(authors.sum())
+    return out
 
 
 def contacts_view(con: duckdb.DuckDBPyConnection, f: Filters, role: str = "elu", top: int = 30) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import streamlit as st
 from analysis import charts
 from analysis.audience import PLATFORM_FR, SEGMENT_RULE_40, segment_shares, split_40_44, under_reached
 from analysis.charts_audience import pyramid_frame
+from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.metrics import formula_text
 from streamlit_app import data, ui
@@ -38,8 +39,8 @@ focus = (list(f.territories) or terr.loc[terr["kind"] == "own", "territory_id"].
 ids = tuple(ui.with_peers([focus], terr))
 fp = f.with_territories(ids)
 fo = f.with_territories((focus,))
-st.markdown(f"Territoire suivi : **{names.get(focus, focus)}**, comparé à ses pairs "
-            f"({', '.join(names.get(t, t) for t in ids[1:]) or 'aucun'}).")
+st.markdown(f"Territoire suivi : **{esc(names.get(focus, focus))}**, comparé à ses pairs "
+            f"({', '.join(esc(names.get(t, t)) for t in ids[1:]) or 'aucun'}).")
 
 # ------------------------------------------------------------------------------ growth
 st.header("Croissance des abonnés")
@@ -138,7 +139,7 @@ if rep.empty or choice is None:
     sub = rep[rep["kind"] == "sex"] if len(rep) else rep
     if len(sub):  # gender split only (e.g. Meta Business Suite FollowerGender)
         for r in sub.itertuples():
-            st.markdown(f"- {r.label} : {fr_pct(r.share_followers)} des abonnés "
+            st.markdown(f"- {esc(r.label)} : {fr_pct(r.share_followers)} des abonnés "
                         f"{PLATFORM_FR.get(r.platform, r.platform)}, {fr_pct(r.share_population)} de la "
                         f"population (indice {fr_num(r.index, 2)}).")
     else:
@@ -150,7 +151,7 @@ else:
     if len(under):
         st.markdown("**Segments sous-représentés**")
         for s in under["sentence"]:
-            st.markdown(f"- {s}")
+            st.markdown(f"- {esc(s)}")
     else:
         st.success("Aucun segment nettement sous-représenté (indice < 0,8) parmi les abonnés.")
     tab = mine[mine["kind"].isin(["age", "sex", "target"])].assign(
@@ -233,7 +234,7 @@ with st.expander("Méthode et formules"):
         st.markdown(f"- {formula_text(mid)}")
     st.markdown(f"- {SEGMENT_RULE_40}")
     if not pop.empty:
-        st.markdown(f"- Population de référence : {', '.join(sorted(set(pop['source'])))} "
+        st.markdown(f"- Population de référence : {esc(', '.join(sorted(set(pop['source']))))} "
                     f"({fr_int(pop['population'].sum())} habitants"
                     + (", tranches approximées par répartition uniforme par âge" if pop["approximate"].any() else "")
                     + ").")

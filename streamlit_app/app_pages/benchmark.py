@@ -8,6 +8,7 @@ import streamlit as st
 from analysis import campaigns as camp
 from analysis import charts_campaigns as cc
 from analysis import metrics
+from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_int, fr_pct
 from streamlit_app import data, ui
 
@@ -82,7 +83,7 @@ ui.table(side, {"Population": "int", "Abonnés": "int", "Publications": "int", "
                 "Publications / semaine": "num", "Engagement / publication": "num",
                 "Engagement / 1 000 abonnés": "num", "Engagement / 1 000 habitants": "num",
                 "Taux d'engagement (portée)": "pct", "Part de voix (mentions)": "pct",
-                "Part de voix (engagement)": "pct", "Sentiment net": "num"})
+                "Part de voix (engagement)": "pct", "Sentiment net": "num"}, download_as="benchmark.csv")
 st.caption("« — » : donnée absente des exports (jamais comptée comme zéro). Abonnés : dernier total connu "
            "avant la fin de la période, tous comptes officiels confondus.")
 sov = b[["name", "sov_mentions", "sov_engagement"]].melt("name", var_name="Base", value_name="Part")
@@ -110,7 +111,7 @@ ui.chart(cc.rank_chart(r, own_id, RANK_LABELS[metric], title=RANK_LABELS[metric]
          "semaines) ; deux territoires dont les intervalles de rang se chevauchent ne sont pas départagés.",
          {"Rang": "int", "Valeur": "num", "Borne basse": "num", "Borne haute": "num", "Probabilité d'être 1er": "pct"})
 if own_id in set(r["territory_id"]):
-    st.markdown("**" + camp.ranking_sentence(r, own_id, names, RANK_LABELS[metric].lower()) + "**")
+    st.markdown("**" + esc(camp.ranking_sentence(r, own_id, names, RANK_LABELS[metric].lower())) + "**")
 
 # ------------------------------------------------------------------------------ responsiveness
 st.header("Réactivité visible")

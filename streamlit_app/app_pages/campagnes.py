@@ -10,6 +10,7 @@ import streamlit as st
 from analysis import campaigns as camp
 from analysis import charts_campaigns as cc
 from analysis import metrics, store
+from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from streamlit_app import data, ui
 
@@ -76,23 +77,24 @@ if campaigns:
         with st.spinner("Estimation des effets (bootstrap)…"):
             ev: camp.Evaluation = data.call("analysis.campaigns:evaluate", campaign=cid, kpis=list(kpis),
                                             baseline_days=int(baseline_days), exclude=exclude, n_boot=2000, seed=0)
-        peers_txt = ", ".join(names.get(p, p) for p in ev.peers) or "aucun"
-        st.markdown(f"**{c.name}** — {names.get(c.territory_id, c.territory_id)}, du {fr_date(c.start_date)} au "
+        peers_txt = ", ".join(esc(names.get(p, p)) for p in ev.peers) or "aucun"
+        st.markdown(f"**{esc(c.name)}** — {esc(names.get(c.territory_id, c.territory_id))}, du {fr_date(c.start_date)} au "
                     f"{fr_date(c.end_date)} · {fr_int(ev.matched_posts)} publication(s) portant ses hashtags ou "
                     f"mots-clés · référence du {fr_date(ev.baseline[0])} au {fr_date(ev.baseline[1])} · "
                     f"territoires comparés : {peers_txt}.")
         for a, b, why in ev.excluded:
-            st.caption(f"Jours écartés du {fr_date(a)} au {fr_date(b)} : {why}.")
+            st.caption(f"Jours écartés du {fr_date(a)} au {fr_date(b)} : {esc(why)}.")
         for r in ev.results:
             main = r.did if r.did is not None and r.did.estimate is not None else r.before_after
+            verdict = esc(r.verdict)  # names a campaign, a territory: text, never markup
             if main.estimate is None:
-                st.warning(r.verdict, icon=":material/help:")
+                st.warning(verdict, icon=":material/help:")
             elif main.significant and main.estimate > 0:
-                st.success(r.verdict, icon=":material/trending_up:")
+                st.success(verdict, icon=":material/trending_up:")
             elif main.significant:
-                st.error(r.verdict, icon=":material/trending_down:")
+                st.error(verdict, icon=":material/trending_down:")
             else:
-                st.info(r.verdict, icon=":material/balance:")
+                st.info(verdict, icon=":material/balance:")
         eff = cc.effects_frame(ev.results)
         rel = eff[eff["relatif"].fillna(False).astype(bool)].drop(columns="relatif")  # object dtype when empty or None
         if not rel.empty:
@@ -132,7 +134,7 @@ if campaigns:
                 "- Double différence : (log(campagne ÷ référence) du territoire) − (log(campagne ÷ référence) "
                 "des pairs), exprimée en % ; les jours de la référence et de la campagne sont rééchantillonnés "
                 "par blocs, les mêmes pour le territoire et ses pairs.\n"
-                + "\n".join(f"- {r.name} = {r.formula}" for r in ev.results)
+                + "\n".join(f"- {esc(r.name)} = {esc(r.formula)}" for r in ev.results)
                 + f"\n- {metrics.formula_text('engagement')}")
 
     # -------------------------------------------------------------------------- analyst: remove
@@ -143,10 +145,10 @@ if campaigns:
                 try:
                     with store.writer() as con:
                         camp.remove_campaign(con, victim)
-                    st.success(f"Campagne « {by_id[victim].name} » supprimée.")
+                    st.success(f"Campagne « {esc(by_id[victim].name)} » supprimée.")
                     st.rerun()
                 except Exception as e:  # the CLI may hold the write lock during an import
-                    st.error(f"Suppression impossible : {e}. Si un import est en cours, réessayez dans un instant.")
+                    st.error(f"Suppression impossible : {esc(e)}. Si un import est en cours, réessayez dans un instant.")
 
 # ------------------------------------------------------------------------------ analyst: define
 if role in ANALYST:
@@ -174,11 +176,11 @@ if role in ANALYST:
                                     [], objective, budget or None, "app")
                 with store.writer() as con:
                     camp.save_campaigns(con, [new])
-                st.success(f"Campagne « {new.name} » enregistrée.")
+                st.success(f"Campagne « {esc(new.name)} » enregistrée.")
             except ValueError as e:
-                st.error(f"Campagne non enregistrée : {e}.")
+                st.error(f"Campagne non enregistrée : {esc(e)}.")
             except Exception as e:  # the CLI may hold the write lock during an import
-                st.error(f"Enregistrement impossible : {e}. Si un import est en cours, réessayez dans un instant.")
+                st.error(f"Enregistrement impossible : {esc(e)}. Si un import est en cours, réessayez dans un instant.")
 
 # ------------------------------------------------------------------------------ post performance
 st.header("Performance des publications")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_datetime, fr_int, fr_month
 from analysis.queries import coverage_gaps, coverage_summary
 from streamlit_app import data, ui
@@ -105,7 +106,7 @@ else:
     ui.chart(data.coverage_heatmap(f, labels, ui.PLATFORM_LABELS, title=finding), pivot, alt_text,
              table_label="Tableau mensuel (publications + messages)")
     st.markdown("**Par territoire et plateforme**")
-    ui.table(summary)
+    ui.table(summary, download_as="couverture.csv")
 
     st.markdown("**Mois manquants**")
     if gaps.empty:
@@ -177,7 +178,7 @@ st.header("Tables")
 counts = data.table_counts()
 ui.table(pd.DataFrame({"Table": [TABLE_LABELS.get(k, k) for k in counts], "Nom technique": list(counts),
                        "Lignes": list(counts.values())}), formats={"Lignes": "int"})
-st.caption(f"Base {data.store_file().name} · copie de lecture publiée le {fr_datetime(published)}. "
+st.caption(f"Base {esc(data.store_file().name)} · copie de lecture publiée le {fr_datetime(published)}. "
            "Les tables « calculé » sont refaites à la fin de chaque import, à partir des autres.")
 
 # ------------------------------------------------------------------------------ upload

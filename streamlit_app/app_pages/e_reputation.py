@@ -11,8 +11,9 @@ import streamlit as st
 
 from analysis import charts, store
 from analysis.ereputation import METRIC_LABELS, auto_freq
-from analysis.exports import escape_markdown
+from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_month, fr_num, fr_pct, fr_signed
+from analysis.privacy import messages_for_role
 from streamlit_app import data, ui
 
 ANALYST = ("analyste", "admin")
@@ -40,7 +41,7 @@ period_text = (f"du {fr_date(f.start)} au {fr_date(f.end - timedelta(days=1))}" 
 
 k = data.call("analysis.ereputation:focus_kpis", f)
 if not k["messages"]:
-    ui.empty_state(f"Aucun message reçu pour {focus_name} {period_text} : élargissez la période ou les plateformes.")
+    ui.empty_state(f"Aucun message reçu pour {esc(focus_name)} {period_text} : élargissez la période ou les plateformes.")
     st.stop()
 prev = data.call("analysis.ereputation:focus_change", f).set_index("metric")
 peers = data.call("analysis.ereputation:vs_peers", f)
@@ -71,7 +72,7 @@ def change_help(frame: pd.DataFrame | None, m: str, what: str) -> str:
 
 
 # ------------------------------------------------------------------------------ KPIs
-st.header(f"{focus_name} {period_text}")
+st.header(f"{esc(focus_name)} {period_text}")
 cols = st.columns(4)
 with cols[0]:
     rel = prev.loc["messages", "change"]
@@ -224,11 +225,11 @@ for s in spikes:
         terms = s.details.get("terms")
         if terms is not None and len(terms):
             st.markdown("**Termes dominants** (sur-représentés par rapport aux 8 semaines précédentes) : "
-                        + ", ".join(f"« {t} »" for t in terms["term"]))
+                        + ", ".join(f"« {esc(t)} »" for t in terms["term"]))
         themes = s.details.get("themes")
         if themes is not None and len(themes):
             st.markdown("**Thèmes** des messages négatifs : " + ", ".join(
-                f"{r.label} ({fr_pct(r.spike_share, 0)}, habituellement {fr_pct(r.baseline_share, 0)})"
+                f"{esc(r.label)} ({fr_pct(r.spike_share, 0)}, habituellement {fr_pct(r.baseline_share, 0)})"
                 for r in themes.head(4).itertuples()))
         for key, label in (("most_negative", "Les plus négatifs"), ("most_engaged", "Les plus repris (j'aime + réponses)")):
             msgs = s.details.get(key)
@@ -242,7 +243,7 @@ for s in spikes:
                                  "J'aime": msgs["likes"].map(fr_int), "Réponses": msgs["replies"].map(fr_int)})
             if role in ANALYST:
                 show["Id"] = msgs["message_id"]
-            ui.table(show)
+            ui.table(messages_for_role(show, role))  # an élu reads a few texts, no id
 
 # ------------------------------------------------------------------------------ representative
 st.header("Messages représentatifs")
@@ -258,12 +259,12 @@ for col, label, heading in ((cols[0], "positive", "Positifs"), (cols[1], "negati
             st.caption("Aucun message net sur la période.")
             continue
         for r in rep.itertuples():
-            meta = (f"{fr_date(r.local_at)} · {ui.PLATFORM_LABELS.get(r.platform, r.platform)} · "
+            meta = esc(f"{fr_date(r.local_at)} · {ui.PLATFORM_LABELS.get(r.platform, r.platform)} · "
                     f"{fr_int(r.engagement)} j'aime et réponses"
                     + (" · corrigé par un analyste" if r.corrected else f" · confiance {fr_pct(r.confidence, 0)}")
                     + (f" · {r.message_id}" if role in ANALYST else ""))
-            # Citizen text escaped: this markdown allows HTML (<small>), a message must not.
-            st.markdown(f"> {escape_markdown(str(r.text)[:400])}\n\n<small>{meta}</small>", unsafe_allow_html=True)
+            # Citizen text and ids escaped: this markdown allows HTML (<small>), a message must not.
+            st.markdown(f"> {esc(str(r.text)[:400])}\n\n<small>{meta}</small>", unsafe_allow_html=True)
 
 # ------------------------------------------------------------------------------ peers and platforms
 st.header("Comparaison aux pairs et par plateforme")
@@ -325,12 +326,12 @@ if role in ANALYST:
                 try:
                     with store.writer() as con:
                         correct(con, item, "message", label, author=who.strip())
-                    st.success(f"Correction enregistrée : {item} est désormais « {SENTIMENT_FR[label]} ». "
+                    st.success(f"Correction enregistrée : {esc(item)} est désormais « {SENTIMENT_FR[label]} ». "
                                "Les chiffres de la page en tiennent compte.")
                 except duckdb.IOException:
                     st.error("Base occupée : un import ou un enrichissement est en cours. Réessayez dans un "
                              "instant, votre correction n'a pas été enregistrée.")
                 except KeyError as e:
-                    st.error(f"Message introuvable : {e.args[0] if e.args else item}")
+                    st.error(f"Message introuvable : {esc(e.args[0] if e.args else item)}")
                 except ValueError as e:
-                    st.error(f"Correction impossible : {e}")
+                    st.error(f"Correction impossible : {esc(e)}")

@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import store
+from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_num, fr_pct
 from analysis.moderation.queue import STATUSES
 from analysis.moderation.responsiveness import SLOTS
@@ -31,7 +32,7 @@ focus = data.call("analysis.moderation.views:focus_territory", f)
 if focus is None:
     ui.empty_state("Aucun territoire à suivre : importez le registre des territoires.")
     st.stop()
-st.markdown(f"Territoire suivi : **{names.get(focus, focus)}** (le premier des territoires filtrés).")
+st.markdown(f"Territoire suivi : **{esc(names.get(focus, focus))}** (le premier des territoires filtrés).")
 
 # ------------------------------------------------------------------------------ KPIs
 counts = data.call("analysis.moderation.views:queue_counts", f)
@@ -69,7 +70,7 @@ if role in ANALYST:
             "Message": q["text"].fillna(""), "Motif": q["reasons"], "Statut": q["status_label"],
             "Id": q["message_id"],
         })
-        ui.table(show, {"Priorité": "num"})
+        ui.table(show, {"Priorité": "num"}, download_as="file-de-moderation.csv")
         with st.form("moderation_status"):
             st.markdown("**Marquer des messages**")
             ids = st.multiselect("Messages", q["message_id"].tolist(), key="moderation_ids",
@@ -89,7 +90,7 @@ if role in ANALYST:
                             n = set_status(con, ids, status, who.strip(), note or None)
                         st.success(f"{fr_int(n)} message(s) marqué(s) « {STATUSES[status]} ».")
                     except Exception as e:  # the CLI may hold the write lock during an import
-                        st.error(f"Enregistrement impossible : {e}. Si un import est en cours, réessayez "
+                        st.error(f"Enregistrement impossible : {esc(e)}. Si un import est en cours, réessayez "
                                  "dans un instant.")
 else:
     summary = data.call("analysis.moderation.views:queue_view", f, role="elu")
@@ -133,18 +134,23 @@ else:
         "Déjà envoyée": alerts["already_fired"].map({True: "oui", False: "non"}),
     }))
 for n in alerts.attrs.get("notes", []):
-    st.caption(n)
+    st.caption(esc(n))
 
 # ------------------------------------------------------------------------------ impersonation
 st.header("Pages usurpant l'identité du territoire")
-imp = data.call("analysis.moderation.views:impersonation_view", f)
-if imp.empty:
+# An élu sees the pages and accounts, not the message authors flagged for a look-alike name (persons).
+imp = data.call("analysis.moderation.views:impersonation_view", f, role=role)
+hidden = imp.attrs.get("hidden_authors", 0)
+if imp.empty and not hidden:
     ui.empty_state("Aucune page ni aucun compte ne ressemble à nos comptes officiels.")
-else:
+if len(imp):
     ui.table(pd.DataFrame({
         "Compte": imp["account_id"], "Nom": imp["name"].fillna(imp["handle"]),
         "Ressemble à": imp["resembles"], "Score": imp["score"].astype(int), "Éléments": imp["evidence"],
     }))
+if hidden:
+    st.caption(f"{fr_int(hidden)} auteur{'s' if hidden > 1 else ''} de messages dont le nom imite nos comptes : "
+               "identités réservées aux analystes.")
 
 # ------------------------------------------------------------------------------ contacts
 st.header("Contacts clés")

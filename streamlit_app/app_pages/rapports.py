@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from analysis.exports import escape_markdown as esc
 from analysis.reports.period import parse_period
 from streamlit_app import data, ui
 
@@ -37,7 +38,7 @@ with c2:
 with c3:
     compare = st.radio("Comparer à", list(COMPARE), format_func=COMPARE.get)
 if not options:
-    ui.empty_state(f"Aucune donnée pour {names.get(territory, territory)} : importez des exports d'abord.")
+    ui.empty_state(f"Aucune donnée pour {esc(names.get(territory, territory))} : importez des exports d'abord.")
     st.stop()
 code = st.selectbox("Période", options, format_func=lambda c: parse_period(c).label)
 st.caption(f"Commande équivalente (par exemple dans une tâche cron) : `vigie report --territory {territory} "
@@ -51,21 +52,23 @@ if st.button("Générer le rapport", type="primary"):
             files = data.call("analysis.reports.render:generate_files", territory=territory, period=code,
                               compare=compare, platforms=tuple(f.platforms))
     except ReportError as e:
-        st.error(str(e), icon=":material/error:")
+        st.error(esc(e), icon=":material/error:")
         st.stop()
     st.session_state["rapport"] = (territory, code, compare, files)
 
 if st.session_state.get("rapport"):
     t, c, cmp_, files = st.session_state["rapport"]
-    st.success(f"Rapport prêt : {names.get(t, t)}, {parse_period(c).label}, comparé à {COMPARE[cmp_]} "
+    st.success(f"Rapport prêt : {esc(names.get(t, t))}, {parse_period(c).label}, comparé à {COMPARE[cmp_]} "
                f"(instantané de la base {files['snapshot']}).", icon=":material/check_circle:")
+    # Served to this logged-in session only, made on click: never a /media/ link that opens without a
+    # session (ui.private_download).
     d1, d2 = st.columns(2)
     with d1:
-        st.download_button("Télécharger le PDF", files["pdf"], file_name=f"rapport-{t}-{c}.pdf",
-                           mime="application/pdf", icon=":material/picture_as_pdf:")
+        ui.private_download("Télécharger le PDF", lambda: files["pdf"], f"rapport-{t}-{c}.pdf", "application/pdf",
+                            key="rapport_pdf", icon=":material/picture_as_pdf:")
     with d2:
-        st.download_button("Télécharger la page HTML", files["html"], file_name=f"rapport-{t}-{c}.html",
-                           mime="text/html", icon=":material/code:")
+        ui.private_download("Télécharger la page HTML", lambda: files["html"], f"rapport-{t}-{c}.html", "text/html",
+                            key="rapport_html", icon=":material/code:")
     st.header("L'essentiel (première page du rapport)")
     for x in files["findings"]:
-        st.markdown(f"- {x['reading']}")
+        st.markdown(f"- {esc(x['reading'])}")

@@ -17,6 +17,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
 from analysis import charts
+from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_signed
 from streamlit_app import data, ui
 
@@ -79,10 +80,10 @@ if focus is None or not h["findings"]:
     st.stop()
 focus_name = names.get(focus, focus)
 peer_names = [names.get(p, p) for p in h["peers"]]
-st.markdown(f"**{focus_name}**, {h['period_label']}. Évolutions par rapport à {h['reference_label']}"
-            + (f" ; pairs : {', '.join(peer_names)}." if peer_names else "."))
+st.markdown(f"**{esc(focus_name)}**, {esc(h['period_label'])}. Évolutions par rapport à {esc(h['reference_label'])}"
+            + (f" ; pairs : {', '.join(esc(p) for p in peer_names)}." if peer_names else "."))
 if len(f.territories) > 1:
-    st.caption(f"Plusieurs territoires sont filtrés : la synthèse porte sur le premier ({focus_name}), comparé "
+    st.caption(f"Plusieurs territoires sont filtrés : la synthèse porte sur le premier ({esc(focus_name)}), comparé "
                "à ses pairs du registre.")
 
 
@@ -117,13 +118,13 @@ for start in range(0, len(found), 3):
                       delta_color=DELTA_COLOUR.get(x["tone"], "gray"),
                       delta_arrow=ARROW.get(x["direction"], "off"),
                       help=DEFINITIONS.get(x["kpi"]))
-            st.markdown(x["reading"])
+            st.markdown(esc(x["reading"]))
             bits = [x["certainty_short"].capitalize()]
             if x["interval_fr"] not in ("—", ""):
                 bits.append(f"IC 95 % {x['interval_fr']}")
             if x["peers_position"] and x["peers_value_fr"] not in ("—", ""):
                 bits.append(f"pairs : {x['peers_value_fr']} ({PEER_POSITION[x['peers_position']]})")
-            st.caption(" · ".join(bits), help=x["certainty_fr"])
+            st.caption(esc(" · ".join(bits)), help=esc(x["certainty_fr"]))
             if x["page"]:
                 page_link(x["page"])
 
@@ -132,7 +133,7 @@ st.header("À surveiller")
 w_start, w_end = alerts.attrs.get("window", (f.start, f.end))
 window = f"du {fr_date(w_start)} au {fr_date(w_end - timedelta(days=1))}"
 if alerts.empty:
-    st.success(f"Aucune alerte pour {focus_name} {window} (pics de messages négatifs, de volume, thème négatif "
+    st.success(f"Aucune alerte pour {esc(focus_name)} {window} (pics de messages négatifs, de volume, thème négatif "
                "émergent, vague hostile, page usurpant l'identité du territoire).", icon=":material/check_circle:")
 else:
     n = len(alerts)
@@ -140,17 +141,17 @@ else:
                 "les plus récentes en premier :")
     for a in alerts.head(5).itertuples():
         st.markdown(f"{SEVERITY_ICON.get(a.severity, ':material/info:')} **{str(a.severity).capitalize()}** — "
-                    f"{a.title}")  # the title states the rule, territory, days and evidence
+                    f"{esc(a.title)}")  # the title states the rule, territory, days and evidence (names escaped)
     if n > 5:
         st.caption(f"… et {fr_int(n - 5)} autre{'s' if n - 5 > 1 else ''}.")
 for note in alerts.attrs.get("notes", []):
-    st.caption(note)
+    st.caption(esc(note))
 page_link("moderation", "Toutes les alertes : Modération & veille")
 
 # ------------------------------------------------------------------------------ peers
 st.header("Face aux territoires comparés")
 if pt.empty or len(pt) < 2:
-    st.caption(f"Aucun territoire pair n'est défini pour {focus_name} dans le registre.")
+    st.caption(f"Aucun territoire pair n'est défini pour {esc(focus_name)} dans le registre.")
 else:
     net = pt["net_sentiment"].map(lambda v: None if v is None or pd.isna(v) else 100 * float(v))
     show = pd.DataFrame({

@@ -11,7 +11,9 @@ import pandas as pd
 import streamlit as st
 
 from analysis import charts
+from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
+from analysis.privacy import ANALYST_ROLES, ELU_MESSAGES_PER_BLOCK, messages_for_role
 from streamlit_app import data, ui
 
 TONES = {"": "Tous les tons", "negative": "Négatif", "neutral": "Neutre", "positive": "Positif"}
@@ -22,6 +24,7 @@ st.caption("De quoi parle la conversation publique, ce qui monte soudainement, e
 
 data.require_store()
 f = ui.filters()
+role = ui.role()
 names = data.territory_names()
 tax_labels = data.call("analysis.topics:theme_labels")
 
@@ -48,7 +51,7 @@ else:
         ui.kpi("Avec au moins un thème", fr_pct(data.call("analysis.topics:themed_share", f)), help="Part des messages publics auxquels le "
                "classifieur (ou un analyste) attribue au moins un thème de la taxonomie.")
     with c3:
-        ui.kpi("Premier thème", top["label"], help=f"{fr_pct(top['share'])} des messages publics.")
+        ui.kpi("Premier thème", esc(top["label"]), help=f"{fr_pct(top['share'])} des messages publics.")
     top_ids = total.head(6)["theme"].tolist()
     m = monthly[monthly["theme"].isin(top_ids)].rename(columns={"label": "Thème", "period": "Mois",
                                                                  "share": "Part des messages"})
@@ -120,14 +123,14 @@ else:
 st.header("Sujets émergents")
 # Emergence is read per territory (its own baseline): the first filtered one, else our own.
 ef = f.with_territories(f.territories[:1] or list(names)[:1])
-st.markdown(f"Territoire : **{names.get(ef.territories[0], ef.territories[0])}**" if ef.territories else "")
+st.markdown(f"Territoire : **{esc(names.get(ef.territories[0], ef.territories[0]))}**" if ef.territories else "")
 subjects = data.call("analysis.topics:emerging_view", ef)
 if not subjects:
     ui.empty_state(f"Aucun sujet ne sort de son niveau habituel {fr_date(f.start)} – {fr_date(f.end)} "
                    "(au moins 5 messages par jour et un écart z ≥ 4 à la normale des 28 jours précédents).")
 else:
     s0 = subjects[0]
-    st.markdown(f"**« {s0['label']} » a brusquement monté du {fr_date(s0['start'])} au {fr_date(s0['end'])}** "
+    st.markdown(f"**« {esc(s0['label'])} » a brusquement monté du {fr_date(s0['start'])} au {fr_date(s0['end'])}** "
                 f"({fr_int(s0['count'])} messages, pic le {fr_date(s0['peak'])}, contre "
                 f"{fr_num(s0['baseline'])} message(s) par jour d'habitude).")
     ui.table(pd.DataFrame({
@@ -137,9 +140,11 @@ else:
         "Niveau habituel (msg/jour)": [s["baseline"] for s in subjects],
         "Écart à la normale (z)": [s["max_z"] for s in subjects]}),
         {"Niveau habituel (msg/jour)": "num", "Écart à la normale (z)": "num"})
+    analyst = role in ANALYST_ROLES
     for s in subjects:
-        with st.expander(f"Messages : {s['label']} ({fr_date(s['start'])} – {fr_date(s['end'])})"):
-            msgs = pd.DataFrame(s["messages"])
+        what = "Messages" if analyst else f"Exemples de messages (au plus {ELU_MESSAGES_PER_BLOCK})"
+        with st.expander(f"{what} : {esc(s['label'])} ({fr_date(s['start'])} – {fr_date(s['end'])})"):
+            msgs = messages_for_role(pd.DataFrame(s["messages"]), role)  # an élu reads a few, not a list
             if len(msgs):
                 ui.table(pd.DataFrame({"Date": msgs["created_at"].map(fr_date),
                                        "Plateforme": msgs["platform"].map(lambda p: ui.PLATFORM_LABELS.get(p, p)),
@@ -176,9 +181,9 @@ if cloud["png"] is None:
     ui.empty_state("Pas assez de messages pour un nuage de mots avec cette sélection.")
 else:
     words = list(cloud["frequencies"].items())
-    st.image(cloud["png"], caption=cloud["title"],
+    st.image(cloud["png"], caption=esc(cloud["title"]),
              alt=f"Nuage de mots, {cloud['title']} : " + ", ".join(w for w, _ in words[:15]) + ".")
-    st.caption("Mots les plus fréquents : " + ", ".join(f"{w} ({fr_int(n)})" for w, n in words[:15]) + "."
+    st.caption("Mots les plus fréquents : " + ", ".join(f"{esc(w)} ({fr_int(n)})" for w, n in words[:15]) + "."
                + (f" Comptés sur un échantillon de {fr_int(cloud['n_messages'])} messages répartis sur la "
                   "période." if cloud.get("sampled") else ""))
     with st.expander("Données du nuage"):
