@@ -78,10 +78,10 @@ IMPERSONATOR = {"platform": "facebook", "name": "Mairie de St Aubin-sur-Loire Of
 # Posts per month for a territory of the own territory's size, by platform (scale 1.0). Bluesky and
 # Mastodon are smaller and younger (January 2025); TikTok: few videos, many views.
 POST_RATE = {"facebook": 30.0, "instagram": 20.0, "x": 32.0, "linkedin": 10.0, "youtube": 5.0,
-             "bluesky": 7.0, "mastodon": 5.0, "tiktok": 5.0}
+             "bluesky": 6.0, "mastodon": 4.0, "tiktok": 5.0}
 # Mean user comments per post (size 1.0), and engagement ratios relative to comments.
 COMMENT_MEAN = {"facebook": 19.0, "instagram": 11.0, "x": 4.0, "linkedin": 4.0, "youtube": 18.0,
-                "bluesky": 1.4, "mastodon": 0.9, "tiktok": 16.0}
+                "bluesky": 1.1, "mastodon": 0.8, "tiktok": 16.0}
 REACTIONS_PER_COMMENT = {"facebook": 7.0, "instagram": 14.0, "x": 5.0, "linkedin": 9.0, "youtube": 4.0,
                          "bluesky": 6.0, "mastodon": 3.5, "tiktok": 60.0}
 SHARES_PER_COMMENT = {"facebook": 0.8, "instagram": 0.25, "x": 1.2, "linkedin": 0.6, "youtube": 0.3,
@@ -867,7 +867,7 @@ ACCOUNT_START = {("saint-aubin", "bluesky"): date(2025, 1, 20), ("saint-aubin", 
                  ("port-marel", "bluesky"): date(2025, 1, 27), ("villeneuve-les-sources", "bluesky"): date(2025, 2, 10),
                  ("villeneuve-les-sources", "mastodon"): date(2025, 2, 10),
                  ("montclar-agglo", "bluesky"): date(2025, 1, 21)}
-NEW_MENTIONS_PER_DAY = {"bluesky": 0.45, "mastodon": 0.2}  # posts naming the territory (own size, scale 1)
+NEW_MENTIONS_PER_DAY = {"bluesky": 0.35, "mastodon": 0.15}  # posts naming the territory (own size, scale 1)
 ADDRESSED_SHARE = 0.35  # of those mentions, the share that also @-mentions the official account
 NEW_POOL = {"bluesky": 120, "mastodon": 60, "tiktok": 20}  # commenters per platform (own size, scale 1)
 MASTODON_INSTANCES = ("piaille.example", "mastodon.example", "framapiaf.example", "mamot.example")
@@ -1079,10 +1079,12 @@ def _simulate_new_mentions(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territo
             continue
         crisis = in_crisis(d, terr.territory_id)
         lam = NEW_MENTIONS_PER_DAY[acc.platform] * sf * season(d) * sim.scale
-        for _ in range(int(rng.poisson(lam * (CRISIS["volume_factor"] if crisis else 1.0)))):
+        n = int(rng.poisson(lam * (CRISIS["volume_factor"] if crisis else 1.0)))
+        first_alarm = crisis and d == CRISIS["start"]  # someone raises it on day one whatever the scale
+        for k in range(max(n, 1) if first_alarm else n):
             when = _to_utc(_local_time(rng, d, "user"))
             author = pool[int(_draw(rng, weights))]
-            if crisis and rng.random() < 0.75:
+            if (first_alarm and k == 0) or (crisis and rng.random() < 0.75):
                 labels = {"english": False, "hostile": False, "theme": CRISIS["themes"][0],
                           "tone": ("negative", "neutral", "positive")[int(_draw(rng, _CRISIS_TONE_CUM))]}
                 m = _new_message(sim, rng, tm, ids, terr, acc, None, when, author, labels, tshort, tag, handle,
@@ -2009,6 +2011,12 @@ class Writer:
 
     def _bsky_view(self, item: dict) -> dict:
         """``postView`` of a simulated post or message (record, counts, embed, facets, reply refs)."""
+        key = ("bsky", id(item))
+        if key not in self._views:  # a post is shown in its feed, its thread and its replies' context
+            self._views[key] = self._bsky_view_new(item)
+        return self._views[key]
+
+    def _bsky_view_new(self, item: dict) -> dict:
         sim_post = "comments_users" in item
         acc = item["account"]
         author = self._bsky_actor(acc if (sim_post or item["is_official"]) else item["author"])
@@ -2047,6 +2055,7 @@ class Writer:
         return self._under.get(id(post), [])
 
     def _index_threads(self) -> None:
+        self._views: dict[tuple, dict] = {}
         self._under: dict[int, list[dict]] = {}
         self._answers: dict[int, list[dict]] = {}
         for m in self.sim.messages:
@@ -2139,6 +2148,12 @@ class Writer:
 
     def _masto_status(self, item: dict, answering: str) -> dict:
         """A Status entity of a simulated post or message, rendered by ``answering``."""
+        key = (answering, id(item))
+        if key not in self._views:  # a status is shown in its pages, its thread and its replies' context
+            self._views[key] = self._masto_status_new(item, answering)
+        return self._views[key]
+
+    def _masto_status_new(self, item: dict, answering: str) -> dict:
         acct, acc, name = self._masto_who(item)
         user, inst = _acct_parts(acct)
         sim_post = "comments_users" in item

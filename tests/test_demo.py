@@ -329,7 +329,8 @@ def test_collection_runs_recorded(built, db):
         if kinds[sid] == "account":
             assert row[3] > 0 and row[4] > 0, sid  # rows stored, followers read
     state = q(db, "SELECT count(*), count(last_ok_at), count(newest_at) FROM collect_state")[0]
-    assert state[0] == state[1] == len(plan.sources) and state[2] >= len(plan.sources) - 2
+    assert state[0] == state[1] == len(plan.sources)
+    assert state[2] >= sum(s.kind == "account" for s in plan.sources)  # a search may find nothing at this scale
     # the server is gone once the build is over
     import threading
     assert not [t for t in threading.enumerate() if t.name == "vigie-demo-replay"]
