@@ -81,7 +81,7 @@ POST_RATE = {"facebook": 30.0, "instagram": 20.0, "x": 32.0, "linkedin": 10.0, "
              "bluesky": 6.0, "mastodon": 4.0, "tiktok": 5.0}
 # Mean user comments per post (size 1.0), and engagement ratios relative to comments.
 COMMENT_MEAN = {"facebook": 19.0, "instagram": 11.0, "x": 4.0, "linkedin": 4.0, "youtube": 18.0,
-                "bluesky": 1.1, "mastodon": 0.8, "tiktok": 16.0}
+                "bluesky": 1.1, "mastodon": 0.8, "tiktok": 12.0}
 REACTIONS_PER_COMMENT = {"facebook": 7.0, "instagram": 14.0, "x": 5.0, "linkedin": 9.0, "youtube": 4.0,
                          "bluesky": 6.0, "mastodon": 3.5, "tiktok": 60.0}
 SHARES_PER_COMMENT = {"facebook": 0.8, "instagram": 0.25, "x": 1.2, "linkedin": 0.6, "youtube": 0.3,
@@ -466,6 +466,8 @@ def _simulate_post(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc:
     mu = (COMMENT_MEAN[plat] * sf * season(d) * (1.0 + effect)
           * float(np.exp(rng.normal(-ENGAGEMENT_SIGMA ** 2 / 2, ENGAGEMENT_SIGMA))))
     n_comments = _nb(rng, mu)
+    if crisis_post and plat == "tiktok":  # the explanatory video draws the crowd
+        n_comments = int(n_comments * CRISIS["volume_factor"])
     reactions = _nb(rng, mu * REACTIONS_PER_COMMENT[plat])
     shares = _nb(rng, mu * SHARES_PER_COMMENT[plat])
     if crisis_post:
@@ -619,6 +621,8 @@ def _simulate_comments(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, 
     picks = [_draw(rng, weights) for _ in range(n)]
     for i in range(n):
         delay_h = float(np.exp(rng.normal(math.log(2.5), 1.3)))
+        if plat == "tiktok":  # a video keeps being pushed to viewers for days
+            delay_h *= 6
         when = (post["created_utc"] + timedelta(hours=min(delay_h, 24 * 9))).replace(microsecond=0)
         if when.date() > END:
             continue
@@ -1053,7 +1057,7 @@ def _simulate_new_platforms(sim: Sim, seed: int, ids: Ids) -> None:
                 if d < first:
                     continue
                 n_posts = int(rng.poisson(POST_RATE[plat] / 30.4 * sf * season(d) * sim.scale))
-                crisis_day = in_crisis(d, terr.territory_id) and plat != "tiktok"
+                crisis_day = in_crisis(d, terr.territory_id)
                 if crisis_day and d == CRISIS["start"] and n_posts == 0:
                     n_posts = 1
                 for k in range(n_posts):
