@@ -284,8 +284,8 @@ def test_demo_representativeness_and_rayonnement(demo_db):
         go = A.gains_only(con, Filters(territories=("saint-aubin",)))
     assert list(go["platform"]) == ["linkedin"]  # daily follows only: outside totals and rates
     g = s["growth"].set_index(["territory_id", "platform"])
-    assert g.loc[("saint-aubin", "all"), "followers_end"] == (
-        g.loc[("saint-aubin", "facebook"), "followers_end"] + g.loc[("saint-aubin", "instagram"), "followers_end"])
+    assert g.loc[("saint-aubin", "all"), "followers_end"] == sum(
+        g.loc[("saint-aubin", p), "followers_end"] for p in ("facebook", "instagram", "bluesky", "mastodon", "tiktok"))
 
 
 # ------------------------------------------------------------------------------ real samples
