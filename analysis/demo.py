@@ -13,14 +13,18 @@ Same seed → byte-identical files (xlsx zips are written with fixed timestamps)
 
 from __future__ import annotations
 
+import base64
 import bisect
 import csv
 import gzip
+import hashlib
+import html
 import io
 import json
 import math
 import os
 import re
+import threading
 import time
 import tomllib
 import unicodedata
@@ -28,7 +32,10 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -37,6 +44,7 @@ import pandas as pd
 from analysis import demo_text as T
 from analysis import store
 from analysis.registry import Account, Registry, Territory, load_registry
+from analysis.text import term_key
 
 PARIS = ZoneInfo("Europe/Paris")
 START = date(2024, 11, 1)
@@ -67,13 +75,20 @@ IMPERSONATOR = {"platform": "facebook", "name": "Mairie de St Aubin-sur-Loire Of
                 # 'vilIesaintaubin': capital I in place of the second l of the official handle
                 "handle": "vilIesaintaubin", "native_id": "100089475512366"}
 
-# Posts per month for a territory of the own territory's size, by platform (scale 1.0).
-POST_RATE = {"facebook": 30.0, "instagram": 20.0, "x": 32.0, "linkedin": 10.0, "youtube": 5.0}
+# Posts per month for a territory of the own territory's size, by platform (scale 1.0). Bluesky and
+# Mastodon are smaller and younger (January 2025); TikTok: few videos, many views.
+POST_RATE = {"facebook": 30.0, "instagram": 20.0, "x": 32.0, "linkedin": 10.0, "youtube": 5.0,
+             "bluesky": 6.0, "mastodon": 4.0, "tiktok": 5.0}
 # Mean user comments per post (size 1.0), and engagement ratios relative to comments.
-COMMENT_MEAN = {"facebook": 19.0, "instagram": 11.0, "x": 4.0, "linkedin": 4.0, "youtube": 18.0}
-REACTIONS_PER_COMMENT = {"facebook": 7.0, "instagram": 14.0, "x": 5.0, "linkedin": 9.0, "youtube": 4.0}
-SHARES_PER_COMMENT = {"facebook": 0.8, "instagram": 0.25, "x": 1.2, "linkedin": 0.6, "youtube": 0.3}
-FOLLOWERS_PER_INHAB = {"facebook": 0.30, "instagram": 0.14, "x": 0.05, "linkedin": 0.06, "youtube": 0.012}
+COMMENT_MEAN = {"facebook": 19.0, "instagram": 11.0, "x": 4.0, "linkedin": 4.0, "youtube": 18.0,
+                "bluesky": 1.1, "mastodon": 0.8, "tiktok": 12.0}
+REACTIONS_PER_COMMENT = {"facebook": 7.0, "instagram": 14.0, "x": 5.0, "linkedin": 9.0, "youtube": 4.0,
+                         "bluesky": 6.0, "mastodon": 3.5, "tiktok": 60.0}
+SHARES_PER_COMMENT = {"facebook": 0.8, "instagram": 0.25, "x": 1.2, "linkedin": 0.6, "youtube": 0.3,
+                      "bluesky": 1.1, "mastodon": 1.5, "tiktok": 4.0}
+# Followers at the end of the period (Bluesky, Mastodon, TikTok: see _simulate_followers_new).
+FOLLOWERS_PER_INHAB = {"facebook": 0.30, "instagram": 0.14, "x": 0.05, "linkedin": 0.06, "youtube": 0.012,
+                       "bluesky": 0.045, "mastodon": 0.016, "tiktok": 0.11}
 MENTIONS_PER_DAY = 7.0  # X mentions per day for the own territory's size (scale 1.0)
 ENGAGEMENT_SIGMA = 0.25  # lognormal per-post noise on the engagement mean
 NB_DISPERSION = 20.0  # negative binomial size parameter of the counts around that mean
@@ -144,6 +159,7 @@ class Sim:
     demographics: dict[str, dict] = field(default_factory=dict)  # account_id -> {snapshot: shares}
     authors: dict[tuple[str, str], list[Author]] = field(default_factory=dict)
     ct_posts: list[dict] = field(default_factory=list)
+    press: list[dict] = field(default_factory=list)  # every item of the simulated press feeds
 
 
 def season(d: date) -> float:
@@ -393,6 +409,8 @@ def simulate(registry: Registry, seed: int, scale: float) -> Sim:
         tag = re.sub(r"[^A-Za-z]", "", terr.name.translate(str.maketrans("éèêàç", "eeeac")))
         for acc in terr.accounts:
             plat = acc.platform
+            if plat in NEW_PLATFORMS:  # simulated afterwards with their own random stream
+                continue
             pool_n = max(20, int(round(260 * sf * math.sqrt(max(scale, 0.01)) * (1.0 if plat != "linkedin" else 0.3))))
             pool = _author_pool(rng, plat, ti + 1, pool_n, ids)
             sim.authors[(terr.territory_id, plat)] = pool
@@ -416,6 +434,9 @@ def simulate(registry: Registry, seed: int, scale: float) -> Sim:
     _inject_crisis(sim, rng, tm, ids, registry)
     _simulate_crowdtangle(sim, rng, ids, registry)
     _simulate_demographics(sim, rng, registry)
+    # Bluesky, Mastodon, TikTok and the local press draw from their own stream: the platforms
+    # above keep exactly the data they had before these were added.
+    _simulate_new_platforms(sim, seed, ids)
     return sim
 
 
@@ -445,12 +466,17 @@ def _simulate_post(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc:
     mu = (COMMENT_MEAN[plat] * sf * season(d) * (1.0 + effect)
           * float(np.exp(rng.normal(-ENGAGEMENT_SIGMA ** 2 / 2, ENGAGEMENT_SIGMA))))
     n_comments = _nb(rng, mu)
+    if crisis_post and plat == "tiktok":  # the explanatory video draws the crowd
+        n_comments = int(n_comments * CRISIS["volume_factor"])
     reactions = _nb(rng, mu * REACTIONS_PER_COMMENT[plat])
     shares = _nb(rng, mu * SHARES_PER_COMMENT[plat])
     if crisis_post:
         shares += int(rng.integers(40, 120))
     kind = {"facebook": ["Photos", "Photos", "Links", "Videos", "Reels"], "instagram": ["IG image", "IG carousel", "IG reel"],
-            "x": ["status"], "linkedin": ["Organic"], "youtube": ["video"]}[plat]
+            "x": ["status"], "linkedin": ["Organic"], "youtube": ["video"],
+            # what the Bluesky/Mastodon mappers read from the embed, media or card written
+            "bluesky": ["status", "status", "photo", "link"], "mastodon": ["status", "photo", "link"],
+            "tiktok": ["video"]}[plat]
     ptype = kind[int(rng.integers(len(kind)))]
     reach = int(reactions * rng.uniform(9, 16) + rng.integers(50, 400) * sf)
     post = {
@@ -470,6 +496,8 @@ def _simulate_post(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc:
         post["native_id"] = str(ids.next("x_post", 1850000000000000000 + 10**15 * int(acc.native_id[-1])))
     elif plat == "linkedin":
         post["native_id"] = str(ids.next("li_post", 7250000000000000000))
+    elif plat in NEW_PLATFORMS:
+        _new_post_ids(post, rng, ids)
     else:
         post["native_id"] = "".join("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"[int(c)]
                                     for c in rng.integers(0, 64, 11))
@@ -554,8 +582,9 @@ def _message_native_id(ids: Ids, plat: str, post: dict | None) -> str:
 
 
 def _official_reply(sim: Sim, rng, ids: Ids, terr: Territory, acc: Account, msg: dict, style: dict) -> None:
-    """The official account answers a share of questions and complaints, faster in office hours."""
-    if msg["is_hostile"] or not (msg["is_question"] or msg["tone"] == "negative"):
+    """The official account answers a share of questions and complaints, faster in office hours
+    (not on TikTok: the comment exports Vigie reads there do not say which author is the town)."""
+    if acc.platform == "tiktok" or msg["is_hostile"] or not (msg["is_question"] or msg["tone"] == "negative"):
         return
     if rng.random() >= style["reply_rate"]:
         return
@@ -592,18 +621,19 @@ def _simulate_comments(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, 
     picks = [_draw(rng, weights) for _ in range(n)]
     for i in range(n):
         delay_h = float(np.exp(rng.normal(math.log(2.5), 1.3)))
+        if plat == "tiktok":  # a video keeps being pushed to viewers for days
+            delay_h *= 6
         when = (post["created_utc"] + timedelta(hours=min(delay_h, 24 * 9))).replace(microsecond=0)
         if when.date() > END:
             continue
         author = pool[int(picks[i])]
         if not crisis and rng.random() < 0.02:
-            author = Author(key=f"{author.key}9", name=EN_NAMES[int(rng.integers(len(EN_NAMES)))],
-                            handle=f"{author.handle}_uk", role="tourist", local=False)
+            author = _tourist(author, EN_NAMES[int(rng.integers(len(EN_NAMES)))], plat)
         labels = _message_labels(rng, style, author.role, theme_hint, None)
         if crisis:
             labels["tone"] = ("negative", "neutral", "positive")[int(_draw(rng, _CRISIS_TONE_CUM))]
             labels["english"] = labels["hostile"] = False
-        kind = "reply" if plat == "x" else "comment"
+        kind = "reply" if plat in ("x", "bluesky", "mastodon") else "comment"
         m = _new_message(sim, rng, tm, ids, terr, acc, post, when, author, labels, tshort, tag, handle, kind,
                          crisis=crisis)
         _official_reply(sim, rng, ids, terr, acc, m, style)
@@ -831,6 +861,389 @@ def _simulate_demographics(sim: Sim, rng, registry: Registry) -> None:
             sim.demographics[acc.account_id] = per_snap
 
 
+# ------------------------------------------------------------------------------ Bluesky, Mastodon, TikTok, press
+NEW_PLATFORMS = ("bluesky", "mastodon", "tiktok")
+COLLECTED = ("bluesky", "mastodon", "press")  # collected from the local replay server (build_report)
+# French collectivités opened their Bluesky (and Mastodon) accounts when they left X, from 20 January
+# 2025: nothing before. Montclar runs its own Mastodon instance since 2023 and the TikTok accounts
+# predate the period: they start with it.
+ACCOUNT_START = {("saint-aubin", "bluesky"): date(2025, 1, 20), ("saint-aubin", "mastodon"): date(2025, 1, 22),
+                 ("port-marel", "bluesky"): date(2025, 1, 27), ("villeneuve-les-sources", "bluesky"): date(2025, 2, 10),
+                 ("villeneuve-les-sources", "mastodon"): date(2025, 2, 10),
+                 ("montclar-agglo", "bluesky"): date(2025, 1, 21)}
+NEW_MENTIONS_PER_DAY = {"bluesky": 0.35, "mastodon": 0.15}  # posts naming the territory (own size, scale 1)
+ADDRESSED_SHARE = 0.35  # of those mentions, the share that also @-mentions the official account
+NEW_POOL = {"bluesky": 120, "mastodon": 60, "tiktok": 20}  # commenters per platform (own size, scale 1)
+MASTODON_INSTANCES = ("piaille.example", "mastodon.example", "framapiaf.example", "mamot.example")
+TAG_DISPLAY = {"saintaubin": "SaintAubin", "eausaintaubin": "EauSaintAubin"}  # the registry keeps lower case
+# Local dailies of the territories that declare a feed: outlet, feed dialect, articles naming the
+# territory per week, towns of the other items of the feed (not kept: they name no territory).
+PRESS = {
+    "saint-aubin": {"outlet": "Le Courrier de la Loire", "site": "https://www.courrier-loire.example",
+                    "section": "saint-aubin", "dialect": "rss", "per_week": 3.0,
+                    "others": ("Saumur", "Angers", "Cholet"), "first_id": 84100},
+    "port-marel": {"outlet": "L'Écho du Golfe", "site": "https://www.echo-du-golfe.example",
+                   "section": "port-marel", "dialect": "wordpress", "per_week": 1.5,
+                   "others": ("Vannes", "Lorient", "Auray"), "first_id": 20410},
+    "montclar-agglo": {"outlet": "Midi Littoral", "site": "https://www.midi-littoral.example",
+                       "section": "montclar", "dialect": "atom", "per_week": 2.0,
+                       "others": ("Béziers", "Sète", "Lunel"), "first_id": 6620},
+}
+PRESS_CRISIS_PER_DAY = 2.5  # extra articles a day on the own territory during the water crisis
+PRESS_OTHER_SHARE = 0.6  # items about other towns, relative to the territory's
+PRESS_FEED_FROM = date(2026, 9, 1)  # older items come as saved feed files; newer ones are collected
+# A saved feed per half-year (the dailies' feeds keep their last hundred items or so).
+PRESS_SAVED = [(date(2024, 11, 1), date(2025, 4, 30)), (date(2025, 5, 1), date(2025, 10, 31)),
+               (date(2025, 11, 1), date(2026, 4, 30)), (date(2026, 5, 1), date(2026, 8, 31))]
+# TikTok Studio audience of a town account: young, more women, mostly France.
+TIKTOK_AUDIENCE = {"gender": {"F": 0.57, "M": 0.41, "U": 0.02},
+                   "age": {"18-24": 0.41, "25-34": 0.30, "35-44": 0.16, "45-54": 0.09, "55+": 0.04},
+                   "country": {"FR": 0.88, "BE": 0.03, "CH": 0.02, "CA": 0.015, "Others": 0.055}}
+# What the demo's collection logs in with for Bluesky searches: a placeholder sent only to the local
+# replay server (a real app password lives in ~/.config/vigie/credentials.toml, never in code).
+DEMO_BLUESKY_LOGIN = {("bluesky", "handle"): "saintaubinsurloire.bsky.social",
+                      ("bluesky", "app_password"): "demo-demo-demo-demo"}
+_B32_SORT = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+def _tid(when: datetime, n: int) -> str:
+    """A Bluesky record key (TID): microseconds since the epoch and a clock id, base32-sortable."""
+    us = int(when.replace(tzinfo=UTC).timestamp()) * 1_000_000 + n % 1_000_000
+    v = (us << 10) | (n % 1024)
+    return "".join(_B32_SORT[(v >> (5 * i)) & 31] for i in range(12, -1, -1))
+
+
+def _snowflake(when: datetime, n: int) -> str:
+    """A Mastodon status id: milliseconds since the epoch shifted 16 bits, plus a sequence."""
+    return str((int(when.replace(tzinfo=UTC).timestamp()) * 1000 << 16) + n % 65536)
+
+
+def _acct_parts(acct: str) -> tuple[str, str]:
+    """``(user, instance)`` of ``@user@instance``."""
+    user, _, inst = acct.lstrip("@").partition("@")
+    return user, inst
+
+
+def _seq(ids: Ids, kind: str) -> int:
+    ids.n[kind] = ids.n.get(kind, 0) + 1
+    return ids.n[kind]
+
+
+def _tourist(a: Author, name: str, plat: str) -> Author:
+    """An English-speaking visitor commenting from a regular's device (a distinct author)."""
+    if plat == "mastodon":
+        user, inst = _acct_parts(a.key)
+        return Author(key=f"@{user}_uk@{inst}", name=name, handle=f"{user}_uk", role="tourist", local=False)
+    return Author(key=f"{a.key}9", name=name, handle=f"{a.handle}_uk", role="tourist", local=False)
+
+
+def _new_author_pool(rng, plat: str, terr_idx: int, n: int) -> list[Author]:
+    """Commenters: Bluesky DIDs, Mastodon ``@user@instance`` addresses (the keys importers pseudonymise)."""
+    out = []
+    for i in range(n):
+        first, last = FIRST[int(rng.integers(len(FIRST)))], LAST[int(rng.integers(len(LAST)))]
+        handle = re.sub(r"[^a-z0-9]", "", (first[0] + last).lower().translate(str.maketrans("éèëçï", "eeeci")))
+        handle = f"{handle}{int(rng.integers(10, 99))}"
+        if plat == "bluesky":
+            key = "did:plc:" + "".join(_B32_SORT[int(c)] for c in rng.integers(0, 32, 24))
+        elif plat == "mastodon":
+            key = f"@{handle}@{MASTODON_INSTANCES[int(rng.integers(len(MASTODON_INSTANCES)))]}"
+        else:
+            key = handle
+        role = "ambassador" if i < 3 else "critic" if i < 6 else "regular"
+        out.append(Author(key=key, name=f"{first} {last}", handle=handle, role=role,
+                          local=bool(rng.random() < 0.85) or i < 6))
+    return out
+
+
+def _mention_handle(acc: Account) -> str:
+    """How people write the account in a text: ``@ville.bsky.social``, ``@ville`` on Mastodon."""
+    if acc.platform == "mastodon":
+        return _acct_parts(acc.handle or "")[0]
+    return acc.handle or acc.native_id or ""
+
+
+def _new_post_ids(post: dict, rng, ids: Ids) -> None:
+    """Native ids of a Bluesky/Mastodon/TikTok post (they carry its time) and TikTok's views."""
+    plat, acc, when = post["platform"], post["account"], post["created_utc"]
+    if plat == "bluesky":
+        post["native_id"] = f"at://{acc.native_id}/app.bsky.feed.post/{_tid(when, _seq(ids, 'bsky'))}"
+    elif plat == "mastodon":
+        user, inst = _acct_parts(acc.handle)
+        post["status_id"] = _snowflake(when, _seq(ids, "masto"))
+        post["native_id"] = f"https://{inst}/users/{user}/statuses/{post['status_id']}"
+    else:  # a TikTok video id holds its publication second in its high 32 bits
+        ts = int(when.replace(tzinfo=UTC).timestamp())
+        post["native_id"] = str((ts << 32) | (_seq(ids, "tiktok") * 2654435761 % 2**32))
+        views = int(post["reactions"] * rng.uniform(14, 32)) + int(rng.integers(300, 1500))
+        post.update(video_views=views, impressions=views, reach=int(views * rng.uniform(0.6, 0.8)))
+
+
+def _search_hit(text: str, query: str, words: str | None = None) -> bool:
+    """Whether a Bluesky search (``#tag`` or words) finds ``text`` (the demo server's rule);
+    ``words``: ``text``'s :func:`_words`, when already computed."""
+    if query.startswith("#"):
+        return query[1:].lower() in _hashtags(text)
+    return f" {term_key(query)} " in (words if words is not None else _words(text))
+
+
+def _words(text: str) -> str:
+    """``text`` as :func:`analysis.text.term_key` words, padded: what a words search compares."""
+    return f" {term_key(text)} "
+
+
+def _hashtags(text: str) -> list[str]:
+    return [h.lower() for h in re.findall(r"(?<![\w#])#(\w+)", text)]
+
+
+def _searches(terr: Territory, plat: str) -> list[str]:
+    """What collection follows for a territory on a platform (as analysis.collect.sources declares)."""
+    tags = [f"#{h}" for h in terr.watch.hashtags]
+    return tags + list(terr.watch.keywords) if plat == "bluesky" else tags
+
+
+def _make_findable(m: dict, terr: Territory, acc: Account, rng) -> None:
+    """A mention names the territory the way collection finds it (a watched hashtag or keyword);
+    some also @-mention the official account."""
+    plat, text = m["platform"], m["text"]
+    found = _searches(terr, plat)
+    if plat == "mastodon":
+        hit = any(h in _hashtags(text) for h in terr.watch.hashtags)
+    else:
+        words = _words(text)
+        hit = any(_search_hit(text, q, words) for q in found)
+    if not hit:
+        tags = list(terr.watch.hashtags)
+        if tags and (plat == "mastodon" or rng.random() < 0.5):
+            text = f"{text} #{TAG_DISPLAY.get(tags[0], tags[0])}"
+        else:
+            text = f"{terr.watch.keywords[0]} : {text[:1].lower()}{text[1:]}"
+    m["mentions"] = []
+    if rng.random() < ADDRESSED_SHARE:
+        handle = _mention_handle(acc)
+        if not text.startswith(f"@{handle}"):
+            text = f"@{handle} {text}"
+    if text.startswith(f"@{_mention_handle(acc)}"):
+        m["mentions"] = [acc.handle if plat == "mastodon" else acc.native_id]
+    m["text"] = text
+
+
+def _simulate_new_platforms(sim: Sim, seed: int, ids: Ids) -> None:
+    """Bluesky and Mastodon (from January 2025), TikTok, and the local press of the registry's territories."""
+    rng = FastRng(seed + 1009)
+    tm = TextMaker(rng)
+    registry = sim.registry
+    own_pop = next(t for t in registry.territories if t.kind == "own").population or 50000
+    days = [START + timedelta(days=i) for i in range(N_DAYS)]
+    first_new = len(sim.messages)
+    for ti, terr in enumerate(registry.territories):
+        style = TERRITORY_STYLE.get(terr.territory_id, TERRITORY_STYLE[OWN])
+        sf = size_factor(terr, own_pop)
+        theme_p = _cum(style["themes"])
+        tshort = terr.name.split(" ")[0]
+        tag = re.sub(r"[^A-Za-z]", "", terr.name.translate(str.maketrans("éèêàç", "eeeac")))
+        for acc in terr.accounts:
+            plat = acc.platform
+            if plat not in NEW_PLATFORMS:
+                continue
+            first = ACCOUNT_START.get((terr.territory_id, plat), START)
+            pool_n = max(15, int(round(NEW_POOL[plat] * sf * math.sqrt(max(sim.scale, 0.01)))))
+            pool = _new_author_pool(rng, plat, ti + 1, pool_n)
+            sim.authors[(terr.territory_id, plat)] = pool
+            weights = _cum(_author_weights(len(pool)))
+            handle = _mention_handle(acc)
+            _simulate_followers_new(sim, rng, terr, acc, days, first)
+            for d in days:
+                if d < first:
+                    continue
+                n_posts = int(rng.poisson(POST_RATE[plat] / 30.4 * sf * season(d) * sim.scale))
+                crisis_day = in_crisis(d, terr.territory_id)
+                if crisis_day and d == CRISIS["start"] and n_posts == 0:
+                    n_posts = 1
+                for k in range(n_posts):
+                    crisis_post = crisis_day and ((d == CRISIS["start"] and k == 0) or rng.random() < 0.35)
+                    _simulate_post(sim, rng, tm, ids, terr, acc, d, theme_p, sf, tshort, tag, handle, pool,
+                                   weights, style, crisis_post)
+            if plat in NEW_MENTIONS_PER_DAY and _searches(terr, plat):
+                _simulate_new_mentions(sim, rng, tm, ids, terr, acc, days, first, sf, tshort, tag, pool, weights,
+                                       style, theme_p)
+        if terr.territory_id in PRESS and terr.watch.feeds:
+            _simulate_press(sim, rng, tm, terr, days)
+    _social_messages(sim, ids, first_new)
+    _tiktok_demographics(sim, rng)
+
+
+def _simulate_new_mentions(sim: Sim, rng, tm: TextMaker, ids: Ids, terr: Territory, acc: Account,
+                           days: list[date], first: date, sf: float, tshort: str, tag: str, pool: list[Author],
+                           weights: list[float], style: dict, theme_p: list[float]) -> None:
+    """Posts naming the territory, ×volume_factor during the crisis (mostly about the water)."""
+    handle = _mention_handle(acc)
+    for d in days:
+        if d < first:
+            continue
+        crisis = in_crisis(d, terr.territory_id)
+        lam = NEW_MENTIONS_PER_DAY[acc.platform] * sf * season(d) * sim.scale
+        n = int(rng.poisson(lam * (CRISIS["volume_factor"] if crisis else 1.0)))
+        first_alarm = crisis and d == CRISIS["start"]  # someone raises it on day one whatever the scale
+        for k in range(max(n, 1) if first_alarm else n):
+            when = _to_utc(_local_time(rng, d, "user"))
+            author = pool[int(_draw(rng, weights))]
+            if (first_alarm and k == 0) or (crisis and rng.random() < 0.75):
+                labels = {"english": False, "hostile": False, "theme": CRISIS["themes"][0],
+                          "tone": ("negative", "neutral", "positive")[int(_draw(rng, _CRISIS_TONE_CUM))]}
+                m = _new_message(sim, rng, tm, ids, terr, acc, None, when, author, labels, tshort, tag, handle,
+                                 "mention", crisis=True)
+            else:
+                theme = T.THEMES[int(_draw(rng, theme_p))]
+                labels = _message_labels(rng, style, author.role, theme, theme_p)
+                m = _new_message(sim, rng, tm, ids, terr, acc, None, when, author, labels, tshort, tag, handle,
+                                 "mention")
+            _make_findable(m, terr, acc, rng)
+            _official_reply(sim, rng, ids, terr, acc, m, style)
+
+
+def _social_messages(sim: Sim, ids: Ids, start: int) -> None:
+    """Ids of the Bluesky/Mastodon/TikTok messages (Bluesky's and Mastodon's name their author and
+    time) and, on Mastodon, the @-mention a client puts at the start of a reply."""
+    for m in sim.messages[start:]:
+        plat = m["platform"]
+        if plat == "tiktok":  # comment ids: 19 digits, like the videos'
+            m["native_id"] = str(7_310_000_000_000_000_000 + _seq(ids, "tiktok_comment") * 7919)
+        elif plat == "bluesky":
+            m["native_id"] = f"at://{m['author'].key}/app.bsky.feed.post/{_tid(m['created_utc'], _seq(ids, 'bsky'))}"
+            m.setdefault("mentions", [])
+        elif plat == "mastodon":
+            user, inst = _acct_parts(m["author"].key)
+            m["status_id"] = _snowflake(m["created_utc"], _seq(ids, "masto"))
+            m["native_id"] = f"https://{inst}/users/{user}/statuses/{m['status_id']}"
+            m.setdefault("mentions", [])
+            if m["kind"] == "reply":
+                answered = m["parent"]["author"].key if m["parent"] else m["account"].handle
+                who = _acct_parts(answered)[0]
+                if not m["text"].startswith(f"@{who}"):
+                    m["text"] = f"@{who} {m['text']}"
+                m["mentions"] = [answered]
+
+
+def _simulate_followers_new(sim: Sim, rng, terr: Territory, acc: Account, days: list[date], first: date) -> None:
+    """Daily followers from the account's first day: a wave on the day a town joins Bluesky or Mastodon
+    (its X followers follow it there), then concave growth; campaign and crisis bumps."""
+    end = (terr.population or 20000) * FOLLOWERS_PER_INHAB[acc.platform]
+    live = [d for d in days if d >= first]
+    if acc.platform == "tiktok":
+        start_share, tau = 0.45, 420.0
+    elif first > START:
+        start_share, tau = 0.10, 170.0
+    else:
+        start_share, tau = 0.55, 500.0
+    t = np.arange(len(live), dtype=float)
+    span = max(len(live) - 1, 1)
+    curve = end * (start_share + (1 - start_share) * (1 - np.exp(-t / tau)) / (1 - np.exp(-span / tau)))
+    net = np.diff(curve, prepend=curve[0])
+    gains, losses = [], []
+    for d, x in zip(live, net, strict=True):
+        boost = 1.0
+        camp = campaign_of(d, terr.territory_id)
+        if camp and not camp["placebo"]:
+            boost = 1.6
+        if in_crisis(d, terr.territory_id):
+            boost = 2.5
+        gains.append(int(rng.poisson(max(x, 0.0) * 1.15 * boost + end * 0.00004)))
+        losses.append(int(rng.poisson(max(x, 0.0) * 0.15 + end * 0.00004)))
+    followers = int(round(curve[0])) + np.cumsum(np.array(gains) - np.array(losses))
+    sim.followers[acc.account_id] = pd.DataFrame({"date": live, "followers": followers, "new": gains, "lost": losses})
+
+
+def _tiktok_demographics(sim: Sim, rng) -> None:
+    """TikTok Studio's breakdowns (gender, age, top territories) at each export day, slowly getting younger."""
+    for t in sim.registry.territories:
+        for acc in t.accounts:
+            if acc.platform != "tiktok":
+                continue
+            per_snap = {}
+            for si, (_, last) in enumerate(YEARS):
+                snap = last + timedelta(days=1)
+                dims = {}
+                for dim, base in TIKTOK_AUDIENCE.items():
+                    v = {k: x * float(np.exp(rng.normal(0, 0.04))) for k, x in base.items()}
+                    if dim == "age":
+                        v["18-24"] *= 1.0 + 0.04 * si
+                    tot = sum(v.values())
+                    dims[dim] = {k: x / tot for k, x in v.items()}
+                per_snap[snap.isoformat()] = dims
+            sim.demographics[acc.account_id] = per_snap
+
+
+def _press_text(tm: TextMaker, place: str, theme: str, tone: str) -> tuple[str, str]:
+    subject = tm._pick(T.SUBJECTS[theme])
+    title = tm._fill(tm._pick(T.PRESS_TITLES[tone]).replace("{T}", place), subject, place)
+    summary = tm._fill(tm._pick(T.PRESS_SUMMARIES[tone]), subject, place)
+    return title[:1].upper() + title[1:], summary
+
+
+def _simulate_press(sim: Sim, rng, tm: TextMaker, terr: Territory, days: list[date]) -> None:
+    """The local daily's feed: 2–4 articles a week naming the territory (more, and mostly negative,
+    during the crisis), among items about other towns that collection must leave out."""
+    cfg = PRESS[terr.territory_id]
+    place = PLACES[terr.territory_id][0]
+    style = TERRITORY_STYLE.get(terr.territory_id, TERRITORY_STYLE[OWN])
+    theme_p = _cum(style["themes"])
+    host = cfg["site"].split("://", 1)[1].removeprefix("www.")
+    outlet = Author(key=host, name=cfg["outlet"], handle=host, role="press", local=True)
+    num = cfg["first_id"]
+    for d in days:
+        lam = cfg["per_week"] / 7 * season(d) * sim.scale
+        crisis = in_crisis(d, terr.territory_id)
+        n_crisis = int(rng.poisson(PRESS_CRISIS_PER_DAY * sim.scale)) if crisis else 0
+        if crisis and d in (CRISIS["start"], CRISIS["end"]) and n_crisis == 0:
+            n_crisis = 1  # the alert and its end are covered whatever the scale
+        kinds = (["crisis"] * n_crisis + ["town"] * int(rng.poisson(lam))
+                 + ["other"] * int(rng.poisson(lam * PRESS_OTHER_SHARE)))
+        for k, kind in enumerate(kinds):
+            local = datetime(d.year, d.month, d.day, int(rng.integers(6, 21)), int(rng.integers(60)), 0, tzinfo=PARIS)
+            num += 1 + int(rng.integers(3))
+            if kind == "crisis":  # day one informs, the last day says it is over, the rest is anger
+                tone = ("neutral" if d == CRISIS["start"] and k == 0 else "positive" if d == CRISIS["end"] and k == 0
+                        else "negative" if rng.random() < 0.7 else "neutral")
+                title, summary = T.PRESS_CRISIS[tone][int(rng.integers(len(T.PRESS_CRISIS[tone])))]
+                title, summary = title.replace("{T}", place), summary
+                themes = list(CRISIS["themes"])
+            else:
+                tone = ("positive", "neutral", "negative")[int(_draw(rng, _PRESS_TONE_CUM))]
+                theme = T.THEMES[int(_draw(rng, theme_p))]
+                town = place if kind == "town" else cfg["others"][int(rng.integers(len(cfg["others"])))]
+                title, summary = _press_text(tm, town, theme, tone)
+                themes = [theme]
+            item = {"territory_id": terr.territory_id, "cfg": cfg, "num": num, "created_local": local,
+                    "created_utc": _to_utc(local), "title": title, "summary": summary,
+                    "journalist": T.JOURNALISTS[int(rng.integers(len(T.JOURNALISTS)))],
+                    "category": place if kind != "other" else town, "kept": kind != "other"}
+            item["native_id"] = _press_native_id(cfg, num, local.year)
+            sim.press.append(item)
+            if kind == "other":
+                continue
+            sim.messages.append({
+                "territory_id": terr.territory_id, "platform": "press", "account": None, "post": None,
+                "native_id": item["native_id"], "kind": "article", "parent": None, "author": outlet,
+                "is_official": False, "created_utc": item["created_utc"], "text": f"{title}\n{summary}",
+                "themes": themes, "tone": tone, "is_question": False, "is_hostile": False, "lang": "fr",
+                "crisis": kind == "crisis", "theme_explicit": True, "likes": None})
+
+
+_PRESS_TONE_CUM = _cum([0.3, 0.52, 0.18])
+
+
+def _press_native_id(cfg: dict, num: int, year: int) -> str:
+    """The id the press importer derives from the item's guid (see analysis.ingest.rss)."""
+    host = cfg["site"].split("://", 1)[1]
+    if cfg["dialect"] == "rss":  # a bare local number as guid: prefixed by the outlet's host
+        return f"{host.removeprefix('www.')}/{num}"
+    if cfg["dialect"] == "wordpress":  # WordPress: guid = the ?p= short link
+        return f"{cfg['site']}/?p={num}"
+    return f"tag:{host.removeprefix('www.')},{year}:article-{num}"  # Atom tag URI
+
+
+
 # ------------------------------------------------------------------------------ writers
 def _q(v) -> str:
     """MBS-style CSV cell: quoted only when it holds a space, comma, quote or newline."""
@@ -917,6 +1330,14 @@ class Writer:
         self.files.append({"path": path, "hint": hint, "snapshot": snapshot, "mapping": mapping, "fmt": fmt})
 
     def write_all(self) -> None:
+        # Bluesky, Mastodon, TikTok and the press first: they are imported first, while the tables
+        # are small (each file's upsert costs more as the tables grow). They use no random draw, so
+        # the other files are the same with or without them.
+        self._index_threads()
+        self.tiktok()
+        self.social_profiles()
+        self.press_saved()
+        self.replay()
         self.mbs_posts()
         self.mbs_daily()
         self.mbs_demographics()
@@ -1381,6 +1802,573 @@ class Writer:
         _write_csv(path, header, rows, bom=True)
         self.add(path)
 
+    # -- TikTok Studio ---------------------------------------------------------------------------
+    def tiktok(self) -> None:
+        """A yearly TikTok Studio export per account (English UI): Overview, Content and the
+        Followers_<handle>/ folder of its zip, year-less dates completed by the export day."""
+        sim = self.sim
+        for terr in sim.registry.territories:
+            for acc in terr.accounts:
+                if acc.platform != "tiktok":
+                    continue
+                posts = sorted((p for p in sim.posts if p["account"] is acc), key=lambda p: p["created_utc"])
+                fol = sim.followers[acc.account_id]
+                for q0, q1 in YEARS:
+                    export_day = q1 + timedelta(days=1)
+                    folder = self.root / terr.territory_id / "tiktok" / f"{acc.handle}_{export_day.isoformat()}"
+                    files = {"Overview.csv": self._tiktok_overview(posts, q0, q1),
+                             "Content.csv": self._tiktok_content(acc, posts, q0, q1, export_day)}
+                    part = fol[(fol.date >= q0) & (fol.date <= q1)]
+                    prev = fol[fol.date < q0].followers
+                    base = int(prev.iloc[-1]) if len(prev) else int(part.followers.iloc[0])
+                    diffs = np.diff(np.concatenate([[base], part.followers.to_numpy()]))
+                    sub = f"Followers_{acc.handle}/"
+                    files[sub + "FollowerHistory.csv"] = [["Date", "Followers", "Difference in followers from previous day"]] + [
+                        [_yearless(d), str(int(v)), str(int(x))] for d, v, x in zip(part.date, part.followers, diffs, strict=True)]
+                    dims = sim.demographics[acc.account_id][export_day.isoformat()]
+                    gender = {"F": "Female", "M": "Male", "U": "Other"}
+                    files[sub + "FollowerGender.csv"] = [["Gender", "Distribution"]] + [
+                        [gender[k], f"{v:.3f}"] for k, v in dims["gender"].items()]
+                    files[sub + "FollowerTopTerritories.csv"] = [["Top territories", "Distribution"]] + [
+                        [k, f"{v:.3f}"] for k, v in dims["country"].items()]
+                    files[sub + "FollowerAge.csv"] = [["Age", "Distribution"]] + [
+                        [k, f"{v:.3f}"] for k, v in dims["age"].items()]
+                    for name, rows in files.items():
+                        path = folder / name
+                        path.parent.mkdir(parents=True, exist_ok=True)
+                        path.write_bytes(("\ufeff" + _csv_tiktok(rows)).encode("utf-8"))
+                        _set_mtime(path, export_day)
+                        self.add(path, hint=acc.account_id, snapshot=export_day)
+                self._tiktok_comments(terr, acc)
+
+    def _tiktok_comments(self, terr: Territory, acc: Account) -> None:
+        """The videos' comments as 4CAT exports them (Zeeschuimer's TikTok comments, CSV), read
+        with a column mapping: Studio's exports give comment counts, never their text."""
+        folder = self.root / terr.territory_id / "tiktok" / "commentaires"
+        folder.mkdir(parents=True, exist_ok=True)
+        mapping = folder / "mapping.toml"
+        mapping.write_text(
+            "# Correspondance des colonnes de l'export 4CAT des commentaires TikTok (collecte Zeeschuimer)\n"
+            f'table = "messages"\nplatform = "tiktok"\naccount = "{acc.account_id}"\nkind = "comment"\n'
+            'date_format = "%Y-%m-%d %H:%M:%S"\ntimezone = "UTC"\n\n[columns]\n'
+            'message_id = "id"\npost_id = "post_id"\ncreated_at = "timestamp"\nauthor = "author"\n'
+            'text = "body"\nlikes = "likes"\nreplies = "replies"\nlang = "language_guess"\n', encoding="utf-8")
+        header = ["collected_from_url", "id", "thread_id", "author", "author_full", "author_avatar_url", "body",
+                  "timestamp", "unix_timestamp", "likes", "replies", "post_id", "post_url", "post_body",
+                  "comment_url", "is_liked_by_post_author", "is_sticky", "is_comment_on_comment", "language_guess"]
+        msgs = [m for m in self.sim.messages if m["account"] is acc]
+        for d0, d1, items in _split(msgs, YEARS):
+            rows = []
+            for m in sorted(items, key=lambda m: (m["post"]["created_utc"], m["created_utc"], m["native_id"])):
+                p, a = m["post"], m["author"]
+                url = f"https://www.tiktok.com/@{acc.handle}/video/{p['native_id']}"
+                ts = int(m["created_utc"].replace(tzinfo=UTC).timestamp())
+                rows.append([url, m["native_id"], p["native_id"], a.handle, a.name,
+                             f"https://p16-sign.tiktokcdn.example/{a.handle}.jpeg", m["text"],
+                             m["created_utc"].strftime("%Y-%m-%d %H:%M:%S"), ts, m["likes"], 0, p["native_id"], url,
+                             p["text"], f"{url}?comment_id={m['native_id']}", "yes" if m["likes"] > 3 else "no", "no",
+                             "no", m["lang"]])
+            path = folder / f"4cat-tiktok-comments-{acc.handle}-{d0:%Y%m%d}-{d1:%Y%m%d}.csv"
+            _write_csv(path, header, rows)
+            self.add(path, mapping=mapping, fmt="generic_mapping")
+
+    def _tiktok_overview(self, posts: list[dict], q0: date, q1: date) -> list[list[str]]:
+        """Daily views, profile views, likes, comments, shares: each video's totals spread over the
+        three weeks after its publication (half on the first day)."""
+        n = (q1 - q0).days + 1
+        daily = np.zeros((5, n))
+        decay = 0.5 ** np.arange(21)
+        decay /= decay.sum()
+        for p in posts:
+            start = (p["created_local"].date() - q0).days
+            if start >= n or start + len(decay) <= 0:
+                continue
+            totals = np.array([p["video_views"], p["video_views"] * 0.012, p["reactions"], p["comments"], p["shares"]])
+            for k, w in enumerate(decay):
+                if 0 <= start + k < n:
+                    daily[:, start + k] += totals * w
+        rows = [["Date", "Video Views", "Profile Views", "Likes", "Comments", "Shares"]]
+        for i in range(n):
+            rows.append([_yearless(q0 + timedelta(days=i))] + [str(int(round(v))) for v in daily[:, i]])
+        return rows
+
+    def _tiktok_content(self, acc: Account, posts: list[dict], q0: date, q1: date, export_day: date) -> list[list[str]]:
+        rows = [["Time", "Video title", "Video link", "Post time", "Total likes", "Total comments", "Total shares",
+                 "Total views"]]
+        items = [p for p in posts if q0 <= p["created_local"].date() <= q1]
+        for p in sorted(items, key=lambda p: -p["video_views"]):  # TikTok lists the most viewed first
+            rows.append([_yearless(export_day), p["text"], f"https://www.tiktok.com/@{acc.handle}/video/{p['native_id']}",
+                         _yearless(p["created_local"].date()), str(p["reactions"]), str(p["comments"]),
+                         str(p["shares"]), str(p["video_views"])])
+        return rows
+
+    # -- Bluesky and Mastodon follower counts ------------------------------------------------------
+    def social_profiles(self) -> None:
+        """Follower counts kept month after month as saved API responses (``getProfiles`` for
+        Bluesky, a list of Account entities for Mastodon), dated by the day they were read."""
+        sim = self.sim
+        accs = [a for a in sim.registry.accounts if a.platform in ("bluesky", "mastodon")]
+        months = []  # the first day of every quarter, up to the day after the period
+        d = date(START.year, START.month, 1)
+        while d <= END:
+            d = (d + timedelta(days=92)).replace(day=1)
+            months.append(min(d, END + timedelta(days=1)))
+        for d in months:
+            for plat in ("bluesky", "mastodon"):
+                live = []
+                for a in accs:
+                    f = sim.followers[a.account_id]
+                    seen = f[f.date < d]
+                    if a.platform == plat and len(seen):
+                        live.append((a, int(seen.followers.iloc[-1])))
+                if not live:
+                    continue
+                if plat == "bluesky":
+                    body = {"profiles": [self._bsky_profile(a, n, d) for a, n in live]}
+                    path = self.root / "bluesky" / "profils" / f"getProfiles_{d.isoformat()}.json"
+                else:
+                    body = [self._masto_account(a.handle, _acct_parts(a.handle)[1], a, followers=n) for a, n in live]
+                    path = self.root / "mastodon" / "comptes" / f"accounts_{d.isoformat()}.json"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+                _set_mtime(path, d)
+                self.add(path)
+
+    # -- Press ---------------------------------------------------------------------------------------
+    def press_saved(self) -> None:
+        """The local dailies' feeds as saved files, one per period (RSS 2.0, WordPress RSS, Atom)."""
+        for terr in self.sim.registry.territories:
+            if terr.territory_id not in PRESS or not terr.watch.feeds:
+                continue
+            items = [i for i in self.sim.press if i["territory_id"] == terr.territory_id]
+            for a, b in PRESS_SAVED:
+                part = [i for i in items if a <= i["created_local"].date() <= b and i["created_local"].date() < PRESS_FEED_FROM]
+                if not part:
+                    continue
+                saved = b + timedelta(days=1)
+                doc = _feed_document(PRESS[terr.territory_id], PLACES[terr.territory_id][0], terr.watch.feeds[0],
+                                     part, saved)
+                ext = "atom" if PRESS[terr.territory_id]["dialect"] == "atom" else "xml"
+                path = self.root / terr.territory_id / "presse" / f"flux_{a:%Y%m%d}_{b:%Y%m%d}.{ext}"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(doc.encode("utf-8"))
+                _set_mtime(path, saved)
+                self.add(path)
+
+    # -- API responses served to the collection ---------------------------------------------------------
+    def replay(self) -> None:
+        """What the platforms' APIs answer at the end of the period, in their real shapes, as a replay
+        manifest (one response a line: method, path, selecting parameters, status, headers, body):
+        ``build_report`` serves it on 127.0.0.1 and collects it through the real connectors."""
+        from analysis.collect.credentials import Credentials
+        from analysis.collect.sources import declared_sources
+
+        plan = declared_sources(self.sim.registry, Credentials(values=dict(DEMO_BLUESKY_LOGIN)),
+                                platforms=set(COLLECTED))
+        out: dict[str, list[dict]] = {"bluesky": [], "mastodon": [], "press": []}
+        for src in plan.sources:
+            if src.platform == "bluesky" and src.kind == "account":
+                out["bluesky"] += self._bsky_account(self.sim.registry.find_account("bluesky", src.key))
+            elif src.platform == "bluesky":
+                out["bluesky"] += self._bsky_search(src.key)
+            elif src.platform == "mastodon" and src.kind == "account":
+                out["mastodon"] += self._masto_account_routes(self.sim.registry.find_account("mastodon", src.key))
+            elif src.platform == "mastodon":
+                out["mastodon"] += self._masto_tag(src.key)
+            else:
+                out["press"] += self._feed_route(src)
+        if any(s.platform == "bluesky" and s.kind == "search" for s in plan.sources):
+            own = next(a for a in self.sim.registry.own()[0].accounts if a.platform == "bluesky")
+            out["bluesky"].append({"method": "POST", "path": "/xrpc/com.atproto.server.createSession", "query": {},
+                                   "json": {"did": own.native_id, "handle": own.handle, "active": True,
+                                            "accessJwt": "demo-access-jwt", "refreshJwt": "demo-refresh-jwt"}})
+        folder = self.root / "replay"
+        folder.mkdir(parents=True, exist_ok=True)
+        for plat, routes in out.items():
+            lines = [json.dumps({"method": "GET", "query": {}, "status": 200, "headers": {}, **r}, ensure_ascii=False)
+                     for r in routes]
+            (folder / f"{plat}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    # Bluesky ------------------------------------------------------------------------------------
+    def _bsky_actor(self, who: Author | Account) -> dict:
+        """``profileViewBasic`` of an official account or a commenter."""
+        if isinstance(who, Account):
+            did, handle, name = who.native_id, who.handle, who.name
+        else:
+            did, handle, name = who.key, f"{who.handle}.bsky.social", who.name
+        return {"did": did, "handle": handle, "displayName": name,
+                "avatar": f"https://cdn.bsky.app/img/avatar/plain/{did}/bafkreiavatar@jpeg",
+                "associated": {"chat": {"allowIncoming": "following"}}, "labels": [],
+                "createdAt": "2025-01-14T09:12:40.511Z"}
+
+    def _bsky_profile(self, acc: Account, followers: int, day: date) -> dict:
+        """``profileViewDetailed`` (getProfile, getProfiles) of an official account."""
+        if not hasattr(self, "_post_days"):
+            self._post_days: dict[str, list[date]] = {}
+            for p in self.sim.posts:
+                if p["platform"] == "bluesky":
+                    self._post_days.setdefault(p["account"].account_id, []).append(p["created_local"].date())
+        n_posts = sum(1 for d in self._post_days.get(acc.account_id, []) if d < day)
+        return {**self._bsky_actor(acc), "description": f"Compte officiel : {acc.name}.", "followersCount": followers,
+                "followsCount": 60 + len(acc.name), "postsCount": n_posts,
+                "indexedAt": f"{ACCOUNT_START.get((acc.territory_id, 'bluesky'), START).isoformat()}T08:00:00.000Z"}
+
+    def _bsky_view(self, item: dict) -> dict:
+        """``postView`` of a simulated post or message (record, counts, embed, facets, reply refs)."""
+        key = ("bsky", id(item))
+        if key not in self._views:  # a post is shown in its feed, its thread and its replies' context
+            self._views[key] = self._bsky_view_new(item)
+        return self._views[key]
+
+    def _bsky_view_new(self, item: dict) -> dict:
+        sim_post = "comments_users" in item
+        acc = item["account"]
+        author = self._bsky_actor(acc if (sim_post or item["is_official"]) else item["author"])
+        text = item["text"]
+        record: dict[str, Any] = {"$type": "app.bsky.feed.post", "createdAt": _iso_ms(item["created_utc"]),
+                                  "text": text, "langs": [item.get("lang") or "fr"]}
+        if not sim_post:
+            parent = item["parent"] or item["post"]
+            if parent is not None:
+                root = item["post"] or parent
+                record["reply"] = {"root": {"uri": root["native_id"], "cid": _cid(root["native_id"])},
+                                   "parent": {"uri": parent["native_id"], "cid": _cid(parent["native_id"])}}
+        facets = _bsky_facets(text, {a.handle: a.native_id for a in self.sim.registry.accounts
+                                     if a.platform == "bluesky"})
+        if facets:
+            record["facets"] = facets
+        if sim_post and item["post_type"] == "photo":
+            record["embed"] = {"$type": "app.bsky.embed.images", "images": [{
+                "alt": "Photo : " + text[:60], "image": {"$type": "blob", "ref": {"$link": _cid(item["native_id"] + "i")},
+                                                         "mimeType": "image/jpeg", "size": 150000 + len(text) * 97}}]}
+        elif sim_post and item["post_type"] == "link":
+            record["embed"] = {"$type": "app.bsky.embed.external", "external": {
+                "uri": f"https://www.{acc.territory_id}.example/actualites", "title": text[:70], "description": ""}}
+        if sim_post:
+            counts = {"replyCount": sum(1 for m in self._replies(item)), "repostCount": item["shares"],
+                      "likeCount": item["reactions"], "quoteCount": item["shares"] // 12}
+        else:
+            counts = {"replyCount": int(bool(item.get("replied_by_official"))), "repostCount": 0,
+                      "likeCount": item["likes"], "quoteCount": 0}
+        return {"uri": item["native_id"], "cid": _cid(item["native_id"]), "author": author, "record": record,
+                **counts, "indexedAt": _iso_ms(item["created_utc"] + timedelta(seconds=1)),
+                "viewer": {"threadMuted": False, "embeddingDisabled": False}, "labels": []}
+
+    def _replies(self, post: dict) -> list[dict]:
+        """Citizens' replies directly under a post (official answers hang under them)."""
+        return self._under.get(id(post), [])
+
+    def _index_threads(self) -> None:
+        self._views: dict[tuple, dict] = {}
+        self._under: dict[int, list[dict]] = {}
+        self._answers: dict[int, list[dict]] = {}
+        for m in self.sim.messages:
+            if m["platform"] not in ("bluesky", "mastodon"):
+                continue
+            if m["parent"] is not None:
+                self._answers.setdefault(id(m["parent"]), []).append(m)
+            elif m["post"] is not None:
+                self._under.setdefault(id(m["post"]), []).append(m)
+
+    def _bsky_account(self, acc: Account) -> list[dict]:
+        sim = self.sim
+        posts = [p for p in sim.posts if p["account"] is acc]
+        answers = [m for m in sim.messages if m["account"] is acc and m["is_official"]]
+        fol = sim.followers[acc.account_id]
+        routes = [{"path": "/xrpc/app.bsky.actor.getProfile", "query": {"actor": acc.handle},
+                   "json": self._bsky_profile(acc, int(fol.followers.iloc[-1]), END + timedelta(days=1))}]
+        feed = [({"post": self._bsky_view(p)}, p["created_utc"]) for p in posts]
+        for m in answers:  # the account's replies, with the thread they answer
+            parent = m["parent"]
+            root = m["post"] or parent
+            feed.append(({"post": self._bsky_view(m), "reply": {
+                "root": {"$type": "app.bsky.feed.defs#postView", **self._bsky_view(root)},
+                "parent": {"$type": "app.bsky.feed.defs#postView", **self._bsky_view(parent)}}}, m["created_utc"]))
+        feed.sort(key=lambda x: x[1], reverse=True)
+        for i in range(0, max(len(feed), 1), 100):
+            page = feed[i:i + 100]
+            body: dict[str, Any] = {"feed": [x for x, _ in page]}
+            if i + 100 < len(feed):
+                body["cursor"] = _iso_ms(page[-1][1])
+            query = {"actor": acc.handle} if i == 0 else {"actor": acc.handle, "cursor": _iso_ms(feed[i - 1][1])}
+            routes.append({"path": "/xrpc/app.bsky.feed.getAuthorFeed", "query": query, "json": body})
+        for p in posts:
+            replies = self._replies(p)
+            if not replies:
+                continue
+            node = {"$type": "app.bsky.feed.defs#threadViewPost", "post": self._bsky_view(p), "replies": [
+                {"$type": "app.bsky.feed.defs#threadViewPost", "post": self._bsky_view(r), "replies": [
+                    {"$type": "app.bsky.feed.defs#threadViewPost", "post": self._bsky_view(a), "replies": []}
+                    for a in self._answers.get(id(r), [])]}
+                for r in sorted(replies, key=lambda m: m["created_utc"])], "threadContext": {}}
+            routes.append({"path": "/xrpc/app.bsky.feed.getPostThread", "query": {"uri": p["native_id"]},
+                           "json": {"thread": node}})
+        return routes
+
+    def _bsky_search(self, q: str) -> list[dict]:
+        if not hasattr(self, "_mention_words"):
+            self._mention_words = [(m, _words(m["text"])) for m in self.sim.messages
+                                   if m["platform"] == "bluesky" and m["kind"] == "mention" and not m["is_official"]]
+        hits = sorted((m for m, words in self._mention_words if _search_hit(m["text"], q, words)),
+                      key=lambda m: m["created_utc"], reverse=True)
+        routes = []
+        for i in range(0, max(len(hits), 1), 100):
+            body: dict[str, Any] = {"posts": [self._bsky_view(m) for m in hits[i:i + 100]], "hitsTotal": len(hits)}
+            if i + 100 < len(hits):
+                body["cursor"] = str(i + 100)
+            routes.append({"path": "/xrpc/app.bsky.feed.searchPosts",
+                           "query": {"q": q} if i == 0 else {"q": q, "cursor": str(i)}, "json": body})
+        return routes
+
+    # Mastodon -----------------------------------------------------------------------------------
+    def _masto_id(self, acct: str) -> str:
+        """An account's (instance-local) id, stable for the demo."""
+        return str(109_000_000_000_000_000 + int(hashlib.sha256(acct.lower().encode()).hexdigest()[:12], 16) % 10**15)
+
+    def _masto_account(self, acct: str, answering: str, acc: Account | None = None, followers: int | None = None,
+                       name: str | None = None) -> dict:
+        """An Account entity as ``answering`` renders it (a local account's ``acct`` has no domain)."""
+        user, inst = _acct_parts(acct)
+        h = int(hashlib.sha256(acct.encode()).hexdigest()[:6], 16)
+        if followers is None:
+            followers = int(self.sim.followers[acc.account_id].followers.iloc[-1]) if acc else 20 + h % 400
+        return {"id": self._masto_id(acct), "username": user, "acct": user if inst == answering else f"{user}@{inst}",
+                "display_name": acc.name if acc else (name or user), "locked": False, "bot": False,
+                "discoverable": True, "group": False, "created_at": "2025-01-20T00:00:00.000Z",
+                "note": f"<p>Compte officiel : {acc.name}.</p>" if acc else "", "url": f"https://{inst}/@{user}",
+                "uri": f"https://{inst}/users/{user}", "avatar": f"https://{inst}/avatars/original/missing.png",
+                "avatar_static": f"https://{inst}/avatars/original/missing.png",
+                "header": f"https://{inst}/headers/original/missing.png",
+                "header_static": f"https://{inst}/headers/original/missing.png", "followers_count": followers,
+                "following_count": 10 + h % 90, "statuses_count": 50 + h % 900, "last_status_at": "2026-10-31",
+                "emojis": [], "fields": []}
+
+    def _masto_who(self, item: dict) -> tuple[str, Account | None, str | None]:
+        """``(acct, official account or None, display name)`` of the author of a post or message."""
+        acc = item["account"]
+        if "comments_users" in item or item["is_official"]:
+            return acc.handle, acc, None
+        return item["author"].key, None, item["author"].name
+
+    def _masto_status(self, item: dict, answering: str) -> dict:
+        """A Status entity of a simulated post or message, rendered by ``answering``."""
+        key = (answering, id(item))
+        if key not in self._views:  # a status is shown in its pages, its thread and its replies' context
+            self._views[key] = self._masto_status_new(item, answering)
+        return self._views[key]
+
+    def _masto_status_new(self, item: dict, answering: str) -> dict:
+        acct, acc, name = self._masto_who(item)
+        user, inst = _acct_parts(acct)
+        sim_post = "comments_users" in item
+        text = item["text"]
+        mentions = [] if sim_post else item.get("mentions") or []
+        html_text = html.escape(text, quote=False)
+        ents = []
+        for who in mentions:
+            u, i = _acct_parts(who)
+            ents.append({"id": self._masto_id(who), "username": u, "url": f"https://{i}/@{u}",
+                         "acct": u if i == answering else f"{u}@{i}"})
+            html_text = html_text.replace(f"@{u}", f'<span class="h-card" translate="no"><a href="https://{i}/@{u}" '
+                                                   f'class="u-url mention">@<span>{u}</span></a></span>', 1)
+        html_text = re.sub(r"(?<![\w#])#(\w+)", lambda mm: f'<a href="https://{answering}/tags/{mm.group(1).lower()}" '
+                           f'class="mention hashtag" rel="tag">#<span>{mm.group(1)}</span></a>', html_text)
+        answered = None if sim_post else (item["parent"] or item["post"])
+        if sim_post:
+            counts = {"replies_count": len(self._replies(item)), "reblogs_count": item["shares"],
+                      "favourites_count": item["reactions"]}
+        else:
+            counts = {"replies_count": len(self._answers.get(id(item), [])), "reblogs_count": 0,
+                      "favourites_count": item["likes"]}
+        media, card = [], None
+        if sim_post and item["post_type"] == "photo":
+            media = [{"id": str(int(item["status_id"]) + 1), "type": "image", "url": f"https://{inst}/media/{item['status_id']}.jpg",
+                      "preview_url": f"https://{inst}/media/small/{item['status_id']}.jpg", "remote_url": None,
+                      "description": "Photo : " + text[:60], "blurhash": "UKHx~", "meta": {}}]
+        elif sim_post and item["post_type"] == "link":
+            card = {"url": f"https://www.{acc.territory_id}.example/actualites", "title": text[:70], "description": "",
+                    "type": "link", "author_name": "", "author_url": "", "provider_name": f"{acc.territory_id}.example",
+                    "provider_url": "", "html": "", "width": 0, "height": 0, "image": None, "embed_url": "",
+                    "blurhash": None}
+        return {"id": item["status_id"], "created_at": _iso_ms(item["created_utc"]),
+                "in_reply_to_id": answered["status_id"] if answered else None,
+                "in_reply_to_account_id": self._masto_id(self._masto_who(answered)[0]) if answered else None,
+                "sensitive": False, "spoiler_text": "", "visibility": "public",
+                "language": item.get("lang") or "fr", "uri": item["native_id"],
+                "url": f"https://{inst}/@{user}/{item['status_id']}", **counts, "edited_at": None,
+                "content": f"<p>{html_text}</p>", "reblog": None,
+                "application": {"name": "Web", "website": None} if inst == answering else None,
+                "account": self._masto_account(acct, answering, acc, name=name), "media_attachments": media,
+                "mentions": ents, "tags": [{"name": t, "url": f"https://{answering}/tags/{t}"} for t in _hashtags(text)],
+                "emojis": [], "card": card, "poll": None}
+
+    def _masto_pages(self, path: str, statuses: list[dict], answering: str, page: int = 40) -> list[dict]:
+        """Pages of statuses (newest first) linked by ``Link: <…?max_id=…>; rel="next"``."""
+        routes = []
+        for i in range(0, max(len(statuses), 1), page):
+            part = statuses[i:i + page]
+            headers = {}
+            if part:
+                link = f"https://{answering}{path}"
+                nxt = f'<{link}?max_id={part[-1]["id"]}>; rel="next", ' if i + page < len(statuses) else ""
+                headers["Link"] = nxt + f'<{link}?min_id={part[0]["id"]}>; rel="prev"'
+            query = {} if i == 0 else {"max_id": statuses[i - 1]["id"]}
+            routes.append({"path": path, "query": query, "headers": headers, "json": part})
+        return routes
+
+    def _masto_account_routes(self, acc: Account) -> list[dict]:
+        sim = self.sim
+        user, inst = _acct_parts(acc.handle)
+        routes = [{"path": "/api/v1/accounts/lookup", "query": {"acct": user}, "json": self._masto_account(acc.handle, inst, acc)}]
+        items = [p for p in sim.posts if p["account"] is acc] + [m for m in sim.messages if m["account"] is acc and m["is_official"]]
+        items.sort(key=lambda x: x["created_utc"], reverse=True)
+        path = f"/api/v1/accounts/{self._masto_id(acc.handle)}/statuses"
+        routes += self._masto_pages(path, [self._masto_status(x, inst) for x in items], inst)
+        for x in items:
+            if "comments_users" in x:  # a post: its thread
+                desc = []
+                for r in sorted(self._replies(x), key=lambda m: m["created_utc"]):
+                    desc.append(r)
+                    desc += sorted(self._answers.get(id(r), []), key=lambda m: m["created_utc"])
+                if not desc:
+                    continue
+                body = {"ancestors": [], "descendants": [self._masto_status(d, inst) for d in desc]}
+            else:  # an official reply: what it answers
+                anc = ([x["post"]] if x["post"] is not None else []) + [x["parent"]]
+                body = {"ancestors": [self._masto_status(a, inst) for a in anc], "descendants": []}
+            routes.append({"path": f"/api/v1/statuses/{x['status_id']}/context", "json": body})
+        return routes
+
+    def _masto_tag(self, key: str) -> list[dict]:
+        tag, _, inst = key.lstrip("#").rpartition("@")
+        items = [x for x in (*self.sim.posts, *self.sim.messages)
+                 if x["platform"] == "mastodon" and tag.lower() in _hashtags(x["text"])]
+        items.sort(key=lambda x: x["created_utc"], reverse=True)
+        path = f"/api/v1/timelines/tag/{tag}"
+        return self._masto_pages(path, [self._masto_status(x, inst) for x in items], inst)
+
+    # Press ---------------------------------------------------------------------------------------
+    def _feed_route(self, src) -> list[dict]:
+        """The feed as the daily serves it at the end of the period (its latest items), with validators."""
+        cfg = PRESS[src.territory_id]
+        items = [i for i in self.sim.press if i["territory_id"] == src.territory_id
+                 and i["created_local"].date() >= PRESS_FEED_FROM]
+        doc = _feed_document(cfg, PLACES[src.territory_id][0], src.key, items, END + timedelta(days=1))
+        parts = urlsplit(src.key)
+        ctype = "application/atom+xml; charset=utf-8" if cfg["dialect"] == "atom" else "application/rss+xml; charset=utf-8"
+        return [{"path": f"/{parts.netloc}{parts.path}", "text": doc,
+                 "headers": {"Content-Type": ctype, "ETag": '"' + hashlib.sha256(doc.encode()).hexdigest()[:16] + '"',
+                             "Last-Modified": "Sat, 31 Oct 2026 18:30:00 GMT"}}]
+
+
+# ------------------------------------------------------------------------------ new platforms: file shapes
+def _yearless(d: date) -> str:
+    """TikTok Studio's English UI date: « October 3 », without the year."""
+    return f"{_EN_MONTHS[d.month - 1]} {d.day}"
+
+
+_EN_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December"]
+_EN_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def _csv_tiktok(rows: list[list[str]]) -> str:
+    """Every field quoted, and no newline after the last row (TikTok's writer)."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
+    return buf.getvalue().rstrip("\n")
+
+
+def _iso_ms(ts: datetime) -> str:
+    """``2026-03-09T07:30:00.000Z`` (naive UTC in, as the AppView and Mastodon write it)."""
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def _cid(uri: str) -> str:
+    """A CID-shaped content id, stable for the record."""
+    return "bafyrei" + base64.b32encode(hashlib.sha256(uri.encode()).digest()).decode().lower().rstrip("=")[:52]
+
+
+def _bsky_facets(text: str, officials: dict[str, str]) -> list[dict]:
+    """Rich-text facets (byte offsets) of the @-mentions of official accounts and of the hashtags."""
+    data = text.encode("utf-8")
+    out = []
+    for handle, did in officials.items():
+        needle = f"@{handle}".encode()
+        i = data.find(needle)
+        if i >= 0:
+            out.append({"index": {"byteStart": i, "byteEnd": i + len(needle)},
+                        "features": [{"$type": "app.bsky.richtext.facet#mention", "did": did}]})
+    for m in re.finditer(r"(?<![\w#])#(\w+)", text):
+        start = len(text[:m.start()].encode("utf-8"))
+        out.append({"index": {"byteStart": start, "byteEnd": start + len(m.group(0).encode("utf-8"))},
+                    "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": m.group(1)}]})
+    return sorted(out, key=lambda f: f["index"]["byteStart"])
+
+
+def _slug(text: str) -> str:
+    s = unicodedata.normalize("NFKD", text.lower())
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "-", s).strip("-")[:60].rstrip("-")
+
+
+def _rfc822(local: datetime) -> str:
+    return (f"{_EN_DAYS[local.weekday()]}, {local.day:02d} {_EN_MONTHS[local.month - 1][:3]} {local.year} "
+            f"{local:%H:%M:%S} {local:%z}")
+
+
+def _feed_document(cfg: dict, place: str, feed_url: str, items: list[dict], built: date) -> str:
+    """A local daily's feed holding ``items``: RSS 2.0 (a bare number as guid), WordPress's RSS (guid
+    ``?p=``, creator and category in CDATA, the « L'article … est apparu en premier sur … » trailer)
+    or Atom (tag URIs); journalists' names included, as real feeds have them."""
+    items = sorted(items, key=lambda i: (i["created_utc"], i["num"]), reverse=True)
+    site, section, outlet = cfg["site"], cfg["section"], cfg["outlet"]
+    host = site.split("://", 1)[1].removeprefix("www.")
+    esc = html.escape
+    built_at = datetime(built.year, built.month, built.day, 6, 0, tzinfo=PARIS)
+    if cfg["dialect"] == "atom":
+        lines = ['<?xml version="1.0" encoding="utf-8"?>', '<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="fr">',
+                 f"  <title>{esc(outlet)} — {esc(place)}</title>",
+                 f'  <link href="{site}/{section}/" rel="alternate" type="text/html"/>',
+                 f'  <link href="{esc(feed_url)}" rel="self" type="application/atom+xml"/>',
+                 f"  <id>tag:{host},2023:{section}</id>", f"  <updated>{built_at.isoformat()}</updated>"]
+        for i in items:
+            when = i["created_local"].isoformat()
+            lines += ["  <entry>", f"    <title>{esc(i['title'])}</title>",
+                      f'    <link href="{site}/{section}/{_slug(i["title"])}-{i["num"]}.html" rel="alternate"/>',
+                      f"    <id>{esc(i['native_id'])}</id>", f"    <published>{when}</published>",
+                      f"    <updated>{when}</updated>", f"    <author><name>{esc(i['journalist'])}</name></author>",
+                      f'    <category term="{esc(i["category"])}"/>',
+                      f'    <summary type="html">{esc("<p>" + esc(i["summary"]) + "</p>")}</summary>', "  </entry>"]
+        return "\n".join(lines + ["</feed>"]) + "\n"
+    wordpress = cfg["dialect"] == "wordpress"
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom">',
+             "<channel>", f"  <title>{esc(outlet)} - {esc(place)}</title>", f"  <link>{site}/{section}/</link>",
+             f'  <atom:link href="{esc(feed_url)}" rel="self" type="application/rss+xml"/>',
+             f"  <description>L'actualité de {esc(place)} et de ses environs</description>",
+             "  <language>fr-FR</language>", f"  <lastBuildDate>{_rfc822(built_at)}</lastBuildDate>"]
+    for i in items:
+        local = i["created_local"]
+        lines += ["  <item>", f"    <title>{esc(i['title'])}</title>"]
+        if wordpress:
+            link = f"{site}/{local:%Y/%m/%d}/{_slug(i['title'])}/"
+            trailer = (f'<p>L\'article <a href="{link}">{esc(i["title"])}</a> est apparu en premier sur '
+                       f'<a href="{site}">{esc(outlet)}</a>.</p>')
+            utc = i["created_utc"].replace(tzinfo=UTC)
+            lines += [f"    <link>{link}</link>", f"    <dc:creator><![CDATA[{i['journalist']}]]></dc:creator>",
+                      f"    <pubDate>{_rfc822(utc)}</pubDate>", f"    <category><![CDATA[{i['category']}]]></category>",
+                      f'    <guid isPermaLink="false">{site}/?p={i["num"]}</guid>',
+                      f"    <description><![CDATA[<p>{esc(i['summary'])}</p>{trailer}]]></description>"]
+        else:
+            link = f"{site}/{section}/{_slug(i['title'])}-{i['num']}?xtor=RSS-12"
+            lines += [f"    <link>{esc(link)}</link>", f'    <guid isPermaLink="false">{i["num"]}</guid>',
+                      f"    <pubDate>{_rfc822(local)}</pubDate>", f"    <dc:creator>{esc(i['journalist'])}</dc:creator>",
+                      f"    <category>{esc(i['category'])}</category>",
+                      f"    <description>{esc('<p>' + esc(i['summary']) + '</p>')}</description>"]
+        lines.append("  </item>")
+    return "\n".join(lines + ["</channel>", "</rss>"]) + "\n"
+
 
 def _fr_thousands(n: int) -> str:
     """CrowdTangle in a French/pt-BR locale: dot as thousands separator (``12.345``)."""
@@ -1391,6 +2379,119 @@ def _fr_fb_date(local: datetime) -> str:
     months = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
               "novembre", "décembre"]
     return f"{local.day} {months[local.month - 1]} {local.year} à {local:%H:%M}"
+
+
+# ------------------------------------------------------------------------------ collection (replay)
+class ReplayServer:
+    """A tiny local HTTP API on 127.0.0.1 (a random port) answering the responses recorded by
+    :meth:`Writer.replay`: the demo collects Bluesky, Mastodon and the press feeds through the real
+    connectors with ``--api`` pointed at it, as their tests do. Nothing leaves the machine.
+
+    A route is a method, a path and the query parameters that select a page (``cursor``, ``max_id``,
+    ``actor``…: those any recorded response of that path names); other parameters are ignored. A
+    response with an ``ETag`` answers ``304`` to a matching ``If-None-Match``. Unknown routes: 404.
+    """
+
+    def __init__(self, manifests: list[Path]) -> None:
+        raw: dict[tuple[str, str], list[dict]] = {}
+        for path in manifests:
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    r = json.loads(line)
+                    raw.setdefault((r["method"], r["path"]), []).append(r)
+        self.routes: dict[tuple[str, str], tuple[tuple[str, ...], dict[tuple, dict]]] = {}
+        for key, rules in raw.items():
+            select = tuple(sorted({k for r in rules for k in r["query"]}))
+            self.routes[key] = (select, {tuple(r["query"].get(k) for k in select): r for r in rules})
+        self.requests = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "serveur de rejeu non démarré"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def answer(self, method: str, target: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
+        """``(status, headers, body)`` for one request."""
+        self.requests += 1
+        parts = urlsplit(target)
+        path = unquote(parts.path)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        route = self.routes.get((method, path))
+        rule = route[1].get(tuple(query.get(k) for k in route[0])) if route else None
+        if rule is None:
+            body = json.dumps({"error": "NotFound", "message": f"aucune réponse enregistrée pour {path}"})
+            return 404, {"Content-Type": "application/json"}, body.encode()
+        out = dict(rule["headers"])
+        if out.get("ETag") and headers.get("If-None-Match") == out["ETag"]:
+            return 304, {"ETag": out["ETag"]}, b""
+        if "text" in rule:
+            return rule["status"], out, rule["text"].encode("utf-8")
+        out.setdefault("Content-Type", "application/json; charset=utf-8")
+        return rule["status"], out, json.dumps(rule["json"], ensure_ascii=False).encode("utf-8")
+
+    def __enter__(self) -> ReplayServer:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _ReplayHandler)
+        self._server.daemon_threads = True
+        self._server.replay = self  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="vigie-demo-replay", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+class _ReplayHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: the connectors' client reuses its connection
+    # Headers and body leave in two writes: with Nagle's algorithm the body would wait for the
+    # client's delayed ACK (40 ms a request).
+    disable_nagle_algorithm = True
+
+    def _reply(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)  # a login's JSON body: read, not needed
+        status, headers, body = self.server.replay.answer(self.command, self.path, self.headers)  # type: ignore[attr-defined]
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if body:
+            self.wfile.write(body)
+
+    do_GET = do_POST = _reply
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        pass  # quiet: the collection runs say what was asked
+
+
+def collect_replay(exports_dir: str | os.PathLike, con, registry: Registry) -> list:
+    """Collect every Bluesky, Mastodon and press source the registry declares from the recorded
+    responses of ``exports_dir/replay`` served on 127.0.0.1 (``since`` = the demo's first day), so
+    that ``collect_runs`` and ``collect_state`` hold real runs. The server stops whatever happens."""
+    from analysis.collect.credentials import Credentials
+    from analysis.collect.runner import collect
+    from analysis.collect.sources import declared_sources
+    from analysis.ingest import default_context
+    from analysis.registry import sync_registry
+
+    with store.transaction(con):
+        sync_registry(con, registry)  # the official accounts the connectors file things under
+    creds = Credentials(values=dict(DEMO_BLUESKY_LOGIN))
+    plan = declared_sources(registry, creds, platforms=set(COLLECTED))
+    manifests = sorted((Path(exports_dir) / "replay").glob("*.jsonl"))
+    with ReplayServer(manifests) as server:
+        return collect(con, plan.sources, default_context(registry=registry), api=server.url,
+                       since=datetime.combine(START, datetime.min.time()), credentials=creds,
+                       sleep=lambda seconds: None)
 
 
 # ------------------------------------------------------------------------------ ground truth
@@ -1429,7 +2530,7 @@ def _ground_truth(sim: Sim, writer: Writer, seed: int, scale: float) -> dict:
                              impersonates="facebook:" + next(a.native_id for a in own.accounts if a.platform == "facebook")),
         "demographics": sim.demographics,
         "demographics_note": "shares of followers per account and snapshot date; age_gender keys 'F.25-34'; X and "
-                             "YouTube give no breakdown",
+                             "YouTube give no breakdown; TikTok gives gender, age and country apart",
         "theme_mix": themes_mix,
         "official_reply_policy": {tid: {"reply_rate_questions_and_negative": st["reply_rate"],
                                         "median_delay_hours_business": st["reply_median_h"][0],
@@ -1442,6 +2543,20 @@ def _ground_truth(sim: Sim, writer: Writer, seed: int, scale: float) -> dict:
         "key_authors": key_authors,
         "rates": {"hostile": 0.015, "english": 0.02},
         "files": len(writer.files),
+        "new_platforms": {
+            "account_start": {f"{t}:{p}": d.isoformat() for (t, p), d in ACCOUNT_START.items()},
+            "how": {"tiktok": "TikTok Studio exports (Overview, Content, Followers_<handle>/…), imported",
+                    "bluesky": "collected (getProfile, getAuthorFeed, getPostThread, searchPosts) from a local "
+                               "replay server; monthly follower counts from saved getProfiles responses",
+                    "mastodon": "collected (accounts/lookup, statuses, context, tag timelines) from a local replay "
+                                "server; monthly follower counts from saved Account lists",
+                    "press": f"saved feed files before {PRESS_FEED_FROM.isoformat()}, collected feeds after"},
+            "posts": {p: sum(1 for x in sim.posts if x["platform"] == p) for p in NEW_PLATFORMS},
+            "messages": {p: sum(1 for m in sim.messages if m["platform"] == p) for p in (*NEW_PLATFORMS, "press")},
+            "press_items_not_naming_a_territory": sum(1 for i in sim.press if not i["kept"]),
+            "followers_end": {a.account_id: int(sim.followers[a.account_id].followers.iloc[-1])
+                              for a in sim.registry.accounts if a.platform in NEW_PLATFORMS},
+        },
     }
 
 
@@ -1476,6 +2591,11 @@ class BuildReport:
     n_messages_store: int
     timings: dict[str, float]
     enriched: bool
+    collected: list = field(default_factory=list)  # SourceResult of each collected source
+
+    @property
+    def collect_errors(self) -> list:
+        return [r for r in self.collected if r.status != "ok"]
 
     @property
     def errors(self) -> list:
@@ -1492,8 +2612,16 @@ class BuildReport:
             f"messages en {fr_num(t['generate_wall'], 1)} s (CPU {fr_num(t['generate_cpu'], 1)} s)",
             f"  import : {fr_num(t['import_wall'], 1)} s (CPU {fr_num(t['import_cpu'], 1)} s) ; la base contient "
             f"{fr_int(self.n_posts_store)} publications et {fr_int(self.n_messages_store)} messages",
-            f"  enrichissement : {fr_num(t['enrich_wall'], 1)} s" if self.enriched else "  pas d'enrichissement",
         ]
+        if self.collected:
+            c = self.collected
+            lines.append(f"  collecte (Bluesky, Mastodon, presse ; serveur local de rejeu) : {fr_int(len(c))} sources, "
+                         f"{fr_int(sum(r.requests for r in c))} requêtes, {fr_int(sum(r.inserted for r in c))} "
+                         f"lignes ajoutées en {fr_num(t.get('collect_wall', 0.0), 1)} s")
+        lines.append(f"  enrichissement : {fr_num(t['enrich_wall'], 1)} s" if self.enriched else "  pas d'enrichissement")
+        if self.collect_errors:
+            lines.append(f"  {len(self.collect_errors)} source(s) collectée(s) en erreur, première : "
+                         f"{self.collect_errors[0].error}")
         if self.errors:
             lines.append(f"  {len(self.errors)} fichier(s) en erreur, premier : {self.errors[0].error}")
         return "\n".join(lines)
@@ -1520,7 +2648,8 @@ def generate(exports_dir: str | os.PathLike, seed: int = 42, scale: float = 1.0,
 
 def build_report(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: int = 42, scale: float = 1.0,
                  enrich: bool = True, progress: Callable[[str], None] | None = None) -> BuildReport:
-    """Generate the demo exports, import them through the real importers, enrich; report what happened."""
+    """Generate the demo exports, import them through the real importers, collect the recorded API
+    responses through the real connectors (a local server), enrich; report what happened."""
     say = progress or (lambda s: None)
     registry = load_registry()
     w0, c0 = time.perf_counter(), time.process_time()
@@ -1528,12 +2657,20 @@ def build_report(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: in
     timings = {"generate_wall": time.perf_counter() - w0, "generate_cpu": time.process_time() - c0}
     say(f"Exports écrits : {len(files)} fichiers, {len(sim.posts)} publications, {len(sim.messages)} messages "
         f"({timings['generate_wall']:.1f} s)")
+    # Collected before the exports are imported: every batch of a collection is one upsert per table,
+    # whose cost grows with the table (3 s against an empty store, 10 s more after the imports).
+    w0, c0 = time.perf_counter(), time.process_time()
+    with store.writer(db) as con:
+        collected = collect_replay(exports_dir, con, registry)
+    timings.update(collect_wall=time.perf_counter() - w0, collect_cpu=time.process_time() - c0)
+    say(f"Collecte : {len(collected)} sources, {sum(r.requests for r in collected)} requêtes, "
+        f"{sum(r.inserted for r in collected)} lignes ajoutées ({timings['collect_wall']:.1f} s)")
     w0, c0 = time.perf_counter(), time.process_time()
     results = import_files(files, db, registry, say)
     timings.update(import_wall=time.perf_counter() - w0, import_cpu=time.process_time() - c0)
-    w0 = time.perf_counter()
     enriched = False
     with store.writer(db) as con:
+        w0 = time.perf_counter()
         store.upsert(con, "campaigns", campaigns_frame())
         if enrich:
             try:
@@ -1550,7 +2687,7 @@ def build_report(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: in
         n_msgs = con.execute("SELECT count(*) FROM messages").fetchone()[0]
     timings["enrich_wall"] = time.perf_counter() - w0
     return BuildReport(Path(exports_dir), files, results, len(sim.posts), len(sim.messages), n_posts, n_msgs,
-                       timings, enriched)
+                       timings, enriched, collected)
 
 
 def build(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: int = 42, scale: float = 1.0,

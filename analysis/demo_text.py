@@ -184,3 +184,52 @@ OFFICIAL_REPLIES = [
     "Bonjour, c'est ouvert du lundi au vendredi de 9 h à 17 h. Bonne journée !",
     "Nous comprenons votre agacement, une solution est à l'étude. Merci de votre patience.",
 ]
+
+# Local press (RSS/Atom items): title + chapô. {T} territory name, {s} subject, {S} capitalised subject.
+# Titles follow the regional dailies' habit « Ville : fait » ; tone is the article's, not the town's.
+PRESS_TITLES = {  # no verb agrees with {s} (« les pistes cyclables » as well as « le stade »)
+    "positive": ["{T} : carton plein pour {s}", "{T} : succès pour {s}", "À {T}, les habitants conquis par {s}",
+                 "{T} : une réussite saluée pour {s}", "{T} : belle affluence pour {s}"],
+    "neutral": ["{T} : ce qui change pour {s}", "{T} : le point sur {s}", "{T} : {s}, mode d'emploi",
+                "{T} : le conseil municipal se penche sur {s}", "{T} : {s} au programme de la semaine",
+                "{T} : une réunion publique consacrée à {s}"],
+    "negative": ["{T} : la grogne monte autour de {s}", "{T} : inquiétudes autour de {s}",
+                 "Polémique à {T} autour de {s}", "{T} : l'opposition dénonce le retard pris sur {s}",
+                 "{T} : des riverains en colère contre {s}"],
+}
+PRESS_SUMMARIES = {
+    "positive": ["Habitants et visiteurs ont répondu présent ce week-end. La municipalité envisage déjà de "
+                 "renouveler l'opération l'an prochain.",
+                 "Un bilan très positif pour {s}, selon les organisateurs, qui remercient les bénévoles.",
+                 "« On n'attendait pas autant de monde », se réjouit l'adjointe chargée du dossier."],
+    "neutral": ["La municipalité a présenté {s} lors de la dernière séance. Calendrier, coût et premières "
+                "réactions.", "Horaires, inscriptions, accès : tout ce qu'il faut savoir sur {s}.",
+                "Le dossier de {s} sera examiné en commission avant un vote prévu le mois prochain."],
+    "negative": ["Pétition, réunion houleuse : plusieurs habitants jugent la situation de {s} intenable et "
+                 "réclament des réponses de la mairie.",
+                 "L'opposition municipale dénonce un manque de concertation sur {s}. La mairie promet des "
+                 "annonces « rapidement ».",
+                 "Depuis plusieurs semaines, les plaintes se multiplient au sujet de {s}."],
+}
+# The water crisis as the local daily covers it ({T} the own territory's name).
+PRESS_CRISIS = {
+    "negative": [("Eau non potable à {T} : la colère des habitants monte",
+                  "Files d'attente aux points de distribution, informations jugées tardives : les habitants "
+                  "réclament des comptes à la mairie."),
+                 ("{T} : toujours pas d'eau potable, les commerçants s'inquiètent",
+                  "Restaurateurs et boulangers doivent acheter de l'eau en bouteille. Certains parlent de "
+                  "pertes importantes."),
+                 ("Crise de l'eau à {T} : l'opposition réclame une commission d'enquête",
+                  "Les élus d'opposition dénoncent une communication défaillante et demandent la publication "
+                  "des analyses.")],
+    "neutral": [("Eau non potable à {T} : où trouver des bouteilles",
+                 "La mairie a ouvert trois points de distribution. Les personnes vulnérables peuvent être livrées "
+                 "par le CCAS."),
+                ("{T} : les analyses de l'eau se poursuivent",
+                 "L'agence régionale de santé attend de nouveaux résultats avant de lever l'interdiction.")],
+    "positive": [("{T} : l'eau du robinet redevient potable",
+                  "Fin des restrictions : l'agence régionale de santé a levé l'interdiction de consommation. La "
+                  "mairie remercie les bénévoles.")],
+}
+# Journalists' names appear in feeds (dc:creator, author): Vigie never stores them.
+JOURNALISTS = ["Anne Lefèvre", "Karim Benali", "Sophie Roux", "Thomas Marchand", "Élise Girard", "Paul Texier"]

@@ -196,7 +196,7 @@ def test_small_store_growth_pyramid_places(db):
         assert allp[("F", "65+")] == pytest.approx(0.5 * 2500 / 3500)
         assert allp[("F", "18-24")] == pytest.approx(1000 / 3500)
         lack = A.lacking_breakdown(con, Filters(territories=("saint-aubin",)))
-        assert set(lack["platform"]) == {"x", "linkedin", "youtube"}
+        assert set(lack["platform"]) == {"x", "linkedin", "youtube", "bluesky", "mastodon", "tiktok"}
         ray = A.rayonnement(con, Filters(territories=("saint-aubin",))).set_index("platform")
         assert ray.loc["facebook", "inside"] == pytest.approx(0.4)  # hyphens/accents folded
         assert ray.loc["instagram", "inside"] == 0
@@ -279,13 +279,13 @@ def test_demo_representativeness_and_rayonnement(demo_db):
                    and truth[a] and f"{city}, {region}, France" in next(iter(truth[a].values()))["city"])
         assert ray.loc[(tid, "facebook"), "inside"] == pytest.approx(
             round(truth[acc][max(truth[acc])]["city"][f"{city}, {region}, France"], 4), abs=1e-12)
-    assert set(s["lacking"]["platform"]) == {"x", "linkedin", "youtube"}
+    assert set(s["lacking"]["platform"]) == {"x", "linkedin", "youtube", "bluesky", "mastodon", "tiktok"}
     with store.reader(demo_db) as con:
         go = A.gains_only(con, Filters(territories=("saint-aubin",)))
     assert list(go["platform"]) == ["linkedin"]  # daily follows only: outside totals and rates
     g = s["growth"].set_index(["territory_id", "platform"])
-    assert g.loc[("saint-aubin", "all"), "followers_end"] == (
-        g.loc[("saint-aubin", "facebook"), "followers_end"] + g.loc[("saint-aubin", "instagram"), "followers_end"])
+    assert g.loc[("saint-aubin", "all"), "followers_end"] == sum(
+        g.loc[("saint-aubin", p), "followers_end"] for p in ("facebook", "instagram", "bluesky", "mastodon", "tiktok"))
 
 
 # ------------------------------------------------------------------------------ real samples
@@ -352,6 +352,7 @@ def test_cli_audience_summary(db):
     assert "+50,0\u00a0%" in r.output  # Facebook 2 000 → 3 000
     assert "Les 45-54 ans sont absents de vos abonnés (tous réseaux confondus) d'après les plateformes." in \
         " ".join(r.output.split())
-    assert "Sans ventilation âge × genre dans les exports : LinkedIn, X (Twitter), YouTube." in " ".join(r.output.split())
+    assert ("Sans ventilation âge × genre dans les exports : Bluesky, LinkedIn, Mastodon, TikTok, X (Twitter), "
+            "YouTube.") in " ".join(r.output.split())
     bad = CliRunner().invoke(app, ["audience", "summary", "--territory", "nulle-part"])
     assert bad.exit_code == 1 and "Territoire inconnu : nulle-part" in bad.output

@@ -72,7 +72,9 @@ def test_every_file_imports_ok(built, db):
     assert all(r.rejected == 0 for r in built.results)
     formats = {r.format for r in built.results}
     assert {"meta_posts", "meta_demographics", "x_tweet_activity", "x_api_v2", "generic_mapping",
-            "exportcomments", "linkedin_page", "meta_ads", "crowdtangle_dashboard"} <= formats
+            "exportcomments", "linkedin_page", "meta_ads", "crowdtangle_dashboard", "tiktok_overview",
+            "tiktok_content", "tiktok_follower_history", "tiktok_demographics", "bluesky_api", "mastodon_api",
+            "rss_feed"} <= formats
     # byte-identical files (e.g. two empty LinkedIn years at tiny scale) are imported once
     distinct = {hashlib.sha256(Path(f["path"]).read_bytes()).hexdigest() for f in built.files}
     n_ok = q(db, "SELECT count(*) FROM imports WHERE status = 'ok'")[0][0]
@@ -196,6 +198,164 @@ def test_rerun_changes_nothing(built, db):
     again = demo.build_report(exports_dir=built.exports_dir, db=db, seed=7, scale=SCALE, enrich=False)
     assert again.errors == []
     assert sum(r.inserted + r.updated for r in again.results) == 0
+    # the collection again: every source read, nothing new (feeds answer 304, threads unchanged)
+    assert [r.status for r in again.collected] == ["ok"] * len(built.collected)
+    assert sum(r.inserted + r.updated + r.deleted + r.edited for r in again.collected) == 0
+    assert sum(r.requests for r in again.collected) < sum(r.requests for r in built.collected) / 2
     with store.reader(db) as con:
         after = store.snapshot_hash(con)
     assert before == after
+
+
+# ------------------------------------------------------------------------------ Bluesky, Mastodon, TikTok, press
+NEW = ("bluesky", "mastodon", "tiktok", "press")
+
+
+def test_new_platforms_generated_equals_stored(built, db):
+    """Every message of the new platforms is in the store, with its kind, territory and time."""
+    gt = demo.ground_truth_messages(db)
+    gt = gt[gt.platform.isin(NEW)]
+    assert set(gt.platform) == set(NEW)
+    stored = pd.DataFrame(q(db, "SELECT message_id, kind, territory_id, created_at, is_official FROM messages "
+                                "WHERE platform IN ('bluesky', 'mastodon', 'tiktok', 'press')"),
+                          columns=["message_id", "kind_s", "territory_s", "created_s", "official_s"])
+    assert len(stored) == len(gt)
+    m = gt.merge(stored, on="message_id", how="left")
+    assert m.kind_s.notna().all()
+    assert (m.kind == m.kind_s).all() and (m.territory_id == m.territory_s).all()
+    assert (pd.to_datetime(m.created_at) == m.created_s).all()
+    # 4CAT's TikTok comments do not say which author is the town: unknown, never « false »
+    assert (m.is_official == m.official_s.astype(object).where(m.platform != "tiktok", False)).all()
+    assert q(db, "SELECT count(*) FROM messages WHERE platform = 'tiktok' AND is_official IS NOT NULL")[0][0] == 0
+    kinds = set(zip(m.platform, m.kind, m.is_official, strict=True))
+    assert {("bluesky", "reply", False), ("bluesky", "reply", True), ("bluesky", "mention", False),
+            ("mastodon", "reply", False), ("mastodon", "reply", True), ("mastodon", "mention", False),
+            ("tiktok", "comment", False), ("press", "article", False)} <= kinds
+    # TikTok comments (a 4CAT export) hang under the videos of the Studio export
+    assert q(db, "SELECT count(*) FROM messages m LEFT JOIN posts p USING (post_id) WHERE m.platform = 'tiktok' "
+                 "AND p.post_id IS NULL")[0][0] == 0
+    # official replies are threaded (response times), press articles are addressed to no account
+    assert q(db, "SELECT count(*) FROM messages WHERE platform IN ('bluesky', 'mastodon') AND is_official "
+                 "AND parent_id IS NULL")[0][0] == 0
+    assert q(db, "SELECT count(*) FROM messages WHERE platform = 'press' AND account_id IS NOT NULL")[0][0] == 0
+    # a mention that @-mentions the town is addressed to its account (the moderation queue needs it)
+    addressed = q(db, "SELECT count(*) FILTER (WHERE account_id IS NOT NULL), count(*) FROM messages "
+                      "WHERE platform = 'bluesky' AND kind = 'mention' AND text LIKE '@saintaubinsurloire%'")[0]
+    assert addressed[1] > 0 and addressed[0] == addressed[1]
+
+
+def test_new_platforms_posts_and_followers(built, db):
+    truth = demo.ground_truth(db)["new_platforms"]
+    posts = dict(q(db, "SELECT platform, count(*) FROM posts WHERE platform IN ('bluesky', 'mastodon', 'tiktok') "
+                       "GROUP BY 1"))
+    assert posts == {p: n for p, n in truth["posts"].items() if n}
+    assert set(posts) == {"bluesky", "mastodon", "tiktok"}
+    # the towns joined Bluesky when they left X (20 January 2025 at the earliest): nothing before
+    first = q(db, "SELECT min(created_at) FROM posts WHERE platform = 'bluesky'")[0][0]
+    assert first.date() >= date(2025, 1, 20)
+    assert q(db, "SELECT min(created_at) FROM messages WHERE platform = 'bluesky'")[0][0].date() >= date(2025, 1, 20)
+    # followers grow; the last count is the one the collection read today (same as the simulation's)
+    for acc, end in truth["followers_end"].items():
+        series = q(db, "SELECT date, followers FROM audience_followers WHERE account_id = ? ORDER BY date", [acc])
+        assert len(series) >= 8, acc  # a snapshot a quarter (Bluesky, Mastodon) or a day (TikTok)
+        assert series[-1][1] == end and series[0][1] < end, acc
+    # TikTok: few videos, many views; a young audience (Studio's gender, age and territories)
+    views, likes = q(db, "SELECT sum(video_views), sum(likes) FROM posts WHERE platform = 'tiktok'")[0]
+    assert views > 10 * likes > 0
+    age = dict(q(db, "SELECT key, value FROM audience_demographics WHERE account_id = 'tiktok:villesaintaubin' "
+                     "AND dimension = 'age' AND date = '2026-11-01'"))
+    assert age["18-24"] + age["25-34"] > 0.6
+    dims = {r[0] for r in q(db, "SELECT DISTINCT dimension FROM audience_demographics WHERE account_id LIKE 'tiktok:%'")}
+    assert dims == {"gender", "age", "country"}
+
+
+def test_press_articles(built, db):
+    """Articles naming a territory are stored; items of the feeds that name none are left out."""
+    truth = demo.ground_truth(db)
+    gt = demo.ground_truth_messages(db)
+    crisis = gt[(gt.platform == "press") & gt.crisis.astype(bool)]
+    assert len(crisis) >= 2 and set(crisis.territory_id) == {"saint-aubin"}
+    assert truth["new_platforms"]["press_items_not_naming_a_territory"] > 0
+    kept = q(db, "SELECT count(*) FROM messages WHERE platform = 'press'")[0][0]
+    assert kept == truth["new_platforms"]["messages"]["press"]
+    # the outlet is known by its site, never a journalist's name
+    assert q(db, "SELECT count(*) FROM messages WHERE platform = 'press' AND author_name IS NOT NULL")[0][0] == 0
+    names = {r[0] for r in q(db, "SELECT name FROM accounts WHERE platform = 'press'")}
+    assert names == {"Le Courrier de la Loire", "L'Écho du Golfe", "Midi Littoral"}
+
+
+def test_press_volumes_and_crisis():
+    """2–4 articles a week on our territory, more and mostly negative during the water crisis."""
+    scale = 0.3
+    sim = demo.simulate(load_registry(), 11, scale)
+    press = pd.DataFrame([m for m in sim.messages if m["platform"] == "press" and m["territory_id"] == "saint-aubin"])
+    day = press.created_utc.dt.date
+    crisis = press[press.crisis]
+    before = press[(day < demo.CRISIS["start"]) & ~press.crisis]
+    weeks = (demo.CRISIS["start"] - demo.START).days / 7
+    assert 2 * scale <= len(before) / weeks <= 4 * scale
+    crisis_days = (demo.CRISIS["end"] - demo.CRISIS["start"]).days + 1
+    during = press[(day >= demo.CRISIS["start"]) & (day <= demo.CRISIS["end"])]
+    assert len(during) / crisis_days > 3 * len(before) / (weeks * 7)  # about 7 times in expectation
+    assert (crisis.tone == "negative").mean() > 0.5
+    assert not press[~press.crisis].text.str.contains("Eau non potable").any()
+
+
+def test_crisis_reaches_bluesky_and_mastodon(built, db):
+    gt = demo.ground_truth(db)["crisis"]
+    for plat in ("bluesky", "mastodon"):
+        first = q(db, "SELECT min(created_at), count(*) FROM messages WHERE platform = ? "
+                      "AND text LIKE '%#EauSaintAubin%'", [plat])[0]
+        assert first[1] >= 1 and first[0].date() >= date.fromisoformat(gt["start"]), plat
+
+
+def test_collection_runs_recorded(built, db):
+    """Each declared Bluesky, Mastodon and press source was collected from the local server."""
+    from analysis.collect.credentials import Credentials
+    from analysis.collect.sources import declared_sources
+
+    plan = declared_sources(load_registry(), Credentials(values=dict(demo.DEMO_BLUESKY_LOGIN)),
+                            platforms=set(demo.COLLECTED))
+    assert [r.source_id for r in built.collected] == [s.source_id for s in plan.sources]
+    assert all(r.status == "ok" and r.error is None for r in built.collected)
+    # the build's run of each source (test_rerun_changes_nothing may have added a second one)
+    runs = q(db, "SELECT source_id, status, requests, inserted, followers FROM collect_runs "
+                 "QUALIFY row_number() OVER (PARTITION BY source_id ORDER BY started_at) = 1")
+    first = {r[0]: r for r in runs}
+    assert set(first) == {s.source_id for s in plan.sources}
+    kinds = {s.source_id: s.kind for s in plan.sources}
+    for sid, row in first.items():
+        assert row[1] == "ok" and row[2] >= 1, sid
+        if kinds[sid] == "account":
+            assert row[3] > 0 and row[4] > 0, sid  # rows stored, followers read
+    state = q(db, "SELECT count(*), count(last_ok_at), count(newest_at) FROM collect_state")[0]
+    assert state[0] == state[1] == len(plan.sources)
+    assert state[2] >= sum(s.kind == "account" for s in plan.sources)  # a search may find nothing at this scale
+    # the server is gone once the build is over
+    import threading
+    assert not [t for t in threading.enumerate() if t.name == "vigie-demo-replay"]
+
+
+def test_replay_server_routes_and_shutdown(tmp_path):
+    import httpx
+
+    lines = [{"method": "GET", "path": "/x", "query": {"actor": "a"}, "status": 200, "headers": {}, "json": {"p": 1}},
+             {"method": "GET", "path": "/x", "query": {"actor": "a", "cursor": "c"}, "status": 200, "headers": {},
+              "json": {"p": 2}},
+             {"method": "GET", "path": "/feed.xml", "query": {}, "status": 200,
+              "headers": {"Content-Type": "application/rss+xml", "ETag": '"v1"'}, "text": "<rss/>"}]
+    manifest = tmp_path / "r.jsonl"
+    manifest.write_text("\n".join(json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    with pytest.raises(RuntimeError):
+        with demo.ReplayServer([manifest]) as srv:
+            url = srv.url
+            assert url.startswith("http://127.0.0.1:")
+            with httpx.Client() as c:
+                assert c.get(f"{url}/x", params={"actor": "a", "limit": 100}).json() == {"p": 1}
+                assert c.get(f"{url}/x", params={"actor": "a", "cursor": "c"}).json() == {"p": 2}
+                assert c.get(f"{url}/x", params={"actor": "b"}).status_code == 404
+                assert c.get(f"{url}/feed.xml").text == "<rss/>"
+                assert c.get(f"{url}/feed.xml", headers={"If-None-Match": '"v1"'}).status_code == 304
+            raise RuntimeError("a failure in the middle of a collection")
+    with pytest.raises(httpx.ConnectError):  # shut down whatever happened
+        httpx.get(f"{url}/x", params={"actor": "a"}, timeout=2)

@@ -5,6 +5,9 @@ period presets (30 days, 3 months, 12 months, previous month, a custom range ove
 platforms (all, each of the five), roles (élu, analyste): 240 combinations per page. Here each
 page is opened from a link (URL parameters) six times, every filter value at least once;
 ``tests/test_pages_grid.py`` runs all 240 combinations of every page through the sidebar.
+Bluesky, Mastodon, TikTok and the local press (issue 16) are opened once on every page, and
+each run checks that the page shows that platform's data (they are not in the grid: its product
+would double).
 
 A run fails on an exception, an error box, or a page that shows nothing but its title.
 The demo store comes from ``make test`` (``VIGIE_TEST_DB``); without it these tests skip.
@@ -63,6 +66,17 @@ COMBOS: list[tuple[str, str, str | None, str]] = [
 PAGES = _pages()
 
 
+def _titles() -> dict[str, str]:
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
+            return {p[0]: p[1] for p in ast.literal_eval(node.value)}
+    raise AssertionError("PAGES not found in app.py")
+
+
+PAGE_TITLES = _titles()
+
+
 def test_the_link_runs_cover_every_filter_value():
     assert {c[0] for c in COMBOS} == set(TERRITORY_SETS)
     assert {c[1] for c in COMBOS} == set(PERIODS)
@@ -81,6 +95,9 @@ def run_page(page: str, terr: str, period: str, platform: str | None, role: str)
     for k, v in query.items():
         at.query_params[k] = v
     at.session_state["vigie_role"] = role
+    # The pages are registered by st.navigation under a url_path: before a first run AppTest knows
+    # them only by file name and switch_page() would silently leave the home page on screen.
+    at.run()
     at.switch_page(f"app_pages/{page}")
     at.run()
     return at
@@ -109,6 +126,7 @@ def check_page(at: AppTest, page: str, combo: tuple) -> None:
 def test_page_renders(demo_env, page, combo):
     at = run_page(page, *combo)
     check_page(at, page, combo)
+    assert at.main.title[0].value == PAGE_TITLES[page], (page, combo)  # the page asked for, not the home page
     # The sidebar filters are drawn on every page and keep the link's territories.
     if TERRITORY_SETS[combo[0]]:
         assert at.query_params.get("territoires") in (TERRITORY_SETS[combo[0]], [TERRITORY_SETS[combo[0]]])
@@ -130,3 +148,139 @@ def test_chart_titles_wrap_for_a_phone_without_splitting_dates():
     assert all(len(line) <= 44 for line in phone["subtitle"])
     desktop = wrap_title(c, phone=False).to_dict()["title"]
     assert desktop["text"] == title and desktop["subtitle"] == sub  # fits one line of a desktop
+
+
+# ------------------------------------------------------------------------------ Bluesky, Mastodon, TikTok, press
+NEW_PLATFORMS = ["bluesky", "mastodon", "tiktok", "press"]
+LABELS = {"bluesky": "Bluesky", "mastodon": "Mastodon", "tiktok": "TikTok", "press": "Presse locale"}
+SOCIAL = ("bluesky", "mastodon", "tiktok")  # official accounts: posts and followers
+
+
+def _territories_on(platform: str) -> set[str]:
+    """Names of the demo territories with data on ``platform`` (registry accounts, or feeds for the press)."""
+    from analysis.registry import load_registry
+
+    reg = load_registry()
+    if platform == "press":
+        return {t.name for t in reg.territories if t.watch.feeds}
+    return {t.name for t in reg.territories if any(a.platform == platform for a in t.accounts)}
+
+
+def _tables(at: AppTest, *first_columns: str) -> list:
+    """The page's tables whose columns start with ``first_columns``."""
+    n = len(first_columns)
+    return [d.value for d in at.main.dataframe if tuple(str(c) for c in d.value.columns[:n]) == first_columns]
+
+
+def _number(text: str) -> float:
+    digits = "".join(ch for ch in str(text).replace(",", ".") if ch.isdigit() or ch in ".-−")
+    return float(digits.replace("−", "-")) if digits.strip(".-−") else float("nan")
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: str(m.value) for m in at.main.metric}
+
+
+def _boxes(at: AppTest) -> str:
+    return " ".join(str(b.value) for b in (*at.main.info, *at.main.warning, *at.main.success))
+
+
+def expect_synthese(at: AppTest, platform: str) -> None:
+    m = _metrics(at)
+    assert _number(m["Messages reçus"]) > 0
+    assert (m["Abonnés (fin de période)"] == "—") == (platform == "press")
+    assert (m["Engagement par publication"] == "—") == (platform == "press")
+
+
+def expect_e_reputation(at: AppTest, platform: str) -> None:
+    assert _number(_metrics(at)["Messages reçus"]) > 0
+    [by_platform] = _tables(at, "Plateforme", "Messages")
+    assert by_platform["Plateforme"].tolist() == [LABELS[platform]] and by_platform["Messages"].iloc[0] > 0
+    [peers] = _tables(at, "Territoire", "Messages", "Évalués")
+    assert set(peers["Territoire"]) - {"Ensemble des pairs"} == _territories_on(platform)
+
+
+def expect_thematiques(at: AppTest, platform: str) -> None:
+    assert _number(_metrics(at)["Messages publics"]) > 0
+    [by_territory] = [d for d in _tables(at, "Thème") if "Nos publications" not in d.columns
+                      and "Messages" not in d.columns]
+    assert set(by_territory.columns[1:]) == _territories_on(platform)
+
+
+def expect_audience(at: AppTest, platform: str) -> None:
+    if platform == "press":  # articles, no followers: said, not drawn as zero
+        assert "Aucun total d'abonnés exporté" in _boxes(at)
+        return
+    assert _number(_metrics(at)["Abonnés (fin de période)"]) > 0
+    [growth] = _tables(at, "Territoire", "Réseau")
+    assert set(growth["Réseau"]) == {LABELS[platform], "tous réseaux confondus"}
+    assert set(growth["Territoire"]) == _territories_on(platform)
+    if platform == "tiktok":  # TikTok Studio's gender and territories breakdowns
+        texts = " ".join(m.value for m in at.main.markdown)
+        assert "des abonnés TikTok" in texts
+        [countries] = _tables(at, "Lieu", "Part")
+        assert "France" in set(countries["Lieu"])
+
+
+def expect_campagnes(at: AppTest, platform: str) -> None:
+    best = _tables(at, "Date", "Plateforme", "Engagement")
+    if platform == "press":
+        assert not best and "Aucune publication avec des interactions" in _boxes(at)
+        return
+    assert best and all(set(d["Plateforme"]) == {LABELS[platform]} for d in best)
+
+
+def expect_benchmark(at: AppTest, platform: str) -> None:
+    [side] = _tables(at, "Territoire", "Groupe de taille")
+    assert _number(_metrics(at)["Part de voix (mentions)"]) > 0
+    if platform == "press":
+        assert "la presse locale n'en a pas" in _boxes(at)
+        named = side.loc[side["Part de voix (mentions)"].fillna(0) > 0, "Territoire"]
+        assert set(named) == _territories_on("press")
+        return
+    with_posts = set(side.loc[side["Publications"].fillna(0) > 0, "Territoire"])
+    assert with_posts == _territories_on(platform)
+
+
+def expect_moderation(at: AppTest, platform: str) -> None:
+    queue = _tables(at, "Priorité", "Date", "Plateforme")
+    if platform == "press":  # articles need no answer: never in the queue
+        assert not queue and _metrics(at)["Messages à traiter"] == "0"
+        return
+    [queue] = queue
+    assert len(queue) > 0 and set(queue["Plateforme"]) == {LABELS[platform]}
+    [reply] = _tables(at, "Territoire", "Plateforme", "Créneau")
+    assert set(reply["Plateforme"]) == {LABELS[platform]}
+    if platform != "tiktok":  # official replies threaded under the messages: response times
+        assert reply["Réponses"].sum() > 0 and _metrics(at)["Taux de réponse"].endswith("%")
+
+
+def expect_donnees(at: AppTest, platform: str) -> None:
+    [cov] = _tables(at, "Territoire", "Plateforme", "Premier mois")
+    assert set(cov["Plateforme"]) == {LABELS[platform]} and set(cov["Territoire"]) == _territories_on(platform)
+    [runs] = _tables(at, "Source", "Territoire", "Dernière collecte")
+    assert cov["Messages"].sum() > 0 and (cov["Publications"].sum() > 0) == (platform != "press")
+    if platform == "tiktok":  # exports (Studio, 4CAT), not collected
+        assert not runs["Source"].str.startswith("TikTok").any()
+        return
+    mine = runs[runs["Source"].str.startswith(LABELS[platform] + " · ")]
+    assert len(mine) >= len(_territories_on(platform)) and set(mine["Statut"]) == {"réussie"}
+    assert mine["Ajoutées"].sum() > 0
+
+
+EXPECT = {"synthese.py": expect_synthese, "e_reputation.py": expect_e_reputation,
+          "thematiques.py": expect_thematiques, "audience.py": expect_audience, "campagnes.py": expect_campagnes,
+          "benchmark.py": expect_benchmark, "moderation.py": expect_moderation, "donnees.py": expect_donnees}
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("platform", NEW_PLATFORMS)
+def test_page_shows_new_platform(demo_env, page, platform):
+    """Every territory over 12 months (the pages compare ours with its peers), one new platform."""
+    combo = ("tous", "12m", platform, "analyste")
+    at = run_page(page, *combo)
+    check_page(at, page, combo)
+    assert at.main.title[0].value == PAGE_TITLES[page]
+    assert at.query_params.get("plateformes") in (platform, [platform])
+    if page in EXPECT:  # Rapports draws its form whatever the filters
+        EXPECT[page](at, platform)

@@ -1,6 +1,7 @@
 """Local press and alerts: RSS/Atom feeds declared per territory (``[territory.watch] feeds``).
 
-A feed is addressed by its own URL: ``--api`` does not apply (there is no API root to replace).
+A feed is addressed by its own URL. ``--api URL`` (a relay, a local replay server) reads the
+feed ``https://host/path`` at ``URL/host/path`` instead; a feed already under ``URL`` is read as is.
 Each run is one conditional GET, as feed readers are expected to do: the ``ETag`` and
 ``Last-Modified`` of the last answer are kept in the source's cursor and sent back
 (``If-None-Match``, ``If-Modified-Since``); a ``304 Not Modified`` stores nothing and is no error.
@@ -34,8 +35,8 @@ MAX_BYTES = 20 * 1024 * 1024  # a feed is a few hundred kilobytes; more is not a
 
 
 def client(api: str | None, credentials: Any, sleep: Callable[[float], None]) -> ApiClient:
-    """The HTTP client of feeds (``api`` is ignored: each feed is fetched at its own address)."""
-    return ApiClient(DEFAULT_API, LABEL, headers={"Accept": ACCEPT}, sleep=sleep, credentials=credentials,
+    """The HTTP client of feeds (with ``api``, feeds are read through that root: see the module)."""
+    return ApiClient(api or DEFAULT_API, LABEL, headers={"Accept": ACCEPT}, sleep=sleep, credentials=credentials,
                      error_hook=_error_hook,
                      token_hint="ce flux demande une connexion : Vigie ne lit que les flux publics")
 
@@ -68,6 +69,8 @@ def batches(source: Source, client: ApiClient, cursor: dict | None, since: datet
     # httpx drops the query of a URL given with params, and ApiClient always gives some.
     parts = urlsplit(url)
     address = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    if client.base_url and not address.startswith(client.base_url + "/"):
+        address = f"{client.base_url}/{parts.netloc}{parts.path}"  # --api: a relay or a replay server
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     client.http.headers.update(conditional)
     try:

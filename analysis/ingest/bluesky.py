@@ -19,7 +19,8 @@ Design choices (documented once, here; the same as X's):
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,21 @@ def permalink(uri: str, handle: str | None) -> str:
     return f"https://bsky.app/profile/{handle or did_of(uri)}/post/{uri.rsplit('/', 1)[-1]}"
 
 
+_NANOS = re.compile(r"\.\d{7,}")
+
+
 def _utc(value: Any) -> pd.Timestamp | None:
     if not value:
         return None
+    if isinstance(value, str) and not _NANOS.search(value):
+        # The API's own form (« 2026-11-28T09:00:00.000Z »), read without pandas' per-call cost:
+        # a collection reads thousands of them. (Beyond microseconds, pandas keeps nanoseconds.)
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            dt = None
+        if dt is not None and dt.tzinfo is not None:
+            return pd.Timestamp(dt.astimezone(UTC).replace(tzinfo=None))
     ts = pd.to_datetime(value, utc=True, errors="coerce", format="ISO8601")
     return None if pd.isna(ts) else ts.tz_localize(None)
 
@@ -106,7 +119,16 @@ class Mapper(RowSink):
         return self.officials.get(did)
 
     def official(self, did: str | None) -> tuple[str, str | None] | None:
-        return self.officials.get(did) if did else None
+        """The official account of a DID, met in these responses or not: a search hit replying to
+        an official post, or @-mentioning an official account, is filed under it."""
+        if not did:
+            return None
+        if did not in self.officials:
+            acc, terr, official = resolve_account(self.ctx, PLATFORM, did)
+            if not official:
+                return None
+            self.officials[did] = (acc, terr)
+        return self.officials[did]
 
     # ---------------------------------------------------------------- endpoints
     def profile(self, p: dict, day: date) -> str | None:

@@ -31,7 +31,7 @@ Design choices (documented once, here; the same as Bluesky's where the platforms
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -55,9 +55,21 @@ def status_id(uri: str) -> str:
     return f"{PLATFORM}:{uri}"
 
 
+_NANOS = re.compile(r"\.\d{7,}")
+
+
 def _utc(value: Any) -> pd.Timestamp | None:
     if not value:
         return None
+    if isinstance(value, str) and not _NANOS.search(value):
+        # The API's own form (« 2026-11-28T09:00:00.000Z »), read without pandas' per-call cost:
+        # a collection reads thousands of them. (Beyond microseconds, pandas keeps nanoseconds.)
+        try:
+            dt = datetime.fromisoformat(value)
+        except ValueError:
+            dt = None
+        if dt is not None and dt.tzinfo is not None:
+            return pd.Timestamp(dt.astimezone(UTC).replace(tzinfo=None))
     ts = pd.to_datetime(value, utc=True, errors="coerce", format="ISO8601")
     return None if pd.isna(ts) else ts.tz_localize(None)
 

@@ -45,9 +45,13 @@ if not ids or f.start is None or f.end is None:
 
 b: pd.DataFrame = data.call("analysis.campaigns:benchmark", start=f.start, end=f.end, territories=list(ids),
                             platforms=tuple(f.platforms))
-if b.empty or b["posts"].fillna(0).sum() == 0:
-    ui.empty_state("Aucune publication des territoires sélectionnés sur cette période.")
+no_posts = b.empty or b["posts"].fillna(0).sum() == 0
+if b.empty or (no_posts and b["messages"].fillna(0).sum() == 0):
+    ui.empty_state("Aucune publication ni aucun message des territoires sélectionnés sur cette période.")
     st.stop()
+if no_posts:  # the local press: articles naming each territory, no publication of ours
+    st.info("Aucune publication des comptes officiels sur ces plateformes (la presse locale n'en a pas) : seuls "
+            "la part de voix et le sentiment des messages sont comparés.", icon=":material/info:")
 
 # ------------------------------------------------------------------------------ headline
 if own_id in set(b["territory_id"]):
@@ -91,6 +95,8 @@ if not sov.empty:
              {"Part": "pct"})
 
 # ------------------------------------------------------------------------------ ranking
+if no_posts:  # ranks and responsiveness are about the official accounts' publications and replies
+    st.stop()
 st.header("Classement avec incertitude")
 metric = st.selectbox("Classer selon", list(RANK_LABELS), format_func=RANK_LABELS.get)
 r: pd.DataFrame = data.call("analysis.campaigns:rank_intervals", start=f.start, end=f.end, metric=metric,
