@@ -2489,14 +2489,11 @@ def collect_replay(exports_dir: str | os.PathLike, con, registry: Registry) -> l
     plan = declared_sources(registry, creds, platforms=set(COLLECTED))
     manifests = sorted((Path(exports_dir) / "replay").glob("*.jsonl"))
     with ReplayServer(manifests) as server:
-        results = collect(con, plan.sources, default_context(registry=registry), api=server.url,
-                          since=datetime.combine(START, datetime.min.time()), credentials=creds,
-                          sleep=lambda seconds: None)
-    # The replay stands for a collection the day after the demo period: the followers counts it
-    # read are dated that day, not the day the demo is built (same seed, same store, any day).
-    day_after = END + timedelta(days=1)
-    con.execute("UPDATE audience_followers SET date = ? WHERE date > ?", [day_after, day_after])
-    return results
+        # The replay stands for a collection the day after the demo period: the followers counts
+        # it reads are dated that day, not the day the demo is built (same seed, same store).
+        return collect(con, plan.sources, default_context(registry=registry), api=server.url,
+                       since=datetime.combine(START, datetime.min.time()), credentials=creds,
+                       sleep=lambda seconds: None, as_of=END + timedelta(days=1))
 
 
 # ------------------------------------------------------------------------------ ground truth

@@ -13,7 +13,7 @@ import importlib
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime
 from types import ModuleType
 from typing import Any
 
@@ -128,9 +128,14 @@ def _mark_deleted(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -
 
 
 def write_batch(con: duckdb.DuckDBPyConnection, source: Source, batch: Batch, ctx: Context,
-                res: SourceResult, run_id: str, now: datetime) -> None:
-    """Write one batch and the source's cursor in one transaction; add its counts to ``res``."""
+                res: SourceResult, run_id: str, now: datetime, as_of: date | None = None) -> None:
+    """Write one batch and the source's cursor in one transaction; add its counts to ``res``.
+
+    ``as_of`` dates the followers counts of the batch (connectors date them today)."""
     tables = batch.parsed.tables
+    if as_of is not None and "audience_followers" in tables:
+        tables["audience_followers"] = tables["audience_followers"].assign(date=as_of).drop_duplicates(
+            ["account_id", "date"], keep="last")
     fr = FileResult(path=f"api:{source.source_id}")
     with store.transaction(con):
         edited = _texts_changed(con, tables, now)
@@ -165,11 +170,14 @@ def write_batch(con: duckdb.DuckDBPyConnection, source: Source, batch: Batch, ct
 def collect(con: duckdb.DuckDBPyConnection, sources: Iterable[Source], ctx: Context, *,
             api: str | None = None, since: datetime | None = None, credentials: Any = None,
             sleep: Callable[[float], None] = time.sleep,
-            on_source: Callable[[Source, SourceResult], None] | None = None) -> list[SourceResult]:
+            on_source: Callable[[Source, SourceResult], None] | None = None,
+            as_of: date | None = None) -> list[SourceResult]:
     """Collect every source in turn; one failing source never stops the others.
 
     ``api`` replaces the API root of every connector (a proxy, a self-hosted instance, a replay
-    server). Returns one :class:`SourceResult` per source, also recorded in ``collect_runs``.
+    server). ``as_of`` is the day the followers counts read are dated (default: the day the
+    connector reads them; the demo's replay dates them the day after its period). Returns one
+    :class:`SourceResult` per source, also recorded in ``collect_runs``.
     """
     run_id = uuid.uuid4().hex
     results = []
@@ -184,7 +192,7 @@ def collect(con: duckdb.DuckDBPyConnection, sources: Iterable[Source], ctx: Cont
             client = mod.client(api, credentials, sleep)
             for batch in mod.batches(source, client, cursor, effective_since(newest, since, started), ctx,
                                      StoreView(con)):
-                write_batch(con, source, batch, ctx, res, run_id, started)
+                write_batch(con, source, batch, ctx, res, run_id, started, as_of)
         except (RateLimited, QuotaExceeded) as e:  # stopped by a limit: the next run resumes
             res.status, res.error = "partial", str(e)
         except (AuthError, NotFound, CollectError, ImportFailure) as e:
