@@ -65,3 +65,15 @@ def test_collection_platforms_appear_in_coverage(collected_store):
     cov = next(d.value for d in at.dataframe if "Plateforme" in d.value.columns and "Territoire" in d.value.columns)
     assert "Bluesky" in cov["Plateforme"].tolist()
     assert rows("SELECT count(*) FROM posts WHERE platform = 'bluesky'") == [(5,)]
+
+
+def test_every_table_has_a_french_name_on_donnees():
+    import ast
+
+    from analysis import schema
+
+    src = (Path(__file__).resolve().parents[1] / "streamlit_app" / "app_pages" / "donnees.py").read_text(encoding="utf-8")
+    node = next(n for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Assign)
+                and getattr(n.targets[0], "id", None) == "TABLE_LABELS")
+    labels = ast.literal_eval(node.value)
+    assert sorted(t.name for t in schema.TABLES if t.name not in labels) == []

@@ -26,6 +26,8 @@ TABLE_LABELS = {
     "daily_sentiment": "Sentiment par jour (calculé)",
     "incoming_messages": "Messages reçus et premières réponses (calculé)",
     "derived_state": "État des tables calculées",
+    "collect_state": "Collecte : état de chaque source", "collect_runs": "Collecte : journal des exécutions",
+    "erased_authors": "Auteurs effacés (pseudonymes seuls)",
 }
 # A rejected value in one of these columns may be a person's name or handle: never displayed.
 IDENTITY_COLUMN = re.compile(r"auteur|author|user|utilisateur|name|nom|profil|profile|handle|pseudo|"
