@@ -193,3 +193,34 @@ def test_real_exports_too_small(shared_formats, tmp_path):
 def test_planned_when():
     assert D.planned_when("2026-06-20", 18, 30) == datetime(2026, 6, 20) + timedelta(hours=18, minutes=30)
     assert Path(D.__file__).name == "draft.py"
+
+
+# ------------------------------------------------------------------------------ CLI
+def test_cli_events_and_draft(demo_db_copy, tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    r = CliRunner()
+    out = tmp_path / "sa.ics"
+    res = r.invoke(app, ["events", "export", str(out), "--territory", "saint-aubin"])
+    assert res.exit_code == 0 and "11 événement(s) écrits" in res.output
+    assert out.read_text(encoding="utf-8").count("BEGIN:VEVENT") == 11
+    res = r.invoke(app, ["events", "evaluate", "openagenda:78217399", "--n-boot", "300", "--json"])
+    assert res.exit_code == 0 and json.loads(res.output)["verdict"].startswith("« Les Nuits de Loire » : ses 9 ")
+    assert r.invoke(app, ["events", "evaluate", "nope"]).exit_code == 1
+    res = r.invoke(app, ["draft", "check", "--territory", "saint-aubin", "--platform", "facebook", "--format", "text",
+                         "--at", "2026-03-02 08:00", "--json",
+                         "Travaux rue de la Gare : la circulation sera alternée du 3 au 14 mars."])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["slot"] == "semaine matin" and d["themes"][0]["theme"] == "mobilite_transports"
+    assert d["evaluation"]["n_test"] == 1173
+    assert r.invoke(app, ["draft", "check", "--territory", "saint-aubin", "--at", "demain", "x"]).exit_code == 2
+    ics = tmp_path / "ville.ics"
+    ics.write_bytes((Path(__file__).parent / "fixtures" / "agenda" / "libre.ical").read_bytes())
+    res = r.invoke(app, ["events", "import", str(ics), "--territory", "port-marel"])
+    assert res.exit_code == 0, res.output
+    with store.reader(demo_db_copy) as con:
+        assert con.execute("SELECT count(*) FROM events WHERE territory_id = 'port-marel' AND source = 'ics'"
+                           ).fetchone()[0] == 2
