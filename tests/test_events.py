@@ -224,3 +224,26 @@ def test_cli_events_and_draft(demo_db_copy, tmp_path):
     with store.reader(demo_db_copy) as con:
         assert con.execute("SELECT count(*) FROM events WHERE territory_id = 'port-marel' AND source = 'ics'"
                            ).fetchone()[0] == 2
+
+
+# ------------------------------------------------------------------------------ report section
+def test_report_section(demo_db):
+    from analysis.events.report import events_section
+    from analysis.reports import sections as sec
+    from analysis.reports.period import parse_period
+
+    assert "events" in [s.id for s in sec.sections()]  # discovered, after moderation
+    with store.reader(demo_db) as con:
+        ctx = sec.ReportContext(con, "saint-aubin", "Saint-Aubin-sur-Loire", parse_period("2026-07"), "previous",
+                                [], {})
+        out = events_section(ctx)
+        june = events_section(sec.ReportContext(con, "saint-aubin", "Saint-Aubin-sur-Loire", parse_period("2026-06"),
+                                                "previous", [], {}))
+        none = events_section(sec.ReportContext(con, "saint-aubin", "Saint-Aubin-sur-Loire",
+                                                parse_period("2024-03"), "previous", [], {}))
+    assert [f.split(" : ")[0] for f in out["findings"]] == ["« Les Foulées de la Loire »", "« Les Nuits de Loire »"]
+    rows = out["tables"][0]["rows"]
+    assert len(rows) == 2 and out["caveats"][0].startswith("Effet d'une promotion")
+    assert june["findings"] == ["Aucun événement du territoire pendant la période."]
+    assert june["notes"][0].startswith("À venir le mois suivant : Les Foulées de la Loire (5 juil. 2026)")
+    assert none is None
