@@ -19,6 +19,7 @@ from analysis.fmt import fr_date
 from analysis.queries import Filters
 
 KINDS = {"event": "Événement", "planned": "Publication planifiée", "campaign": "Campagne"}
+KINDS_PLURAL = {"event": "Événements", "planned": "Publications planifiées", "campaign": "Campagnes"}
 WEEKDAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
 
@@ -83,8 +84,8 @@ def calendar_html(items: pd.DataFrame, start: date, end: date, names: dict[str, 
     names = names or {}
     first = start - timedelta(days=start.weekday())
     last = end + timedelta(days=(7 - end.weekday()) % 7)
-    parts = [CSS, '<div class="vg-cal" role="table" aria-label="Calendrier">']
-    parts += [f'<div class="h" role="columnheader">{d}</div>' for d in WEEKDAYS]
+    parts = [CSS, '<div class="vg-cal">']  # no ARIA grid roles: the page's table view is the accessible one
+    parts += [f'<div class="h">{d}</div>' for d in WEEKDAYS]
     day = first
     multi = len(set(items["territory_id"])) > 1 if len(items) else False
     while day < last:
@@ -101,7 +102,7 @@ def calendar_html(items: pd.DataFrame, start: date, end: date, names: dict[str, 
                            f"{html.escape(when + str(r.title) + who)}</span>")
         cls = "d" + ("" if inside else " out") + ("" if its else " empty")
         head = f'{WEEKDAYS[day.weekday()]} {fr_date(day)}' if its else str(day.day)
-        parts.append(f'<div class="{cls}" role="cell"><span class="n">{html.escape(head)}</span>{"".join(its)}</div>')
+        parts.append(f'<div class="{cls}"><span class="n">{html.escape(head)}</span>{"".join(its)}</div>')
         day += timedelta(days=1)
     parts.append("</div>")
     return "".join(parts)

@@ -38,7 +38,7 @@ items: pd.DataFrame = data.call("analysis.events.views:calendar_items", f, start
 label = f"{mode} du {fr_date(start)} au {fr_date(end - timedelta(days=1))}"
 st.header(f"Calendrier : {label}")
 counts = items["kind"].value_counts() if len(items) else pd.Series(dtype=int)
-st.caption(" · ".join(f"{views.KINDS[k]}s : {fr_int(counts.get(k, 0))}" for k in views.KINDS)
+st.caption(" · ".join(f"{lab} : {fr_int(counts.get(k, 0))}" for k, lab in views.KINDS_PLURAL.items())
            + " — couleurs : bleu événement, jaune publication planifiée, vert campagne.")
 if items.empty:
     ui.empty_state("Rien au calendrier sur cette période pour les territoires choisis.")
