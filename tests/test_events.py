@@ -247,3 +247,43 @@ def test_report_section(demo_db):
     assert june["findings"] == ["Aucun événement du territoire pendant la période."]
     assert june["notes"][0].startswith("À venir le mois suivant : Les Foulées de la Loire (5 juil. 2026)")
     assert none is None
+
+
+# ------------------------------------------------------------------------------ read models and scope
+def test_calendar_read_models_and_scope(demo_db):
+    from datetime import date
+
+    from analysis import access
+    from analysis.events import views
+    from analysis.queries import Filters
+
+    pm, sa = access.Scope(("port-marel",)), access.Scope(("saint-aubin",))
+    with store.reader(demo_db) as con:
+        items = access.read(con, pm, "analysis.events.views:calendar_items", Filters(("saint-aubin", "port-marel")),
+                            None, start=date(2026, 7, 1), end=date(2026, 8, 1))
+        assert set(items["territory_id"]) == {"port-marel"}  # another territory's events: never
+        assert items["title"].tolist() == ["Festival d'été de Port-Marel"]
+        own = access.read(con, sa, "analysis.events.views:calendar_items", Filters(), None, start=date(2026, 7, 1),
+                          end=date(2026, 8, 1))
+        assert own["title"].tolist() == ["Les Foulées de la Loire", "Les Nuits de Loire"]
+        with pytest.raises(access.OutOfScope):
+            access.read(con, pm, "analysis.events.views:event_detail", None, None, territory="saint-aubin",
+                        event_id="openagenda:78217399")
+        with pytest.raises(access.OutOfScope):
+            access.read(con, pm, "analysis.events.views:draft_check", None, None, territory="saint-aubin", text="x",
+                        platform="facebook", post_format="text", when_local=datetime(2026, 3, 2, 8))
+        # an event id of another territory asked under one's own: nothing
+        d = access.read(con, pm, "analysis.events.views:event_detail", None, None, territory="port-marel",
+                        event_id="openagenda:78217399")
+        assert d["evaluation"] is None
+        w = access.read(con, sa, "analysis.events.views:audience_works", None, None, territory="saint-aubin")
+    html = views.calendar_html(pd.DataFrame([{"kind": "event", "territory_id": "t", "title": "<script>x</script>",
+                                              "start": pd.Timestamp("2026-07-03 18:00"),
+                                              "end": pd.Timestamp("2026-07-04 23:00"), "all_day": False,
+                                              "detail": "", "id": "e"}]), date(2026, 7, 1), date(2026, 8, 1))
+    assert "<script>" not in html and "&lt;script&gt;" in html and html.count("&lt;script&gt;x") == 4  # 2 days
+    assert views.month_bounds(date(2026, 7, 15), "semaine") == (date(2026, 7, 13), date(2026, 7, 20))
+    assert w["no_age"] == ["bluesky", "linkedin", "mastodon", "x", "youtube"]
+    assert w["sentences"][0].startswith("Jeunes (18–24 ans) (part des abonnés : facebook 7\u00a0%, instagram 25\u00a0%, tiktok 41\u00a0%)")
+    assert set(w["rows"]["dimension"]) == {"theme", "post_format", "slot"}
+    assert (w["rows"]["low"] <= w["rows"]["performance"]).all() and (w["rows"]["performance"] <= w["rows"]["high"]).all()
