@@ -79,9 +79,9 @@ for s in w.get("sentences", []):
     st.markdown("- " + esc(s))
 sh = w["shares"]
 if len(sh):
-    ui.table(pd.DataFrame({"Plateforme": sh["platform"], "Abonnés": sh["followers"],
+    ui.table(pd.DataFrame({"Plateforme": sh["platform"], "Abonnés": [fr_int(x) for x in sh["followers"]],
                            "Part 18–24 ans": [fr_pct(x, 0) for x in sh["jeunes"]],
-                           "Part 40 ans et plus": [fr_pct(x, 0) for x in sh["40_plus"]]}), {"Abonnés": "int"})
+                           "Part 40 ans et plus": [fr_pct(x, 0) for x in sh["40_plus"]]}))
 st.caption("Les exports donnent l'âge des abonnés par plateforme (Facebook, Instagram, TikTok), jamais l'âge de "
            "ceux qui ont réagi à une publication : « ce qui marche » pour un public est lu à travers les "
            "plateformes où il se trouve (performance = engagement ÷ niveau habituel du compte, médiane pondérée, "
