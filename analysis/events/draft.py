@@ -293,6 +293,11 @@ def summary_fr(d: DraftCheck) -> list[str]:
                    f"d'entre elles (IC 95 % : {fr_pct(ev.coverage_low, 0)} à {fr_pct(ev.coverage_high, 0)}) ; "
                    f"erreur moyenne {fr_num(ev.mae_model, 1)} contre {fr_num(ev.mae_median, 1)} pour la médiane du "
                    f"compte ({'meilleur' if ev.beats_median else 'pas meilleur'} que la médiane).")
+        p = ev.predictions[ev.predictions["platform"] == d.platform]
+        if len(p):
+            inside = ((p["y"] >= p["low"]) & (p["y"] <= p["high"])).mean()
+            out.append(f"Sur {d.platform} seulement : {fr_pct(inside, 0)} de {fr_int(len(p))} publications évaluées "
+                       "dans leur intervalle à 80 %.")
     out += d.notes
     return out
 
