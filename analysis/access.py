@@ -200,6 +200,21 @@ READ_MODELS: dict[str, Rule] = {
                                                      visible_arg="visible"),
     "analysis.reports.render:generate_files": _compare("rapport du territoire, valeurs des pairs", filters=False,
                                                        territory_args=("territory",), visible_arg="visible"),
+    # Calendrier, Avant de publier, événements de la page Campagnes (analysis.events, issue 21)
+    **{f"analysis.events.views:{k}": r for k, r in {
+        "calendar_items": _own("événements, publications planifiées (textes) et campagnes du territoire"),
+        "events_table": _own("événements du territoire"),
+        "event_evaluations": _compare("promotion des événements du territoire, comparée aux événements des pairs "
+                                      "(effets agrégés)", filters=False, territory_args=("territory",),
+                                      visible_arg="visible"),
+        "event_detail": _compare("un événement du territoire : ses publications, la conversation, comparaisons aux "
+                                 "pairs (agrégées)", filters=False, territory_args=("territory",), visible_arg="visible"),
+        "draft_check": _compare("vérification d'un brouillon : modèle du territoire, hashtags des pairs (comptages)",
+                                filters=False, territory_args=("territory",), visible_arg="visible"),
+        "draft_platforms": _own("plateformes où publie le territoire", filters=False, territory_args=("territory",)),
+        "audience_works": _own("ce qui marche par public (agrégats du territoire)", filters=False,
+                               territory_args=("territory",)),
+    }.items()},
 }
 
 

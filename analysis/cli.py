@@ -285,6 +285,7 @@ SUBCOMMANDS = [
     ("analysis.topics_cli", "app", "topics"),
     ("analysis.audience_cli", "app", None),
     ("analysis.campaigns_cli", "app", None),
+    ("analysis.events.cli", "app", None),  # vigie events …, vigie draft … (issue 21)
     ("analysis.moderation_cli", "app", None),
     ("analysis.reports.cli", "app", None),
     ("analysis.privacy_cli", "app", None),

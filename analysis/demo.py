@@ -43,6 +43,7 @@ import pandas as pd
 
 from analysis import demo_text as T
 from analysis import store
+from analysis.events import demo as events_demo
 from analysis.registry import Account, Registry, Territory, load_registry
 from analysis.text import term_key
 
@@ -2635,9 +2636,11 @@ def generate(exports_dir: str | os.PathLike, seed: int = 42, scale: float = 1.0,
     registry = registry or load_registry()
     root = Path(exports_dir)
     sim = simulate(registry, seed, scale)
+    events_demo.inject(sim, seed)  # the events agenda and its promotion (analysis.events.demo)
     root.mkdir(parents=True, exist_ok=True)
     writer = Writer(sim, root, np.random.default_rng(seed + 1))
     writer.write_all()
+    events_demo.write(writer)
     truth = _ground_truth(sim, writer, seed, scale)
     (root / "ground_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True),
                                             encoding="utf-8")

@@ -492,6 +492,64 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("author_hash",),
     ),
+    # --- publish and animate (analysis.events, issue 21) ---------------------------------------
+    Table(
+        "events",
+        "Events of a territory (festivals, markets, council meetings, works) from its agendas (OpenAgenda, "
+        "DATAtourisme, open-data CSV, iCalendar) or entered in the app; what their promotion is matched by.",
+        (
+            C("event_id", "VARCHAR", "'<source>:<native id>' (openagenda:2613221, ics:<UID>, app:<slug>).", False),
+            C("territory_id", "VARCHAR", "Territory whose event it is (NULL: place matched no territory)."),
+            C("title", "VARCHAR", "Title (French when the source has several languages)."),
+            C("description", "VARCHAR", "Short description."),
+            C("start_at", "TIMESTAMP", "Start, UTC (first occurrence)."),
+            C("end_at", "TIMESTAMP", "End, UTC (last occurrence; start when the source gives none)."),
+            C("all_day", "BOOLEAN", "Dates without times (all-day events)."),
+            C("occurrences", "BIGINT", "Number of occurrences (OpenAgenda timings, DATAtourisme periods, dates)."),
+            C("place", "VARCHAR", "Venue or address as given."),
+            C("city", "VARCHAR", "Commune."),
+            C("insee_code", "VARCHAR", "INSEE code of the commune when the source gives it."),
+            C("latitude", "DOUBLE", "Latitude."),
+            C("longitude", "DOUBLE", "Longitude."),
+            C("theme", "VARCHAR", "Theme id of the taxonomy (data/themes.toml) the event is read under."),
+            C("categories", "VARCHAR[]", "Categories/types/tags as the source gives them."),
+            C("audiences", "VARCHAR[]", "Audiences targeted: jeunes, familles, enfants, 40_plus, seniors, touristes, "
+              "tous (analysis.events.model.AUDIENCES)."),
+            C("age_min", "BIGINT", "Minimum age when the source gives one."),
+            C("age_max", "BIGINT", "Maximum age when the source gives one."),
+            C("hashtags", "VARCHAR[]", "Hashtags its promotion uses (lower case, without #)."),
+            C("keywords", "VARCHAR[]", "Keywords its promotion uses (lower case)."),
+            C("links", "VARCHAR[]", "URLs of the event (page, registration): a post linking one promotes it."),
+            C("is_free", "BOOLEAN", "Free entry when the source says so."),
+            C("organizer", "VARCHAR", "Organiser (an organisation, never a private person's contact)."),
+            C("source", "VARCHAR", "openagenda, datatourisme, agenda_csv, ics, app, demo."),
+            C("source_tz", "VARCHAR", "Timezone the source expressed local times in."),
+            C("updated_at", "TIMESTAMP", "Last update at the source (UTC)."),
+            C("import_id", "VARCHAR", "Import that last wrote the row (NULL when entered in the app)."),
+        ),
+        key=("event_id",),
+    ),
+    Table(
+        "planned_posts",
+        "Posts planned on the editorial calendar (drafts checked by « Avant de publier »).",
+        (
+            C("planned_id", "VARCHAR", "Id (uuid4 hex).", False),
+            C("territory_id", "VARCHAR", "Territory publishing it."),
+            C("platform", "VARCHAR", "Platform."),
+            C("post_format", "VARCHAR", "photo, video, link, text, carousel, reel."),
+            C("planned_at", "TIMESTAMP", "Planned publication time, UTC."),
+            C("text", "VARCHAR", "Draft text."),
+            C("event_id", "VARCHAR", "Event it promotes, if any."),
+            C("status", "VARCHAR", "brouillon, planifie, publie, abandonne."),
+            C("expected_low", "DOUBLE", "Lower bound of the expected engagement (80 % interval) when checked."),
+            C("expected_mid", "DOUBLE", "Expected (median) engagement when checked."),
+            C("expected_high", "DOUBLE", "Upper bound of the expected engagement (80 % interval) when checked."),
+            C("model_version", "VARCHAR", "Engagement model that gave the interval."),
+            C("created_by", "VARCHAR", "App user who saved it."),
+            C("created_at", "TIMESTAMP", "UTC."),
+        ),
+        key=("planned_id",),
+    ),
     Table(
         "audit_log",
         "Privacy-relevant actions (erasure, purge, label changes, logins).",
@@ -533,6 +591,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
            for t in ("posts", "messages") for c in ("edited_at", "deleted_at"))]),
     # tombstones of erased authors (issue 20, part A, item 8)
     (4, [table("erased_authors").ddl()]),
+    # events and the editorial calendar (issue 21)
+    (5, [table("events").ddl(), table("planned_posts").ddl()]),
 ]
 
 

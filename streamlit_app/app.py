@@ -33,6 +33,8 @@ PAGES: list[tuple[str, str, str, str]] = [
     ("thematiques.py", "Thématiques", ":material/category:", "thematiques"),
     ("audience.py", "Audience", ":material/groups:", "audience"),
     ("campagnes.py", "Campagnes", ":material/campaign:", "campagnes"),
+    ("calendrier.py", "Calendrier", ":material/calendar_month:", "calendrier"),
+    ("avant_de_publier.py", "Avant de publier", ":material/edit_note:", "avant-de-publier"),
     ("benchmark.py", "Benchmark", ":material/leaderboard:", "benchmark"),
     ("moderation.py", "Modération & veille", ":material/shield:", "moderation"),
     ("rapports.py", "Rapports", ":material/description:", "rapports"),

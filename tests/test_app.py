@@ -65,7 +65,8 @@ def _pages_in_router() -> list[tuple]:
 def test_router_lists_every_page_file_with_a_french_title():
     pages = _pages_in_router()
     titles = [p[1] for p in pages]
-    assert titles == ["Synthèse", "E-réputation", "Thématiques", "Audience", "Campagnes", "Benchmark",
+    assert titles == ["Synthèse", "E-réputation", "Thématiques", "Audience", "Campagnes", "Calendrier",
+                      "Avant de publier", "Benchmark",
                       "Modération & veille", "Rapports", "Données"]
     listed = {p[0] for p in pages}
     on_disk = {p.name for p in PAGES_DIR.glob("*.py") if not p.name.startswith("_")}

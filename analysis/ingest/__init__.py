@@ -40,6 +40,7 @@ ADAPTER_MODULES = [
     "analysis.ingest.meta_graph",
     "analysis.ingest.rss",
     "analysis.ingest.tiktok",
+    "analysis.ingest.agenda",
     "analysis.ingest.generic",
 ]
 
@@ -260,7 +261,7 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
     erased = _erased(con)
     # Write order follows foreign references: accounts before posts before messages.
     for name in ("accounts", "posts", "messages", "audience_followers", "audience_demographics",
-                 "page_daily", "ad_results", "campaigns"):
+                 "page_daily", "ad_results", "campaigns", "events"):
         df = parsed.tables.get(name)
         if df is None or len(df) == 0:
             continue

@@ -12,7 +12,7 @@ from analysis import charts_campaigns as cc
 from analysis import metrics
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
-from streamlit_app import data, ui
+from streamlit_app import data, events_ui, ui
 
 ANALYST = ("analyste", "admin")
 QP_CAMPAIGN = "campagne"
@@ -229,3 +229,5 @@ else:
     st.caption(f"Taux d'engagement médian (portée) : {fr_pct(posts['er_reach'].median(), 2)} sur "
                f"{fr_int(posts['er_reach'].notna().sum())} publications qui exportent la portée ; "
                f"{metrics.formula_text('er_reach')}.")
+
+events_ui.campaign_events_section(f, names)  # promotion of the territory's events (issue 21)

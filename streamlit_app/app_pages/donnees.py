@@ -28,6 +28,7 @@ TABLE_LABELS = {
     "derived_state": "État des tables calculées",
     "collect_state": "Collecte : état de chaque source", "collect_runs": "Collecte : journal des exécutions",
     "erased_authors": "Auteurs effacés (pseudonymes seuls)",
+    "events": "Événements (agendas)", "planned_posts": "Publications planifiées (calendrier)",
 }
 # A rejected value in one of these columns may be a person's name or handle: never displayed.
 IDENTITY_COLUMN = re.compile(r"auteur|author|user|utilisateur|name|nom|profil|profile|handle|pseudo|"
