@@ -202,7 +202,7 @@ def press(root: Path) -> pd.DataFrame:
             v = m.group(1) if m else ""
             v = re.sub(r"<!\[CDATA\[(.*?)\]\]>", r"\1", v, flags=re.S)
             return _html.unescape(re.sub(r"<[^>]+>", " ", _html.unescape(v))).strip()
-        rows.append({"ref": "press:" + tag("link"), "text": f"{tag('title')}. {tag('description')}".strip()})
+        rows.append({"ref": "press:" + tag("link").split("#")[0], "text": f"{tag('title')}. {tag('description')}".strip()})
     return pd.DataFrame(rows)
 
 
