@@ -43,7 +43,7 @@ def train_cmd(
         err.print(f"Corrections d'analystes ajoutées : {fr_int(len(corrections.texts))}")
     model, report = train(data, extra=extra, seed=seed, C=c, corrections=corrections)
     path = model.save(out or MODEL_PATH, meta={"training": report})
-    console.print(f"Modèle {model.version_()} écrit dans {path} ({fr_num(path.stat().st_size / 1e6, 2)} Mo), "
+    console.print(f"Modèle {model.version_} écrit dans {path} ({fr_num(path.stat().st_size / 1e6, 2)} Mo), "
                   f"entraîné en {fr_num(report['fit_seconds'], 1)} s.")
     if "val" in report:
         _print_eval(report["val"], "Validation")
