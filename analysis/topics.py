@@ -631,7 +631,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, taxonomy: Taxonomy | None = None, threshold: float = 0.5, label_weight: float = 5.0,
                  C: float = 4.0, max_features: int = 50_000, expand: bool = True,
-                 similarity_floor: float = 0.2, similarity_weight: float = 1.5,
+                 similarity_floor: float = 0.0, similarity_weight: float = 20.0,
                  embeddings: str | None = None):
         self.taxonomy = taxonomy
         self.threshold = threshold
@@ -677,7 +677,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         (× weight) minus its negative keywords, plus — when ``expand`` — the similarity evidence
         ``similarity_weight × (cos − similarity_floor) ÷ (1 − similarity_floor)``, at most
         :data:`SIMILARITY_CAP`, for the theme whose centroid is closest to the text's vector (that
-        theme only, and only above the floor).
+        theme only, only above the floor, and only for a text where no keyword matched).
         """
         self._check_fitted()
         B = _binarize(self.seed_vectorizer_.transform(texts))
@@ -692,7 +692,9 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             j = S.argmax(axis=1)
             best = S[np.arange(len(S)), j]
             e = self.similarity_weight * np.clip((best - self.similarity_floor) / (1 - self.similarity_floor), 0, None)
-            # capped below one keyword (s = 1): a taxonomy keyword always outranks mere similarity
+            # only for texts without any keyword: the taxonomy decides when it can, and similarity
+            # never adds a second theme beside a keyword's; capped below one keyword's evidence
+            e[s.max(axis=1) > 0] = 0
             s[np.arange(len(s)), j] += np.minimum(e, SIMILARITY_CAP)
         return s
 

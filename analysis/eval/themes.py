@@ -24,7 +24,7 @@ from analysis.eval.stats import mean_ci
 from analysis.topics import NO_THEME, ThemeClassifier, load_taxonomy
 
 SOURCES = ("toulouse", "montpellier", "mel")
-GRID = {"similarity_floor": (0.05, 0.1, 0.15, 0.2, 0.25), "similarity_weight": (2.0, 3.0, 5.0, 8.0, 12.0)}
+GRID = {"similarity_floor": (0.0, 0.05, 0.1, 0.15, 0.2), "similarity_weight": (3.0, 5.0, 8.0, 12.0, 20.0)}
 
 
 def top1(clf: ThemeClassifier, texts: Sequence[str], gold: Sequence[tuple[str, ...]]) -> tuple[np.ndarray, np.ndarray]:
