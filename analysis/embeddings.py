@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from analysis.store import REPO_ROOT
-from analysis.text import fold, lemma
+from analysis.text import lemma
 
 TABLE_PATH = REPO_ROOT / "data" / "models" / "words_fr_use.npz"
 _WORD = re.compile(r"[^\W\d_]{2,}(?:['’-][^\W\d_]+)*")

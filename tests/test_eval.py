@@ -67,3 +67,20 @@ def test_fast_subset_on_real_data():
     assert "Hostilité" in text and "MLMA" in text
     with pytest.raises(ValueError):
         R.save(res)  # the fast subset never writes the cards
+
+
+def test_shipped_threshold_is_the_one_chosen_by_cross_validation():
+    from analysis.moderation import toxicity as tox
+    from analysis.moderation.queue import HOSTILE_THRESHOLD
+
+    m = tox.load_model()
+    assert m.meta_["threshold"] == tox.HOSTILE_THRESHOLD == HOSTILE_THRESHOLD
+    assert m.meta_["cv"]["min_fold_precision"] >= 0.80
+
+
+def test_issue_22_messages_are_not_hostile():
+    from analysis.eval import hostility as H
+    from analysis.moderation import toxicity as tox
+
+    for t, v in H.issue_22(tox.load_model(), tox.HOSTILE_THRESHOLD).items():
+        assert not v["flagged"], t
