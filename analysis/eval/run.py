@@ -56,6 +56,10 @@ def pct(v: float | None, d: int = 0) -> str:
     return f"{100 * v:.{d}f}".replace(".", ",") + " %"
 
 
+def thousands(v: float) -> str:
+    return f"{v:,.0f}".replace(",", "\u202f")
+
+
 def ci(x: dict, d: int = 3, as_pct: bool = False) -> str:
     f = (lambda v: pct(v, 1)) if as_pct else (lambda v: num(v, d))
     return f"{f(x['value'])} [{f(x['low'])} – {f(x['high'])}]"
@@ -114,6 +118,14 @@ def eval_sentiment(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
         trip, book = trip.sample(60, random_state=0), book.sample(60, random_state=0)
     out["long"] = {"tripadvisor": S.by_band(est, trip), "booking": S.by_band(est, book),
                    "comments": S.by_band(est, own)}
+    # the same without sentence averaging (before), and the choice of its length redone on Booking
+    import copy
+
+    flat = copy.deepcopy(est)
+    flat.long_text_chars = 0
+    out["long_before"] = {"tripadvisor": S.by_band(flat, trip), "comments": S.by_band(flat, own)}
+    chosen, info = S.choose_long(copy.deepcopy(est), book)
+    out["long_choice"] = {"chosen": chosen, "shipped": est.long_text_chars, **info}
     out["comments"] = S.figures(est, lab.loc[lab["lang"] == "fr", "text"].tolist(),
                                 lab.loc[lab["lang"] == "fr", "sentiment"].tolist())
     base = S.baseline(train)
@@ -164,8 +176,10 @@ def eval_labels(root: Path) -> dict:
         sec = pd.read_csv(D.SECOND_PASS_PATH, dtype=str, keep_default_na=False, comment="#")
         m = sec.merge(lab.drop(columns=["text"]), on="ref", suffixes=("_2", ""))
         kap = {"n": int(len(m))}
-        for c in ("sentiment", "hostile", "question"):
+        for c in ("lang", "sentiment", "hostile", "question"):
             kap[c] = cohen_kappa(m[c].astype(str).tolist(), m[c + "_2"].astype(str).tolist())
+            kap[c + "_agree"] = float((m[c].astype(str) == m[c + "_2"].astype(str)).mean())
+        kap["question_positives"] = [int(m["question"].astype(int).sum()), int(m["question_2"].astype(int).sum())]
         first = [t[0] if t else "" for t in m["themes"]]
         second = [v.split("|")[0] if v else "" for v in m["themes_2"]]
         kap["theme_first"] = cohen_kappa(first, second)
@@ -206,9 +220,9 @@ def render_themes(t: dict) -> str:
          f"({', '.join(f'{k} {v}' for k, v in t['by_source_n'].items())}). Intervalles : bootstrap 95 %.", "",
          "| classifieur | bon thème en tête | sans thème | messages / s CPU |", "|---|---|---|---|",
          f"| livré (mots-clés + similarité) | {ci(t['shipped']['top1'], as_pct=True)} | "
-         f"{ci(t['shipped']['no_theme'], as_pct=True)} | {t['speed']['shipped']:,.0f} |".replace(",", " "),
+         f"{ci(t['shipped']['no_theme'], as_pct=True)} | {thousands(t['speed']['shipped'])} |",
          f"| mots-clés seuls (avant) | {ci(t['keywords_only']['top1'], as_pct=True)} | "
-         f"{ci(t['keywords_only']['no_theme'], as_pct=True)} | {t['speed']['keywords_only']:,.0f} |".replace(",", " "),
+         f"{ci(t['keywords_only']['no_theme'], as_pct=True)} | {thousands(t['speed']['keywords_only'])} |",
          ""]
     cv = t.get("cv_by_source")
     if cv:
@@ -246,12 +260,23 @@ def render_sentiment(s: dict) -> str:
               f"{k} {num(r['precision'])} / {num(r['recall'])} / {num(r['f1'])}" for k, r in v["per_class"].items()),
           f"- **Nos commentaires réels** ({s['comments']['n']}, français) : macro-F1 {ci(s['comments']['macro_f1'])}, "
           f"ECE {num(s['comments']['ece'])}.",
-          f"- **Vitesse** : {s['speed']['shipped']:,.0f} messages / s CPU ; référence TF-IDF + LR {s['speed']['baseline']:,.0f} "
-          f"(rapport {num(s['speed']['shipped'] / s['speed']['baseline'], 2)}).".replace(",", " ", 2), "",
+          f"- **Vitesse** : {thousands(s['speed']['shipped'])} messages / s CPU ; référence TF-IDF + LR "
+          f"{thousands(s['speed']['baseline'])} (rapport {num(s['speed']['shipped'] / s['speed']['baseline'], 2)}).", "",
           "**Textes longs, par longueur (caractères)** — macro-F1 et part des textes positifs classés négatifs :", ""]
+    lc = s.get("long_choice")
+    if lc:
+        L += [f"Un texte de plus de {lc['shipped']} caractères est noté phrase par phrase (moyenne des probabilités) ; "
+              f"longueur choisie sur {lc['n']} avis Booking.com de plus de 200 caractères (macro-F1 par choix : "
+              + ", ".join(f"{k} → {num(v)}" for k, v in lc["scores"].items()) + f" ; choix de ce passage : {lc['chosen']}), "
+              "puis lue sur TripAdvisor et nos commentaires.", ""]
     for name, rows in s["long"].items():
-        L += [f"*{name}*", "", "| longueur | textes | macro-F1 | positifs classés négatifs |", "|---|---|---|---|",
+        label = {"booking": "booking (a servi à choisir la longueur : pas une mesure indépendante)",
+                 "comments": "nos commentaires réels (hors MLMA)"}.get(name, name)
+        L += [f"*{label}*", "", "| longueur | textes | macro-F1 | positifs classés négatifs |", "|---|---|---|---|",
               *_band_rows(rows), ""]
+        if name in s.get("long_before", {}):
+            L += [f"*{label}, sans la note par phrase (avant)*", "", "| longueur | textes | macro-F1 | positifs classés négatifs |",
+                  "|---|---|---|---|", *_band_rows(s["long_before"][name]), ""]
     return "\n".join(L)
 
 
@@ -290,8 +315,11 @@ def render_labels(lab: dict) -> str:
          + f" ; {lab['hostile']} hostiles, {lab['question']} questions."]
     a = lab.get("agreement")
     if a:
-        L.append(f"Double étiquetage de {a['n']} messages (κ de Cohen) : sentiment {num(a['sentiment'], 2)}, "
-                 f"hostilité {num(a['hostile'], 2)}, question {num(a['question'], 2)}, premier thème {num(a['theme_first'], 2)}.")
+        L.append(f"Double étiquetage indépendant de {a['n']} messages (κ de Cohen ; accord brut) : langue "
+                 f"{num(a['lang'], 2)} ; sentiment {num(a['sentiment'], 2)} ({pct(a['sentiment_agree'])}) ; hostilité "
+                 f"{num(a['hostile'], 2)} ({pct(a['hostile_agree'])}) ; premier thème {num(a['theme_first'], 2)} ; question "
+                 f"{num(a['question'], 2)} ({pct(a['question_agree'])}, questions : {a['question_positives'][0]} puis "
+                 f"{a['question_positives'][1]} — trop rares dans ce sous-ensemble pour un κ).")
     return "\n".join(L)
 
 

@@ -26,7 +26,10 @@ from sklearn.model_selection import StratifiedKFold
 from analysis.eval.stats import ece, macro_f1, macro_f1_ci, mean_ci, per_class
 from analysis.sentiment.model import LABELS, FrenchSentimentClassifier
 
-GRID = {"C": (3.0, 10.0, 30.0), "embedding_weight": (0.0, 1.0, 2.0)}
+# The pretrained block (embedding_weight > 0) was left out of the grid: it brings the speed to
+# about 0,5× the TF-IDF + LR baseline (measured: 0,48× with weight 1), below the speed goal, for a
+# CV gain within noise (0,682 vs 0,677 macro-F1 on train folds).
+GRID = {"C": (3.0, 10.0, 30.0), "embedding_weight": (0.0,)}
 BANDS = (0, 280, 560, 1000, 100_000)
 LONG_CHOICES = (0, 200, 280, 400)
 
