@@ -84,3 +84,22 @@ def test_issue_22_messages_are_not_hostile():
 
     for t, v in H.issue_22(tox.load_model(), tox.HOSTILE_THRESHOLD).items():
         assert not v["flagged"], t
+
+
+def test_one_figure_everywhere():
+    """README, cards and « fiabilité » notes quote the figures of the last full `vigie eval`."""
+    from analysis.eval import figures
+    from analysis.store import REPO_ROOT
+
+    r = figures.results()
+    if not r:
+        pytest.skip("data/eval/results.json absent")
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    val = R.num(r["sentiment"]["val"]["macro_f1"]["value"])
+    prec = R.num(r["hostility"]["mlma_test"]["decision"]["precision"]["value"])
+    top1 = f"{100 * r['themes']['cv_by_source']['pooled']['top1']['value']:.0f} %"
+    assert val in readme and prec in readme and top1 in readme
+    assert val in R.CARDS["sentiment"].read_text(encoding="utf-8")
+    assert prec in R.CARDS["hostility"].read_text(encoding="utf-8")
+    assert top1.replace(" %", "") in R.CARDS["themes"].read_text(encoding="utf-8")
+    assert top1 in figures.reliability_note("themes")
