@@ -9,10 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analysis.eval.figures import reliability_note
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_num, fr_pct
 from analysis.moderation.queue import HOSTILE_THRESHOLD, STATUSES
-from analysis.eval.figures import reliability_note
 from analysis.moderation.responsiveness import SLOTS
 from streamlit_app import data, ui
 
