@@ -103,3 +103,17 @@ def test_one_figure_everywhere():
     assert prec in R.CARDS["hostility"].read_text(encoding="utf-8")
     assert top1.replace(" %", "") in R.CARDS["themes"].read_text(encoding="utf-8")
     assert top1 in figures.reliability_note("themes")
+
+
+def test_an_ordinary_question_is_not_a_visible_negative_message():
+    """Issue 22: the sentiment model leans negative on questions; the queue lists a question for
+    being unanswered, never as « message négatif très visible »."""
+    import pandas as pd
+
+    from analysis.moderation.queue import _reasons
+
+    df = pd.DataFrame({"p90": [5, 5], "engagement": [50, 50], "hostile": [False, False],
+                       "sentiment": ["negative", "negative"], "is_question": [True, False],
+                       "first_reply_at": [pd.NaT, pd.NaT]})
+    hostile, negative, question = _reasons(df, 3)
+    assert negative.tolist() == [False, True] and question.tolist() == [True, False]

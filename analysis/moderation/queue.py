@@ -157,8 +157,12 @@ def _reasons(df: pd.DataFrame, min_engagement: int) -> tuple[pd.Series, pd.Serie
     """(hostile, negative and visible, unanswered question) flags of queued rows."""
     threshold_eng = df["p90"].fillna(0).clip(lower=min_engagement)
     hostile = df["hostile"].fillna(False).astype(bool)
-    negative = (df["sentiment"] == "negative") & (df["engagement"] >= threshold_eng)
-    question = df["is_question"].astype(bool) & df["first_reply_at"].isna()
+    is_q = df["is_question"].astype(bool)
+    # an ordinary question is not a « message négatif très visible » (issue 22): the sentiment model
+    # leans negative on questions ("à quelle heure ouvre la mairie ?" → negative 0,61); a question
+    # is queued for being unanswered, and a hostile one for its hostility
+    negative = (df["sentiment"] == "negative") & (df["engagement"] >= threshold_eng) & ~is_q
+    question = is_q & df["first_reply_at"].isna()
     return hostile, negative, question
 
 
