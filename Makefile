@@ -7,7 +7,7 @@ DEMO_DB ?= data/demo.duckdb
 TEST_DB := build/demo-test.duckdb
 PORT ?= 8501
 
-.PHONY: demo test test-db test-grid lint bench venv clean-demo format
+.PHONY: demo test test-db test-grid lint bench venv clean-demo format eval
 
 venv: $(VENV)/.installed
 
@@ -49,6 +49,11 @@ lint: venv
 
 format: venv
 	$(BIN)/ruff format analysis streamlit_app tests benchmarks
+
+## make eval: every text model on real labelled French texts (shared folder: VIGIE_SHARED or ../shared),
+## figures with bootstrap intervals printed and written into the model cards (a few minutes)
+eval: venv
+	$(BIN)/python -m analysis.eval
 
 ## make bench: scaled demo (1M messages) and the performance table (benchmarks/README.md)
 bench: venv

@@ -291,6 +291,7 @@ SUBCOMMANDS = [
     ("analysis.privacy_cli", "app", None),
     ("analysis.parquet_cli", "app", None),
     ("analysis.collect.cli", "app", "collect"),
+    ("analysis.eval.cli", "app", None),
 ]
 
 

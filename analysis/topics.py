@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
 from analysis.queries import Filters
@@ -250,13 +250,17 @@ def surface_counts(texts: Sequence[str | None] | pd.Series, ngram_range: tuple[i
 
 
 def lemma_counts(texts: Sequence[str | None] | pd.Series, ngram_range: tuple[int, int] = (1, 2),
-                 ordered: bool = False) -> tuple[sp.csr_matrix, list[str]]:
+                 ordered: bool = False, bigram_firsts: frozenset[str] | None = None,
+                 ) -> tuple[sp.csr_matrix, list[str]]:
     """Counts of lemma keys (:func:`lemma_key` of each surface uni/bigram) per text: float32 CSR
     (texts × keys) and the keys — the surface counts of :func:`surface_counts` summed over the
     terms sharing a key, without building the surface matrix.
 
     Keys come in an arbitrary order; ``ordered`` puts them in order of first appearance among
     the alphabetically sorted surface terms (the order ``max_features`` ties were cut in).
+    ``bigram_firsts``: when only some bigram keys matter (a fixed vocabulary), the lemma keys
+    their first word can have; other bigrams are dropped before their keys are built (the
+    costly part of a transform).
     """
     vals = texts.tolist() if isinstance(texts, pd.Series) else list(texts)
     lo, hi = ngram_range
@@ -275,6 +279,14 @@ def lemma_counts(texts: Sequence[str | None] | pd.Series, ngram_range: tuple[int
     need = np.unique(np.concatenate([ta, tb[tb >= 0]]))
     ukey = np.empty(len(uniq), dtype=object)
     ukey[need] = [lemma_key(u) for u in uniq[need]]
+    if bigram_firsts is not None and (tb >= 0).any():
+        first_ok = np.fromiter((k in bigram_firsts for k in ukey), dtype=bool, count=len(ukey))
+        keep_t = (tb < 0) | first_ok[ta]
+        if not keep_t.all():
+            new_col = np.cumsum(keep_t) - 1
+            occ = keep_t[cols]
+            rows, cols = rows[occ], new_col[cols[occ]]
+            ta, tb = ta[keep_t], tb[keep_t]
     # lemma_key works word by word: the key of 'a b' is key('a') + ' ' + key('b')
     tkeys = np.array([ukey[a] if b < 0 else f"{ukey[a]} {ukey[b]}" for a, b in zip(ta.tolist(), tb.tolist(),
                                                                                 strict=True)], dtype=object)
@@ -407,8 +419,10 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
         for i in range(0, len(vals), self.chunk_size):
             yield vals[i:i + self.chunk_size]
 
-    def _key_counts(self, chunk: Sequence[str | None], ordered: bool = False) -> tuple[sp.csr_matrix, list[str]]:
-        return lemma_counts(chunk, self.ngram_range, ordered=ordered)
+    def _key_counts(self, chunk: Sequence[str | None], ordered: bool = False,
+                    prune: bool = False) -> tuple[sp.csr_matrix, list[str]]:
+        firsts = getattr(self, "bigram_firsts_", None) if prune else None
+        return lemma_counts(chunk, self.ngram_range, ordered=ordered, bigram_firsts=firsts)
 
     def _learn(self, key_parts: list[tuple[sp.csr_matrix, list[str]]], n_docs: int) -> None:
         if self.vocabulary is not None:
@@ -433,6 +447,8 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
                 keys.append(k)
         self.vocabulary_ = {k: i for i, k in enumerate(keys)}
         self.feature_names_ = np.array(keys, dtype=object)
+        # first words of the bigram keys: a transform builds no other bigram (same matrix, faster)
+        self.bigram_firsts_ = frozenset(k.split(" ", 1)[0] for k in keys if " " in k)
 
     def _project(self, K: sp.csr_matrix, keys: list[str]) -> sp.csr_matrix:
         # Keep the vocabulary's columns of K, renumbered (each key is one column of K: no sums).
@@ -470,7 +486,7 @@ class LemmaVectorizer(TransformerMixin, BaseEstimator):
 
     def transform(self, texts: Sequence[str | None] | pd.Series) -> sp.csr_matrix:
         """Counts (n_texts × n_keys) as a float32 CSR matrix."""
-        return self._stack([self._project(*self._key_counts(c)) for c in self._chunks(texts)])
+        return self._stack([self._project(*self._key_counts(c, prune=True)) for c in self._chunks(texts)])
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return self.feature_names_
@@ -557,81 +573,158 @@ def _binarize(X: sp.csr_matrix) -> sp.csr_matrix:
 
 # Keyword matrices per taxonomy (path, version): built once, shared by every classifier.
 _SEED_CACHE: dict[tuple[Path | None, str], tuple[LemmaVectorizer, sp.csr_matrix, sp.csr_matrix]] = {}
+MODEL_FAMILY = "themes-2.0"
+# Most evidence similarity alone can give (score 1 − e^−0,9 = 0,59): enough for a theme, less than a keyword.
+SIMILARITY_CAP = 0.9
 
 
-class ThemeClassifier(BaseEstimator):
-    """Multi-label theme classifier (scikit-learn contract).
+def _keyword_parts(tax: Taxonomy) -> tuple[dict[str, int], list, list]:
+    keys: dict[str, int] = {}
+    pos, neg = [], []
+    for j, t in enumerate(tax.themes):
+        for kw in (*t.keywords, *t.hashtags):
+            pos.append((keys.setdefault(phrase_key(kw), len(keys)), j, t.weight))
+        for kw in t.negative:
+            neg.append((keys.setdefault(phrase_key(kw), len(keys)), j, 1.0))
+    return keys, pos, neg
 
-    Out of the box (not fitted) the score of theme *t* is ``1 − exp(−s)`` where *s* = number of
-    distinct taxonomy keywords/hashtags of *t* in the text (× theme weight) minus the number of
-    its negative keywords present; one clear keyword gives 0,63 > ``threshold``.
-    ``fit(texts, y)`` — ``y`` a list of theme-id lists, ``None`` for unlabelled texts — trains one
-    logistic regression per theme on lemma uni/bigrams plus the seed score, on the labelled
-    texts (weight ``label_weight``) and on the unlabelled ones with their seed labels as
+
+def _sparse(entries: list, n: int, m: int) -> sp.csr_matrix:
+    if not entries:
+        return sp.csr_matrix((n, m), dtype=np.float32)
+    r, c, v = zip(*entries, strict=True)
+    W = sp.coo_matrix((np.array(v, dtype=np.float32), (r, c)), shape=(n, m)).tocsr()
+    W.data = np.minimum(W.data, max(v))  # a keyword listed twice in a theme counts once
+    return W
+
+
+def theme_centroids(tax: Taxonomy, table: Any) -> np.ndarray:
+    """One unit vector per theme: the mean of the static vectors of its label, description and
+    keywords (each phrase embedded as the SIF mean of its words, :mod:`analysis.embeddings`)."""
+    C = []
+    for t in tax.themes:
+        V = table.transform([t.label, t.description, *t.keywords])
+        V = V[np.linalg.norm(V, axis=1) > 0]
+        c = V.mean(axis=0) if len(V) else np.zeros(table.dim, dtype=np.float32)
+        C.append(c / max(float(np.linalg.norm(c)), 1e-9))
+    return np.asarray(C, dtype=np.float32)
+
+
+class ThemeClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-label theme classifier (scikit-learn contract: ``fit`` first, then predict).
+
+    ``fit`` captures the taxonomy (``taxonomy_``, so editing the file after fit changes nothing
+    until the next fit) and builds the evidence matrix: the score of theme *t* is
+    ``1 − exp(−s)`` where *s* = distinct taxonomy keywords/hashtags of *t* in the text (× theme
+    weight) − the number of *t*'s negative keywords present + the similarity evidence of the
+    text's vector (pretrained static word vectors, :mod:`analysis.embeddings`) to the theme's
+    centroid (its label, description and keywords; see :meth:`seed_scores`). One clear keyword
+    gives 0,63 > ``threshold``; a text without keyword still gets the theme it is closest to
+    when the similarity is high enough.
+    ``expand=False`` is the keyword-only classifier of earlier versions.
+
+    With labels — ``y`` a list of theme-id lists, ``None`` for unlabelled texts — one logistic
+    regression per theme is also trained on lemma uni/bigrams plus the seed score, on the
+    labelled texts (weight ``label_weight``) and the unlabelled ones with their seed labels as
     pseudo-labels. A theme with no labelled positive keeps the seed score.
     """
 
     def __init__(self, taxonomy: Taxonomy | None = None, threshold: float = 0.5, label_weight: float = 5.0,
-                 C: float = 4.0, max_features: int = 50_000):
+                 C: float = 4.0, max_features: int = 50_000, expand: bool = True,
+                 similarity_floor: float = 0.0, similarity_weight: float = 20.0,
+                 embeddings: str | None = None):
         self.taxonomy = taxonomy
         self.threshold = threshold
         self.label_weight = label_weight
         self.C = C
         self.max_features = max_features
+        self.expand = expand
+        self.similarity_floor = similarity_floor
+        self.similarity_weight = similarity_weight
+        self.embeddings = embeddings
 
-    # -- seed (taxonomy) scoring
+    # -- taxonomy evidence
     def _tax(self) -> Taxonomy:
-        # init parameters are never modified (scikit-learn contract); load_taxonomy is cached
+        """The taxonomy captured at fit (before fit: the parameter or the default file)."""
+        tax = getattr(self, "taxonomy_", None)
+        if tax is not None:
+            return tax
         return self.taxonomy if self.taxonomy is not None else load_taxonomy()
 
-    def _seed_parts(self) -> tuple[LemmaVectorizer, sp.csr_matrix, sp.csr_matrix]:
-        tax = self._tax()
-        cached = _SEED_CACHE.get((tax.path, tax.version))
-        if cached is not None:
-            return cached
-        keys: dict[str, int] = {}
-        pos, neg = [], []
-        for j, t in enumerate(tax.themes):
-            for kw in (*t.keywords, *t.hashtags):
-                k = phrase_key(kw)
-                pos.append((keys.setdefault(k, len(keys)), j, t.weight))
-            for kw in t.negative:
-                k = phrase_key(kw)
-                neg.append((keys.setdefault(k, len(keys)), j, 1.0))
+    def _build_seed(self, tax: Taxonomy) -> None:
+        keys, pos, neg = _keyword_parts(tax)
         n, m = len(keys), len(tax.themes)
+        vocab = list(keys)
+        self.seed_pos_, self.seed_neg_ = _sparse(pos, n, m), _sparse(neg, n, m)
+        self.n_keyword_keys_ = n
+        if self.expand:
+            from analysis.embeddings import load_table
 
-        def mat(entries: list) -> sp.csr_matrix:
-            if not entries:
-                return sp.csr_matrix((n, m), dtype=np.float32)
-            r, c, v = zip(*entries, strict=True)
-            W = sp.coo_matrix((np.array(v, dtype=np.float32), (r, c)), shape=(n, m)).tocsr()
-            W.data = np.minimum(W.data, max(v))  # a keyword listed twice in a theme counts once
-            return W
-
-        vec = LemmaVectorizer(vocabulary=list(keys)).fit([])
-        _SEED_CACHE[(tax.path, tax.version)] = out = (vec, mat(pos), mat(neg))
-        return out
+            table = load_table(self.embeddings)
+            # table words as unigram keys of the same vectorizer: one tokenisation pass gives both
+            # the keyword matches and the text's vector
+            rows = [i for i, k in enumerate(table.keys_) if k not in keys and k not in STOP_WORDS_FR]
+            vocab += [table.keys_[i] for i in rows]
+            self.word_vectors_ = np.vstack([np.zeros((n, table.dim), dtype=np.float32),
+                                            table.vectors_[rows] * table.sif_[rows, None]])
+            self.centroids_ = theme_centroids(tax, table)
+            self.word_centroid_sims_ = self.word_vectors_ @ self.centroids_.T
+            self.embeddings_version_ = table.version_
+        self.seed_vectorizer_ = LemmaVectorizer(vocabulary=vocab).fit([])
 
     def seed_scores(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
-        """Keyword evidence *s* per text and theme (n × themes), negatives subtracted, ≥ 0."""
-        vec, P, N = self._seed_parts()
-        B = _binarize(vec.transform(texts))
-        s = (B @ P).toarray() - (B @ N).toarray()
-        return np.clip(s, 0, None)
+        """Evidence *s* per text and theme (n × themes), ≥ 0: distinct keywords of the theme
+        (× weight) minus its negative keywords, plus — when ``expand`` — the similarity evidence
+        ``similarity_weight × (cos − similarity_floor) ÷ (1 − similarity_floor)``, at most
+        :data:`SIMILARITY_CAP`, for the theme whose centroid is closest to the text's vector (that
+        theme only, only above the floor, and only for a text where no keyword matched).
+        """
+        self._check_fitted()
+        B = _binarize(self.seed_vectorizer_.transform(texts))
+        K = B[:, : self.n_keyword_keys_]
+        s = (K @ self.seed_pos_).toarray() - (K @ self.seed_neg_).toarray()
+        s = np.clip(s, 0, None)
+        if self.expand and len(s):
+            # cosine to each centroid = (B·W·Cᵀ) ÷ ‖B·W‖: sparse products only (a BLAS call on
+            # these small dense blocks cost more in thread start-up than the whole product)
+            norms = np.sqrt(np.einsum("ij,ij->i", *(2 * [np.asarray(B @ self.word_vectors_)])))
+            S = np.asarray(B @ self.word_centroid_sims_) / np.maximum(norms, 1e-9)[:, None]
+            j = S.argmax(axis=1)
+            best = S[np.arange(len(S)), j]
+            e = self.similarity_weight * np.clip((best - self.similarity_floor) / (1 - self.similarity_floor), 0, None)
+            # only for texts without any keyword: the taxonomy decides when it can, and similarity
+            # never adds a second theme beside a keyword's; capped below one keyword's evidence
+            e[s.max(axis=1) > 0] = 0
+            s[np.arange(len(s)), j] += np.minimum(e, SIMILARITY_CAP)
+        return s
+
+    def _check_fitted(self) -> None:
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "seed_pos_")
 
     # -- learning
-    def fit(self, texts: Sequence[str | None] | pd.Series, y: Sequence[Sequence[str] | None] | None = None,
-            ) -> ThemeClassifier:
+    def fit(self, texts: Sequence[str | None] | pd.Series | None = None,
+            y: Sequence[Sequence[str] | None] | None = None) -> ThemeClassifier:
+        """Capture the taxonomy, build the evidence matrix and, with labels, learn from them."""
         from sklearn.linear_model import LogisticRegression
 
-        tax = self._tax()
-        texts = list(texts)
+        tax = self.taxonomy if self.taxonomy is not None else load_taxonomy()
+        self.taxonomy_ = tax
+        self.classes_ = np.array(tax.ids, dtype=object)
+        self._build_seed(tax)
+        texts = [] if texts is None else list(texts)
         y = list(y) if y is not None else [None] * len(texts)
         if len(y) != len(texts):
             raise ValueError("texts et y doivent avoir la même longueur.")
         ids = tax.ids
+        labelled = np.array([lab is not None for lab in y], dtype=bool)
+        self.n_labelled_ = int(labelled.sum())
+        self.models_: dict[str, Any] = {}
+        self.version_ = self._version()
+        if not labelled.any():
+            return self
         seed = self.seed_scores(texts)
-        labelled = np.array([lab is not None for lab in y])
         Y = (1 - np.exp(-seed)) >= self.threshold  # pseudo-labels
         for i, lab in enumerate(y):
             if lab is not None:
@@ -642,7 +735,6 @@ class ThemeClassifier(BaseEstimator):
         self.vectorizer_ = LemmaVectorizer(min_df=2, max_features=self.max_features).fit(texts)
         X = self._features(texts, seed)
         w = np.where(labelled, self.label_weight, 1.0)
-        self.models_: dict[str, Any] = {}
         for j, t in enumerate(ids):
             yj = Y[:, j]
             if not (labelled & yj).any() or yj.all() or not yj.any():
@@ -650,8 +742,6 @@ class ThemeClassifier(BaseEstimator):
             m = LogisticRegression(C=self.C, solver="liblinear", max_iter=200)
             m.fit(X, yj.astype(int), sample_weight=w)
             self.models_[t] = m
-        self.classes_ = np.array(ids, dtype=object)
-        self.n_labelled_ = int(labelled.sum())
         return self
 
     def _features(self, texts: Sequence[str | None], seed: np.ndarray) -> sp.csr_matrix:
@@ -662,7 +752,8 @@ class ThemeClassifier(BaseEstimator):
 
     # -- prediction
     def predict_proba(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
-        """Score in [0, 1] per text and theme (columns in taxonomy order)."""
+        """Score in [0, 1] per text and theme (columns in ``classes_`` order)."""
+        self._check_fitted()
         # Each distinct text is scored once and broadcast back: rows are scored independently,
         # and comment streams repeat short replies (a third of the demo's messages).
         first: dict[Any, int] = {}
@@ -671,12 +762,11 @@ class ThemeClassifier(BaseEstimator):
         texts = list(first)
         seed = self.seed_scores(texts)
         P = 1 - np.exp(-seed)
-        models = getattr(self, "models_", None)
-        if models:
+        if self.models_:
             X = self._features(texts, seed)
-            for j, t in enumerate(self._tax().ids):
-                if t in models:
-                    P[:, j] = models[t].predict_proba(X)[:, 1]
+            for j, t in enumerate(self.classes_):
+                if t in self.models_:
+                    P[:, j] = self.models_[t].predict_proba(X)[:, 1]
         return P[codes]
 
     def predict(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
@@ -685,15 +775,42 @@ class ThemeClassifier(BaseEstimator):
 
     def predict_labels(self, texts: Sequence[str | None] | pd.Series) -> list[tuple[str, ...]]:
         """Theme ids per text (possibly empty)."""
-        ids = np.array(self._tax().ids, dtype=object)
+        ids = np.asarray(self.classes_, dtype=object)
         return [tuple(ids[row.astype(bool)]) for row in self.predict(texts)]
+
+    def predict_top(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
+        """The strongest theme per text, or :data:`NO_THEME` when none reaches ``threshold``."""
+        P = self.predict_proba(texts)
+        top = np.asarray(self.classes_, dtype=object)[P.argmax(axis=1)] if P.shape[1] else np.array([])
+        return np.where(P.max(axis=1, initial=0) >= self.threshold, top, NO_THEME)
+
+    def _version(self) -> str:
+        parts = [MODEL_FAMILY, self.taxonomy_.version]
+        if self.expand:
+            parts.append(f"{getattr(self, 'embeddings_version_', 'x')}"
+                         f"-f{self.similarity_floor:g}w{self.similarity_weight:g}")
+        fp = getattr(self, "labels_fingerprint_", None)
+        parts.append(f"l{fp}" if fp else "seed")
+        return "-".join(parts)
 
     @property
     def version(self) -> str:
-        """Model version stamped on every ``themes`` row: taxonomy hash (+ labels fingerprint)."""
-        base = f"themes-1.0-{self._tax().version}"
-        fp = getattr(self, "labels_fingerprint_", None)
-        return f"{base}-l{fp}" if fp else f"{base}-seed"
+        """Model version stamped on every ``themes`` row (``version_``; kept for older callers)."""
+        self._check_fitted()
+        return self.version_
+
+
+def default_classifier(taxonomy: Taxonomy | None = None) -> ThemeClassifier:
+    """The shipped classifier, fitted on the taxonomy alone (no labels), cached per taxonomy version."""
+    tax = taxonomy or load_taxonomy()
+    key = (tax.path, tax.version)
+    clf = _DEFAULT_CACHE.get(key)
+    if clf is None:
+        clf = _DEFAULT_CACHE[key] = ThemeClassifier(tax).fit()
+    return clf
+
+
+_DEFAULT_CACHE: dict[tuple, ThemeClassifier] = {}
 
 
 def parse_labels(value: str | float | None) -> list[str] | None:
@@ -1363,7 +1480,6 @@ def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled
                           ) -> ThemeClassifier:
     """The classifier the enricher uses: seed-only, or fitted when analysts stored theme labels."""
     tax = taxonomy or load_taxonomy()
-    clf = ThemeClassifier(tax)
     labels = con.execute(
         """
         SELECT l.item_id, l.value, coalesce(m.text, p.text) AS text FROM labels l
@@ -1373,7 +1489,8 @@ def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled
         """).df()
     labels = labels[labels["text"].notna()]
     if labels.empty:
-        return clf
+        return default_classifier(tax)
+    clf = ThemeClassifier(tax)
     ys = [[t for t in parse_labels(v) or [] if t in tax.ids] for v in labels["value"]]
     # a deterministic sample of unlabelled messages carries the seed pseudo-labels
     pool = con.execute(
@@ -1383,6 +1500,7 @@ def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled
     fp = hashlib.sha256("\n".join(f"{i}={v}" for i, v in zip(labels["item_id"], labels["value"], strict=True))
                         .encode()).hexdigest()[:8]
     clf.labels_fingerprint_ = fp
+    clf.version_ = clf._version()
     return clf
 
 

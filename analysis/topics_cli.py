@@ -127,7 +127,7 @@ def eval_cmd(
         with _reader() as con:
             clf = T.classifier_from_store(con, tax)
     else:
-        clf = T.ThemeClassifier(tax)
+        clf = T.ThemeClassifier(tax).fit()
     pred = clf.predict_labels(df[text_col].fillna(""))
     ev = T.evaluate(y_true, pred, tax.ids)
     if as_json:

@@ -72,7 +72,7 @@ def main() -> None:
     texts = from_store(a.db, max(a.n, cn)) if a.db else synthetic(max(a.n, cn), a.seed)
     source = a.db or "banque de textes de la démo"
 
-    clf = T.ThemeClassifier()
+    clf = T.ThemeClassifier().fit()
     clf.predict_proba(texts[:100])  # build the keyword matrix once (not part of throughput)
     t0, c0 = time.perf_counter(), time.process_time()
     labels = clf.predict_labels(texts[:cn])

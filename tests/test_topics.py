@@ -116,7 +116,7 @@ CLEAR = {
 
 
 def test_clear_examples_out_of_the_box(tax):
-    clf = T.ThemeClassifier(tax)
+    clf = T.ThemeClassifier(tax).fit()
     pred = clf.predict_labels(list(CLEAR))
     for (text, want), got in zip(CLEAR.items(), pred, strict=True):
         assert set(got) == want, (text, got)
@@ -124,7 +124,7 @@ def test_clear_examples_out_of_the_box(tax):
 
 
 def test_multi_label_hashtags_and_negatives(tax):
-    clf = T.ThemeClassifier(tax)
+    clf = T.ThemeClassifier(tax).fit()
     texts = ["Les travaux de la rue Nationale ont supprimé l'arrêt de bus",
              "Quel bouchon ce matin ! #Travaux",
              "Magnifique feu d'artifice hier soir",
@@ -145,7 +145,7 @@ def test_labels_improve_a_class(tax):
     base = ["Super ressourcerie rue Pasteur, on y trouve de tout", "Le repair café de samedi était génial",
             "La ressourcerie récupère vos meubles", "Atelier repair café à la ressourcerie"]
     test = ["Nouvelle ressourcerie ouverte le mercredi", "Repair café ce dimanche : venez réparer"]
-    clf = T.ThemeClassifier(tax)
+    clf = T.ThemeClassifier(tax).fit()
     j = tax.ids.index("cadre_de_vie_environnement")
     assert clf.predict(test)[:, j].tolist() == [0, 0]
     unlabelled = list(CLEAR) * 3 + ["Le parc est très propre", "Trop de déchets au bord de l'étang",
@@ -291,7 +291,7 @@ def _mini_store(path) -> None:
                              "text": "Eau non potable et aucune info #EauSaintAubin"})
                 n += 1
     msgs.append({"message_id": "facebook:r1", "platform": "facebook", "kind": "reply", "territory_id": "saint-aubin",
-                 "is_official": True, "created_at": start, "text": "Merci, nous transmettons au service concerné."})
+                 "is_official": True, "created_at": start, "text": "Merci !"})
     with store.writer(path) as con:
         store.upsert(con, "posts", pd.DataFrame(posts))
         store.upsert(con, "messages", pd.DataFrame(msgs))
@@ -308,7 +308,7 @@ def test_enrich_is_incremental_and_labels_override(mini):
         r1 = T.enrich(con)
         assert r1["messages_classified"] == con.execute("SELECT count(*) FROM messages").fetchone()[0]
         assert r1["posts_classified"] == 6
-        assert r1["model_version"].startswith("themes-1.0-") and r1["model_version"].endswith("-seed")
+        assert r1["model_version"].startswith("themes-2.0-") and r1["model_version"].endswith("-seed")
         r2 = T.enrich(con)
         assert r2["messages_classified"] == 0 and r2["posts_classified"] == 0
         got = con.execute("SELECT theme FROM themes WHERE item_id = 'facebook:m0' ORDER BY theme").fetchall()
@@ -384,7 +384,7 @@ def test_classifier_on_demo_truth(demo_db):
     public = ~gt["is_official"].astype(str).str.lower().isin(["true", "1"])
     gt = gt[public & gt[col].notna() & gt["text"].notna()].head(20_000)
     y_true = [T.parse_labels(v) for v in gt[col]]
-    pred = T.ThemeClassifier().predict_labels(gt["text"])
+    pred = T.ThemeClassifier().fit().predict_labels(gt["text"])
     ev = T.evaluate(y_true, pred, T.load_taxonomy().ids).set_index("theme")
     assert ev.loc["micro", "precision"] >= 0.75
     assert ev.loc["micro", "recall"] >= 0.6

@@ -30,6 +30,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
 
 from analysis.store import REPO_ROOT
 
@@ -37,6 +38,14 @@ LEXICON_PATH = REPO_ROOT / "data" / "lexicons" / "hostility_fr.txt"
 MODEL_PATH = REPO_ROOT / "data" / "models" / "toxicity_fr.json.gz"
 CARD_PATH = REPO_ROOT / "data" / "models" / "TOXICITY_CARD.md"
 DEFAULT_PRIOR = 0.05
+# Operating threshold of the hostile decision (a lexicon term, or p_toxic ≥ this): chosen with C by
+# 3-fold cross-validation on the training tweets only (best F1 with precision ≥ 0,80 in every fold,
+# analysis.eval.hostility.choose_operating_point) and stored in the model's meta; a test checks that
+# both agree. The figure it gives on tweets never seen is printed by `vigie eval`.
+HOSTILE_THRESHOLD = 0.6
+# Lexicon category of harmless phrases that contain a listed word ("s'attarder", "pute" inside
+# "députés" is already excluded by word boundaries): matched first, never reported as hits.
+EXCEPTION = "exception"
 
 # Digit-for-letter and look-alike substitutions used to dodge filters ("c0nnard", "s@lope").
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
@@ -122,11 +131,18 @@ class Lexicon:
         if not t:
             return []
         out: list[str] = []
+        exceptions = self._exceptions
         for m in self._regex.finditer(t):
             w = m.group(0)
-            if w not in out:
+            # an "exception" term (longer, so tried first) consumes a harmless use of a listed
+            # word ("s attarde" is "to linger", not the slur "attardé"): not a hit
+            if w not in out and not any(w == e or (e.endswith("*") and w.startswith(e[:-1])) for e in exceptions):
                 out.append(w)
         return out
+
+    @property
+    def _exceptions(self) -> tuple[str, ...]:
+        return tuple(term for cat, term in self.terms if cat == EXCEPTION)
 
     def categories(self, hits: Iterable[str]) -> set[str]:
         """Categories of the given hits."""
@@ -271,6 +287,7 @@ class ToxicityClassifier(ClassifierMixin, BaseEstimator):
     def score_normalised(self, norm: list[str], hits: list[list[str]]) -> np.ndarray:
         """``p_hostile`` for texts already normalised, with their lexicon hits (the enricher
         computes both once and stores the hits, so they are not recomputed here)."""
+        check_is_fitted(self, "coef_")
         logit = np.asarray(self._features(None, norm, hits) @ self.coef_ + self.intercept_).ravel()
         return 1.0 / (1.0 + np.exp(-self._shift(logit, self.prior)))
 
@@ -293,10 +310,20 @@ class ToxicityClassifier(ClassifierMixin, BaseEstimator):
         self.intercept_ = float(clf.intercept_[0])
         self.classes_ = np.array([0, 1])
         self.train_prior_ = float(y.mean())
+        self.version_ = self._version(self.to_dict())
         return self
+
+    @staticmethod
+    def _version(d: dict) -> str:
+        """``tox-`` + 10 hex of the SHA-256 of the learned content (the artifact without its meta):
+        the same after fit and after load, changed by any retraining."""
+        body = {k: v for k, v in d.items() if k != "meta"}
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return "tox-" + hashlib.sha256(raw).hexdigest()[:10]
 
     def decision_function(self, X: Iterable[str | None]) -> np.ndarray:
         """Log-odds at the training base rate."""
+        check_is_fitted(self, "coef_")
         return np.asarray(self._features(X) @ self.coef_ + self.intercept_).ravel()
 
     def _shift(self, logit: np.ndarray, prior: float | None) -> np.ndarray:
@@ -361,7 +388,7 @@ class ToxicityClassifier(ClassifierMixin, BaseEstimator):
         m.train_prior_ = float(d["train_prior"])
         m.classes_ = np.array([0, 1])
         m.meta_ = d.get("meta", {})
-        m.version_ = "tox-" + hashlib.sha256(raw).hexdigest()[:10]
+        m.version_ = cls._version(d)
         return m
 
 

@@ -54,15 +54,20 @@ def _period_counts(con: duckdb.DuckDBPyConnection, territory: str, period: Perio
 
 
 def model_versions(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
-    """Model versions found in the store (sentiment, themes, toxicity) with the number of items each."""
+    """Model versions found in the store (sentiment, themes, toxicity) with the number of items each
+    and the model's figure on real labelled texts (``vigie eval``, :mod:`analysis.eval.figures`)."""
+    from analysis.eval.figures import reliability_note
+
     out = []
-    for table, label in (("sentiment", "Sentiment (français)"), ("themes", "Thèmes"), ("toxicity", "Toxicité")):
+    for table, label, key in (("sentiment", "Sentiment (français)", "sentiment"), ("themes", "Thèmes", "themes"),
+                              ("toxicity", "Toxicité", "hostility")):
         try:
             rows = con.execute(f"SELECT model_version, count(*) FROM {table} GROUP BY 1 ORDER BY 1").fetchall()
         except duckdb.CatalogException:
             continue
         for v, n in rows:
-            out.append({"model": label, "version": str(v) if v else "—", "count": fr_int(n)})
+            out.append({"model": label, "version": str(v) if v else "—", "count": fr_int(n),
+                        "reliability": reliability_note(key)})
     return out
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
 
 from analysis.text import detect_lang, fold, lemma, tokens
 
@@ -62,17 +64,42 @@ def load_lexicon(path: str | Path | None = None) -> dict[str, float]:
     return raw
 
 
+# Sentences and clauses of a long text: split after . ! ? … or a line break, and before « mais »,
+# « cependant », « par contre » (the usual turn of a review).
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+|\s*;\s*|\s+(?=(?:mais|cependant|par contre|en revanche|malheureusement)\b)",
+                       re.IGNORECASE)
+
+
+def sentences(text: str, min_chars: int = 12) -> list[str]:
+    """Sentences/clauses of a text; pieces shorter than ``min_chars`` are glued to the previous one."""
+    out: list[str] = []
+    for piece in _SENTENCE.split(text or ""):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and len(piece) < min_chars:
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out or [text or ""]
+
+
 class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
     """Three-class French sentiment classifier on raw texts (see module docstring).
 
     Parameters: ``C`` (inverse L2 strength), ``lexicon_weight`` (scale of the lexicon block),
     ``negated_lexicon_factor`` (polarity kept by a negated lexicon word, sign flipped),
-    ``min_df``, ``calibrate`` (fit a temperature on out-of-fold scores), ``random_state``.
+    ``min_df``, ``calibrate`` (fit a temperature on out-of-fold scores), ``random_state``,
+    ``embedding_weight`` (scale of the pretrained block: the SIF mean of the tokens' static
+    vectors, :mod:`analysis.embeddings`; 0 = no pretrained block), ``long_text_chars`` (texts
+    longer than this are scored sentence by sentence and the sentence scores averaged, so a
+    long review is not pushed to one side by the sheer number of its words; 0 = never).
     """
 
     def __init__(self, C: float = 10.0, lexicon_weight: float = 1.0, negated_lexicon_factor: float = 0.5,
                  min_df: int = 1, calibrate: bool = True, random_state: int = 0,
-                 lexicon: dict[str, float] | None = None):
+                 lexicon: dict[str, float] | None = None, embedding_weight: float = 0.0,
+                 long_text_chars: int = 0):
         self.C = C
         self.lexicon_weight = lexicon_weight
         self.negated_lexicon_factor = negated_lexicon_factor
@@ -80,6 +107,8 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         self.calibrate = calibrate
         self.random_state = random_state
         self.lexicon = lexicon
+        self.embedding_weight = embedding_weight
+        self.long_text_chars = long_text_chars
 
     # -- features --------------------------------------------------------------------------
     def _counts(self, toks: list[list[str]]) -> sp.csr_matrix:
@@ -109,7 +138,14 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         lex = (counts @ self.lexmat_).toarray()  # pos sum, neg sum, pos count, neg count
         lexf = np.column_stack([lex, lex[:, 0] - lex[:, 1], np.tanh((lex[:, 0] - lex[:, 1]) / 4.0)])
         lexf = np.sign(lexf) * np.log1p(np.abs(lexf)) * self.lexicon_weight
-        return sp.hstack([tf, sp.csr_matrix(lexf)], format="csr")
+        blocks = [tf, sp.csr_matrix(lexf)]
+        if self.embedding_weight:
+            b = counts.copy()
+            b.data[:] = 1.0
+            E = np.asarray(b @ self.embmat_)
+            E /= np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-9)
+            blocks.append(sp.csr_matrix(E * self.embedding_weight))
+        return sp.hstack(blocks, format="csr")
 
     def _build_vocabulary(self, toks: list[list[str]]) -> None:
         df: dict[str, int] = {}
@@ -140,6 +176,23 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
             else:
                 lexmat[j, 1], lexmat[j, 3] = -v, 1.0
         self.lexmat_ = sp.csr_matrix(lexmat)
+        if self.embedding_weight:
+            self._build_embeddings()
+
+    def _build_embeddings(self) -> None:
+        """Rows of the static table for the vocabulary, SIF-weighted; a negated word counts against."""
+        from analysis.embeddings import load_table
+
+        table = load_table()
+        emb = np.zeros((len(self.vocab_list_), table.dim), dtype=np.float32)
+        for t, j in self.vocabulary_.items():
+            neg = t.startswith(_NEG_PREFIX)
+            k = t[len(_NEG_PREFIX):] if neg else t
+            i = table.index_.get(k)
+            if i is not None:
+                emb[j] = table.vectors_[i] * table.sif_[i] * (-self.negated_lexicon_factor if neg else 1.0)
+        self.embmat_ = emb
+        self.embeddings_version_ = table.version_
 
     # -- fit / predict -----------------------------------------------------------------------
     def fit(self, X: list[str], y, sample_weight=None) -> FrenchSentimentClassifier:
@@ -162,6 +215,8 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         lr = self._lr().fit(F, y, sample_weight=sw)
         self.coef_ = lr.coef_
         self.intercept_ = lr.intercept_
+        self.n_features_in_ = 1
+        self.version_ = self._version()
         return self
 
     def _lr(self) -> LogisticRegression:
@@ -169,26 +224,54 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         return LogisticRegression(C=self.C, solver="newton-cg", max_iter=500, class_weight="balanced",
                                   random_state=self.random_state)
 
-    def decision_function(self, X: list[str]) -> np.ndarray:
-        F = self._features([tokens(x) for x in X])
+    def _decision(self, texts: list[str]) -> np.ndarray:
+        F = self._features([tokens(x) for x in texts])
         return np.asarray(F @ self.coef_.T) + self.intercept_
 
-    def predict_proba(self, X: list[str]) -> np.ndarray:
-        """Calibrated probabilities, columns in :data:`LABELS` order (rows sum to 1)."""
-        return _softmax(self.decision_function(X) / self.temperature_)
+    def decision_function(self, X: list[str]) -> np.ndarray:
+        """Decision scores (n × 3) of whole texts (no sentence split)."""
+        check_is_fitted(self, "coef_")
+        return self._decision(list(X))
 
-    def predict(self, X: list[str]) -> list[str]:
-        """Labels in {'negative', 'neutral', 'positive'}."""
+    def predict_proba(self, X: list[str]) -> np.ndarray:
+        """Calibrated probabilities, columns in :data:`LABELS` order (rows sum to 1).
+
+        A text longer than ``long_text_chars`` gets the mean of its sentences' probabilities.
+        """
+        check_is_fitted(self, "coef_")
+        X = ["" if x is None else str(x) for x in X]
+        P = _softmax(self._decision(X) / self.temperature_)
+        if self.long_text_chars:
+            long_idx = [i for i, x in enumerate(X) if len(x) > self.long_text_chars]
+            if long_idx:
+                pieces, owner = [], []
+                for i in long_idx:
+                    for s in sentences(X[i]):
+                        pieces.append(s)
+                        owner.append(i)
+                Ps = _softmax(self._decision(pieces) / self.temperature_)
+                owner_a = np.asarray(owner)
+                for i in long_idx:
+                    P[i] = Ps[owner_a == i].mean(axis=0)
+        return P
+
+    def predict(self, X: list[str]) -> np.ndarray:
+        """Labels in {'negative', 'neutral', 'positive'} (array)."""
         p = self.predict_proba(X)
-        return [LABELS[i] for i in p.argmax(axis=1)]
+        return np.asarray(LABELS, dtype=object)[p.argmax(axis=1)]
 
     # -- persistence --------------------------------------------------------------------------
     def save(self, path: str | Path, meta: dict | None = None) -> Path:
-        """Write the fitted model as a compressed ``.npz`` (vocabulary, weights, metadata JSON)."""
+        """Write the fitted model as a compressed ``.npz`` (vocabulary, weights, metadata JSON).
+
+        The pretrained block's word rows are not stored: they are read back from the static
+        table (its version is recorded and checked on load).
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         params = {k: v for k, v in self.get_params().items() if k != "lexicon"}
-        meta = {**(meta or {}), "version": self.version_()}
+        meta = {**(meta or {}), "version": self.version_,
+                "embeddings_version": getattr(self, "embeddings_version_", None)}
         np.savez_compressed(
             path,
             vocab=np.array(self.vocab_list_, dtype=object).astype(str),
@@ -201,12 +284,13 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         )
         return path
 
-    def version_(self) -> str:
-        """Content version: hash of the learned weights, so any retraining changes it."""
+    def _version(self) -> str:
+        """Content version: hash of the learned weights (and settings), so any retraining changes it."""
         h = hashlib.sha256()
         h.update("\n".join(self.vocab_list_).encode())
         for a in (self.coef_, self.intercept_, np.array([self.temperature_])):
             h.update(np.ascontiguousarray(a, dtype=np.float32).tobytes())
+        h.update(f"{self.long_text_chars}|{getattr(self, 'embeddings_version_', '')}".encode())
         return "fr-lr-" + h.hexdigest()[:10]
 
     @classmethod
@@ -223,7 +307,15 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         m.intercept_ = z["intercept"]
         m.temperature_ = float(z["temperature"][0])
         m.classes_ = np.array(LABELS)
+        m.n_features_in_ = 1
+        if m.embedding_weight:
+            m._build_embeddings()
+            want = meta.get("embeddings_version")
+            if want and want != m.embeddings_version_:
+                raise ValueError(f"{path} : modèle entraîné avec la table de vecteurs {want}, trouvée "
+                                 f"{m.embeddings_version_}. Réentraînez : `vigie sentiment train`.")
         m.meta_ = meta
+        m.version_ = meta["version"]
         return m
 
 
@@ -240,8 +332,8 @@ class SentimentModel:
         return self.estimator.predict_proba(list(texts))
 
     def predict(self, texts: list[str]) -> list[str]:
-        """One label per text, scored as French whatever the language (see :meth:`score`)."""
-        return self.estimator.predict(list(texts))
+        """One label per text (a list), scored as French whatever the language (see :meth:`score`)."""
+        return [str(v) for v in self.estimator.predict(list(texts))]
 
     def score(self, texts: list[str]) -> tuple[list[str], list[str | None], np.ndarray]:
         """(lang, label, proba) per text; non-French texts get label None and NaN probabilities.

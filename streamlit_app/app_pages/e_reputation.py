@@ -11,6 +11,7 @@ import streamlit as st
 
 from analysis import charts
 from analysis.ereputation import METRIC_LABELS, auto_freq
+from analysis.eval.figures import reliability_note
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_month, fr_num, fr_pct, fr_signed
 from analysis.privacy import messages_for_role
@@ -26,7 +27,7 @@ st.caption("Ce que les gens écrivent au territoire et sur lui, et sur quel ton.
            "(positifs − négatifs) ÷ (positifs + négatifs), de −100 à +100 points ; la variante « avec "
            "neutres » divise par tous les messages évalués. Les messages hors français ne sont pas évalués "
            "et sont comptés à part ; les corrections des analystes remplacent l'étiquette du modèle. "
-           "Les fourchettes sont des intervalles de confiance à 95 %.")
+           "Les fourchettes sont des intervalles de confiance à 95 %. " + reliability_note("sentiment"))
 
 data.require_store()
 f = ui.filters()

@@ -9,9 +9,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analysis.eval.figures import reliability_note
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_num, fr_pct
-from analysis.moderation.queue import STATUSES
+from analysis.moderation.queue import HOSTILE_THRESHOLD, STATUSES
 from analysis.moderation.responsiveness import SLOTS
 from streamlit_app import data, ui
 
@@ -45,8 +46,8 @@ with c1:
            "sans réponse, non encore marqués répondu, masqué ou ignoré.")
 with c2:
     ui.kpi("Hostiles ou insultants", counts["hostile"], help="Un terme du lexique d'hostilité, ou une probabilité de "
-           "toxicité ≥ 80 % (modèle français entraîné sur MLMA, voir la fiche du modèle), ou l'annotation "
-           "d'un analyste.")
+           f"toxicité ≥ {fr_pct(HOSTILE_THRESHOLD, 0)} (modèle français entraîné sur MLMA, voir la fiche du modèle), "
+           "ou l'annotation d'un analyste. " + reliability_note("hostility"))
 with c3:
     ui.kpi("Questions sans réponse", counts["unanswered_question"],
            help="Questions ou demandes sans réponse du compte officiel dans les données.")

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import charts
+from analysis.eval.figures import reliability_note
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.privacy import ANALYST_ROLES, ELU_MESSAGES_PER_BLOCK, messages_for_role
@@ -20,7 +21,7 @@ TONES = {"": "Tous les tons", "negative": "Négatif", "neutral": "Neutre", "posi
 
 st.title("Thématiques")
 st.caption("De quoi parle la conversation publique, ce qui monte soudainement, et ce dont parlent nos "
-           "publications. Un message peut relever de plusieurs thèmes.")
+           "publications. Un message peut relever de plusieurs thèmes. " + reliability_note("themes"))
 
 data.require_store()
 f = ui.filters()

@@ -1,0 +1,5 @@
+"""``python -m analysis.eval`` = ``vigie eval``."""
+
+from analysis.eval.cli import app
+
+app()

@@ -1,0 +1,30 @@
+"""`vigie eval`: the text models on real labelled French texts (see :mod:`analysis.eval.run`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(add_completion=False)
+
+
+@app.command("eval")
+def eval_cmd(
+    shared: Path = typer.Option(None, "--shared", help="Dossier des données partagées (défaut : $VIGIE_SHARED ou ../shared)."),
+    fast: bool = typer.Option(False, "--fast", help="Sous-ensemble rapide (quelques secondes), sans écrire les fiches."),
+    only: list[str] = typer.Option([], "--only", help="themes, sentiment, hostility ou labels (répétable)."),
+    write: bool = typer.Option(True, "--write/--no-write", help="Écrire les figures dans les fiches des modèles."),
+    json_out: Path = typer.Option(None, "--json", help="Écrire aussi toutes les figures en JSON ici."),
+) -> None:
+    """Évalue les modèles de texte sur des textes français réels étiquetés (intervalles bootstrap 95 %)."""
+    from analysis.eval import run as R
+
+    res = R.run(shared, fast=fast, only=tuple(only), progress=lambda s: typer.echo(f"… {s}", err=True))
+    typer.echo(R.render(res))
+    if json_out:
+        json_out.write_text(json.dumps(R._jsonable(res), ensure_ascii=False, indent=1), encoding="utf-8")
+    if write and not fast:
+        R.save(res)
+        typer.echo("Fiches mises à jour : " + ", ".join(str(p.relative_to(R.REPO_ROOT)) for p in R.CARDS.values()), err=True)

@@ -1,0 +1,63 @@
+"""One figure everywhere: the « fiabilité » sentences quoted by the pages, the report annex and the
+README come from ``data/eval/results.json``, written by a full ``vigie eval`` on real labelled
+texts (never from the demo). Without that file, the sentence says the figure is not measured."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from analysis.eval.data import EVAL_DIR
+
+RESULTS_PATH = EVAL_DIR / "results.json"
+
+
+@lru_cache(maxsize=1)
+def results() -> dict:
+    try:
+        return json.loads(RESULTS_PATH.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{100 * v:.0f}".replace(".", ",") + " %"
+
+
+def _int(v: int) -> str:
+    return f"{v:,}".replace(",", "\u202f")
+
+
+def _num(v: float | None, d: int = 2) -> str:
+    return "—" if v is None else f"{v:.{d}f}".replace(".", ",")
+
+
+def _ci_pct(x: dict) -> str:
+    return f"{_pct(x['value'])} (IC 95 % {_pct(x['low'])} – {_pct(x['high'])})"
+
+
+def _ci(x: dict) -> str:
+    return f"{_num(x['value'])} (IC 95 % {_num(x['low'])} – {_num(x['high'])})"
+
+
+def reliability_note(model: str) -> str:
+    """A French sentence with the real-data figure of ``model`` (themes, sentiment, hostility)."""
+    r = results().get(model)
+    if not r:
+        return "Fiabilité : pas encore mesurée sur des textes réels (`vigie eval`)."
+    if model == "themes":
+        cv = r.get("cv_by_source", {}).get("pooled") or r["shipped"]
+        return (f"Fiabilité, mesurée sur {_int(r['n'])} textes civiques réels courts (chaque source lue avec des "
+                f"réglages choisis sur les deux autres) : bon thème en tête pour {_ci_pct(cv['top1'])}, aucun thème "
+                f"pour {_pct(cv['no_theme']['value'])}.")
+    if model == "sentiment":
+        v = r["val"]
+        return (f"Fiabilité, mesurée sur {_int(v['n'])} tweets français réels jamais vus à l'entraînement : macro-F1 "
+                f"{_ci(v['macro_f1'])}, soit environ {_pct(v['accuracy']['value'])} de messages bien classés ; "
+                "l'ironie est lue au premier degré.")
+    if model == "hostility":
+        d = r["mlma_test"]["decision"]
+        return (f"Fiabilité, mesurée sur {_int(d['n'])} tweets français réels jamais vus : précision "
+                f"{_ci_pct(d['precision'])}, rappel {_pct(d['recall']['value'])} — une aide au tri, "
+                "pas une décision.")
+    raise ValueError(model)

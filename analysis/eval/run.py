@@ -1,0 +1,371 @@
+"""`vigie eval`: every text model on real labelled French texts, printed and written into the cards.
+
+One run computes, on data read from the shared folder at run time (``analysis.eval.data``):
+
+- **themes** — top-1 right and no-theme rate of the shipped classifier and of the keyword-only one
+  (the earlier default) on the three civic development sets, the cross-validation by source (each
+  figure read on the source the settings were not chosen on), per theme, our labelled comments,
+  and the speed of both (messages per CPU second);
+- **sentiment** — nested cross-validation on UMSAB-fr train, the validation figure once, ECE,
+  per class, long texts by length band (TripAdvisor, Booking, our long comments), speed against a
+  TF-IDF + LR baseline fitted in the same run;
+- **hostility** — the shipped decision (lexicon term or ``p_toxic`` ≥ the operating threshold)
+  on the MLMA test quarter (never used to fit or choose) and on our comments, the lexicon and the
+  model alone, the precision–recall curve over the threshold, the issue 22 sentences;
+- **labels** — our labelled comments: size, sources, agreement of the double-labelled subset.
+
+Every figure has a 95 % percentile bootstrap interval (1 000 resamples). ``fast=True`` runs a
+few-second subset (used by ``make test``): no grid search, fewer texts, fewer resamples; it
+never writes the cards.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.eval import data as D
+from analysis.store import REPO_ROOT
+
+RESULTS_PATH = D.EVAL_DIR / "results.json"
+CARDS = {
+    "themes": REPO_ROOT / "data" / "models" / "THEMES_CARD.md",
+    "sentiment": REPO_ROOT / "analysis" / "sentiment" / "MODEL_CARD.md",
+    "hostility": REPO_ROOT / "data" / "models" / "TOXICITY_CARD.md",
+}
+START, END = "<!-- vigie eval : début (généré, ne pas éditer) -->", "<!-- vigie eval : fin -->"
+
+
+# ------------------------------------------------------------------------------ formatting (French)
+def num(v: float | None, d: int = 3) -> str:
+    if v is None or v != v:
+        return "—"
+    return f"{v:.{d}f}".replace(".", ",")
+
+
+def pct(v: float | None, d: int = 0) -> str:
+    if v is None or v != v:
+        return "—"
+    return f"{100 * v:.{d}f}".replace(".", ",") + " %"
+
+
+def thousands(v: float) -> str:
+    return f"{v:,.0f}".replace(",", "\u202f")
+
+
+def ci(x: dict, d: int = 3, as_pct: bool = False) -> str:
+    f = (lambda v: pct(v, 1)) if as_pct else (lambda v: num(v, d))
+    return f"{f(x['value'])} [{f(x['low'])} – {f(x['high'])}]"
+
+
+# ------------------------------------------------------------------------------ sections
+def eval_themes(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
+    from analysis.eval import themes as T
+    from analysis.topics import ThemeClassifier, load_taxonomy
+
+    dev = D.themes_dev(root)
+    dev = dev[dev["gold"].str.len() > 0].reset_index(drop=True)
+    if fast:
+        dev = dev.groupby("source", group_keys=False).head(60).reset_index(drop=True)
+    tax = load_taxonomy()
+    shipped = ThemeClassifier(tax).fit()
+    before = ThemeClassifier(tax, expand=False).fit()
+    out: dict[str, Any] = {"n": int(len(dev)), "by_source_n": dev["source"].value_counts().to_dict(),
+                           "taxonomy_version": tax.version}
+    out["shipped"] = T.score(shipped, dev)
+    out["keywords_only"] = T.score(before, dev)
+    out["by_source"] = {s: T.score(shipped, dev[dev["source"] == s]) for s in T.SOURCES}
+    out["per_theme"] = T.per_theme(shipped, dev).to_dict("records")
+    texts = dev["text"].tolist()
+    out["speed"] = {"shipped": T.speed(shipped, texts, 1 if fast else 3),
+                    "keywords_only": T.speed(before, texts, 1 if fast else 3)}
+    say("thèmes : classifieur livré et mots-clés seuls mesurés")
+    if not fast:
+        out["cv_by_source"] = T.cross_validate_by_source(dev)
+        say("thèmes : validation croisée par source faite")
+    lab = D.labelled_comments(root)
+    out["comments"] = T.comments_score(shipped, lab)
+    return out
+
+
+def eval_sentiment(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
+    from analysis.eval import sentiment as S
+    from analysis.sentiment import load_model
+
+    train, val = D.umsab(root, "train"), D.umsab(root, "val")
+    model = load_model()
+    est = model.estimator
+    out: dict[str, Any] = {"version": model.version, "params": {k: v for k, v in est.get_params().items()
+                                                                  if k != "lexicon"}}
+    if not fast:
+        out["nested_cv"] = S.nested_cv(train)
+        say("sentiment : validation croisée imbriquée faite")
+    v = val.sample(80, random_state=0) if fast else val
+    out["val"] = S.figures(est, v["text"].tolist(), v["label"].tolist())
+    # long texts: TripAdvisor ratings, Booking scores, our labelled French comments
+    trip = D.tripadvisor(root)
+    book = S.booking_labels(D.booking(root))
+    lab = D.labelled_comments(root)
+    own = lab[(lab["lang"] == "fr") & (lab["source"] != "mlma")].rename(columns={"sentiment": "label"})
+    if fast:
+        trip, book = trip.sample(60, random_state=0), book.sample(60, random_state=0)
+    out["long"] = {"tripadvisor": S.by_band(est, trip), "booking": S.by_band(est, book),
+                   "comments": S.by_band(est, own)}
+    # the same without sentence averaging (before), and the choice of its length redone on Booking
+    import copy
+
+    flat = copy.deepcopy(est)
+    flat.long_text_chars = 0
+    out["long_before"] = {"tripadvisor": S.by_band(flat, trip), "comments": S.by_band(flat, own)}
+    chosen, info = S.choose_long(copy.deepcopy(est), book)
+    out["long_choice"] = {"chosen": chosen, "shipped": est.long_text_chars, **info}
+    out["comments"] = S.figures(est, lab.loc[lab["lang"] == "fr", "text"].tolist(),
+                                lab.loc[lab["lang"] == "fr", "sentiment"].tolist())
+    base = S.baseline(train)
+    speed_texts = val["text"].tolist()
+    n = 2_000 if fast else 20_000
+    out["speed"] = {"shipped": S.speed(model, speed_texts, n), "baseline": S.speed(base, speed_texts, n)}
+    out["baseline_val"] = S.figures(base, v["text"].tolist(), v["label"].tolist())
+    say("sentiment : validation, textes longs et vitesse mesurés")
+    return out
+
+
+def eval_hostility(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
+    from analysis.eval import hostility as H
+    from analysis.moderation.queue import HOSTILE_THRESHOLD
+    from analysis.moderation.toxicity import load_model
+
+    model = load_model()
+    mlma = D.mlma(root)
+    test = mlma[(mlma["split"] == "test") & mlma["target"].notna()]
+    if fast:
+        test = test.sample(150, random_state=0)
+    lab = D.labelled_comments(root)
+    fr = lab[lab["lang"] == "fr"]
+    local = fr[fr["source"] != "mlma"]
+    out: dict[str, Any] = {"version": model.version_, "threshold": HOSTILE_THRESHOLD,
+                           "trained_on": model.meta_.get("trained_on"),
+                           "mlma_test": H.evaluate(model, test["text"].tolist(), test["target"].to_numpy(int),
+                                                   HOSTILE_THRESHOLD),
+                           "comments": H.evaluate(model, fr["text"].tolist(), fr["hostile"].to_numpy(int),
+                                                  HOSTILE_THRESHOLD),
+                           "local_comments": H.evaluate(model, local["text"].tolist(),
+                                                        local["hostile"].to_numpy(int), HOSTILE_THRESHOLD),
+                           "issue_22": H.issue_22(model, HOSTILE_THRESHOLD),
+                           "questions": H.questions(lab)}
+    say("hostilité : MLMA (quart test) et commentaires mesurés")
+    return out
+
+
+def eval_labels(root: Path) -> dict:
+    from analysis.eval.stats import cohen_kappa
+
+    lab = D.labelled_comments(root)
+    out: dict[str, Any] = {"n": int(len(lab)), "sources": lab["source"].value_counts().to_dict(),
+                           "french": int((lab["lang"] == "fr").sum()),
+                           "hostile": int(lab["hostile"].sum()), "question": int(lab["question"].sum()),
+                           "sentiment": lab["sentiment"].value_counts().to_dict()}
+    if D.SECOND_PASS_PATH.exists():
+        sec = pd.read_csv(D.SECOND_PASS_PATH, dtype=str, keep_default_na=False, comment="#")
+        m = sec.merge(lab.drop(columns=["text"]), on="ref", suffixes=("_2", ""))
+        kap = {"n": int(len(m))}
+        for c in ("lang", "sentiment", "hostile", "question"):
+            kap[c] = cohen_kappa(m[c].astype(str).tolist(), m[c + "_2"].astype(str).tolist())
+            kap[c + "_agree"] = float((m[c].astype(str) == m[c + "_2"].astype(str)).mean())
+        kap["question_positives"] = [int(m["question"].astype(int).sum()), int(m["question_2"].astype(int).sum())]
+        first = [t[0] if t else "" for t in m["themes"]]
+        second = [v.split("|")[0] if v else "" for v in m["themes_2"]]
+        kap["theme_first"] = cohen_kappa(first, second)
+        out["agreement"] = kap
+    return out
+
+
+def run(shared: str | Path | None = None, fast: bool = False, only: tuple[str, ...] = (),
+        progress: Callable[[str], None] | None = None) -> dict:
+    """All figures (a JSON-ready dict). ``only``: a subset of themes, sentiment, hostility, labels."""
+    say = progress or (lambda s: None)
+    root = D.shared_root(shared)
+    t0 = time.perf_counter()
+    sections = {"labels": lambda: eval_labels(root), "themes": lambda: eval_themes(root, fast, say),
+                "sentiment": lambda: eval_sentiment(root, fast, say),
+                "hostility": lambda: eval_hostility(root, fast, say)}
+    res: dict[str, Any] = {"fast": fast}
+    for name, fn in sections.items():
+        if not only or name in only:
+            res[name] = fn()
+    res["seconds"] = round(time.perf_counter() - t0, 1)
+    return res
+
+
+# ------------------------------------------------------------------------------ rendering (Markdown, French)
+def _band_rows(rows: list[dict]) -> list[str]:
+    out = []
+    for r in rows:
+        pcn = r["positive_called_negative"]
+        out.append(f"| {r['band']} | {r['n']} | {num(r['macro_f1'])} | "
+                   f"{ci(pcn, as_pct=True) if pcn else '—'} |")
+    return out
+
+
+def render_themes(t: dict) -> str:
+    L = ["### Thèmes — textes civiques réels (mesuré par `vigie eval`)", "",
+         f"{t['n']} textes courts réels dont la catégorie d'origine correspond à un thème "
+         f"({', '.join(f'{k} {v}' for k, v in t['by_source_n'].items())}). Intervalles : bootstrap 95 %.", "",
+         "| classifieur | bon thème en tête | sans thème | messages / s CPU |", "|---|---|---|---|",
+         f"| livré (mots-clés + similarité) | {ci(t['shipped']['top1'], as_pct=True)} | "
+         f"{ci(t['shipped']['no_theme'], as_pct=True)} | {thousands(t['speed']['shipped'])} |",
+         f"| mots-clés seuls (avant) | {ci(t['keywords_only']['top1'], as_pct=True)} | "
+         f"{ci(t['keywords_only']['no_theme'], as_pct=True)} | {thousands(t['speed']['keywords_only'])} |",
+         ""]
+    cv = t.get("cv_by_source")
+    if cv:
+        L += ["**Validation croisée par source** (réglages choisis sur deux sources, lus sur la troisième) :", "",
+              "| source lue | réglages choisis | bon thème en tête | sans thème |", "|---|---|---|---|"]
+        for s, f in cv["folds"].items():
+            L.append(f"| {s} | {f['chosen']} | {ci(f['top1'], as_pct=True)} | {ci(f['no_theme'], as_pct=True)} |")
+        L += [f"| **ensemble** | | **{ci(cv['pooled']['top1'], as_pct=True)}** | "
+              f"**{ci(cv['pooled']['no_theme'], as_pct=True)}** |", ""]
+    L += ["Par source (classifieur livré) : " + " · ".join(
+        f"{s} {pct(v['top1']['value'])} (sans thème {pct(v['no_theme']['value'])})" for s, v in t["by_source"].items()), ""]
+    L += ["| thème | textes | rappel en tête | prédits | précision en tête |", "|---|---|---|---|---|"]
+    for r in t["per_theme"]:
+        L.append(f"| {r['theme']} | {r['support']} | {pct(r['recall_top1'])} | {r['predicted']} | {pct(r['precision_top1'])} |")
+    c = t["comments"]
+    L += ["", f"**Nos commentaires réels étiquetés** (français) : bon thème en tête {ci(c['top1'], as_pct=True)}, "
+          f"sans thème {ci(c['no_theme'], as_pct=True)} ; messages sans thème à qui un thème est donné quand même "
+          f"{ci(c['false_theme'], as_pct=True)}. Rappel par thème absent des jeux civiques : "
+          + ", ".join(f"{k} {pct(v['recall_top1'])} (n = {v['support']})" for k, v in c["by_theme"].items()) + "."]
+    return "\n".join(L)
+
+
+def render_sentiment(s: dict) -> str:
+    L = ["### Sentiment — textes réels (mesuré par `vigie eval`)", "", f"Modèle `{s['version']}`.", ""]
+    if "nested_cv" in s:
+        n = s["nested_cv"]
+        L += [f"- **Validation croisée imbriquée sur UMSAB-fr train** (5 plis externes, réglages choisis par "
+              f"3 plis internes dans chaque pli) : macro-F1 **{ci(n['macro_f1'])}** ; réglages choisis par pli : "
+              + "; ".join(str(f["chosen"]) for f in n["folds"]) + "."]
+    v = s["val"]
+    L += [f"- **UMSAB-fr val, lu une fois** ({v['n']} tweets) : macro-F1 **{ci(v['macro_f1'])}**, exactitude "
+          f"{ci(v['accuracy'], as_pct=True)}, ECE {num(v['ece'])}. Référence TF-IDF + LR du même passage : "
+          f"macro-F1 {ci(s['baseline_val']['macro_f1'])}.",
+          "- Par classe (précision / rappel / F1) : " + " · ".join(
+              f"{k} {num(r['precision'])} / {num(r['recall'])} / {num(r['f1'])}" for k, r in v["per_class"].items()),
+          f"- **Nos commentaires réels** ({s['comments']['n']}, français) : macro-F1 {ci(s['comments']['macro_f1'])}, "
+          f"ECE {num(s['comments']['ece'])}.",
+          f"- **Vitesse** : {thousands(s['speed']['shipped'])} messages / s CPU ; référence TF-IDF + LR "
+          f"{thousands(s['speed']['baseline'])} (rapport {num(s['speed']['shipped'] / s['speed']['baseline'], 2)}).", "",
+          "**Textes longs, par longueur (caractères)** — macro-F1 et part des textes positifs classés négatifs :", ""]
+    lc = s.get("long_choice")
+    if lc:
+        L += [f"Un texte de plus de {lc['shipped']} caractères est noté phrase par phrase (moyenne des probabilités) ; "
+              f"longueur choisie sur {lc['n']} avis Booking.com de plus de 200 caractères (macro-F1 par choix : "
+              + ", ".join(f"{k} → {num(v)}" for k, v in lc["scores"].items()) + f" ; choix de ce passage : {lc['chosen']}), "
+              "puis lue sur TripAdvisor et nos commentaires.", ""]
+    for name, rows in s["long"].items():
+        label = {"booking": "booking (a servi à choisir la longueur : pas une mesure indépendante)",
+                 "comments": "nos commentaires réels (hors MLMA)"}.get(name, name)
+        L += [f"*{label}*", "", "| longueur | textes | macro-F1 | positifs classés négatifs |", "|---|---|---|---|",
+              *_band_rows(rows), ""]
+        if name in s.get("long_before", {}):
+            L += [f"*{label}, sans la note par phrase (avant)*", "", "| longueur | textes | macro-F1 | positifs classés négatifs |",
+                  "|---|---|---|---|", *_band_rows(s["long_before"][name]), ""]
+    return "\n".join(L)
+
+
+def render_hostility(h: dict) -> str:
+    def row(name: str, r: dict) -> str:
+        return (f"| {name} | {r['n']} ({r['positives']} hostiles) | {ci(r['precision'])} | {ci(r['recall'])} | "
+                f"**{ci(r['f1'])}** |")
+
+    thr = num(h["threshold"], 2)
+    L = ["### Hostilité — textes réels jamais vus (mesuré par `vigie eval`)", "",
+         f"Modèle `{h['version']}` (entraîné sur : {h['trained_on']}). Décision livrée : un terme du lexique "
+         f"**ou** `p_toxic` ≥ {thr}.", "",
+         "| jeu | textes | précision | rappel | F1 |", "|---|---|---|---|---|",
+         row("MLMA, quart test — décision livrée", h["mlma_test"]["decision"]),
+         row("MLMA, quart test — lexique seul", h["mlma_test"]["lexicon_only"]),
+         row("MLMA, quart test — modèle seul", h["mlma_test"]["model_only"]),
+         row("nos commentaires (fr) — décision livrée", h["comments"]["decision"]),
+         "", f"Commentaires locaux hors MLMA (ExportComments, avis, presse, X ; {h['local_comments']['decision']['n']} "
+         f"textes, {h['local_comments']['decision']['positives']} hostiles) : {h['local_comments']['decision']['flagged']} "
+         "signalés par la décision livrée.", "",
+         "**Courbe précision–rappel** (MLMA quart test ; lexique toujours actif, seuil du modèle variable) :", "",
+         "| seuil | précision | rappel | F1 | part signalée |", "|---|---|---|---|---|"]
+    for r in h["mlma_test"]["curve"]:
+        L.append(f"| {num(r['threshold'], 2)} | {num(r['precision'])} | {num(r['recall'])} | {num(r['f1'])} | "
+                 f"{pct(r['flagged_share'])} |")
+    L += ["", "Exemples de l'issue 22 (ne doivent pas être signalés) : " + " ; ".join(
+        f"« {t} » p = {num(v['p_toxic'], 2)}, {'SIGNALÉ' if v['flagged'] else 'non signalé'}" for t, v in h["issue_22"].items()),
+        "", f"Questions (règles) sur nos commentaires : précision {ci(h['questions']['precision'])}, rappel "
+        f"{ci(h['questions']['recall'])} ({h['questions']['positives']} questions)."]
+    return "\n".join(L)
+
+
+def render_labels(lab: dict) -> str:
+    L = ["### Commentaires réels étiquetés (`data/eval/labelled_comments.csv`)", "",
+         f"{lab['n']} messages ({lab['french']} en français) : " + ", ".join(f"{k} {v}" for k, v in lab["sources"].items())
+         + f" ; {lab['hostile']} hostiles, {lab['question']} questions."]
+    a = lab.get("agreement")
+    if a:
+        L.append(f"Double étiquetage indépendant de {a['n']} messages (κ de Cohen ; accord brut) : langue "
+                 f"{num(a['lang'], 2)} ; sentiment {num(a['sentiment'], 2)} ({pct(a['sentiment_agree'])}) ; hostilité "
+                 f"{num(a['hostile'], 2)} ({pct(a['hostile_agree'])}) ; premier thème {num(a['theme_first'], 2)} ; question "
+                 f"{num(a['question'], 2)} ({pct(a['question_agree'])}, questions : {a['question_positives'][0]} puis "
+                 f"{a['question_positives'][1]} — trop rares dans ce sous-ensemble pour un κ).")
+    return "\n".join(L)
+
+
+def render(res: dict) -> str:
+    parts = []
+    for name, fn in (("labels", render_labels), ("themes", render_themes), ("sentiment", render_sentiment),
+                     ("hostility", render_hostility)):
+        if name in res:
+            parts.append(fn(res[name]))
+    parts.append(f"_{'Sous-ensemble rapide' if res['fast'] else 'Évaluation complète'} : {num(res['seconds'], 1)} s._")
+    return "\n\n".join(parts)
+
+
+def write_card(path: Path, body: str) -> None:
+    """Replace the generated section of a card (or append it)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    block = f"{START}\n## Figures sur données réelles (`vigie eval`)\n\n{body}\n{END}"
+    if START in text and END in text:
+        text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _m: block, text, flags=re.S)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def _jsonable(o: Any) -> Any:
+    if isinstance(o, dict):
+        return {str(k): _jsonable(v) for k, v in o.items()}
+    if isinstance(o, list | tuple):
+        return [_jsonable(v) for v in o]
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return None if o != o else round(float(o), 4)
+    if isinstance(o, float):
+        return None if o != o else round(o, 4)
+    return o
+
+
+def save(res: dict) -> None:
+    """Write the cards' generated sections and ``data/eval/results.json`` (full runs only)."""
+    if res.get("fast"):
+        raise ValueError("Le sous-ensemble rapide n'écrit pas les fiches : lancez l'évaluation complète.")
+    lab = render_labels(res["labels"]) if "labels" in res else ""
+    for name, fn in (("themes", render_themes), ("sentiment", render_sentiment), ("hostility", render_hostility)):
+        if name in res:
+            write_card(CARDS[name], fn(res[name]) + ("\n\n" + lab if lab else ""))
+    old = json.loads(RESULTS_PATH.read_text(encoding="utf-8")) if RESULTS_PATH.exists() else {}
+    old.update(_jsonable(res))
+    RESULTS_PATH.write_text(json.dumps(old, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

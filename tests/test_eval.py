@@ -1,0 +1,119 @@
+"""`vigie eval`: the statistics, the card writer, and a fast subset on the real shared data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.eval import data as D
+from analysis.eval import run as R
+from analysis.eval import stats
+
+pytestmark = pytest.mark.xdist_group("eval")
+
+
+def _shared():
+    try:
+        return D.shared_root()
+    except D.SharedDataMissing:
+        pytest.skip("données partagées absentes (VIGIE_SHARED ou ../shared)")
+
+
+def test_bootstrap_interval_brackets_the_value():
+    x = np.r_[np.ones(70), np.zeros(30)]
+    m = stats.mean_ci(x)
+    assert m["low"] < 0.7 < m["high"] and m["value"] == pytest.approx(0.7)
+    assert 0.55 < m["low"] and m["high"] < 0.85
+
+
+def test_kappa_and_ece():
+    assert stats.cohen_kappa(list("aabb"), list("aabb")) == 1.0
+    assert stats.cohen_kappa(list("abab"), list("baba")) < 0
+    proba = np.array([[0.9, 0.1], [0.8, 0.2]])
+    assert stats.ece(np.array([0, 1]), proba) == pytest.approx(0.5 * 0.1 + 0.5 * 0.8)
+
+
+def test_mlma_scheme_maps_only_abuse_to_hostile():
+    assert D.mlma_target("offensive") == 1 and D.mlma_target("abusive_hateful") == 1
+    assert D.mlma_target("fearful") == 0 and D.mlma_target("disrespectful") == 0 and D.mlma_target("normal") == 0
+    assert D.mlma_target("abusive_normal") is None
+
+
+def test_umsab_test_split_is_never_read(tmp_path):
+    with pytest.raises(ValueError):
+        D.umsab(tmp_path, "test")
+
+
+def test_card_section_is_replaced_not_duplicated(tmp_path):
+    card = tmp_path / "CARD.md"
+    card.write_text("# Fiche\n\ntexte écrit à la main\n", encoding="utf-8")
+    R.write_card(card, "première")
+    R.write_card(card, "seconde")
+    text = card.read_text(encoding="utf-8")
+    assert text.count(R.START) == 1 and "seconde" in text and "première" not in text
+    assert text.startswith("# Fiche\n\ntexte écrit à la main")
+
+
+def test_fast_subset_on_real_data():
+    root = _shared()
+    res = R.run(root, fast=True, only=("labels", "hostility"))
+    lab = res["labels"]
+    assert lab["n"] >= 400 and lab["sources"]["exportcomments"] > 0
+    h = res["hostility"]
+    assert set(h["issue_22"]) == {"Super le guichet unique 👏", "Je transmets à ma mère pour le budget participatif"}
+    d = h["mlma_test"]["decision"]
+    assert d["precision"]["low"] <= d["precision"]["value"] <= d["precision"]["high"]
+    text = R.render(res)
+    assert "Hostilité" in text and "MLMA" in text
+    with pytest.raises(ValueError):
+        R.save(res)  # the fast subset never writes the cards
+
+
+def test_shipped_threshold_is_the_one_chosen_by_cross_validation():
+    from analysis.moderation import toxicity as tox
+    from analysis.moderation.queue import HOSTILE_THRESHOLD
+
+    m = tox.load_model()
+    assert m.meta_["threshold"] == tox.HOSTILE_THRESHOLD == HOSTILE_THRESHOLD
+    assert m.meta_["cv"]["min_fold_precision"] >= 0.80
+
+
+def test_issue_22_messages_are_not_hostile():
+    from analysis.eval import hostility as H
+    from analysis.moderation import toxicity as tox
+
+    for t, v in H.issue_22(tox.load_model(), tox.HOSTILE_THRESHOLD).items():
+        assert not v["flagged"], t
+
+
+def test_one_figure_everywhere():
+    """README, cards and « fiabilité » notes quote the figures of the last full `vigie eval`."""
+    from analysis.eval import figures
+    from analysis.store import REPO_ROOT
+
+    r = figures.results()
+    if not r:
+        pytest.skip("data/eval/results.json absent")
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    val = R.num(r["sentiment"]["val"]["macro_f1"]["value"])
+    prec = R.num(r["hostility"]["mlma_test"]["decision"]["precision"]["value"])
+    top1 = f"{100 * r['themes']['cv_by_source']['pooled']['top1']['value']:.0f} %"
+    assert val in readme and prec in readme and top1 in readme
+    assert val in R.CARDS["sentiment"].read_text(encoding="utf-8")
+    assert prec in R.CARDS["hostility"].read_text(encoding="utf-8")
+    assert top1.replace(" %", "") in R.CARDS["themes"].read_text(encoding="utf-8")
+    assert top1 in figures.reliability_note("themes")
+
+
+def test_an_ordinary_question_is_not_a_visible_negative_message():
+    """Issue 22: the sentiment model leans negative on questions; the queue lists a question for
+    being unanswered, never as « message négatif très visible »."""
+    import pandas as pd
+
+    from analysis.moderation.queue import _reasons
+
+    df = pd.DataFrame({"p90": [5, 5], "engagement": [50, 50], "hostile": [False, False],
+                       "sentiment": ["negative", "negative"], "is_question": [True, False],
+                       "first_reply_at": [pd.NaT, pd.NaT]})
+    hostile, negative, question = _reasons(df, 3)
+    assert negative.tolist() == [False, True] and question.tolist() == [True, False]
