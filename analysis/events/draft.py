@@ -33,6 +33,7 @@ import pandas as pd
 from analysis.events import engagement as E
 from analysis.events.model import POST_FORMATS, to_utc
 from analysis.ingest.agenda import hashtags_in
+from analysis.schema import platform_label
 
 LONG_SENTENCE = 20  # words: a sentence longer than this is hard to read aloud
 FALC_SENTENCE = 15  # FALC: 15 words or fewer per sentence
@@ -95,10 +96,10 @@ def readability(text: str) -> Readability:
 
 def themes_of(text: str) -> list[tuple[str, str, float]]:
     """(theme id, French label, score) the classifier reads in ``text``, best first, above its threshold."""
-    from analysis.topics import ThemeClassifier, load_taxonomy
+    from analysis.topics import default_classifier, load_taxonomy
 
     tax = load_taxonomy()
-    clf = ThemeClassifier(tax)
+    clf = default_classifier(tax)
     p = clf.predict_proba([text or ""])[0]
     order = np.argsort(-p)
     return [(tax.ids[i], tax.label(tax.ids[i]), float(p[i])) for i in order if p[i] >= clf.threshold]
@@ -238,7 +239,7 @@ def check(con: duckdb.DuckDBPyConnection, territory: str, text: str, platform: s
     if model is None:
         notes.append(note or "pas de modèle d'engagement pour ce territoire")
     elif acc is None:
-        notes.append(f"aucune publication de ce territoire sur {platform} : pas d'historique pour prévoir l'engagement")
+        notes.append(f"aucune publication de ce territoire sur {platform_label(platform)} : pas d'historique pour prévoir l'engagement")
     else:
         level = E.level_now(hist, acc, min(when_utc, pd.Timestamp(hist["created_at"].max()) + pd.Timedelta(days=3)), tgt)
         if level is None:
@@ -296,7 +297,7 @@ def summary_fr(d: DraftCheck) -> list[str]:
         p = ev.predictions[ev.predictions["platform"] == d.platform]
         if len(p):
             inside = ((p["y"] >= p["low"]) & (p["y"] <= p["high"])).mean()
-            out.append(f"Sur {d.platform} seulement : {fr_pct(inside, 0)} de {fr_int(len(p))} publications évaluées "
+            out.append(f"Sur {platform_label(d.platform)} seulement : {fr_pct(inside, 0)} de {fr_int(len(p))} publications évaluées "
                        "dans leur intervalle à 80 %.")
     out += d.notes
     return out

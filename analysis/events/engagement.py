@@ -116,10 +116,10 @@ def choose_target(posts: pd.DataFrame) -> tuple[str, str | None]:
 
 
 def _themes(texts: pd.Series) -> list[str]:
-    from analysis.topics import ThemeClassifier, load_taxonomy
+    from analysis.topics import default_classifier, load_taxonomy
 
     tax = load_taxonomy()
-    clf = ThemeClassifier(tax)
+    clf = default_classifier(tax)
     P = clf.predict_proba(texts.fillna("").tolist()) if len(texts) else np.zeros((0, len(tax.ids)))
     return [tax.ids[int(np.argmax(p))] if p.max() >= clf.threshold else "aucun" for p in P]
 

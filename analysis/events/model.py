@@ -163,7 +163,7 @@ def events_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | 
 def effective_themes(events: pd.DataFrame) -> list[str]:
     """The theme each event is read under: its stored ``theme``, else the classifier's best theme of
     its title + categories + description, else :data:`DEFAULT_EVENT_THEME`."""
-    from analysis.topics import ThemeClassifier, load_taxonomy
+    from analysis.topics import default_classifier, load_taxonomy
 
     if events.empty:
         return []
@@ -175,7 +175,7 @@ def effective_themes(events: pd.DataFrame) -> list[str]:
         rows = events.iloc[todo]
         texts = [" ".join(str(x) for x in (r.get("title"), " ".join(_list(r.get("categories"))), r.get("description"))
                           if isinstance(x, str) and x) for _, r in rows.iterrows()]
-        clf = ThemeClassifier(tax)
+        clf = default_classifier(tax)
         P = clf.predict_proba(texts)
         for k, i in enumerate(todo):
             j = int(np.argmax(P[k]))
