@@ -29,6 +29,7 @@ test: test-db
 	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 --dist loadgroup tests --ignore=tests/test_pages_grid.py
 	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly notebooks
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
+	$(BIN)/lint-imports
 
 # the .ok stamp is written only after a complete build, so an interrupted build is redone; it is
 # older than the schema, the demo generator or the registry when one of them changed: rebuilt then
@@ -46,6 +47,7 @@ test-grid: test-db
 
 lint: venv
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
+	$(BIN)/lint-imports
 
 format: venv
 	$(BIN)/ruff format analysis streamlit_app tests benchmarks

@@ -38,7 +38,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from analysis import store, users
 from analysis.queries import Filters
+from analysis.territories import peers_of
 
 
 class OutOfScope(PermissionError):
@@ -80,8 +82,7 @@ NOTHING = Scope(())
 
 def peers_of_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[str, ...]:
     """The registry's peers of the scope's territories (the scope excluded): whose aggregates the user
-    may compare with (``ereputation.peers_of``, the one definition)."""
-    from analysis.ereputation import peers_of
+    may compare with (:func:`analysis.territories.peers_of`, the one definition)."""
 
     return () if scope.everything else tuple(peers_of(con, list(scope.territories)))
 
@@ -351,7 +352,6 @@ class Reader:
 
     @classmethod
     def for_user(cls, name: str, db: str | None = None) -> Reader:
-        from analysis import users
 
         u = users.load_users().get(name.strip().lower())
         if u is None:
@@ -359,7 +359,6 @@ class Reader:
         return cls(Scope.of(u.scope), db)
 
     def __call__(self, target: str, f: Filters | None = None, /, **kwargs: Any) -> Any:
-        from analysis import store
 
         with store.reader(self.db) as con:
             return read(con, self.scope, target, f, None, **kwargs)

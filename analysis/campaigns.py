@@ -27,11 +27,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis import metrics
-from analysis.fmt import WEEKDAYS, fr_date, fr_num, fr_pct
+from analysis import metrics, store
+from analysis.config import LOCAL_TZ
+from analysis.fmt import WEEKDAYS, fr_date, fr_num, fr_pct, fr_signed
+from analysis.moderation.alerts import PARAMS, episodes, seasonal_anomalies
+from analysis.moderation.responsiveness import summary_sql
 from analysis.queries import Filters
-
-LOCAL_TZ = "Europe/Paris"
+from analysis.topics import load_taxonomy
 
 
 # ================================================================================ definitions
@@ -127,7 +129,6 @@ def load_campaigns_file(path: str | Path) -> list[Campaign]:
 
 def save_campaigns(con: duckdb.DuckDBPyConnection, campaigns: list[Campaign]) -> tuple[int, int]:
     """Upsert campaigns into the ``campaigns`` table → (inserted, updated)."""
-    from analysis import store
 
     if not campaigns:
         return 0, 0
@@ -333,7 +334,6 @@ class Effect:
 
 
 def _pts(v: float | None) -> str:
-    from analysis.fmt import fr_signed
 
     return fr_signed(None if v is None else 100 * v, 0, "points")
 
@@ -544,12 +544,8 @@ def message_spikes(con: duckdb.DuckDBPyConnection, territory_id: str, start: dat
     Uses the moderation volume-spike rule (same weekday of the 8 previous weeks, robust z-score)
     even when alerts were never fired into the store; only episodes of at least ``min_days``
     anomalous days count (a single busy day is a popular post, not a crisis). Episodes are merged
-    across up to 3 quiet days, which a crisis often has, and extended by a week for its tail. Empty when the moderation module is absent.
+    across up to 3 quiet days, which a crisis often has, and extended by a week for its tail.
     """
-    try:
-        from analysis.moderation.alerts import PARAMS, episodes, seasonal_anomalies
-    except ImportError:  # pragma: no cover - moderation is an optional layer
-        return []
     df = con.execute(
         "SELECT created_at::DATE AS d, count(*) AS n FROM messages WHERE territory_id = ? "
         "AND NOT coalesce(is_official, FALSE) AND created_at >= ? AND created_at < ? GROUP BY 1",
@@ -661,7 +657,6 @@ def post_table(con: duckdb.DuckDBPyConnection, territories: list[str] | tuple[st
     ``rel`` = engagement ÷ median engagement of the same account over the period: it makes a
     Facebook post of a big city comparable with an Instagram post of a village.
     """
-    from analysis.queries import Filters
 
     w, params = Filters(tuple(territories), start, end, tuple(platforms)).where("p")
     theme = ("(SELECT t.theme FROM themes t WHERE t.item_id = p.post_id AND t.item_type = 'post' "
@@ -683,7 +678,6 @@ def explain_post(row: pd.Series) -> str:
     pt = row.get("post_type")
     parts = [pt if isinstance(pt, str) and pt else "format inconnu"]  # a missing type is NaN, not "nan"
     if isinstance(row.get("theme"), str):
-        from analysis.topics import load_taxonomy
 
         parts.append(f"thème « {load_taxonomy().label(row['theme'])} »")
     if not pd.isna(row.get("weekday")):
@@ -813,7 +807,6 @@ def responsiveness(con: duckdb.DuckDBPyConnection, start: date, end: date,
     response rate = :func:`metrics.response_rate` (answered ÷ needing an answer). Territories whose
     exports carry no official replies get NULL, not 0 %. ``territories``: only these (default all).
     """
-    from analysis.moderation.responsiveness import summary_sql
 
     cols = ["territory_id", "questions", "answered", "response_rate", "median_response_hours"]
     # a territory's replies are visible when any of its platforms shows official replies; its

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.queries import Filters
+
 METRICS_VERSION = "1.0"
 
 # Which interaction columns make up engagement on each platform. ``required`` must all be known
@@ -441,7 +443,6 @@ def territory_kpis(con: Any, start: Any = None, end: Any = None, territories: Se
     Rates are ratios of sums over the posts where *both* terms are known (a platform without
     reach contributes neither to the numerator nor to the denominator of the reach rate).
     """
-    from analysis.queries import Filters
 
     f = Filters(tuple(territories), start, end, tuple(platforms))
     w, params = f.where("p")

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pandas as pd
 
+from analysis.fmt import fr_month
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -127,7 +129,6 @@ def coverage_summary(cov: pd.DataFrame) -> pd.DataFrame:
     if cov.empty:
         return pd.DataFrame(columns=["Territoire", "Plateforme", "Premier mois", "Dernier mois", "Mois",
                                      "Publications", "Messages"])
-    from analysis.fmt import fr_month
 
     g = cov.groupby(["territory_id", "platform"], dropna=False).agg(
         first=("month", "min"), last=("month", "max"), months=("month", "nunique"),

@@ -16,10 +16,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from analysis import metrics
+from analysis.campaigns import message_totals
 from analysis.fmt import fr_period
+from analysis.moderation.views import alerts_view
 from analysis.queries import Filters
 from analysis.reports.findings import CERTAINTY_FR, findings
 from analysis.reports.period import Period
+from analysis.territories import focus_territory as _focus
+from analysis.territories import peers_of
 
 # Where each headline is explained in detail (url path of the app page).
 DETAIL_PAGE: dict[str, str] = {
@@ -82,14 +87,8 @@ def period_of(start: date, end: date) -> Period:
 
 
 def focus_territory(con: duckdb.DuckDBPyConnection, f: Filters) -> str | None:
-    """The territory the home page is about: the first filtered one, else our own."""
-    if f.territories:
-        return f.territories[0]
-    r = con.execute("SELECT territory_id FROM territories WHERE kind = 'own' ORDER BY 1 LIMIT 1").fetchone()
-    if r:
-        return r[0]
-    r = con.execute("SELECT territory_id FROM territories ORDER BY 1 LIMIT 1").fetchone()
-    return r[0] if r else None
+    """The territory the home page is about (:func:`analysis.territories.focus_territory`)."""
+    return _focus(con, f.territories)
 
 
 def headlines(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
@@ -99,7 +98,6 @@ def headlines(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
     with), ``findings`` (records of :class:`~analysis.reports.findings.Finding` plus ``page``,
     ``certainty_fr`` and ``certainty_short``), ``peers`` (peer territory ids).
     """
-    from analysis.reports.findings import peers_of
 
     t = focus_territory(con, f)
     if t is None or f.start is None or f.end is None:
@@ -134,9 +132,6 @@ def peer_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     the filter's platforms, the same formulas), without the columns the home page does not show:
     the responsiveness of every territory alone cost two thirds of ``benchmark`` at 1 M messages.
     """
-    from analysis import metrics
-    from analysis.campaigns import message_totals
-    from analysis.reports.findings import peers_of
 
     t = focus_territory(con, f)
     if t is None or f.start is None or f.end is None:
@@ -172,7 +167,6 @@ def alerts(con: duckdb.DuckDBPyConnection, f: Filters, days: int = CURRENT_DAYS)
     An official opening the home page needs what is happening now; evaluating 30 days rather
     than a year also keeps the first visit fast. ``attrs["window"]`` holds the (start, end) used.
     """
-    from analysis.moderation.views import alerts_view
 
     t = focus_territory(con, f)
     if t is None or f.end is None:

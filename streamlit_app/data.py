@@ -33,7 +33,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analysis import access, store
+from analysis import access, derived_refresh, store
 from analysis.exports import escape_markdown
 from analysis.queries import Filters
 
@@ -328,7 +328,7 @@ def import_uploads(files: list[tuple[str, bytes]], keep_going: bool = False, on_
                 "territoires que les vôtres) : transmettez vos fichiers à l'administrateur de Vigie.")
     auth.record("upload", detail=", ".join(name for name, _ in files)[:900])
     try:
-        with store.writer() as con:
+        with derived_refresh.writer() as con:
             return _import(con, files, keep_going=keep_going, on_file=on_file)
     except duckdb.IOException:
         return ("Base occupée : un import, une collecte ou un enrichissement est en cours. Réessayez dans un "
@@ -341,7 +341,7 @@ def writer(*, messages: list[str] | tuple[str, ...] = (), campaigns: list[str] |
     """A short writer session on the store (``store.writer``) for a change made from a page, refused
     before anything is written when a message (``KeyError``, as for an unknown id), a campaign or a
     territory (``access.OutOfScope``) lies outside the user's scope."""
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         access.check_write(con, scope(), messages=messages, campaigns=campaigns, territories=territories)
         yield con
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from analysis import audience as A
-from analysis import store
+from analysis import derived_refresh
 from tests.page_helpers import frames, open_page, rendered
 from tests.test_audience import FIX, _small_store
 
@@ -25,7 +25,7 @@ _frames = frames
 def test_page_small_store(db):
     _small_store(db)
     res = A.read_insee_population(FIX / "insee_aged100.csv", {"49901": "saint-aubin"})
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         A.store_population(con, res.population)
     at = run_page()
     text = _text(at)
@@ -56,7 +56,7 @@ def test_page_demo_store(demo_db_copy):
 def test_page_without_demographics(db):
     from analysis.registry import load_registry, sync_registry
 
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         sync_registry(con, load_registry())
     at = run_page()
     text = _text(at)

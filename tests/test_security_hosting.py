@@ -19,7 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from analysis import access, audit, sso, store, users
+from analysis import access, audit, derived_refresh, sso, store, users
 from analysis.cli import app as vigie
 from analysis.queries import Filters
 from tests import app_store
@@ -188,7 +188,7 @@ def test_scoped_writes_refused_before_anything_is_written(small):
     from analysis import campaigns as camp
 
     pm = access.Scope(("port-marel",))
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         access.check_write(con, pm, messages=["facebook:m-port-marel-2026-03-0"])  # ours: allowed
         with pytest.raises(KeyError):  # another territory's message reads as unknown
             access.check_write(con, pm, messages=["facebook:m-saint-aubin-2026-01-0"])

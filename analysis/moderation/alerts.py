@@ -34,6 +34,7 @@ from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period
 from analysis.moderation.impersonation import is_author, watch
 from analysis.moderation.queue import MESSAGES, hostile_sql
 from analysis.registry import Registry
+from analysis.topics import load_taxonomy
 
 RULES = {
     "negative_spike": "Pic de messages négatifs",
@@ -287,7 +288,6 @@ def _severity(count: np.ndarray, z: np.ndarray, baseline: np.ndarray, rule: str)
 
 def _theme_label(theme_id: str) -> str:
     """French label of a theme id (« Vie citoyenne », not « vie_citoyenne »): the title is read by officials."""
-    from analysis.topics import load_taxonomy
 
     try:
         return load_taxonomy().label(theme_id)

@@ -5,17 +5,18 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from analysis import derived as derived_tables
+from analysis.config import LOCAL_TZ
 from analysis.fmt import fr_num, fr_pct
 from analysis.moderation.queue import MESSAGES, first_replies_from
 from analysis.queries import Filters
 
-PARIS = "Europe/Paris"
 SLOTS = {"business": "heures ouvrées (lun.–ven. 9 h–18 h)", "off": "soirs et week-ends"}
 
 
 def slot_of(ts_utc: pd.Series) -> pd.Series:
     """'business' when the UTC time falls Mon–Fri 9:00–17:59 in Europe/Paris, else 'off'."""
-    local = pd.to_datetime(ts_utc).dt.tz_localize("UTC").dt.tz_convert(PARIS)
+    local = pd.to_datetime(ts_utc).dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ)
     business = (local.dt.day_of_week < 5) & (local.dt.hour >= 9) & (local.dt.hour < 18)
     return business.map({True: "business", False: "off"})
 
@@ -47,7 +48,6 @@ def _rows_sql(f: Filters | None, scope: str, con: duckdb.DuckDBPyConnection | No
     if scope not in SCOPES:
         raise ValueError(f"Périmètre inconnu « {scope} » (attendu : {', '.join(SCOPES)})")
     if derived and con is not None:
-        from analysis import derived as derived_tables
 
         if derived_tables.current(con):
             w, params = f.where()
@@ -104,8 +104,8 @@ def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
 
 
 # Mon–Fri 9:00–17:59 Europe/Paris, as slot_of; a NULL time is 'off' there too
-SLOT_SQL = ("CASE WHEN isodow(timezone('Europe/Paris', created_at AT TIME ZONE 'UTC')) <= 5 "
-            "AND hour(timezone('Europe/Paris', created_at AT TIME ZONE 'UTC')) BETWEEN 9 AND 17 "
+SLOT_SQL = (f"CASE WHEN isodow(timezone('{LOCAL_TZ}', created_at AT TIME ZONE 'UTC')) <= 5 "
+            f"AND hour(timezone('{LOCAL_TZ}', created_at AT TIME ZONE 'UTC')) BETWEEN 9 AND 17 "
             "THEN 'business' ELSE 'off' END")
 # microseconds → hours in the same order of operations as pandas' total_seconds() / 3600
 DELAY_SQL = "(epoch_us(first_reply_at) - epoch_us(created_at)) / 1e6 / 3600"

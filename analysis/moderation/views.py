@@ -16,14 +16,12 @@ from analysis.moderation.queue import queue, queue_codes, queue_summary, reason_
 from analysis.moderation.responsiveness import responsiveness
 from analysis.queries import Filters
 from analysis.registry import load_registry
+from analysis.territories import focus_territory as _focus
 
 
 def focus_territory(con: duckdb.DuckDBPyConnection, f: Filters) -> str | None:
-    """Territory the moderation views look at: first filtered one, else our own."""
-    if f.territories:
-        return f.territories[0]
-    r = con.execute("SELECT territory_id FROM territories WHERE kind = 'own' ORDER BY 1 LIMIT 1").fetchone()
-    return r[0] if r else None
+    """Territory the moderation views look at (:func:`analysis.territories.focus_territory`)."""
+    return _focus(con, f.territories)
 
 
 def _own_filter(con, f: Filters) -> Filters:

@@ -22,10 +22,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis import metrics
+from analysis import derived, ereputation, metrics
+from analysis.audience import growth_by_territory
 from analysis.fmt import fr_int, fr_num, fr_pct, fr_signed
+from analysis.moderation.responsiveness import summary_sql
 from analysis.queries import Filters
-from analysis.reports.period import Period
+from analysis.reports.period import Period, parse_period
+from analysis.territories import peers_of  # noqa: F401 - re-exported
 
 Z95 = 1.959963984540054
 
@@ -132,7 +135,6 @@ def _sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
 
     One scan serves the territory and its peers: the pooled figures are rebuilt from the summed
     counts by :func:`_pooled_sentiment`, which is what ``ereputation.kpis`` computes over them."""
-    from analysis import derived, ereputation
 
     if derived.usable(con, f):  # the same counts, summed from the daily table
         return derived.sentiment_counts(con, f)
@@ -142,7 +144,6 @@ def _sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
 def _pooled_sentiment(table: pd.DataFrame, territories: Sequence[str]) -> dict[str, Any]:
     """``ereputation.kpis`` of ``territories`` from their rows of :func:`_sentiment_table`: counts
     summed (each message has one territory), then the same metrics and intervals."""
-    from analysis import ereputation
 
     rows = table[table["territory_id"].isin(list(territories))]
     counts = pd.DataFrame({c: [int(rows[c].sum())] for c in ereputation.COUNT_COLUMNS}, dtype="int64")
@@ -175,7 +176,6 @@ def _response_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     (:func:`analysis.moderation.responsiveness.summary_sql`: the 'all' slot of ``responsiveness``,
     without the per-slot split the findings do not use). One call serves the territory and its
     peers: every figure of a territory depends on its own messages only."""
-    from analysis.moderation.responsiveness import summary_sql
 
     r = summary_sql(con, f, "needs_answer", by=("territory_id", "platform"))
     return r[r["visible"].astype(bool)] if len(r) else r
@@ -191,7 +191,6 @@ def _response(table: pd.DataFrame, territories: Sequence[str]) -> dict[str, Any]
 
 
 def _followers(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
-    from analysis.audience import growth_by_territory
 
     g = growth_by_territory(con, f)
     g = g[g["platform"] == "all"] if len(g) else g
@@ -269,12 +268,6 @@ def _position(diff_ci: tuple[float, float] | None) -> str:
     if c == "stable":
         return "level"
     return "above" if diff_ci[0] > 0 else "below"
-
-
-def peers_of(con: duckdb.DuckDBPyConnection, territory: str) -> list[str]:
-    """Peer territories of ``territory`` (registry ``peers``)."""
-    r = con.execute("SELECT peers FROM territories WHERE territory_id = ?", [territory]).fetchone()
-    return [p for p in (r[0] if r and r[0] is not None else []) if p != territory]
 
 
 # ------------------------------------------------------------------------------ generator
@@ -450,6 +443,5 @@ def fr_points(v: float | None, decimals: int = 0) -> str:
 def findings_records(con: duckdb.DuckDBPyConnection, territory: str, period: str, compare: str = "previous",
                      platforms: Sequence[str] = ()) -> list[dict[str, Any]]:
     """:func:`findings` for a period code (``2026-10``) as plain dicts (cacheable by the app)."""
-    from analysis.reports.period import parse_period
 
     return [x.as_dict() for x in findings(con, territory, parse_period(period), compare, platforms)]

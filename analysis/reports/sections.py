@@ -29,10 +29,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from analysis import charts
+import analysis
+from analysis import audience, campaigns, charts, ereputation, queries, topics
+from analysis.charts_campaigns import rank_chart
 from analysis.fmt import fr_date, fr_int, fr_month, fr_num, fr_pct, fr_signed
+from analysis.moderation.views import report_section
 from analysis.queries import Filters
 from analysis.reports.period import Period
+from analysis.topics import theme_labels
 
 
 # ------------------------------------------------------------------------------ context
@@ -109,7 +113,6 @@ def discover() -> list[str]:
     import importlib.util
     import pkgutil
 
-    import analysis
 
     found = []
     for m in pkgutil.iter_modules(analysis.__path__):
@@ -215,7 +218,6 @@ def points(v: Any) -> str:
 @section("ereputation", "E-réputation", order=10)
 def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
     """Monthly net sentiment with its interval, territory vs peers, negative spikes of the period."""
-    from analysis import ereputation
 
     trend = ereputation.sentiment_table(ctx.con, ctx.trailing(12), by=(), freq="month")
     if trend.empty or trend["messages"].sum() == 0:
@@ -276,7 +278,6 @@ def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
 @section("themes", "Thématiques", order=20)
 def themes_section(ctx: ReportContext) -> dict[str, Any] | None:
     """The themes section model of :func:`analysis.topics.report_section` (findings, tables, word cloud)."""
-    from analysis import topics
 
     if topics.themes_status(ctx.con)["classified"] == 0:
         return {"findings": [], "figures": [], "tables": [],
@@ -301,7 +302,6 @@ def themes_section(ctx: ReportContext) -> dict[str, Any] | None:
 @section("audience", "Audience", order=30)
 def audience_section(ctx: ReportContext) -> dict[str, Any] | None:
     """Follower growth vs peers and who we do not reach compared with the population (audience.summary)."""
-    from analysis import audience
 
     s = audience.summary(ctx.con, ctx.territory, ctx.filters)
     g = s["growth"]
@@ -355,8 +355,6 @@ def audience_section(ctx: ReportContext) -> dict[str, Any] | None:
 @section("campaigns", "Campagnes et benchmark", order=40)
 def campaigns_section(ctx: ReportContext) -> dict[str, Any] | None:
     """Campaigns of the period and the peer benchmark of :func:`analysis.campaigns.report_section`."""
-    from analysis import campaigns
-    from analysis.charts_campaigns import rank_chart
 
     s = ctx.cache.get("campaigns") or campaigns.report_section(ctx.con, ctx.filters, ctx.visible)
     out: dict[str, Any] = {"findings": [], "figures": [], "tables": [], "caveats": []}
@@ -402,7 +400,6 @@ MAX_ALERTS = 8  # a council report lists the latest ones; the app has the full l
 @section("moderation", "Modération et veille", order=50)
 def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
     """Aggregates of :func:`analysis.moderation.views.report_section`: no message, no author, no page name."""
-    from analysis.moderation.views import report_section
 
     s = report_section(ctx.con, ctx.filters)
     out: dict[str, Any] = {"findings": [], "figures": [], "tables": [], "caveats": []}
@@ -431,7 +428,6 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
         a = a[(start >= pd.Timestamp(ctx.period.start)) & (start < pd.Timestamp(ctx.period.end))
               & (a["rule"] != "impersonation")]
     if len(a):
-        from analysis.topics import theme_labels
 
         # Alert titles quote theme ids (« sport_loisirs »): the reader gets the taxonomy label.
         labels = theme_labels()
@@ -457,7 +453,6 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
 @section("coverage", "Couverture des données et limites", order=90)
 def coverage_section(ctx: ReportContext) -> dict[str, Any]:
     """Posts and messages per platform and month (territory and peers), missing months, caveats."""
-    from analysis import queries
 
     f = Filters((ctx.territory, *ctx.peers), ctx.trailing(12).start, ctx.period.end, ctx.platforms)
     cov = queries.coverage(ctx.con, f)

@@ -10,8 +10,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from analysis.cli_common import open_reader, parse_date
+from analysis import ereputation as er
+from analysis.cli.common import open_reader, parse_date
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_signed
+from analysis.queries import Filters, data_range
 
 app = typer.Typer(help="E-réputation : sentiment net, part négative, comparaison aux pairs, pics négatifs.",
                   no_args_is_help=True, add_completion=False)
@@ -27,7 +29,6 @@ _reader = open_reader
 
 def _filters(con, territory: list[str] | None, since: str | None, until: str | None, platform: list[str] | None,
              default_days: int | None):
-    from analysis.queries import Filters, data_range
 
     s, u = _date(since, "--since"), _date(until, "--until")
     first, last = data_range(con)
@@ -57,7 +58,6 @@ def spikes_cmd(
     as_json: bool = typer.Option(False, "--json", help="Résultat en JSON."),
 ) -> None:
     """Détecter les pics de messages négatifs (référence saisonnière robuste), expliqués par leurs messages."""
-    from analysis import ereputation as er
 
     if freq not in ("day", "week"):
         raise typer.BadParameter("choisir day ou week", param_hint="--freq")
@@ -116,7 +116,6 @@ def summary_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Indicateurs d'e-réputation de la période, évolution vs période précédente et vs pairs (IC 95 %)."""
-    from analysis import ereputation as er
 
     with _reader() as con:
         f = _filters(con, territory, since, until, platform, 30)

@@ -9,9 +9,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from analysis import store
-from analysis.cli_common import open_reader, parse_date
+from analysis import derived_refresh
+from analysis.cli.common import open_reader, parse_date
 from analysis.fmt import fr_datetime, fr_int, fr_num, fr_pct
+from analysis.moderation import alerts as al
+from analysis.moderation import toxicity as tox
+from analysis.moderation.contacts import key_contacts
+from analysis.moderation.impersonation import watch
+from analysis.moderation.queue import STATUSES, queue, set_status
+from analysis.moderation.responsiveness import SCOPES, french_table, responsiveness
+from analysis.moderation.scoring import enrich
+from analysis.queries import Filters
+from analysis.registry import load_registry
+from analysis.territories import own_territory, peers_of
 
 app = typer.Typer(add_completion=False)
 moderation = typer.Typer(help="Modération : file à traiter, statuts, réactivité, usurpations, contacts clés.",
@@ -25,8 +35,6 @@ _date = parse_date
 
 
 def _registry():
-    from analysis.registry import load_registry
-
     return load_registry()
 
 
@@ -35,10 +43,11 @@ def _own(territory: str | None) -> str:
     if territory:
         reg.territory(territory)  # raises a French KeyError if unknown
         return territory
-    own = reg.own()
+    with _reader() as con:  # the store's registry, as every view (analysis.territories)
+        own = own_territory(con)
     if not own:
         raise typer.BadParameter("aucun territoire « own » dans le registre : précisez --territory")
-    return own[0].territory_id
+    return own
 
 
 _reader = open_reader
@@ -60,7 +69,6 @@ def alerts_cmd(
     dry_run: bool = typer.Option(False, "--dry-run", help="Évaluer sans enregistrer (les alertes pourront être émises plus tard)."),
 ) -> None:
     """Évaluer les règles d'alerte ; chaque alerte n'est émise qu'une fois (adapté à cron)."""
-    from analysis.moderation import alerts as al
 
     if fmt not in ("text", "json", "html"):
         raise typer.BadParameter("choisir text, json ou html", param_hint="--format")
@@ -74,7 +82,7 @@ def alerts_cmd(
             known = {r[0] for r in con.execute("SELECT alert_id FROM alerts").fetchall()}
         new = [a for a in found if a.alert_id not in known]
     else:
-        with store.writer() as con:
+        with derived_refresh.writer() as con:
             found, notes = al.evaluate(con, reg, territory or None, s, u)
             new = al.fire(con, found)
     text = {"text": al.digest_text, "json": al.digest_json, "html": al.digest_html}[fmt](new, notes)
@@ -96,7 +104,6 @@ def train_cmd(
     metrics: Path = typer.Option(None, "--metrics", help="Fichier JSON des mesures (défaut : data/models/toxicity_metrics.json)."),
 ) -> None:
     """Entraîner le classifieur de toxicité (partage stratifié, mesures sur la partie tenue à l'écart)."""
-    from analysis.moderation import toxicity as tox
 
     if not data.exists():
         err.print(f"[red]Fichier introuvable : {data}[/]")
@@ -124,9 +131,8 @@ def score_cmd(force: bool = typer.Option(False, "--force", help="Tout recalculer
     """Calculer la toxicité et la détection de questions des messages (incrémental)."""
     from rich.progress import Progress
 
-    from analysis.moderation.scoring import enrich
 
-    with store.writer() as con, Progress(console=err, transient=True) as prog:
+    with derived_refresh.writer() as con, Progress(console=err, transient=True) as prog:
         task = prog.add_task("Toxicité", total=None)
         n = enrich(con, progress=lambda done, total: prog.update(task, completed=done, total=total), force=force)
     console.print(f"{fr_int(n)} message(s) évalué(s).")
@@ -143,8 +149,6 @@ def queue_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """File de modération : messages à traiter, par priorité, avec leur motif."""
-    from analysis.moderation.queue import queue
-    from analysis.queries import Filters
 
     f = Filters(territories=(_own(territory),), start=_date(since, "--since"), end=_date(until, "--until"),
                 platforms=tuple(platform or ()))
@@ -170,10 +174,9 @@ def status_cmd(
     note: str = typer.Option(None, "--note"),
 ) -> None:
     """Enregistrer un statut de modération (qui, quand), tracé dans le journal d'audit."""
-    from analysis.moderation.queue import STATUSES, set_status
 
     try:
-        with store.writer() as con:
+        with derived_refresh.writer() as con:
             n = set_status(con, message_ids, status, by, note)
     except ValueError as e:
         err.print(f"[red]{e}[/]")
@@ -192,22 +195,20 @@ def responsiveness_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Taux de réponse et délai médian de première réponse, heures ouvrées / soirs et week-ends."""
-    from analysis.moderation.responsiveness import SCOPES, french_table, responsiveness
-    from analysis.queries import Filters
 
     if scope not in SCOPES:
         raise typer.BadParameter(f"choisir parmi {', '.join(SCOPES)}", param_hint="--scope")
-    reg = _registry()
     if not territory:
-        own = reg.territory(_own(None))
-        territory = [own.territory_id, *own.peers]
+        own = _own(None)
+        with _reader() as con:
+            territory = [own, *peers_of(con, own)]
     f = Filters(territories=tuple(territory), start=_date(since, "--since"), end=_date(until, "--until"))
     with _reader() as con:
         r = responsiveness(con, f, scope)
     if as_json:
         print(_json(r))
         return
-    tab = french_table(r, {t.territory_id: t.name for t in reg.territories})
+    tab = french_table(r, {t.territory_id: t.name for t in _registry().territories})
     t = Table(title=f"Réactivité des comptes officiels — {SCOPES[scope]}")
     for c in tab.columns:
         t.add_column(c)
@@ -223,7 +224,6 @@ def impersonation_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Pages et comptes qui imitent un compte officiel du territoire sans être au registre."""
-    from analysis.moderation.impersonation import watch
 
     with _reader() as con:
         w = watch(con, _registry(), _own(territory), threshold)
@@ -248,8 +248,6 @@ def contacts_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Contacts clés : auteurs les plus engagés, ambassadeurs, critiques récurrents, centralité, ancrage local."""
-    from analysis.moderation.contacts import key_contacts
-    from analysis.queries import Filters
 
     f = Filters(start=_date(since, "--since"), end=_date(until, "--until"))
     with _reader() as con:

@@ -19,7 +19,8 @@ import duckdb
 import typer
 from rich.console import Console
 
-from analysis import schema, store
+from analysis import derived_refresh, schema, store
+from analysis.fmt import fr_int
 
 app = typer.Typer()
 parquet_app = typer.Typer(help="Tables canoniques en Parquet partitionné (lecture directe par un cluster).")
@@ -143,7 +144,6 @@ def export_cmd(
     partition_by: str = typer.Option("", "--partition-by", help="territory_id,month (ou l'un des deux)."),
 ) -> None:
     """Exporter les tables canoniques en Parquet (partitionné par territoire et/ou mois)."""
-    from analysis.fmt import fr_int
 
     keys = tuple(k.strip() for k in partition_by.split(",") if k.strip())
     try:
@@ -163,10 +163,9 @@ def export_cmd(
 @parquet_app.command("import")
 def import_cmd(src: Path = typer.Argument(..., help="Dossier produit par `vigie parquet export`.")) -> None:
     """Importer (upsert) des tables canoniques depuis un export Parquet."""
-    from analysis.fmt import fr_int
 
     try:
-        with store.writer() as con:
+        with derived_refresh.writer() as con:
             res = import_parquet(con, src)
     except FileNotFoundError as e:
         err.print(f"[red]{e}[/]")

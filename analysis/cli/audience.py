@@ -10,9 +10,11 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis import audience as A
-from analysis import store
-from analysis.cli_common import open_reader
+from analysis import derived_refresh
+from analysis.cli.common import open_reader
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_signed
+from analysis.registry import load_registry
+from analysis.territories import focus_territory
 
 app = typer.Typer()
 audience_app = typer.Typer(help="Audience : croissance, démographie, représentativité, rayonnement.")
@@ -22,9 +24,7 @@ err = Console(stderr=True)
 
 
 def _own(con) -> str | None:
-    r = con.execute("SELECT territory_id FROM territories ORDER BY CASE kind WHEN 'own' THEN 0 ELSE 1 END, "
-                    "territory_id LIMIT 1").fetchone()
-    return r[0] if r else None
+    return focus_territory(con)
 
 
 @audience_app.command("summary")
@@ -96,7 +96,6 @@ def summary_cmd(
 
 def import_population(file: Path, territory: str | None = None, registry: Path | None = None) -> None:
     """Read an INSEE population CSV and store it as the population reference (called by the CLI)."""
-    from analysis.registry import load_registry
 
     reg = load_registry(registry)
     if territory and territory not in {t.territory_id for t in reg.territories}:
@@ -108,7 +107,7 @@ def import_population(file: Path, territory: str | None = None, registry: Path |
     except (A.PopulationFileError, OSError) as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(1) from e
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         n = A.store_population(con, res.population)
     p = res.population
     t = Table(title=f"Population importée depuis {file.name} (colonne d'âge {res.age_column})")

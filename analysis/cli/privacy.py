@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from analysis import audit, retention, store, users
+from analysis import audit, derived_refresh, retention, store, users
+from analysis.cli.parquet import parquet_exports
 from analysis.fmt import fr_int
 
 app = typer.Typer(add_completion=False)
@@ -158,7 +159,6 @@ def _print_counts(title: str, rep: retention.DeletionReport) -> None:
 
 def _copies_report(stale: list) -> None:
     """What the erasure or purge reached besides the store, and what it cannot reach."""
-    from analysis.parquet_cli import parquet_exports
 
     db = store.db_path()
     lines = [f"Appliqué à la base {db} (réécrite : aucun octet des lignes supprimées n'y reste) et à sa "
@@ -190,7 +190,7 @@ def privacy_erase(
     if not yes and not typer.confirm("Supprimer définitivement les messages de cet auteur ?"):
         raise typer.Exit(1)
     stale = store.stale_copies()
-    with store.writer(compact=True) as con:
+    with derived_refresh.writer(compact=True) as con:
         rep = retention.erase_author(con, author_hash=author, name=name)
     _print_counts("Effacement", rep)
     if rep.messages == 0:
@@ -222,7 +222,7 @@ def purge(
     if not yes and not typer.confirm(f"Supprimer les messages antérieurs au {limit:%d/%m/%Y} ?"):
         raise typer.Exit(1)
     stale = store.stale_copies()
-    with store.writer(compact=True) as con:
+    with derived_refresh.writer(compact=True) as con:
         rep = retention.purge_older_than(con, value)
     _print_counts(f"Purge des messages antérieurs au {limit:%d/%m/%Y}", rep)
     n = audit.AuditLog().purge(audit_limit)

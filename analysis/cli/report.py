@@ -10,6 +10,9 @@ from rich.console import Console
 
 from analysis import access, audit, store, users
 from analysis.fmt import fr_num
+from analysis.reports.period import PeriodError, parse_period
+from analysis.reports.render import ReportError, write
+from analysis.territories import own_territory
 
 app = typer.Typer(add_completion=False)
 err = Console(stderr=True)
@@ -29,8 +32,6 @@ def report_cmd(
                                 "obtiendrait : territoire dans son périmètre, pairs déclarés seulement (journalisé)."),
 ) -> None:
     """Produire le rapport périodique d'un territoire (HTML autonome ou PDF)."""
-    from analysis.reports.period import PeriodError, parse_period
-    from analysis.reports.render import ReportError, write
 
     if fmt not in ("html", "pdf"):
         err.print(f"[red]Format inconnu : « {fmt} » (attendu : html ou pdf).[/]")
@@ -53,7 +54,7 @@ def report_cmd(
     t0 = time.perf_counter()
     try:
         with store.reader() as con:
-            tid = territory or (scope.territories[0] if not scope.everything else _own(con))
+            tid = territory or (scope.territories[0] if not scope.everything else own_territory(con))
             if tid is None:
                 err.print("[red]Aucun territoire « own » dans la base : précisez --territory.[/]")
                 raise typer.Exit(1)
@@ -75,8 +76,3 @@ def report_cmd(
         err.print(f"[red]{e}[/]")
         raise typer.Exit(1) from e
     err.print(f"Rapport écrit : {path} (instantané {rep.model['snapshot']}, {fr_num(time.perf_counter() - t0, 1)} s).")
-
-
-def _own(con) -> str | None:
-    r = con.execute("SELECT territory_id FROM territories WHERE kind = 'own' ORDER BY territory_id LIMIT 1").fetchone()
-    return r[0] if r else None

@@ -7,6 +7,9 @@ import json
 import typer
 from rich.console import Console
 
+from analysis import derived_refresh, enrich
+from analysis.fmt import fr_int
+
 app = typer.Typer()
 err = Console(stderr=True)
 
@@ -19,11 +22,9 @@ def enrich_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Enrichir les nouveaux messages et posts ; ré-évaluer ce qu'un ancien modèle a produit."""
-    from analysis import enrich, store
-    from analysis.fmt import fr_int
 
     try:
-        with store.writer() as con:
+        with derived_refresh.writer() as con:
             res = enrich.run(con, only=only or None, engine=engine, progress=err, scheduler=scheduler)
     except (ValueError, enrich.EngineUnavailable) as e:
         err.print(f"[red]{e}[/]")

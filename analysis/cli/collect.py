@@ -15,12 +15,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from analysis import store
-from analysis.cli_common import open_reader
+from analysis import derived_refresh, store
+from analysis import enrich as enrich_mod
+from analysis.cli.common import open_reader
 from analysis.collect.base import Source, SourceResult
 from analysis.collect.credentials import load_credentials
 from analysis.collect.http import CollectError
+from analysis.collect.jetstream import SPOOL_SOURCE, spool_sources
+from analysis.collect.jetstream import follow as follow_stream
+from analysis.collect.runner import collect, status
+from analysis.collect.sources import account_source, declared_sources
 from analysis.fmt import fr_int
+from analysis.ingest import default_context
+from analysis.registry import load_registry, sync_registry
 
 app = typer.Typer(help="Collecte automatique depuis les API des plateformes (Bluesky, Mastodon, YouTube, "
                        "Meta, flux RSS de la presse locale).", invoke_without_command=True, no_args_is_help=False)
@@ -45,8 +52,6 @@ def _since(value: str | None) -> datetime | None:
 
 def cli_sources(platform: str, keys: list[str], kind: str = "account") -> list[Source]:
     """Sources named on the command line, attached to their territory when the registry knows them."""
-    from analysis.collect.sources import account_source
-    from analysis.registry import load_registry
 
     reg = load_registry()
     out = []
@@ -67,11 +72,11 @@ WAIT_FOR_STORE = 300.0  # seconds a scheduled collection waits for another write
 
 @contextmanager
 def writer_when_free(wait: float = WAIT_FOR_STORE) -> Iterator[duckdb.DuckDBPyConnection]:
-    """``store.writer()``, waiting up to ``wait`` seconds while another process holds the store
+    """``derived_refresh.writer()``, waiting up to ``wait`` seconds while another process holds the store
     (DuckDB allows one writer): two timers that meet, or a collection during an import, queue."""
     deadline = time.monotonic() + wait
     while True:
-        cm = store.writer()
+        cm = derived_refresh.writer()
         try:
             con = cm.__enter__()
             break
@@ -93,9 +98,6 @@ def writer_when_free(wait: float = WAIT_FOR_STORE) -> Iterator[duckdb.DuckDBPyCo
 def run_sources(sources: list[Source], *, api: str | None, since: str | None, as_json: bool, enrich: bool,
                 notes: list[str] | None = None) -> list[SourceResult]:
     """Collect, enrich what is new, print the result (JSON or a table); exit 1 when a source failed."""
-    from analysis.collect.runner import collect
-    from analysis.ingest import default_context
-    from analysis.registry import sync_registry
 
     creds = load_credentials()
     for w in creds.warnings:
@@ -116,7 +118,6 @@ def run_sources(sources: list[Source], *, api: str | None, since: str | None, as
 
             results = collect(con, sources, ctx, api=api, since=since_dt, credentials=creds, on_source=on_source)
             if enrich and any(r.inserted for r in results):
-                from analysis import enrich as enrich_mod
 
                 enrich_mod.run(con)
     except CollectError as e:
@@ -167,7 +168,6 @@ def collect_cmd(
     if ctx.invoked_subcommand:
         return
     if follow:
-        from analysis.collect.jetstream import follow as follow_stream
 
         try:
             follow_stream(api=api)
@@ -175,9 +175,6 @@ def collect_cmd(
             err.print(f"[red]✗[/] {e}")
             raise typer.Exit(1) from None
         return
-    from analysis.collect.jetstream import spool_sources
-    from analysis.collect.sources import declared_sources
-    from analysis.registry import load_registry
 
     roles = {"own": {"own"}, "peers": {"peer"}, None: None}.get(only)
     if only and roles is None:
@@ -265,7 +262,6 @@ def rss_cmd(
     enrich: bool = typer.Option(True, "--enrich/--no-enrich", help=ENRICH_HELP),
 ) -> None:
     """Collecter des flux RSS/Atom : les articles qui nomment un territoire deviennent des articles de presse."""
-    from analysis.registry import load_registry
 
     reg = load_registry()
     if territory:
@@ -286,7 +282,6 @@ def jetstream_spool_cmd(
     enrich: bool = typer.Option(True, "--enrich/--no-enrich", help=ENRICH_HELP),
 ) -> None:
     """Importer maintenant le tampon du service --follow (fichiers horaires fermés) ; « vigie collect » le fait aussi."""
-    from analysis.collect.jetstream import SPOOL_SOURCE
 
     run_sources([SPOOL_SOURCE], api=None, since=None, as_json=as_json, enrich=enrich)
 
@@ -294,7 +289,6 @@ def jetstream_spool_cmd(
 @app.command("status")
 def status_cmd(as_json: bool = typer.Option(False, "--json", help="Résultat en JSON.")) -> None:
     """Dernière collecte de chaque source : quand, ce qu'elle a apporté, son erreur, l'âge de ses données."""
-    from analysis.collect.runner import status
 
     with open_reader() as con:
         df = status(con)

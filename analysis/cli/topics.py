@@ -24,12 +24,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from analysis import store
+from analysis import derived_refresh, store
 from analysis import topics as T
-from analysis.cli_common import open_reader
+from analysis.cli.common import open_reader
+from analysis.demo import ground_truth_messages
+from analysis.exports import write_csv
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.ingest.sniff import read_user_csv
-from analysis.queries import Filters, month_bounds
+from analysis.queries import Filters, default_period, month_bounds
 
 app = typer.Typer(help="Thématiques : classifieur de thèmes, sujets, sujets émergents.", no_args_is_help=True)
 console = Console()
@@ -87,7 +89,6 @@ def eval_cmd(
     as_json: bool = typer.Option(False, "--json", help="Résultat en JSON."),
 ) -> None:
     if demo:
-        from analysis.demo import ground_truth_messages
 
         try:
             df = ground_truth_messages(store.db_path())
@@ -162,7 +163,6 @@ def sample_cmd(
             f"WHERE {w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL "
             f"ORDER BY hash(message_id || ?::VARCHAR) LIMIT ?", params + [seed, n]).df()
     df["themes"] = ""
-    from analysis.exports import write_csv
 
     write_csv(df, out)  # formulas in citizens' texts neutralised (CSV injection)
     console.print(f"{fr_int(len(df))} messages écrits dans {out}. Remplissez la colonne « themes » "
@@ -189,7 +189,7 @@ def label_cmd(
     else:
         err.print("[red]Donnez ITEM_ID THEMES, ou --csv FICHIER.[/]")
         raise typer.Exit(2)
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         try:
             for i, ths in rows:
                 T.store_label(con, i, ths, author=author)
@@ -202,7 +202,7 @@ def label_cmd(
 @app.command("enrich")
 def enrich_cmd() -> None:
     """Classer en thèmes les messages et publications qui ne le sont pas encore (incrémental)."""
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         r = T.enrich(con, progress=err)
     console.print(f"Thèmes ({r['model_version']}) : {fr_int(r['messages_classified'])} messages et "
                   f"{fr_int(r['posts_classified'])} publications classés ; {fr_int(r['messages_themed'])} messages "
@@ -276,7 +276,6 @@ def emerging_cmd(
     s, e = _period(start, end, month)
     with _reader() as con:
         if not (s and e):
-            from analysis.queries import default_period
 
             s, e = default_period(con, 30)
         f = Filters(territories=tuple(territory), start=s, end=e)

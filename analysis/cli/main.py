@@ -1,7 +1,7 @@
 """`vigie` command: glue only. Every command calls the library; long work shows progress.
 
-Sub-commands of other capabilities live beside their module (``analysis/<x>_cli.py`` or
-``analysis/<pkg>/cli.py``) and are registered in :data:`SUBCOMMANDS`.
+The root app; each command group is a module of :mod:`analysis.cli` (``analysis/cli/<group>.py``;
+``vigie sentiment`` stays in :mod:`analysis.sentiment.cli`), registered in :data:`SUBCOMMANDS`.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import importlib
 import json
 import os
 import sys
+from functools import partial
 from pathlib import Path
 
 import typer
@@ -19,9 +20,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from analysis import store
-from analysis.cli_common import open_reader
+from analysis import demo, derived_refresh, privacy, queries, store
+from analysis.cli.audience import import_population
+from analysis.cli.common import open_reader
+from analysis.distributed import import_paths as dask_import_paths
 from analysis.fmt import fr_int
+from analysis.ingest import adapters, default_context, expand_paths, import_paths
+from analysis.privacy import KeyRefused
+from analysis.registry import load_registry
 
 # Exit code of a command refused because another writer holds the store (sysexits' EX_TEMPFAIL:
 # try again later).
@@ -35,7 +41,6 @@ class _VigieGroup(TyperGroup):
     a non-zero exit code, never a traceback (a store held by another writer, a refused key)."""
 
     def invoke(self, ctx):  # noqa: ANN001, ANN201 - click's signature
-        from analysis.privacy import KeyRefused
 
         try:
             return super().invoke(ctx)
@@ -80,15 +85,9 @@ def import_cmd(
     scheduler: str = typer.Option(None, "--scheduler", help="Adresse du scheduler dask (défaut : cluster local)."),
 ) -> None:
     """Importer des exports (format reconnu d'après le contenu). Tout ou rien par fichier."""
-    from analysis import privacy
-    from analysis.ingest import default_context, expand_paths, import_paths
-
+    run_imports = import_paths
     if engine == "dask":
-        from functools import partial
-
-        from analysis.distributed import import_paths as dask_import_paths
-
-        import_paths = partial(dask_import_paths, scheduler=scheduler)  # noqa: F811 - same signature
+        run_imports = partial(dask_import_paths, scheduler=scheduler)  # same signature
     elif engine != "local":
         err.print(f"[red]Moteur inconnu : {engine!r} (attendu : local ou dask)[/]")
         raise typer.Exit(2)
@@ -126,9 +125,9 @@ def import_cmd(
     for w in privacy.key_warnings():
         err.print(f"[yellow]![/] {escape(w)}", soft_wrap=True)
     try:
-        with store.writer() as con:
+        with derived_refresh.writer() as con:
             if as_json:
-                results = import_paths(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt)
+                results = run_imports(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt)
             else:
                 with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                               TimeElapsedColumn(), console=err, transient=True) as prog:
@@ -137,7 +136,7 @@ def import_cmd(
                     def on_file(f, r):
                         prog.update(task, advance=1, description=f"Import {f.name[:40]}")
 
-                    results = import_paths(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt,
+                    results = run_imports(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt,
                                            on_file=on_file)
     except store.StoreBusy as e:
         refused(e, EXIT_BUSY)
@@ -164,7 +163,6 @@ def import_cmd(
 @app.command("formats")
 def formats_cmd() -> None:
     """Lister les formats d'export reconnus."""
-    from analysis.ingest import adapters
 
     t = Table(title="Formats reconnus")
     t.add_column("Nom")
@@ -185,7 +183,6 @@ def territories_cmd(ctx: typer.Context, registry: Path = typer.Option(None, "--r
     """Afficher le registre : territoires, population, pairs, comptes officiels."""
     if ctx.invoked_subcommand:
         return
-    from analysis.registry import load_registry
 
     reg = load_registry(registry)
     t = Table(title=f"Territoires ({reg.path})")
@@ -205,7 +202,6 @@ def territories_population_cmd(
     registry: Path = typer.Option(None, "--registry", help="Fichier TOML."),
 ) -> None:
     """Importer la population par sexe et âge d'un fichier INSEE (référence de représentativité)."""
-    from analysis.audience_cli import import_population
 
     import_population(file, territory, registry)
 
@@ -217,7 +213,6 @@ def status_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Couverture des données par territoire, plateforme et mois ; journal des imports."""
-    from analysis import queries
 
     with open_reader() as con:
         counts = store.table_counts(con)
@@ -267,7 +262,6 @@ def demo_cmd(
     enrich: bool = typer.Option(True, "--enrich/--no-enrich", help="Enrichir (sentiment, thèmes) après l'import."),
 ) -> None:
     """Générer les exports de démonstration (5 territoires fictifs, 24 mois) et les importer."""
-    from analysis import demo
 
     dbp = store.db_path()
     exports = out or dbp.parent / (dbp.stem + "_exports")
@@ -280,16 +274,16 @@ def demo_cmd(
 SUBCOMMANDS = [
     # (module, attribute, name)
     ("analysis.sentiment.cli", "app", "sentiment"),
-    ("analysis.ereputation_cli", "app", "ereputation"),
-    ("analysis.enrich_cli", "app", None),
-    ("analysis.topics_cli", "app", "topics"),
-    ("analysis.audience_cli", "app", None),
-    ("analysis.campaigns_cli", "app", None),
-    ("analysis.moderation_cli", "app", None),
-    ("analysis.reports.cli", "app", None),
-    ("analysis.privacy_cli", "app", None),
-    ("analysis.parquet_cli", "app", None),
-    ("analysis.collect.cli", "app", "collect"),
+    ("analysis.cli.ereputation", "app", "ereputation"),
+    ("analysis.cli.enrich", "app", None),
+    ("analysis.cli.topics", "app", "topics"),
+    ("analysis.cli.audience", "app", None),
+    ("analysis.cli.campaigns", "app", None),
+    ("analysis.cli.moderation", "app", None),
+    ("analysis.cli.report", "app", None),
+    ("analysis.cli.privacy", "app", None),
+    ("analysis.cli.parquet", "app", None),
+    ("analysis.cli.collect", "app", "collect"),
 ]
 
 

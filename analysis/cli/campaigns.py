@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis import campaigns as camp
-from analysis import metrics, store
-from analysis.cli_common import open_reader
+from analysis import demo, derived_refresh, metrics, queries, store
+from analysis.cli.common import open_reader
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 
 app = typer.Typer(add_completion=False)
@@ -51,7 +51,7 @@ def import_cmd(path: Path = typer.Argument(..., help="Fichier TOML ([[campaign]]
     except (ValueError, OSError) as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(1) from e
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         ins, upd = camp.save_campaigns(con, cs)
     console.print(f"{fr_int(len(cs))} campagne(s) lue(s) : {fr_int(ins)} ajoutée(s), {fr_int(upd)} mise(s) à jour.")
 
@@ -75,7 +75,7 @@ def add_cmd(
     except ValueError as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(1) from e
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         ins, _ = camp.save_campaigns(con, [c])
     console.print(f"Campagne « {c.name} » {'ajoutée' if ins else 'mise à jour'}.")
 
@@ -83,7 +83,7 @@ def add_cmd(
 @campaigns_app.command("remove")
 def remove_cmd(campaign_id: str = typer.Argument(...)) -> None:
     """Supprimer une campagne."""
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         ok = camp.remove_campaign(con, campaign_id)
     if not ok:
         err.print(f"[red]Campagne inconnue : {campaign_id}[/]")
@@ -145,7 +145,6 @@ def eval_cmd(
 @campaigns_app.command("demo-check")
 def demo_check_cmd(n_boot: int = typer.Option(2000, "--n-boot"), seed: int = typer.Option(0, "--seed")) -> None:
     """Démo : comparer l'effet estimé de chaque campagne à l'effet injecté (vérité terrain de `vigie demo`)."""
-    from analysis import demo
 
     try:
         truth = demo.ground_truth(store.db_path())
@@ -210,7 +209,6 @@ def benchmark_cmd(
 
 
 def _period(con, period: str | None) -> tuple[date, date]:
-    from analysis import queries
 
     if not period:
         return queries.default_period(con, 90)
