@@ -33,8 +33,10 @@ import pandas as pd
 from analysis import schema, store
 from analysis.fmt import fr_num, fr_pct
 from analysis.ingest.sniff import read_user_csv
+from analysis.metrics import per_1000_inhabitants  # noqa: F401 - the one definition, re-exported
 from analysis.queries import Filters
 from analysis.store import REPO_ROOT
+from analysis.territories import peers_of
 from analysis.text import strip_accents
 
 # Age bands of the platforms (Meta, legacy Insights); the census is aggregated to the same bands.
@@ -95,11 +97,6 @@ def compound_monthly_growth_rate(followers_start: float | None, followers_end: f
     return float((followers_end / followers_start) ** (AVG_MONTH_DAYS / days) - 1.0)
 
 
-def per_1000_inhabitants(value: float | None, population: float | None) -> float | None:
-    """value ÷ population × 1 000 (None when the population is unknown or 0)."""
-    if value is None or _nan(value) or not population or _nan(population):
-        return None
-    return float(value) / float(population) * 1000.0
 
 
 def representativeness_index(share_followers: float | None, share_population: float | None) -> float | None:
@@ -862,8 +859,7 @@ def summary(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None
     from dataclasses import replace
 
     f = f or Filters()
-    peers = con.execute("SELECT peers FROM territories WHERE territory_id = ?", [territory_id]).fetchone()
-    ids = [territory_id] + list(peers[0] if peers and peers[0] is not None else [])
+    ids = [territory_id, *peers_of(con, territory_id)]
     fp = replace(f, territories=tuple(ids))
     fo = replace(f, territories=(territory_id,))
     rep = representativeness(con, fo)

@@ -29,9 +29,9 @@ import pandas as pd
 
 from analysis import metrics, store
 from analysis.config import LOCAL_TZ
-from analysis.fmt import WEEKDAYS, fr_date, fr_num, fr_pct, fr_signed
+from analysis.fmt import WEEKDAYS, fr_num, fr_pct, fr_signed
 from analysis.moderation.alerts import PARAMS, episodes, seasonal_anomalies
-from analysis.moderation.responsiveness import summary_sql
+from analysis.moderation.responsiveness import response_by_territory
 from analysis.queries import Filters
 from analysis.topics import load_taxonomy
 
@@ -334,8 +334,7 @@ class Effect:
 
 
 def _pts(v: float | None) -> str:
-
-    return fr_signed(None if v is None else 100 * v, 0, "points")
+    return fr_signed(metrics.points(v), 0, "points")
 
 
 @dataclass
@@ -797,30 +796,6 @@ def message_totals(con: duckdb.DuckDBPyConnection, territories: list[str], start
     return out[cols]
 
 
-def responsiveness(con: duckdb.DuckDBPyConnection, start: date, end: date,
-                   territories: list[str] | None = None, platforms: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Per territory: messages needing an answer, share answered by an official reply, median delay.
-
-    One definition for the whole product (Modération page, Synthèse, report, Benchmark): the
-    messages that need an answer are questions and negative messages received on an official
-    account (:func:`analysis.moderation.responsiveness.summary_sql`, scope ``needs_answer``);
-    response rate = :func:`metrics.response_rate` (answered ÷ needing an answer). Territories whose
-    exports carry no official replies get NULL, not 0 %. ``territories``: only these (default all).
-    """
-
-    cols = ["territory_id", "questions", "answered", "response_rate", "median_response_hours"]
-    # a territory's replies are visible when any of its platforms shows official replies; its
-    # platforms without visible replies are left out (they would count as unanswered)
-    out = summary_sql(con, Filters(territories=tuple(territories or ()), start=start, end=end,
-                                   platforms=tuple(platforms)), "needs_answer",
-                      by=("territory_id",), drop_invisible_platforms=True)
-    if out.empty:
-        return pd.DataFrame(columns=cols)
-    out["response_rate"] = [metrics.response_rate(a, n) if v else None
-                            for a, n, v in zip(out["answered"], out["incoming"], out["visible"], strict=True)]
-    return out.rename(columns={"incoming": "questions", "median_hours": "median_response_hours"})[cols]
-
-
 def benchmark(con: duckdb.DuckDBPyConnection, start: date, end: date, territories: list[str] | None = None,
               platforms: tuple[str, ...] = ()) -> pd.DataFrame:
     """Territories side by side over [start, end): volumes, engagement normalised per post, per 1,000
@@ -836,9 +811,9 @@ def benchmark(con: duckdb.DuckDBPyConnection, start: date, end: date, territorie
     df = (ter.merge(k, on="territory_id", how="left")
           .merge(_followers_at(con, end, platforms), on="territory_id", how="left")
           .merge(agg, on="territory_id", how="left")
-          .merge(responsiveness(con, start, end, territories=ids, platforms=platforms), on="territory_id", how="left"))
+          .merge(response_by_territory(con, start, end, territories=ids, platforms=platforms), on="territory_id", how="left"))
     df["engagement_per_1000_followers"] = [metrics.per_1000(e, f) for e, f in zip(df["engagement"], df["followers"], strict=True)]
-    df["engagement_per_1000_inhabitants"] = [metrics.per_1000(e, p) for e, p in zip(df["engagement"], df["population"], strict=True)]
+    df["engagement_per_1000_inhabitants"] = [metrics.per_1000_inhabitants(e, p) for e, p in zip(df["engagement"], df["population"], strict=True)]
     df["posts_per_week"] = [metrics.posting_frequency(n, days) for n in df["posts"]]
     sov_m = metrics.share_of_voice_table(dict(zip(df["territory_id"], df["messages"], strict=True)))
     sov_e = metrics.share_of_voice_table(dict(zip(df["territory_id"], df["engagement"], strict=True)))
@@ -911,11 +886,6 @@ def peer_groups(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT peer_group, territory_id, name, population, kind FROM territories "
         "ORDER BY peer_group, population DESC").df()
-
-
-def describe_period(start: date, end: date) -> str:
-    """``du 1 mai 2026 au 31 mai 2026`` from a half-open period."""
-    return f"du {fr_date(start)} au {fr_date(end - timedelta(days=1))}"
 
 
 # ================================================================================ report

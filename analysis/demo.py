@@ -50,7 +50,7 @@ from analysis.config import LOCAL_ZONE
 from analysis.fmt import fr_int, fr_num
 from analysis.ingest import default_context, import_paths
 from analysis.registry import Account, Registry, Territory, load_registry, sync_registry
-from analysis.text import term_key
+from analysis.text import strip_accents, term_key
 
 PARIS = LOCAL_ZONE
 START = date(2024, 11, 1)
@@ -2311,8 +2311,7 @@ def _bsky_facets(text: str, officials: dict[str, str]) -> list[dict]:
 
 
 def _slug(text: str) -> str:
-    s = unicodedata.normalize("NFKD", text.lower())
-    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = strip_accents(text.lower())
     return re.sub(r"[^a-z0-9]+", "-", s).strip("-")[:60].rstrip("-")
 
 

@@ -238,6 +238,22 @@ def per_1000(value: Any, base: Any) -> float | None:
     return None if r is None else 1000 * r
 
 
+def per_1000_inhabitants(value: Any, population: Any) -> float | None:
+    """The one per-inhabitant rate: value ÷ population × 1,000 (:func:`per_1000`); None when the
+    population is unknown or 0. Audience (followers), Benchmark and Campagnes (engagement) use it."""
+    return per_1000(value, population)
+
+
+def points(share: Any) -> Any:
+    """A share or a net sentiment (in [−1, 1]), or a difference of them, in points: × 100. A column
+    gives a column (missing stays missing); a value gives None when missing (NULL or NaN).
+    Pages, charts and reports convert through it."""
+    if isinstance(share, pd.Series):
+        return share * 100
+    v = _val(share)
+    return None if v is None else 100 * v
+
+
 # ---------------------------------------------------------------------------------- sentiment
 def net_sentiment(positive: Any, negative: Any) -> float | None:
     """Net sentiment = (P − N) ÷ (P + N), in [−1, 1]; neutral messages are ignored."""

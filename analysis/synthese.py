@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis import metrics
 from analysis.campaigns import message_totals
-from analysis.fmt import fr_period
+from analysis.fmt import fr_period_end_excluded
 from analysis.moderation.views import alerts_view
 from analysis.queries import Filters
 from analysis.reports.findings import CERTAINTY_FR, findings
@@ -60,7 +60,7 @@ class SpanPeriod(Period):
 
     @property
     def label(self) -> str:
-        return fr_period(self.start, self.end - timedelta(days=1))
+        return fr_period_end_excluded(self.start, self.end)
 
     @property
     def short_label(self) -> str:

@@ -15,7 +15,7 @@ from analysis.moderation import toxicity as tox
 from analysis.moderation.contacts import key_contacts
 from analysis.moderation.impersonation import skeleton, watch
 from analysis.moderation.queue import queue, set_status
-from analysis.moderation.responsiveness import response_times, responsiveness, slot_of
+from analysis.moderation.responsiveness import response_by_slot, response_times, slot_of
 from analysis.moderation.scoring import enrich
 from analysis.queries import Filters
 from analysis.registry import load_registry, sync_registry
@@ -159,7 +159,7 @@ def test_responsiveness_hand_computed(con):
         msg("facebook:x1", "f", tue, post="facebook:px", territory="port-marel", account=PEER_FB),
     ]
     store.upsert(con, "messages", pd.DataFrame(rows))
-    r = responsiveness(con).set_index(["territory_id", "platform", "slot"])
+    r = response_by_slot(con).set_index(["territory_id", "platform", "slot"])
     b = r.loc[("saint-aubin", "facebook", "business")]
     assert (b["incoming"], b["answered"], b["response_rate"], b["median_hours"]) == (4, 3, 0.75, 2.0)
     o = r.loc[("saint-aubin", "facebook", "off")]
@@ -423,13 +423,13 @@ def _pandas_campaign_responsiveness(rt):
 
 
 def _assert_sql_matches_pandas(con, f, scopes=("all", "needs_answer", "questions")):
-    from analysis.campaigns import responsiveness as campaign_responsiveness
+    from analysis.moderation.responsiveness import response_by_territory as campaign_responsiveness
     from analysis.moderation.responsiveness import summarise, summary_sql
 
     checked = 0
     for scope in scopes:
         rt, ref = _pandas_responsiveness(con, f, scope)
-        got = responsiveness(con, f, scope)
+        got = response_by_slot(con, f, scope)
         pd.testing.assert_frame_equal(got, ref, check_exact=True)
         for by in [("territory_id",), ("platform", "slot"), ("slot",)]:
             pd.testing.assert_frame_equal(summary_sql(con, f, scope, by), summarise(rt, by),
@@ -471,7 +471,7 @@ def test_summary_sql_matches_pandas_on_hand_built_store(con):
         {"message_id": m, "is_question": m in ("facebook:a1", "facebook:a3", "facebook:x1")}
         for m in ("facebook:a1", "facebook:a2", "facebook:a3", "facebook:x1")]))
     f = Filters(start=datetime(2026, 3, 1).date(), end=datetime(2026, 11, 1).date())
-    r = responsiveness(con, f).set_index(["territory_id", "platform", "slot"])
+    r = response_by_slot(con, f).set_index(["territory_id", "platform", "slot"])
     b = r.loc[("saint-aubin", "facebook", "business")]
     assert (b["incoming"], b["answered"]) == (3, 3)  # a1, a3, a4
     assert r.loc[("saint-aubin", "facebook", "off"), "incoming"] == 2  # a2 (18:00), a5 (08:59)

@@ -13,7 +13,9 @@ from rich.table import Table
 from analysis import campaigns as camp
 from analysis import demo, derived_refresh, metrics, queries, store
 from analysis.cli.common import open_reader
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
+from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_excluded, fr_period_end_included
+from analysis.metrics import points
+from analysis.territories import own_territory
 
 app = typer.Typer(add_completion=False)
 campaigns_app = typer.Typer(help="Campagnes : définir, lister, évaluer.", no_args_is_help=True)
@@ -119,11 +121,11 @@ def eval_cmd(
         print(json.dumps(ev.as_json(), ensure_ascii=False, indent=2, default=str))
         return
     c = ev.campaign
-    console.print(f"[bold]{c.name}[/] ({c.territory_id}) du {fr_date(c.start_date)} au {fr_date(c.end_date)} — "
+    console.print(f"[bold]{c.name}[/] ({c.territory_id}) {fr_period_end_included(c.start_date, c.end_date)} — "
                   f"{fr_int(ev.matched_posts)} publication(s) de la campagne ; référence du "
                   f"{fr_date(ev.baseline[0])} au {fr_date(ev.baseline[1])} ; pairs : {', '.join(ev.peers) or 'aucun'}.")
     for a, b, why in ev.excluded:
-        console.print(f"  [dim]Jours écartés du {fr_date(a)} au {fr_date(b)} : {why}.[/]")
+        console.print(f"  [dim]Jours écartés {fr_period_end_included(a, b)} : {why}.[/]")
     t = Table(title=f"Effets estimés (bootstrap par blocs de {ev.block_days} jours, {fr_int(ev.n_boot)} tirages, "
                     f"graine {ev.seed}, métriques v{ev.metrics_version})")
     for col in ("Indicateur", "Réf.", "Campagne", "Avant/après", "Vs pairs (double diff.)"):
@@ -134,7 +136,7 @@ def eval_cmd(
         elif camp.KPIS[r.kpi].scale == "log":
             f = lambda v: fr_num(v, 2)  # noqa: E731
         else:
-            f = lambda v: fr_num(None if v is None else 100 * v, 0)  # noqa: E731 - net sentiment in points
+            f = lambda v: fr_num(points(v), 0)  # noqa: E731 - net sentiment in points
         t.add_row(r.name, f(r.own_pre), f(r.own_post), r.before_after.fr(), r.did.fr() if r.did else "—")
     console.print(t)
     for r in ev.results:
@@ -179,7 +181,7 @@ def benchmark_cmd(
     """Comparer le territoire à ses pairs : normalisations, classement avec incertitude, réactivité."""
     with _reader() as con:
         start, end = _period(con, period)
-        own = territory or con.execute("SELECT territory_id FROM territories WHERE kind = 'own' LIMIT 1").fetchone()[0]
+        own = territory or own_territory(con)
         ids = [own, *camp.peers_of(con, own)]
         b = camp.benchmark(con, start, end, ids)
         r = camp.rank_intervals(con, start, end, metric, ids)
@@ -188,7 +190,7 @@ def benchmark_cmd(
                           "benchmark": json.loads(b.to_json(orient="records", default_handler=str)),
                           "ranking": json.loads(r.to_json(orient="records"))}, ensure_ascii=False, indent=2))
         return
-    t = Table(title=f"Benchmark {camp.describe_period(start, end)} (métriques v{metrics.METRICS_VERSION})")
+    t = Table(title=f"Benchmark {fr_period_end_excluded(start, end)} (métriques v{metrics.METRICS_VERSION})")
     for col in ("Territoire", "Publ./sem.", "Eng./publ.", "Eng./1 000 ab.", "Eng./1 000 hab.", "Part de voix",
                 "Sent. net", "Réponse", "Délai méd."):
         t.add_column(col, justify="left" if col == "Territoire" else "right")

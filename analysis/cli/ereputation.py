@@ -12,7 +12,8 @@ from rich.table import Table
 
 from analysis import ereputation as er
 from analysis.cli.common import open_reader, parse_date
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_signed
+from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_excluded, fr_signed
+from analysis.metrics import points
 from analysis.queries import Filters, data_range
 
 app = typer.Typer(help="E-réputation : sentiment net, part négative, comparaison aux pairs, pics négatifs.",
@@ -80,7 +81,7 @@ def spikes_cmd(
                           "end": f.end.isoformat() if f.end else None, "spikes": out},
                          ensure_ascii=False, indent=2, default=str))
         return
-    period = f"du {fr_date(f.start)} au {fr_date(f.end - timedelta(days=1))}" if f.start and f.end else ""
+    period = f"{fr_period_end_excluded(f.start, f.end)}" if f.start and f.end else ""
     if not spikes:
         console.print(f"Aucun pic négatif détecté {period} ({fr_num(elapsed, 1)} s).")
         return
@@ -128,7 +129,7 @@ def summary_cmd(
                           "kpis": k, "vs_previous": prev.to_dict(orient="records"),
                           "vs_peers": peers.to_dict(orient="records")}, ensure_ascii=False, indent=2, default=str))
         return
-    t = Table(title=f"E-réputation {', '.join(f.territories)} du {fr_date(f.start)} au {fr_date(f.end - timedelta(days=1))}")
+    t = Table(title=f"E-réputation {', '.join(f.territories)} {fr_period_end_excluded(f.start, f.end)}")
     for c in ("Indicateur", "Valeur", "IC 95 %", "vs période précédente", "vs pairs"):
         t.add_column(c)
     p, q = prev.set_index("metric"), peers.set_index("metric") if len(peers) else None
@@ -147,9 +148,9 @@ def summary_cmd(
     t.add_row("Messages reçus", fr_int(k["messages"]), "", delta(p, "messages"), "—")
     for m in ("net_sentiment", "net_sentiment_all", "negative_share"):
         v, lo, hi = k[m], k[f"{m}_lo"], k[f"{m}_hi"]
-        t.add_row(er.METRIC_LABELS[m], fr_pct(v) if m == "negative_share" else fr_signed(100 * v if v is not None else None, 1),
+        t.add_row(er.METRIC_LABELS[m], fr_pct(v) if m == "negative_share" else fr_signed(points(v), 1),
                   "—" if v is None else (f"[{fr_pct(lo)} ; {fr_pct(hi)}]" if m == "negative_share"
-                                         else f"[{fr_signed(100 * lo, 1)} ; {fr_signed(100 * hi, 1)}]"),
+                                         else f"[{fr_signed(points(lo), 1)} ; {fr_signed(points(hi), 1)}]"),
                   delta(p, m), delta(q, m))
     console.print(t)
     console.print(f"Messages évalués : {fr_int(k['scored'])} ; hors français : {fr_int(k['non_french'])} ; "

@@ -17,7 +17,7 @@ from analysis.moderation import toxicity as tox
 from analysis.moderation.contacts import key_contacts
 from analysis.moderation.impersonation import watch
 from analysis.moderation.queue import STATUSES, queue, set_status
-from analysis.moderation.responsiveness import SCOPES, french_table, responsiveness
+from analysis.moderation.responsiveness import SCOPES, french_table, response_by_slot
 from analysis.moderation.scoring import enrich
 from analysis.queries import Filters
 from analysis.registry import load_registry
@@ -204,7 +204,7 @@ def responsiveness_cmd(
             territory = [own, *peers_of(con, own)]
     f = Filters(territories=tuple(territory), start=_date(since, "--since"), end=_date(until, "--until"))
     with _reader() as con:
-        r = responsiveness(con, f, scope)
+        r = response_by_slot(con, f, scope)
     if as_json:
         print(_json(r))
         return

@@ -29,7 +29,7 @@ from analysis import topics as T
 from analysis.cli.common import open_reader
 from analysis.demo import ground_truth_messages
 from analysis.exports import write_csv
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
+from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_excluded, fr_period_end_included
 from analysis.ingest.sniff import read_user_csv
 from analysis.queries import Filters, default_period, month_bounds
 
@@ -288,10 +288,10 @@ def emerging_cmd(
                          ensure_ascii=False, indent=2))
         return
     if not subjects:
-        console.print(f"Aucun sujet émergent du {fr_date(s)} au {fr_date(e)} (seuil z {fr_num(z)}, "
+        console.print(f"Aucun sujet émergent {fr_period_end_included(s, e)} (seuil z {fr_num(z)}, "
                       f"{min_support} messages par jour au moins).")
         return
-    t = Table(title=f"Sujets émergents du {fr_date(s)} au {fr_date(pd.Timestamp(e) - pd.Timedelta(days=1))}")
+    t = Table(title=f"Sujets émergents {fr_period_end_excluded(s, e)}")
     for c in T.emerging_table(subjects).columns:
         t.add_column(c)
     for row in T.emerging_table(subjects).itertuples(index=False):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pandas as pd
 
 from analysis.ingest.errors import ImportFailure, UnknownFormat  # noqa: F401 - re-exported
+from analysis.text import strip_accents
 
 if TYPE_CHECKING:  # pragma: no cover
     from analysis.ingest.sniff import Probe
@@ -110,9 +111,7 @@ def norm_header(s: Any) -> str:
     """Lower-case, accents removed, spaces collapsed, BOM stripped: for matching headers."""
     s = "" if s is None else str(s)
     s = s.replace("\ufeff", "").replace("\u2019", "'").strip()
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    return re.sub(r"\s+", " ", s).lower()
+    return re.sub(r"\s+", " ", strip_accents(s)).lower()
 
 
 def dedupe_headers(headers: list[Any]) -> list[str]:

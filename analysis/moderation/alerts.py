@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import store
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period
+from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
 from analysis.moderation.impersonation import is_author, watch
 from analysis.moderation.queue import MESSAGES, hostile_sql
 from analysis.registry import Registry
@@ -329,7 +329,7 @@ def _spike_alerts(rule: str, grid: list[tuple[str, str, pd.Series, pd.Series | N
             if "share" in cols:
                 detail += (f", soit {fr_pct(cols['share'][i], 0)} des messages contre "
                            f"{fr_pct(cols['baseline_share'][i], 0)} d'habitude")
-            title = f"{RULES[rule]}{grp_txt} : {names.get(terr, terr)}, {fr_period(first, last)} (pic le {fr_date(peak_day)} : {detail})"
+            title = f"{RULES[rule]}{grp_txt} : {names.get(terr, terr)}, {fr_period_end_included(first, last)} (pic le {fr_date(peak_day)} : {detail})"
             key = f"{terr}|{grp}|{first.date().isoformat()}"
             alerts.append(Alert(
                 rule=rule, key=key, territory_id=terr, period_start=first.to_pydatetime(),

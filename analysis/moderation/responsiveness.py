@@ -1,11 +1,17 @@
-"""Responsiveness: response rate and median first-response time, business hours vs the rest."""
+"""Responsiveness — the one module: response rate and median first-response time of the messages
+received on official accounts (:func:`summary_sql`), per territory × platform × slot
+(:func:`response_by_slot`, Modération) or per territory (:func:`response_by_territory`, Benchmark,
+Synthèse, report); rate = :func:`analysis.metrics.response_rate`."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import duckdb
 import pandas as pd
 
 from analysis import derived as derived_tables
+from analysis import metrics
 from analysis.config import LOCAL_TZ
 from analysis.fmt import fr_num, fr_pct
 from analysis.moderation.queue import MESSAGES, first_replies_from
@@ -171,15 +177,39 @@ def summarise(rt: pd.DataFrame, by: tuple[str, ...] = ("territory_id", "platform
     return out[cols]
 
 
-def responsiveness(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
-                   scope: str = "all") -> pd.DataFrame:
-    """Territory × platform × slot (plus an 'all' slot) response rate and median delay."""
+def response_by_slot(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
+                     scope: str = "all") -> pd.DataFrame:
+    """Territory × platform × slot (plus an 'all' slot) response rate and median delay (Modération)."""
     return summary_sql(con, f, scope, all_slot=True).sort_values(
         ["territory_id", "platform", "slot"]).reset_index(drop=True)
 
 
+def response_by_territory(con: duckdb.DuckDBPyConnection, start: date, end: date,
+                          territories: list[str] | None = None, platforms: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per territory: messages needing an answer, share answered by an official reply, median delay.
+
+    Benchmark's responsiveness. One definition for the whole product (Modération page, Synthèse, report, Benchmark): the
+    messages that need an answer are questions and negative messages received on an official
+    account (:func:`summary_sql`, scope ``needs_answer``);
+    response rate = :func:`analysis.metrics.response_rate` (answered ÷ needing an answer). Territories whose
+    exports carry no official replies get NULL, not 0 %. ``territories``: only these (default all).
+    """
+
+    cols = ["territory_id", "questions", "answered", "response_rate", "median_response_hours"]
+    # a territory's replies are visible when any of its platforms shows official replies; its
+    # platforms without visible replies are left out (they would count as unanswered)
+    out = summary_sql(con, Filters(territories=tuple(territories or ()), start=start, end=end,
+                                   platforms=tuple(platforms)), "needs_answer",
+                      by=("territory_id",), drop_invisible_platforms=True)
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    out["response_rate"] = [metrics.response_rate(a, n) if v else None
+                            for a, n, v in zip(out["answered"], out["incoming"], out["visible"], strict=True)]
+    return out.rename(columns={"incoming": "questions", "median_hours": "median_response_hours"})[cols]
+
+
 def french_table(r: pd.DataFrame, names: dict[str, str] | None = None) -> pd.DataFrame:
-    """User-facing French table of :func:`responsiveness`."""
+    """User-facing French table of :func:`response_by_slot`."""
     names = names or {}
     slot_names = {**SLOTS, "all": "toutes heures"}
     return pd.DataFrame({

@@ -13,10 +13,11 @@ from analysis.moderation import alerts as al
 from analysis.moderation.contacts import key_contacts
 from analysis.moderation.impersonation import is_author, watch
 from analysis.moderation.queue import queue, queue_codes, queue_summary, reason_counts
-from analysis.moderation.responsiveness import responsiveness
+from analysis.moderation.responsiveness import response_by_slot
 from analysis.queries import Filters
 from analysis.registry import load_registry
 from analysis.territories import focus_territory as _focus
+from analysis.territories import peers_of
 
 
 def focus_territory(con: duckdb.DuckDBPyConnection, f: Filters) -> str | None:
@@ -45,7 +46,7 @@ def queue_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, int]:
 def responsiveness_view(con: duckdb.DuckDBPyConnection, f: Filters, scope: str = "needs_answer") -> pd.DataFrame:
     """Responsiveness of the filtered territories (own and peers), per platform and slot, on the
     messages that call for an answer (questions and negative messages) by default."""
-    return responsiveness(con, f, scope)
+    return response_by_slot(con, f, scope)
 
 
 def alerts_view(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
@@ -106,9 +107,8 @@ def report_section(con: duckdb.DuckDBPyConnection, f: Filters) -> dict:
     ``impersonation`` (suspected pages: name, platform, score).
     """
     t = focus_territory(con, f)
-    peers = con.execute("SELECT peers FROM territories WHERE territory_id = ?", [t]).fetchone()
-    terrs = (t, *(peers[0] or [])) if peers else (t,)
-    r = responsiveness(con, f.with_territories(terrs), "needs_answer")
+    terrs = (t, *peers_of(con, t)) if t else (t,)
+    r = response_by_slot(con, f.with_territories(terrs), "needs_answer")
     a = alerts_view(con, f.with_territories((t,)))
     imp = impersonation_view(con, f)
     return {

@@ -25,6 +25,7 @@ import pandas as pd
 from analysis import derived, ereputation, metrics
 from analysis.audience import growth_by_territory
 from analysis.fmt import fr_int, fr_num, fr_pct, fr_signed
+from analysis.metrics import points
 from analysis.moderation.responsiveness import summary_sql
 from analysis.queries import Filters
 from analysis.reports.period import Period, parse_period
@@ -309,14 +310,13 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     d, ci = prop_diff("net_sentiment", cur, ref)
     pos = _position(prop_diff("net_sentiment", cur, ref_peers)[1]) if vs_prev else ""
     cert = _certainty(ci)
-    ch_fr = signed(None if d is None else 100 * d, 0, "points")
+    ch_fr = signed(points(d), 0, "points")
     text, direction, tone = _reading("net_sentiment", ch_fr, " de sentiment net", cert, d, ref_phrase, pos)
     v = cur.get("net_sentiment")
     out.append(Finding("net_sentiment", v, d, text, cert, SUBJECTS["net_sentiment"][1],
-                       signed(None if v is None else 100 * v, 0), ch_fr,
+                       signed(points(v), 0), ch_fr,
                        *(ci or (None, None)), reference, direction, tone,
-                       signed(None if not ref_peers or ref_peers.get("net_sentiment") is None
-                              else 100 * ref_peers["net_sentiment"], 0), pos,
+                       signed(None if not ref_peers else points(ref_peers.get("net_sentiment")), 0), pos,
                        {"scored": cur.get("scored"), "unit": "points (−100 à +100)"}))
 
     # message volume (relative, Poisson)
@@ -338,7 +338,7 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     d, ci = prop_diff("negative_share", cur, ref)
     pos = _position(prop_diff("negative_share", cur, ref_peers)[1]) if vs_prev else ""
     cert = _certainty(ci)
-    ch_fr = signed(None if d is None else 100 * d, 1, "points")
+    ch_fr = signed(points(d), 1, "points")
     text, direction, tone = _reading("negative_share", ch_fr, "", cert, d, ref_phrase, pos)
     v = cur.get("negative_share")
     out.append(Finding("negative_share", v, d, text, cert, SUBJECTS["negative_share"][1], fr_pct(v, 1), ch_fr,
@@ -383,7 +383,7 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     d, ci = rate_diff(r_cur, r_ref)
     pos = _position(rate_diff(r_cur, r_peers)[1]) if vs_prev else ""
     cert = _certainty(ci)
-    ch_fr = signed(None if d is None else 100 * d, 0, "points")
+    ch_fr = signed(points(d), 0, "points")
     extra = (f"{fr_int(r_cur['answered'])} réponses sur {fr_int(r_cur['incoming'])} questions et messages "
              f"négatifs.") if r_cur["incoming"] else ""
     text, direction, tone = _reading("response_rate", ch_fr, "", cert, d, ref_phrase, pos, extra)
@@ -428,14 +428,14 @@ def _interval_fr(x: Finding) -> str:
         unit = ""
     else:
         def fmt(v: float) -> str:
-            return signed(100 * v, 1 if x.kpi == "negative_share" else 0)
+            return signed(points(v), 1 if x.kpi == "negative_share" else 0)
         unit = "\u00a0points"
     return f"de {fmt(x.change_lo)} à {fmt(x.change_hi)}{unit}"
 
 
 def fr_points(v: float | None, decimals: int = 0) -> str:
     """A net sentiment in [−1, 1] as signed points: ``+23`` (used by views that show the KPI)."""
-    return fr_signed(None if v is None else 100 * v, decimals)
+    return fr_signed(points(v), decimals)
 
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from analysis import metrics, store
-from analysis.fmt import fr_date, fr_datetime, fr_int
+from analysis.fmt import fr_date, fr_datetime, fr_int, fr_period_end_included
 from analysis.reports import findings as findings_mod
 from analysis.reports.period import Period, parse_period
 from analysis.reports.sections import ReportContext, sections
@@ -102,7 +102,7 @@ def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period,
         first, last = con.execute("SELECT min(created_at), max(created_at) FROM (SELECT created_at FROM posts WHERE "
                                   "territory_id = ? UNION ALL SELECT created_at FROM messages WHERE territory_id = ?)",
                                   [territory, territory]).fetchone()
-        have = (f"La base couvre {name} du {fr_date(first)} au {fr_date(last)}." if first else
+        have = (f"La base couvre {name} {fr_period_end_included(first, last)}." if first else
                 f"La base ne contient aucune donnée pour {name}.")
         raise ReportError(f"Aucune donnée pour {name} en {period.label} : pas de publication ni de message. {have} "
                           "Importez les exports de la période (`vigie import`) ou choisissez une autre période.")

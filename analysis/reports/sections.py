@@ -33,6 +33,7 @@ import analysis
 from analysis import audience, campaigns, charts, ereputation, queries, topics
 from analysis.charts_campaigns import rank_chart
 from analysis.fmt import fr_date, fr_int, fr_month, fr_num, fr_pct, fr_signed
+from analysis.metrics import points
 from analysis.moderation.views import report_section
 from analysis.queries import Filters
 from analysis.reports.period import Period
@@ -209,9 +210,9 @@ def pct1(v: Any) -> str:
     return fr_pct(v, 1)
 
 
-def points(v: Any) -> str:
-    """A net sentiment in [−1, 1] as signed points."""
-    return "—" if _missing(v) else fr_signed(100 * float(v), 0)
+def points_text(v: Any) -> str:
+    """A net sentiment in [−1, 1] as signed points (:func:`analysis.metrics.points`)."""
+    return "—" if _missing(v) else fr_signed(points(v), 0)
 
 
 # ------------------------------------------------------------------------------ built-in sections
@@ -222,23 +223,23 @@ def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
     trend = ereputation.sentiment_table(ctx.con, ctx.trailing(12), by=(), freq="month")
     if trend.empty or trend["messages"].sum() == 0:
         return None
-    d = trend.assign(Mois=trend["period"], net=100 * trend["net_sentiment"], lo=100 * trend["net_sentiment_lo"],
-                     hi=100 * trend["net_sentiment_hi"])
+    d = trend.assign(Mois=trend["period"], net=points(trend["net_sentiment"]), lo=points(trend["net_sentiment_lo"]),
+                     hi=points(trend["net_sentiment_hi"]))
     ch = charts.line_with_band(d, "Mois", "net", "lo", "hi", title="Sentiment net par mois",
                                subtitle="Points de −100 à +100, bande : intervalle de confiance à 95 %",
                                y_title="Sentiment net (points)", y_format="+,.0f", x_format=charts.MONTH_FORMAT)
     cur = trend.iloc[-1]
     best, worst = d.loc[d["net"].idxmax()], d.loc[d["net"].idxmin()]
     alt = (f"Courbe du sentiment net mensuel de {ctx.name} sur {len(d)} mois, de {fr_month(d['Mois'].iloc[0])} à "
-           f"{fr_month(d['Mois'].iloc[-1])} : le plus haut en {fr_month(best['Mois'])} ({points(best['net'] / 100)} "
-           f"points), le plus bas en {fr_month(worst['Mois'])} ({points(worst['net'] / 100)} points) ; "
-           f"{points(cur['net_sentiment'])} points sur le dernier mois.")
+           f"{fr_month(d['Mois'].iloc[-1])} : le plus haut en {fr_month(best['Mois'])} ({points_text(best['net'] / 100)} "
+           f"points), le plus bas en {fr_month(worst['Mois'])} ({points_text(worst['net'] / 100)} points) ; "
+           f"{points_text(cur['net_sentiment'])} points sur le dernier mois.")
     data = table(d, "Données du graphique : sentiment net par mois",
                  {"Mois": "Mois", "messages": "Messages", "positive": "Positifs", "neutral": "Neutres",
                   "negative": "Négatifs", "net_sentiment": "Sentiment net (points)", "net_sentiment_lo": "Borne basse",
                   "net_sentiment_hi": "Borne haute"},
                  {"Mois": fr_month, "messages": fr_int, "positive": fr_int, "neutral": fr_int, "negative": fr_int,
-                  "net_sentiment": points, "net_sentiment_lo": points, "net_sentiment_hi": points})
+                  "net_sentiment": points_text, "net_sentiment_lo": points_text, "net_sentiment_hi": points_text})
     out: dict[str, Any] = {
         "intro": ("Tonalité des messages reçus (commentaires, réponses, mentions, avis), hors réponses des comptes "
                   "officiels. Les messages non français ou pas encore analysés ne comptent dans aucune part."),
@@ -247,13 +248,13 @@ def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
     peers = ereputation.peer_comparison(ctx.con, ctx.filters)
     if len(peers):
         peers = peers.assign(diff=[
-            "—" if _missing(d) else f"{points(d)} (de {points(lo)} à {points(hi)})"
+            "—" if _missing(d) else f"{points_text(d)} (de {points_text(lo)} à {points_text(hi)})"
             for d, lo, hi in zip(peers["diff_net_sentiment"], peers["diff_net_sentiment_lo"],
                                  peers["diff_net_sentiment_hi"], strict=True)])
         out["tables"].append(table(peers, f"{ctx.name} et les territoires comparés, {ctx.period.label}",
                                    {"name": "Territoire", "messages": "Messages", "net_sentiment": "Sentiment net (points)",
                                     "negative_share": "Part négative", "diff": "Écart de sentiment net (IC 95 %)"},
-                                   {"messages": fr_int, "net_sentiment": points, "negative_share": pct1,
+                                   {"messages": fr_int, "net_sentiment": points_text, "negative_share": pct1,
                                     "diff": str}))
         out["notes"] = ["Écart = notre territoire − la ligne, en points, avec son intervalle à 95 % (méthode de "
                         "Newcombe) : un écart dont l'intervalle contient zéro n'est pas une différence établie."]
@@ -295,7 +296,7 @@ def themes_section(ctx: ReportContext) -> dict[str, Any] | None:
         tables.append(table(sent, "Sentiment par thème", {"label": "Thème", "n": "Messages",
                                                           "negative_share": "Part négative",
                                                           "net_sentiment": "Sentiment net (points)"},
-                            {"n": fr_int, "negative_share": pct1, "net_sentiment": points}))
+                            {"n": fr_int, "negative_share": pct1, "net_sentiment": points_text}))
     return {"findings": s.get("findings", []), "figures": figs, "tables": tables}
 
 
@@ -385,7 +386,7 @@ def campaigns_section(ctx: ReportContext) -> dict[str, Any] | None:
                                     "sov_mentions": "Part de voix (mentions)", "net_sentiment": "Sentiment net (points)"},
                                    {"posts": fr_int, "engagement_per_post": lambda v: fr_num(v, 1),
                                     "engagement_per_1000_inhabitants": lambda v: fr_num(v, 1), "sov_mentions": pct1,
-                                    "net_sentiment": points}))
+                                    "net_sentiment": points_text}))
         # Responsiveness is reported once, in the moderation section (questions and negative messages).
     if not (s["campaigns"] or s["benchmark"]):
         return None

@@ -10,7 +10,7 @@ from analysis.audience import PLATFORM_FR, SEGMENT_RULE_40, segment_shares, spli
 from analysis.charts_audience import pyramid_frame
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
-from analysis.metrics import formula_text
+from analysis.metrics import formula_text, per_1000_inhabitants
 from streamlit_app import data, ui
 
 NOT_INFERRED = ("Tous les chiffres de cette page viennent des **agrégats fournis par les plateformes** (nombre "
@@ -68,7 +68,7 @@ else:
         pops = dict(zip(terr["territory_id"], terr["population"], strict=False))
         tot = m.groupby(["territory_id", "month"], as_index=False)["followers"].sum()
         tot["Territoire"] = tot["territory_id"].map(names)
-        tot["Abonnés pour 1 000 habitants"] = [v / pops[t] * 1000 if pops.get(t) else None
+        tot["Abonnés pour 1 000 habitants"] = [per_1000_inhabitants(v, pops.get(t))
                                                for t, v in zip(tot["territory_id"], tot["followers"], strict=True)]
         tot = tot.rename(columns={"month": "Mois", "followers": "Abonnés"})
         colours = {names.get(t, t): charts.PALETTE[i % len(charts.PALETTE)] for i, t in enumerate(ids)}

@@ -10,6 +10,7 @@ from analysis import charts_campaigns as cc
 from analysis import metrics
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_int, fr_pct
+from analysis.metrics import points
 from streamlit_app import data, ui
 
 RANK_LABELS = {
@@ -77,7 +78,7 @@ side = pd.DataFrame({
     "Engagement / 1 000 habitants": b["engagement_per_1000_inhabitants"],
     "Taux d'engagement (portée)": b["er_reach"], "Part de voix (mentions)": b["sov_mentions"],
     "Part de voix (engagement)": b["sov_engagement"],
-    "Sentiment net": b["net_sentiment"].map(lambda v: None if v is None or pd.isna(v) else 100 * v),
+    "Sentiment net": b["net_sentiment"].map(points),
 })
 ui.table(side, {"Population": "int", "Abonnés": "int", "Publications": "int", "Engagement": "int",
                 "Publications / semaine": "num", "Engagement / publication": "num",

@@ -11,7 +11,8 @@ from analysis import campaigns as camp
 from analysis import charts_campaigns as cc
 from analysis import metrics
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
+from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
+from analysis.metrics import points
 from streamlit_app import data, ui
 
 ANALYST = ("analyste", "admin")
@@ -80,10 +81,10 @@ if campaigns:
         peers_txt = ", ".join(esc(names.get(p, p)) for p in ev.peers) or "aucun"
         st.markdown(f"**{esc(c.name)}** — {esc(names.get(c.territory_id, c.territory_id))}, du {fr_date(c.start_date)} au "
                     f"{fr_date(c.end_date)} · {fr_int(ev.matched_posts)} publication(s) portant ses hashtags ou "
-                    f"mots-clés · référence du {fr_date(ev.baseline[0])} au {fr_date(ev.baseline[1])} · "
+                    f"mots-clés · référence {fr_period_end_included(ev.baseline[0], ev.baseline[1])} · "
                     f"territoires comparés : {peers_txt}.")
         for a, b, why in ev.excluded:
-            st.caption(f"Jours écartés du {fr_date(a)} au {fr_date(b)} : {esc(why)}.")
+            st.caption(f"Jours écartés {fr_period_end_included(a, b)} : {esc(why)}.")
         for r in ev.results:
             main = r.did if r.did is not None and r.did.estimate is not None else r.before_after
             verdict = esc(r.verdict)  # names a campaign, a territory: text, never markup
@@ -106,7 +107,7 @@ if campaigns:
             if kpi == "engagement_rate":
                 return fr_pct(v, 2)
             if camp.KPIS[kpi].scale == "diff":
-                return fr_num(None if v is None else 100 * v, 0) + ("\u00a0points" if v is not None else "")
+                return fr_num(points(v), 0) + ("\u00a0points" if v is not None else "")
             return fr_num(v, 1)
 
         levels = pd.DataFrame([{

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import altair as alt
 import pandas as pd
@@ -18,7 +17,8 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from analysis import charts
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_int, fr_signed
+from analysis.fmt import fr_int, fr_period_end_excluded, fr_signed
+from analysis.metrics import points
 from streamlit_app import data, ui
 
 # Unit appended to each headline value (units always stated).
@@ -131,7 +131,7 @@ for start in range(0, len(found), 3):
 # ------------------------------------------------------------------------------ alerts
 st.header("À surveiller")
 w_start, w_end = alerts.attrs.get("window", (f.start, f.end))
-window = f"du {fr_date(w_start)} au {fr_date(w_end - timedelta(days=1))}"
+window = f"{fr_period_end_excluded(w_start, w_end)}"
 if alerts.empty:
     st.success(f"Aucune alerte pour {esc(focus_name)} {window} (pics de messages négatifs, de volume, thème négatif "
                "émergent, vague hostile, page usurpant l'identité du territoire).", icon=":material/check_circle:")
@@ -153,7 +153,7 @@ st.header("Face aux territoires comparés")
 if pt.empty or len(pt) < 2:
     st.caption(f"Aucun territoire pair n'est défini pour {esc(focus_name)} dans le registre.")
 else:
-    net = pt["net_sentiment"].map(lambda v: None if v is None or pd.isna(v) else 100 * float(v))
+    net = pt["net_sentiment"].map(points)
     show = pd.DataFrame({
         "Territoire": pt["name"] + pt["is_focus"].map({True: " (nous)", False: ""}),
         "Population": pt["population"], "Messages reçus": pt["messages"],
