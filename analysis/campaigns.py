@@ -33,6 +33,7 @@ from analysis.fmt import WEEKDAYS, fr_num, fr_pct, fr_signed
 from analysis.moderation.alerts import PARAMS, episodes, seasonal_anomalies
 from analysis.moderation.responsiveness import response_by_territory
 from analysis.queries import Filters
+from analysis.territories import peers_of  # noqa: F401 - re-exported (cli, notebooks)
 from analysis.topics import load_taxonomy
 
 
@@ -499,15 +500,6 @@ def verdict(kpi: KPI, eff: Effect, vs_peers: bool) -> str:
         concl += " ; sans comparaison avec les pairs, la saison peut expliquer l'écart"
     change = f"{verb} de {amount}" if amount else verb
     return f"{kpi.name} {change} ({ci}) {ref} : {concl}."
-
-
-def peers_of(con: duckdb.DuckDBPyConnection, territory_id: str) -> list[str]:
-    """Peers listed for a territory in the registry; all other territories when none are listed."""
-    row = con.execute("SELECT peers FROM territories WHERE territory_id = ?", [territory_id]).fetchone()
-    if row and row[0]:
-        return list(row[0])
-    return [r[0] for r in con.execute(
-        "SELECT territory_id FROM territories WHERE territory_id <> ? ORDER BY 1", [territory_id]).fetchall()]
 
 
 def excluded_periods(con: duckdb.DuckDBPyConnection, c: Campaign,

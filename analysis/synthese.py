@@ -20,7 +20,7 @@ from analysis import metrics
 from analysis.campaigns import message_totals
 from analysis.fmt import fr_period_end_excluded
 from analysis.moderation.views import alerts_view
-from analysis.queries import Filters
+from analysis.queries import Filters, previous_period
 from analysis.reports.findings import CERTAINTY_FR, findings
 from analysis.reports.period import Period
 from analysis.territories import focus_territory as _focus
@@ -68,8 +68,8 @@ class SpanPeriod(Period):
         return "la période précédente"
 
     def previous(self) -> SpanPeriod:
-        span = self.end - self.start
-        return SpanPeriod(self.start - span, self.start, "span")
+        start, end = previous_period(self.start, self.end)
+        return SpanPeriod(start, end, "span")
 
 
 def period_of(start: date, end: date) -> Period:

@@ -146,3 +146,30 @@ def test_a_session_without_the_rebuild_marks_the_derived_tables_stale(demo_db_co
         con.execute("UPDATE messages SET text = text WHERE message_id IN (SELECT message_id FROM messages LIMIT 1)")
     with store.reader(demo_db_copy) as con:
         assert not derived.current(con)
+
+
+def test_a_correction_reaches_the_response_rate(demo_db_copy):
+    """An analyst who relabels a message negative puts it in « needs an answer » (issue 18: the
+    response rate kept the model's labels), from the derived table and from the message tables."""
+    from analysis.moderation.responsiveness import summary_sql
+    from analysis.sentiment.corrections import correct
+
+    with store.reader(demo_db_copy) as con:
+        mid, terr = con.execute("SELECT message_id, territory_id FROM incoming_messages "
+                                "WHERE NOT is_negative AND NOT is_question ORDER BY message_id LIMIT 1").fetchone()
+        f = Filters((terr,))
+
+        def needing_answer(c):
+            return int(summary_sql(c, f, "needs_answer", by=("territory_id",))["incoming"].sum())
+
+        before = needing_answer(con)
+    with derived_refresh.writer(demo_db_copy) as con:
+        correct(con, mid, "message", "negative", author="test")
+    with store.reader(demo_db_copy) as con:
+        assert derived.current(con)
+        assert needing_answer(con) == before + 1
+    with store.writer(demo_db_copy):  # no rebuild: the readers compute from the message tables
+        pass
+    with store.reader(demo_db_copy) as con:
+        assert not derived.current(con)
+        assert needing_answer(con) == before + 1

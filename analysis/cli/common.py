@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 import typer
@@ -31,3 +31,10 @@ def parse_date(s: str | None, opt: str) -> date | None:
     except ValueError as e:
         raise typer.BadParameter(f"date attendue au format AAAA-MM-JJ (ex. 2026-03-09), reçu « {s} »",
                                  param_hint=opt) from e
+
+
+def parse_until(s: str | None, opt: str = "--until") -> date | None:
+    """``--until`` is the **last day included** (« --until 2026-10-31 » covers 31 October): the
+    exclusive end of the library's periods is the day after (None when empty)."""
+    d = parse_date(s, opt)
+    return None if d is None else d + timedelta(days=1)

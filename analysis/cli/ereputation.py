@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis import ereputation as er
-from analysis.cli.common import open_reader, parse_date
+from analysis.cli.common import open_reader, parse_date, parse_until
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_excluded, fr_signed
 from analysis.metrics import points
 from analysis.queries import Filters, data_range
@@ -31,7 +31,7 @@ _reader = open_reader
 def _filters(con, territory: list[str] | None, since: str | None, until: str | None, platform: list[str] | None,
              default_days: int | None):
 
-    s, u = _date(since, "--since"), _date(until, "--until")
+    s, u = _date(since, "--since"), parse_until(until)
     first, last = data_range(con)
     if u is None and last is not None:
         u = last + timedelta(days=1)
@@ -51,7 +51,7 @@ def _filters(con, territory: list[str] | None, since: str | None, until: str | N
 def spikes_cmd(
     territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoire(s) (défaut : tous)."),
     since: str = typer.Option(None, "--since", help="Début AAAA-MM-JJ (défaut : début des données + 9 semaines de référence)."),
-    until: str = typer.Option(None, "--until", help="Fin exclue AAAA-MM-JJ (défaut : dernier jour de données + 1)."),
+    until: str = typer.Option(None, "--until", help="Dernier jour inclus AAAA-MM-JJ (défaut : dernier jour de données)."),
     platform: list[str] = typer.Option(None, "--platform", "-p", help="Plateforme(s) (défaut : toutes)."),
     freq: str = typer.Option("week", "--freq", help="week (semaines ISO vs les 8 précédentes, dates précisées au jour) "
                              "ou day (chaque jour vs le même jour des 8 semaines précédentes : plus sensible, plus bruité)."),
@@ -112,7 +112,7 @@ def spikes_cmd(
 def summary_cmd(
     territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoire(s) (défaut : le nôtre)."),
     since: str = typer.Option(None, "--since", help="Début AAAA-MM-JJ (défaut : 30 derniers jours de données)."),
-    until: str = typer.Option(None, "--until", help="Fin exclue AAAA-MM-JJ."),
+    until: str = typer.Option(None, "--until", help="Dernier jour inclus AAAA-MM-JJ."),
     platform: list[str] = typer.Option(None, "--platform", "-p", help="Plateforme(s)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis import derived_refresh
-from analysis.cli.common import open_reader, parse_date
+from analysis.cli.common import open_reader, parse_date, parse_until
 from analysis.fmt import fr_datetime, fr_int, fr_num, fr_pct
 from analysis.moderation import alerts as al
 from analysis.moderation import toxicity as tox
@@ -63,7 +63,7 @@ def _json(df) -> str:
 def alerts_cmd(
     territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoire(s) (défaut : tous)."),
     since: str = typer.Option(None, "--since", help="Début de la fenêtre évaluée AAAA-MM-JJ (défaut : 14 derniers jours de données)."),
-    until: str = typer.Option(None, "--until", help="Fin exclue AAAA-MM-JJ (défaut : dernier jour de données + 1)."),
+    until: str = typer.Option(None, "--until", help="Dernier jour inclus AAAA-MM-JJ (défaut : dernier jour de données)."),
     fmt: str = typer.Option("text", "--format", help="text, json ou html."),
     out: Path = typer.Option(None, "--out", help="Écrire le résumé dans ce fichier."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Évaluer sans enregistrer (les alertes pourront être émises plus tard)."),
@@ -72,7 +72,7 @@ def alerts_cmd(
 
     if fmt not in ("text", "json", "html"):
         raise typer.BadParameter("choisir text, json ou html", param_hint="--format")
-    s, u = _date(since, "--since"), _date(until, "--until")
+    s, u = _date(since, "--since"), parse_until(until)
     reg = _registry()
     for t in territory or []:
         reg.territory(t)
@@ -142,7 +142,7 @@ def score_cmd(force: bool = typer.Option(False, "--force", help="Tout recalculer
 def queue_cmd(
     territory: str = typer.Option(None, "--territory", "-t", help="Territoire (défaut : le nôtre)."),
     since: str = typer.Option(None, "--since"),
-    until: str = typer.Option(None, "--until"),
+    until: str = typer.Option(None, "--until", help="Dernier jour inclus AAAA-MM-JJ."),
     platform: list[str] = typer.Option(None, "--platform"),
     limit: int = typer.Option(30, "--limit"),
     include_done: bool = typer.Option(False, "--all", help="Inclure les messages déjà traités."),
@@ -150,7 +150,7 @@ def queue_cmd(
 ) -> None:
     """File de modération : messages à traiter, par priorité, avec leur motif."""
 
-    f = Filters(territories=(_own(territory),), start=_date(since, "--since"), end=_date(until, "--until"),
+    f = Filters(territories=(_own(territory),), start=_date(since, "--since"), end=parse_until(until),
                 platforms=tuple(platform or ()))
     with _reader() as con:
         q = queue(con, f, include_done=include_done, limit=limit)
@@ -188,7 +188,7 @@ def status_cmd(
 def responsiveness_cmd(
     territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoires (défaut : le nôtre et ses pairs)."),
     since: str = typer.Option(None, "--since"),
-    until: str = typer.Option(None, "--until"),
+    until: str = typer.Option(None, "--until", help="Dernier jour inclus AAAA-MM-JJ."),
     scope: str = typer.Option("needs_answer", "--scope",
                               help="all (tous les messages reçus), needs_answer (questions et messages négatifs) "
                                    "ou questions."),
@@ -202,7 +202,7 @@ def responsiveness_cmd(
         own = _own(None)
         with _reader() as con:
             territory = [own, *peers_of(con, own)]
-    f = Filters(territories=tuple(territory), start=_date(since, "--since"), end=_date(until, "--until"))
+    f = Filters(territories=tuple(territory), start=_date(since, "--since"), end=parse_until(until))
     with _reader() as con:
         r = response_by_slot(con, f, scope)
     if as_json:
@@ -242,14 +242,14 @@ def impersonation_cmd(
 def contacts_cmd(
     territory: str = typer.Option(None, "--territory", "-t", help="Territoire (défaut : le nôtre)."),
     since: str = typer.Option(None, "--since"),
-    until: str = typer.Option(None, "--until"),
+    until: str = typer.Option(None, "--until", help="Dernier jour inclus AAAA-MM-JJ."),
     top: int = typer.Option(20, "--top"),
     role: str = typer.Option("analyst", "--role", help="analyst (identités si conservées) ou elu (aucune identité)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Contacts clés : auteurs les plus engagés, ambassadeurs, critiques récurrents, centralité, ancrage local."""
 
-    f = Filters(start=_date(since, "--since"), end=_date(until, "--until"))
+    f = Filters(start=_date(since, "--since"), end=parse_until(until))
     with _reader() as con:
         k = key_contacts(con, _own(territory), f, role=role, top=top)
     if as_json:

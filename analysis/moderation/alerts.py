@@ -33,6 +33,7 @@ from analysis import store
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
 from analysis.moderation.impersonation import is_author, watch
 from analysis.moderation.queue import MESSAGES, hostile_sql
+from analysis.queries import NEGATIVE_MESSAGE_IDS_SQL
 from analysis.registry import Registry
 from analysis.topics import load_taxonomy
 
@@ -254,7 +255,7 @@ def _daily_counts(con: duckdb.DuckDBPyConnection, terrs: list[str], lo: datetime
     # Semi-joins on the (few) negative and hostile ids rather than joining the whole enrichment
     # tables: sentiment and toxicity have one row per message, so the counts are the same.
     m = (f"SELECT m.message_id, m.territory_id, m.created_at::DATE AS day, "
-         f"m.message_id IN (SELECT item_id FROM sentiment WHERE item_type = 'message' AND label = 'negative') AS neg, "
+         f"m.message_id IN ({NEGATIVE_MESSAGE_IDS_SQL}) AS neg, "
          f"m.message_id IN (SELECT message_id FROM toxicity t WHERE {hostile_sql('t')}) AS hostile "
          f"FROM {MESSAGES} m WHERE m.territory_id IN ({', '.join('?' for _ in terrs)}) "
          f"AND NOT coalesce(m.is_official, FALSE) AND m.created_at >= ? AND m.created_at < ?")

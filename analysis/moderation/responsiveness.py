@@ -15,7 +15,7 @@ from analysis import metrics
 from analysis.config import LOCAL_TZ
 from analysis.fmt import fr_num, fr_pct
 from analysis.moderation.queue import MESSAGES, first_replies_from
-from analysis.queries import Filters
+from analysis.queries import NEGATIVE_MESSAGE_IDS_SQL, Filters
 
 SLOTS = {"business": "heures ouvrées (lun.–ven. 9 h–18 h)", "off": "soirs et week-ends"}
 
@@ -37,8 +37,7 @@ def incoming_sql() -> str:
     sql, _ = _rows_sql(None, "all", derived=False)
     return f"""
         SELECT r.*, r.message_id IN (SELECT message_id FROM toxicity WHERE is_question) AS is_question,
-               r.message_id IN (SELECT item_id FROM sentiment WHERE item_type = 'message'
-                                AND label = 'negative') AS is_negative
+               r.message_id IN ({NEGATIVE_MESSAGE_IDS_SQL}) AS is_negative
         FROM ({sql}) r"""
 
 
@@ -67,7 +66,7 @@ def _rows_sql(f: Filters | None, scope: str, con: duckdb.DuckDBPyConnection | No
     # Semi-joins on the ids of questions / negative messages: the enrichment tables are read for
     # their ids only, and each message is kept at most once (both tables have one row per message).
     questions = "SELECT message_id FROM toxicity WHERE is_question"
-    negative = "SELECT item_id FROM sentiment WHERE item_type = 'message' AND label = 'negative'"
+    negative = NEGATIVE_MESSAGE_IDS_SQL
     scope_where = {
         "all": "",
         "questions": f" AND m.message_id IN ({questions})",

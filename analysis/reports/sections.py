@@ -34,6 +34,7 @@ from analysis import audience, campaigns, charts, ereputation, queries, topics
 from analysis.charts_campaigns import rank_chart
 from analysis.fmt import fr_date, fr_int, fr_month, fr_num, fr_pct, fr_signed
 from analysis.metrics import points
+from analysis.moderation.queue import overlap_note
 from analysis.moderation.views import report_section
 from analysis.queries import Filters
 from analysis.reports.period import Period
@@ -407,7 +408,8 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
     q = s["queue"]
     labels = {"total": "Messages à traiter (total)", "hostile": "Hostiles ou injurieux",
               "negative_visible": "Négatifs très visibles", "unanswered_question": "Questions sans réponse"}
-    out["tables"].append({"caption": "File de modération (messages en attente, par motif)",
+    note = overlap_note(q)  # the reasons overlap: said beside the table, as on the page
+    out["tables"].append({"caption": "File de modération (messages en attente, par motif)" + (f". {note}" if note else ""),
                           "columns": ["Motif", "Messages"],
                           "rows": [[labels.get(k, k.replace("_", " ")), fr_int(v)] for k, v in q.items()],
                           "numeric": [False, True]})
@@ -422,21 +424,25 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
                                    {"incoming": fr_int, "answered": fr_int,
                                     "response_rate": lambda v: fr_pct(v, 0, missing="non visible"),
                                     "median_hours": lambda v: fr_num(v, 1)}))
-    a = pd.DataFrame(s["alerts"])
+    every = pd.DataFrame(s["alerts"])
+    a = every
+    if len(every):
+        # Every alert the rules detect on the period, as the home page and the Modération page count
+        # them (an impersonating page first seen before the period still counts: it is live, and
+        # critical); impersonation alerts name a page: counted here, described below, not listed.
+        a = every[every["rule"] != "impersonation"]
+    if len(every):
+        crit = int((every["severity"] == "critique").sum())
+        n_imp_alerts = int((every["rule"] == "impersonation").sum())
+        imp_txt = (f" ({n_imp_alerts} pour usurpation d'identité, décrite{'s' if n_imp_alerts > 1 else ''} plus bas)"
+                   if n_imp_alerts else "")
+        out["findings"].append(f"{len(every)} alerte{'s' if len(every) > 1 else ''} sur la période, dont {crit} "
+                               f"critique{'s' if crit > 1 else ''}{imp_txt}.")
     if len(a):
-        # Alerts that started in the period; impersonation alerts name a page: counted below, not listed.
-        start = pd.to_datetime(a["period_start"])
-        a = a[(start >= pd.Timestamp(ctx.period.start)) & (start < pd.Timestamp(ctx.period.end))
-              & (a["rule"] != "impersonation")]
-    if len(a):
-
         # Alert titles quote theme ids (« sport_loisirs »): the reader gets the taxonomy label.
         labels = theme_labels()
         a = a.assign(title=[re.sub(r"« ([a-z_]+) »", lambda m: f"« {labels.get(m[1], m[1])} »", t) for t in a["title"]])
-        crit = int((a["severity"] == "critique").sum())
         shown = a.head(MAX_ALERTS)
-        out["findings"].append(f"{len(a)} alerte{'s' if len(a) > 1 else ''} sur la période, dont {crit} "
-                               f"critique{'s' if crit > 1 else ''}.")
         cap = "Alertes de la période" + (f" (les {MAX_ALERTS} plus récentes sur {len(a)} ; liste complète dans "
                                          "l'application)" if len(a) > MAX_ALERTS else "")
         out["tables"].append(table(shown, cap, {"period_start": "Début", "severity": "Gravité", "title": "Alerte"},

@@ -11,7 +11,7 @@ import streamlit as st
 
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_num, fr_pct
-from analysis.moderation.queue import STATUSES
+from analysis.moderation.queue import STATUSES, overlap_note
 from analysis.moderation.responsiveness import SLOTS
 from streamlit_app import data, ui
 
@@ -55,6 +55,9 @@ with c4:
            help="Questions et messages négatifs reçus par nos comptes auxquels le compte officiel a "
                 "répondu (réponse liée au message ; sans lien dans l'export, la réponse officielle suivante "
                 "sous la même publication est attribuée au dernier message qui la précède).")
+
+if note := overlap_note(counts):  # the reasons overlap: the sum of the three counts is not the total
+    st.caption(note)
 
 # ------------------------------------------------------------------------------ queue
 st.header("File de modération")
