@@ -325,8 +325,7 @@ def test_demo_crisis_raises_alert_on_the_right_dates(demo_eval):
     spikes = [a for a in found if a.rule in ("negative_spike", "volume_spike", "hostile_burst", "negative_theme")]
     for a in spikes:  # in March, our territory alerts only inside the crisis
         assert start <= pd.Timestamp(a.period_start) and pd.Timestamp(a.period_end) <= end + pd.Timedelta(days=1)
-    if any("Pic de messages négatifs" in n for n in notes):
-        pytest.skip("demo store without sentiment: only the volume rule could run")
+    assert not any("Pic de messages négatifs" in n for n in notes), "the demo store has sentiment: every rule ran"
     neg = sorted((a for a in found if a.rule == "negative_spike"), key=lambda a: a.period_start)
     assert neg, "the crisis raised no negative-spike alert"
     # One episode with the demo's sentiment; a noisier model may split it, never move it.

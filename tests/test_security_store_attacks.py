@@ -71,7 +71,7 @@ def _files_holding(folder: Path, needle: bytes) -> list[str]:
 
 # ------------------------------------------------------------------------------ 6. orphan copies
 def _writer_script(db: Path, body: str) -> str:
-    return (f"import os, signal, shutil, time\nimport pandas as pd\nfrom analysis import store\n"
+    return (f"import os, signal, shutil, time\nimport pandas as pd\nfrom analysis import derived_refresh, store\n"
             f"DB = {str(db)!r}\n{body}\n")
 
 

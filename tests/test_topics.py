@@ -392,8 +392,7 @@ def test_classifier_on_demo_truth(demo_db):
 
 def test_demo_crisis_emerges_on_the_right_dates(demo_db):
     with store.reader(demo_db) as con:
-        if con.execute("SELECT count(*) FROM themes").fetchone()[0] == 0:
-            pytest.skip("demo store not enriched")
+        assert con.execute("SELECT count(*) FROM themes").fetchone()[0] > 0, "the demo store is enriched"
         f = Filters(territories=("saint-aubin",), start=date(2026, 3, 1), end=date(2026, 4, 1))
         subj = T.emerging_subjects(con, f)
     crisis = [s for s in subj if "#eausaintaubin" in s.hashtags]
