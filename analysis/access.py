@@ -31,7 +31,7 @@ with nobody.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -204,8 +204,27 @@ READ_MODELS: dict[str, Rule] = {
 }
 
 
-def rule_for(target: str) -> Rule:
+def target_name(target: str | Callable[..., Any]) -> str:
+    """The qualified name ``module:function`` of a read model given as the function itself (what the
+    pages pass to ``data.call``) or already as its name. A function re-exported by another module is
+    named as :data:`READ_MODELS` classifies it."""
+    if isinstance(target, str):
+        return target
+    name = f"{target.__module__}:{target.__qualname__}"
+    if name in READ_MODELS:
+        return name
+    for key in READ_MODELS:
+        try:
+            if resolve(key) is target:
+                return key
+        except (ImportError, AttributeError):
+            continue
+    return name
+
+
+def rule_for(target: str | Callable[..., Any]) -> Rule:
     """The rule of a read model; :class:`OutOfScope` when it has none (refused to scoped users)."""
+    target = target_name(target)
     rule = READ_MODELS.get(target)
     if rule is None:
         raise OutOfScope(f"Lecture non classée pour les utilisateurs limités à des territoires : {target}.")
@@ -266,7 +285,7 @@ def _registry_view(out: pd.DataFrame, scope: Scope) -> pd.DataFrame:
     return out.sort_values(["_o", "name"]).drop(columns="_o").reset_index(drop=True)
 
 
-def read(con: duckdb.DuckDBPyConnection, scope: Scope, target: str, f: Filters | None = None,
+def read(con: duckdb.DuckDBPyConnection, scope: Scope, target: str | Callable[..., Any], f: Filters | None = None,
          resolver: Any = None, /, **kwargs: Any) -> Any:
     """Run the read model ``module:function(con[, f], **kwargs)`` for a user of ``scope``.
 
@@ -275,6 +294,7 @@ def read(con: duckdb.DuckDBPyConnection, scope: Scope, target: str, f: Filters |
     model not classified, a ``host`` one, or a territory or a campaign outside the scope asked by name.
     ``resolver``: how ``target`` becomes a function (:func:`resolve`; benchmarks record the calls).
     """
+    target = target_name(target)  # a function or its « module:function »: classified by that name
     fn = (resolver or resolve)(target)
     if scope.everything:
         return fn(con, f, **kwargs) if f is not None else fn(con, **kwargs)
@@ -358,7 +378,7 @@ class Reader:
             raise users.UserError(f"Utilisateur inconnu « {name} ».")
         return cls(Scope.of(u.scope), db)
 
-    def __call__(self, target: str, f: Filters | None = None, /, **kwargs: Any) -> Any:
+    def __call__(self, target: str | Callable[..., Any], f: Filters | None = None, /, **kwargs: Any) -> Any:
 
         with store.reader(self.db) as con:
             return read(con, self.scope, target, f, None, **kwargs)

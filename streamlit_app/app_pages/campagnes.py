@@ -7,6 +7,8 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+import analysis.campaigns
+import analysis.topics
 from analysis import campaigns as camp
 from analysis import charts_campaigns as cc
 from analysis import metrics
@@ -31,7 +33,7 @@ f = ui.filters()
 role = ui.role()
 names = data.territory_names()
 
-campaigns: list[camp.Campaign] = data.call("analysis.campaigns:list_campaigns")
+campaigns: list[camp.Campaign] = data.call(analysis.campaigns.list_campaigns)
 
 # ------------------------------------------------------------------------------ list
 st.header("Campagnes définies")
@@ -76,7 +78,7 @@ if campaigns:
         ui.empty_state("Choisissez au moins un indicateur.")
     else:
         with st.spinner("Estimation des effets (bootstrap)…"):
-            ev: camp.Evaluation = data.call("analysis.campaigns:evaluate", campaign=cid, kpis=list(kpis),
+            ev: camp.Evaluation = data.call(analysis.campaigns.evaluate, campaign=cid, kpis=list(kpis),
                                             baseline_days=int(baseline_days), exclude=exclude, n_boot=2000, seed=0)
         peers_txt = ", ".join(esc(names.get(p, p)) for p in ev.peers) or "aucun"
         st.markdown(f"**{esc(c.name)}** — {esc(names.get(c.territory_id, c.territory_id))}, du {fr_date(c.start_date)} au "
@@ -118,7 +120,7 @@ if campaigns:
         } for r in ev.results])
         ui.table(levels)
         main_kpi = kpis[0]
-        wk = data.call("analysis.campaigns:weekly_series", campaign=cid, kpi=main_kpi,
+        wk = data.call(analysis.campaigns.weekly_series, campaign=cid, kpi=main_kpi,
                        baseline_days=int(baseline_days), exclude=exclude)
         if not wk.empty:
             own_label = names.get(c.territory_id, c.territory_id)
@@ -187,7 +189,7 @@ if role in ANALYST:
 st.header("Performance des publications")
 own_ids = data.territories().query("kind == 'own'")["territory_id"].tolist()
 scope = list(f.territories) or own_ids
-posts: pd.DataFrame = data.call("analysis.campaigns:post_table", territories=tuple(scope), start=f.start, end=f.end,
+posts: pd.DataFrame = data.call(analysis.campaigns.post_table, territories=tuple(scope), start=f.start, end=f.end,
                                 platforms=tuple(f.platforms))
 if posts.empty or posts["rel"].notna().sum() == 0:
     ui.empty_state("Aucune publication avec des interactions pour ces filtres.")
@@ -212,7 +214,7 @@ else:
         with col:
             perf = camp.performance_by(posts, by)
             if by == "theme":  # French labels, not taxonomy ids
-                perf[by] = perf[by].map(lambda t: data.call("analysis.topics:theme_labels").get(t, t))
+                perf[by] = perf[by].map(lambda t: data.call(analysis.topics.theme_labels).get(t, t))
             perf = perf.rename(columns={
                 by: label, "posts": "Publications", "engagement_per_post": "Engagement par publication",
                 "median_rel": "× médiane du compte"})

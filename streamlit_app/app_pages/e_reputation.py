@@ -7,6 +7,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
+import analysis.ereputation
 from analysis import charts
 from analysis.ereputation import METRIC_LABELS, auto_freq
 from analysis.exports import escape_markdown as esc
@@ -41,19 +42,19 @@ data.require_store()
 f = ui.filters()
 role = ui.role()
 names = data.territory_names()
-focus = data.call("analysis.ereputation:focus", f)
+focus = data.call(analysis.ereputation.focus, f)
 if not focus:
     ui.empty_state("Aucun territoire à analyser : choisissez-en un dans les filtres.")
     st.stop()
 focus_name = ", ".join(names.get(t, t) for t in focus)
 period_text = (f"{fr_period_end_excluded(f.start, f.end)}" if f.start and f.end else "")
 
-k = data.call("analysis.ereputation:focus_kpis", f)
+k = data.call(analysis.ereputation.focus_kpis, f)
 if not k["messages"]:
     ui.empty_state(f"Aucun message reçu pour {esc(focus_name)} {period_text} : élargissez la période ou les plateformes.")
     st.stop()
-prev = data.call("analysis.ereputation:focus_change", f).set_index("metric")
-peers = data.call("analysis.ereputation:vs_peers", f)
+prev = data.call(analysis.ereputation.focus_change, f).set_index("metric")
+peers = data.call(analysis.ereputation.vs_peers, f)
 peers = peers.set_index("metric") if len(peers) else None
 
 
@@ -120,8 +121,8 @@ st.header("Tendance")
 freq_default = auto_freq(f)
 freq = st.radio("Granularité", list(FREQ_LABELS), index=list(FREQ_LABELS).index(freq_default),
                 format_func=FREQ_LABELS.get, horizontal=True, key="ereputation_freq")
-tr = data.call("analysis.ereputation:trend", f, freq=freq)
-spikes = data.call("analysis.ereputation:explained_spikes", f)
+tr = data.call(analysis.ereputation.trend, f, freq=freq)
+spikes = data.call(analysis.ereputation.explained_spikes, f)
 series_names = {"focus": focus_name, "peers": "Pairs (ensemble)"}
 plot = tr[tr["scored"] > 0].copy()
 plot["Série"] = plot["series"].map(series_names)
@@ -185,7 +186,7 @@ st.caption("Chaque semaine est comparée aux 8 semaines précédentes (médiane,
            "10 000 de l'observer par hasard (loi de Poisson surdispersée) et une part de négatifs supérieure à "
            "l'habituelle : une publication très commentée ne suffit pas. Les dates du pic sont ensuite précisées "
            "au jour (jours à au moins deux fois le niveau habituel du même jour de la semaine).")
-series = data.call("analysis.ereputation:focus_negative_series", f)
+series = data.call(analysis.ereputation.focus_negative_series, f)
 if not series.empty and series["expected"].notna().any():
     s_plot = series.groupby("period", as_index=False).agg(negative=("negative", "sum"),
                                                           expected=("expected", "sum"),
@@ -258,7 +259,7 @@ cols = st.columns(2)
 for col, label, heading in ((cols[0], "positive", "Positifs"), (cols[1], "negative", "Négatifs")):
     with col:
         st.markdown(f"**{heading}**")
-        rep = data.call("analysis.ereputation:representative_messages", ff, label=label, n=5)
+        rep = data.call(analysis.ereputation.representative_messages, ff, label=label, n=5)
         if rep.empty:
             st.caption("Aucun message net sur la période.")
             continue
@@ -272,7 +273,7 @@ for col, label, heading in ((cols[0], "positive", "Positifs"), (cols[1], "negati
 
 # ------------------------------------------------------------------------------ peers and platforms
 st.header("Comparaison aux pairs et par plateforme")
-pc = data.call("analysis.ereputation:peer_comparison", f)
+pc = data.call(analysis.ereputation.peer_comparison, f)
 if pc.empty or (pc["role"] != "focus").sum() == 0:
     st.caption("Aucun territoire pair n'est défini pour la sélection.")
 else:
@@ -286,7 +287,7 @@ else:
         "IC de l'écart": [ci_text("net_sentiment", lo, hi) if lo is not None and not pd.isna(lo) else "—"
                           for lo, hi in zip(pc["diff_net_sentiment_lo"], pc["diff_net_sentiment_hi"], strict=True)],
     }), {"Part négative": "pct", "Sentiment net (pts)": "num", "Écart de sentiment net (nous − eux, pts)": "num"})
-bp = data.call("analysis.ereputation:by_platform", f)
+bp = data.call(analysis.ereputation.by_platform, f)
 if len(bp):
     ui.table(pd.DataFrame({
         "Plateforme": bp["platform"].map(lambda p: ui.PLATFORM_LABELS.get(p, p)), "Messages": bp["messages"],
@@ -301,7 +302,7 @@ if role in ANALYST:
     st.caption("Votre correction remplace l'étiquette du modèle partout (application, carnets, rapports), "
                "est journalisée et sert à évaluer puis réentraîner le modèle. Les messages proposés sont ceux "
                "dont le modèle est le moins sûr.")
-    review = data.call("analysis.ereputation:messages_for_review", ff, n=30)
+    review = data.call(analysis.ereputation.messages_for_review, ff, n=30)
     with st.form("ereputation_correction"):
         options = review["message_id"].tolist()
         by_id = review.set_index("message_id") if len(review) else None

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from analysis import charts
+from analysis import charts, synthese
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_int, fr_period_end_excluded, fr_signed
 from analysis.metrics import points
@@ -60,12 +60,12 @@ ui.role()
 names = data.territory_names()
 
 
-def fetch_all(targets: list[str]) -> list:
+def fetch_all(targets: list) -> list:
     """The page's read models computed side by side (DuckDB releases the GIL while it runs a query):
     a first visit costs the slowest of them rather than their sum."""
     ctx = get_script_run_ctx()
 
-    def one(target: str):
+    def one(target):
         add_script_run_ctx(threading.current_thread(), ctx)  # cache and messages of this session
         return data.call(target, f)
 
@@ -73,7 +73,7 @@ def fetch_all(targets: list[str]) -> list:
         return list(pool.map(one, targets))
 
 
-h, alerts, pt = fetch_all(["analysis.synthese:headlines", "analysis.synthese:alerts", "analysis.synthese:peer_table"])
+h, alerts, pt = fetch_all([synthese.headlines, synthese.alerts, synthese.peer_table])
 focus = h["territory_id"]
 if focus is None or not h["findings"]:
     ui.empty_state("Aucun territoire ni aucune période à résumer : importez des exports ou élargissez les filtres.")
