@@ -13,8 +13,6 @@ import pytest
 
 from tests import golden as g
 
-pytestmark = pytest.mark.xdist_group("golden")
-
 
 @pytest.fixture(scope="module")
 def norm(demo_env):
