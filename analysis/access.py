@@ -137,9 +137,9 @@ READ_MODELS: dict[str, Rule] = {
     "analysis.audit:store_entries": Rule(HOST, "journal d'audit de la base", filters=False),
     "analysis.collect.runner:status": _own("état de la collecte des sources du périmètre", filters=False),
     # Synthèse
-    "analysis.synthese:headlines": _compare("chiffres clés du territoire, valeur des pairs"),
-    "analysis.synthese:alerts": _own("alertes du territoire"),
-    "analysis.synthese:peer_table": _compare("tableau des pairs : population, messages, sentiment net, engagement"),
+    "analysis.views.synthese:headlines": _compare("chiffres clés du territoire, valeur des pairs"),
+    "analysis.views.synthese:alerts": _own("alertes du territoire"),
+    "analysis.views.synthese:peer_table": _compare("tableau des pairs : population, messages, sentiment net, engagement"),
     # E-réputation
     "analysis.ereputation:focus": _own("territoires étudiés"),
     "analysis.ereputation:focus_kpis": _own("indicateurs du territoire"),
@@ -186,13 +186,13 @@ READ_MODELS: dict[str, Rule] = {
     "analysis.campaigns:rank_intervals": _peers("classement avec incertitude du territoire et des pairs",
                                                 filters=False, territory_args=("territories",)),
     # Modération et veille
-    "analysis.moderation.views:focus_territory": _own("territoire suivi"),
-    "analysis.moderation.views:queue_counts": _own("messages à traiter par motif"),
-    "analysis.moderation.views:queue_view": _own("file de modération"),
-    "analysis.moderation.views:responsiveness_view": _own("réactivité"),
-    "analysis.moderation.views:alerts_view": _own("alertes"),
-    "analysis.moderation.views:impersonation_view": _own("pages usurpant l'identité du territoire"),
-    "analysis.moderation.views:contacts_view": _own("contacts clés (auteurs)", visible_arg="visible"),
+    "analysis.views.moderation:focus_territory": _own("territoire suivi"),
+    "analysis.views.moderation:queue_counts": _own("messages à traiter par motif"),
+    "analysis.views.moderation:queue_view": _own("file de modération"),
+    "analysis.views.moderation:responsiveness_view": _own("réactivité"),
+    "analysis.views.moderation:alerts_view": _own("alertes"),
+    "analysis.views.moderation:impersonation_view": _own("pages usurpant l'identité du territoire"),
+    "analysis.views.moderation:contacts_view": _own("contacts clés (auteurs)", visible_arg="visible"),
     # Rapports
     "analysis.reports.render:available_periods": _own("périodes couvertes", filters=False,
                                                       territory_args=("territory",)),

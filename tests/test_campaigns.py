@@ -432,7 +432,7 @@ def test_benchmark_message_totals_equal_the_daily_panel_sums(demo_db):
 def test_benchmark_platform_filter_applies_to_every_column(demo_db):
     """Posts, followers, messages, sentiment and replies all on the chosen platform (messages and
     replies used to count every platform)."""
-    from analysis.synthese import peer_table
+    from analysis.views.synthese import peer_table
 
     con = store.connect(demo_db, read_only=True)
     try:

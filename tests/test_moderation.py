@@ -347,7 +347,7 @@ def test_demo_impersonator_found_without_false_alarm(demo_eval):
 
 
 def test_report_section_is_aggregate_only(con):
-    from analysis.moderation.views import report_section
+    from analysis.views.moderation import report_section
 
     _queue_store(con)
     sec = report_section(con, Filters(territories=("saint-aubin",)))

@@ -31,14 +31,14 @@ import pandas as pd
 
 import analysis
 from analysis import audience, campaigns, charts, ereputation, queries, topics
-from analysis.charts_campaigns import rank_chart
+from analysis.charts.campaigns import rank_chart
 from analysis.fmt import fr_date, fr_int, fr_month, fr_num, fr_pct, fr_signed
 from analysis.metrics import points
 from analysis.moderation.queue import overlap_note
-from analysis.moderation.views import report_section
 from analysis.queries import Filters
 from analysis.reports.period import Period
 from analysis.topics import theme_labels
+from analysis.views.moderation import report_section
 
 
 # ------------------------------------------------------------------------------ context
@@ -401,7 +401,7 @@ MAX_ALERTS = 8  # a council report lists the latest ones; the app has the full l
 
 @section("moderation", "Modération et veille", order=50)
 def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
-    """Aggregates of :func:`analysis.moderation.views.report_section`: no message, no author, no page name."""
+    """Aggregates of :func:`analysis.views.moderation.report_section`: no message, no author, no page name."""
 
     s = report_section(ctx.con, ctx.filters)
     out: dict[str, Any] = {"findings": [], "figures": [], "tables": [], "caveats": []}

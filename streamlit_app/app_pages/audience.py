@@ -7,10 +7,10 @@ import streamlit as st
 
 import analysis.audience
 import analysis.charts
-import analysis.charts_audience
+import analysis.charts.audience
 from analysis import charts
 from analysis.audience import PLATFORM_FR, SEGMENT_RULE_40, segment_shares, split_40_44, under_reached
-from analysis.charts_audience import pyramid_frame
+from analysis.charts.audience import pyramid_frame
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.metrics import formula_text, per_1000_inhabitants
@@ -124,7 +124,7 @@ else:
     else:
         pf = pyramid_frame(cells, pop)
         src = ", ".join(sorted(set(pop["source"])))
-        ch = data.chart(analysis.charts_audience.pyramid_chart, pf, title=f"Pyramide des abonnés {PLATFORM_FR.get(choice, choice)} et de la population",
+        ch = data.chart(analysis.charts.audience.pyramid_chart, pf, title=f"Pyramide des abonnés {PLATFORM_FR.get(choice, choice)} et de la population",
                            subtitle=f"Barres : abonnés (instantané du {snap}) ; traits noirs : population de 13 ans "
                                     f"et plus ({src})")
         ui.chart(ch, pf, f"Pyramide des âges des abonnés ({PLATFORM_FR.get(choice, choice)}) comparée à celle de "
@@ -161,7 +161,7 @@ else:
         Segment=lambda x: x["label"] + x["approximate"].map({True: " (approx.)", False: ""}))
     tab = tab.rename(columns={"index": "Indice", "share_followers": "Part parmi les abonnés",
                               "share_population": "Part dans la population"})
-    ui.chart(data.chart(analysis.charts_audience.index_chart, tab, title="Indice de représentativité par segment",
+    ui.chart(data.chart(analysis.charts.audience.index_chart, tab, title="Indice de représentativité par segment",
                         subtitle="En rouge : moins présents que dans la population"),
              tab[["Segment", "Part parmi les abonnés", "Part dans la population", "Indice"]],
              "Indice de représentativité des tranches d'âge, des femmes, des hommes et des 40 ans et plus.",

@@ -7,8 +7,8 @@ import streamlit as st
 
 import analysis.campaigns
 from analysis import campaigns as camp
-from analysis import charts_campaigns as cc
 from analysis import metrics
+from analysis.charts import campaigns as cc
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_int, fr_pct
 from analysis.metrics import points

@@ -10,8 +10,8 @@ import streamlit as st
 import analysis.campaigns
 import analysis.topics
 from analysis import campaigns as camp
-from analysis import charts_campaigns as cc
 from analysis import metrics
+from analysis.charts import campaigns as cc
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
 from analysis.metrics import points

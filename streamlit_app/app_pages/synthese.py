@@ -2,7 +2,7 @@
 certainty, alerts, peers, and links into every detailed page with the filters kept.
 
 The headlines come from the report's generator (:func:`analysis.reports.findings.findings`, through
-:mod:`analysis.synthese`), so the first page of the council's report and this page say the same thing.
+:mod:`analysis.views.synthese`), so the first page of the council's report and this page say the same thing.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from analysis import charts, synthese
+from analysis import charts
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_int, fr_period_end_excluded, fr_signed
 from analysis.metrics import points
+from analysis.views import synthese
 from streamlit_app import data, ui
 
 # Unit appended to each headline value (units always stated).
