@@ -599,12 +599,12 @@ def _present(label: str) -> str:
 def sentence(label: str, index: float, platform: str) -> str:
     """Plain-French sentence for one segment's index on one platform."""
     where = ("parmi vos abonnés " + PLATFORM_FR.get(platform, platform)) if platform != "all" else \
-        "parmi vos abonnés (tous réseaux confondus)"
+        "parmi vos abonnés (réseaux qui donnent l'âge et le sexe)"
     adj = _present(label)
     if index <= 0:
         absent = "absentes" if label.startswith("Les femmes") else "absents"
         if platform == "all":
-            return f"{label} sont {absent} de vos abonnés (tous réseaux confondus) d'après les plateformes."
+            return f"{label} sont {absent} de vos abonnés (réseaux qui donnent l'âge et le sexe) d'après les plateformes."
         return f"{label} sont {absent} de vos abonnés {PLATFORM_FR.get(platform, platform)} d'après la plateforme."
     if index < 1:
         factor = 1 / index

@@ -350,7 +350,7 @@ def test_cli_audience_summary(db):
     assert r.exit_code == 0, r.output
     assert "Croissance des abonnés — Saint-Aubin-sur-Loire" in r.output
     assert "+50,0\u00a0%" in r.output  # Facebook 2 000 → 3 000
-    assert "Les 45-54 ans sont absents de vos abonnés (tous réseaux confondus) d'après les plateformes." in \
+    assert "Les 45-54 ans sont absents de vos abonnés (réseaux qui donnent l'âge et le sexe) d'après les plateformes." in \
         " ".join(r.output.split())
     assert ("Sans ventilation âge × genre dans les exports : Bluesky, LinkedIn, Mastodon, TikTok, X (Twitter), "
             "YouTube.") in " ".join(r.output.split())

@@ -35,7 +35,7 @@ def test_page_small_store(db):
     # followers: 2 500 FB (3 000 at the end) + 1 000 IG ; the KPI shows the end total
     assert any(m.value == "4\u202f000" for m in at.metric), [m.value for m in at.metric]
     # representativeness sentences on the weighted pyramid: nobody aged 45-54 among followers
-    assert "- Les 45-54 ans sont absents de vos abonnés (tous réseaux confondus) d'après les plateformes." in text
+    assert "- Les 45-54 ans sont absents de vos abonnés (réseaux qui donnent l'âge et le sexe) d'après les plateformes." in text
     growth = next(d for d in _frames(at) if "Abonnés fin" in d.columns)
     assert set(growth["Réseau"]) >= {"Facebook", "Instagram", "tous réseaux confondus"}
 
