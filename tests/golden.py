@@ -144,7 +144,10 @@ class Normaliser:
         s = _ISO.sub(iso, s)
         s = _FR.sub(fr, s)
         # the store's snapshot hash (content of imports and enrichment runs) and elapsed times
-        s = re.sub(r"(instantané|snapshot)([\s\u00a0\"':=]+)[0-9a-f]{12,}", r"\1\2<empreinte>", s)
+        s = re.sub(r"(instantané de la base|instantané|snapshot)([\s\u00a0\"':=]+)[0-9a-f]{12,}", r"\1\2<empreinte>", s)
+        # the time of day of a build time written « 26 nov. 2026 à 14 h 05 » (fr_datetime)
+        s = re.sub(re.escape(STAMP) + r"[\s\u00a0\u202f]à[\s\u00a0\u202f]\d{1,2}[\s\u00a0\u202f]h[\s\u00a0\u202f]\d{2}",
+                   STAMP, s)
         s = re.sub(r"\b\d+(?:[.,]\d+)?[\s\u00a0]?s\)", "<durée> s)", s)
         return re.sub(r"^\d+(?:[.,]\d+)?[\s\u00a0]?s$", "<durée> s", s)
 
