@@ -7,7 +7,7 @@ DEMO_DB ?= data/demo.duckdb
 TEST_DB := build/demo-test.duckdb
 PORT ?= 8501
 
-.PHONY: demo test test-db test-grid lint bench venv clean-demo format eval
+.PHONY: demo test test-quick test-db test-grid lint bench venv clean-demo format eval
 
 venv: $(VENV)/.installed
 
@@ -29,6 +29,15 @@ test: test-db
 	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 --dist loadgroup tests --ignore=tests/test_pages_grid.py
 	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly notebooks
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
+	$(BIN)/lint-imports
+
+## make test-quick: the inner loop — the suite without the browser tests, the golden pages and the
+## notebooks, stopping at the first failure (make test stays the one command CI runs)
+test-quick: test-db
+	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 --dist loadgroup -x -q tests \
+		--ignore=tests/test_pages_grid.py -m "not browser" -k "not test_page_shows_its_golden"
+	$(BIN)/ruff check analysis streamlit_app tests benchmarks
+	$(BIN)/lint-imports
 
 # the .ok stamp is written only after a complete build, so an interrupted build is redone; it is
 # older than the schema, the demo generator or the registry when one of them changed: rebuilt then
@@ -46,6 +55,7 @@ test-grid: test-db
 
 lint: venv
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
+	$(BIN)/lint-imports
 
 format: venv
 	$(BIN)/ruff format analysis streamlit_app tests benchmarks

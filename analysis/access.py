@@ -31,14 +31,16 @@ with nobody.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
 import pandas as pd
 
+from analysis import store, users
 from analysis.queries import Filters
+from analysis.territories import peers_of
 
 
 class OutOfScope(PermissionError):
@@ -80,8 +82,7 @@ NOTHING = Scope(())
 
 def peers_of_scope(con: duckdb.DuckDBPyConnection, scope: Scope) -> tuple[str, ...]:
     """The registry's peers of the scope's territories (the scope excluded): whose aggregates the user
-    may compare with (``ereputation.peers_of``, the one definition)."""
-    from analysis.ereputation import peers_of
+    may compare with (:func:`analysis.territories.peers_of`, the one definition)."""
 
     return () if scope.everything else tuple(peers_of(con, list(scope.territories)))
 
@@ -136,9 +137,9 @@ READ_MODELS: dict[str, Rule] = {
     "analysis.audit:store_entries": Rule(HOST, "journal d'audit de la base", filters=False),
     "analysis.collect.runner:status": _own("état de la collecte des sources du périmètre", filters=False),
     # Synthèse
-    "analysis.synthese:headlines": _compare("chiffres clés du territoire, valeur des pairs"),
-    "analysis.synthese:alerts": _own("alertes du territoire"),
-    "analysis.synthese:peer_table": _compare("tableau des pairs : population, messages, sentiment net, engagement"),
+    "analysis.views.synthese:headlines": _compare("chiffres clés du territoire, valeur des pairs"),
+    "analysis.views.synthese:alerts": _own("alertes du territoire"),
+    "analysis.views.synthese:peer_table": _compare("tableau des pairs : population, messages, sentiment net, engagement"),
     # E-réputation
     "analysis.ereputation:focus": _own("territoires étudiés"),
     "analysis.ereputation:focus_kpis": _own("indicateurs du territoire"),
@@ -185,13 +186,13 @@ READ_MODELS: dict[str, Rule] = {
     "analysis.campaigns:rank_intervals": _peers("classement avec incertitude du territoire et des pairs",
                                                 filters=False, territory_args=("territories",)),
     # Modération et veille
-    "analysis.moderation.views:focus_territory": _own("territoire suivi"),
-    "analysis.moderation.views:queue_counts": _own("messages à traiter par motif"),
-    "analysis.moderation.views:queue_view": _own("file de modération"),
-    "analysis.moderation.views:responsiveness_view": _own("réactivité"),
-    "analysis.moderation.views:alerts_view": _own("alertes"),
-    "analysis.moderation.views:impersonation_view": _own("pages usurpant l'identité du territoire"),
-    "analysis.moderation.views:contacts_view": _own("contacts clés (auteurs)", visible_arg="visible"),
+    "analysis.views.moderation:focus_territory": _own("territoire suivi"),
+    "analysis.views.moderation:queue_counts": _own("messages à traiter par motif"),
+    "analysis.views.moderation:queue_view": _own("file de modération"),
+    "analysis.views.moderation:responsiveness_view": _own("réactivité"),
+    "analysis.views.moderation:alerts_view": _own("alertes"),
+    "analysis.views.moderation:impersonation_view": _own("pages usurpant l'identité du territoire"),
+    "analysis.views.moderation:contacts_view": _own("contacts clés (auteurs)", visible_arg="visible"),
     # Rapports
     "analysis.reports.render:available_periods": _own("périodes couvertes", filters=False,
                                                       territory_args=("territory",)),
@@ -218,8 +219,27 @@ READ_MODELS: dict[str, Rule] = {
 }
 
 
-def rule_for(target: str) -> Rule:
+def target_name(target: str | Callable[..., Any]) -> str:
+    """The qualified name ``module:function`` of a read model given as the function itself (what the
+    pages pass to ``data.call``) or already as its name. A function re-exported by another module is
+    named as :data:`READ_MODELS` classifies it."""
+    if isinstance(target, str):
+        return target
+    name = f"{target.__module__}:{target.__qualname__}"
+    if name in READ_MODELS:
+        return name
+    for key in READ_MODELS:
+        try:
+            if resolve(key) is target:
+                return key
+        except (ImportError, AttributeError):
+            continue
+    return name
+
+
+def rule_for(target: str | Callable[..., Any]) -> Rule:
     """The rule of a read model; :class:`OutOfScope` when it has none (refused to scoped users)."""
+    target = target_name(target)
     rule = READ_MODELS.get(target)
     if rule is None:
         raise OutOfScope(f"Lecture non classée pour les utilisateurs limités à des territoires : {target}.")
@@ -280,7 +300,7 @@ def _registry_view(out: pd.DataFrame, scope: Scope) -> pd.DataFrame:
     return out.sort_values(["_o", "name"]).drop(columns="_o").reset_index(drop=True)
 
 
-def read(con: duckdb.DuckDBPyConnection, scope: Scope, target: str, f: Filters | None = None,
+def read(con: duckdb.DuckDBPyConnection, scope: Scope, target: str | Callable[..., Any], f: Filters | None = None,
          resolver: Any = None, /, **kwargs: Any) -> Any:
     """Run the read model ``module:function(con[, f], **kwargs)`` for a user of ``scope``.
 
@@ -289,6 +309,7 @@ def read(con: duckdb.DuckDBPyConnection, scope: Scope, target: str, f: Filters |
     model not classified, a ``host`` one, or a territory or a campaign outside the scope asked by name.
     ``resolver``: how ``target`` becomes a function (:func:`resolve`; benchmarks record the calls).
     """
+    target = target_name(target)  # a function or its « module:function »: classified by that name
     fn = (resolver or resolve)(target)
     if scope.everything:
         return fn(con, f, **kwargs) if f is not None else fn(con, **kwargs)
@@ -366,15 +387,13 @@ class Reader:
 
     @classmethod
     def for_user(cls, name: str, db: str | None = None) -> Reader:
-        from analysis import users
 
         u = users.load_users().get(name.strip().lower())
         if u is None:
             raise users.UserError(f"Utilisateur inconnu « {name} ».")
         return cls(Scope.of(u.scope), db)
 
-    def __call__(self, target: str, f: Filters | None = None, /, **kwargs: Any) -> Any:
-        from analysis import store
+    def __call__(self, target: str | Callable[..., Any], f: Filters | None = None, /, **kwargs: Any) -> Any:
 
         with store.reader(self.db) as con:
             return read(con, self.scope, target, f, None, **kwargs)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +30,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis import schema
+from analysis import schema, store
 from analysis.fmt import fr_num, fr_pct
 from analysis.ingest.sniff import read_user_csv
+from analysis.metrics import per_1000_inhabitants  # noqa: F401 - the one definition, re-exported
 from analysis.queries import Filters
 from analysis.store import REPO_ROOT
+from analysis.territories import peers_of
+from analysis.text import strip_accents
 
 # Age bands of the platforms (Meta, legacy Insights); the census is aggregated to the same bands.
 BANDS: tuple[str, ...] = ("13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
@@ -95,11 +97,6 @@ def compound_monthly_growth_rate(followers_start: float | None, followers_end: f
     return float((followers_end / followers_start) ** (AVG_MONTH_DAYS / days) - 1.0)
 
 
-def per_1000_inhabitants(value: float | None, population: float | None) -> float | None:
-    """value ÷ population × 1 000 (None when the population is unknown or 0)."""
-    if value is None or _nan(value) or not population or _nan(population):
-        return None
-    return float(value) / float(population) * 1000.0
 
 
 def representativeness_index(share_followers: float | None, share_population: float | None) -> float | None:
@@ -602,12 +599,12 @@ def _present(label: str) -> str:
 def sentence(label: str, index: float, platform: str) -> str:
     """Plain-French sentence for one segment's index on one platform."""
     where = ("parmi vos abonnés " + PLATFORM_FR.get(platform, platform)) if platform != "all" else \
-        "parmi vos abonnés (tous réseaux confondus)"
+        "parmi vos abonnés (réseaux qui donnent l'âge et le sexe)"
     adj = _present(label)
     if index <= 0:
         absent = "absentes" if label.startswith("Les femmes") else "absents"
         if platform == "all":
-            return f"{label} sont {absent} de vos abonnés (tous réseaux confondus) d'après les plateformes."
+            return f"{label} sont {absent} de vos abonnés (réseaux qui donnent l'âge et le sexe) d'après les plateformes."
         return f"{label} sont {absent} de vos abonnés {PLATFORM_FR.get(platform, platform)} d'après la plateforme."
     if index < 1:
         factor = 1 / index
@@ -633,10 +630,10 @@ _GENERIC = r"^(ville|mairie|commune|communaute (de communes|d agglomeration|urba
            r"communaute)$"
 
 
-def fold(s: str) -> str:
-    """Lower case, accents removed, hyphens/apostrophes as spaces, 'St'/'Ste' → 'saint'/'sainte'."""
-    s = unicodedata.normalize("NFKD", str(s))
-    s = "".join(c for c in s if not unicodedata.combining(c)).lower()
+def place_key(s: str) -> str:
+    """Key of a place name: lower case, accents removed (:func:`analysis.text.strip_accents`),
+    hyphens/apostrophes as spaces, 'St'/'Ste' → 'saint'/'sainte'."""
+    s = strip_accents(str(s)).lower()
     s = re.sub(r"[-'’_.]", " ", s)
     s = re.sub(r"\s+", " ", s).strip()
     s = re.sub(r"\bste\b", "sainte", s)
@@ -645,7 +642,7 @@ def fold(s: str) -> str:
 
 def territory_core_name(name: str) -> str:
     """Folded territory name without generic words (« Ville de », « Agglomération »…)."""
-    s = fold(name)
+    s = place_key(name)
     for _ in range(3):
         s = re.sub(_GENERIC, "", s).strip()
     return s
@@ -659,7 +656,7 @@ def city_in_territory(city_key: str, territory_name: str) -> bool:
     """
     city = str(city_key).split(",")[0]
     core = territory_core_name(territory_name)
-    return bool(core) and fold(city) == core
+    return bool(core) and place_key(city) == core
 
 
 def places(con: duckdb.DuckDBPyConnection, f: Filters | None = None, dimension: str = "city") -> pd.DataFrame:
@@ -742,7 +739,7 @@ def _age_interval(col: str, value: str, top: int | None) -> tuple[int, int] | No
     if col.startswith("AGEQ"):  # five-year band by lower bound (AGEQ80: 80 = 80+)
         a = int(float(v))
         return (a, 200) if top is not None and a >= top else (a, a + 4)
-    s = fold(v).replace(" ", "")
+    s = place_key(v).replace(" ", "")
     m = re.fullmatch(r"y?(\d+)(?:t|-|a|to)(\d+)(?:ans?)?", s)
     if m:
         return int(m.group(1)), int(m.group(2))
@@ -812,7 +809,7 @@ def read_insee_population(path: str | Path, code_to_territory: Mapping[str, str]
         except ValueError:
             ages = None
         if ages is None:
-            if fold(row[age_col]) in ("", "ensemble", "total", "_t"):
+            if place_key(row[age_col]) in ("", "ensemble", "total", "_t"):
                 continue
             raise PopulationFileError(f"{path.name}, ligne {i}, colonne {age_col} : âge « {row[age_col]} » illisible.")
         raw_nb = str(row[nb_col]).strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
@@ -846,7 +843,6 @@ def read_insee_population(path: str | Path, code_to_territory: Mapping[str, str]
 
 def store_population(con: duckdb.DuckDBPyConnection, pop: pd.DataFrame) -> int:
     """Replace the population reference of the territories in ``pop`` (one transaction); rows written."""
-    from analysis import schema, store
 
     con.execute(schema.table("population").ddl())  # stores created before the table existed
     with store.transaction(con):
@@ -863,8 +859,7 @@ def summary(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None
     from dataclasses import replace
 
     f = f or Filters()
-    peers = con.execute("SELECT peers FROM territories WHERE territory_id = ?", [territory_id]).fetchone()
-    ids = [territory_id] + list(peers[0] if peers and peers[0] is not None else [])
+    ids = [territory_id, *peers_of(con, territory_id)]
     fp = replace(f, territories=tuple(ids))
     fo = replace(f, territories=(territory_id,))
     rep = representativeness(con, fo)

@@ -24,6 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import users
+from analysis.config import LOCAL_TZ
+from analysis.fmt import fr_datetime
+from analysis.retention import config_path, parse_duration
 
 DEFAULT_AUDIT_RETENTION = "12m"
 
@@ -116,7 +119,6 @@ class AuditLog:
 
 def default_retention(path: Path | None = None) -> str:
     """``[retention] audit`` of the settings file, else 12 months (``$VIGIE_CONFIG``)."""
-    from analysis.retention import config_path, parse_duration
 
     p = path or config_path()
     if p.exists():
@@ -145,8 +147,6 @@ def combined(entries: pd.DataFrame, store: pd.DataFrame | None) -> pd.DataFrame:
 
 def french(df: pd.DataFrame) -> pd.DataFrame:
     """What an administrator reads: local time, French action names, scope « tous »."""
-    from analysis.campaigns import LOCAL_TZ
-    from analysis.fmt import fr_datetime
 
     local = pd.to_datetime(df["at"]).dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ).dt.tz_localize(None)
     return pd.DataFrame({

@@ -27,11 +27,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis import metrics
-from analysis.fmt import WEEKDAYS, fr_date, fr_num, fr_pct
+from analysis import metrics, store
+from analysis.config import LOCAL_TZ
+from analysis.fmt import WEEKDAYS, fr_num, fr_pct, fr_signed
+from analysis.moderation.alerts import PARAMS, episodes, seasonal_anomalies
+from analysis.moderation.responsiveness import response_by_territory
 from analysis.queries import Filters
-
-LOCAL_TZ = "Europe/Paris"
+from analysis.territories import peers_of  # noqa: F401 - re-exported (cli, notebooks)
+from analysis.topics import load_taxonomy
 
 
 # ================================================================================ definitions
@@ -127,7 +130,6 @@ def load_campaigns_file(path: str | Path) -> list[Campaign]:
 
 def save_campaigns(con: duckdb.DuckDBPyConnection, campaigns: list[Campaign]) -> tuple[int, int]:
     """Upsert campaigns into the ``campaigns`` table → (inserted, updated)."""
-    from analysis import store
 
     if not campaigns:
         return 0, 0
@@ -333,9 +335,7 @@ class Effect:
 
 
 def _pts(v: float | None) -> str:
-    from analysis.fmt import fr_signed
-
-    return fr_signed(None if v is None else 100 * v, 0, "points")
+    return fr_signed(metrics.points(v), 0, "points")
 
 
 @dataclass
@@ -502,15 +502,6 @@ def verdict(kpi: KPI, eff: Effect, vs_peers: bool) -> str:
     return f"{kpi.name} {change} ({ci}) {ref} : {concl}."
 
 
-def peers_of(con: duckdb.DuckDBPyConnection, territory_id: str) -> list[str]:
-    """Peers listed for a territory in the registry; all other territories when none are listed."""
-    row = con.execute("SELECT peers FROM territories WHERE territory_id = ?", [territory_id]).fetchone()
-    if row and row[0]:
-        return list(row[0])
-    return [r[0] for r in con.execute(
-        "SELECT territory_id FROM territories WHERE territory_id <> ? ORDER BY 1", [territory_id]).fetchall()]
-
-
 def excluded_periods(con: duckdb.DuckDBPyConnection, c: Campaign,
                      extra: list[tuple[date, date]] | None = None) -> list[tuple[date, date, str]]:
     """Days that must not serve as a baseline: the territory's other campaigns (their boost would
@@ -544,12 +535,8 @@ def message_spikes(con: duckdb.DuckDBPyConnection, territory_id: str, start: dat
     Uses the moderation volume-spike rule (same weekday of the 8 previous weeks, robust z-score)
     even when alerts were never fired into the store; only episodes of at least ``min_days``
     anomalous days count (a single busy day is a popular post, not a crisis). Episodes are merged
-    across up to 3 quiet days, which a crisis often has, and extended by a week for its tail. Empty when the moderation module is absent.
+    across up to 3 quiet days, which a crisis often has, and extended by a week for its tail.
     """
-    try:
-        from analysis.moderation.alerts import PARAMS, episodes, seasonal_anomalies
-    except ImportError:  # pragma: no cover - moderation is an optional layer
-        return []
     df = con.execute(
         "SELECT created_at::DATE AS d, count(*) AS n FROM messages WHERE territory_id = ? "
         "AND NOT coalesce(is_official, FALSE) AND created_at >= ? AND created_at < ? GROUP BY 1",
@@ -661,7 +648,6 @@ def post_table(con: duckdb.DuckDBPyConnection, territories: list[str] | tuple[st
     ``rel`` = engagement ÷ median engagement of the same account over the period: it makes a
     Facebook post of a big city comparable with an Instagram post of a village.
     """
-    from analysis.queries import Filters
 
     w, params = Filters(tuple(territories), start, end, tuple(platforms)).where("p")
     theme = ("(SELECT t.theme FROM themes t WHERE t.item_id = p.post_id AND t.item_type = 'post' "
@@ -683,7 +669,6 @@ def explain_post(row: pd.Series) -> str:
     pt = row.get("post_type")
     parts = [pt if isinstance(pt, str) and pt else "format inconnu"]  # a missing type is NaN, not "nan"
     if isinstance(row.get("theme"), str):
-        from analysis.topics import load_taxonomy
 
         parts.append(f"thème « {load_taxonomy().label(row['theme'])} »")
     if not pd.isna(row.get("weekday")):
@@ -803,31 +788,6 @@ def message_totals(con: duckdb.DuckDBPyConnection, territories: list[str], start
     return out[cols]
 
 
-def responsiveness(con: duckdb.DuckDBPyConnection, start: date, end: date,
-                   territories: list[str] | None = None, platforms: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Per territory: messages needing an answer, share answered by an official reply, median delay.
-
-    One definition for the whole product (Modération page, Synthèse, report, Benchmark): the
-    messages that need an answer are questions and negative messages received on an official
-    account (:func:`analysis.moderation.responsiveness.summary_sql`, scope ``needs_answer``);
-    response rate = :func:`metrics.response_rate` (answered ÷ needing an answer). Territories whose
-    exports carry no official replies get NULL, not 0 %. ``territories``: only these (default all).
-    """
-    from analysis.moderation.responsiveness import summary_sql
-
-    cols = ["territory_id", "questions", "answered", "response_rate", "median_response_hours"]
-    # a territory's replies are visible when any of its platforms shows official replies; its
-    # platforms without visible replies are left out (they would count as unanswered)
-    out = summary_sql(con, Filters(territories=tuple(territories or ()), start=start, end=end,
-                                   platforms=tuple(platforms)), "needs_answer",
-                      by=("territory_id",), drop_invisible_platforms=True)
-    if out.empty:
-        return pd.DataFrame(columns=cols)
-    out["response_rate"] = [metrics.response_rate(a, n) if v else None
-                            for a, n, v in zip(out["answered"], out["incoming"], out["visible"], strict=True)]
-    return out.rename(columns={"incoming": "questions", "median_hours": "median_response_hours"})[cols]
-
-
 def benchmark(con: duckdb.DuckDBPyConnection, start: date, end: date, territories: list[str] | None = None,
               platforms: tuple[str, ...] = ()) -> pd.DataFrame:
     """Territories side by side over [start, end): volumes, engagement normalised per post, per 1,000
@@ -843,9 +803,9 @@ def benchmark(con: duckdb.DuckDBPyConnection, start: date, end: date, territorie
     df = (ter.merge(k, on="territory_id", how="left")
           .merge(_followers_at(con, end, platforms), on="territory_id", how="left")
           .merge(agg, on="territory_id", how="left")
-          .merge(responsiveness(con, start, end, territories=ids, platforms=platforms), on="territory_id", how="left"))
+          .merge(response_by_territory(con, start, end, territories=ids, platforms=platforms), on="territory_id", how="left"))
     df["engagement_per_1000_followers"] = [metrics.per_1000(e, f) for e, f in zip(df["engagement"], df["followers"], strict=True)]
-    df["engagement_per_1000_inhabitants"] = [metrics.per_1000(e, p) for e, p in zip(df["engagement"], df["population"], strict=True)]
+    df["engagement_per_1000_inhabitants"] = [metrics.per_1000_inhabitants(e, p) for e, p in zip(df["engagement"], df["population"], strict=True)]
     df["posts_per_week"] = [metrics.posting_frequency(n, days) for n in df["posts"]]
     sov_m = metrics.share_of_voice_table(dict(zip(df["territory_id"], df["messages"], strict=True)))
     sov_e = metrics.share_of_voice_table(dict(zip(df["territory_id"], df["engagement"], strict=True)))
@@ -918,11 +878,6 @@ def peer_groups(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "SELECT peer_group, territory_id, name, population, kind FROM territories "
         "ORDER BY peer_group, population DESC").df()
-
-
-def describe_period(start: date, end: date) -> str:
-    """``du 1 mai 2026 au 31 mai 2026`` from a half-open period."""
-    return f"du {fr_date(start)} au {fr_date(end - timedelta(days=1))}"
 
 
 # ================================================================================ report

@@ -36,18 +36,24 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
 from analysis import demo_text as T
-from analysis import store
+from analysis import derived_refresh, store
+from analysis import enrich as enrich_mod
+from analysis.collect.credentials import Credentials
+from analysis.collect.runner import collect
+from analysis.collect.sources import declared_sources
+from analysis.config import LOCAL_ZONE
 from analysis.events import demo as events_demo
-from analysis.registry import Account, Registry, Territory, load_registry
-from analysis.text import term_key
+from analysis.fmt import fr_int, fr_num
+from analysis.ingest import default_context, import_paths
+from analysis.registry import Account, Registry, Territory, load_registry, sync_registry
+from analysis.text import strip_accents, term_key
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = LOCAL_ZONE
 START = date(2024, 11, 1)
 END = date(2026, 10, 31)  # inclusive
 N_DAYS = (END - START).days + 1
@@ -1961,8 +1967,6 @@ class Writer:
         """What the platforms' APIs answer at the end of the period, in their real shapes, as a replay
         manifest (one response a line: method, path, selecting parameters, status, headers, body):
         ``build_report`` serves it on 127.0.0.1 and collects it through the real connectors."""
-        from analysis.collect.credentials import Credentials
-        from analysis.collect.sources import declared_sources
 
         plan = declared_sources(self.sim.registry, Credentials(values=dict(DEMO_BLUESKY_LOGIN)),
                                 platforms=set(COLLECTED))
@@ -2308,8 +2312,7 @@ def _bsky_facets(text: str, officials: dict[str, str]) -> list[dict]:
 
 
 def _slug(text: str) -> str:
-    s = unicodedata.normalize("NFKD", text.lower())
-    s = "".join(c for c in s if not unicodedata.combining(c))
+    s = strip_accents(text.lower())
     return re.sub(r"[^a-z0-9]+", "-", s).strip("-")[:60].rstrip("-")
 
 
@@ -2478,11 +2481,6 @@ def collect_replay(exports_dir: str | os.PathLike, con, registry: Registry) -> l
     """Collect every Bluesky, Mastodon and press source the registry declares from the recorded
     responses of ``exports_dir/replay`` served on 127.0.0.1 (``since`` = the demo's first day), so
     that ``collect_runs`` and ``collect_state`` hold real runs. The server stops whatever happens."""
-    from analysis.collect.credentials import Credentials
-    from analysis.collect.runner import collect
-    from analysis.collect.sources import declared_sources
-    from analysis.ingest import default_context
-    from analysis.registry import sync_registry
 
     with store.transaction(con):
         sync_registry(con, registry)  # the official accounts the connectors file things under
@@ -2514,7 +2512,7 @@ def _ground_truth(sim: Sim, writer: Writer, seed: int, scale: float) -> dict:
     return {
         "seed": seed, "scale": scale, "period": {"start": START.isoformat(), "end": END.isoformat()},
         "own_territory": own.territory_id,
-        "timezone_of_local_exports": "Europe/Paris",
+        "timezone_of_local_exports": LOCAL_ZONE.key,
         "crisis": {**{k: (v.isoformat() if isinstance(v, date) else v) for k, v in CRISIS.items()},
                    "post_ids": crisis_posts,
                    "volume_definition": "user messages (not official) addressed to the own territory per day in the "
@@ -2606,7 +2604,6 @@ class BuildReport:
 
     def summary(self) -> str:
         """French summary printed by ``vigie demo``."""
-        from analysis.fmt import fr_int, fr_num
 
         t = self.timings
         lines = [
@@ -2665,7 +2662,7 @@ def build_report(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: in
     # Collected before the exports are imported: every batch of a collection is one upsert per table,
     # whose cost grows with the table (3 s against an empty store, 10 s more after the imports).
     w0, c0 = time.perf_counter(), time.process_time()
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         collected = collect_replay(exports_dir, con, registry)
     timings.update(collect_wall=time.perf_counter() - w0, collect_cpu=time.process_time() - c0)
     say(f"Collecte : {len(collected)} sources, {sum(r.requests for r in collected)} requêtes, "
@@ -2674,20 +2671,13 @@ def build_report(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: in
     results = import_files(files, db, registry, say)
     timings.update(import_wall=time.perf_counter() - w0, import_cpu=time.process_time() - c0)
     enriched = False
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         w0 = time.perf_counter()
         store.upsert(con, "campaigns", campaigns_frame())
         if enrich:
-            try:
-                from analysis import enrich as enrich_mod  # written by another engineer; optional
-            except ModuleNotFoundError as e:
-                if e.name != "analysis.enrich":
-                    raise
-                enrich_mod = None
-            if enrich_mod is not None:
-                say("Enrichissement (sentiment, thèmes)…")
-                enrich_mod.run(con)
-                enriched = True
+            say("Enrichissement (sentiment, thèmes)…")
+            enrich_mod.run(con)
+            enriched = True
         n_posts = con.execute("SELECT count(*) FROM posts").fetchone()[0]
         n_msgs = con.execute("SELECT count(*) FROM messages").fetchone()[0]
     timings["enrich_wall"] = time.perf_counter() - w0
@@ -2711,14 +2701,13 @@ def write_population_csv(path: str | os.PathLike = POPULATION_CSV, registry: Reg
 def import_files(files: list[dict], db: str | os.PathLike, registry: Registry,
                  say: Callable[[str], None]) -> list:
     """Import the written files through the real pipeline, with the hints each one needs."""
-    from analysis.ingest import default_context, import_paths
 
     results = []
     groups: dict[tuple, list[Path]] = {}
     for f in files:  # one pipeline call per context: each call re-syncs the registry
         key = (f["hint"], f["snapshot"], str(f["mapping"] or ""), f["fmt"])
         groups.setdefault(key, []).append(f["path"])
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         for (hint, snap, mapping_path, fmt), paths in groups.items():
             mapping = tomllib.loads(Path(mapping_path).read_text(encoding="utf-8")) if mapping_path else None
             ctx = default_context(registry=registry, account_hint=hint, mapping=mapping, snapshot_date=snap)

@@ -1,4 +1,6 @@
-"""Derived tables rebuilt at the end of every write session (:func:`analysis.store.writer`).
+"""Derived tables rebuilt at the end of every write session (:func:`analysis.derived_refresh.writer`):
+the reading side (whether they are current, their sums); the rebuild is :mod:`analysis.derived_refresh`,
+above the analyses whose SQL it reuses, and the store is handed it by the writer's caller.
 
 Why: the home page's headlines compare a territory and its peers over a year with the year
 before. Computed from the message tables, that is a sentiment join and a first-reply search over
@@ -18,7 +20,6 @@ message tables as before.
 
 from __future__ import annotations
 
-import logging
 from datetime import date, datetime
 
 import duckdb
@@ -26,52 +27,12 @@ import pandas as pd
 
 from analysis.queries import Filters
 
-log = logging.getLogger(__name__)
-
 SOURCES = ("messages", "sentiment", "labels", "toxicity", "posts", "accounts")
 COUNT_COLUMNS = ("messages", "positive", "neutral", "negative", "scored", "non_french", "unscored")
 
 
-def _source_counts(con: duckdb.DuckDBPyConnection) -> list[int]:
+def source_counts(con: duckdb.DuckDBPyConnection) -> list[int]:
     return list(con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in SOURCES)).fetchone())
-
-
-def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the derived tables from the message tables, in one transaction."""
-    from analysis import ereputation, store
-    from analysis.moderation.responsiveness import incoming_sql
-
-    con.execute("SELECT 1").fetchall()  # ends a result the session left unread (register() fails after one)
-    sent = ereputation._counts(con, Filters(), {"territory_id": "territory_id", "platform": "platform"}, "day")
-    sent = sent.rename(columns={"period": "day"})
-    sent["day"] = pd.to_datetime(sent["day"]).dt.date
-    counts = _source_counts(con)
-    with store.transaction(con):
-        con.execute("DELETE FROM derived_state")
-        con.execute("DELETE FROM daily_sentiment")
-        con.execute("DELETE FROM incoming_messages")
-        con.execute(f"INSERT INTO incoming_messages {incoming_sql()}")
-        con.register("_daily_sent", sent)
-        try:
-            con.execute(f"INSERT INTO daily_sentiment SELECT territory_id, platform, day, "
-                        f"{', '.join(COUNT_COLUMNS)} FROM _daily_sent")
-        finally:
-            con.unregister("_daily_sent")
-        con.execute(f"INSERT INTO derived_state VALUES ('daily', now()::TIMESTAMP, {', '.join('?' for _ in counts)})",
-                    counts)
-
-
-def refresh_or_clear(con: duckdb.DuckDBPyConnection) -> None:
-    """:func:`refresh`; on failure the state row is removed (readers then compute from the
-    message tables) and the error logged: the write session's own data stays committed."""
-    try:
-        refresh(con)
-    except Exception as e:  # noqa: BLE001 - whatever the cause, the session's data must be published
-        log.warning("Agrégats quotidiens non reconstruits : %s", e)
-        try:
-            con.execute("DELETE FROM derived_state")
-        except duckdb.Error:
-            pass
 
 
 def current(con: duckdb.DuckDBPyConnection) -> bool:
@@ -80,7 +41,7 @@ def current(con: duckdb.DuckDBPyConnection) -> bool:
         row = con.execute(f"SELECT {', '.join(SOURCES)} FROM derived_state WHERE name = 'daily'").fetchone()
     except duckdb.CatalogException:
         return False
-    return row is not None and list(row) == _source_counts(con)
+    return row is not None and list(row) == source_counts(con)
 
 
 def _whole_days(f: Filters) -> bool:

@@ -24,6 +24,16 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analysis import store, topics
+from analysis.enrich import names
+from analysis.ingest import default_context, expand_paths, import_file, parse_file
+from analysis.moderation.scoring import enrich as tox_enrich
+from analysis.moderation.scoring import score_texts
+from analysis.moderation.toxicity import load_model as tox_model
+from analysis.registry import sync_registry
+from analysis.sentiment import enrich as sentiment_enrich
+from analysis.sentiment import load_model as sentiment_model
+
 PARTITION = 10_000  # texts per task: large enough to amortise the task overhead (~1 ms)
 
 
@@ -59,16 +69,13 @@ def _n_workers(c) -> int:
 
 # ------------------------------------------------------------------------------ worker tasks
 def _sentiment_score(texts: list[str]) -> tuple[list[str], list[str | None], np.ndarray]:
-    from analysis.sentiment import load_model
 
-    return load_model().score(texts)
+    return sentiment_model().score(texts)
 
 
 def _toxicity_score(texts: list[str | None]) -> pd.DataFrame:
-    from analysis.moderation.scoring import score_texts
-    from analysis.moderation.toxicity import load_model
 
-    return score_texts(texts, load_model())
+    return score_texts(texts, tox_model())
 
 
 def _themes_score(clf: Any, texts: list[str | None]) -> np.ndarray:
@@ -129,7 +136,6 @@ def run(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, scheduler
     local cluster of 2 worker processes is started. ``client_``: an already connected client
     (tests). Returns the same dict as :func:`analysis.enrich.run`.
     """
-    from analysis.enrich import names
 
     selected = [n for n in names() if not only or n in only]
     if client_ is not None:
@@ -141,19 +147,14 @@ def run(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, scheduler
 def _run(con: duckdb.DuckDBPyConnection, selected: list[str], c: Any, progress: Any) -> dict:
     results: dict = {}
     if "sentiment" in selected:
-        from analysis.sentiment import enrich as sentiment_enrich
-        from analysis.sentiment import load_model
 
         results["sentiment"] = sentiment_enrich.enrich(con, progress=progress,
-                                                       model=_DistributedSentiment(load_model(), c))
+                                                       model=_DistributedSentiment(sentiment_model(), c))
     if "topics" in selected:
-        from analysis import topics
 
         clf = _DistributedThemes(topics.classifier_from_store(con), c)
         results["topics"] = topics.enrich(con, progress=progress, classifier=clf)
     if "moderation" in selected:
-        from analysis.moderation.scoring import enrich as tox_enrich
-        from analysis.moderation.toxicity import load_model as tox_model
 
         model = tox_model()
 
@@ -174,7 +175,6 @@ def _say(progress: Any, msg: str) -> None:
 
 # ------------------------------------------------------------------------------ imports
 def _parse(path: str, ctx: Any, fmt: str | None) -> Any:
-    from analysis.ingest import parse_file
 
     try:
         return parse_file(path, ctx, fmt)
@@ -192,12 +192,9 @@ def import_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], ct
     per file, so the store ends up identical. Files must be readable by the workers (shared
     filesystem or object store mounted at the same path).
     """
-    from analysis.ingest import default_context, expand_paths, import_file
 
     ctx = ctx or default_context()
     if ctx.registry is not None:
-        from analysis import store
-        from analysis.registry import sync_registry
 
         with store.transaction(con):
             sync_registry(con, ctx.registry)

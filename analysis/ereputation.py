@@ -37,8 +37,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis import metrics
-from analysis.campaigns import LOCAL_TZ
+from analysis.config import LOCAL_TZ
 from analysis.queries import Filters
+from analysis.territories import own_territory, peers_of  # noqa: F401 - re-exported (notebooks)
+from analysis.topics import STOP_WORDS_FR, TOKEN_PATTERN, surface, territory_words, theme_labels
 
 FREQS = ("day", "week", "month")
 DIMENSIONS = ("territory_id", "platform", "account_id", "post_id")
@@ -276,27 +278,6 @@ def _in(col: str, values: Sequence[str]) -> tuple[str, list]:
     if not values:
         return "FALSE", []
     return f"{col} IN ({', '.join('?' for _ in values)})", list(values)
-
-
-def peers_of(con: duckdb.DuckDBPyConnection, territories: Sequence[str]) -> list[str]:
-    """Peer territories of the given ones (registry ``peers``), themselves excluded."""
-    if not territories:
-        return []
-    rows = con.execute(
-        f"SELECT peers FROM territories WHERE territory_id IN ({', '.join('?' for _ in territories)})",
-        list(territories)).fetchall()
-    out: list[str] = []
-    for (peers,) in rows:
-        for p in peers or []:
-            if p not in territories and p not in out:
-                out.append(p)
-    return out
-
-
-def own_territory(con: duckdb.DuckDBPyConnection) -> str | None:
-    """Id of the own territory (``kind = 'own'``), None when the registry has none."""
-    r = con.execute("SELECT territory_id FROM territories WHERE kind = 'own' ORDER BY territory_id LIMIT 1").fetchone()
-    return r[0] if r else None
 
 
 def focus(con: duckdb.DuckDBPyConnection, f: Filters) -> tuple[str, ...]:
@@ -743,7 +724,6 @@ def distinctive_terms(target: Sequence[str] | pd.Series, reference: Sequence[str
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from analysis.topics import STOP_WORDS_FR, TOKEN_PATTERN, surface
 
     target, reference = list(target), list(reference)
     if not target:
@@ -804,7 +784,6 @@ def spike_terms(con: duckdb.DuckDBPyConnection, spike: Spike, n: int = 10, basel
 
 def _terms_of(con: duckdb.DuckDBPyConnection, spike: Spike, during: pa.Table, before: pa.Table,
               n: int) -> pd.DataFrame:
-    from analysis.topics import territory_words
 
     return distinctive_terms(during["text"].to_pylist(), before["text"].to_pylist(), n=n,
                              exclude=territory_words(con, [spike.territory_id]))
@@ -850,7 +829,6 @@ def _themes_of(con: duckdb.DuckDBPyConnection, during: pa.Table, before: pa.Tabl
     out["baseline_share"] = bl_n / bl_t if bl_t else np.nan
     # Lift with half a message of smoothing so a theme absent before is large, not infinite.
     out["lift"] = (sp_n + 0.5) / max(sp_t, 1) / ((bl_n + 0.5) / max(bl_t, 1))
-    from analysis.topics import theme_labels
 
     out.insert(1, "label", out["theme"].map(lambda t: theme_labels().get(t, t)))
     return out[out["spike_count"] > 0].sort_values(["spike_count", "lift"], ascending=False).reset_index(drop=True)

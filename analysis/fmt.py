@@ -79,6 +79,12 @@ def fr_month(d: Any, long: bool = False) -> str:
     return f"{(MONTHS if long else MONTHS_ABBR)[d.month - 1]} {d.year}"
 
 
-def fr_period(start: date | datetime, end: date | datetime) -> str:
-    """``du 1 oct. 2026 au 31 oct. 2026``."""
-    return f"du {fr_date(start)} au {fr_date(end)}"
+def fr_period_end_included(start: date | datetime, last_day: date | datetime) -> str:
+    """``du 1 oct. 2026 au 31 oct. 2026`` from the first and the **last** day (both shown as given)."""
+    return f"du {fr_date(start)} au {fr_date(last_day)}"
+
+
+def fr_period_end_excluded(start: date | datetime, end: date | datetime) -> str:
+    """``du 1 oct. 2026 au 31 oct. 2026`` from a half-open period [start, end) — every
+    :class:`~analysis.queries.Filters` period: the day before ``end`` is the last one shown."""
+    return fr_period_end_included(start, pd.Timestamp(end) - pd.Timedelta(days=1))

@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.queries import Filters
+
 METRICS_VERSION = "1.0"
 
 # Which interaction columns make up engagement on each platform. ``required`` must all be known
@@ -236,6 +238,22 @@ def per_1000(value: Any, base: Any) -> float | None:
     return None if r is None else 1000 * r
 
 
+def per_1000_inhabitants(value: Any, population: Any) -> float | None:
+    """The one per-inhabitant rate: value ÷ population × 1,000 (:func:`per_1000`); None when the
+    population is unknown or 0. Audience (followers), Benchmark and Campagnes (engagement) use it."""
+    return per_1000(value, population)
+
+
+def points(share: Any) -> Any:
+    """A share or a net sentiment (in [−1, 1]), or a difference of them, in points: × 100. A column
+    gives a column (missing stays missing); a value gives None when missing (NULL or NaN).
+    Pages, charts and reports convert through it."""
+    if isinstance(share, pd.Series):
+        return share * 100
+    v = _val(share)
+    return None if v is None else 100 * v
+
+
 # ---------------------------------------------------------------------------------- sentiment
 def net_sentiment(positive: Any, negative: Any) -> float | None:
     """Net sentiment = (P − N) ÷ (P + N), in [−1, 1]; neutral messages are ignored."""
@@ -441,7 +459,6 @@ def territory_kpis(con: Any, start: Any = None, end: Any = None, territories: Se
     Rates are ratios of sums over the posts where *both* terms are known (a platform without
     reach contributes neither to the numerator nor to the denominator of the reach rate).
     """
-    from analysis.queries import Filters
 
     f = Filters(tuple(territories), start, end, tuple(platforms))
     w, params = f.where("p")

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import duckdb
 import pandas as pd
+
+from analysis.fmt import fr_month
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,41 @@ class Filters:
         return " AND ".join(clauses), params
 
     def previous(self) -> Filters:
-        """Same filters on the period of equal length just before."""
+        """Same filters on the period before (:func:`previous_period`)."""
         if not (self.start and self.end):
             return self
-        span = pd.Timestamp(self.end) - pd.Timestamp(self.start)
-        return replace(self, start=(pd.Timestamp(self.start) - span).date(), end=self.start)
+        start, end = previous_period(self.start, self.end)
+        return replace(self, start=start, end=end)
 
     def with_territories(self, territories: tuple[str, ...] | list[str]) -> Filters:
         return replace(self, territories=tuple(territories))
+
+
+# Ids of the messages whose sentiment is negative: an analyst's correction (``labels``, task
+# sentiment) replaces the model's label everywhere — in the response rate's « needs an answer »
+# set and the alerts too, as on the E-réputation page.
+NEGATIVE_MESSAGE_IDS_SQL = (
+    "SELECT item_id FROM sentiment WHERE item_type = 'message' AND label = 'negative' AND item_id NOT IN "
+    "(SELECT item_id FROM labels WHERE item_type = 'message' AND task = 'sentiment') "
+    "UNION ALL SELECT item_id FROM labels WHERE item_type = 'message' AND task = 'sentiment' AND value = 'negative'")
+
+
+def _whole_day(d: Any) -> bool:
+    return isinstance(d, date) and not isinstance(d, datetime)
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The one « period before » of every comparison (Synthèse, E-réputation, report, CLI): for a
+    calendar month, quarter or year ``[start, end)``, the same calendar period just before
+    (September for October, not the 31 days before); for any other span, the span of equal length
+    just before."""
+    if _whole_day(start) and _whole_day(end) and start.day == 1 and end.day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month
+        if months == 1 or (months == 3 and start.month in (1, 4, 7, 10)) or (months == 12 and start.month == 1):
+            m0 = start.year * 12 + start.month - 1 - months
+            return date(m0 // 12, m0 % 12 + 1, 1), start
+    span = pd.Timestamp(end) - pd.Timestamp(start)
+    return (pd.Timestamp(start) - span).date(), start
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -127,7 +157,6 @@ def coverage_summary(cov: pd.DataFrame) -> pd.DataFrame:
     if cov.empty:
         return pd.DataFrame(columns=["Territoire", "Plateforme", "Premier mois", "Dernier mois", "Mois",
                                      "Publications", "Messages"])
-    from analysis.fmt import fr_month
 
     g = cov.groupby(["territory_id", "platform"], dropna=False).agg(
         first=("month", "min"), last=("month", "max"), months=("month", "nunique"),

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import store
 from analysis.store import REPO_ROOT
+from analysis.text import names_any, strip_accents
 
 DEFAULT_REGISTRY = REPO_ROOT / "data" / "territories.toml"
 
@@ -165,7 +167,6 @@ class Registry:
         """Id of the territory a text names (its name, keywords or hashtags; our own first), or None.
 
         The one rule that files a mention, a press item or a firehose post under a territory."""
-        from analysis.text import names_any
 
         for t in sorted(self.territories, key=lambda t: t.kind != "own"):
             if names_any(text, t.terms):
@@ -247,9 +248,7 @@ def handle_core(s: str) -> str:
 
 
 def _fold(s: str) -> str:
-    s = unicodedata.normalize("NFKC", str(s)).lower().translate(_HOMOGLYPHS)
-    s = unicodedata.normalize("NFKD", s)
-    return "".join(c for c in s if not unicodedata.combining(c))
+    return strip_accents(unicodedata.normalize("NFKC", str(s)).lower().translate(_HOMOGLYPHS))
 
 
 def words(s: str) -> str:
@@ -355,7 +354,6 @@ def _watch(p: Path, t: dict) -> Watch:
 
 def sync_registry(con, registry: Registry) -> None:
     """Write territories and official accounts of ``registry`` into the store."""
-    from analysis import store
 
     store.upsert(con, "territories", registry.territories_frame())
     store.upsert(con, "accounts", registry.accounts_frame())

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from analysis import users
+from analysis.retention import config_path
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,6 @@ class SsoConfig:
 
 def load_config(path: Path | None = None) -> SsoConfig | None:
     """The ``[oidc]`` settings, or None when sign-in with a provider is not set up."""
-    from analysis.retention import config_path
 
     p = path or config_path()
     if not p.exists():

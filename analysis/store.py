@@ -15,7 +15,7 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -185,16 +185,19 @@ def rewrite(path: str | os.PathLike | None = None) -> Path:
 
 
 @contextmanager
-def writer(path: str | os.PathLike | None = None, *, compact: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A writable connection that is checkpointed, closed and published on exit; the daily
-    aggregates (:mod:`analysis.derived`) are rebuilt first, so readers always see them current.
+def writer(path: str | os.PathLike | None = None, *, compact: bool = False,
+           refresh: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A writable connection that is checkpointed, closed and published on exit.
+
+    ``refresh(con)`` runs first, under the import's memory cap: the caller passes the rebuild of the
+    derived tables (:func:`analysis.derived_refresh.writer` does), since the store imports no domain
+    module. Without it the derived tables are marked stale (their state row removed), so readers
+    compute from the message tables rather than read aggregates of the tables as they were.
 
     The whole session holds the writer lock (:func:`_writer_lock`): a second writer gets
     :class:`StoreBusy` at once, and the copies an interrupted publish left are deleted first.
     ``compact=True`` (erasure, purge) rewrites the file before publishing it (:func:`rewrite`), so
     that no byte of a deleted row remains in the store or its read copy."""
-    from analysis import derived
-
     p = db_path(path)
     with _writer_lock(p):
         con = connect(p)
@@ -203,14 +206,24 @@ def writer(path: str | os.PathLike | None = None, *, compact: bool = False) -> I
             yield con
             # under the import's memory cap: a rebuild after a 1 GB import otherwise took the peak
             # from 0,82 to 1,2 GB (benchmarks/bench_import_memory.py --mb 1024), for no time saved
-            with bounded_memory(con):
-                derived.refresh_or_clear(con)
+            if refresh is not None:
+                with bounded_memory(con):
+                    refresh(con)
+            else:
+                _mark_derived_stale(con)
             con.execute("CHECKPOINT")
         finally:
             con.close()
         if compact:
             rewrite(p)
         publish(p)
+
+
+def _mark_derived_stale(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("DELETE FROM derived_state")
+    except duckdb.CatalogException:  # a store older than the derived tables
+        pass
 
 
 @contextmanager

@@ -38,6 +38,9 @@ from pathlib import Path
 
 import bcrypt
 
+from analysis.registry import load_registry
+from analysis.retention import config_path
+
 ROLES: tuple[str, ...] = ("elu", "analyste", "admin")
 DEFAULT_USERS_FILE = Path("~/.config/vigie/users.toml")
 MIN_PASSWORD_LENGTH = 10
@@ -98,7 +101,6 @@ def check_scope(scope: tuple[str, ...] | None, known: Iterable[str] | None = Non
     if scope is None:
         return None
     if known is None:
-        from analysis.registry import load_registry
 
         try:
             known = [t.territory_id for t in load_registry().territories]
@@ -460,7 +462,6 @@ def idle_timeout_seconds() -> float:
     """Idle time after which an app session is logged out: ``$VIGIE_IDLE_MINUTES``, else
     ``[session] idle_minutes`` of the settings file (``~/.config/vigie/config.toml``), else 30
     minutes; 0 turns it off."""
-    from analysis.retention import config_path
 
     raw: object = os.environ.get("VIGIE_IDLE_MINUTES")
     if raw is None:

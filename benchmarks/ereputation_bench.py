@@ -25,8 +25,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analysis import (
+    derived_refresh,
+    store,  # noqa: E402
+)
 from analysis import ereputation as er  # noqa: E402
-from analysis import store  # noqa: E402
 from analysis.queries import Filters, data_range  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ereputation_bench.json"
@@ -36,7 +39,7 @@ def scaled_copy(src: Path, n: int, work: Path) -> tuple[Path, int]:
     """Copy ``src`` into ``work`` and replicate messages + sentiment until ≥ n messages."""
     dst = work / "bench.duckdb"
     shutil.copyfile(src, dst)
-    with store.writer(dst) as con:
+    with derived_refresh.writer(dst) as con:
         base = con.execute("SELECT count(*) FROM messages").fetchone()[0]
         copies = max(0, math.ceil(n / max(base, 1)) - 1)
         for k in range(1, copies + 1):

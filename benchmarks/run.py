@@ -33,6 +33,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from analysis import derived_refresh
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 GOALS = {"end_to_end_s": 120.0, "query_p95_ms": 300.0, "peak_rss_mb": 3072.0, "report_s": 15.0}
@@ -105,7 +107,7 @@ def stage_import(files: list[dict], db: Path, out: dict) -> None:
         p.unlink(missing_ok=True)
     with Clock() as c:
         results = demo.import_files(files, db, load_registry(), _say)
-        with store.writer(db) as con:
+        with derived_refresh.writer(db) as con:
             store.upsert(con, "campaigns", demo.campaigns_frame())
     rows = sum(r.rows_read for r in results)
     errors = [r.error for r in results if r.status == "error"]
@@ -115,10 +117,10 @@ def stage_import(files: list[dict], db: Path, out: dict) -> None:
 
 
 def stage_enrich(db: Path, out: dict) -> None:
-    from analysis import enrich, store
+    from analysis import enrich
 
     out["enrich"] = {}
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         n_msgs = con.execute("SELECT count(*) FROM messages").fetchone()[0]
         for name in enrich.names():
             with Clock() as c:
@@ -130,11 +132,10 @@ def stage_enrich(db: Path, out: dict) -> None:
 
 
 def stage_metrics(db: Path, out: dict) -> None:
-    from analysis import store
     from analysis.moderation import alerts
     from analysis.registry import load_registry
 
-    with store.writer(db) as con, Clock() as c:
+    with derived_refresh.writer(db) as con, Clock() as c:
         found, _notes = alerts.evaluate(con, load_registry())
         alerts.fire(con, found)
     out["metrics"] = {"wall_s": c.wall, "cpu_s": c.cpu, "load": c.load, "alerts": len(found)}

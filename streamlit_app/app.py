@@ -43,10 +43,21 @@ PAGES: list[tuple[str, str, str, str]] = [
 
 
 def pages() -> list[st.Page]:
-    """The pages whose file exists, the first one being the home page."""
+    """The pages whose file exists, the first one being the home page.
+
+    Streamlit serves the default page at « / » and only there: its own path (« /synthese », used by
+    links and bookmarks) opened the « Page not found » dialog. The home page is therefore also
+    registered under its path as a hidden page (same file, not in the menu); the default page keeps
+    « / » and reserves another path, « /<path>-accueil », that nothing links to."""
     found = [p for p in PAGES if (PAGES_DIR / p[0]).exists()]
-    return [st.Page(PAGES_DIR / f, title=t, icon=i, url_path=u, default=(n == 0))
-            for n, (f, t, i, u) in enumerate(found)]
+    out = []
+    for n, (f, t, i, u) in enumerate(found):
+        if n == 0:
+            out.append(st.Page(PAGES_DIR / f, title=t, icon=i, url_path=f"{u}-accueil", default=True))
+            out.append(st.Page(PAGES_DIR / f, title=t, icon=i, url_path=u, visibility="hidden"))
+        else:
+            out.append(st.Page(PAGES_DIR / f, title=t, icon=i, url_path=u))
+    return out
 
 
 # The page icon is a file served by the app itself: a ":material/…:" icon makes every browser fetch

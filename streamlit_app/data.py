@@ -12,10 +12,11 @@ authors or rows, whatever the filters, the URL or the page asks; their peers' ag
 The app's writes (corrections, moderation statuses, campaigns, imports) go through :func:`writer`,
 which refuses a message, a campaign or a territory outside the scope.
 
-Adding a read model for a page is one line::
+Adding a read model for a page is one line (the function itself, classified in
+:data:`analysis.access.READ_MODELS`)::
 
-    def sentiment_trend(f: Filters) -> pd.DataFrame:
-        return call("analysis.sentiment.queries:trend", f)
+    def coverage(f: Filters) -> pd.DataFrame:
+        return call(analysis.queries.coverage, f)
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -33,7 +34,11 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from analysis import access, store
+import analysis.audit
+import analysis.collect.runner
+import analysis.queries
+import analysis.store
+from analysis import access, derived_refresh, store
 from analysis.exports import escape_markdown
 from analysis.queries import Filters
 
@@ -193,14 +198,17 @@ def _cached(stamp: tuple[str, int], target: str, fkey: tuple | None, kwargs: tup
 AUDITED = {"analysis.reports.render:generate_files": "report"}
 
 
-def call(target: str, f: Filters | None = None, /, **kwargs: Any) -> Any:
-    """Run ``module:function(con[, f], **kwargs)`` on a read-only connection, cached, for the logged-in
-    user's territories (``analysis.access.read``: the one place the scope applies).
+def call(target: Callable[..., Any] | str, f: Filters | None = None, /, **kwargs: Any) -> Any:
+    """Run ``target(con[, f], **kwargs)`` on a read-only connection, cached, for the logged-in user's
+    territories (``analysis.access.read``: the one place the scope applies).
 
-    ``target`` is a dotted path (``"analysis.queries:coverage"``) rather than the function
-    object so that the cache key is a plain string. Stops the page when there is no store, or with
-    a French message when the read concerns a territory outside the user's scope.
+    ``target`` is the read model itself (``data.call(queries.coverage, f)``: imports, type checkers and
+    renames follow it); the cache is keyed on its qualified name (``analysis.queries:coverage``,
+    :func:`analysis.access.target_name`), under which :data:`analysis.access.READ_MODELS` classifies
+    it. Stops the page when there is no store, or with a French message when the read concerns a
+    territory outside the user's scope.
     """
+    target = access.target_name(target)
     stamp = require_store()
     sc = scope()
     if target in AUDITED:
@@ -220,12 +228,12 @@ def call(target: str, f: Filters | None = None, /, **kwargs: Any) -> Any:
         st.stop()
 
 
-def chart(target: str, /, *args: Any, **kwargs: Any) -> Any:
+def chart(target: Callable[..., Any] | str, /, *args: Any, **kwargs: Any) -> Any:
     """The chart built by ``module:function(*args, **kwargs)`` (``analysis.charts*``), cached by
     its inputs: building an Altair chart costs 20–65 ms on every run of a page (each step
     validates and copies), a cached copy under a millisecond. The data frames among ``args`` are
     part of the cache key, so another filter or another store gives another chart."""
-    return _chart(target, args, tuple(sorted(kwargs.items())))
+    return _chart(access.target_name(target), args, tuple(sorted(kwargs.items())))
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -238,7 +246,7 @@ def _chart(target: str, args: tuple, kwargs: tuple) -> Any:
 def territories() -> pd.DataFrame:
     """Territories of the store, own first (``queries.territories``). For a user limited to some
     territories: those (``kind = 'own'``, « nous ») and their peers (``'peer'``), nothing else."""
-    return call("analysis.queries:territories")
+    return call(analysis.queries.territories)
 
 
 def selectable_territories() -> list[str]:
@@ -257,17 +265,17 @@ def territory_names() -> dict[str, str]:
 
 def platforms() -> list[str]:
     """Platforms present in the data (of the user's territories)."""
-    return call("analysis.queries:platforms", Filters())
+    return call(analysis.queries.platforms, Filters())
 
 
 def data_range() -> tuple[date | None, date | None]:
     """First and last day with data (of the user's territories)."""
-    return call("analysis.queries:data_range", Filters())
+    return call(analysis.queries.data_range, Filters())
 
 
 def coverage(f: Filters) -> pd.DataFrame:
     """Posts and messages per territory × platform × month."""
-    return call("analysis.queries:coverage", f)
+    return call(analysis.queries.coverage, f)
 
 
 def coverage_grid(f: Filters, labels: dict[str, str]) -> pd.DataFrame:
@@ -302,17 +310,17 @@ def _coverage_heatmap(stamp: tuple[str, int] | None, fkey: tuple, labels: tuple,
 
 def import_log(limit: int = 100) -> pd.DataFrame:
     """Latest imports."""
-    return call("analysis.queries:import_log", limit=limit)
+    return call(analysis.queries.import_log, limit=limit)
 
 
 def rejects(limit: int = 500) -> pd.DataFrame:
     """Rejected rows."""
-    return call("analysis.queries:rejects", limit=limit)
+    return call(analysis.queries.rejects, limit=limit)
 
 
 def collect_status() -> pd.DataFrame:
     """Last collection run of every source (``vigie collect status``)."""
-    return call("analysis.collect.runner:status")
+    return call(analysis.collect.runner.status)
 
 
 def import_uploads(files: list[tuple[str, bytes]], keep_going: bool = False, on_file: Any = None) -> list | str:
@@ -328,7 +336,7 @@ def import_uploads(files: list[tuple[str, bytes]], keep_going: bool = False, on_
                 "territoires que les vôtres) : transmettez vos fichiers à l'administrateur de Vigie.")
     auth.record("upload", detail=", ".join(name for name, _ in files)[:900])
     try:
-        with store.writer() as con:
+        with derived_refresh.writer() as con:
             return _import(con, files, keep_going=keep_going, on_file=on_file)
     except duckdb.IOException:
         return ("Base occupée : un import, une collecte ou un enrichissement est en cours. Réessayez dans un "
@@ -341,7 +349,7 @@ def writer(*, messages: list[str] | tuple[str, ...] = (), campaigns: list[str] |
     """A short writer session on the store (``store.writer``) for a change made from a page, refused
     before anything is written when a message (``KeyError``, as for an unknown id), a campaign or a
     territory (``access.OutOfScope``) lies outside the user's scope."""
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         access.check_write(con, scope(), messages=messages, campaigns=campaigns, territories=territories)
         yield con
 
@@ -354,13 +362,13 @@ def audit_entries(limit: int = 500) -> pd.DataFrame:
 
     sc = scope()
     app = audit.AuditLog().entries(limit=limit, within=None if sc.everything else sc.territories)
-    base = call("analysis.audit:store_entries", limit=limit) if sc.everything else None
+    base = call(analysis.audit.store_entries, limit=limit) if sc.everything else None
     return audit.french(audit.combined(app, base).head(limit))
 
 
 def table_counts() -> dict[str, int]:
     """Row count of every canonical table."""
-    return call("analysis.store:table_counts")
+    return call(analysis.store.table_counts)
 
 
 def store_file() -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import analysis.events.views
 from analysis.events.evaluation import describe_dates
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_int, fr_pct
@@ -24,7 +25,7 @@ def campaign_events_section(f: Filters, names: dict[str, str]) -> None:
         ui.empty_state("Choisissez un territoire dans les filtres.")
         return
     t = mine[0]
-    s = data.call("analysis.events.views:event_evaluations", territory=t, start=f.start, end=f.end)
+    s = data.call(analysis.events.views.event_evaluations, territory=t, start=f.start, end=f.end)
     if s.empty:
         ui.empty_state(f"Aucun événement de {esc(names.get(t, t))} sur la période (agendas : page Données, "
                        "saisie : page Calendrier).")
@@ -39,7 +40,7 @@ def campaign_events_section(f: Filters, names: dict[str, str]) -> None:
                            "Écart aux pairs": [_pct(x) for x in s["vs_peers"]]}), {"Publications": "int"})
     ids = s["event_id"].tolist()
     eid = st.selectbox("Événement à détailler", ids, format_func=lambda i: s.set_index("event_id").loc[i, "title"])
-    d = data.call("analysis.events.views:event_detail", territory=t, event_id=eid)
+    d = data.call(analysis.events.views.event_detail, territory=t, event_id=eid)
     ev = d.get("evaluation")
     if ev is None:
         return

@@ -22,7 +22,14 @@ import pandas as pd
 import streamlit as st
 
 from analysis import schema
-from analysis.fmt import fr_date, fr_int, fr_month, fr_num, fr_period, fr_signed
+from analysis.fmt import (
+    fr_date,
+    fr_int,
+    fr_month,
+    fr_num,
+    fr_period_end_excluded,
+    fr_signed,
+)
 from analysis.queries import Filters
 from streamlit_app import data
 
@@ -288,7 +295,7 @@ def _render_filters() -> Filters:
         # else: only the first day picked so far; keep the previous complete range
         custom = st.session_state[_K_DATES]
     start, end = period_bounds(preset, anchor, custom)
-    sb.caption(f"{fr_period(start, end - timedelta(days=1))} · dernière donnée le {fr_date(last)}")
+    sb.caption(f"{fr_period_end_excluded(start, end)} · dernière donnée le {fr_date(last)}")
 
     plats = sb.multiselect("Plateformes", plat_options, key=_K_PLAT,
                            format_func=lambda p: PLATFORM_LABELS.get(p, p),

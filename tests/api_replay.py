@@ -24,6 +24,8 @@ from typing import Any
 import pytest
 from werkzeug import Request, Response
 
+from analysis import derived_refresh
+
 
 @dataclass
 class Rule:
@@ -139,7 +141,7 @@ def run_collect(sources: list, api: str, *, sleep: Sleeps | None = None, since: 
 
     ctx = default_context()
     creds = credentials if isinstance(credentials, Credentials) else load_credentials()
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         with store.transaction(con):
             sync_registry(con, ctx.registry)
         return collect(con, sources, ctx, api=api, since=since, credentials=creds,

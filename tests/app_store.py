@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import store
+from analysis import derived_refresh, store
 
 # (territory, platform, month, posts, messages) — the expected coverage.
 CELLS = [
@@ -56,7 +56,7 @@ def build(path: Path) -> Path:
         {"import_id": "imp1", "path": "/home/jeanne.martin/exports/commentaires_mars.csv", "line": 9,
          "column_name": "Author Name", "value": "Paulette Dugommier", "reason": "message vide"},
     ])
-    with store.writer(path) as con:
+    with derived_refresh.writer(path) as con:
         store.upsert(con, "territories", terr)
         store.upsert(con, "posts", pd.DataFrame(posts))
         store.upsert(con, "messages", pd.DataFrame(messages))
@@ -84,7 +84,7 @@ def build_payload(demo_db: Path, path: Path) -> Path:
     import shutil
 
     shutil.copyfile(demo_db, path)
-    with store.writer(path) as con:
+    with derived_refresh.writer(path) as con:
         last = con.execute("SELECT max(created_at) FROM messages").fetchone()[0]
         con.execute("UPDATE messages SET text = text || ' ' || ?", [PAYLOAD])
         con.execute("UPDATE campaigns SET name = name || ' ' || ?", [PAYLOAD])

@@ -43,8 +43,8 @@ def db(tmp_path, monkeypatch) -> Path:
 def demo_db() -> Path:
     """The demo store built once by `make test` (VIGIE_TEST_DB). Read-only: copy it to write."""
     p = os.environ.get("VIGIE_TEST_DB")
-    if not p or not Path(p).exists():
-        pytest.skip("demo store absent: run through `make test` (VIGIE_TEST_DB)")
+    if not p or not Path(p).exists():  # a failure, not a skip: a green run without the store tested nothing
+        pytest.fail("demo store absent: run through `make test` or `make test-quick` (VIGIE_TEST_DB)", pytrace=False)
     return Path(p)
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analysis import derived_refresh
 from tests import app_store
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
@@ -210,7 +211,7 @@ def test_a_new_import_shows_up_without_restarting_the_app(small_db):
 
     at = run_app()
     assert metrics(at)["Publications"] == "13"
-    with store.writer(small_db) as con:  # what `vigie import` does: write, then publish the read copy
+    with derived_refresh.writer(small_db) as con:  # what `vigie import` does: write, then publish the read copy
         store.upsert(con, "posts", pd.DataFrame([{
             "post_id": "facebook:new-1", "platform": "facebook", "territory_id": "port-marel",
             "created_at": app_store.LAST_DAY}]))
@@ -282,7 +283,7 @@ def test_read_connections_are_reused_per_published_copy(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "_POOL", {})
 
     def publish(n: int) -> tuple[str, int]:
-        with store.writer(path) as con:
+        with derived_refresh.writer(path) as con:
             con.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
             con.execute("INSERT INTO t VALUES (?)", [n])
         os.utime(store.read_path(path), ns=(n * 10**9, n * 10**9))  # distinct stamps even within a tick

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import audience as A
-from analysis import store
+from analysis import derived_refresh, store
 from analysis.ingest import default_context, import_paths
 from analysis.queries import Filters
 
@@ -129,7 +129,7 @@ def test_insee_text_bands_and_errors(tmp_path):
 
 def test_store_population_replaces_and_is_read_first(db):
     res = A.read_insee_population(FIX / "insee_aged100.csv", {"49901": "saint-aubin"})
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         store.migrate(con)
         assert A.store_population(con, res.population) == 12
         assert A.store_population(con, res.population) == 12  # replaced, not duplicated
@@ -159,7 +159,7 @@ def _small_store(db: Path) -> None:
     """Two Saint-Aubin accounts with followers and shares; weights 3 000 and 1 000 followers."""
     from analysis.registry import load_registry, sync_registry
 
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         store.migrate(con)
         sync_registry(con, load_registry())
         fol = pd.DataFrame({"account_id": [OWN_FB] * 3 + ["instagram:178414000000001"] * 2,
@@ -294,7 +294,7 @@ LEGACY = "Facebook Insights Data Export - Visualization Studio VIC - 2015-08-19 
 
 def test_real_legacy_insights_feed_pyramid(db, shared_formats):
     path = shared_formats / "facebook_insights_legacy_vicvisual" / LEGACY
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         res = import_paths(con, [path], default_context(account_hint=OWN_FB))
         assert res[0].status == "ok", res[0].error
     # expected shares straight from the file: last row carrying the age × gender breakdown
@@ -317,7 +317,7 @@ def test_real_legacy_insights_feed_pyramid(db, shared_formats):
 
 def test_real_mbs_gender_and_territories(db, shared_formats):
     folder = shared_formats / "meta_business_suite_en_pcm" / "Demographics"
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         res = import_paths(con, [folder / "FollowerGender.csv", folder / "FollowerTopTerritories.csv"],
                            default_context(account_hint=OWN_FB, snapshot_date=date(2025, 9, 30)))
         assert all(r.status == "ok" for r in res), [r.error for r in res]
@@ -350,7 +350,7 @@ def test_cli_audience_summary(db):
     assert r.exit_code == 0, r.output
     assert "Croissance des abonnés — Saint-Aubin-sur-Loire" in r.output
     assert "+50,0\u00a0%" in r.output  # Facebook 2 000 → 3 000
-    assert "Les 45-54 ans sont absents de vos abonnés (tous réseaux confondus) d'après les plateformes." in \
+    assert "Les 45-54 ans sont absents de vos abonnés (réseaux qui donnent l'âge et le sexe) d'après les plateformes." in \
         " ".join(r.output.split())
     assert ("Sans ventilation âge × genre dans les exports : Bluesky, LinkedIn, Mastodon, TikTok, X (Twitter), "
             "YouTube.") in " ".join(r.output.split())

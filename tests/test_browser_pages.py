@@ -103,8 +103,9 @@ def _open(browser, server: str, url_path: str, viewport: str):
     ctx = browser.new_context(viewport=VIEWPORTS[viewport], locale="fr-FR", device_scale_factor=1,
                               is_mobile=phone, has_touch=phone, **({"user_agent": PHONE_UA} if phone else {}))
     page = ctx.new_page()
-    page.goto(f"{server}/{'' if url_path == 'synthese' else url_path}{QUERY}", wait_until="domcontentloaded")
+    page.goto(f"{server}/{url_path}{QUERY}", wait_until="domcontentloaded")  # every page by its own path
     _wait_rendered(page)
+    assert page.get_by_text("Page not found").count() == 0, f"/{url_path}: « Page not found »"
     return ctx, page
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from analysis import campaigns as C
 from analysis import store
+from analysis.moderation import responsiveness as R
 
 # module fixtures are expensive: keep this file on one xdist worker so they are built once
 pytestmark = pytest.mark.xdist_group("campaigns")
@@ -321,7 +322,7 @@ def test_responsiveness_hand_computed(tmp_path):
          for m in ("q1", "q2", "q3", "n", "q4")]))
     store.upsert(con, "sentiment", pd.DataFrame([
         {"item_id": "facebook:n", "item_type": "message", "label": "positive"}]))
-    r = C.responsiveness(con, date(2026, 5, 1), date(2026, 6, 1)).set_index("territory_id")
+    r = R.response_by_territory(con, date(2026, 5, 1), date(2026, 6, 1)).set_index("territory_id")
     assert r.loc["own", "questions"] == 3 and r.loc["own", "answered"] == 2
     assert r.loc["own", "response_rate"] == pytest.approx(2 / 3)
     assert r.loc["own", "median_response_hours"] == pytest.approx(3.5)
@@ -419,8 +420,8 @@ def test_benchmark_message_totals_equal_the_daily_panel_sums(demo_db):
         ids = [r[0] for r in con.execute("SELECT territory_id FROM territories ORDER BY 1").fetchall()]
         panel = C.daily_panel(con, ids, s, e - timedelta(days=1))
         got = C.message_totals(con, ids, s, e)
-        every = C.responsiveness(con, s, e)
-        two = C.responsiveness(con, s, e, territories=ids[:2])
+        every = R.response_by_territory(con, s, e)
+        two = R.response_by_territory(con, s, e, territories=ids[:2])
     pd.testing.assert_frame_equal(two.reset_index(drop=True),
                                   every[every["territory_id"].isin(ids[:2])].reset_index(drop=True))
     want = panel.groupby("territory_id")[["messages", "pos", "neg"]].sum().reset_index()
@@ -431,7 +432,7 @@ def test_benchmark_message_totals_equal_the_daily_panel_sums(demo_db):
 def test_benchmark_platform_filter_applies_to_every_column(demo_db):
     """Posts, followers, messages, sentiment and replies all on the chosen platform (messages and
     replies used to count every platform)."""
-    from analysis.synthese import peer_table
+    from analysis.views.synthese import peer_table
 
     con = store.connect(demo_db, read_only=True)
     try:

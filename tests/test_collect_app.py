@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import store
+from analysis import derived_refresh
 from analysis.collect.base import Source
 from analysis.ingest import import_uploads
 from tests.api_replay import rows, run_collect
@@ -25,7 +25,7 @@ def test_upload_imports_like_the_cli_and_keeps_no_copy(db, tmp_path, monkeypatch
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     data = TWEETS.read_bytes()
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         res = import_uploads(con, [("../../etc/" + TWEETS.name, data), ("vide.csv", b"")])
     ok, bad = res
     assert (ok.path, ok.status, ok.format) == (TWEETS.name, "ok", "x_tweet_activity")  # base name only
@@ -33,7 +33,7 @@ def test_upload_imports_like_the_cli_and_keeps_no_copy(db, tmp_path, monkeypatch
     assert bad.status in ("error", "skipped") and "vigie-upload" not in (bad.error or "")
     assert rows("SELECT path FROM imports") == [(f"upload:{TWEETS.name}",)]
     assert not list(tmp_path.glob("vigie-upload-*"))  # the uploaded copy is gone
-    with store.writer() as con:  # the same file again changes nothing (same SHA-256)
+    with derived_refresh.writer() as con:  # the same file again changes nothing (same SHA-256)
         [again] = import_uploads(con, [(TWEETS.name, data)])
     assert again.inserted == 0 and "déjà importé" in " ".join(again.notes)
 

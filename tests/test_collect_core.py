@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.collect.cli import writer_when_free
+from analysis import derived_refresh
+from analysis.cli.collect import writer_when_free
 from analysis.collect.credentials import Credentials, load_credentials
 from analysis.collect.http import ApiClient, AuthError, CollectError, RateLimited, redact, retry_after
 from analysis.collect.sources import declared_sources
@@ -118,9 +119,8 @@ def test_client_gives_up_after_its_attempts_with_a_resume_message(replay):
 
 
 def test_collection_waits_for_another_writer_then_says_busy(db):
-    from analysis import store
 
-    with store.writer():
+    with derived_refresh.writer():
         pass  # create the store
     hold = ("import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
             "time.sleep(float(sys.argv[2]))")

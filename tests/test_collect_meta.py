@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from analysis import derived_refresh
 from analysis.collect import meta
 from analysis.collect.base import Source
 from analysis.collect.credentials import Credentials
@@ -439,12 +440,11 @@ def test_saved_responses_import_gives_the_same_rows_as_collection(meta_env, repl
     collected, collected_msgs = rows(q_posts), rows(q_msgs)
     assert collected and collected_msgs
     # `vigie import` of the dump (in-process: the CLI path is the one test_cli_json takes)
-    from analysis import store
     from analysis.ingest import default_context, import_paths
 
     other = tmp_path / "other.duckdb"
     monkeypatch.setenv("VIGIE_DB", str(other))
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         [f] = import_paths(con, [FIX / dump], default_context())
     assert (f.format, f.status) == ("meta_graph", "ok"), f.error
     assert rows(q_posts) == collected
@@ -453,10 +453,9 @@ def test_saved_responses_import_gives_the_same_rows_as_collection(meta_env, repl
 
 def test_export_then_collection_of_the_same_posts_makes_no_duplicate(meta_env, replay):
     """A post exported from Meta Business Suite and then collected is one row (ids agree)."""
-    from analysis import store
     from analysis.ingest import default_context, import_paths
 
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         res = import_paths(con, [MBS / "posts_en_42cols.csv", MBS / "posts_instagram.csv"], default_context())
     assert [x.status for x in res] == ["ok", "ok"], [x.error for x in res]
     before = rows("SELECT post_id, reach, impressions FROM posts ORDER BY 1")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis import derived_refresh
 from analysis.collect.base import Source
 from tests.api_replay import Sleeps, rows, run_collect
 
@@ -383,7 +384,7 @@ def test_press_counts_in_ereputation_but_never_in_moderation(collect_env, replay
     press = sorted(SAINT_AUBIN_IDS)
     negative = {press[0], press[1], press[2]}
     citizen = "bluesky:at://did:plc:c1tizen/app.bsky.feed.post/q1"
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         msg = pd.DataFrame([{
             "message_id": citizen, "platform": "bluesky", "kind": "reply", "account_id":
             "bluesky:saintaubinsurloire.bsky.social", "territory_id": "saint-aubin", "author_hash": "a_citizen",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from analysis import derived_refresh
 from analysis.collect.base import Source
 from analysis.collect.credentials import Credentials
 from analysis.collect.http import redact
@@ -373,10 +374,9 @@ def test_saved_responses_import_gives_the_same_rows_as_collection(collect_env, r
 def test_export_then_collection_never_duplicates(collect_env, replay):
     """Comments imported from an ExportComments CSV and a video from the flattened API CSV, then
     the same channel collected: the same ids, so 0 inserted for them."""
-    from analysis import store
     from analysis.ingest import default_context, import_paths
 
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         res = import_paths(con, [COMMENTS_FIX / "exportcomments_youtube.csv", COMMENTS_FIX / "youtube_api_comments.csv"],
                            default_context(account_hint=ACC))
     assert [x.status for x in res] == ["ok", "ok"]
@@ -415,7 +415,6 @@ def test_dump_sniff_leaves_the_csv_exports_to_their_adapters(name, fmt):
 
 def test_bare_items_and_html_text_are_read(tmp_path, collect_env):
     """A list of resources (no envelope) whose comments were asked with textFormat=html."""
-    from analysis import store
     from analysis.ingest import default_context, import_paths
 
     t = load("threads_v1.json")["items"]
@@ -424,7 +423,7 @@ def test_bare_items_and_html_text_are_read(tmp_path, collect_env):
     sn["textDisplay"] = "Super <b>vidéo</b> de la ville&nbsp;!<br>Bravo"
     p = tmp_path / "threads.json"
     p.write_text(json.dumps(t, indent=1), encoding="utf-8")
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         [res] = import_paths(con, [p], default_context())
     assert (res.status, res.format, res.inserted) == ("ok", "youtube_api", 2), res.error
     got = rows("SELECT text, account_id, territory_id FROM messages WHERE message_id = 'youtube:UgxAAA111'")
@@ -432,13 +431,12 @@ def test_bare_items_and_html_text_are_read(tmp_path, collect_env):
 
 
 def test_unsupported_responses_say_what_to_save_instead(tmp_path, collect_env):
-    from analysis import store
     from analysis.ingest import default_context, import_paths
 
     p = tmp_path / "search.json"
     p.write_text(json.dumps({"kind": "youtube#searchListResponse", "items": [
         {"kind": "youtube#searchResult", "id": {"kind": "youtube#video", "videoId": "vidSaintA05"}}]}), encoding="utf-8")
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         [res] = import_paths(con, [p], default_context())
     assert (res.format, res.status) == ("youtube_api", "error")
     assert "search.list" in res.error and "videos.list" in res.error

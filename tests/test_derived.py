@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from analysis import derived, store
+from analysis import derived, derived_refresh, store
 from analysis.ereputation import _counts
 from analysis.queries import Filters
 from analysis.reports.findings import findings
@@ -23,7 +23,7 @@ def _findings(con, territory: str, period: str, compare: str, platforms: tuple =
 
 
 def test_writer_rebuilds_and_findings_are_unchanged(demo_db_copy, monkeypatch):
-    with store.writer(demo_db_copy) as con:
+    with derived_refresh.writer(demo_db_copy) as con:
         con.execute("DELETE FROM derived_state")  # what a store from before the rebuild looks like
     with store.reader(demo_db_copy) as con:
         assert derived.current(con)  # the writer rebuilt them on exit
@@ -40,7 +40,7 @@ def test_writer_rebuilds_and_findings_are_unchanged(demo_db_copy, monkeypatch):
 
 
 def test_daily_sentiment_sums_to_the_query_it_replaces(demo_db_copy):
-    with store.writer(demo_db_copy):
+    with derived_refresh.writer(demo_db_copy):
         pass
     with store.reader(demo_db_copy) as con:
         end = _end(con)
@@ -52,7 +52,7 @@ def test_daily_sentiment_sums_to_the_query_it_replaces(demo_db_copy):
 
 
 def test_a_write_outside_the_writer_makes_them_stale(demo_db_copy):
-    with store.writer(demo_db_copy):
+    with derived_refresh.writer(demo_db_copy):
         pass
     con = store.connect(demo_db_copy)  # a write session that does not rebuild
     try:
@@ -64,7 +64,7 @@ def test_a_write_outside_the_writer_makes_them_stale(demo_db_copy):
 
 
 def test_instants_are_not_answered_from_days(demo_db_copy):
-    with store.writer(demo_db_copy):
+    with derived_refresh.writer(demo_db_copy):
         pass
     with store.reader(demo_db_copy) as con:
         assert derived.usable(con, Filters((), date(2026, 1, 1), date(2026, 2, 1)))
@@ -77,9 +77,9 @@ def test_a_failed_rebuild_leaves_the_data_and_no_current_state(demo_db_copy, mon
     def boom(con):
         raise __import__("duckdb").Error("panne simulée")
 
-    with store.writer(demo_db_copy) as con:
+    with derived_refresh.writer(demo_db_copy) as con:
         n = con.execute("SELECT count(*) FROM messages").fetchone()[0]
-        monkeypatch.setattr(derived, "refresh", boom)
+        monkeypatch.setattr(derived_refresh, "refresh", boom)
         con.execute("DELETE FROM messages WHERE message_id IN (SELECT message_id FROM messages LIMIT 5)")
     with store.reader(demo_db_copy) as con:
         assert con.execute("SELECT count(*) FROM messages").fetchone()[0] == n - 5  # the write landed
@@ -91,7 +91,7 @@ def test_incoming_messages_give_the_same_responsiveness(demo_db_copy):
     table and from the message tables, on day and instant bounds."""
     from analysis.moderation import responsiveness as R
 
-    with store.writer(demo_db_copy):
+    with derived_refresh.writer(demo_db_copy):
         pass
     with store.reader(demo_db_copy) as con:
         assert derived.current(con)
@@ -126,7 +126,7 @@ def test_erasure_leaves_no_trace_in_the_derived_tables(demo_db_copy):
             "SELECT m.author_hash, list(m.message_id) FROM messages m JOIN incoming_messages i USING (message_id) "
             "WHERE m.author_hash IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1").fetchone()
         before = con.execute("SELECT sum(messages) FROM daily_sentiment").fetchone()[0]
-    with store.writer(demo_db_copy) as con:
+    with derived_refresh.writer(demo_db_copy) as con:
         retention.erase_author(con, author_hash=author, actor="dpo")
     with store.reader(demo_db_copy) as con:
         assert derived.current(con)
@@ -135,3 +135,41 @@ def test_erasure_leaves_no_trace_in_the_derived_tables(demo_db_copy):
         after = con.execute("SELECT sum(messages) FROM daily_sentiment").fetchone()[0]
     assert left == 0
     assert after < before
+
+
+def test_a_session_without_the_rebuild_marks_the_derived_tables_stale(demo_db_copy):
+    """The store imports no domain module: a write session opened without the rebuild
+    (``store.writer()``) cannot leave aggregates of the tables as they were marked current."""
+    with derived_refresh.writer(demo_db_copy):
+        pass
+    with store.writer(demo_db_copy) as con:
+        con.execute("UPDATE messages SET text = text WHERE message_id IN (SELECT message_id FROM messages LIMIT 1)")
+    with store.reader(demo_db_copy) as con:
+        assert not derived.current(con)
+
+
+def test_a_correction_reaches_the_response_rate(demo_db_copy):
+    """An analyst who relabels a message negative puts it in « needs an answer » (issue 18: the
+    response rate kept the model's labels), from the derived table and from the message tables."""
+    from analysis.moderation.responsiveness import summary_sql
+    from analysis.sentiment.corrections import correct
+
+    with store.reader(demo_db_copy) as con:
+        mid, terr = con.execute("SELECT message_id, territory_id FROM incoming_messages "
+                                "WHERE NOT is_negative AND NOT is_question ORDER BY message_id LIMIT 1").fetchone()
+        f = Filters((terr,))
+
+        def needing_answer(c):
+            return int(summary_sql(c, f, "needs_answer", by=("territory_id",))["incoming"].sum())
+
+        before = needing_answer(con)
+    with derived_refresh.writer(demo_db_copy) as con:
+        correct(con, mid, "message", "negative", author="test")
+    with store.reader(demo_db_copy) as con:
+        assert derived.current(con)
+        assert needing_answer(con) == before + 1
+    with store.writer(demo_db_copy):  # no rebuild: the readers compute from the message tables
+        pass
+    with store.reader(demo_db_copy) as con:
+        assert not derived.current(con)
+        assert needing_answer(con) == before + 1

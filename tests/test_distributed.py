@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import distributed, enrich, store
+from analysis import derived_refresh, distributed, enrich, store
 from analysis.ingest import default_context, import_paths
 from analysis.moderation.scoring import score_texts
 from analysis.moderation.toxicity import char_wb_counts, load_model, normalise
@@ -54,11 +54,11 @@ def stores(tmp_path_factory, dask_client):
     """(local store, dask store) imported from the same folders by each engine."""
     root = tmp_path_factory.mktemp("dist")
     local, dask = root / "local.duckdb", root / "dask.duckdb"
-    with store.writer(local) as con:
+    with derived_refresh.writer(local) as con:
         res_local = import_paths(con, FOLDERS, default_context(), keep_going=True)
         # Enough varied texts for the enrichment comparison (the format fixtures are small).
         store.upsert(con, "messages", _synthetic_messages())
-    with store.writer(dask) as con:
+    with derived_refresh.writer(dask) as con:
         res_dask = distributed.import_paths(con, FOLDERS, default_context(), keep_going=True, client_=dask_client)
     return local, dask, res_local, res_dask
 
@@ -84,9 +84,9 @@ def test_dask_enrichment_equals_local(stores, dask_client, tmp_path, monkeypatch
     shutil.copyfile(local, b)
     # Tiny partitions: every batch is split across both workers and reassembled in order.
     monkeypatch.setattr(distributed, "PARTITION", 37)
-    with store.writer(a) as con:
+    with derived_refresh.writer(a) as con:
         res_a = enrich.run(con)
-    with store.writer(b) as con:
+    with derived_refresh.writer(b) as con:
         res_b = distributed.run(con, client_=dask_client)
     assert {k: v for k, v in res_a.items()} == {k: v for k, v in res_b.items()}
     assert res_b["sentiment"]["messages"] > 300 and res_b["moderation"]["messages"] > 300
@@ -112,7 +112,7 @@ def test_enrich_cli_engine_dask_dispatches_to_distributed(stores, dask_client, t
         return nullcontext(dask_client)
 
     monkeypatch.setattr(distributed, "client", fake_client)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         res = enrich.run(con, only=["moderation"], engine="dask", scheduler="tcp://sched:8786")
     assert seen["scheduler"] == "tcp://sched:8786"
     assert set(res) == {"moderation"} and res["moderation"]["messages"] > 300
@@ -145,7 +145,7 @@ def test_score_texts_dedup_matches_row_by_row():
 
 
 def test_parquet_export_partitioned_and_import_round_trip(stores, tmp_path):
-    from analysis.parquet_cli import export_parquet, import_parquet
+    from analysis.cli.parquet import export_parquet, import_parquet
 
     local, _, _, _ = stores
     out = tmp_path / "pq"
@@ -162,7 +162,7 @@ def test_parquet_export_partitioned_and_import_round_trip(stores, tmp_path):
         f"SELECT count(*), count(DISTINCT month) FROM read_parquet('{out}/messages/**/*.parquet')").fetchone()
     assert direct[0] == n_msgs and direct[1] >= 2
     db = tmp_path / "back.duckdb"
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         res = import_parquet(con, out)
         assert res["messages"] == (n_msgs, 0)
         assert store.snapshot_hash(con) == want  # every canonical table identical, NULLs included

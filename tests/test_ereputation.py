@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis import derived_refresh, metrics, store
 from analysis import ereputation as er
-from analysis import metrics, store
 from analysis.queries import Filters
 from analysis.sentiment.corrections import correct
 
@@ -62,7 +62,7 @@ def tiny(db: Path) -> Path:
              for i, lab in enumerate(["positive"] * 2 + ["negative"] * 6 + ["neutral"] * 2)]
     rows += [(f"p{i}", "port-marel", d, lab, "fr", {})
              for i, lab in enumerate(["positive"] * 8 + ["negative"] + ["neutral"])]
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         store.upsert(con, "territories", pd.DataFrame([
             {"territory_id": "saint-aubin", "name": "Saint-Aubin-sur-Loire", "kind": "own", "peers": ["port-marel"]},
             {"territory_id": "port-marel", "name": "Port-Marel", "kind": "peer", "peers": []}]))
@@ -102,7 +102,7 @@ def test_vectorised_intervals_equal_the_scalar_formulas():
 
 
 def test_correction_overrides_model_label(tiny):
-    with store.writer(tiny) as con:
+    with derived_refresh.writer(tiny) as con:
         correct(con, "facebook:m7", "message", "positive", author="analyste-test")
         k = er.kpis(con, MARCH)
         assert (k["positive"], k["negative"]) == (6, 2)
@@ -212,7 +212,7 @@ def test_detect_spikes_end_to_end_with_messages_and_terms(db):
                 rows.append((f"c{d}-{i}", "saint-aubin", day + timedelta(minutes=30 + i), "negative", "fr",
                              {"text": f"Coupure d'eau encore, eau marron au robinet rue {'abcdefghijklmnopqrst'[i] * 3}",
                               "likes": i}))
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         store.upsert(con, "territories", pd.DataFrame([{"territory_id": "saint-aubin", "kind": "own",
                                                         "name": "Saint-Aubin", "peers": []}]))
         _fill(con, rows)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from analysis import derived_refresh, store
 from analysis import ereputation as er
-from analysis import store
 from analysis.queries import Filters
 
 TERRITORIES = pd.DataFrame([
@@ -32,7 +32,7 @@ def _write(db: Path, rows: list[dict]) -> None:
         p = PROBS[r["label"]]
         sents.append({"item_id": mid, "item_type": "message", "model_version": "test", "lang": "fr",
                       "label": r["label"], "p_negative": p[0], "p_neutral": p[1], "p_positive": p[2]})
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         store.upsert(con, "territories", TERRITORIES)
         store.upsert(con, "messages", pd.DataFrame(msgs))
         store.upsert(con, "sentiment", pd.DataFrame(sents))

@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from typer.testing import CliRunner
 
-from analysis import store
+from analysis import derived_refresh, store
 from analysis.ingest import default_context, import_paths
 from analysis.ingest.base import parse_datetime, parse_number
 from analysis.ingest.sniff import detect_encoding, probe
@@ -76,7 +76,7 @@ def test_probe_strips_sep_line_and_sniffs_semicolon(tmp_path):
 def test_unknown_format_names_file_what_was_seen_and_closest(db, tmp_path):
     f = tmp_path / "mystere.csv"
     f.write_text("Colonne A,Colonne B,Colonne C\n1,2,3\n", encoding="utf-8")
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         [r] = import_paths(con, [f], default_context())
         counts = store.table_counts(con)
     assert r.status == "error"
@@ -89,7 +89,7 @@ def test_unknown_format_names_file_what_was_seen_and_closest(db, tmp_path):
 def test_missing_and_empty_files_are_clear_errors(db, tmp_path):
     empty = tmp_path / "vide.csv"
     empty.write_bytes(b"")
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         res = import_paths(con, [tmp_path / "absent.csv", empty], default_context())
     assert [r.status for r in res] == ["error", "error"]
     assert "introuvable" in res[0].error

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import store
+from analysis import derived_refresh, store
 from analysis.ingest import default_context, import_paths
 from analysis.ingest.base import ImportFailure
 from analysis.ingest.crowdtangle import detect_decimal, post_native_id
@@ -17,12 +17,12 @@ CT = Path(__file__).resolve().parent / "fixtures" / "crowdtangle"
 
 
 def _import(db, name, **kw):
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         return import_paths(con, [CT / name], default_context(**kw))[0]
 
 
 def _q(db, sql):
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         cur = con.execute(sql)
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
@@ -107,7 +107,7 @@ def test_post_native_id():
 
 def test_reimport_idempotent_and_corrupt_all_or_nothing(db):
     assert _import(db, "dashboard_fb_locale_comma.csv").inserted == 2
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         again = import_paths(con, [CT / "dashboard_fb_locale_comma.csv"], default_context(), force=True)[0]
         before = store.snapshot_hash(con)
         bad = import_paths(con, [CT / "dashboard_corrupt.csv"], default_context())[0]
@@ -119,7 +119,7 @@ def test_reimport_idempotent_and_corrupt_all_or_nothing(db):
 
 def test_real_samples(db, shared_formats):
     folder = shared_formats / "crowdtangle_fb_search_ptbr"
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         res = import_paths(con, [folder / "2021-07-05-22-49-20-BRT-search-csv-export.csv",
                                  folder / "history_post_3758007754304128.csv",
                                  folder / "links-api-response-example.json"], default_context())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from analysis import store
+from analysis import derived_refresh, store
 from analysis.ingest import default_context, import_paths
 
 FB = Path(__file__).resolve().parent / "fixtures" / "fb_legacy"
@@ -15,12 +15,12 @@ NAMED = "Facebook Insights Data Export - Villeneuve-les-Sources - 2014-01-01 - 2
 
 def _import(db, path, **kw):
     ctx = default_context(**kw)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         return import_paths(con, [path], ctx)[0]
 
 
 def _q(db, sql):
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         cur = con.execute(sql)
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
@@ -100,7 +100,7 @@ def test_post_level_golden(db):
 def test_reimport_idempotent_and_corrupt_all_or_nothing(db):
     assert _import(db, FB / "page_cp1252.csv", account_hint=PAGE).inserted > 0
     ctx = default_context(account_hint=PAGE)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         again = import_paths(con, [FB / "page_cp1252.csv"], ctx, force=True)[0]
         before = store.snapshot_hash(con)
         bad = import_paths(con, [FB / "page_corrupt.csv"], ctx)[0]
@@ -122,7 +122,7 @@ REAL = {
 def test_real_samples(db, shared_formats):
     folder = shared_formats / "facebook_insights_legacy_vicvisual"
     ctx = default_context(account_hint="facebook:518995791497187")
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         res = import_paths(con, [folder / n for n in REAL], ctx)
         assert all(r.status in ("ok", "skipped") for r in res), [r.error for r in res]
         assert {Path(r.path).name: (r.rows_read, r.inserted) for r in res} == REAL

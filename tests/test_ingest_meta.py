@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from analysis import store
+from analysis import derived_refresh, store
 from analysis.ingest import default_context, import_paths
 from analysis.ingest.meta import export_range_end, infer_years
 
@@ -17,14 +17,14 @@ SAINT_AUBIN = "facebook:104857600000001"
 
 def _import(db, name, **ctx_kw):
     ctx = default_context(**ctx_kw)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         res = import_paths(con, [META / name], ctx)
     assert len(res) == 1
     return res[0]
 
 
 def _rows(db, sql, params=()):
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         cur = con.execute(sql, list(params))
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
@@ -207,14 +207,14 @@ def test_ads_three_variants(db):
 def test_reimport_is_idempotent(db):
     assert _import(db, "posts_en_42cols.csv").inserted == 2
     ctx = default_context()
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         again = import_paths(con, [META / "posts_en_42cols.csv"], ctx, force=True)[0]
     assert (again.status, again.inserted, again.updated) == ("ok", 0, 0)
 
 
 def test_corrupt_file_changes_nothing(db):
     _import(db, "posts_en_pcm.csv")
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         before = store.snapshot_hash(con)
         r = import_paths(con, [META / "posts_corrupt.csv"], default_context())[0]
         after = store.snapshot_hash(con)
@@ -223,7 +223,7 @@ def test_corrupt_file_changes_nothing(db):
 
 
 def test_keep_going_drops_only_the_bad_row(db):
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         r = import_paths(con, [META / "posts_corrupt.csv"], default_context(), keep_going=True)[0]
     assert (r.status, r.inserted, r.rejected) == ("ok", 1, 1)
 
@@ -250,7 +250,7 @@ REAL = {
 def test_real_samples(db, shared_formats):
     # No snapshot date: the year-less files take their year from the dated series beside them.
     ctx = default_context(account_hint="facebook:100064197037125")
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         res = {r.path: r for r in import_paths(con, [shared_formats / p for p in REAL], ctx)}
         got = {p: (res[str(shared_formats / p)].format, res[str(shared_formats / p)].rows_read,
                    res[str(shared_formats / p)].inserted) for p in REAL}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from analysis import audience, store
+from analysis import audience, derived_refresh, store
 from analysis.ingest import default_context, detect, import_paths
 from analysis.ingest.base import content_id
 from analysis.ingest.sniff import probe
@@ -30,12 +30,12 @@ NEW_YEAR = [date(2025, 12, 30), date(2025, 12, 31), date(2026, 1, 1), date(2026,
 def _import(db, *paths, force=False, **kw):
     kw.setdefault("registry", REGISTRY)
     ctx = default_context(**kw)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         return {Path(r.path).name: r for r in import_paths(con, list(paths), ctx, force=force)}
 
 
 def _q(db, sql, params=None):
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         cur = con.execute(sql, params or [])
         cols = [d[0] for d in cur.description]
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
@@ -272,7 +272,7 @@ def test_meta_shaped_files_follow_the_account_platform(db):
 def test_corrupt_file_changes_nothing_and_reimport_is_idempotent(db):
     _import(db, STUDIO, account_hint=SAINT_AUBIN)
     ctx = default_context(registry=REGISTRY, account_hint=SAINT_AUBIN, snapshot_date=date(2026, 1, 6))
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         again = import_paths(con, [STUDIO], ctx, force=True)
         before = store.snapshot_hash(con)
         bad = import_paths(con, [TT / "other" / "overview_corrupt.csv"], ctx)[0]
@@ -298,7 +298,7 @@ def test_age_breakdown(db):
 
 def test_audience_analyses_take_tiktok(db):
     _import(db, STUDIO, account_hint=SAINT_AUBIN)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         g = audience.growth(con)
         split = audience.gender_split(con)
         cov = audience.breakdown_coverage(con)

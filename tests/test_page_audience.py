@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from analysis import audience as A
-from analysis import store
+from analysis import derived_refresh
 from tests.page_helpers import frames, open_page, rendered
 from tests.test_audience import FIX, _small_store
 
@@ -25,7 +25,7 @@ _frames = frames
 def test_page_small_store(db):
     _small_store(db)
     res = A.read_insee_population(FIX / "insee_aged100.csv", {"49901": "saint-aubin"})
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         A.store_population(con, res.population)
     at = run_page()
     text = _text(at)
@@ -35,7 +35,7 @@ def test_page_small_store(db):
     # followers: 2 500 FB (3 000 at the end) + 1 000 IG ; the KPI shows the end total
     assert any(m.value == "4\u202f000" for m in at.metric), [m.value for m in at.metric]
     # representativeness sentences on the weighted pyramid: nobody aged 45-54 among followers
-    assert "- Les 45-54 ans sont absents de vos abonnés (tous réseaux confondus) d'après les plateformes." in text
+    assert "- Les 45-54 ans sont absents de vos abonnés (réseaux qui donnent l'âge et le sexe) d'après les plateformes." in text
     growth = next(d for d in _frames(at) if "Abonnés fin" in d.columns)
     assert set(growth["Réseau"]) >= {"Facebook", "Instagram", "tous réseaux confondus"}
 
@@ -56,7 +56,7 @@ def test_page_demo_store(demo_db_copy):
 def test_page_without_demographics(db):
     from analysis.registry import load_registry, sync_registry
 
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         sync_registry(con, load_registry())
     at = run_page()
     text = _text(at)

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from analysis import derived_refresh, store
 from analysis import ereputation as er
-from analysis import store
 from analysis.fmt import NBSP, fr_int, fr_num, fr_pct, fr_signed
 from analysis.queries import Filters
 from analysis.registry import load_registry, sync_registry
@@ -49,7 +49,7 @@ def page_db(db: Path) -> Path:
             for i in range(15):
                 add(f"cr-{d}-{i}", "saint-aubin", day + timedelta(hours=1, minutes=i), "negative",
                     f"Inondation rue des Lilas, personne ne répond {'abcdefghijklmno'[i] * 2}", likes=i)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         sync_registry(con, load_registry())
         store.upsert(con, "messages", pd.DataFrame(msgs))
         store.upsert(con, "sentiment", pd.DataFrame(sents))
@@ -110,7 +110,7 @@ def test_analyst_correction_is_stored_and_changes_the_kpis(page_db, monkeypatch)
     at.radio(key="ereputation_label").set_value("negative")
     at.text_input(key="ereputation_who").input("Camille")
 
-    class Busy:  # what store.writer() meets while `vigie import` holds the file
+    class Busy:  # what derived_refresh.writer() meets while `vigie import` holds the file
         def __enter__(self):
             raise duckdb.IOException('IO Error: Could not set lock on file "vigie.duckdb"')
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis import store
+from analysis import derived_refresh, store
 from analysis.moderation.scoring import enrich
 from analysis.registry import load_registry, sync_registry
 from tests.page_helpers import frame_with, frames, open_page
@@ -28,7 +28,7 @@ def _m(mid, text, at, **kw):
 
 @pytest.fixture()
 def mod_db(db: Path) -> Path:
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         sync_registry(con, load_registry())
         store.upsert(con, "messages", pd.DataFrame([
             _m("facebook:m1", "Bande de connards, vous êtes des incapables !", T0, author_name="Jean Dupont"),

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analysis import store
+from analysis import derived_refresh, store
 from analysis import topics as T
 from analysis.registry import load_registry, sync_registry
 from tests.page_helpers import frame_with, frames, open_page, rendered
@@ -18,7 +18,7 @@ from tests.test_topics import _mini_store
 @pytest.fixture()
 def theme_db(db: Path) -> Path:
     _mini_store(db)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         sync_registry(con, load_registry())
         T.enrich(con)
         # sentiment: the roadworks messages are negative, the pool question neutral

@@ -15,7 +15,16 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_pages_all import APP, PAGES, PERIODS, PLATFORMS, ROLES, TERRITORY_SETS, check_page
+from tests.test_pages_all import (
+    APP,
+    PAGE_TITLES,
+    PAGES,
+    PERIODS,
+    PLATFORMS,
+    ROLES,
+    TERRITORY_SETS,
+    check_page,
+)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -25,8 +34,10 @@ def test_page_renders_every_combination(demo_env, page, terr):
     changed through the sidebar widgets of one session, as a person would."""
     at = AppTest.from_file(str(APP), default_timeout=120)
     at.session_state["vigie_role"] = "elu"
+    at.run()  # the router registers the pages first: switch_page before it rendered Synthèse every time
     at.switch_page(f"app_pages/{page}")
     at.run()
+    assert at.main.title[0].value == PAGE_TITLES[page], f"{page}: opened {at.main.title[0].value}"
     sb = at.sidebar
     sb.multiselect(key="_vf_territoires").set_value(
         TERRITORY_SETS[terr].split(",") if TERRITORY_SETS[terr] else [])
@@ -42,6 +53,7 @@ def test_page_renders_every_combination(demo_env, page, terr):
             at.run()
         sb = at.sidebar
         check_page(at, page, (terr, period, platform, role))
+        assert at.main.title[0].value == PAGE_TITLES[page], (page, terr, period, platform, role)
         assert at.query_params.get("periode") in ((None, [], [period]) if period == "12m" else (period, [period]))
         runs += 1
     assert runs == len(PERIODS) * len(PLATFORMS) * len(ROLES) == 60

@@ -19,7 +19,7 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from analysis import store, users
+from analysis import derived_refresh, store, users
 from tests.app_store import HOST, LOOKALIKE, build_payload
 from tests.page_helpers import APP, frame_with, frames, open_page
 
@@ -128,7 +128,7 @@ SECRET_HASH = "a_5ec12e7a11ce0042"
 def lookalike_author_db(db: Path, monkeypatch) -> Path:
     monkeypatch.setenv("VIGIE_AUTH", "demo")
     t0 = datetime(2026, 3, 10, 12)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         store.upsert(con, "territories", pd.DataFrame([
             {"territory_id": "saint-aubin", "name": "Saint-Aubin-sur-Loire", "population": 48250, "kind": "own",
              "peers": ["port-marel"]},

@@ -13,7 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from analysis import store, users
+from analysis import derived_refresh, store, users
 from analysis.cli import app as vigie
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
@@ -93,7 +93,7 @@ def secret_db(db: Path, monkeypatch) -> Path:
     """A store whose one commenter has a known name, pseudonym and text (names opted in)."""
     monkeypatch.delenv("VIGIE_AUTH", raising=False)
     t0 = datetime(2026, 3, 10, 12)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         store.upsert(con, "territories", pd.DataFrame([
             {"territory_id": "saint-aubin", "name": "Saint-Aubin-sur-Loire", "population": 48250, "kind": "own",
              "peers": ["port-marel"]},

@@ -121,8 +121,9 @@ def test_mutated_fixtures_fail_cleanly(con, ctx, tmp_path_factory, case):
 def test_random_bytes_fail_cleanly(con, ctx, tmp_path_factory, data, suffix, prefix):
     p = tmp_path_factory.mktemp("rb") / f"random{suffix}"
     p.write_bytes(prefix + data)
-    res = check_case(con, ctx, p)
-    assert res.status in ("error", "skipped") or res.rows_read >= 0
+    # check_case fails on an exception, an error without a French message, or a partial write (the
+    # assertion that stood here, « status in (error, skipped) or rows_read >= 0 », could not fail)
+    check_case(con, ctx, p)
 
 
 @pytest.mark.parametrize("src", FILES, ids=lambda p: str(p.relative_to(FIXTURES)))

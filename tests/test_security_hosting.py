@@ -19,7 +19,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from analysis import access, audit, sso, store, users
+from analysis import access, audit, derived_refresh, sso, store, users
 from analysis.cli import app as vigie
 from analysis.queries import Filters
 from tests import app_store
@@ -119,10 +119,23 @@ def _page_targets() -> set[str]:
 
     found = set()
     for f in [*PAGES_DIR.glob("*.py"), ROOT / "streamlit_app" / "data.py"]:
-        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "call"
-                    and node.args and isinstance(node.args[0], ast.Constant) and ":" in str(node.args[0].value)):
-                found.add(node.args[0].value)
+        tree = ast.parse(f.read_text(encoding="utf-8"))
+        # the read model is passed as the function itself: ``data.call(analysis.x.y.fn, f)`` (module
+        # imported whole), or as a list handed to a helper that calls data.call (Synthèse's fetch_all)
+        refs = [n.args[0] for n in ast.walk(tree) if isinstance(n, ast.Call) and n.args
+                and getattr(n.func, "attr", getattr(n.func, "id", None)) == "call"]
+        refs += [e for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "fetch_all"
+                 for e in n.args[0].elts]
+        imported = {a.asname or a.name: (n.module + "." + a.name if n.module else a.name)
+                    for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+        for ref in refs:
+            if isinstance(ref, ast.Attribute):
+                dotted = ast.unparse(ref)
+                head = dotted.split(".")[0]
+                dotted = imported.get(head, head) + dotted[len(head):]
+                mod, _, fn = dotted.rpartition(".")
+                if mod.startswith("analysis"):
+                    found.add(access.target_name(access.resolve(f"{mod}:{fn}")))
     return found
 
 
@@ -188,7 +201,7 @@ def test_scoped_writes_refused_before_anything_is_written(small):
     from analysis import campaigns as camp
 
     pm = access.Scope(("port-marel",))
-    with store.writer() as con:
+    with derived_refresh.writer() as con:
         access.check_write(con, pm, messages=["facebook:m-port-marel-2026-03-0"])  # ours: allowed
         with pytest.raises(KeyError):  # another territory's message reads as unknown
             access.check_write(con, pm, messages=["facebook:m-saint-aubin-2026-01-0"])

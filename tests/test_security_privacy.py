@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from analysis import retention, store
+from analysis import derived_refresh, retention, store
 from analysis.cli import app as vigie
 from analysis.privacy import pseudonymise
 
@@ -27,7 +27,7 @@ def _store(db) -> None:
         ("facebook:m4", pseudonymise("facebook", "2002"), None, OLD, "vieux message de Chloé"),
         ("facebook:m5", pseudonymise("facebook", "2002"), None, NEW, "message récent de Chloé"),
     ]
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         store.upsert(con, "messages", pd.DataFrame([
             {"message_id": i, "platform": i.split(":")[0], "kind": "comment", "author_hash": h, "author_name": n,
              "created_at": t, "text": x, "territory_id": "saint-aubin", "account_id": None} for i, h, n, t, x in msgs]))
@@ -59,7 +59,7 @@ def _count(con, sql: str) -> int:
 
 def test_erase_by_hash_removes_messages_and_derived_rows(db):
     _store(db)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         rep = retention.erase_author(con, author_hash=ALICE, actor="dpo")
     assert rep.counts == {"sentiment": 2, "themes": 2, "labels": 2, "toxicity": 2, "moderation_status": 2,
                           "messages": 2, "accounts": 1, "rejects": 1, "alerts": 0, "erased_authors": 1}
@@ -88,7 +88,7 @@ def test_erase_by_name_finds_hashed_names(db):
 
 def test_purge_older_than_24_months(db):
     _store(db)
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         rep = retention.purge_older_than(con, "24m", now=NOW, actor="cron")
     assert rep.messages == 2
     with store.reader(db) as con:

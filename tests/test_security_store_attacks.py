@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from analysis import privacy, store
+from analysis import derived_refresh, privacy, store
 from analysis.cli import app as vigie
 from analysis.privacy import pseudonymise
 
@@ -71,7 +71,7 @@ def _files_holding(folder: Path, needle: bytes) -> list[str]:
 
 # ------------------------------------------------------------------------------ 6. orphan copies
 def _writer_script(db: Path, body: str) -> str:
-    return (f"import os, signal, shutil, time\nimport pandas as pd\nfrom analysis import store\n"
+    return (f"import os, signal, shutil, time\nimport pandas as pd\nfrom analysis import derived_refresh, store\n"
             f"DB = {str(db)!r}\n{body}\n")
 
 
@@ -81,11 +81,11 @@ def test_kill_9_during_publish_leaves_no_orphan_copy_after_the_next_writer(tmp_p
     db = tmp_path / "vigie.duckdb"
     secret = b"Texte secret de Jeanne Martin"
     script = _writer_script(db, f"""
-with store.writer(DB) as con:
+with derived_refresh.writer(DB) as con:
     store.upsert(con, "messages", pd.DataFrame([{{"message_id": "facebook:1", "platform": "facebook",
         "kind": "comment", "text": {secret.decode()!r}, "author_hash": "a_0000000000000001"}}]))
 os.replace = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)  # killed between copy and rename
-with store.writer(DB) as con:
+with derived_refresh.writer(DB) as con:
     con.execute("SELECT 1")
 """)
     proc = subprocess.run([*PY, script], cwd=ROOT, capture_output=True, timeout=120)
@@ -104,7 +104,7 @@ def test_stale_app_links_removed_but_not_a_fresh_one(tmp_path, monkeypatch):
     """The app opens the read copy through a hard link it unlinks at once; one left by a killed app
     is a full copy too. A link younger than a minute may be in use: kept."""
     db = tmp_path / "vigie.duckdb"
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         con.execute("CREATE TABLE t AS SELECT 1 AS x")
     link = tmp_path / "vigie.duckdb.read.4242.deadbeef.lnk"
     os.link(store.read_path(db), link)
@@ -113,7 +113,7 @@ def test_stale_app_links_removed_but_not_a_fresh_one(tmp_path, monkeypatch):
     assert store.stale_copies(db) == []  # fresh link: kept
     monkeypatch.setattr(store, "LINK_GRACE_SECONDS", -1.0)
     assert store.stale_copies(db) == [link]
-    with store.writer(db):
+    with derived_refresh.writer(db):
         pass
     assert not link.exists() and other.exists() and store.read_path(db).exists()
 
@@ -139,7 +139,7 @@ def test_erase_and_purge_name_the_parquet_exports_they_cannot_cover(tmp_path):
 
 # ------------------------------------------------------------------------------ 11b. two writers
 def _hold_writer(db: Path, inside: str = "print('in', flush=True); time.sleep(60)") -> subprocess.Popen:
-    script = _writer_script(db, f"with store.writer(DB) as con:\n    con.execute('SELECT 1')\n    {inside}\n")
+    script = _writer_script(db, f"with derived_refresh.writer(DB) as con:\n    con.execute('SELECT 1')\n    {inside}\n")
     proc = subprocess.Popen([*PY, script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout.readline().strip() == b"in", proc.stderr.read().decode()
     return proc
@@ -147,7 +147,7 @@ def _hold_writer(db: Path, inside: str = "print('in', flush=True); time.sleep(60
 
 def test_second_import_during_an_import_is_a_clear_busy_error_with_json(tmp_path):
     db = tmp_path / "vigie.duckdb"
-    with store.writer(db):
+    with derived_refresh.writer(db):
         pass
     holder = _hold_writer(db)
     try:
@@ -177,16 +177,16 @@ def slow(src, dst):
     time.sleep(60)
     return real(src, dst)
 shutil.copyfile = slow
-with store.writer(DB) as con:
+with derived_refresh.writer(DB) as con:
     con.execute('SELECT 1')
 """)
     proc = subprocess.Popen([*PY, script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         assert proc.stdout.readline().strip() == b"in", proc.stderr.read().decode()
-        with pytest.raises(store.StoreBusy, match="Base occupée"), store.writer(db) as con:
+        with pytest.raises(store.StoreBusy, match="Base occupée"), derived_refresh.writer(db) as con:
             con.execute("CREATE TABLE intruder (x INTEGER)")
         with pytest.raises(duckdb.IOException):  # callers catching DuckDB's lock error still catch it
-            with store.writer(db):
+            with derived_refresh.writer(db):
                 pass
     finally:
         proc.kill()

@@ -6,11 +6,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from analysis import schema, store
+from analysis import derived_refresh, schema, store
 
 
 def test_migrations_create_every_declared_table(db):
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
         versions = [r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()]
     assert {t.name for t in schema.TABLES} <= tables
@@ -18,7 +18,7 @@ def test_migrations_create_every_declared_table(db):
 
 
 def test_upsert_counts_and_null_is_not_zero(db):
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         df = pd.DataFrame({"post_id": ["x:1", "x:2", "x:2"], "platform": ["x"] * 3, "likes": [1, None, 3],
                            "reach": [None, None, None]})
         assert store.upsert(con, "posts", df) == (2, 0)  # duplicate key keeps the last row
@@ -30,12 +30,12 @@ def test_upsert_counts_and_null_is_not_zero(db):
 
 
 def test_upsert_rejects_unknown_columns(db):
-    with store.writer(db) as con, pytest.raises(ValueError, match="inconnues"):
+    with derived_refresh.writer(db) as con, pytest.raises(ValueError, match="inconnues"):
         store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1"], "nope": [1]}))
 
 
 def test_transaction_rolls_back_everything(db):
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         with pytest.raises(RuntimeError), store.transaction(con):
             store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:9"]}))
             raise RuntimeError("boom")
@@ -43,7 +43,7 @@ def test_transaction_rolls_back_everything(db):
 
 
 def test_readers_use_published_copy_while_a_writer_is_open(db):
-    with store.writer(db) as con:
+    with derived_refresh.writer(db) as con:
         store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1"]}))
     con = store.connect(db)  # a writer holds the main file (an import in progress)…
     try:
@@ -65,10 +65,10 @@ def test_reader_on_missing_store_says_what_to_do(tmp_path):
 def test_snapshot_hash_is_order_independent_and_content_sensitive(tmp_path):
     a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
     rows = pd.DataFrame({"post_id": ["x:1", "x:2"], "likes": [1, 2]})
-    with store.writer(a) as con:
+    with derived_refresh.writer(a) as con:
         store.upsert(con, "posts", rows)
         ha = store.snapshot_hash(con)
-    with store.writer(b) as con:
+    with derived_refresh.writer(b) as con:
         store.upsert(con, "posts", rows.iloc[::-1])
         hb = store.snapshot_hash(con)
         store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1"], "likes": [7]}))
@@ -77,7 +77,7 @@ def test_snapshot_hash_is_order_independent_and_content_sensitive(tmp_path):
 
 
 def test_read_copy_is_read_only(db):
-    with store.writer(db):
+    with derived_refresh.writer(db):
         pass
     with store.reader(db) as r, pytest.raises(duckdb.Error):
         r.execute("INSERT INTO posts (post_id) VALUES ('x:1')")

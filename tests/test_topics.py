@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import store
+from analysis import derived_refresh, store
 from analysis import topics as T
 from analysis.queries import Filters
 
@@ -292,7 +292,7 @@ def _mini_store(path) -> None:
                 n += 1
     msgs.append({"message_id": "facebook:r1", "platform": "facebook", "kind": "reply", "territory_id": "saint-aubin",
                  "is_official": True, "created_at": start, "text": "Merci !"})
-    with store.writer(path) as con:
+    with derived_refresh.writer(path) as con:
         store.upsert(con, "posts", pd.DataFrame(posts))
         store.upsert(con, "messages", pd.DataFrame(msgs))
 
@@ -304,7 +304,7 @@ def mini(db):
 
 
 def test_enrich_is_incremental_and_labels_override(mini):
-    with store.writer(mini) as con:
+    with derived_refresh.writer(mini) as con:
         r1 = T.enrich(con)
         assert r1["messages_classified"] == con.execute("SELECT count(*) FROM messages").fetchone()[0]
         assert r1["posts_classified"] == 6
@@ -328,7 +328,7 @@ def test_enrich_is_incremental_and_labels_override(mini):
 
 
 def test_reads_shares_posts_vs_conversation_and_emergence(mini, tax):
-    with store.writer(mini) as con:
+    with derived_refresh.writer(mini) as con:
         T.enrich(con)
     with store.reader(mini) as con:
         f = Filters(territories=("saint-aubin",), start=date(2026, 1, 1), end=date(2026, 3, 12))
@@ -392,8 +392,7 @@ def test_classifier_on_demo_truth(demo_db):
 
 def test_demo_crisis_emerges_on_the_right_dates(demo_db):
     with store.reader(demo_db) as con:
-        if con.execute("SELECT count(*) FROM themes").fetchone()[0] == 0:
-            pytest.skip("demo store not enriched")
+        assert con.execute("SELECT count(*) FROM themes").fetchone()[0] > 0, "the demo store is enriched"
         f = Filters(territories=("saint-aubin",), start=date(2026, 3, 1), end=date(2026, 4, 1))
         subj = T.emerging_subjects(con, f)
     crisis = [s for s in subj if "#eausaintaubin" in s.hashtags]
@@ -465,7 +464,7 @@ def test_topic_shares_per_period_and_territory(mini):
 
 
 def test_report_section_states_the_findings_in_french(mini):
-    with store.writer(mini) as con:
+    with derived_refresh.writer(mini) as con:
         T.enrich(con)
     with store.reader(mini) as con:
         sec = T.report_section(con, Filters(territories=("saint-aubin",), start=date(2026, 1, 1),

@@ -21,6 +21,7 @@ import pandas as pd
 
 from analysis.collect.base import REFRESH_WINDOW, Batch, Source, StoreView
 from analysis.collect.http import ApiClient, AuthError, CollectError, NotFound
+from analysis.config import LOCAL_TZ
 from analysis.ingest.base import Context
 from analysis.ingest.bluesky import Mapper, _utc, post_id
 from analysis.ingest.generic import account_row
@@ -31,7 +32,6 @@ LOGIN_API = "https://bsky.social"  # searches go through the user's PDS, which p
 PAGE = 100
 THREAD_DEPTH = 100
 THREADS_PER_BATCH = 25
-LOCAL_TZ = "Europe/Paris"
 
 
 def client(api: str | None, credentials: Any, sleep: Callable[[float], None]) -> ApiClient:

@@ -36,6 +36,7 @@ import pandas as pd
 
 from analysis.collect.base import REFRESH_WINDOW, Batch, Source, StoreView
 from analysis.collect.http import MAX_WAIT, ApiClient, AuthError, CollectError, NotFound, RateLimited, redact
+from analysis.config import LOCAL_TZ
 from analysis.ingest.base import Context
 from analysis.ingest.mastodon import Mapper, _utc, full_acct, host, status_id
 
@@ -44,7 +45,6 @@ DEFAULT_API = "https://{instance}"  # the instance of each source's key
 PAGE = 40  # the largest page the statuses and timelines endpoints give
 CONTEXTS_PER_BATCH = 25
 DESCENDANTS_LIMIT = 60  # what a context shows without a token (4 096 with one)
-LOCAL_TZ = "Europe/Paris"
 TOKEN_HINT = ("vérifiez [mastodon] token dans ~/.config/vigie/credentials.toml (jeton d'une application créée "
               "dans Préférences › Développement de votre instance, portée « read »)")
 

@@ -35,6 +35,7 @@ import pandas as pd
 
 from analysis.collect.base import REFRESH_WINDOW, Batch, Source, StoreView
 from analysis.collect.http import ApiClient, AuthError, CollectError, NotFound, RateLimited, redact
+from analysis.config import LOCAL_TZ
 from analysis.ingest.base import Context
 from analysis.ingest.meta_graph import FB, IG, TH, Mapper, _utc
 
@@ -43,7 +44,6 @@ DEFAULT_API = "https://graph.facebook.com"
 THREADS_API = "https://graph.threads.net"
 GRAPH_VERSION = "v26.0"  # released 29 July 2026; v25.0 is served until July 2028
 THREADS_VERSION = "v1.0"
-LOCAL_TZ = "Europe/Paris"
 
 FB_PAGE_FIELDS = "id,name,username,link,followers_count,fan_count"
 FB_POST_FIELDS = ",".join([

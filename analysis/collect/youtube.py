@@ -40,6 +40,7 @@ from analysis.collect.http import (
     QuotaExceeded,
     retry_after,
 )
+from analysis.config import LOCAL_TZ
 from analysis.ingest.base import Context, Parsed
 from analysis.ingest.youtube_api import Mapper, _utc, message_id, post_id, uploads_playlist
 
@@ -47,7 +48,6 @@ PLATFORM = "youtube"
 DEFAULT_API = "https://www.googleapis.com/youtube/v3"
 VIDEOS_PAGE = 50  # playlistItems.list and videos.list maximum
 COMMENTS_PAGE = 100  # commentThreads.list and comments.list maximum
-LOCAL_TZ = "Europe/Paris"
 # Quota cost of each method used (https://developers.google.com/youtube/v3/determine_quota_cost).
 COST = {"channels": 1, "playlistItems": 1, "videos": 1, "commentThreads": 1, "comments": 1}
 RATE_WAIT = 10.0  # seconds before retrying a rateLimitExceeded that gives no Retry-After

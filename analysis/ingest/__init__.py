@@ -24,6 +24,8 @@ from analysis import schema, store
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, UnknownFormat
 from analysis.ingest.chunked import csv_chunks, header_index, wants_chunks
 from analysis.ingest.sniff import Probe, probe
+from analysis.privacy import pseudonymise
+from analysis.registry import load_registry, sync_registry
 
 # Adapter modules, each exposing ADAPTERS: list[Adapter]. Order breaks ties in detection.
 ADAPTER_MODULES = [
@@ -432,7 +434,6 @@ def import_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], ct
     """Import files and folders; one bad file does not stop the others."""
     ctx = ctx or default_context()
     if ctx.registry is not None:
-        from analysis.registry import sync_registry
 
         with store.transaction(con):
             sync_registry(con, ctx.registry)
@@ -482,8 +483,6 @@ def import_uploads(con: duckdb.DuckDBPyConnection, files: Iterable[tuple[str, by
 
 def default_context(**kw) -> Context:
     """Context with the default registry and the keyed pseudonymiser."""
-    from analysis.privacy import pseudonymise
-    from analysis.registry import load_registry
 
     reg = kw.pop("registry", None) or load_registry()
     return Context(registry=reg, pseudonymise=pseudonymise, **kw)

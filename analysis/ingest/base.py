@@ -19,31 +19,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
+from analysis.ingest.errors import ImportFailure, UnknownFormat  # noqa: F401 - re-exported
+from analysis.text import strip_accents
+
 if TYPE_CHECKING:  # pragma: no cover
     from analysis.ingest.sniff import Probe
     from analysis.registry import Registry
-
-
-class ImportFailure(Exception):
-    """A file could not be imported. The message says what, where and what to do."""
-
-    def __init__(self, message: str, *, line: int | None = None, column: str | None = None,
-                 value: Any = None) -> None:
-        self.line = line
-        self.column = column
-        self.value = value
-        where = []
-        if line is not None:
-            where.append(f"ligne {line}")
-        if column is not None:
-            where.append(f"colonne « {column} »")
-        if value is not None:
-            where.append(f"valeur « {str(value)[:60]} »")
-        super().__init__(message + (f" ({', '.join(where)})" if where else ""))
-
-
-class UnknownFormat(ImportFailure):
-    """No adapter recognised the file."""
 
 
 @dataclass
@@ -130,9 +111,7 @@ def norm_header(s: Any) -> str:
     """Lower-case, accents removed, spaces collapsed, BOM stripped: for matching headers."""
     s = "" if s is None else str(s)
     s = s.replace("\ufeff", "").replace("\u2019", "'").strip()
-    s = unicodedata.normalize("NFKD", s)
-    s = "".join(ch for ch in s if not unicodedata.combining(ch))
-    return re.sub(r"\s+", " ", s).lower()
+    return re.sub(r"\s+", " ", strip_accents(s)).lower()
 
 
 def dedupe_headers(headers: list[Any]) -> list[str]:
@@ -166,7 +145,9 @@ def pick(row: dict, *names: str, default: Any = None) -> Any:
 # ----------------------------------------------------------------------------------------
 # Value parsers — they return None for missing and raise ValueError for garbage.
 
-MISSING_TOKENS = {"", "-", "--", "n/a", "na", "nan", "none", "null", "—", "–"}
+# The one list of cell values that mean « no value » in an export (case-insensitive, stripped):
+# every adapter reads them as NULL, never as text or zero (« undefined »: Meta's exports).
+MISSING_TOKENS = frozenset({"", "-", "--", "n/a", "na", "nan", "none", "null", "undefined", "—", "–"})
 
 
 def is_missing(v: Any) -> bool:

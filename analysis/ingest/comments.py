@@ -28,12 +28,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.config import LOCAL_TZ
 from analysis.ingest.base import (
     Adapter,
     Context,
     ImportFailure,
     Parsed,
     content_id,
+    dedupe_headers,
     find_header,
     is_missing,
     norm_header,
@@ -211,7 +213,7 @@ class ExportComments(Adapter):
                 lambda v: None if is_missing(v) else re.sub(r"^\s*ID:\s*", "", _id_str(v)))
         else:
             keys = names.map(lambda v: None if is_missing(v) else str(v).strip())
-        tz = ctx.source_tz or "Europe/Paris"
+        tz = ctx.source_tz or LOCAL_TZ
         created, rj = parse_dates(df[col["date"]], "Date", ln, dayfirst=True, tz=tz) if "date" in col else (
             pd.Series(pd.NaT, index=df.index), [])
         parsed.rejects += rj
@@ -297,7 +299,6 @@ class YouTubeCommentThreads(Adapter):
 
     def parse(self, path: Path, probe: Probe, ctx: Context) -> Parsed:
         rows, lines = read_csv_all(probe)
-        from analysis.ingest.base import dedupe_headers
 
         header = dedupe_headers([norm_header(h) for h in rows[0]])
         n = len(header)
@@ -419,7 +420,7 @@ class MinetFbComments(Adapter):
             return parsed
         old = "user_id" in df
         none = pd.Series(None, index=df.index, dtype=object)
-        tz = ctx.source_tz or "Europe/Paris"
+        tz = ctx.source_tz or LOCAL_TZ
         if old:
             author_key = df["user_id"].where(df["user_id"].notna(), df.get("user_handle", none))
             names = df.get("user_label", none)

@@ -43,7 +43,7 @@ from analysis.ingest.meta import (
     resolve_account,
     text_col,
 )
-from analysis.ingest.sniff import Probe, read_csv_all
+from analysis.ingest.sniff import Probe, read_csv_all, read_text
 
 REACTIONS = ("likes", "love", "wow", "haha", "sad", "angry", "care")
 DASH_FB = ("Page Name", "User Name", "Facebook Id", "Post Created", "Type", "Total Interactions", "Likes",
@@ -370,7 +370,6 @@ class CrowdTangleApiJson(Adapter):
     def parse(self, path: Path, probe: Probe, ctx: Context) -> Parsed:
         import json
 
-        from analysis.ingest.sniff import read_text
 
         text, _ = read_text(path, probe.encoding)
         try:

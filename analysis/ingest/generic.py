@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import schema
+from analysis.config import LOCAL_TZ
 from analysis.ingest.base import MISSING_TOKENS as MISSING
 from analysis.ingest.base import (
     Adapter,
@@ -42,6 +43,7 @@ from analysis.ingest.base import (
     ImportFailure,
     Parsed,
     Reject,
+    _as_utc,
     clean_text,
     content_id,
     is_missing,
@@ -50,6 +52,7 @@ from analysis.ingest.base import (
     parse_number,
 )
 from analysis.ingest.sniff import Probe, read_csv_all, read_workbook
+from analysis.privacy import get_key, pseudonymise
 
 # ----------------------------------------------------------------------------------------
 # Vectorised helpers (shared by twitter, comments, linkedin)
@@ -70,7 +73,6 @@ def clean_series(s: pd.Series) -> pd.Series:
 
 def hash_authors(ctx: Context, platform: str, keys: pd.Series) -> pd.Series:
     """Keyed pseudonym of each author key, computed once per distinct author."""
-    from analysis.privacy import get_key, pseudonymise
 
     if ctx.pseudonymise is pseudonymise:  # read the key once, not once per author
         key = get_key()
@@ -118,7 +120,6 @@ def parse_dates(s: pd.Series, column: str, lines: pd.Series | None = None, *, fm
     if fmt:
         from datetime import datetime
 
-        from analysis.ingest.base import _as_utc
 
         def one(v: Any) -> Any:
             if is_missing(v):
@@ -340,7 +341,7 @@ class MappedTable(Adapter):
         out = pd.DataFrame(index=raw.index)
         rejects: list[Reject] = []
         t = schema.table(table)
-        tz = m.get("timezone") or ctx.source_tz or "Europe/Paris"  # the house default for naive times
+        tz = m.get("timezone") or ctx.source_tz or LOCAL_TZ  # the house default for naive times
         for canon, src in cols.items():
             s = raw[pos[norm_header(src)]]
             if canon == "author":

@@ -19,7 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.config import LOCAL_TZ
 from analysis.ingest.base import (
+    MISSING_TOKENS,
     Adapter,
     Context,
     ImportFailure,
@@ -33,9 +35,9 @@ from analysis.ingest.base import (
     parse_number,
 )
 from analysis.ingest.sniff import Probe, read_csv_all
+from analysis.ingest.sniff import probe as probe_file
 
-DEFAULT_TZ = "Europe/Paris"
-_MISSING = {"", "-", "--", "n/a", "na", "nan", "none", "null", "—", "–", "undefined"}
+DEFAULT_TZ = LOCAL_TZ  # naive times of exports: French local time unless --tz
 _INT_RE = r"^-?\d+$"
 _DOT_FLOAT_RE = r"^-?\d+\.\d+$"
 
@@ -111,7 +113,7 @@ def text_col(df: pd.DataFrame, c: str | None) -> pd.Series:
     if c is None:
         return pd.Series([None] * len(df), index=df.index, dtype=object)
     s = df[c].astype("string").str.strip()
-    s = s.where(~s.str.lower().isin(_MISSING))
+    s = s.where(~s.str.lower().isin(MISSING_TOKENS))
     return s.astype(object).where(s.notna(), None)
 
 
@@ -453,7 +455,6 @@ def export_range_end(path: Path, max_files: int = 40) -> date | None:
     UTF-16 series (Follows, Views...): their end date is the best "export range" we have.
     Siblings are recognised by content (title line), never by name.
     """
-    from analysis.ingest.sniff import probe as probe_file
 
     best: date | None = None
     for f in sorted(Path(path).parent.glob("*"))[:max_files]:

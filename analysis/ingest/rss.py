@@ -49,6 +49,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import feedparser
 import pandas as pd
 
+from analysis.config import LOCAL_TZ
 from analysis.ingest.base import TZ_ABBREV, Adapter, Context, ImportFailure, Parsed, clean_text
 from analysis.ingest.generic import account_row
 from analysis.ingest.sniff import Probe
@@ -56,7 +57,6 @@ from analysis.text import names_any
 
 PLATFORM = "press"
 KIND = "article"
-LOCAL_TZ = "Europe/Paris"
 MAX_SUMMARY = 600  # characters of summary kept (a teaser, never the whole article)
 # Query parameters and fragments that only track a campaign: removed from links used as ids.
 TRACKING = re.compile(r"^(utm_\w+|xtor|at_\w+|fbclid|gclid|dclid|mc_cid|mc_eid|ns_\w+|_ga|ref_src|cmp|cmpid|"

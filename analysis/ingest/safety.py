@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from analysis.fmt import fr_int
-from analysis.ingest.base import ImportFailure
+from analysis.ingest.errors import ImportFailure
 
 MAX_UNCOMPRESSED = 2 * 1024**3  # 2 GiB in total
 MAX_RATIO = 200  # uncompressed / compressed, per member and for the whole archive

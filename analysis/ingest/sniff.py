@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from analysis.ingest.base import ImportFailure
+from analysis.ingest.errors import ImportFailure
+from analysis.ingest.safety import check_zip
 
 HEAD_BYTES = 256 * 1024
 PROBE_ROWS = 40
@@ -236,7 +237,6 @@ def read_workbook(path: Path, kind: str, max_rows: int | None = None) -> Workboo
     """
     path = Path(path)
     if kind == "xlsx":
-        from analysis.ingest.safety import check_zip
 
         check_zip(path)
         import openpyxl

@@ -47,7 +47,6 @@ Rules
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -87,6 +86,7 @@ from analysis.ingest.meta import (
 )
 from analysis.ingest.sniff import Probe, read_csv_all, read_workbook
 from analysis.ingest.sniff import probe as probe_file
+from analysis.text import strip_accents
 
 PLATFORM = "tiktok"
 
@@ -150,8 +150,7 @@ _DAY_MONTH = re.compile(r"(\d{1,2})(?:er|º|°|\.)?\s+(?:de\s+)?([^\W\d_]+)\.?(?
 # Dates
 
 def _fold(s: str) -> str:
-    s = unicodedata.normalize("NFKD", s.strip().lower())
-    return "".join(ch for ch in s if not unicodedata.combining(ch))
+    return strip_accents(s.strip().lower())
 
 
 def split_date(v: Any) -> tuple[int | None, int, int, tuple[int, int, int] | None]:

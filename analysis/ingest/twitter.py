@@ -31,6 +31,7 @@ from analysis.ingest.base import (
     Parsed,
     Reject,
     clean_text,
+    content_id,
     find_header,
     norm_header,
 )
@@ -41,12 +42,13 @@ from analysis.ingest.generic import (
     hash_authors,
     hint_account,
     map_unique,
+    parse_dates,
     parse_numbers,
     resolve_account,
     to_int64,
 )
 from analysis.ingest.safety import check_zip
-from analysis.ingest.sniff import Probe, read_csv_all, read_text
+from analysis.ingest.sniff import Probe, read_csv_all, read_text, read_workbook
 
 PLATFORM = "x"
 PERMALINK_RE = re.compile(r"(?:twitter|x)\.com/([A-Za-z0-9_]+)/status(?:es)?/(\d+)")
@@ -186,9 +188,6 @@ class TweetAdsReport(Adapter):
         return 0.0
 
     def parse(self, path: Path, probe: Probe, ctx: Context) -> Parsed:
-        from analysis.ingest.base import content_id
-        from analysis.ingest.generic import parse_dates
-        from analysis.ingest.sniff import read_workbook
 
         book = read_workbook(path, probe.kind)
         rows = next(r for r in book.values() if find_header(r, ADS_COLS, min_hits=6, max_scan=5) is not None)

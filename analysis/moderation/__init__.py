@@ -11,6 +11,9 @@ from collections.abc import Callable
 
 import duckdb
 
+from analysis.moderation.scoring import enrich as _enrich
+from analysis.moderation.toxicity import load_model
+
 
 def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | object | None = None) -> dict:
     """Enricher entry point (``analysis.enrich``): score new messages into the ``toxicity`` table.
@@ -18,8 +21,6 @@ def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | obj
     ``progress`` is a callable taking a French message, or an object with ``print`` (rich).
     Returns ``{"messages": rows written, "model_version": …}``.
     """
-    from analysis.moderation.scoring import enrich as _enrich
-    from analysis.moderation.toxicity import load_model
 
     def say(done: int, total: int) -> None:
         msg = f"Toxicité : {done}/{total} messages évalués"

@@ -30,10 +30,12 @@ import numpy as np
 import pandas as pd
 
 from analysis import store
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period
+from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
 from analysis.moderation.impersonation import is_author, watch
 from analysis.moderation.queue import MESSAGES, hostile_sql
+from analysis.queries import NEGATIVE_MESSAGE_IDS_SQL
 from analysis.registry import Registry
+from analysis.topics import load_taxonomy
 
 RULES = {
     "negative_spike": "Pic de messages négatifs",
@@ -253,7 +255,7 @@ def _daily_counts(con: duckdb.DuckDBPyConnection, terrs: list[str], lo: datetime
     # Semi-joins on the (few) negative and hostile ids rather than joining the whole enrichment
     # tables: sentiment and toxicity have one row per message, so the counts are the same.
     m = (f"SELECT m.message_id, m.territory_id, m.created_at::DATE AS day, "
-         f"m.message_id IN (SELECT item_id FROM sentiment WHERE item_type = 'message' AND label = 'negative') AS neg, "
+         f"m.message_id IN ({NEGATIVE_MESSAGE_IDS_SQL}) AS neg, "
          f"m.message_id IN (SELECT message_id FROM toxicity t WHERE {hostile_sql('t')}) AS hostile "
          f"FROM {MESSAGES} m WHERE m.territory_id IN ({', '.join('?' for _ in terrs)}) "
          f"AND NOT coalesce(m.is_official, FALSE) AND m.created_at >= ? AND m.created_at < ?")
@@ -287,7 +289,6 @@ def _severity(count: np.ndarray, z: np.ndarray, baseline: np.ndarray, rule: str)
 
 def _theme_label(theme_id: str) -> str:
     """French label of a theme id (« Vie citoyenne », not « vie_citoyenne »): the title is read by officials."""
-    from analysis.topics import load_taxonomy
 
     try:
         return load_taxonomy().label(theme_id)
@@ -329,7 +330,7 @@ def _spike_alerts(rule: str, grid: list[tuple[str, str, pd.Series, pd.Series | N
             if "share" in cols:
                 detail += (f", soit {fr_pct(cols['share'][i], 0)} des messages contre "
                            f"{fr_pct(cols['baseline_share'][i], 0)} d'habitude")
-            title = f"{RULES[rule]}{grp_txt} : {names.get(terr, terr)}, {fr_period(first, last)} (pic le {fr_date(peak_day)} : {detail})"
+            title = f"{RULES[rule]}{grp_txt} : {names.get(terr, terr)}, {fr_period_end_included(first, last)} (pic le {fr_date(peak_day)} : {detail})"
             key = f"{terr}|{grp}|{first.date().isoformat()}"
             alerts.append(Alert(
                 rule=rule, key=key, territory_id=terr, period_start=first.to_pydatetime(),

@@ -92,7 +92,9 @@ def key_contacts(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters |
     st["profile"] = "actif"
     st.loc[amb, "profile"] = "ambassadeur"
     st.loc[crit, "profile"] = "critique récurrent"
-    st = st.sort_values(["engagement", "centrality"], ascending=False).head(top).reset_index(drop=True)
+    # the author's hash breaks ties (a stable sort): the same store always lists the same contacts
+    st = st.sort_values(["engagement", "centrality", "author_hash"], ascending=[False, False, True],
+                        kind="mergesort").head(top).reset_index(drop=True)
     if role != "analyst":
         st = st.drop(columns=["author_name"])
         cols = [c for c in cols if c != "author_name"]

@@ -178,6 +178,16 @@ def reason_counts(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, i
             "unanswered_question": int(question.sum())}
 
 
+def overlap_note(counts: dict[str, int]) -> str | None:
+    """French note when the reason counts of :func:`reason_counts` sum to more than the total: a
+    message can have several reasons (hostile and unanswered, for instance). None otherwise."""
+    reasons = counts.get("hostile", 0) + counts.get("negative_visible", 0) + counts.get("unanswered_question", 0)
+    if reasons <= counts.get("total", 0):
+        return None
+    return (f"Un message peut relever de plusieurs motifs : les motifs totalisent {fr_int(reasons)} pour "
+            f"{fr_int(counts['total'])} messages à traiter.")
+
+
 def queue_codes(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, include_done: bool = False,
                 hostile_threshold: float = HOSTILE_THRESHOLD, min_engagement: int = MIN_ENGAGEMENT) -> pd.DataFrame:
     """``platform`` and ``reason_codes`` of every message of :func:`queue` (what

@@ -1,21 +1,28 @@
-"""Responsiveness: response rate and median first-response time, business hours vs the rest."""
+"""Responsiveness — the one module: response rate and median first-response time of the messages
+received on official accounts (:func:`summary_sql`), per territory × platform × slot
+(:func:`response_by_slot`, Modération) or per territory (:func:`response_by_territory`, Benchmark,
+Synthèse, report); rate = :func:`analysis.metrics.response_rate`."""
 
 from __future__ import annotations
+
+from datetime import date
 
 import duckdb
 import pandas as pd
 
+from analysis import derived as derived_tables
+from analysis import metrics
+from analysis.config import LOCAL_TZ
 from analysis.fmt import fr_num, fr_pct
 from analysis.moderation.queue import MESSAGES, first_replies_from
-from analysis.queries import Filters
+from analysis.queries import NEGATIVE_MESSAGE_IDS_SQL, Filters
 
-PARIS = "Europe/Paris"
 SLOTS = {"business": "heures ouvrées (lun.–ven. 9 h–18 h)", "off": "soirs et week-ends"}
 
 
 def slot_of(ts_utc: pd.Series) -> pd.Series:
     """'business' when the UTC time falls Mon–Fri 9:00–17:59 in Europe/Paris, else 'off'."""
-    local = pd.to_datetime(ts_utc).dt.tz_localize("UTC").dt.tz_convert(PARIS)
+    local = pd.to_datetime(ts_utc).dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ)
     business = (local.dt.day_of_week < 5) & (local.dt.hour >= 9) & (local.dt.hour < 18)
     return business.map({True: "business", False: "off"})
 
@@ -30,8 +37,7 @@ def incoming_sql() -> str:
     sql, _ = _rows_sql(None, "all", derived=False)
     return f"""
         SELECT r.*, r.message_id IN (SELECT message_id FROM toxicity WHERE is_question) AS is_question,
-               r.message_id IN (SELECT item_id FROM sentiment WHERE item_type = 'message'
-                                AND label = 'negative') AS is_negative
+               r.message_id IN ({NEGATIVE_MESSAGE_IDS_SQL}) AS is_negative
         FROM ({sql}) r"""
 
 
@@ -47,7 +53,6 @@ def _rows_sql(f: Filters | None, scope: str, con: duckdb.DuckDBPyConnection | No
     if scope not in SCOPES:
         raise ValueError(f"Périmètre inconnu « {scope} » (attendu : {', '.join(SCOPES)})")
     if derived and con is not None:
-        from analysis import derived as derived_tables
 
         if derived_tables.current(con):
             w, params = f.where()
@@ -61,7 +66,7 @@ def _rows_sql(f: Filters | None, scope: str, con: duckdb.DuckDBPyConnection | No
     # Semi-joins on the ids of questions / negative messages: the enrichment tables are read for
     # their ids only, and each message is kept at most once (both tables have one row per message).
     questions = "SELECT message_id FROM toxicity WHERE is_question"
-    negative = "SELECT item_id FROM sentiment WHERE item_type = 'message' AND label = 'negative'"
+    negative = NEGATIVE_MESSAGE_IDS_SQL
     scope_where = {
         "all": "",
         "questions": f" AND m.message_id IN ({questions})",
@@ -104,8 +109,8 @@ def response_times(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
 
 
 # Mon–Fri 9:00–17:59 Europe/Paris, as slot_of; a NULL time is 'off' there too
-SLOT_SQL = ("CASE WHEN isodow(timezone('Europe/Paris', created_at AT TIME ZONE 'UTC')) <= 5 "
-            "AND hour(timezone('Europe/Paris', created_at AT TIME ZONE 'UTC')) BETWEEN 9 AND 17 "
+SLOT_SQL = (f"CASE WHEN isodow(timezone('{LOCAL_TZ}', created_at AT TIME ZONE 'UTC')) <= 5 "
+            f"AND hour(timezone('{LOCAL_TZ}', created_at AT TIME ZONE 'UTC')) BETWEEN 9 AND 17 "
             "THEN 'business' ELSE 'off' END")
 # microseconds → hours in the same order of operations as pandas' total_seconds() / 3600
 DELAY_SQL = "(epoch_us(first_reply_at) - epoch_us(created_at)) / 1e6 / 3600"
@@ -171,15 +176,39 @@ def summarise(rt: pd.DataFrame, by: tuple[str, ...] = ("territory_id", "platform
     return out[cols]
 
 
-def responsiveness(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
-                   scope: str = "all") -> pd.DataFrame:
-    """Territory × platform × slot (plus an 'all' slot) response rate and median delay."""
+def response_by_slot(con: duckdb.DuckDBPyConnection, f: Filters | None = None,
+                     scope: str = "all") -> pd.DataFrame:
+    """Territory × platform × slot (plus an 'all' slot) response rate and median delay (Modération)."""
     return summary_sql(con, f, scope, all_slot=True).sort_values(
         ["territory_id", "platform", "slot"]).reset_index(drop=True)
 
 
+def response_by_territory(con: duckdb.DuckDBPyConnection, start: date, end: date,
+                          territories: list[str] | None = None, platforms: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per territory: messages needing an answer, share answered by an official reply, median delay.
+
+    Benchmark's responsiveness. One definition for the whole product (Modération page, Synthèse, report, Benchmark): the
+    messages that need an answer are questions and negative messages received on an official
+    account (:func:`summary_sql`, scope ``needs_answer``);
+    response rate = :func:`analysis.metrics.response_rate` (answered ÷ needing an answer). Territories whose
+    exports carry no official replies get NULL, not 0 %. ``territories``: only these (default all).
+    """
+
+    cols = ["territory_id", "questions", "answered", "response_rate", "median_response_hours"]
+    # a territory's replies are visible when any of its platforms shows official replies; its
+    # platforms without visible replies are left out (they would count as unanswered)
+    out = summary_sql(con, Filters(territories=tuple(territories or ()), start=start, end=end,
+                                   platforms=tuple(platforms)), "needs_answer",
+                      by=("territory_id",), drop_invisible_platforms=True)
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    out["response_rate"] = [metrics.response_rate(a, n) if v else None
+                            for a, n, v in zip(out["answered"], out["incoming"], out["visible"], strict=True)]
+    return out.rename(columns={"incoming": "questions", "median_hours": "median_response_hours"})[cols]
+
+
 def french_table(r: pd.DataFrame, names: dict[str, str] | None = None) -> pd.DataFrame:
-    """User-facing French table of :func:`responsiveness`."""
+    """User-facing French table of :func:`response_by_slot`."""
     names = names or {}
     slot_names = {**SLOTS, "all": "toutes heures"}
     return pd.DataFrame({

@@ -4,5 +4,5 @@
 - :mod:`.findings` turns figures into plain-French headlines (reused by the Synthèse page);
 - :mod:`.sections` is the section registry: an analysis plugs in with ``@section(...)``;
 - :mod:`.render` builds the report model and renders it (self-contained HTML, PDF via WeasyPrint);
-- :mod:`.cli` is the ``vigie report`` command.
+- :mod:`analysis.cli.report` is the ``vigie report`` command.
 """

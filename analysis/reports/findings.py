@@ -22,10 +22,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis import metrics
+from analysis import derived, ereputation, metrics
+from analysis.audience import growth_by_territory
 from analysis.fmt import fr_int, fr_num, fr_pct, fr_signed
+from analysis.metrics import points
+from analysis.moderation.responsiveness import summary_sql
 from analysis.queries import Filters
-from analysis.reports.period import Period
+from analysis.reports.period import Period, parse_period
+from analysis.territories import peers_of  # noqa: F401 - re-exported
 
 Z95 = 1.959963984540054
 
@@ -132,7 +136,6 @@ def _sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
 
     One scan serves the territory and its peers: the pooled figures are rebuilt from the summed
     counts by :func:`_pooled_sentiment`, which is what ``ereputation.kpis`` computes over them."""
-    from analysis import derived, ereputation
 
     if derived.usable(con, f):  # the same counts, summed from the daily table
         return derived.sentiment_counts(con, f)
@@ -142,7 +145,6 @@ def _sentiment_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame
 def _pooled_sentiment(table: pd.DataFrame, territories: Sequence[str]) -> dict[str, Any]:
     """``ereputation.kpis`` of ``territories`` from their rows of :func:`_sentiment_table`: counts
     summed (each message has one territory), then the same metrics and intervals."""
-    from analysis import ereputation
 
     rows = table[table["territory_id"].isin(list(territories))]
     counts = pd.DataFrame({c: [int(rows[c].sum())] for c in ereputation.COUNT_COLUMNS}, dtype="int64")
@@ -175,7 +177,6 @@ def _response_table(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     (:func:`analysis.moderation.responsiveness.summary_sql`: the 'all' slot of ``responsiveness``,
     without the per-slot split the findings do not use). One call serves the territory and its
     peers: every figure of a territory depends on its own messages only."""
-    from analysis.moderation.responsiveness import summary_sql
 
     r = summary_sql(con, f, "needs_answer", by=("territory_id", "platform"))
     return r[r["visible"].astype(bool)] if len(r) else r
@@ -191,7 +192,6 @@ def _response(table: pd.DataFrame, territories: Sequence[str]) -> dict[str, Any]
 
 
 def _followers(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
-    from analysis.audience import growth_by_territory
 
     g = growth_by_territory(con, f)
     g = g[g["platform"] == "all"] if len(g) else g
@@ -271,12 +271,6 @@ def _position(diff_ci: tuple[float, float] | None) -> str:
     return "above" if diff_ci[0] > 0 else "below"
 
 
-def peers_of(con: duckdb.DuckDBPyConnection, territory: str) -> list[str]:
-    """Peer territories of ``territory`` (registry ``peers``)."""
-    r = con.execute("SELECT peers FROM territories WHERE territory_id = ?", [territory]).fetchone()
-    return [p for p in (r[0] if r and r[0] is not None else []) if p != territory]
-
-
 # ------------------------------------------------------------------------------ generator
 def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, compare: str = "previous",
              platforms: Sequence[str] = ()) -> list[Finding]:
@@ -316,14 +310,13 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     d, ci = prop_diff("net_sentiment", cur, ref)
     pos = _position(prop_diff("net_sentiment", cur, ref_peers)[1]) if vs_prev else ""
     cert = _certainty(ci)
-    ch_fr = signed(None if d is None else 100 * d, 0, "points")
+    ch_fr = signed(points(d), 0, "points")
     text, direction, tone = _reading("net_sentiment", ch_fr, " de sentiment net", cert, d, ref_phrase, pos)
     v = cur.get("net_sentiment")
     out.append(Finding("net_sentiment", v, d, text, cert, SUBJECTS["net_sentiment"][1],
-                       signed(None if v is None else 100 * v, 0), ch_fr,
+                       signed(points(v), 0), ch_fr,
                        *(ci or (None, None)), reference, direction, tone,
-                       signed(None if not ref_peers or ref_peers.get("net_sentiment") is None
-                              else 100 * ref_peers["net_sentiment"], 0), pos,
+                       signed(None if not ref_peers else points(ref_peers.get("net_sentiment")), 0), pos,
                        {"scored": cur.get("scored"), "unit": "points (−100 à +100)"}))
 
     # message volume (relative, Poisson)
@@ -345,7 +338,7 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     d, ci = prop_diff("negative_share", cur, ref)
     pos = _position(prop_diff("negative_share", cur, ref_peers)[1]) if vs_prev else ""
     cert = _certainty(ci)
-    ch_fr = signed(None if d is None else 100 * d, 1, "points")
+    ch_fr = signed(points(d), 1, "points")
     text, direction, tone = _reading("negative_share", ch_fr, "", cert, d, ref_phrase, pos)
     v = cur.get("negative_share")
     out.append(Finding("negative_share", v, d, text, cert, SUBJECTS["negative_share"][1], fr_pct(v, 1), ch_fr,
@@ -390,7 +383,7 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     d, ci = rate_diff(r_cur, r_ref)
     pos = _position(rate_diff(r_cur, r_peers)[1]) if vs_prev else ""
     cert = _certainty(ci)
-    ch_fr = signed(None if d is None else 100 * d, 0, "points")
+    ch_fr = signed(points(d), 0, "points")
     extra = (f"{fr_int(r_cur['answered'])} réponses sur {fr_int(r_cur['incoming'])} questions et messages "
              f"négatifs.") if r_cur["incoming"] else ""
     text, direction, tone = _reading("response_rate", ch_fr, "", cert, d, ref_phrase, pos, extra)
@@ -435,14 +428,14 @@ def _interval_fr(x: Finding) -> str:
         unit = ""
     else:
         def fmt(v: float) -> str:
-            return signed(100 * v, 1 if x.kpi == "negative_share" else 0)
+            return signed(points(v), 1 if x.kpi == "negative_share" else 0)
         unit = "\u00a0points"
     return f"de {fmt(x.change_lo)} à {fmt(x.change_hi)}{unit}"
 
 
 def fr_points(v: float | None, decimals: int = 0) -> str:
     """A net sentiment in [−1, 1] as signed points: ``+23`` (used by views that show the KPI)."""
-    return fr_signed(None if v is None else 100 * v, decimals)
+    return fr_signed(points(v), decimals)
 
 
 
@@ -450,6 +443,5 @@ def fr_points(v: float | None, decimals: int = 0) -> str:
 def findings_records(con: duckdb.DuckDBPyConnection, territory: str, period: str, compare: str = "previous",
                      platforms: Sequence[str] = ()) -> list[dict[str, Any]]:
     """:func:`findings` for a period code (``2026-10``) as plain dicts (cacheable by the app)."""
-    from analysis.reports.period import parse_period
 
     return [x.as_dict() for x in findings(con, territory, parse_period(period), compare, platforms)]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from analysis.fmt import MONTHS
+from analysis.queries import previous_period
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,10 @@ class Period:
         return str(self.start.year)
 
     def previous(self) -> Period:
-        """The calendar period of the same kind just before (September for October, Q2 for Q3)."""
-        if self.kind == "month":
-            y, m = (self.start.year, self.start.month - 1) if self.start.month > 1 else (self.start.year - 1, 12)
-            return Period(date(y, m, 1), self.start, "month")
-        if self.kind == "quarter":
-            y, m = (self.start.year, self.start.month - 3) if self.start.month > 3 else (self.start.year - 1, 10)
-            return Period(date(y, m, 1), self.start, "quarter")
-        return Period(date(self.start.year - 1, 1, 1), self.start, "year")
+        """The calendar period of the same kind just before (September for October, Q2 for Q3):
+        :func:`analysis.queries.previous_period`, the one rule."""
+        start, end = previous_period(self.start, self.end)
+        return Period(start, end, self.kind)
 
 
 class PeriodError(ValueError):

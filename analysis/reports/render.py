@@ -20,10 +20,11 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from analysis import metrics, store
-from analysis.fmt import fr_date, fr_datetime, fr_int
+from analysis.fmt import fr_date, fr_datetime, fr_int, fr_period_end_included
 from analysis.reports import findings as findings_mod
-from analysis.reports.period import Period
+from analysis.reports.period import Period, parse_period
 from analysis.reports.sections import ReportContext, sections
+from analysis.territories import peers_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_VERSION = "1"  # layout/content version of the report itself, printed with the metric version
@@ -106,12 +107,12 @@ def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period,
         first, last = con.execute("SELECT min(created_at), max(created_at) FROM (SELECT created_at FROM posts WHERE "
                                   "territory_id = ? UNION ALL SELECT created_at FROM messages WHERE territory_id = ?)",
                                   [territory, territory]).fetchone()
-        have = (f"La base couvre {name} du {fr_date(first)} au {fr_date(last)}." if first else
+        have = (f"La base couvre {name} {fr_period_end_included(first, last)}." if first else
                 f"La base ne contient aucune donnée pour {name}.")
         raise ReportError(f"Aucune donnée pour {name} en {period.label} : pas de publication ni de message. {have} "
                           "Importez les exports de la période (`vigie import`) ou choisissez une autre période.")
     names = dict(con.execute("SELECT territory_id, coalesce(name, territory_id) FROM territories").fetchall())
-    peers = findings_mod.peers_of(con, territory)
+    peers = peers_of(con, territory)
     ctx = ReportContext(con, territory, name, period, compare, peers, names, tuple(platforms), visible=tuple(visible))
 
     found = findings_mod.findings(con, territory, period, compare, platforms)
@@ -207,7 +208,6 @@ def write(report: Report, fmt: str, out: str | Path) -> Path:
 def generate(con: duckdb.DuckDBPyConnection, territory: str, period: str, compare: str = "previous",
              fmt: str = "pdf", platforms: tuple[str, ...] = ()) -> bytes:
     """The report as bytes (``fmt`` html or pdf) for a period code such as ``2026-10`` (app downloads)."""
-    from analysis.reports.period import parse_period
 
     rep = build_report(con, territory, parse_period(period), compare, platforms=tuple(platforms))
     html = render_html(rep)
@@ -233,7 +233,6 @@ def available_periods(con: duckdb.DuckDBPyConnection, territory: str) -> dict[st
 def generate_files(con: duckdb.DuckDBPyConnection, territory: str, period: str, compare: str = "previous",
                    platforms: tuple[str, ...] = (), visible: tuple[str, ...] = ()) -> dict[str, Any]:
     """HTML and PDF bytes of one report build, with its findings (the app page: one computation, two files)."""
-    from analysis.reports.period import parse_period
 
     rep = build_report(con, territory, parse_period(period), compare, platforms=tuple(platforms), visible=visible)
     html = render_html(rep)

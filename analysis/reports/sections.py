@@ -29,10 +29,16 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from analysis import charts
+import analysis
+from analysis import audience, campaigns, charts, ereputation, queries, topics
+from analysis.charts.campaigns import rank_chart
 from analysis.fmt import fr_date, fr_int, fr_month, fr_num, fr_pct, fr_signed
+from analysis.metrics import points
+from analysis.moderation.queue import overlap_note
 from analysis.queries import Filters
 from analysis.reports.period import Period
+from analysis.topics import theme_labels
+from analysis.views.moderation import report_section
 
 
 # ------------------------------------------------------------------------------ context
@@ -109,7 +115,6 @@ def discover() -> list[str]:
     import importlib.util
     import pkgutil
 
-    import analysis
 
     found = []
     for m in pkgutil.iter_modules(analysis.__path__):
@@ -206,37 +211,36 @@ def pct1(v: Any) -> str:
     return fr_pct(v, 1)
 
 
-def points(v: Any) -> str:
-    """A net sentiment in [−1, 1] as signed points."""
-    return "—" if _missing(v) else fr_signed(100 * float(v), 0)
+def points_text(v: Any) -> str:
+    """A net sentiment in [−1, 1] as signed points (:func:`analysis.metrics.points`)."""
+    return "—" if _missing(v) else fr_signed(points(v), 0)
 
 
 # ------------------------------------------------------------------------------ built-in sections
 @section("ereputation", "E-réputation", order=10)
 def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
     """Monthly net sentiment with its interval, territory vs peers, negative spikes of the period."""
-    from analysis import ereputation
 
     trend = ereputation.sentiment_table(ctx.con, ctx.trailing(12), by=(), freq="month")
     if trend.empty or trend["messages"].sum() == 0:
         return None
-    d = trend.assign(Mois=trend["period"], net=100 * trend["net_sentiment"], lo=100 * trend["net_sentiment_lo"],
-                     hi=100 * trend["net_sentiment_hi"])
+    d = trend.assign(Mois=trend["period"], net=points(trend["net_sentiment"]), lo=points(trend["net_sentiment_lo"]),
+                     hi=points(trend["net_sentiment_hi"]))
     ch = charts.line_with_band(d, "Mois", "net", "lo", "hi", title="Sentiment net par mois",
                                subtitle="Points de −100 à +100, bande : intervalle de confiance à 95 %",
                                y_title="Sentiment net (points)", y_format="+,.0f", x_format=charts.MONTH_FORMAT)
     cur = trend.iloc[-1]
     best, worst = d.loc[d["net"].idxmax()], d.loc[d["net"].idxmin()]
     alt = (f"Courbe du sentiment net mensuel de {ctx.name} sur {len(d)} mois, de {fr_month(d['Mois'].iloc[0])} à "
-           f"{fr_month(d['Mois'].iloc[-1])} : le plus haut en {fr_month(best['Mois'])} ({points(best['net'] / 100)} "
-           f"points), le plus bas en {fr_month(worst['Mois'])} ({points(worst['net'] / 100)} points) ; "
-           f"{points(cur['net_sentiment'])} points sur le dernier mois.")
+           f"{fr_month(d['Mois'].iloc[-1])} : le plus haut en {fr_month(best['Mois'])} ({points_text(best['net'] / 100)} "
+           f"points), le plus bas en {fr_month(worst['Mois'])} ({points_text(worst['net'] / 100)} points) ; "
+           f"{points_text(cur['net_sentiment'])} points sur le dernier mois.")
     data = table(d, "Données du graphique : sentiment net par mois",
                  {"Mois": "Mois", "messages": "Messages", "positive": "Positifs", "neutral": "Neutres",
                   "negative": "Négatifs", "net_sentiment": "Sentiment net (points)", "net_sentiment_lo": "Borne basse",
                   "net_sentiment_hi": "Borne haute"},
                  {"Mois": fr_month, "messages": fr_int, "positive": fr_int, "neutral": fr_int, "negative": fr_int,
-                  "net_sentiment": points, "net_sentiment_lo": points, "net_sentiment_hi": points})
+                  "net_sentiment": points_text, "net_sentiment_lo": points_text, "net_sentiment_hi": points_text})
     out: dict[str, Any] = {
         "intro": ("Tonalité des messages reçus (commentaires, réponses, mentions, avis), hors réponses des comptes "
                   "officiels. Les messages non français ou pas encore analysés ne comptent dans aucune part."),
@@ -245,13 +249,13 @@ def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
     peers = ereputation.peer_comparison(ctx.con, ctx.filters)
     if len(peers):
         peers = peers.assign(diff=[
-            "—" if _missing(d) else f"{points(d)} (de {points(lo)} à {points(hi)})"
+            "—" if _missing(d) else f"{points_text(d)} (de {points_text(lo)} à {points_text(hi)})"
             for d, lo, hi in zip(peers["diff_net_sentiment"], peers["diff_net_sentiment_lo"],
                                  peers["diff_net_sentiment_hi"], strict=True)])
         out["tables"].append(table(peers, f"{ctx.name} et les territoires comparés, {ctx.period.label}",
                                    {"name": "Territoire", "messages": "Messages", "net_sentiment": "Sentiment net (points)",
                                     "negative_share": "Part négative", "diff": "Écart de sentiment net (IC 95 %)"},
-                                   {"messages": fr_int, "net_sentiment": points, "negative_share": pct1,
+                                   {"messages": fr_int, "net_sentiment": points_text, "negative_share": pct1,
                                     "diff": str}))
         out["notes"] = ["Écart = notre territoire − la ligne, en points, avec son intervalle à 95 % (méthode de "
                         "Newcombe) : un écart dont l'intervalle contient zéro n'est pas une différence établie."]
@@ -276,7 +280,6 @@ def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
 @section("themes", "Thématiques", order=20)
 def themes_section(ctx: ReportContext) -> dict[str, Any] | None:
     """The themes section model of :func:`analysis.topics.report_section` (findings, tables, word cloud)."""
-    from analysis import topics
 
     if topics.themes_status(ctx.con)["classified"] == 0:
         return {"findings": [], "figures": [], "tables": [],
@@ -294,14 +297,13 @@ def themes_section(ctx: ReportContext) -> dict[str, Any] | None:
         tables.append(table(sent, "Sentiment par thème", {"label": "Thème", "n": "Messages",
                                                           "negative_share": "Part négative",
                                                           "net_sentiment": "Sentiment net (points)"},
-                            {"n": fr_int, "negative_share": pct1, "net_sentiment": points}))
+                            {"n": fr_int, "negative_share": pct1, "net_sentiment": points_text}))
     return {"findings": s.get("findings", []), "figures": figs, "tables": tables}
 
 
 @section("audience", "Audience", order=30)
 def audience_section(ctx: ReportContext) -> dict[str, Any] | None:
     """Follower growth vs peers and who we do not reach compared with the population (audience.summary)."""
-    from analysis import audience
 
     s = audience.summary(ctx.con, ctx.territory, ctx.filters)
     g = s["growth"]
@@ -355,8 +357,6 @@ def audience_section(ctx: ReportContext) -> dict[str, Any] | None:
 @section("campaigns", "Campagnes et benchmark", order=40)
 def campaigns_section(ctx: ReportContext) -> dict[str, Any] | None:
     """Campaigns of the period and the peer benchmark of :func:`analysis.campaigns.report_section`."""
-    from analysis import campaigns
-    from analysis.charts_campaigns import rank_chart
 
     s = ctx.cache.get("campaigns") or campaigns.report_section(ctx.con, ctx.filters, ctx.visible)
     out: dict[str, Any] = {"findings": [], "figures": [], "tables": [], "caveats": []}
@@ -387,7 +387,7 @@ def campaigns_section(ctx: ReportContext) -> dict[str, Any] | None:
                                     "sov_mentions": "Part de voix (mentions)", "net_sentiment": "Sentiment net (points)"},
                                    {"posts": fr_int, "engagement_per_post": lambda v: fr_num(v, 1),
                                     "engagement_per_1000_inhabitants": lambda v: fr_num(v, 1), "sov_mentions": pct1,
-                                    "net_sentiment": points}))
+                                    "net_sentiment": points_text}))
         # Responsiveness is reported once, in the moderation section (questions and negative messages).
     if not (s["campaigns"] or s["benchmark"]):
         return None
@@ -401,15 +401,15 @@ MAX_ALERTS = 8  # a council report lists the latest ones; the app has the full l
 
 @section("moderation", "Modération et veille", order=50)
 def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
-    """Aggregates of :func:`analysis.moderation.views.report_section`: no message, no author, no page name."""
-    from analysis.moderation.views import report_section
+    """Aggregates of :func:`analysis.views.moderation.report_section`: no message, no author, no page name."""
 
     s = report_section(ctx.con, ctx.filters)
     out: dict[str, Any] = {"findings": [], "figures": [], "tables": [], "caveats": []}
     q = s["queue"]
     labels = {"total": "Messages à traiter (total)", "hostile": "Hostiles ou injurieux",
               "negative_visible": "Négatifs très visibles", "unanswered_question": "Questions sans réponse"}
-    out["tables"].append({"caption": "File de modération (messages en attente, par motif)",
+    note = overlap_note(q)  # the reasons overlap: said beside the table, as on the page
+    out["tables"].append({"caption": "File de modération (messages en attente, par motif)" + (f". {note}" if note else ""),
                           "columns": ["Motif", "Messages"],
                           "rows": [[labels.get(k, k.replace("_", " ")), fr_int(v)] for k, v in q.items()],
                           "numeric": [False, True]})
@@ -424,22 +424,25 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
                                    {"incoming": fr_int, "answered": fr_int,
                                     "response_rate": lambda v: fr_pct(v, 0, missing="non visible"),
                                     "median_hours": lambda v: fr_num(v, 1)}))
-    a = pd.DataFrame(s["alerts"])
+    every = pd.DataFrame(s["alerts"])
+    a = every
+    if len(every):
+        # Every alert the rules detect on the period, as the home page and the Modération page count
+        # them (an impersonating page first seen before the period still counts: it is live, and
+        # critical); impersonation alerts name a page: counted here, described below, not listed.
+        a = every[every["rule"] != "impersonation"]
+    if len(every):
+        crit = int((every["severity"] == "critique").sum())
+        n_imp_alerts = int((every["rule"] == "impersonation").sum())
+        imp_txt = (f" ({n_imp_alerts} pour usurpation d'identité, décrite{'s' if n_imp_alerts > 1 else ''} plus bas)"
+                   if n_imp_alerts else "")
+        out["findings"].append(f"{len(every)} alerte{'s' if len(every) > 1 else ''} sur la période, dont {crit} "
+                               f"critique{'s' if crit > 1 else ''}{imp_txt}.")
     if len(a):
-        # Alerts that started in the period; impersonation alerts name a page: counted below, not listed.
-        start = pd.to_datetime(a["period_start"])
-        a = a[(start >= pd.Timestamp(ctx.period.start)) & (start < pd.Timestamp(ctx.period.end))
-              & (a["rule"] != "impersonation")]
-    if len(a):
-        from analysis.topics import theme_labels
-
         # Alert titles quote theme ids (« sport_loisirs »): the reader gets the taxonomy label.
         labels = theme_labels()
         a = a.assign(title=[re.sub(r"« ([a-z_]+) »", lambda m: f"« {labels.get(m[1], m[1])} »", t) for t in a["title"]])
-        crit = int((a["severity"] == "critique").sum())
         shown = a.head(MAX_ALERTS)
-        out["findings"].append(f"{len(a)} alerte{'s' if len(a) > 1 else ''} sur la période, dont {crit} "
-                               f"critique{'s' if crit > 1 else ''}.")
         cap = "Alertes de la période" + (f" (les {MAX_ALERTS} plus récentes sur {len(a)} ; liste complète dans "
                                          "l'application)" if len(a) > MAX_ALERTS else "")
         out["tables"].append(table(shown, cap, {"period_start": "Début", "severity": "Gravité", "title": "Alerte"},
@@ -457,7 +460,6 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
 @section("coverage", "Couverture des données et limites", order=90)
 def coverage_section(ctx: ReportContext) -> dict[str, Any]:
     """Posts and messages per platform and month (territory and peers), missing months, caveats."""
-    from analysis import queries
 
     f = Filters((ctx.territory, *ctx.peers), ctx.trailing(12).start, ctx.period.end, ctx.platforms)
     cov = queries.coverage(ctx.con, f)

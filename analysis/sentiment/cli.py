@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from analysis import derived_refresh
 from analysis.fmt import fr_int, fr_num, fr_pct
 
 app = typer.Typer(help="Modèle de sentiment français : entraîner, évaluer, prédire.", no_args_is_help=True)
@@ -140,11 +141,10 @@ def correct_cmd(
     author: str = typer.Option(..., "--author", help="Analyste qui corrige (journalisé)."),
 ) -> None:
     """Corriger le sentiment d'un message ou d'un post (prioritaire sur le modèle, journalisé)."""
-    from analysis import store
     from analysis.sentiment.corrections import correct
 
     try:
-        with store.writer() as con:
+        with derived_refresh.writer() as con:
             correct(con, item_id, item_type, label, author=author)
     except (KeyError, ValueError) as e:
         err.print(f"[red]{e.args[0] if e.args else e}[/]")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
+import analysis.audience
+import analysis.charts
+import analysis.charts.audience
 from analysis import charts
 from analysis.audience import PLATFORM_FR, SEGMENT_RULE_40, segment_shares, split_40_44, under_reached
-from analysis.charts_audience import pyramid_frame
+from analysis.charts.audience import pyramid_frame
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
-from analysis.metrics import formula_text
+from analysis.metrics import formula_text, per_1000_inhabitants
 from streamlit_app import data, ui
 
 NOT_INFERRED = ("Tous les chiffres de cette page viennent des **agrégats fournis par les plateformes** (nombre "
@@ -44,7 +47,7 @@ st.markdown(f"Territoire suivi : **{esc(names.get(focus, focus))}**, comparé à
 
 # ------------------------------------------------------------------------------ growth
 st.header("Croissance des abonnés")
-g = data.call("analysis.audience:growth_by_territory", fp)
+g = data.call(analysis.audience.growth_by_territory, fp)
 own = g[(g["territory_id"] == focus) & (g["platform"] == "all")] if len(g) else g
 if own.empty:
     ui.empty_state("Aucun total d'abonnés exporté pour ce territoire sur la période.")
@@ -63,16 +66,16 @@ else:
                                                        f"{fr_pct(r['cmgr'], 2, signed=True)} ({formula_text('followers_cmgr')}).")
     with c4:
         ui.kpi("Abonnés pour 1 000 habitants", r["per_1000"], help=formula_text("per_1000_inhabitants"))
-    m = data.call("analysis.audience:monthly_followers", fp)
+    m = data.call(analysis.audience.monthly_followers, fp)
     if len(m):
         pops = dict(zip(terr["territory_id"], terr["population"], strict=False))
         tot = m.groupby(["territory_id", "month"], as_index=False)["followers"].sum()
         tot["Territoire"] = tot["territory_id"].map(names)
-        tot["Abonnés pour 1 000 habitants"] = [v / pops[t] * 1000 if pops.get(t) else None
+        tot["Abonnés pour 1 000 habitants"] = [per_1000_inhabitants(v, pops.get(t))
                                                for t, v in zip(tot["territory_id"], tot["followers"], strict=True)]
         tot = tot.rename(columns={"month": "Mois", "followers": "Abonnés"})
         colours = {names.get(t, t): charts.PALETTE[i % len(charts.PALETTE)] for i, t in enumerate(ids)}
-        ch = data.chart("analysis.charts:line_with_band", tot, "Mois", "Abonnés pour 1 000 habitants", color="Territoire",
+        ch = data.chart(analysis.charts.line_with_band, tot, "Mois", "Abonnés pour 1 000 habitants", color="Territoire",
                                    title="Abonnés pour 1 000 habitants, avec les pairs",
                                    subtitle="Fin de chaque mois, tous réseaux dont l'export donne le total",
                                    color_title="Territoire", x_format=charts.MONTH_FORMAT, y_format=",.0f",
@@ -80,7 +83,7 @@ else:
         ui.chart(ch, tot[["Territoire", "Mois", "Abonnés", "Abonnés pour 1 000 habitants"]],
                  f"Abonnés pour 1 000 habitants par mois : {names.get(focus, focus)} et ses pairs.",
                  formats={"Mois": "month", "Abonnés pour 1 000 habitants": "num"})
-    go = data.call("analysis.audience:gains_only", fo)
+    go = data.call(analysis.audience.gains_only, fo)
     for r in go.itertuples():
         st.caption(f"{PLATFORM_FR.get(r.platform, r.platform)} : l'export ne donne que les nouveaux abonnés "
                    f"quotidiens ({fr_int(r.gained)} sur la période), pas le total ; ce compte n'entre pas dans les "
@@ -95,14 +98,14 @@ else:
 
 # ------------------------------------------------------------------------------ pyramid
 st.header("Âge et genre : abonnés et population")
-pyr = data.call("analysis.audience:pyramid", fo)
-lack = data.call("analysis.audience:lacking_breakdown", fo)
+pyr = data.call(analysis.audience.pyramid, fo)
+lack = data.call(analysis.audience.lacking_breakdown, fo)
 missing = sorted({PLATFORM_FR.get(p, p) for p in lack["platform"]}) if len(lack) else []
 if missing:
     st.caption("Sans répartition âge × genre dans les exports (non comptés dans la pyramide) : "
                + ", ".join(missing) + ".")
-pop = data.call("analysis.audience:population_reference", territory_ids=(focus,))
-rep = data.call("analysis.audience:representativeness", fo)
+pop = data.call(analysis.audience.population_reference, territory_ids=(focus,))
+rep = data.call(analysis.audience.representativeness, fo)
 if pyr.empty:
     ui.empty_state("Aucune répartition âge × genre exportée pour ce territoire (exports « Age & gender » de Meta "
                    "Business Suite ou « Lifetime Likes by Gender and Age » d'Insights).")
@@ -121,7 +124,7 @@ else:
     else:
         pf = pyramid_frame(cells, pop)
         src = ", ".join(sorted(set(pop["source"])))
-        ch = data.chart("analysis.charts_audience:pyramid_chart", pf, title=f"Pyramide des abonnés {PLATFORM_FR.get(choice, choice)} et de la population",
+        ch = data.chart(analysis.charts.audience.pyramid_chart, pf, title=f"Pyramide des abonnés {PLATFORM_FR.get(choice, choice)} et de la population",
                            subtitle=f"Barres : abonnés (instantané du {snap}) ; traits noirs : population de 13 ans "
                                     f"et plus ({src})")
         ui.chart(ch, pf, f"Pyramide des âges des abonnés ({PLATFORM_FR.get(choice, choice)}) comparée à celle de "
@@ -158,7 +161,7 @@ else:
         Segment=lambda x: x["label"] + x["approximate"].map({True: " (approx.)", False: ""}))
     tab = tab.rename(columns={"index": "Indice", "share_followers": "Part parmi les abonnés",
                               "share_population": "Part dans la population"})
-    ui.chart(data.chart("analysis.charts_audience:index_chart", tab, title="Indice de représentativité par segment",
+    ui.chart(data.chart(analysis.charts.audience.index_chart, tab, title="Indice de représentativité par segment",
                         subtitle="En rouge : moins présents que dans la population"),
              tab[["Segment", "Part parmi les abonnés", "Part dans la population", "Indice"]],
              "Indice de représentativité des tranches d'âge, des femmes, des hommes et des 40 ans et plus.",
@@ -166,7 +169,7 @@ else:
     st.caption(SEGMENT_RULE_40)
 
 # ------------------------------------------------------------------------------ target segments over time
-hist = data.call("analysis.audience:pyramid_history", fo)
+hist = data.call(analysis.audience.pyramid_history, fo)
 if len(hist) and choice is not None:
     st.header("Segments cibles")
     seg_fr = {"18-24": "18-24 ans", "25-34": "25-34 ans", "40+": "40 ans et plus", "65+": "65 ans et plus"}
@@ -200,7 +203,7 @@ st.header("Lieux et rayonnement")
 st.caption("« Dans le territoire » : abonnés dont la ville, accents et tirets ignorés, porte le nom du "
            "territoire (sans « Ville de », « Agglomération »…) ; une intercommunalité n'est reconnue que par sa "
            "ville-centre. Les exports ne listent que les principales villes : le reste est compté hors territoire.")
-ray = data.call("analysis.audience:rayonnement", fp)
+ray = data.call(analysis.audience.rayonnement, fp)
 if ray.empty:
     ui.empty_state("Aucune répartition des abonnés par ville dans les exports.")
 else:
@@ -215,8 +218,8 @@ else:
              ra[["Territoire", "Dans le territoire", "Hors territoire", "À l'étranger"]],
              "Part des abonnés (tous réseaux, pondérés par les abonnés) habitant la ville du territoire.",
              formats={"Dans le territoire": "pct", "Hors territoire": "pct", "À l'étranger": "pct"})
-cities = data.call("analysis.audience:places", fo, dimension="city")
-countries = data.call("analysis.audience:places", fo, dimension="country")
+cities = data.call(analysis.audience.places, fo, dimension="city")
+countries = data.call(analysis.audience.places, fo, dimension="country")
 c1, c2 = st.columns(2)
 for col, df, label in ((c1, cities, "Villes"), (c2, countries, "Pays")):
     with col:

@@ -8,6 +8,7 @@ from datetime import date, time
 import pandas as pd
 import streamlit as st
 
+import analysis.events.views
 from analysis.events.model import POST_FORMATS, save_planned, to_utc
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_int, fr_pct
@@ -35,7 +36,7 @@ st.header("Vérifier un brouillon")
 if role not in ANALYST:
     st.info("La vérification d'un brouillon est réservée au profil analyste.", icon=":material/lock:")
 else:
-    plats = data.call("analysis.events.views:draft_platforms", territory=territory) or ["facebook"]
+    plats = data.call(analysis.events.views.draft_platforms, territory=territory) or ["facebook"]
     with st.form("draft_form"):
         text = st.text_area("Texte du brouillon", height=140, max_chars=5000)
         a, b, c, d = st.columns(4)
@@ -49,7 +50,7 @@ else:
         st.session_state["_draft"] = (territory, text, platform, fmt, when)
     if "_draft" in st.session_state and st.session_state["_draft"][0] == territory:
         t, text, platform, fmt, when = st.session_state["_draft"]
-        r = data.call("analysis.events.views:draft_check", territory=t, text=text, platform=platform, post_format=fmt,
+        r = data.call(analysis.events.views.draft_check, territory=t, text=text, platform=platform, post_format=fmt,
                       when_local=when)
         chk = r["check"]
         if chk.expected:
@@ -74,7 +75,7 @@ else:
 
 # ------------------------------------------------------------------------------ audiences
 st.header("Ce qui marche, par public")
-w = data.call("analysis.events.views:audience_works", territory=territory)
+w = data.call(analysis.events.views.audience_works, territory=territory)
 for s in w.get("sentences", []):
     st.markdown("- " + esc(s))
 sh = w["shares"]

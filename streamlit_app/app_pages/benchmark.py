@@ -5,11 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import analysis.campaigns
 from analysis import campaigns as camp
-from analysis import charts_campaigns as cc
 from analysis import metrics
+from analysis.charts import campaigns as cc
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_int, fr_pct
+from analysis.metrics import points
 from streamlit_app import data, ui
 
 RANK_LABELS = {
@@ -43,7 +45,7 @@ if not ids or f.start is None or f.end is None:
     ui.empty_state("Choisissez au moins un territoire et une période.")
     st.stop()
 
-b: pd.DataFrame = data.call("analysis.campaigns:benchmark", start=f.start, end=f.end, territories=list(ids),
+b: pd.DataFrame = data.call(analysis.campaigns.benchmark, start=f.start, end=f.end, territories=list(ids),
                             platforms=tuple(f.platforms))
 no_posts = b.empty or b["posts"].fillna(0).sum() == 0
 if b.empty or (no_posts and b["messages"].fillna(0).sum() == 0):
@@ -77,7 +79,7 @@ side = pd.DataFrame({
     "Engagement / 1 000 habitants": b["engagement_per_1000_inhabitants"],
     "Taux d'engagement (portée)": b["er_reach"], "Part de voix (mentions)": b["sov_mentions"],
     "Part de voix (engagement)": b["sov_engagement"],
-    "Sentiment net": b["net_sentiment"].map(lambda v: None if v is None or pd.isna(v) else 100 * v),
+    "Sentiment net": b["net_sentiment"].map(points),
 })
 ui.table(side, {"Population": "int", "Abonnés": "int", "Publications": "int", "Engagement": "int",
                 "Publications / semaine": "num", "Engagement / publication": "num",
@@ -99,7 +101,7 @@ if no_posts:  # ranks and responsiveness are about the official accounts' public
     st.stop()
 st.header("Classement avec incertitude")
 metric = st.selectbox("Classer selon", list(RANK_LABELS), format_func=RANK_LABELS.get)
-r: pd.DataFrame = data.call("analysis.campaigns:rank_intervals", start=f.start, end=f.end, metric=metric,
+r: pd.DataFrame = data.call(analysis.campaigns.rank_intervals, start=f.start, end=f.end, metric=metric,
                             territories=list(ids), n_boot=1000, seed=0)
 r["name"] = r["territory_id"].map(lambda t: names.get(t, t))
 ui.chart(cc.rank_chart(r, own_id, RANK_LABELS[metric], title=RANK_LABELS[metric]),

@@ -8,6 +8,8 @@ from datetime import date, time, timedelta
 import pandas as pd
 import streamlit as st
 
+import analysis.events.views
+import analysis.topics
 from analysis.events import views
 from analysis.events.model import AUDIENCES, Event, save_events, to_ics
 from analysis.exports import escape_markdown as esc
@@ -33,7 +35,7 @@ with c2:
     default = (f.end - timedelta(days=1)) if f.end else date.today()
     anchor = st.date_input("Afficher la période qui contient le", value=default, format="DD/MM/YYYY")
 start, end = views.month_bounds(anchor, mode)
-items: pd.DataFrame = data.call("analysis.events.views:calendar_items", f, start=start, end=end)
+items: pd.DataFrame = data.call(analysis.events.views.calendar_items, f, start=start, end=end)
 
 label = f"{mode} du {fr_date(start)} au {fr_date(end - timedelta(days=1))}"
 st.header(f"Calendrier : {label}")
@@ -51,7 +53,7 @@ else:
             "Fin": [fr_date(x) for x in items["end"]], "Détail": items["detail"]}))
 
 # ------------------------------------------------------------------------------ export
-events: pd.DataFrame = data.call("analysis.events.views:events_table", f, start=start, end=end)
+events: pd.DataFrame = data.call(analysis.events.views.events_table, f, start=start, end=end)
 if len(events):
     ui.private_download(f"Exporter les {fr_int(len(events))} événement(s) en .ics", lambda: to_ics(events),
                         file_name=f"evenements_{start.isoformat()}.ics", mime="text/calendar",
@@ -65,7 +67,7 @@ if role not in ANALYST:
 elif not mine:
     ui.empty_state("Choisissez un territoire dans les filtres.")
 else:
-    themes = data.call("analysis.topics:theme_labels")
+    themes = data.call(analysis.topics.theme_labels)
     with st.form("event_form", clear_on_submit=True):
         title = st.text_input("Titre", max_chars=200)
         t = st.selectbox("Territoire", mine, format_func=lambda x: names.get(x, x))

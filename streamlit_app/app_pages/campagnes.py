@@ -7,11 +7,14 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
+import analysis.campaigns
+import analysis.topics
 from analysis import campaigns as camp
-from analysis import charts_campaigns as cc
 from analysis import metrics
+from analysis.charts import campaigns as cc
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
+from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
+from analysis.metrics import points
 from streamlit_app import data, events_ui, ui
 
 ANALYST = ("analyste", "admin")
@@ -30,7 +33,7 @@ f = ui.filters()
 role = ui.role()
 names = data.territory_names()
 
-campaigns: list[camp.Campaign] = data.call("analysis.campaigns:list_campaigns")
+campaigns: list[camp.Campaign] = data.call(analysis.campaigns.list_campaigns)
 
 # ------------------------------------------------------------------------------ list
 st.header("Campagnes définies")
@@ -75,15 +78,15 @@ if campaigns:
         ui.empty_state("Choisissez au moins un indicateur.")
     else:
         with st.spinner("Estimation des effets (bootstrap)…"):
-            ev: camp.Evaluation = data.call("analysis.campaigns:evaluate", campaign=cid, kpis=list(kpis),
+            ev: camp.Evaluation = data.call(analysis.campaigns.evaluate, campaign=cid, kpis=list(kpis),
                                             baseline_days=int(baseline_days), exclude=exclude, n_boot=2000, seed=0)
         peers_txt = ", ".join(esc(names.get(p, p)) for p in ev.peers) or "aucun"
         st.markdown(f"**{esc(c.name)}** — {esc(names.get(c.territory_id, c.territory_id))}, du {fr_date(c.start_date)} au "
                     f"{fr_date(c.end_date)} · {fr_int(ev.matched_posts)} publication(s) portant ses hashtags ou "
-                    f"mots-clés · référence du {fr_date(ev.baseline[0])} au {fr_date(ev.baseline[1])} · "
+                    f"mots-clés · référence {fr_period_end_included(ev.baseline[0], ev.baseline[1])} · "
                     f"territoires comparés : {peers_txt}.")
         for a, b, why in ev.excluded:
-            st.caption(f"Jours écartés du {fr_date(a)} au {fr_date(b)} : {esc(why)}.")
+            st.caption(f"Jours écartés {fr_period_end_included(a, b)} : {esc(why)}.")
         for r in ev.results:
             main = r.did if r.did is not None and r.did.estimate is not None else r.before_after
             verdict = esc(r.verdict)  # names a campaign, a territory: text, never markup
@@ -106,7 +109,7 @@ if campaigns:
             if kpi == "engagement_rate":
                 return fr_pct(v, 2)
             if camp.KPIS[kpi].scale == "diff":
-                return fr_num(None if v is None else 100 * v, 0) + ("\u00a0points" if v is not None else "")
+                return fr_num(points(v), 0) + ("\u00a0points" if v is not None else "")
             return fr_num(v, 1)
 
         levels = pd.DataFrame([{
@@ -117,7 +120,7 @@ if campaigns:
         } for r in ev.results])
         ui.table(levels)
         main_kpi = kpis[0]
-        wk = data.call("analysis.campaigns:weekly_series", campaign=cid, kpi=main_kpi,
+        wk = data.call(analysis.campaigns.weekly_series, campaign=cid, kpi=main_kpi,
                        baseline_days=int(baseline_days), exclude=exclude)
         if not wk.empty:
             own_label = names.get(c.territory_id, c.territory_id)
@@ -186,7 +189,7 @@ if role in ANALYST:
 st.header("Performance des publications")
 own_ids = data.territories().query("kind == 'own'")["territory_id"].tolist()
 scope = list(f.territories) or own_ids
-posts: pd.DataFrame = data.call("analysis.campaigns:post_table", territories=tuple(scope), start=f.start, end=f.end,
+posts: pd.DataFrame = data.call(analysis.campaigns.post_table, territories=tuple(scope), start=f.start, end=f.end,
                                 platforms=tuple(f.platforms))
 if posts.empty or posts["rel"].notna().sum() == 0:
     ui.empty_state("Aucune publication avec des interactions pour ces filtres.")
@@ -211,7 +214,7 @@ else:
         with col:
             perf = camp.performance_by(posts, by)
             if by == "theme":  # French labels, not taxonomy ids
-                perf[by] = perf[by].map(lambda t: data.call("analysis.topics:theme_labels").get(t, t))
+                perf[by] = perf[by].map(lambda t: data.call(analysis.topics.theme_labels).get(t, t))
             perf = perf.rename(columns={
                 by: label, "posts": "Publications", "engagement_per_post": "Engagement par publication",
                 "median_rel": "× médiane du compte"})

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import altair as alt
 import duckdb
 import pandas as pd
 import streamlit as st
 
+import analysis.ereputation
 from analysis import charts
 from analysis.ereputation import METRIC_LABELS, auto_freq
 from analysis.eval.figures import reliability_note
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_datetime, fr_int, fr_month, fr_num, fr_pct, fr_signed
+from analysis.fmt import (
+    fr_date,
+    fr_datetime,
+    fr_int,
+    fr_month,
+    fr_num,
+    fr_pct,
+    fr_period_end_excluded,
+    fr_period_end_included,
+    fr_signed,
+)
+from analysis.metrics import points
 from analysis.privacy import messages_for_role
 from streamlit_app import data, ui
 
@@ -33,25 +43,20 @@ data.require_store()
 f = ui.filters()
 role = ui.role()
 names = data.territory_names()
-focus = data.call("analysis.ereputation:focus", f)
+focus = data.call(analysis.ereputation.focus, f)
 if not focus:
     ui.empty_state("Aucun territoire à analyser : choisissez-en un dans les filtres.")
     st.stop()
 focus_name = ", ".join(names.get(t, t) for t in focus)
-period_text = (f"du {fr_date(f.start)} au {fr_date(f.end - timedelta(days=1))}" if f.start and f.end else "")
+period_text = (f"{fr_period_end_excluded(f.start, f.end)}" if f.start and f.end else "")
 
-k = data.call("analysis.ereputation:focus_kpis", f)
+k = data.call(analysis.ereputation.focus_kpis, f)
 if not k["messages"]:
     ui.empty_state(f"Aucun message reçu pour {esc(focus_name)} {period_text} : élargissez la période ou les plateformes.")
     st.stop()
-prev = data.call("analysis.ereputation:focus_change", f).set_index("metric")
-peers = data.call("analysis.ereputation:vs_peers", f)
+prev = data.call(analysis.ereputation.focus_change, f).set_index("metric")
+peers = data.call(analysis.ereputation.vs_peers, f)
 peers = peers.set_index("metric") if len(peers) else None
-
-
-def pts(v: float | None) -> float | None:
-    """Net sentiment in points (−100 … +100), the unit of the metric specification."""
-    return None if v is None or pd.isna(v) else 100 * float(v)
 
 
 def ci_text(m: str, lo: float | None, hi: float | None) -> str:
@@ -59,7 +64,7 @@ def ci_text(m: str, lo: float | None, hi: float | None) -> str:
         return "non calculable"
     if m == "negative_share":
         return f"{fr_pct(lo)} à {fr_pct(hi)}"
-    return f"{fr_signed(100 * lo)} à {fr_signed(100 * hi)} points"
+    return f"{fr_signed(points(lo))} à {fr_signed(points(hi))} points"
 
 
 def change_help(frame: pd.DataFrame | None, m: str, what: str) -> str:
@@ -86,9 +91,9 @@ for col, m in zip(cols[1:], ("net_sentiment", "net_sentiment_all", "negative_sha
     with col:
         v = k[m]
         # A share reads as "30,0 %" but its change is in percentage points: value passed as text.
-        shown = fr_pct(v) if m == "negative_share" else ("—" if v is None else pts(v))
+        shown = fr_pct(v) if m == "negative_share" else ("—" if v is None else points(v))
         delta = prev.loc[m, "change"]
-        ui.kpi(METRIC_LABELS[m], shown, None if pd.isna(delta) else 100 * delta, decimals=1, unit="pts",
+        ui.kpi(METRIC_LABELS[m], shown, points(delta), decimals=1, unit="pts",
                inverse=(m == "negative_share"),
                help=f"IC 95 % : {ci_text(m, k[m + '_lo'], k[m + '_hi'])}. "
                     + change_help(prev, m, "Vs période précédente") + " "
@@ -101,9 +106,9 @@ if peers is not None:
     for col, m in zip(cols[1:], ("net_sentiment", "net_sentiment_all", "negative_share"), strict=True):
         with col:
             r = peers.loc[m]
-            gap = None if pd.isna(r["change"]) else fr_signed(100 * r["change"], 1, "pts")
+            gap = None if pd.isna(r["change"]) else fr_signed(points(r["change"]), 1, "pts")
             ref = r["reference"]
-            ref_text = fr_pct(ref) if m == "negative_share" else f"{fr_signed(pts(ref), 1)}\u00a0pts"
+            ref_text = fr_pct(ref) if m == "negative_share" else f"{fr_signed(points(ref), 1)}\u00a0pts"
             verdict = ("significatif" if r["significant"] else "non significatif") if gap else None
             ui.kpi(f"Écart : {METRIC_LABELS[m].lower()}", gap or "—",
                    f"pairs : {ref_text}" + (f" · {verdict}" if verdict else ""),
@@ -117,14 +122,14 @@ st.header("Tendance")
 freq_default = auto_freq(f)
 freq = st.radio("Granularité", list(FREQ_LABELS), index=list(FREQ_LABELS).index(freq_default),
                 format_func=FREQ_LABELS.get, horizontal=True, key="ereputation_freq")
-tr = data.call("analysis.ereputation:trend", f, freq=freq)
-spikes = data.call("analysis.ereputation:explained_spikes", f)
+tr = data.call(analysis.ereputation.trend, f, freq=freq)
+spikes = data.call(analysis.ereputation.explained_spikes, f)
 series_names = {"focus": focus_name, "peers": "Pairs (ensemble)"}
 plot = tr[tr["scored"] > 0].copy()
 plot["Série"] = plot["series"].map(series_names)
-plot["net"] = plot["net_sentiment"] * 100
-plot["net_lo"] = plot["net_sentiment_lo"] * 100
-plot["net_hi"] = plot["net_sentiment_hi"] * 100
+plot["net"] = points(plot["net_sentiment"])
+plot["net_lo"] = points(plot["net_sentiment_lo"])
+plot["net_hi"] = points(plot["net_sentiment_hi"])
 own_plot = plot[plot["series"] == "focus"]
 if own_plot.empty:
     ui.empty_state("Aucun message évalué sur la période : lancez `vigie enrich` ou élargissez les filtres.")
@@ -137,10 +142,10 @@ else:
         trend_word = ""
     elif ch["significant"]:
         trend_word = (f", {'en hausse' if ch['change'] > 0 else 'en baisse'} de "
-                      f"{fr_num(abs(100 * ch['change']), 1)}\u00a0pts")
+                      f"{fr_num(abs(points(ch['change'])), 1)}\u00a0pts")
     else:
         trend_word = ", stable"
-    title = (f"Sentiment net {fr_signed(pts(k['net_sentiment']), 1)}\u00a0pts{trend_word} ; au plus bas "
+    title = (f"Sentiment net {fr_signed(points(k['net_sentiment']), 1)}\u00a0pts{trend_word} ; au plus bas "
              f"{'en ' + fr_month(low['period'], long=True) if freq == 'month' else 'le ' + fr_date(low['period'])} "
              f"({fr_signed(low['net'], 0)})")
     x_format = charts.MONTH_FORMAT if freq == "month" else charts.DAY_FORMAT
@@ -161,7 +166,7 @@ else:
         title=alt.Title(title, subtitle="Évolution vs période précédente ; bande = IC 95 % ; zones orangées = pics "
                                         "de messages négatifs détectés"),
         width="container", height=320)
-    spike_text = (" Pics négatifs : " + "; ".join(f"du {fr_date(s.start)} au {fr_date(s.end)}" for s in spikes) + "."
+    spike_text = (" Pics négatifs : " + "; ".join(f"{fr_period_end_included(s.start, s.end)}" for s in spikes) + "."
                   if spikes else " Aucun pic négatif détecté.")
     alt_text = (f"Courbe du sentiment net par {FREQ_LABELS[freq].lower()} de {focus_name}"
                 f"{' et des pairs' if (plot['series'] == 'peers').any() else ''} {period_text}, avec son "
@@ -182,7 +187,7 @@ st.caption("Chaque semaine est comparée aux 8 semaines précédentes (médiane,
            "10 000 de l'observer par hasard (loi de Poisson surdispersée) et une part de négatifs supérieure à "
            "l'habituelle : une publication très commentée ne suffit pas. Les dates du pic sont ensuite précisées "
            "au jour (jours à au moins deux fois le niveau habituel du même jour de la semaine).")
-series = data.call("analysis.ereputation:focus_negative_series", f)
+series = data.call(analysis.ereputation.focus_negative_series, f)
 if not series.empty and series["expected"].notna().any():
     s_plot = series.groupby("period", as_index=False).agg(negative=("negative", "sum"),
                                                           expected=("expected", "sum"),
@@ -191,7 +196,7 @@ if not series.empty and series["expected"].notna().any():
     peak_txt = ""
     if spikes:
         top = max(spikes, key=lambda s: s.negative)
-        peak_txt = (f" : {fr_int(top.negative)} messages négatifs du {fr_date(top.start)} au {fr_date(top.end)} "
+        peak_txt = (f" : {fr_int(top.negative)} messages négatifs {fr_period_end_included(top.start, top.end)} "
                     f"pour {fr_int(round(top.expected))} attendus")
     s_title = (f"{len(spikes)} pic{'s' if len(spikes) > 1 else ''} négatif{'s' if len(spikes) > 1 else ''}"
                f"{peak_txt}" if spikes else "Aucun pic de messages négatifs sur la période")
@@ -209,7 +214,7 @@ if not series.empty and series["expected"].notna().any():
         width="container", height=260)
     s_alt = (f"Messages négatifs par semaine pour {focus_name} {period_text}, comparés au niveau habituel des 8 "
              f"semaines précédentes. " + (f"{len(spikes)} pic(s) : " + "; ".join(
-                 f"du {fr_date(s.start)} au {fr_date(s.end)}, {fr_int(s.negative)} négatifs pour "
+                 f"{fr_period_end_included(s.start, s.end)}, {fr_int(s.negative)} négatifs pour "
                  f"{fr_int(round(s.expected))} attendus" for s in spikes) + "." if spikes else "Aucune semaine anormale."))
     ui.chart(s_chart, pd.DataFrame({"Semaine du": s_plot["Semaine du"], "Messages négatifs": s_plot["negative"],
                                     "Niveau habituel": s_plot["expected"].round(1),
@@ -220,7 +225,7 @@ elif series.empty or not series["expected"].notna().any():
             icon=":material/history:")
 
 for s in spikes:
-    with st.expander(f"Pic du {fr_date(s.start)} au {fr_date(s.end)} — {fr_int(s.negative)} messages négatifs "
+    with st.expander(f"Pic {fr_period_end_included(s.start, s.end)} — {fr_int(s.negative)} messages négatifs "
                      f"({fr_pct(s.share, 0)} des messages évalués, habituellement {fr_pct(s.baseline_share, 0)})",
                      expanded=len(spikes) == 1):
         terms = s.details.get("terms")
@@ -255,7 +260,7 @@ cols = st.columns(2)
 for col, label, heading in ((cols[0], "positive", "Positifs"), (cols[1], "negative", "Négatifs")):
     with col:
         st.markdown(f"**{heading}**")
-        rep = data.call("analysis.ereputation:representative_messages", ff, label=label, n=5)
+        rep = data.call(analysis.ereputation.representative_messages, ff, label=label, n=5)
         if rep.empty:
             st.caption("Aucun message net sur la période.")
             continue
@@ -269,26 +274,26 @@ for col, label, heading in ((cols[0], "positive", "Positifs"), (cols[1], "negati
 
 # ------------------------------------------------------------------------------ peers and platforms
 st.header("Comparaison aux pairs et par plateforme")
-pc = data.call("analysis.ereputation:peer_comparison", f)
+pc = data.call(analysis.ereputation.peer_comparison, f)
 if pc.empty or (pc["role"] != "focus").sum() == 0:
     st.caption("Aucun territoire pair n'est défini pour la sélection.")
 else:
     ui.table(pd.DataFrame({
         "Territoire": pc["name"], "Messages": pc["messages"], "Évalués": pc["scored"],
-        "Sentiment net (pts)": (pc["net_sentiment"] * 100).round(1),
+        "Sentiment net (pts)": points(pc["net_sentiment"]).round(1),
         "IC 95 %": [ci_text("net_sentiment", lo, hi) for lo, hi in zip(pc["net_sentiment_lo"], pc["net_sentiment_hi"], strict=True)],
         "Part négative": pc["negative_share"],
-        "Écart de sentiment net (nous − eux, pts)": (pd.to_numeric(pc["diff_net_sentiment"], errors="coerce")
-                                                     * 100).round(1),
+        "Écart de sentiment net (nous − eux, pts)": points(pd.to_numeric(pc["diff_net_sentiment"],
+                                                                          errors="coerce")).round(1),
         "IC de l'écart": [ci_text("net_sentiment", lo, hi) if lo is not None and not pd.isna(lo) else "—"
                           for lo, hi in zip(pc["diff_net_sentiment_lo"], pc["diff_net_sentiment_hi"], strict=True)],
     }), {"Part négative": "pct", "Sentiment net (pts)": "num", "Écart de sentiment net (nous − eux, pts)": "num"})
-bp = data.call("analysis.ereputation:by_platform", f)
+bp = data.call(analysis.ereputation.by_platform, f)
 if len(bp):
     ui.table(pd.DataFrame({
         "Plateforme": bp["platform"].map(lambda p: ui.PLATFORM_LABELS.get(p, p)), "Messages": bp["messages"],
         "Évalués": bp["scored"], "Hors français": bp["non_french"],
-        "Sentiment net (pts)": (bp["net_sentiment"] * 100).round(1),
+        "Sentiment net (pts)": points(bp["net_sentiment"]).round(1),
         "IC 95 %": [ci_text("net_sentiment", lo, hi) for lo, hi in zip(bp["net_sentiment_lo"], bp["net_sentiment_hi"], strict=True)],
         "Part négative": bp["negative_share"]}), {"Part négative": "pct", "Sentiment net (pts)": "num"})
 
@@ -298,7 +303,7 @@ if role in ANALYST:
     st.caption("Votre correction remplace l'étiquette du modèle partout (application, carnets, rapports), "
                "est journalisée et sert à évaluer puis réentraîner le modèle. Les messages proposés sont ceux "
                "dont le modèle est le moins sûr.")
-    review = data.call("analysis.ereputation:messages_for_review", ff, n=30)
+    review = data.call(analysis.ereputation.messages_for_review, ff, n=30)
     with st.form("ereputation_correction"):
         options = review["message_id"].tolist()
         by_id = review.set_index("message_id") if len(review) else None

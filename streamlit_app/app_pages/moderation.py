@@ -9,10 +9,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import analysis.views.moderation
 from analysis.eval.figures import reliability_note
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_num, fr_pct
-from analysis.moderation.queue import HOSTILE_THRESHOLD, STATUSES
+from analysis.moderation.queue import HOSTILE_THRESHOLD, STATUSES, overlap_note
 from analysis.moderation.responsiveness import SLOTS
 from streamlit_app import data, ui
 
@@ -28,15 +29,15 @@ data.require_store()
 f = ui.filters()
 role = ui.role()
 names = data.territory_names()
-focus = data.call("analysis.moderation.views:focus_territory", f)
+focus = data.call(analysis.views.moderation.focus_territory, f)
 if focus is None:
     ui.empty_state("Aucun territoire à suivre : importez le registre des territoires.")
     st.stop()
 st.markdown(f"Territoire suivi : **{esc(names.get(focus, focus))}** (le premier des territoires filtrés).")
 
 # ------------------------------------------------------------------------------ KPIs
-counts = data.call("analysis.moderation.views:queue_counts", f)
-resp = data.call("analysis.moderation.views:responsiveness_view", f)
+counts = data.call(analysis.views.moderation.queue_counts, f)
+resp = data.call(analysis.views.moderation.responsiveness_view, f)
 own_all = resp[(resp["territory_id"] == focus) & (resp["slot"] == "all")] if len(resp) else resp
 rate = (own_all["answered"].sum() / own_all["incoming"].sum()
         if len(own_all) and own_all["visible"].any() and own_all["incoming"].sum() else None)
@@ -57,10 +58,13 @@ with c4:
                 "répondu (réponse liée au message ; sans lien dans l'export, la réponse officielle suivante "
                 "sous la même publication est attribuée au dernier message qui la précède).")
 
+if note := overlap_note(counts):  # the reasons overlap: the sum of the three counts is not the total
+    st.caption(note)
+
 # ------------------------------------------------------------------------------ queue
 st.header("File de modération")
 if role in ANALYST:
-    q = data.call("analysis.moderation.views:queue_view", f, role=role)
+    q = data.call(analysis.views.moderation.queue_view, f, role=role)
     if q.empty:
         ui.empty_state("Rien à traiter pour ces filtres.")
     else:
@@ -93,7 +97,7 @@ if role in ANALYST:
                         st.error(f"Enregistrement impossible : {esc(e)}. Si un import est en cours, réessayez "
                                  "dans un instant.")
 else:
-    summary = data.call("analysis.moderation.views:queue_view", f, role="elu")
+    summary = data.call(analysis.views.moderation.queue_view, f, role="elu")
     if summary.empty:
         ui.empty_state("Rien à traiter pour ces filtres.")
     else:
@@ -124,7 +128,7 @@ else:
 
 # ------------------------------------------------------------------------------ alerts
 st.header("Alertes")
-alerts = data.call("analysis.moderation.views:alerts_view", f)
+alerts = data.call(analysis.views.moderation.alerts_view, f)
 if alerts.empty:
     ui.empty_state("Aucune alerte sur la période.")
 else:
@@ -139,7 +143,7 @@ for n in alerts.attrs.get("notes", []):
 # ------------------------------------------------------------------------------ impersonation
 st.header("Pages usurpant l'identité du territoire")
 # An élu sees the pages and accounts, not the message authors flagged for a look-alike name (persons).
-imp = data.call("analysis.moderation.views:impersonation_view", f, role=role)
+imp = data.call(analysis.views.moderation.impersonation_view, f, role=role)
 hidden = imp.attrs.get("hidden_authors", 0)
 if imp.empty and not hidden:
     ui.empty_state("Aucune page ni aucun compte ne ressemble à nos comptes officiels.")
@@ -155,7 +159,7 @@ if hidden:
 # ------------------------------------------------------------------------------ contacts
 st.header("Contacts clés")
 if role in ANALYST:
-    k = data.call("analysis.moderation.views:contacts_view", f, role=role)
+    k = data.call(analysis.views.moderation.contacts_view, f, role=role)
     if k.empty:
         ui.empty_state("Aucun auteur sur la période.")
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import analysis.reports.render
 from analysis.exports import escape_markdown as esc
 from analysis.reports.period import parse_period
 from streamlit_app import data, ui
@@ -34,7 +35,7 @@ c1, c2, c3 = st.columns(3)
 with c1:
     territory = st.selectbox("Territoire", ids, index=ids.index(default) if default in ids else 0,
                              format_func=lambda t: names.get(t, t))
-periods = data.call("analysis.reports.render:available_periods", territory=territory)
+periods = data.call(analysis.reports.render.available_periods, territory=territory)
 with c2:
     kind = st.radio("Durée", list(KINDS), format_func=KINDS.get, horizontal=True)
     options = periods[kind]
@@ -52,7 +53,7 @@ if st.button("Générer le rapport", type="primary"):
 
     try:
         with st.spinner("Calcul des indicateurs et mise en page…"):
-            files = data.call("analysis.reports.render:generate_files", territory=territory, period=code,
+            files = data.call(analysis.reports.render.generate_files, territory=territory, period=code,
                               compare=compare, platforms=tuple(f.platforms))
     except ReportError as e:
         st.error(esc(e), icon=":material/error:")

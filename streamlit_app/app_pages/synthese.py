@@ -2,14 +2,13 @@
 certainty, alerts, peers, and links into every detailed page with the filters kept.
 
 The headlines come from the report's generator (:func:`analysis.reports.findings.findings`, through
-:mod:`analysis.synthese`), so the first page of the council's report and this page say the same thing.
+:mod:`analysis.views.synthese`), so the first page of the council's report and this page say the same thing.
 """
 
 from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import altair as alt
 import pandas as pd
@@ -18,7 +17,9 @@ from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ct
 
 from analysis import charts
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_int, fr_signed
+from analysis.fmt import fr_int, fr_period_end_excluded, fr_signed
+from analysis.metrics import points
+from analysis.views import synthese
 from streamlit_app import data, ui
 
 # Unit appended to each headline value (units always stated).
@@ -60,12 +61,12 @@ ui.role()
 names = data.territory_names()
 
 
-def fetch_all(targets: list[str]) -> list:
+def fetch_all(targets: list) -> list:
     """The page's read models computed side by side (DuckDB releases the GIL while it runs a query):
     a first visit costs the slowest of them rather than their sum."""
     ctx = get_script_run_ctx()
 
-    def one(target: str):
+    def one(target):
         add_script_run_ctx(threading.current_thread(), ctx)  # cache and messages of this session
         return data.call(target, f)
 
@@ -73,7 +74,7 @@ def fetch_all(targets: list[str]) -> list:
         return list(pool.map(one, targets))
 
 
-h, alerts, pt = fetch_all(["analysis.synthese:headlines", "analysis.synthese:alerts", "analysis.synthese:peer_table"])
+h, alerts, pt = fetch_all([synthese.headlines, synthese.alerts, synthese.peer_table])
 focus = h["territory_id"]
 if focus is None or not h["findings"]:
     ui.empty_state("Aucun territoire ni aucune période à résumer : importez des exports ou élargissez les filtres.")
@@ -131,7 +132,7 @@ for start in range(0, len(found), 3):
 # ------------------------------------------------------------------------------ alerts
 st.header("À surveiller")
 w_start, w_end = alerts.attrs.get("window", (f.start, f.end))
-window = f"du {fr_date(w_start)} au {fr_date(w_end - timedelta(days=1))}"
+window = f"{fr_period_end_excluded(w_start, w_end)}"
 if alerts.empty:
     st.success(f"Aucune alerte pour {esc(focus_name)} {window} (pics de messages négatifs, de volume, thème négatif "
                "émergent, vague hostile, page usurpant l'identité du territoire).", icon=":material/check_circle:")
@@ -153,7 +154,7 @@ st.header("Face aux territoires comparés")
 if pt.empty or len(pt) < 2:
     st.caption(f"Aucun territoire pair n'est défini pour {esc(focus_name)} dans le registre.")
 else:
-    net = pt["net_sentiment"].map(lambda v: None if v is None or pd.isna(v) else 100 * float(v))
+    net = pt["net_sentiment"].map(points)
     show = pd.DataFrame({
         "Territoire": pt["name"] + pt["is_focus"].map({True: " (nous)", False: ""}),
         "Population": pt["population"], "Messages reçus": pt["messages"],

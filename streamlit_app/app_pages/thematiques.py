@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+import analysis.topics
 from analysis import charts
 from analysis.eval.figures import reliability_note
 from analysis.exports import escape_markdown as esc
@@ -27,9 +28,9 @@ data.require_store()
 f = ui.filters()
 role = ui.role()
 names = data.territory_names()
-tax_labels = data.call("analysis.topics:theme_labels")
+tax_labels = data.call(analysis.topics.theme_labels)
 
-status = data.call("analysis.topics:themes_status")
+status = data.call(analysis.topics.themes_status)
 if status["classified"] == 0:
     ui.empty_state("Les thèmes n'ont pas encore été calculés pour cette base : lancez "
                    "`vigie topics enrich` (ou `vigie enrich`), puis rechargez la page.")
@@ -37,8 +38,8 @@ if status["classified"] == 0:
 
 # ------------------------------------------------------------------------------ shares over time
 st.header("De quoi parle la conversation ?")
-total = data.call("analysis.topics:theme_shares", f, freq=None, by=())
-monthly = data.call("analysis.topics:theme_shares", f, freq="month", by=())
+total = data.call(analysis.topics.theme_shares, f, freq=None, by=())
+monthly = data.call(analysis.topics.theme_shares, f, freq="month", by=())
 if total.empty:
     ui.empty_state("Aucun message classé pour ces filtres.")
 else:
@@ -49,7 +50,7 @@ else:
     with c1:
         ui.kpi("Messages publics", n_msgs)
     with c2:
-        ui.kpi("Avec au moins un thème", fr_pct(data.call("analysis.topics:themed_share", f)), help="Part des messages publics auxquels le "
+        ui.kpi("Avec au moins un thème", fr_pct(data.call(analysis.topics.themed_share, f)), help="Part des messages publics auxquels le "
                "classifieur (ou un analyste) attribue au moins un thème de la taxonomie.")
     with c3:
         ui.kpi("Premier thème", esc(top["label"]), help=f"{fr_pct(top['share'])} des messages publics.")
@@ -66,7 +67,7 @@ else:
         columns={"n_items": "Messages du thème", "n_total": "Messages du mois"}), alt_text,
         {"Mois": "month", "Part des messages": "pct"})
 
-    by_terr = data.call("analysis.topics:theme_shares", f, freq=None, by=("territory_id",))
+    by_terr = data.call(analysis.topics.theme_shares, f, freq=None, by=("territory_id",))
     if by_terr["territory_id"].nunique() > 1:
         pv = by_terr.assign(Territoire=by_terr["territory_id"].map(lambda t: names.get(t, t))).pivot_table(
             index="label", columns="Territoire", values="share", aggfunc="sum").reset_index()
@@ -76,7 +77,7 @@ else:
 
 # ------------------------------------------------------------------------------ ours vs conversation
 st.header("Nos publications face à la conversation")
-pvc = data.call("analysis.topics:posts_vs_conversation", f)
+pvc = data.call(analysis.topics.posts_vs_conversation, f)
 if pvc["posts"].sum() == 0 and pvc["messages"].sum() == 0:
     ui.empty_state("Ni publication officielle ni message classé pour ces filtres.")
 else:
@@ -125,7 +126,7 @@ st.header("Sujets émergents")
 # Emergence is read per territory (its own baseline): the first filtered one, else our own.
 ef = f.with_territories(f.territories[:1] or list(names)[:1])
 st.markdown(f"Territoire : **{esc(names.get(ef.territories[0], ef.territories[0]))}**" if ef.territories else "")
-subjects = data.call("analysis.topics:emerging_view", ef)
+subjects = data.call(analysis.topics.emerging_view, ef)
 if not subjects:
     ui.empty_state(f"Aucun sujet ne sort de son niveau habituel {fr_date(f.start)} – {fr_date(f.end)} "
                    "(au moins 5 messages par jour et un écart z ≥ 4 à la normale des 28 jours précédents).")
@@ -153,7 +154,7 @@ else:
 
 # ------------------------------------------------------------------------------ sentiment per theme
 st.header("Ce dont les gens se plaignent")
-sent = data.call("analysis.topics:sentiment_by_theme", f)
+sent = data.call(analysis.topics.sentiment_by_theme, f)
 if sent.empty:
     ui.empty_state("Le sentiment n'a pas encore été calculé pour ces messages (`vigie enrich`).")
 else:
@@ -177,7 +178,7 @@ with c1:
                          format_func=lambda t: tax_labels.get(t, "Tous les thèmes"))
 with c2:
     tone = st.selectbox("Ton", list(TONES), format_func=TONES.get, key="thematiques_tone")
-cloud = data.call("analysis.topics:word_cloud_view", f, theme=theme or None, tone=tone or None)
+cloud = data.call(analysis.topics.word_cloud_view, f, theme=theme or None, tone=tone or None)
 if cloud["png"] is None:
     ui.empty_state("Pas assez de messages pour un nuage de mots avec cette sélection.")
 else:
