@@ -63,7 +63,7 @@ format: venv
 ## make eval: every text model on real labelled French texts (shared folder: VIGIE_SHARED or ../shared),
 ## figures with bootstrap intervals printed and written into the model cards (a few minutes)
 eval: venv
-	$(BIN)/python -m analysis.eval
+	$(BIN)/python -m analysis eval
 
 ## make bench: scaled demo (1M messages) and the performance table (benchmarks/README.md)
 bench: venv

@@ -279,13 +279,13 @@ SUBCOMMANDS = [
     ("analysis.cli.topics", "app", "topics"),
     ("analysis.cli.audience", "app", None),
     ("analysis.cli.campaigns", "app", None),
-    ("analysis.events.cli", "app", None),  # vigie events …, vigie draft … (issue 21)
+    ("analysis.cli.events", "app", None),  # vigie events …, vigie draft … (issue 21)
     ("analysis.cli.moderation", "app", None),
     ("analysis.cli.report", "app", None),
     ("analysis.cli.privacy", "app", None),
     ("analysis.cli.parquet", "app", None),
     ("analysis.cli.collect", "app", "collect"),
-    ("analysis.eval.cli", "app", None),
+    ("analysis.cli.eval", "app", None),
 ]
 
 

@@ -19,7 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.eval import data as D
 from analysis.eval.stats import binary_prf, binary_prf_ci, pr_curve
+from analysis.moderation.scoring import score_texts
+from analysis.moderation.toxicity import (
+    MODEL_PATH,
+    ToxicityClassifier,
+    default_lexicon,
+    is_question,
+    normalise,
+)
 
 ISSUE_22 = ("Super le guichet unique 👏", "Je transmets à ma mère pour le budget participatif")
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
@@ -27,7 +36,6 @@ THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
 
 def scores(model: Any, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """(p_toxic at the deployment prior, lexicon hit 0/1) per text, as the enricher computes them."""
-    from analysis.moderation.scoring import score_texts
 
     df = score_texts(texts, model)
     return df["p_toxic"].to_numpy(dtype=float), np.array([1 if h else 0 for h in df["lexicon_hits"]])
@@ -54,7 +62,6 @@ def issue_22(model: Any, threshold: float) -> dict:
 
 def questions(lab: pd.DataFrame) -> dict:
     """The rule-based question flag against our labels (French comments)."""
-    from analysis.moderation.toxicity import is_question
 
     fr = lab[lab["lang"] == "fr"]
     pred = np.array([1 if is_question(t) else 0 for t in fr["text"]])
@@ -74,7 +81,6 @@ def training_data(root: Any) -> tuple[list[str], np.ndarray, np.ndarray]:
     reviews not in our labelled set — so that everyday words (« super », « pour le ») are not learnt
     as hostile from a corpus sampled on hostile keywords. ``in_domain``: the MLMA rows (the
     threshold is chosen on them). Nothing of the MLMA test quarter nor of our labelled comments."""
-    from analysis.eval import data as D
 
     m = D.mlma(root)
     m = m[(m["split"] == "train") & m["target"].notna()]
@@ -95,7 +101,6 @@ def choose_operating_point(texts: list[str], y: np.ndarray, in_domain: np.ndarra
     fell below it on new texts: the floor must hold fold by fold)."""
     from sklearn.model_selection import StratifiedKFold
 
-    from analysis.moderation.toxicity import ToxicityClassifier, default_lexicon, normalise
 
     lex = default_lexicon()
     norm = [normalise(t) for t in texts]
@@ -126,8 +131,6 @@ def choose_operating_point(texts: list[str], y: np.ndarray, in_domain: np.ndarra
 
 def train_shipped(root: Any = None, out: Any = None, say: Any = print) -> dict:
     """Fit and save the shipped toxicity model; returns the CV choice (written in its meta)."""
-    from analysis.eval import data as D
-    from analysis.moderation.toxicity import MODEL_PATH, ToxicityClassifier
 
     root = D.shared_root(root)
     texts, y, dom = training_data(root)

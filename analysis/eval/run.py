@@ -32,7 +32,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.eval import data as D
+from analysis.eval import hostility as H
+from analysis.eval import sentiment as S
+from analysis.eval import themes as T
+from analysis.eval.stats import cohen_kappa
+from analysis.moderation.queue import HOSTILE_THRESHOLD
+from analysis.moderation.toxicity import load_model as load_toxicity
+from analysis.sentiment import load_model as load_sentiment
 from analysis.store import REPO_ROOT
+from analysis.topics import ThemeClassifier, load_taxonomy
 
 RESULTS_PATH = D.EVAL_DIR / "results.json"
 CARDS = {
@@ -67,8 +75,6 @@ def ci(x: dict, d: int = 3, as_pct: bool = False) -> str:
 
 # ------------------------------------------------------------------------------ sections
 def eval_themes(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
-    from analysis.eval import themes as T
-    from analysis.topics import ThemeClassifier, load_taxonomy
 
     dev = D.themes_dev(root)
     dev = dev[dev["gold"].str.len() > 0].reset_index(drop=True)
@@ -96,11 +102,9 @@ def eval_themes(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
 
 
 def eval_sentiment(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
-    from analysis.eval import sentiment as S
-    from analysis.sentiment import load_model
 
     train, val = D.umsab(root, "train"), D.umsab(root, "val")
-    model = load_model()
+    model = load_sentiment()
     est = model.estimator
     out: dict[str, Any] = {"version": model.version, "params": {k: v for k, v in est.get_params().items()
                                                                   if k != "lexicon"}}
@@ -138,11 +142,8 @@ def eval_sentiment(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
 
 
 def eval_hostility(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
-    from analysis.eval import hostility as H
-    from analysis.moderation.queue import HOSTILE_THRESHOLD
-    from analysis.moderation.toxicity import load_model
 
-    model = load_model()
+    model = load_toxicity()
     mlma = D.mlma(root)
     test = mlma[(mlma["split"] == "test") & mlma["target"].notna()]
     if fast:
@@ -165,7 +166,6 @@ def eval_hostility(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
 
 
 def eval_labels(root: Path) -> dict:
-    from analysis.eval.stats import cohen_kappa
 
     lab = D.labelled_comments(root)
     out: dict[str, Any] = {"n": int(len(lab)), "sources": lab["source"].value_counts().to_dict(),

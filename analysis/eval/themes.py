@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.eval.stats import mean_ci
-from analysis.topics import NO_THEME, ThemeClassifier, load_taxonomy
+from analysis.topics import (
+    NO_THEME,
+    STOP_WORDS_FR,
+    LemmaVectorizer,
+    Taxonomy,
+    ThemeClassifier,
+    _keyword_parts,
+    load_taxonomy,
+)
 
 SOURCES = ("toulouse", "montpellier", "mel")
 GRID = {"similarity_floor": (0.0, 0.05, 0.1, 0.15, 0.2), "similarity_weight": (3.0, 5.0, 8.0, 12.0, 20.0)}
@@ -115,7 +123,6 @@ def mine_keywords(texts: Sequence[str], gold: Sequence[tuple[str, ...]], taxonom
     """Taxonomy enrichment from labelled texts: lemma words found in at least ``min_df`` texts of a
     theme and, among all texts holding them, in that theme's for at least ``min_precision`` of
     them (texts with one acceptable theme only), not yet keywords. Returns theme → words."""
-    from analysis.topics import STOP_WORDS_FR, LemmaVectorizer, _keyword_parts
 
     tax = taxonomy or load_taxonomy()
     single = [i for i, g in enumerate(gold) if len(g) == 1]
@@ -144,7 +151,6 @@ def enriched_taxonomy(extra: dict[str, list[str]], taxonomy: Any = None) -> Any:
     import dataclasses
     import hashlib
 
-    from analysis.topics import Taxonomy
 
     tax = taxonomy or load_taxonomy()
     themes = tuple(dataclasses.replace(t, keywords=(*t.keywords, *extra.get(t.id, ()))) for t in tax.themes)

@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.events import engagement as E
+from analysis.events.model import POST_FORMATS
+from analysis.fmt import fr_num, fr_pct
 
 AUDIENCE_BANDS: dict[str, tuple[str, ...]] = {
     # 40+: the exports' bands split at 35/45, not 40: half of 35–44 is counted (said in the caveat)
@@ -113,8 +115,6 @@ def what_works(con: duckdb.DuckDBPyConnection, territory: str, n_boot: int = 300
 def sentences_fr(ww: dict, theme_labels: dict[str, str] | None = None) -> list[str]:
     """The findings in French: for each public, the best theme, format and slot (intervals), and
     where the exports give no age."""
-    from analysis.events.model import POST_FORMATS
-    from analysis.fmt import fr_num, fr_pct
 
     labels = {"theme": theme_labels or {}, "post_format": POST_FORMATS, "slot": {}}
     out = []

@@ -35,6 +35,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from analysis.events.evaluation import lift, strata
+from analysis.fmt import MONTHS, WEEKDAYS
+
 PARIS = ZoneInfo("Europe/Paris")
 SEED_OFFSET = 2121  # the agenda's own random stream: seed + 2121
 ID_START = 5_000_000  # native ids of the agenda's posts and messages start far above the demo's
@@ -170,7 +173,6 @@ _TALK = (  # (template, tone, is_question): messages naming the event while it t
 
 
 def _fr_date(dt: datetime) -> str:
-    from analysis.fmt import MONTHS, WEEKDAYS
 
     return f"le {WEEKDAYS[dt.weekday()]} {dt.day} {MONTHS[dt.month - 1]}"
 
@@ -465,7 +467,6 @@ def coverage(seeds: range | list[int] = range(100), effect: float = 0.4, n_promo
     (Facebook, Instagram and X of a town of the own territory's size, random event dates)."""
     import pandas as pd
 
-    from analysis.events.evaluation import lift, strata
 
     covered = false_pos = n = 0
     widths = []

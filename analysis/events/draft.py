@@ -32,8 +32,12 @@ import pandas as pd
 
 from analysis.events import engagement as E
 from analysis.events.model import POST_FORMATS, to_utc
+from analysis.fmt import fr_int, fr_num, fr_pct
 from analysis.ingest.agenda import hashtags_in
 from analysis.schema import platform_label
+from analysis.sentiment import load_model
+from analysis.territories import peers_of
+from analysis.topics import default_classifier, load_taxonomy
 
 LONG_SENTENCE = 20  # words: a sentence longer than this is hard to read aloud
 FALC_SENTENCE = 15  # FALC: 15 words or fewer per sentence
@@ -96,7 +100,6 @@ def readability(text: str) -> Readability:
 
 def themes_of(text: str) -> list[tuple[str, str, float]]:
     """(theme id, French label, score) the classifier reads in ``text``, best first, above its threshold."""
-    from analysis.topics import default_classifier, load_taxonomy
 
     tax = load_taxonomy()
     clf = default_classifier(tax)
@@ -107,7 +110,6 @@ def themes_of(text: str) -> list[tuple[str, str, float]]:
 
 def tone(text: str) -> dict[str, float]:
     """Probabilities of negative / neutral / positive (the sentiment model, scored as French)."""
-    from analysis.sentiment import load_model
 
     p = load_model().predict_proba([text or ""])[0]
     return {"négatif": float(p[0]), "neutre": float(p[1]), "positif": float(p[2])}
@@ -228,7 +230,6 @@ def check(con: duckdb.DuckDBPyConnection, territory: str, text: str, platform: s
     th = themes_of(text)
     theme = th[0][0] if th else None
     if peers is None:
-        from analysis.ereputation import peers_of
 
         peers = peers_of(con, [territory])
     when_utc = pd.Timestamp(to_utc(when_local))
@@ -265,7 +266,6 @@ def check(con: duckdb.DuckDBPyConnection, territory: str, text: str, platform: s
 
 def summary_fr(d: DraftCheck) -> list[str]:
     """The check in French sentences (CLI, notebook)."""
-    from analysis.fmt import fr_int, fr_num, fr_pct
 
     out = []
     out.append("Thèmes : " + (", ".join(f"{lab} ({fr_num(s, 2)})" for _, lab, s in d.themes) or

@@ -46,6 +46,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from analysis import metrics
+from analysis.metrics import wilson_interval
+from analysis.topics import default_classifier, load_taxonomy
 
 LOCAL_TZ = "Europe/Paris"
 MODEL_VERSION = "engagement-ridge-conformal-1"
@@ -116,7 +118,6 @@ def choose_target(posts: pd.DataFrame) -> tuple[str, str | None]:
 
 
 def _themes(texts: pd.Series) -> list[str]:
-    from analysis.topics import default_classifier, load_taxonomy
 
     tax = load_taxonomy()
     clf = default_classifier(tax)
@@ -290,7 +291,6 @@ class Evaluation:
 def evaluate(posts: pd.DataFrame, label: str = "", train_share: float = 0.6, blocks: int = 4,
              coverage: float = COVERAGE, target: str | None = None) -> Evaluation:
     """Walk-forward evaluation (module docstring) of the model on ``posts`` (:func:`history` rows)."""
-    from analysis.metrics import wilson_interval
 
     tgt, note = (target, None) if target else choose_target(posts)
     df = features(posts, tgt)

@@ -38,6 +38,7 @@ from analysis import metrics
 from analysis.events.model import event_terms, events_frame, local
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.ingest.agenda import norm_link
+from analysis.territories import peers_of
 from analysis.text import names_any
 
 LEAD_DAYS = 28  # promotion starts up to four weeks before an event
@@ -334,7 +335,6 @@ class EventEvaluation:
 
 
 def _peers(con: duckdb.DuckDBPyConnection, territory: str) -> list[str]:
-    from analysis.ereputation import peers_of
 
     return peers_of(con, [territory])
 

@@ -23,7 +23,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analysis import store
 from analysis.ingest.agenda import AUDIENCES, norm_keywords, norm_link, norm_tags, title_keywords
+from analysis.text import fold
+from analysis.topics import default_classifier, load_taxonomy
 
 LOCAL_TZ = "Europe/Paris"
 DEFAULT_EVENT_THEME = "culture_evenements"
@@ -54,7 +57,6 @@ def to_utc(d: date | datetime, t: time | None = None) -> datetime:
 
 def slug(text: str) -> str:
     """« Fête de la musique 2026 » → ``fete-de-la-musique-2026``."""
-    from analysis.text import fold
 
     return re.sub(r"[^a-z0-9]+", "-", fold(text.lower())).strip("-")[:60] or uuid.uuid4().hex[:8]
 
@@ -114,7 +116,6 @@ class Event:
 def save_events(con: duckdb.DuckDBPyConnection, events: list[Event]) -> tuple[int, int]:
     """Upsert events → (inserted, updated). A list emptied by the user (no hashtag any more) is
     written as an empty list, not left as it was."""
-    from analysis import store
 
     if not events:
         return 0, 0
@@ -163,7 +164,6 @@ def events_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | 
 def effective_themes(events: pd.DataFrame) -> list[str]:
     """The theme each event is read under: its stored ``theme``, else the classifier's best theme of
     its title + categories + description, else :data:`DEFAULT_EVENT_THEME`."""
-    from analysis.topics import default_classifier, load_taxonomy
 
     if events.empty:
         return []
@@ -199,7 +199,6 @@ def event_terms(row: Any) -> list[str]:
 # ------------------------------------------------------------------------------ planned posts
 def save_planned(con: duckdb.DuckDBPyConnection, row: dict[str, Any]) -> str:
     """Insert or update a planned post; returns its id (a new uuid when ``planned_id`` is absent)."""
-    from analysis import store
 
     r = dict(row)
     r.setdefault("planned_id", uuid.uuid4().hex)

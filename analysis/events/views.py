@@ -14,9 +14,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from analysis.events import draft as D
+from analysis.events.audiences import sentences_fr, what_works
+from analysis.events.evaluation import evaluate_event, territory_summary
 from analysis.events.model import POST_FORMATS, events_frame, local, planned_frame
 from analysis.fmt import fr_date
 from analysis.queries import Filters
+from analysis.territories import peers_of
+from analysis.topics import load_taxonomy
 
 KINDS = {"event": "Événement", "planned": "Publication planifiée", "campaign": "Campagne"}
 KINDS_PLURAL = {"event": "Événements", "planned": "Publications planifiées", "campaign": "Campagnes"}
@@ -117,7 +122,6 @@ def events_table(con: duckdb.DuckDBPyConnection, f: Filters, start: date | None 
 def event_evaluations(con: duckdb.DuckDBPyConnection, territory: str, start: date | None = None,
                       end: date | None = None, visible: tuple[str, ...] = ()) -> pd.DataFrame:
     """Every event of ``territory`` in [start, end) evaluated (:func:`analysis.events.evaluation.territory_summary`)."""
-    from analysis.events.evaluation import territory_summary
 
     return territory_summary(con, territory, start, end, n_boot=500, seed=0, visible=visible)
 
@@ -125,7 +129,6 @@ def event_evaluations(con: duckdb.DuckDBPyConnection, territory: str, start: dat
 def event_detail(con: duckdb.DuckDBPyConnection, territory: str, event_id: str,
                  visible: tuple[str, ...] = ()) -> dict[str, Any]:
     """One event of ``territory`` evaluated with its conversation: a dict (``territory_id`` first)."""
-    from analysis.events.evaluation import evaluate_event
 
     row = con.execute("SELECT territory_id FROM events WHERE event_id = ?", [event_id]).fetchone()
     if row is None or row[0] != territory:
@@ -139,8 +142,6 @@ def event_detail(con: duckdb.DuckDBPyConnection, territory: str, event_id: str,
 def draft_check(con: duckdb.DuckDBPyConnection, territory: str, text: str, platform: str, post_format: str,
                 when_local: Any, visible: tuple[str, ...] = ()) -> dict[str, Any]:
     """The draft check of :func:`analysis.events.draft.check` (peers: those the reader may compare with)."""
-    from analysis.ereputation import peers_of
-    from analysis.events import draft as D
 
     peers = [p for p in peers_of(con, [territory]) if not visible or p in visible]
     d = D.check(con, territory, text, platform, post_format, pd.Timestamp(when_local).to_pydatetime(), peers=peers)
@@ -156,8 +157,6 @@ def draft_platforms(con: duckdb.DuckDBPyConnection, territory: str) -> list[str]
 
 def audience_works(con: duckdb.DuckDBPyConnection, territory: str) -> dict[str, Any]:
     """What works per audience (:func:`analysis.events.audiences.what_works`) with its French sentences."""
-    from analysis.events.audiences import sentences_fr, what_works
-    from analysis.topics import load_taxonomy
 
     w = what_works(con, territory)
     w["sentences"] = sentences_fr(w, load_taxonomy().labels)

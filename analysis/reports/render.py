@@ -20,6 +20,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from analysis import metrics, store
+from analysis.eval.figures import reliability_note
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_period_end_included
 from analysis.reports import findings as findings_mod
 from analysis.reports.period import Period, parse_period
@@ -57,7 +58,6 @@ def _period_counts(con: duckdb.DuckDBPyConnection, territory: str, period: Perio
 def model_versions(con: duckdb.DuckDBPyConnection) -> list[dict[str, str]]:
     """Model versions found in the store (sentiment, themes, toxicity) with the number of items each
     and the model's figure on real labelled texts (``vigie eval``, :mod:`analysis.eval.figures`)."""
-    from analysis.eval.figures import reliability_note
 
     out = []
     for table, label, key in (("sentiment", "Sentiment (français)", "sentiment"), ("themes", "Thèmes", "themes"),

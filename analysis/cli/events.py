@@ -12,8 +12,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from analysis import store
-from analysis.cli_common import open_reader, parse_date
+from analysis.cli.common import open_reader, parse_date
+from analysis.events import draft as D
+from analysis.events import engagement as E
+from analysis.events.demo import coverage
+from analysis.events.evaluation import evaluate_event
+from analysis.events.model import events_frame, to_ics
 from analysis.fmt import fr_int, fr_pct
+from analysis.ingest import default_context, import_paths
 
 app = typer.Typer(add_completion=False)
 events_app = typer.Typer(help="Événements : importer des agendas, lister, exporter en .ics, évaluer leur promotion.",
@@ -32,7 +38,6 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Agendas : OpenAgend
                keep_going: bool = typer.Option(False, "--keep-going", help="Ignorer les lignes en erreur."),
                force: bool = typer.Option(False, "--force", help="Réimporter un fichier déjà importé.")) -> None:
     """Importer des agendas d'événements (format reconnu d'après le contenu)."""
-    from analysis.ingest import default_context, import_paths
 
     ctx = default_context()
     if territory and ctx.registry is not None and territory not in {t.territory_id for t in ctx.registry.territories}:
@@ -58,7 +63,6 @@ def import_cmd(paths: list[Path] = typer.Argument(..., help="Agendas : OpenAgend
 def list_cmd(territory: list[str] = typer.Option([], "--territory"), start: str = typer.Option(None, "--from"),
              end: str = typer.Option(None, "--to"), as_json: bool = typer.Option(False, "--json")) -> None:
     """Lister les événements (dates en heure de Paris)."""
-    from analysis.events.model import events_frame
 
     with open_reader() as con:
         ev = events_frame(con, territory, parse_date(start, "--from"), parse_date(end, "--to"))
@@ -80,7 +84,6 @@ def export_cmd(out: Path = typer.Argument(..., help="Fichier .ics à écrire."),
                territory: list[str] = typer.Option([], "--territory"), start: str = typer.Option(None, "--from"),
                end: str = typer.Option(None, "--to")) -> None:
     """Exporter les événements en iCalendar (.ics), relisible par `vigie events import`."""
-    from analysis.events.model import events_frame, to_ics
 
     with open_reader() as con:
         ev = events_frame(con, territory, parse_date(start, "--from"), parse_date(end, "--to"))
@@ -93,7 +96,6 @@ def evaluate_cmd(event_id: str = typer.Argument(..., help="Id de l'événement (
                  n_boot: int = typer.Option(2000, "--n-boot"), seed: int = typer.Option(0, "--seed"),
                  as_json: bool = typer.Option(False, "--json")) -> None:
     """Évaluer la promotion d'un événement (effet, intervalle, comparaisons, verdict)."""
-    from analysis.events.evaluation import evaluate_event
 
     with open_reader() as con:
         try:
@@ -114,7 +116,6 @@ def evaluate_cmd(event_id: str = typer.Argument(..., help="Id de l'événement (
 def coverage_cmd(seeds: int = typer.Option(200, "--seeds"), effect: float = typer.Option(0.4, "--effect"),
                  posts: int = typer.Option(6, "--posts")) -> None:
     """Couverture des intervalles de l'évaluation sur des agendas simulés (modèle de la démo)."""
-    from analysis.events.demo import coverage
 
     c = coverage(range(seeds), effect=effect, n_promo=posts)
     console.print(f"{fr_int(c['simulations'])} simulations, effet injecté {fr_pct(effect, 0, signed=True)}, "
@@ -132,7 +133,6 @@ def check_cmd(text: str = typer.Argument(..., help="Texte du brouillon (« - » 
     """Vérifier un brouillon avant publication : thèmes, ton, lisibilité, hashtags, créneaux, engagement attendu."""
     import sys
 
-    from analysis.events import draft as D
 
     if text == "-":
         text = sys.stdin.read()
@@ -157,7 +157,6 @@ def evaluate_model_cmd(territory: list[str] = typer.Option([], "--territory",
                                                            help="Territoires (défaut : chaque compte de la base)."),
                        as_json: bool = typer.Option(False, "--json")) -> None:
     """Évaluer le modèle d'engagement sur un découpage temporel (couverture de l'intervalle à 80 %, erreur vs médiane)."""
-    from analysis.events import engagement as E
 
     with open_reader() as con:
         evs = [E.evaluate(E.history(con, [t]), t) for t in territory] if territory else E.evaluate_accounts(con)

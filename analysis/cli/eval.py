@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from analysis.eval import run as R
+
 app = typer.Typer(add_completion=False)
 
 
@@ -19,7 +21,6 @@ def eval_cmd(
     json_out: Path = typer.Option(None, "--json", help="Écrire aussi toutes les figures en JSON ici."),
 ) -> None:
     """Évalue les modèles de texte sur des textes français réels étiquetés (intervalles bootstrap 95 %)."""
-    from analysis.eval import run as R
 
     res = R.run(shared, fast=fast, only=tuple(only), progress=lambda s: typer.echo(f"… {s}", err=True))
     typer.echo(R.render(res))

@@ -1,5 +1,0 @@
-"""``python -m analysis.eval`` = ``vigie eval``."""
-
-from analysis.eval.cli import app
-
-app()
