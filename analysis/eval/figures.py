@@ -8,6 +8,7 @@ import json
 from functools import lru_cache
 
 from analysis.eval.data import EVAL_DIR
+from analysis.fmt import fr_pct
 
 RESULTS_PATH = EVAL_DIR / "results.json"
 
@@ -21,7 +22,7 @@ def results() -> dict:
 
 
 def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{100 * v:.0f}".replace(".", ",") + " %"
+    return fr_pct(v, 0)
 
 
 def _int(v: int) -> str:

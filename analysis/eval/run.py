@@ -36,6 +36,7 @@ from analysis.eval import hostility as H
 from analysis.eval import sentiment as S
 from analysis.eval import themes as T
 from analysis.eval.stats import cohen_kappa
+from analysis.fmt import fr_pct
 from analysis.moderation.queue import HOSTILE_THRESHOLD
 from analysis.moderation.toxicity import load_model as load_toxicity
 from analysis.sentiment import load_model as load_sentiment
@@ -61,7 +62,7 @@ def num(v: float | None, d: int = 3) -> str:
 def pct(v: float | None, d: int = 0) -> str:
     if v is None or v != v:
         return "—"
-    return f"{100 * v:.{d}f}".replace(".", ",") + " %"
+    return fr_pct(v, d).replace("\u00a0", " ")  # plain space: the cards are Markdown read as text
 
 
 def thousands(v: float) -> str:

@@ -31,14 +31,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from analysis.config import LOCAL_TZ, LOCAL_ZONE
 from analysis.events.evaluation import lift, strata
 from analysis.fmt import MONTHS, WEEKDAYS
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = LOCAL_ZONE
 SEED_OFFSET = 2121  # the agenda's own random stream: seed + 2121
 ID_START = 5_000_000  # native ids of the agenda's posts and messages start far above the demo's
 
@@ -384,7 +384,7 @@ def openagenda(events: list[DemoEvent], agenda_uid: int, title: str, cancelled: 
             "timings": timings, "firstDate": e.start.date().isoformat(), "lastDate": e.end.date().isoformat(),
             "location": {"uid": 1000 + len(out), "name": e.place, "address": f"{e.place}, {city}", "city": city,
                          "postalCode": None, "insee": None, "latitude": 47.3, "longitude": -0.5,
-                         "timezone": "Europe/Paris"},
+                         "timezone": LOCAL_TZ},
             "age": {"min": 16, "max": 25} if "jeunes" in e.audiences and e.theme == "economie_emploi" else None,
             "status": 6 if e is cancelled else 1, "attendanceMode": 1, "onlineAccessLink": None,
             "registration": [], "registrationUrl": None, "conditions": {"fr": "Entrée libre"},

@@ -46,10 +46,10 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from analysis import metrics
+from analysis.config import LOCAL_TZ
 from analysis.metrics import wilson_interval
 from analysis.topics import default_classifier, load_taxonomy
 
-LOCAL_TZ = "Europe/Paris"
 MODEL_VERSION = "engagement-ridge-conformal-1"
 LEVEL_WINDOW = 20  # previous posts whose median is the account's level
 LEVEL_LAG_DAYS = 3  # … published at least this long before (younger counts still move)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import metrics
+from analysis.config import LOCAL_TZ
 from analysis.events.model import event_terms, events_frame, local
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.ingest.agenda import norm_link
@@ -295,7 +296,7 @@ def conversation(con: duckdb.DuckDBPyConnection, event: Any, promo_ids: list[str
 
 def _utc_midnight(local_day: pd.Timestamp) -> pd.Timestamp:
     """A French local midnight as a naive UTC timestamp."""
-    return pd.Timestamp(local_day).tz_localize("Europe/Paris").tz_convert("UTC").tz_localize(None)
+    return pd.Timestamp(local_day).tz_localize(LOCAL_TZ).tz_convert("UTC").tz_localize(None)
 
 
 def _rate_ratio(ph: pd.DataFrame, daily: pd.Series, w0: pd.Timestamp, w1: pd.Timestamp) -> tuple | None:

@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from analysis import store
+from analysis.config import LOCAL_TZ
 from analysis.ingest.agenda import AUDIENCES, norm_keywords, norm_link, norm_tags, title_keywords
 from analysis.text import fold
 from analysis.topics import default_classifier, load_taxonomy
 
-LOCAL_TZ = "Europe/Paris"
 DEFAULT_EVENT_THEME = "culture_evenements"
 POST_FORMATS: dict[str, str] = {"photo": "Photo", "video": "Vidéo", "reel": "Vidéo courte (reel)",
                                 "carousel": "Carrousel", "link": "Lien", "text": "Texte seul"}

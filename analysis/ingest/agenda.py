@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from analysis.config import LOCAL_TZ
 from analysis.ingest.base import (
     Adapter,
     Context,
@@ -58,8 +59,6 @@ from analysis.ingest.base import (
 )
 from analysis.ingest.sniff import Probe, read_csv_all, read_text
 from analysis.text import term_key
-
-LOCAL_TZ = "Europe/Paris"
 
 # The one vocabulary of audiences an event targets (ids stored in ``events.audiences``).
 AUDIENCES: dict[str, str] = {

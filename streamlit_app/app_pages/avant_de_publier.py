@@ -12,6 +12,7 @@ import analysis.events.views
 from analysis.events.model import POST_FORMATS, save_planned, to_utc
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import fr_int, fr_pct
+from analysis.schema import platform_label
 from streamlit_app import data, ui
 
 ANALYST = ("analyste", "admin")
@@ -40,7 +41,7 @@ else:
     with st.form("draft_form"):
         text = st.text_area("Texte du brouillon", height=140, max_chars=5000)
         a, b, c, d = st.columns(4)
-        platform = a.selectbox("Plateforme", plats)
+        platform = a.selectbox("Plateforme", plats, format_func=platform_label)
         fmt = b.selectbox("Format", list(POST_FORMATS), format_func=POST_FORMATS.get)
         day = c.date_input("Jour", value=date.today(), format="DD/MM/YYYY")
         hour = d.time_input("Heure", value=time(18, 0), step=1800)

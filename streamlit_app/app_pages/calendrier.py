@@ -13,7 +13,7 @@ import analysis.topics
 from analysis.events import views
 from analysis.events.model import AUDIENCES, Event, save_events, to_ics
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_int
+from analysis.fmt import fr_date, fr_int, fr_period_end_excluded
 from streamlit_app import data, ui
 
 ANALYST = ("analyste", "admin")
@@ -37,7 +37,7 @@ with c2:
 start, end = views.month_bounds(anchor, mode)
 items: pd.DataFrame = data.call(analysis.events.views.calendar_items, f, start=start, end=end)
 
-label = f"{mode} du {fr_date(start)} au {fr_date(end - timedelta(days=1))}"
+label = f"{mode} {fr_period_end_excluded(start, end)}"
 st.header(f"Calendrier : {label}")
 counts = items["kind"].value_counts() if len(items) else pd.Series(dtype=int)
 st.caption(" · ".join(f"{lab} : {fr_int(counts.get(k, 0))}" for k, lab in views.KINDS_PLURAL.items())
