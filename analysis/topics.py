@@ -975,6 +975,40 @@ def topic_label(terms: Sequence[str], n: int = 3) -> str:
     return " · ".join(chosen)
 
 
+def subject_label(terms: Sequence[str], n: int = 3) -> str:
+    """Label of an emerging subject: like :func:`topic_label`, but a phrase replaces its lone word
+    ('vieux', 'vieux pont' → 'vieux pont') and overlapping phrases chain ('eau non', 'non potable'
+    → 'eau non potable'): a reader keeps « vieux pont », not « vieux »."""
+    chosen: list[str] = []
+    for t in terms:
+        if t in LABEL_SKIP:
+            continue
+        words = set(t.split())
+        inside = [i for i, c in enumerate(chosen) if set(c.split()) < words]
+        if inside:
+            chosen[inside[0]] = t
+            chosen = [c for i, c in enumerate(chosen) if i not in inside[1:]]
+            continue
+        if any(words <= set(c.split()) for c in chosen):
+            continue
+        if len(chosen) < n:
+            chosen.append(t)
+    merged = True
+    while merged:  # 'eau non' + 'non potable' → 'eau non potable'
+        merged = False
+        for i, a in enumerate(chosen):
+            for j, b in enumerate(chosen):
+                aw, bw = a.split(), b.split()
+                if i != j and len(aw) > 1 and len(bw) > 1 and aw[-1] == bw[0]:
+                    chosen[i] = " ".join(aw + bw[1:])
+                    del chosen[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return " · ".join(chosen)
+
+
 # ------------------------------------------------------------------------------ reads
 def _label_map(tax: Taxonomy | None = None) -> dict[str, str]:
     tax = tax or load_taxonomy()
@@ -1237,9 +1271,47 @@ def _daily_matrix(pos: np.ndarray, X: sp.csr_matrix, n_days: int) -> np.ndarray:
     return (D @ X).toarray()
 
 
+# A word already in at least this share of the territory's messages of the baseline window is
+# background vocabulary (« top », « super », « content », « nouveau », « mairie »…): it rises with
+# the volume and names nothing new. Measured on the demo store:
+# evaluative and filler words sit at 2–8 % in every territory, subject words (« eau », « navette »,
+# « concert », « musée ») below 2 %, and on the real hotel-review stream « chambre », « personnel »,
+# « emplacement » sit far above it.
+GENERIC_SHARE = 0.02
+# A subject named by one lone word needs a word that was rare before (below this share of the
+# baseline messages): « colonie » or « canicule » yes, « vieux », « content », « quartier » no.
+LONE_SHARE = 0.005
+# A subject must be carried by several people: one angry author posting ten times is not a subject.
+MIN_AUTHORS = 3
+# A term must rise in *share* of the messages, not only in count: a word riding a volume rise
+# (summer, a busy post) keeps its share and is not a subject.
+MIN_LIFT = 2.0
+
+
+def generic_words(base_share: dict[str, float], threshold: float = GENERIC_SHARE) -> set[str]:
+    """Words whose share of the baseline messages is at least ``threshold`` (background vocabulary)."""
+    return {w for w, v in base_share.items() if v >= threshold}
+
+
+def specific_term(term: str, generic: set[str] | frozenset[str]) -> bool:
+    """Whether a term can name a subject on its own: a hashtag, or a uni/bigram with at least one word
+    that is not background vocabulary (« eau potable » yes, « beau initiative », « top » no)."""
+    if term.startswith("#"):
+        return True
+    return any(w not in generic for w in term.split())
+
+
+def distinct_authors(authors: Sequence[Any]) -> int:
+    """Distinct authors of messages; a message without author (export without authors) counts as one."""
+    known = {a for a in authors if a is not None and a == a and a != ""}
+    return len(known) + sum(1 for a in authors if a is None or a != a or a == "")
+
+
 def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold: float = 4.0,
                       min_support: int = 5, min_total: int = 10, overlap: float = 0.5, max_subjects: int = 10,
-                      max_terms: int = 8, messages_per_subject: int = 20) -> list[EmergingSubject]:
+                      max_terms: int = 8, messages_per_subject: int = 20, min_authors: int = MIN_AUTHORS,
+                      generic_share: float | None = GENERIC_SHARE, min_lift: float = MIN_LIFT,
+                      lone_share: float | None = LONE_SHARE) -> list[EmergingSubject]:
     """Subjects and hashtags bursting inside ``[f.start, f.end)`` against their own baseline.
 
     Public messages of ``f`` plus the ``baseline_days`` before ``f.start`` are vectorised (lemma
@@ -1248,6 +1320,16 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     subjects when their messages overlap (share of the smaller set ≥ ``overlap``); a subject
     needs ``min_total`` messages. Terms are ranked by their burst z-score; the label is made of
     the top ones (:func:`topic_label`). Messages carry no author column.
+
+    A subject a human would keep (issue 17): only *specific* terms burst (:func:`specific_term`:
+    words in at least ``generic_share`` of the territory's messages of the ``baseline_days``
+    before the period are background vocabulary, so « top », « content · mairie » or « beau
+    initiative » cannot name a subject; ``None`` switches this off), a term's share of the
+    messages of its episode days must be at least ``min_lift`` × its baseline share (a word riding
+    a volume rise is not new), a subject named by one lone word (no phrase, no hashtag) needs a
+    word below ``lone_share`` of the baseline messages, and a subject needs ``min_authors``
+    distinct authors. When nothing
+    passes, the list is empty: the page says so.
     """
     if not (f.start and f.end):
         raise ValueError("emerging_subjects a besoin d'une période (début et fin).")
@@ -1258,10 +1340,12 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     # Only the row id, the day (index in the calendar) and the text of each message: the other
     # columns are read for the messages shown (converting 80 000 ids and names was a sixth of the time).
     res = con.execute(
-        f"SELECT m.rowid AS rid, date_diff('day', ?::DATE, m.created_at::DATE)::INTEGER AS pos, m.text "
+        f"SELECT m.rowid AS rid, date_diff('day', ?::DATE, m.created_at::DATE)::INTEGER AS pos, m.text, "
+        f"m.author_hash "
         f"FROM messages m WHERE {w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL "
         f"ORDER BY m.created_at, m.message_id", [ext.start, *params]).fetchnumpy()
     rid, pos, texts = np.asarray(res["rid"]), np.asarray(res["pos"]).astype(np.int64), np.asarray(res["text"])
+    authors = np.asarray(res["author_hash"], dtype=object)
     if not len(rid):
         return []
     calendar = pd.date_range(pd.Timestamp(ext.start), pd.Timestamp(f.end) - pd.Timedelta(days=1), freq="D")
@@ -1278,12 +1362,38 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     hot = counts.max(axis=0, initial=0) >= min_support
     daily = pd.DataFrame(counts[:, hot], index=calendar, columns=pd.Index(names[hot], dtype=object))
     eps = detect_bursts(daily, baseline_days=baseline_days, z_threshold=z_threshold, min_support=min_support)
+    col_of = {n: i for i, n in enumerate(names)}
+    day0 = pd.Timestamp(ext.start).date()
+    # Background vocabulary and lift, from the baseline window (days before f.start), on its
+    # ordinary days only: a crisis there (three times the volume) would dilute every everyday word.
+    day_total = np.bincount(pos[pos >= 0], minlength=len(calendar)).astype(float)
+    bt = day_total[:baseline_days]
+    ordinary = bt <= 1.5 * np.median(bt[bt > 0]) if (bt > 0).any() else bt > 0
+    base = (pos >= 0) & (pos < baseline_days)
+    base[base] = ordinary[pos[base]]
+    XA = X.tocsc()
     eps = eps[pd.to_datetime(eps["end"]) >= start] if len(eps) else eps
     if eps.empty:
         return []
-    XA = X.tocsc()
-    col_of = {n: i for i, n in enumerate(names)}
-    day0 = pd.Timestamp(ext.start).date()
+    n_base = int(base.sum())
+    base_share = (np.asarray(X[base].sum(axis=0)).ravel() / n_base) if n_base else np.zeros(len(names))
+    generic: set[str] = set()
+    if generic_share is not None and n_base:
+        generic = generic_words({n: float(v) for n, v in zip(names, base_share, strict=True) if " " not in n},
+                                generic_share)
+
+    def keep(ep: Any) -> bool:
+        if not specific_term(ep.term, generic):
+            return False
+        if not n_base or min_lift <= 1:
+            return True
+        a, b = (ep.start - day0).days, (ep.end - day0).days
+        share = ep.count / max(day_total[a:b + 1].sum(), 1.0)
+        return share >= min_lift * max(base_share[col_of[ep.term]], 1.0 / n_base)
+
+    eps = eps[[keep(ep) for ep in eps.itertuples(index=False)]]
+    if eps.empty:
+        return []
     groups: list[dict] = []
     # message → groups holding it: an episode is compared only with the groups it shares a
     # message with (the others have no overlap), in group order as before.
@@ -1308,8 +1418,15 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
                 doc_groups.setdefault(d, set()).add(len(groups) - 1)
     subjects = []
     # Only the max_subjects largest groups are returned (stable sort: ties keep the group order).
-    groups = sorted((g for g in groups if len(g["docs"]) >= min_total), key=lambda g: len(g["docs"]),
-                    reverse=True)[:max_subjects]
+    def readable(g: dict) -> bool:
+        names_g = {e.term for e in g["eps"]}
+        if lone_share is None or not n_base or len(names_g) > 1 or any(" " in t or t[0] == "#" for t in names_g):
+            return True
+        return base_share[col_of[next(iter(names_g))]] < lone_share
+
+    groups = sorted((g for g in groups if len(g["docs"]) >= min_total and readable(g)
+                     and distinct_authors(authors[sorted(g["docs"])].tolist()) >= min_authors),
+                    key=lambda g: len(g["docs"]), reverse=True)[:max_subjects]
     shown = [sorted(g["docs"])[:messages_per_subject] for g in groups]
     table = _messages_by_rowid(con, rid[sorted({d for docs in shown for d in docs})])  # one scan for all
     for g, docs_shown in zip(groups, shown, strict=True):
@@ -1323,7 +1440,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
         sub = table.loc[rid[docs_shown]]
         eps_g = g["eps"]
         subjects.append(EmergingSubject(
-            label=topic_label(terms, 3) if terms else hashtags[0],
+            label=subject_label(terms, 3) if terms else hashtags[0],
             terms=terms, hashtags=hashtags,
             start=min(e.start for e in eps_g), end=max(e.end for e in eps_g),
             peak=max(eps_g, key=lambda e: e.peak_count).peak, count=len(g["docs"]),

@@ -117,3 +117,24 @@ def test_an_ordinary_question_is_not_a_visible_negative_message():
                        "first_reply_at": [pd.NaT, pd.NaT]})
     hostile, negative, question = _reasons(df, 3)
     assert negative.tolist() == [False, True] and question.tolist() == [True, False]
+
+
+def test_emerging_precision_at_k_and_real_labels():
+    from analysis.eval import emerging as E
+
+    lists = [{"month": "m1", "subjects": [{"label": x} for x in "abcdefg"]}, {"month": "m2", "subjects": []}]
+    p = E.precision_at(lists, lambda lst, s: s["label"] in "ab" if s["label"] != "g" else None, 5)
+    assert p["precision"] == pytest.approx(2 / 5) and p["empty_lists"] == 1
+    p10 = E.precision_at(lists, lambda lst, s: s["label"] in "ab" if s["label"] != "g" else None, 10)
+    assert p10["shown"] == 6 and p10["unjudged"] == 1
+    lab = E.real_labels()
+    assert lab and set(lab.values()) <= {0, 1}
+
+
+def test_emerging_real_stream_every_subject_judged():
+    from analysis.eval import emerging as E
+
+    res = E.eval_real(_shared())
+    for s in ("before", "after"):
+        assert res[s]["p5"]["unjudged"] == 0 and res[s]["p10"]["unjudged"] == 0, res[s]["lists"]
+    assert res["after"]["p10"]["shown"] < res["before"]["p10"]["shown"]

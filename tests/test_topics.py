@@ -475,3 +475,79 @@ def test_report_section_states_the_findings_in_french(mini):
     assert list(sec["tables"]) == ["Thèmes de la conversation", "Nos publications face à la conversation",
                                    "Sujets émergents"]
     assert sec["figures"]["Nuage de mots"][:4] == b"\x89PNG" and "Mots les plus fréquents" in sec["alt"]["Nuage de mots"]
+
+
+# ------------------------------------------------------------------------------ subjects a human would keep (issue 17 item 5)
+# Words the demo listed as « subjects » beside the crisis before the rules: filler and evaluative words.
+NOISE_WORDS = {"top", "nouveau", "content", "vieux", "beau", "exactement", "falloir", "quartier", "equipe",
+               "super", "moment", "passe", "initiative", "reussite", "franchement", "mairie", "info"}
+
+
+def _noise_only(label: str) -> bool:
+    """A label part made of noise words only ('top', 'beau initiative', 'content · mairie' → True)."""
+    return any(set(part.split()) <= NOISE_WORDS for part in label.split(" · "))
+
+
+def test_demo_crisis_first_and_no_noise_subject(demo_db):
+    with store.reader(demo_db) as con:
+        march = T.emerging_subjects(con, Filters(territories=("saint-aubin",), start=date(2026, 3, 1),
+                                                 end=date(2026, 4, 1)))
+        assert march and "#eausaintaubin" in march[0].hashtags and "potable" in march[0].label, \
+            [s.label for s in march]
+        # the months where the earlier rule listed « top », « content · mairie », « exactement falloir ·
+        # beau initiative », « nouveau », « quartier », « equipe », « vieux » (before: 19 such labels)
+        noisy, noisy_before = [], []
+        for terr, m in [("saint-aubin", (2025, 7)), ("saint-aubin", (2025, 12)), ("saint-aubin", (2026, 3)),
+                        ("saint-aubin", (2026, 4)), ("saint-aubin", (2026, 7)), ("villeneuve-les-sources", (2025, 7)),
+                        ("villeneuve-les-sources", (2025, 12)), ("port-marel", (2025, 12))]:
+            s = date(*m, 1)
+            f = Filters(territories=(terr,), start=s, end=date(s.year + (s.month == 12), s.month % 12 + 1, 1))
+            noisy += [(terr, m, x.label) for x in T.emerging_subjects(con, f) if _noise_only(x.label)]
+            before = T.emerging_subjects(con, f, min_authors=1, generic_share=None, min_lift=0.0, lone_share=None)
+            noisy_before += [x.label for x in before if _noise_only(x.label)]
+    assert noisy == []
+    assert len(noisy_before) >= 10  # the rules, not the store, removed them
+
+
+def _replay(rows: list[tuple[str, str, str]]):
+    from analysis.eval.emerging import replay_store
+
+    df = pd.DataFrame(rows, columns=["created_at", "author", "text"])
+    df["ref"] = [f"r{i}" for i in range(len(df))]
+    df["created_at"] = pd.to_datetime(df["created_at"])
+    df["platform"] = "facebook"
+    return replay_store(df, territory="t")
+
+
+def _background(n_days: int = 35) -> list[tuple[str, str, str]]:
+    """Forty ordinary messages a day for ``n_days`` from 1 March: 'top' in one in ten (background)."""
+    rows = []
+    for d in range(n_days):
+        day = (pd.Timestamp("2026-03-01") + pd.Timedelta(days=d)).strftime("%Y-%m-%d 10:00")
+        for i in range(40):
+            rows.append((day, f"a{(d * 40 + i) % 300}", "top la fête" if i % 10 == 0 else f"message ordinaire {i}"))
+    return rows
+
+
+def test_rules_authors_background_and_lone_words():
+    assert T.specific_term("#eausaintaubin", {"eau"}) and T.specific_term("eau potable", {"eau"})
+    assert not T.specific_term("beau initiative", {"beau", "initiative"}) and not T.specific_term("top", {"top"})
+    assert T.generic_words({"top": 0.05, "eau": 0.009, "content": 0.02}) == {"top", "content"}
+    assert T.distinct_authors(["a", "a", "b", None, ""]) == 4  # unknown authors count one each
+    assert T.subject_label(["vieux", "vieux pont", "concert"]) == "vieux pont · concert"
+    assert T.subject_label(["eau", "potable", "eau non", "non potable"]) == "eau non potable"
+    f = Filters(territories=("t",), start=date(2026, 4, 1), end=date(2026, 4, 5))
+    burst = [("2026-04-02 12:00", f"b{i}", "coupure d'électricité rue Haute") for i in range(12)]
+    con = _replay(_background() + burst)
+    subj = T.emerging_subjects(con, f)
+    assert [s.label for s in subj] and "coupure" in subj[0].label
+    # the same burst by one author (twelve posts) is no subject
+    con = _replay(_background() + [(t, "b0", x) for t, _, x in burst])
+    assert T.emerging_subjects(con, f) == []
+    assert T.emerging_subjects(con, f, min_authors=1) != []
+    # a background word doubling with the volume ('top') is no subject; without the rules it was one
+    more = [("2026-04-02 15:00", f"c{i}", "top la fête") for i in range(40)] + \
+           [("2026-04-02 16:00", f"d{i}", f"message ordinaire {i}") for i in range(400)]
+    con = _replay(_background() + more)
+    assert T.emerging_subjects(con, f) == []
+    assert [s.label for s in T.emerging_subjects(con, f, generic_share=None, min_lift=0.0, lone_share=None)]

@@ -120,7 +120,20 @@ def booking(root: Path) -> pd.DataFrame:
     parts = [b["Content"].str.strip(), b["Positive"].str.strip(), b["Negative"].str.strip()]
     text = [". ".join(x for x in trio if x) for trio in zip(*parts, strict=True)]
     return pd.DataFrame({"ref": [f"booking:{i}" for i in b.index], "text": text, "score": score,
-                         "title": b["Content"], "liked": b["Positive"], "disliked": b["Negative"]})
+                         "title": b["Content"], "liked": b["Positive"], "disliked": b["Negative"],
+                         "created_at": [_fr_sent_date(v) for v in b.get("Date", pd.Series([""] * len(b)))]})
+
+
+_FR_MONTHS = {m: i for i, m in enumerate(("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+                                          "septembre", "octobre", "novembre", "décembre"), 1)}
+
+
+def _fr_sent_date(v: str) -> pd.Timestamp:
+    """'Commentaire envoyé le 16 août 2024' → 2024-08-16 (NaT when unreadable)."""
+    m = re.search(r"(\d{1,2})(?:er)?\s+(\w+)\s+(\d{4})", str(v))
+    if not m or m.group(2).lower() not in _FR_MONTHS:
+        return pd.NaT
+    return pd.Timestamp(int(m.group(3)), _FR_MONTHS[m.group(2).lower()], int(m.group(1)))
 
 
 # ------------------------------------------------------------------------------ hostility (tweets)

@@ -12,7 +12,10 @@ One run computes, on data read from the shared folder at run time (``analysis.ev
 - **hostility** — the shipped decision (lexicon term or ``p_toxic`` ≥ the operating threshold)
   on the MLMA test quarter (never used to fit or choose) and on our comments, the lexicon and the
   model alone, the precision–recall curve over the threshold, the issue 22 sentences;
-- **labels** — our labelled comments: size, sources, agreement of the double-labelled subset.
+- **labels** — our labelled comments: size, sources, agreement of the double-labelled subset;
+- **emerging** — emerging subjects' precision at 5 and 10 before and after the subject rules, on
+  the demo's injected events (when a demo store is given) and on the real Booking stream replayed
+  as a time series (:mod:`analysis.eval.emerging`).
 
 Every figure has a 95 % percentile bootstrap interval (1 000 resamples). ``fast=True`` runs a
 few-second subset (used by ``make test``): no grid search, fewer texts, fewer resamples; it
@@ -32,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.eval import data as D
+from analysis.eval import emerging as E
 from analysis.eval import hostility as H
 from analysis.eval import sentiment as S
 from analysis.eval import themes as T
@@ -189,14 +193,18 @@ def eval_labels(root: Path) -> dict:
 
 
 def run(shared: str | Path | None = None, fast: bool = False, only: tuple[str, ...] = (),
-        progress: Callable[[str], None] | None = None) -> dict:
-    """All figures (a JSON-ready dict). ``only``: a subset of themes, sentiment, hostility, labels."""
+        progress: Callable[[str], None] | None = None, demo_db: Path | None = None,
+        demo_exports: Path | None = None) -> dict:
+    """All figures (a JSON-ready dict). ``only``: a subset of themes, sentiment, hostility, labels,
+    emerging. ``demo_db``/``demo_exports``: the demo store and its exports folder (ground truth) for
+    the emerging subjects' demo figures (left out when absent, and in the fast subset)."""
     say = progress or (lambda s: None)
     root = D.shared_root(shared)
     t0 = time.perf_counter()
     sections = {"labels": lambda: eval_labels(root), "themes": lambda: eval_themes(root, fast, say),
                 "sentiment": lambda: eval_sentiment(root, fast, say),
-                "hostility": lambda: eval_hostility(root, fast, say)}
+                "hostility": lambda: eval_hostility(root, fast, say),
+                "emerging": lambda: E.evaluate(root, None if fast else demo_db, demo_exports)}
     res: dict[str, Any] = {"fast": fast}
     for name, fn in sections.items():
         if not only or name in only:
@@ -327,7 +335,7 @@ def render_labels(lab: dict) -> str:
 def render(res: dict) -> str:
     parts = []
     for name, fn in (("labels", render_labels), ("themes", render_themes), ("sentiment", render_sentiment),
-                     ("hostility", render_hostility)):
+                     ("hostility", render_hostility), ("emerging", E.render)):
         if name in res:
             parts.append(fn(res[name]))
     parts.append(f"_{'Sous-ensemble rapide' if res['fast'] else 'Évaluation complète'} : {num(res['seconds'], 1)} s._")
