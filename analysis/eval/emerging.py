@@ -239,7 +239,7 @@ def evaluate(root: Path, demo_db: Path | None = None, demo_exports: Path | None 
     ok = demo_db is not None and demo_exports is not None and (Path(demo_exports) / "ground_truth.json").exists()
     return {"demo": eval_demo(Path(demo_db), Path(demo_exports)) if ok else None, "real": eval_real(root),
             "rule": {"min_authors": _default("min_authors"), "generic_share": _default("generic_share"),
-                     "min_lift": _default("min_lift")}}
+                     "min_lift": _default("min_lift"), "lone_share": _default("lone_share")}}
 
 
 def _default(name: str) -> Any:
@@ -259,8 +259,10 @@ def render(e: dict) -> str:
     r = e["rule"]
     L = ["### Sujets émergents : précision à 5 et à 10", "",
          f"Règle livrée : termes hors vocabulaire de fond (mot présent dans ≥ {fr_num(100 * r['generic_share'], 0)} % "
-         f"des messages des 28 jours précédents), part multipliée par ≥ {fr_num(r['min_lift'], 0)}, "
-         f"≥ {r['min_authors']} auteurs distincts. « Avant » : sans ces trois règles.", "",
+         f"des messages des 28 jours précédents), part multipliée par ≥ {fr_num(r['min_lift'], 0)}, mot seul "
+         f"sous {fr_num(100 * r['lone_share'], 1)} % avant, ≥ {r['min_authors']} auteurs distincts. « Avant » : sans "
+         "ces règles. Démo : pertinent = nomme un événement injecté (la démo fait aussi monter des sujets de "
+         "modèles de messages, non injectés, comptés non pertinents).", "",
          "| Flux | Listes | P@5 avant | P@5 après | P@10 avant | P@10 après |", "|---|---|---|---|---|---|"]
     d = e.get("demo")
     if d:
@@ -270,7 +272,8 @@ def render(e: dict) -> str:
                      f"{p(a['p10'])} |")
     re_ = e["real"]
     b, a = re_["before"], re_["after"]
-    L.append(f"| Réel (avis Booking, commentaires ; {re_['messages']} textes, {re_['months']} mois) | {b['p5']['lists']} "
+    L.append(f"| Réel (avis Booking rejoués {fr_num(re_['speedup'], 0)} fois plus vite ; {re_['messages']} textes, "
+             f"{re_['months']} mois) | {b['p5']['lists']} "
              f"| {p(b['p5'])} | {p(a['p5'])} | {p(b['p10'])} | {p(a['p10'])} |")
     if d:
         L += ["", f"Événements injectés retrouvés dans les 10 premiers sujets : avant {d['before']['events_found']}, "
