@@ -1131,7 +1131,7 @@ def sentiment_by_theme(con: Any, f: Filters | None = None, taxonomy: Taxonomy | 
         JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
         JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
         WHERE {w} AND m.is_official IS NOT TRUE AND t.theme <> '{NO_THEME}' AND s.label IS NOT NULL
-        GROUP BY t.theme ORDER BY negative DESC
+        GROUP BY t.theme ORDER BY negative DESC, t.theme
         """, params).df()
     df["negative_share"] = df["negative"] / df["n"].where(df["n"] > 0)
     df["net_sentiment"] = [net_sentiment(p, n) for p, n in zip(df["positive"], df["negative"], strict=True)]
