@@ -33,6 +33,7 @@ import pandas as pd
 
 from analysis import store
 from analysis.eval import data as D
+from analysis.fmt import fr_num
 from analysis.queries import Filters
 from analysis.text import fold
 from analysis.topics import STOP_WORDS_FR, emerging_subjects, lemma_key
@@ -250,7 +251,6 @@ def _default(name: str) -> Any:
 
 def render(e: dict) -> str:
     """French Markdown of the figures."""
-    from analysis.fmt import fr_num
 
     def p(x: dict) -> str:
         v = x["precision"]
