@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -13,10 +15,15 @@ pytestmark = pytest.mark.xdist_group("eval")
 
 
 def _shared():
+    """The labelled real sets, only where the person running the tests points to them (like
+    ``VIGIE_SAMPLES_DIR`` for the real exports): the tests never look for a folder beside the repo."""
+    path = os.environ.get("VIGIE_SHARED")
+    if not path:
+        pytest.skip("données partagées absentes : définissez VIGIE_SHARED")
     try:
-        return D.shared_root()
+        return D.shared_root(path)
     except D.SharedDataMissing:
-        pytest.skip("données partagées absentes (VIGIE_SHARED ou ../shared)")
+        pytest.skip(f"données partagées absentes de {path}")
 
 
 def test_bootstrap_interval_brackets_the_value():

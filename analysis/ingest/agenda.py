@@ -2,7 +2,7 @@
 
 Four adapters map the formats communes and tourism offices already publish to rows of the
 ``events`` table (one row per event, its occurrences counted). Each format's quirks, met in the
-real files (``../shared/formats/agenda_*``), are handled here:
+real sample files (the shared formats folder, ``agenda_*``; acceptance tests with ``VIGIE_SAMPLES_DIR``), are handled here:
 
 - **OpenAgenda** JSON export (v1: ``{"events": [...], "total", "offset", "limit"}``; API v2 pages
   too): titles and descriptions as language maps, ``keywords`` null or per language, dozens of
