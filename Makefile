@@ -43,7 +43,7 @@ test-quick: test-db
 # older than the schema, the demo generator or the registry when one of them changed: rebuilt then
 test-db: venv $(TEST_DB).ok
 
-$(TEST_DB).ok: analysis/schema.py $(wildcard analysis/demo*.py analysis/demo/*.py) analysis/events/demo.py analysis/ingest/agenda.py data/territories.toml
+$(TEST_DB).ok: analysis/schema.py $(wildcard analysis/demo*.py analysis/demo/*.py) analysis/ingest/agenda.py data/territories.toml
 	mkdir -p build
 	rm -rf $(TEST_DB) $(TEST_DB).ok $(TEST_DB).read $(basename $(TEST_DB))_exports
 	VIGIE_PSEUDONYM_KEY=test-key-not-secret $(BIN)/vigie --db $(TEST_DB) demo

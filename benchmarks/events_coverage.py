@@ -6,7 +6,7 @@ For each seed the demo is generated and imported (``vigie demo --no-enrich``, ~1
 temporary store; then (1) every event of the own territory is evaluated and its 95 % interval compared
 with the injected promotion effect of ``ground_truth_events.json``; (2) the engagement model is
 evaluated on the time split of the own territory's posts (coverage of its 80 % interval, error vs the
-account's median). Complements :func:`analysis.events.demo.coverage` (fast simulated accounts).
+account's median). Complements :func:`analysis.demo_events.coverage` (fast simulated accounts).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis import demo, store
+from analysis import demo_build, store
+from analysis.demo_events import ground_truth
 from analysis.events import engagement as E
-from analysis.events.demo import ground_truth
 from analysis.events.evaluation import evaluate_event
 
 
@@ -27,7 +27,7 @@ def run(seed: int, own: str = "saint-aubin") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "demo.duckdb"
         t0 = time.perf_counter()
-        demo.build(exports_dir=Path(tmp) / "demo_exports", db=db, seed=seed, enrich=False)
+        demo_build.build(exports_dir=Path(tmp) / "demo_exports", db=db, seed=seed, enrich=False)
         truth = json.loads((Path(tmp) / "demo_exports" / "ground_truth_events.json").read_text(encoding="utf-8")) \
             if (Path(tmp) / "demo_exports" / "ground_truth_events.json").exists() else ground_truth(db)
         rows = []

@@ -92,9 +92,9 @@ def stage_generate(exports: Path, scale: float, out: dict) -> list[dict]:
 def _generate_only(exports: Path, scale: float) -> None:
     import pickle
 
-    from analysis import demo
+    from analysis import demo_build
 
-    sim, files = demo.generate(exports, seed=42, scale=scale)
+    sim, files = demo_build.generate(exports, seed=42, scale=scale)
     exports.with_suffix(".files.pkl").write_bytes(pickle.dumps(
         {"files": files, "messages": len(sim.messages), "posts": len(sim.posts)}))
 

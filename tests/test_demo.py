@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import demo, store
+from analysis import demo, demo_build, store
 from analysis.registry import load_registry
 
 # module fixtures are expensive: keep this file on one xdist worker so they are built once
@@ -25,11 +25,11 @@ def _hashes(root: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> demo.BuildReport:
+def built(tmp_path_factory) -> demo_build.BuildReport:
     """One small build for the whole module (import is the slow part: ~230 files)."""
     root = tmp_path_factory.mktemp("demo")
     db = root / "demo.duckdb"
-    return demo.build_report(exports_dir=demo.exports_dir_for(db), db=db, seed=7, scale=SCALE, enrich=False)
+    return demo_build.build_report(exports_dir=demo.exports_dir_for(db), db=db, seed=7, scale=SCALE, enrich=False)
 
 
 @pytest.fixture(scope="module")
@@ -43,9 +43,9 @@ def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def test_same_seed_same_files_other_seed_differs(tmp_path):
-    demo.generate(tmp_path / "a", seed=3, scale=0.01)
-    demo.generate(tmp_path / "b", seed=3, scale=0.01)
-    demo.generate(tmp_path / "c", seed=4, scale=0.01)
+    demo_build.generate(tmp_path / "a", seed=3, scale=0.01)
+    demo_build.generate(tmp_path / "b", seed=3, scale=0.01)
+    demo_build.generate(tmp_path / "c", seed=4, scale=0.01)
     a, b, c = _hashes(tmp_path / "a"), _hashes(tmp_path / "b"), _hashes(tmp_path / "c")
     assert len(a) > 150 and a == b
     assert a != c
@@ -195,7 +195,7 @@ def test_official_replies_faster_in_business_hours(built, db):
 def test_rerun_changes_nothing(built, db):
     with store.reader(db) as con:
         before = store.snapshot_hash(con)
-    again = demo.build_report(exports_dir=built.exports_dir, db=db, seed=7, scale=SCALE, enrich=False)
+    again = demo_build.build_report(exports_dir=built.exports_dir, db=db, seed=7, scale=SCALE, enrich=False)
     assert again.errors == []
     assert sum(r.inserted + r.updated for r in again.results) == 0
     # the collection again: every source read, nothing new (feeds answer 304, threads unchanged)

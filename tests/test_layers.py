@@ -13,10 +13,6 @@ from importlinter.cli import lint_imports
 ROOT = Path(__file__).resolve().parents[1]
 # Files another engineer reworks in parallel (issue 18 item 4): their in-function imports are theirs.
 NOT_OURS = ("analysis/topics.py", "analysis/sentiment/", "analysis/moderation/toxicity.py")
-# The one known exception (pyproject's ignore_imports says why): the demo's events agenda draws from the
-# demo's simulation, which calls it back, until the analysis/demo/ package holds both.
-KNOWN_CYCLES = [["analysis.demo", "analysis.events.demo"]]
-LATE_ALLOWED = ("analysis/events/demo.py",)
 
 
 def test_import_contracts_are_kept(monkeypatch):
@@ -29,7 +25,7 @@ def test_no_import_cycle_in_analysis():
     dg = nx.DiGraph((m, i) for m in g.modules for i in g.find_modules_directly_imported_by(m)
                     if i.startswith("analysis"))
     cycles = [sorted(c) for c in nx.strongly_connected_components(dg) if len(c) > 1]
-    assert cycles == KNOWN_CYCLES
+    assert cycles == []
 
 
 def test_the_package_imports_itself_at_the_top_of_files():
@@ -37,7 +33,7 @@ def test_the_package_imports_itself_at_the_top_of_files():
     late = []
     for f in sorted((ROOT / "analysis").rglob("*.py")):
         rel = f.relative_to(ROOT).as_posix()
-        if rel.startswith(NOT_OURS + LATE_ALLOWED):
+        if rel.startswith(NOT_OURS):
             continue
         tree = ast.parse(f.read_text(encoding="utf-8"))
         for fn in ast.walk(tree):

@@ -77,7 +77,7 @@ def test_evaluate_figures():
 
 
 def test_eval_cli_on_tiny_file():
-    from analysis.sentiment.cli import app
+    from analysis.cli.sentiment import app
 
     r = CliRunner().invoke(app, ["eval", "--texts", str(FIX / "texts.txt"), "--labels", str(FIX / "labels.txt"),
                                  "--json"])
@@ -90,7 +90,7 @@ def test_eval_cli_on_tiny_file():
 
 
 def test_predict_cli_json():
-    from analysis.sentiment.cli import app
+    from analysis.cli.sentiment import app
 
     r = CliRunner().invoke(app, ["predict", "--json"],
                            input="Quelle honte ce service\nThe weather is nice and we are happy\n")
@@ -181,7 +181,7 @@ def test_labels_constant():
 
 
 def test_correct_and_eval_from_store_cli(db):
-    from analysis.sentiment.cli import app
+    from analysis.cli.sentiment import app
 
     _seed_store(db)
     runner = CliRunner()

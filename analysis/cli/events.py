@@ -13,9 +13,9 @@ from rich.table import Table
 
 from analysis import store
 from analysis.cli.common import open_reader, parse_date
+from analysis.demo_events import coverage
 from analysis.events import draft as D
 from analysis.events import engagement as E
-from analysis.events.demo import coverage
 from analysis.events.evaluation import evaluate_event
 from analysis.events.model import events_frame, to_ics
 from analysis.fmt import fr_int, fr_pct

@@ -1,7 +1,7 @@
 """`vigie` command: glue only. Every command calls the library; long work shows progress.
 
-The root app; each command group is a module of :mod:`analysis.cli` (``analysis/cli/<group>.py``;
-``vigie sentiment`` stays in :mod:`analysis.sentiment.cli`), registered in :data:`SUBCOMMANDS`.
+The root app; each command group is a module of :mod:`analysis.cli` (``analysis/cli/<group>.py``),
+registered in :data:`SUBCOMMANDS`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from analysis import demo, derived_refresh, privacy, queries, store
+from analysis import demo_build, derived_refresh, privacy, queries, store
 from analysis.cli.audience import import_population
 from analysis.cli.common import open_reader
 from analysis.distributed import import_paths as dask_import_paths
@@ -265,7 +265,7 @@ def demo_cmd(
 
     dbp = store.db_path()
     exports = out or dbp.parent / (dbp.stem + "_exports")
-    summary = demo.build(exports_dir=exports, db=dbp, seed=seed, scale=scale, enrich=enrich,
+    summary = demo_build.build(exports_dir=exports, db=dbp, seed=seed, scale=scale, enrich=enrich,
                          progress=lambda msg: err.print(msg))
     console.print(summary)
 
@@ -273,7 +273,7 @@ def demo_cmd(
 # ------------------------------------------------------------------------------ sub-commands
 SUBCOMMANDS = [
     # (module, attribute, name)
-    ("analysis.sentiment.cli", "app", "sentiment"),
+    ("analysis.cli.sentiment", "app", "sentiment"),
     ("analysis.cli.ereputation", "app", "ereputation"),
     ("analysis.cli.enrich", "app", None),
     ("analysis.cli.topics", "app", "topics"),

@@ -1,6 +1,6 @@
 """The demo agenda: events of the five fictional territories, their promotion, its injected effect.
 
-Called by the demo build (:func:`analysis.demo.generate`): :func:`inject` adds to the simulated
+Called by the demo build (:func:`analysis.demo_build.generate`): :func:`inject` adds to the simulated
 world, from a random stream of its own (the rest of the demo keeps its draws), the promotion posts
 of each event — on Facebook, Instagram and X, in the four weeks before it — whose expected
 engagement is the one a regular post of the same account and day would have, multiplied by
@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis import demo as D
 from analysis.config import LOCAL_TZ, LOCAL_ZONE
 from analysis.events.evaluation import lift, strata
 from analysis.fmt import MONTHS, WEEKDAYS
@@ -207,8 +208,6 @@ def _promo_days(rng: Any, e: DemoEvent, n: int) -> list[datetime]:
 def inject(sim: Any, seed: int) -> dict:
     """Add the agenda's promotion posts, their comments and the conversation naming the own
     territory's events to ``sim`` (in place); returns the truth (also kept on ``sim``)."""
-    from analysis import demo as D
-
     rng = D.FastRng(seed + SEED_OFFSET)
     tm = D.TextMaker(rng)
     ids = D.Ids()
@@ -428,8 +427,6 @@ def write(writer: Any) -> list[Path]:
 
 def ground_truth(db_path: Any = None) -> dict:
     """The injected events truth of the demo store (``ground_truth_events.json``)."""
-    from analysis import demo as D
-
     path = D.exports_dir_for(db_path) / "ground_truth_events.json"
     if not path.exists():
         raise FileNotFoundError(f"Vérité terrain des événements absente : {path}. Lancez `vigie demo` d'abord.")
@@ -441,8 +438,6 @@ def simulate_account(rng: np.random.Generator, plat: str, sf: float, days: list[
                      n_promo: int, event_day: date, lead: int = 24, territory_id: str = "peer") -> tuple:
     """One account's posts over ``days`` drawn from the demo's model, with ``n_promo`` promotion
     posts of effect ``effect`` before ``event_day``: (times in days, engagement, promo mask)."""
-    from analysis import demo as D
-
     t, e, promo = [], [], []
     for d in days:
         for _ in range(int(rng.poisson(D.POST_RATE[plat] / 30.4 * sf * D.season(d)))):

@@ -10,8 +10,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from analysis import derived_refresh
+from analysis import derived_refresh, store
 from analysis.fmt import fr_int, fr_num, fr_pct
+from analysis.sentiment import LABELS, MODEL_PATH, load_model
+from analysis.sentiment.corrections import correct, corrected_dataset
+from analysis.sentiment.model import _as_codes
+from analysis.sentiment.train import evaluate, read_lines, train
 
 app = typer.Typer(help="Modèle de sentiment français : entraîner, évaluer, prédire.", no_args_is_help=True)
 console = Console()
@@ -31,13 +35,9 @@ def train_cmd(
         False, "--with-store-corrections", help="Ajouter les corrections des analystes de la base."),
 ) -> None:
     """Entraîner le modèle (reproductible : mêmes données + même graine = même version)."""
-    from analysis.sentiment import MODEL_PATH
-    from analysis.sentiment.train import train
 
     corrections = None
     if with_store_corrections:
-        from analysis import store
-        from analysis.sentiment.corrections import corrected_dataset
 
         with store.reader() as con:
             corrections = corrected_dataset(con)
@@ -59,13 +59,9 @@ def eval_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Macro-F1, exactitude, F1 par classe et matrice de confusion."""
-    from analysis.sentiment import load_model
-    from analysis.sentiment.train import evaluate, read_lines
 
     m = load_model(model)
     if from_store:
-        from analysis import store
-        from analysis.sentiment.corrections import corrected_dataset
 
         with store.reader() as con:
             ds = corrected_dataset(con)
@@ -100,7 +96,6 @@ def predict_cmd(
     model: Path = typer.Option(None, "--model", help="Modèle .npz (défaut : le modèle livré)."),
 ) -> None:
     """Lire des textes sur l'entrée standard (un par ligne) et écrire leur sentiment."""
-    from analysis.sentiment import LABELS, load_model
 
     m = load_model(model)
     lines = [line.rstrip("\n") for line in sys.stdin]
@@ -141,7 +136,6 @@ def correct_cmd(
     author: str = typer.Option(..., "--author", help="Analyste qui corrige (journalisé)."),
 ) -> None:
     """Corriger le sentiment d'un message ou d'un post (prioritaire sur le modèle, journalisé)."""
-    from analysis.sentiment.corrections import correct
 
     try:
         with derived_refresh.writer() as con:
@@ -153,6 +147,5 @@ def correct_cmd(
 
 
 def _canonical(label: str) -> str:
-    from analysis.sentiment.model import LABELS, _as_codes
 
     return LABELS[int(_as_codes([label])[0])]
