@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.ingest.base import FR_MONTHS
 from analysis.store import REPO_ROOT
 
 EVAL_DIR = REPO_ROOT / "data" / "eval"
@@ -124,16 +125,12 @@ def booking(root: Path) -> pd.DataFrame:
                          "created_at": [_fr_sent_date(v) for v in b.get("Date", pd.Series([""] * len(b)))]})
 
 
-_FR_MONTHS = {m: i for i, m in enumerate(("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-                                          "septembre", "octobre", "novembre", "décembre"), 1)}
-
-
 def _fr_sent_date(v: str) -> pd.Timestamp:
     """'Commentaire envoyé le 16 août 2024' → 2024-08-16 (NaT when unreadable)."""
     m = re.search(r"(\d{1,2})(?:er)?\s+(\w+)\s+(\d{4})", str(v))
-    if not m or m.group(2).lower() not in _FR_MONTHS:
+    if not m or m.group(2).lower() not in FR_MONTHS:
         return pd.NaT
-    return pd.Timestamp(int(m.group(3)), _FR_MONTHS[m.group(2).lower()], int(m.group(1)))
+    return pd.Timestamp(int(m.group(3)), FR_MONTHS[m.group(2).lower()], int(m.group(1)))
 
 
 # ------------------------------------------------------------------------------ hostility (tweets)

@@ -135,6 +135,23 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
                 .fetchone()[0])
 
 
+def _rows_in_window(con: duckdb.DuckDBPyConnection, table: str, territories: list[str] | tuple[str, ...] | None,
+                    start: date | None, end: date | None, first_col: str, last_col: str, order: str) -> pd.DataFrame:
+    """Rows of ``table`` of ``territories`` (all when empty) whose [first_col, last_col] meets the local
+    days [start, end)."""
+    where, params = ["TRUE"], []
+    if territories:
+        where.append(f"territory_id IN ({', '.join('?' for _ in territories)})")
+        params += list(territories)
+    if start is not None:
+        where.append(f"{last_col} >= ?")
+        params.append(to_utc(start))
+    if end is not None:
+        where.append(f"{first_col} < ?")
+        params.append(to_utc(end))
+    return con.execute(f"SELECT * FROM {table} WHERE {' AND '.join(where)} ORDER BY {order}", params).df()
+
+
 def events_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | list[str] = (),
                  start: date | None = None, end: date | None = None) -> pd.DataFrame:
     """Events overlapping [start, end) (local days) of ``territories`` (all when empty), with
@@ -142,17 +159,7 @@ def events_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | 
     cols = ["event_id", "territory_id", "title", "start_at", "end_at"]
     if not _has_table(con, "events"):
         return pd.DataFrame(columns=cols)
-    where, params = ["TRUE"], []
-    if territories:
-        where.append(f"territory_id IN ({', '.join('?' for _ in territories)})")
-        params += list(territories)
-    if start is not None:
-        where.append("end_at >= ?")
-        params.append(to_utc(start))
-    if end is not None:
-        where.append("start_at < ?")
-        params.append(to_utc(end))
-    df = con.execute(f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY start_at, event_id", params).df()
+    df = _rows_in_window(con, "events", territories, start, end, "start_at", "end_at", "start_at, event_id")
     df["theme_effective"] = effective_themes(df)
     df["start_local"] = [local(x) for x in df["start_at"]]
     df["end_local"] = [local(x) for x in df["end_at"]]
@@ -223,17 +230,7 @@ def planned_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] |
     """Planned posts of ``territories`` in [start, end) (local days), with ``planned_local``."""
     if not _has_table(con, "planned_posts"):
         return pd.DataFrame(columns=["planned_id", "territory_id", "platform", "planned_at", "text"])
-    where, params = ["TRUE"], []
-    if territories:
-        where.append(f"territory_id IN ({', '.join('?' for _ in territories)})")
-        params += list(territories)
-    if start is not None:
-        where.append("planned_at >= ?")
-        params.append(to_utc(start))
-    if end is not None:
-        where.append("planned_at < ?")
-        params.append(to_utc(end))
-    df = con.execute(f"SELECT * FROM planned_posts WHERE {' AND '.join(where)} ORDER BY planned_at", params).df()
+    df = _rows_in_window(con, "planned_posts", territories, start, end, "planned_at", "planned_at", "planned_at")
     df["planned_local"] = [local(x) for x in df["planned_at"]]
     return df
 
