@@ -381,3 +381,12 @@ def _after_logout(u: dict) -> None:
     if u.get("via") == "oidc":
         st.stop()
     st.rerun()
+
+
+def signature() -> str:
+    """Who signs a change made from a page (a correction, a status, a campaign): the logged-in user's
+    name, never a name typed in a form; « démo » in the demo mode (nobody is logged in)."""
+    u = current_user()
+    if u and u.get("name"):
+        return str(u["name"])
+    return "démo" if demo_mode() else ""

@@ -383,3 +383,46 @@ def formats() -> pd.DataFrame:
 
     return pd.DataFrame([{"Format": a.name, "Plateforme": a.platform, "Description": a.label}
                          for a in adapters()], columns=["Format", "Plateforme", "Description"])
+
+
+BUSY_MESSAGE = ("Base occupée : un import, une collecte ou un enrichissement est en cours. Réessayez dans un "
+                "instant ; rien n'a été enregistré.")
+
+
+def write(change: Callable[[duckdb.DuckDBPyConnection, str], Any], /, *, success: str,
+          messages: list[str] | tuple[str, ...] = (), campaigns: list[str] | tuple[str, ...] = (),
+          territories: list[str] | tuple[str, ...] = ()) -> Any | None:
+    """THE way a page writes (one error policy): ``change(con, signature)`` runs in a short writer
+    session (:func:`writer`: refused before anything is written for a message, campaign or territory
+    outside the user's scope), signed by the logged-in user (``auth.signature()``, never a typed name).
+
+    Then the French ``success`` (markdown, escape what comes from users) or the French error — the
+    store busy (« Base occupée… réessayez »), an unknown id or one outside the scope, a refused value
+    (``ValueError``) — and the read caches are cleared so every figure follows at once.
+    Returns what ``change`` returned, or None when nothing was written."""
+    from streamlit_app import auth
+
+    who = auth.signature()
+    if not who:
+        st.error("Connectez-vous pour enregistrer une modification : elle est signée de votre nom.")
+        return None
+    try:
+        with writer(messages=messages, campaigns=campaigns, territories=territories) as con:
+            out = change(con, who)
+    except duckdb.IOException:
+        st.error(BUSY_MESSAGE)
+        return None
+    except access.OutOfScope as e:
+        st.error(f"Modification refusée : {escape_markdown(e)}")
+        return None
+    except KeyError as e:
+        what = "Message" if messages else ("Campagne" if campaigns else "Élément")
+        st.error(f"{what} introuvable : {escape_markdown(e.args[0] if e.args else '')} ; rien n'a été enregistré.")
+        return None
+    except ValueError as e:
+        st.error(f"Modification impossible : {escape_markdown(e)} ; rien n'a été enregistré.")
+        return None
+    _cached.clear()
+    _chart.clear()
+    st.success(success)
+    return out
