@@ -10,12 +10,25 @@ Static export for reports: :func:`to_png` / :func:`to_svg` (vl-convert, no brows
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
 import pandas as pd
 
 from analysis.fmt import MONTHS, MONTHS_ABBR, NBSP, NNBSP, fr_month
+
+
+@dataclass
+class ChartView:
+    """What a page shows of a chart (``ui.chart``): the chart, its data table in French columns, its
+    French text alternative and the formats of the table's columns."""
+
+    chart: alt.TopLevelMixin
+    table: pd.DataFrame
+    alt_text: str
+    formats: dict[str, str] = field(default_factory=dict)
+
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision
 # deficiencies. Ordered so that the first colours have the most contrast on white; yellow last.

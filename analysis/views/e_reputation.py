@@ -5,12 +5,11 @@ what these functions return; nothing here touches the store)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import altair as alt
 import pandas as pd
 
+from analysis.charts import ChartView
 from analysis.charts import e_reputation as charts
 from analysis.ereputation import METRIC_LABELS, NEGATIVE_SPIKE, Spike, spike_rule_text
 from analysis.fmt import (
@@ -94,16 +93,6 @@ def counts_caption(k: dict[str, Any]) -> str:
     return (f"{fr_int(k['scored'])} messages évalués, {fr_int(k['non_french'])} hors français (non évalués, "
             f"exclus des parts), {fr_int(k['unscored'])} pas encore évalués (`vigie enrich`). Les écarts sont "
             "en points ; un écart n'est significatif que si son intervalle (info-bulle) exclut 0.")
-
-
-@dataclass
-class ChartView:
-    """A chart with its French alt text and its data table (what ``ui.chart`` shows)."""
-
-    chart: alt.TopLevelMixin
-    table: pd.DataFrame
-    alt_text: str
-    formats: dict[str, str]
 
 
 def trend_view(tr: pd.DataFrame, spikes: Sequence[Spike], k: dict[str, Any], prev: pd.DataFrame, freq: str,
