@@ -81,6 +81,7 @@ def require_store() -> tuple[str, int]:
     if stamp is None:
         st.info(MISSING_STORE_MESSAGE.format(path=escape_markdown(store.db_path())), icon=":material/database:")
         st.stop()
+    _written()  # the success of a write made on the run before (see write)
     return stamp
 
 
@@ -396,10 +397,10 @@ def write(change: Callable[[duckdb.DuckDBPyConnection, str], Any], /, *, success
     session (:func:`writer`: refused before anything is written for a message, campaign or territory
     outside the user's scope), signed by the logged-in user (``auth.signature()``, never a typed name).
 
-    Then the French ``success`` (markdown, escape what comes from users) or the French error — the
-    store busy (« Base occupée… réessayez »), an unknown id or one outside the scope, a refused value
-    (``ValueError``) — and the read caches are cleared so every figure follows at once.
-    Returns what ``change`` returned, or None when nothing was written."""
+    On success the read caches are cleared and the page runs again at once (every figure follows),
+    showing the French ``success`` (markdown, escape what comes from users) at its top. Else the French
+    error where the form is — the store busy (« Base occupée… réessayez »), an unknown id or one outside
+    the scope, a refused value (``ValueError``) — and None: nothing was written."""
     from streamlit_app import auth
 
     who = auth.signature()
@@ -424,5 +425,18 @@ def write(change: Callable[[duckdb.DuckDBPyConnection, str], Any], /, *, success
         return None
     _cached.clear()
     _chart.clear()
-    st.success(success)
-    return out
+    # Run the page again at once, so that every figure above the form already counts the change; the
+    # success is shown at the top of that run (require_store, which every page calls first).
+    st.session_state[K_WRITTEN] = success
+    st.rerun()
+    return out  # not reached (st.rerun)
+
+
+K_WRITTEN = "vigie_written"
+
+
+def _written() -> None:
+    """Show (once) the success of the write that made this run (:func:`write`)."""
+    msg = st.session_state.pop(K_WRITTEN, None)
+    if msg:
+        st.success(msg, icon=":material/check_circle:")

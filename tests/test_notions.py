@@ -143,3 +143,12 @@ def test_spike_caption_is_written_from_the_thresholds():
     page = (ROOT / "streamlit_app/app_pages/e_reputation.py").read_text(encoding="utf-8")
     assert "V.SPIKE_CAPTION" in page and "SPIKE_CAPTION = spike_rule_text(NEGATIVE_SPIKE)" in (
         ROOT / "analysis/views/e_reputation.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", ["e_reputation", "audience", "thematiques", "synthese", "benchmark"])
+def test_page_is_thin(page):
+    """Issue 18 item 3: a page is layout only (read models in analysis/views, charts in analysis/charts),
+    at most 150 lines, and builds no Altair chart itself."""
+    text = (ROOT / "streamlit_app" / "app_pages" / f"{page}.py").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 150, page
+    assert "import altair" not in text and "alt.Chart(" not in text, page

@@ -133,6 +133,9 @@ def test_analyst_correction_is_stored_and_changes_the_kpis(page_db, monkeypatch)
     next(b for b in at.main.button if b.label == "Enregistrer la correction").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Correction enregistrée" in s.value for s in at.success)
+    # figures follow at once (data.write clears the caches and runs the page again), no reload needed
+    k = _library_kpis(page_db)
+    assert {x.label: x.value for x in at.metric}["Part de messages négatifs"] == fr_pct(k["negative_share"]) != before
     with store.reader(page_db) as con:
         assert con.execute("SELECT item_id, value, author FROM labels WHERE task = 'sentiment'").fetchall() == [
             ("facebook:sa-83-3", "negative", "camille")]
