@@ -1,0 +1,53 @@
+"""Issue 22 item 8: the report the director reads — the app's PDF is the CLI's, byte for byte, and
+the command the page displays carries every filter (rendering is slow: few renders here)."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import altair as alt
+import pytest
+from typer.testing import CliRunner
+
+from analysis.reports import render
+from tests.page_helpers import open_page
+
+
+def _rendered(s: str) -> str:
+    return s.replace("\\", "")
+
+
+def test_file_name_and_command_carry_the_platforms():
+    assert render.file_name("saint-aubin", "2026-10") == "rapport-saint-aubin-2026-10.pdf"
+    assert render.file_name("saint-aubin", "2026-10", "html", ("instagram", "facebook")) == \
+        "rapport-saint-aubin-2026-10-facebook-instagram.html"
+    cmd = render.command_line("saint-aubin", "2026-10", "peers", "pdf", ("facebook",))
+    assert "--platform facebook" in cmd and cmd.endswith("--out rapport-saint-aubin-2026-10-facebook.pdf")
+
+
+@pytest.mark.parametrize("platform", [None, "facebook"])
+def test_app_pdf_is_the_cli_pdf_of_the_displayed_command(demo_env, platform, tmp_path, monkeypatch):
+    """The page enables the app's chart theme; the CLI does not: the PDFs must still be identical,
+    and running the command the page shows must give that same file."""
+    from analysis.cli import app
+
+    at = open_page("rapports.py", period="12m", role="elu", query={"plateformes": platform} if platform else None,
+                   timeout=240)
+    cmd = next(_rendered(c.value) for c in at.caption if "vigie report" in c.value)
+    cmd = cmd.split("`")[1]
+    args = shlex.split(cmd)[1:]
+    assert ("--platform" in args) == bool(platform)
+    out_name = args[args.index("--out") + 1]
+    assert out_name.endswith(f"-{platform}.pdf" if platform else f"-{args[args.index('--period') + 1]}.pdf")
+    next(b for b in at.button if b.label == "Générer le rapport").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    app_pdf = at.session_state["rapport"][-1]["pdf"]
+    monkeypatch.chdir(tmp_path)
+    # `vigie report` runs in its own process, where nothing enables the app's chart theme
+    alt.theme.enable("default")
+    r = CliRunner().invoke(app, ["--db", str(demo_env), *args])
+    assert r.exit_code == 0, r.output
+    cli_pdf = Path(tmp_path / out_name).read_bytes()
+    assert cli_pdf[:5] == b"%PDF-"
+    assert app_pdf == cli_pdf
