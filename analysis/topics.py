@@ -1288,6 +1288,18 @@ MIN_AUTHORS = 3
 MIN_LIFT = 2.0
 
 
+# Evaluative and filler words (lemma keys, folded) that never name a subject on their own, however
+# rare they were before: « nouveau », « plaire », « super » rise with any announcement. In a phrase
+# they stay (« nouveau marché »); a subject whose only words are these is no subject (issue 22).
+LONE_GENERIC = frozenset("""
+nouveau nouvel nouvelle ancien plaire aimer adorer super top genial bravo merci beau bel belle joli
+content heureux bien mieux bon mauvais nul grand petit gros vrai vraiment chouette magnifique excellent
+parfait formidable incroyable dommage honte triste penser savoir vouloir venir prendre mettre falloir
+trouver attendre arriver passer rester demander esperer aucun chose truc gens monde annee jour semaine
+mois fois moment temps
+""".split())
+
+
 def generic_words(base_share: dict[str, float], threshold: float = GENERIC_SHARE) -> set[str]:
     """Words whose share of the baseline messages is at least ``threshold`` (background vocabulary)."""
     return {w for w, v in base_share.items() if v >= threshold}
@@ -1420,6 +1432,8 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     # Only the max_subjects largest groups are returned (stable sort: ties keep the group order).
     def readable(g: dict) -> bool:
         names_g = {e.term for e in g["eps"]}
+        if all(t in LONE_GENERIC for t in names_g):  # only « nouveau », « plaire »…: nothing named
+            return False
         if lone_share is None or not n_base or len(names_g) > 1 or any(" " in t or t[0] == "#" for t in names_g):
             return True
         return base_share[col_of[next(iter(names_g))]] < lone_share
@@ -1435,7 +1449,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
             if e.term not in best or e.max_z > best[e.term].max_z:
                 best[e.term] = e
         ranked = sorted(best.values(), key=lambda e: (-e.max_z, e.term))
-        terms = [e.term for e in ranked if not e.term.startswith("#")][:max_terms]
+        terms = [e.term for e in ranked if not e.term.startswith("#") and e.term not in LONE_GENERIC][:max_terms]
         hashtags = [e.term for e in ranked if e.term.startswith("#")][:max_terms]
         sub = table.loc[rid[docs_shown]]
         eps_g = g["eps"]
@@ -1493,7 +1507,8 @@ def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
     """Most frequent words and bigrams (surface forms, accents kept, French stop words removed).
 
     A bigram is kept instead of its two words when it is at least half as frequent as the rarer
-    of them, so 'eau potable' shows as such. ``exclude``: words to hide (e.g. the territory name).
+    of them, so 'eau potable' shows as such; a word of a kept bigram is then not shown alone.
+    ``exclude``: words to hide (e.g. the territory name).
     """
     X, terms = surface_counts(texts, (1, 2), binary=True)
     if not terms:
@@ -1506,8 +1521,23 @@ def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
     u = dict(zip(uni.index, uni.to_numpy(), strict=True))  # Series.get per bigram was most of the time
     bi = bi[np.array([v >= 0.5 * min(u.get(a, 0), u.get(b, 0)) for t, v in zip(bi.index, bi.to_numpy(), strict=True)
                       for a, b in [t.split()]], dtype=bool)]
-    freq = pd.concat([uni, bi]).sort_values(ascending=False, kind="stable").head(top)
-    return {str(k): int(v) for k, v in freq.items() if v > 0}
+    freq = pd.concat([uni, bi]).sort_values(ascending=False, kind="stable")
+    # A word shown inside a shown phrase is said twice (« standard » beside « standard mairie »):
+    # the phrase wins and the word is left out, the next term taking its place (issue 22).
+    kept: dict[str, int] = {}
+    in_phrases: set[str] = set()
+    for t, v in zip(freq.index, freq.to_numpy(), strict=True):
+        if v <= 0 or len(kept) >= top:
+            break
+        if " " in t:
+            words = t.split()
+            for w in words:
+                kept.pop(w, None)
+            in_phrases.update(words)
+        elif t in in_phrases:
+            continue
+        kept[str(t)] = int(v)
+    return kept
 
 
 def word_cloud_png(frequencies: dict[str, int], title: str | None = None, width: int = 900, height: int = 500,

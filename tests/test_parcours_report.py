@@ -51,3 +51,29 @@ def test_app_pdf_is_the_cli_pdf_of_the_displayed_command(demo_env, platform, tmp
     cli_pdf = Path(tmp_path / out_name).read_bytes()
     assert cli_pdf[:5] == b"%PDF-"
     assert app_pdf == cli_pdf
+
+
+def test_word_cloud_does_not_repeat_a_word_of_a_shown_phrase():
+    from analysis.topics import word_frequencies
+
+    texts = ["Le standard mairie ne répond pas"] * 6 + ["standard saturé ce matin"] * 2 + ["piscine fermée"] * 3
+    freq = word_frequencies(texts, top=10)
+    assert "standard mairie" in freq
+    assert "standard" not in freq and "mairie" not in freq
+    assert "piscine fermée" in freq  # the next terms take the freed places
+
+
+def test_an_emerging_subject_is_never_a_lone_generic_word(demo_db):
+    """« plaire » (like « nouveau ») rose in June at Villeneuve: an evaluative word names no subject."""
+    from datetime import date
+
+    from analysis import store, topics
+    from analysis.queries import Filters
+
+    with store.reader(demo_db) as con:
+        subjects = topics.emerging_subjects(con, Filters(("villeneuve-les-sources",), date(2026, 6, 1),
+                                                         date(2026, 7, 1)))
+    labels = [s.label for s in subjects]
+    assert labels and "creche" in labels
+    assert not any(set(s.terms) <= topics.LONE_GENERIC for s in subjects), labels
+    assert "plaire" not in labels and "nouveau" not in labels
