@@ -77,3 +77,38 @@ def test_an_emerging_subject_is_never_a_lone_generic_word(demo_db):
     assert labels and "creche" in labels
     assert not any(set(s.terms) <= topics.LONE_GENERIC for s in subjects), labels
     assert "plaire" not in labels and "nouveau" not in labels
+
+
+def test_the_monthly_report_is_compact_every_page_full(demo_db):
+    """October 2026 on the demo store, platform names in French; 15 pages before (pages 3, 7 and 10 held a few lines each, every
+    section opened a page), 12 after; every page but the last is filled to at least three quarters."""
+    from weasyprint import HTML
+    from weasyprint.formatting_structure import boxes
+
+    from analysis import store
+    from analysis.reports.period import parse_period
+
+    with store.reader(demo_db) as con:
+        rep = render.build_report(con, "saint-aubin", parse_period("2026-10"))
+    html = render.render_html(rep)
+    # platform names as schema.PLATFORM_LABELS spell them, never the ids
+    body = html.split("Formules utilisées")[0]  # the metric formulas name export columns per platform id
+    for pid in ("facebook", "instagram", "youtube", "press"):
+        assert f">{pid}<" not in body and f"({pid})" not in body and f" ; {pid} " not in body, pid
+    assert ">Facebook<" in html and "Presse locale" in html
+    doc = HTML(string=html, base_url=str(render.TEMPLATES)).render()
+
+    def filled(page) -> float:  # bottom of the last line or image, as a share of the page's content height
+        pb, bottom = page._page_box, 0.0
+        stack = [c for c in pb.children if not isinstance(c, boxes.MarginBox)]
+        while stack:
+            b = stack.pop()
+            if isinstance(b, boxes.LineBox | boxes.ReplacedBox):
+                bottom = max(bottom, b.position_y + b.margin_height())
+            else:
+                stack.extend(getattr(b, "children", None) or [])
+        return (bottom - pb.margin_top) / pb.height
+
+    fill = [round(filled(p), 2) for p in doc.pages]
+    assert len(fill) <= 12, fill
+    assert min(fill[:-1]) >= 0.75, fill

@@ -25,6 +25,7 @@ from analysis.fmt import fr_date, fr_datetime, fr_int, fr_period_end_included
 from analysis.reports import findings as findings_mod
 from analysis.reports.period import Period, parse_period
 from analysis.reports.sections import ReportContext, sections
+from analysis.schema import platform_label
 from analysis.territories import peers_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -159,6 +160,8 @@ def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period,
         "as_of_iso": as_of.strftime("%Y-%m-%dT%H:%M:%SZ") if as_of else "2000-01-01T00:00:00Z",
         "logo": _logo_uri(logo or ter[2]) if (logo or (ter[2] and Path(ter[2]).is_file())) else None,
         "platforms": list(platforms),
+        "platform_labels": [platform_label(p) for p in platforms],
+        "command": command_line(territory, period.code, compare, None, platforms),
     }
     return Report(model)
 
@@ -201,12 +204,13 @@ def file_name(territory: str, period: str, fmt: str = "pdf", platforms: tuple[st
     return "-".join(["rapport", territory, period, *sorted(dict.fromkeys(platforms))]) + f".{fmt}"
 
 
-def command_line(territory: str, period: str, compare: str = "previous", fmt: str = "pdf",
+def command_line(territory: str, period: str, compare: str = "previous", fmt: str | None = "pdf",
                  platforms: tuple[str, ...] | list[str] = ()) -> str:
-    """The ``vigie report`` command that produces the same file (every filter the app applies)."""
+    """The ``vigie report`` command that produces the same file (every filter the app applies);
+    without ``fmt``, the command without its output options (the report's own reproducibility line)."""
     plats = "".join(f" --platform {p}" for p in sorted(dict.fromkeys(platforms)))
-    return (f"vigie report --territory {territory} --period {period} --compare {compare}{plats} --format {fmt} "
-            f"--out {file_name(territory, period, fmt, platforms)}")
+    cmd = f"vigie report --territory {territory} --period {period} --compare {compare}{plats}"
+    return cmd if fmt is None else f"{cmd} --format {fmt} --out {file_name(territory, period, fmt, platforms)}"
 
 
 def write(report: Report, fmt: str, out: str | Path) -> Path:
