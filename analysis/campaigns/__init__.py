@@ -31,7 +31,7 @@ from analysis.campaigns.benchmark import (
                                           ranking_sentence,
                                           report_section,
 )
-from analysis.campaigns.crisis import excluded_periods, message_spikes
+from analysis.campaigns.crisis import crisis_warnings, excluded_periods, message_spikes, window_warnings
 from analysis.campaigns.effects import (
                                           KPI,
                                           KPIS,
@@ -44,8 +44,10 @@ from analysis.campaigns.effects import (
                                           _ratio,
                                           _stat,
                                           daily_panel,
+                                          effect_basis,
                                           estimate_effect,
                                           evaluate,
+                                          level_text,
                                           verdict,
                                           weekly_series,
 )
@@ -73,6 +75,7 @@ __all__ = [
     "daily_panel", "estimate_effect", "evaluate", "excluded_periods", "explain_post", "get_campaign", "list_campaigns",
     "load_campaigns_file", "match_posts", "message_spikes", "message_totals", "peer_groups", "peers_of",
     "performance_by", "post_table", "rank_intervals", "ranking_sentence", "remove_campaign", "report_section",
-    "save_campaigns", "top_bottom_posts", "verdict", "weekly_series",
+    "save_campaigns", "top_bottom_posts", "verdict", "weekly_series", "crisis_warnings", "window_warnings",
+    "effect_basis", "level_text",
     "_block_indices", "_derive", "_effect", "_followers_at", "_has_rows", "_ratio", "_stat",
 ]

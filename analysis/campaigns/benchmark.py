@@ -209,7 +209,7 @@ def report_section(con: duckdb.DuckDBPyConnection, f: Any, visible: tuple[str, .
         main = r.did if r.did is not None and r.did.estimate is not None else r.before_after
         out["campaigns"].append({
             "campaign_id": c.campaign_id, "name": c.name, "start": c.start_date, "end": c.end_date,
-            "verdict": r.verdict, "effect": main.estimate, "low": main.low, "high": main.high,
+            "verdict": r.verdict, "basis": r.basis, "warnings": ev.warnings, "effect": main.estimate, "low": main.low, "high": main.high,
             "significant": main.significant, "vs_peers": main is r.did, "effect_fr": main.fr(),
             "ongoing": c.end_date >= f.end,
         })

@@ -8,6 +8,7 @@ import duckdb
 import pandas as pd
 
 from analysis.campaigns.model import Campaign, list_campaigns
+from analysis.fmt import fr_date
 from analysis.moderation.alerts import PARAMS, episodes, seasonal_anomalies
 
 
@@ -61,4 +62,45 @@ def message_spikes(con: duckdb.DuckDBPyConnection, territory_id: str, start: dat
             # the tail of a crisis is calmer than its peak but not normal yet: a week of margin
             out.append((ep.index.min().date(), min(ep.index.max().date() + timedelta(days=7), end - timedelta(days=1)),
                         f"pic inhabituel de messages ({len(ep)} jours anormaux : crise probable)"))
+    return out
+
+
+def window_warnings(start: date, end: date, first_day: date | None, last_day: date | None,
+                    baseline_start: date | None = None) -> list[str]:
+    """French warnings when a campaign's window [start, end] (days included) or its reference
+    (from ``baseline_start``) reaches beyond the stored data [first_day, last_day]: a campaign
+    ending in the future is measured on its first days only, one starting after the data on none."""
+    if last_day is None:
+        return ["Aucune donnée n'est importée pour ce territoire : la campagne ne peut pas être évaluée."]
+    out = []
+    if start > last_day:
+        out.append(f"La campagne commence le {fr_date(start)}, après le dernier jour de données "
+                   f"({fr_date(last_day)}) : aucun de ses jours n'est encore couvert, elle ne peut pas être évaluée.")
+    elif end > last_day:
+        n = (end - last_day).days
+        out.append(f"La campagne se termine le {fr_date(end)}, après le dernier jour de données ({fr_date(last_day)}) : "
+                   f"ses {n} dernier{'s' if n > 1 else ''} jour{'s' if n > 1 else ''} ne sont pas couverts, l'effet "
+                   f"porte sur la partie déjà importée (évaluation partielle).")
+    if first_day is not None and start < first_day:
+        out.append(f"La campagne commence le {fr_date(start)}, avant le premier jour de données "
+                   f"({fr_date(first_day)}) : une partie de la campagne n'est pas couverte.")
+    elif first_day is not None and baseline_start is not None and baseline_start < first_day <= start:
+        out.append(f"La période de référence commence avant le premier jour de données ({fr_date(first_day)}) : "
+                   f"elle est plus courte que demandé, l'intervalle est plus large.")
+    return out
+
+
+def crisis_warnings(con: duckdb.DuckDBPyConnection, c: Campaign) -> list[str]:
+    """French warnings for the crises inside a campaign's window — the episodes that
+    :func:`message_spikes` (the same detector that marks « crise probable ») finds in it: the
+    engagement a crisis draws would be credited to the campaign."""
+    out = []
+    # 8 weeks before the campaign: the detector compares a day with the same weekday of the 8 weeks before
+    for a, b, why in message_spikes(con, c.territory_id, c.start_date - timedelta(days=56), c.end_date + timedelta(days=1)):
+        if b < c.start_date:
+            continue
+        a = max(a, c.start_date)
+        out.append(f"Du {fr_date(a)} au {fr_date(b)}, pendant la campagne : {why}. Une crise attire commentaires et "
+                   "partages : une hausse mesurée sur ces jours peut venir de la crise, pas de la campagne ; "
+                   "écartez ces jours (réglages de l'évaluation, `--exclude`) pour vérifier.")
     return out

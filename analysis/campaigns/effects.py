@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from analysis import metrics
-from analysis.campaigns.crisis import excluded_periods
+from analysis.campaigns.crisis import crisis_warnings, excluded_periods, window_warnings
 from analysis.campaigns.model import Campaign, _has_rows, get_campaign, match_posts
 from analysis.fmt import fr_num, fr_pct, fr_signed
+from analysis.queries import Filters, data_range
 from analysis.territories import peers_of
 
 
@@ -165,6 +166,7 @@ class KPIResult:
     verdict: str
     n_pre_days: int
     n_post_days: int
+    basis: str = ""  # what the main effect measures, beside the levels (effect_basis)
 
 
 @dataclass
@@ -179,6 +181,7 @@ class Evaluation:
     block_days: int
     excluded: list[tuple[date, date, str]] = field(default_factory=list)
     metrics_version: str = metrics.METRICS_VERSION
+    warnings: list[str] = field(default_factory=list)  # window beyond the data, crises inside it
 
     def as_json(self) -> dict[str, Any]:
         c = self.campaign.as_row()
@@ -187,7 +190,7 @@ class Evaluation:
             "campaign": c, "baseline": [str(self.baseline[0]), str(self.baseline[1])], "peers": self.peers,
             "matched_posts": self.matched_posts, "n_boot": self.n_boot, "seed": self.seed,
             "block_days": self.block_days, "metrics_version": self.metrics_version,
-            "excluded": [[str(a), str(b), why] for a, b, why in self.excluded],
+            "excluded": [[str(a), str(b), why] for a, b, why in self.excluded], "warnings": self.warnings,
             "results": [{**{k: v for k, v in asdict(r).items() if k not in ("before_after", "did")},
                          "before_after": asdict(r.before_after) | {"significant": r.before_after.significant},
                          "did": None if r.did is None else asdict(r.did) | {"significant": r.did.significant}}
@@ -291,6 +294,41 @@ def _effect(point: float | None, draws: np.ndarray, scale: str, n_blocks: int = 
     return Effect(point, float(lo), float(hi), False, p)
 
 
+def level_text(kpi: str, v: float | None) -> str:
+    """A KPI's level as the page, the CLI and the report print it (rate in %, net sentiment in points)."""
+    if kpi == "engagement_rate":
+        return fr_pct(v, 2)
+    if KPIS[kpi].scale == "diff":
+        return fr_num(metrics.points(v), 0) + ("\u00a0points" if v is not None else "")
+    return fr_num(v, 1)
+
+
+def effect_basis(r: KPIResult) -> str:
+    """The one explanation of a KPI's main effect, stated beside it in the page, the CLI and the
+    report: what the percentage compares, what it is measured on, and why it differs from the
+    change between the levels shown next to it (« +68 % » beside « 97,97 → 145,19 », +48 %)."""
+    kpi = KPIS[r.kpi]
+    main = r.did if r.did is not None and r.did.estimate is not None else r.before_after
+    if main.estimate is None:
+        return ""
+    amount = main.fr().split(" (", 1)[0]
+    if main is r.did:
+        what = ("l'écart entre l'évolution du territoire (référence → campagne) et celle de ses pairs sur les mêmes "
+                "jours (double différence)")
+    else:
+        what = "l'évolution du territoire entre la référence et la campagne (avant / après, sans pairs)"
+    if kpi.effect_num:
+        what += ", mesurée sur l'engagement de chaque publication rapporté à la moyenne de son compte"
+    levels = ""
+    if r.own_pre is not None and r.own_post is not None:
+        raw = (fr_pct(r.own_post / r.own_pre - 1, 0, signed=True).replace("-", "\u2212")
+               if kpi.scale == "log" and r.own_pre else _pts(r.own_post - r.own_pre))
+        levels = (f" ; les niveaux {level_text(r.kpi, r.own_pre)} → {level_text(r.kpi, r.own_post)} ({raw}) sont ceux "
+                  "du territoire seul" + (", des moyennes brutes qui mélangent comptes et plateformes"
+                                           if kpi.effect_num else ""))
+    return f"{amount} = {what}{levels}."
+
+
 def verdict(kpi: KPI, eff: Effect, vs_peers: bool) -> str:
     """Plain-French verdict with its uncertainty."""
     if eff.estimate is None:
@@ -356,19 +394,25 @@ def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: lis
     in_camp = [(a, b) for a, b, why in excl if not why.startswith(("campagne ", "pic inhabituel"))]
     keep_post = np.array([not any(a <= x <= b for a, b in in_camp) for x in dates], dtype=bool)
     pre_mask, post_mask = (dates < c.start_date) & keep, (dates >= c.start_date) & keep_post
+    first, last = data_range(con, Filters((c.territory_id,)))
+    crises = crisis_warnings(con, c)
+    warnings = window_warnings(c.start_date, c.end_date, first, last, b_start) + crises
     results = []
     for k in kpis:
         kpi = KPIS[k]
         ba, did, lv = estimate_effect(own, ctl, kpi, pre_mask, post_mask, n_boot, seed, block_days)
         main = did if did is not None and did.estimate is not None else ba
-        results.append(KPIResult(
+        r = KPIResult(
             kpi=k, name=kpi.name, formula=kpi.formula, own_pre=lv.get("own_pre"), own_post=lv.get("own_post"),
             peers_pre=lv.get("peers_pre"), peers_post=lv.get("peers_post"), before_after=ba, did=did,
-            verdict=verdict(kpi, main, main is did), n_pre_days=int(pre_mask.sum()), n_post_days=int(post_mask.sum()),
-        ))
+            verdict=verdict(kpi, main, main is did), n_pre_days=int(pre_mask.sum()), n_post_days=int(post_mask.sum()))
+        if crises and main.significant:  # « effet net probable » during a probable crisis: said in the verdict
+            r.verdict += " À confirmer : une crise probable tombe pendant la campagne (voir l'avertissement)."
+        r.basis = effect_basis(r)
+        results.append(r)
     overlapping = [e for e in excl if e[0] <= c.end_date and e[1] >= b_start]
     return Evaluation(c, (b_start, c.start_date - timedelta(days=1)), peers, results,
-                      len(match_posts(con, c)), n_boot, seed, block_days, excluded=overlapping)
+                      len(match_posts(con, c)), n_boot, seed, block_days, excluded=overlapping, warnings=warnings)
 
 
 def weekly_series(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpi: str = "engagement_per_post",

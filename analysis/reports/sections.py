@@ -365,7 +365,8 @@ def campaigns_section(ctx: ReportContext) -> dict[str, Any] | None:
         what = "par rapport aux pairs" if c["vs_peers"] else "avant / après, sans pairs"
         out["findings"].append(f"Campagne « {c['name']} » ({fr_date(c['start'])} – {fr_date(c['end'])}"
                                f"{', en cours' if c['ongoing'] else ''}) : {c['verdict']} — effet sur l'engagement "
-                               f"par publication {c['effect_fr']} ({what}).")
+                               f"par publication {c['effect_fr']} ({what}). Lecture : {c['basis']}")
+        out["caveats"] += [f"Campagne « {c['name']} » : {w}" for w in c["warnings"]]
     if s["ranking"]:
         r = pd.DataFrame(s["ranking"])
         ch = rank_chart(r, ctx.territory, value_title="Engagement pour 1 000 habitants",
