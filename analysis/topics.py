@@ -1506,8 +1506,8 @@ def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
                      exclude: Iterable[str] = ()) -> dict[str, int]:
     """Most frequent words and bigrams (surface forms, accents kept, French stop words removed).
 
-    A bigram is kept instead of its two words when it is at least half as frequent as the rarer
-    of them, so 'eau potable' shows as such; a word of a kept bigram is then not shown alone.
+    A bigram is kept instead of its two words when it is at least half as frequent as each of them,
+    so 'eau potable' shows as such; a word of a kept bigram is then not shown alone.
     ``exclude``: words to hide (e.g. the territory name).
     """
     X, terms = surface_counts(texts, (1, 2), binary=True)
@@ -1519,25 +1519,15 @@ def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
     is_bi = np.array([" " in t for t in freq.index], dtype=bool)
     uni, bi = freq[~is_bi], freq[is_bi]
     u = dict(zip(uni.index, uni.to_numpy(), strict=True))  # Series.get per bigram was most of the time
-    bi = bi[np.array([v >= 0.5 * min(u.get(a, 0), u.get(b, 0)) for t, v in zip(bi.index, bi.to_numpy(), strict=True)
+    # A bigram is shown when it is the main use of both its words (at least half of each), and its words
+    # are then not shown alone: « standard » beside « standard mairie » said the same thing twice, and
+    # « mairie », far more frequent than any of its phrases, stays a word (issue 22).
+    bi = bi[np.array([v >= 0.5 * max(u.get(a, 0), u.get(b, 0)) for t, v in zip(bi.index, bi.to_numpy(), strict=True)
                       for a, b in [t.split()]], dtype=bool)]
-    freq = pd.concat([uni, bi]).sort_values(ascending=False, kind="stable")
-    # A word shown inside a shown phrase is said twice (« standard » beside « standard mairie »):
-    # the phrase wins and the word is left out, the next term taking its place (issue 22).
-    kept: dict[str, int] = {}
-    in_phrases: set[str] = set()
-    for t, v in zip(freq.index, freq.to_numpy(), strict=True):
-        if v <= 0 or len(kept) >= top:
-            break
-        if " " in t:
-            words = t.split()
-            for w in words:
-                kept.pop(w, None)
-            in_phrases.update(words)
-        elif t in in_phrases:
-            continue
-        kept[str(t)] = int(v)
-    return kept
+    in_phrases = {w for t in bi.index for w in t.split()}
+    uni = uni[[t not in in_phrases for t in uni.index]]
+    freq = pd.concat([uni, bi]).sort_values(ascending=False, kind="stable").head(top)
+    return {str(k): int(v) for k, v in freq.items() if v > 0}
 
 
 def word_cloud_png(frequencies: dict[str, int], title: str | None = None, width: int = 900, height: int = 500,
