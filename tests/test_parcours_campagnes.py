@@ -113,3 +113,18 @@ def test_effects_chart_french_axis_and_uncut_legend():
     legends = [lyr["encoding"]["color"]["legend"] for lyr in layers if "color" in lyr.get("encoding", {})
                and "legend" in lyr["encoding"]["color"]]
     assert legends and all(lg["labelLimit"] == 0 for lg in legends)
+
+
+def test_report_states_the_same_explanation(demo_db):
+    """The report's campaign finding carries the page's and the CLI's explanation, word for word."""
+    from analysis.reports.period import parse_period
+    from analysis.reports.sections import ReportContext, campaigns_section
+    from analysis.territories import peers_of
+
+    with store.reader(demo_db) as con:
+        ctx = ReportContext(con, "saint-aubin", "Saint-Aubin-sur-Loire", parse_period("2026-05"), "previous",
+                            peers_of(con, "saint-aubin"), {})
+        out = campaigns_section(ctx)
+        ev = C.evaluate(con, "saint-aubin-a-velo-2026", ["engagement_per_post"], n_boot=1000, seed=0)
+    basis = ev.results[0].basis
+    assert basis.startswith("+") and any(f"Lecture : {basis}" in x for x in out["findings"]), out["findings"]
