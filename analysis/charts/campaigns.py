@@ -62,7 +62,7 @@ def weekly_index_chart(df: pd.DataFrame, own_label: str, relative: bool = True,
         color="#e4e7eb", opacity=0.6).encode(x="a:T", x2="b:T")
     line = alt.Chart(d).mark_line(point=True).encode(
         x=alt.X("Semaine du:T", title="", axis=alt.Axis(format=DAY_FORMAT, labelOverlap=True)), y=alt.Y("index:Q", title=y_title, scale=alt.Scale(zero=False)),
-        color=alt.Color("Série:N", title="", scale=colours),
+        color=alt.Color("Série:N", title="", scale=colours, legend=alt.Legend(labelLimit=0)),  # names never cut
         tooltip=[alt.Tooltip("Série:N"), alt.Tooltip("Semaine du:T", format=DAY_FORMAT), alt.Tooltip("index:Q", title=y_title, format=",.0f")])
     return alt.layer(band, line).properties(title=alt.Title(title, subtitle="Zone grisée : la campagne"),
                                             width="container", height=260)
