@@ -144,11 +144,20 @@ def _fixed_width(node: Any) -> Any:
     return node
 
 
+# Altair's default theme (300 × 300 continuous view): the report's charts are laid out with it.
+_STATIC_VIEW = {"continuousWidth": 300, "continuousHeight": 300}
+
+
 def _spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's spec for a static render, whatever theme is active in the process: the app enables
+    the Vigie theme (:func:`use_theme`), the CLI does not, and ``to_dict`` merges the active theme
+    into the config — the same report then differed by its chart pixels (issue 22). The config is
+    rebuilt from the chart's own settings only: theme, then the chart's config, the locale last."""
     spec = _fixed_width(chart.to_dict())
-    # Merge the theme under whatever the chart set itself, so the locale is always present.
+    own = chart.config.to_dict() if chart.config is not alt.Undefined else {}
     cfg = dict(theme()["config"])
-    cfg.update(spec.get("config", {}))
+    cfg.update(own)
+    cfg["view"] = {**_STATIC_VIEW, **own.get("view", {})}
     cfg["locale"] = theme()["config"]["locale"]
     spec["config"] = cfg
     return spec
