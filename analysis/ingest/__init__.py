@@ -21,6 +21,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from analysis import schema, store
+from analysis.ingest.attach import registry_snippet, unattached
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, UnknownFormat
 from analysis.ingest.chunked import csv_chunks, header_index, wants_chunks
 from analysis.ingest.sniff import Probe, probe
@@ -79,11 +80,54 @@ class FileResult:
     notes: list[str] = field(default_factory=list)
     tables: dict[str, list[int]] = field(default_factory=dict)  # table -> [inserted, updated]
     erased: int = 0  # messages of erased authors left out (tombstones)
+    # Accounts of the file that no territory claims (``attach.unattached`` rows: platform, ids, name,
+    # stored posts/messages without territory, first/last) and comments filed under no account.
+    unknown_accounts: list[dict] = field(default_factory=list)
+    without_account: int = 0
 
     def as_json(self) -> dict:
         d = asdict(self)
-        return {k: d[k] for k in ("path", "format", "rows_read", "inserted", "updated", "rejected",
-                                  "status", "error", "notes", "tables")}
+        out = {k: d[k] for k in ("path", "format", "rows_read", "inserted", "updated", "rejected",
+                                 "status", "error", "notes", "tables", "without_account")}
+        out["unknown_accounts"] = [{**u, "first": _iso(u.get("first")), "last": _iso(u.get("last")),
+                                    "registry_snippet": registry_snippet(u)} for u in self.unknown_accounts]
+        return out
+
+
+def _iso(v: object) -> str | None:
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).isoformat()
+
+
+ACCOUNT_EXAMPLE = "vigie import FICHIER --account facebook:104857600000001"
+
+
+def _outside_registry(parsed: Parsed) -> tuple[set[str], int]:
+    """Account ids of ``parsed``'s posts and messages filed under no territory, and the number of
+    comments/replies filed under no account at all (a comment export that does not name its page)."""
+    ids: set[str] = set()
+    without = 0
+    for name in ("posts", "messages"):
+        df = parsed.tables.get(name)
+        if df is None or df.empty or "account_id" not in df.columns:
+            continue
+        free = df["territory_id"].isna() if "territory_id" in df.columns else pd.Series(True, index=df.index)
+        ids |= set(df.loc[free & df["account_id"].notna(), "account_id"])
+        if name == "messages" and "kind" in df.columns:
+            without += int((free & df["account_id"].isna() & df["kind"].isin(["comment", "reply"])).sum())
+    return ids, without
+
+
+def _report_unattached(con: duckdb.DuckDBPyConnection, ids: set[str], without: int, res: FileResult) -> None:
+    """Say, in the file's result, which accounts of it are outside the registry and how to attach them."""
+    if ids:
+        res.unknown_accounts = unattached(con, sorted(ids)).to_dict("records")
+        n = len(res.unknown_accounts)
+        res.notes.append(f"{n} compte{'s' if n > 1 else ''} hors registre : données classées « hors registre » ; "
+                         "ajoutez le compte au registre des territoires puis lancez `vigie attach`")
+    res.without_account = without
+    if without:
+        res.notes.append(f"{without} commentaire(s) sans compte : le fichier ne dit pas sous quelle page ils ont été "
+                         f"écrits ; réimportez-le avec --account, par exemple `{ACCOUNT_EXAMPLE} --force`")
 
 
 def describe_unknown(p: Probe, ranked: list[tuple[float, Adapter]]) -> str:
@@ -306,6 +350,8 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
     started = datetime.now(UTC).replace(tzinfo=None)
     registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
     rejects: list[Reject] = []
+    outside: set[str] = set()
+    without = 0
     with store.bounded_memory(con), store.transaction(con):
         for chunk, offset in csv_chunks(p, header_at=header_index(adapter, p, ctx) or 0):
             try:
@@ -327,6 +373,10 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
                     "corrigez-le ou relancez avec --keep-going pour ignorer les lignes en erreur.")
             rejects += found
             _write_tables(con, parsed, ctx, import_id, started, registry_ids, res, stage=False)
+            ids, n = _outside_registry(parsed)
+            outside |= ids
+            without += n
+        _report_unattached(con, outside, without, res)
         res.rejected = len(rejects)
         if rejects:
             store.upsert(con, "rejects", _reject_rows(rejects, import_id, path, _erased(con), ctx))
@@ -374,6 +424,8 @@ def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, r
     started = datetime.now(UTC).replace(tzinfo=None)
     registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
     _write_tables(con, parsed, ctx, import_id, started, registry_ids, res)
+    if log_import:  # a file: say which of its accounts no territory claims (collection has its own log)
+        _report_unattached(con, *_outside_registry(parsed), res)
     if rejects:
         store.upsert(con, "rejects", _reject_rows(rejects, import_id, path, _erased(con), ctx))
     if not log_import:
