@@ -26,7 +26,7 @@ from analysis.cli.common import open_reader
 from analysis.distributed import import_paths as dask_import_paths
 from analysis.fmt import fr_int
 from analysis.ingest import adapters, default_context, expand_paths, import_paths
-from analysis.ingest.attach import registry_snippet
+from analysis.ingest.attach import account_example, registry_snippet
 from analysis.privacy import KeyRefused
 from analysis.registry import load_registry, registry_path
 
@@ -181,7 +181,7 @@ def _print_unattached(r) -> None:
         err.print(f"[yellow]![/] {escape(Path(r.path).name)} : {fr_int(r.without_account)} commentaire(s) sans "
                   "compte : le fichier ne dit pas sous quelle page ils ont été écrits. Réimportez-le avec "
                   f"--account, par exemple : vigie import {escape(Path(r.path).name)} --account "
-                  "facebook:104857600000001 --force", soft_wrap=True)
+                  f"{account_example(r.without_account_platform)} --force", soft_wrap=True)
 
 
 @app.command("formats")

@@ -21,7 +21,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from analysis import schema, store
-from analysis.ingest.attach import registry_snippet, unattached
+from analysis.ingest.attach import account_example, registry_snippet, unattached
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, UnknownFormat
 from analysis.ingest.chunked import csv_chunks, header_index, wants_chunks
 from analysis.ingest.sniff import Probe, probe
@@ -84,11 +84,13 @@ class FileResult:
     # stored posts/messages without territory, first/last) and comments filed under no account.
     unknown_accounts: list[dict] = field(default_factory=list)
     without_account: int = 0
+    without_account_platform: str | None = None  # their platform (for the --account example)
 
     def as_json(self) -> dict:
         d = asdict(self)
         out = {k: d[k] for k in ("path", "format", "rows_read", "inserted", "updated", "rejected",
-                                 "status", "error", "notes", "tables", "without_account")}
+                                 "status", "error", "notes", "tables", "without_account",
+                                 "without_account_platform")}
         out["unknown_accounts"] = [{**u, "first": _iso(u.get("first")), "last": _iso(u.get("last")),
                                     "registry_snippet": registry_snippet(u)} for u in self.unknown_accounts]
         return out
@@ -98,14 +100,12 @@ def _iso(v: object) -> str | None:
     return None if v is None or pd.isna(v) else pd.Timestamp(v).isoformat()
 
 
-ACCOUNT_EXAMPLE = "vigie import FICHIER --account facebook:104857600000001"
-
-
-def _outside_registry(parsed: Parsed) -> tuple[set[str], int]:
-    """Account ids of ``parsed``'s posts and messages filed under no territory, and the number of
-    comments/replies filed under no account at all (a comment export that does not name its page)."""
+def _outside_registry(parsed: Parsed) -> tuple[set[str], int, str | None]:
+    """Account ids of ``parsed``'s posts and messages filed under no territory, the number of
+    comments/replies filed under no account at all (a comment export that does not name its page)
+    and their platform."""
     ids: set[str] = set()
-    without = 0
+    without, platform = 0, None
     for name in ("posts", "messages"):
         df = parsed.tables.get(name)
         if df is None or df.empty or "account_id" not in df.columns:
@@ -113,21 +113,26 @@ def _outside_registry(parsed: Parsed) -> tuple[set[str], int]:
         free = df["territory_id"].isna() if "territory_id" in df.columns else pd.Series(True, index=df.index)
         ids |= set(df.loc[free & df["account_id"].notna(), "account_id"])
         if name == "messages" and "kind" in df.columns:
-            without += int((free & df["account_id"].isna() & df["kind"].isin(["comment", "reply"])).sum())
-    return ids, without
+            lost = free & df["account_id"].isna() & df["kind"].isin(["comment", "reply"])
+            without += int(lost.sum())
+            if lost.any() and "platform" in df.columns:
+                platform = str(df.loc[lost, "platform"].iloc[0])
+    return ids, without, platform
 
 
-def _report_unattached(con: duckdb.DuckDBPyConnection, ids: set[str], without: int, res: FileResult) -> None:
+def _report_unattached(con: duckdb.DuckDBPyConnection, ids: set[str], without: int, platform: str | None,
+                       res: FileResult) -> None:
     """Say, in the file's result, which accounts of it are outside the registry and how to attach them."""
     if ids:
         res.unknown_accounts = unattached(con, sorted(ids)).to_dict("records")
         n = len(res.unknown_accounts)
         res.notes.append(f"{n} compte{'s' if n > 1 else ''} hors registre : données classées « hors registre » ; "
                          "ajoutez le compte au registre des territoires puis lancez `vigie attach`")
-    res.without_account = without
+    res.without_account, res.without_account_platform = without, platform
     if without:
         res.notes.append(f"{without} commentaire(s) sans compte : le fichier ne dit pas sous quelle page ils ont été "
-                         f"écrits ; réimportez-le avec --account, par exemple `{ACCOUNT_EXAMPLE} --force`")
+                         "écrits ; réimportez-le avec --account, par exemple "
+                         f"`vigie import FICHIER --account {account_example(platform)} --force`")
 
 
 def describe_unknown(p: Probe, ranked: list[tuple[float, Adapter]]) -> str:
@@ -351,7 +356,7 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
     registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
     rejects: list[Reject] = []
     outside: set[str] = set()
-    without = 0
+    without, platform = 0, None
     with store.bounded_memory(con), store.transaction(con):
         for chunk, offset in csv_chunks(p, header_at=header_index(adapter, p, ctx) or 0):
             try:
@@ -373,10 +378,11 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
                     "corrigez-le ou relancez avec --keep-going pour ignorer les lignes en erreur.")
             rejects += found
             _write_tables(con, parsed, ctx, import_id, started, registry_ids, res, stage=False)
-            ids, n = _outside_registry(parsed)
+            ids, n, plat = _outside_registry(parsed)
             outside |= ids
             without += n
-        _report_unattached(con, outside, without, res)
+            platform = platform or plat
+        _report_unattached(con, outside, without, platform, res)
         res.rejected = len(rejects)
         if rejects:
             store.upsert(con, "rejects", _reject_rows(rejects, import_id, path, _erased(con), ctx))

@@ -58,6 +58,18 @@ def unattached(con: duckdb.DuckDBPyConnection, account_ids: list[str] | None = N
         """, params * 2).df()[UNATTACHED_COLUMNS]
 
 
+# Example ``--account`` values (the demo registry's fictional ids) for the hint given when a file
+# names no account.
+ACCOUNT_EXAMPLES = {"facebook": "facebook:104857600000001", "instagram": "instagram:178414000000001",
+                    "youtube": "youtube:UCsaintaubin00000000001", "linkedin": "linkedin:ville-de-saint-aubin-sur-loire",
+                    "x": "x:900000000000000001", "tiktok": "tiktok:villesaintaubin"}
+
+
+def account_example(platform: str | None) -> str:
+    """An example ``--account`` value for a file of ``platform``."""
+    return ACCOUNT_EXAMPLES.get(platform or "facebook", f"{platform}:<identifiant du compte>")
+
+
 def native_key(account_id: str) -> str:
     """The part of ``<platform>:<id or handle>`` after the platform."""
     return str(account_id).split(":", 1)[1] if ":" in str(account_id) else str(account_id)

@@ -21,7 +21,7 @@ import pandas as pd
 from analysis.charts import coverage_grid
 from analysis.exports import escape_markdown
 from analysis.fmt import fr_date, fr_datetime, fr_int, fr_month
-from analysis.ingest.attach import AttachResult, attach, registry_snippet
+from analysis.ingest.attach import AttachResult, account_example, attach, registry_snippet
 from analysis.queries import Filters, coverage_gaps, coverage_summary
 from analysis.registry import load_registry, registry_path
 from analysis.schema import PLATFORM_LABELS
@@ -166,8 +166,9 @@ def coverage_view(cov: pd.DataFrame, names: Mapping[str, str]) -> CoverageView:
     pivot.columns = [fr_month(c) for c in pivot.columns]
     pivot = pivot.reset_index().rename(columns={"row": "Territoire · plateforme"})
     first, last = pd.Timestamp(cov["month"].min()), pd.Timestamp(cov["month"].max())
-    alt = (f"Carte de couverture de {fr_int(len(summary))} couples territoire × plateforme, "
-           f"de {fr_month(first, long=True)} à {fr_month(last, long=True)} : "
+    alt = (f"Carte de couverture de {fr_int(len(summary))} couple{'s' if len(summary) > 1 else ''} "
+           "territoire × plateforme, "
+           f"{_from(fr_month(first, long=True))} à {fr_month(last, long=True)} : "
            f"{fr_int(kpis['Publications'])} publications et {fr_int(kpis['Messages'])} "
            f"messages ; {fr_int(len(gaps))} mois sans données à l'intérieur des périodes couvertes.")
     # The title states the finding (what an official should take away).
@@ -177,6 +178,11 @@ def coverage_view(cov: pd.DataFrame, names: Mapping[str, str]) -> CoverageView:
                             "Plateforme": gaps["platform"].map(platform_label),
                             "Mois": gaps["month"].map(lambda m: fr_month(m, long=True))})
     return CoverageView(kpis, summary, pivot, gaps_fr, finding, alt, labels)
+
+
+def _from(month: str) -> str:
+    """« de mars 2026 », « d'octobre 2024 » (elision before a vowel)."""
+    return f"d'{month}" if month[:1].lower() in "aeiouyé" else f"de {month}"
 
 
 def import_log_frame(log: pd.DataFrame) -> pd.DataFrame:
@@ -258,7 +264,8 @@ def upload_warnings(outcome: list[Any]) -> list[tuple[str, str]]:
         if r.without_account:
             out.append((f"{name} : {fr_int(r.without_account)} commentaire(s) sans compte : le fichier ne dit pas "
                         "sous quelle page ils ont été écrits. Réimportez-le en ligne de commande avec `--account`, "
-                        "par exemple `vigie import FICHIER --account facebook:104857600000001 --force`.", ""))
+                        f"par exemple `vigie import FICHIER --account {account_example(r.without_account_platform)} "
+                        "--force`.", ""))
     return out
 
 
@@ -267,10 +274,11 @@ def _account_text(u: Mapping[str, Any]) -> str:
     return f"{platform_label(u['platform'])} · {name}"
 
 
-UNATTACHED_CAPTION = ("Comptes dont les publications ou les messages ne sont rattachés à aucun territoire (absents du "
-                      "registre au moment de l'import). Déclarez chacun sous son territoire dans le registre "
-                      "(lignes ci-dessous), puis rattachez : les données déjà importées rejoignent leur territoire, "
-                      "sans réimport.")
+UNATTACHED_CAPTION = ("Comptes dont les publications ou les messages ne sont rattachés à aucun territoire : pages "
+                      "locales, presse, pages imitant un compte officiel, ou comptes d'un territoire absent du registre "
+                      "au moment de l'import. Pour un compte d'un territoire suivi, déclarez-le sous ce territoire dans "
+                      "le registre (lignes ci-dessous), puis rattachez : ses données déjà importées rejoignent leur "
+                      "territoire, sans réimport.")
 
 
 def unattached_frame(df: pd.DataFrame) -> pd.DataFrame:
