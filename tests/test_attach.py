@@ -110,3 +110,19 @@ def test_registry_snippet_escapes_quotes():
     snip = registry_snippet({"account_id": "x:abc", "platform": "x", "native_id": None, "handle": None,
                              "name": 'La "Voix" de Lorvan'})
     assert 'native_id = "abc"' in snip and 'name = "La \\"Voix\\" de Lorvan"' in snip
+
+
+@pytest.mark.parametrize(("fixture", "account", "territory"), [
+    ("twitter/archive.zip", "x:900000000000000001", "saint-aubin"),  # an X archive
+    ("twitter/tweet_activity_2017.csv", "x:SaintAubinLoire", "saint-aubin"),  # matched by @handle
+    ("crowdtangle/dashboard_fb_locale_dot.csv", "facebook:104857600000002", "port-marel"),  # a CrowdTangle export
+])
+def test_other_formats_are_reported_then_attached_by_the_full_registry(before, fixture, account, territory):
+    with derived_refresh.writer(before) as con:
+        [res] = import_paths(con, [FIX.parent / fixture],
+                             default_context(registry=load_registry(FIX / "registry_before.toml")))
+        assert res.status == "ok" and account in [u["account_id"] for u in res.unknown_accounts]
+        done = attach(con, load_registry(FIX.parents[2] / "data" / "territories.toml"))
+        assert [(a.account_id, a.territory_id) for a in done.attached] == [(account, territory)]
+        assert con.execute("SELECT count(*) FROM posts WHERE account_id = ? AND territory_id IS NULL",
+                           [account]).fetchone()[0] == 0
