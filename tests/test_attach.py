@@ -126,3 +126,18 @@ def test_other_formats_are_reported_then_attached_by_the_full_registry(before, f
         assert [(a.account_id, a.territory_id) for a in done.attached] == [(account, territory)]
         assert con.execute("SELECT count(*) FROM posts WHERE account_id = ? AND territory_id IS NULL",
                            [account]).fetchone()[0] == 0
+
+
+def test_comments_under_a_stored_post_follow_its_page(before):
+    """Comments that name no page but sit under a stored post of a page outside the registry: they are
+    that page's (no --account warning) and are re-attached with it."""
+    reg = default_context(registry=load_registry(FIX / "registry_before.toml"))
+    with derived_refresh.writer(before) as con:
+        import_paths(con, [POSTS], reg)
+        [res] = import_paths(con, [FIX / "minet_comments_under_post.csv"], reg)
+        assert res.without_account == 0
+        assert [(u["account_id"], u["posts"], u["messages"]) for u in res.unknown_accounts] == [(PAGE, 2, 2)]
+        done = attach(con, load_registry(FIX / "registry_after.toml"))
+        assert (done.posts, done.messages) == (2, 2)
+        assert con.execute("SELECT territory_id, account_id FROM messages ORDER BY 1").fetchall() == [
+            ("lorvan", PAGE), ("lorvan", PAGE)]

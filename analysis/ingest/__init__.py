@@ -11,6 +11,7 @@ import importlib
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -100,12 +101,13 @@ def _iso(v: object) -> str | None:
     return None if v is None or pd.isna(v) else pd.Timestamp(v).isoformat()
 
 
-def _outside_registry(parsed: Parsed) -> tuple[set[str], int, str | None]:
-    """Account ids of ``parsed``'s posts and messages filed under no territory, the number of
-    comments/replies filed under no account at all (a comment export that does not name its page)
-    and their platform."""
+def _outside_registry(parsed: Parsed) -> tuple[set[str], Counter, str | None]:
+    """Account ids of ``parsed``'s posts and messages filed under no territory; how many of its
+    comments/replies filed under no territory and no account (a comment export that does not name its
+    page) each post id has (None: no post), and their platform."""
     ids: set[str] = set()
-    without, platform = 0, None
+    without: Counter = Counter()
+    platform = None
     for name in ("posts", "messages"):
         df = parsed.tables.get(name)
         if df is None or df.empty or "account_id" not in df.columns:
@@ -114,15 +116,27 @@ def _outside_registry(parsed: Parsed) -> tuple[set[str], int, str | None]:
         ids |= set(df.loc[free & df["account_id"].notna(), "account_id"])
         if name == "messages" and "kind" in df.columns:
             lost = free & df["account_id"].isna() & df["kind"].isin(["comment", "reply"])
-            without += int(lost.sum())
+            posts = df.loc[lost, "post_id"] if "post_id" in df.columns else pd.Series(None, index=df.index[lost])
+            without.update(p if isinstance(p, str) else None for p in posts)
             if lost.any() and "platform" in df.columns:
                 platform = str(df.loc[lost, "platform"].iloc[0])
     return ids, without, platform
 
 
-def _report_unattached(con: duckdb.DuckDBPyConnection, ids: set[str], without: int, platform: str | None,
-                       res: FileResult) -> None:
-    """Say, in the file's result, which accounts of it are outside the registry and how to attach them."""
+def _report_unattached(con: duckdb.DuckDBPyConnection, ids: set[str], lost_posts: Counter,
+                       platform: str | None, res: FileResult) -> None:
+    """Say, in the file's result, which accounts of it are outside the registry and how to attach them;
+    comments without account under a stored post of a known page count as that page's."""
+    posts = sorted({p for p in lost_posts if p})
+    page = dict(con.execute(
+        f"SELECT post_id, account_id FROM posts WHERE account_id IS NOT NULL AND post_id IN "
+        f"({', '.join('?' for _ in posts)})", posts).fetchall()) if posts else {}
+    without = sum(n for p, n in lost_posts.items() if p not in page)
+    if page:  # the pages of those posts, when no territory claims them either
+        marks = ", ".join("?" for _ in page)
+        ids = ids | {r[0] for r in con.execute(
+            f"SELECT DISTINCT account_id FROM posts WHERE territory_id IS NULL AND post_id IN ({marks})",
+            list(page)).fetchall()}
     if ids:
         res.unknown_accounts = unattached(con, sorted(ids)).to_dict("records")
         n = len(res.unknown_accounts)
@@ -356,7 +370,8 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
     registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
     rejects: list[Reject] = []
     outside: set[str] = set()
-    without, platform = 0, None
+    without: Counter = Counter()
+    platform = None
     with store.bounded_memory(con), store.transaction(con):
         for chunk, offset in csv_chunks(p, header_at=header_index(adapter, p, ctx) or 0):
             try:

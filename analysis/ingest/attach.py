@@ -7,10 +7,12 @@ territory, or the account, is added to the registry, :func:`attach` files what i
 under it — no re-import needed.
 
 - :func:`unattached` — the one definition of « an account outside the registry »: an account id
-  carried by posts or messages whose ``territory_id`` is NULL, with its volumes.
+  carried by posts or messages whose ``territory_id`` is NULL (a message without account counts for
+  its post's account), with its volumes.
 - :func:`attach` — the one re-attachment: for each such account the registry now knows (same
   account id, or same native id / handle / name on the same platform, as at import), its posts and
-  messages without a territory get the account's territory, and its ``accounts`` row the
+  messages without a territory (and the messages under its posts that name no page) get the
+  account's territory, and its ``accounts`` row the
   territory and ``official``. Only NULLs are filled (nothing stored is overwritten or deleted), in
   one transaction; ``dry_run`` computes the same changes and writes nothing. The derived tables
   are rebuilt by the caller's write session (``derived_refresh.writer``).
@@ -39,23 +41,25 @@ def unattached(con: duckdb.DuckDBPyConnection, account_ids: list[str] | None = N
     if account_ids is not None:
         if not account_ids:
             return pd.DataFrame(columns=UNATTACHED_COLUMNS)
-        only = f" AND account_id IN ({', '.join('?' for _ in account_ids)})"
+        only = f"WHERE r.account_id IN ({', '.join('?' for _ in account_ids)})"
         params = list(account_ids)
     return con.execute(
         f"""
         WITH rows_ AS (
             SELECT account_id, platform, 1 AS post, 0 AS message, created_at FROM posts
-            WHERE territory_id IS NULL AND account_id IS NOT NULL{only}
+            WHERE territory_id IS NULL AND account_id IS NOT NULL
             UNION ALL
-            SELECT account_id, platform, 0, 1, created_at FROM messages
-            WHERE territory_id IS NULL AND account_id IS NOT NULL{only})
+            -- a message names its page, else the page is its post's
+            SELECT coalesce(m.account_id, p.account_id), m.platform, 0, 1, m.created_at
+            FROM messages m LEFT JOIN posts p ON p.post_id = m.post_id
+            WHERE m.territory_id IS NULL AND coalesce(m.account_id, p.account_id) IS NOT NULL)
         SELECT r.account_id, coalesce(any_value(a.platform), any_value(r.platform)) AS platform,
                any_value(a.native_id) AS native_id, any_value(a.handle) AS handle, any_value(a.name) AS name,
                sum(r.post)::BIGINT AS posts, sum(r.message)::BIGINT AS messages,
                min(r.created_at) AS first, max(r.created_at) AS last
-        FROM rows_ r LEFT JOIN accounts a USING (account_id)
+        FROM rows_ r LEFT JOIN accounts a USING (account_id) {only}
         GROUP BY r.account_id ORDER BY posts + messages DESC, r.account_id
-        """, params * 2).df()[UNATTACHED_COLUMNS]
+        """, params).df()[UNATTACHED_COLUMNS]
 
 
 # Example ``--account`` values (the demo registry's fictional ids) for the hint given when a file
@@ -149,8 +153,11 @@ def attach(con: duckdb.DuckDBPyConnection, registry: Registry, *, dry_run: bool 
         for a in res.attached:
             con.execute("UPDATE posts SET territory_id = ? WHERE account_id = ? AND territory_id IS NULL",
                         [a.territory_id, a.account_id])
-            con.execute("UPDATE messages SET territory_id = ? WHERE account_id = ? AND territory_id IS NULL",
-                        [a.territory_id, a.account_id])
+            # its messages, and those under its posts that name no page (they get the page too)
+            con.execute("UPDATE messages SET territory_id = ?, account_id = coalesce(account_id, ?) "
+                        "WHERE territory_id IS NULL AND (account_id = ? OR (account_id IS NULL AND post_id IN "
+                        "(SELECT post_id FROM posts WHERE account_id = ?)))",
+                        [a.territory_id, a.account_id, a.account_id, a.account_id])
             con.execute("UPDATE accounts SET territory_id = ?, official = TRUE "
                         "WHERE account_id = ? AND territory_id IS NULL", [a.territory_id, a.account_id])
     return res
