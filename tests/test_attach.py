@@ -141,3 +141,9 @@ def test_comments_under_a_stored_post_follow_its_page(before):
         assert (done.posts, done.messages) == (2, 2)
         assert con.execute("SELECT territory_id, account_id FROM messages ORDER BY 1").fetchall() == [
             ("lorvan", PAGE), ("lorvan", PAGE)]
+
+
+def test_cli_attach_without_a_store_says_so_and_creates_nothing(tmp_path):
+    missing = tmp_path / "absente.duckdb"
+    res = CliRunner().invoke(vigie, ["--db", str(missing), "attach"])
+    assert res.exit_code == 1 and not missing.exists()

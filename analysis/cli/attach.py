@@ -36,11 +36,10 @@ def attach_cmd(
         err.print(f"[red]✗[/] {escape(str(e))}")
         raise typer.Exit(1) from e
     try:
-        if dry_run:
-            with store.connect(read_only=True) as con:
-                res = attach(con, reg, dry_run=True)
-                left = unattached(con)
-        else:
+        with store.connect(read_only=True) as con:  # a missing store stops here (never created empty)
+            res = attach(con, reg, dry_run=True)
+            left = unattached(con)
+        if not dry_run and res.attached:
             with derived_refresh.writer() as con:
                 res = attach(con, reg)
                 left = unattached(con)
@@ -52,8 +51,10 @@ def attach_cmd(
         raise typer.Exit(3) from e
     if as_json:
         out = res.as_json()
+        out["dry_run"] = dry_run
         out["unattached"] = [{"account_id": r["account_id"], "platform": r["platform"], "name": r["name"],
                               "posts": int(r["posts"]), "messages": int(r["messages"]),
+                              "first": r["first"].isoformat(), "last": r["last"].isoformat(),
                               "registry_snippet": registry_snippet(r)} for r in left.to_dict("records")]
         print(json.dumps(out, ensure_ascii=False, indent=2, default=str))
         return
