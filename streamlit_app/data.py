@@ -274,41 +274,6 @@ def data_range() -> tuple[date | None, date | None]:
     return call(analysis.queries.data_range, Filters())
 
 
-def coverage(f: Filters) -> pd.DataFrame:
-    """Posts and messages per territory × platform × month."""
-    return call(analysis.queries.coverage, f)
-
-
-def coverage_grid(f: Filters, labels: dict[str, str]) -> pd.DataFrame:
-    """``charts.coverage_grid`` of :func:`coverage`, cached (a Python loop per territory × platform)."""
-    return _coverage_grid(store_stamp(), _filters_key(f), tuple(sorted(labels.items())), scope().key())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _coverage_grid(stamp: tuple[str, int] | None, fkey: tuple, labels: tuple,
-                   scope_key: tuple[str, ...] | None = None) -> pd.DataFrame:  # the scope: part of the key
-    from analysis import charts
-
-    return charts.coverage_grid(coverage(_filters_from_key(fkey)), dict(labels))
-
-
-def coverage_heatmap(f: Filters, labels: dict[str, str], platform_labels: dict[str, str], title: str) -> Any:
-    """``charts.coverage_heatmap`` of :func:`coverage` (platforms shown by label), cached."""
-    return _coverage_heatmap(store_stamp(), _filters_key(f), tuple(sorted(labels.items())),
-                             tuple(sorted(platform_labels.items())), title, scope().key())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _coverage_heatmap(stamp: tuple[str, int] | None, fkey: tuple, labels: tuple, platform_labels: tuple,
-                      title: str, scope_key: tuple[str, ...] | None = None) -> Any:
-    from analysis import charts
-
-    cov = coverage(_filters_from_key(fkey))
-    plat = dict(platform_labels)
-    cov = cov.assign(platform=cov["platform"].map(lambda p: plat.get(p, p)))
-    return charts.coverage_heatmap(cov, dict(labels), title=title)
-
-
 def import_log(limit: int = 100) -> pd.DataFrame:
     """Latest imports."""
     return call(analysis.queries.import_log, limit=limit)
