@@ -381,3 +381,13 @@ def _after_logout(u: dict) -> None:
     if u.get("via") == "oidc":
         st.stop()
     st.rerun()
+
+
+def signature() -> str | None:
+    """Who a change made from a page is recorded under (sentiment corrections, moderation decisions,
+    the audit log): the logged-in user's name, never a name typed in a form; « démonstration » in the
+    demo mode (``VIGIE_AUTH=demo``, nobody logs in); None when nobody is logged in."""
+    u = current_user()
+    if u is not None:
+        return u["name"]
+    return "démonstration" if demo_mode() else None
