@@ -233,3 +233,20 @@ def test_sentiment_eval_from_store_gives_interval_and_caveat(db):
     assert "6 corrections" in res["caveat"] and "douteux" in res["caveat"] and "bootstrap" in res["caveat"]
     r = CliRunner().invoke(app, ["eval", "--from-store"])
     assert r.exit_code == 0 and "Prudence" in r.output and "intervalle de confiance à 95" in r.output
+
+
+def test_reasons_quote_the_words_as_written_and_count_in_french(db):
+    from analysis.moderation.queue import as_written
+
+    assert as_written("Des crétins au conseil municipal", "cretins") == "crétins"  # not the folded « cretins »
+    assert as_written("Espèce d'abrutis", "abrutis") == "abrutis"
+    with derived_refresh.writer(db) as con:
+        sync_registry(con, load_registry())
+        store.upsert(con, "messages", pd.DataFrame([
+            _m("facebook:m1", "Des crétins au conseil municipal, c'est honteux", T0, likes=30, replies=0)]))
+        store.upsert(con, "sentiment", pd.DataFrame([{"item_id": "facebook:m1", "item_type": "message",
+                                                      "label": "negative"}]))
+        enrich(con)
+    with store.reader(db) as con:
+        reasons = queue(con, Filters(territories=("saint-aubin",)))["reasons"].iloc[0]
+    assert "termes : « crétins »" in reasons and "(30 j'aime, 0 réponse)" in reasons

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 
 import duckdb
@@ -11,7 +12,7 @@ import pandas as pd
 
 from analysis import store
 from analysis.fmt import fr_int, fr_pct
-from analysis.moderation.toxicity import HOSTILE_THRESHOLD
+from analysis.moderation.toxicity import HOSTILE_THRESHOLD, normalise
 from analysis.queries import Filters
 
 STATUSES = {"a_traiter": "à traiter", "repondu": "répondu", "masque": "masqué", "ignore": "ignoré",
@@ -104,6 +105,12 @@ def first_replies_sql(msg_where: str) -> str:
     return f"""
         WITH fr_in AS (SELECT m.message_id, m.post_id, m.created_at FROM {MESSAGES} m WHERE {msg_where})
         SELECT * FROM ({first_replies_from("fr_in")})"""
+
+
+def _count(n: object, one: str, many: str) -> str:
+    """« 0 réponse », « 1 réponse », « 3 réponses » (French: the singular up to 1)."""
+    n = 0 if n is None or pd.isna(n) else int(n)
+    return f"{fr_int(n)} {one if n <= 1 else many}"
 
 
 def human_delay(hours: float) -> str:
@@ -265,18 +272,19 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
     df = df.sort_values(["priority", "created_at", "message_id"], ascending=[False, False, True]).reset_index(drop=True)
     if limit:
         df = df.head(limit)  # French reasons and text for the rows returned only
+    df = df.merge(_texts(con, df["message_id"].tolist()), on="message_id", how="left")
     reasons, codes = [], []
     # plain lists: indexing the frame row by row cost more than the SQL at 1 M messages
-    for is_h, is_n, is_q, hits, label, p_tox, likes, replies, wait in zip(
+    for is_h, is_n, is_q, hits, label, p_tox, likes, replies, wait, text in zip(
             df["_hostile"].tolist(), df["_negative"].tolist(), df["_question"].tolist(), df["lexicon_hits"].tolist(),
             df["toxicity_label"].tolist(), df["p_toxic"].tolist(), df["likes"].tolist(), df["replies"].tolist(),
-            df["waiting_hours"].tolist(), strict=True):
+            df["waiting_hours"].tolist(), df["text"].tolist(), strict=True):
         r, c = [], []
         if is_h:
             terms = list(hits) if hits is not None and not isinstance(hits, float) and len(hits) else []
             parts = []
             if terms:
-                parts.append("termes : " + ", ".join("« " + h + " »" for h in terms[:3]))
+                parts.append("termes : " + ", ".join("« " + as_written(text, h) + " »" for h in terms[:3]))
             if label == "hostile":
                 parts.append("annoté par un analyste")
             if not pd.isna(p_tox):
@@ -285,7 +293,7 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
             c.append("hostile")
         if is_n:
             r.append(f"Message négatif très visible ({fr_int(0 if pd.isna(likes) else likes)} j'aime, "
-                     f"{fr_int(0 if pd.isna(replies) else replies)} réponses)")
+                     f"{_count(replies, 'réponse', 'réponses')})")
             c.append("negative_visible")
         if is_q:
             r.append(f"Question sans réponse du compte officiel depuis {human_delay(wait)}")
@@ -293,8 +301,24 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
         reasons.append(" ; ".join(r))
         codes.append(c)
     df = df.assign(reasons=reasons, reason_codes=codes)
-    df = df.merge(_texts(con, df["message_id"].tolist()), on="message_id", how="left")
     return df[[c for c in QUEUE_COLUMNS if role == "analyst" or c != "author_name"]]
+
+
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+
+
+def as_written(text: str | None, term: str) -> str:
+    """A lexicon hit (normalised: no accent, lower case, « cretins ») as the message writes it
+    (« crétins »), the hit itself when no run of words of the text normalises to it."""
+    if not isinstance(text, str) or not text:
+        return term
+    words = [m.group(0) for m in _WORD.finditer(text)]
+    n = len(term.split())
+    for i in range(len(words) - n + 1):
+        span = " ".join(words[i:i + n])
+        if normalise(span) == term:
+            return span.lower()
+    return term
 
 
 def _texts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pd.DataFrame:
