@@ -75,9 +75,9 @@ def worklist_table(q: pd.DataFrame) -> pd.DataFrame:
     """The analyst's worklist in French: every reason as a full sentence, waiting time, status and
     the colleague it is assigned to (the table shown, and the file downloaded)."""
     return pd.DataFrame({
-        "Priorité": q["priority"].astype(float).round(2), "Reçu le": q["created_at"].map(fr_datetime),
-        "Attente": q["waiting_hours"].map(human_delay),
+        "Priorité": q["priority"].astype(float).round(2), "Date": q["created_at"].map(fr_datetime),
         "Plateforme": q["platform"].map(lambda p: PLATFORM_LABELS.get(p, p)),
+        "Attente": q["waiting_hours"].map(human_delay),
         "Message": q["text"].fillna(""), "Motifs": q["reasons"], "Statut": q["status_label"],
         "Confié à": q["assigned_to"].fillna(""), "Id": q["message_id"],
     })
