@@ -170,7 +170,7 @@ def test_cli_queue_as_csv(work_db):
     r = CliRunner().invoke(app, ["moderation", "queue", "--territory", "saint-aubin", "--csv", str(out)])
     assert r.exit_code == 0, r.output
     df = pd.read_csv(out, sep=";", encoding="utf-8-sig")
-    assert list(df.columns) == ["Priorité", "Date", "Plateforme", "Attente", "Message", "Motifs", "Statut",
+    assert list(df.columns) == ["Priorité", "Date", "Plateforme", "Attente", "Motifs", "Message", "Statut",
                                 "Confié à", "Id"]
     assert df.set_index("Id").at["instagram:m3", "Message"].startswith("'=HYPERLINK")  # no formula runs
     r = CliRunner().invoke(app, ["moderation", "queue", "--territory", "saint-aubin", "--format", "csv",

@@ -78,7 +78,7 @@ def worklist_table(q: pd.DataFrame) -> pd.DataFrame:
         "Priorité": q["priority"].astype(float).round(2), "Date": q["created_at"].map(fr_datetime),
         "Plateforme": q["platform"].map(lambda p: PLATFORM_LABELS.get(p, p)),
         "Attente": q["waiting_hours"].map(human_delay),
-        "Message": q["text"].fillna(""), "Motifs": q["reasons"], "Statut": q["status_label"],
+        "Motifs": q["reasons"], "Message": q["text"].fillna(""), "Statut": q["status_label"],
         "Confié à": q["assigned_to"].fillna(""), "Id": q["message_id"],
     })
 

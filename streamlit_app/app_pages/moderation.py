@@ -70,14 +70,14 @@ if role in vm.ANALYST_ROLES:
     if q.empty:
         ui.empty_state("Rien à traiter pour ces filtres.")
     else:
-        wide = st.column_config.TextColumn(width="large")
-        work = vm.worklist_table(q)
-        ui.table(work, {"Priorité": "num"}, column_config={"Message": wide, "Motifs": wide},
+        work = vm.worklist_table(q)  # the reasons first and wide; every one in full below for the chosen messages
+        ui.table(work, {"Priorité": "num"}, column_config={"Motifs": st.column_config.TextColumn(width=560),
+                                                          "Message": st.column_config.TextColumn(width="medium")},
                  download_as="file-de-moderation.csv")
         ui.download(work, "file-de-moderation.xlsx", "Télécharger (Excel)", key="dl_moderation_xlsx")
         choice = vm.message_choice(q)
         st.session_state[K_IDS] = [i for i in st.session_state.get(K_IDS) or [] if i in choice]
-        ids = st.multiselect("Messages à traiter", list(choice), format_func=choice.get, key=K_IDS,
+        ids = st.multiselect("Messages choisis", list(choice), format_func=choice.get, key=K_IDS,
                              placeholder="Choisissez un ou plusieurs messages")
         for r in q[q["message_id"].isin(ids)].itertuples(index=False):  # the full reasons, never cut
             st.markdown(f"- « {esc((r.text or '')[:200])} » — {esc(r.reasons)}")
