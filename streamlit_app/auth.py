@@ -388,10 +388,11 @@ def _after_logout(u: dict) -> None:
     st.rerun()
 
 
-def signature() -> str:
-    """Who signs a change made from a page (a correction, a status, a campaign): the logged-in user's
-    name, never a name typed in a form; « démo » in the demo mode (nobody is logged in)."""
+def signature() -> str | None:
+    """Who a change made from a page is recorded under (sentiment corrections, moderation decisions,
+    the audit log): the logged-in user's name, never a name typed in a form; « démonstration » in the
+    demo mode (``VIGIE_AUTH=demo``, nobody logs in); None when nobody is logged in."""
     u = current_user()
-    if u and u.get("name"):
-        return str(u["name"])
-    return "démo" if demo_mode() else ""
+    if u is not None:
+        return u["name"]
+    return "démonstration" if demo_mode() else None
