@@ -355,46 +355,52 @@ BUSY_MESSAGE = ("Base occupée : un import, une collecte ou un enrichissement es
                 "instant ; rien n'a été enregistré.")
 
 
-def write(change: Callable[[duckdb.DuckDBPyConnection, str], Any], /, *, success: str,
-          messages: list[str] | tuple[str, ...] = (), campaigns: list[str] | tuple[str, ...] = (),
-          territories: list[str] | tuple[str, ...] = ()) -> Any | None:
-    """THE way a page writes (one error policy): ``change(con, signature)`` runs in a short writer
+def attempt(change: Callable[[duckdb.DuckDBPyConnection, str], Any], /, *,
+            messages: list[str] | tuple[str, ...] = (), campaigns: list[str] | tuple[str, ...] = (),
+            territories: list[str] | tuple[str, ...] = ()) -> tuple[Any, str | None]:
+    """THE error policy of a write made from a page: ``change(con, signature)`` runs in a short writer
     session (:func:`writer`: refused before anything is written for a message, campaign or territory
     outside the user's scope), signed by the logged-in user (``auth.signature()``, never a typed name).
 
-    On success the read caches are cleared and the page runs again at once (every figure follows),
-    showing the French ``success`` (markdown, escape what comes from users) at its top. Else the French
-    error where the form is — the store busy (« Base occupée… réessayez »), an unknown id or one outside
-    the scope, a refused value (``ValueError``) — and None: nothing was written."""
+    Returns ``(result, None)`` — the read caches are then cleared, so every figure follows — or
+    ``(None, French error)`` and nothing was written: nobody logged in, the store busy (« Base
+    occupée… réessayez »), an unknown id or one outside the scope, a refused value (``ValueError``).
+    Pages call :func:`write`; a button callback (which cannot rerun the page) calls this one."""
     from streamlit_app import auth
 
     who = auth.signature()
     if not who:
-        st.error("Connectez-vous pour enregistrer une modification : elle est signée de votre nom.")
-        return None
+        return None, "Connectez-vous pour enregistrer une modification : elle est signée de votre nom."
     try:
         with writer(messages=messages, campaigns=campaigns, territories=territories) as con:
             out = change(con, who)
-    except duckdb.IOException:
-        st.error(BUSY_MESSAGE)
-        return None
+    except duckdb.IOException:  # store.StoreBusy included: another writer holds the file
+        return None, BUSY_MESSAGE
     except access.OutOfScope as e:
-        st.error(f"Modification refusée : {escape_markdown(e)}")
-        return None
+        return None, f"Modification refusée : {escape_markdown(e)}"
     except KeyError as e:
         what = "Message" if messages else ("Campagne" if campaigns else "Élément")
-        st.error(f"{what} introuvable : {escape_markdown(e.args[0] if e.args else '')} ; rien n'a été enregistré.")
-        return None
+        return None, f"{what} introuvable : {escape_markdown(e.args[0] if e.args else '')} ; rien n'a été enregistré."
     except ValueError as e:
-        st.error(f"Modification impossible : {escape_markdown(e)} ; rien n'a été enregistré.")
-        return None
+        return None, f"Modification impossible : {escape_markdown(e)} ; rien n'a été enregistré."
     _cached.clear()
     _chart.clear()
-    # Run the page again at once, so that every figure above the form already counts the change; the
-    # success is shown at the top of that run (require_store, which every page calls first).
-    st.session_state[K_WRITTEN] = success
+    return out, None
+
+
+def write(change: Callable[[duckdb.DuckDBPyConnection, str], Any], /, *,
+          success: str | Callable[[Any], str], messages: list[str] | tuple[str, ...] = (),
+          campaigns: list[str] | tuple[str, ...] = (), territories: list[str] | tuple[str, ...] = ()) -> None:
+    """A write from a form or a button (:func:`attempt`'s one policy). On success the page runs again
+    at once (every figure above the form already counts the change) and shows the French ``success``
+    (markdown, escape what comes from users; or a function of the change's result) at its top; else
+    the French error where the form is, and nothing was written."""
+    out, error = attempt(change, messages=messages, campaigns=campaigns, territories=territories)
+    if error is not None:
+        st.error(error)
+        return
+    st.session_state[K_WRITTEN] = success(out) if callable(success) else success
     st.rerun()
-    return out  # not reached (st.rerun)
 
 
 K_WRITTEN = "vigie_written"

@@ -383,7 +383,10 @@ def run_cli(args: list[str], db: Path, stdin: str | None = None) -> tuple[int, s
 
     from analysis.cli import app
 
-    with _env(VIGIE_DB=str(db)):
+    # The app's audit entries live in VIGIE_AUTH_DB, shared by the tests of one worker: `vigie audit`
+    # reads a fresh one, so its output is the store's entries only, whatever ran before.
+    with tempfile.TemporaryDirectory(prefix="vigie-golden-auth-") as auth, \
+            _env(VIGIE_DB=str(db), VIGIE_AUTH_DB=str(Path(auth) / "auth.sqlite")):
         res = CliRunner().invoke(app, ["--db", str(db), *args], input=stdin)
     if res.exception and not isinstance(res.exception, SystemExit):
         raise res.exception

@@ -39,7 +39,6 @@ NO_GAP = ("Aucun mois manquant : chaque couple territoire × plateforme a des do
           "premier et son dernier mois.")
 ALL_ATTACHED = "Toutes les publications et tous les messages enregistrés sont rattachés à un territoire."
 PREVIEW_HELP = "Ce que le rattachement changerait, d'après le registre actuel ; rien n'est écrit."
-BUSY = "Base occupée : un import ou une collecte est en cours. Réessayez dans un instant ; rien n'a été écrit."
 NO_COLLECT = ("Aucune collecte enregistrée. Déclarez les comptes Bluesky, Mastodon, YouTube, Meta et les flux "
               "de presse des territoires dans le registre, puis planifiez `vigie collect` (README, « Collecte »).")
 COLLECT_CAPTION = ("Une ligne par source déclarée : la dernière collecte, ce qu'elle a apporté et son erreur "

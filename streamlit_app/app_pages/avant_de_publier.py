@@ -67,12 +67,11 @@ else:
                                                                           "Publications": "int"})
         if st.button("Enregistrer comme publication planifiée", icon=":material/event_available:"):
             ex = chk.expected or {}
-            with data.writer(territories=[t]) as con:
-                save_planned(con, {"territory_id": t, "platform": platform, "post_format": fmt,
+            data.write(lambda con, _who: save_planned(con, {"territory_id": t, "platform": platform, "post_format": fmt,
                                    "planned_at": to_utc(when.to_pydatetime()), "text": text, "status": "planifie",
                                    "expected_low": ex.get("low"), "expected_mid": ex.get("mid"),
-                                   "expected_high": ex.get("high"), "model_version": "engagement-ridge-conformal-1"})
-            st.success("Publication planifiée : elle apparaît sur la page Calendrier.")
+                                   "expected_high": ex.get("high"), "model_version": "engagement-ridge-conformal-1"}),
+                       territories=[t], success="Publication planifiée : elle apparaît sur la page Calendrier.")
 
 # ------------------------------------------------------------------------------ audiences
 st.header("Ce qui marche, par public")

@@ -88,8 +88,8 @@ else:
             e = pd.Timestamp.combine(d1, h1 or time(23, 59)).to_pydatetime() if h0 else d1
             ev = Event.entered(title, t, s, e, place=place or None, theme=theme, audiences=auds, hashtags=tags,
                                links=[link] if link else [])
-            with data.writer(territories=[t]) as con:
-                save_events(con, [ev])
-            st.success(f"Événement « {esc(ev.title)} » enregistré.")
         except ValueError as err:
             st.warning(esc(str(err)).capitalize())
+        else:
+            data.write(lambda con, _who: save_events(con, [ev]), territories=[t],
+                       success=f"Événement « {esc(ev.title)} » enregistré.")

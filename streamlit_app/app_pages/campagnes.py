@@ -88,13 +88,8 @@ if campaigns:
         with st.expander("Supprimer une campagne"):
             victim = st.selectbox("Campagne", ids, format_func=lambda i: by_id[i].name, key="camp_remove")
             if st.button("Supprimer", key="camp_remove_btn"):
-                try:
-                    with data.writer(campaigns=[victim]) as con:
-                        camp.remove_campaign(con, victim)
-                    st.success(f"Campagne « {esc(by_id[victim].name)} » supprimée.")
-                    st.rerun()
-                except Exception as e:  # the CLI may hold the write lock during an import
-                    st.error(f"Suppression impossible : {esc(e)}. Si un import est en cours, réessayez dans un instant.")
+                data.write(lambda con, _who: camp.remove_campaign(con, victim), campaigns=[victim],
+                           success=f"Campagne « {esc(by_id[victim].name)} » supprimée.")
 
 if role in ANALYST:
     st.header("Définir une campagne")
@@ -114,15 +109,14 @@ if role in ANALYST:
         if st.form_submit_button("Enregistrer la campagne"):
             try:
                 new = v.new_campaign(cid_new, name, territory, dates, hashtags, keywords, objective, budget_txt)
-                with data.writer(campaigns=[new.campaign_id], territories=[territory]) as con:
-                    camp.save_campaigns(con, [new])
-                st.success(f"Campagne « {esc(new.name)} » enregistrée.")
-                for w in camp.window_warnings(new.start_date, new.end_date, first_day, last_day):
-                    st.warning(esc(w), icon=":material/warning:")
             except ValueError as e:
                 st.error(f"Campagne non enregistrée : {esc(e)}.")
-            except Exception as e:  # the CLI may hold the write lock during an import
-                st.error(f"Enregistrement impossible : {esc(e)}. Si un import est en cours, réessayez dans un instant.")
+            else:
+                warned = camp.window_warnings(new.start_date, new.end_date, first_day, last_day)
+                data.write(lambda con, _who: camp.save_campaigns(con, [new]),
+                           campaigns=[new.campaign_id], territories=[territory],
+                           success="  \n".join([f"Campagne « {esc(new.name)} » enregistrée.",
+                                                *(f"⚠ {esc(w)}" for w in warned)]))
 
 st.header("Performance des publications")
 own_ids = data.territories().query("kind == 'own'")["territory_id"].tolist()

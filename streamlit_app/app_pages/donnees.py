@@ -13,7 +13,6 @@ from analysis.charts.donnees import coverage_chart
 from analysis.exports import escape_markdown as esc
 from analysis.queries import coverage
 from analysis.registry import load_registry
-from analysis.store import StoreBusy
 from streamlit_app import data, ui
 
 st.title(v.TITLE)
@@ -66,17 +65,8 @@ else:
             if preview.attached:
                 ui.table(v.attach_frame(preview, names), v.UNATTACHED_FORMATS)
                 if st.button("Rattacher", type="primary", key="attach_apply"):
-                    try:
-                        with data.writer() as con:
-                            done = attach_.attach(con, load_registry())
-                    except StoreBusy:
-                        st.error(v.BUSY)
-                    else:
-                        st.session_state.pop("_attach_preview", None)
-                        st.session_state["_attach_done"] = attach_.describe(done)
-                        st.rerun()
-if msg := st.session_state.pop("_attach_done", None):
-    st.success(msg, icon=":material/link:")
+                    st.session_state.pop("_attach_preview", None)
+                    data.write(lambda con, _who: attach_.attach(con, load_registry()), success=attach_.describe)
 
 st.header("Journal des imports")
 log = data.import_log(limit=200) if host else None

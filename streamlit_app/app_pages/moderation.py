@@ -22,13 +22,12 @@ def _decide(action: str) -> None:
     """Button callback: the decision is written before the page runs again, so the counters and the
     list already follow it; recorded under the logged-in user (``auth.signature``), never a typed name."""
     ss, ids = st.session_state, list(st.session_state.get(K_IDS) or [])
-    try:
-        with data.writer(messages=ids) as con:  # messages of the user's territories only
-            ss[K_MSG] = ("success", vm.decide(con, ids, auth.signature(), action, note=ss.get("moderation_note"),
-                                              assignee=ss.get("moderation_assignee")))
+    done, error = data.attempt(lambda con, who: vm.decide(con, ids, who, action, note=ss.get("moderation_note"),
+                                                          assignee=ss.get("moderation_assignee")),
+                               messages=ids)  # messages of the user's territories only
+    ss[K_MSG] = ("error", error) if error else ("success", done)
+    if not error:
         ss[K_IDS] = []
-    except Exception as e:  # the CLI may hold the write lock during an import
-        ss[K_MSG] = ("error", f"Enregistrement impossible : {esc(e)}")
 
 
 st.title("Modération & veille")
