@@ -27,7 +27,7 @@ demo: venv
 ## make test: bootstrap, build the test demo store, run the whole suite (tests + notebooks)
 test: test-db
 	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 --dist loadgroup tests --ignore=tests/test_pages_grid.py
-	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly notebooks
+	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -n 2 -p no:randomly notebooks
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
 	$(BIN)/lint-imports
 

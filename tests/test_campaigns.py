@@ -64,7 +64,7 @@ def _synthetic_store(path, effect: float = 0.5, seed: int = 7):
     return con
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def syn(tmp_path_factory):
     con = _synthetic_store(tmp_path_factory.mktemp("syn") / "s.duckdb")
     C.save_campaigns(con, [

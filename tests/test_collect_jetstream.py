@@ -28,6 +28,7 @@ from analysis.collect import jetstream as js
 from analysis.collect.http import CollectError
 from analysis.ingest.jetstream import DID_CACHE, spool_dir
 from tests.api_replay import Sleeps, rows, run_collect
+from tests.cli_inproc import run_cli
 from tests.fixtures.make_jetstream import CLAIRE, DROPPED, IGNORED, KEPT, MARC, OTHER, PEER, T0, TOWN
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "jetstream"
@@ -352,7 +353,7 @@ def test_saved_events_import_gives_the_same_rows_as_the_spool(spool, tmp_path, m
     collected, collected_m = rows(cols_p), rows(cols_m)
     other = tmp_path / "other.duckdb"
     seed_dids(spool_dir(other))  # the DID cache a service beside that store would have
-    out = subprocess.run([sys.executable, "-m", "analysis", "--db", str(other), "import", str(FIX / "stream.jsonl"),
+    out = run_cli([sys.executable, "-m", "analysis", "--db", str(other), "import", str(FIX / "stream.jsonl"),
                           "--json"], capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     assert out.returncode == 0, out.stderr
     [f] = json.loads(out.stdout)["files"]

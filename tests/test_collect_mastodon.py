@@ -14,6 +14,7 @@ import pytest
 from analysis.collect.base import Source
 from analysis.collect.credentials import Credentials
 from tests.api_replay import Sleeps, rows, run_collect
+from tests.cli_inproc import run_cli
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "mastodon"
 KEY = "@saintaubin@mastodon.example"
@@ -364,9 +365,9 @@ def test_cli_json_against_local_replay(collect_env, replay):
         "status": "ok", "error": None}
     assert src["inserted"] == 15 and src["updated"] == 0  # 6 posts + 8 messages + 1 followers row
     assert src["requests"] == 7
-    again = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy(), timeout=120)
+    again = run_cli(cmd, capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     assert json.loads(again.stdout)["sources"][0]["inserted"] == 0
-    st = subprocess.run([sys.executable, "-m", "analysis", "--db", str(collect_env), "collect", "status", "--json"],
+    st = run_cli([sys.executable, "-m", "analysis", "--db", str(collect_env), "collect", "status", "--json"],
                         capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     [s] = json.loads(st.stdout)
     assert (s["platform"], s["key"], s["status"], s["last_error"]) == ("mastodon", KEY, "ok", None)
@@ -380,7 +381,7 @@ def test_saved_responses_import_gives_the_same_rows_as_collection(collect_env, r
     collected = rows(f"SELECT {cols_p} FROM posts ORDER BY 1")
     collected_msgs = rows(f"SELECT {cols_m} FROM messages ORDER BY 1")
     other = tmp_path / "other.duckdb"
-    out = subprocess.run([sys.executable, "-m", "analysis", "--db", str(other), "import",
+    out = run_cli([sys.executable, "-m", "analysis", "--db", str(other), "import",
                           str(FIX / "dump_saintaubin.jsonl"), "--json"],
                          capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     assert out.returncode == 0, out.stderr

@@ -19,6 +19,7 @@ from analysis.collect import meta
 from analysis.collect.base import Source
 from analysis.collect.credentials import Credentials
 from tests.api_replay import Sleeps, rows, run_collect
+from tests.cli_inproc import run_cli
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "meta_graph"
 MBS = Path(__file__).resolve().parent / "fixtures" / "meta"
@@ -416,9 +417,9 @@ def test_cli_json_against_local_replay(meta_env, replay):
     assert (ig["platform"], ig["posts"], ig["messages"], ig["inserted"]) == ("instagram", 3, 4, 8)
     assert fb["requests"] == 9  # the Page, 2 pages of posts, 3 insights, 2 + 1 pages of comments
     assert TOKEN not in out.stdout + out.stderr
-    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    again = run_cli(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert [s["inserted"] for s in json.loads(again.stdout)["sources"]] == [0, 0]
-    st = subprocess.run([sys.executable, "-m", "analysis", "--db", str(meta_env), "collect", "status", "--json"],
+    st = run_cli([sys.executable, "-m", "analysis", "--db", str(meta_env), "collect", "status", "--json"],
                         capture_output=True, text=True, env=env, timeout=120)
     assert {(s["platform"], s["key"], s["status"]) for s in json.loads(st.stdout)} == {
         ("facebook", PAGE, "ok"), ("instagram", IG, "ok")}

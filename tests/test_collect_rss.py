@@ -17,6 +17,7 @@ import pytest
 from analysis import derived_refresh
 from analysis.collect.base import Source
 from tests.api_replay import Sleeps, rows, run_collect
+from tests.cli_inproc import run_cli
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "rss"
 FEED = "/rss/saint-aubin.xml"
@@ -274,7 +275,7 @@ def test_cli_json_against_local_replay(collect_env, replay):
     # without --territory every territory's items are kept, each under the territory it names
     assert rows("SELECT territory_id, count(*) FROM messages GROUP BY 1 ORDER BY 1") == [
         ("port-marel", 1), ("saint-aubin", 7)]
-    again = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy(), timeout=120)
+    again = run_cli(cmd, capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     assert json.loads(again.stdout)["sources"][0]["inserted"] == 0
     peer = subprocess.run(cmd + ["--territory", "port-marel"], capture_output=True, text=True,
                           env=os.environ.copy(), timeout=120)
@@ -291,7 +292,7 @@ def test_saved_feed_import_gives_the_same_rows_as_collection(collect_env, replay
     collected = press_rows()
     outlet = rows("SELECT account_id, native_id, name, official FROM accounts WHERE platform = 'press'")
     other = tmp_path / "other.duckdb"
-    out = subprocess.run([sys.executable, "-m", "analysis", "--db", str(other), "import",
+    out = run_cli([sys.executable, "-m", "analysis", "--db", str(other), "import",
                           str(FIX / "courrier_loire.rss"), "--json"],
                          capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     assert out.returncode == 0, out.stderr

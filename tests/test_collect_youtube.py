@@ -18,6 +18,7 @@ from analysis.collect.credentials import Credentials
 from analysis.collect.http import redact
 from analysis.privacy import pseudonymise
 from tests.api_replay import Sleeps, rows, run_collect
+from tests.cli_inproc import run_cli
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "youtube_api"
 COMMENTS_FIX = Path(__file__).resolve().parent / "fixtures" / "comments"
@@ -340,9 +341,9 @@ def test_cli_json_against_local_replay(collect_env, replay):
         "status": "ok", "error": None, "quota_units": 12, "requests": 12}
     assert src["inserted"] == 20 and src["updated"] == 0  # 5 videos + 14 comments + 1 followers row
     assert KEY not in out.stdout + out.stderr
-    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
+    again = run_cli(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert json.loads(again.stdout)["sources"][0]["inserted"] == 0
-    st = subprocess.run([sys.executable, "-m", "analysis", "--db", str(collect_env), "collect", "status", "--json"],
+    st = run_cli([sys.executable, "-m", "analysis", "--db", str(collect_env), "collect", "status", "--json"],
                         capture_output=True, text=True, env=env, timeout=120)
     [s] = json.loads(st.stdout)
     assert (s["platform"], s["key"], s["status"], s["last_error"], s["quota_units"]) == ("youtube", CH, "ok", None, 5)
@@ -359,7 +360,7 @@ def test_saved_responses_import_gives_the_same_rows_as_collection(collect_env, r
               "likes, replies, edited_at FROM messages ORDER BY 1")
     collected, collected_msgs = rows(q_posts), rows(q_msgs)
     other = tmp_path / "other.duckdb"
-    out = subprocess.run([sys.executable, "-m", "analysis", "--db", str(other), "import",
+    out = run_cli([sys.executable, "-m", "analysis", "--db", str(other), "import",
                           str(FIX / "dump_saintaubin.jsonl"), "--json"],
                          capture_output=True, text=True, env=os.environ.copy(), timeout=120)
     assert out.returncode == 0, out.stderr

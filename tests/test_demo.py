@@ -24,7 +24,7 @@ def _hashes(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def built(tmp_path_factory) -> demo_build.BuildReport:
     """One small build for the whole module (import is the slow part: ~230 files)."""
     root = tmp_path_factory.mktemp("demo")
@@ -32,7 +32,7 @@ def built(tmp_path_factory) -> demo_build.BuildReport:
     return demo_build.build_report(exports_dir=demo.exports_dir_for(db), db=db, seed=7, scale=SCALE, enrich=False)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def db(built) -> Path:
     return built.exports_dir.parent / "demo.duckdb"
 

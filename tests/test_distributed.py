@@ -35,7 +35,7 @@ def _synthetic_messages() -> pd.DataFrame:
     })
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dask_client():
     # processes=False: two in-process workers start in ~1 s; the code path (tasks, scatter,
     # gather, partitions) is the one a remote cluster runs.
@@ -49,7 +49,7 @@ def _table(con, name: str, drop: tuple[str, ...] = (), where: str = "TRUE") -> p
     return df.sort_values(list(df.columns[:2])).reset_index(drop=True)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stores(tmp_path_factory, dask_client):
     """(local store, dask store) imported from the same folders by each engine."""
     root = tmp_path_factory.mktemp("dist")

@@ -24,12 +24,12 @@ from analysis.ingest import default_context, import_paths
 pytestmark = pytest.mark.xdist_group("events")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def truth(demo_db):
     return events_demo.ground_truth(demo_db)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def own_evals(demo_db, truth):
     with store.reader(demo_db) as con:
         return {e["key"]: (e, evaluate_event(con, e["event_id"], n_boot=1000))

@@ -310,7 +310,7 @@ def test_cli_alerts_fire_once_and_write_html(con, db, tmp_path):
 
 
 # ------------------------------------------------------------------------------ demo store
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_eval(demo_db):
     from analysis import demo
 

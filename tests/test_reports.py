@@ -92,7 +92,7 @@ def _norm(s: str) -> str:
     return re.sub(r"[\s\u202f\u00a0]+", " ", s.replace("\u2212", "-"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def month(demo_db) -> str:
     """The last complete month of the demo store."""
     with store.reader(demo_db) as con:
@@ -102,7 +102,7 @@ def month(demo_db) -> str:
     return f"{last.year}-{last.month:02d}"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def outputs(demo_db, month, tmp_path_factory) -> dict[str, Path]:
     """The CLI run twice for the PDF and once for the HTML of one monthly report."""
     from analysis.cli import app

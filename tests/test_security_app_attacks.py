@@ -78,7 +78,7 @@ def _active_markup(text: str) -> list[str]:
     return found
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def payload_db(demo_db, tmp_path_factory) -> Path:
     return build_payload(demo_db, tmp_path_factory.mktemp("payload") / "vigie.duckdb")
 

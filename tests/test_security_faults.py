@@ -23,7 +23,7 @@ ACCOUNT = "youtube:UCsaintaubin00000000001"
 FILES, ROWS = 8, 4000  # enough files that the kill lands before the last one on a fast machine
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def exports(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("exports")
     for k in range(FILES):

@@ -194,12 +194,12 @@ def _everything(at: AppTest) -> list[str]:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def port_marel(demo_db) -> Secrets:
     return Secrets(demo_db, ("port-marel",))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def saint_aubin(demo_db) -> Secrets:
     return Secrets(demo_db, ("saint-aubin",))
 
