@@ -22,7 +22,7 @@ from typer.core import TyperGroup
 
 from analysis import demo_build, derived_refresh, privacy, queries, store
 from analysis.cli.audience import import_population
-from analysis.cli.common import open_reader
+from analysis.cli.common import french_cli, open_reader
 from analysis.distributed import import_paths as dask_import_paths
 from analysis.fmt import fr_int
 from analysis.ingest import adapters, default_context, expand_paths, import_paths
@@ -52,6 +52,7 @@ class _VigieGroup(TyperGroup):
             raise typer.Exit(1) from e
 
 
+french_cli()  # Typer's own texts (help, usage, errors) in French, for every command
 app = typer.Typer(
     cls=_VigieGroup,
     help="Vigie — observatoire des réseaux sociaux pour les collectivités.",
