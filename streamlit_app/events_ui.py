@@ -39,7 +39,8 @@ def campaign_events_section(f: Filters, names: dict[str, str]) -> None:
                            "Écart aux passés": [_pct(x) for x in s["vs_past"]],
                            "Écart aux pairs": [_pct(x) for x in s["vs_peers"]]}), {"Publications": "int"})
     ids = s["event_id"].tolist()
-    eid = st.selectbox("Événement à détailler", ids, format_func=lambda i: s.set_index("event_id").loc[i, "title"])
+    eid = st.selectbox("Événement à détailler", ids, placeholder=ui.PICK,
+                       format_func=lambda i: s.set_index("event_id").loc[i, "title"])
     d = data.call(analysis.events.views.event_detail, territory=t, event_id=eid)
     ev = d.get("evaluation")
     if ev is None:

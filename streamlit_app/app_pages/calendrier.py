@@ -70,15 +70,17 @@ else:
     themes = data.call(analysis.topics.theme_labels)
     with st.form("event_form", clear_on_submit=True):
         title = st.text_input("Titre", max_chars=200)
-        t = st.selectbox("Territoire", mine, format_func=lambda x: names.get(x, x))
+        t = st.selectbox("Territoire", mine, placeholder=ui.PICK, format_func=lambda x: names.get(x, x))
         a, b = st.columns(2)
         d0 = a.date_input("Début", value=anchor, format="DD/MM/YYYY")
         h0 = a.time_input("Heure de début (vide : toute la journée)", value=None, step=900)
         d1 = b.date_input("Fin", value=anchor, format="DD/MM/YYYY")
         h1 = b.time_input("Heure de fin", value=None, step=900)
         place = st.text_input("Lieu", max_chars=200)
-        theme = st.selectbox("Thème", [None, *themes], format_func=lambda x: "Selon le titre" if x is None else themes[x])
-        auds = st.multiselect("Publics visés", list(AUDIENCES), format_func=AUDIENCES.get)
+        theme = st.selectbox("Thème", [None, *themes], placeholder=ui.PICK,
+                             format_func=lambda x: "Selon le titre" if x is None else themes[x])
+        auds = st.multiselect("Publics visés", list(AUDIENCES), placeholder=ui.PICK_MANY,
+                              format_func=AUDIENCES.get)
         tags = st.text_input("Hashtags de sa promotion (séparés par des virgules)")
         link = st.text_input("Lien de la page de l'événement")
         sent = st.form_submit_button("Enregistrer l'événement", type="primary")

@@ -54,12 +54,14 @@ if campaigns:
     ids = [c.campaign_id for c in campaigns]
     by_id = {c.campaign_id: c for c in campaigns}
     wanted = st.query_params.get(QP_CAMPAIGN)
-    cid = st.selectbox("Campagne à évaluer", ids, index=ids.index(wanted) if wanted in ids else 0,
+    cid = st.selectbox("Campagne à évaluer", ids, placeholder=ui.PICK,
+                       index=ids.index(wanted) if wanted in ids else 0,
                        format_func=lambda i: f"{by_id[i].name} ({fr_date(by_id[i].start_date)} → "
                                              f"{fr_date(by_id[i].end_date)})")
     st.query_params[QP_CAMPAIGN] = cid
     c = by_id[cid]
-    kpis = st.multiselect("Indicateurs", list(camp.KPIS), default=["engagement_per_post", "posts", "messages"],
+    kpis = st.multiselect("Indicateurs", list(camp.KPIS), placeholder=ui.PICK_MANY,
+                          default=["engagement_per_post", "posts", "messages"],
                           format_func=lambda k: KPI_LABELS[k].capitalize())
     with st.expander("Réglages de l'évaluation"):
         baseline_days = st.number_input("Jours de référence avant la campagne", min_value=14, max_value=365,
@@ -143,7 +145,8 @@ if campaigns:
     # -------------------------------------------------------------------------- analyst: remove
     if role in ANALYST:
         with st.expander("Supprimer une campagne"):
-            victim = st.selectbox("Campagne", ids, format_func=lambda i: by_id[i].name, key="camp_remove")
+            victim = st.selectbox("Campagne", ids, placeholder=ui.PICK,
+                                  format_func=lambda i: by_id[i].name, key="camp_remove")
             if st.button("Supprimer", key="camp_remove_btn"):
                 try:
                     with data.writer(campaigns=[victim]) as con:
@@ -162,12 +165,14 @@ if role in ANALYST:
         name = c1.text_input("Nom", placeholder="Été à Saint-Aubin")
         cid_new = c2.text_input("Identifiant court", placeholder="ete-2026",
                                 help="Lettres, chiffres et tirets ; sert dans `vigie campaigns eval`.")
-        territory = c1.selectbox("Territoire", data.selectable_territories(), format_func=lambda t: names.get(t, t))
+        territory = c1.selectbox("Territoire", data.selectable_territories(), placeholder=ui.PICK,
+                                 format_func=lambda t: names.get(t, t))
         dates = c2.date_input("Du … au … (inclus)", value=(date.today(), date.today() + timedelta(days=30)),
                               format="DD/MM/YYYY")
         hashtags = c1.text_input("Hashtags (séparés par des virgules)", placeholder="#EteASaintAubin")
         keywords = c2.text_input("Mots-clés (séparés par des virgules)")
-        objective = c1.selectbox("Objectif", ["engagement", "portée", "abonnés", "sentiment", "messages"])
+        objective = c1.selectbox("Objectif", ["engagement", "portée", "abonnés", "sentiment", "messages"],
+                                 placeholder=ui.PICK)
         budget = c2.number_input("Budget (€)", min_value=0.0, value=0.0, step=100.0)
         if st.form_submit_button("Enregistrer la campagne"):
             try:

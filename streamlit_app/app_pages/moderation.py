@@ -77,7 +77,8 @@ if role in ANALYST:
         ui.table(show, {"Priorité": "num"}, download_as="file-de-moderation.csv")
         with st.form("moderation_status"):
             st.markdown("**Marquer des messages**")
-            ids = st.multiselect("Messages", q["message_id"].tolist(), key="moderation_ids",
+            ids = st.multiselect("Messages", q["message_id"].tolist(), placeholder=ui.PICK_MANY,
+                                 key="moderation_ids",
                                  format_func=lambda i: f"{i} — {(q.set_index('message_id').at[i, 'text'] or '')[:60]}")
             status = st.radio("Nouveau statut", list(STATUSES), format_func=STATUSES.get, horizontal=True,
                               key="moderation_status")
