@@ -8,6 +8,8 @@ One page load per page, on the server and browser of ``tests/test_browser_pages.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.test_browser_pages import PAGES, _open, browser, server  # noqa: F401 - fixtures
@@ -16,6 +18,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ENGLISH = ["Choose an option", "Choose options", "No options to select", "Help for", "Show this message",
            "Download as CSV", "Search", "Fullscreen", "Page not found"]
+
+# French typography: « 12 % » (never « 12% »), « −1,9 » (never « -1,9 »), no « compte(s) ».
+TYPOGRAPHY = re.compile(r"\d%|(?<![\w-])-\d+,\d|\w\(s\)")
 
 # Texts and labels of what is rendered (display:none subtrees, scripts and styles aside), and the
 # texts of table cells (HTML tables and the data grid's accessible table).
@@ -47,6 +52,8 @@ def test_page_has_no_english_label(server, browser, file, title, url_path):  # n
         found = sorted({f"{kind}: {s[:80]!r}" for kind in ("texts", "labels") for s in seen[kind]
                         for w in ENGLISH if w in s})
         assert not found, f"{title}: English left\n" + "\n".join(found)
+        typo = sorted({s[:80] for s in seen["texts"] + seen["labels"] if TYPOGRAPHY.search(s)})
+        assert not typo, f"{title}: « 0% », « -1,9 » or « (s) »\n" + "\n".join(typo)
         assert "None" not in seen["cells"], f"{title}: « None » in a table cell"
     finally:
         ctx.close()

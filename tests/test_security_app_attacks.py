@@ -309,7 +309,7 @@ def test_idle_session_is_logged_out(small_store, users_file, monkeypatch):
     at.run()
     assert at.title[0].value == "Vigie — connexion"
     assert "vigie_user" not in at.session_state
-    assert "1 minute(s) sans activité" in at.info[0].value
+    assert "1 minute sans activité" in at.info[0].value
     assert not at.dataframe
 
 

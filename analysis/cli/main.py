@@ -24,7 +24,7 @@ from analysis import demo_build, derived_refresh, privacy, queries, store
 from analysis.cli.audience import import_population
 from analysis.cli.common import french_cli, open_reader
 from analysis.distributed import import_paths as dask_import_paths
-from analysis.fmt import fr_int
+from analysis.fmt import fr_count, fr_int
 from analysis.ingest import adapters, default_context, expand_paths, import_paths
 from analysis.privacy import KeyRefused
 from analysis.registry import load_registry
@@ -156,7 +156,7 @@ def import_cmd(
             if r.error:
                 err.print(f"[red]✗[/] {r.error}")
             elif r.rejected:
-                err.print(f"[yellow]![/] {r.path} : {r.rejected} ligne(s) rejetée(s), voir `vigie status --rejects`.")
+                err.print(f"[yellow]![/] {r.path} : {fr_count(r.rejected, 'ligne rejetée', 'lignes rejetées')}, voir `vigie status --rejects`.")
     if any(r.status == "error" for r in results):
         raise typer.Exit(1)
 

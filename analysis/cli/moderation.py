@@ -11,7 +11,7 @@ from rich.table import Table
 
 from analysis import derived_refresh
 from analysis.cli.common import open_reader, parse_date, parse_until
-from analysis.fmt import fr_datetime, fr_int, fr_num, fr_pct
+from analysis.fmt import fr_count, fr_datetime, fr_int, fr_num, fr_pct
 from analysis.moderation import alerts as al
 from analysis.moderation import toxicity as tox
 from analysis.moderation.contacts import key_contacts
@@ -61,7 +61,7 @@ def _json(df) -> str:
 # ------------------------------------------------------------------------------ alerts
 @app.command("alerts")
 def alerts_cmd(
-    territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoire(s) (défaut : tous)."),
+    territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoires (défaut : tous)."),
     since: str = typer.Option(None, "--since", help="Début de la fenêtre évaluée AAAA-MM-JJ (défaut : 14 derniers jours de données)."),
     until: str = typer.Option(None, "--until", help="Dernier jour inclus AAAA-MM-JJ (défaut : dernier jour de données)."),
     fmt: str = typer.Option("text", "--format", help="text, json ou html."),
@@ -89,7 +89,7 @@ def alerts_cmd(
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        err.print(f"{fr_int(len(new))} nouvelle(s) alerte(s) → {out}")
+        err.print(f"{fr_count(len(new), 'nouvelle alerte', 'nouvelles alertes')} → {out}")
     else:
         print(text, end="")
 
@@ -135,7 +135,7 @@ def score_cmd(force: bool = typer.Option(False, "--force", help="Tout recalculer
     with derived_refresh.writer() as con, Progress(console=err, transient=True) as prog:
         task = prog.add_task("Toxicité", total=None)
         n = enrich(con, progress=lambda done, total: prog.update(task, completed=done, total=total), force=force)
-    console.print(f"{fr_int(n)} message(s) évalué(s).")
+    console.print(f"{fr_count(n, 'message évalué', 'messages évalués')}.")
 
 
 @moderation.command("queue")
@@ -158,7 +158,7 @@ def queue_cmd(
         print(_json(q.drop(columns=["lexicon_hits"]).assign(lexicon_hits=q["lexicon_hits"].map(
             lambda v: list(v) if v is not None else []))))
         return
-    t = Table(title=f"File de modération — {fr_int(len(q))} message(s)")
+    t = Table(title=f"File de modération — {fr_count(len(q), 'message')}")
     for c in ("Id", "Date", "Plateforme", "Message", "Motif", "Statut"):
         t.add_column(c, overflow="fold")
     for r in q.itertuples(index=False):
@@ -181,7 +181,7 @@ def status_cmd(
     except ValueError as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(1) from e
-    console.print(f"{fr_int(n)} message(s) marqué(s) « {STATUSES[status]} » par {by}.")
+    console.print(f"{fr_count(n, 'message marqué', 'messages marqués')} « {STATUSES[status]} » par {by}.")
 
 
 @moderation.command("responsiveness")

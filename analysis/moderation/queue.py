@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from analysis import store
-from analysis.fmt import fr_int, fr_pct
+from analysis.fmt import fr_int, fr_pct, fr_plural
 from analysis.moderation.toxicity import HOSTILE_THRESHOLD
 from analysis.queries import Filters
 
@@ -313,7 +313,7 @@ def set_status(con: duckdb.DuckDBPyConnection, message_ids: list[str] | str, sta
         f"SELECT message_id FROM messages WHERE message_id IN ({', '.join('?' for _ in ids)})", ids).fetchall()}
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise ValueError(f"Message(s) inconnu(s) : {', '.join(unknown[:5])}")
+        raise ValueError(f"{fr_plural(len(unknown), 'Message inconnu', 'Messages inconnus')} : {', '.join(unknown[:5])}")
     at = at or datetime.now(UTC).replace(tzinfo=None)
     with store.transaction(con):
         store.upsert(con, "moderation_status", pd.DataFrame(

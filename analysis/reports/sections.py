@@ -32,7 +32,7 @@ import pandas as pd
 import analysis
 from analysis import audience, campaigns, charts, ereputation, queries, topics
 from analysis.charts.campaigns import rank_chart
-from analysis.fmt import fr_date, fr_int, fr_month, fr_num, fr_pct, fr_signed
+from analysis.fmt import fr_count, fr_date, fr_int, fr_month, fr_num, fr_pct, fr_signed
 from analysis.metrics import points
 from analysis.moderation.queue import overlap_note
 from analysis.queries import Filters
@@ -349,7 +349,7 @@ def audience_section(ctx: ReportContext) -> dict[str, Any] | None:
         out["notes"] = ["Indice = part du segment parmi les abonnés ÷ part dans la population ; 1 = aussi présent "
                         "que dans la population, moins de 1 = sous-représenté."]
     if len(s["lacking"]):
-        out["caveats"].append(f"Audience : {len(s['lacking'])} compte(s) sans répartition âge × sexe dans leurs "
+        out["caveats"].append(f"Audience : {fr_count(len(s['lacking']), 'compte')} sans répartition âge × sexe dans leurs "
                               "exports (exclus de la pyramide).")
     return out
 
@@ -486,7 +486,7 @@ def coverage_section(ctx: ReportContext) -> dict[str, Any]:
                                       "manquants)", {"Territoire": "Territoire", "platform": "Plateforme",
                                                      "month": "Mois"}, {"month": fr_month}))
     if len(in_period):
-        out["caveats"].append(f"{len(in_period)} combinaison(s) territoire × plateforme sans aucune donnée pendant "
+        out["caveats"].append(f"{fr_count(len(in_period), 'combinaison')} territoire × plateforme sans aucune donnée pendant "
                               "la période : les comparaisons correspondantes sont incomplètes.")
     first = ctx.con.execute("SELECT min(created_at) FROM (SELECT created_at FROM posts WHERE territory_id = ? "
                             "UNION ALL SELECT created_at FROM messages WHERE territory_id = ?)",

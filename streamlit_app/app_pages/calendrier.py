@@ -13,7 +13,7 @@ import analysis.topics
 from analysis.events import views
 from analysis.events.model import AUDIENCES, Event, save_events, to_ics
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_int, fr_period_end_excluded
+from analysis.fmt import fr_count, fr_date, fr_int, fr_period_end_excluded
 from streamlit_app import data, ui
 
 ANALYST = ("analyste", "admin")
@@ -55,7 +55,7 @@ else:
 # ------------------------------------------------------------------------------ export
 events: pd.DataFrame = data.call(analysis.events.views.events_table, f, start=start, end=end)
 if len(events):
-    ui.private_download(f"Exporter les {fr_int(len(events))} événement(s) en .ics", lambda: to_ics(events),
+    ui.private_download(f"Exporter {fr_count(len(events), 'événement')} en .ics", lambda: to_ics(events),
                         file_name=f"evenements_{start.isoformat()}.ics", mime="text/calendar",
                         icon=":material/event:")
 

@@ -13,7 +13,7 @@ from analysis import campaigns as camp
 from analysis import metrics
 from analysis.charts import campaigns as cc
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
+from analysis.fmt import fr_count, fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
 from analysis.metrics import points
 from streamlit_app import data, events_ui, ui
 
@@ -84,7 +84,7 @@ if campaigns:
                                             baseline_days=int(baseline_days), exclude=exclude, n_boot=2000, seed=0)
         peers_txt = ", ".join(esc(names.get(p, p)) for p in ev.peers) or "aucun"
         st.markdown(f"**{esc(c.name)}** — {esc(names.get(c.territory_id, c.territory_id))}, du {fr_date(c.start_date)} au "
-                    f"{fr_date(c.end_date)} · {fr_int(ev.matched_posts)} publication(s) portant ses hashtags ou "
+                    f"{fr_date(c.end_date)} · {fr_count(ev.matched_posts, 'publication')} portant ses hashtags ou "
                     f"mots-clés · référence {fr_period_end_included(ev.baseline[0], ev.baseline[1])} · "
                     f"territoires comparés : {peers_txt}.")
         for a, b, why in ev.excluded:

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_datetime, fr_int, fr_month
+from analysis.fmt import fr_count, fr_datetime, fr_int, fr_month
 from analysis.queries import coverage_gaps, coverage_summary
 from streamlit_app import data, ui
 
@@ -218,7 +218,7 @@ if role in UPLOAD_ROLES and host:
 
         def _progress(path: Path, res: object) -> None:
             done.append(path.name)
-            bar.progress(len(done) / len(files), text=f"Import : {len(done)} fichier(s) sur {len(files)}")
+            bar.progress(len(done) / len(files), text=f"Import : {fr_count(len(done), 'fichier')} sur {len(files)}")
 
         outcome = data.import_uploads([(f.name, f.getvalue()) for f in files], keep_going=keep_going,
                                       on_file=_progress)

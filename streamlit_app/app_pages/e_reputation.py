@@ -13,6 +13,7 @@ from analysis.ereputation import METRIC_LABELS, auto_freq
 from analysis.eval.figures import reliability_note
 from analysis.exports import escape_markdown as esc
 from analysis.fmt import (
+    fr_count,
     fr_date,
     fr_datetime,
     fr_int,
@@ -213,7 +214,7 @@ if not series.empty and series["expected"].notna().any():
                                           "(médiane des 8 semaines précédentes) ; triangles = semaines anormales"),
         width="container", height=260)
     s_alt = (f"Messages négatifs par semaine pour {focus_name} {period_text}, comparés au niveau habituel des 8 "
-             f"semaines précédentes. " + (f"{len(spikes)} pic(s) : " + "; ".join(
+             f"semaines précédentes. " + (f"{fr_count(len(spikes), 'pic')} : " + "; ".join(
                  f"{fr_period_end_included(s.start, s.end)}, {fr_int(s.negative)} négatifs pour "
                  f"{fr_int(round(s.expected))} attendus" for s in spikes) + "." if spikes else "Aucune semaine anormale."))
     ui.chart(s_chart, pd.DataFrame({"Semaine du": s_plot["Semaine du"], "Messages négatifs": s_plot["negative"],

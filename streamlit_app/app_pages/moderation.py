@@ -12,7 +12,7 @@ import streamlit as st
 import analysis.views.moderation
 from analysis.eval.figures import reliability_note
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_datetime, fr_int, fr_num, fr_pct
+from analysis.fmt import fr_count, fr_date, fr_datetime, fr_int, fr_num, fr_pct
 from analysis.moderation.queue import HOSTILE_THRESHOLD, STATUSES, overlap_note
 from analysis.moderation.responsiveness import SLOTS
 from streamlit_app import data, ui
@@ -93,7 +93,7 @@ if role in ANALYST:
                     try:
                         with data.writer(messages=ids) as con:  # messages of the user's territories only
                             n = set_status(con, ids, status, who.strip(), note or None)
-                        st.success(f"{fr_int(n)} message(s) marqué(s) « {STATUSES[status]} ».")
+                        st.success(f"{fr_count(n, 'message marqué', 'messages marqués')} « {STATUSES[status]} ».")
                     except Exception as e:  # the CLI may hold the write lock during an import
                         st.error(f"Enregistrement impossible : {esc(e)}. Si un import est en cours, réessayez "
                                  "dans un instant.")

@@ -14,7 +14,7 @@ import analysis.topics
 from analysis import charts
 from analysis.eval.figures import reliability_note
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
+from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_plural
 from analysis.privacy import ANALYST_ROLES, ELU_MESSAGES_PER_BLOCK, messages_for_role
 from streamlit_app import data, ui
 
@@ -134,7 +134,7 @@ else:
     s0 = subjects[0]
     st.markdown(f"**« {esc(s0['label'])} » a brusquement monté du {fr_date(s0['start'])} au {fr_date(s0['end'])}** "
                 f"({fr_int(s0['count'])} messages, pic le {fr_date(s0['peak'])}, contre "
-                f"{fr_num(s0['baseline'])} message(s) par jour d'habitude).")
+                f"{fr_num(s0['baseline'])} {fr_plural(s0['baseline'], 'message')} par jour d'habitude).")
     ui.table(pd.DataFrame({
         "Sujet": [s["label"] for s in subjects], "Hashtags": [", ".join(s["hashtags"]) for s in subjects],
         "Du": [fr_date(s["start"]) for s in subjects], "Au": [fr_date(s["end"]) for s in subjects],
