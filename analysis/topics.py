@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
-from analysis.fmt import fr_plural
+from analysis.fmt import fr_count, fr_plural
 from analysis.queries import Filters
 from analysis.store import REPO_ROOT
 from analysis.text import ENGLISH_FUNCTION_WORDS, FRENCH_FUNCTION_WORDS, fold, lemma, split_hashtag
@@ -1783,7 +1783,7 @@ def report_section(con: Any, f: Filters, top: int = 5) -> dict[str, Any]:
     subjects = emerging_subjects(con, f) if f.territories else []
     for sub in subjects[:3]:
         findings.append(f"Sujet émergent : « {sub.label} » du {fr_date(sub.start)} au {fr_date(sub.end)} "
-                        f"({fr_int(sub.count)} messages, pic le {fr_date(sub.peak)}).")
+                        f"({fr_count(sub.count, 'message')}, pic le {fr_date(sub.peak)}).")
     if subjects:
         tables["Sujets émergents"] = emerging_table(subjects)
     sent = sentiment_by_theme(con, f)

@@ -297,7 +297,7 @@ def summary_fr(d: DraftCheck) -> list[str]:
         p = ev.predictions[ev.predictions["platform"] == d.platform]
         if len(p):
             inside = ((p["y"] >= p["low"]) & (p["y"] <= p["high"])).mean()
-            out.append(f"Sur {platform_label(d.platform)} seulement : {fr_pct(inside, 0)} de {fr_int(len(p))} publications évaluées "
+            out.append(f"Sur {platform_label(d.platform)} seulement : {fr_pct(inside, 0)} de {fr_count(len(p), 'publication évaluée', 'publications évaluées')} "
                        "dans leur intervalle à 80 %.")
     out += d.notes
     return out

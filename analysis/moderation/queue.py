@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from analysis import store
-from analysis.fmt import fr_int, fr_pct, fr_plural
+from analysis.fmt import fr_count, fr_int, fr_pct, fr_plural
 from analysis.moderation.toxicity import HOSTILE_THRESHOLD
 from analysis.queries import Filters
 
@@ -185,7 +185,7 @@ def overlap_note(counts: dict[str, int]) -> str | None:
     if reasons <= counts.get("total", 0):
         return None
     return (f"Un message peut relever de plusieurs motifs : les motifs totalisent {fr_int(reasons)} pour "
-            f"{fr_int(counts['total'])} messages à traiter.")
+            f"{fr_count(counts['total'], 'message')} à traiter.")
 
 
 def queue_codes(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, include_done: bool = False,
@@ -255,7 +255,7 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
             c.append("hostile")
         if is_n:
             r.append(f"Message négatif très visible ({fr_int(0 if pd.isna(likes) else likes)} j'aime, "
-                     f"{fr_int(0 if pd.isna(replies) else replies)} réponses)")
+                     f"{fr_count(0 if pd.isna(replies) else replies, 'réponse')})")
             c.append("negative_visible")
         if is_q:
             r.append(f"Question sans réponse du compte officiel depuis {_human_delay(wait)}")

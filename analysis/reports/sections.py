@@ -261,8 +261,8 @@ def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
                         "Newcombe) : un écart dont l'intervalle contient zéro n'est pas une différence établie."]
     cur_k = ereputation.kpis(ctx.con, ctx.filters)
     if cur_k["non_french"] or cur_k["unscored"]:
-        out["caveats"].append(f"E-réputation : {fr_int(cur_k['non_french'])} messages non français et "
-                              f"{fr_int(cur_k['unscored'])} messages non analysés sont exclus des parts.")
+        out["caveats"].append(f"E-réputation : {fr_count(cur_k['non_french'], 'message non français', 'messages non français')} et "
+                              f"{fr_count(cur_k['unscored'], 'message non analysé', 'messages non analysés')} sont exclus des parts.")
     spikes = ereputation.detect_spikes(ctx.con, ctx.filters)
     if spikes:
         st = ereputation.spikes_table(spikes)
@@ -471,8 +471,8 @@ def coverage_section(ctx: ReportContext) -> dict[str, Any]:
     if len(cov):
         ch = charts.coverage_heatmap(cov, ctx.names)
         own = cov[cov["territory_id"] == ctx.territory].groupby("platform")[["posts", "messages"]].sum()
-        alt = (f"Grille de couverture par territoire, plateforme et mois ({len(gaps)} mois manquants). Pour "
-               f"{ctx.name} : " + " ; ".join(f"{p} {fr_int(r.posts)} publications et {fr_int(r.messages)} messages"
+        alt = (f"Grille de couverture par territoire, plateforme et mois ({fr_count(len(gaps), 'mois manquant', 'mois manquants')}). Pour "
+               f"{ctx.name} : " + " ; ".join(f"{p} {fr_count(r.posts, 'publication')} et {fr_count(r.messages, 'message')}"
                                               for p, r in own.iterrows()) + ".")
         summ = queries.coverage_summary(cov)
         summ["Territoire"] = summ["Territoire"].map(lambda t: ctx.names.get(t, t))
