@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CLI_ENGLISH = ["Show this message", "Usage:", "Commands", "Error", "Missing ", "Try '", "for help",
                "[default:", "[required]", "No such", "Invalid value", "Aborted", "COMMAND [ARGS]",
                "Got unexpected", "requires an argument", "is not a valid", "install-completion",
-               "show-completion", "Input should"]
+               "show-completion", "Input should",
+               "<str", "<int", "<bool", "<float", "list[", "<Path", "<path"]
 
 
 def _commands() -> list[list[str]]:

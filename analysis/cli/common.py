@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 import typer
 from rich.console import Console
+from typer import core as typer_core
 from typer import rich_utils
 from typer._click import core as click_core
 from typer._click import exceptions as click_exceptions
@@ -102,6 +103,19 @@ _VALUES: list[tuple[str, str]] = [
 ]
 
 
+# Type labels of the help (« <str> », « <list[str]> »): Python names, in French words.
+_TYPES = {"str": "texte", "int": "entier", "float": "nombre", "bool": "oui/non", "Path": "chemin", "path": "chemin",
+          "datetime": "date", "file": "fichier", "dir": "dossier", "directory": "dossier", "range": "intervalle"}
+
+
+def french_type(label: str | None) -> str | None:
+    """``<str>`` → ``<texte>``, ``<list[str]>`` → ``<texte…>`` (an option given several times)."""
+    if not label:
+        return label
+    label = re.sub(r"list\[(.+?)\]", r"\1…", label)
+    return re.sub(r"\b(" + "|".join(_TYPES) + r")\b", lambda m: _TYPES[m.group(1)], label)
+
+
 def french_message(message: str) -> str:
     """One of Click's English error messages in French (unchanged when it is not one of them)."""
     for pattern, repl in _ERRORS:
@@ -148,5 +162,15 @@ def french_cli() -> None:
         format_error(e)
 
     rich_utils.rich_format_error = french_error
+
+    display_type = typer_core._TyperParameter.display_type
+    typer_core._TyperParameter.display_type = lambda self, ctx: french_type(display_type(self, ctx))
+    option_type = typer_core.TyperOption.display_type_rich
+
+    def flag_without_type(self, ctx):  # noqa: ANN001, ANN202 - click's signature
+        # a flag takes no value: « --json » alone, not « --json <oui/non> »
+        return None if self.is_flag and self.metavar is None else option_type(self, ctx)
+
+    typer_core.TyperOption.display_type_rich = flag_without_type
     rich_utils.highlighter.highlights = [*rich_utils.highlighter.highlights, r"(?P<usage>Utilisation : )"]
     french_cli.done = True
