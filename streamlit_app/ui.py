@@ -386,9 +386,10 @@ def kpi(label: str, value: Any, delta: Any = None, help: str | None = None, *,
             # fr_signed writes a true minus sign, which Streamlit does not read as "down": direction
             # and colour are set here. Blue / orange rather than green / red: readable by
             # colour-blind people, and the arrow says it too.
-            arrow = "down" if delta < 0 else ("up" if delta > 0 else "off")
-            good = (delta > 0) != inverse
-            color = "gray" if delta == 0 else ("blue" if good else "orange")
+            shown_delta = round(float(delta), decimals)  # « 0,0 » (a tiny change) reads as no change
+            arrow = "down" if shown_delta < 0 else ("up" if shown_delta > 0 else "off")
+            good = (shown_delta > 0) != inverse
+            color = "gray" if shown_delta == 0 else ("blue" if good else "orange")
     st.metric(label, shown, delta_text, delta_color=color, help=help, delta_arrow=arrow)
 
 

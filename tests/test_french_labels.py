@@ -101,3 +101,22 @@ def test_every_choice_list_has_a_french_placeholder():
     assert len(calls) > 10, calls
     missing = [f"{f}:{line}" for f, line, ok in calls if not ok]
     assert not missing, "st.selectbox/st.multiselect without placeholder=: " + ", ".join(missing)
+
+
+def test_headline_figures_use_the_minus_sign_and_a_tiny_change_reads_as_none():
+    """ui.kpi: « −0,2 points » (minus sign); a change that rounds to « 0,0 » has no arrow and no colour."""
+    from streamlit.proto.Metric_pb2 import Metric
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        from streamlit_app import ui
+
+        ui.kpi("Sentiment net", -0.25, -1.5, unit="points", inverse=True)
+        ui.kpi("Taux", 12, 0.01)
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    m = at.metric
+    assert m[0].value == "\u22120,2\u00a0points" and m[0].proto.delta == "\u22121,5\u00a0points"
+    assert (m[1].proto.delta, m[1].proto.direction, m[1].proto.color) == (
+        "0,0", Metric.MetricDirection.NONE, Metric.MetricColor.GRAY)
