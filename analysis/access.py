@@ -134,6 +134,9 @@ READ_MODELS: dict[str, Rule] = {
     "analysis.queries:import_log": Rule(HOST, "journal des imports (fichiers de tous les territoires)", filters=False),
     "analysis.queries:rejects": Rule(HOST, "lignes rejetées (valeurs de tous les territoires)", filters=False),
     "analysis.store:table_counts": Rule(HOST, "nombre de lignes de chaque table (tous territoires)", filters=False),
+    "analysis.ingest.attach:unattached": Rule(HOST, "comptes hors registre (aucun territoire)", filters=False),
+    "analysis.views.donnees:attach_preview": Rule(HOST, "rattachement des comptes hors registre (simulation)",
+                                                  filters=False),
     "analysis.audit:store_entries": Rule(HOST, "journal d'audit de la base", filters=False),
     "analysis.collect.runner:status": _own("état de la collecte des sources du périmètre", filters=False),
     # Synthèse

@@ -368,10 +368,11 @@ TABLES: tuple[Table, ...] = (
         "Moderation decisions on messages.",
         (
             C("message_id", "VARCHAR", "Message.", False),
-            C("status", "VARCHAR", "a_traiter, repondu, masque, ignore."),
-            C("by_user", "VARCHAR", "Who set it."),
+            C("status", "VARCHAR", "a_traiter, repondu, masque, ignore, escalade."),
+            C("by_user", "VARCHAR", "Who set it (the logged-in user)."),
             C("at", "TIMESTAMP", "When (UTC)."),
             C("note", "VARCHAR", "Free note."),
+            C("assigned_to", "VARCHAR", "Colleague (app user name) the message is assigned to."),
         ),
         key=("message_id",),
     ),

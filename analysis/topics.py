@@ -1289,6 +1289,18 @@ MIN_AUTHORS = 3
 MIN_LIFT = 2.0
 
 
+# Evaluative and filler words (lemma keys, folded) that never name a subject on their own, however
+# rare they were before: « nouveau », « plaire », « super » rise with any announcement. In a phrase
+# they stay (« nouveau marché »); a subject whose only words are these is no subject (issue 22).
+LONE_GENERIC = frozenset("""
+nouveau nouvel nouvelle ancien plaire aimer adorer super top genial bravo merci beau bel belle joli
+content heureux bien mieux bon mauvais nul grand petit gros vrai vraiment chouette magnifique excellent
+parfait formidable incroyable dommage honte triste penser savoir vouloir venir prendre mettre falloir
+trouver attendre arriver passer rester demander esperer aucun chose truc gens monde annee jour semaine
+mois fois moment temps
+""".split())
+
+
 def generic_words(base_share: dict[str, float], threshold: float = GENERIC_SHARE) -> set[str]:
     """Words whose share of the baseline messages is at least ``threshold`` (background vocabulary)."""
     return {w for w, v in base_share.items() if v >= threshold}
@@ -1421,6 +1433,8 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     # Only the max_subjects largest groups are returned (stable sort: ties keep the group order).
     def readable(g: dict) -> bool:
         names_g = {e.term for e in g["eps"]}
+        if all(t in LONE_GENERIC for t in names_g):  # only « nouveau », « plaire »…: nothing named
+            return False
         if lone_share is None or not n_base or len(names_g) > 1 or any(" " in t or t[0] == "#" for t in names_g):
             return True
         return base_share[col_of[next(iter(names_g))]] < lone_share
@@ -1436,7 +1450,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
             if e.term not in best or e.max_z > best[e.term].max_z:
                 best[e.term] = e
         ranked = sorted(best.values(), key=lambda e: (-e.max_z, e.term))
-        terms = [e.term for e in ranked if not e.term.startswith("#")][:max_terms]
+        terms = [e.term for e in ranked if not e.term.startswith("#") and e.term not in LONE_GENERIC][:max_terms]
         hashtags = [e.term for e in ranked if e.term.startswith("#")][:max_terms]
         sub = table.loc[rid[docs_shown]]
         eps_g = g["eps"]
@@ -1493,8 +1507,9 @@ def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
                      exclude: Iterable[str] = ()) -> dict[str, int]:
     """Most frequent words and bigrams (surface forms, accents kept, French stop words removed).
 
-    A bigram is kept instead of its two words when it is at least half as frequent as the rarer
-    of them, so 'eau potable' shows as such. ``exclude``: words to hide (e.g. the territory name).
+    A bigram is kept instead of its two words when it is at least half as frequent as each of them,
+    so 'eau potable' shows as such; a word of a kept bigram is then not shown alone.
+    ``exclude``: words to hide (e.g. the territory name).
     """
     X, terms = surface_counts(texts, (1, 2), binary=True)
     if not terms:
@@ -1505,8 +1520,13 @@ def word_frequencies(texts: Sequence[str | None] | pd.Series, top: int = 150,
     is_bi = np.array([" " in t for t in freq.index], dtype=bool)
     uni, bi = freq[~is_bi], freq[is_bi]
     u = dict(zip(uni.index, uni.to_numpy(), strict=True))  # Series.get per bigram was most of the time
-    bi = bi[np.array([v >= 0.5 * min(u.get(a, 0), u.get(b, 0)) for t, v in zip(bi.index, bi.to_numpy(), strict=True)
+    # A bigram is shown when it is the main use of both its words (at least half of each), and its words
+    # are then not shown alone: « standard » beside « standard mairie » said the same thing twice, and
+    # « mairie », far more frequent than any of its phrases, stays a word (issue 22).
+    bi = bi[np.array([v >= 0.5 * max(u.get(a, 0), u.get(b, 0)) for t, v in zip(bi.index, bi.to_numpy(), strict=True)
                       for a, b in [t.split()]], dtype=bool)]
+    in_phrases = {w for t in bi.index for w in t.split()}
+    uni = uni[[t not in in_phrases for t in uni.index]]
     freq = pd.concat([uni, bi]).sort_values(ascending=False, kind="stable").head(top)
     return {str(k): int(v) for k, v in freq.items() if v > 0}
 

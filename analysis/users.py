@@ -62,6 +62,9 @@ _ROLE_SPELLINGS: dict[str, str] = {
                      "administrateurtrice", "administrateurs", "administratrices", "administrator"), "admin"),
 }
 ROLE_LABELS: dict[str, str] = {"elu": "élu·e", "analyste": "analyste", "admin": "administrateur·rice"}
+# What `vigie users --help` says a role may be typed as (every spelling of _ROLE_SPELLINGS folds to one).
+ROLE_HELP = ("élu·e (ou élu, élue, elu, elue, élu(e)), analyste (ou analyst) ou admin (ou administrateur, "
+             "administratrice, administrateur·rice) ; majuscules et accents indifférents.")
 
 
 def normalize_role(text: str) -> str:
@@ -70,7 +73,7 @@ def normalize_role(text: str) -> str:
     folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii").lower()
     role = _ROLE_SPELLINGS.get(re.sub(r"[^a-z]", "", folded))
     if role is None:
-        raise UserError(f"Rôle inconnu « {text} » : élu·e, analyste ou admin.")
+        raise UserError(f"Rôle inconnu « {text} ». Rôles : {ROLE_HELP}")
     return role
 
 

@@ -68,7 +68,7 @@ st.set_page_config(page_title="Vigie", page_icon=str(ICON), layout="wide",
 # off (also in .streamlit/config.toml, read before the first run); ui.download is the safe one.
 st.set_option("client.disableDataExport", True)
 ui.remember_url()  # before anything slow: a click during this first run must keep the link's filters
-auth.require_login()  # no page, no data without a login (unless VIGIE_AUTH=demo, explicit)
+auth.require_login(pages())  # no page, no data without a login (unless VIGIE_AUTH=demo); the asked page kept
 auth.idle_watch()  # an idle page goes back to the login form by itself
 charts.use_theme()
 nav = st.navigation(pages())

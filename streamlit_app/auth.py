@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import streamlit as st
@@ -318,10 +318,13 @@ def logout(reason: str | None = None) -> None:
         _provider_logout()
 
 
-def require_login() -> None:
+def require_login(pages: Sequence[st.Page] = ()) -> None:
     """Stop the run on the login form unless a user is logged in (or the demo mode is on).
 
-    A logged-in session idle for too long, or revoked, is logged out here, before any page."""
+    A logged-in session idle for too long, or revoked, is logged out here, before any page.
+    ``pages``: the router's pages. The login run declares them (hidden menu, nothing run) so that the
+    page the link asked for (« /e-reputation?periode=… ») stays the current page: the rerun after a
+    successful login draws it, with the link's filters, instead of the home page."""
     if demo_mode():
         return
     u = current_user()
@@ -340,6 +343,8 @@ def require_login() -> None:
     error = _sso_login(cfg) if cfg is not None else None
     if current_user() is not None:
         return
+    if pages:
+        st.navigation(list(pages), position="hidden")
     login_form(cfg, error)
     st.stop()
 
@@ -382,3 +387,13 @@ def _after_logout(u: dict) -> None:
     if u.get("via") == "oidc":
         st.stop()
     st.rerun()
+
+
+def signature() -> str | None:
+    """Who a change made from a page is recorded under (sentiment corrections, moderation decisions,
+    the audit log): the logged-in user's name, never a name typed in a form; « démonstration » in the
+    demo mode (``VIGIE_AUTH=demo``, nobody logs in); None when nobody is logged in."""
+    u = current_user()
+    if u is not None:
+        return u["name"]
+    return "démonstration" if demo_mode() else None

@@ -81,6 +81,7 @@ def require_store() -> tuple[str, int]:
     if stamp is None:
         st.info(MISSING_STORE_MESSAGE.format(path=escape_markdown(store.db_path())), icon=":material/database:")
         st.stop()
+    _written()  # the success of a write made on the run before (see write)
     return stamp
 
 
@@ -273,41 +274,6 @@ def data_range() -> tuple[date | None, date | None]:
     return call(analysis.queries.data_range, Filters())
 
 
-def coverage(f: Filters) -> pd.DataFrame:
-    """Posts and messages per territory × platform × month."""
-    return call(analysis.queries.coverage, f)
-
-
-def coverage_grid(f: Filters, labels: dict[str, str]) -> pd.DataFrame:
-    """``charts.coverage_grid`` of :func:`coverage`, cached (a Python loop per territory × platform)."""
-    return _coverage_grid(store_stamp(), _filters_key(f), tuple(sorted(labels.items())), scope().key())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _coverage_grid(stamp: tuple[str, int] | None, fkey: tuple, labels: tuple,
-                   scope_key: tuple[str, ...] | None = None) -> pd.DataFrame:  # the scope: part of the key
-    from analysis import charts
-
-    return charts.coverage_grid(coverage(_filters_from_key(fkey)), dict(labels))
-
-
-def coverage_heatmap(f: Filters, labels: dict[str, str], platform_labels: dict[str, str], title: str) -> Any:
-    """``charts.coverage_heatmap`` of :func:`coverage` (platforms shown by label), cached."""
-    return _coverage_heatmap(store_stamp(), _filters_key(f), tuple(sorted(labels.items())),
-                             tuple(sorted(platform_labels.items())), title, scope().key())
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _coverage_heatmap(stamp: tuple[str, int] | None, fkey: tuple, labels: tuple, platform_labels: tuple,
-                      title: str, scope_key: tuple[str, ...] | None = None) -> Any:
-    from analysis import charts
-
-    cov = coverage(_filters_from_key(fkey))
-    plat = dict(platform_labels)
-    cov = cov.assign(platform=cov["platform"].map(lambda p: plat.get(p, p)))
-    return charts.coverage_heatmap(cov, dict(labels), title=title)
-
-
 def import_log(limit: int = 100) -> pd.DataFrame:
     """Latest imports."""
     return call(analysis.queries.import_log, limit=limit)
@@ -383,3 +349,59 @@ def formats() -> pd.DataFrame:
 
     return pd.DataFrame([{"Format": a.name, "Plateforme": a.platform, "Description": a.label}
                          for a in adapters()], columns=["Format", "Plateforme", "Description"])
+
+
+BUSY_MESSAGE = ("Base occupée : un import, une collecte ou un enrichissement est en cours. Réessayez dans un "
+                "instant ; rien n'a été enregistré.")
+
+
+def write(change: Callable[[duckdb.DuckDBPyConnection, str], Any], /, *, success: str,
+          messages: list[str] | tuple[str, ...] = (), campaigns: list[str] | tuple[str, ...] = (),
+          territories: list[str] | tuple[str, ...] = ()) -> Any | None:
+    """THE way a page writes (one error policy): ``change(con, signature)`` runs in a short writer
+    session (:func:`writer`: refused before anything is written for a message, campaign or territory
+    outside the user's scope), signed by the logged-in user (``auth.signature()``, never a typed name).
+
+    On success the read caches are cleared and the page runs again at once (every figure follows),
+    showing the French ``success`` (markdown, escape what comes from users) at its top. Else the French
+    error where the form is — the store busy (« Base occupée… réessayez »), an unknown id or one outside
+    the scope, a refused value (``ValueError``) — and None: nothing was written."""
+    from streamlit_app import auth
+
+    who = auth.signature()
+    if not who:
+        st.error("Connectez-vous pour enregistrer une modification : elle est signée de votre nom.")
+        return None
+    try:
+        with writer(messages=messages, campaigns=campaigns, territories=territories) as con:
+            out = change(con, who)
+    except duckdb.IOException:
+        st.error(BUSY_MESSAGE)
+        return None
+    except access.OutOfScope as e:
+        st.error(f"Modification refusée : {escape_markdown(e)}")
+        return None
+    except KeyError as e:
+        what = "Message" if messages else ("Campagne" if campaigns else "Élément")
+        st.error(f"{what} introuvable : {escape_markdown(e.args[0] if e.args else '')} ; rien n'a été enregistré.")
+        return None
+    except ValueError as e:
+        st.error(f"Modification impossible : {escape_markdown(e)} ; rien n'a été enregistré.")
+        return None
+    _cached.clear()
+    _chart.clear()
+    # Run the page again at once, so that every figure above the form already counts the change; the
+    # success is shown at the top of that run (require_store, which every page calls first).
+    st.session_state[K_WRITTEN] = success
+    st.rerun()
+    return out  # not reached (st.rerun)
+
+
+K_WRITTEN = "vigie_written"
+
+
+def _written() -> None:
+    """Show (once) the success of the write that made this run (:func:`write`)."""
+    msg = st.session_state.pop(K_WRITTEN, None)
+    if msg:
+        st.success(msg, icon=":material/check_circle:")

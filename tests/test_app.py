@@ -129,10 +129,11 @@ def test_analyst_sees_rejected_values_but_not_names(small_db, monkeypatch):
     # unknown ids in a link are dropped, from the view and from the URL
     ({"territoires": "port-marel,inconnu"}, ("3", "1"), {"territoires": "port-marel"}),
     ({"plateformes": "instagram"}, ("4", "0"), None),
-    # last complete month before the last day of data (10 Apr 2026) is March: Port-Marel only
-    ({"periode": "mois-precedent"}, ("2", "1"), None),
-    ({"periode": "perso", "du": "2026-02-01", "au": "2026-02-28"}, ("6", "4"), None),
-    ({"periode": "30j", "territoires": "saint-aubin"}, ("1", "2"), None),
+    # « Données » shows everything stored: a period in the link is kept (URL, sidebar) but does not
+    # cut its counts (issue 22 item 10); territories and platforms do
+    ({"periode": "mois-precedent"}, ("13", "12"), None),
+    ({"periode": "perso", "du": "2026-02-01", "au": "2026-02-28"}, ("13", "12"), None),
+    ({"periode": "30j", "territoires": "saint-aubin"}, ("10", "11"), None),
     # the default period is not written in the URL (clean links)
     ({"periode": "12m"}, ("13", "12"), {}),
 ])
@@ -140,6 +141,7 @@ def test_filters_in_the_url_are_applied(small_db, query, expected, url):
     at = run_app(query)
     m = metrics(at)
     assert (m["Publications"], m["Messages"]) == expected
+    assert at.session_state["_vf_periode"] == query.get("periode", "12m")
     # The URL keeps the view, so that the link reproduces it.
     assert {k: at.query_params[k] for k in at.query_params} == (query if url is None else url)
 
@@ -162,13 +164,10 @@ def test_missing_store_gives_a_french_message_not_a_traceback(tmp_path, monkeypa
 def test_demo_store_page_matches_the_store(demo_db, monkeypatch):
     monkeypatch.setenv("VIGIE_DB", str(demo_db))
     from analysis import queries, store
-    from streamlit_app.ui import period_bounds
 
     at = run_app({"periode": "12m"})
-    with store.reader(demo_db) as con:
-        _, last = queries.data_range(con)
-        start, end = period_bounds("12m", last)
-        cov = queries.coverage(con, queries.Filters(start=start, end=end))
+    with store.reader(demo_db) as con:  # everything stored: the period filter does not apply (issue 22 item 10)
+        cov = queries.coverage(con, queries.Filters())
     assert metrics(at)["Publications"] == f"{int(cov['posts'].sum()):,}".replace(",", "\u202f")
 
 

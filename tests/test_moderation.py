@@ -192,8 +192,9 @@ def _series_store(con, spike_days: list[str]):
         for k in range(20 + n_neg):
             mid = f"facebook:s{i}"
             rows.append(msg(mid, "message", d + pd.Timedelta(hours=8, minutes=k), author=f"a_{i % 50}"))
-            if k < n_neg:
-                sent.append({"item_id": mid, "item_type": "message", "label": "negative"})
+            # every message scored in French, as the E-réputation detector (the one behind the alert) counts
+            sent.append({"item_id": mid, "item_type": "message", "label": "negative" if k < n_neg else "neutral",
+                         "lang": "fr"})
             i += 1
     store.upsert(con, "messages", pd.DataFrame(rows))
     store.upsert(con, "sentiment", pd.DataFrame(sent))

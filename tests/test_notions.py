@@ -7,8 +7,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
 import grimp
+import pandas as pd
 import pytest
+
+from analysis import ereputation as er
+from analysis.moderation import alerts as al
+from analysis.queries import Filters
+from analysis.registry import load_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 # Files reworked in parallel by another engineer (issue 18 item 4): not checked here.
@@ -37,6 +44,13 @@ NOTIONS: dict[str, tuple[str, list[tuple[str, tuple[str, ...]]]]] = {
                                                           "analysis/reports/findings.py")), (r"\[\"net_sentiment[a-z_]*\"\] \* 100", ())]),
     "period text": ("analysis.fmt:fr_period_end_excluded",
                     [(r"au \{fr_date\([^}]*timedelta\(days=1\)", ()), (r"def (describe_period|fr_period)\(", ())]),
+    # one detector for the E-réputation page, the alerts, the report and the campaigns' crisis warning;
+    # its thresholds once (NEGATIVE_SPIKE), the page's caption written from them (spike_rule_text)
+    "negative spikes": ("analysis.ereputation:detect_spikes",
+                        [(r"def detect_spikes\(", ("analysis/ereputation/spikes.py",)),
+                         (r"[\"']negative_spike[\"']: SpikeParams\(", ()),
+                         (r"NEGATIVE_SPIKE = ", ("analysis/ereputation/spikes.py",)),
+                         (r"(sur 10 000|au moins 8 messages négatifs|aux 8 semaines précédentes)", ())]),
     "responsiveness": ("analysis.moderation.responsiveness:response_by_territory",
                        [(r"def responsiveness\(", ())]),
 }
@@ -78,6 +92,7 @@ REACHED_BY = {
     "analysis.fmt": ("streamlit_app", "analysis.reports", "analysis.cli"),
     "analysis.text": ("streamlit_app", "analysis.reports", "analysis.cli"),
     "analysis.moderation.responsiveness": ("streamlit_app", "analysis.reports", "analysis.cli"),
+    "analysis.ereputation": ("streamlit_app", "analysis.reports", "analysis.cli", "analysis.moderation.alerts"),
 }
 
 
@@ -99,3 +114,41 @@ def test_notebooks_use_the_library_definitions():
         text = nb.read_text(encoding="utf-8")
         assert "Europe/Paris" not in text, nb.name
         assert not re.search(r"timedelta\(days=1\)\)\}", text), nb.name
+
+
+@pytest.mark.parametrize("start,end", [("2026-03-01", "2026-04-01"), ("2026-10-01", "2026-11-01"),
+                                       ("2026-03-09", "2026-03-16")])
+def test_page_and_alerts_list_the_same_negative_spikes(demo_db, start, end):
+    """For the same store and period (a month, a week), the E-réputation page's spikes (its read model
+    ``explained_spikes``) and the « Pic de messages négatifs » alerts are the same episodes."""
+    s, e = pd.Timestamp(start).date(), pd.Timestamp(end).date()
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        f = Filters(start=s, end=e)
+        focus = er.focus(con, f)
+        page = [(x.territory_id, x.start, x.end, x.negative) for x in er.explained_spikes(con, f)]
+        found, _ = al.evaluate(con, load_registry(), list(focus), since=s, until=e)
+    alerts = [(a.territory_id, a.period_start.date(), (a.period_end - pd.Timedelta(days=1)).date(),
+               a.evidence["negative"]) for a in found if a.rule == "negative_spike"]
+    assert sorted(page) == sorted(alerts)
+    if start == "2026-03-01":
+        assert page, "the demo's March crisis is a negative spike"
+
+
+def test_spike_caption_is_written_from_the_thresholds():
+    """The page's caption comes from NEGATIVE_SPIKE: another threshold, another text (no copied numbers)."""
+    text = er.spike_rule_text()
+    assert "au moins 8 messages négatifs" in text and "1 sur 10\u00a0000" in text.replace("\u202f", "\u00a0")
+    other = er.spike_rule_text(er.SpikeParams(min_count=12, alpha=1e-3, baseline_weeks=6))
+    assert "au moins 12 messages négatifs" in other and "aux 6 semaines" in other and "1 sur 1" in other
+    page = (ROOT / "streamlit_app/app_pages/e_reputation.py").read_text(encoding="utf-8")
+    assert "V.SPIKE_CAPTION" in page and "SPIKE_CAPTION = spike_rule_text(NEGATIVE_SPIKE)" in (
+        ROOT / "analysis/views/e_reputation.py").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("page", ["e_reputation", "audience", "thematiques", "synthese", "benchmark"])
+def test_page_is_thin(page):
+    """Issue 18 item 3: a page is layout only (read models in analysis/views, charts in analysis/charts),
+    at most 150 lines, and builds no Altair chart itself."""
+    text = (ROOT / "streamlit_app" / "app_pages" / f"{page}.py").read_text(encoding="utf-8")
+    assert len(text.splitlines()) <= 150, page
+    assert "import altair" not in text and "alt.Chart(" not in text, page

@@ -62,3 +62,47 @@ def test_page_without_demographics(db):
     text = _text(at)
     assert "Aucune répartition âge × genre exportée" in text
     assert "Aucun total d'abonnés exporté" in text
+
+
+def _label_limits(spec) -> list:
+    """Every ``labelLimit`` of a Vega-Lite spec (axes and legends)."""
+    out = []
+    if isinstance(spec, dict):
+        for k, v in spec.items():
+            out += [v] if k == "labelLimit" else _label_limits(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            out += _label_limits(v)
+    return out
+
+
+def test_audience_chart_labels_are_never_cut(demo_db_copy):
+    """Issue 22 item 7: the segment, territory and legend labels of the Audience charts are not truncated
+    (``labelLimit`` 0 = no limit, instead of Vega's 180 px default or a fixed 220 px)."""
+    import json
+
+    at = run_page()
+    specs = [json.loads(c.proto.spec) for c in _charts(at._tree)]
+    titles = json.dumps([s.get("title") for s in specs], ensure_ascii=False)
+    for name in ("Indice de représentativité par segment", "Part des abonnés dans le territoire",
+                 "Part des segments cibles"):
+        spec = next((s for s in specs if name in " ".join(_title(s))), None), titles
+        assert spec[0] is not None, spec[1]
+        limits = _label_limits(spec[0])
+        assert limits and all(v == 0 for v in limits), (name, limits)
+
+
+def _title(spec: dict) -> list[str]:
+    t = spec.get("title") or {}
+    t = t.get("text", "") if isinstance(t, dict) else t
+    return t if isinstance(t, list) else [t]
+
+
+def _charts(node) -> list:
+    out = []
+    for c in (getattr(node, "children", None) or {}).values():
+        if getattr(c, "type", None) in ("vega_lite_chart", "arrow_vega_lite_chart"):
+            out.append(c)
+        else:
+            out += _charts(c)
+    return out

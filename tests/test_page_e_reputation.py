@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import derived_refresh, store
 from analysis import ereputation as er
-from analysis.fmt import NBSP, fr_int, fr_num, fr_pct, fr_signed
+from analysis.fmt import fr_int, fr_pct, fr_signed
 from analysis.queries import Filters
 from analysis.registry import load_registry, sync_registry
 from streamlit_app.ui import period_bounds
@@ -84,8 +84,9 @@ def test_every_role_runs_and_kpis_equal_the_library(page_db, monkeypatch, role):
     k = _library_kpis(page_db)
     m = {x.label: x.value for x in at.metric}
     assert m["Messages reçus"] == fr_int(k["messages"]) == fr_int(30 * 10 + 45)
-    assert m["Sentiment net"] == fr_num(100 * k["net_sentiment"], 1) + NBSP + "pts"
-    assert m["Sentiment net (avec neutres)"] == fr_num(100 * k["net_sentiment_all"], 1) + NBSP + "pts"
+    # signed, with the true minus sign of fr_signed (issue 22 item 7), never a hyphen
+    assert m["Sentiment net"] == fr_signed(100 * k["net_sentiment"], 1, "pts")
+    assert m["Sentiment net (avec neutres)"] == fr_signed(100 * k["net_sentiment_all"], 1, "pts")
     assert m["Part de messages négatifs"] == fr_pct(k["negative_share"])
     # saint-aubin has peers in the registry: our gap to them, as the library computes it
     gap = _library_vs_peers(page_db).set_index("metric").loc["net_sentiment", "change"]
@@ -103,12 +104,18 @@ def test_every_role_runs_and_kpis_equal_the_library(page_db, monkeypatch, role):
 def test_analyst_correction_is_stored_and_changes_the_kpis(page_db, monkeypatch):
     import duckdb
 
-    monkeypatch.setenv("VIGIE_AUTH", "demo")
-    at = run_page("analyste")
+    # a logged-in analyst (no demo): the correction is signed with their name, no « Votre nom » field
+    monkeypatch.delenv("VIGIE_AUTH", raising=False)
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.session_state["vigie_user"] = {"name": "camille", "role": "analyste", "scope": None, "via": "password"}
+    at.query_params["periode"] = "30j"
+    at.run()
+    at.switch_page("app_pages/e_reputation.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [t for t in at.text_input if t.key == "ereputation_who" or "nom" in t.label.lower()]
     before = {x.label: x.value for x in at.metric}["Part de messages négatifs"]
     at.text_input(key="ereputation_id").input("facebook:sa-83-3")  # a positive message of the last day
     at.radio(key="ereputation_label").set_value("negative")
-    at.text_input(key="ereputation_who").input("Camille")
 
     class Busy:  # what derived_refresh.writer() meets while `vigie import` holds the file
         def __enter__(self):
@@ -126,9 +133,12 @@ def test_analyst_correction_is_stored_and_changes_the_kpis(page_db, monkeypatch)
     next(b for b in at.main.button if b.label == "Enregistrer la correction").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Correction enregistrée" in s.value for s in at.success)
+    # figures follow at once (data.write clears the caches and runs the page again), no reload needed
+    k = _library_kpis(page_db)
+    assert {x.label: x.value for x in at.metric}["Part de messages négatifs"] == fr_pct(k["negative_share"]) != before
     with store.reader(page_db) as con:
         assert con.execute("SELECT item_id, value, author FROM labels WHERE task = 'sentiment'").fetchall() == [
-            ("facebook:sa-83-3", "negative", "Camille")]
+            ("facebook:sa-83-3", "negative", "camille")]
     at.run()
     k = _library_kpis(page_db)
     after = {x.label: x.value for x in at.metric}["Part de messages négatifs"]
@@ -145,3 +155,18 @@ def test_empty_selection_says_so(page_db, monkeypatch):
     at.switch_page("app_pages/e_reputation.py").run()
     assert not at.exception
     assert any("Aucun message reçu" in i.value for i in at.info)  # January 2025: before any data
+
+
+def test_peer_table_says_reference_and_nd_never_none(page_db, monkeypatch):
+    """Issue 22 item 7: our row of the peer table reads « référence » (explained below the table),
+    never « None »; signed figures carry a true minus sign, never a hyphen."""
+    monkeypatch.setenv("VIGIE_AUTH", "demo")
+    at = run_page("analyste")
+    t = next(d for d in _frames(at) if "Écart de sentiment net (nous − eux, pts)" in d.columns)
+    ours = t[t["Territoire"] == "Saint-Aubin-sur-Loire"].iloc[0]
+    assert ours["Écart de sentiment net (nous − eux, pts)"] == "référence" and ours["IC de l'écart"] == "référence"
+    assert t.notna().all().all() and "None" not in t.astype(str).to_string()
+    assert any("« référence » : notre territoire" in c.value for c in at.caption)
+    gaps = t.loc[t["Territoire"] != "Saint-Aubin-sur-Loire", "Écart de sentiment net (nous − eux, pts)"]
+    assert all(g == "n.d." or g == fr_signed(float(g.replace("\u2212", "-").replace("-", "-").replace(",", ".")), 1)
+               for g in gaps), gaps.tolist()

@@ -60,21 +60,20 @@ def test_analyst_sees_the_queue_with_reasons_and_can_mark(mod_db, monkeypatch):
     m = {x.label: x.value for x in at.metric}
     assert m["Messages à traiter"] == "2" and m["Hostiles ou insultants"] == "1"
     assert m["Questions sans réponse"] == "1" and m["Taux de réponse"] == "50\u00a0%"
-    q = _frame_with(at, "Motif")
+    q = _frame_with(at, "Motifs")
     assert q["Id"].tolist() == ["facebook:m1", "facebook:m2"]
-    assert q["Motif"].iloc[0].startswith("Message hostile ou insultant")
+    assert q["Motifs"].iloc[0].startswith("Message hostile ou insultant")
     imp = _frame_with(at, "Ressemble à")
     assert imp["Compte"].tolist() == ["facebook:555"]
     contacts = _frame_with(at, "Ancrage local")
     assert "Jean Dupont" in contacts["Auteur"].tolist()
-    # Mark the insult as hidden through the form: stored with who and when.
-    at.multiselect(key="moderation_ids").set_value(["facebook:m1"])
-    at.radio(key="moderation_status").set_value("masque")
-    at.text_input(key="moderation_who").input("Camille")
-    at.main.button[0].click().run()
+    # Mark the insult as hidden in one click: stored with who (the session, no typed name) and when.
+    assert not at.text_input(key="moderation_note").value and "moderation_who" not in [w.key for w in at.text_input]
+    at.multiselect(key="moderation_ids").set_value(["facebook:m1"]).run()
+    at.button(key="moderation_masque").click().run()
     assert not at.exception
     with store.reader(mod_db) as con:
-        assert con.execute("SELECT status, by_user FROM moderation_status").fetchall() == [("masque", "Camille")]
+        assert con.execute("SELECT status, by_user FROM moderation_status").fetchall() == [("masque", "démonstration")]
 
 
 def test_elu_sees_aggregates_only(mod_db):
@@ -92,4 +91,4 @@ def test_demo_store_page_finds_the_impersonator(demo_db, monkeypatch):
     at = run_page("analyste")
     imp = _frame_with(at, "Ressemble à")
     assert imp["Nom"].tolist() == ["Mairie de St Aubin-sur-Loire Officiel"]
-    assert len(_frame_with(at, "Motif")) > 0
+    assert len(_frame_with(at, "Motifs")) > 0

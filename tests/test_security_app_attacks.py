@@ -200,7 +200,7 @@ def test_streamlit_table_download_is_off_and_vigies_own_is_offered(on_demo):
     at = open_page("moderation.py", period="12m", role="analyste")
     assert st.get_option("client.disableDataExport") is True  # the app turns it off itself as well
     buttons = at.get("download_button")
-    assert [b.proto.label for b in buttons] == ["Télécharger (CSV)"]
+    assert [b.proto.label for b in buttons] == ["Télécharger (CSV)", "Télécharger (Excel)"]
 
 
 # ------------------------------------------------------------------------------ 5. login race

@@ -227,7 +227,6 @@ def test_correction_of_another_territorys_message_refused_on_the_page(small, con
     if not [t for t in at.text_input if t.key == "ereputation_id"]:
         pytest.skip("no correction form on this tiny store")
     at.text_input(key="ereputation_id").input("facebook:m-saint-aubin-2026-01-0")
-    at.text_input(key="ereputation_who").input("Léa")
     at.button(key="FormSubmitter:ereputation_correction-Enregistrer la correction").click().run()
     assert any("Message introuvable" in e.value for e in at.error)
     with store.reader() as con:

@@ -10,12 +10,25 @@ Static export for reports: :func:`to_png` / :func:`to_svg` (vl-convert, no brows
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import altair as alt
 import pandas as pd
 
 from analysis.fmt import MONTHS, MONTHS_ABBR, NBSP, NNBSP, fr_month
+
+
+@dataclass
+class ChartView:
+    """What a page shows of a chart (``ui.chart``): the chart, its data table in French columns, its
+    French text alternative and the formats of the table's columns."""
+
+    chart: alt.TopLevelMixin
+    table: pd.DataFrame
+    alt_text: str
+    formats: dict[str, str] = field(default_factory=dict)
+
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable under the common colour-vision
 # deficiencies. Ordered so that the first colours have the most contrast on white; yellow last.
@@ -131,11 +144,20 @@ def _fixed_width(node: Any) -> Any:
     return node
 
 
+# Altair's default theme (300 × 300 continuous view): the report's charts are laid out with it.
+_STATIC_VIEW = {"continuousWidth": 300, "continuousHeight": 300}
+
+
 def _spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's spec for a static render, whatever theme is active in the process: the app enables
+    the Vigie theme (:func:`use_theme`), the CLI does not, and ``to_dict`` merges the active theme
+    into the config — the same report then differed by its chart pixels (issue 22). The config is
+    rebuilt from the chart's own settings only: theme, then the chart's config, the locale last."""
     spec = _fixed_width(chart.to_dict())
-    # Merge the theme under whatever the chart set itself, so the locale is always present.
+    own = chart.config.to_dict() if chart.config is not alt.Undefined else {}
     cfg = dict(theme()["config"])
-    cfg.update(spec.get("config", {}))
+    cfg.update(own)
+    cfg["view"] = {**_STATIC_VIEW, **own.get("view", {})}
     cfg["locale"] = theme()["config"]["locale"]
     spec["config"] = cfg
     return spec

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 
 from analysis.audience import BANDS
-from analysis.charts import PALETTE
+from analysis.charts import DAY_FORMAT, PALETTE
 
 SEX_FR = {"F": "Femmes", "M": "Hommes"}
 FOLLOWERS_COLOUR = PALETTE[0]
@@ -60,7 +60,7 @@ def pyramid_chart(df: pd.DataFrame, *, title: str = "", subtitle: str | None = N
 def index_chart(rep: pd.DataFrame, *, title: str = "", subtitle: str | None = None) -> alt.LayerChart:
     """Representativeness index per segment (horizontal bars, reference line at 1 = as in the population)."""
     d = rep.dropna(subset=["Indice"])
-    base = alt.Chart(d).encode(y=alt.Y("Segment:N", sort=None, title=None, axis=alt.Axis(labelLimit=220)))
+    base = alt.Chart(d).encode(y=alt.Y("Segment:N", sort=None, title=None, axis=alt.Axis(labelLimit=0)))  # labels never cut
     bars = base.mark_bar().encode(
         x=alt.X("Indice:Q", title="Indice de représentativité (1 = comme dans la population)",
                 axis=alt.Axis(format=",.1f")),
@@ -71,3 +71,26 @@ def index_chart(rep: pd.DataFrame, *, title: str = "", subtitle: str | None = No
     rule = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(color=POPULATION_COLOUR, strokeDash=[4, 3]).encode(x="x:Q")
     t = alt.Title(title, subtitle=subtitle) if subtitle else title
     return alt.layer(bars, rule).properties(title=t, width="container")
+
+
+def segments_history(h: pd.DataFrame, segments: list[str], *, title: str) -> alt.Chart:
+    """Share of the target segments among followers at each snapshot, one dash per network; legend
+    labels never cut (``labelLimit=0``)."""
+    return alt.Chart(h).mark_line(point=True).encode(
+        x=alt.X("Instantané:T", title="Instantané", axis=alt.Axis(format=DAY_FORMAT)),
+        y=alt.Y("Part des abonnés:Q", axis=alt.Axis(format=".0%")),
+        color=alt.Color("Segment:N", sort=segments, legend=alt.Legend(labelLimit=0)),
+        strokeDash=alt.StrokeDash("Réseau:N", legend=alt.Legend(labelLimit=0)),
+        tooltip=["Réseau:N", "Segment:N", alt.Tooltip("Instantané:T", format=DAY_FORMAT),
+                 alt.Tooltip("Part des abonnés:Q", format=".1%")],
+    ).properties(title=title, width="container")
+
+
+def rayonnement_bar(ra: pd.DataFrame, colours: dict[str, str], *, title: str) -> alt.Chart:
+    """Share of followers inside the territory, per territory (ours in blue); names never cut."""
+    return alt.Chart(ra).mark_bar().encode(
+        x=alt.X("Dans le territoire:Q", title="Part des abonnés", axis=alt.Axis(format=".0%")),
+        y=alt.Y("Territoire:N", title="", sort="-x", axis=alt.Axis(labelLimit=0)),
+        color=alt.Color("Territoire:N", legend=None, scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
+        tooltip=[alt.Tooltip("Territoire:N"), alt.Tooltip("Dans le territoire:Q", format=".1%")],
+    ).properties(title=title, width="container")

@@ -31,9 +31,11 @@ def effects_chart(df: pd.DataFrame, title: str = "Effets estimés et intervalles
     """Forest plot: each KPI's effect with its 95 % interval, the zero line marking « no effect »."""
     y = alt.Y("Indicateur:N", title="", axis=alt.Axis(labelLimit=260))
     y_off = alt.YOffset("Méthode:N")
-    colour = alt.Color("Méthode:N", title="", scale=alt.Scale(domain=list(METHOD_LABELS.values()),
-                                                              range=[OWN_COLOUR, PALETTE[1]]))
-    x = alt.X("Effet:Q", title="Effet (+0,5 = +50 %)", axis=alt.Axis(format="+.0%"))
+    # one legend entry per line, never cut (« Par rapport aux pairs (double différence) » is long)
+    legend = alt.Legend(orient="bottom", direction="vertical", labelLimit=0, titleLimit=0)
+    colour = alt.Color("Méthode:N", title="", legend=legend,
+                       scale=alt.Scale(domain=list(METHOD_LABELS.values()), range=[OWN_COLOUR, PALETTE[1]]))
+    x = alt.X("Effet:Q", title="Effet estimé", axis=alt.Axis(format="+.0%"))  # the ticks say « +50 % »
     tooltip = [alt.Tooltip("Indicateur:N"), alt.Tooltip("Méthode:N"), alt.Tooltip("Effet:Q", format="+.0%"),
                alt.Tooltip("Borne basse:Q", format="+.0%"), alt.Tooltip("Borne haute:Q", format="+.0%"),
                alt.Tooltip("Significatif:N")]
@@ -41,7 +43,8 @@ def effects_chart(df: pd.DataFrame, title: str = "Effets estimés et intervalles
     rule = base.mark_rule(strokeWidth=2).encode(x=alt.X("Borne basse:Q"), x2="Borne haute:Q", y=y, yOffset=y_off,
                                                 color=colour)
     pts = base.mark_point(filled=True, size=80).encode(x=x, y=y, yOffset=y_off, color=colour, tooltip=tooltip,
-                                                       shape=alt.Shape("Significatif:N", title="IC hors de zéro"))
+                                                       shape=alt.Shape("Significatif:N", title="Intervalle hors de zéro",
+                                                                       legend=legend))
     zero = alt.Chart(pd.DataFrame({"z": [0.0]})).mark_rule(color="#52606d", strokeDash=[4, 3]).encode(x="z:Q")
     return alt.layer(zero, rule, pts).properties(title=title, width="container", height=alt.Step(28))
 
@@ -59,7 +62,7 @@ def weekly_index_chart(df: pd.DataFrame, own_label: str, relative: bool = True,
         color="#e4e7eb", opacity=0.6).encode(x="a:T", x2="b:T")
     line = alt.Chart(d).mark_line(point=True).encode(
         x=alt.X("Semaine du:T", title="", axis=alt.Axis(format=DAY_FORMAT, labelOverlap=True)), y=alt.Y("index:Q", title=y_title, scale=alt.Scale(zero=False)),
-        color=alt.Color("Série:N", title="", scale=colours),
+        color=alt.Color("Série:N", title="", scale=colours, legend=alt.Legend(labelLimit=0)),  # names never cut
         tooltip=[alt.Tooltip("Série:N"), alt.Tooltip("Semaine du:T", format=DAY_FORMAT), alt.Tooltip("index:Q", title=y_title, format=",.0f")])
     return alt.layer(band, line).properties(title=alt.Title(title, subtitle="Zone grisée : la campagne"),
                                             width="container", height=260)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from analysis import campaigns as camp
@@ -22,7 +23,6 @@ from analysis.fmt import (
     fr_period_end_excluded,
     fr_period_end_included,
 )
-from analysis.metrics import points
 from analysis.territories import own_territory
 
 app = typer.Typer(add_completion=False)
@@ -88,7 +88,10 @@ def add_cmd(
         raise typer.Exit(1) from e
     with derived_refresh.writer() as con:
         ins, _ = camp.save_campaigns(con, [c])
+        first, last = queries.data_range(con, queries.Filters((c.territory_id,)))
     console.print(f"Campagne « {c.name} » {'ajoutée' if ins else 'mise à jour'}.")
+    for w in camp.window_warnings(c.start_date, c.end_date, first, last):  # a campaign of the future: said
+        console.print(f"[yellow]Attention : {escape(w)}[/]")
 
 
 @campaigns_app.command("remove")
@@ -133,24 +136,23 @@ def eval_cmd(
     console.print(f"[bold]{c.name}[/] ({c.territory_id}) {fr_period_end_included(c.start_date, c.end_date)} — "
                   f"{fr_count(ev.matched_posts, 'publication')} de la campagne ; référence "
                   f"{fr_period_end_included(ev.baseline[0], ev.baseline[1])} ; pairs : {', '.join(ev.peers) or 'aucun'}.")
+    for w in ev.warnings:  # window beyond the data, crisis inside the campaign
+        console.print(f"[yellow]Attention : {escape(w)}[/]")
     for a, b, why in ev.excluded:
-        console.print(f"  [dim]Jours écartés {fr_period_end_included(a, b)} : {why}.[/]")
+        console.print(f"  [dim]Jours écartés {fr_period_end_included(a, b)} : {escape(why)}.[/]")
     t = Table(title=f"Effets estimés (bootstrap par blocs de {ev.block_days} jours, {fr_int(ev.n_boot)} tirages, "
                     f"graine {ev.seed}, métriques v{ev.metrics_version})")
     for col in ("Indicateur", "Réf.", "Campagne", "Avant/après", "Vs pairs (double diff.)"):
         t.add_column(col)
     for r in ev.results:
-        if r.kpi == "engagement_rate":
-            f = lambda v: fr_pct(v, 2)  # noqa: E731 - a rate reads as a percentage
-        elif camp.KPIS[r.kpi].scale == "log":
-            f = lambda v: fr_num(v, 2)  # noqa: E731
-        else:
-            f = lambda v: fr_num(points(v), 0)  # noqa: E731 - net sentiment in points
-        t.add_row(r.name, f(r.own_pre), f(r.own_post), r.before_after.fr(), r.did.fr() if r.did else "—")
+        t.add_row(r.name, camp.level_text(r.kpi, r.own_pre), camp.level_text(r.kpi, r.own_post), r.before_after.fr(),
+                  r.did.fr() if r.did else "—")
     console.print(t)
     for r in ev.results:
-        console.print(f"• {r.verdict}")
-        console.print(f"  [dim]{r.name} = {r.formula}[/]")
+        console.print(f"• {escape(r.verdict)}")
+        if r.basis:  # the same explanation as the page and the report
+            console.print(f"  {escape(r.basis)}")
+        console.print(f"  [dim]{escape(r.name)} = {escape(r.formula)}[/]")
 
 
 @campaigns_app.command("demo-check")

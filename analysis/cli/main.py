@@ -26,8 +26,9 @@ from analysis.cli.common import french_cli, open_reader
 from analysis.distributed import import_paths as dask_import_paths
 from analysis.fmt import fr_count, fr_int
 from analysis.ingest import adapters, default_context, expand_paths, import_paths
+from analysis.ingest.attach import account_example, registry_snippet
 from analysis.privacy import KeyRefused
-from analysis.registry import load_registry
+from analysis.registry import load_registry, registry_path
 
 # Exit code of a command refused because another writer holds the store (sysexits' EX_TEMPFAIL:
 # try again later).
@@ -74,7 +75,8 @@ def import_cmd(
     paths: list[Path] = typer.Argument(..., help="Fichiers ou dossiers d'exports."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Ignorer les lignes en erreur (chacune est signalée)."),
     as_json: bool = typer.Option(False, "--json", help="Résultat en JSON."),
-    account: str = typer.Option(None, "--account", help="Compte concerné (ex. facebook:1048…) pour les exports qui ne le disent pas."),
+    account: str = typer.Option(None, "--account", help="Compte concerné pour les exports qui ne le disent pas (commentaires ExportComments sans "
+                               "« Source URL », Insights…), ex. --account facebook:104857600000001."),
     fmt: str = typer.Option(None, "--format", help="Forcer un format (voir `vigie formats`)."),
     mapping: Path = typer.Option(None, "--mapping", help="Fichier TOML de correspondance de colonnes (CSV/XLSX quelconque)."),
     tz: str = typer.Option(None, "--tz", help="Fuseau des horodatages sans fuseau (défaut Europe/Paris)."),
@@ -157,8 +159,30 @@ def import_cmd(
                 err.print(f"[red]✗[/] {r.error}")
             elif r.rejected:
                 err.print(f"[yellow]![/] {r.path} : {fr_count(r.rejected, 'ligne rejetée', 'lignes rejetées')}, voir `vigie status --rejects`.")
+            _print_unattached(r)
     if any(r.status == "error" for r in results):
         raise typer.Exit(1)
+
+
+def _print_unattached(r) -> None:
+    """Warn about a file's accounts outside the registry, with the registry lines and the command."""
+    if r.unknown_accounts:
+        err.print(f"[yellow]![/] {escape(Path(r.path).name)} : {fr_count(len(r.unknown_accounts), 'compte')} hors registre "
+                  "(leurs données sont classées « hors registre », sans territoire) :", soft_wrap=True)
+        for u in r.unknown_accounts:
+            err.print(f"  - {u['platform']} · {escape(str(u['name'] or u['handle'] or u['account_id']))} "
+                      f"({escape(u['account_id'])}) : {fr_count(u['posts'], 'publication')}, "
+                      f"{fr_count(u['messages'], 'message')}", soft_wrap=True)
+        err.print("  Pour les rattacher : ajoutez sous le [[territory]] concerné de votre registre "
+                  f"({escape(str(registry_path()))}) :", soft_wrap=True)
+        for u in r.unknown_accounts:
+            err.print(escape(registry_snippet(u)), highlight=False, soft_wrap=True)
+        err.print("  puis lancez `vigie attach --dry-run` (aperçu) et `vigie attach`.", soft_wrap=True)
+    if r.without_account:
+        err.print(f"[yellow]![/] {escape(Path(r.path).name)} : {fr_count(r.without_account, 'commentaire')} sans "
+                  "compte : le fichier ne dit pas sous quelle page ils ont été écrits. Réimportez-le avec "
+                  f"--account, par exemple : vigie import {escape(Path(r.path).name)} --account "
+                  f"{account_example(r.without_account_platform)} --force", soft_wrap=True)
 
 
 @app.command("formats")
@@ -287,6 +311,7 @@ SUBCOMMANDS = [
     ("analysis.cli.parquet", "app", None),
     ("analysis.cli.collect", "app", "collect"),
     ("analysis.cli.eval", "app", None),
+    ("analysis.cli.attach", "app", None),  # vigie attach (issue 22 item 2)
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import typer
@@ -11,17 +12,19 @@ from rich.table import Table
 
 from analysis import derived_refresh
 from analysis.cli.common import open_reader, parse_date, parse_until
+from analysis.exports import to_csv_bytes, write_csv
 from analysis.fmt import fr_count, fr_datetime, fr_int, fr_num, fr_pct
 from analysis.moderation import alerts as al
 from analysis.moderation import toxicity as tox
 from analysis.moderation.contacts import key_contacts
 from analysis.moderation.impersonation import watch
-from analysis.moderation.queue import STATUSES, queue, set_status
+from analysis.moderation.queue import AGES, REASONS, STATUSES, assign, queue, set_status
 from analysis.moderation.responsiveness import SCOPES, french_table, response_by_slot
 from analysis.moderation.scoring import enrich
 from analysis.queries import Filters
 from analysis.registry import load_registry
 from analysis.territories import own_territory, peers_of
+from analysis.views.moderation import worklist_table
 
 app = typer.Typer(add_completion=False)
 moderation = typer.Typer(help="Modération : file à traiter, statuts, réactivité, usurpations, contacts clés.",
@@ -146,15 +149,32 @@ def queue_cmd(
     platform: list[str] = typer.Option(None, "--platform"),
     limit: int = typer.Option(30, "--limit"),
     include_done: bool = typer.Option(False, "--all", help="Inclure les messages déjà traités."),
-    as_json: bool = typer.Option(False, "--json"),
+    reason: list[str] = typer.Option(None, "--reason", help=f"Motifs : {', '.join(REASONS)}."),
+    age: list[str] = typer.Option(None, "--age", help=f"Attente : {', '.join(AGES)}."),
+    fmt: str = typer.Option("text", "--format", help="text, json ou csv (colonnes en français, « ; »)."),
+    csv_out: Path = typer.Option(None, "--csv", help="Écrire la file dans ce fichier CSV (tableur, formules neutralisées)."),
+    as_json: bool = typer.Option(False, "--json", help="Comme --format json."),
 ) -> None:
     """File de modération : messages à traiter, par priorité, avec leur motif."""
 
+    if fmt not in ("text", "json", "csv"):
+        raise typer.BadParameter("choisir text, json ou csv", param_hint="--format")
+    for value, known, hint in ((reason, REASONS, "--reason"), (age, AGES, "--age")):
+        if bad := [v for v in value or () if v not in known]:
+            raise typer.BadParameter(f"« {bad[0]} » inconnu : choisir parmi {', '.join(known)}", param_hint=hint)
     f = Filters(territories=(_own(territory),), start=_date(since, "--since"), end=parse_until(until),
                 platforms=tuple(platform or ()))
     with _reader() as con:
-        q = queue(con, f, include_done=include_done, limit=limit)
-    if as_json:
+        q = queue(con, f, include_done=include_done, limit=limit, reasons=tuple(reason or ()), ages=tuple(age or ()))
+    if csv_out or fmt == "csv":
+        table = worklist_table(q)
+        if csv_out:
+            write_csv(table, csv_out)
+            err.print(f"{fr_count(len(table), 'message')} → {csv_out}")
+        else:
+            sys.stdout.buffer.write(to_csv_bytes(table))
+        return
+    if as_json or fmt == "json":
         print(_json(q.drop(columns=["lexicon_hits"]).assign(lexicon_hits=q["lexicon_hits"].map(
             lambda v: list(v) if v is not None else []))))
         return
@@ -169,7 +189,7 @@ def queue_cmd(
 @moderation.command("status")
 def status_cmd(
     message_ids: list[str] = typer.Argument(..., help="Identifiants des messages."),
-    status: str = typer.Option(..., "--status", help="a_traiter, repondu, masque ou ignore."),
+    status: str = typer.Option(..., "--status", help="a_traiter, repondu, masque, ignore ou escalade."),
     by: str = typer.Option(..., "--by", help="Qui prend la décision."),
     note: str = typer.Option(None, "--note"),
 ) -> None:
@@ -182,6 +202,23 @@ def status_cmd(
         err.print(f"[red]{e}[/]")
         raise typer.Exit(1) from e
     console.print(f"{fr_count(n, 'message marqué', 'messages marqués')} « {STATUSES[status]} » par {by}.")
+
+
+@moderation.command("assign")
+def assign_cmd(
+    message_ids: list[str] = typer.Argument(..., help="Identifiants des messages."),
+    to: str = typer.Option(..., "--to", help="Collègue à qui confier les messages."),
+    by: str = typer.Option(..., "--by", help="Qui les confie."),
+) -> None:
+    """Confier des messages de la file à un·e collègue (tracé dans le journal d'audit)."""
+
+    try:
+        with derived_refresh.writer() as con:
+            n = assign(con, message_ids, to, by)
+    except ValueError as e:
+        err.print(f"[red]{e}[/]")
+        raise typer.Exit(1) from e
+    console.print(f"{fr_count(n, 'message confié', 'messages confiés')} à {to} par {by}.")
 
 
 @moderation.command("responsiveness")

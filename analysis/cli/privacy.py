@@ -51,7 +51,7 @@ def _fail(e: Exception) -> None:
 @users_app.command("add")
 def users_add(
     name: str = typer.Argument(..., help="Identifiant de connexion (ex. camille.durand)."),
-    role: str = typer.Option(..., "--role", "-r", help="élu·e (elu), analyste ou admin."),
+    role: str = typer.Option(..., "--role", "-r", help=users.ROLE_HELP),
     scope: str = typer.Option(None, "--scope", "-s", help="Territoires visibles, séparés par des virgules "
                               "(ex. saint-aubin,port-marel) ; sans cette option : tous (administrateurs de "
                               "l'hébergement)."),
@@ -100,7 +100,7 @@ def users_scope(
 
 
 @users_app.command("role")
-def users_role(name: str = typer.Argument(...), role: str = typer.Argument(..., help="élu·e, analyste ou admin.")) -> None:
+def users_role(name: str = typer.Argument(...), role: str = typer.Argument(..., help=users.ROLE_HELP)) -> None:
     """Changer le rôle d'un compte (ses sessions ouvertes sont fermées)."""
     try:
         u = users.set_access(name, role=role)

@@ -11,7 +11,7 @@ from rich.console import Console
 from analysis import access, audit, store, users
 from analysis.fmt import fr_num
 from analysis.reports.period import PeriodError, parse_period
-from analysis.reports.render import ReportError, write
+from analysis.reports.render import ReportError, file_name, write
 from analysis.territories import own_territory
 
 app = typer.Typer(add_completion=False)
@@ -25,7 +25,7 @@ def report_cmd(
                                help="2026-10 (mois), 2026-Q3 (trimestre), 2026 (année) ou last-month."),
     compare: str = typer.Option("previous", "--compare", help="previous (période précédente) ou peers (pairs)."),
     fmt: str = typer.Option("pdf", "--format", "-f", help="html ou pdf."),
-    out: Path = typer.Option(None, "--out", "-o", help="Fichier de sortie (défaut : rapport-<territoire>-<période>.<format>)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Fichier de sortie (défaut : rapport-<territoire>-<période>[-<plateforme>].<format>)."),
     logo: Path = typer.Option(None, "--logo", help="Logo (PNG, JPEG ou SVG) en tête du rapport."),
     platform: list[str] = typer.Option(None, "--platform", help="Limiter à une plateforme (répétable)."),
     as_user: str = typer.Option(None, "--as-user", help="Produire le rapport qu'un compte de l'application "
@@ -61,7 +61,7 @@ def report_cmd(
             # through the same rule as the app's Rapports page (analysis.access)
             rep = access.read(con, scope, "analysis.reports.render:build_report", None, None, territory=tid,
                               period=per, compare=compare, logo=logo, platforms=tuple(platform or ()))
-        path = write(rep, fmt, out or Path(f"rapport-{tid}-{per.code}.{fmt}"))
+        path = write(rep, fmt, out or Path(file_name(tid, per.code, fmt, tuple(platform or ()))))
         if who is not None:
             audit.AuditLog().record("report", user=who.name, role=who.role, scope=who.scope, via="ligne de commande",
                                     detail=f"territory={tid}, period={per.code}, compare={compare}, "

@@ -11,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from analysis import derived_refresh, store
+from analysis.eval.stats import N_BOOT, macro_f1_ci
 from analysis.fmt import fr_int, fr_num, fr_pct
 from analysis.sentiment import LABELS, MODEL_PATH, load_model
-from analysis.sentiment.corrections import correct, corrected_dataset
+from analysis.sentiment.corrections import correct, corrected_dataset, store_eval_caveat
 from analysis.sentiment.model import _as_codes
 from analysis.sentiment.train import evaluate, read_lines, train
 
@@ -84,10 +85,17 @@ def eval_cmd(
         err.print(str(e))
         raise typer.Exit(2) from e
     res["model_version"] = m.version
+    if from_store:  # a small sample chosen among doubtful messages: the interval and the caveat with the figure
+        ci = macro_f1_ci(list(ys), list(proba.argmax(axis=1)), labels=(0, 1, 2))
+        res["macro_f1_interval"] = {"low": ci["low"], "high": ci["high"], "level": 0.95,
+                                    "method": f"bootstrap (percentiles, {fr_int(N_BOOT)} tirages)"}
+        res["caveat"] = store_eval_caveat(res["n"], ci["low"], ci["high"])
     if as_json:
         print(json.dumps(res, ensure_ascii=False, indent=2))
         return
     _print_eval(res, f"Évaluation ({m.version})")
+    if "caveat" in res:
+        console.print(res["caveat"])
 
 
 @app.command("predict")

@@ -11,6 +11,7 @@ import importlib
 import os
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from rapidfuzz import fuzz
 
 from analysis import schema, store
 from analysis.fmt import fr_count, fr_plural
+from analysis.ingest.attach import account_example, registry_snippet, unattached
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, UnknownFormat
 from analysis.ingest.chunked import csv_chunks, header_index, wants_chunks
 from analysis.ingest.sniff import Probe, probe
@@ -80,11 +82,72 @@ class FileResult:
     notes: list[str] = field(default_factory=list)
     tables: dict[str, list[int]] = field(default_factory=dict)  # table -> [inserted, updated]
     erased: int = 0  # messages of erased authors left out (tombstones)
+    # Accounts of the file that no territory claims (``attach.unattached`` rows: platform, ids, name,
+    # stored posts/messages without territory, first/last) and comments filed under no account.
+    unknown_accounts: list[dict] = field(default_factory=list)
+    without_account: int = 0
+    without_account_platform: str | None = None  # their platform (for the --account example)
 
     def as_json(self) -> dict:
         d = asdict(self)
-        return {k: d[k] for k in ("path", "format", "rows_read", "inserted", "updated", "rejected",
-                                  "status", "error", "notes", "tables")}
+        out = {k: d[k] for k in ("path", "format", "rows_read", "inserted", "updated", "rejected",
+                                 "status", "error", "notes", "tables", "without_account",
+                                 "without_account_platform")}
+        out["unknown_accounts"] = [{**u, "first": _iso(u.get("first")), "last": _iso(u.get("last")),
+                                    "registry_snippet": registry_snippet(u)} for u in self.unknown_accounts]
+        return out
+
+
+def _iso(v: object) -> str | None:
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).isoformat()
+
+
+def _outside_registry(parsed: Parsed) -> tuple[set[str], Counter, str | None]:
+    """Account ids of ``parsed``'s posts and messages filed under no territory; how many of its
+    comments/replies filed under no territory and no account (a comment export that does not name its
+    page) each post id has (None: no post), and their platform."""
+    ids: set[str] = set()
+    without: Counter = Counter()
+    platform = None
+    for name in ("posts", "messages"):
+        df = parsed.tables.get(name)
+        if df is None or df.empty or "account_id" not in df.columns:
+            continue
+        free = df["territory_id"].isna() if "territory_id" in df.columns else pd.Series(True, index=df.index)
+        ids |= set(df.loc[free & df["account_id"].notna(), "account_id"])
+        if name == "messages" and "kind" in df.columns:
+            lost = free & df["account_id"].isna() & df["kind"].isin(["comment", "reply"])
+            posts = df.loc[lost, "post_id"] if "post_id" in df.columns else pd.Series(None, index=df.index[lost])
+            without.update(p if isinstance(p, str) else None for p in posts)
+            if lost.any() and "platform" in df.columns:
+                platform = str(df.loc[lost, "platform"].iloc[0])
+    return ids, without, platform
+
+
+def _report_unattached(con: duckdb.DuckDBPyConnection, ids: set[str], lost_posts: Counter,
+                       platform: str | None, res: FileResult) -> None:
+    """Say, in the file's result, which accounts of it are outside the registry and how to attach them;
+    comments without account under a stored post of a known page count as that page's."""
+    posts = sorted({p for p in lost_posts if p})
+    page = dict(con.execute(
+        f"SELECT post_id, account_id FROM posts WHERE account_id IS NOT NULL AND post_id IN "
+        f"({', '.join('?' for _ in posts)})", posts).fetchall()) if posts else {}
+    without = sum(n for p, n in lost_posts.items() if p not in page)
+    if page:  # the pages of those posts, when no territory claims them either
+        marks = ", ".join("?" for _ in page)
+        ids = ids | {r[0] for r in con.execute(
+            f"SELECT DISTINCT account_id FROM posts WHERE territory_id IS NULL AND post_id IN ({marks})",
+            list(page)).fetchall()}
+    if ids:
+        res.unknown_accounts = unattached(con, sorted(ids)).to_dict("records")
+        n = len(res.unknown_accounts)
+        res.notes.append(f"{n} compte{'s' if n > 1 else ''} hors registre : données classées « hors registre » ; "
+                         "ajoutez le compte au registre des territoires puis lancez `vigie attach`")
+    res.without_account, res.without_account_platform = without, platform
+    if without:
+        res.notes.append(f"{fr_count(without, 'commentaire')} sans compte : le fichier ne dit pas sous quelle page ils ont été "
+                         "écrits ; réimportez-le avec --account, par exemple "
+                         f"`vigie import FICHIER --account {account_example(platform)} --force`")
 
 
 def describe_unknown(p: Probe, ranked: list[tuple[float, Adapter]]) -> str:
@@ -309,6 +372,9 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
     started = datetime.now(UTC).replace(tzinfo=None)
     registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
     rejects: list[Reject] = []
+    outside: set[str] = set()
+    without: Counter = Counter()
+    platform = None
     with store.bounded_memory(con), store.transaction(con):
         for chunk, offset in csv_chunks(p, header_at=header_index(adapter, p, ctx) or 0):
             try:
@@ -330,6 +396,11 @@ def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapte
                     "corrigez-le ou relancez avec --keep-going pour ignorer les lignes en erreur.")
             rejects += found
             _write_tables(con, parsed, ctx, import_id, started, registry_ids, res, stage=False)
+            ids, n, plat = _outside_registry(parsed)
+            outside |= ids
+            without += n
+            platform = platform or plat
+        _report_unattached(con, outside, without, platform, res)
         res.rejected = len(rejects)
         if rejects:
             store.upsert(con, "rejects", _reject_rows(rejects, import_id, path, _erased(con), ctx))
@@ -377,6 +448,8 @@ def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, r
     started = datetime.now(UTC).replace(tzinfo=None)
     registry_ids = {a.account_id for a in ctx.registry.accounts} if ctx.registry is not None else set()
     _write_tables(con, parsed, ctx, import_id, started, registry_ids, res)
+    if log_import:  # a file: say which of its accounts no territory claims (collection has its own log)
+        _report_unattached(con, *_outside_registry(parsed), res)
     if rejects:
         store.upsert(con, "rejects", _reject_rows(rejects, import_id, path, _erased(con), ctx))
     if not log_import:

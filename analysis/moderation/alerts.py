@@ -5,8 +5,11 @@ weeks, so a busy Saturday is not an alert.
 
 - Volume spike (counts): anomalous when ``x ≥ min_count``, ``x ≥ ratio × median`` and the
   robust z-score ``(x − median) / max(1.4826 × MAD, √median, 1) ≥ z``.
-- Negative spike, emerging negative theme, hostile burst (shares): the share of negative
-  (negative on the theme, hostile) messages among all the day's messages to the territory against the pooled share ``p₀`` of the same 8
+- Negative spike: THE negative-spike detector of the E-réputation page,
+  :func:`analysis.ereputation.detect_spikes` (its thresholds ``analysis.ereputation.NEGATIVE_SPIKE``),
+  so the page, the alert, the report and the campaigns' crisis warning never disagree about a week.
+- Emerging negative theme, hostile burst (shares): the share of negative on the theme (hostile)
+  messages among all the day's messages to the territory against the pooled share ``p₀`` of the same 8
   weekdays; anomalous when ``k ≥ min_count``, ``k / n ≥ ratio × p₀`` and the binomial z-score
   ``(k − n p₀) / √(n p₀ (1 − p₀)) ≥ z``. Using the share, not the count, keeps a popular post
   (more of every kind of message) from passing for a crisis.
@@ -30,10 +33,11 @@ import numpy as np
 import pandas as pd
 
 from analysis import store
+from analysis.ereputation import NEGATIVE_SPIKE, Spike, detect_spikes
 from analysis.fmt import fr_count, fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
 from analysis.moderation.impersonation import is_author, watch
 from analysis.moderation.queue import MESSAGES, hostile_sql
-from analysis.queries import NEGATIVE_MESSAGE_IDS_SQL
+from analysis.queries import NEGATIVE_MESSAGE_IDS_SQL, Filters
 from analysis.registry import Registry
 from analysis.topics import load_taxonomy
 
@@ -56,7 +60,6 @@ class SpikeParams:
 
 
 PARAMS = {
-    "negative_spike": SpikeParams(z=5.0, ratio=1.8, min_count=15),
     # Volume alone moves with every popular post: a higher bar than for negative messages.
     "volume_spike": SpikeParams(z=5.0, ratio=3.0, min_count=30),
     "negative_theme": SpikeParams(z=5.0, ratio=2.0, min_count=10),
@@ -343,6 +346,37 @@ def _spike_alerts(rule: str, grid: list[tuple[str, str, pd.Series, pd.Series | N
     return alerts
 
 
+def _negative_spike_alert(s: Spike, names: dict[str, str]) -> Alert:
+    """The « Pic de messages négatifs » alert of one spike of :func:`analysis.ereputation.detect_spikes`.
+
+    Critical when the spike holds at least 4 times the negative messages expected, else a warning."""
+    first, last = pd.Timestamp(s.start), pd.Timestamp(s.end)
+    detail = (f"{fr_int(s.negative)} messages négatifs pour {fr_num(s.expected, 1)} attendus sur la période, soit "
+              f"{fr_pct(s.share, 0)} des messages évalués contre {fr_pct(s.baseline_share, 0)} d'habitude")
+    title = (f"{RULES['negative_spike']} : {names.get(s.territory_id, s.territory_id)}, "
+             f"{fr_period_end_included(first, last)} (pic le {fr_date(s.peak)} : {detail})")
+    days = [{"day": d["day"].isoformat(), "count": d["negative"],
+             "baseline": None if d["expected"] is None else round(d["expected"], 1), "total": d["scored"],
+             "share": None if d["share"] is None else round(d["share"], 3)} for d in s.days]
+    return Alert(
+        rule="negative_spike", key=f"{s.territory_id}|_|{s.start.isoformat()}", territory_id=s.territory_id,
+        period_start=first.to_pydatetime(), period_end=(last + pd.Timedelta(days=1)).to_pydatetime(),
+        severity="critical" if s.negative >= 4 * max(s.expected, 1.0) else "warning", title=title,
+        evidence={"days": days, "peak_day": s.peak.isoformat(), "theme": None, "rule_params": asdict(NEGATIVE_SPIKE),
+                  "baseline": "médiane des 8 semaines précédentes (détecteur de la page E-réputation)",
+                  "negative": s.negative, "expected": round(s.expected, 1), "share": round(s.share, 3),
+                  "baseline_share": round(s.baseline_share, 3)})
+
+
+def negative_spike_alerts(con: duckdb.DuckDBPyConnection, territories: list[str], start: date, end: date,
+                          names: dict[str, str]) -> list[Alert]:
+    """The negative spikes of ``territories`` on [start, end) found by THE detector
+    (:func:`analysis.ereputation.detect_spikes`, the E-réputation page's), as alerts; a spike entirely
+    before ``start`` (in the week that holds it) is left out."""
+    spikes = detect_spikes(con, Filters(territories=tuple(territories), start=start, end=end))
+    return [_negative_spike_alert(s, names) for s in spikes if s.end >= start]
+
+
 def _has_rows(con, table: str) -> bool:
     return con.execute(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()[0]
 
@@ -374,9 +408,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, registry: Registry, territories: li
     alerts += _spike_alerts("volume_spike", grid(totals[["territory_id", "grp", "day", "n"]]), start, names,
                             "messages")
     if has_sent:
-        alerts += _spike_alerts("negative_spike", grid(totals[["territory_id", "grp", "day", "n", "neg"]]
-                                                       .rename(columns={"neg": "k"})), start, names,
-                                "messages négatifs")
+        alerts += negative_spike_alerts(con, terrs, start, end, names)
         if has_themes:
             # Share of the territory's whole conversation that is negative about the theme: every
             # day with messages to the territory counts (k = 0 when none is negative about the

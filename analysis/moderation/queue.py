@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 
 import duckdb
@@ -11,10 +12,20 @@ import pandas as pd
 
 from analysis import store
 from analysis.fmt import fr_count, fr_int, fr_pct, fr_plural
-from analysis.moderation.toxicity import HOSTILE_THRESHOLD
+from analysis.moderation.toxicity import HOSTILE_THRESHOLD, normalise
 from analysis.queries import Filters
 
-STATUSES = {"a_traiter": "à traiter", "repondu": "répondu", "masque": "masqué", "ignore": "ignoré"}
+STATUSES = {"a_traiter": "à traiter", "repondu": "répondu", "masque": "masqué", "ignore": "ignoré",
+            "escalade": "escaladé"}
+# Decisions that take a message out of the queue; « escaladé » (passed to someone who decides) and
+# « à traiter » leave it in, with its status shown.
+DONE_STATUSES = ("repondu", "masque", "ignore")
+REASONS = {"hostile": "Hostile ou insultant", "negative_visible": "Négatif très visible",
+           "unanswered_question": "Question sans réponse"}
+# Waiting time of a queued message (since it was written, up to the last message of the store):
+# code → (French label, from hours included, to hours excluded).
+AGES = {"moins_24h": ("moins de 24 h", 0.0, 24.0), "1_7j": ("de 1 à 7 jours", 24.0, 168.0),
+        "plus_7j": ("plus de 7 jours", 168.0, math.inf)}
 # A message is hostile when it contains a hostility-lexicon term, or when the model alone is
 # confident enough (p ≥ HOSTILE_THRESHOLD, chosen by cross-validation on real training tweets:
 # see analysis.moderation.toxicity and data/models/TOXICITY_CARD.md).
@@ -96,7 +107,13 @@ def first_replies_sql(msg_where: str) -> str:
         SELECT * FROM ({first_replies_from("fr_in")})"""
 
 
-def _human_delay(hours: float) -> str:
+def _count(n: object, one: str, many: str) -> str:
+    """« 0 réponse », « 1 réponse », « 3 réponses »: :func:`analysis.fmt.fr_count`, a missing count read as 0."""
+    return fr_count(0 if n is None or pd.isna(n) else int(n), one, many)
+
+
+def human_delay(hours: float) -> str:
+    """A waiting time in French: « 25 min », « 7 h », « 3 j »."""
     if hours < 1:
         return f"{max(1, round(hours * 60))} min"
     if hours < 48:
@@ -138,7 +155,7 @@ def _queued_rows(con: duckdb.DuckDBPyConnection, f: Filters | None, include_done
                c.likes, c.replies, c.engagement,
                c.p_toxic, c.hostile, c.toxicity_label, c.lexicon_hits, c.is_question,
                c.sentiment, fr.first_reply_at,
-               ms.status, ms.by_user AS status_by, ms.at AS status_at, c.p90
+               ms.status, ms.by_user AS status_by, ms.at AS status_at, ms.assigned_to, c.p90
         FROM c
         LEFT JOIN fr USING (message_id)
         LEFT JOIN moderation_status ms USING (message_id)
@@ -149,7 +166,7 @@ def _queued_rows(con: duckdb.DuckDBPyConnection, f: Filters | None, include_done
         params + [min_engagement, min_engagement],
     ).df()
     if not include_done and len(df):
-        df = df[df["status"].isna() | (df["status"] == "a_traiter")]
+        df = df[~df["status"].isin(DONE_STATUSES)]
     return df
 
 
@@ -185,7 +202,7 @@ def overlap_note(counts: dict[str, int]) -> str | None:
     if reasons <= counts.get("total", 0):
         return None
     return (f"Un message peut relever de plusieurs motifs : les motifs totalisent {fr_int(reasons)} pour "
-            f"{fr_count(counts['total'], 'message')} à traiter.")
+            f"{fr_int(counts['total'])} messages à traiter.")
 
 
 def queue_codes(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, include_done: bool = False,
@@ -203,7 +220,8 @@ def queue_codes(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, inc
 
 def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: datetime | None = None,
           include_done: bool = False, role: str = "analyst", limit: int | None = 200,
-          hostile_threshold: float = HOSTILE_THRESHOLD, min_engagement: int = MIN_ENGAGEMENT) -> pd.DataFrame:
+          hostile_threshold: float = HOSTILE_THRESHOLD, min_engagement: int = MIN_ENGAGEMENT,
+          reasons: tuple[str, ...] = (), ages: tuple[str, ...] = ()) -> pd.DataFrame:
     """Messages needing attention, highest priority first, each with its reasons in French.
 
     Reasons: hostile (a lexicon term or ``p_toxic`` ≥ threshold, see :func:`hostile_sql`; an
@@ -212,7 +230,11 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
     percentile of the period)), question with no official reply. ``priority`` = 3 × hostile
     (+ p_toxic + number of lexicon terms / 3, capped at 1) + 2 × negative-visible (+ engagement term) + 1 × unanswered question (+ waiting
     term, capped at 3 days). Messages marked répondu/masqué/ignoré are left out unless
-    ``include_done``. ``author_name`` is returned only for the analyst role.
+    ``include_done`` (« escaladé » stays, with its status and ``assigned_to``). ``author_name`` is
+    returned only for the analyst role.
+
+    ``reasons`` (codes of :data:`REASONS`) keeps the messages with at least one of them, ``ages``
+    (codes of :data:`AGES`) those waiting for one of these spans; both before ``limit``.
     """
     now = now or con.execute("SELECT max(created_at) FROM messages").fetchone()[0] or datetime.now(UTC).replace(tzinfo=None)
     df = _queued_rows(con, f, include_done, hostile_threshold, min_engagement)
@@ -231,22 +253,37 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
     df["status"] = df["status"].fillna("a_traiter")
     df["status_label"] = df["status"].map(STATUSES)
     df["_hostile"], df["_negative"], df["_question"] = hostile, negative, question
+    if reasons:
+        flags = {"hostile": hostile, "negative_visible": negative, "unanswered_question": question}
+        keep = pd.Series(False, index=df.index)
+        for code in reasons:
+            keep |= flags[code]
+        df = df[keep]
+    if ages:
+        keep = pd.Series(False, index=df.index)
+        for code in ages:
+            _, lo, hi = AGES[code]
+            keep |= (df["waiting_hours"] >= lo) & (df["waiting_hours"] < hi)
+        df = df[keep]
+    if df.empty:
+        return _empty_queue(role)
     # message_id breaks ties (same priority and time), which the SQL returns in no set order
     df = df.sort_values(["priority", "created_at", "message_id"], ascending=[False, False, True]).reset_index(drop=True)
     if limit:
         df = df.head(limit)  # French reasons and text for the rows returned only
+    df = df.merge(_texts(con, df["message_id"].tolist()), on="message_id", how="left")
     reasons, codes = [], []
     # plain lists: indexing the frame row by row cost more than the SQL at 1 M messages
-    for is_h, is_n, is_q, hits, label, p_tox, likes, replies, wait in zip(
+    for is_h, is_n, is_q, hits, label, p_tox, likes, replies, wait, text in zip(
             df["_hostile"].tolist(), df["_negative"].tolist(), df["_question"].tolist(), df["lexicon_hits"].tolist(),
             df["toxicity_label"].tolist(), df["p_toxic"].tolist(), df["likes"].tolist(), df["replies"].tolist(),
-            df["waiting_hours"].tolist(), strict=True):
+            df["waiting_hours"].tolist(), df["text"].tolist(), strict=True):
         r, c = [], []
         if is_h:
             terms = list(hits) if hits is not None and not isinstance(hits, float) and len(hits) else []
             parts = []
             if terms:
-                parts.append("termes : " + ", ".join("« " + h + " »" for h in terms[:3]))
+                parts.append("termes : " + ", ".join("« " + as_written(text, h) + " »" for h in terms[:3]))
             if label == "hostile":
                 parts.append("annoté par un analyste")
             if not pd.isna(p_tox):
@@ -255,16 +292,32 @@ def queue(con: duckdb.DuckDBPyConnection, f: Filters | None = None, *, now: date
             c.append("hostile")
         if is_n:
             r.append(f"Message négatif très visible ({fr_int(0 if pd.isna(likes) else likes)} j'aime, "
-                     f"{fr_count(0 if pd.isna(replies) else replies, 'réponse')})")
+                     f"{_count(replies, 'réponse', 'réponses')})")
             c.append("negative_visible")
         if is_q:
-            r.append(f"Question sans réponse du compte officiel depuis {_human_delay(wait)}")
+            r.append(f"Question sans réponse du compte officiel depuis {human_delay(wait)}")
             c.append("unanswered_question")
         reasons.append(" ; ".join(r))
         codes.append(c)
     df = df.assign(reasons=reasons, reason_codes=codes)
-    df = df.merge(_texts(con, df["message_id"].tolist()), on="message_id", how="left")
     return df[[c for c in QUEUE_COLUMNS if role == "analyst" or c != "author_name"]]
+
+
+_WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*")
+
+
+def as_written(text: str | None, term: str) -> str:
+    """A lexicon hit (normalised: no accent, lower case, « cretins ») as the message writes it
+    (« crétins »), the hit itself when no run of words of the text normalises to it."""
+    if not isinstance(text, str) or not text:
+        return term
+    words = [m.group(0) for m in _WORD.finditer(text)]
+    n = len(term.split())
+    for i in range(len(words) - n + 1):
+        span = " ".join(words[i:i + n])
+        if normalise(span) == term:
+            return span.lower()
+    return term
 
 
 def _texts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pd.DataFrame:
@@ -280,7 +333,7 @@ def _texts(con: duckdb.DuckDBPyConnection, ids: list[str]) -> pd.DataFrame:
 QUEUE_COLUMNS = ["message_id", "created_at", "platform", "kind", "territory_id", "post_id", "account_id", "text",
                  "author_hash", "author_name", "likes", "replies", "engagement", "p_toxic", "hostile",
                  "toxicity_label", "lexicon_hits", "is_question", "sentiment", "first_reply_at", "status",
-                 "status_by", "status_at", "waiting_hours", "priority", "reasons", "reason_codes", "status_label"]
+                 "status_by", "status_at", "assigned_to", "waiting_hours", "priority", "reasons", "reason_codes", "status_label"]
 
 
 def _empty_queue(role: str) -> pd.DataFrame:
@@ -291,11 +344,9 @@ def queue_summary(q: pd.DataFrame) -> pd.DataFrame:
     """Aggregate view (élu role): number of messages per reason and platform, no text, no author."""
     if q.empty:
         return pd.DataFrame(columns=["Motif", "Plateforme", "Messages"])
-    labels = {"hostile": "Hostile ou insultant", "negative_visible": "Négatif très visible",
-              "unanswered_question": "Question sans réponse"}
     ex = q[["platform", "reason_codes"]].explode("reason_codes")
     out = ex.groupby(["reason_codes", "platform"]).size().reset_index(name="Messages")
-    out["Motif"] = out["reason_codes"].map(labels)
+    out["Motif"] = out["reason_codes"].map(REASONS)
     return out.rename(columns={"platform": "Plateforme"})[["Motif", "Plateforme", "Messages"]]
 
 
@@ -304,16 +355,9 @@ def set_status(con: duckdb.DuckDBPyConnection, message_ids: list[str] | str, sta
     """Record a moderation decision (who, when) for messages, and log it in ``audit_log``."""
     if status not in STATUSES:
         raise ValueError(f"Statut inconnu « {status} ». Statuts possibles : {', '.join(STATUSES)}")
-    if not by_user:
-        raise ValueError("Indiquez qui prend la décision (--by).")
-    ids = [message_ids] if isinstance(message_ids, str) else list(message_ids)
+    ids = _known_ids(con, message_ids, by_user)
     if not ids:
         return 0
-    known = {r[0] for r in con.execute(
-        f"SELECT message_id FROM messages WHERE message_id IN ({', '.join('?' for _ in ids)})", ids).fetchall()}
-    unknown = [i for i in ids if i not in known]
-    if unknown:
-        raise ValueError(f"{fr_plural(len(unknown), 'Message inconnu', 'Messages inconnus')} : {', '.join(unknown[:5])}")
     at = at or datetime.now(UTC).replace(tzinfo=None)
     with store.transaction(con):
         store.upsert(con, "moderation_status", pd.DataFrame(
@@ -321,4 +365,37 @@ def set_status(con: duckdb.DuckDBPyConnection, message_ids: list[str] | str, sta
         store.upsert(con, "audit_log", pd.DataFrame([{
             "at": at, "actor": by_user, "action": "moderation_status",
             "detail": json.dumps({"messages": ids, "status": status, "note": note}, ensure_ascii=False)}]))
+    return len(ids)
+
+
+def _known_ids(con: duckdb.DuckDBPyConnection, message_ids: list[str] | str, by_user: str) -> list[str]:
+    """The ids as a list, after checking who decides is named and every message exists (French errors)."""
+    if not by_user:
+        raise ValueError("Indiquez qui prend la décision (--by).")
+    ids = [message_ids] if isinstance(message_ids, str) else list(message_ids)
+    if not ids:
+        return ids
+    known = {r[0] for r in con.execute(
+        f"SELECT message_id FROM messages WHERE message_id IN ({', '.join('?' for _ in ids)})", ids).fetchall()}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ValueError(f"{fr_plural(len(unknown), 'Message inconnu', 'Messages inconnus')} : {', '.join(unknown[:5])}")
+    return ids
+
+
+def assign(con: duckdb.DuckDBPyConnection, message_ids: list[str] | str, assignee: str, by_user: str,
+           at: datetime | None = None) -> int:
+    """Assign messages to a colleague (``assigned_to``; their status is kept), logged in ``audit_log``
+    under ``by_user``. Returns the number of messages assigned."""
+    if not assignee:
+        raise ValueError("Indiquez à qui confier les messages.")
+    ids = _known_ids(con, message_ids, by_user)
+    if not ids:
+        return 0
+    at = at or datetime.now(UTC).replace(tzinfo=None)
+    with store.transaction(con):
+        store.upsert(con, "moderation_status", pd.DataFrame({"message_id": ids, "assigned_to": assignee}))
+        store.upsert(con, "audit_log", pd.DataFrame([{
+            "at": at, "actor": by_user, "action": "moderation_assign",
+            "detail": json.dumps({"messages": ids, "assigned_to": assignee}, ensure_ascii=False)}]))
     return len(ids)

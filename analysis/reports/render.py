@@ -25,6 +25,7 @@ from analysis.fmt import fr_date, fr_datetime, fr_int, fr_period_end_included
 from analysis.reports import findings as findings_mod
 from analysis.reports.period import Period, parse_period
 from analysis.reports.sections import ReportContext, sections
+from analysis.schema import platform_label
 from analysis.territories import peers_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -97,6 +98,7 @@ def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period,
 
     Raises :class:`ReportError` (French) for an unknown territory or a period without data.
     """
+    platforms = tuple(sorted(dict.fromkeys(platforms)))  # the app's and the CLI's order alike
     ter = con.execute("SELECT territory_id, name, logo FROM territories WHERE territory_id = ?", [territory]).fetchone()
     if ter is None:
         known = ", ".join(r[0] for r in con.execute("SELECT territory_id FROM territories ORDER BY 1").fetchall())
@@ -158,6 +160,8 @@ def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period,
         "as_of_iso": as_of.strftime("%Y-%m-%dT%H:%M:%SZ") if as_of else "2000-01-01T00:00:00Z",
         "logo": _logo_uri(logo or ter[2]) if (logo or (ter[2] and Path(ter[2]).is_file())) else None,
         "platforms": list(platforms),
+        "platform_labels": [platform_label(p) for p in platforms],
+        "command": command_line(territory, period.code, compare, None, platforms),
     }
     return Report(model)
 
@@ -185,10 +189,28 @@ def render_pdf(report: Report, html: str | None = None) -> bytes:
     from weasyprint import HTML
 
     html = html if html is not None else render_html(report)
-    ident = hashlib.sha256(f"{report.model['snapshot']}|{report.model['territory']['id']}|"
-                           f"{report.model['period']['code']}|{report.model['compare']}".encode()).hexdigest()[:32]
+    key = (f"{report.model['snapshot']}|{report.model['territory']['id']}|{report.model['period']['code']}|"
+           f"{report.model['compare']}")
+    if report.model["platforms"]:  # a report limited to some platforms is another document
+        key += "|" + ",".join(report.model["platforms"])
+    ident = hashlib.sha256(key.encode()).hexdigest()[:32]
     # pdf_tags: a tagged PDF (headings, tables, image alt text) that screen readers can navigate.
     return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_identifier=ident.encode("ascii"), pdf_tags=True)
+
+
+def file_name(territory: str, period: str, fmt: str = "pdf", platforms: tuple[str, ...] | list[str] = ()) -> str:
+    """« rapport-<territoire>-<période>[-<plateforme>…].<format> »: the default file of ``vigie report``
+    and the app's download, so a report limited to some platforms never takes the all-platforms name."""
+    return "-".join(["rapport", territory, period, *sorted(dict.fromkeys(platforms))]) + f".{fmt}"
+
+
+def command_line(territory: str, period: str, compare: str = "previous", fmt: str | None = "pdf",
+                 platforms: tuple[str, ...] | list[str] = ()) -> str:
+    """The ``vigie report`` command that produces the same file (every filter the app applies);
+    without ``fmt``, the command without its output options (the report's own reproducibility line)."""
+    plats = "".join(f" --platform {p}" for p in sorted(dict.fromkeys(platforms)))
+    cmd = f"vigie report --territory {territory} --period {period} --compare {compare}{plats}"
+    return cmd if fmt is None else f"{cmd} --format {fmt} --out {file_name(territory, period, fmt, platforms)}"
 
 
 def write(report: Report, fmt: str, out: str | Path) -> Path:

@@ -37,6 +37,7 @@ from analysis.metrics import points
 from analysis.moderation.queue import overlap_note
 from analysis.queries import Filters
 from analysis.reports.period import Period
+from analysis.schema import platform_label
 from analysis.topics import theme_labels
 from analysis.views.moderation import report_section
 
@@ -329,7 +330,7 @@ def audience_section(ctx: ReportContext) -> dict[str, Any] | None:
         out["tables"].append(table(own, f"Abonnés de {ctx.name} par plateforme",
                                    {"platform": "Plateforme", "followers_start": "Début", "followers_end": "Fin",
                                     "net_new": "Nets", "growth_rate": "Croissance", "cmgr": "Croissance mensuelle"},
-                                   {"followers_start": fr_int, "followers_end": fr_int,
+                                   {"platform": platform_label, "followers_start": fr_int, "followers_end": fr_int,
                                     "net_new": lambda v: fr_signed(v, 0), "growth_rate": lambda v: fr_pct(v, 1, signed=True),
                                     "cmgr": lambda v: fr_pct(v, 2, signed=True)}))
     ur = s["under_reached"]
@@ -364,7 +365,8 @@ def campaigns_section(ctx: ReportContext) -> dict[str, Any] | None:
         what = "par rapport aux pairs" if c["vs_peers"] else "avant / après, sans pairs"
         out["findings"].append(f"Campagne « {c['name']} » ({fr_date(c['start'])} – {fr_date(c['end'])}"
                                f"{', en cours' if c['ongoing'] else ''}) : {c['verdict']} — effet sur l'engagement "
-                               f"par publication {c['effect_fr']} ({what}).")
+                               f"par publication {c['effect_fr']} ({what}). Lecture : {c['basis']}")
+        out["caveats"] += [f"Campagne « {c['name']} » : {w}" for w in c["warnings"]]
     if s["ranking"]:
         r = pd.DataFrame(s["ranking"])
         ch = rank_chart(r, ctx.territory, value_title="Engagement pour 1 000 habitants",
@@ -421,7 +423,7 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
                                    {"Territoire": "Territoire", "platform": "Plateforme", "incoming": "Messages",
                                     "answered": "Réponses", "response_rate": "Taux de réponse",
                                     "median_hours": "Délai médian (h)"},
-                                   {"incoming": fr_int, "answered": fr_int,
+                                   {"platform": platform_label, "incoming": fr_int, "answered": fr_int,
                                     "response_rate": lambda v: fr_pct(v, 0, missing="non visible"),
                                     "median_hours": lambda v: fr_num(v, 1)}))
     every = pd.DataFrame(s["alerts"])
@@ -449,7 +451,7 @@ def moderation_section(ctx: ReportContext) -> dict[str, Any] | None:
                                    {"period_start": fr_date}))
     n_imp = len(s["impersonation"])
     if n_imp:
-        plats = sorted({x["platform"] for x in s["impersonation"]})
+        plats = sorted({platform_label(x["platform"]) for x in s["impersonation"]})
         out["findings"].append(f"{n_imp} page{'s' if n_imp > 1 else ''} susceptible{'s' if n_imp > 1 else ''} "
                                f"d'usurper l'identité du territoire ({', '.join(plats)}) : détail dans l'application, "
                                "page « Modération & veille ».")
@@ -463,6 +465,7 @@ def coverage_section(ctx: ReportContext) -> dict[str, Any]:
 
     f = Filters((ctx.territory, *ctx.peers), ctx.trailing(12).start, ctx.period.end, ctx.platforms)
     cov = queries.coverage(ctx.con, f)
+    cov["platform"] = cov["platform"].map(platform_label)  # « Facebook », never the id (issue 22)
     gaps = queries.coverage_gaps(cov)
     out: dict[str, Any] = {"intro": ("Ce que contient la base pour le territoire et ses pairs sur les 12 mois "
                                      "qui se terminent avec la période. Un mois vide au milieu d'une série signale "

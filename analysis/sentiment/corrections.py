@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis import store
+from analysis.fmt import fr_int, fr_num
 from analysis.sentiment.model import LABELS, _as_codes
 
 ITEM_TYPES = ("message", "post")
@@ -90,3 +91,15 @@ def corrected_dataset(con: duckdb.DuckDBPyConnection):
     """).df()
     return Dataset(df["text"].tolist(), _as_codes(df["value"]) if len(df) else np.zeros(0, int),
                    "store-corrections")
+
+
+def store_eval_caveat(n: int, low: float, high: float) -> str:
+    """What a macro-F1 measured on the analysts' corrections is worth (French): a small sample, not
+    drawn at random but chosen among messages whose label looked doubtful, so neither a figure of
+    the model on every message nor a precise one; ``low``–``high``: its 95 % bootstrap interval."""
+    sample = f"{fr_int(n)} correction{'s' if n > 1 else ''}"
+    interval = (f"intervalle de confiance à 95 % (bootstrap) : {fr_num(low, 2)} à {fr_num(high, 2)}"
+                if low == low and high == high else "intervalle de confiance non calculable")
+    return (f"Prudence : mesure sur {sample} d'analystes seulement, un petit échantillon choisi parmi les messages "
+            f"dont le sentiment semblait douteux (ni tiré au hasard ni représentatif de l'ensemble des messages) ; "
+            f"{interval}. La macro-F1 du modèle sur tous les messages peut en être nettement différente.")

@@ -18,7 +18,9 @@ import pandas as pd
 
 from analysis import metrics
 from analysis.campaigns import message_totals
-from analysis.fmt import fr_period_end_excluded
+from analysis.charts import ChartView
+from analysis.charts.synthese import peers_net_sentiment
+from analysis.fmt import fr_int, fr_period_end_excluded, fr_signed
 from analysis.queries import Filters, previous_period
 from analysis.reports.findings import CERTAINTY_FR, findings
 from analysis.reports.period import Period
@@ -177,3 +179,97 @@ def alerts(con: duckdb.DuckDBPyConnection, f: Filters, days: int = CURRENT_DAYS)
     out = alerts_view(con, replace(f, territories=(t,), start=start))
     out.attrs["window"] = (start, f.end)
     return out
+
+
+# ------------------------------------------------------------------------------ what the page shows
+# Unit appended to each headline value (units always stated).
+UNITS = {"net_sentiment": "points", "messages": "messages", "engagement_per_post": "interactions",
+         "followers": "abonnés"}
+# One-line definitions shown on hover.
+DEFINITIONS = {
+    "net_sentiment": "Sentiment net = (messages positifs − négatifs) ÷ (positifs + négatifs), de −100 à +100 "
+                     "points. Messages en français évalués par le modèle de Vigie (ou corrigés par un analyste).",
+    "messages": "Commentaires, réponses, mentions et avis des internautes reçus sur la période (hors réponses "
+                "officielles).",
+    "negative_share": "Part des messages évalués dont le ton est négatif.",
+    "engagement_per_post": "Interactions (réactions, commentaires, partages) par publication officielle, là où "
+                           "l'export les donne.",
+    "response_rate": "Part des questions et messages négatifs reçus auxquels un compte officiel a répondu.",
+    "followers": "Abonnés des comptes officiels en fin de période, d'après les compteurs exportés par les "
+                 "plateformes (une personne abonnée à deux comptes compte deux fois).",
+}
+DELTA_COLOUR = {"good": "blue", "bad": "orange"}  # colour-blind safe; the arrow and the words say it too
+ARROW = {"up": "up", "down": "down"}
+PEER_POSITION = {"above": "au-dessus des pairs", "below": "en dessous des pairs", "level": "au niveau des pairs"}
+SEVERITY_ICON = {"critique": ":material/error:", "attention": ":material/warning:",
+                 "information": ":material/info:"}
+HOW_TO_READ = (
+    "- **Flèche et couleur** : une évolution n'est annoncée que si son intervalle de confiance à 95 % "
+    "exclut zéro (« évolution certaine ») ; sinon elle est dite stable, sans flèche. Bleu = bonne "
+    "nouvelle pour le territoire, orange = mauvaise, gris = sans jugement (le volume de messages).\n"
+    "- **Fourchette** : l'intervalle à 95 % de l'évolution ; les abonnés sont comptés par les "
+    "plateformes, sans marge d'échantillonnage.\n"
+    "- **Pairs** : les territoires comparables du registre, sur la même période et les mêmes plateformes.\n"
+    "- Les mêmes phrases ouvrent le rapport mensuel du conseil (page « Rapports »).")
+PEER_FORMATS = {"Population": "int", "Messages reçus": "int", "Sentiment net (points)": "num",
+                "Engagement par publication": "num", "Engagement pour 1 000 habitants": "num"}
+PEER_NOTE = ("Mêmes chiffres que la page Benchmark, même période et mêmes plateformes ; « — » : donnée absente "
+             "des exports (jamais comptée comme zéro). Engagement = réactions, commentaires et partages des "
+             "publications officielles.")
+
+
+def headline_card(x: dict[str, Any]) -> dict[str, Any]:
+    """One finding as the page shows it: ``st.metric`` arguments and the certainty line."""
+    unit = UNITS.get(x["kpi"])
+    value = f"{x['value_fr']}\u00a0{unit}" if unit and x["value_fr"] != "—" else x["value_fr"]
+    bits = [x["certainty_short"].capitalize()]
+    if x["interval_fr"] not in ("—", ""):
+        bits.append(f"IC 95 % {x['interval_fr']}")
+    if x["peers_position"] and x["peers_value_fr"] not in ("—", ""):
+        bits.append(f"pairs : {x['peers_value_fr']} ({PEER_POSITION[x['peers_position']]})")
+    return {"metric": dict(label=x["label"], value=value,
+                           delta=None if x["change_fr"] in ("—", "") else x["change_fr"],
+                           delta_color=DELTA_COLOUR.get(x["tone"], "gray"), delta_arrow=ARROW.get(x["direction"], "off"),
+                           help=DEFINITIONS.get(x["kpi"])),
+            "reading": x["reading"], "certainty": " · ".join(bits), "certainty_help": x["certainty_fr"],
+            "page": x["page"]}
+
+
+def alert_lines(alerts_df: pd.DataFrame, focus_name: str, f: Filters, esc: Any) -> tuple[str, list[str], str | None]:
+    """The alerts block: its headline (or the all-clear), up to 5 lines, the « … et N autres » note."""
+    w_start, w_end = alerts_df.attrs.get("window", (f.start, f.end))
+    window = fr_period_end_excluded(w_start, w_end)
+    n = len(alerts_df)
+    if not n:
+        return (f"Aucune alerte pour {esc(focus_name)} {window} (pics de messages négatifs, de volume, thème négatif "
+                "émergent, vague hostile, page usurpant l'identité du territoire)."), [], None
+    head = (f"**{fr_int(n)} alerte{'s' if n > 1 else ''}** {window} (les 30 derniers jours de la période), "
+            "les plus récentes en premier :")
+    # the title states the rule, territory, days and evidence (names escaped)
+    lines = [f"{SEVERITY_ICON.get(a.severity, ':material/info:')} **{str(a.severity).capitalize()}** — {esc(a.title)}"
+             for a in alerts_df.head(5).itertuples()]
+    more = f"… et {fr_int(n - 5)} autre{'s' if n - 5 > 1 else ''}." if n > 5 else None
+    return head, lines, more
+
+
+def peers_view(pt: pd.DataFrame, focus_name: str, period_label: str) -> tuple[pd.DataFrame, ChartView | None]:
+    """The peers' table and, when our territory is ranked, its net-sentiment chart view (else None)."""
+    show = pd.DataFrame({
+        "Territoire": pt["name"] + pt["is_focus"].map({True: " (nous)", False: ""}),
+        "Population": pt["population"], "Messages reçus": pt["messages"],
+        "Sentiment net (points)": pt["net_sentiment"].map(metrics.points),
+        "Engagement par publication": pt["engagement_per_post"],
+        "Engagement pour 1 000 habitants": pt["engagement_per_1000_inhabitants"],
+    })
+    ranked = show.dropna(subset=["Sentiment net (points)"]).sort_values("Sentiment net (points)", ascending=False)
+    own_label = show["Territoire"].iloc[0]
+    if not len(ranked) or own_label not in set(ranked["Territoire"]):
+        return show, None
+    rank = list(ranked["Territoire"]).index(own_label) + 1
+    title = (f"{focus_name} : {'meilleur' if rank == 1 else f'{rank}e'} sentiment net sur {len(ranked)} territoires "
+             f"comparés ({fr_signed(ranked.iloc[rank - 1]['Sentiment net (points)'], 0)} points)")
+    ch = peers_net_sentiment(ranked, own_label, title=title,
+                             subtitle=f"Sentiment net des messages reçus, {period_label} (de −100 à +100)")
+    alt_text = ("Sentiment net par territoire, " + period_label + " : " + " ; ".join(
+        f"{r['Territoire']} {fr_signed(r['Sentiment net (points)'], 0)} points" for _, r in ranked.iterrows()) + ".")
+    return show, ChartView(ch, show, alt_text, PEER_FORMATS)

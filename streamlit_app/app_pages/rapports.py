@@ -10,6 +10,7 @@ import streamlit as st
 
 import analysis.reports.render
 from analysis.exports import escape_markdown as esc
+from analysis.reports import render
 from analysis.reports.period import parse_period
 from streamlit_app import data, ui
 
@@ -46,8 +47,9 @@ if not options:
     ui.empty_state(f"Aucune donnée pour {esc(names.get(territory, territory))} : importez des exports d'abord.")
     st.stop()
 code = st.selectbox("Période", options, placeholder=ui.PICK, format_func=lambda c: parse_period(c).label)
-st.caption(f"Commande équivalente (par exemple dans une tâche cron) : `vigie report --territory {territory} "
-           f"--period {code} --compare {compare} --format pdf --out rapport-{territory}-{code}.pdf`")
+plats = tuple(f.platforms)
+st.caption("Commande équivalente (par exemple dans une tâche cron ; même fichier à l'octet près) : "
+           f"`{render.command_line(territory, code, compare, 'pdf', plats)}`")
 
 if st.button("Générer le rapport", type="primary"):
     from analysis.reports.render import ReportError
@@ -55,24 +57,24 @@ if st.button("Générer le rapport", type="primary"):
     try:
         with st.spinner("Calcul des indicateurs et mise en page…"):
             files = data.call(analysis.reports.render.generate_files, territory=territory, period=code,
-                              compare=compare, platforms=tuple(f.platforms))
+                              compare=compare, platforms=plats)
     except ReportError as e:
         st.error(esc(e), icon=":material/error:")
         st.stop()
-    st.session_state["rapport"] = (territory, code, compare, files)
+    st.session_state["rapport"] = (territory, code, compare, plats, files)
 
 if st.session_state.get("rapport"):
-    t, c, cmp_, files = st.session_state["rapport"]
+    t, c, cmp_, p, files = st.session_state["rapport"]
     st.success(f"Rapport prêt : {esc(names.get(t, t))}, {parse_period(c).label}, comparé à {COMPARE[cmp_]} "
                f"(instantané de la base {files['snapshot']}).", icon=":material/check_circle:")
     # Served to this logged-in session only, made on click: never a /media/ link that opens without a
     # session (ui.private_download).
     d1, d2 = st.columns(2)
     with d1:
-        ui.private_download("Télécharger le PDF", lambda: files["pdf"], f"rapport-{t}-{c}.pdf", "application/pdf",
+        ui.private_download("Télécharger le PDF", lambda: files["pdf"], render.file_name(t, c, "pdf", p), "application/pdf",
                             key="rapport_pdf", icon=":material/picture_as_pdf:")
     with d2:
-        ui.private_download("Télécharger la page HTML", lambda: files["html"], f"rapport-{t}-{c}.html", "text/html",
+        ui.private_download("Télécharger la page HTML", lambda: files["html"], render.file_name(t, c, "html", p), "text/html",
                             key="rapport_html", icon=":material/code:")
     st.header("L'essentiel (première page du rapport)")
     for x in files["findings"]:

@@ -10,34 +10,13 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from analysis import charts
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_int, fr_period_end_excluded, fr_signed
-from analysis.metrics import points
 from analysis.views import synthese
 from streamlit_app import data, ui
 
-# Unit appended to each headline value (units always stated).
-UNITS = {"net_sentiment": "points", "messages": "messages", "engagement_per_post": "interactions",
-         "followers": "abonnés"}
-# One-line definitions shown on hover.
-DEFINITIONS = {
-    "net_sentiment": "Sentiment net = (messages positifs − négatifs) ÷ (positifs + négatifs), de −100 à +100 "
-                     "points. Messages en français évalués par le modèle de Vigie (ou corrigés par un analyste).",
-    "messages": "Commentaires, réponses, mentions et avis des internautes reçus sur la période (hors réponses "
-                "officielles).",
-    "negative_share": "Part des messages évalués dont le ton est négatif.",
-    "engagement_per_post": "Interactions (réactions, commentaires, partages) par publication officielle, là où "
-                           "l'export les donne.",
-    "response_rate": "Part des questions et messages négatifs reçus auxquels un compte officiel a répondu.",
-    "followers": "Abonnés des comptes officiels en fin de période, d'après les compteurs exportés par les "
-                 "plateformes (une personne abonnée à deux comptes compte deux fois).",
-}
 PAGES = {  # url path → (file, French title) of the detailed pages
     "e-reputation": ("app_pages/e_reputation.py", "E-réputation"),
     "thematiques": ("app_pages/thematiques.py", "Thématiques"),
@@ -48,11 +27,6 @@ PAGES = {  # url path → (file, French title) of the detailed pages
     "rapports": ("app_pages/rapports.py", "Rapports"),
     "donnees": ("app_pages/donnees.py", "Données"),
 }
-DELTA_COLOUR = {"good": "blue", "bad": "orange"}  # colour-blind safe; the arrow and the words say it too
-ARROW = {"up": "up", "down": "down"}
-PEER_POSITION = {"above": "au-dessus des pairs", "below": "en dessous des pairs", "level": "au niveau des pairs"}
-SEVERITY_ICON = {"critique": ":material/error:", "attention": ":material/warning:",
-                 "information": ":material/info:"}
 
 st.title("Synthèse")
 data.require_store()
@@ -93,58 +67,32 @@ def page_link(path: str, label: str | None = None) -> None:
     ui.page_link(file, label or f"Détail : {title}", icon=":material/arrow_forward:")
 
 
-def value_text(x: dict) -> str:
-    unit = UNITS.get(x["kpi"])
-    return f"{x['value_fr']}\u00a0{unit}" if unit and x["value_fr"] != "—" else x["value_fr"]
-
-
 # ------------------------------------------------------------------------------ headline figures
 st.header("L'essentiel")
 with st.expander("Comment lire ces chiffres"):
-    st.markdown(
-        "- **Flèche et couleur** : une évolution n'est annoncée que si son intervalle de confiance à 95 % "
-        "exclut zéro (« évolution certaine ») ; sinon elle est dite stable, sans flèche. Bleu = bonne "
-        "nouvelle pour le territoire, orange = mauvaise, gris = sans jugement (le volume de messages).\n"
-        "- **Fourchette** : l'intervalle à 95 % de l'évolution ; les abonnés sont comptés par les "
-        "plateformes, sans marge d'échantillonnage.\n"
-        "- **Pairs** : les territoires comparables du registre, sur la même période et les mêmes plateformes.\n"
-        "- Les mêmes phrases ouvrent le rapport mensuel du conseil (page « Rapports »).")
+    st.markdown(synthese.HOW_TO_READ)
 found = h["findings"]
 for start in range(0, len(found), 3):
-    cols = st.columns(3)
-    for col, x in zip(cols, found[start:start + 3], strict=False):
+    for col, x in zip(st.columns(3), found[start:start + 3], strict=False):
+        card = synthese.headline_card(x)
         with col, st.container(border=True):
-            delta = None if x["change_fr"] in ("—", "") else x["change_fr"]
-            st.metric(x["label"], value_text(x), delta,
-                      delta_color=DELTA_COLOUR.get(x["tone"], "gray"),
-                      delta_arrow=ARROW.get(x["direction"], "off"),
-                      help=DEFINITIONS.get(x["kpi"]))
-            st.markdown(esc(x["reading"]))
-            bits = [x["certainty_short"].capitalize()]
-            if x["interval_fr"] not in ("—", ""):
-                bits.append(f"IC 95 % {x['interval_fr']}")
-            if x["peers_position"] and x["peers_value_fr"] not in ("—", ""):
-                bits.append(f"pairs : {x['peers_value_fr']} ({PEER_POSITION[x['peers_position']]})")
-            st.caption(esc(" · ".join(bits)), help=esc(x["certainty_fr"]))
-            if x["page"]:
-                page_link(x["page"])
+            st.metric(**card["metric"])
+            st.markdown(esc(card["reading"]))
+            st.caption(esc(card["certainty"]), help=esc(card["certainty_help"]))
+            if card["page"]:
+                page_link(card["page"])
 
 # ------------------------------------------------------------------------------ alerts
 st.header("À surveiller")
-w_start, w_end = alerts.attrs.get("window", (f.start, f.end))
-window = f"{fr_period_end_excluded(w_start, w_end)}"
-if alerts.empty:
-    st.success(f"Aucune alerte pour {esc(focus_name)} {window} (pics de messages négatifs, de volume, thème négatif "
-               "émergent, vague hostile, page usurpant l'identité du territoire).", icon=":material/check_circle:")
+head, lines, more = synthese.alert_lines(alerts, focus_name, f, esc)
+if not lines:
+    st.success(head, icon=":material/check_circle:")
 else:
-    n = len(alerts)
-    st.markdown(f"**{fr_int(n)} alerte{'s' if n > 1 else ''}** {window} (les 30 derniers jours de la période), "
-                "les plus récentes en premier :")
-    for a in alerts.head(5).itertuples():
-        st.markdown(f"{SEVERITY_ICON.get(a.severity, ':material/info:')} **{str(a.severity).capitalize()}** — "
-                    f"{esc(a.title)}")  # the title states the rule, territory, days and evidence (names escaped)
-    if n > 5:
-        st.caption(f"… et {fr_int(n - 5)} autre{'s' if n - 5 > 1 else ''}.")
+    st.markdown(head)
+    for line in lines:
+        st.markdown(line)
+    if more:
+        st.caption(more)
 for note in alerts.attrs.get("notes", []):
     st.caption(esc(note))
 page_link("moderation", "Toutes les alertes : Modération & veille")
@@ -154,41 +102,12 @@ st.header("Face aux territoires comparés")
 if pt.empty or len(pt) < 2:
     st.caption(f"Aucun territoire pair n'est défini pour {esc(focus_name)} dans le registre.")
 else:
-    net = pt["net_sentiment"].map(points)
-    show = pd.DataFrame({
-        "Territoire": pt["name"] + pt["is_focus"].map({True: " (nous)", False: ""}),
-        "Population": pt["population"], "Messages reçus": pt["messages"],
-        "Sentiment net (points)": net,
-        "Engagement par publication": pt["engagement_per_post"],
-        "Engagement pour 1 000 habitants": pt["engagement_per_1000_inhabitants"],
-    })
-    ranked = show.dropna(subset=["Sentiment net (points)"]).sort_values("Sentiment net (points)", ascending=False)
-    own_label = show["Territoire"].iloc[0]
-    if len(ranked) and own_label in set(ranked["Territoire"]):
-        rank = list(ranked["Territoire"]).index(own_label) + 1
-        title = (f"{focus_name} : {'meilleur' if rank == 1 else f'{rank}e'} sentiment net sur "
-                 f"{len(ranked)} territoires comparés ({fr_signed(ranked.iloc[rank - 1]['Sentiment net (points)'], 0)} points)")
-        colours = {t: (charts.OWN_COLOUR if t == own_label else "#9aa5b1") for t in ranked["Territoire"]}
-        ch = charts.bar(ranked, "Sentiment net (points)", "Territoire", color="Territoire", title=title,
-                        subtitle=f"Sentiment net des messages reçus, {h['period_label']} (de −100 à +100)",
-                        x_title="Sentiment net (points)", colours=colours).encode(
-            # one bar per territory, named on the axis: a legend would repeat it
-            color=alt.Color("Territoire:N", legend=None,
-                            scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
-            x=alt.X("Sentiment net (points):Q", title="Sentiment net (points)",
-                    axis=alt.Axis(format=",.0f", tickCount=5)))
-        alt_text = ("Sentiment net par territoire, " + h["period_label"] + " : " + " ; ".join(
-            f"{r['Territoire']} {fr_signed(r['Sentiment net (points)'], 0)} points" for _, r in ranked.iterrows()) + ".")
-        ui.chart(ch, show, alt_text, {"Population": "int", "Messages reçus": "int", "Sentiment net (points)": "num",
-                                      "Engagement par publication": "num",
-                                      "Engagement pour 1 000 habitants": "num"},
-                 table_label="Tableau des territoires comparés")
+    show, view = synthese.peers_view(pt, focus_name, h["period_label"])
+    if view is not None:
+        ui.chart(view.chart, view.table, view.alt_text, view.formats, table_label="Tableau des territoires comparés")
     else:
-        ui.table(show, {"Population": "int", "Messages reçus": "int", "Sentiment net (points)": "num",
-                        "Engagement par publication": "num", "Engagement pour 1 000 habitants": "num"})
-    st.caption("Mêmes chiffres que la page Benchmark, même période et mêmes plateformes ; « — » : donnée absente "
-               "des exports (jamais comptée comme zéro). Engagement = réactions, commentaires et partages des "
-               "publications officielles.")
+        ui.table(show, synthese.PEER_FORMATS)
+    st.caption(synthese.PEER_NOTE)
     page_link("benchmark", "Classement avec incertitude : Benchmark")
 
 # ------------------------------------------------------------------------------ links

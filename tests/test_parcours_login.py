@@ -1,0 +1,93 @@
+"""Issue 22 item 9: a link opened logged out lands, after login, on the page it asked for with its
+filters; the role spellings people see are accepted by `vigie users` and listed in its help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+from typer.testing import CliRunner
+
+from analysis import users
+from analysis.cli import app as vigie
+
+APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
+
+
+@pytest.fixture()
+def users_file(tmp_path, monkeypatch) -> Path:
+    p = tmp_path / "conf" / "users.toml"
+    monkeypatch.setenv("VIGIE_USERS", str(p))
+    monkeypatch.setenv("VIGIE_AUTH_DB", str(tmp_path / "conf" / "auth.sqlite"))
+    monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
+    return p
+
+
+def test_link_opened_logged_out_lands_on_its_page_after_login(demo_db, users_file, monkeypatch):
+    from streamlit_app import auth
+
+    monkeypatch.setenv("VIGIE_DB", str(demo_db))
+    monkeypatch.delenv("VIGIE_AUTH", raising=False)
+    auth.throttle().reset()
+    users.add_user("camille", "analyste", "correct horse battery")
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.query_params["periode"] = "3m"
+    at.run()
+    at.switch_page("app_pages/e_reputation.py").run()  # the link « /e-reputation?periode=3m »
+    assert [t.value for t in at.title] == ["Vigie — connexion"]
+    at.text_input(key="login_name").input("camille")
+    at.text_input(key="login_password").input("correct horse battery")
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "E-réputation"  # not the home page (Synthèse)
+    assert at.session_state["_vf_periode"] == "3m"  # the link's filter kept
+
+
+@pytest.mark.parametrize("typed", ["élu", "élu·e", "Élu·e", "elu", "ELUE", "élue", "élu(e)"])
+def test_users_add_accepts_the_role_spellings_users_see(users_file, typed):
+    res = CliRunner().invoke(vigie, ["users", "add", "maire", "--role", typed, "--password-stdin"],
+                             input="x" * 12 + "\n")
+    assert res.exit_code == 0, res.output
+    assert users.load_users()["maire"].role == "elu"
+
+
+def test_users_add_help_lists_the_spellings():
+    out = CliRunner().invoke(vigie, ["users", "add", "--help"], terminal_width=200).output
+    for spelling in ("élu", "élue", "elu", "élu·e", "analyst", "administrateur·rice"):
+        assert spelling in out, spelling
+
+
+@pytest.mark.browser
+@pytest.mark.xdist_group("browser")
+def test_browser_link_opened_logged_out_lands_on_its_page(tmp_path):
+    """The same in headless Chromium: the URL path and the link's filters survive the login."""
+    from tests.app_server import CHROMIUM, CHROMIUM_ARGS, serve
+
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium absent (CI installs it through .ci/run)")
+    pytest.importorskip("playwright.sync_api")
+    import bcrypt
+    from playwright.sync_api import sync_playwright
+
+    from tests import app_store
+
+    db = app_store.build(tmp_path / "vigie.duckdb")
+    users.save_users({"camille": users.User("camille", "analyste", bcrypt.hashpw(b"correct horse battery",
+                                                                              bcrypt.gensalt(4)).decode())},
+                     tmp_path / "users.toml")
+    env = {"VIGIE_AUTH": "", "VIGIE_USERS": str(tmp_path / "users.toml"), "VIGIE_AUTH_DB": str(tmp_path / "auth.sqlite")}
+    with serve(db, tmp_path / "streamlit.log", env=env) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1300, "height": 900}, locale="fr-FR")
+            page.goto(url + "/donnees?periode=3m&territoires=port-marel")
+            page.get_by_label("Identifiant").fill("camille")
+            page.get_by_label("Mot de passe").fill("correct horse battery")
+            page.get_by_role("button", name="Se connecter").click()
+            page.get_by_role("heading", name="Données").wait_for(timeout=60_000)
+            page.get_by_text("Journal des imports", exact=True).wait_for(timeout=60_000)
+            assert "/donnees" in page.url and "periode=3m" in page.url and "territoires=port-marel" in page.url, page.url
+            assert page.get_by_role("heading", name="Synthèse").count() == 0
+        finally:
+            browser.close()
