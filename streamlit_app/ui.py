@@ -167,16 +167,18 @@ APP_SCRIPT = """<span id="vigie-fr-aria" hidden></span><script>
 (() => {
   if (window.vigieFrenchAria) return;
   window.vigieFrenchAria = true;
-  const rename = () => document.querySelectorAll('[aria-label^="Help"]').forEach((e) => {
+  const fix = (e) => {
     const a = e.getAttribute("aria-label");
     if (a === "Help") e.setAttribute("aria-label", "Aide");
-    else if (a.startsWith("Help for ")) e.setAttribute("aria-label", "Aide : " + a.slice(9));
-  });
-  let queued = false;
-  new MutationObserver(() => {
-    if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; rename(); }); }
-  }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"] });
-  rename();
+    else if (a && a.startsWith("Help for ")) e.setAttribute("aria-label", "Aide : " + a.slice(9));
+  };
+  const fixAll = (root) => root.querySelectorAll('[aria-label^="Help"]').forEach(fix);
+  // Mutation records are handled before the browser paints or a screen reader reads the change.
+  new MutationObserver((records) => records.forEach((r) => {
+    if (r.type === "attributes") fix(r.target);
+    else r.addedNodes.forEach((n) => { if (n.nodeType === 1) { fix(n); fixAll(n); } });
+  })).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"] });
+  fixAll(document);
 })();
 </script>"""
 
