@@ -21,7 +21,7 @@ import numpy as np
 from analysis import demo as D
 from analysis import demo_events, derived_refresh, store
 from analysis import enrich as enrich_mod
-from analysis.fmt import fr_int, fr_num
+from analysis.fmt import fr_count, fr_int, fr_num
 from analysis.registry import Registry, load_registry
 
 
@@ -66,10 +66,10 @@ class BuildReport:
                          f"lignes ajoutées en {fr_num(t.get('collect_wall', 0.0), 1)} s")
         lines.append(f"  enrichissement : {fr_num(t['enrich_wall'], 1)} s" if self.enriched else "  pas d'enrichissement")
         if self.collect_errors:
-            lines.append(f"  {len(self.collect_errors)} source(s) collectée(s) en erreur, première : "
+            lines.append(f"  {fr_count(len(self.collect_errors), 'source collectée', 'sources collectées')} en erreur, première : "
                          f"{self.collect_errors[0].error}")
         if self.errors:
-            lines.append(f"  {len(self.errors)} fichier(s) en erreur, premier : {self.errors[0].error}")
+            lines.append(f"  {fr_count(len(self.errors), 'fichier')} en erreur, premier : {self.errors[0].error}")
         return "\n".join(lines)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import store
+from analysis.fmt import fr_plural
 from analysis.store import REPO_ROOT
 from analysis.text import names_any, strip_accents
 
@@ -347,7 +348,7 @@ def _watch(p: Path, t: dict) -> Watch:
     out["hashtags"] = tuple(dict.fromkeys(h.lstrip("#").lower() for h in out["hashtags"]))
     unknown = sorted(set(w) - set(out))
     if unknown:
-        raise ValueError(f"Registre {p} : territoire « {t['id']} » : clé(s) inconnue(s) dans watch : {', '.join(unknown)} "
+        raise ValueError(f"Registre {p} : territoire « {t['id']} » : {fr_plural(len(unknown), 'clé inconnue', 'clés inconnues')} dans watch : {', '.join(unknown)} "
                          "(connues : hashtags, keywords, feeds, mastodon_instances)")
     return Watch(**out)
 

@@ -39,6 +39,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
+from analysis.fmt import fr_count, fr_plural
 from analysis.queries import Filters
 from analysis.store import REPO_ROOT
 from analysis.text import ENGLISH_FUNCTION_WORDS, FRENCH_FUNCTION_WORDS, fold, lemma, split_hashtag
@@ -730,7 +731,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             if lab is not None:
                 unknown = [t for t in lab if t not in ids]
                 if unknown:
-                    raise ValueError(f"Thème(s) inconnu(s) dans les étiquettes : {unknown}. Thèmes : {ids}")
+                    raise ValueError(f"{fr_plural(len(unknown), 'Thème inconnu', 'Thèmes inconnus')} dans les étiquettes : {unknown}. Thèmes : {ids}")
                 Y[i] = [t in lab for t in ids]
         self.vectorizer_ = LemmaVectorizer(min_df=2, max_features=self.max_features).fit(texts)
         X = self._features(texts, seed)
@@ -1591,7 +1592,7 @@ def store_label(con: Any, item_id: str, themes: Sequence[str], item_type: str | 
     tax = taxonomy or load_taxonomy()
     unknown = [t for t in themes if t not in tax.ids]
     if unknown:
-        raise ValueError(f"Thème(s) inconnu(s) : {', '.join(unknown)}. Thèmes possibles : {', '.join(tax.ids)}.")
+        raise ValueError(f"{fr_plural(len(unknown), 'Thème inconnu', 'Thèmes inconnus')} : {', '.join(unknown)}. Thèmes possibles : {', '.join(tax.ids)}.")
     if item_type is None:
         found = con.execute("SELECT 'message' FROM messages WHERE message_id = ? UNION ALL "
                             "SELECT 'post' FROM posts WHERE post_id = ?", [item_id, item_id]).fetchall()
@@ -1802,7 +1803,7 @@ def report_section(con: Any, f: Filters, top: int = 5) -> dict[str, Any]:
     subjects = emerging_subjects(con, f) if f.territories else []
     for sub in subjects[:3]:
         findings.append(f"Sujet émergent : « {sub.label} » du {fr_date(sub.start)} au {fr_date(sub.end)} "
-                        f"({fr_int(sub.count)} messages, pic le {fr_date(sub.peak)}).")
+                        f"({fr_count(sub.count, 'message')}, pic le {fr_date(sub.peak)}).")
     if subjects:
         tables["Sujets émergents"] = emerging_table(subjects)
     sent = sentiment_by_theme(con, f)

@@ -33,6 +33,7 @@ import streamlit as st
 
 from analysis import audit, sso, users
 from analysis.exports import escape_markdown
+from analysis.fmt import fr_count
 
 K_USER = "vigie_user"
 K_TOKEN = "vigie_session"
@@ -82,8 +83,8 @@ class SessionToken:
 
 
 def _duration(seconds: float) -> str:
-    """« 30 minute(s) », or seconds under a minute (a test setting)."""
-    return f"{int(seconds // 60)} minute(s)" if seconds >= 60 else f"{int(seconds)} seconde(s)"
+    """« 30 minutes », or seconds under a minute (a test setting)."""
+    return fr_count(int(seconds // 60), "minute") if seconds >= 60 else fr_count(int(seconds), "seconde")
 
 
 def current_user() -> dict | None:
@@ -157,7 +158,7 @@ def attempt(name: str, password: str) -> tuple[dict | None, str | None]:
     if ticket is None:
         log.warning("connexion refusée (trop de tentatives) pour %r", name[:64])
         record("login_locked", user=typed)
-        return None, (f"Trop de tentatives échouées. Réessayez dans {int(wait // 60) + 1} minute(s).")
+        return None, (f"Trop de tentatives échouées. Réessayez dans {fr_count(int(wait // 60) + 1, 'minute')}.")
     u = None
     try:
         u = users.verify(name, password)

@@ -8,7 +8,7 @@ import streamlit as st
 import analysis.events.views
 from analysis.events.evaluation import describe_dates
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_int, fr_pct
+from analysis.fmt import fr_count, fr_int, fr_pct
 from analysis.queries import Filters
 from streamlit_app import data, ui
 
@@ -39,7 +39,8 @@ def campaign_events_section(f: Filters, names: dict[str, str]) -> None:
                            "Écart aux passés": [_pct(x) for x in s["vs_past"]],
                            "Écart aux pairs": [_pct(x) for x in s["vs_peers"]]}), {"Publications": "int"})
     ids = s["event_id"].tolist()
-    eid = st.selectbox("Événement à détailler", ids, format_func=lambda i: s.set_index("event_id").loc[i, "title"])
+    eid = st.selectbox("Événement à détailler", ids, placeholder=ui.PICK,
+                       format_func=lambda i: s.set_index("event_id").loc[i, "title"])
     d = data.call(analysis.events.views.event_detail, territory=t, event_id=eid)
     ev = d.get("evaluation")
     if ev is None:
@@ -53,7 +54,7 @@ def campaign_events_section(f: Filters, names: dict[str, str]) -> None:
                  {"Jours": "int", "Messages": "int", "Par jour": "num", "Sentiment net": "num"})
     if ev.reach_known:
         st.caption(f"Portée cumulée des publications de promotion qui l'exportent : {fr_int(ev.reach_total)} "
-                   f"({fr_int(ev.reach_known)} publication(s) sur {fr_int(len(ev.promo_posts))} ; la portée manquante "
+                   f"({fr_count(ev.reach_known, 'publication')} sur {fr_int(len(ev.promo_posts))} ; la portée manquante "
                    "n'est pas comptée comme nulle).")
     else:
         st.caption("Aucun export ne donne la portée de ces publications.")

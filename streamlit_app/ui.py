@@ -34,6 +34,9 @@ from analysis.queries import Filters
 from streamlit_app import data
 
 Role = Literal["elu", "analyste", "admin"]
+# Placeholders of the choice lists (Streamlit's own are « Choose an option », « Choose options »).
+PICK = "Choisir…"
+PICK_MANY = "Choisir une ou plusieurs valeurs…"
 ROLES: dict[str, str] = {"elu": "Élu·e (synthèses, sans identités)", "analyste": "Analyste",
                          "admin": "Administrateur·rice"}
 
@@ -134,7 +137,8 @@ def role() -> Role:
         return st.session_state[_K_ROLE]
     st.sidebar.warning("**Mode démonstration sans authentification.** Ne pas utiliser avec des "
                        "données réelles accessibles en réseau.", icon=":material/lock_open:")
-    return st.sidebar.selectbox("Rôle (démonstration)", list(ROLES), format_func=ROLES.get, key=_K_ROLE,
+    return st.sidebar.selectbox("Rôle (démonstration)", list(ROLES), placeholder=PICK,
+                                format_func=ROLES.get, key=_K_ROLE,
                                 help="En production, le rôle vient de la connexion.")
 
 
@@ -151,12 +155,39 @@ a:focus-visible, button:focus-visible, summary:focus-visible, input:focus-visibl
   outline: 3px solid #0072B2 !important; outline-offset: 2px !important; }
 [data-testid="stVegaLiteChart"] { max-width: 100%; overflow-x: auto; }
 [data-testid="stMain"] h2 { font-size: 1.5rem; }
+/* Streamlit's table and chart toolbar speaks English (« Search », « Fullscreen », « Download as CSV »)
+   and cannot be translated; the app's own downloads (ui.download) are the safe, French ones. */
+[data-testid="stElementToolbar"] { display: none !important; }
+[data-testid="stElementContainer"]:has(#vigie-fr-aria) { display: none; }
 </style>"""
+# Streamlit labels every help icon « Help for <label> » for screen readers (StreamlitMarkdown's
+# tooltip; no parameter sets it in 1.67). This script, inline (it loads nothing), renames them
+# « Aide : <label> » as they appear; it runs once per browser tab. Hidden container: no blank space.
+APP_SCRIPT = """<span id="vigie-fr-aria" hidden></span><script>
+(() => {
+  if (window.vigieFrenchAria) return;
+  window.vigieFrenchAria = true;
+  const fix = (e) => {
+    const a = e.getAttribute("aria-label");
+    if (a === "Help") e.setAttribute("aria-label", "Aide");
+    else if (a && a.startsWith("Help for ")) e.setAttribute("aria-label", "Aide : " + a.slice(9));
+  };
+  const fixAll = (root) => root.querySelectorAll('[aria-label^="Help"]').forEach(fix);
+  // Mutation records are handled before the browser paints or a screen reader reads the change.
+  new MutationObserver((records) => records.forEach((r) => {
+    if (r.type === "attributes") fix(r.target);
+    else r.addedNodes.forEach((n) => { if (n.nodeType === 1) { fix(n); fixAll(n); } });
+  })).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"] });
+  fixAll(document);
+})();
+</script>"""
 
 
 def app_style() -> None:
-    """Shared CSS of the app (visible keyboard focus, phone-safe charts), drawn once per run by the router."""
+    """Shared CSS of the app (visible keyboard focus, phone-safe charts, no English toolbar) and the
+    French names of the help icons, drawn once per run by the router."""
     st.html(APP_CSS)
+    st.html(APP_SCRIPT, unsafe_allow_javascript=True)
 
 
 def sidebar_header() -> None:
@@ -285,7 +316,7 @@ def _render_filters() -> Filters:
         sb.button("\\+ pairs", on_click=add_peers, key="vigie_add_peers",
                   help="Ajouter les territoires pairs de la sélection (ou de notre territoire).")
 
-    preset = sb.selectbox("Période", list(PERIODS), format_func=PERIODS.get, key=_K_PERIOD)
+    preset = sb.selectbox("Période", list(PERIODS), placeholder=PICK, format_func=PERIODS.get, key=_K_PERIOD)
     custom = None
     if preset == "perso":
         picked = sb.date_input("Du … au … (inclus)", value=st.session_state[_K_DATES],
@@ -357,9 +388,10 @@ def kpi(label: str, value: Any, delta: Any = None, help: str | None = None, *,
             # fr_signed writes a true minus sign, which Streamlit does not read as "down": direction
             # and colour are set here. Blue / orange rather than green / red: readable by
             # colour-blind people, and the arrow says it too.
-            arrow = "down" if delta < 0 else ("up" if delta > 0 else "off")
-            good = (delta > 0) != inverse
-            color = "gray" if delta == 0 else ("blue" if good else "orange")
+            shown_delta = round(float(delta), decimals)  # « 0,0 » (a tiny change) reads as no change
+            arrow = "down" if shown_delta < 0 else ("up" if shown_delta > 0 else "off")
+            good = (shown_delta > 0) != inverse
+            color = "gray" if shown_delta == 0 else ("blue" if good else "orange")
     st.metric(label, shown, delta_text, delta_color=color, help=help, delta_arrow=arrow)
 
 

@@ -250,7 +250,7 @@ def test_kpi_formats_values_and_deltas_in_french():
         "12\u202f345", "+250,0", up, good)
     # a fall of a "lower is better" figure is good news, arrow down
     assert (m[1].value, m[1].proto.delta, m[1].proto.direction, m[1].proto.color) == (
-        "-0,2\u00a0points", "\u22121,5\u00a0points", down, good)
+        "\u22120,2\u00a0points", "\u22121,5\u00a0points", down, good)
     assert m[0].proto.color != bad
     assert m[2].value == "12,3\u00a0%" and m[2].proto.delta == "stable"
 

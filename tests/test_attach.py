@@ -51,9 +51,9 @@ def test_import_names_the_accounts_outside_the_registry(before):
 def test_cli_import_warns_with_the_registry_lines_and_the_command(before):
     res = CliRunner().invoke(vigie, ["--db", str(before), "import", str(POSTS), str(COMMENTS)], terminal_width=200)
     assert res.exit_code == 0, res.output
-    assert "1 compte(s) hors registre" in res.output and PAGE in res.output
+    assert "1 compte hors registre" in res.output and PAGE in res.output
     assert "[[territory.account]]" in res.output and "vigie attach --dry-run" in res.output
-    assert "2 commentaire(s) sans compte" in res.output and "--account facebook:" in res.output
+    assert "2 commentaires sans compte" in res.output and "--account facebook:" in res.output
     res = CliRunner().invoke(vigie, ["--db", str(before), "import", "--json", "--force", str(POSTS)])
     out = json.loads(res.stdout)["files"][0]
     assert out["unknown_accounts"][0]["account_id"] == PAGE and out["unknown_accounts"][0]["posts"] == 2

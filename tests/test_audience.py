@@ -148,7 +148,7 @@ def test_cli_territories_population(db):
 
     r = CliRunner().invoke(app, ["territories", "population", str(FIX / "insee_aged100.csv")])
     assert r.exit_code == 0, r.output
-    assert "1 code(s) commune hors registre" in r.output
+    assert "1 code commune hors registre ignoré" in r.output
     with store.reader(db) as con:
         assert con.execute("SELECT sum(population) FROM population").fetchone()[0] == pytest.approx(185.75)
     assert CliRunner().invoke(app, ["territories"]).exit_code == 0  # the listing still works

@@ -50,7 +50,7 @@ def test_import_an_unknown_account_then_attach_it(tmp_path):
             page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
                 str(FIX / "mbs_posts_unknown_page.csv"))
             page.get_by_role("button", name="Importer").click()
-            page.get_by_text("1 compte(s) hors registre").wait_for(timeout=60_000)
+            page.get_by_text("1 compte hors registre").wait_for(timeout=60_000)
             page.locator("[data-testid='stCode']", has_text="104857600000099").first.wait_for(timeout=30_000)
             page.screenshot(path=str(SCREENSHOTS / "attach-1-import.png"), full_page=True)
             # the analyst declares the territory in the registry, then reloads the page

@@ -129,7 +129,7 @@ def test_idle_page_returns_to_the_login_form_by_itself(tmp_path):
             t0 = time.monotonic()
             page.get_by_text("Vigie — connexion").wait_for(timeout=60_000)  # nobody touched the page
             assert time.monotonic() - t0 >= 5
-            assert "15 seconde(s) sans activité" in page.locator("[data-testid='stAlert']").first.inner_text()
+            assert "15 secondes sans activité" in page.locator("[data-testid='stAlert']").first.inner_text()
             assert page.get_by_role("heading", name="Synthèse").count() == 0
         finally:
             browser.close()

@@ -344,7 +344,7 @@ def test_cli_import_list_eval(tmp_path, monkeypatch):
     runner = CliRunner()
     res = runner.invoke(app, ["campaigns", "import", str(f)])
     assert res.exit_code == 0, res.output
-    assert "1 ajoutée(s)" in res.output
+    assert "1 ajoutée" in res.output
     res = runner.invoke(app, ["campaigns", "list", "--json"])
     assert json.loads(res.output)[0]["hashtags"] == ["etetest"]
     res = runner.invoke(app, ["campaigns", "eval", "ete", "--kpi", "engagement_per_post", "--n-boot", "300", "--json"])

@@ -163,7 +163,7 @@ def test_filter_keeps_exactly_the_events_about_a_territory_or_an_official_accoun
     assert [p.name for p in js.closed_files(spool)] == ["202612010930.jsonl"]
     assert not list(spool.glob("*.part"))
     assert json.loads((spool / js.CURSOR_FILE).read_text())["time_us"] == evs[-1]["time_us"]
-    assert "2 compte(s) officiel(s)" in log[0] and "arrêt (max_events)" in log[-1]
+    assert "2 comptes officiels" in log[0] and "arrêt (max_events)" in log[-1]
 
 
 # ------------------------------------------------------------------------------------ reconnection
@@ -312,7 +312,7 @@ def test_cli_follow_sigterm_then_jetstream_spool_import(collect_env, server_fact
         _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     assert server.queries[1]["cursor"] == str(evs[-1]["time_us"] - js.REWIND_US)
-    assert "arrêt (SIGTERM)" in stderr and "11 gardé(s)" in stderr
+    assert "arrêt (SIGTERM)" in stderr and "11 gardés" in stderr
     assert len(js.closed_files(root)) == 1
 
     cmd = [sys.executable, "-m", "analysis", "--db", str(collect_env), "collect", "jetstream-spool", "--json",
@@ -359,8 +359,8 @@ def test_saved_events_import_gives_the_same_rows_as_the_spool(spool, tmp_path, m
     [f] = json.loads(out.stdout)["files"]
     assert (f["format"], f["status"], f["rows_read"], f["rejected"]) == ("bluesky_jetstream", "ok", 19, 0)
     # the same rule as the service: strangers' posts are not kept; deletions need the runner
-    assert "2 publication(s) sans rapport avec un territoire ignorée(s)" in f["notes"]
-    assert any(n.startswith("2 suppression(s) non appliquée(s)") for n in f["notes"])
+    assert "2 publications sans rapport avec un territoire ignorées" in f["notes"]
+    assert any(n.startswith("2 suppressions non appliquées") for n in f["notes"])
     monkeypatch.setenv("VIGIE_DB", str(other))
     assert rows(cols_p) == collected
     assert rows(cols_m) == collected_m and len(collected_m) == 7

@@ -137,7 +137,7 @@ def test_readability_hints():
                       "CCAS sont disponibles en mairie auprès des agents du service concerné dès maintenant. Merci.")
     assert (r.sentences, r.long_sentences) == (2, 1)
     assert r.jargon == ["conformément", "délibération", "modalités", "dispositif"] and r.acronyms == ["CCAS"]
-    assert r.hints[0] == "1 phrase(s) de plus de 20 mots : coupez-les (une idée par phrase)."
+    assert r.hints[0] == "1 phrase de plus de 20 mots : coupez-les (une idée par phrase)."
     assert D.readability("Rendez-vous samedi au marché !").hints == [
         "Un jour est cité sans date ni heure : donnez la date et l'heure en chiffres."]
     assert D.readability("Marché le 6 juin à 8 h.").hints == ["Texte court et simple : rien à signaler."]
@@ -206,7 +206,7 @@ def test_cli_events_and_draft(demo_db_copy, tmp_path):
     r = CliRunner()
     out = tmp_path / "sa.ics"
     res = r.invoke(app, ["events", "export", str(out), "--territory", "saint-aubin"])
-    assert res.exit_code == 0 and "11 événement(s) écrits" in res.output
+    assert res.exit_code == 0 and "11 événements écrits" in res.output
     assert out.read_text(encoding="utf-8").count("BEGIN:VEVENT") == 11
     res = r.invoke(app, ["events", "evaluate", "openagenda:78217399", "--n-boot", "300", "--json"])
     assert res.exit_code == 0 and json.loads(res.output)["verdict"].startswith("« Les Nuits de Loire » : ses 9 ")

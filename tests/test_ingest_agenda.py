@@ -53,7 +53,7 @@ def test_formats_detected_by_content(db):
 def test_openagenda_v1_and_v2(db):
     res = _import(db, AG / "openagenda_v1.json", AG / "openagenda_v2.json")
     notes = res["openagenda_v1.json"].notes
-    assert notes[0].startswith("export partiel : 4 événements sur 5") and "1 événement(s) annulé(s) ignoré(s)" in notes
+    assert notes[0].startswith("export partiel : 4 événements sur 5") and "1 événement annulé ignoré" in notes
     ev = _events(db)
     assert "openagenda:81000003" not in ev  # cancelled (status 6)
     f = ev["openagenda:81000001"]
@@ -99,7 +99,7 @@ def test_opendata_csv_free_text_dates(db):
     assert bad.status == "error" and "ligne 5" in bad.error and "Dates à venir" in bad.error
     res = _import(db, AG / "agenda_opendata.csv", keep_going=True)["agenda_opendata.csv"]
     assert (res.status, res.inserted, res.rejected) == ("ok", 3, 1)
-    assert res.notes[0].startswith("2 événement(s) datés d'après le texte libre")
+    assert res.notes[0].startswith("2 événements datés d'après le texte libre")
     ev = _events(db)
     nuit = ev["agenda_csv:T-001"]
     assert (nuit["start_at"], nuit["all_day"], nuit["territory_id"]) == (datetime(2026, 5, 16, 18), False, "port-marel")
@@ -126,8 +126,8 @@ def test_text_helpers():
 
 def test_icalendar_quirks(db):
     res = _import(db, AG / "ville.ics", AG / "libre.ical")
-    assert res["ville.ics"].notes[:2] == ["1 événement(s) annulé(s) ignoré(s)",
-                                          "1 événement(s) récurrent(s) (RRULE) : seule la première date est retenue"]
+    assert res["ville.ics"].notes[:2] == ["1 événement annulé ignoré",
+                                          "1 événement récurrent (RRULE) : seule la première date est retenue"]
     ev = _events(db)
     assert "ics:annule@ville" not in ev
     fm = ev["ics:fete-musique-2026@ville"]  # TZID without VTIMEZONE: Europe/Paris (CEST)
@@ -146,7 +146,7 @@ def test_icalendar_quirks(db):
     assert (lib["start_at"], lib["territory_id"], lib["links"]) == (
         datetime(2026, 3, 12, 18, 30), "villeneuve-les-sources", ["http://agenda.example/1"])
     assert ev["ics:libre-2@agenda"]["territory_id"] is None  # Lyon: no territory of the registry
-    assert "1 événement(s) sans territoire reconnu" in res["libre.ical"].notes[0]
+    assert "1 événement sans territoire reconnu" in res["libre.ical"].notes[0]
 
 
 def test_territory_forced(db):
@@ -217,7 +217,7 @@ def test_real_datatourisme_touraine(db, shared_formats):
 def test_real_opendata_toulouse(db, shared_formats):
     (r,) = _import(db, shared_formats / "agenda_opendata_toulouse").values()
     assert (r.status, r.format, r.rows_read, r.inserted, r.rejected) == ("ok", "agenda_csv", 171, 171, 0)
-    assert r.notes[0].startswith("29 événement(s) datés d'après le texte libre")
+    assert r.notes[0].startswith("29 événements datés d'après le texte libre")
     ev = _events(db)
     assert sum(e["occurrences"] for e in ev.values()) == 424 and sum(e["all_day"] for e in ev.values()) == 37
     rio = ev["agenda_csv:FMAMID031FS00028"]

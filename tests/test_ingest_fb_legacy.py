@@ -69,7 +69,7 @@ def test_xlsx_and_spreadsheetml_give_the_csv_rows(db, tmp_path):
     for name in ("page.xlsx", "page_spreadsheetml.xls"):
         r = _import(db, FB / name, account_hint=PAGE)
         assert r.status == "ok" and r.rows_read == 3, (name, r.error)
-        assert "2 feuille(s) lue(s) sur 3" in r.notes
+        assert "2 feuilles lues sur 3" in r.notes
     fol = _q(db, "SELECT date, followers, lost_followers FROM audience_followers ORDER BY date")
     assert [f["followers"] for f in fol] == [120, 121, 123] and fol[2]["lost_followers"] == 1
     # Breakdown sheet with a truncated name and bare 'F.18-24' keys
@@ -165,7 +165,7 @@ def test_spreadsheetml_invalid_utf8_bytes_are_replaced_and_counted(db):
     # byte becomes U+FFFD and the notes say how many were replaced.
     r = _import(db, FB / "posts_spreadsheetml_bad_utf8.xls")
     assert (r.status, r.encoding, r.rows_read, r.inserted) == ("ok", "utf-8", 2, 2), r.error
-    assert any(n.startswith("2 caractère(s) illisible(s)") for n in r.notes), r.notes
+    assert any(n.startswith("2 caractères illisibles") for n in r.notes), r.notes
     texts = [x["text"] for x in _q(db, "SELECT text FROM posts ORDER BY native_id")]
     assert texts == ["Inauguration de la m\ufffddiath\ufffdque 📚", "Travaux rue de la Gare"]
     # A clean file says nothing about replacements.

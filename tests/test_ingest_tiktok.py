@@ -74,7 +74,7 @@ def test_studio_export_years_from_the_video_ids_of_the_same_export(db):
     # Negative daily comments are not counts: no row, and a note says where.
     comments = dict(_series(db, "comments"))
     assert date(2025, 12, 29) not in comments and date(2026, 1, 2) not in comments and comments[date(2026, 1, 1)] == 71
-    assert res["Overview.csv"].notes[1].startswith("2 valeur(s) négative(s) laissée(s) vides")
+    assert res["Overview.csv"].notes[1].startswith("2 valeurs négatives laissées vides")
     assert "« Comments » lignes 3, 7" in res["Overview.csv"].notes[1]
     # Viewers: 'undefined' is missing, a real 0 stays 0.
     assert _series(db, "viewers")[0] == (date(2025, 12, 30), 900.0)
@@ -128,7 +128,7 @@ def test_month_names_of_every_locale_across_the_new_year(db, name):
     assert r.notes[0].startswith("années déduites d'après le jour d'export 2026-01-03 (donné par --date-export)")
     if name.endswith(".xlsx"):  # SheetJS text cells; one day listed twice with the same values
         assert (r.encoding, r.rows_read) == (None, 5)
-        assert "1 ligne(s) en double (même jour, mêmes valeurs) importée(s) une seule fois" in r.notes
+        assert "1 ligne en double (même jour, mêmes valeurs) importée une seule fois" in r.notes
 
 
 def test_year_from_file_modification_day_never_from_today(db, tmp_path):
@@ -342,7 +342,7 @@ def test_real_studio_export(db, shared_formats):
     }, {n: r.error for n, r in res.items()}
     # Years: 28 Feb 2025 → 27 Feb 2026, from the content files' video ids (export day 28 Feb 2026).
     assert "du 2025-02-28 au 2026-02-27" in res["Overview.csv"].notes[0]
-    assert res["Overview.csv"].notes[1].startswith("35 valeur(s) négative(s)")  # e.g. "-1" comments on 12 August
+    assert res["Overview.csv"].notes[1].startswith("35 valeurs négatives")  # e.g. "-1" comments on 12 August
     v = {(r["date"], r["metric"]): r["value"] for r in _q(db, "SELECT date, metric, value FROM page_daily")}
     assert v[(date(2026, 2, 27), "views")] == 18237 and v[(date(2026, 2, 27), "visits")] == 15
     assert v[(date(2025, 8, 12), "views")] == 10280 and (date(2025, 8, 12), "comments") not in v

@@ -155,7 +155,7 @@ def test_api_pages_posts_messages_accounts(con):
 def test_api_flat_and_stream_error_line(con):
     flat, stream, counts = run(con, "api_flat.jsonl", "api_stream_with_error.jsonl", "api_counts.jsonl")
     assert (flat.status, flat.rows_read, flat.inserted) == ("ok", 2, 2)
-    assert stream.status == "ok" and stream.rows_read == 2 and "ligne(s) 3" in " ".join(stream.notes)
+    assert stream.status == "ok" and stream.rows_read == 2 and "ligne 3" in " ".join(stream.notes)
     assert counts.status == "skipped" and "comptages" in counts.notes[0]
     kinds = dict(con.execute("SELECT message_id, kind FROM messages").fetchall())
     assert kinds == {"x:1900000000000000002": "reply", "x:1900000000000000004": "mention"}

@@ -112,7 +112,7 @@ def test_upload_warnings_name_the_account_and_escape_the_file_name():
         "handle": None, "name": "Ville de Lorvan", "posts": 2, "messages": 0}], without_account=3,
                    without_account_platform="youtube")
     (text, lines), (text2, _) = view.upload_warnings([r])
-    assert text.startswith("\\*piège\\*\\.csv : 1 compte(s) hors registre") and "vigie attach" in text
+    assert text.startswith("\\*piège\\*\\.csv : 1 compte hors registre") and "vigie attach" in text
     assert 'native_id = "104857600000099"' in lines
-    assert "3 commentaire(s) sans compte" in text2 and "--account youtube:UC" in text2
+    assert "3 commentaires sans compte" in text2 and "--account youtube:UC" in text2
     assert view.upload_frame([r])["Comptes hors registre"].tolist() == ["Facebook · Ville de Lorvan"]

@@ -12,6 +12,7 @@ import pandas as pd
 
 from analysis import schema, store
 from analysis.audience.core import POP_BANDS, place_key
+from analysis.fmt import fr_plural
 from analysis.ingest.sniff import read_user_csv
 from analysis.metrics import per_1000_inhabitants  # noqa: F401 - the one definition, re-exported
 
@@ -93,7 +94,7 @@ def read_insee_population(path: str | Path, code_to_territory: Mapping[str, str]
                               ("sexe (SEXE)", sex_col), ("âge (AGED100/AGEQ80/AGE)", age_col),
                               ("effectif (NB)", nb_col)) if c is None]
     if missing:
-        raise PopulationFileError(f"{path.name} : colonne(s) introuvable(s) : {', '.join(missing)}. Colonnes "
+        raise PopulationFileError(f"{path.name} : {fr_plural(len(missing), 'colonne introuvable', 'colonnes introuvables')} : {', '.join(missing)}. Colonnes "
                                   f"présentes : {', '.join(df.columns)}. Attendu : fichier INSEE population par "
                                   "sexe et âge (séparateur « ; »).")
     m = re.search(r"(\d+)$", age_col)

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from analysis import derived_refresh, store
-from analysis.fmt import fr_date, fr_int
+from analysis.fmt import fr_count, fr_date, fr_int
 from analysis.ingest.attach import attach, describe, registry_snippet, unattached
 from analysis.registry import load_registry
 
@@ -70,7 +70,7 @@ def attach_cmd(
         console.print("Comptes encore hors registre (à déclarer dans le registre, sous leur territoire, puis "
                       "relancer `vigie attach`) :")
         for r in left.to_dict("records"):
-            console.print(f"- {escape(r['account_id'])} ({escape(str(r['name'] or '—'))}) : {fr_int(r['posts'])} "
-                          f"publication(s), {fr_int(r['messages'])} message(s), du {fr_date(r['first'])} "
+            console.print(f"- {escape(r['account_id'])} ({escape(str(r['name'] or '—'))}) : "
+                          f"{fr_count(r['posts'], 'publication')}, {fr_count(r['messages'], 'message')}, du {fr_date(r['first'])} "
                           f"au {fr_date(r['last'])}")
             console.print(escape(registry_snippet(r)), highlight=False)

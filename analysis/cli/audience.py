@@ -12,7 +12,7 @@ from rich.table import Table
 from analysis import audience as A
 from analysis import derived_refresh
 from analysis.cli.common import open_reader
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_signed
+from analysis.fmt import fr_count, fr_date, fr_int, fr_num, fr_pct, fr_signed
 from analysis.registry import load_registry
 from analysis.territories import focus_territory
 
@@ -120,5 +120,5 @@ def import_population(file: Path, territory: str | None = None, registry: Path |
     console.print(t)
     console.print(f"{fr_int(res.rows_read)} lignes lues, {fr_int(n)} lignes de population enregistrées.")
     if res.unmatched_codes:
-        console.print(f"[yellow]{len(res.unmatched_codes)} code(s) commune hors registre ignoré(s)[/] "
+        console.print(f"[yellow]{fr_count(len(res.unmatched_codes), 'code commune hors registre ignoré', 'codes commune hors registre ignorés')}[/] "
                       f"(ex. {', '.join(res.unmatched_codes[:5])}).")

@@ -14,7 +14,15 @@ from rich.table import Table
 from analysis import campaigns as camp
 from analysis import demo, derived_refresh, metrics, queries, store
 from analysis.cli.common import open_reader
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_excluded, fr_period_end_included
+from analysis.fmt import (
+    fr_count,
+    fr_date,
+    fr_int,
+    fr_num,
+    fr_pct,
+    fr_period_end_excluded,
+    fr_period_end_included,
+)
 from analysis.territories import own_territory
 
 app = typer.Typer(add_completion=False)
@@ -55,7 +63,8 @@ def import_cmd(path: Path = typer.Argument(..., help="Fichier TOML ([[campaign]]
         raise typer.Exit(1) from e
     with derived_refresh.writer() as con:
         ins, upd = camp.save_campaigns(con, cs)
-    console.print(f"{fr_int(len(cs))} campagne(s) lue(s) : {fr_int(ins)} ajoutée(s), {fr_int(upd)} mise(s) à jour.")
+    console.print(f"{fr_count(len(cs), 'campagne lue', 'campagnes lues')} : {fr_count(ins, 'ajoutée')}, "
+                  f"{fr_count(upd, 'mise')} à jour.")
 
 
 @campaigns_app.command("add")
@@ -125,8 +134,8 @@ def eval_cmd(
         return
     c = ev.campaign
     console.print(f"[bold]{c.name}[/] ({c.territory_id}) {fr_period_end_included(c.start_date, c.end_date)} — "
-                  f"{fr_int(ev.matched_posts)} publication(s) de la campagne ; référence du "
-                  f"{fr_date(ev.baseline[0])} au {fr_date(ev.baseline[1])} ; pairs : {', '.join(ev.peers) or 'aucun'}.")
+                  f"{fr_count(ev.matched_posts, 'publication')} de la campagne ; référence "
+                  f"{fr_period_end_included(ev.baseline[0], ev.baseline[1])} ; pairs : {', '.join(ev.peers) or 'aucun'}.")
     for w in ev.warnings:  # window beyond the data, crisis inside the campaign
         console.print(f"[yellow]Attention : {escape(w)}[/]")
     for a, b, why in ev.excluded:

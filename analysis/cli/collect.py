@@ -25,7 +25,7 @@ from analysis.collect.jetstream import SPOOL_SOURCE, spool_sources
 from analysis.collect.jetstream import follow as follow_stream
 from analysis.collect.runner import collect, status
 from analysis.collect.sources import account_source, declared_sources
-from analysis.fmt import fr_int
+from analysis.fmt import fr_count, fr_int, fr_num
 from analysis.ingest import default_context
 from analysis.registry import load_registry, sync_registry
 
@@ -113,8 +113,8 @@ def run_sources(sources: list[Source], *, api: str | None, since: str | None, as
             def on_source(s: Source, r: SourceResult) -> None:
                 if not as_json:
                     mark = {"ok": "[green]✓[/]", "partial": "[yellow]…[/]", "error": "[red]✗[/]"}[r.status]
-                    err.print(f"{mark} {s.platform} {s.key} : {fr_int(r.inserted)} ajouté(s), "
-                              f"{fr_int(r.updated)} mis à jour ({r.requests} requête(s), {r.seconds:.1f} s)")
+                    err.print(f"{mark} {s.platform} {s.key} : {fr_count(r.inserted, 'ajouté')}, "
+                              f"{fr_int(r.updated)} mis à jour ({fr_count(r.requests, 'requête')}, {fr_num(r.seconds)} s)")
 
             results = collect(con, sources, ctx, api=api, since=since_dt, credentials=creds, on_source=on_source)
             if enrich and any(r.inserted for r in results):

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from analysis import ereputation as er
 from analysis.cli.common import open_reader, parse_date, parse_until
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_excluded, fr_signed
+from analysis.fmt import MINUS, fr_date, fr_int, fr_num, fr_pct, fr_period_end_excluded, fr_signed
 from analysis.metrics import points
 from analysis.queries import Filters, data_range
 
@@ -49,10 +49,10 @@ def _filters(con, territory: list[str] | None, since: str | None, until: str | N
 
 @app.command("spikes")
 def spikes_cmd(
-    territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoire(s) (défaut : tous)."),
+    territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoires (défaut : tous)."),
     since: str = typer.Option(None, "--since", help="Début AAAA-MM-JJ (défaut : début des données + 9 semaines de référence)."),
     until: str = typer.Option(None, "--until", help="Dernier jour inclus AAAA-MM-JJ (défaut : dernier jour de données)."),
-    platform: list[str] = typer.Option(None, "--platform", "-p", help="Plateforme(s) (défaut : toutes)."),
+    platform: list[str] = typer.Option(None, "--platform", "-p", help="Plateformes (défaut : toutes)."),
     freq: str = typer.Option("week", "--freq", help="week (semaines ISO vs les 8 précédentes, dates précisées au jour) "
                              "ou day (chaque jour vs le même jour des 8 semaines précédentes : plus sensible, plus bruité)."),
     explain: bool = typer.Option(True, "--explain/--no-explain", help="Messages, termes et thèmes de chaque pic."),
@@ -90,7 +90,8 @@ def spikes_cmd(
         t.add_column(c, justify="right" if c in ("Négatifs", "Attendus", "Part négative", "Habituelle", "p min.") else "left")
     for s in spikes:
         t.add_row(s.territory_id, fr_date(s.start), fr_date(s.end), fr_date(s.peak), fr_int(s.negative),
-                  fr_num(s.expected, 0), fr_pct(s.share), fr_pct(s.baseline_share), f"{s.min_p_value:.1e}")
+                  fr_num(s.expected, 0), fr_pct(s.share), fr_pct(s.baseline_share),
+                  f"{s.min_p_value:.1e}".replace(".", ",").replace("-", MINUS))
     console.print(t)
     for s in spikes:
         if not s.details:
@@ -110,10 +111,10 @@ def spikes_cmd(
 
 @app.command("summary")
 def summary_cmd(
-    territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoire(s) (défaut : le nôtre)."),
+    territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoires (défaut : le nôtre)."),
     since: str = typer.Option(None, "--since", help="Début AAAA-MM-JJ (défaut : 30 derniers jours de données)."),
     until: str = typer.Option(None, "--until", help="Dernier jour inclus AAAA-MM-JJ."),
-    platform: list[str] = typer.Option(None, "--platform", "-p", help="Plateforme(s)."),
+    platform: list[str] = typer.Option(None, "--platform", "-p", help="Plateformes."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Indicateurs d'e-réputation de la période, évolution vs période précédente et vs pairs (IC 95 %)."""

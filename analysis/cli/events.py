@@ -18,7 +18,7 @@ from analysis.events import draft as D
 from analysis.events import engagement as E
 from analysis.events.evaluation import evaluate_event
 from analysis.events.model import events_frame, to_ics
-from analysis.fmt import fr_int, fr_pct
+from analysis.fmt import fr_count, fr_int, fr_num, fr_pct
 from analysis.ingest import default_context, import_paths
 
 app = typer.Typer(add_completion=False)
@@ -88,7 +88,7 @@ def export_cmd(out: Path = typer.Argument(..., help="Fichier .ics à écrire."),
     with open_reader() as con:
         ev = events_frame(con, territory, parse_date(start, "--from"), parse_date(end, "--to"))
     out.write_bytes(to_ics(ev))
-    console.print(f"{fr_int(len(ev))} événement(s) écrits dans {escape(str(out))}")
+    console.print(f"{fr_count(len(ev), 'événement écrit', 'événements écrits')} dans {escape(str(out))}")
 
 
 @events_app.command("evaluate")
@@ -170,8 +170,7 @@ def evaluate_model_cmd(territory: list[str] = typer.Option([], "--territory",
     for r in rows:
         t.add_row(escape(str(r["label"])), fr_int(r["n_posts"]), fr_int(r["n_test"]), fr_pct(r["coverage"], 0),
                   f"{fr_pct(r['coverage_low'], 0)} à {fr_pct(r['coverage_high'], 0)}",
-                  f"{r['mae_model']:.1f}".replace(".", ",") if r["mae_model"] is not None else "—",
-                  f"{r['mae_median']:.1f}".replace(".", ",") if r["mae_median"] is not None else "—")
+                  fr_num(r["mae_model"]), fr_num(r["mae_median"]))
     console.print(t)
     for r in rows:
         if r["note"]:

@@ -22,9 +22,9 @@ from typer.core import TyperGroup
 
 from analysis import demo_build, derived_refresh, privacy, queries, store
 from analysis.cli.audience import import_population
-from analysis.cli.common import open_reader
+from analysis.cli.common import french_cli, open_reader
 from analysis.distributed import import_paths as dask_import_paths
-from analysis.fmt import fr_int
+from analysis.fmt import fr_count, fr_int
 from analysis.ingest import adapters, default_context, expand_paths, import_paths
 from analysis.ingest.attach import account_example, registry_snippet
 from analysis.privacy import KeyRefused
@@ -53,6 +53,7 @@ class _VigieGroup(TyperGroup):
             raise typer.Exit(1) from e
 
 
+french_cli()  # Typer's own texts (help, usage, errors) in French, for every command
 app = typer.Typer(
     cls=_VigieGroup,
     help="Vigie — observatoire des réseaux sociaux pour les collectivités.",
@@ -157,7 +158,7 @@ def import_cmd(
             if r.error:
                 err.print(f"[red]✗[/] {r.error}")
             elif r.rejected:
-                err.print(f"[yellow]![/] {r.path} : {r.rejected} ligne(s) rejetée(s), voir `vigie status --rejects`.")
+                err.print(f"[yellow]![/] {r.path} : {fr_count(r.rejected, 'ligne rejetée', 'lignes rejetées')}, voir `vigie status --rejects`.")
             _print_unattached(r)
     if any(r.status == "error" for r in results):
         raise typer.Exit(1)
@@ -166,19 +167,19 @@ def import_cmd(
 def _print_unattached(r) -> None:
     """Warn about a file's accounts outside the registry, with the registry lines and the command."""
     if r.unknown_accounts:
-        err.print(f"[yellow]![/] {escape(Path(r.path).name)} : {len(r.unknown_accounts)} compte(s) hors registre "
+        err.print(f"[yellow]![/] {escape(Path(r.path).name)} : {fr_count(len(r.unknown_accounts), 'compte')} hors registre "
                   "(leurs données sont classées « hors registre », sans territoire) :", soft_wrap=True)
         for u in r.unknown_accounts:
             err.print(f"  - {u['platform']} · {escape(str(u['name'] or u['handle'] or u['account_id']))} "
-                      f"({escape(u['account_id'])}) : {fr_int(u['posts'])} publication(s), "
-                      f"{fr_int(u['messages'])} message(s)", soft_wrap=True)
+                      f"({escape(u['account_id'])}) : {fr_count(u['posts'], 'publication')}, "
+                      f"{fr_count(u['messages'], 'message')}", soft_wrap=True)
         err.print("  Pour les rattacher : ajoutez sous le [[territory]] concerné de votre registre "
                   f"({escape(str(registry_path()))}) :", soft_wrap=True)
         for u in r.unknown_accounts:
             err.print(escape(registry_snippet(u)), highlight=False, soft_wrap=True)
         err.print("  puis lancez `vigie attach --dry-run` (aperçu) et `vigie attach`.", soft_wrap=True)
     if r.without_account:
-        err.print(f"[yellow]![/] {escape(Path(r.path).name)} : {fr_int(r.without_account)} commentaire(s) sans "
+        err.print(f"[yellow]![/] {escape(Path(r.path).name)} : {fr_count(r.without_account, 'commentaire')} sans "
                   "compte : le fichier ne dit pas sous quelle page ils ont été écrits. Réimportez-le avec "
                   f"--account, par exemple : vigie import {escape(Path(r.path).name)} --account "
                   f"{account_example(r.without_account_platform)} --force", soft_wrap=True)

@@ -13,7 +13,7 @@ from rich.table import Table
 from analysis import derived_refresh
 from analysis.cli.common import open_reader, parse_date, parse_until
 from analysis.exports import to_csv_bytes, write_csv
-from analysis.fmt import fr_datetime, fr_int, fr_num, fr_pct
+from analysis.fmt import fr_count, fr_datetime, fr_int, fr_num, fr_pct
 from analysis.moderation import alerts as al
 from analysis.moderation import toxicity as tox
 from analysis.moderation.contacts import key_contacts
@@ -64,7 +64,7 @@ def _json(df) -> str:
 # ------------------------------------------------------------------------------ alerts
 @app.command("alerts")
 def alerts_cmd(
-    territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoire(s) (défaut : tous)."),
+    territory: list[str] = typer.Option(None, "--territory", "-t", help="Territoires (défaut : tous)."),
     since: str = typer.Option(None, "--since", help="Début de la fenêtre évaluée AAAA-MM-JJ (défaut : 14 derniers jours de données)."),
     until: str = typer.Option(None, "--until", help="Dernier jour inclus AAAA-MM-JJ (défaut : dernier jour de données)."),
     fmt: str = typer.Option("text", "--format", help="text, json ou html."),
@@ -92,7 +92,7 @@ def alerts_cmd(
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text, encoding="utf-8")
-        err.print(f"{fr_int(len(new))} nouvelle(s) alerte(s) → {out}")
+        err.print(f"{fr_count(len(new), 'nouvelle alerte', 'nouvelles alertes')} → {out}")
     else:
         print(text, end="")
 
@@ -138,7 +138,7 @@ def score_cmd(force: bool = typer.Option(False, "--force", help="Tout recalculer
     with derived_refresh.writer() as con, Progress(console=err, transient=True) as prog:
         task = prog.add_task("Toxicité", total=None)
         n = enrich(con, progress=lambda done, total: prog.update(task, completed=done, total=total), force=force)
-    console.print(f"{fr_int(n)} message(s) évalué(s).")
+    console.print(f"{fr_count(n, 'message évalué', 'messages évalués')}.")
 
 
 @moderation.command("queue")
@@ -149,7 +149,7 @@ def queue_cmd(
     platform: list[str] = typer.Option(None, "--platform"),
     limit: int = typer.Option(30, "--limit"),
     include_done: bool = typer.Option(False, "--all", help="Inclure les messages déjà traités."),
-    reason: list[str] = typer.Option(None, "--reason", help=f"Motif(s) : {', '.join(REASONS)}."),
+    reason: list[str] = typer.Option(None, "--reason", help=f"Motifs : {', '.join(REASONS)}."),
     age: list[str] = typer.Option(None, "--age", help=f"Attente : {', '.join(AGES)}."),
     fmt: str = typer.Option("text", "--format", help="text, json ou csv (colonnes en français, « ; »)."),
     csv_out: Path = typer.Option(None, "--csv", help="Écrire la file dans ce fichier CSV (tableur, formules neutralisées)."),
@@ -170,7 +170,7 @@ def queue_cmd(
         table = worklist_table(q)
         if csv_out:
             write_csv(table, csv_out)
-            err.print(f"{fr_int(len(table))} message(s) → {csv_out}")
+            err.print(f"{fr_count(len(table), 'message')} → {csv_out}")
         else:
             sys.stdout.buffer.write(to_csv_bytes(table))
         return
@@ -178,7 +178,7 @@ def queue_cmd(
         print(_json(q.drop(columns=["lexicon_hits"]).assign(lexicon_hits=q["lexicon_hits"].map(
             lambda v: list(v) if v is not None else []))))
         return
-    t = Table(title=f"File de modération — {fr_int(len(q))} message(s)")
+    t = Table(title=f"File de modération — {fr_count(len(q), 'message')}")
     for c in ("Id", "Date", "Plateforme", "Message", "Motif", "Statut"):
         t.add_column(c, overflow="fold")
     for r in q.itertuples(index=False):
@@ -201,7 +201,7 @@ def status_cmd(
     except ValueError as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(1) from e
-    console.print(f"{fr_int(n)} message(s) marqué(s) « {STATUSES[status]} » par {by}.")
+    console.print(f"{fr_count(n, 'message marqué', 'messages marqués')} « {STATUSES[status]} » par {by}.")
 
 
 @moderation.command("assign")
@@ -218,7 +218,7 @@ def assign_cmd(
     except ValueError as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(1) from e
-    console.print(f"{fr_int(n)} message(s) confié(s) à {to} par {by}.")
+    console.print(f"{fr_count(n, 'message confié', 'messages confiés')} à {to} par {by}.")
 
 
 @moderation.command("responsiveness")

@@ -29,7 +29,16 @@ from analysis import topics as T
 from analysis.cli.common import open_reader
 from analysis.demo import ground_truth_messages
 from analysis.exports import write_csv
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_excluded, fr_period_end_included
+from analysis.fmt import (
+    fr_count,
+    fr_date,
+    fr_int,
+    fr_num,
+    fr_pct,
+    fr_period_end_excluded,
+    fr_period_end_included,
+    fr_plural,
+)
 from analysis.ingest.sniff import read_user_csv
 from analysis.queries import Filters, default_period, month_bounds
 
@@ -106,7 +115,7 @@ def eval_cmd(
         raise typer.Exit(2)
     missing = [c for c in (text_col, labels_col) if c not in df.columns]
     if missing:
-        err.print(f"[red]Colonne(s) absente(s) de {source} : {', '.join(missing)}. Colonnes : "
+        err.print(f"[red]{fr_plural(len(missing), 'Colonne absente', 'Colonnes absentes')} de {source} : {', '.join(missing)}. Colonnes : "
                   f"{', '.join(map(str, df.columns))}. Utilisez --text-col / --labels-col.[/]")
         raise typer.Exit(2)
     if lang:
@@ -121,7 +130,7 @@ def eval_cmd(
     y_true = [T.parse_labels(v) or [] for v in df[labels_col].fillna("")]
     unknown = sorted({t for y in y_true for t in y if t not in tax.ids})
     if unknown:
-        err.print(f"[red]Thème(s) inconnu(s) dans {labels_col} : {', '.join(unknown)}. "
+        err.print(f"[red]{fr_plural(len(unknown), 'Thème inconnu', 'Thèmes inconnus')} dans {labels_col} : {', '.join(unknown)}. "
                   f"Voir `vigie topics themes`.[/]")
         raise typer.Exit(2)
     if use_labels:
@@ -149,7 +158,7 @@ def eval_cmd(
 def sample_cmd(
     out: Path = typer.Option(..., "--out", help="CSV à écrire (séparateur ';', UTF-8 avec BOM pour les tableurs)."),
     n: int = typer.Option(300, "--n", help="Nombre de messages tirés au hasard."),
-    territory: list[str] = typer.Option([], "--territory", help="Territoire(s)."),
+    territory: list[str] = typer.Option([], "--territory", help="Territoires."),
     start: str = typer.Option(None, "--start"), end: str = typer.Option(None, "--end"),
     seed: int = typer.Option(0, "--seed", help="Graine du tirage (même graine = même échantillon)."),
 ) -> None:
@@ -196,7 +205,7 @@ def label_cmd(
         except ValueError as e:
             err.print(f"[red]{e}[/]")
             raise typer.Exit(1) from e
-    console.print(f"{fr_int(len(rows))} étiquette(s) de thème enregistrée(s). `vigie topics enrich` en tiendra compte.")
+    console.print(f"{fr_count(len(rows), 'étiquette de thème enregistrée', 'étiquettes de thème enregistrées')}. `vigie topics enrich` en tiendra compte.")
 
 
 @app.command("enrich")
@@ -211,7 +220,7 @@ def enrich_cmd() -> None:
 
 @app.command("discover")
 def discover_cmd(
-    territory: list[str] = typer.Option([], "--territory", help="Territoire(s)."),
+    territory: list[str] = typer.Option([], "--territory", help="Territoires."),
     start: str = typer.Option(None, "--start"), end: str = typer.Option(None, "--end"),
     month: str = typer.Option(None, "--month", help="Mois AAAA-MM (remplace --start/--end)."),
     ks: str = typer.Option("6,8,10,12,15", "--ks", help="Nombres de sujets essayés."),
@@ -263,7 +272,7 @@ def discover_cmd(
 
 @app.command("emerging")
 def emerging_cmd(
-    territory: list[str] = typer.Option([], "--territory", help="Territoire(s) (défaut : tous)."),
+    territory: list[str] = typer.Option([], "--territory", help="Territoires (défaut : tous)."),
     start: str = typer.Option(None, "--start"), end: str = typer.Option(None, "--end", help="Fin exclue."),
     month: str = typer.Option(None, "--month", help="Mois AAAA-MM (remplace --start/--end)."),
     baseline_days: int = typer.Option(28, "--baseline-days", help="Jours de référence avant chaque jour."),

@@ -46,6 +46,7 @@ from websockets.sync.client import connect
 from analysis import store
 from analysis.collect.base import Batch, Source, StoreView
 from analysis.collect.http import USER_AGENT, ApiClient, CollectError
+from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.base import Context
 from analysis.ingest.jetstream import (
     DID_CACHE,
@@ -344,11 +345,11 @@ class FollowStats:
 
     def summary(self) -> str:
         kept = sum(self.kept.values())
-        return (f"{self.received} événement(s) reçu(s), {kept} gardé(s) "
+        return (f"{fr_count(self.received, 'événement reçu', 'événements reçus')}, {fr_count(kept, 'gardé')} "
                 f"({', '.join(f'{REASONS[k]} : {v}' for k, v in sorted(self.kept.items())) or 'aucun'}), "
-                f"{self.dropped} sans rapport, {sum(self.ignored.values())} ignoré(s) (identité, compte, "
-                f"autres collections), {self.duplicates} doublon(s) de reprise, {self.malformed} illisible(s), "
-                f"{self.connections} connexion(s)")
+                f"{self.dropped} sans rapport, {fr_count(sum(self.ignored.values()), 'ignoré')} (identité, compte, "
+                f"autres collections), {fr_count(self.duplicates, 'doublon')} de reprise, "
+                f"{fr_count(self.malformed, 'illisible')}, {fr_count(self.connections, 'connexion')}")
 
 
 def subscribe_url(api: str | None, cursor: int | None) -> str:
@@ -423,7 +424,8 @@ def follow(api: str | None = None, *, spool: Path | None = None, appview: str | 
         officials = resolve_officials(reg, root, appview=appview, log=say, now=clock(), sleep=wait)
         watcher = Watcher(reg, officials, stored_authors() | spooled_authors(root))
         spool_ = Spool(root, clock)
-        say(f"{len(officials)} compte(s) officiel(s) Bluesky suivis, {len(reg.territories)} territoire(s) ; "
+        say(f"{fr_count(len(officials), 'compte officiel', 'comptes officiels')} Bluesky "
+            f"{fr_plural(len(officials), 'suivi', 'suivis')}, {fr_count(len(reg.territories), 'territoire')} ; "
             f"tampon {root}")
         try:
             _run(api, pos, watcher, spool_, stats, stop=stop, max_events=max_events, on_event=on_event,

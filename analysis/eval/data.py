@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.fmt import fr_count
 from analysis.ingest.base import FR_MONTHS
 from analysis.store import REPO_ROOT
 
@@ -246,7 +247,7 @@ def labelled_comments(root: Path, path: Path = LABELS_PATH) -> pd.DataFrame:
     texts = _texts_by_ref(root)
     missing = [r for r in lab["ref"] if r not in texts]
     if missing:
-        raise SharedDataMissing(f"{len(missing)} référence(s) sans texte dans {root} (ex. {missing[:3]}).")
+        raise SharedDataMissing(f"{fr_count(len(missing), 'référence')} sans texte dans {root} (ex. {missing[:3]}).")
     lab["text"] = [texts[r] for r in lab["ref"]]
     lab["source"] = lab["ref"].str.split(":").str[0]
     lab["themes"] = [tuple(t for t in v.split("|") if t) for v in lab["themes"]]

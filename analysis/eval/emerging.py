@@ -33,7 +33,7 @@ import pandas as pd
 
 from analysis import store
 from analysis.eval import data as D
-from analysis.fmt import fr_num
+from analysis.fmt import fr_count, fr_num
 from analysis.queries import Filters
 from analysis.text import fold
 from analysis.topics import STOP_WORDS_FR, emerging_subjects, lemma_key
@@ -280,7 +280,7 @@ def render(e: dict) -> str:
               f"après {d['after']['events_found']} sur {d['after']['events_possible']}."]
     unj = sum(re_[s][f"p{k}"]["unjudged"] for s in ("before", "after") for k in KS)
     if unj:
-        L.append(f"{unj} sujet(s) du flux réel sans jugement dans `{REAL_LABELS_PATH.name}` : laissés hors du calcul.")
+        L.append(f"{fr_count(unj, 'sujet')} du flux réel sans jugement dans `{REAL_LABELS_PATH.name}` : laissés hors du calcul.")
     return "\n".join(L)
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 
 from analysis.events import engagement as E
 from analysis.events.model import POST_FORMATS, to_utc
-from analysis.fmt import fr_int, fr_num, fr_pct
+from analysis.fmt import fr_count, fr_int, fr_num, fr_pct
 from analysis.ingest.agenda import hashtags_in
 from analysis.schema import platform_label
 from analysis.sentiment import load_model
@@ -79,7 +79,7 @@ def readability(text: str) -> Readability:
     hints: list[str] = []
     long_s = sum(1 for n in per if n > LONG_SENTENCE)
     if long_s:
-        hints.append(f"{long_s} phrase(s) de plus de {LONG_SENTENCE} mots : coupez-les (une idée par phrase).")
+        hints.append(f"{fr_count(long_s, 'phrase')} de plus de {LONG_SENTENCE} mots : coupez-les (une idée par phrase).")
     elif sents and wps > FALC_SENTENCE:
         hints.append(f"{round(wps)} mots par phrase en moyenne : visez {FALC_SENTENCE} ou moins (FALC).")
     if jargon:
@@ -273,7 +273,7 @@ def summary_fr(d: DraftCheck) -> list[str]:
     t = max(d.tone, key=d.tone.get)
     out.append(f"Ton : {t} ({fr_pct(d.tone[t], 0)})")
     r = d.readability
-    out.append(f"Lisibilité : {fr_int(r.sentences)} phrase(s), {fr_num(r.words_per_sentence, 0)} mots par phrase en "
+    out.append(f"Lisibilité : {fr_count(r.sentences, 'phrase')}, {fr_num(r.words_per_sentence, 0)} mots par phrase en "
                f"moyenne. " + " ".join(r.hints))
     for who, label in (("audience", "le public"), ("pairs", "les pairs")):
         tags = d.hashtags.get(who) or []
@@ -297,7 +297,7 @@ def summary_fr(d: DraftCheck) -> list[str]:
         p = ev.predictions[ev.predictions["platform"] == d.platform]
         if len(p):
             inside = ((p["y"] >= p["low"]) & (p["y"] <= p["high"])).mean()
-            out.append(f"Sur {platform_label(d.platform)} seulement : {fr_pct(inside, 0)} de {fr_int(len(p))} publications évaluées "
+            out.append(f"Sur {platform_label(d.platform)} seulement : {fr_pct(inside, 0)} de {fr_count(len(p), 'publication évaluée', 'publications évaluées')} "
                        "dans leur intervalle à 80 %.")
     out += d.notes
     return out

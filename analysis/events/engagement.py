@@ -47,6 +47,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from analysis import metrics
 from analysis.config import LOCAL_TZ
+from analysis.fmt import fr_count
 from analysis.metrics import wilson_interval
 from analysis.topics import default_classifier, load_taxonomy
 
@@ -208,7 +209,7 @@ class EngagementModel(RegressorMixin, BaseEstimator):
     def fit(self, X: pd.DataFrame, y: Any = None) -> EngagementModel:
         d = X[np.isfinite(X["y"]) & np.isfinite(X["level"])].reset_index(drop=True)
         if len(d) < 10:
-            raise ValueError(f"historique trop court : {len(d)} publication(s) avec un niveau connu (10 au moins)")
+            raise ValueError(f"historique trop court : {fr_count(len(d), 'publication')} avec un niveau connu (10 au moins)")
         # contiguous time blocks: the penalty is chosen, then the residuals cross-fitted, on them
         k = max(2, min(self.folds, len(d) // 5))
         blocks = np.array_split(np.arange(len(d)), k)

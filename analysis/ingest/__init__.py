@@ -22,6 +22,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from analysis import schema, store
+from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.attach import account_example, registry_snippet, unattached
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, UnknownFormat
 from analysis.ingest.chunked import csv_chunks, header_index, wants_chunks
@@ -144,7 +145,7 @@ def _report_unattached(con: duckdb.DuckDBPyConnection, ids: set[str], lost_posts
                          "ajoutez le compte au registre des territoires puis lancez `vigie attach`")
     res.without_account, res.without_account_platform = without, platform
     if without:
-        res.notes.append(f"{without} commentaire(s) sans compte : le fichier ne dit pas sous quelle page ils ont été "
+        res.notes.append(f"{fr_count(without, 'commentaire')} sans compte : le fichier ne dit pas sous quelle page ils ont été "
                          "écrits ; réimportez-le avec --account, par exemple "
                          f"`vigie import FICHIER --account {account_example(platform)} --force`")
 
@@ -335,9 +336,11 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
             gone = df["author_hash"].isin(erased)
             if gone.any():
                 df = df[~gone]
-                note = "message(s) d'auteurs effacés à leur demande non réimporté(s) (vigie privacy erase)"
+                note = " (vigie privacy erase)"
                 res.erased += int(gone.sum())  # summed over the chunks of a big file: one note
-                res.notes = [n for n in res.notes if not n.endswith(note)] + [f"{res.erased} {note}"]
+                res.notes = [n for n in res.notes if not n.endswith(note)] + [
+                    f"{fr_count(res.erased, 'message')} d'auteurs effacés à leur demande non "
+                    f"{fr_plural(res.erased, 'réimporté')}{note}"]
             if df.empty:
                 continue
         if name == "accounts":
@@ -429,7 +432,7 @@ def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, r
     rejects = list(parsed.rejects) + _validate(parsed)
     if rejects and not keep_going:
         first = rejects[0]
-        more = f" (et {len(rejects) - 1} autre(s) ligne(s) en erreur)" if len(rejects) > 1 else ""
+        more = f" (et {fr_count(len(rejects) - 1, 'autre ligne', 'autres lignes')} en erreur)" if len(rejects) > 1 else ""
         raise ImportFailure(
             f"{path} : {first.describe()}{more}. Rien n'a été importé de ce fichier ; "
             "corrigez-le ou relancez avec --keep-going pour ignorer les lignes en erreur."

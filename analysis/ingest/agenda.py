@@ -44,6 +44,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis.config import LOCAL_TZ
+from analysis.fmt import fr_count
 from analysis.ingest.base import (
     Adapter,
     Context,
@@ -236,7 +237,7 @@ def _finish(out: Parsed, rows: list[dict], source: str, tz: str = LOCAL_TZ) -> P
         out.add("events", _frame(rows, source, tz))
         lost = sum(1 for r in rows if not r.get("territory_id"))
         if lost:
-            out.notes.append(f"{lost} événement(s) sans territoire reconnu (lieu absent du registre) : importés sans "
+            out.notes.append(f"{fr_count(lost, 'événement')} sans territoire reconnu (lieu absent du registre) : importés sans "
                              "territoire ; relancez avec `vigie events import FICHIER --territory ID` pour les rattacher.")
     return out
 
@@ -368,7 +369,7 @@ class OpenAgendaJson(Adapter):
                 "organizer": clean_text(org), "updated_at": _iso(e.get("updatedAt")), "_line": i,
             })
         if cancelled:
-            out.notes.append(f"{cancelled} événement(s) annulé(s) ignoré(s)")
+            out.notes.append(fr_count(cancelled, "événement annulé ignoré", "événements annulés ignorés"))
         return _finish(out, rows, "openagenda", "UTC")
 
 
@@ -689,7 +690,7 @@ class AgendaCsv(Adapter):
                 "is_free": free, "organizer": None, "updated_at": None, "_line": line,
             })
         if from_text:
-            out.notes.append(f"{from_text} événement(s) datés d'après le texte libre des dates (colonne « Date début » vide)")
+            out.notes.append(f"{fr_count(from_text, 'événement daté', 'événements datés')} d'après le texte libre des dates (colonne « Date début » vide)")
         return _finish(out, events, "agenda_csv")
 
 
@@ -804,9 +805,9 @@ class ICalendar(Adapter):
                 "_line": line,
             })
         if cancelled:
-            out.notes.append(f"{cancelled} événement(s) annulé(s) ignoré(s)")
+            out.notes.append(fr_count(cancelled, "événement annulé ignoré", "événements annulés ignorés"))
         if recurring:
-            out.notes.append(f"{recurring} événement(s) récurrent(s) (RRULE) : seule la première date est retenue")
+            out.notes.append(f"{fr_count(recurring, 'événement récurrent', 'événements récurrents')} (RRULE) : seule la première date est retenue")
         return _finish(out, rows, "ics", tz)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.api_rows import RowSink, json_documents
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, clean_text
 from analysis.ingest.generic import account_row, resolve_account
@@ -250,7 +251,7 @@ class Mapper(RowSink):
     def parsed(self, fmt: str = "bluesky_api") -> Parsed:
         out = super().parsed(fmt)
         if self.reposts:
-            out.notes.append(f"{self.reposts} republication(s) d'autres comptes ignorée(s) (copies)")
+            out.notes.append(f"{fr_count(self.reposts, 'republication')} d'autres comptes {fr_plural(self.reposts, 'ignorée')} (copies)")
         return out
 
     def reset(self) -> None:

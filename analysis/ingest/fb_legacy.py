@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.fmt import fr_count
 from analysis.ingest.base import (
     Adapter,
     Context,
@@ -177,7 +178,7 @@ def load(probe: Probe) -> tuple[pd.DataFrame, str, list[str]]:
     merged = merged.loc[:, ~merged.columns.duplicated()].reset_index(names=key)
     merged["_line"] = merged["_line"].fillna(0).astype(int)
     merged.attrs["orig"] = Headers(orig)
-    notes.append(f"{len(used)} feuille(s) lue(s) sur {len(sheets)}")
+    notes.append(f"{fr_count(len(used), 'feuille lue', 'feuilles lues')} sur {len(sheets)}")
     return merged, kind, notes
 
 

@@ -33,6 +33,7 @@ from typing import Any
 import pandas as pd
 
 from analysis import store
+from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject
 from analysis.ingest.bluesky import POST_NSID, Mapper, _mentioned_dids, did_of, post_id
 from analysis.ingest.sniff import Probe
@@ -238,9 +239,9 @@ def read_events(lines: Iterable[tuple[int, str]], ctx: Context, officials: dict[
     out.parsed.rows_read = read
     out.deleted = deleted
     if m.unrelated:
-        out.parsed.notes.append(f"{m.unrelated} publication(s) sans rapport avec un territoire ignorée(s)")
+        out.parsed.notes.append(f"{fr_count(m.unrelated, 'publication')} sans rapport avec un territoire {fr_plural(m.unrelated, 'ignorée')}")
     if m.rejects:
-        out.parsed.notes.append(f"{len(m.rejects)} ligne(s) illisible(s) ignorée(s)")
+        out.parsed.notes.append(fr_count(len(m.rejects), "ligne illisible ignorée", "lignes illisibles ignorées"))
     if out.ignored:
         what = ", ".join(f"{k} : {v}" for k, v in sorted(out.ignored.items()))
         out.parsed.notes.append(f"événements sans publication ignorés ({what})")
@@ -271,7 +272,7 @@ class BlueskyJetstream(Adapter):
             raise ImportFailure(f"{path} : aucun événement Jetstream dans ce fichier")
         if r.deleted:
             r.parsed.notes.append(
-                f"{len(r.deleted)} suppression(s) non appliquée(s) par « vigie import » : elles le sont quand "
+                f"{fr_count(len(r.deleted), 'suppression non appliquée', 'suppressions non appliquées')} par « vigie import » : elles le sont quand "
                 "le tampon du service de suivi est importé par « vigie collect »")
         return r.parsed
 

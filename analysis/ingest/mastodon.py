@@ -40,6 +40,7 @@ import pandas as pd
 from lxml import etree
 from lxml import html as lxml_html
 
+from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.api_rows import RowSink, json_documents
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, clean_text
 from analysis.ingest.generic import account_row, resolve_account
@@ -379,11 +380,13 @@ class Mapper(RowSink):
         out = super().parsed(fmt)
         notes = []
         if self.reblogs:
-            notes.append(f"{len(self.reblogs)} partage(s) (boosts) de publications d'autres comptes ignoré(s) (copies)")
+            notes.append(f"{fr_count(len(self.reblogs), 'partage')} (boosts) de publications d'autres comptes "
+                         f"{fr_plural(len(self.reblogs), 'ignoré')} (copies)")
         if self.hidden:
-            notes.append(f"{len(self.hidden)} message(s) non public(s) (abonnés seulement ou privés) ignoré(s)")
+            notes.append(f"{fr_count(len(self.hidden), 'message non public', 'messages non publics')} (abonnés seulement ou privés) "
+                         f"{fr_plural(len(self.hidden), 'ignoré')}")
         if self.strangers:
-            notes.append(f"{len(self.strangers)} compte(s) hors du registre ignoré(s) : seuls les comptes "
+            notes.append(f"{fr_count(len(self.strangers), 'compte')} hors du registre {fr_plural(len(self.strangers), 'ignoré')} : seuls les comptes "
                          "officiels ont leurs abonnés comptés, un abonné n'est jamais enregistré")
         out.notes = notes + [n for n in out.notes if n not in notes]
         return out
@@ -459,7 +462,7 @@ class MastodonResponses(Adapter):
         out = m.parsed(self.name)
         waiting = sum(len(w) for w in m.waiting.values())
         if waiting:
-            out.notes.append(f"{waiting} réponse(s) dont le message d'origine n'est pas dans le fichier "
+            out.notes.append(f"{fr_count(waiting, 'réponse')} dont le message d'origine n'est pas dans le fichier "
                              "(rattachées au compte ou au territoire, sans fil)")
         # A saved account has no date of its own: the file's date stands for the day it was read.
         if m.followers:

@@ -38,6 +38,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.api_rows import RowSink, json_documents
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, clean_text
 from analysis.ingest.generic import account_row, resolve_account
@@ -465,7 +466,8 @@ class Mapper(RowSink):
     def parsed(self, fmt: str = "meta_graph") -> Parsed:
         out = super().parsed(fmt)
         if self.skipped_reposts:
-            out.notes.append(f"{self.skipped_reposts} republication(s) Threads d'autres comptes ignorée(s) (copies)")
+            out.notes.append(f"{fr_count(self.skipped_reposts, 'republication')} Threads d'autres comptes "
+                             f"{fr_plural(self.skipped_reposts, 'ignorée')} (copies)")
         return out
 
     def reset(self) -> None:
@@ -577,7 +579,7 @@ class MetaGraphResponses(Adapter):
         lost = {k: v for k, v in m.pending.items() if k not in m.posts}
         out = m.parsed(self.name)
         if lost:
-            out.notes.append(f"statistiques de {len(lost)} objet(s) absent(s) du fichier (compte, ou publication "
+            out.notes.append(f"statistiques de {fr_count(len(lost), 'objet absent', 'objets absents')} du fichier (compte, ou publication "
                              "non enregistrée) ignorées")
         if m.followers:
             out.notes.append(f"abonnés datés du {day.isoformat()} (date du fichier)")

@@ -50,6 +50,7 @@ import feedparser
 import pandas as pd
 
 from analysis.config import LOCAL_TZ
+from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.base import TZ_ABBREV, Adapter, Context, ImportFailure, Parsed, clean_text
 from analysis.ingest.generic import account_row
 from analysis.ingest.sniff import Probe
@@ -139,7 +140,7 @@ def bozo_note(d: Any) -> str | None:
     line = getattr(exc, "getLineNumber", lambda: None)()
     message = getattr(exc, "getMessage", lambda: str(exc))()
     where = f"ligne {line} : " if line else ""
-    return (f"flux mal formé ({where}{message}) ; {len(d.get('entries') or [])} article(s) lus malgré "
+    return (f"flux mal formé ({where}{message}) ; {fr_count(len(d.get('entries') or []), 'article lu', 'articles lus')} malgré "
             "l'erreur")
 
 
@@ -421,12 +422,12 @@ def feed_rows(d: Any, items: Iterable[Item], ctx: Context, *, host: str, fetched
         out.add("messages", df)
         out.add("accounts", pd.DataFrame([account_row(f"{PLATFORM}:{host}", PLATFORM, host, host,
                                                       outlet_name(feed.get("title")) or host)]))
-    out.notes.append(f"{len(rows)} article(s) sur {len(items)} nomment le territoire")
+    out.notes.append(f"{fr_count(len(rows), 'article')} sur {len(items)} {fr_plural(len(rows), 'nomme', 'nomment')} le territoire")
     if undated:
-        out.notes.append(f"{undated} article(s) sans date : {fetched_label} retenue "
+        out.notes.append(f"{fr_count(undated, 'article')} sans date : {fetched_label} retenue "
                          f"({fetched_at:%Y-%m-%d %H:%M} UTC) pour ceux qui n'étaient pas encore enregistrés")
     if old:
-        out.notes.append(f"{old} article(s) antérieur(s) à la période demandée ignoré(s)")
+        out.notes.append(f"{fr_count(old, 'article antérieur', 'articles antérieurs')} à la période demandée {fr_plural(old, 'ignoré')}")
     note = bozo_note(d)
     if note:
         out.notes.append(note)

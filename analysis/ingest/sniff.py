@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.errors import ImportFailure
 from analysis.ingest.safety import check_zip
 
@@ -189,8 +190,8 @@ def _spreadsheetml_rows(data: bytes, max_rows: int | None = None) -> Workbook:
         except etree.XMLSyntaxError as e2:
             raise ImportFailure(f"XML SpreadsheetML illisible : {e2}", line=getattr(e2, "lineno", None)) from e2
         out.encoding = "utf-8"
-        out.notes.append(f"{n} caractère(s) illisible(s) (octets UTF-8 invalides, le premier ligne {line} "
-                         "du fichier XML) remplacé(s) par « \ufffd »")
+        out.notes.append(f"{fr_count(n, 'caractère illisible', 'caractères illisibles')} (octets UTF-8 invalides, le premier ligne "
+                         f"{line} du fichier XML) {fr_plural(n, 'remplacé')} par « \ufffd »")
     for ws in root.iter(f"{ns}Worksheet"):
         name = ws.get(f"{ns}Name") or f"Sheet{len(out) + 1}"
         rows: list[list[Any]] = []

@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.base import (
     Adapter,
     Context,
@@ -498,7 +499,7 @@ class _Counts:
         where = "; ".join(f"« {c} » ligne{'s' if len(ls) > 1 else ''} {', '.join(map(str, ls[:5]))}"
                           f"{'…' if len(ls) > 5 else ''}" for c, ls in self.negative.items())
         self.out.notes.append(
-            f"{n} valeur(s) négative(s) laissée(s) vides : un compte ne peut pas être négatif (TikTok retranche "
+            f"{fr_count(n, 'valeur négative laissée vide', 'valeurs négatives laissées vides')} : un compte ne peut pas être négatif (TikTok retranche "
             f"du jour les commentaires supprimés) — {where}")
 
 
@@ -557,7 +558,7 @@ def _dedupe_days(df: pd.DataFrame, days: pd.Series, value_cols: list[str], out: 
             out.rejects.append(Reject(int(df.at[idx, "_line"]), "Date", str(df.at[idx, "date"]),
                                       "jour en double avec d'autres valeurs"))
     if same:
-        out.notes.append(f"{same} ligne(s) en double (même jour, mêmes valeurs) importée(s) une seule fois")
+        out.notes.append(f"{fr_count(same, 'ligne')} en double (même jour, mêmes valeurs) {fr_plural(same, 'importée')} une seule fois")
     return df[ok & ~dup]
 
 
@@ -667,7 +668,7 @@ class TikTokContent(_TikTokAdapter):
             f"{PLATFORM}:h{content_id(a, local_day[i].isoformat() if i in local_day else '', '' if is_missing(t) else t)}"
             for i, n, a, t in zip(df.index, native, account, title, strict=True)], index=df.index, dtype=object)
         if native.isna().any():
-            out.notes.append(f"{int(native.isna().sum())} vidéo(s) sans lien : identifiant stable calculé "
+            out.notes.append(f"{fr_count(int(native.isna().sum()), 'vidéo')} sans lien : identifiant stable calculé "
                              "d'après le compte, le jour de publication et le titre")
         counts = _Counts(df, out, _decimal(probe))
         posts = pd.DataFrame({
@@ -681,7 +682,7 @@ class TikTokContent(_TikTokAdapter):
         before = len(posts)
         posts = posts.drop_duplicates("post_id", keep="last")
         if len(posts) < before:
-            out.notes.append(f"{before - len(posts)} vidéo(s) listée(s) deux fois : dernière ligne gardée")
+            out.notes.append(f"{fr_count(before - len(posts), 'vidéo listée', 'vidéos listées')} deux fois : dernière ligne gardée")
         used = {c for names in (*POST_METRICS.values(), TITLE, LINK, POSTED, VIDEO_ID, EXPORT_DAY) for c in names}
         ignored = [_label(df, c) for c in df.columns if c not in used and c != "_line"]
         if ignored:

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.base import (
     Adapter,
     Context,
@@ -403,7 +404,7 @@ class TweetArchive(Adapter):
             if ctx.keep_author_names:
                 m["author_name"] = owner_name or owner_user
             parsed.add("messages", m)
-            parsed.notes.append(f"{len(rep)} réponse(s) du compte à d'autres comptes importées comme messages")
+            parsed.notes.append(f"{fr_count(len(rep), 'réponse')} du compte à d'autres comptes {fr_plural(len(rep), 'importée')} comme messages")
         return finish(parsed)
 
 
@@ -494,10 +495,11 @@ class ApiV2(Adapter):
                 elif "errors" in obj:
                     n_errors += 1
         if bad_lines:
-            parsed.notes.append(f"{len(bad_lines)} ligne(s) illisible(s) ignorée(s) (erreur de flux, ligne(s) "
+            parsed.notes.append(f"{fr_count(len(bad_lines), 'ligne illisible ignorée', 'lignes illisibles ignorées')} (erreur de flux, "
+                                f"{fr_plural(len(bad_lines), 'ligne')} "
                                 f"{', '.join(map(str, bad_lines[:5]))})")
         if n_errors:
-            parsed.notes.append(f"{n_errors} réponse(s) d'erreur de l'API ignorée(s)")
+            parsed.notes.append(f"{fr_count(n_errors, 'réponse')} d'erreur de l'API {fr_plural(n_errors, 'ignorée')}")
         if not tweets:
             if n_counts:
                 parsed.notes.append("fichier de comptages (counts) : aucun tweet, ignoré")
@@ -506,7 +508,7 @@ class ApiV2(Adapter):
                 acc = [self._account(u) for u in users.values()]
                 parsed.rows_read = n_user_rows
                 parsed.add("accounts", pd.DataFrame(acc).drop_duplicates("account_id"))
-                parsed.notes.append(f"{len(acc)} compte(s) importé(s) (réponse « users »)")
+                parsed.notes.append(f"{fr_count(len(acc), 'compte importé', 'comptes importés')} (réponse « users »)")
                 return parsed
             parsed.notes.append("aucun tweet dans le fichier")
             return parsed
@@ -628,7 +630,7 @@ class ApiV2(Adapter):
                                   "quotes": pm.get("quote_count"), "impressions": pm.get("impression_count"),
                                   "saves": pm.get("bookmark_count")})
         if n_rt:
-            parsed.notes.append(f"{n_rt} retweet(s) d'autres comptes ignoré(s) (copies sans texte propre)")
+            parsed.notes.append(f"{fr_count(n_rt, 'retweet')} d'autres comptes {fr_plural(n_rt, 'ignoré')} (copies sans texte propre)")
         if post_rows:
             p = pd.DataFrame(post_rows)
             p = self._dates(parsed, p)

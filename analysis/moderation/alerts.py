@@ -34,7 +34,7 @@ import pandas as pd
 
 from analysis import store
 from analysis.ereputation import NEGATIVE_SPIKE, Spike, detect_spikes
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
+from analysis.fmt import fr_count, fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
 from analysis.moderation.impersonation import is_author, watch
 from analysis.moderation.queue import MESSAGES, hostile_sql
 from analysis.queries import NEGATIVE_MESSAGE_IDS_SQL, Filters
@@ -488,7 +488,7 @@ def digest_text(alerts: list[Alert], notes: list[str] | None = None) -> str:
     if not alerts:
         lines = ["Vigie — aucune nouvelle alerte."]
     else:
-        lines = [f"Vigie — {fr_int(len(alerts))} nouvelle(s) alerte(s)", ""]
+        lines = [f"Vigie — {fr_count(len(alerts), 'nouvelle alerte', 'nouvelles alertes')}", ""]
         for a in sorted(alerts, key=lambda a: (a.severity != "critical", a.period_start)):
             lines.append(f"[{SEVERITY_FR[a.severity]}] {a.title}")
     for n in notes or []:

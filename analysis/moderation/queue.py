@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from analysis import store
-from analysis.fmt import fr_int, fr_pct
+from analysis.fmt import fr_count, fr_int, fr_pct, fr_plural
 from analysis.moderation.toxicity import HOSTILE_THRESHOLD, normalise
 from analysis.queries import Filters
 
@@ -108,9 +108,8 @@ def first_replies_sql(msg_where: str) -> str:
 
 
 def _count(n: object, one: str, many: str) -> str:
-    """« 0 réponse », « 1 réponse », « 3 réponses » (French: the singular up to 1)."""
-    n = 0 if n is None or pd.isna(n) else int(n)
-    return f"{fr_int(n)} {one if n <= 1 else many}"
+    """« 0 réponse », « 1 réponse », « 3 réponses »: :func:`analysis.fmt.fr_count`, a missing count read as 0."""
+    return fr_count(0 if n is None or pd.isna(n) else int(n), one, many)
 
 
 def human_delay(hours: float) -> str:
@@ -380,7 +379,7 @@ def _known_ids(con: duckdb.DuckDBPyConnection, message_ids: list[str] | str, by_
         f"SELECT message_id FROM messages WHERE message_id IN ({', '.join('?' for _ in ids)})", ids).fetchall()}
     unknown = [i for i in ids if i not in known]
     if unknown:
-        raise ValueError(f"Message(s) inconnu(s) : {', '.join(unknown[:5])}")
+        raise ValueError(f"{fr_plural(len(unknown), 'Message inconnu', 'Messages inconnus')} : {', '.join(unknown[:5])}")
     return ids
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from analysis import derived, ereputation, metrics
 from analysis.audience import growth_by_territory
-from analysis.fmt import fr_int, fr_num, fr_pct, fr_signed
+from analysis.fmt import fr_count, fr_int, fr_num, fr_pct, fr_signed
 from analysis.metrics import points
 from analysis.moderation.responsiveness import summary_sql
 from analysis.queries import Filters
@@ -326,11 +326,11 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
         ch_fr = _pct_change(d)
         cert = _certainty(ci)
         text, direction, tone = _reading("messages", ch_fr, "", cert, d, ref_phrase, "",
-                                         f"{fr_int(m_cur)} messages reçus.")
+                                         f"{fr_count(m_cur, 'message reçu', 'messages reçus')}.")
     else:
         # peers differ in size: compare volumes per 1,000 inhabitants would be a benchmark, not a change
         d, ci, cert, ch_fr, direction, tone = None, None, "exact", "—", "flat", "neutral"
-        text = f"{fr_int(m_cur)} messages reçus sur la période."
+        text = f"{fr_count(m_cur, 'message reçu', 'messages reçus')} sur la période."
     out.append(Finding("messages", m_cur, d, text, cert, SUBJECTS["messages"][1], fr_int(m_cur), ch_fr,
                        *(ci or (None, None)), reference, direction, tone))
 
@@ -359,7 +359,7 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     ch_fr = _pct_change(rel)
     text, direction, tone = _reading("engagement_per_post", ch_fr, "", cert, d, ref_phrase, pos,
                                      f"En moyenne {fr_num(e_cur['engagement_per_post'], 1)} interactions sur "
-                                     f"{fr_int(e_cur['posts'])} publications officielles.")
+                                     f"{fr_count(e_cur['posts'], 'publication officielle', 'publications officielles')}.")
     v = e_cur["engagement_per_post"]
     out.append(Finding("engagement_per_post", v, rel, text, cert, SUBJECTS["engagement_per_post"][1],
                        fr_num(v, 1), ch_fr, None if ci is None or not base else ci[0] / base,
@@ -384,7 +384,7 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
     pos = _position(rate_diff(r_cur, r_peers)[1]) if vs_prev else ""
     cert = _certainty(ci)
     ch_fr = signed(points(d), 0, "points")
-    extra = (f"{fr_int(r_cur['answered'])} réponses sur {fr_int(r_cur['incoming'])} questions et messages "
+    extra = (f"{fr_count(r_cur['answered'], 'réponse')} sur {fr_int(r_cur['incoming'])} questions et messages "
              f"négatifs.") if r_cur["incoming"] else ""
     text, direction, tone = _reading("response_rate", ch_fr, "", cert, d, ref_phrase, pos, extra)
     v = r_cur["response_rate"]
@@ -400,13 +400,13 @@ def findings(con: duckdb.DuckDBPyConnection, territory: str, period: Period, com
         text, cert, direction, tone = ("Aucun export d'abonnés ne couvre la période : l'audience n'est pas "
                                        "mesurée."), "unknown", "flat", "neutral"
     elif net is None or net == 0:
-        text, cert, direction, tone = (f"L'audience est stable : {fr_int(a_cur['followers_end'])} abonnés en fin "
+        text, cert, direction, tone = (f"L'audience est stable : {fr_count(a_cur['followers_end'], 'abonné')} en fin "
                                        "de période."), "exact", "flat", "neutral"
     else:
         direction = "up" if net > 0 else "down"
         verb, tone = _verb("followers", direction)
         text = (f"L'audience {verb} : {signed(net, 0, 'abonnés')} nets sur la période "
-                f"({fr_int(a_cur['followers_end'])} abonnés en fin de période, "
+                f"({fr_count(a_cur['followers_end'], 'abonné')} en fin de période, "
                 f"{fr_pct(a_cur['growth_rate'], 1, signed=True).replace('-', '−')}).")
         cert = "exact"
     out.append(Finding("followers", a_cur["followers_end"], net, text, cert, SUBJECTS["followers"][1],

@@ -32,7 +32,7 @@ import pandas as pd
 import analysis
 from analysis import audience, campaigns, charts, ereputation, queries, topics
 from analysis.charts.campaigns import rank_chart
-from analysis.fmt import fr_date, fr_int, fr_month, fr_num, fr_pct, fr_signed
+from analysis.fmt import fr_count, fr_date, fr_int, fr_month, fr_num, fr_pct, fr_signed
 from analysis.metrics import points
 from analysis.moderation.queue import overlap_note
 from analysis.queries import Filters
@@ -262,8 +262,8 @@ def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
                         "Newcombe) : un écart dont l'intervalle contient zéro n'est pas une différence établie."]
     cur_k = ereputation.kpis(ctx.con, ctx.filters)
     if cur_k["non_french"] or cur_k["unscored"]:
-        out["caveats"].append(f"E-réputation : {fr_int(cur_k['non_french'])} messages non français et "
-                              f"{fr_int(cur_k['unscored'])} messages non analysés sont exclus des parts.")
+        out["caveats"].append(f"E-réputation : {fr_count(cur_k['non_french'], 'message non français', 'messages non français')} et "
+                              f"{fr_count(cur_k['unscored'], 'message non analysé', 'messages non analysés')} sont exclus des parts.")
     spikes = ereputation.detect_spikes(ctx.con, ctx.filters)
     if spikes:
         st = ereputation.spikes_table(spikes)
@@ -350,7 +350,7 @@ def audience_section(ctx: ReportContext) -> dict[str, Any] | None:
         out["notes"] = ["Indice = part du segment parmi les abonnés ÷ part dans la population ; 1 = aussi présent "
                         "que dans la population, moins de 1 = sous-représenté."]
     if len(s["lacking"]):
-        out["caveats"].append(f"Audience : {len(s['lacking'])} compte(s) sans répartition âge × sexe dans leurs "
+        out["caveats"].append(f"Audience : {fr_count(len(s['lacking']), 'compte')} sans répartition âge × sexe dans leurs "
                               "exports (exclus de la pyramide).")
     return out
 
@@ -474,8 +474,8 @@ def coverage_section(ctx: ReportContext) -> dict[str, Any]:
     if len(cov):
         ch = charts.coverage_heatmap(cov, ctx.names)
         own = cov[cov["territory_id"] == ctx.territory].groupby("platform")[["posts", "messages"]].sum()
-        alt = (f"Grille de couverture par territoire, plateforme et mois ({len(gaps)} mois manquants). Pour "
-               f"{ctx.name} : " + " ; ".join(f"{p} {fr_int(r.posts)} publications et {fr_int(r.messages)} messages"
+        alt = (f"Grille de couverture par territoire, plateforme et mois ({fr_count(len(gaps), 'mois manquant', 'mois manquants')}). Pour "
+               f"{ctx.name} : " + " ; ".join(f"{p} {fr_count(r.posts, 'publication')} et {fr_count(r.messages, 'message')}"
                                               for p, r in own.iterrows()) + ".")
         summ = queries.coverage_summary(cov)
         summ["Territoire"] = summ["Territoire"].map(lambda t: ctx.names.get(t, t))
@@ -489,7 +489,7 @@ def coverage_section(ctx: ReportContext) -> dict[str, Any]:
                                       "manquants)", {"Territoire": "Territoire", "platform": "Plateforme",
                                                      "month": "Mois"}, {"month": fr_month}))
     if len(in_period):
-        out["caveats"].append(f"{len(in_period)} combinaison(s) territoire × plateforme sans aucune donnée pendant "
+        out["caveats"].append(f"{fr_count(len(in_period), 'combinaison')} territoire × plateforme sans aucune donnée pendant "
                               "la période : les comparaisons correspondantes sont incomplètes.")
     first = ctx.con.execute("SELECT min(created_at) FROM (SELECT created_at FROM posts WHERE territory_id = ? "
                             "UNION ALL SELECT created_at FROM messages WHERE territory_id = ?)",

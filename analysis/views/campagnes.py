@@ -15,7 +15,7 @@ from analysis import campaigns as camp
 from analysis import metrics
 from analysis.charts import campaigns as cc
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
+from analysis.fmt import fr_count, fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
 from analysis.ingest.base import parse_number
 from analysis.schema import platform_label
 
@@ -105,7 +105,7 @@ def evaluation_header(ev: camp.Evaluation, names: Mapping[str, str]) -> str:
     c = ev.campaign
     peers = ", ".join(esc(names.get(p, p)) for p in ev.peers) or "aucun"
     return (f"**{esc(c.name)}** — {esc(names.get(c.territory_id, c.territory_id))}, du {fr_date(c.start_date)} au "
-            f"{fr_date(c.end_date)} · {fr_int(ev.matched_posts)} publication(s) portant ses hashtags ou mots-clés · "
+            f"{fr_date(c.end_date)} · {fr_count(ev.matched_posts, 'publication')} portant ses hashtags ou mots-clés · "
             f"référence {fr_period_end_included(ev.baseline[0], ev.baseline[1])} · territoires comparés : {peers}.")
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from analysis.charts import coverage_grid
 from analysis.exports import escape_markdown
-from analysis.fmt import fr_date, fr_datetime, fr_int, fr_month
+from analysis.fmt import fr_count, fr_date, fr_datetime, fr_int, fr_month
 from analysis.ingest.attach import AttachResult, account_example, attach, registry_snippet
 from analysis.queries import Filters, coverage_gaps, coverage_summary
 from analysis.registry import load_registry, registry_path
@@ -256,12 +256,12 @@ def upload_warnings(outcome: list[Any]) -> list[tuple[str, str]]:
     for r in outcome:
         name = escape_markdown(Path(r.path).name)
         if r.unknown_accounts:
-            out.append((f"{name} : {len(r.unknown_accounts)} compte(s) hors registre : leurs données sont classées "
+            out.append((f"{name} : {fr_count(len(r.unknown_accounts), 'compte')} hors registre : leurs données sont classées "
                         "« hors registre ». Déclarez-les sous leur territoire dans le registre des territoires "
                         "(lignes ci-dessous), puis rattachez leurs données (« Comptes hors registre » plus haut, "
                         "ou `vigie attach`).", "\n\n".join(registry_snippet(u) for u in r.unknown_accounts)))
         if r.without_account:
-            out.append((f"{name} : {fr_int(r.without_account)} commentaire(s) sans compte : le fichier ne dit pas "
+            out.append((f"{name} : {fr_count(r.without_account, 'commentaire')} sans compte : le fichier ne dit pas "
                         "sous quelle page ils ont été écrits. Réimportez-le en ligne de commande avec `--account`, "
                         f"par exemple `vigie import FICHIER --account {account_example(r.without_account_platform)} "
                         "--force`.", ""))

@@ -13,6 +13,7 @@ from analysis.charts import ChartView
 from analysis.charts import e_reputation as charts
 from analysis.ereputation import METRIC_LABELS, NEGATIVE_SPIKE, Spike, spike_rule_text
 from analysis.fmt import (
+    fr_count,
     fr_date,
     fr_datetime,
     fr_int,
@@ -151,7 +152,7 @@ def spike_view(series: pd.DataFrame, spikes: Sequence[Spike], focus_name: str, p
     else:
         title = "Aucun pic de messages négatifs sur la période"
     alt_text = (f"Messages négatifs par semaine pour {focus_name} {period_text}, comparés au niveau habituel des "
-                f"{weeks} semaines précédentes. " + (f"{n} pic(s) : " + "; ".join(
+                f"{weeks} semaines précédentes. " + (f"{fr_count(n, 'pic')} : " + "; ".join(
                     f"{fr_period_end_included(s.start, s.end)}, {fr_int(s.negative)} négatifs pour "
                     f"{fr_int(round(s.expected))} attendus" for s in spikes) + "." if spikes else "Aucune semaine anormale."))
     table = pd.DataFrame({"Semaine du": s_plot["Semaine du"], "Messages négatifs": s_plot["negative"],

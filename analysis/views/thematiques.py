@@ -10,7 +10,7 @@ import pandas as pd
 from analysis import charts
 from analysis.charts import ChartView
 from analysis.charts import thematiques as theme_charts
-from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
+from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_plural
 from analysis.metrics import points
 from analysis.privacy import ANALYST_ROLES, ELU_MESSAGES_PER_BLOCK, messages_for_role
 from analysis.schema import PLATFORM_LABELS
@@ -88,7 +88,7 @@ def no_emerging(start: Any, end: Any) -> str:
 def emerging_headline(s0: dict, esc: Any) -> str:
     return (f"**« {esc(s0['label'])} » a brusquement monté du {fr_date(s0['start'])} au {fr_date(s0['end'])}** "
             f"({fr_int(s0['count'])} messages, pic le {fr_date(s0['peak'])}, contre "
-            f"{fr_num(s0['baseline'])} message(s) par jour d'habitude).")
+            f"{fr_num(s0['baseline'])} {fr_plural(s0['baseline'], 'message')} par jour d'habitude).")
 
 
 EMERGING_FORMATS = {"Niveau habituel (msg/jour)": "num", "Écart à la normale (z)": "num"}

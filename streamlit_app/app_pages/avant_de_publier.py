@@ -30,7 +30,7 @@ mine = [t for t in (f.territories or data.selectable_territories()) if t in data
 if not mine:
     ui.empty_state("Choisissez un territoire dans les filtres.")
     st.stop()
-territory = st.selectbox("Territoire", mine, format_func=lambda x: names.get(x, x))
+territory = st.selectbox("Territoire", mine, placeholder=ui.PICK, format_func=lambda x: names.get(x, x))
 
 # ------------------------------------------------------------------------------ draft check
 st.header("Vérifier un brouillon")
@@ -41,8 +41,8 @@ else:
     with st.form("draft_form"):
         text = st.text_area("Texte du brouillon", height=140, max_chars=5000)
         a, b, c, d = st.columns(4)
-        platform = a.selectbox("Plateforme", plats, format_func=platform_label)
-        fmt = b.selectbox("Format", list(POST_FORMATS), format_func=POST_FORMATS.get)
+        platform = a.selectbox("Plateforme", plats, placeholder=ui.PICK, format_func=platform_label)
+        fmt = b.selectbox("Format", list(POST_FORMATS), placeholder=ui.PICK, format_func=POST_FORMATS.get)
         day = c.date_input("Jour", value=date.today(), format="DD/MM/YYYY")
         hour = d.time_input("Heure", value=time(18, 0), step=1800)
         go = st.form_submit_button("Vérifier", type="primary")

@@ -100,7 +100,7 @@ if not sov.empty:
 if no_posts:  # ranks and responsiveness are about the official accounts' publications and replies
     st.stop()
 st.header("Classement avec incertitude")
-metric = st.selectbox("Classer selon", list(RANK_LABELS), format_func=RANK_LABELS.get)
+metric = st.selectbox("Classer selon", list(RANK_LABELS), placeholder=ui.PICK, format_func=RANK_LABELS.get)
 r: pd.DataFrame = data.call(analysis.campaigns.rank_intervals, start=f.start, end=f.end, metric=metric,
                             territories=list(ids), n_boot=1000, seed=0)
 r["name"] = r["territory_id"].map(lambda t: names.get(t, t))

@@ -13,7 +13,7 @@ import analysis.topics
 from analysis.events import views
 from analysis.events.model import AUDIENCES, Event, save_events, to_ics
 from analysis.exports import escape_markdown as esc
-from analysis.fmt import fr_date, fr_int, fr_period_end_excluded
+from analysis.fmt import fr_count, fr_date, fr_int, fr_period_end_excluded
 from streamlit_app import data, ui
 
 ANALYST = ("analyste", "admin")
@@ -55,7 +55,7 @@ else:
 # ------------------------------------------------------------------------------ export
 events: pd.DataFrame = data.call(analysis.events.views.events_table, f, start=start, end=end)
 if len(events):
-    ui.private_download(f"Exporter les {fr_int(len(events))} événement(s) en .ics", lambda: to_ics(events),
+    ui.private_download(f"Exporter {fr_count(len(events), 'événement')} en .ics", lambda: to_ics(events),
                         file_name=f"evenements_{start.isoformat()}.ics", mime="text/calendar",
                         icon=":material/event:")
 
@@ -70,15 +70,17 @@ else:
     themes = data.call(analysis.topics.theme_labels)
     with st.form("event_form", clear_on_submit=True):
         title = st.text_input("Titre", max_chars=200)
-        t = st.selectbox("Territoire", mine, format_func=lambda x: names.get(x, x))
+        t = st.selectbox("Territoire", mine, placeholder=ui.PICK, format_func=lambda x: names.get(x, x))
         a, b = st.columns(2)
         d0 = a.date_input("Début", value=anchor, format="DD/MM/YYYY")
         h0 = a.time_input("Heure de début (vide : toute la journée)", value=None, step=900)
         d1 = b.date_input("Fin", value=anchor, format="DD/MM/YYYY")
         h1 = b.time_input("Heure de fin", value=None, step=900)
         place = st.text_input("Lieu", max_chars=200)
-        theme = st.selectbox("Thème", [None, *themes], format_func=lambda x: "Selon le titre" if x is None else themes[x])
-        auds = st.multiselect("Publics visés", list(AUDIENCES), format_func=AUDIENCES.get)
+        theme = st.selectbox("Thème", [None, *themes], placeholder=ui.PICK,
+                             format_func=lambda x: "Selon le titre" if x is None else themes[x])
+        auds = st.multiselect("Publics visés", list(AUDIENCES), placeholder=ui.PICK_MANY,
+                              format_func=AUDIENCES.get)
         tags = st.text_input("Hashtags de sa promotion (séparés par des virgules)")
         link = st.text_input("Lien de la page de l'événement")
         sent = st.form_submit_button("Enregistrer l'événement", type="primary")

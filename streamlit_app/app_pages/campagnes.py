@@ -37,11 +37,13 @@ if campaigns:
     ids = [c.campaign_id for c in campaigns]
     by_id = {c.campaign_id: c for c in campaigns}
     wanted = st.query_params.get(QP_CAMPAIGN)
-    cid = st.selectbox("Campagne à évaluer", ids, index=ids.index(wanted) if wanted in ids else 0,
+    cid = st.selectbox("Campagne à évaluer", ids, placeholder=ui.PICK,
+                       index=ids.index(wanted) if wanted in ids else 0,
                        format_func=lambda i: v.campaign_option(by_id[i]))
     st.query_params[QP_CAMPAIGN] = cid
     c = by_id[cid]
-    kpis = st.multiselect("Indicateurs", list(camp.KPIS), default=["engagement_per_post", "posts", "messages"],
+    kpis = st.multiselect("Indicateurs", list(camp.KPIS), placeholder=ui.PICK_MANY,
+                          default=["engagement_per_post", "posts", "messages"],
                           format_func=lambda k: v.KPI_LABELS[k].capitalize())
     with st.expander("Réglages de l'évaluation"):
         baseline_days = st.number_input("Jours de référence avant la campagne", min_value=14, max_value=365,
@@ -86,7 +88,8 @@ if campaigns:
 
     if role in ANALYST:
         with st.expander("Supprimer une campagne"):
-            victim = st.selectbox("Campagne", ids, format_func=lambda i: by_id[i].name, key="camp_remove")
+            victim = st.selectbox("Campagne", ids, placeholder=ui.PICK,
+                                  format_func=lambda i: by_id[i].name, key="camp_remove")
             if st.button("Supprimer", key="camp_remove_btn"):
                 data.write(lambda con, _who: camp.remove_campaign(con, victim), campaigns=[victim],
                            success=f"Campagne « {esc(by_id[victim].name)} » supprimée.")
@@ -99,12 +102,13 @@ if role in ANALYST:
         name = c1.text_input("Nom", placeholder="Été à Saint-Aubin")
         cid_new = c2.text_input("Identifiant court", placeholder="ete-2026",
                                 help="Lettres, chiffres et tirets ; sert dans `vigie campaigns eval`.")
-        territory = c1.selectbox("Territoire", data.selectable_territories(), format_func=lambda t: names.get(t, t))
+        territory = c1.selectbox("Territoire", data.selectable_territories(), placeholder=ui.PICK,
+                                 format_func=lambda t: names.get(t, t))
         dates = c2.date_input("Du … au … (inclus)", value=v.form_defaults(last_day), format="DD/MM/YYYY",
                               help=v.dates_help(last_day))
         hashtags = c1.text_input("Hashtags (séparés par des virgules)", placeholder="#EteASaintAubin")
         keywords = c2.text_input("Mots-clés (séparés par des virgules)")
-        objective = c1.selectbox("Objectif", v.OBJECTIVES)
+        objective = c1.selectbox("Objectif", v.OBJECTIVES, placeholder=ui.PICK)
         budget_txt = c2.text_input("Budget (€)", placeholder="1 500", help="En euros, par exemple 1 500 ou 1 500,50.")
         if st.form_submit_button("Enregistrer la campagne"):
             try:

@@ -34,7 +34,8 @@ default = f.territories[0] if f.territories else (terr.loc[terr["kind"] == "own"
 
 c1, c2, c3 = st.columns(3)
 with c1:
-    territory = st.selectbox("Territoire", ids, index=ids.index(default) if default in ids else 0,
+    territory = st.selectbox("Territoire", ids, placeholder=ui.PICK,
+                             index=ids.index(default) if default in ids else 0,
                              format_func=lambda t: names.get(t, t))
 periods = data.call(analysis.reports.render.available_periods, territory=territory)
 with c2:
@@ -45,7 +46,7 @@ with c3:
 if not options:
     ui.empty_state(f"Aucune donnée pour {esc(names.get(territory, territory))} : importez des exports d'abord.")
     st.stop()
-code = st.selectbox("Période", options, format_func=lambda c: parse_period(c).label)
+code = st.selectbox("Période", options, placeholder=ui.PICK, format_func=lambda c: parse_period(c).label)
 plats = tuple(f.platforms)
 st.caption("Commande équivalente (par exemple dans une tâche cron ; même fichier à l'octet près) : "
            f"`{render.command_line(territory, code, compare, 'pdf', plats)}`")

@@ -93,10 +93,11 @@ else:
 st.header("Nuage de mots")
 c1, c2 = st.columns(2)
 with c1:
-    theme = st.selectbox("Thème", [""] + list(tax_labels), key="thematiques_theme",
+    theme = st.selectbox("Thème", [""] + list(tax_labels), placeholder=ui.PICK, key="thematiques_theme",
                          format_func=lambda t: tax_labels.get(t, "Tous les thèmes"))
 with c2:
-    tone = st.selectbox("Ton", list(V.TONES), format_func=V.TONES.get, key="thematiques_tone")
+    tone = st.selectbox("Ton", list(V.TONES), placeholder=ui.PICK,
+                        format_func=V.TONES.get, key="thematiques_tone")
 cloud = data.call(analysis.topics.word_cloud_view, f, theme=theme or None, tone=tone or None)
 if cloud["png"] is None:
     ui.empty_state("Pas assez de messages pour un nuage de mots avec cette sélection.")
