@@ -310,7 +310,7 @@ def _render_filters() -> Filters:
     selected = sb.multiselect(
         "Territoires", options, key=_K_TERR,
         format_func=lambda t: f"{names.get(t, t)}{' (nous)' if t in own else ''}",
-        placeholder="Tous les territoires" if everything else "Tous vos territoires",
+        placeholder="Tous les territoires" if everything else "Tous vos territoires", select_all=False,
     )
     if everything:  # a scoped user's peers are compared on Synthèse, E-réputation, Benchmark, Audience
         sb.button("\\+ pairs", on_click=add_peers, key="vigie_add_peers",
@@ -330,7 +330,7 @@ def _render_filters() -> Filters:
 
     plats = sb.multiselect("Plateformes", plat_options, key=_K_PLAT,
                            format_func=lambda p: PLATFORM_LABELS.get(p, p),
-                           placeholder="Toutes les plateformes")
+                           placeholder="Toutes les plateformes", select_all=False)
     st.session_state["_vf_shadow"] = {_K_TERR: list(selected), _K_PERIOD: preset, _K_PLAT: list(plats)}
     _write_url({
         QP_TERRITORIES: ",".join(selected) or None,

@@ -103,6 +103,19 @@ def test_every_choice_list_has_a_french_placeholder():
     assert not missing, "st.selectbox/st.multiselect without placeholder=: " + ", ".join(missing)
 
 
+def test_no_multiselect_offers_the_english_select_all():
+    """Streamlit 1.67 adds an English « Select all » first option to a multiselect (``select_all``): off
+    everywhere (on the queue's « Messages choisis » it would also decide for every message in one click)."""
+    bad = []
+    for path in sorted((ROOT / "streamlit_app").rglob("*.py")):
+        for n in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "multiselect":
+                kw = {k.arg: k.value for k in n.keywords}
+                if not (isinstance(kw.get("select_all"), ast.Constant) and kw["select_all"].value is False):
+                    bad.append(f"{path.relative_to(ROOT)}:{n.lineno}")
+    assert not bad, "multiselect without select_all=False: " + ", ".join(bad)
+
+
 def test_headline_figures_use_the_minus_sign_and_a_tiny_change_reads_as_none():
     """ui.kpi: « −0,2 points » (minus sign); a change that rounds to « 0,0 » has no arrow and no colour."""
     from streamlit.proto.Metric_pb2 import Metric

@@ -58,36 +58,4 @@ def test_users_add_help_lists_the_spellings():
         assert spelling in out, spelling
 
 
-@pytest.mark.browser
-@pytest.mark.xdist_group("browser")
-def test_browser_link_opened_logged_out_lands_on_its_page(tmp_path):
-    """The same in headless Chromium: the URL path and the link's filters survive the login."""
-    from tests.app_server import CHROMIUM, CHROMIUM_ARGS, serve
-
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium absent (CI installs it through .ci/run)")
-    pytest.importorskip("playwright.sync_api")
-    import bcrypt
-    from playwright.sync_api import sync_playwright
-
-    from tests import app_store
-
-    db = app_store.build(tmp_path / "vigie.duckdb")
-    users.save_users({"camille": users.User("camille", "analyste", bcrypt.hashpw(b"correct horse battery",
-                                                                              bcrypt.gensalt(4)).decode())},
-                     tmp_path / "users.toml")
-    env = {"VIGIE_AUTH": "", "VIGIE_USERS": str(tmp_path / "users.toml"), "VIGIE_AUTH_DB": str(tmp_path / "auth.sqlite")}
-    with serve(db, tmp_path / "streamlit.log", env=env) as url, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1300, "height": 900}, locale="fr-FR")
-            page.goto(url + "/donnees?periode=3m&territoires=port-marel")
-            page.get_by_label("Identifiant").fill("camille")
-            page.get_by_label("Mot de passe").fill("correct horse battery")
-            page.get_by_role("button", name="Se connecter").click()
-            page.get_by_role("heading", name="Données").wait_for(timeout=60_000)
-            page.get_by_text("Journal des imports", exact=True).wait_for(timeout=60_000)
-            assert "/donnees" in page.url and "periode=3m" in page.url and "territoires=port-marel" in page.url, page.url
-            assert page.get_by_role("heading", name="Synthèse").count() == 0
-        finally:
-            browser.close()
+# The same in headless Chromium: tests/test_browser_parcours.py (the analyst's day opens with it).

@@ -79,7 +79,7 @@ else:
         place = st.text_input("Lieu", max_chars=200)
         theme = st.selectbox("Thème", [None, *themes], placeholder=ui.PICK,
                              format_func=lambda x: "Selon le titre" if x is None else themes[x])
-        auds = st.multiselect("Publics visés", list(AUDIENCES), placeholder=ui.PICK_MANY,
+        auds = st.multiselect("Publics visés", list(AUDIENCES), placeholder=ui.PICK_MANY, select_all=False,
                               format_func=AUDIENCES.get)
         tags = st.text_input("Hashtags de sa promotion (séparés par des virgules)")
         link = st.text_input("Lien de la page de l'événement")

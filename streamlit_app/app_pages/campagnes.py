@@ -42,7 +42,7 @@ if campaigns:
                        format_func=lambda i: v.campaign_option(by_id[i]))
     st.query_params[QP_CAMPAIGN] = cid
     c = by_id[cid]
-    kpis = st.multiselect("Indicateurs", list(camp.KPIS), placeholder=ui.PICK_MANY,
+    kpis = st.multiselect("Indicateurs", list(camp.KPIS), placeholder=ui.PICK_MANY, select_all=False,
                           default=["engagement_per_post", "posts", "messages"],
                           format_func=lambda k: v.KPI_LABELS[k].capitalize())
     with st.expander("Réglages de l'évaluation"):

@@ -60,11 +60,12 @@ if role in vm.ANALYST_ROLES:
         (st.success if msg[0] == "success" else st.error)(esc(msg[1]))
     c1, c2, c3 = st.columns(3)
     reasons = c1.multiselect("Motif", list(REASONS), format_func=REASONS.get, key="moderation_reasons",
-                             placeholder="Tous les motifs")
+                             placeholder="Tous les motifs", select_all=False)
     plats = c2.multiselect("Plateforme", list(f.platforms or data.platforms()), key="moderation_platforms",
-                           format_func=lambda p: PLATFORM_LABELS.get(p, p), placeholder="Toutes les plateformes")
+                           format_func=lambda p: PLATFORM_LABELS.get(p, p), placeholder="Toutes les plateformes",
+                           select_all=False)
     ages = c3.multiselect("Attente", list(AGES), format_func=lambda a: AGES[a][0], key="moderation_ages",
-                          placeholder="Toutes les durées")
+                          placeholder="Toutes les durées", select_all=False)
     q = data.call(vm.queue_view, f, role=role, reasons=tuple(reasons), ages=tuple(ages), platforms=tuple(plats))
     if q.empty:
         ui.empty_state("Rien à traiter pour ces filtres.")
@@ -77,7 +78,7 @@ if role in vm.ANALYST_ROLES:
         choice = vm.message_choice(q)
         st.session_state[K_IDS] = [i for i in st.session_state.get(K_IDS) or [] if i in choice]
         ids = st.multiselect("Messages choisis", list(choice), format_func=choice.get, key=K_IDS,
-                             placeholder="Choisissez un ou plusieurs messages")
+                             placeholder="Choisissez un ou plusieurs messages", select_all=False)
         for r in q[q["message_id"].isin(ids)].itertuples(index=False):  # the full reasons, never cut
             st.markdown(f"- « {esc((r.text or '')[:200])} » — {esc(r.reasons)}")
         st.text_input("Note (facultatif)", key="moderation_note")
