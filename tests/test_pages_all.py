@@ -149,10 +149,44 @@ def test_runs_left_to_the_golden_are_made_there():
     assert len(_link_runs()) < len(PAGES) * len(COMBOS)
 
 
+def _headline(page: str, con, f) -> str | None:
+    """The page's first headline figure as its read models give it (what the page must show), for
+    the pages that open on figures; None for the others."""
+    import analysis.ereputation as ER
+    import analysis.views.e_reputation as VE
+    import analysis.views.moderation as VM
+    import analysis.views.synthese as VS
+
+    if page == "synthese.py":
+        found = VS.headlines(con, f)["findings"]
+        return VS.headline_card(found[0])["metric"]["value"] if found else None
+    if page == "e_reputation.py":
+        k = ER.focus_kpis(con, f)
+        if not ER.focus(con, f) or not k["messages"]:
+            return None
+        peers = ER.vs_peers(con, f)
+        return VE.kpi_cards(k, ER.focus_change(con, f).set_index("metric"),
+                            peers.set_index("metric") if len(peers) else None)[0]["value"]
+    if page == "moderation.py":
+        focus = VM.focus_territory(con, f)
+        return None if focus is None else VM.kpis(VM.queue_counts(con, f), VM.responsiveness_view(con, f), focus)[0][1]
+    return None
+
+
+HEADLINE_PAGES = {"synthese.py", "e_reputation.py", "moderation.py"}
+
+
 @pytest.mark.parametrize(("page", "combo"), _link_runs())
 def test_page_renders(demo_env, page, combo):
     at = run_page(page, *combo)
     check_page(at, page, combo)
+    if page in HEADLINE_PAGES:  # content, not only « something is drawn »: the headline is its read model's
+        from analysis import store
+
+        with store.reader(demo_env) as con:
+            expected = _headline(page, con, at.session_state["_vf_result"])
+        if expected is not None:
+            assert at.main.metric[0].value == expected, (page, combo)
     assert at.main.title[0].value == PAGE_TITLES[page], (page, combo)  # the page asked for, not the home page
     # The sidebar filters are drawn on every page and keep the link's territories.
     if TERRITORY_SETS[combo[0]]:
