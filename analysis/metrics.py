@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.queries import Filters
+from analysis.schema import platform_label
 
 METRICS_VERSION = "1.0"
 
@@ -70,7 +71,7 @@ class Formula:
 
 FORMULAS: dict[str, Formula] = {f.id: f for f in (
     Formula("engagement", "Engagement", "Σ interactions de la publication (colonnes par plateforme : "
-            + " ; ".join(f"{p} = {d}" for p, d in ENGAGEMENT_BY_PLATFORM_FR.items()) + ")", unit="interactions"),
+            + " ; ".join(f"{platform_label(p)} = {d}" for p, d in ENGAGEMENT_BY_PLATFORM_FR.items()) + ")", unit="interactions"),
     Formula("engagement_per_post", "Engagement par publication", "Σ engagement ÷ nombre de publications",
             unit="interactions"),
     Formula("er_reach", "Taux d'engagement (portée)", "engagement ÷ portée", unit="%"),

@@ -3,18 +3,12 @@ its rendered text and its accessible labels (aria-label, title, placeholder) fre
 English strings — « Choose an option », « Help for … » on help icons, the table toolbar's « Search »,
 « Fullscreen », « Download as CSV » — and of « None » in a table cell.
 
-One page load per page, on the server and browser of ``tests/test_browser_pages.py``.
+The check runs in ``tests/test_browser_pages.py``, on the page it opens for its screenshot and audit.
 """
 
 from __future__ import annotations
 
 import re
-
-import pytest
-
-from tests.test_browser_pages import PAGES, _open, browser, server  # noqa: F401 - fixtures
-
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 ENGLISH = ["Choose an option", "Choose options", "No options to select", "Help for", "Show this message",
            "Download as CSV", "Search", "Fullscreen", "Page not found"]
@@ -43,17 +37,15 @@ RENDERED = """() => {
 }"""
 
 
-@pytest.mark.parametrize("file,title,url_path", PAGES, ids=[p[2] for p in PAGES])
-def test_page_has_no_english_label(server, browser, file, title, url_path):  # noqa: F811 - fixtures
-    ctx, page = _open(browser, server, url_path, "desktop")
-    try:
-        seen = page.evaluate(RENDERED)
-        assert len(seen["texts"]) > 10, seen  # the page was read
-        found = sorted({f"{kind}: {s[:80]!r}" for kind in ("texts", "labels") for s in seen[kind]
-                        for w in ENGLISH if w in s})
-        assert not found, f"{title}: English left\n" + "\n".join(found)
-        typo = sorted({s[:80] for s in seen["texts"] + seen["labels"] if TYPOGRAPHY.search(s)})
-        assert not typo, f"{title}: « 0% », « -1,9 » or « (s) »\n" + "\n".join(typo)
-        assert "None" not in seen["cells"], f"{title}: « None » in a table cell"
-    finally:
-        ctx.close()
+def check_no_english(page, title: str) -> None:
+    """Fail on Streamlit's English strings, English typography or « None » in a cell of ``page`` (an
+    open Playwright page); called by ``tests/test_browser_pages.py`` on every page it opens at desktop
+    width (one load per page serves the screenshot, the axe audit and this check)."""
+    seen = page.evaluate(RENDERED)
+    assert len(seen["texts"]) > 10, seen  # the page was read
+    found = sorted({f"{kind}: {s[:80]!r}" for kind in ("texts", "labels") for s in seen[kind]
+                    for w in ENGLISH if w in s})
+    assert not found, f"{title}: English left\n" + "\n".join(found)
+    typo = sorted({s[:80] for s in seen["texts"] + seen["labels"] if TYPOGRAPHY.search(s)})
+    assert not typo, f"{title}: « 0% », « -1,9 » or « (s) »\n" + "\n".join(typo)
+    assert "None" not in seen["cells"], f"{title}: « None » in a table cell"

@@ -14,7 +14,7 @@ from tests.app_server import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
 from tests.app_store import HOST, build_payload
 from tests.test_browser_pages import PAGES
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_offline")]
 
 LOCAL = {"127.0.0.1", "localhost"}
 

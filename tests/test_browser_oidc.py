@@ -19,7 +19,7 @@ import pytest
 from tests import app_store
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, free_port, serve
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_oidc")]
 
 CLAIMS = {"preferred_username": "lea", "email": "lea@port-marel.example", "groups": ["vigie-elus"],
           "territoires": ["/communes/port-marel"]}

@@ -17,8 +17,9 @@ import pytest
 
 from tests import app_store
 from tests.app_server import APP, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
+from tests.test_browser_french import check_no_english
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_pages")]
 
 VIEWPORTS = {"desktop": {"width": 1440, "height": 900}, "phone": {"width": 390, "height": 844}}
 QUERY = "?territoires=saint-aubin"
@@ -148,6 +149,7 @@ def test_page_on_screen(server, browser, file, title, url_path, viewport):
                                  " m ? m.scrollWidth - m.clientWidth : 0); }")
         assert overflow <= 1, f"{title} is {overflow} px wider than the {viewport} screen"
         if viewport == "desktop":  # the audit does not depend on the width; one run per page
+            check_no_english(page, title)  # issue 22 item 7: no English string, « None » or « 12% »
             results = Axe().run(page, options={"resultTypes": ["violations"]}).response
             bad = _serious(results)
             (SCREENSHOTS / f"{url_path}-axe.json").write_text(json.dumps(results.get("violations", []),

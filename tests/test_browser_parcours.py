@@ -26,7 +26,7 @@ from analysis import store, users
 from tests.app_server import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
 from tests.cli_inproc import run_cli
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_parcours")]
 
 ROOT = Path(__file__).resolve().parents[1]
 FIX = Path(__file__).parent / "fixtures" / "attach"

@@ -145,10 +145,21 @@ def test_spike_caption_is_written_from_the_thresholds():
         ROOT / "analysis/views/e_reputation.py").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("page", ["e_reputation", "audience", "thematiques", "synthese", "benchmark"])
+PAGE_FILES = sorted(p.stem for p in (ROOT / "streamlit_app" / "app_pages").glob("*.py"))
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
 def test_page_is_thin(page):
     """Issue 18 item 3: a page is layout only (read models in analysis/views, charts in analysis/charts),
     at most 150 lines, and builds no Altair chart itself."""
     text = (ROOT / "streamlit_app" / "app_pages" / f"{page}.py").read_text(encoding="utf-8")
     assert len(text.splitlines()) <= 150, page
     assert "import altair" not in text and "alt.Chart(" not in text, page
+
+
+@pytest.mark.parametrize("page", PAGE_FILES)
+def test_page_writes_through_the_one_write_policy(page):
+    """Issue 18 item 3: one error policy for writes from pages — data.write (or data.attempt in a button
+    callback), never a writer session opened by the page with its own messages."""
+    text = (ROOT / "streamlit_app" / "app_pages" / f"{page}.py").read_text(encoding="utf-8")
+    assert "data.writer(" not in text and "store.writer(" not in text, page

@@ -21,7 +21,7 @@ from analysis import users
 from tests import app_store
 from tests.app_server import free_port, serve
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("security_app_server")]
 
 WRONG = "Identifiant ou mot de passe incorrect."
 LOCKED = "Trop de tentatives"
