@@ -211,7 +211,7 @@ def test_analyst_day(app, chromium):
         assert _q(db, "SELECT count(*) FROM posts WHERE account_id LIKE '%104857600000099%' "
                       "AND territory_id IS NULL") == [(2,)]  # the preview wrote nothing
         page.get_by_role("button", name="Rattacher").click()
-        page.get_by_text("rattachés").first.wait_for(timeout=60_000)
+        page.locator("[data-testid='stAlertContentSuccess']", has_text="rattachés").first.wait_for(timeout=60_000)
         _idle(page)
         _no_error(page)
         _shot(page, "5-rattachement")
