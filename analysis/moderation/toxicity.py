@@ -18,7 +18,6 @@ import gzip
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,6 +32,7 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
 from analysis.store import REPO_ROOT
+from analysis.text import strip_accents
 
 LEXICON_PATH = REPO_ROOT / "data" / "lexicons" / "hostility_fr.txt"
 MODEL_PATH = REPO_ROOT / "data" / "models" / "toxicity_fr.json.gz"
@@ -58,16 +58,9 @@ _SPACES = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:
-    """Lower-case and strip accents (NFKD), keeping the rest of the text."""
-    t = str(text).lower()
-    if t.isascii():  # NFKD leaves ASCII as it is and it has no combining mark
-        return t
-    return unicodedata.normalize("NFKD", t).translate(_COMBINING_MARKS)
-
-
-# Every code point with a non-zero combining class, deleted by str.translate (in C): the same
-# result as filtering with unicodedata.combining() character by character, 5× faster.
-_COMBINING_MARKS = {c: None for c in range(0x110000) if unicodedata.combining(chr(c))}
+    """Lower-case and strip accents (:func:`analysis.text.strip_accents`, the one accent removal),
+    keeping the rest of the text."""
+    return strip_accents(str(text).lower())
 
 
 def normalise(text: str | None) -> str:
