@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import json
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import derived_refresh, store
+from analysis import access, derived_refresh, store
 from analysis import topics as T
 from analysis.queries import Filters
 
@@ -21,6 +22,26 @@ pytestmark = pytest.mark.xdist_group("topics")
 @pytest.fixture(scope="module")
 def tax() -> T.Taxonomy:
     return T.load_taxonomy()
+
+
+# ------------------------------------------------------------------------------ package
+def test_topics_is_a_package_of_small_modules_that_re_exports_its_names():
+    """Issue 18 item 6: one module per concern, each well under 800 lines; the package keeps every
+    name callers use, and the pages' read models are classified under the module they live in
+    (``analysis.access`` finds them by ``module:qualname`` without a search)."""
+    root = Path(T.__file__).parent
+    assert Path(T.__file__).name == "__init__.py"
+    sizes = {f.name: len(f.read_text(encoding="utf-8").splitlines()) for f in root.glob("*.py")}
+    assert len(sizes) >= 8 and max(sizes.values()) < 800, sizes
+    for name in ("ThemeClassifier", "LemmaVectorizer", "load_taxonomy", "emerging_subjects", "word_cloud_html",
+                 "enrich", "report_section", "_count_vectorizer", "_keyword_parts", "STOP_WORDS_FR", "NO_THEME"):
+        assert hasattr(T, name), name
+    read_models = [k for k in access.READ_MODELS if k.startswith("analysis.topics")]
+    assert len(read_models) == 8
+    for key in read_models:
+        fn = access.resolve(key)
+        assert f"{fn.__module__}:{fn.__qualname__}" == key
+        assert getattr(T, fn.__name__) is fn and access.target_name(fn) == key
 
 
 # ------------------------------------------------------------------------------ taxonomy

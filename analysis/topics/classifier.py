@@ -1,0 +1,262 @@
+"""The theme classifier (:class:`ThemeClassifier`, a scikit-learn estimator).
+
+It scores the taxonomy out of the box with a sparse keyword matrix plus the similarity of the
+text's static word vectors to each theme's centroid, and learns from analyst labels (``fit``) with
+one logistic regression per theme on labelled examples plus seed pseudo-labels.
+:func:`default_classifier` is the shipped one, fitted on the taxonomy alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from analysis.embeddings import load_table
+from analysis.fmt import fr_plural
+from analysis.topics.lemmas import STOP_WORDS_FR, LemmaVectorizer, _binarize, phrase_key
+from analysis.topics.taxonomy import NO_THEME, Taxonomy, load_taxonomy
+
+# Keyword matrices per taxonomy (path, version): built once, shared by every classifier.
+_SEED_CACHE: dict[tuple[Path | None, str], tuple[LemmaVectorizer, sp.csr_matrix, sp.csr_matrix]] = {}
+MODEL_FAMILY = "themes-2.0"
+# Most evidence similarity alone can give (score 1 − e^−0,9 = 0,59): enough for a theme, less than a keyword.
+SIMILARITY_CAP = 0.9
+
+
+def _keyword_parts(tax: Taxonomy) -> tuple[dict[str, int], list, list]:
+    keys: dict[str, int] = {}
+    pos, neg = [], []
+    for j, t in enumerate(tax.themes):
+        for kw in (*t.keywords, *t.hashtags):
+            pos.append((keys.setdefault(phrase_key(kw), len(keys)), j, t.weight))
+        for kw in t.negative:
+            neg.append((keys.setdefault(phrase_key(kw), len(keys)), j, 1.0))
+    return keys, pos, neg
+
+
+def _sparse(entries: list, n: int, m: int) -> sp.csr_matrix:
+    if not entries:
+        return sp.csr_matrix((n, m), dtype=np.float32)
+    r, c, v = zip(*entries, strict=True)
+    W = sp.coo_matrix((np.array(v, dtype=np.float32), (r, c)), shape=(n, m)).tocsr()
+    W.data = np.minimum(W.data, max(v))  # a keyword listed twice in a theme counts once
+    return W
+
+
+def theme_centroids(tax: Taxonomy, table: Any) -> np.ndarray:
+    """One unit vector per theme: the mean of the static vectors of its label, description and
+    keywords (each phrase embedded as the SIF mean of its words, :mod:`analysis.embeddings`)."""
+    C = []
+    for t in tax.themes:
+        V = table.transform([t.label, t.description, *t.keywords])
+        V = V[np.linalg.norm(V, axis=1) > 0]
+        c = V.mean(axis=0) if len(V) else np.zeros(table.dim, dtype=np.float32)
+        C.append(c / max(float(np.linalg.norm(c)), 1e-9))
+    return np.asarray(C, dtype=np.float32)
+
+
+class ThemeClassifier(ClassifierMixin, BaseEstimator):
+    """Multi-label theme classifier (scikit-learn contract: ``fit`` first, then predict).
+
+    ``fit`` captures the taxonomy (``taxonomy_``, so editing the file after fit changes nothing
+    until the next fit) and builds the evidence matrix: the score of theme *t* is
+    ``1 − exp(−s)`` where *s* = distinct taxonomy keywords/hashtags of *t* in the text (× theme
+    weight) − the number of *t*'s negative keywords present + the similarity evidence of the
+    text's vector (pretrained static word vectors, :mod:`analysis.embeddings`) to the theme's
+    centroid (its label, description and keywords; see :meth:`seed_scores`). One clear keyword
+    gives 0,63 > ``threshold``; a text without keyword still gets the theme it is closest to
+    when the similarity is high enough.
+    ``expand=False`` is the keyword-only classifier of earlier versions.
+
+    With labels — ``y`` a list of theme-id lists, ``None`` for unlabelled texts — one logistic
+    regression per theme is also trained on lemma uni/bigrams plus the seed score, on the
+    labelled texts (weight ``label_weight``) and the unlabelled ones with their seed labels as
+    pseudo-labels. A theme with no labelled positive keeps the seed score.
+    """
+
+    def __init__(self, taxonomy: Taxonomy | None = None, threshold: float = 0.5, label_weight: float = 5.0,
+                 C: float = 4.0, max_features: int = 50_000, expand: bool = True,
+                 similarity_floor: float = 0.0, similarity_weight: float = 20.0,
+                 embeddings: str | None = None):
+        self.taxonomy = taxonomy
+        self.threshold = threshold
+        self.label_weight = label_weight
+        self.C = C
+        self.max_features = max_features
+        self.expand = expand
+        self.similarity_floor = similarity_floor
+        self.similarity_weight = similarity_weight
+        self.embeddings = embeddings
+
+    # -- taxonomy evidence
+    def _tax(self) -> Taxonomy:
+        """The taxonomy captured at fit (before fit: the parameter or the default file)."""
+        tax = getattr(self, "taxonomy_", None)
+        if tax is not None:
+            return tax
+        return self.taxonomy if self.taxonomy is not None else load_taxonomy()
+
+    def _build_seed(self, tax: Taxonomy) -> None:
+        keys, pos, neg = _keyword_parts(tax)
+        n, m = len(keys), len(tax.themes)
+        vocab = list(keys)
+        self.seed_pos_, self.seed_neg_ = _sparse(pos, n, m), _sparse(neg, n, m)
+        self.n_keyword_keys_ = n
+        if self.expand:
+            table = load_table(self.embeddings)
+            # table words as unigram keys of the same vectorizer: one tokenisation pass gives both
+            # the keyword matches and the text's vector
+            rows = [i for i, k in enumerate(table.keys_) if k not in keys and k not in STOP_WORDS_FR]
+            vocab += [table.keys_[i] for i in rows]
+            self.word_vectors_ = np.vstack([np.zeros((n, table.dim), dtype=np.float32),
+                                            table.vectors_[rows] * table.sif_[rows, None]])
+            self.centroids_ = theme_centroids(tax, table)
+            self.word_centroid_sims_ = self.word_vectors_ @ self.centroids_.T
+            self.embeddings_version_ = table.version_
+        self.seed_vectorizer_ = LemmaVectorizer(vocabulary=vocab).fit([])
+
+    def seed_scores(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
+        """Evidence *s* per text and theme (n × themes), ≥ 0: distinct keywords of the theme
+        (× weight) minus its negative keywords, plus — when ``expand`` — the similarity evidence
+        ``similarity_weight × (cos − similarity_floor) ÷ (1 − similarity_floor)``, at most
+        :data:`SIMILARITY_CAP`, for the theme whose centroid is closest to the text's vector (that
+        theme only, only above the floor, and only for a text where no keyword matched).
+        """
+        self._check_fitted()
+        B = _binarize(self.seed_vectorizer_.transform(texts))
+        K = B[:, : self.n_keyword_keys_]
+        s = (K @ self.seed_pos_).toarray() - (K @ self.seed_neg_).toarray()
+        s = np.clip(s, 0, None)
+        if self.expand and len(s):
+            # cosine to each centroid = (B·W·Cᵀ) ÷ ‖B·W‖: sparse products only (a BLAS call on
+            # these small dense blocks cost more in thread start-up than the whole product)
+            norms = np.sqrt(np.einsum("ij,ij->i", *(2 * [np.asarray(B @ self.word_vectors_)])))
+            S = np.asarray(B @ self.word_centroid_sims_) / np.maximum(norms, 1e-9)[:, None]
+            j = S.argmax(axis=1)
+            best = S[np.arange(len(S)), j]
+            e = self.similarity_weight * np.clip((best - self.similarity_floor) / (1 - self.similarity_floor), 0, None)
+            # only for texts without any keyword: the taxonomy decides when it can, and similarity
+            # never adds a second theme beside a keyword's; capped below one keyword's evidence
+            e[s.max(axis=1) > 0] = 0
+            s[np.arange(len(s)), j] += np.minimum(e, SIMILARITY_CAP)
+        return s
+
+    def _check_fitted(self) -> None:
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "seed_pos_")
+
+    # -- learning
+    def fit(self, texts: Sequence[str | None] | pd.Series | None = None,
+            y: Sequence[Sequence[str] | None] | None = None) -> ThemeClassifier:
+        """Capture the taxonomy, build the evidence matrix and, with labels, learn from them."""
+        from sklearn.linear_model import LogisticRegression
+
+        tax = self.taxonomy if self.taxonomy is not None else load_taxonomy()
+        self.taxonomy_ = tax
+        self.classes_ = np.array(tax.ids, dtype=object)
+        self._build_seed(tax)
+        texts = [] if texts is None else list(texts)
+        y = list(y) if y is not None else [None] * len(texts)
+        if len(y) != len(texts):
+            raise ValueError("texts et y doivent avoir la même longueur.")
+        ids = tax.ids
+        labelled = np.array([lab is not None for lab in y], dtype=bool)
+        self.n_labelled_ = int(labelled.sum())
+        self.models_: dict[str, Any] = {}
+        self.version_ = self._version()
+        if not labelled.any():
+            return self
+        seed = self.seed_scores(texts)
+        Y = (1 - np.exp(-seed)) >= self.threshold  # pseudo-labels
+        for i, lab in enumerate(y):
+            if lab is not None:
+                unknown = [t for t in lab if t not in ids]
+                if unknown:
+                    raise ValueError(f"{fr_plural(len(unknown), 'Thème inconnu', 'Thèmes inconnus')} dans les étiquettes : {unknown}. Thèmes : {ids}")
+                Y[i] = [t in lab for t in ids]
+        self.vectorizer_ = LemmaVectorizer(min_df=2, max_features=self.max_features).fit(texts)
+        X = self._features(texts, seed)
+        w = np.where(labelled, self.label_weight, 1.0)
+        for j, t in enumerate(ids):
+            yj = Y[:, j]
+            if not (labelled & yj).any() or yj.all() or not yj.any():
+                continue  # nothing learned for this theme beyond the seed
+            m = LogisticRegression(C=self.C, solver="liblinear", max_iter=200)
+            m.fit(X, yj.astype(int), sample_weight=w)
+            self.models_[t] = m
+        return self
+
+    def _features(self, texts: Sequence[str | None], seed: np.ndarray) -> sp.csr_matrix:
+        B = _binarize(self.vectorizer_.transform(texts))
+        norms = np.sqrt(np.asarray(B.sum(axis=1)).ravel())
+        B = sp.diags(1 / np.maximum(norms, 1)) @ B
+        return sp.hstack([B, sp.csr_matrix(1 - np.exp(-seed))], format="csr")
+
+    # -- prediction
+    def predict_proba(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
+        """Score in [0, 1] per text and theme (columns in ``classes_`` order)."""
+        self._check_fitted()
+        # Each distinct text is scored once and broadcast back: rows are scored independently,
+        # and comment streams repeat short replies (a third of the demo's messages).
+        first: dict[Any, int] = {}
+        codes = np.fromiter((first.setdefault(t if isinstance(t, str) else None, len(first)) for t in texts),
+                            dtype=np.int64)
+        texts = list(first)
+        seed = self.seed_scores(texts)
+        P = 1 - np.exp(-seed)
+        if self.models_:
+            X = self._features(texts, seed)
+            for j, t in enumerate(self.classes_):
+                if t in self.models_:
+                    P[:, j] = self.models_[t].predict_proba(X)[:, 1]
+        return P[codes]
+
+    def predict(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
+        """Indicator matrix (n × themes) of themes whose score reaches ``threshold``."""
+        return (self.predict_proba(texts) >= self.threshold).astype(np.int8)
+
+    def predict_labels(self, texts: Sequence[str | None] | pd.Series) -> list[tuple[str, ...]]:
+        """Theme ids per text (possibly empty)."""
+        ids = np.asarray(self.classes_, dtype=object)
+        return [tuple(ids[row.astype(bool)]) for row in self.predict(texts)]
+
+    def predict_top(self, texts: Sequence[str | None] | pd.Series) -> np.ndarray:
+        """The strongest theme per text, or :data:`NO_THEME` when none reaches ``threshold``."""
+        P = self.predict_proba(texts)
+        top = np.asarray(self.classes_, dtype=object)[P.argmax(axis=1)] if P.shape[1] else np.array([])
+        return np.where(P.max(axis=1, initial=0) >= self.threshold, top, NO_THEME)
+
+    def _version(self) -> str:
+        parts = [MODEL_FAMILY, self.taxonomy_.version]
+        if self.expand:
+            parts.append(f"{getattr(self, 'embeddings_version_', 'x')}"
+                         f"-f{self.similarity_floor:g}w{self.similarity_weight:g}")
+        fp = getattr(self, "labels_fingerprint_", None)
+        parts.append(f"l{fp}" if fp else "seed")
+        return "-".join(parts)
+
+    @property
+    def version(self) -> str:
+        """Model version stamped on every ``themes`` row (``version_``; kept for older callers)."""
+        self._check_fitted()
+        return self.version_
+
+
+def default_classifier(taxonomy: Taxonomy | None = None) -> ThemeClassifier:
+    """The shipped classifier, fitted on the taxonomy alone (no labels), cached per taxonomy version."""
+    tax = taxonomy or load_taxonomy()
+    key = (tax.path, tax.version)
+    clf = _DEFAULT_CACHE.get(key)
+    if clf is None:
+        clf = _DEFAULT_CACHE[key] = ThemeClassifier(tax).fit()
+    return clf
+
+
+_DEFAULT_CACHE: dict[tuple, ThemeClassifier] = {}
