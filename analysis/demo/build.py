@@ -87,7 +87,7 @@ def generate(exports_dir: str | os.PathLike, seed: int = 42, scale: float = 1.0,
     registry = registry or load_registry()
     root = Path(exports_dir)
     sim = simulate(registry, seed, scale)
-    events.inject(sim, seed)  # the events agenda and its promotion (analysis.demo_events)
+    events.inject(sim, seed)  # the events agenda and its promotion (analysis.demo.events)
     root.mkdir(parents=True, exist_ok=True)
     writer = Writer(sim, root, np.random.default_rng(seed + 1))
     writer.write_all()

@@ -22,7 +22,7 @@ END = date(2026, 10, 31)  # inclusive
 N_DAYS = (END - START).days + 1
 OWN = "saint-aubin"
 FIXED_ZIP_TIME = (2026, 11, 1, 0, 0, 0)
-POPULATION_CSV = Path(__file__).resolve().parents[1] / "data" / "population_demo.csv"
+POPULATION_CSV = Path(__file__).resolve().parents[2] / "data" / "population_demo.csv"
 
 AGE_BANDS = ("0-12", "13-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+")
 FOLLOWER_BANDS = AGE_BANDS[1:]
