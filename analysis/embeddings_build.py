@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis import demo_text
+from analysis.demo import text as demo_text
 from analysis.embeddings import TABLE_PATH, StaticEmbeddings, key, words
 from analysis.eval import data as d
 from analysis.eval.data import shared_root

@@ -6,7 +6,7 @@ For each seed the demo is generated and imported (``vigie demo --no-enrich``, ~1
 temporary store; then (1) every event of the own territory is evaluated and its 95 % interval compared
 with the injected promotion effect of ``ground_truth_events.json``; (2) the engagement model is
 evaluated on the time split of the own territory's posts (coverage of its 80 % interval, error vs the
-account's median). Complements :func:`analysis.demo_events.coverage` (fast simulated accounts).
+account's median). Complements :func:`analysis.demo.events.coverage` (fast simulated accounts).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from analysis import demo_build, store
-from analysis.demo_events import ground_truth
+from analysis import store
+from analysis.demo import build as demo_build
+from analysis.demo.events import ground_truth
 from analysis.events import engagement as E
 from analysis.events.evaluation import evaluate_event
 

@@ -92,7 +92,7 @@ def stage_generate(exports: Path, scale: float, out: dict) -> list[dict]:
 def _generate_only(exports: Path, scale: float) -> None:
     import pickle
 
-    from analysis import demo_build
+    from analysis.demo import build as demo_build
 
     sim, files = demo_build.generate(exports, seed=42, scale=scale)
     exports.with_suffix(".files.pkl").write_bytes(pickle.dumps(

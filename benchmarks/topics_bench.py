@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/topics_bench.py --n 200000            # no store: demo text bank
 
 Messages come from the store (most recent first, repeated if the store has fewer than ``--n``)
-or, without a store, are drawn from the demo text bank (``analysis/demo_text.py``, seeded).
+or, without a store, are drawn from the demo text bank (``analysis/demo/text.py``, seeded).
 Prints a Markdown table: seconds for classifying the N messages into themes, for discovering
 topics (NMF, k chosen by NPMI) and the coherence of every k tried.
 """
@@ -25,7 +25,7 @@ from analysis import topics as T  # noqa: E402
 
 def synthetic(n: int, seed: int = 0) -> list[str]:
     """N messages from the demo text bank (subject templates × tone frames × territory names)."""
-    from analysis import demo_text as D
+    from analysis.demo import text as D
 
     rng = random.Random(seed)
     frames = D.POSITIVE + D.NEGATIVE + D.NEUTRAL + D.QUESTIONS

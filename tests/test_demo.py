@@ -10,7 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import demo, demo_build, store
+from analysis import demo, store
+from analysis.demo import build as demo_build
 from analysis.registry import load_registry
 
 # module fixtures are expensive: keep this file on one xdist worker so they are built once

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import demo_events as events_demo
 from analysis import store
+from analysis.demo import events as events_demo
 from analysis.events import draft as D
 from analysis.events import engagement as E
 from analysis.events.evaluation import evaluate_event, lift, strata, territory_summary

@@ -30,7 +30,7 @@ NOTIONS: dict[str, tuple[str, list[tuple[str, tuple[str, ...]]]]] = {
                (r"def peers_of\(", ("analysis/territories.py",))]),
     "focus territory": ("analysis.territories:focus_territory",
                         [(r"return f\.territories\[0\]", ())]),
-    "local timezone": ("analysis.config:LOCAL_TZ", [(r"[\"']Europe/Paris[\"']", ("analysis/config.py", "analysis/demo.py", "analysis/ingest/generic.py"))]),
+    "local timezone": ("analysis.config:LOCAL_TZ", [(r"[\"']Europe/Paris[\"']", ("analysis/config.py", "analysis/demo/writers_meta.py", "analysis/ingest/generic.py"))]),
     "accent removal": ("analysis.text:strip_accents",
                        [(r"unicodedata\.combining", ("analysis/text.py",))]),
     "missing tokens": ("analysis.ingest.base:MISSING_TOKENS", [(r"\"n/a\"", ("analysis/ingest/base.py",))]),

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from analysis import store
 from analysis.cli.common import open_reader, parse_date
-from analysis.demo_events import coverage
+from analysis.demo.events import coverage
 from analysis.events import draft as D
 from analysis.events import engagement as E
 from analysis.events.evaluation import evaluate_event

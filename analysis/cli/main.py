@@ -20,9 +20,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from typer.core import TyperGroup
 
-from analysis import demo_build, derived_refresh, privacy, queries, store
+from analysis import derived_refresh, privacy, queries, store
 from analysis.cli.audience import import_population
 from analysis.cli.common import french_cli, open_reader
+from analysis.demo import build as demo_build
 from analysis.distributed import import_paths as dask_import_paths
 from analysis.fmt import fr_count, fr_int
 from analysis.ingest import adapters, default_context, expand_paths, import_paths

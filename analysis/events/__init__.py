@@ -11,6 +11,6 @@ draft post before it goes out, and what reaches each audience.
   and the expected engagement of a draft;
 - :mod:`analysis.events.audiences` — which themes, formats and slots reach the young and the 40+;
 - :mod:`analysis.events.views` — read models of the pages (the CLI: :mod:`analysis.cli.events`); :mod:`analysis.events.report` — the
-  report section; :mod:`analysis.demo_events` — the demo agenda with injected promotion effects;
+  report section; :mod:`analysis.demo.events` — the demo agenda with injected promotion effects;
   :mod:`analysis.events.cli` — ``vigie events …`` and ``vigie draft …``.
 """

@@ -15,7 +15,7 @@ method note).
 **Uncertainty**: a seeded bootstrap that resamples the promotion posts *and* the reference posts
 (so a mean built on three ordinary posts is as uncertain as it is); a group of events (the
 territory's comparable past events, peers' similar events) is pooled, each event's posts resampled. The centred percentiles on the log scale are widened by t₀.₉₇₅(n − 1) ÷ z₀.₉₇₅ ·
-√(n ÷ (n − 1)), n = promotion posts, as the campaign evaluation does for its few blocks; :func:`analysis.demo_events.coverage` measures the coverage this gives on simulated
+√(n ÷ (n − 1)), n = promotion posts, as the campaign evaluation does for its few blocks; :func:`analysis.demo.events.coverage` measures the coverage this gives on simulated
 agendas.
 
 **Conversation** around the event: messages (not official) of the territory that name it or

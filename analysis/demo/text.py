@@ -1,6 +1,6 @@
 """French text bank of the demo data set: per theme × tone templates with slots.
 
-Kept apart from :mod:`analysis.demo` so the generator stays readable. Every template is
+Kept apart from the simulation (:mod:`analysis.demo.simulation`) so the generator stays readable. Every template is
 labelled by construction (theme, tone, question, hostile, language): the demo ground truth
 is the label of the template a message was drawn from.
 """

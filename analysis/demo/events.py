@@ -1,6 +1,6 @@
 """The demo agenda: events of the five fictional territories, their promotion, its injected effect.
 
-Called by the demo build (:func:`analysis.demo_build.generate`): :func:`inject` adds to the simulated
+Called by the demo build (:func:`analysis.demo.build.generate`): :func:`inject` adds to the simulated
 world, from a random stream of its own (the rest of the demo keeps its draws), the promotion posts
 of each event — on Facebook, Instagram and X, in the four weeks before it — whose expected
 engagement is the one a regular post of the same account and day would have, multiplied by
@@ -34,8 +34,30 @@ from typing import Any
 
 import numpy as np
 
-from analysis import demo as D
 from analysis.config import LOCAL_TZ, LOCAL_ZONE
+from analysis.demo.model import (
+    COMMENT_MEAN,
+    ENGAGEMENT_SIGMA,
+    NB_DISPERSION,
+    POST_RATE,
+    REACTIONS_PER_COMMENT,
+    SHARES_PER_COMMENT,
+    TERRITORY_STYLE,
+    FastRng,
+    Ids,
+    TextMaker,
+    _author_weights,
+    _cum,
+    _draw,
+    _local_time,
+    _nb,
+    _to_utc,
+    campaign_of,
+    season,
+    size_factor,
+)
+from analysis.demo.posts import _message_native_id, _official_reply, _simulate_comments
+from analysis.demo.truth import exports_dir_for
 from analysis.events.evaluation import lift, strata
 from analysis.fmt import MONTHS, WEEKDAYS
 
@@ -179,13 +201,13 @@ def _fr_date(dt: datetime) -> str:
 
 
 # ------------------------------------------------------------------------------ simulation
-def _engagement(D: Any, rng: Any, plat: str, sf: float, day: date, territory_id: str, effect: float) -> dict:
+def _engagement(rng: Any, plat: str, sf: float, day: date, territory_id: str, effect: float) -> dict:
     """Counts of a post of ``plat`` on ``day`` drawn from the demo's engagement model, × (1 + effect)."""
-    camp = D.campaign_of(day, territory_id)
-    mu = (D.COMMENT_MEAN[plat] * sf * D.season(day) * (1.0 + (camp["effect"] if camp else 0.0)) * (1.0 + effect)
-          * float(np.exp(rng.normal(-D.ENGAGEMENT_SIGMA ** 2 / 2, D.ENGAGEMENT_SIGMA))))
-    return {"mu": mu, "comments": D._nb(rng, mu), "reactions": D._nb(rng, mu * D.REACTIONS_PER_COMMENT[plat]),
-            "shares": D._nb(rng, mu * D.SHARES_PER_COMMENT[plat]), "camp": camp}
+    camp = campaign_of(day, territory_id)
+    mu = (COMMENT_MEAN[plat] * sf * season(day) * (1.0 + (camp["effect"] if camp else 0.0)) * (1.0 + effect)
+          * float(np.exp(rng.normal(-ENGAGEMENT_SIGMA ** 2 / 2, ENGAGEMENT_SIGMA))))
+    return {"mu": mu, "comments": _nb(rng, mu), "reactions": _nb(rng, mu * REACTIONS_PER_COMMENT[plat]),
+            "shares": _nb(rng, mu * SHARES_PER_COMMENT[plat]), "camp": camp}
 
 
 def _promo_days(rng: Any, e: DemoEvent, n: int) -> list[datetime]:
@@ -208,17 +230,17 @@ def _promo_days(rng: Any, e: DemoEvent, n: int) -> list[datetime]:
 def inject(sim: Any, seed: int) -> dict:
     """Add the agenda's promotion posts, their comments and the conversation naming the own
     territory's events to ``sim`` (in place); returns the truth (also kept on ``sim``)."""
-    rng = D.FastRng(seed + SEED_OFFSET)
-    tm = D.TextMaker(rng)
-    ids = D.Ids()
+    rng = FastRng(seed + SEED_OFFSET)
+    tm = TextMaker(rng)
+    ids = Ids()
     ids.n = {k: ID_START for k in ("fb_post", "ig_post", "x_post", "fb_comment", "ig_comment", "yt_comment", "other")}
     reg = sim.registry
     own_pop = next(t for t in reg.territories if t.kind == "own").population or 50000
     truth = []
     for e in all_events():
         terr = reg.territory(e.territory_id)
-        sf = D.size_factor(terr, own_pop)
-        style = D.TERRITORY_STYLE.get(terr.territory_id, D.TERRITORY_STYLE[D.OWN])
+        sf = size_factor(terr, own_pop)
+        style = TERRITORY_STYLE.get(terr.territory_id, TERRITORY_STYLE[OWN])
         tshort = terr.name.split(" ")[0]
         ttag = "".join(ch for ch in terr.name.translate(str.maketrans("éèêàç", "eeeac")) if ch.isalpha())
         accounts = {a.platform: a for a in terr.accounts if a.platform in ("facebook", "instagram", "x")}
@@ -231,7 +253,7 @@ def inject(sim: Any, seed: int) -> dict:
             plat = plats[k % len(plats)]
             acc = accounts[plat]
             day = local.date()
-            eng = _engagement(D, rng, plat, sf, day, terr.territory_id, e.effect)
+            eng = _engagement(rng, plat, sf, day, terr.territory_id, e.effect)
             tag = " ".join(f"#{h}" for h in ([e.hashtag] if e.hashtag else []) + [ttag])
             tpl = _PROMO[min(k, len(_PROMO) - 2)] if k < len(times) - 1 or len(times) < 5 else _PROMO[-1]
             if not e.hashtag and "{link}" not in tpl:
@@ -243,7 +265,7 @@ def inject(sim: Any, seed: int) -> dict:
                      "x": ["status"]}[plat][int(rng.integers(3 if plat != "x" else 1))]
             post = {
                 "territory_id": terr.territory_id, "platform": plat, "account": acc, "native_id": None,
-                "created_local": local, "created_utc": D._to_utc(local), "text": text, "themes": [e.theme],
+                "created_local": local, "created_utc": _to_utc(local), "text": text, "themes": [e.theme],
                 "post_type": ptype, "comments_users": eng["comments"], "reactions": eng["reactions"],
                 "shares": eng["shares"], "reach": reach, "impressions": int(reach * rng.uniform(1.2, 1.6)),
                 "video_views": int(reach * rng.uniform(0.3, 0.7)) if ptype in ("Videos", "IG reel") else None,
@@ -263,10 +285,10 @@ def inject(sim: Any, seed: int) -> dict:
             post_ids.append(f"{plat}:{post['native_id']}")
             pool = sim.authors.get((terr.territory_id, plat))
             if pool:
-                weights = D._cum(D._author_weights(len(pool)))
-                D._simulate_comments(sim, rng, tm, ids, terr, acc, post, eng["comments"], tshort, ttag,
+                weights = _cum(_author_weights(len(pool)))
+                _simulate_comments(sim, rng, tm, ids, terr, acc, post, eng["comments"], tshort, ttag,
                                      acc.handle or acc.native_id or "", pool, weights, style)
-        talk = _conversation(D, sim, rng, ids, e, terr, accounts.get("x"), style) if e.conversation else 0
+        talk = _conversation(sim, rng, ids, e, terr, accounts.get("x"), style) if e.conversation else 0
         truth.append({"key": e.key, "event_id": event_id(e), "territory_id": e.territory_id, "title": e.title,
                       "start": e.start.isoformat(), "end": e.end.isoformat(), "theme": e.theme,
                       "audiences": list(e.audiences), "hashtag": e.hashtag, "injected_effect": e.effect,
@@ -276,14 +298,14 @@ def inject(sim: Any, seed: int) -> dict:
            "definition": ("promotion effect = engagement (reactions + comments + shares) of a promotion post ÷ the "
                           "expected engagement of a regular post of the same account on the same day, minus 1; "
                           "each promotion post's expected engagement is the demo's (size × season × campaign × "
-                          f"lognormal σ {D.ENGAGEMENT_SIGMA}) times (1 + injected_effect); counts negative binomial "
-                          f"(size {D.NB_DISPERSION}). Promotion posts are published from lead days before the "
+                          f"lognormal σ {ENGAGEMENT_SIGMA}) times (1 + injected_effect); counts negative binomial "
+                          f"(size {NB_DISPERSION}). Promotion posts are published from lead days before the "
                           "event to the day after it; they name it (title), carry its hashtag and/or link to it.")}
     sim.events_truth = out  # read by write()
     return out
 
 
-def _conversation(D: Any, sim: Any, rng: Any, ids: Any, e: DemoEvent, terr: Any, acc: Any, style: dict) -> int:
+def _conversation(sim: Any, rng: Any, ids: Any, e: DemoEvent, terr: Any, acc: Any, style: dict) -> int:
     """Extra X mentions naming an own event: ``conversation`` a day while it takes place, a third of
     that in the three days before."""
     if acc is None:
@@ -291,7 +313,7 @@ def _conversation(D: Any, sim: Any, rng: Any, ids: Any, e: DemoEvent, terr: Any,
     pool = sim.authors.get((terr.territory_id, "x")) or []
     if not pool:
         return 0
-    weights = D._cum(D._author_weights(len(pool)))
+    weights = _cum(_author_weights(len(pool)))
     handle = acc.handle or ""
     days = [(e.start.date() - timedelta(days=k), e.conversation / 3) for k in (3, 2, 1)]
     d = e.start.date()
@@ -304,16 +326,16 @@ def _conversation(D: Any, sim: Any, rng: Any, ids: Any, e: DemoEvent, terr: Any,
             tpl, tone, q = _TALK[int(rng.integers(len(_TALK)))]
             tag = f"#{e.hashtag}" if e.hashtag and rng.random() < 0.6 else ""
             text = tpl.format(title=e.title, tag=tag).strip()
-            when = D._to_utc(D._local_time(rng, day, "user"))
-            author = pool[int(D._draw(rng, weights))]
+            when = _to_utc(_local_time(rng, day, "user"))
+            author = pool[int(_draw(rng, weights))]
             m = {"territory_id": terr.territory_id, "platform": "x", "account": acc, "post": None,
-                 "native_id": D._message_native_id(ids, "x", None), "kind": "mention", "parent": None,
+                 "native_id": _message_native_id(ids, "x", None), "kind": "mention", "parent": None,
                  "author": author, "is_official": False, "created_utc": when,
                  "text": f"@{handle} {text}" if rng.random() < 0.5 else text, "themes": [e.theme], "tone": tone,
                  "is_question": q, "is_hostile": False, "lang": "fr", "crisis": False, "theme_explicit": True,
-                 "likes": D._nb(rng, 1.5, 1.5), "event": e.key}
+                 "likes": _nb(rng, 1.5, 1.5), "event": e.key}
             sim.messages.append(m)
-            D._official_reply(sim, rng, ids, terr, acc, m, style)
+            _official_reply(sim, rng, ids, terr, acc, m, style)
             n_total += 1
     return n_total
 
@@ -427,7 +449,7 @@ def write(writer: Any) -> list[Path]:
 
 def ground_truth(db_path: Any = None) -> dict:
     """The injected events truth of the demo store (``ground_truth_events.json``)."""
-    path = D.exports_dir_for(db_path) / "ground_truth_events.json"
+    path = exports_dir_for(db_path) / "ground_truth_events.json"
     if not path.exists():
         raise FileNotFoundError(f"Vérité terrain des événements absente : {path}. Lancez `vigie demo` d'abord.")
     return json.loads(path.read_text(encoding="utf-8"))
@@ -440,15 +462,15 @@ def simulate_account(rng: np.random.Generator, plat: str, sf: float, days: list[
     posts of effect ``effect`` before ``event_day``: (times in days, engagement, promo mask)."""
     t, e, promo = [], [], []
     for d in days:
-        for _ in range(int(rng.poisson(D.POST_RATE[plat] / 30.4 * sf * D.season(d)))):
-            c = _engagement(D, rng, plat, sf, d, territory_id, 0.0)
+        for _ in range(int(rng.poisson(POST_RATE[plat] / 30.4 * sf * season(d)))):
+            c = _engagement(rng, plat, sf, d, territory_id, 0.0)
             t.append((d - days[0]).days + float(rng.uniform(0.3, 0.9)))
             e.append(c["comments"] + c["reactions"] + c["shares"])
             promo.append(False)
     for _ in range(n_promo):
         back = int(min(lead, max(1, round(float(rng.exponential(lead / 2.5)) + 1))))
         d = event_day - timedelta(days=back)
-        c = _engagement(D, rng, plat, sf, d, territory_id, effect)
+        c = _engagement(rng, plat, sf, d, territory_id, effect)
         t.append((d - days[0]).days + float(rng.uniform(0.3, 0.9)))
         e.append(c["comments"] + c["reactions"] + c["shares"])
         promo.append(True)

@@ -1,4 +1,4 @@
-"""Build the demo: simulate (:mod:`analysis.demo`), add the events agenda (:mod:`analysis.demo_events`),
+"""Build the demo: simulate (:mod:`analysis.demo.simulation`), add the events agenda (:mod:`analysis.demo.events`),
 write every export file and the ground truth, collect the replayed APIs, import, enrich.
 
 Apart from the simulation so that the simulation does not import what draws from it: the events
@@ -12,16 +12,24 @@ import io
 import json
 import os
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from analysis import demo as D
-from analysis import demo_events, derived_refresh, store
+from analysis import derived_refresh, store
 from analysis import enrich as enrich_mod
+from analysis.demo import events
+from analysis.demo.model import CAMPAIGNS, OWN, Sim
+from analysis.demo.replay import collect_replay
+from analysis.demo.simulation import simulate
+from analysis.demo.truth import _ground_truth, _messages_truth
+from analysis.demo.writers import Writer
 from analysis.fmt import fr_count, fr_int, fr_num
+from analysis.ingest import default_context, import_paths
 from analysis.registry import Registry, load_registry
 
 
@@ -74,22 +82,22 @@ class BuildReport:
 
 
 def generate(exports_dir: str | os.PathLike, seed: int = 42, scale: float = 1.0,
-             registry: Registry | None = None) -> tuple[D.Sim, list[dict]]:
+             registry: Registry | None = None) -> tuple[Sim, list[dict]]:
     """Simulate and write every export file plus the ground truth; return the simulation and the files."""
     registry = registry or load_registry()
     root = Path(exports_dir)
-    sim = D.simulate(registry, seed, scale)
-    demo_events.inject(sim, seed)  # the events agenda and its promotion (analysis.demo_events)
+    sim = simulate(registry, seed, scale)
+    events.inject(sim, seed)  # the events agenda and its promotion (analysis.demo.events)
     root.mkdir(parents=True, exist_ok=True)
-    writer = D.Writer(sim, root, np.random.default_rng(seed + 1))
+    writer = Writer(sim, root, np.random.default_rng(seed + 1))
     writer.write_all()
-    demo_events.write(writer)
-    truth = D._ground_truth(sim, writer, seed, scale)
+    events.write(writer)
+    truth = _ground_truth(sim, writer, seed, scale)
     (root / "ground_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True),
                                             encoding="utf-8")
     buf = io.BytesIO()
     with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:  # mtime=0: same seed, same bytes
-        gz.write(D._messages_truth(sim).to_csv(index=False).encode("utf-8"))
+        gz.write(_messages_truth(sim).to_csv(index=False).encode("utf-8"))
     (root / "ground_truth_messages.csv.gz").write_bytes(buf.getvalue())
     return sim, writer.files
 
@@ -109,17 +117,17 @@ def build_report(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: in
     # whose cost grows with the table (3 s against an empty store, 10 s more after the imports).
     w0, c0 = time.perf_counter(), time.process_time()
     with derived_refresh.writer(db) as con:
-        collected = D.collect_replay(exports_dir, con, registry)
+        collected = collect_replay(exports_dir, con, registry)
     timings.update(collect_wall=time.perf_counter() - w0, collect_cpu=time.process_time() - c0)
     say(f"Collecte : {len(collected)} sources, {sum(r.requests for r in collected)} requêtes, "
         f"{sum(r.inserted for r in collected)} lignes ajoutées ({timings['collect_wall']:.1f} s)")
     w0, c0 = time.perf_counter(), time.process_time()
-    results = D.import_files(files, db, registry, say)
+    results = import_files(files, db, registry, say)
     timings.update(import_wall=time.perf_counter() - w0, import_cpu=time.process_time() - c0)
     enriched = False
     with derived_refresh.writer(db) as con:
         w0 = time.perf_counter()
-        store.upsert(con, "campaigns", D.campaigns_frame())
+        store.upsert(con, "campaigns", campaigns_frame())
         if enrich:
             say("Enrichissement (sentiment, thèmes)…")
             enrich_mod.run(con)
@@ -135,3 +143,30 @@ def build(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: int = 42,
           enrich: bool = True, progress: Callable[[str], None] | None = None) -> str:
     """Generate the demo exports, import them, enrich; return a French summary (``vigie demo``)."""
     return build_report(exports_dir, db, seed, scale, enrich, progress).summary()
+
+
+def import_files(files: list[dict], db: str | os.PathLike, registry: Registry,
+                 say: Callable[[str], None]) -> list:
+    """Import the written files through the real pipeline, with the hints each one needs."""
+
+    results = []
+    groups: dict[tuple, list[Path]] = {}
+    for f in files:  # one pipeline call per context: each call re-syncs the registry
+        key = (f["hint"], f["snapshot"], str(f["mapping"] or ""), f["fmt"])
+        groups.setdefault(key, []).append(f["path"])
+    with derived_refresh.writer(db) as con:
+        for (hint, snap, mapping_path, fmt), paths in groups.items():
+            mapping = tomllib.loads(Path(mapping_path).read_text(encoding="utf-8")) if mapping_path else None
+            ctx = default_context(registry=registry, account_hint=hint, mapping=mapping, snapshot_date=snap)
+            results += import_paths(con, paths, ctx, fmt=fmt)
+    bad = [r for r in results if r.status == "error"]
+    say(f"Import : {len(results)} fichiers, {len(bad)} en erreur")
+    return results
+
+
+def campaigns_frame() -> pd.DataFrame:
+    """The demo campaigns (the placebo included) as rows of the ``campaigns`` table."""
+    return pd.DataFrame([{
+        "campaign_id": c["campaign_id"], "name": c["name"], "territory_id": OWN, "start_date": c["start"],
+        "end_date": c["end"], "hashtags": [c["hashtag"].lower()], "keywords": [], "post_ids": [],
+        "objective": "engagement", "budget": c["budget"], "source": "demo"} for c in CAMPAIGNS])
