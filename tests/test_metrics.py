@@ -21,7 +21,7 @@ def test_version_and_formulas_registry():
         assert f.version == "1.0" and f.name and f.formula
     assert m.formula_text("er_reach") == "Taux d'engagement (portée) = engagement ÷ portée (spécification v1.0)"
     # engagement formula states the columns of each platform
-    assert "instagram = j'aime + commentaires" in m.FORMULAS["engagement"].formula
+    assert "Instagram = j'aime + commentaires" in m.FORMULAS["engagement"].formula
 
 
 def test_engagement_per_platform():
