@@ -24,9 +24,10 @@ demo: venv
 	VIGIE_DB=$(DEMO_DB) VIGIE_AUTH=demo $(BIN)/streamlit run streamlit_app/app.py \
 		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
-## make test: bootstrap, build the test demo store, run the whole suite (tests + notebooks)
+## make test: bootstrap, build the test demo store, run the whole suite (tests + notebooks); 3 workers on
+## 2 cores: the browser and server tests spend much of their time waiting; the 15 slowest tests are listed
 test: test-db
-	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 2 --dist loadgroup tests --ignore=tests/test_pages_grid.py
+	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 3 --dist loadgroup --durations=15 tests --ignore=tests/test_pages_grid.py
 	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -n 2 -p no:randomly notebooks
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
 	$(BIN)/lint-imports
