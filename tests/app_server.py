@@ -65,3 +65,16 @@ def serve(db: Path, log_path: Path, timeout: float = 60, env: dict[str, str] | N
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's headless Chromium through Playwright (one definition for the browser tests); closed on exit."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests import app_store
-from tests.app_server import APP, CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, serve
+from tests.app_server import APP, CHROMIUM, SCREENSHOTS, chromium, serve
 from tests.test_browser_french import check_no_english
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_pages")]
@@ -64,14 +64,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 def _wait_rendered(page, timeout_ms: int = 120_000) -> None:
