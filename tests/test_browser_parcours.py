@@ -194,8 +194,10 @@ def test_analyst_day(app, browser):
         _goto(page, "Données")
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
             str(FIX / "mbs_posts_unknown_page.csv"))
+        page.wait_for_timeout(1000)
+        _idle(page)  # the upload reaches the server (a run) before « Importer » is pressed
         page.get_by_role("button", name="Importer").click()
-        page.locator("[data-testid='stCode']", has_text="104857600000099").first.wait_for(timeout=60_000)
+        page.locator("[data-testid='stCode']", has_text="104857600000099").first.wait_for(timeout=180_000)
         _shot(page, "4-import")
         registry.write_text(registry.read_text(encoding="utf-8") + LORVAN, encoding="utf-8")
         _goto(page, "Synthèse")  # away and back: the page reads the registry she has just edited
