@@ -5,6 +5,7 @@ Default file: ``$VIGIE_REGISTRY`` or ``data/territories.toml`` (the demo registr
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tomllib
@@ -262,6 +263,7 @@ def words(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
 
 
+@functools.lru_cache(maxsize=1 << 16)  # an import compares each name with every reference
 def skeleton(s: str) -> str:
     """Comparable core of a name or handle: no fillers, no separators, confusables merged."""
     w = _FILLERS.sub(" ", words(s))

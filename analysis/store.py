@@ -330,6 +330,13 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
         return int(con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src")
                    .fetchone()[0]), 0
     keys = ", ".join(_q(k) for k in t.key)
+    match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in t.key)
+    if _all_new(con, t, _vigie_upsert_src, match):
+        # Every key is new and none repeats: the UPDATE would touch nothing and the INSERT take
+        # every row, so insert them at once (a third of the time of the staged path, which joins
+        # the whole table twice; issue 19).
+        return int(con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src")
+                   .fetchone()[0]), 0
     # Duplicates in df keep the last row.
     src = (f"(SELECT * EXCLUDE (_rn) FROM (SELECT {casts}, row_number() OVER () AS _rn FROM _vigie_upsert_src) "
            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _rn DESC) = 1)")
@@ -337,7 +344,6 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
     if stage:  # prepared once for the UPDATE and the INSERT (kept by DuckDB until COMMIT)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * FROM {src}")
         src = stg
-    match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in t.key)
     value_cols = [c for c in cols if c not in t.key and c != "import_id"]
     updated = 0
     if value_cols:
@@ -357,6 +363,21 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
     if stage:
         con.execute(f"DROP TABLE {stg}")
     return int(inserted), int(updated)
+
+
+def _all_new(con: duckdb.DuckDBPyConnection, t: schema.Table, src: pd.DataFrame, match: str) -> bool:
+    """Whether the keys of ``src`` (cast to the table's types) are all present, distinct from each
+    other and absent from the table: an anti-join on the key columns only."""
+    _vigie_upsert_src = src  # noqa: F841 - read by name in the SQL below
+    keys = ", ".join(f"CAST({_q(k)} AS {t.column(k).type}) AS {_q(k)}" for k in t.key)
+    plain = ", ".join(_q(k) for k in t.key)
+    null = " OR ".join(f"{_q(k)} IS NULL" for k in t.key)
+    return bool(con.execute(
+        f"WITH s AS (SELECT {keys} FROM _vigie_upsert_src) "
+        f"SELECT NOT EXISTS (SELECT 1 FROM s WHERE {null}) "
+        f"AND (SELECT count(*) FROM s) = (SELECT count(*) FROM (SELECT DISTINCT {plain} FROM s)) "
+        f"AND NOT EXISTS (SELECT 1 FROM s WHERE EXISTS (SELECT 1 FROM {t.name} AS t WHERE {match}))"
+    ).fetchone()[0])
 
 
 def snapshot_hash(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None) -> str:

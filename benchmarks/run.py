@@ -2,7 +2,8 @@
 
 Stages (each timed, wall and CPU, with the machine's load average so a loaded run is visible):
 1. generate the demo exports at ``--scale`` (4.1 ≈ 1.04 M messages, 50.7 k posts) — real formats;
-2. import them through the real importers (rows/s);
+2. import them through the real importers (rows/s), and read the same files with DuckDB alone
+   (``read_csv_auto`` / ``read_json_auto``): the import floor, Vigie's rate as a fraction of it;
 3. enrich: sentiment, themes, toxicity, each alone (messages/s);
 4. metrics: alert rules evaluated and fired (the derived step after enrichment);
 5. every app page rendered with ``AppTest`` (cold cache), recording every query the page runs
@@ -106,14 +107,57 @@ def stage_import(files: list[dict], db: Path, out: dict) -> None:
     for p in (db, db.with_name(db.name + ".read"), db.with_name(db.name + ".wal")):
         p.unlink(missing_ok=True)
     with Clock() as c:
-        results = demo.import_files(files, db, load_registry(), _say)
-        with derived_refresh.writer(db) as con:
-            store.upsert(con, "campaigns", demo.campaigns_frame())
+        results = demo.import_files(files, db, load_registry(), _say,
+                                    then=lambda con: store.upsert(con, "campaigns", demo.campaigns_frame()))
     rows = sum(r.rows_read for r in results)
     errors = [r.error for r in results if r.status == "error"]
     out["import"] = {"wall_s": c.wall, "cpu_s": c.cpu, "load": c.load, "rows": rows, "rows_per_s": rows / c.wall,
                      "files": len(results), "errors": errors[:3]}
     _say(f"import : {rows} lignes en {c.wall:.0f} s ({rows / c.wall:.0f} lignes/s)")
+
+
+# DuckDB's own readers, for the files they can read alone (the import floor, issue 19 item 7).
+FLOOR_READERS = {".csv": "read_csv_auto('{}', ignore_errors = true)",
+                 ".jsonl": "read_json_auto('{}', format = 'newline_delimited', ignore_errors = true)",
+                 ".ndjson": "read_json_auto('{}', format = 'newline_delimited', ignore_errors = true)",
+                 ".json": "read_json_auto('{}', ignore_errors = true)"}
+
+
+def stage_floor(files: list[dict], out: dict) -> None:
+    """The import floor: the same export files read by DuckDB alone (``read_csv_auto`` /
+    ``read_json_auto``, ``count(*)``, every thread), no mapping, no check, no write. Workbooks,
+    feeds and calendars (no reader without an extension) are left out and counted."""
+    import duckdb
+
+    con = duckdb.connect()
+    rows = n_read = n_bytes = 0
+    left: list[str] = []
+    with Clock() as c:
+        for f in files:
+            path = Path(f["path"])
+            reader = FLOOR_READERS.get(path.suffix.lower())
+            if reader is None:
+                left.append(path.suffix.lower() or path.name)
+                continue
+            scan = reader.format(str(path).replace("'", "''"))
+            try:
+                count = "count(*)"
+                if path.suffix.lower() != ".csv":  # an API page per line: count the records of its « data » list
+                    cols = dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {scan})"
+                                            ).fetchall())
+                    if cols.get("data", "").endswith("[]"):
+                        count = "coalesce(sum(len(data)), 0)"
+                rows += int(con.execute(f"SELECT {count} FROM {scan}").fetchone()[0])
+            except duckdb.Error:
+                left.append(path.suffix.lower())
+                continue
+            n_read += 1
+            n_bytes += path.stat().st_size
+    con.close()
+    out["floor"] = {"wall_s": c.wall, "cpu_s": c.cpu, "load": c.load, "rows": rows, "files": n_read,
+                    "bytes": n_bytes, "rows_per_s": rows / c.wall if c.wall else 0.0,
+                    "left_out": {k: left.count(k) for k in sorted(set(left))}}
+    _say(f"plancher DuckDB : {rows} lignes de {n_read} fichiers en {c.wall:.1f} s ({rows / max(c.wall, 1e-9):.0f} lignes/s)")
 
 
 def stage_enrich(db: Path, out: dict) -> None:
@@ -405,6 +449,15 @@ def table(res: dict) -> str:
         i = res["import"]
         add("Import (lignes/s)", fr_int(i["rows_per_s"]),
             f"{fr_int(i['rows'])} lignes en {fr_num(i['wall_s'], 1)} s (CPU {fr_num(i['cpu_s'], 1)} s)")
+    if "floor" in res:
+        fl = res["floor"]
+        ratio = ""
+        if "import" in res and res["import"]["rows_per_s"]:
+            ratio = f" ; Vigie à 1/{fr_num(fl['rows_per_s'] / res['import']['rows_per_s'], 1)} du plancher"
+        left = sum(fl["left_out"].values())
+        add("Plancher d'import : DuckDB seul (lignes/s)", fr_int(fl["rows_per_s"]),
+            f"{fr_int(fl['rows'])} lignes de {fl['files']} fichiers CSV/JSON en {fr_num(fl['wall_s'], 1)} s "
+            f"(CPU {fr_num(fl['cpu_s'], 1)} s){ratio}" + (f", {left} classeurs/flux non lus" if left else ""))
     for name, e in res.get("enrich", {}).items():
         add(f"Enrichissement {name} (messages/s)", fr_int(e["messages_per_s"]),
             f"{fr_num(e['wall_s'], 1)} s (CPU {fr_num(e['cpu_s'], 1)} s)")
@@ -451,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--sample", type=int, default=20_000, help="messages pour VADER-fr vs Vigie")
     ap.add_argument("--reuse", action="store_true", help="réutiliser le magasin déjà importé et enrichi")
-    ap.add_argument("--only", default="", help="étapes (generate,import,enrich,metrics,pages,queries,report,"
+    ap.add_argument("--only", default="", help="étapes (generate,import,floor,enrich,metrics,pages,queries,report,"
                                                "pandas,vader), par défaut toutes")
     ap.add_argument("--pages", default="", help="pages à mesurer (fichiers ou titres, séparés par des "
                                                 "virgules), par défaut toutes")
@@ -486,14 +539,19 @@ def main(argv: list[str] | None = None) -> int:
     if want("generate"):
         files = stage_generate(exports, a.scale, res)
         save()
-    if want("import"):
-        if not want("generate"):  # exports generated by an earlier run (or shared): their listing
-            import pickle
+    listing_path = a.exports or exports.with_suffix(".files.pkl")
+    if (want("import") or (want("floor") and listing_path.exists())) and not want("generate"):
+        # exports generated by an earlier run (or shared): their listing
+        import pickle
 
-            listing = pickle.loads((a.exports or exports.with_suffix(".files.pkl")).read_bytes())
-            files = listing["files"]
-            res["generate"] = {"messages": listing["messages"], "posts": listing["posts"], "files": len(files)}
+        listing = pickle.loads(listing_path.read_bytes())
+        files = listing["files"]
+        res["generate"] = {"messages": listing["messages"], "posts": listing["posts"], "files": len(files)}
+    if want("import"):
         stage_import(files, db, res)
+        save()
+    if want("floor") and "generate" in res:
+        stage_floor(files, res)
         save()
     if want("enrich"):
         stage_enrich(db, res)

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -29,7 +30,7 @@ from analysis.demo.simulation import simulate
 from analysis.demo.truth import _ground_truth, _messages_truth
 from analysis.demo.writers import Writer
 from analysis.fmt import fr_count, fr_int, fr_num
-from analysis.ingest import default_context, import_paths
+from analysis.ingest import default_context, expand_paths, import_jobs
 from analysis.registry import Registry, load_registry
 
 
@@ -146,19 +147,26 @@ def build(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: int = 42,
 
 
 def import_files(files: list[dict], db: str | os.PathLike, registry: Registry,
-                 say: Callable[[str], None]) -> list:
-    """Import the written files through the real pipeline, with the hints each one needs."""
+                 say: Callable[[str], None],
+                 then: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> list:
+    """Import the written files through the real pipeline, with the hints each one needs;
+    ``then(con)`` writes more in the same session (one rebuild of the derived tables and one
+    publish, not two)."""
 
-    results = []
     groups: dict[tuple, list[Path]] = {}
-    for f in files:  # one pipeline call per context: each call re-syncs the registry
+    for f in files:  # files of the same context together, in the order of the listing
         key = (f["hint"], f["snapshot"], str(f["mapping"] or ""), f["fmt"])
         groups.setdefault(key, []).append(f["path"])
+    jobs = []
+    for (hint, snap, mapping_path, fmt), paths in groups.items():
+        mapping = tomllib.loads(Path(mapping_path).read_text(encoding="utf-8")) if mapping_path else None
+        ctx = default_context(registry=registry, account_hint=hint, mapping=mapping, snapshot_date=snap)
+        jobs += [(p, ctx, fmt) for p in expand_paths(paths)]
     with derived_refresh.writer(db) as con:
-        for (hint, snap, mapping_path, fmt), paths in groups.items():
-            mapping = tomllib.loads(Path(mapping_path).read_text(encoding="utf-8")) if mapping_path else None
-            ctx = default_context(registry=registry, account_hint=hint, mapping=mapping, snapshot_date=snap)
-            results += import_paths(con, paths, ctx, fmt=fmt)
+        # one call for every file: parsed on both cores while this process writes (ingest.import_jobs)
+        results = import_jobs(con, jobs)
+        if then is not None:
+            then(con)
     bad = [r for r in results if r.status == "error"]
     say(f"Import : {len(results)} fichiers, {len(bad)} en erreur")
     return results

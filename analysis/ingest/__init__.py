@@ -11,8 +11,8 @@ import importlib
 import os
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -470,6 +470,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
     """Import one file in one transaction. Never raises for bad input: returns an error result.
 
     ``preparsed``: what :func:`parse_file` returned (or raised) elsewhere; only the write half runs here.
+    Its parsed tables may be None (a big CSV read here in chunks, or a file already imported).
     """
     path = Path(path)
     res = FileResult(path=str(path))
@@ -479,18 +480,13 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
         digest, p, adapter = preparsed[:3] if preparsed is not None else _identify(path, ctx, fmt)
         res.encoding = p.encoding
         res.format = adapter.name
-        if not force:
-            prev = con.execute(
-                "SELECT rows_read FROM imports WHERE sha256 = ? AND status = 'ok' ORDER BY finished_at DESC LIMIT 1",
-                [digest],
-            ).fetchone()
-            if prev is not None:
-                res.rows_read = int(prev[0] or 0)
-                res.notes.append("déjà importé (même empreinte SHA-256) : rien n'a changé")
-                return res
-        if preparsed is None and wants_chunks(adapter, p, ctx=ctx):  # big CSV: bounded memory
+        if not force and _already_imported(con, digest, res):
+            return res
+        parsed = preparsed[3] if preparsed is not None else None  # None: not parsed yet
+        if parsed is None and wants_chunks(adapter, p, ctx=ctx):  # big CSV: bounded memory
             return _import_chunked(con, path, p, adapter, ctx, res, digest, keep_going)
-        parsed = preparsed[3] if preparsed is not None else adapter.parse(path, p, ctx)
+        if parsed is None:
+            parsed = adapter.parse(path, p, ctx)
         with store.transaction(con):
             write_parsed(con, parsed, ctx, res, path=str(path), digest=digest, encoding=p.encoding,
                          keep_going=keep_going)
@@ -504,6 +500,44 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
     return res
 
 
+def _already_imported(con: duckdb.DuckDBPyConnection, digest: str, res: FileResult) -> bool:
+    """Whether a file of this SHA-256 was imported already (then ``res`` says so)."""
+    prev = con.execute(
+        "SELECT rows_read FROM imports WHERE sha256 = ? AND status = 'ok' ORDER BY finished_at DESC LIMIT 1",
+        [digest],
+    ).fetchone()
+    if prev is None:
+        return False
+    res.rows_read = int(prev[0] or 0)
+    res.notes.append("déjà importé (même empreinte SHA-256) : rien n'a changé")
+    return True
+
+
+def _write_batch(con: duckdb.DuckDBPyConnection, items: list[tuple[Path, Context, tuple]], *,
+                 keep_going: bool, force: bool) -> list[FileResult] | None:
+    """Write several parsed files in one transaction, in their order, exactly as :func:`import_file`
+    writes each (one commit instead of one per file: a commit writes and syncs the log). None, with
+    nothing written and the parsed tables as they were, when any file fails: the caller then
+    imports them one by one, so that a bad file still loses nothing of the others."""
+    kept = [dict(pre[3].tables) for _, _, pre in items]  # write_parsed drops rejected rows from them
+    out = []
+    try:
+        with store.transaction(con):
+            for path, ctx, (digest, p, adapter, parsed) in items:
+                res = FileResult(path=str(path), encoding=p.encoding, format=adapter.name)
+                t0 = time.perf_counter()
+                if force or not _already_imported(con, digest, res):
+                    write_parsed(con, parsed, ctx, res, path=str(path), digest=digest, encoding=p.encoding,
+                                 keep_going=keep_going)
+                res.notes.append(f"{time.perf_counter() - t0:.2f} s")
+                out.append(res)
+    except Exception:  # noqa: BLE001 - rolled back; redone file by file, which reports the error
+        for (_, _, pre), tables in zip(items, kept, strict=True):
+            pre[3].tables = tables
+        return None
+    return out
+
+
 def import_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], ctx: Context | None = None, *,
                  keep_going: bool = False, force: bool = False, fmt: str | None = None,
                  on_file: Callable[[Path, FileResult], None] | None = None) -> list[FileResult]:
@@ -513,15 +547,148 @@ def import_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], ct
 
         with store.transaction(con):
             sync_registry(con, ctx.registry)
-    results = []
-    for f in expand_paths(paths):
-        t0 = time.perf_counter()
-        r = import_file(con, f, ctx, keep_going=keep_going, force=force, fmt=fmt)
-        r.notes.append(f"{time.perf_counter() - t0:.2f} s")
+    return import_jobs(con, [(f, ctx, fmt) for f in expand_paths(paths)], keep_going=keep_going, force=force,
+                       on_file=on_file, sync=False)
+
+
+def import_jobs(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, Context, str | None]], *,
+                keep_going: bool = False, force: bool = False, sync: bool = True,
+                on_file: Callable[[Path, FileResult], None] | None = None) -> list[FileResult]:
+    """Import ``(file, context, format)`` jobs in their order, each file in its own transaction.
+
+    Files are read and parsed by :func:`parse_file` on a pool of processes (:func:`parallel_parse`:
+    both cores of the machine) while this process writes them one after the other in the order
+    given, so the store ends up exactly as a one-by-one import leaves it. ``sync``: write each
+    distinct context's registry first (``import_paths`` has done it for its one context)."""
+    if sync:
+        for reg in {id(c.registry): c.registry for _, c, _ in jobs if c.registry is not None}.values():
+            with store.transaction(con):
+                sync_registry(con, reg)
+    known = set() if force else {r[0] for r in con.execute(
+        "SELECT DISTINCT sha256 FROM imports WHERE status = 'ok' AND sha256 IS NOT NULL").fetchall()}
+    results: list[FileResult] = []
+    batch: list[tuple[Path, Context, tuple]] = []
+    batch_rows = 0
+
+    def done(f: Path, r: FileResult) -> None:
         results.append(r)
         if on_file:
-            on_file(f, r)
+            on_file(Path(f), r)
+
+    def flush() -> None:
+        nonlocal batch, batch_rows
+        written = _write_batch(con, batch, keep_going=keep_going, force=force) if len(batch) > 1 else None
+        for (f, ctx, pre), r in zip(batch, written or [None] * len(batch), strict=True):
+            if r is None:  # one file, or a batch that failed: one transaction per file
+                t0 = time.perf_counter()
+                r = import_file(con, f, ctx, keep_going=keep_going, force=force, preparsed=pre)
+                r.notes.append(f"{time.perf_counter() - t0:.2f} s")
+            done(f, r)
+        batch, batch_rows = [], 0
+
+    # No checkpoint in the middle of the files (each rewrote the tables' indexes): one at the end.
+    before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
+    con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
+    try:
+        for (f, ctx, fmt), pre in zip(jobs, parallel_parse(jobs, known), strict=True):
+            if isinstance(pre, tuple) and pre[3] is not None:  # parsed: written with the next ones
+                batch.append((Path(f), ctx, pre))
+                batch_rows += pre[3].rows_read
+                if batch_rows >= BATCH_ROWS:
+                    flush()
+                continue
+            flush()
+            t0 = time.perf_counter()
+            r = import_file(con, f, ctx, keep_going=keep_going, force=force, fmt=fmt, preparsed=pre)
+            r.notes.append(f"{time.perf_counter() - t0:.2f} s")
+            done(f, r)
+        flush()
+    finally:
+        con.execute(f"SET checkpoint_threshold = '{before}'")
     return results
+
+
+# Parsed files written in one transaction until they hold this many rows (DuckDB keeps the rows
+# of an open transaction in memory: about 0,5 KiB each).
+BATCH_ROWS = 200_000
+CHECKPOINT_THRESHOLD = "1GB"
+
+
+# Files are parsed on a pool of processes when there is enough to read (below this, a pool
+# costs more than it saves). ``VIGIE_IMPORT_WORKERS`` sets the pool size (1: no pool).
+POOL_MIN_BYTES = 8 * 1024**2
+_KNOWN: set[str] = set()  # digests already imported, set in each worker of the pool
+
+
+def _import_workers() -> int:
+    try:
+        return max(1, int(os.environ.get("VIGIE_IMPORT_WORKERS", "") or (os.cpu_count() or 1)))
+    except ValueError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _init_worker(known: set[str]) -> None:
+    global _KNOWN
+    _KNOWN = known
+
+
+def _parse_job(path: Path, ctx: Context, fmt: str | None) -> tuple | BaseException:
+    """What :func:`import_file` needs of a file, read on a worker: digest, probe, adapter and
+    parsed tables (None when the file is already imported or is a big CSV read in chunks by the
+    writer); the error it raised, to be reported by the writer as a one-by-one import would."""
+    try:
+        digest, p, adapter = _identify(Path(path), ctx, fmt)
+        if digest in _KNOWN or wants_chunks(adapter, p, ctx=ctx):
+            return digest, p, adapter, None
+        return digest, p, adapter, adapter.parse(Path(path), p, ctx)
+    except Exception as e:  # noqa: BLE001 - handed to the writer, which reports it as import_file does
+        return e
+
+
+def parallel_parse(jobs: list[tuple[Path, Context, str | None]], known: set[str] | None = None,
+                   workers: int | None = None) -> Iterator[tuple | BaseException | None]:
+    """For each job in order, what :func:`_parse_job` returns, parsed on a pool of ``workers``
+    processes a few files ahead of the caller; None (the caller parses the file itself) when no
+    pool is worth it (one worker, one file, little to read, a context that cannot be sent to
+    another process) or when the worker's answer could not come back."""
+    workers = workers or _import_workers()
+    size = sum(Path(f).stat().st_size for f, _, _ in jobs if Path(f).is_file())
+    if workers < 2 or len(jobs) < 2 or size < POOL_MIN_BYTES or not _picklable(jobs):
+        yield from (None for _ in jobs)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ahead = 2 * workers  # parsed files waiting for the writer: bounded memory
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_init_worker, initargs=(known or set(),)) as pool:
+        pending = deque()
+        todo = iter(jobs)
+        for job in todo:
+            pending.append(pool.submit(_parse_job, *job))
+            if len(pending) >= ahead:
+                break
+        while pending:
+            fut = pending.popleft()
+            try:
+                out = fut.result()
+            except Exception:  # noqa: BLE001 - a result that could not be pickled: parsed by the caller
+                out = None
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.submit(_parse_job, *nxt))
+            yield out
+
+
+def _picklable(jobs: list) -> bool:
+    import pickle
+
+    try:
+        for c in {id(c): c for _, c, _ in jobs}.values():
+            pickle.dumps(c)
+    except Exception:  # noqa: BLE001 - e.g. a test's lambda as pseudonymiser: no pool
+        return False
+    return True
 
 
 def import_uploads(con: duckdb.DuckDBPyConnection, files: Iterable[tuple[str, bytes]], ctx: Context | None = None, *,
@@ -565,4 +732,4 @@ def default_context(**kw) -> Context:
 
 
 __all__ = ["Context", "FileResult", "ImportFailure", "UnknownFormat", "adapters", "detect",
-           "expand_paths", "import_file", "import_paths", "import_uploads", "default_context", "write_parsed"]
+           "expand_paths", "import_file", "import_jobs", "import_paths", "import_uploads", "default_context", "write_parsed"]

@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis import schema
@@ -63,6 +64,35 @@ def map_unique(s: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
     uniq = pd.unique(s.astype(object))
     table = {u: fn(u) for u in uniq}
     return s.astype(object).map(table)
+
+
+def missing_mask(s: pd.Series) -> pd.Series:
+    """Vectorised :func:`~analysis.ingest.base.is_missing` (text cells, as a CSV gives them, in one
+    pass; other values one by one)."""
+    if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        st = s.astype(object)
+        null = st.isna()
+        return null | st.where(~null, "").str.strip().str.lower().isin(MISSING)
+    return s.map(is_missing).astype(bool)
+
+
+def _text_cells(s: pd.Series) -> bool:
+    return pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")
+
+
+def clean_cells(s: pd.Series) -> pd.Series:
+    """:func:`~analysis.ingest.base.clean_text` of each cell (NULL for a missing token), vectorised."""
+    if not _text_cells(s):
+        return s.map(clean_text)
+    return clean_series(s.astype(object).where(~missing_mask(s), None))
+
+
+def id_cells(s: pd.Series) -> pd.Series:
+    """Each cell as an id (:func:`_id_str`: stripped text; NULL for a missing token), vectorised."""
+    if not _text_cells(s):
+        return s.map(lambda v: None if is_missing(v) else _id_str(v))
+    obj = s.astype(object)
+    return obj.where(~missing_mask(s), None).str.strip().astype(object).where(lambda x: x.notna(), None)
 
 
 def clean_series(s: pd.Series) -> pd.Series:
@@ -137,11 +167,11 @@ def parse_dates(s: pd.Series, column: str, lines: pd.Series | None = None, *, fm
                 bad.add(v)
                 return None
 
-    out = _iso_fast_path(s, tz) if not fmt else None
+    out = _iso_fast_path(s, tz) if not fmt else _format_fast_path(s, fmt, tz)
     if out is None:
         out = pd.to_datetime(map_unique(s, one), errors="coerce")
     else:
-        rest = out.isna() & ~s.map(is_missing).astype(bool)
+        rest = out.isna() & ~missing_mask(s)
         if rest.any():
             out = out.astype("datetime64[us]")
             out.loc[rest] = pd.to_datetime(map_unique(s[rest], one), errors="coerce").astype("datetime64[us]")
@@ -151,6 +181,25 @@ def parse_dates(s: pd.Series, column: str, lines: pd.Series | None = None, *, fm
             line = None if lines is None else int(lines.loc[idx])
             rejects.append(Reject(line, column, s.loc[idx], "date illisible"))
     return out, rejects
+
+
+def _format_fast_path(s: pd.Series, fmt: str, tz: str | None) -> pd.Series | None:
+    """Vectorised ``strptime(value, fmt)`` read in ``tz``; NaT where that is not plain (a value
+    pandas cannot read with ``fmt``, a wall time that a change of hour makes ambiguous or skips):
+    those take the one-by-one path. None when ``fmt`` carries a zone (``%z``, ``%Z``) or no
+    value reads."""
+    if "%z" in fmt or "%Z" in fmt:
+        return None
+    st = s.astype("string").str.strip()
+    try:
+        d = pd.to_datetime(st, format=fmt, errors="coerce")
+    except ValueError:  # a format pandas does not take
+        return None
+    if not d.notna().any():
+        return None
+    if tz:
+        d = d.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC").dt.tz_localize(None)
+    return d.astype("datetime64[us]")
 
 
 _ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?$"
@@ -332,11 +381,17 @@ class MappedTable(Adapter):
             raise ImportFailure(f"{path} : colonnes de la correspondance introuvables {missing}. "
                                 f"Colonnes du fichier : {', '.join(first[:30])}")
         header = [norm_header(c) for c in rows[hi]]
-        body = [r + [None] * (len(header) - len(r)) for r in rows[hi + 1:]]
-        body_lines = lines[hi + 1:]
-        keep = [i for i, r in enumerate(body) if any(not is_missing(c) for c in r)]
-        raw = pd.DataFrame([body[i][: len(header)] for i in keep], columns=range(len(header)), dtype=object)
-        line_s = pd.Series([body_lines[i] for i in keep], dtype="int64")
+        body = rows[hi + 1:]
+        width = max([len(header)] + [len(r) for r in body])
+        cells = np.full((len(body), width), None, dtype=object)
+        for i, r in enumerate(body):
+            cells[i, :len(r)] = r
+        full = pd.DataFrame(cells, dtype=object)
+        keep = np.zeros(len(body), dtype=bool)  # rows with at least one value
+        for j in range(width):
+            keep |= ~missing_mask(full[j]).to_numpy(dtype=bool)
+        raw = full.loc[keep, list(range(len(header)))].reset_index(drop=True)
+        line_s = pd.Series(np.asarray(lines[hi + 1:], dtype="int64")[keep])
         pos = {h: j for j, h in reversed(list(enumerate(header)))}
         out = pd.DataFrame(index=raw.index)
         rejects: list[Reject] = []
@@ -356,12 +411,12 @@ class MappedTable(Adapter):
                 rejects += rj
                 out[canon] = to_int64(v) if ctype in INT_TYPES else v
             elif ctype == "BOOLEAN":
-                out[canon] = s.map(lambda v: None if is_missing(v) else str(v).strip().lower() in
-                                   ("1", "true", "vrai", "oui", "yes", "x"))
+                out[canon] = map_unique(s, lambda v: None if is_missing(v) else str(v).strip().lower() in
+                                        ("1", "true", "vrai", "oui", "yes", "x"))
             elif canon == "text":
-                out[canon] = s.map(clean_text)
+                out[canon] = clean_cells(s)
             else:
-                out[canon] = s.map(lambda v: None if is_missing(v) else _id_str(v))
+                out[canon] = id_cells(s)
         out["platform"] = platform
         acc_id, terr, _ = hint_account(ctx, platform)
         if m.get("account"):
@@ -380,7 +435,8 @@ class MappedTable(Adapter):
         if table == "messages":
             if "author" in cols:
                 a = raw[pos[norm_header(cols["author"])]]
-                out["author_hash"] = hash_authors(ctx, platform, a.map(lambda v: None if is_missing(v) else str(v).strip()))
+                keys = id_cells(a) if _text_cells(a) else a.map(lambda v: None if is_missing(v) else str(v).strip())
+                out["author_hash"] = hash_authors(ctx, platform, keys)
                 if ctx.keep_author_names:
                     out["author_name"] = a.map(clean_text)
             if "kind" not in out:
