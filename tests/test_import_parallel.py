@@ -4,7 +4,6 @@ the one-by-one import does, bad files included (a clear French error, nothing el
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
