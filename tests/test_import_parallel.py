@@ -127,3 +127,21 @@ def test_the_floor_counts_the_records_duckdb_reads(tmp_path):
     tweets = duckdb.connect().execute(f"SELECT sum(len(data)) FROM read_json_auto('{files[1]['path']}')").fetchone()[0]
     assert out["floor"]["rows"] == csv_rows + tweets and tweets > 1
     assert out["floor"]["files"] == 2 and out["floor"]["left_out"] == {".xlsx": 1}
+
+
+def test_a_process_running_threads_parses_in_its_own_process(monkeypatch):
+    """The app's server runs threads: no fork there (a lock held by another thread would stay taken
+    in the child), unless VIGIE_IMPORT_WORKERS says otherwise."""
+    import threading
+
+    monkeypatch.delenv("VIGIE_IMPORT_WORKERS", raising=False)
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert ingest._import_workers() == 1
+        monkeypatch.setenv("VIGIE_IMPORT_WORKERS", "2")
+        assert ingest._import_workers() == 2
+    finally:
+        stop.set()
+        t.join()

@@ -621,10 +621,15 @@ _KNOWN: set[str] = set()  # digests already imported, set in each worker of the 
 
 
 def _import_workers() -> int:
+    """``VIGIE_IMPORT_WORKERS``, else one process per core, except in a process running threads of
+    its own (the app's server): a fork copies only the calling thread, and a lock another thread
+    held then stays taken in the child, so such a process parses in its own process."""
+    import threading
+
     try:
-        return max(1, int(os.environ.get("VIGIE_IMPORT_WORKERS", "") or (os.cpu_count() or 1)))
-    except ValueError:
-        return max(1, os.cpu_count() or 1)
+        return max(1, int(os.environ["VIGIE_IMPORT_WORKERS"]))
+    except (KeyError, ValueError):
+        return max(1, os.cpu_count() or 1) if threading.active_count() == 1 else 1
 
 
 def _init_worker(known: set[str]) -> None:
