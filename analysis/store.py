@@ -367,17 +367,19 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
 
 def _all_new(con: duckdb.DuckDBPyConnection, t: schema.Table, src: pd.DataFrame, match: str) -> bool:
     """Whether the keys of ``src`` (cast to the table's types) are all present, distinct from each
-    other and absent from the table: an anti-join on the key columns only."""
+    other and absent from the table: one pass over the frame's keys, then an anti-join on the key
+    columns only."""
     _vigie_upsert_src = src  # noqa: F841 - read by name in the SQL below
     keys = ", ".join(f"CAST({_q(k)} AS {t.column(k).type}) AS {_q(k)}" for k in t.key)
     plain = ", ".join(_q(k) for k in t.key)
     null = " OR ".join(f"{_q(k)} IS NULL" for k in t.key)
-    return bool(con.execute(
-        f"WITH s AS (SELECT {keys} FROM _vigie_upsert_src) "
-        f"SELECT NOT EXISTS (SELECT 1 FROM s WHERE {null}) "
-        f"AND (SELECT count(*) FROM s) = (SELECT count(*) FROM (SELECT DISTINCT {plain} FROM s)) "
-        f"AND NOT EXISTS (SELECT 1 FROM s WHERE EXISTS (SELECT 1 FROM {t.name} AS t WHERE {match}))"
-    ).fetchone()[0])
+    distinct = f"count(DISTINCT ({plain}))" if len(t.key) > 1 else f"count(DISTINCT {plain})"
+    if not con.execute(f"SELECT count(*) FILTER ({null}) = 0 AND count(*) = {distinct} "
+                       f"FROM (SELECT {keys} FROM _vigie_upsert_src)").fetchone()[0]:
+        return False
+    return not con.execute(
+        f"SELECT 1 FROM (SELECT {keys} FROM _vigie_upsert_src) AS s "
+        f"WHERE EXISTS (SELECT 1 FROM {t.name} AS t WHERE {match}) LIMIT 1").fetchall()
 
 
 def snapshot_hash(con: duckdb.DuckDBPyConnection, tables: list[str] | None = None) -> str:
