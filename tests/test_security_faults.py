@@ -32,8 +32,11 @@ def exports(tmp_path_factory) -> Path:
 
 
 def _import(db: Path, src: Path) -> subprocess.Popen:
+    # one transaction per file (not several files per commit, as by default): the kill then lands
+    # between two committed files, the case this test is about
     return subprocess.Popen([*VIGIE, "--db", str(db), "import", str(src), "--account", ACCOUNT, "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "VIGIE_IMPORT_BATCH_ROWS": "1"})
 
 
 def _consistent(db: Path) -> dict:

@@ -586,6 +586,7 @@ def import_jobs(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, Context, 
             done(f, r)
         batch, batch_rows = [], 0
 
+    limit = _batch_rows()
     # No checkpoint in the middle of the files (each rewrote the tables' indexes): one at the end.
     before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchone()[0]
     con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
@@ -594,7 +595,7 @@ def import_jobs(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, Context, 
             if isinstance(pre, tuple) and pre[3] is not None:  # parsed: written with the next ones
                 batch.append((Path(f), ctx, pre))
                 batch_rows += pre[3].rows_read
-                if batch_rows >= BATCH_ROWS:
+                if batch_rows >= limit:
                     flush()
                 continue
             flush()
@@ -609,8 +610,16 @@ def import_jobs(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, Context, 
 
 
 # Parsed files written in one transaction until they hold this many rows (DuckDB keeps the rows
-# of an open transaction in memory: about 0,5 KiB each).
+# of an open transaction in memory: about 0,5 KiB each); ``VIGIE_IMPORT_BATCH_ROWS`` overrides it
+# (1: one transaction per file).
 BATCH_ROWS = 200_000
+
+
+def _batch_rows() -> int:
+    try:
+        return max(1, int(os.environ["VIGIE_IMPORT_BATCH_ROWS"]))
+    except (KeyError, ValueError):
+        return BATCH_ROWS
 CHECKPOINT_THRESHOLD = "1GB"
 
 
@@ -635,6 +644,30 @@ def _import_workers() -> int:
 def _init_worker(known: set[str]) -> None:
     global _KNOWN
     _KNOWN = known
+    _detach_from_writer()
+
+
+def _detach_from_writer() -> None:
+    """A worker is a fork of the writer and holds copies of its open files, the writer lock
+    (``flock`` on ``<db>.lock``, :func:`analysis.store.writer`) among them: a writer killed mid-import
+    would leave the store « occupée » while its workers live. Close those copies, and die with the
+    writer (Linux's parent-death signal)."""
+    import signal
+
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the worker ends when its queue closes
+        pass
+    fds = Path("/proc/self/fd")
+    if fds.is_dir():
+        for fd in os.listdir(fds):
+            try:
+                if os.readlink(fds / fd).endswith(".lock"):
+                    os.close(int(fd))
+            except (OSError, ValueError):
+                pass
 
 
 def _parse_job(path: Path, ctx: Context, fmt: str | None) -> tuple | BaseException:
