@@ -25,10 +25,15 @@ demo: venv
 		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 ## make test: bootstrap, build the test demo store, run the whole suite (tests + notebooks); 3 workers on
-## 2 cores: the browser and server tests spend much of their time waiting; the 15 slowest tests are listed
+## 2 cores: the browser and server tests spend much of their time waiting; the 15 slowest tests are listed.
+## The notebooks run one after the other beside the tests (in that waiting time), their log printed after.
 test: test-db
-	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 3 --dist loadgroup --durations=15 tests --ignore=tests/test_pages_grid.py
-	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -n 2 -p no:randomly notebooks
+	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly -q notebooks \
+		> build/notebooks.log 2>&1 & nb=$$!; \
+	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 3 --dist loadgroup --durations=15 tests \
+		--ignore=tests/test_pages_grid.py; rc=$$?; \
+	wait $$nb; nbrc=$$?; echo "--- notebooks (build/notebooks.log)"; cat build/notebooks.log; \
+	test $$rc -eq 0 && test $$nbrc -eq 0
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
 	$(BIN)/lint-imports
 
