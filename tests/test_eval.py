@@ -157,3 +157,44 @@ def test_emerging_real_stream_every_subject_judged():
     for s in ("before", "after"):
         assert res[s]["p5"]["unjudged"] == 0 and res[s]["p10"]["unjudged"] == 0, res[s]["lists"]
     assert res["after"]["p10"]["shown"] < res["before"]["p10"]["shown"]
+
+
+def test_campaign_subjects_are_right_only_when_every_word_names_one():
+    """The demo's campaigns push their theme's posts on purpose: a subject naming one of the theme's
+    subjects (ground truth ``campaigns.subjects``) is right; a subject sharing one generic word is not."""
+    from datetime import date
+
+    from analysis.eval import emerging as E
+
+    ev = {"key": "ete", "territory_id": "t", "start": date(2025, 6, 15), "end": date(2025, 8, 31), "messages": None,
+          "hashtag": "#ete", "words": set(),
+          "phrases": [E._content_words(x, set()) for x in ("le vieux pont", "le musée municipal")]}
+
+    def sub(*terms):
+        return {"terms": list(terms), "hashtags": [], "start": date(2025, 7, 1), "end": date(2025, 7, 3)}
+
+    assert E.names_event(sub("vieux pont"), ev, "t") and E.names_event(sub("musee municipal"), ev, "t")
+    assert not E.names_event(sub("municipal jeune"), ev, "t")
+    assert not E.names_event(sub("vieux pont"), ev, "autre")
+    late = sub("vieux pont") | {"start": date(2025, 10, 1), "end": date(2025, 10, 2)}
+    assert not E.names_event(late, ev, "t")
+
+
+def test_demo_truth_lists_each_campaign_theme_subjects(demo_db):
+    from analysis.demo import ground_truth
+
+    for c in ground_truth(demo_db)["campaigns"]:
+        assert c["theme"] and len(c["subjects"]) >= 5, c
+
+
+def test_a_subject_bursting_twice_in_a_month_is_listed_once(demo_db):
+    """« ligne bus » burst in three separate weeks of May 2026 (the cycling campaign): one subject."""
+    from datetime import date
+
+    from analysis.eval import emerging as E
+    from analysis.store import reader
+
+    with reader(demo_db) as con:
+        lst = E.subject_lists(con, "saint-aubin", [(date(2026, 5, 1), date(2026, 6, 1))])[0]
+    labels = [s["label"] for s in lst["subjects"]]
+    assert labels and len(labels) == len(set(labels)), labels
