@@ -198,3 +198,14 @@ def test_a_subject_bursting_twice_in_a_month_is_listed_once(demo_db):
         lst = E.subject_lists(con, "saint-aubin", [(date(2026, 5, 1), date(2026, 6, 1))])[0]
     labels = [s["label"] for s in lst["subjects"]]
     assert labels and len(labels) == len(set(labels)), labels
+
+
+def test_retraining_rewrites_only_the_ambiguous_category_of_the_lexicon(tmp_path):
+    from analysis.eval import hostility as H
+
+    p = tmp_path / "lex.txt"
+    p.write_text("# commentaire\ninsulte\tattardé*\nambigu\tcon\ninsulte\tconnard*\nexception\ts attarde*\n",
+                 encoding="utf-8")
+    H.mark_ambiguous(["attarde*"], p)
+    assert p.read_text(encoding="utf-8") == ("# commentaire\nambigu\tattardé*\ninsulte\tcon\ninsulte\tconnard*\n"
+                                            "exception\ts attarde*\n")
