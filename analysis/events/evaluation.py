@@ -437,6 +437,15 @@ def evaluate_event(con: duckdb.DuckDBPyConnection, event_id: str, n_boot: int = 
     return _evaluate(con, _scope(con, t, [event_id], visible), event_id, n_boot, seed, with_conversation)
 
 
+def evaluate_events(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str], n_boot: int = 2000,
+                    seed: int = 0, with_conversation: bool = True,
+                    visible: tuple[str, ...] = ()) -> list[EventEvaluation]:
+    """:func:`evaluate_event` of several events of ``territory`` (the same results), its peers'
+    events and posts read once."""
+    sc = _scope(con, territory, list(event_ids), visible)
+    return [_evaluate(con, sc, e, n_boot, seed, with_conversation) for e in event_ids]
+
+
 def _evaluate(con: duckdb.DuckDBPyConnection, sc: _Scope, event_id: str, n_boot: int, seed: int,
               with_conversation: bool) -> EventEvaluation:
     """:func:`evaluate_event` within a scope: the event's posts are the scope's posts of its window
@@ -550,5 +559,5 @@ def describe_dates(start: Any, end: Any) -> str:
     return fr_date(a) if a == b else f"du {fr_date(a)} au {fr_date(b)}"
 
 
-__all__ = ["EventEvaluation", "Lift", "evaluate_event", "lift", "promotes", "strata", "territory_summary",
+__all__ = ["EventEvaluation", "Lift", "evaluate_event", "evaluate_events", "lift", "promotes", "strata", "territory_summary",
            "verdict", "describe_dates", "fr_num"]
