@@ -95,7 +95,7 @@ def slot_of(local: pd.Timestamp) -> str:
 
 def slots_of(local: pd.Series) -> list[str]:
     """:func:`slot_of` of every French local time of a series (one name per weekday × hour)."""
-    code = (local.dt.dayofweek * 24 + local.dt.hour).to_numpy()
+    code = (local.dt.day_of_week * 24 + local.dt.hour).to_numpy()
     names = {int(c): _slot(int(c) // 24, int(c) % 24) for c in np.unique(code)}
     return [names[int(c)] for c in code]
 
