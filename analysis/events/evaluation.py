@@ -111,14 +111,14 @@ class PostArrays:
         return k
 
 
-def promotes(posts: pd.DataFrame | PostArrays, event: Any) -> np.ndarray:
+def promotes(posts: pd.DataFrame | PostArrays, event: Any, within: np.ndarray | None = None) -> np.ndarray:
     """Mask of the posts that promote ``event``: its territory, its promotion window, naming it or
-    linking to it (see the module docstring)."""
+    linking to it (see the module docstring). ``within``: only those posts are looked at (others False)."""
     P = posts if isinstance(posts, PostArrays) else PostArrays(posts)
     if not P.n:
         return np.zeros(0, dtype=bool)
     s, e = pd.Timestamp(event["start_at"]), pd.Timestamp(event["end_at"])
-    win = ((P.territory == event["territory_id"])
+    win = ((P.territory == event["territory_id"]) & (True if within is None else within)
            & (P.created >= (s - pd.Timedelta(days=LEAD_DAYS)).to_datetime64())
            & (P.created <= (e + pd.Timedelta(days=TAIL_DAYS)).to_datetime64()))
     terms = event_terms(event)
@@ -405,20 +405,50 @@ class _Scope:
     any_promo: np.ndarray
 
 
+def _compared(evs: pd.DataFrame, ev: Any, t: str, peers: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events ``ev`` is compared with: the territory's past events of its theme within
+    ``COMPARABLE_YEARS``, and its peers' events of its theme within ``PEER_WINDOW_DAYS``."""
+    s0 = (pd.Timestamp(ev["start_at"]) - pd.DateOffset(years=COMPARABLE_YEARS)).date()
+    relevant = evs[(evs["territory_id"].isin([t, *peers])) & (evs["theme_effective"] == ev["theme_effective"])
+                   & (evs["start_at"] >= pd.Timestamp(s0))]
+    past_rows = relevant[(relevant["territory_id"] == t) & (relevant["end_at"] < ev["start_at"])]
+    near = (relevant["start_at"] - ev["start_at"]).abs() <= pd.Timedelta(days=PEER_WINDOW_DAYS)
+    return past_rows, relevant[(relevant["territory_id"].isin(peers)) & near]
+
+
+def _needed(arrays: PostArrays, evs: pd.DataFrame, rows: pd.DataFrame, t: str, peers: list[str]) -> np.ndarray:
+    """Posts an evaluation of ``rows`` can read: within 2 × ``MATCH_DAYS`` (and a day) of the
+    promotion windows of those events and of the events they are compared with. Farther posts are
+    no reference of any promotion post, so whether they promote something changes nothing."""
+    need = np.zeros(arrays.n, dtype=bool)
+    spans = {}
+    for _, ev in rows.iterrows():
+        past_rows, peer_rows = _compared(evs, ev, t, peers)
+        for x in (ev, *(r for _, r in past_rows.iterrows()), *(r for _, r in peer_rows.iterrows())):
+            spans[x["event_id"]] = (x["start_at"], x["end_at"])
+    for a, b in spans.values():
+        lo = pd.Timestamp(a) - pd.Timedelta(days=LEAD_DAYS + 2 * MATCH_DAYS + 1)
+        hi = pd.Timestamp(b) + pd.Timedelta(days=TAIL_DAYS + 2 * MATCH_DAYS + 1)
+        need |= (arrays.created >= lo.to_datetime64()) & (arrays.created <= hi.to_datetime64())
+    return need
+
+
 def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str], visible: tuple[str, ...]) -> _Scope:
     peers = [p for p in _peers(con, territory) if not visible or p in visible]
     evs = events_frame(con, [territory, *peers])
-    windows = [_posts_window(x) for _, x in evs[evs["event_id"].isin(event_ids)].iterrows()]
+    rows = evs[evs["event_id"].isin(event_ids)]
+    windows = [_posts_window(x) for _, x in rows.iterrows()]
     if windows:
         posts = load_posts(con, [territory, *peers], min(w[0] for w in windows).date(),
                            (max(w[1] for w in windows) - pd.Timedelta(days=1)).date())
     else:
         posts = load_posts(con, [], date.today(), date.today())
     arrays = PostArrays(posts)
+    need = _needed(arrays, evs, rows, territory, peers)
     any_promo = np.zeros(len(posts), dtype=bool)
     masks: dict[str, np.ndarray] = {}
     for _, x in evs[evs["territory_id"].isin([territory, *peers])].iterrows():
-        masks[x["event_id"]] = promotes(arrays, x)
+        masks[x["event_id"]] = promotes(arrays, x, need)
         any_promo |= masks[x["event_id"]]
     return _Scope(territory, peers, evs, posts, arrays, masks, any_promo)
 
@@ -453,9 +483,7 @@ def _evaluate(con: duckdb.DuckDBPyConnection, sc: _Scope, event_id: str, n_boot:
     t, peers, evs = sc.territory, sc.peers, sc.events
     ev = evs[evs["event_id"] == event_id].iloc[0]
     theme = ev["theme_effective"]
-    s0 = (pd.Timestamp(ev["start_at"]) - pd.DateOffset(years=COMPARABLE_YEARS)).date()
-    relevant = evs[(evs["territory_id"].isin([t, *peers])) & (evs["theme_effective"] == theme)
-                   & (evs["start_at"] >= pd.Timestamp(s0))]
+    past_rows, peer_rows = _compared(evs, ev, t, peers)
     w0, w1 = _posts_window(ev)
     sel = (sc.arrays.created >= w0.to_datetime64()) & (sc.arrays.created < w1.to_datetime64())
     posts = sc.posts[sel].reset_index(drop=True)
@@ -474,11 +502,8 @@ def _evaluate(con: duckdb.DuckDBPyConnection, sc: _Scope, event_id: str, n_boot:
 
     own_st, dropped = strata(arrays, masks[event_id], any_promo)
     this = lift([own_st], n_boot, seed)
-    past_rows = relevant[(relevant["territory_id"] == t) & (relevant["end_at"] < ev["start_at"])]
     past_g, past_names = groups_of(past_rows)
     past = lift(past_g, n_boot, seed + 1) if past_g else Lift(None, None, None)
-    near = (relevant["start_at"] - ev["start_at"]).abs() <= pd.Timedelta(days=PEER_WINDOW_DAYS)
-    peer_rows = relevant[(relevant["territory_id"].isin(peers)) & near]
     peer_g, peer_names = groups_of(peer_rows)
     peer = lift(peer_g, n_boot, seed + 2) if peer_g else Lift(None, None, None)
     promo_posts = posts[masks[event_id]].copy()
