@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pickle
 import pkgutil
 import shutil
@@ -30,6 +31,14 @@ DAY_WRITERS = ("mbs_posts", "x_twarc", "fb_comments", "ig_comments", "youtube", 
 ID_OFFSET = 900_000_000  # native ids of the new day far above the demo's, so every row is new
 
 
+def offset_ids(offset: int) -> None:
+    """Move every native id the demo draws ``offset`` higher, in this process (a child process)."""
+    from analysis.demo import model
+
+    next_id = model.Ids.next
+    model.Ids.next = lambda self, kind, base: next_id(self, kind, base) + offset
+
+
 def write_day(out: Path, day: date, scale: float, seed: int = 4242) -> list[dict]:
     """Simulate ``day`` alone and write its export files under ``out``; return the listing.
 
@@ -38,15 +47,13 @@ def write_day(out: Path, day: date, scale: float, seed: int = 4242) -> list[dict
     import numpy as np
 
     import analysis.demo as demo_pkg
-    from analysis.demo import model
 
     modules = [importlib.import_module(f"analysis.demo.{m.name}") for m in pkgutil.iter_modules(demo_pkg.__path__)]
     for mod in [demo_pkg, *modules]:
         for name, value in (("START", day), ("END", day), ("N_DAYS", 1)):
             if hasattr(mod, name):
                 setattr(mod, name, value)
-    next_id = model.Ids.next
-    model.Ids.next = lambda self, kind, base: next_id(self, kind, base) + ID_OFFSET
+    offset_ids(ID_OFFSET)
     from analysis.demo.simulation import simulate
     from analysis.demo.writers import Writer
     from analysis.registry import load_registry
@@ -115,7 +122,7 @@ def stage_newday(src: Path, work: Path, scale: float, out: dict, say: Any = prin
     errors = [r.error for r in results if r.status == "error"]
     res = {"day": day.isoformat(), "messages": added, "files": len(results), "errors": errors[:3],
            "wall_s": total, "cpu_s": total_cpu, "steps_s": steps, "cpu_s_by_step": cpu,
-           "store_mb": db.stat().st_size / 2**20}
+           "store_mb": db.stat().st_size / 2**20, "load": os.getloadavg()[0]}
     out["newday"] = res
     say(f"nouveau jour {day} : {added} messages en {total:.2f} s (" +
         ", ".join(f"{k} {v:.2f} s" for k, v in steps.items()) + ")")
