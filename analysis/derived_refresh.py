@@ -126,18 +126,21 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
     """Refresh the rows the changes touch; False (nothing written) when a rebuild is cheaper.
 
     Every row of a source table up to ``top`` is as it was at the last refresh (the caller checked
-    their fingerprints), so what changed is the rows above it: new messages, scores, corrections,
-    posts, accounts. The messages they touch are refreshed in ``daily_sentiment`` by whole local days
-    (every row of each touched day recounted) and in ``incoming_messages`` with every message that
-    may share a first reply with them (same post, or the message they answer)."""
+    their count and fingerprint), so the tables hold what they held then plus the rows above it: new
+    messages, scores, corrections, posts, accounts. Nothing was removed or changed, so visibility
+    can only be gained and only the rows those added ones touch can differ. The messages they touch
+    are refreshed in ``daily_sentiment`` by whole local days (every row of each touched day
+    recounted) and in ``incoming_messages`` with every message that may share a first reply with
+    them (same post, or the message they answer)."""
     w = dict(zip(SOURCES, top, strict=True))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _vigie_touched AS
         SELECT message_id FROM messages WHERE rowid > {w['messages']}
         UNION SELECT item_id FROM sentiment WHERE rowid > {w['sentiment']} AND item_type = 'message'
         UNION SELECT item_id FROM labels WHERE rowid > {w['labels']} AND item_type = 'message'
         UNION SELECT message_id FROM toxicity WHERE rowid > {w['toxicity']}
-        UNION SELECT message_id FROM messages
-              WHERE post_id IN (SELECT post_id FROM posts WHERE rowid > {w['posts']})
+        UNION SELECT message_id FROM messages  -- a message without territory or account takes its post's
+              WHERE post_id IN (SELECT post_id FROM posts WHERE rowid > {w['posts']} OR account_id IN
+                                (SELECT account_id FROM accounts WHERE rowid > {w['accounts']}))
                  OR account_id IN (SELECT account_id FROM accounts WHERE rowid > {w['accounts']})""")
     try:
         n = con.execute("SELECT count(*) FROM _vigie_touched").fetchone()[0]

@@ -91,6 +91,44 @@ def test_a_new_day_is_refreshed_incrementally_and_equals_a_rebuild(demo_db_copy,
         con.close()
 
 
+def test_a_real_import_of_one_more_day_equals_a_rebuild(demo_db_copy, spy, tmp_path):
+    """The day ``make bench`` adds (the demo's own writers, one day after the store's last), imported
+    through the real importers and enriched in one session, as ``vigie import`` then ``enrich``."""
+    import pickle
+    import subprocess
+    import sys
+    import tomllib
+    from datetime import timedelta
+    from pathlib import Path
+
+    from analysis import enrich
+    from analysis.ingest import default_context, import_paths
+    from analysis.registry import load_registry
+
+    with derived_refresh.writer(demo_db_copy) as con:
+        day = con.execute("SELECT max(created_at)::DATE FROM messages").fetchone()[0] + timedelta(days=1)
+    out = tmp_path / "day"
+    subprocess.run([sys.executable, "-m", "benchmarks.newday", "--write", str(out), "--day", day.isoformat(),
+                    "--scale", "1"], check=True, cwd=Path(__file__).resolve().parents[1])
+    files = pickle.loads(out.with_suffix(".files.pkl").read_bytes())["files"]
+    with derived_refresh.writer(demo_db_copy) as con:
+        n0 = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+        for f in files:
+            mapping = tomllib.loads(Path(f["mapping"]).read_text(encoding="utf-8")) if f["mapping"] else None
+            ctx = default_context(registry=load_registry(), account_hint=f["hint"], mapping=mapping,
+                                  snapshot_date=f["snapshot"])
+            assert all(r.status == "ok" for r in import_paths(con, [f["path"]], ctx, fmt=f["fmt"]))
+        enrich.run(con)
+        assert con.execute("SELECT count(*) FROM messages").fetchone()[0] - n0 > 100
+    assert spy == {"update": 1, "rebuild": 1}
+    con = store.connect(demo_db_copy)
+    try:
+        assert con.execute("SELECT count(*) FROM daily_sentiment WHERE day = ?", [day]).fetchone()[0] > 0
+        _check_same_as_rebuild(con)
+    finally:
+        con.close()
+
+
 def test_a_correction_is_refreshed_incrementally(demo_db_copy, spy):
     with derived_refresh.writer(demo_db_copy):
         pass
