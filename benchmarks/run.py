@@ -94,7 +94,7 @@ def stage_generate(exports: Path, scale: float, out: dict, slices: int = 1) -> l
             else:
                 # In a child process: the simulation holds every message in memory, and the peak RSS we
                 # report is the pipeline's (import, enrichment, app), not the test-data generator's.
-                subprocess.run([sys.executable, "-m", "benchmarks.run", "--generate-only", str(target), "--scale",
+                subprocess.run([sys.executable, "-m", "benchmarks.run", "--generate-only", str(target.resolve()), "--scale",
                                 str(scale / slices), "--seed", str(42 + k)], check=True, cwd=ROOT)
             part = pickle.loads(listing.read_bytes())
             info = {"files": info["files"] + part["files"], "messages": info["messages"] + part["messages"],
