@@ -134,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", type=Path, default=ROOT / "build" / "bench" / "bench.duckdb",
                     help="magasin enrichi (copié, jamais modifié)")
     ap.add_argument("--scale", type=float, default=4.1)
+    ap.add_argument("--full-refresh", action="store_true",
+                    help="reconstruire les tables dérivées en entier (le comportement d'avant, pour comparer)")
     ap.add_argument("--write", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--day", type=date.fromisoformat, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
@@ -143,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
     import json
 
     out: dict = {}
+    if a.full_refresh:
+        from functools import partial
+
+        from analysis import derived_refresh
+
+        derived_refresh.refresh = partial(derived_refresh.refresh, incremental=False)
     stage_newday(a.db, a.db.parent, a.scale, out)
     print(json.dumps(out, indent=1, default=str))
     return 0
