@@ -4,8 +4,8 @@ on copies of the same imported store; identical outputs checked (content digest 
 tables), wall and CPU time, parallel efficiency = local time / (workers × Dask time).
 
 Workers compute, the single writer writes (:mod:`analysis.distributed`): the Dask engine cannot go
-below the time the writer spends reading the pending texts and writing the scores, which this prints
-as the part of the local run spent outside scoring (``writer``).
+below the time the writer spends reading the pending texts and writing the scores, and on a machine
+whose cores are all busy a cluster only adds the cost of shipping texts (note the load it prints).
 
 Usage: ``python -m benchmarks.dask_bench [--db /work/bench1m/imported.duckdb] [--messages 200000]``
 (``--messages 0``: every message of the store).
@@ -123,9 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("localcluster", "processes"):
         runs[name]["speedup"] = local / runs[name]["wall_s"]
         runs[name]["efficiency"] = local / (N_WORKERS * runs[name]["wall_s"])
-    out = {"cpus": os.cpu_count(), "workers": N_WORKERS, "runs": runs}
+    out = {"cpus": os.cpu_count(), "workers": N_WORKERS, "load": os.getloadavg()[0], "runs": runs}
     (ROOT / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
     (ROOT / "benchmarks" / "results" / "dask_enrich.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
+    print(f"charge moyenne (1 min) : {out['load']:.1f} sur {out['cpus']} cœurs")
     print(f"{'Moteur':<14} {'messages':>9} {'temps':>8} {'accél.':>7} {'efficacité':>10}  sorties identiques")
     for name, r in runs.items():
         print(f"{name:<14} {r['messages']:>9} {r['wall_s']:>7.1f}s {r.get('speedup', 1.0):>7.2f} "
