@@ -187,7 +187,7 @@ def _scored_chunks(ranges: list[tuple[int, int]], n_workers: int) -> Iterator[tu
 
 
 def one_pass(con: duckdb.DuckDBPyConnection, tasks: list[TextTask], progress: Any = None,
-             chunk: int = CHUNK, n_workers: int | None = None, timings: dict | None = None,
+             chunk: int | None = None, n_workers: int | None = None, timings: dict | None = None,
              write_rows: int | None = None) -> dict:
     """Score the rows of every task in one pass over their distinct texts; ``{name: result}``.
 
@@ -197,7 +197,7 @@ def one_pass(con: duckdb.DuckDBPyConnection, tasks: list[TextTask], progress: An
     (:data:`WRITE_ROWS`): one transaction, one ``INSERT … SELECT`` per task joining the scores to
     their rows in SQL (few big transactions: each commit of a keyed table costs more than its rows).
     """
-    write_rows = write_rows or WRITE_ROWS
+    chunk, write_rows = chunk or CHUNK, write_rows or WRITE_ROWS
     if not tasks:
         return {}
     w0, c0 = time.perf_counter(), time.process_time()
@@ -233,6 +233,7 @@ def one_pass(con: duckdb.DuckDBPyConnection, tasks: list[TextTask], progress: An
     done = [0] * len(tasks)
     pending: list[list[pd.DataFrame]] = [[] for _ in tasks]
     span = [0, 0]  # codes scored and not written yet
+    written = [0.0]  # seconds in write transactions (commits included)
 
     def flush() -> None:
         w = time.perf_counter()
@@ -241,6 +242,7 @@ def one_pass(con: duckdb.DuckDBPyConnection, tasks: list[TextTask], progress: An
             for k, t in enumerate(tasks):
                 if not pending[k]:
                     continue
+                wt = time.perf_counter()
                 frame = pd.concat(pending[k], ignore_index=True) if len(pending[k]) > 1 else pending[k][0]
                 con.register("_enrich_scores", frame)
                 try:
@@ -249,6 +251,7 @@ def one_pass(con: duckdb.DuckDBPyConnection, tasks: list[TextTask], progress: An
                             stale[k])
                 finally:
                     con.unregister("_enrich_scores")
+                stats[t.name]["write_s"] += time.perf_counter() - wt
         for k, t in enumerate(tasks):
             if pending[k]:
                 pending[k].clear()
@@ -257,8 +260,7 @@ def one_pass(con: duckdb.DuckDBPyConnection, tasks: list[TextTask], progress: An
                 if getattr(t, "on_progress", None):
                     t.on_progress(done[k], totals[k])
         span[0] = hi
-        for t in tasks:
-            stats[t.name]["write_s"] += (time.perf_counter() - w) / len(tasks)
+        written[0] += time.perf_counter() - w
 
     _JOB.update(texts=texts, masks=masks, tasks=tasks)
     try:
@@ -277,7 +279,7 @@ def one_pass(con: duckdb.DuckDBPyConnection, tasks: list[TextTask], progress: An
         for table in k_tables:
             con.execute(f"DROP TABLE IF EXISTS {table}")
     if timings is not None:
-        timings.update(wall_s=time.perf_counter() - w0, cpu_s=time.process_time() - c0, workers=n,
+        timings.update(wall_s=time.perf_counter() - w0, cpu_s=time.process_time() - c0, write_s=written[0], workers=n,
                        distinct_texts=len(texts), rows=dict(zip([t.name for t in tasks], totals, strict=True)),
                        tasks=stats)
     return {t.name: t.result(con, c) for t, c in zip(tasks, counts, strict=True)}

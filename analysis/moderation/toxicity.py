@@ -24,6 +24,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import CountVectorizer
@@ -210,13 +211,15 @@ def _tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
 def _tfidf_dot(counts: sp.csr_matrix, idf: np.ndarray, coef: np.ndarray) -> np.ndarray:
     """Per row, ``_tfidf(counts, idf) @ coef`` without the intermediate matrices."""
     counts = counts.tocsr()
-    n = counts.shape[0]
-    d = 1.0 + np.log(counts.data.astype(np.float64))
+    d = np.log(counts.data.astype(np.float64))
+    d += 1.0
     d *= idf[counts.indices]
-    rows = np.repeat(np.arange(n), np.diff(counts.indptr))
-    norms = np.sqrt(np.bincount(rows, weights=d * d, minlength=n))
+    x = sp.csr_matrix((d, counts.indices, counts.indptr), shape=counts.shape)
+    dot = x @ np.asarray(coef, dtype=np.float64)
+    np.square(d, out=d)
+    norms = np.sqrt(x @ np.ones(counts.shape[1]))
     norms[norms == 0] = 1.0
-    return np.bincount(rows, weights=d * coef[counts.indices], minlength=n) / norms
+    return dot / norms
 
 
 def _idf(counts: sp.csr_matrix) -> np.ndarray:
@@ -226,7 +229,43 @@ def _idf(counts: sp.csr_matrix) -> np.ndarray:
     return np.log((1 + n) / (1 + df)) + 1.0
 
 
-def char_wb_counts(vectorizer: CountVectorizer, norm: list[str]) -> sp.csr_matrix:
+# The word vectorizer's token pattern, plus the separator of joined texts (NUL: normalise drops it).
+_WORD_OR_SEP = re.compile(r"(?u)\b\w[\w']*\b|[?!]|\x00")
+
+
+def word_counts(vectorizer: CountVectorizer, norm: list[str]) -> sp.csr_matrix:
+    """Same matrix as ``vectorizer.transform(norm)`` for the fitted word uni/bigram vectorizer, faster.
+
+    One regex pass over the texts joined by a NUL (no token crosses it, and normalised texts
+    hold none), then uni/bigrams counted with arrays, each distinct bigram looked up once
+    (profiled: scikit-learn's per-token loop was the costliest part of the toxicity scoring).
+    """
+    vectorizer._check_vocabulary()  # as transform does: a loaded vocabulary becomes vocabulary_
+    vocab = vectorizer.vocabulary_
+    n = len(norm)
+    toks = _WORD_OR_SEP.findall(" \x00 ".join(norm))
+    if not toks:
+        return sp.csr_matrix((n, len(vocab)), dtype=np.float64)
+    codes, uniq = pd.factorize(pd.Series(toks, dtype=object))
+    is_sep = np.fromiter((u == "\x00" for u in uniq), dtype=bool, count=len(uniq))
+    doc = np.cumsum(is_sep[codes])
+    keep = ~is_sep[codes]
+    c, d = codes[keep].astype(np.int64), doc[keep]
+    uni = np.fromiter((vocab.get(u, -1) for u in uniq), dtype=np.int64, count=len(uniq))
+    nxt = np.flatnonzero(d[:-1] == d[1:])  # adjacent tokens of the same text
+    pcodes, puniq = pd.factorize(c[nxt] * len(uniq) + c[nxt + 1])
+    bi = np.fromiter((vocab.get(f"{uniq[a]} {uniq[b]}", -1) for a, b in zip((puniq // len(uniq)).tolist(),
+                                                                            (puniq % len(uniq)).tolist(),
+                                                                            strict=True)),
+                     dtype=np.int64, count=len(puniq))
+    rows, cols = np.concatenate([d, d[nxt]]), np.concatenate([uni[c], bi[pcodes]])
+    ok = cols >= 0
+    out = sp.csr_matrix((np.ones(int(ok.sum())), (rows[ok], cols[ok])), shape=(n, len(vocab)))
+    out.sum_duplicates()
+    return out
+
+
+def char_wb_counts(vectorizer: CountVectorizer, norm: list[str], sort: bool = True) -> sp.csr_matrix:
     """Same matrix as ``vectorizer.transform(norm)`` for a fitted ``char_wb`` vectorizer, faster.
 
     ``char_wb`` n-grams never cross a word boundary, so a text's counts are the sum of its
@@ -250,7 +289,8 @@ def char_wb_counts(vectorizer: CountVectorizer, norm: list[str]) -> sp.csr_matri
         return sp.csr_matrix((len(norm), len(vectorizer.vocabulary_)), dtype=np.float64)
     per_word = vectorizer.transform(list(words))
     out = (per_text @ per_word).tocsr()
-    out.sort_indices()
+    if sort:  # (a row's order does not matter to a row sum: the scoring path skips it)
+        out.sort_indices()
     return out
 
 
@@ -304,8 +344,8 @@ class ToxicityClassifier(ClassifierMixin, BaseEstimator):
         # block's dot product with its coefficients divided by the block's row norm (equal to
         # 1e-15 relative: the same sums, in another order).
         nw, nc = len(self.word_idf_), len(self.char_idf_)
-        logit = (_tfidf_dot(self.word_.transform(norm), self.word_idf_, self.coef_[:nw])
-                 + _tfidf_dot(char_wb_counts(self.char_, norm), self.char_idf_, self.coef_[nw:nw + nc])
+        logit = (_tfidf_dot(word_counts(self.word_, norm), self.word_idf_, self.coef_[:nw])
+                 + _tfidf_dot(char_wb_counts(self.char_, norm, sort=False), self.char_idf_, self.coef_[nw:nw + nc])
                  + np.asarray(self._lex_features(norm, hits) @ self.coef_[nw + nc:]).ravel() + self.intercept_)
         return 1.0 / (1.0 + np.exp(-self._shift(logit, self.prior)))
 

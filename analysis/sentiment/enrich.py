@@ -20,7 +20,6 @@ from analysis.sentiment import load_model
 from analysis.sentiment.corrections import ensure_view
 
 NAME = "sentiment"
-BATCH = orchestrator.CHUNK
 
 _SOURCES = (("message", "messages", "message_id"), ("post", "posts", "post_id"))
 
@@ -95,7 +94,7 @@ def task(con: duckdb.DuckDBPyConnection, model=None) -> SentimentTask:
 
 
 def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | object | None = None,
-           model=None, batch_size: int = BATCH) -> dict:
+           model=None, batch_size: int | None = None) -> dict:
     """Score pending messages and posts; return ``{'messages': n, 'posts': n, 'model_version': v}``.
 
     ``model``: another model with the same ``score``/``version`` (a test's, or one scoring on

@@ -146,7 +146,7 @@ def task(con: Any, taxonomy: Taxonomy | None = None, classifier: Any = None) -> 
     return ThemesTask(con, classifier if classifier is not None else classifier_from_store(con, taxonomy))
 
 
-def enrich(con: Any, progress: Callable[[str], None] | object | None = None, batch_size: int = 50_000,
+def enrich(con: Any, progress: Callable[[str], None] | object | None = None, batch_size: int | None = None,
            taxonomy: Taxonomy | None = None, classifier: Any = None) -> dict:
     """Classify messages and posts not yet classified by the current model version into ``themes``.
 
