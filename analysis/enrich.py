@@ -39,7 +39,7 @@ DASK_MODULE = "analysis.distributed"  # exposes run(con, only, scheduler, progre
 # Distinct texts per chunk: one task for a worker process.
 CHUNK = 20_000
 # Rows (of one table) per write: one transaction each, so an interrupted pass keeps what it wrote.
-WRITE_ROWS = 400_000
+WRITE_ROWS = 1_000_000
 # Worker processes of a pass (default: the cores this process may use); 1 = score in this process.
 WORKERS_ENV = "VIGIE_ENRICH_WORKERS"
 # Below this many distinct texts a pass scores in this process: starting workers costs more.

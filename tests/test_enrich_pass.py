@@ -14,7 +14,14 @@ import pytest
 
 from analysis import enrich, store
 from analysis.moderation import scoring
-from analysis.moderation.toxicity import _tfidf, _tfidf_dot, load_model, normalise, word_counts
+from analysis.moderation.toxicity import (
+    _tfidf,
+    _tfidf_dot,
+    default_lexicon,
+    load_model,
+    normalise,
+    word_counts,
+)
 from analysis.sentiment import enrich as sentiment_enrich
 from analysis.topics import enricher as topics_enricher
 
@@ -143,3 +150,12 @@ def test_toxicity_fast_paths_equal_scikit_learn():
     # and the whole score equals the fitted features' logit
     p = scoring.score_texts(texts, m)["p_toxic"].to_numpy()
     np.testing.assert_allclose(p, m.predict_proba([t or "" for t in texts])[:, 1], rtol=0, atol=1e-12)
+
+
+def test_lexicon_hits_over_joined_texts_equal_text_by_text():
+    lex = default_lexicon()
+    texts = ["bande de connards", "", "connard connard abruti", "il s attarde", "fils de pute !", "députés",
+             "rien", "abruti", "connard"]
+    norm = [normalise(t) for t in texts]
+    assert lex.hits_many(norm) == [lex.hits(t, normalised=True) for t in norm]
+    assert sum(map(len, lex.hits_many(norm))) >= 5 and lex.hits_many([]) == []

@@ -33,7 +33,7 @@ def score_texts(texts: list[str | None], model: ToxicityClassifier | None = None
     fcodes, folded = _distinct(fold(t) if t else "" for t in uniq)
     q = np.array([is_question_folded(t) if t else False for t in folded], dtype=bool)
     ncodes, norm = _distinct(normalise_folded(t) if t else "" for t in folded)
-    hits = [lex.hits(n, normalised=True) for n in norm]
+    hits = lex.hits_many(norm)
     p = np.asarray(model.score_normalised(norm, hits)) if norm else np.zeros(0)
     to_norm = ncodes[fcodes][codes] if len(texts) else codes
     return pd.DataFrame({"p_toxic": p[to_norm] if len(texts) else [],
