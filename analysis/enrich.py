@@ -262,6 +262,7 @@ def one_pass(con: duckdb.DuckDBPyConnection, tasks: list[TextTask], progress: An
         span[0] = hi
         written[0] += time.perf_counter() - w
 
+    setup_s = time.perf_counter() - w0  # the rows to score and their distinct texts
     _JOB.update(texts=texts, masks=masks, tasks=tasks)
     try:
         for _lo, hi, frames, cpu in _scored_chunks(ranges, n):
@@ -279,7 +280,8 @@ def one_pass(con: duckdb.DuckDBPyConnection, tasks: list[TextTask], progress: An
         for table in k_tables:
             con.execute(f"DROP TABLE IF EXISTS {table}")
     if timings is not None:
-        timings.update(wall_s=time.perf_counter() - w0, cpu_s=time.process_time() - c0, write_s=written[0], workers=n,
+        timings.update(wall_s=time.perf_counter() - w0, cpu_s=time.process_time() - c0, setup_s=setup_s,
+                       write_s=written[0], workers=n,
                        distinct_texts=len(texts), rows=dict(zip([t.name for t in tasks], totals, strict=True)),
                        tasks=stats)
     return {t.name: t.result(con, c) for t, c in zip(tasks, counts, strict=True)}

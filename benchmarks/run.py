@@ -131,7 +131,8 @@ def stage_enrich(db: Path, out: dict) -> None:
     children = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
     out["enrich"] = {"passe": {"wall_s": c.wall, "cpu_s": c.cpu + children, "cpu_workers_s": children,
                                "load": c.load, "messages": n_msgs, "messages_per_s": n_msgs / c.wall,
-                               "distinct_texts": tm.get("distinct_texts"), "workers": tm.get("workers")}}
+                               "distinct_texts": tm.get("distinct_texts"), "workers": tm.get("workers"),
+                               "setup_s": tm.get("setup_s"), "write_s": tm.get("write_s")}}
     out["enrich_tasks"] = {
         name: {**tm.get("tasks", {}).get(name, {}), "rows": tm.get("rows", {}).get(name, 0),
                "result": {k: v for k, v in (r or {}).items() if isinstance(v, int | str)}}
