@@ -78,7 +78,8 @@ class ToxicityTask:
         if stale:
             con.execute(f"DELETE FROM toxicity WHERE message_id IN (SELECT item_id FROM {rows} WHERE stale)")
         con.execute(f"INSERT INTO toxicity SELECT item_id, ?, p_toxic, is_question, CASE WHEN hits = '' THEN "
-                    f"[]::VARCHAR[] ELSE string_split(hits, chr(31)) END FROM {rows}", [self.version])
+                    f"[]::VARCHAR[] ELSE string_split(hits, chr(31)) END FROM {rows} ORDER BY item_id",
+                    [self.version])  # in key order, as message by message
 
     def result(self, con: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> dict:
         return {"messages": counts.get("message", 0), "model_version": self.version}

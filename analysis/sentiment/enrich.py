@@ -67,7 +67,8 @@ class SentimentTask:
             con.execute(f"DELETE FROM sentiment WHERE (item_type, item_id) IN "
                         f"(SELECT item_type, item_id FROM {rows} WHERE stale)")
         con.execute(f"INSERT INTO sentiment BY NAME SELECT item_id, item_type, ? AS model_version, lang, label, "
-                    f"p_negative, p_neutral, p_positive, ? AS scored_at FROM {rows}", [self.version, self.scored_at])
+                    f"p_negative, p_neutral, p_positive, ? AS scored_at FROM {rows} ORDER BY item_type, item_id",
+                    [self.version, self.scored_at])  # in key order, as item by item
 
     def result(self, con: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> dict:
         ensure_view(con)

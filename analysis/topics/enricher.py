@@ -109,7 +109,8 @@ class ThemesTask:
         none = np.flatnonzero(~hit.any(axis=1))
         return pd.DataFrame({"i": np.concatenate([r, none]),
                              "theme": np.concatenate([self.ids[c], np.full(len(none), NO_THEME, dtype=object)]),
-                             "score": np.concatenate([P[r, c].astype("float64"), np.zeros(len(none))])})
+                             "score": np.concatenate([P[r, c].astype("float64"), np.zeros(len(none))]),
+                             "rank": np.concatenate([c, np.full(len(none), len(self.ids))]).astype(np.int16)})
 
     def write(self, con: Any, rows: str, stale: bool) -> None:
         if stale:
@@ -117,7 +118,10 @@ class ThemesTask:
                         "WHERE stale)")
         model = f"(SELECT * FROM {rows} WHERE (item_type, item_id) NOT IN " \
                 "(SELECT item_type, item_id FROM _enrich_theme_labels))" if self.labelled else rows
-        con.execute(f"INSERT INTO themes SELECT item_id, item_type, theme, score, ? FROM {model}", [self.version])
+        # in key order, themes in taxonomy order, as item by item: a reader breaking a tie on the
+        # score with LIMIT 1 keeps picking the same theme (campaigns.posts.posts_frame does)
+        con.execute(f"INSERT INTO themes SELECT item_id, item_type, theme, score, ? FROM {model} "
+                    "ORDER BY item_type, item_id, rank", [self.version])
         themed = f"SELECT item_type, item_id FROM {model} WHERE theme <> '{NO_THEME}'"
         if self.labelled:
             over = (f"SELECT l.item_type, l.item_id, l.theme FROM _enrich_theme_labels l WHERE (l.item_type, "
