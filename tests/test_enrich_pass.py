@@ -159,3 +159,22 @@ def test_lexicon_hits_over_joined_texts_equal_text_by_text():
     norm = [normalise(t) for t in texts]
     assert lex.hits_many(norm) == [lex.hits(t, normalised=True) for t in norm]
     assert sum(map(len, lex.hits_many(norm))) >= 5 and lex.hits_many([]) == []
+
+
+def test_no_worker_processes_forked_from_a_threaded_process(monkeypatch):
+    """The app's server runs threads: a fork there copies one thread and maybe a lock another held."""
+    import threading
+
+    from analysis import enrich
+
+    monkeypatch.delenv(enrich.WORKERS_ENV, raising=False)
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, daemon=True)
+    t.start()
+    try:
+        assert enrich.workers() == 1
+    finally:
+        stop.set()
+        t.join()
+    monkeypatch.setenv(enrich.WORKERS_ENV, "2")
+    assert enrich.workers() == 2
