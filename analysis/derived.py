@@ -1,4 +1,4 @@
-"""Derived tables rebuilt at the end of every write session (:func:`analysis.derived_refresh.writer`):
+"""Derived tables brought up to date at the end of every write session (:func:`analysis.derived_refresh.writer`):
 the reading side (whether they are current, their sums); the rebuild is :mod:`analysis.derived_refresh`,
 above the analyses whose SQL it reuses, and the store is handed it by the writer's caller.
 
@@ -16,6 +16,12 @@ From these tables it is a sum over a few thousand rows.
 Readers use them only when :func:`current` says they describe the tables as they are (the row
 counts of the source tables recorded at the rebuild match); otherwise they compute from the
 message tables as before.
+
+``derived_state`` holds three rows: ``daily`` (those row counts), ``rowid`` and ``fingerprint`` (per
+source table, its highest rowid and a hash sum of the columns the derived tables read, at the last
+refresh): with them :func:`analysis.derived_refresh.refresh` refreshes only what the rows added
+since touch (one new day: the days and conversations it touches), and rebuilds everything when a
+row already counted changed or disappeared.
 """
 
 from __future__ import annotations

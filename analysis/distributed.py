@@ -3,9 +3,10 @@
 The split is always the same: **workers compute, the single writer writes.** DuckDB has one
 writer, so workers never touch the store: they receive partitions of texts (or file paths),
 return scores (or parsed tables), and the process holding the writable connection writes them
-with exactly the code of the single-machine path. The enrichers are called unchanged with a
-model whose scoring method dispatches partitions to the cluster, so the rows written are the
-rows the local engine writes (``tests/test_distributed.py``).
+with exactly the code of the single-machine path. The enrichers' tasks run in the local
+engine's single pass over distinct texts (:func:`analysis.enrich.one_pass`) with a model whose
+scoring method dispatches partitions to the cluster, so the rows written are the rows the local
+engine writes (``tests/test_distributed.py``).
 
 Models are loaded once per worker: the sentiment and toxicity models through their cached
 ``load_model()``, the theme classifier (it may be fitted on the store's labels) broadcast once
@@ -25,14 +26,14 @@ import numpy as np
 import pandas as pd
 
 from analysis import store, topics
-from analysis.enrich import names
+from analysis.enrich import names, one_pass
 from analysis.ingest import default_context, expand_paths, import_file, parse_file
-from analysis.moderation.scoring import enrich as tox_enrich
-from analysis.moderation.scoring import score_texts
+from analysis.moderation.scoring import ToxicityTask, score_texts
 from analysis.moderation.toxicity import load_model as tox_model
 from analysis.registry import sync_registry
 from analysis.sentiment import enrich as sentiment_enrich
 from analysis.sentiment import load_model as sentiment_model
+from analysis.topics.enricher import task as topics_task
 
 PARTITION = 10_000  # texts per task: large enough to amortise the task overhead (~1 ms)
 
@@ -145,32 +146,16 @@ def run(con: duckdb.DuckDBPyConnection, only: list[str] | None = None, scheduler
 
 
 def _run(con: duckdb.DuckDBPyConnection, selected: list[str], c: Any, progress: Any) -> dict:
-    results: dict = {}
+    # The local engine's single pass over distinct texts, each model's scoring dispatched to the
+    # cluster (in this process: the cluster is the parallelism).
+    tasks: list = []
     if "sentiment" in selected:
-
-        results["sentiment"] = sentiment_enrich.enrich(con, progress=progress,
-                                                       model=_DistributedSentiment(sentiment_model(), c))
+        tasks.append(sentiment_enrich.task(con, _DistributedSentiment(sentiment_model(), c)))
     if "topics" in selected:
-
-        clf = _DistributedThemes(topics.classifier_from_store(con), c)
-        results["topics"] = topics.enrich(con, progress=progress, classifier=clf)
+        tasks.append(topics_task(con, classifier=_DistributedThemes(topics.classifier_from_store(con), c)))
     if "moderation" in selected:
-
-        model = tox_model()
-
-        def say(done: int, total: int) -> None:
-            _say(progress, f"Toxicité : {done}/{total} messages évalués")
-
-        n = tox_enrich(con, progress=say, model=model, score=_distributed_toxicity(c))
-        results["moderation"] = {"messages": n, "model_version": model.version_}
-    return results
-
-
-def _say(progress: Any, msg: str) -> None:
-    if hasattr(progress, "print"):
-        progress.print(msg)
-    elif callable(progress):
-        progress(msg)
+        tasks.append(ToxicityTask(tox_model(), score=_distributed_toxicity(c)))
+    return one_pass(con, tasks, progress=progress, n_workers=1)
 
 
 # ------------------------------------------------------------------------------ imports

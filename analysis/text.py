@@ -112,23 +112,36 @@ def term_key(s: str | None) -> str:
     return " ".join(_KEY_WORD.findall(fold((s or "").lower())))
 
 
-def names_any(text: str | None, terms: tuple[str, ...] | list[str]) -> bool:
-    """Whether ``text`` names one of ``terms`` (see :func:`term_key`).
+def name_keys(text: str | None) -> tuple[str, frozenset[str]]:
+    """The text side of :func:`names_any` (its words, its hashtags' keys), for a text checked against
+    many term lists (an event's promotion posts)."""
+    return f" {term_key(text)} ", frozenset(term_key(h).replace(" ", "") for h in _HASHTAG.findall(text or ""))
+
+
+@lru_cache(maxsize=8192)
+def _term(term: str) -> tuple[str, str, bool]:
+    k = term_key(term)
+    return k, k.replace(" ", ""), term.lstrip().startswith("#")
+
+
+def names_any(text: str | None, terms: tuple[str, ...] | list[str],
+              keys: tuple[str, frozenset[str]] | None = None) -> bool:
+    """Whether ``text`` names one of ``terms`` (see :func:`term_key`); ``keys``: its
+    :func:`name_keys` when already computed.
 
     A name or keyword matches as whole words (« Saint-Aubin-sur-Loire » in « à saint aubin sur
     loire ») or as a hashtag of the text written glued (``#SaintAubinSurLoire``). A hashtag term
     (``#SaintAubin``) matches only a hashtag of the text, whole: never « Saint-Aubin-du-Cormier »."""
     if not text:
         return False
-    t = f" {term_key(text)} "
-    tags = {term_key(h).replace(" ", "") for h in _HASHTAG.findall(text)}
+    t, tags = keys if keys is not None else name_keys(text)
     for term in terms:
-        k = term_key(term)
+        k, glued, is_tag = _term(term)
         if not k:
             continue
-        if k.replace(" ", "") in tags:
+        if glued in tags:
             return True
-        if not term.lstrip().startswith("#") and f" {k} " in t:
+        if not is_tag and f" {k} " in t:
             return True
     return False
 

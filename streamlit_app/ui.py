@@ -10,6 +10,7 @@ same values without duplicate widgets.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import threading
@@ -160,27 +161,70 @@ a:focus-visible, button:focus-visible, summary:focus-visible, input:focus-visibl
 [data-testid="stElementToolbar"] { display: none !important; }
 [data-testid="stElementContainer"]:has(#vigie-fr-aria) { display: none; }
 </style>"""
-# Streamlit labels every help icon « Help for <label> » for screen readers (StreamlitMarkdown's
-# tooltip; no parameter sets it in 1.67). This script, inline (it loads nothing), renames them
-# « Aide : <label> » as they appear; it runs once per browser tab. Hidden container: no blank space.
-APP_SCRIPT = """<span id="vigie-fr-aria" hidden></span><script>
+# Streamlit speaks English to screen readers and in a few widgets, with no setting to change it in
+# 1.67: « Help for <label> » on help icons, « Open » / « Clear value » on choice lists, « Choose
+# date » on date fields, « Upload », « Drag and drop a file here » and « 200MB per file » in the file
+# uploader. This script, inline (it loads nothing), puts the French in place as those nodes appear
+# (mutation records are handled before the browser paints or a screen reader reads the change); it
+# runs once per browser tab. Hidden container: no blank space. The tables are the test's
+# (tests/test_browser_french.py reads STREAMLIT_FRENCH to know what to look for).
+STREAMLIT_FRENCH_LABELS = {
+    "Help": "Aide", "Open": "Ouvrir la liste", "Close": "Fermer", "Clear value": "Effacer",
+    "Clear all": "Tout effacer", "Selected values": "Valeurs choisies", "Choose date": "Choisir une date",
+    "Choose date range": "Choisir une période", "Quick select a date range": "Choix rapide d'une période",
+    "Previous month": "Mois précédent", "Next month": "Mois suivant", "Delete": "Supprimer",
+    "Running...": "Calcul en cours…", "Stop script": "Arrêter le calcul", "Sidebar": "Barre latérale",
+    "App pages": "Pages de l'application", "Main menu": "Menu principal", "Link to heading": "Lien vers ce titre",
+    "Markdown content": "Contenu", "Notifications": "Notifications", "Upload": "Choisir un fichier",
+    "Previous page": "Page précédente", "Next page": "Page suivante", "Pagination": "Pages",
+}
+STREAMLIT_FRENCH_PREFIXES = {"Help for ": "Aide : ", "Remove ": "Retirer ", "Upload ": "Téléverser "}
+STREAMLIT_FRENCH_TEXTS = {
+    "Upload": "Choisir un fichier", "Upload directories": "Choisir des dossiers",
+    "Drag and drop a file here": "Glissez-déposez un fichier ici",
+    "Drag and drop files here": "Glissez-déposez des fichiers ici",
+    "Drag and drop directories here": "Glissez-déposez des dossiers ici",
+}
+APP_SCRIPT = ("""<span id="vigie-fr-aria" hidden></span><script>
 (() => {
-  if (window.vigieFrenchAria) return;
-  window.vigieFrenchAria = true;
-  const fix = (e) => {
+  if (window.vigieFrench) return;
+  window.vigieFrench = true;
+  const LABELS = """ + json.dumps(STREAMLIT_FRENCH_LABELS, ensure_ascii=False) + """;
+  const PREFIXES = """ + json.dumps(STREAMLIT_FRENCH_PREFIXES, ensure_ascii=False) + """;
+  const TEXTS = """ + json.dumps(STREAMLIT_FRENCH_TEXTS, ensure_ascii=False) + """;
+  const UNITS = {B: "o", KB: "ko", MB: "Mo", GB: "Go"};
+  const SIZE = /^(\\d+(?:\\.\\d+)?)\\s*(B|KB|MB|GB) per file$/;
+  const label = (e) => {
     const a = e.getAttribute("aria-label");
-    if (a === "Help") e.setAttribute("aria-label", "Aide");
-    else if (a && a.startsWith("Help for ")) e.setAttribute("aria-label", "Aide : " + a.slice(9));
+    if (!a) return;
+    if (Object.hasOwn(LABELS, a)) { e.setAttribute("aria-label", LABELS[a]); return; }
+    for (const [en, fr] of Object.entries(PREFIXES)) {
+      if (a.startsWith(en)) { e.setAttribute("aria-label", fr + a.slice(en.length)); return; }
+    }
   };
-  const fixAll = (root) => root.querySelectorAll('[aria-label^="Help"]').forEach(fix);
-  // Mutation records are handled before the browser paints or a screen reader reads the change.
+  const text = (n) => {
+    const v = n.nodeValue, t = v.trim();
+    if (Object.hasOwn(TEXTS, t)) { n.nodeValue = v.replace(t, TEXTS[t]); return; }
+    const m = SIZE.exec(t);
+    if (m) n.nodeValue = v.replace(t, m[1].replace(".", ",") + "\u00a0" + UNITS[m[2]] + " par fichier");
+  };
+  const walk = (root) => {
+    if (root.nodeType === 3) { text(root); return; }
+    if (root.nodeType !== 1) return;
+    label(root);
+    root.querySelectorAll("[aria-label]").forEach(label);
+    const it = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = it.nextNode(); n; n = it.nextNode()) text(n);
+  };
   new MutationObserver((records) => records.forEach((r) => {
-    if (r.type === "attributes") fix(r.target);
-    else r.addedNodes.forEach((n) => { if (n.nodeType === 1) { fix(n); fixAll(n); } });
-  })).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-label"] });
-  fixAll(document);
+    if (r.type === "attributes") label(r.target);
+    else if (r.type === "characterData") text(r.target);
+    else r.addedNodes.forEach(walk);
+  })).observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true,
+                               attributeFilter: ["aria-label"] });
+  walk(document.body);
 })();
-</script>"""
+</script>""")
 
 
 def app_style() -> None:

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import re
 
+from streamlit_app.ui import STREAMLIT_FRENCH_LABELS, STREAMLIT_FRENCH_PREFIXES, STREAMLIT_FRENCH_TEXTS
+
 ENGLISH = ["Choose an option", "Choose options", "No options to select", "Help for", "Show this message",
-           "Download as CSV", "Search", "Fullscreen", "Page not found"]
+           "Download as CSV", "Search", "Fullscreen", "Page not found", "Drag and drop", "per file"]
+# Streamlit's own labels and texts the app's script translates: none may be left as it was
+ENGLISH_LABELS = {k for k, v in STREAMLIT_FRENCH_LABELS.items() if k != v}
+ENGLISH_PREFIXES = tuple(STREAMLIT_FRENCH_PREFIXES)
+ENGLISH_TEXTS = set(STREAMLIT_FRENCH_TEXTS)
 
 # French typography: « 12 % » (never « 12% »), « −1,9 » (never « -1,9 »), no « compte(s) ».
 TYPOGRAPHY = re.compile(r"\d%|(?<![\w-])-\d+,\d|\w\(s\)")
@@ -45,6 +51,8 @@ def check_no_english(page, title: str) -> None:
     assert len(seen["texts"]) > 10, seen  # the page was read
     found = sorted({f"{kind}: {s[:80]!r}" for kind in ("texts", "labels") for s in seen[kind]
                     for w in ENGLISH if w in s})
+    found += sorted({f"labels: {s!r}" for s in seen["labels"] if s in ENGLISH_LABELS or s.startswith(ENGLISH_PREFIXES)})
+    found += sorted({f"texts: {s!r}" for s in seen["texts"] if s in ENGLISH_TEXTS})
     assert not found, f"{title}: English left\n" + "\n".join(found)
     typo = sorted({s[:80] for s in seen["texts"] + seen["labels"] if TYPOGRAPHY.search(s)})
     assert not typo, f"{title}: « 0% », « -1,9 » or « (s) »\n" + "\n".join(typo)

@@ -25,6 +25,7 @@ import pytest
 from analysis import store, users
 from tests.app_server import CHROMIUM, SCREENSHOTS, chromium, serve
 from tests.cli_inproc import run_cli
+from tests.test_browser_french import check_no_english
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_parcours")]
 
@@ -192,6 +193,11 @@ def test_analyst_day(app, browser):
 
         # 4. A page outside the registry: the import says so; declared, then attached from the page.
         _goto(page, "Données")
+        # the analyst's Données page holds the file uploader and its own English strings (« Upload »,
+        # « 200MB per file »): none left on screen or for a screen reader (issue 22 item 7)
+        uploader = page.locator("[data-testid='stFileUploaderDropzone']")
+        assert "par fichier" in uploader.inner_text() and "Choisir un fichier" in uploader.inner_text()
+        check_no_english(page, "Données (analyste)")
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
             str(FIX / "mbs_posts_unknown_page.csv"))
         page.wait_for_timeout(1000)

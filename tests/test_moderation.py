@@ -67,6 +67,19 @@ def test_lexicon_and_questions():
     assert lex.hits("Fils de pute !") == ["fils de pute"]
     assert lex.hits("Les ordures ménagères ne sont pas ramassées, technique douteuse") == []
     assert lex.categories(lex.hits("je sais où tu habites")) == {"menace"}
+
+
+def test_lexicon_reads_spaced_letters_and_ambiguous_terms_never_flag_alone():
+    """Obfuscation by spacing or dots is read; an ambiguous term (hostile in too few training tweets)
+    is listed in the file but is not a hit: the model judges the message."""
+    lex = tox.default_lexicon()
+    assert lex.hits("espèce de c o n n a r d") == ["connard"]
+    assert lex.hits("quel e.n.f.o.i.r.e") == ["enfoire"]
+    assert tox.normalise("y a t il un bus") == "y a t il un bus"  # three single letters: a sentence
+    assert tox.normalise("la S.N.C.F.") == "la sncf"
+    amb = [t for c, t in lex.terms if c == tox.AMBIGUOUS]
+    assert "attarde*" in amb and lex.hits("les attardés du conseil") == []
+    assert lex.with_ambiguous().hits("les attardés du conseil") == ["attardes"]
     assert tox.is_question("À quelle heure ouvre la piscine")
     assert tox.is_question("Pouvez-vous me dire comment faire pour la carte d'identité")
     assert tox.is_question("est ce que le marché est maintenu")

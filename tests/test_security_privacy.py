@@ -125,3 +125,20 @@ def test_durations(text, days):
 def test_bad_durations_refused(bad):
     with pytest.raises(ValueError):
         retention.parse_duration(bad)
+
+
+def test_confirmation_is_asked_in_french_and_a_no_keeps_everything(db):
+    """The question says « [o/N] » (Click's own says « [y/N] » and « Error: invalid input »); an answer
+    not understood is asked again in French; « n » deletes nothing."""
+    _store(db)
+    with store.reader(db) as con:
+        before = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+    res = CliRunner().invoke(vigie, ["privacy", "erase", "--author", ALICE], input="peut-être\nn\n")
+    assert res.exit_code == 1
+    assert "[o/N]" in res.output and "Réponse non comprise : tapez o (oui) ou n (non)." in res.output
+    assert "y/N" not in res.output and "Error" not in res.output
+    with store.reader(db) as con:
+        assert con.execute("SELECT count(*) FROM messages").fetchone()[0] == before
+    res = CliRunner().invoke(vigie, ["purge", "--older-than", "24m"], input="oui\n")
+    assert res.exit_code == 0, res.output
+    assert "[o/N]" in res.output and "Purge des messages antérieurs" in res.output

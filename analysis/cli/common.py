@@ -174,3 +174,23 @@ def french_cli() -> None:
     typer_core.TyperOption.display_type_rich = flag_without_type
     rich_utils.highlighter.highlights = [*rich_utils.highlighter.highlights, r"(?P<usage>Utilisation : )"]
     french_cli.done = True
+
+
+YES, NO = {"o", "oui", "y", "yes"}, {"n", "non", "no"}
+
+
+def confirm(question: str, default: bool = False) -> bool:
+    """A yes/no question in French (Click's own says « [y/N] » and « Error: invalid input »): « o » or
+    « oui », « n » or « non » (the English letters are accepted too); Entrée gives the default; an
+    answer not understood asks again, saying what is expected; Ctrl-D or Ctrl-C abandons."""
+    hint = "[O/n]" if default else "[o/N]"
+    while True:
+        answer = typer.prompt(f"{question} {hint}", default="", show_default=False,
+                              prompt_suffix=" ").strip().lower()
+        if not answer:
+            return default
+        if answer in YES:
+            return True
+        if answer in NO:
+            return False
+        typer.echo("Réponse non comprise : tapez o (oui) ou n (non).", err=True)

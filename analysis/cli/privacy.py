@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from analysis import audit, derived_refresh, retention, store, users
+from analysis.cli.common import confirm
 from analysis.cli.parquet import parquet_exports
 from analysis.fmt import fr_int
 
@@ -187,7 +188,7 @@ def privacy_erase(
     """Droit à l'effacement : supprimer les messages d'un auteur et tout ce qui en dérive (journalisé)."""
     if not author and not name:
         _fail(ValueError("Indiquez --author HASH ou --name NOM."))
-    if not yes and not typer.confirm("Supprimer définitivement les messages de cet auteur ?"):
+    if not yes and not confirm("Supprimer définitivement les messages de cet auteur ?"):
         raise typer.Exit(1)
     stale = store.stale_copies()
     with derived_refresh.writer(compact=True) as con:
@@ -219,7 +220,7 @@ def purge(
         audit_limit = retention.cutoff(audit_value)
     except ValueError as e:
         _fail(e)
-    if not yes and not typer.confirm(f"Supprimer les messages antérieurs au {limit:%d/%m/%Y} ?"):
+    if not yes and not confirm(f"Supprimer les messages antérieurs au {limit:%d/%m/%Y} ?"):
         raise typer.Exit(1)
     stale = store.stale_copies()
     with derived_refresh.writer(compact=True) as con:

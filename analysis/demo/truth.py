@@ -57,7 +57,11 @@ def _ground_truth(sim: Sim, writer: Writer, seed: int, scale: float) -> dict:
                                         "window, relative to the same count without the crisis"},
         "campaigns": [{"campaign_id": c["campaign_id"], "name": c["name"], "territory_id": OWN,
                        "start": c["start"].isoformat(), "end": c["end"].isoformat(), "hashtag": c["hashtag"],
-                       "injected_effect": c["effect"], "placebo": c["placebo"]} for c in CAMPAIGNS],
+                       "injected_effect": c["effect"], "placebo": c["placebo"],
+                       # 60 % of the territory's posts in the window are on this theme (the placebo too: no
+                       # engagement effect, same posts), so their comments burst on the theme's subjects on
+                       # purpose: an emerging subject naming one of them is right (analysis.eval.emerging)
+                       "theme": c["theme"], "subjects": list(T.SUBJECTS[c["theme"]])} for c in CAMPAIGNS],
         "campaign_kpi": ("engagement per post = reactions + comments + shares; during the window every own-territory "
                          "post's expected engagement is multiplied by (1 + injected_effect) relative to the "
                          "counterfactual; every territory shares the same seasonal factor (summer, December), so a "

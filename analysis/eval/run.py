@@ -157,7 +157,8 @@ def eval_hostility(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
     fr = lab[lab["lang"] == "fr"]
     local = fr[fr["source"] != "mlma"]
     out: dict[str, Any] = {"version": model.version_, "threshold": HOSTILE_THRESHOLD,
-                           "trained_on": model.meta_.get("trained_on"),
+                           "trained_on": model.meta_.get("trained_on"), "cv": model.meta_.get("cv"),
+                           "ambiguous": model.meta_.get("ambiguous", []),
                            "mlma_test": H.evaluate(model, test["text"].tolist(), test["target"].to_numpy(int),
                                                    HOSTILE_THRESHOLD),
                            "comments": H.evaluate(model, fr["text"].tolist(), fr["hostile"].to_numpy(int),
@@ -309,8 +310,17 @@ def render_hostility(h: dict) -> str:
          "**Courbe précision–rappel** (MLMA quart test ; lexique toujours actif, seuil du modèle variable) :", "",
          "| seuil | précision | rappel | F1 | part signalée |", "|---|---|---|---|---|"]
     for r in h["mlma_test"]["curve"]:
-        L.append(f"| {num(r['threshold'], 2)} | {num(r['precision'])} | {num(r['recall'])} | {num(r['f1'])} | "
+        chosen = " ← choisi" if abs(r["threshold"] - h["threshold"]) < 1e-9 else ""
+        L.append(f"| {num(r['threshold'], 2)}{chosen} | {num(r['precision'])} | {num(r['recall'])} | {num(r['f1'])} | "
                  f"{pct(r['flagged_share'])} |")
+    cv = h.get("cv")
+    if cv:
+        L += ["", f"**Point de fonctionnement choisi par validation croisée** (3 plis, tweets MLMA d'entraînement "
+                  f"seulement) : C = {num(cv['C'], 0)}, seuil {thr}, un terme du lexique ne signale seul que s'il est "
+                  f"hostile dans au moins {pct(cv['term_precision'])} des tweets d'entraînement qui le contiennent ; "
+                  f"en validation croisée : précision {num(cv['precision'])} (au moins {num(cv['min_fold_precision'])} "
+                  f"dans chaque pli), rappel {num(cv['recall'])}, F1 {num(cv['f1'])}. Termes passés en « ambigu » "
+                  f"(jamais signalés seuls) : {', '.join(h.get('ambiguous') or []) or 'aucun'}."]
     L += ["", "Exemples de l'issue 22 (ne doivent pas être signalés) : " + " ; ".join(
         f"« {t} » p = {num(v['p_toxic'], 2)}, {'SIGNALÉ' if v['flagged'] else 'non signalé'}" for t, v in h["issue_22"].items()),
         "", f"Questions (règles) sur nos commentaires : précision {ci(h['questions']['precision'])}, rappel "

@@ -76,6 +76,20 @@ def _wmedian(x: np.ndarray, w: np.ndarray) -> float:
     return float(x[o][np.searchsorted(cw, cw[-1] / 2)])
 
 
+def _wmedians(x: np.ndarray, w: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """:func:`_wmedian` of each resample ``x[s[i]]`` weighted by ``w[s[i]]``: the resamples sorted
+    as ranks of ``x`` (integers sort faster than the values)."""
+    o = np.argsort(x)
+    rank = np.empty(len(x), dtype=np.int64)
+    rank[o] = np.arange(len(x))
+    r = np.sort(rank[s], axis=1)
+    xs, ws = x[o][r], w[o][r]
+    keep = ws.sum(1) > 0
+    cw = np.cumsum(ws[keep], axis=1)
+    at = (cw < cw[:, -1:] / 2).sum(1)  # np.searchsorted(cw, half), row by row (cw never decreases)
+    return np.take_along_axis(xs[keep], at[:, None], axis=1)[:, 0]
+
+
 def what_works(con: duckdb.DuckDBPyConnection, territory: str, n_boot: int = 300, seed: int = 0) -> dict:
     """{"shares": platform_shares, "rows": per audience × dimension (theme, post_format, slot) × value:
     weighted median performance, its 90 % interval, posts; "no_age": platforms without age data}."""
@@ -102,8 +116,8 @@ def what_works(con: duckdb.DuckDBPyConnection, territory: str, n_boot: int = 300
                 if keep.sum() < MIN_POSTS or val in ("aucun", "autre"):
                     continue
                 ww, pp = ww[keep], pp[keep]
-                b = [_wmedian(pp[s], ww[s]) for s in rng.integers(0, len(pp), (n_boot, len(pp)))
-                     if ww[s].sum() > 0]
+                s = rng.integers(0, len(pp), (n_boot, len(pp)))
+                b = _wmedians(pp, ww, s)
                 lo, hi = np.percentile(b, [5, 95])
                 rows.append({"audience": aud, "dimension": dim, "value": val, "performance": _wmedian(pp, ww),
                              "low": float(lo), "high": float(hi), "posts": int(keep.sum())})

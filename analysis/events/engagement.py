@@ -81,12 +81,36 @@ def post_format(post_type: Any, platform: Any = None) -> str:
     return FORMAT_OF.get(post_type.strip().lower(), "autre")
 
 
-def slot_of(local: pd.Timestamp) -> str:
-    """« semaine soir », « week-end matin »… of a French local time."""
-    day = "week-end" if local.day_of_week >= 5 else "semaine"
-    h = local.hour if local.hour >= 6 else local.hour + 24
+def _slot(day_of_week: int, hour: int) -> str:
+    day = "week-end" if day_of_week >= 5 else "semaine"
+    h = hour if hour >= 6 else hour + 24
     name = next(k for k, (a, b) in SLOTS.items() if a <= h < b)
     return f"{day} {name}"
+
+
+def slot_of(local: pd.Timestamp) -> str:
+    """« semaine soir », « week-end matin »… of a French local time."""
+    return _slot(local.day_of_week, local.hour)
+
+
+def slots_of(local: pd.Series) -> list[str]:
+    """:func:`slot_of` of every French local time of a series (one name per weekday × hour)."""
+    code = (local.dt.day_of_week * 24 + local.dt.hour).to_numpy()
+    names = {int(c): _slot(int(c) // 24, int(c) % 24) for c in np.unique(code)}
+    return [names[int(c)] for c in code]
+
+
+def _levels(y: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Median of ``y[max(0, k − LEVEL_WINDOW):k]`` for each k of ``ends`` (NaN below MIN_HISTORY):
+    the full windows at once, the shorter ones once per length."""
+    out = np.full(len(ends), np.nan)
+    full = ends >= LEVEL_WINDOW
+    if full.any():
+        win = np.lib.stride_tricks.sliding_window_view(y, LEVEL_WINDOW)
+        out[full] = np.median(win[ends[full] - LEVEL_WINDOW], axis=1)
+    for k in np.unique(ends[(ends >= MIN_HISTORY) & ~full]):
+        out[ends == k] = float(np.median(y[:k]))
+    return out
 
 
 # ------------------------------------------------------------------------------ data
@@ -123,7 +147,8 @@ def _themes(texts: pd.Series) -> list[str]:
     tax = load_taxonomy()
     clf = default_classifier(tax)
     P = clf.predict_proba(texts.fillna("").tolist()) if len(texts) else np.zeros((0, len(tax.ids)))
-    return [tax.ids[int(np.argmax(p))] if p.max() >= clf.threshold else "aucun" for p in P]
+    ids = tax.ids
+    return [ids[int(i)] if m >= clf.threshold else "aucun" for i, m in zip(P.argmax(1), P.max(1), strict=True)]
 
 
 def text_features(texts: pd.Series) -> pd.DataFrame:
@@ -145,7 +170,7 @@ def features(posts: pd.DataFrame, target: str = "engagement") -> pd.DataFrame:
     df = df.sort_values(["created_at", "post_id"]).reset_index(drop=True)
     df["y"] = np.log1p(pd.to_numeric(df[target], errors="coerce").astype(float).clip(lower=0))
     local = df["created_at"].dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ)
-    df["slot"] = [slot_of(x) for x in local]
+    df["slot"] = slots_of(local)
     df["post_format"] = [post_format(p, pl) for p, pl in zip(df["post_type"], df["platform"], strict=True)]
     df = pd.concat([df, text_features(df["text"])], axis=1)
     df["level"] = np.nan
@@ -157,8 +182,7 @@ def features(posts: pd.DataFrame, target: str = "engagement") -> pd.DataFrame:
         known = np.isfinite(y)
         tk, yk = t[known], y[known]
         ends = np.searchsorted(tk, t - lag.to_timedelta64(), side="right")
-        lv = [float(np.median(yk[max(0, k - LEVEL_WINDOW):k])) if k >= MIN_HISTORY else np.nan for k in ends]
-        df.loc[g.index, "level"] = lv
+        df.loc[g.index, "level"] = _levels(yk, ends)
         df.loc[g.index, "history"] = ends
     return df
 

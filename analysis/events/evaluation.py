@@ -40,7 +40,7 @@ from analysis.events.model import event_terms, events_frame, local
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.ingest.agenda import norm_link
 from analysis.territories import peers_of
-from analysis.text import names_any
+from analysis.text import name_keys, names_any
 
 LEAD_DAYS = 28  # promotion starts up to four weeks before an event
 TAIL_DAYS = 2  # … and a thank-you post may follow it
@@ -76,22 +76,58 @@ def _link_key(u: str | None) -> str | None:
     return n.split("://", 1)[-1].removeprefix("www.").lower()
 
 
-def promotes(posts: pd.DataFrame, event: Any) -> np.ndarray:
+class PostArrays:
+    """The columns of a posts frame (:func:`load_posts`) as arrays, and each text's
+    :func:`analysis.text.name_keys` computed once: what :func:`promotes` and :func:`strata` read
+    when many events are checked against the same posts."""
+
+    def __init__(self, posts: pd.DataFrame) -> None:
+        self.n = len(posts)
+        def col(name: str) -> np.ndarray:  # strata() alone reads a frame of account, time, engagement
+            return posts[name].to_numpy(object) if name in posts else np.full(self.n, None, dtype=object)
+
+        self.territory, self.texts, self.perma = col("territory_id"), col("text"), col("permalink")
+        created = pd.to_datetime(posts["created_at"])
+        self.created = created.to_numpy()
+        self.days = (created - pd.Timestamp("2000-01-01")).dt.total_seconds().to_numpy() / 86400
+        self.eng = pd.to_numeric(posts["engagement"], errors="coerce").to_numpy(float)
+        self.acc = pd.factorize(posts["account_id"].to_numpy(object))[0]  # accounts as integers: fast masks
+        self.known = np.isfinite(self.eng)
+        self._keys: dict[int, tuple[str, frozenset[str]]] = {}
+
+    def subset(self, sel: np.ndarray) -> PostArrays:
+        """The same arrays for the rows of ``sel`` (a mask)."""
+        out = object.__new__(PostArrays)
+        out.n = int(sel.sum())
+        for name in ("territory", "created", "texts", "perma", "days", "eng", "acc", "known"):
+            setattr(out, name, getattr(self, name)[sel])
+        out._keys = {}
+        return out
+
+    def keys(self, i: int) -> tuple[str, frozenset[str]]:
+        k = self._keys.get(i)
+        if k is None:
+            k = self._keys[i] = name_keys(self.texts[i] if isinstance(self.texts[i], str) else "")
+        return k
+
+
+def promotes(posts: pd.DataFrame | PostArrays, event: Any, within: np.ndarray | None = None) -> np.ndarray:
     """Mask of the posts that promote ``event``: its territory, its promotion window, naming it or
-    linking to it (see the module docstring)."""
-    if posts.empty:
+    linking to it (see the module docstring). ``within``: only those posts are looked at (others False)."""
+    P = posts if isinstance(posts, PostArrays) else PostArrays(posts)
+    if not P.n:
         return np.zeros(0, dtype=bool)
     s, e = pd.Timestamp(event["start_at"]), pd.Timestamp(event["end_at"])
-    win = ((posts["territory_id"] == event["territory_id"]).to_numpy()
-           & (posts["created_at"] >= s - pd.Timedelta(days=LEAD_DAYS)).to_numpy()
-           & (posts["created_at"] <= e + pd.Timedelta(days=TAIL_DAYS)).to_numpy())
+    win = ((P.territory == event["territory_id"]) & (True if within is None else within)
+           & (P.created >= (s - pd.Timedelta(days=LEAD_DAYS)).to_datetime64())
+           & (P.created <= (e + pd.Timedelta(days=TAIL_DAYS)).to_datetime64()))
     terms = event_terms(event)
     links = [k for k in (_link_key(u) for u in event.get("links") or []) if k]
-    texts, perma = posts["text"].to_numpy(object), posts["permalink"].to_numpy(object)
-    out = np.zeros(len(posts), dtype=bool)
+    texts, perma = P.texts, P.perma
+    out = np.zeros(P.n, dtype=bool)
     for i in np.flatnonzero(win):
         text = texts[i] if isinstance(texts[i], str) else ""
-        if terms and names_any(text, terms):
+        if terms and names_any(text, terms, P.keys(i)):
             out[i] = True
         elif links:
             hay = (text + " " + str(perma[i] or "")).lower()
@@ -111,21 +147,22 @@ class Stratum:
     W: np.ndarray  # promo × ref: reference posts within the matching window of each promotion post
 
 
-def strata(posts: pd.DataFrame, promo: np.ndarray, exclude: np.ndarray) -> tuple[list[Stratum], int]:
+def strata(posts: pd.DataFrame | PostArrays, promo: np.ndarray, exclude: np.ndarray) -> tuple[list[Stratum], int]:
     """Strata of one event (one per account with promotion posts) and the number of promotion posts
     left out (engagement missing, or no reference post of the account within 2 × ``MATCH_DAYS``)."""
+    P = posts if isinstance(posts, PostArrays) else PostArrays(posts)
     out: list[Stratum] = []
     dropped = 0
-    days = (pd.to_datetime(posts["created_at"]) - pd.Timestamp("2000-01-01")).dt.total_seconds().to_numpy() / 86400
-    eng = pd.to_numeric(posts["engagement"], errors="coerce").to_numpy(float)
-    acc = posts["account_id"].to_numpy()
+    days, eng, acc = P.days, P.eng, P.acc
+    usable = ~exclude & P.known
     for a in pd.unique(acc[promo]):
-        p = np.flatnonzero(promo & (acc == a))
-        known = p[np.isfinite(eng[p])]
+        mine = acc == a
+        p = np.flatnonzero(promo & mine)
+        known = p[P.known[p]]
         dropped += len(p) - len(known)
         if not len(known):
             continue
-        r = np.flatnonzero((acc == a) & ~exclude & np.isfinite(eng))
+        r = np.flatnonzero(mine & usable)
         if not len(r):
             dropped += len(known)
             continue
@@ -170,8 +207,7 @@ def _draws(groups: list[list[Stratum]], n_boot: int, rng: np.random.Generator) -
         for s in g:
             k = len(s.e_ref)
             idx = rng.integers(0, k, size=(B, k))
-            counts = np.zeros((B, k))
-            np.add.at(counts, (np.repeat(np.arange(B), k), idx.ravel()), 1.0)
+            counts = np.bincount((np.arange(B)[:, None] * k + idx).ravel(), minlength=B * k).reshape(B, k).astype(float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 ms.append(((counts * s.e_ref[None, :]) @ s.W.T) / (counts @ s.W.T))
             es.append(s.e_promo)
@@ -346,6 +382,77 @@ def _event_strata(posts: pd.DataFrame, ev: Any, any_promo: np.ndarray) -> tuple[
     return st, pm, dropped
 
 
+def _posts_window(ev: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[from, to) of the official posts an event's evaluation reads: its comparable past events'
+    and peers' events' promotion windows, with the reference posts around them."""
+    s0 = (pd.Timestamp(ev["start_at"]) - pd.DateOffset(years=COMPARABLE_YEARS)).date()
+    s1 = (pd.Timestamp(ev["end_at"]) + pd.Timedelta(days=PEER_WINDOW_DAYS)).date()
+    return (pd.Timestamp(s0 - timedelta(days=LEAD_DAYS + 2 * MATCH_DAYS)),
+            pd.Timestamp(s1 + timedelta(days=2 * MATCH_DAYS + TAIL_DAYS + 1)))
+
+
+@dataclass
+class _Scope:
+    """What the evaluations of a territory's events share: its peers, their events, the official
+    posts of all of them over the evaluated events' windows and each event's promotion mask."""
+
+    territory: str
+    peers: list[str]
+    events: pd.DataFrame
+    posts: pd.DataFrame
+    arrays: PostArrays
+    masks: dict[str, np.ndarray]
+    any_promo: np.ndarray
+
+
+def _compared(evs: pd.DataFrame, ev: Any, t: str, peers: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The events ``ev`` is compared with: the territory's past events of its theme within
+    ``COMPARABLE_YEARS``, and its peers' events of its theme within ``PEER_WINDOW_DAYS``."""
+    s0 = (pd.Timestamp(ev["start_at"]) - pd.DateOffset(years=COMPARABLE_YEARS)).date()
+    relevant = evs[(evs["territory_id"].isin([t, *peers])) & (evs["theme_effective"] == ev["theme_effective"])
+                   & (evs["start_at"] >= pd.Timestamp(s0))]
+    past_rows = relevant[(relevant["territory_id"] == t) & (relevant["end_at"] < ev["start_at"])]
+    near = (relevant["start_at"] - ev["start_at"]).abs() <= pd.Timedelta(days=PEER_WINDOW_DAYS)
+    return past_rows, relevant[(relevant["territory_id"].isin(peers)) & near]
+
+
+def _needed(arrays: PostArrays, evs: pd.DataFrame, rows: pd.DataFrame, t: str, peers: list[str]) -> np.ndarray:
+    """Posts an evaluation of ``rows`` can read: within 2 × ``MATCH_DAYS`` (and a day) of the
+    promotion windows of those events and of the events they are compared with. Farther posts are
+    no reference of any promotion post, so whether they promote something changes nothing."""
+    need = np.zeros(arrays.n, dtype=bool)
+    spans = {}
+    for _, ev in rows.iterrows():
+        past_rows, peer_rows = _compared(evs, ev, t, peers)
+        for x in (ev, *(r for _, r in past_rows.iterrows()), *(r for _, r in peer_rows.iterrows())):
+            spans[x["event_id"]] = (x["start_at"], x["end_at"])
+    for a, b in spans.values():
+        lo = pd.Timestamp(a) - pd.Timedelta(days=LEAD_DAYS + 2 * MATCH_DAYS + 1)
+        hi = pd.Timestamp(b) + pd.Timedelta(days=TAIL_DAYS + 2 * MATCH_DAYS + 1)
+        need |= (arrays.created >= lo.to_datetime64()) & (arrays.created <= hi.to_datetime64())
+    return need
+
+
+def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str], visible: tuple[str, ...]) -> _Scope:
+    peers = [p for p in _peers(con, territory) if not visible or p in visible]
+    evs = events_frame(con, [territory, *peers])
+    rows = evs[evs["event_id"].isin(event_ids)]
+    windows = [_posts_window(x) for _, x in rows.iterrows()]
+    if windows:
+        posts = load_posts(con, [territory, *peers], min(w[0] for w in windows).date(),
+                           (max(w[1] for w in windows) - pd.Timedelta(days=1)).date())
+    else:
+        posts = load_posts(con, [], date.today(), date.today())
+    arrays = PostArrays(posts)
+    need = _needed(arrays, evs, rows, territory, peers)
+    any_promo = np.zeros(len(posts), dtype=bool)
+    masks: dict[str, np.ndarray] = {}
+    for _, x in evs[evs["territory_id"].isin([territory, *peers])].iterrows():
+        masks[x["event_id"]] = promotes(arrays, x, need)
+        any_promo |= masks[x["event_id"]]
+    return _Scope(territory, peers, evs, posts, arrays, masks, any_promo)
+
+
 def evaluate_event(con: duckdb.DuckDBPyConnection, event_id: str, n_boot: int = 2000, seed: int = 0,
                    with_conversation: bool = True, visible: tuple[str, ...] = ()) -> EventEvaluation:
     """Evaluate one event (see the module docstring). ``visible``: peers the reader may compare with
@@ -357,40 +464,46 @@ def evaluate_event(con: duckdb.DuckDBPyConnection, event_id: str, n_boot: int = 
     if t is None:
         raise ValueError("Cet événement n'est rattaché à aucun territoire : rien à évaluer "
                          "(`vigie events import FICHIER --territory ID`).")
-    peers = [p for p in _peers(con, t) if not visible or p in visible]
-    evs = events_frame(con, [t, *peers])
+    return _evaluate(con, _scope(con, t, [event_id], visible), event_id, n_boot, seed, with_conversation)
+
+
+def evaluate_events(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str], n_boot: int = 2000,
+                    seed: int = 0, with_conversation: bool = True,
+                    visible: tuple[str, ...] = ()) -> list[EventEvaluation]:
+    """:func:`evaluate_event` of several events of ``territory`` (the same results), its peers'
+    events and posts read once."""
+    sc = _scope(con, territory, list(event_ids), visible)
+    return [_evaluate(con, sc, e, n_boot, seed, with_conversation) for e in event_ids]
+
+
+def _evaluate(con: duckdb.DuckDBPyConnection, sc: _Scope, event_id: str, n_boot: int, seed: int,
+              with_conversation: bool) -> EventEvaluation:
+    """:func:`evaluate_event` within a scope: the event's posts are the scope's posts of its window
+    (:func:`_posts_window`), as if read for it alone."""
+    t, peers, evs = sc.territory, sc.peers, sc.events
     ev = evs[evs["event_id"] == event_id].iloc[0]
     theme = ev["theme_effective"]
-    s0 = (pd.Timestamp(ev["start_at"]) - pd.DateOffset(years=COMPARABLE_YEARS)).date()
-    s1 = (pd.Timestamp(ev["end_at"]) + pd.Timedelta(days=PEER_WINDOW_DAYS)).date()
-    relevant = evs[(evs["territory_id"].isin([t, *peers])) & (evs["theme_effective"] == theme)
-                   & (evs["start_at"] >= pd.Timestamp(s0))]
-    posts = load_posts(con, [t, *peers], s0 - timedelta(days=LEAD_DAYS + 2 * MATCH_DAYS),
-                       s1 + timedelta(days=2 * MATCH_DAYS + TAIL_DAYS))
-    all_terr = evs[evs["territory_id"].isin([t, *peers])]
-    any_promo = np.zeros(len(posts), dtype=bool)
-    masks: dict[str, np.ndarray] = {}
-    for _, x in all_terr.iterrows():
-        pm = promotes(posts, x)
-        masks[x["event_id"]] = pm
-        any_promo |= pm
+    past_rows, peer_rows = _compared(evs, ev, t, peers)
+    w0, w1 = _posts_window(ev)
+    sel = (sc.arrays.created >= w0.to_datetime64()) & (sc.arrays.created < w1.to_datetime64())
+    posts = sc.posts[sel].reset_index(drop=True)
+    arrays = sc.arrays.subset(sel)
+    any_promo = sc.any_promo[sel]
+    masks = {k: m[sel] for k, m in sc.masks.items()}
 
     def groups_of(rows: pd.DataFrame) -> tuple[list[list[Stratum]], list[str]]:
         gs, names = [], []
         for _, x in rows.iterrows():
-            st, _ = strata(posts, masks[x["event_id"]], any_promo)
+            st, _ = strata(arrays, masks[x["event_id"]], any_promo)
             if st:
                 gs.append(st)
                 names.append(x["event_id"])
         return gs, names
 
-    own_st, dropped = strata(posts, masks[event_id], any_promo)
+    own_st, dropped = strata(arrays, masks[event_id], any_promo)
     this = lift([own_st], n_boot, seed)
-    past_rows = relevant[(relevant["territory_id"] == t) & (relevant["end_at"] < ev["start_at"])]
     past_g, past_names = groups_of(past_rows)
     past = lift(past_g, n_boot, seed + 1) if past_g else Lift(None, None, None)
-    near = (relevant["start_at"] - ev["start_at"]).abs() <= pd.Timedelta(days=PEER_WINDOW_DAYS)
-    peer_rows = relevant[(relevant["territory_id"].isin(peers)) & near]
     peer_g, peer_names = groups_of(peer_rows)
     peer = lift(peer_g, n_boot, seed + 2) if peer_g else Lift(None, None, None)
     promo_posts = posts[masks[event_id]].copy()
@@ -450,9 +563,10 @@ def territory_summary(con: duckdb.DuckDBPyConnection, territory: str, start: dat
     """One row per event of ``territory`` overlapping [start, end): promotion posts, effect with its
     interval, comparisons and verdict (conversation left to :func:`evaluate_event`)."""
     evs = events_frame(con, [territory], start, end)
+    sc = _scope(con, territory, evs["event_id"].tolist(), visible)
     rows = []
     for _, x in evs.iterrows():
-        ev = evaluate_event(con, x["event_id"], n_boot=n_boot, seed=seed, with_conversation=False, visible=visible)
+        ev = _evaluate(con, sc, x["event_id"], n_boot, seed, with_conversation=False)
         rows.append({"event_id": x["event_id"], "territory_id": territory, "title": x["title"],
                      "start": x["start_local"], "end": x["end_local"], "theme": ev.theme,
                      "promo_posts": len(ev.promo_posts), "effect": ev.lift.estimate, "low": ev.lift.low,
@@ -470,5 +584,5 @@ def describe_dates(start: Any, end: Any) -> str:
     return fr_date(a) if a == b else f"du {fr_date(a)} au {fr_date(b)}"
 
 
-__all__ = ["EventEvaluation", "Lift", "evaluate_event", "lift", "promotes", "strata", "territory_summary",
+__all__ = ["EventEvaluation", "Lift", "evaluate_event", "evaluate_events", "lift", "promotes", "strata", "territory_summary",
            "verdict", "describe_dates", "fr_num"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.events.evaluation import describe_dates, evaluate_event
+from analysis.events.evaluation import describe_dates, evaluate_events
 from analysis.events.model import events_frame
 from analysis.fmt import fr_int, fr_pct
 from analysis.reports.sections import ReportContext, section, table
@@ -35,9 +35,9 @@ def events_section(ctx: ReportContext) -> dict[str, Any] | None:
         return None
     out: dict[str, Any] = {"findings": [], "tables": [], "notes": [], "caveats": []}
     rows = []
-    for _, x in ev.iterrows():
-        r = evaluate_event(ctx.con, x["event_id"], n_boot=N_BOOT, seed=0, with_conversation=True,
-                           visible=ctx.visible)
+    evals = evaluate_events(ctx.con, ctx.territory, ev["event_id"].tolist(), n_boot=N_BOOT, seed=0,
+                            with_conversation=True, visible=ctx.visible)
+    for (_, x), r in zip(ev.iterrows(), evals, strict=True):
         out["findings"].append(r.verdict)
         conv = r.conversation or {}
         vc = conv.get("volume_change")

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import duckdb
 
-from analysis.moderation.scoring import enrich as _enrich
-from analysis.moderation.toxicity import load_model
+from analysis import enrich as orchestrator
+from analysis.moderation.scoring import task
 
 
 def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | object | None = None) -> dict:
@@ -21,17 +21,7 @@ def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | obj
     ``progress`` is a callable taking a French message, or an object with ``print`` (rich).
     Returns ``{"messages": rows written, "model_version": …}``.
     """
-
-    def say(done: int, total: int) -> None:
-        msg = f"Toxicité : {done}/{total} messages évalués"
-        if hasattr(progress, "print"):
-            progress.print(msg)
-        elif callable(progress):
-            progress(msg)
-
-    model = load_model()
-    n = _enrich(con, progress=say if progress is not None else None, model=model)
-    return {"messages": n, "model_version": model.version_}
+    return orchestrator.one_pass(con, [task(con)], progress=progress)["moderation"]
 
 
-__all__ = ["enrich"]
+__all__ = ["enrich", "task"]

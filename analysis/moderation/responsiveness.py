@@ -31,10 +31,15 @@ SCOPES = {"all": "tous les messages reçus", "needs_answer": "questions et messa
           "questions": "questions"}
 
 
-def incoming_sql() -> str:
+# (territory, platform) pairs whose official replies appear in the data: ``visible`` of an incoming message
+VISIBLE_PAIRS_SQL = f"SELECT DISTINCT territory_id, platform FROM {MESSAGES} WHERE is_official"
+
+
+def incoming_sql(only: str | None = None) -> str:
     """SQL of every incoming message with its first reply and scope flags: the rows of the
-    derived table ``incoming_messages`` (:mod:`analysis.derived`)."""
-    sql, _ = _rows_sql(None, "all", derived=False)
+    derived table ``incoming_messages`` (:mod:`analysis.derived`); ``only`` (a table with a
+    ``message_id`` column) restricts them to those messages (the incremental refresh)."""
+    sql, _ = _rows_sql(None, "all", derived=False, only=only)
     return f"""
         SELECT r.*, r.message_id IN (SELECT message_id FROM toxicity WHERE is_question) AS is_question,
                r.message_id IN ({NEGATIVE_MESSAGE_IDS_SQL}) AS is_negative
@@ -42,7 +47,7 @@ def incoming_sql() -> str:
 
 
 def _rows_sql(f: Filters | None, scope: str, con: duckdb.DuckDBPyConnection | None = None,
-              derived: bool = True) -> tuple[str, list]:
+              derived: bool = True, only: str | None = None) -> tuple[str, list]:
     """SQL (and parameters) of the incoming messages of ``scope``: message_id, territory_id,
     platform, created_at, first_reply_at, visible. Shared by the row and the aggregate paths.
 
@@ -71,7 +76,7 @@ def _rows_sql(f: Filters | None, scope: str, con: duckdb.DuckDBPyConnection | No
         "all": "",
         "questions": f" AND m.message_id IN ({questions})",
         "needs_answer": f" AND (m.message_id IN ({questions}) OR m.message_id IN ({negative}))",
-    }[scope]
+    }[scope] + (f" AND m.message_id IN (SELECT message_id FROM {only})" if only else "")
     # The messages of the scope first (few columns), then their first replies: looked up for
     # them only, not for every incoming message.
     sql = f"""
@@ -80,7 +85,7 @@ def _rows_sql(f: Filters | None, scope: str, con: duckdb.DuckDBPyConnection | No
             FROM {MESSAGES} m
             WHERE {base}{scope_where}),
         fr AS ({first_replies_from("i")}),
-        vis AS (SELECT DISTINCT territory_id, platform FROM {MESSAGES} WHERE is_official)
+        vis AS ({VISIBLE_PAIRS_SQL})
         SELECT i.message_id, i.territory_id, i.platform, i.created_at, fr.first_reply_at,
                vis.platform IS NOT NULL AS visible
         FROM i

@@ -282,7 +282,7 @@ def ereputation_section(ctx: ReportContext) -> dict[str, Any] | None:
 def themes_section(ctx: ReportContext) -> dict[str, Any] | None:
     """The themes section model of :func:`analysis.topics.report_section` (findings, tables, word cloud)."""
 
-    if topics.themes_status(ctx.con)["classified"] == 0:
+    if not topics.themes_computed(ctx.con):
         return {"findings": [], "figures": [], "tables": [],
                 "caveats": ["Thématiques : les thèmes n'ont pas été calculés (lancer `vigie enrich`)."]}
     s = topics.report_section(ctx.con, ctx.filters)
@@ -293,7 +293,7 @@ def themes_section(ctx: ReportContext) -> dict[str, Any] | None:
     # The word list behind the cloud is in the alternative text; tables are already French strings,
     # except sentiment by theme, rebuilt from the same function in points like the rest of the report.
     tables = [frame_table(df, cap) for cap, df in s.get("tables", {}).items() if cap != "Sentiment par thème"]
-    sent = topics.sentiment_by_theme(ctx.con, ctx.filters)
+    sent = s["sentiment"]  # topics.sentiment_by_theme(ctx.con, ctx.filters), read once
     if len(sent):
         tables.append(table(sent, "Sentiment par thème", {"label": "Thème", "n": "Messages",
                                                           "negative_share": "Part négative",

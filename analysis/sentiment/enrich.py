@@ -1,7 +1,8 @@
 """Sentiment enricher: score every message and post not yet scored by the current model.
 
 Incremental: an item is scored when it has no ``sentiment`` row or one stamped with another
-``model_version``; a second run with the same model scores nothing. Rows are written per batch
+``model_version``; a second run with the same model scores nothing. The items are scored in the
+orchestrator's pass over distinct texts (:func:`analysis.enrich.one_pass`), written per chunk
 in one transaction each, so an interrupted run keeps what it finished.
 """
 
@@ -14,11 +15,11 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from analysis import store
+from analysis import enrich as orchestrator
+from analysis.sentiment import load_model
 from analysis.sentiment.corrections import ensure_view
 
 NAME = "sentiment"
-BATCH = 50_000
 
 _SOURCES = (("message", "messages", "message_id"), ("post", "posts", "post_id"))
 
@@ -35,59 +36,70 @@ def pending(con: duckdb.DuckDBPyConnection, version: str, item_type: str) -> pd.
     """, [item_type, version]).df()
 
 
+class SentimentTask:
+    """The sentiment enricher's share of a pass (:class:`analysis.enrich.TextTask`)."""
+
+    name = NAME
+    label = "Sentiment"
+
+    def __init__(self, model):
+        self.model = model
+        self.version = model.version
+        self.scored_at = datetime.now(UTC).replace(tzinfo=None)
+
+    def items(self) -> tuple[str, list]:
+        parts, params = [], []
+        for item_type, table, key in _SOURCES:
+            parts.append(f"""SELECT '{item_type}' AS item_type, i.{key} AS item_id, coalesce(i.text, '') AS text,
+                    s.item_id IS NOT NULL AS stale
+                FROM {table} AS i LEFT JOIN sentiment AS s ON s.item_id = i.{key} AND s.item_type = '{item_type}'
+                WHERE s.item_id IS NULL OR s.model_version IS DISTINCT FROM ?""")
+            params.append(self.version)
+        return " UNION ALL ".join(parts), params
+
+    def score(self, texts: list[str]) -> pd.DataFrame:
+        return score(texts, self.model)
+
+    def write(self, con: duckdb.DuckDBPyConnection, rows: str, stale: bool) -> None:
+        # Delete + insert rather than store.upsert: a re-score must be able to clear a label to
+        # NULL (e.g. a message now detected as English), which upsert deliberately never does.
+        if stale:
+            con.execute(f"DELETE FROM sentiment WHERE (item_type, item_id) IN "
+                        f"(SELECT item_type, item_id FROM {rows} WHERE stale)")
+        con.execute(f"INSERT INTO sentiment BY NAME SELECT item_id, item_type, ? AS model_version, lang, label, "
+                    f"p_negative, p_neutral, p_positive, ? AS scored_at FROM {rows} ORDER BY item_type, item_id",
+                    [self.version, self.scored_at])  # in key order, as item by item
+
+    def result(self, con: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> dict:
+        ensure_view(con)
+        return {"model_version": self.version, "messages": counts.get("message", 0), "posts": counts.get("post", 0)}
+
+
+def score(texts: list[str], model) -> pd.DataFrame:
+    """Scores of texts (``i``, lang, label, p_negative, p_neutral, p_positive): a blank text is
+    ``und`` with no label, a text in another language keeps its language with no label."""
+    langs, labels, proba = model.score(texts)
+    blank = np.fromiter((not t.strip() for t in texts), dtype=bool, count=len(texts))
+    langs = np.where(blank, "und", np.asarray(langs, dtype=object))
+    labels = np.asarray(labels, dtype=object)
+    labels[blank] = None
+    proba = np.asarray(proba, dtype=np.float64).reshape(len(texts), 3)
+    proba[pd.isna(labels)] = np.nan
+    return pd.DataFrame({"i": np.arange(len(texts)), "lang": langs, "label": labels,
+                         "p_negative": proba[:, 0], "p_neutral": proba[:, 1], "p_positive": proba[:, 2]})
+
+
+def task(con: duckdb.DuckDBPyConnection, model=None) -> SentimentTask:
+    """This enricher's share of the orchestrator's pass (the committed model by default)."""
+    return SentimentTask(model or load_model())
+
+
 def enrich(con: duckdb.DuckDBPyConnection, progress: Callable[[str], None] | object | None = None,
-           model=None, batch_size: int = BATCH) -> dict:
-    """Score pending messages and posts; return ``{'messages': n, 'posts': n, 'model_version': v}``."""
-    from analysis.sentiment import load_model
+           model=None, batch_size: int | None = None) -> dict:
+    """Score pending messages and posts; return ``{'messages': n, 'posts': n, 'model_version': v}``.
 
-    m = model or load_model()
-    out: dict = {"model_version": m.version}
-    for item_type, table, _ in _SOURCES:
-        todo = pending(con, m.version, item_type)
-        done = 0
-        for start in range(0, len(todo), batch_size):
-            chunk = todo.iloc[start:start + batch_size]
-            _write(con, item_type, chunk, m)
-            done += len(chunk)
-            _say(progress, f"Sentiment : {done}/{len(todo)} {table} évalués")
-        out[table] = done
-    ensure_view(con)
-    return out
-
-
-def _write(con: duckdb.DuckDBPyConnection, item_type: str, chunk: pd.DataFrame, m) -> None:
-    texts = chunk["text"].fillna("").astype(str).tolist()
-    langs, labels, proba = m.score(texts)
-    langs = [lg if t.strip() else "und" for lg, t in zip(langs, texts, strict=True)]
-    labels = [lb if t.strip() else None for lb, t in zip(labels, texts, strict=True)]
-    proba = np.where(np.array(labels, dtype=object)[:, None] == None, np.nan, proba)  # noqa: E711
-    df = pd.DataFrame({
-        "item_id": chunk["item_id"].to_numpy(),
-        "item_type": item_type,
-        "model_version": m.version,
-        "lang": langs,
-        "label": labels,
-        "p_negative": proba[:, 0],
-        "p_neutral": proba[:, 1],
-        "p_positive": proba[:, 2],
-        "scored_at": datetime.now(UTC).replace(tzinfo=None),
-    })
-    # Delete + insert rather than store.upsert: a re-score must be able to clear a label to
-    # NULL (e.g. a message now detected as English), which upsert deliberately never does.
-    con.register("_sent_batch", df)
-    try:
-        with store.transaction(con):
-            con.execute("DELETE FROM sentiment WHERE item_type = ? AND item_id IN (SELECT item_id FROM _sent_batch)",
-                        [item_type])
-            con.execute("INSERT INTO sentiment BY NAME SELECT * FROM _sent_batch")
-    finally:
-        con.unregister("_sent_batch")
-
-
-def _say(progress, msg: str) -> None:
-    if progress is None:
-        return
-    if hasattr(progress, "print"):
-        progress.print(msg)
-    elif callable(progress):
-        progress(msg)
+    ``model``: another model with the same ``score``/``version`` (a test's, or one scoring on
+    a cluster, :mod:`analysis.distributed`): it is then called in this process.
+    """
+    return orchestrator.one_pass(con, [task(con, model)], progress=progress, chunk=batch_size,
+                                 n_workers=1 if model is not None else None)[NAME]

@@ -90,6 +90,7 @@ from analysis.topics.views import (
     report_section,
     theme_labels,
     themed_share,
+    themes_computed,
     themes_status,
     word_cloud_view,
 )
@@ -154,6 +155,7 @@ __all__ = [
     "classifier_from_store",
     "enrich",
     "theme_labels",
+    "themes_computed",
     "themes_status",
     "themed_share",
     "emerging_view",

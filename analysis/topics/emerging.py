@@ -252,6 +252,20 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
             groups.append({"eps": [ep], "docs": docset})
             for d in docset:
                 doc_groups.setdefault(d, set()).add(len(groups) - 1)
+    # A term bursting in two separate weeks of the period gives two groups with no message in
+    # common, hence the same subject listed twice (« ligne bus », « ligne bus »): groups whose
+    # label is the same are one subject, their episodes and messages merged (first group's place).
+    merged: dict[Any, dict] = {}
+    for i, g in enumerate(groups):
+        terms, hashtags = _group_terms(g["eps"], max_terms)
+        # nothing but generic words: no label (dropped below as unreadable), never merged
+        label = subject_label(terms, 3) if terms else hashtags[0] if hashtags else i
+        if label in merged:
+            merged[label]["eps"] += g["eps"]
+            merged[label]["docs"] |= g["docs"]
+        else:
+            merged[label] = g
+    groups = list(merged.values())
     subjects = []
     # Only the max_subjects largest groups are returned (stable sort: ties keep the group order).
     def readable(g: dict) -> bool:
@@ -268,13 +282,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     shown = [sorted(g["docs"])[:messages_per_subject] for g in groups]
     table = _messages_by_rowid(con, rid[sorted({d for docs in shown for d in docs})])  # one scan for all
     for g, docs_shown in zip(groups, shown, strict=True):
-        best: dict[str, Any] = {}
-        for e in g["eps"]:  # a term may burst twice in the period: keep its strongest episode
-            if e.term not in best or e.max_z > best[e.term].max_z:
-                best[e.term] = e
-        ranked = sorted(best.values(), key=lambda e: (-e.max_z, e.term))
-        terms = [e.term for e in ranked if not e.term.startswith("#") and e.term not in LONE_GENERIC][:max_terms]
-        hashtags = [e.term for e in ranked if e.term.startswith("#")][:max_terms]
+        terms, hashtags = _group_terms(g["eps"], max_terms)
         sub = table.loc[rid[docs_shown]]
         eps_g = g["eps"]
         subjects.append(EmergingSubject(
@@ -286,6 +294,19 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
             messages=sub.head(messages_per_subject).reset_index(drop=True)))
     subjects.sort(key=lambda s: s.count, reverse=True)
     return subjects[:max_subjects]
+
+
+def _group_terms(eps: list, max_terms: int) -> tuple[list[str], list[str]]:
+    """(terms, hashtags) naming a group of burst episodes, strongest first (a term may burst twice
+    in the period: its strongest episode counts)."""
+    best: dict[str, Any] = {}
+    for e in eps:
+        if e.term not in best or e.max_z > best[e.term].max_z:
+            best[e.term] = e
+    ranked = sorted(best.values(), key=lambda e: (-e.max_z, e.term))
+    terms = [e.term for e in ranked if not e.term.startswith("#") and e.term not in LONE_GENERIC][:max_terms]
+    hashtags = [e.term for e in ranked if e.term.startswith("#")][:max_terms]
+    return terms, hashtags
 
 
 def _messages_by_rowid(con: Any, rowids: np.ndarray) -> pd.DataFrame:

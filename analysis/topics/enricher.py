@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import enrich as orchestrator
 from analysis import store
 from analysis.fmt import fr_plural
 from analysis.topics.classifier import ThemeClassifier, default_classifier
@@ -43,16 +44,6 @@ def store_label(con: Any, item_id: str, themes: Sequence[str], item_type: str | 
         "author": author, "created_at": pd.Timestamp.now(tz="UTC").tz_localize(None)}]))
 
 
-def _say(progress: Any, msg: str) -> None:
-    # Same convention as the other enrichers: a console (``.print``) or a callable taking a str.
-    if progress is None:
-        return
-    if hasattr(progress, "print"):
-        progress.print(msg)
-    elif callable(progress):
-        progress(msg)
-
-
 def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled_sample: int = 20_000,
                           ) -> ThemeClassifier:
     """The classifier the enricher uses: seed-only, or fitted when analysts stored theme labels."""
@@ -81,60 +72,93 @@ def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled
     return clf
 
 
-def enrich(con: Any, progress: Callable[[str], None] | object | None = None, batch_size: int = 50_000,
+class ThemesTask:
+    """The theme enricher's share of a pass (:class:`analysis.enrich.TextTask`): rows of every item
+    not yet classified by this model version; analyst labels override the model (score 1)."""
+
+    name = "topics"
+    label = "Thèmes"
+
+    def __init__(self, con: Any, clf: Any):
+        self.clf = clf
+        self.version = clf.version
+        self.ids = np.array(clf._tax().ids, dtype=object)
+        labels = con.execute("SELECT item_id, item_type, value FROM labels WHERE task = 'theme'").fetchall()
+        lab = pd.DataFrame([(t, i, th) for i, t, v in labels for th in dict.fromkeys(parse_labels(v) or [NO_THEME])],
+                           columns=["item_type", "item_id", "theme"], dtype=object)
+        self.labelled = len(lab) > 0
+        if self.labelled:
+            con.execute("CREATE OR REPLACE TEMP TABLE _enrich_theme_labels AS SELECT * FROM lab")
+        self.themed: dict[str, int] = {}
+
+    def items(self) -> tuple[str, list]:
+        parts, params = [], []
+        for item_type, table, idcol in _SOURCES:
+            parts.append(f"""SELECT '{item_type}' AS item_type, i.{idcol} AS item_id, coalesce(i.text, '') AS text,
+                    EXISTS (SELECT 1 FROM themes t WHERE t.item_id = i.{idcol} AND t.item_type = '{item_type}') AS stale
+                FROM {table} i WHERE NOT EXISTS (SELECT 1 FROM themes t WHERE t.item_id = i.{idcol}
+                    AND t.item_type = '{item_type}' AND t.model_version = ?)""")
+            params.append(self.version)
+        return " UNION ALL ".join(parts), params
+
+    def score(self, texts: list[str]) -> pd.DataFrame:
+        """Rows (``i``, theme, score) of the themes reaching the threshold; ``'none'`` (score 0) else."""
+        P = self.clf.predict_proba(texts)
+        hit = P >= self.clf.threshold
+        r, c = np.nonzero(hit)
+        none = np.flatnonzero(~hit.any(axis=1))
+        return pd.DataFrame({"i": np.concatenate([r, none]),
+                             "theme": np.concatenate([self.ids[c], np.full(len(none), NO_THEME, dtype=object)]),
+                             "score": np.concatenate([P[r, c].astype("float64"), np.zeros(len(none))]),
+                             "rank": np.concatenate([c, np.full(len(none), len(self.ids))]).astype(np.int16)})
+
+    def write(self, con: Any, rows: str, stale: bool) -> None:
+        if stale:
+            con.execute(f"DELETE FROM themes WHERE (item_type, item_id) IN (SELECT item_type, item_id FROM {rows} "
+                        "WHERE stale)")
+        model = f"(SELECT * FROM {rows} WHERE (item_type, item_id) NOT IN " \
+                "(SELECT item_type, item_id FROM _enrich_theme_labels))" if self.labelled else rows
+        # in key order, themes in taxonomy order, as item by item: a reader breaking a tie on the
+        # score with LIMIT 1 keeps picking the same theme (campaigns.posts.posts_frame does)
+        con.execute(f"INSERT INTO themes SELECT item_id, item_type, theme, score, ? FROM {model} "
+                    "ORDER BY item_type, item_id, rank", [self.version])
+        themed = f"SELECT item_type, item_id FROM {model} WHERE theme <> '{NO_THEME}'"
+        if self.labelled:
+            over = (f"SELECT l.item_type, l.item_id, l.theme FROM _enrich_theme_labels l WHERE (l.item_type, "
+                    f"l.item_id) IN (SELECT item_type, item_id FROM {rows})")
+            con.execute(f"INSERT INTO themes SELECT item_id, item_type, theme, 1.0, ? FROM ({over})", [self.version])
+            themed += f" UNION ALL SELECT item_type, item_id FROM ({over}) WHERE theme <> '{NO_THEME}'"
+        for item_type, n in con.execute(f"SELECT item_type, count(DISTINCT item_id) FROM ({themed}) GROUP BY 1"
+                                        ).fetchall():
+            self.themed[item_type] = self.themed.get(item_type, 0) + n
+
+    def result(self, con: Any, counts: dict[str, int]) -> dict:
+        if self.labelled:
+            con.execute("DROP TABLE IF EXISTS _enrich_theme_labels")
+        out: dict[str, Any] = {"model_version": self.version}
+        for item_type, table, _ in _SOURCES:
+            out[f"{table}_classified"] = counts.get(item_type, 0)
+            out[f"{table}_themed"] = self.themed.get(item_type, 0)
+        return out
+
+
+_SOURCES = (("message", "messages", "message_id"), ("post", "posts", "post_id"))
+
+
+def task(con: Any, taxonomy: Taxonomy | None = None, classifier: Any = None) -> ThemesTask:
+    """This enricher's share of the orchestrator's pass (the store's classifier by default)."""
+    return ThemesTask(con, classifier if classifier is not None else classifier_from_store(con, taxonomy))
+
+
+def enrich(con: Any, progress: Callable[[str], None] | object | None = None, batch_size: int | None = None,
            taxonomy: Taxonomy | None = None, classifier: Any = None) -> dict:
     """Classify messages and posts not yet classified by the current model version into ``themes``.
 
     Incremental: an item already carrying rows of this ``model_version`` is skipped; an item
     classified by an older version is rewritten. Items matching no theme get one ``'none'``
     row so they are not re-read next time. Analyst labels override the model (score 1).
-    Returns counts per item type and the model version.
+    Returns counts per item type and the model version. ``classifier``: the store's classifier
+    wrapped by another engine (:mod:`analysis.distributed`), then called in this process.
     """
-    # ``classifier``: the store's classifier wrapped by another engine (analysis.distributed).
-    clf = classifier if classifier is not None else classifier_from_store(con, taxonomy)
-    tax = clf._tax()
-    version = clf.version
-    ids = np.array(tax.ids, dtype=object)
-    labels = con.execute("SELECT item_id, item_type, value FROM labels WHERE task = 'theme'").df()
-    lab = {(r.item_id, r.item_type): parse_labels(r.value) or [] for r in labels.itertuples(index=False)}
-    out: dict[str, Any] = {"model_version": version}
-    for item_type, table, idcol in (("message", "messages", "message_id"), ("post", "posts", "post_id")):
-        pending = con.execute(
-            f"SELECT i.{idcol} AS item_id, i.text FROM {table} i WHERE NOT EXISTS (SELECT 1 FROM themes t "
-            f"WHERE t.item_id = i.{idcol} AND t.item_type = ? AND t.model_version = ?) ORDER BY i.{idcol}",
-            [item_type, version]).df()
-        total, done, themed = len(pending), 0, 0
-        for b in range(0, total, batch_size):
-            batch = pending.iloc[b:b + batch_size]
-            P = clf.predict_proba(batch["text"])
-            hit = P >= clf.threshold
-            r, c = np.nonzero(hit)
-            rows = pd.DataFrame({"item_id": batch["item_id"].to_numpy()[r], "theme": ids[c],
-                                 "score": P[r, c].astype("float64")})
-            none = batch["item_id"].to_numpy()[~hit.any(axis=1)]
-            rows = pd.concat([rows, pd.DataFrame({"item_id": none, "theme": NO_THEME, "score": 0.0})])
-            if lab:
-                keyed = {k[0]: v for k, v in lab.items() if k[1] == item_type}
-                over = batch["item_id"][batch["item_id"].isin(keyed)]
-                if len(over):
-                    rows = rows[~rows["item_id"].isin(set(over))]
-                    add = [{"item_id": i, "theme": t, "score": 1.0} for i in over for t in (keyed[i] or [NO_THEME])]
-                    rows = pd.concat([rows, pd.DataFrame(add)])
-            rows["item_type"] = item_type
-            rows["model_version"] = version
-            themed += int(rows.loc[rows["theme"] != NO_THEME, "item_id"].nunique())
-            con.register("_themes_batch", rows[["item_id", "item_type", "theme", "score", "model_version"]])
-            try:
-                with store.transaction(con):
-                    con.execute("DELETE FROM themes WHERE item_type = ? AND item_id IN "
-                                "(SELECT DISTINCT item_id FROM _themes_batch)", [item_type])
-                    con.execute("INSERT INTO themes SELECT item_id, item_type, theme, score, model_version "
-                                "FROM _themes_batch")
-            finally:
-                con.unregister("_themes_batch")
-            done += len(batch)
-            what = "messages" if item_type == "message" else "publications"
-            _say(progress, f"Thèmes : {done}/{total} {what} classés")
-        out[f"{table}_classified"] = total
-        out[f"{table}_themed"] = themed
-    return out
+    return orchestrator.one_pass(con, [task(con, taxonomy, classifier)], progress=progress, chunk=batch_size,
+                                 n_workers=1 if classifier is not None else None)[ThemesTask.name]

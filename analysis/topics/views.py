@@ -26,6 +26,12 @@ def themes_status(con: Any) -> dict[str, Any]:
     return {"classified": int(r[0] or 0), "model_versions": sorted(v for v in (r[1] or []) if v)}
 
 
+def themes_computed(con: Any) -> bool:
+    """Whether theme enrichment classified anything (:func:`themes_status` says how far, at the cost of
+    counting every classified item)."""
+    return bool(con.execute("SELECT EXISTS (SELECT 1 FROM themes)").fetchone()[0])
+
+
 def themed_share(con: Any, f: Filters | None = None) -> float | None:
     """Share of public messages with at least one theme = messages with a theme ÷ classified messages."""
     f = f or Filters()
@@ -129,4 +135,6 @@ def report_section(con: Any, f: Filters, top: int = 5) -> dict[str, Any]:
         figures["Nuage de mots"] = cloud["png"]
         alt["Nuage de mots"] = (f"{cloud['title']}. Mots les plus fréquents : "
                                 + ", ".join(list(cloud["frequencies"])[:10]) + ".")
-    return {"title": "Thématiques", "findings": findings, "tables": tables, "figures": figures, "alt": alt}
+    # ``sentiment``: the frame behind « Sentiment par thème », for the report to format it without reading it again
+    return {"title": "Thématiques", "findings": findings, "tables": tables, "figures": figures, "alt": alt,
+            "sentiment": sent}

@@ -1,0 +1,231 @@
+"""The incremental refresh of the derived tables (issue 19 item 2): after a write, refreshing only
+what the new rows touch gives the same rows as a full rebuild; a write it cannot follow row by
+row (an erasure, a correction edited in place, an attachment) rebuilds everything."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from analysis import derived, derived_refresh, store
+from analysis.sentiment.corrections import correct
+
+TABLES = {"daily_sentiment": "territory_id, platform, day", "incoming_messages": "message_id"}
+
+
+def _rows(con) -> dict[str, list[tuple]]:
+    return {t: con.execute(f"SELECT * FROM {t} ORDER BY {order}").fetchall() for t, order in TABLES.items()}
+
+
+@pytest.fixture()
+def spy(monkeypatch) -> dict[str, int]:
+    """Counts the refreshes that took each path."""
+    calls = {"update": 0, "rebuild": 0}
+    update, rebuild = derived_refresh._update, derived_refresh._rebuild
+
+    def counted_update(*a, **k):
+        done = update(*a, **k)
+        calls["update"] += int(done)
+        return done
+
+    def counted_rebuild(*a, **k):
+        calls["rebuild"] += 1
+        return rebuild(*a, **k)
+
+    monkeypatch.setattr(derived_refresh, "_update", counted_update)
+    monkeypatch.setattr(derived_refresh, "_rebuild", counted_rebuild)
+    return calls
+
+
+def _prepared(db, calls: dict[str, int]) -> None:
+    """A write session that leaves the state with marks (a store from before them gets a rebuild),
+    then the counts reset: what follows counts the session under test only."""
+    with derived_refresh.writer(db):
+        pass
+    calls.update(update=0, rebuild=0)
+
+
+def _check_same_as_rebuild(con) -> None:
+    """The tables as the refresh left them equal a full rebuild from the message tables."""
+    got = _rows(con)
+    derived_refresh.refresh(con, incremental=False)
+    want = _rows(con)
+    for t in TABLES:
+        assert got[t] == want[t], t
+
+
+def _add_day(con) -> int:
+    """One new day in the store as an import and an enrichment write it: new user messages under
+    existing posts (copies of the last day's, one day later, scored like them), an official reply to
+    an old message (threaded) and one under an old post without thread link (unthreaded)."""
+    con.execute("""CREATE TEMP TABLE src AS SELECT * FROM messages
+                   WHERE created_at >= (SELECT max(created_at) FROM messages) - INTERVAL 1 DAY""")
+    con.execute("""INSERT INTO messages SELECT * REPLACE ('new:' || message_id AS message_id,
+                       created_at + INTERVAL 1 DAY AS created_at, 'imp-new' AS import_id) FROM src""")
+    con.execute("""INSERT INTO sentiment SELECT s.* REPLACE ('new:' || s.item_id AS item_id)
+                   FROM sentiment s JOIN src ON s.item_id = src.message_id AND s.item_type = 'message'""")
+    con.execute("""INSERT INTO toxicity SELECT x.* REPLACE ('new:' || x.message_id AS message_id)
+                   FROM toxicity x JOIN src USING (message_id)""")
+    # an unanswered incoming message of last year gets a threaded official reply today
+    old = con.execute("""SELECT i.message_id, m.post_id, m.account_id, m.territory_id, m.platform FROM incoming_messages i
+                         JOIN messages m USING (message_id) WHERE i.first_reply_at IS NULL AND i.visible
+                         AND m.post_id IS NOT NULL ORDER BY i.created_at, i.message_id LIMIT 2""").fetchall()
+    for k, (mid, post, account, terr, plat) in enumerate(old):
+        con.execute("""INSERT INTO messages (message_id, platform, kind, post_id, parent_id, account_id, territory_id,
+                                             is_official, created_at, text, import_id)
+                       VALUES (?, ?, 'reply', ?, ?, ?, ?, TRUE, (SELECT max(created_at) FROM messages), 'Merci !',
+                               'imp-new')""",
+                    [f"new:reply{k}", plat, post, mid if k == 0 else None, account, terr])
+    return con.execute("SELECT count(*) FROM src").fetchone()[0] + len(old)
+
+
+def test_a_new_day_is_refreshed_incrementally_and_equals_a_rebuild(demo_db_copy, spy):
+    _prepared(demo_db_copy, spy)
+    with derived_refresh.writer(demo_db_copy) as con:
+        before = con.execute("SELECT count(*) FROM incoming_messages WHERE first_reply_at IS NOT NULL").fetchone()[0]
+        assert _add_day(con) > 100
+    assert spy == {"update": 1, "rebuild": 0}
+    with store.reader(demo_db_copy) as con:
+        assert derived.current(con)
+        # the old messages answered today have their first reply
+        assert con.execute("SELECT count(*) FROM incoming_messages WHERE first_reply_at IS NOT NULL").fetchone()[0] \
+            >= before + 2
+    con = store.connect(demo_db_copy)
+    try:
+        _check_same_as_rebuild(con)
+    finally:
+        con.close()
+
+
+def test_a_real_import_of_one_more_day_equals_a_rebuild(demo_db_copy, spy, tmp_path):
+    """The day ``make bench`` adds (the demo's own writers, one day after the store's last), imported
+    through the real importers and enriched in one session, as ``vigie import`` then ``enrich``."""
+    import pickle
+    import subprocess
+    import sys
+    import tomllib
+    from datetime import timedelta
+    from pathlib import Path
+
+    from analysis import enrich
+    from analysis.ingest import default_context, import_paths
+    from analysis.registry import load_registry
+
+    _prepared(demo_db_copy, spy)
+    with store.reader(demo_db_copy) as con:
+        day = con.execute("SELECT max(created_at)::DATE FROM messages").fetchone()[0] + timedelta(days=1)
+    out = tmp_path / "day"
+    subprocess.run([sys.executable, "-m", "benchmarks.newday", "--write", str(out), "--day", day.isoformat(),
+                    "--scale", "1"], check=True, cwd=Path(__file__).resolve().parents[1])
+    files = pickle.loads(out.with_suffix(".files.pkl").read_bytes())["files"]
+    with derived_refresh.writer(demo_db_copy) as con:
+        n0 = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+        for f in files:
+            mapping = tomllib.loads(Path(f["mapping"]).read_text(encoding="utf-8")) if f["mapping"] else None
+            ctx = default_context(registry=load_registry(), account_hint=f["hint"], mapping=mapping,
+                                  snapshot_date=f["snapshot"])
+            assert all(r.status == "ok" for r in import_paths(con, [f["path"]], ctx, fmt=f["fmt"]))
+        enrich.run(con)
+        assert con.execute("SELECT count(*) FROM messages").fetchone()[0] - n0 > 100
+    assert spy == {"update": 1, "rebuild": 0}
+    con = store.connect(demo_db_copy)
+    try:
+        assert con.execute("SELECT count(*) FROM daily_sentiment WHERE day = ?", [day]).fetchone()[0] > 0
+        _check_same_as_rebuild(con)
+    finally:
+        con.close()
+
+
+def test_a_correction_is_refreshed_incrementally(demo_db_copy, spy):
+    _prepared(demo_db_copy, spy)
+    with derived_refresh.writer(demo_db_copy) as con:
+        mid = con.execute("SELECT message_id FROM incoming_messages WHERE NOT is_negative "
+                          "ORDER BY created_at, message_id LIMIT 1").fetchone()[0]
+        correct(con, mid, "message", "negative", author="test")
+    assert spy == {"update": 1, "rebuild": 0}
+    con = store.connect(demo_db_copy)
+    try:
+        assert con.execute("SELECT is_negative FROM incoming_messages WHERE message_id = ?", [mid]).fetchone()[0]
+        _check_same_as_rebuild(con)
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("change", [
+    "DELETE FROM messages WHERE message_id IN (SELECT message_id FROM incoming_messages ORDER BY 1 LIMIT 50)",
+    "UPDATE messages SET territory_id = NULL WHERE message_id IN (SELECT message_id FROM messages ORDER BY 1 LIMIT 50)",
+    "UPDATE sentiment SET label = 'negative' WHERE item_id IN (SELECT item_id FROM sentiment "
+    "WHERE label = 'positive' ORDER BY 1 LIMIT 50)",
+    "UPDATE toxicity SET is_question = NOT is_question WHERE message_id IN (SELECT message_id FROM toxicity "
+    "ORDER BY 1 LIMIT 50)",
+])
+def test_a_change_in_place_rebuilds(demo_db_copy, spy, change):
+    """Deletions and updates of a column the derived tables read leave no new row to follow: the
+    fingerprint of the rows already counted differs, so everything is rebuilt."""
+    _prepared(demo_db_copy, spy)
+    with derived_refresh.writer(demo_db_copy) as con:
+        con.execute(change)
+    assert spy == {"update": 0, "rebuild": 1}
+    con = store.connect(demo_db_copy)
+    try:
+        _check_same_as_rebuild(con)
+    finally:
+        con.close()
+
+
+def test_a_correction_then_an_erasure(demo_db_copy, spy):
+    """Corrected, then its author erased (compacting session): the erasure rebuilds, and the
+    tables equal a rebuild."""
+    from analysis import retention
+
+    _prepared(demo_db_copy, spy)
+    with derived_refresh.writer(demo_db_copy) as con:
+        mid, author = con.execute("SELECT message_id, author_hash FROM messages WHERE author_hash IS NOT NULL "
+                                  "AND NOT coalesce(is_official, FALSE) ORDER BY 1 LIMIT 1").fetchone()
+        correct(con, mid, "message", "positive", author="test")
+    with derived_refresh.writer(demo_db_copy, compact=True) as con:
+        retention.erase_author(con, author_hash=author, actor="dpo")
+    assert spy == {"update": 1, "rebuild": 1}
+    con = store.connect(demo_db_copy)
+    try:
+        assert con.execute("SELECT count(*) FROM incoming_messages WHERE message_id = ?", [mid]).fetchone()[0] == 0
+        _check_same_as_rebuild(con)
+    finally:
+        con.close()
+
+
+def test_day_ranges():
+    d = date.fromisoformat
+    days = [d("2026-10-01"), d("2026-10-03"), d("2026-10-31"), d("2025-01-05")]
+    assert derived_refresh._day_ranges(days) == [(d("2025-01-05"), d("2025-01-05")),
+                                                 (d("2026-10-01"), d("2026-10-03")),
+                                                 (d("2026-10-31"), d("2026-10-31"))]
+    many = [d("2026-01-01").replace(month=1 + i % 12, day=1 + (i // 12) * 10) for i in range(24)]
+    assert len(derived_refresh._day_ranges(many)) == 1
+
+
+def test_a_session_that_writes_nothing_is_not_published_again(demo_db_copy):
+    """Publishing copies the whole store (480 MB at 1 M messages): a session that wrote nothing (a
+    collection run that found nothing new) keeps the read copy; one that wrote publishes; a copy
+    older than the store (a publish interrupted) is published again even by an empty session."""
+    import os
+
+    read = store.read_path(demo_db_copy)
+    with derived_refresh.writer(demo_db_copy):
+        pass  # the first refresh with marks writes: published
+    inode = read.stat().st_ino
+    with derived_refresh.writer(demo_db_copy) as con:
+        con.execute("SELECT count(*) FROM messages").fetchall()
+    assert read.stat().st_ino == inode and store.published(demo_db_copy)
+    with derived_refresh.writer(demo_db_copy) as con:
+        con.execute("UPDATE messages SET likes = coalesce(likes, 0) + 1 WHERE message_id = "
+                    "(SELECT min(message_id) FROM messages)")
+    assert read.stat().st_ino != inode
+    inode = read.stat().st_ino
+    st = read.stat()
+    os.utime(read, ns=(st.st_atime_ns, demo_db_copy.stat().st_mtime_ns - 10**9))  # older than the store
+    assert not store.published(demo_db_copy)
+    with derived_refresh.writer(demo_db_copy):
+        pass
+    assert read.stat().st_ino != inode and store.published(demo_db_copy)

@@ -1,0 +1,122 @@
+"""Read models and report made faster without changing what they return (issue 19 items 3 and 5).
+
+Each test pins the shape of the work (a table read once, a figure computed once) or the equality of
+a vectorised computation with the one-by-one definition it replaces; the outputs themselves stay
+pinned by the golden pages and reports (tests/test_golden.py).
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import pytest
+
+import analysis.topics as T
+import analysis.topics.views as TV
+from analysis import charts, store
+from analysis import text as TX
+from analysis.events import audiences as AU
+from analysis.events import engagement as E
+from analysis.events import evaluation as EV
+from analysis.reports import render
+from analysis.reports.period import parse_period
+
+
+def _counting(monkeypatch, module, name):
+    calls = []
+    fn = getattr(module, name)
+
+    def wrapper(*a, **k):
+        calls.append(a)
+        return fn(*a, **k)
+
+    monkeypatch.setattr(module, name, wrapper)
+    return calls
+
+
+# ------------------------------------------------------------------------------ events
+def test_event_evaluations_read_the_posts_once_and_match_one_by_one(demo_db, monkeypatch):
+    """The Campagnes events table: one read of the official posts for every event of the
+    territory (was one per event), and each row what evaluating its event alone gives."""
+    with store.reader(demo_db) as con:
+        calls = _counting(monkeypatch, EV, "load_posts")
+        table = EV.territory_summary(con, "saint-aubin", n_boot=200, seed=0)
+        assert len(table) >= 3
+        assert len(calls) == 1
+        for row in table.head(3).itertuples():
+            one = EV.evaluate_event(con, row.event_id, n_boot=200, seed=0, with_conversation=False)
+            assert (one.lift.estimate, one.lift.low, one.lift.high) == (row.effect, row.low, row.high) or (
+                one.lift.estimate is None and pd.isna(row.effect))
+            assert one.verdict == row.verdict
+        many = EV.evaluate_events(con, "saint-aubin", list(table["event_id"][:2]), n_boot=200)
+        for ev, eid in zip(many, table["event_id"][:2], strict=True):
+            alone = EV.evaluate_event(con, eid, n_boot=200)
+            assert ev.verdict == alone.verdict and ev.conversation["messages"] == alone.conversation["messages"]
+            pd.testing.assert_frame_equal(ev.promo_posts, alone.promo_posts)
+
+
+def test_names_any_with_precomputed_keys_is_names_any():
+    texts = ["Fête de la musique #FeteDeLaMusique à Saint-Aubin", "#SaintAubinDuCormier en fête", "",
+             "Rendez-vous au marché de Noël", "MARCHÉ de noël ce soir !", "https://ex.org/noel"]
+    term_lists = [["#FeteDeLaMusique"], ["fête de la musique"], ["#SaintAubin"], ["marché de noël", "#Noel"], []]
+    for t in texts:
+        for terms in term_lists:
+            assert TX.names_any(t, terms, TX.name_keys(t)) == TX.names_any(t, terms), (t, terms)
+
+
+# ------------------------------------------------------------------------------ what works per audience
+def test_weighted_medians_of_resamples_match_one_by_one():
+    rng = np.random.default_rng(3)
+    x = np.round(rng.lognormal(size=300), 1)  # ties on purpose
+    w = rng.choice([0.2, 0.5, 1.3], size=300)
+    s = rng.integers(0, 300, (200, 300))
+    got = AU._wmedians(x, w, s)
+    want = [AU._wmedian(x[r], w[r]) for r in s]
+    assert got.tolist() == want
+
+
+def test_post_features_levels_and_slots_match_their_definitions():
+    rng = np.random.default_rng(1)
+    y = np.round(rng.normal(size=400), 2)
+    ends = np.sort(rng.integers(0, 401, 300))
+    want = [float(np.median(y[max(0, k - E.LEVEL_WINDOW):k])) if k >= E.MIN_HISTORY else np.nan for k in ends]
+    np.testing.assert_array_equal(E._levels(y, ends), np.array(want))
+    local = pd.Series(pd.date_range("2026-03-23", periods=24 * 7, freq="h", tz="Europe/Paris"))
+    assert E.slots_of(local) == [E.slot_of(t) for t in local]
+
+
+# ------------------------------------------------------------------------------ report
+@pytest.fixture(scope="module")
+def report_args(demo_db):
+    with store.reader(demo_db) as con:
+        own = con.execute("SELECT territory_id FROM territories WHERE kind = 'own' LIMIT 1").fetchone()[0]
+        return own, parse_period(render.available_periods(con, own)["month"][1])
+
+
+def test_report_reads_sentiment_by_theme_once_and_counts_no_theme(demo_db, report_args, monkeypatch):
+    calls = _counting(monkeypatch, TV, "sentiment_by_theme")
+    monkeypatch.setattr(T, "sentiment_by_theme", TV.sentiment_by_theme)
+    monkeypatch.setattr(T, "themes_status", lambda con: pytest.fail("the report counted every classified item"))
+    with store.reader(demo_db) as con:
+        rep = render.build_report(con, *report_args)
+    assert len(calls) == 1
+    themes = next(s for s in rep.model["sections"] if s["id"] == "themes")["data"]
+    assert any(t["caption"] == "Sentiment par thème" for t in themes["tables"])
+
+
+def test_report_sections_built_side_by_side_give_the_same_model(demo_db, report_args, monkeypatch):
+    with store.reader(demo_db) as con:
+        parallel = render.build_report(con, *report_args).model
+        monkeypatch.setattr(render, "SECTION_THREADS", 1)
+        serial = render.build_report(con, *report_args).model
+    assert parallel == serial
+
+
+def test_report_charts_skip_the_schema_walk(monkeypatch):
+    """A report chart's static spec is the chart's own dict: no JSON-schema validation (≈0,1 s a chart)."""
+    chart = alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]})).mark_line().encode(x="x:Q", y="y:Q")
+    want = chart.to_dict()
+    monkeypatch.setattr(alt.Chart, "validate", classmethod(lambda *a, **k: pytest.fail("validated")))
+    spec = charts._spec(chart)
+    assert {k: v for k, v in spec.items() if k != "config"} == {k: v for k, v in want.items() if k != "config"}
