@@ -457,3 +457,17 @@ def test_benchmark_platform_filter_applies_to_every_column(demo_db):
         assert pt["net_sentiment"].to_dict() == pytest.approx(fb.loc[pt.index, "net_sentiment"].to_dict())
     finally:
         con.close()
+
+
+def test_top_and_bottom_posts_do_not_depend_on_the_rows_order():
+    """Ties in relative performance are broken by date then id: a store written in another order (a
+    batched import) shows the same best and worst posts."""
+    d = pd.DataFrame({"post_id": [f"x:{i}" for i in range(8)], "platform": "x",
+                      "created_at": pd.date_range("2026-03-01", periods=8, freq="D"), "post_type": "status",
+                      "theme": None, "engagement": 10, "rel": [1.5, 1.5, 1.5, 0.6, 0.6, 0.6, 1.0, 1.0],
+                      "text": "t", "followers_at_posting": None})
+    a = C.top_bottom_posts(d, 2)
+    b = C.top_bottom_posts(d.iloc[::-1], 2)
+    for x, y in zip(a, b, strict=True):
+        assert x["post_id"].tolist() == y["post_id"].tolist()
+    assert a[0]["post_id"].tolist() == ["x:0", "x:1"] and a[1]["post_id"].tolist() == ["x:3", "x:4"]

@@ -59,8 +59,10 @@ def top_bottom_posts(posts: pd.DataFrame, n: int = 5) -> tuple[pd.DataFrame, pd.
     """The ``n`` best and worst posts by relative performance, each with its explanation."""
     d = posts.dropna(subset=["rel"])
     cols = ["post_id", "platform", "created_at", "post_type", "theme", "engagement", "rel", "text"]
-    top = d.nlargest(n, "rel")[cols].copy()
-    bottom = d.nsmallest(n, "rel")[cols].copy()
+    # ties (same relative performance) broken by date then id, never by the rows' order in the store
+    order = ["rel", "created_at", "post_id"]
+    top = d.sort_values(order, ascending=[False, True, True], kind="stable").head(n)[cols].copy()
+    bottom = d.sort_values(order, ascending=[True, True, True], kind="stable").head(n)[cols].copy()
     for t in (top, bottom):
         t["pourquoi"] = [explain_post(d.loc[i]) for i in t.index]
     return top, bottom
