@@ -178,3 +178,14 @@ def test_no_worker_processes_forked_from_a_threaded_process(monkeypatch):
         t.join()
     monkeypatch.setenv(enrich.WORKERS_ENV, "2")
     assert enrich.workers() == 2
+
+
+def test_a_fresh_model_scores_texts_without_a_word_first():
+    """A pass whose first chunk holds only texts without a word (empty, emoji) met a freshly loaded
+    vectorizer whose vocabulary transform had not yet validated: AttributeError (seen in make test)."""
+    from analysis.moderation import toxicity
+    from analysis.moderation.scoring import score_texts
+
+    fresh = toxicity.ToxicityClassifier.load(toxicity.MODEL_PATH)
+    out = score_texts(["", "😀"], model=fresh)
+    assert len(out) == 2 and out["p_toxic"].between(0, 1).all() and not out["is_question"].any()

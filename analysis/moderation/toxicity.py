@@ -333,7 +333,8 @@ def char_wb_counts(vectorizer: CountVectorizer, norm: list[str]) -> sp.csr_matri
     per_text = sp.csr_matrix((np.ones(len(indices)), np.asarray(indices, dtype=np.int64),
                               np.asarray(indptr, dtype=np.int64)), shape=(len(norm), len(words)))
     per_text.sum_duplicates()
-    if not words:
+    if not words:  # texts without a word (empty, emoji only): the vocabulary as transform sees it
+        vectorizer._check_vocabulary()  # a loaded vocabulary becomes vocabulary_
         return sp.csr_matrix((len(norm), len(vectorizer.vocabulary_)), dtype=np.float64)
     per_word = vectorizer.transform(list(words))
     out = (per_text @ per_word).tocsr()
