@@ -25,12 +25,12 @@ demo: venv
 		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
 
 ## make test: bootstrap, build the test demo store, run the whole suite (tests + notebooks); 3 workers on
-## 2 cores: the browser and server tests spend much of their time waiting; the 15 slowest tests are listed.
+## 2 cores: the browser and server tests spend much of their time waiting; the 30 slowest tests are listed.
 ## The notebooks run one after the other beside the tests (in that waiting time), their log printed after.
 test: test-db
 	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly -q notebooks \
 		> build/notebooks.log 2>&1 & nb=$$!; \
-	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 3 --dist loadgroup --durations=15 tests \
+	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 3 --dist loadgroup --durations=30 tests \
 		--ignore=tests/test_pages_grid.py; rc=$$?; \
 	wait $$nb; nbrc=$$?; echo "--- notebooks (build/notebooks.log)"; cat build/notebooks.log; \
 	test $$rc -eq 0 && test $$nbrc -eq 0
