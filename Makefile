@@ -13,10 +13,8 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	# --no-compile: Python compiles each module the first time it is imported, so only what runs is
-	# compiled (a fresh install took 61 s with every package's bytecode, 35 s without)
-	$(BIN)/pip install --quiet --no-compile --disable-pip-version-check -r requirements.txt
-	$(BIN)/pip install --quiet --no-compile --disable-pip-version-check --no-deps -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 ## make demo: bootstrap, build the demo store if absent, serve the app on http://localhost:8501
