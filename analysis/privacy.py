@@ -21,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analysis.store import file_stamp
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -68,20 +70,12 @@ def _load_key(env_key: str | None, path: str, _stamp: tuple[int, int] | None) ->
                   f"créez-en une : `{NEW_KEY_COMMAND.format(path=p)}` (voir docs/privacy.md, section 6).")
 
 
-def _stamp(p: Path) -> tuple[int, int] | None:
-    try:
-        st = p.stat()
-    except FileNotFoundError:
-        return None
-    return st.st_mtime_ns, st.st_size
-
-
 def get_key() -> bytes:
     """The pseudonymisation key (created on first use); :class:`KeyRefused` when empty or short."""
     env = os.environ.get("VIGIE_PSEUDONYM_KEY")
     p = key_file()
     # the file's stamp is part of the cache key: a key file replaced (rotation) is read again
-    return _load_key(env, str(p), None if env is not None else _stamp(p))
+    return _load_key(env, str(p), None if env is not None else file_stamp(p))
 
 
 def key_warnings() -> list[str]:

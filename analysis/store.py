@@ -147,8 +147,9 @@ def _writer_lock(p: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _signature(p: Path) -> tuple[int, int] | None:
-    """(size, mtime in ns) of a file, None when absent: whether a session wrote into the store."""
+def file_stamp(p: Path) -> tuple[int, int] | None:
+    """(size, mtime in ns) of a file, None when absent: whether a file changed (a session wrote into
+    the store, the pseudonymisation key file was replaced)."""
     try:
         st = p.stat()
     except FileNotFoundError:
@@ -160,7 +161,7 @@ def published(path: str | os.PathLike | None = None) -> bool:
     """Whether ``<db>.read`` is a copy of the store as it is: made after the store's last write
     (a copy's time is when it was made), same size. False when a publish was interrupted."""
     p = db_path(path)
-    main, read = _signature(p), _signature(read_path(p))
+    main, read = file_stamp(p), file_stamp(read_path(p))
     return main is not None and read is not None and read[0] == main[0] and read[1] >= main[1]
 
 
@@ -228,7 +229,7 @@ def writer(path: str | os.PathLike | None = None, *, compact: bool = False,
     p = db_path(path)
     t = timings if timings is not None else {}
     with _writer_lock(p):
-        before = _signature(p)
+        before = file_stamp(p)
         con = connect(p)
         try:
             remove_stale_copies(p)
@@ -252,7 +253,7 @@ def writer(path: str | os.PathLike | None = None, *, compact: bool = False,
             t["rewrite"], t0 = time.perf_counter() - t0, time.perf_counter()
         # a session that wrote nothing (a collection run that found nothing new) leaves the file
         # untouched: its published copy is still the store, no 480 MB copy at 1 M messages
-        if compact or before is None or _signature(p) != before or not published(p):
+        if compact or before is None or file_stamp(p) != before or not published(p):
             publish(p)
         t["publish"] = time.perf_counter() - t0
 
