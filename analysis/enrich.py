@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
-import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
@@ -29,6 +27,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from analysis import store
+from analysis.config import worker_processes
 
 ENRICHER_MODULES: list[tuple[str, str]] = [
     ("sentiment", "analysis.sentiment.enrich"),
@@ -134,18 +133,8 @@ def run(con: duckdb.DuckDBPyConnection, only: list[str] | str | None = None, eng
 
 # ------------------------------------------------------------------------------ the pass
 def workers() -> int:
-    """Worker processes of a pass: ``$VIGIE_ENRICH_WORKERS``, else the cores this process may use,
-    except in a process running threads of its own (the app's server, after an upload): a fork
-    copies only the calling thread, and a lock another thread held stays locked in the child."""
-    env = os.environ.get(WORKERS_ENV)
-    if env:
-        return max(int(env), 1)
-    if threading.active_count() > 1:
-        return 1
-    try:
-        return max(len(os.sched_getaffinity(0)), 1)
-    except AttributeError:  # not on Linux
-        return max(os.cpu_count() or 1, 1)
+    """Worker processes of a pass (:func:`analysis.config.worker_processes`, ``$VIGIE_ENRICH_WORKERS``)."""
+    return worker_processes(WORKERS_ENV)
 
 
 # What the worker processes score: set before they are forked, so they inherit the models and

@@ -22,6 +22,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from analysis import schema, store
+from analysis.config import worker_processes
 from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.attach import account_example, registry_snippet, unattached
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, UnknownFormat
@@ -630,15 +631,8 @@ _KNOWN: set[str] = set()  # digests already imported, set in each worker of the 
 
 
 def _import_workers() -> int:
-    """``VIGIE_IMPORT_WORKERS``, else one process per core, except in a process running threads of
-    its own (the app's server): a fork copies only the calling thread, and a lock another thread
-    held then stays taken in the child, so such a process parses in its own process."""
-    import threading
-
-    try:
-        return max(1, int(os.environ["VIGIE_IMPORT_WORKERS"]))
-    except (KeyError, ValueError):
-        return max(1, os.cpu_count() or 1) if threading.active_count() == 1 else 1
+    """Parsing processes of an import (:func:`analysis.config.worker_processes`, ``$VIGIE_IMPORT_WORKERS``)."""
+    return worker_processes("VIGIE_IMPORT_WORKERS")
 
 
 def _init_worker(known: set[str]) -> None:
