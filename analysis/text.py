@@ -14,7 +14,8 @@
 - every word is lemmatised with simplemma and accent-folded (both cached per word form).
 
 Everything is precompiled regexes and dict look-ups, so it runs on millions of messages.
-``detect_lang(text)`` is a function-word ratio detector (French vs English) of the same speed.
+``detect_lang(text)`` is a function-word ratio detector of the same speed: French, English, or one of
+the other languages tourists review in (German, Spanish, Italian, Dutch, Portuguese).
 """
 
 from __future__ import annotations
@@ -79,6 +80,28 @@ ENGLISH_FUNCTION_WORDS = frozenset(w for w in ENGLISH_STOP_WORDS if len(w) > 1) 
 _AMBIGUOUS = FRENCH_FUNCTION_WORDS & ENGLISH_FUNCTION_WORDS
 _FR_ONLY = FRENCH_FUNCTION_WORDS - _AMBIGUOUS
 _EN_ONLY = ENGLISH_FUNCTION_WORDS - _AMBIGUOUS
+# Function words of the other languages a tourist writes a review in (German, Spanish, Italian,
+# Dutch, Portuguese), kept only when they are not French words nor English ones (« die », « war »,
+# « il », « non », « de », « en », « per », « con » are left out): a French text never reaches two of
+# them, a German review reaches ten. Such a text is marked with its language and left unscored by
+# the French models, like English.
+_OTHER_FUNCTION_WORDS = {
+    "de": "der das und ist nicht ein eine einen einem einer ich zu mit sich auf für sehr auch wir den dem "
+          "im zum zur von bei aber wie noch nur oder hat haben wird werden sind kein keine dass wenn "
+          "waren unser unsere uns alles immer schon viel mehr dann doch nach aus über wurde sein ganz "
+          "hatten gibt leider zimmer sauber freundlich",
+    "es": "el los las una muy pero por para del lo está estaba fue todo también sin más hay nuestra "
+          "estuvo habitación limpio mucho muy todos buena bueno ubicación desayuno pequeña",
+    "it": "della che molto sono gli anche nella alla dalla questo stato abbiamo camera ottimo ottima "
+          "tutto pulita colazione personale gentile stanza piccola perché però",
+    "nl": "het een niet zeer ook wij erg goed heel maar zijn kamer ontbijt schoon vriendelijk",
+    "pt": "não muito uma com os mas foi também quarto pequeno limpo ótimo ótima café localização",
+}
+_OTHER_SEEN = [w for words in _OTHER_FUNCTION_WORDS.values() for w in words.split()]
+# word → its one language (a word two of those languages share is left out)
+_OTHER_ONLY = {w: lang for lang, words in _OTHER_FUNCTION_WORDS.items() for w in words.split()
+               if len(w) > 1 and _OTHER_SEEN.count(w) == 1 and w not in FRENCH_FUNCTION_WORDS
+               and w not in ENGLISH_FUNCTION_WORDS}
 _WORD = re.compile(r"[a-zà-öø-ÿ']+")
 
 
@@ -279,7 +302,8 @@ def normalize(text: str | None) -> str:
 
 
 def detect_lang(text: str | None, min_hits: int = 2) -> str:
-    """'fr', 'en' or 'und' from French-only vs English-only function-word counts.
+    """'fr', 'en', 'de', 'es', 'it', 'nl', 'pt' or 'und' from counts of function words only one
+    of those languages has.
 
     Messages too short to decide (fewer than ``min_hits`` function words) default to French
     unless they carry no letters at all ('und'): the accounts followed are French, so a short
@@ -291,11 +315,19 @@ def detect_lang(text: str | None, min_hits: int = 2) -> str:
     if not words:
         return "und"
     fr = en = 0
+    other: dict[str, int] = {}
     for w in words:
         if w in _FR_ONLY:
             fr += 1
         elif w in _EN_ONLY:
             en += 1
+        elif w in _OTHER_ONLY:
+            lang = _OTHER_ONLY[w]
+            other[lang] = other.get(lang, 0) + 1
     if en >= min_hits and en > 2 * fr:
         return "en"
+    if other:
+        lang, hits = max(other.items(), key=lambda kv: kv[1])
+        if hits >= min_hits and hits > 2 * fr and hits > en:
+            return lang
     return "fr"

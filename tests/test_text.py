@@ -54,6 +54,20 @@ def test_language_detection():
     assert detect_lang("") == "und"
 
 
+def test_reviews_in_other_languages_are_not_taken_for_french():
+    # a tourism office's reviews come in German, Spanish, Italian, Dutch, Portuguese: scored as French
+    # they were noise (« zu · klein · der » came out as an emerging subject)
+    assert detect_lang("Angenehm. Zentrale Lage, das Zimmer war leider viel zu klein und nicht sauber") == "de"
+    assert detect_lang("El personal muy amable, la habitación pequeña pero todo limpio") == "es"
+    assert detect_lang("Posizione top, personale molto gentile, colazione ottima nella sala") == "it"
+    assert detect_lang("Het was naar ons zin, goede kamer maar erg klein") == "nl"
+    assert detect_lang("Quarto muito pequeno mas foi bem localizado, não tem elevador") == "pt"
+    # French words that look foreign (« die » in « Saint-Die », « il », « non », « de », « con »)
+    assert detect_lang("Il y a de la place, non ? Sauf à Saint-Die, quel con ce maire") == "fr"
+    assert detect_lang("Le musée della Robbia est très beau, une visite pour tous") == "fr"
+    assert detect_lang("Das Rathaus est ouvert le samedi, c'est une bonne nouvelle pour les habitants") == "fr"
+
+
 def test_empty_and_none():
     assert tokens("") == [] and tokens(None) == []
 
