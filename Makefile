@@ -25,7 +25,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 ## make demo: bootstrap, build the demo store if absent, serve the app on http://localhost:8501
 demo: venv
-	test -f $(DEMO_DB).ok || (rm -rf $(DEMO_DB) $(DEMO_DB).read data/demo_exports && \
+	test -f $(DEMO_DB).ok || (rm -rf $(DEMO_DB) $(DEMO_DB).read $(DEMO_DB).read.prev data/demo_exports && \
 		$(BIN)/vigie --db $(DEMO_DB) demo && touch $(DEMO_DB).ok)
 	VIGIE_DB=$(DEMO_DB) VIGIE_AUTH=demo $(BIN)/streamlit run streamlit_app/app.py \
 		--server.port $(PORT) --server.headless true --browser.gatherUsageStats false
@@ -58,7 +58,7 @@ test-db: venv $(TEST_DB).ok
 
 $(TEST_DB).ok: analysis/schema.py $(wildcard analysis/demo*.py analysis/demo/*.py) analysis/ingest/agenda.py data/territories.toml
 	mkdir -p build
-	rm -rf $(TEST_DB) $(TEST_DB).ok $(TEST_DB).read $(basename $(TEST_DB))_exports
+	rm -rf $(TEST_DB) $(TEST_DB).ok $(TEST_DB).read $(TEST_DB).read.prev $(basename $(TEST_DB))_exports
 	VIGIE_PSEUDONYM_KEY=test-key-not-secret $(BIN)/vigie --db $(TEST_DB) demo
 	touch $@
 
@@ -88,4 +88,4 @@ bench-10m: venv
 	$(BIN)/python -m benchmarks.bench10m
 
 clean-demo:
-	rm -rf $(DEMO_DB) $(DEMO_DB).read $(DEMO_DB).ok data/demo_exports $(TEST_DB) $(TEST_DB).read $(TEST_DB).ok build/demo-test_exports
+	rm -rf $(DEMO_DB) $(DEMO_DB).read $(DEMO_DB).read.prev $(DEMO_DB).ok data/demo_exports $(TEST_DB) $(TEST_DB).read $(TEST_DB).read.prev $(TEST_DB).ok build/demo-test_exports

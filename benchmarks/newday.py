@@ -85,12 +85,13 @@ def stage_newday(src: Path, work: Path, scale: float, out: dict, say: Any = prin
     from analysis.registry import load_registry
 
     db = work / "newday.duckdb"
-    for p in (db, db.with_name(db.name + ".read"), db.with_name(db.name + ".wal")):
+    for p in (db, *(db.with_name(db.name + x) for x in (".read", ".read.prev", ".wal"))):
         p.unlink(missing_ok=True)
     shutil.copyfile(src, db)
     shutil.copyfile(src.with_name(src.name + ".read"), db.with_name(db.name + ".read"))
     with derived_refresh.writer(db):  # untimed: the state a store's previous write session leaves
-        pass  # (a store written by an older Vigie has no marks for the incremental refresh yet)
+        pass  # (a store written by an older Vigie has no marks for the incremental refresh yet); its publish
+        # leaves the copy before last (`.read.prev`) that the timed session patches, as in any later session
     day = _last_day(db) + timedelta(days=1)
     exports = work / "newday_exports"
     subprocess.run([sys.executable, "-m", "benchmarks.newday", "--write", str(exports), "--day", day.isoformat(),

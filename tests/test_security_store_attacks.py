@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -90,14 +91,15 @@ with derived_refresh.writer(DB) as con:
 """)
     proc = subprocess.run([*PY, script], cwd=ROOT, capture_output=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    # the new copy, and the name kept for the copy it replaces (the next publish patches that one)
     orphans = list(tmp_path.glob("vigie.duckdb.read.*.tmp"))
-    assert len(orphans) == 1 and secret in orphans[0].read_bytes()  # the state the attacker found
+    assert len(orphans) == 2 and all(secret in o.read_bytes() for o in orphans)  # what the attacker found
 
     res = _vigie(db, "privacy", "erase", "--author", "a_0000000000000001", "--yes")
     assert res.exit_code == 0, res.output
     assert not list(tmp_path.glob("*.tmp"))
     assert _files_holding(tmp_path, secret) == []  # not in the store, its read copy or any leftover
-    assert "1 copie temporaire" in res.output
+    assert "2 copies temporaires" in res.output
 
 
 def test_stale_app_links_removed_but_not_a_fresh_one(tmp_path, monkeypatch):
@@ -375,3 +377,21 @@ def test_ordinary_archives_still_pass(tmp_path):
         z.writestr("data/tweets.js", b"window.YTD.tweets.part0 = []")
         z.writestr("data/tweets_media/a.jpg", os.urandom(5 * 1024**2))
     check_zip(p)
+
+
+def test_erase_leaves_the_text_in_no_copy_before_last(tmp_path):
+    """The publish keeps the copy before last (``<db>.read.prev``) to patch it next time: it holds the
+    text too, so an erasure deletes it and keeps no old copy."""
+    db = tmp_path / "vigie.duckdb"
+    secret = "Texte secret de Jeanne Martin"
+    with derived_refresh.writer(db) as con:
+        store.upsert(con, "messages", pd.DataFrame([{"message_id": "facebook:1", "platform": "facebook",
+                                                     "kind": "comment", "text": secret,
+                                                     "author_hash": "a_0000000000000001"}]))
+    with derived_refresh.writer(db) as con:
+        con.execute("CREATE TABLE t AS SELECT 1 AS x")
+    assert secret.encode() in store.prev_path(db).read_bytes()
+    res = _vigie(db, "privacy", "erase", "--author", "a_0000000000000001", "--yes")
+    assert res.exit_code == 0, res.output
+    assert not store.prev_path(db).exists()
+    assert _files_holding(tmp_path, secret.encode()) == []
