@@ -33,12 +33,12 @@ from tests.api_replay import replay  # noqa: E402,F401 - the `replay` fixture fo
 # `make test` runs on 3 xdist workers with --dist loadgroup, which hands out work in collection order;
 # pytest-randomly shuffles that order, so a long group drawn last ran alone on one worker while the
 # others had finished (a tail of one to two minutes, 10 min 05 to 11 min 05 from one run to the next).
-# Longest work first: the groups and tests that take over ~15 s (seconds measured by `--durations`
-# in a `make test` on 2 cores) start first, longest first; everything else keeps its shuffled order.
-LONG_FIRST = {
-    "browser_pages": 110, "browser_parcours": 70, "demo": 60, "browser_offline": 65, "pages_all": 55,
-    "scope": 40, "security_fuzz": 35, "reports": 30, "security_app_server": 30, "browser_oidc": 20,
-    "events": 20, "security_faults": 20,
+# Longest work first: the groups and tests that take over ~10 s (by `--durations` in a `make test` on
+# 2 cores) start first, in this order; everything else keeps its shuffled order.
+LONG_FIRST = {  # browser groups apart: xdist gives each worker two units at first, run one after the other
+    "browser_pages": 120, "demo": 110, "pages_all": 100, "browser_parcours": 90, "scope": 80,
+    "security_fuzz": 70, "browser_offline": 65, "reports": 40, "security_app_server": 35, "events": 30,
+    "browser_oidc": 25, "security_faults": 20,
     "tests/test_derived.py::test_writer_rebuilds_and_findings_are_unchanged": 17,
     "tests/test_derived_incremental.py::test_a_real_import_of_one_more_day_equals_a_rebuild": 10,
     "tests/test_collect_youtube.py::test_cli_json_against_local_replay": 10,

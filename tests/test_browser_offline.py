@@ -42,6 +42,7 @@ def _outside(url: str) -> bool:
 
 
 def test_every_page_stays_on_the_server_and_renders_no_payload(server):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -71,6 +72,11 @@ def test_every_page_stays_on_the_server_and_renders_no_payload(server):
                                            f"script[src*='{HOST}'], source[src*='{HOST}']")
                     assert hostile.count() == 0, (title, role, hostile.first.evaluate("e => e.outerHTML"))
                     tables = page.locator("[data-testid='stDataFrame']:visible")
+                    if not tables.count():  # the script ended; the grid may be drawn a moment later
+                        try:
+                            tables.first.wait_for(state="visible", timeout=3_000)
+                        except PlaywrightTimeout:
+                            pass  # a page without a table
                     if tables.count():
                         seen_tables += 1
                         tables.first.scroll_into_view_if_needed()
