@@ -163,7 +163,8 @@ def _copies_report(stale: list) -> None:
 
     db = store.db_path()
     lines = [f"Appliqué à la base {db} (réécrite : aucun octet des lignes supprimées n'y reste) et à sa "
-             f"copie de lecture {store.read_path(db)} (republiée)."]
+             f"copie de lecture {store.read_path(db)} (republiée) ; la copie d'avant {store.prev_path(db).name} "
+             f"est supprimée."]
     if stale:
         lines.append(f"{len(stale)} copie{'s' if len(stale) > 1 else ''} temporaire{'s' if len(stale) > 1 else ''} "
                      "de la base laissée" + ("s" if len(stale) > 1 else "") + " par une opération interrompue "
