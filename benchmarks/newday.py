@@ -81,7 +81,7 @@ def _last_day(db: Path) -> date:
 def stage_newday(src: Path, work: Path, scale: float, out: dict, say: Any = print) -> dict:
     """Copy ``src`` (enriched), add one day after its last one; time each part of the session."""
     from analysis import derived_refresh, enrich
-    from analysis.ingest import default_context, import_paths
+    from analysis.ingest import default_context, expand_paths, import_jobs
     from analysis.registry import load_registry
 
     db = work / "newday.duckdb"
@@ -107,11 +107,14 @@ def stage_newday(src: Path, work: Path, scale: float, out: dict, say: Any = prin
     with derived_refresh.writer(db, timings=steps) as con:
         n0 = con.execute("SELECT count(*) FROM messages").fetchone()[0]
         t0, p0 = time.perf_counter(), time.process_time()
-        results = []
-        for (hint, snap, mapping_path, fmt), paths in groups.items():  # as analysis.demo.import_files
+        jobs = []
+        for (hint, snap, mapping_path, fmt), paths in groups.items():  # as analysis.demo.import_files:
             mapping = tomllib.loads(Path(mapping_path).read_text(encoding="utf-8")) if mapping_path else None
             ctx = default_context(registry=registry, account_hint=hint, mapping=mapping, snapshot_date=snap)
-            results += import_paths(con, paths, ctx, fmt=fmt)
+            jobs += [(p, ctx, fmt) for p in expand_paths(paths)]
+        # one call for every file (as `vigie import` of a folder): the registry written once, the files
+        # parsed on both cores while this process writes (one call per group synced it 8 times)
+        results = import_jobs(con, jobs)
         steps["import"], cpu["import"] = time.perf_counter() - t0, time.process_time() - p0
         t0, p0 = time.perf_counter(), time.process_time()
         enrich.run(con)
