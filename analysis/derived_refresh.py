@@ -20,6 +20,7 @@ import pandas as pd
 
 from analysis import ereputation, store
 from analysis.derived import COUNT_COLUMNS, SOURCES
+from analysis.moderation.queue import moderation_rows_sql
 from analysis.moderation.responsiveness import VISIBLE_PAIRS_SQL, incoming_sql
 from analysis.queries import Filters
 
@@ -86,7 +87,8 @@ def _write_state(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
 def _daily_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:
     """Rows of ``daily_sentiment`` for the messages of ``f``: :func:`analysis.ereputation._counts`
     per territory × platform × local day."""
-    sent = ereputation._counts(con, f, {"territory_id": "territory_id", "platform": "platform"}, "day")
+    sent = ereputation._counts(con, f, {"territory_id": "territory_id", "platform": "platform"}, "day",
+                               derived=False)
     sent = sent.rename(columns={"period": "day"})
     sent["day"] = pd.to_datetime(sent["day"]).dt.date
     return sent
@@ -107,6 +109,8 @@ def _rebuild(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
         con.execute("DELETE FROM daily_sentiment")
         con.execute("DELETE FROM incoming_messages")
         con.execute(f"INSERT INTO incoming_messages {incoming_sql()}")
+        con.execute("DELETE FROM moderation_messages")
+        con.execute(f"INSERT INTO moderation_messages {moderation_rows_sql()}")
         _insert_daily(con, sent)
         _write_state(con, m)
 
@@ -130,8 +134,8 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
     messages, scores, corrections, posts, accounts. Nothing was removed or changed, so visibility
     can only be gained and only the rows those added ones touch can differ. The messages they touch
     are refreshed in ``daily_sentiment`` by whole local days (every row of each touched day
-    recounted) and in ``incoming_messages`` with every message that may share a first reply with
-    them (same post, or the message they answer)."""
+    recounted) and in ``incoming_messages`` and ``moderation_messages`` with every message that may
+    share a first reply with them (same post, or the message they answer)."""
     w = dict(zip(SOURCES, top, strict=True))
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _vigie_touched AS
         SELECT message_id FROM messages WHERE rowid > {w['messages']}
@@ -166,6 +170,9 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
                 _insert_daily(con, sent)
             con.execute("DELETE FROM incoming_messages WHERE message_id IN (SELECT message_id FROM _vigie_incoming)")
             con.execute(f"INSERT INTO incoming_messages {incoming_sql(only='_vigie_incoming')}")
+            # the same messages (the touched ones and those that may share a first reply with them)
+            con.execute("DELETE FROM moderation_messages WHERE message_id IN (SELECT message_id FROM _vigie_incoming)")
+            con.execute(f"INSERT INTO moderation_messages {moderation_rows_sql(only='_vigie_incoming')}")
             # a territory's first official message on a platform makes all its incoming ones visible
             con.execute(f"""UPDATE incoming_messages AS i SET visible = TRUE FROM ({VISIBLE_PAIRS_SQL}) AS v
                             WHERE NOT i.visible AND i.territory_id = v.territory_id AND i.platform = v.platform""")
