@@ -30,10 +30,11 @@ log = logging.getLogger(__name__)
 # The columns of each source table (in the order of analysis.derived.SOURCES) that the derived
 # tables read: their fingerprint says whether a row already counted changed since the last refresh.
 READ_COLUMNS = {
-    "messages": "message_id, platform, kind, post_id, parent_id, account_id, territory_id, is_official, created_at",
+    "messages": ("message_id, platform, kind, post_id, parent_id, account_id, territory_id, is_official, created_at, "
+                 "likes, replies, author_hash"),
     "sentiment": "item_id, item_type, lang, label",
     "labels": "item_id, item_type, task, value",
-    "toxicity": "message_id, is_question",
+    "toxicity": "message_id, is_question, p_toxic, lexicon_hits",
     "posts": "post_id, account_id, territory_id",
     "accounts": "account_id, official",
 }

@@ -445,6 +445,8 @@ TABLES: tuple[Table, ...] = (
             C("is_question", "BOOLEAN", "Question or request (FALSE when not scored)."),
             C("sentiment", "VARCHAR", "Effective sentiment (analyst label first)."),
             C("first_reply_at", "TIMESTAMP", "First official reply (UTC), NULL when unanswered."),
+            C("author_hash", "VARCHAR", "Pseudonymised author (as in messages)."),
+            C("model_label", "VARCHAR", "Sentiment model's label (no correction), NULL when not scored."),
         ),
     ),
     Table(

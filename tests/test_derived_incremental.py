@@ -160,6 +160,13 @@ def test_a_correction_is_refreshed_incrementally(demo_db_copy, spy):
     "WHERE label = 'positive' ORDER BY 1 LIMIT 50)",
     "UPDATE toxicity SET is_question = NOT is_question WHERE message_id IN (SELECT message_id FROM toxicity "
     "ORDER BY 1 LIMIT 50)",
+    # what moderation_messages reads besides: engagement, toxicity scores, the author's pseudonym
+    "UPDATE messages SET likes = coalesce(likes, 0) + 100 WHERE message_id IN (SELECT message_id FROM "
+    "moderation_messages ORDER BY 1 LIMIT 50)",
+    "UPDATE toxicity SET p_toxic = 0.99, lexicon_hits = ['test'] WHERE message_id IN (SELECT message_id FROM "
+    "moderation_messages ORDER BY 1 LIMIT 50)",
+    "UPDATE messages SET author_hash = 'x' || author_hash WHERE message_id IN (SELECT message_id FROM "
+    "moderation_messages WHERE author_hash IS NOT NULL ORDER BY 1 LIMIT 50)",
 ])
 def test_a_change_in_place_rebuilds(demo_db_copy, spy, change):
     """Deletions and updates of a column the derived tables read leave no new row to follow: the

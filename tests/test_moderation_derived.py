@@ -110,3 +110,36 @@ def test_a_store_from_before_the_table_gets_it_at_its_next_session(demo_db_copy)
     with store.reader(demo_db_copy) as con:
         assert derived.current_table(con, "moderation_messages")
         _same_queue(con, FILTERS[0])
+
+
+@pytest.mark.parametrize("f", FILTERS[:2])
+def test_author_stats_from_the_derived_table(demo_db, f):
+    """Key contacts' per-author figures (the model's label, likes, locality over the visible
+    territories) are those the message tables give."""
+    from analysis.moderation import contacts as K
+
+    with store.reader(demo_db) as con:
+        old = K.author_stats(con, "saint-aubin", f, derived=False)
+        new = K.author_stats(con, "saint-aubin", f)
+
+    def norm(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.sort_values("author_hash").reset_index(drop=True)
+        return df.assign(platforms=df["platforms"].map(lambda p: sorted(p)))
+
+    assert len(new) > 100
+    pd.testing.assert_frame_equal(norm(old), norm(new), check_dtype=False)
+
+
+def test_author_names_kept_at_import_still_show(demo_db_copy):
+    """A name kept with --keep-author-names comes from the messages (the derived table keeps none)."""
+    from analysis.moderation import contacts as K
+
+    with derived_refresh.writer(demo_db_copy) as con:
+        author = con.execute("SELECT author_hash FROM moderation_messages WHERE territory_id = 'saint-aubin' "
+                             "AND author_hash IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+        con.execute("UPDATE messages SET author_name = 'Camille Test' WHERE author_hash = ?", [author])
+    with store.reader(demo_db_copy) as con:
+        assert derived.current_table(con, "moderation_messages")
+        st = K.author_stats(con, "saint-aubin", FILTERS[1]).set_index("author_hash")
+        assert st.loc[author, "author_name"] == "Camille Test"
+        assert st["author_name"].notna().sum() == 1

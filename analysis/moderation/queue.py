@@ -127,19 +127,19 @@ def human_delay(hours: float) -> str:
 def moderation_rows_sql(only: str | None = None) -> str:
     """SQL of the rows of the derived table ``moderation_messages`` (:mod:`analysis.derived`): every
     user message of :data:`MESSAGES` (not official), with its toxicity (model probability, lexicon
-    terms, analyst label), question flag, effective sentiment (analyst label first) and first official
-    reply (:func:`first_replies_from`). ``only`` (a table with a ``message_id`` column) restricts them
-    to those messages (the incremental refresh)."""
+    terms, analyst label), question flag, effective sentiment (analyst label first), first official
+    reply (:func:`first_replies_from`), author pseudonym and the model's own sentiment label. ``only``
+    (a table with a ``message_id`` column) restricts them to those messages (the incremental refresh)."""
     restrict = f" AND m.message_id IN (SELECT message_id FROM {only})" if only else ""
     return f"""
         WITH m AS MATERIALIZED (
             SELECT m.message_id, m.territory_id, m.account_id, m.platform, m.kind, m.post_id, m.created_at,
-                   m.likes, m.replies
+                   m.likes, m.replies, m.author_hash
             FROM {MESSAGES} m WHERE NOT coalesce(m.is_official, FALSE){restrict}),
         fr AS ({first_replies_from("m")})
-        SELECT m.*, t.p_toxic, t.lexicon_hits, lb.value AS toxicity_label,
+        SELECT m.* EXCLUDE (author_hash), t.p_toxic, t.lexicon_hits, lb.value AS toxicity_label,
                coalesce(t.is_question, FALSE) AS is_question, coalesce(ls.value, s.label) AS sentiment,
-               fr.first_reply_at
+               fr.first_reply_at, m.author_hash, s.label AS model_label
         FROM m
         LEFT JOIN toxicity t USING (message_id)
         LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
