@@ -37,7 +37,7 @@ import pandas as pd
 
 from analysis.queries import Filters
 
-SOURCES = ("messages", "sentiment", "labels", "toxicity", "posts", "accounts")
+SOURCES = ("messages", "sentiment", "labels", "toxicity", "posts", "accounts", "themes")
 COUNT_COLUMNS = ("messages", "positive", "neutral", "negative", "scored", "non_french", "unscored")
 
 
@@ -49,7 +49,7 @@ def current(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the derived tables describe the message tables as they are now."""
     try:
         row = con.execute(f"SELECT {', '.join(SOURCES)} FROM derived_state WHERE name = 'daily'").fetchone()
-    except duckdb.CatalogException:
+    except (duckdb.CatalogException, duckdb.BinderException):  # no state table, or one from before a source
         return False
     return row is not None and list(row) == source_counts(con)
 

@@ -37,6 +37,7 @@ READ_COLUMNS = {
     "toxicity": "message_id, is_question, p_toxic, lexicon_hits",
     "posts": "post_id, account_id, territory_id",
     "accounts": "account_id, official",
+    "themes": "item_id, item_type, theme",
 }
 _MOD = 9_223_372_036_854_775_783  # a prime below 2^63: a sum of row hashes kept in a BIGINT column
 # Beyond this share of the messages touched, one rebuild is cheaper than the key-by-key refresh.
@@ -143,6 +144,7 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
         UNION SELECT item_id FROM sentiment WHERE rowid > {w['sentiment']} AND item_type = 'message'
         UNION SELECT item_id FROM labels WHERE rowid > {w['labels']} AND item_type = 'message'
         UNION SELECT message_id FROM toxicity WHERE rowid > {w['toxicity']}
+        UNION SELECT item_id FROM themes WHERE rowid > {w['themes']} AND item_type = 'message'
         UNION SELECT message_id FROM messages  -- a message without territory or account takes its post's
               WHERE post_id IN (SELECT post_id FROM posts WHERE rowid > {w['posts']} OR account_id IN
                                 (SELECT account_id FROM accounts WHERE rowid > {w['accounts']}))

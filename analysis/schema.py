@@ -447,6 +447,7 @@ TABLES: tuple[Table, ...] = (
             C("first_reply_at", "TIMESTAMP", "First official reply (UTC), NULL when unanswered."),
             C("author_hash", "VARCHAR", "Pseudonymised author (as in messages)."),
             C("model_label", "VARCHAR", "Sentiment model's label (no correction), NULL when not scored."),
+            C("themes", "VARCHAR[]", "Themes of the message (themes table, sorted), NULL when not classified."),
         ),
     ),
     Table(
@@ -462,6 +463,7 @@ TABLES: tuple[Table, ...] = (
             C("toxicity", "BIGINT", "Rows of toxicity."),
             C("posts", "BIGINT", "Rows of posts."),
             C("accounts", "BIGINT", "Rows of accounts."),
+            C("themes", "BIGINT", "Rows of themes."),
         ),
         key=("name",),
     ),
@@ -621,7 +623,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (5, [table("events").ddl(), table("planned_posts").ddl()]),
     # moderation's per-message flags (issue 19 item 3); the state row is dropped so that the session
     # that migrates rebuilds every derived table (an incremental refresh would leave this one empty)
-    (6, [table("moderation_messages").ddl(), "DELETE FROM derived_state"]),
+    (6, [table("moderation_messages").ddl(), "ALTER TABLE derived_state ADD COLUMN IF NOT EXISTS themes BIGINT",
+         "DELETE FROM derived_state"]),
 ]
 
 
