@@ -112,7 +112,10 @@ def _rebuild(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
         con.execute("DELETE FROM incoming_messages")
         con.execute(f"INSERT INTO incoming_messages {incoming_sql()}")
         con.execute("DELETE FROM moderation_messages")
-        con.execute(f"INSERT INTO moderation_messages {moderation_rows_sql()}")
+        # sorted by territory and time: a territory's rows sit in few row groups, which DuckDB's zone maps
+        # let the queue, the alerts and the contacts skip to (one territory of five: a fifth of the scan)
+        con.execute(f"INSERT INTO moderation_messages SELECT * FROM ({moderation_rows_sql()}) "
+                    "ORDER BY territory_id, created_at")
         _insert_daily(con, sent)
         _write_state(con, m)
 

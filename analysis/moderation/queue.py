@@ -161,7 +161,9 @@ def _queued_rows_derived(con: duckdb.DuckDBPyConnection, f: Filters, hostile_thr
     return con.execute(
         f"""
         WITH d AS MATERIALIZED (
-            SELECT d.*, coalesce(d.likes, 0) + coalesce(d.replies, 0) AS engagement, {hostile} AS hostile
+            SELECT d.message_id, d.created_at, d.platform, d.kind, d.territory_id, d.post_id, d.account_id,
+                   d.likes, d.replies, d.p_toxic, d.toxicity_label, d.lexicon_hits, d.is_question, d.sentiment,
+                   d.first_reply_at, coalesce(d.likes, 0) + coalesce(d.replies, 0) AS engagement, {hostile} AS hostile
             FROM moderation_messages d WHERE {w}),
         q AS (SELECT quantile_cont(engagement, 0.9) AS p90 FROM d)
         SELECT d.message_id, d.created_at, d.platform, d.kind, d.territory_id, d.post_id, d.account_id,
