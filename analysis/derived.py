@@ -12,6 +12,10 @@ From these tables it is a sum over a few thousand rows.
 - ``incoming_messages``: every message received on an official account with its first official
   reply (the search over replies that every responsiveness figure needs) and its scope flags;
   :func:`analysis.moderation.responsiveness.summary_sql` reads it instead of searching replies.
+- ``moderation_messages``: every user message moderation looks at, with its toxicity, effective
+  sentiment, question flag and first official reply
+  (:func:`analysis.moderation.queue.moderation_rows_sql`): the queue, its counts and the alerts' daily
+  counts read it instead of joining the enrichment tables (1 M rows each) on VARCHAR ids.
 
 Readers use them only when :func:`current` says they describe the tables as they are (the row
 counts of the source tables recorded at the rebuild match); otherwise they compute from the
@@ -33,7 +37,7 @@ import pandas as pd
 
 from analysis.queries import Filters
 
-SOURCES = ("messages", "sentiment", "labels", "toxicity", "posts", "accounts")
+SOURCES = ("messages", "sentiment", "labels", "toxicity", "posts", "accounts", "themes")
 COUNT_COLUMNS = ("messages", "positive", "neutral", "negative", "scored", "non_french", "unscored")
 
 
@@ -45,9 +49,16 @@ def current(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the derived tables describe the message tables as they are now."""
     try:
         row = con.execute(f"SELECT {', '.join(SOURCES)} FROM derived_state WHERE name = 'daily'").fetchone()
-    except duckdb.CatalogException:
+    except (duckdb.CatalogException, duckdb.BinderException):  # no state table, or one from before a source
         return False
     return row is not None and list(row) == source_counts(con)
+
+
+def current_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """:func:`current`, and the store has ``table`` (a store written before the migration that
+    creates it lacks it until its next write session)."""
+    return current(con) and con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]).fetchone()[0] > 0
 
 
 def _whole_days(f: Filters) -> bool:

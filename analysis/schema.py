@@ -425,6 +425,32 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "moderation_messages",
+        "Derived (analysis.derived): every user message moderation looks at (not official, not a press "
+        "article), territory and account resolved from the post, with what the queue, the alerts and "
+        "the contacts read of its enrichment and its first official reply.",
+        (
+            C("message_id", "VARCHAR", "Message.", False),
+            C("territory_id", "VARCHAR", "Territory (the post's when the message has none)."),
+            C("account_id", "VARCHAR", "Account (the post's when the message has none)."),
+            C("platform", "VARCHAR", "Platform."),
+            C("kind", "VARCHAR", "Message kind."),
+            C("post_id", "VARCHAR", "Post."),
+            C("created_at", "TIMESTAMP", "UTC."),
+            C("likes", "BIGINT", "Likes."),
+            C("replies", "BIGINT", "Replies."),
+            C("p_toxic", "DOUBLE", "Toxicity model probability (NULL when not scored)."),
+            C("lexicon_hits", "VARCHAR[]", "Hostility-lexicon terms found."),
+            C("toxicity_label", "VARCHAR", "Analyst label hostile / non_hostile, if any."),
+            C("is_question", "BOOLEAN", "Question or request (FALSE when not scored)."),
+            C("sentiment", "VARCHAR", "Effective sentiment (analyst label first)."),
+            C("first_reply_at", "TIMESTAMP", "First official reply (UTC), NULL when unanswered."),
+            C("author_hash", "VARCHAR", "Pseudonymised author (as in messages)."),
+            C("model_label", "VARCHAR", "Sentiment model's label (no correction), NULL when not scored."),
+            C("themes", "VARCHAR[]", "Themes of the message (themes table, sorted), NULL when not classified."),
+        ),
+    ),
+    Table(
         "derived_state",
         "When the derived tables were rebuilt, with the row counts of their sources then (readers "
         "use them only while those counts are unchanged).",
@@ -437,6 +463,7 @@ TABLES: tuple[Table, ...] = (
             C("toxicity", "BIGINT", "Rows of toxicity."),
             C("posts", "BIGINT", "Rows of posts."),
             C("accounts", "BIGINT", "Rows of accounts."),
+            C("themes", "BIGINT", "Rows of themes."),
         ),
         key=("name",),
     ),
@@ -565,7 +592,7 @@ TABLES: tuple[Table, ...] = (
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Rebuilt from the others by every write session (analysis.derived): no information of their own.
-DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "derived_state")
+DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "moderation_messages", "derived_state")
 # Lineage: how rows arrived (imports, collection runs) and privacy actions; they change no figure.
 LINEAGE_TABLES = ("imports", "rejects", "audit_log", "erased_authors", "collect_state", "collect_runs")
 
@@ -585,7 +612,7 @@ def _v1() -> list[str]:
 MIGRATIONS: list[tuple[int, list[str]]] = [
     (1, _v1()),
     # derived tables (analysis.derived) for stores created before they were declared
-    (2, [table(n).ddl() for n in DERIVED_TABLES]),
+    (2, [table(n).ddl() for n in ("daily_sentiment", "incoming_messages", "derived_state")]),
     # API collection: state, runs, and items edited/deleted at the source
     (3, [table("collect_state").ddl(), table("collect_runs").ddl(),
          *(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} TIMESTAMP"
@@ -594,6 +621,10 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (4, [table("erased_authors").ddl()]),
     # events and the editorial calendar (issue 21)
     (5, [table("events").ddl(), table("planned_posts").ddl()]),
+    # moderation's per-message flags (issue 19 item 3); the state row is dropped so that the session
+    # that migrates rebuilds every derived table (an incremental refresh would leave this one empty)
+    (6, [table("moderation_messages").ddl(), "ALTER TABLE derived_state ADD COLUMN IF NOT EXISTS themes BIGINT",
+         "DELETE FROM derived_state"]),
 ]
 
 

@@ -11,7 +11,8 @@ import pytest
 from analysis import derived, derived_refresh, store
 from analysis.sentiment.corrections import correct
 
-TABLES = {"daily_sentiment": "territory_id, platform, day", "incoming_messages": "message_id"}
+TABLES = {"daily_sentiment": "territory_id, platform, day", "incoming_messages": "message_id",
+          "moderation_messages": "message_id"}
 
 
 def _rows(con) -> dict[str, list[tuple]]:
@@ -67,6 +68,8 @@ def _add_day(con) -> int:
                    FROM sentiment s JOIN src ON s.item_id = src.message_id AND s.item_type = 'message'""")
     con.execute("""INSERT INTO toxicity SELECT x.* REPLACE ('new:' || x.message_id AS message_id)
                    FROM toxicity x JOIN src USING (message_id)""")
+    con.execute("""INSERT INTO themes SELECT th.* REPLACE ('new:' || th.item_id AS item_id)
+                   FROM themes th JOIN src ON th.item_id = src.message_id AND th.item_type = 'message'""")
     # an unanswered incoming message of last year gets a threaded official reply today
     old = con.execute("""SELECT i.message_id, m.post_id, m.account_id, m.territory_id, m.platform FROM incoming_messages i
                          JOIN messages m USING (message_id) WHERE i.first_reply_at IS NULL AND i.visible
@@ -159,6 +162,15 @@ def test_a_correction_is_refreshed_incrementally(demo_db_copy, spy):
     "WHERE label = 'positive' ORDER BY 1 LIMIT 50)",
     "UPDATE toxicity SET is_question = NOT is_question WHERE message_id IN (SELECT message_id FROM toxicity "
     "ORDER BY 1 LIMIT 50)",
+    # what moderation_messages reads besides: engagement, toxicity scores, the author's pseudonym
+    "UPDATE messages SET likes = coalesce(likes, 0) + 100 WHERE message_id IN (SELECT message_id FROM "
+    "moderation_messages ORDER BY 1 LIMIT 50)",
+    "UPDATE toxicity SET p_toxic = 0.99, lexicon_hits = ['test'] WHERE message_id IN (SELECT message_id FROM "
+    "moderation_messages ORDER BY 1 LIMIT 50)",
+    "UPDATE messages SET author_hash = 'x' || author_hash WHERE message_id IN (SELECT message_id FROM "
+    "moderation_messages WHERE author_hash IS NOT NULL ORDER BY 1 LIMIT 50)",
+    "DELETE FROM themes WHERE item_id IN (SELECT message_id FROM moderation_messages WHERE themes IS NOT NULL "
+    "ORDER BY 1 LIMIT 50)",
 ])
 def test_a_change_in_place_rebuilds(demo_db_copy, spy, change):
     """Deletions and updates of a column the derived tables read leave no new row to follow: the
@@ -229,3 +241,21 @@ def test_a_session_that_writes_nothing_is_not_published_again(demo_db_copy):
     with derived_refresh.writer(demo_db_copy):
         pass
     assert read.stat().st_ino != inode and store.published(demo_db_copy)
+
+
+def test_a_theme_added_later_is_refreshed_incrementally(demo_db_copy, spy):
+    """The themes classifier run after the import (new ``themes`` rows only): an incremental refresh,
+    and ``moderation_messages`` carries the new theme (the alerts' emerging-theme counts read it)."""
+    _prepared(demo_db_copy, spy)
+    with derived_refresh.writer(demo_db_copy) as con:
+        mid = con.execute("SELECT message_id FROM moderation_messages ORDER BY created_at DESC, 1 LIMIT 1").fetchone()[0]
+        con.execute("INSERT INTO themes (item_id, item_type, theme, score, model_version) "
+                    "VALUES (?, 'message', 'zz_test', 0.9, 'test')", [mid])
+    assert spy == {"update": 1, "rebuild": 0}
+    con = store.connect(demo_db_copy)
+    try:
+        assert "zz_test" in con.execute("SELECT themes FROM moderation_messages WHERE message_id = ?",
+                                        [mid]).fetchone()[0]
+        _check_same_as_rebuild(con)
+    finally:
+        con.close()

@@ -4,6 +4,7 @@ representative messages (the counting rules are in the package docstring, :mod:`
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
@@ -12,6 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from analysis import derived as derived_tables
 from analysis import metrics
 from analysis.config import LOCAL_TZ
 from analysis.queries import Filters
@@ -124,8 +126,35 @@ _COUNTS_SQL = """count(*) AS messages,
                count(*) FILTER (WHERE sentiment = 'unscored') AS unscored"""
 
 
+# Words a group key may use to be computed from ``daily_sentiment`` (its columns and SQL keywords).
+_DAILY_WORDS = {"territory_id", "platform", "case", "when", "then", "else", "end", "in", "not", "and", "or", "is",
+                "null"}
+
+
+def _daily_keys(keys: dict[str, str]) -> bool:
+    """Whether every group key reads only the columns ``daily_sentiment`` keeps (territory, platform)."""
+    words = set(re.findall(r"[a-z_][a-z_0-9]*", " ".join(re.sub(r"'[^']*'", "", e).lower() for e in keys.values())))
+    return words <= _DAILY_WORDS
+
+
+def _daily_sql(f: Filters, keys: dict[str, str], freq: str | None) -> tuple[str, list]:
+    """:func:`_counts`'s SQL over ``daily_sentiment`` (the same counts per territory × platform × French
+    local day, :mod:`analysis.derived`): a sum over a few thousand rows instead of a join of the
+    messages with their sentiment."""
+    w, params = f.where("", ts="day")
+    sums = ", ".join(f"coalesce(sum({c}), 0)::BIGINT AS {c}" for c in COUNT_COLUMNS)
+    cols = [f"{expr} AS {name}" for name, expr in keys.items()]
+    if freq:
+        cols.append(f"date_trunc('{freq}', day)::DATE AS period")
+    if not cols:
+        return f"SELECT {sums} FROM daily_sentiment WHERE {w}", params
+    positions = ", ".join(str(i + 1) for i in range(len(cols)))
+    return (f"SELECT {', '.join(cols)}, {sums} FROM daily_sentiment WHERE {w} "
+            f"GROUP BY {positions} ORDER BY {positions}"), params
+
+
 def _counts(con: duckdb.DuckDBPyConnection, f: Filters, keys: dict[str, str] | None = None,
-            freq: str | None = None, key_params: Sequence[Any] = ()) -> pd.DataFrame:
+            freq: str | None = None, key_params: Sequence[Any] = (), derived: bool = True) -> pd.DataFrame:
     """:data:`COUNT_COLUMNS` per group of the selection, sorted by group (one scan, one join).
 
     ``keys``: output name → SQL expression over the rows of :func:`_base` (none = one pooled row,
@@ -133,10 +162,21 @@ def _counts(con: duckdb.DuckDBPyConnection, f: Filters, keys: dict[str, str] | N
     (French local day, ISO week or month). With a period, messages are first counted per UTC hour and each hour is then put in its local
     period: one time-zone conversion per hour instead of one per message, and the same result since
     France's UTC offsets are whole hours (a message and its hour fall on the same local day).
+
+    Summed from ``daily_sentiment`` when it can answer (whole local days, tables current, keys on
+    territory and platform only), unless ``derived=False`` (what the rebuild of that table uses).
     """
     keys = dict(keys or {})
-    base, params = _base(f)
     names = list(keys) + (["period"] if freq else [])
+    if derived and _daily_keys(keys) and derived_tables.usable(con, f):
+        sql, params = _daily_sql(f, keys, freq)
+        df = con.execute(sql, list(key_params) + params).df()
+        for c in COUNT_COLUMNS:
+            df[c] = df[c].astype("int64")
+        if freq:
+            df["period"] = pd.to_datetime(df["period"])
+        return df[names + list(COUNT_COLUMNS)]
+    base, params = _base(f)
     if freq:
         inner = [f"{expr} AS {name}" for name, expr in keys.items()] + ["date_trunc('hour', created_at) AS hour"]
         sums = ", ".join(f"sum({c})::BIGINT AS {c}" for c in COUNT_COLUMNS)

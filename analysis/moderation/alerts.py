@@ -32,6 +32,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from analysis import derived as derived_tables
 from analysis import store
 from analysis.ereputation import NEGATIVE_SPIKE, Spike, detect_spikes
 from analysis.fmt import fr_count, fr_date, fr_int, fr_num, fr_pct, fr_period_end_included
@@ -250,21 +251,31 @@ def _first_days(con: duckdb.DuckDBPyConnection, terrs: list[str]) -> dict:
 
 
 def _daily_counts(con: duckdb.DuckDBPyConnection, terrs: list[str], lo: datetime, end: datetime,
-                  themes: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Daily counts of the incoming messages of ``terrs`` on [lo, end), in one scan for every rule.
+                  themes: bool, derived: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Daily counts of the incoming messages of ``terrs`` on [lo, end), in one scan for every rule
+    (of ``moderation_messages`` when it is current, unless ``derived=False``).
 
     Returns (per territory and day: ``n`` messages, ``neg`` negative, ``hostile`` hostile;
     per territory, theme (``grp``) and day: ``k`` negative messages on the theme, when ``themes``)."""
-    # Semi-joins on the (few) negative and hostile ids rather than joining the whole enrichment
-    # tables: sentiment and toxicity have one row per message, so the counts are the same.
-    m = (f"SELECT m.message_id, m.territory_id, m.created_at::DATE AS day, "
-         f"m.message_id IN ({NEGATIVE_MESSAGE_IDS_SQL}) AS neg, "
-         f"m.message_id IN (SELECT message_id FROM toxicity t WHERE {hostile_sql('t')}) AS hostile "
-         f"FROM {MESSAGES} m WHERE m.territory_id IN ({', '.join('?' for _ in terrs)}) "
-         f"AND NOT coalesce(m.is_official, FALSE) AND m.created_at >= ? AND m.created_at < ?")
+    holes = ", ".join("?" for _ in terrs)
     by_theme = ("UNION ALL SELECT m.territory_id, th.theme, m.day, NULL, count(*), NULL, TRUE FROM m "
-                "JOIN themes th ON th.item_id = m.message_id AND th.item_type = 'message' WHERE m.neg GROUP BY ALL"
-                if themes else "")
+                "JOIN themes th ON th.item_id = m.message_id AND th.item_type = 'message' WHERE m.neg GROUP BY ALL")
+    if derived and derived_tables.current_table(con, "moderation_messages"):
+        # the same messages, with their effective sentiment, toxicity and themes already joined
+        m = (f"SELECT d.message_id, d.territory_id, d.created_at::DATE AS day, "
+             f"coalesce(d.sentiment = 'negative', FALSE) AS neg, {hostile_sql('d')} AS hostile, d.themes "
+             f"FROM moderation_messages d WHERE d.territory_id IN ({holes}) AND d.created_at >= ? AND d.created_at < ?")
+        by_theme = ("UNION ALL SELECT territory_id, theme, day, NULL, count(*), NULL, TRUE FROM "
+                    "(SELECT territory_id, day, unnest(themes) AS theme FROM m WHERE neg) GROUP BY ALL")
+    else:
+        # Semi-joins on the (few) negative and hostile ids rather than joining the whole enrichment
+        # tables: sentiment and toxicity have one row per message, so the counts are the same.
+        m = (f"SELECT m.message_id, m.territory_id, m.created_at::DATE AS day, "
+             f"m.message_id IN ({NEGATIVE_MESSAGE_IDS_SQL}) AS neg, "
+             f"m.message_id IN (SELECT message_id FROM toxicity t WHERE {hostile_sql('t')}) AS hostile "
+             f"FROM {MESSAGES} m WHERE m.territory_id IN ({holes}) "
+             f"AND NOT coalesce(m.is_official, FALSE) AND m.created_at >= ? AND m.created_at < ?")
+    by_theme = by_theme if themes else ""
     df = con.execute(
         f"WITH m AS MATERIALIZED ({m}) "
         f"SELECT territory_id, NULL AS grp, day, count(*) AS n, count(*) FILTER (WHERE neg) AS neg, "

@@ -6,24 +6,45 @@ import duckdb
 import networkx as nx
 import pandas as pd
 
+from analysis import derived as derived_tables
 from analysis.moderation.queue import MESSAGES
 from analysis.queries import Filters
 
 MIN_MESSAGES = 3
 
 
-def author_stats(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None = None) -> pd.DataFrame:
+def author_stats(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None = None,
+                 derived: bool = True) -> pd.DataFrame:
     """Per pseudonymised author writing about ``territory_id``: messages, likes received,
     positive/negative counts (sentiment, NULL when not scored), and ``locality`` = share of the
-    author's messages (all territories, same period) that concern this territory."""
+    author's messages (all territories, same period) that concern this territory.
+
+    Read from ``moderation_messages`` when it is current (the same messages with the model's label
+    already joined), unless ``derived=False``; the names (kept only with ``--keep-author-names``)
+    from the messages that have one."""
     f = f or Filters()
     w, params = f.where("m")
-    return con.execute(
-        f"""
-        WITH m AS (
-            SELECT m.*, s.label FROM {MESSAGES} m
-            LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
-            WHERE {w} AND NOT coalesce(m.is_official, FALSE) AND m.author_hash IS NOT NULL)
+    if derived and derived_tables.current_table(con, "moderation_messages"):
+        rows = (f"SELECT m.author_hash, NULL::VARCHAR AS author_name, m.territory_id, m.likes, m.platform, "
+                f"m.model_label AS label FROM moderation_messages m WHERE {w} AND m.author_hash IS NOT NULL")
+        named = (f"SELECT author_hash, any_value(author_name) AS author_name FROM {MESSAGES} m WHERE {w} "
+                 "AND NOT coalesce(m.is_official, FALSE) AND m.author_hash IS NOT NULL AND m.author_name IS NOT NULL "
+                 "GROUP BY 1")
+        df = con.execute(
+            f"WITH n AS ({named}), s AS ({_STATS_SQL.format(rows=rows)}) "
+            "SELECT s.* REPLACE (n.author_name AS author_name) FROM s LEFT JOIN n USING (author_hash)",
+            params + params + [territory_id] * 7).df()
+        return df
+    rows = (f"SELECT m.*, s.label FROM {MESSAGES} m "
+            "LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
+            f"WHERE {w} AND NOT coalesce(m.is_official, FALSE) AND m.author_hash IS NOT NULL")
+    return con.execute(_STATS_SQL.format(rows=rows), params + [territory_id] * 7).df()
+
+
+# Per author (rows: author_hash, author_name, territory_id, likes, platform, label; 7 parameters,
+# the territory): what author_stats returns.
+_STATS_SQL = """
+        WITH m AS ({rows})
         SELECT author_hash,
                any_value(author_name) FILTER (WHERE author_name IS NOT NULL) AS author_name,
                count(*) FILTER (WHERE territory_id = ?) AS messages,
@@ -35,9 +56,7 @@ def author_stats(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters |
                list(DISTINCT platform) FILTER (WHERE territory_id = ?) AS platforms
         FROM m GROUP BY author_hash
         HAVING count(*) FILTER (WHERE territory_id = ?) > 0
-        """,
-        params + [territory_id] * 7,
-    ).df()
+        """
 
 
 def reply_graph(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None = None) -> nx.DiGraph:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import duckdb
 import pandas as pd
 
+from analysis import derived as derived_tables
 from analysis import store
 from analysis.fmt import fr_count, fr_int, fr_pct, fr_plural
 from analysis.moderation.toxicity import HOSTILE_THRESHOLD, normalise
@@ -33,10 +34,12 @@ AGES = {"moins_24h": ("moins de 24 h", 0.0, 24.0), "1_7j": ("de 1 à 7 jours", 2
 
 def hostile_sql(t: str = "t", label: str | None = None, threshold: float = HOSTILE_THRESHOLD) -> str:
     """SQL predicate: the toxicity row ``t`` says hostile (lexicon term or model ≥ threshold);
-    an analyst label (``labels`` alias ``label``, values hostile/non_hostile) overrides it."""
+    an analyst label (``labels`` alias ``label``, values hostile/non_hostile; or a column
+    expression holding that value, e.g. ``d.toxicity_label``) overrides it."""
     pred = f"(coalesce(len({t}.lexicon_hits), 0) > 0 OR coalesce({t}.p_toxic, 0) >= {float(threshold)})"
     if label:
-        return f"(CASE {label}.value WHEN 'hostile' THEN TRUE WHEN 'non_hostile' THEN FALSE ELSE {pred} END)"
+        value = label if "." in label else f"{label}.value"
+        return f"(CASE {value} WHEN 'hostile' THEN TRUE WHEN 'non_hostile' THEN FALSE ELSE {pred} END)"
     return pred
 MIN_ENGAGEMENT = 5
 # Weights of each reason in the priority: an insult is visible to everyone now and harms the
@@ -121,11 +124,72 @@ def human_delay(hours: float) -> str:
     return f"{fr_int(math.floor(hours / 24))} j"
 
 
+def moderation_rows_sql(only: str | None = None) -> str:
+    """SQL of the rows of the derived table ``moderation_messages`` (:mod:`analysis.derived`): every
+    user message of :data:`MESSAGES` (not official), with its toxicity (model probability, lexicon
+    terms, analyst label), question flag, effective sentiment (analyst label first), first official
+    reply (:func:`first_replies_from`), author pseudonym, the model's own sentiment label and the
+    message's themes. ``only``
+    (a table with a ``message_id`` column) restricts them to those messages (the incremental refresh)."""
+    restrict = f" AND m.message_id IN (SELECT message_id FROM {only})" if only else ""
+    theme_restrict = f" AND item_id IN (SELECT message_id FROM {only})" if only else ""
+    return f"""
+        WITH m AS MATERIALIZED (
+            SELECT m.message_id, m.territory_id, m.account_id, m.platform, m.kind, m.post_id, m.created_at,
+                   m.likes, m.replies, m.author_hash
+            FROM {MESSAGES} m WHERE NOT coalesce(m.is_official, FALSE){restrict}),
+        fr AS ({first_replies_from("m")})
+        SELECT m.* EXCLUDE (author_hash), t.p_toxic, t.lexicon_hits, lb.value AS toxicity_label,
+               coalesce(t.is_question, FALSE) AS is_question, coalesce(ls.value, s.label) AS sentiment,
+               fr.first_reply_at, m.author_hash, s.label AS model_label, th.themes
+        FROM m
+        LEFT JOIN toxicity t USING (message_id)
+        LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
+        LEFT JOIN labels lb ON lb.item_id = m.message_id AND lb.item_type = 'message' AND lb.task = 'toxicity'
+        LEFT JOIN labels ls ON ls.item_id = m.message_id AND ls.item_type = 'message' AND ls.task = 'sentiment'
+        LEFT JOIN fr USING (message_id)
+        LEFT JOIN (SELECT item_id AS message_id, list(theme ORDER BY theme) AS themes FROM themes
+                   WHERE item_type = 'message'{theme_restrict} GROUP BY 1) th USING (message_id)"""
+
+
+def _queued_rows_derived(con: duckdb.DuckDBPyConnection, f: Filters, hostile_threshold: float,
+                         min_engagement: int) -> pd.DataFrame:
+    """:func:`_queued_rows` read from ``moderation_messages`` (same rows: one scan of the territory's
+    messages, no join of the enrichment tables)."""
+    w, params = f.where("d")
+    hostile = hostile_sql("d", "d.toxicity_label", hostile_threshold)
+    return con.execute(
+        f"""
+        WITH d AS MATERIALIZED (
+            SELECT d.message_id, d.created_at, d.platform, d.kind, d.territory_id, d.post_id, d.account_id,
+                   d.likes, d.replies, d.p_toxic, d.toxicity_label, d.lexicon_hits, d.is_question, d.sentiment,
+                   d.first_reply_at, coalesce(d.likes, 0) + coalesce(d.replies, 0) AS engagement, {hostile} AS hostile
+            FROM moderation_messages d WHERE {w}),
+        q AS (SELECT quantile_cont(engagement, 0.9) AS p90 FROM d)
+        SELECT d.message_id, d.created_at, d.platform, d.kind, d.territory_id, d.post_id, d.account_id,
+               d.likes, d.replies, d.engagement, d.p_toxic, d.hostile, d.toxicity_label, d.lexicon_hits,
+               d.is_question, d.sentiment, d.first_reply_at,
+               ms.status, ms.by_user AS status_by, ms.at AS status_at, ms.assigned_to, q.p90
+        FROM d CROSS JOIN q
+        LEFT JOIN moderation_status ms USING (message_id)
+        WHERE d.hostile
+           OR (d.sentiment = 'negative' AND d.engagement >= greatest(?, coalesce(q.p90, 0)))
+           OR (d.is_question AND d.first_reply_at IS NULL)
+        """,
+        params + [min_engagement],
+    ).df()
+
+
 def _queued_rows(con: duckdb.DuckDBPyConnection, f: Filters | None, include_done: bool, hostile_threshold: float,
-                 min_engagement: int) -> pd.DataFrame:
+                 min_engagement: int, derived: bool = True) -> pd.DataFrame:
     """The queued messages of :func:`queue` as SQL returns them (no text or author, no priority,
-    no reasons)."""
+    no reasons); from ``moderation_messages`` when it is current, unless ``derived=False``."""
     f = f or Filters()
+    if derived and derived_tables.current_table(con, "moderation_messages"):
+        df = _queued_rows_derived(con, f, hostile_threshold, min_engagement)
+        if not include_done and len(df):
+            df = df[~df["status"].isin(DONE_STATUSES)]
+        return df
     w, params = f.where("m")
     base = f"{w} AND NOT coalesce(m.is_official, FALSE)"
     hostile = hostile_sql("t", "lb", hostile_threshold)

@@ -65,6 +65,7 @@ TABLE_LABELS = {
     "alerts": "Alertes", "audit_log": "Journal d'audit",
     "daily_sentiment": "Sentiment par jour (calculé)",
     "incoming_messages": "Messages reçus et premières réponses (calculé)",
+    "moderation_messages": "Messages des internautes pour la modération (calculé)",
     "derived_state": "État des tables calculées",
     "collect_state": "Collecte : état de chaque source", "collect_runs": "Collecte : journal des exécutions",
     "erased_authors": "Auteurs effacés (pseudonymes seuls)",
