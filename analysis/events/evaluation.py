@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from analysis import metrics
 from analysis.config import LOCAL_TZ
@@ -40,7 +41,7 @@ from analysis.events.model import event_terms, events_frame, local
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.ingest.agenda import norm_link
 from analysis.territories import peers_of
-from analysis.text import name_keys, names_any
+from analysis.text import NameIndex, name_keys, names_any
 
 LEAD_DAYS = 28  # promotion starts up to four weeks before an event
 TAIL_DAYS = 2  # … and a thank-you post may follow it
@@ -94,6 +95,31 @@ class PostArrays:
         self.acc = pd.factorize(posts["account_id"].to_numpy(object))[0]  # accounts as integers: fast masks
         self.known = np.isfinite(self.eng)
         self._keys: dict[int, tuple[str, frozenset[str]]] = {}
+        self._index: NameIndex | None = None
+        self._index_row = np.full(self.n, -1, dtype=np.int64)  # row of each post in _index, -1: not in it
+
+    def index_names(self, rows: np.ndarray) -> None:
+        """Key the texts of ``rows`` (a mask) at once (:class:`analysis.text.NameIndex`): the posts
+        :func:`promotes` will look at, for many events."""
+        at = np.flatnonzero(rows)
+        self._index = NameIndex(self.texts[at])
+        self._index_row = np.full(self.n, -1, dtype=np.int64)
+        self._index_row[at] = np.arange(len(at))
+
+    def naming(self, terms: list[str], rows: np.ndarray) -> np.ndarray | None:
+        """Mask of the posts of ``rows`` (indices) naming one of ``terms``, from the index; None when
+        some of them are not indexed."""
+        if self._index is None:
+            return None
+        local = self._index_row[rows]
+        if not len(rows):
+            return np.zeros(self.n, dtype=bool)
+        if (local < 0).any():
+            return None
+        hit = self._index.naming(terms, int(local.min()), int(local.max()) + 1)
+        out = np.zeros(self.n, dtype=bool)
+        out[rows] = hit[local]
+        return out
 
     def subset(self, sel: np.ndarray) -> PostArrays:
         """The same arrays for the rows of ``sel`` (a mask)."""
@@ -102,6 +128,7 @@ class PostArrays:
         for name in ("territory", "created", "texts", "perma", "days", "eng", "acc", "known"):
             setattr(out, name, getattr(self, name)[sel])
         out._keys = {}
+        out._index, out._index_row = self._index, self._index_row[sel]
         return out
 
     def keys(self, i: int) -> tuple[str, frozenset[str]]:
@@ -111,25 +138,35 @@ class PostArrays:
         return k
 
 
+def _promotion_window(P: PostArrays, event: Any, within: np.ndarray | None = None) -> np.ndarray:
+    """Mask of the posts :func:`promotes` looks at: the event's territory, from ``LEAD_DAYS``
+    before its start to ``TAIL_DAYS`` after its end (and in ``within``)."""
+    s, e = pd.Timestamp(event["start_at"]), pd.Timestamp(event["end_at"])
+    return ((P.territory == event["territory_id"]) & (True if within is None else within)
+            & (P.created >= (s - pd.Timedelta(days=LEAD_DAYS)).to_datetime64())
+            & (P.created <= (e + pd.Timedelta(days=TAIL_DAYS)).to_datetime64()))
+
+
 def promotes(posts: pd.DataFrame | PostArrays, event: Any, within: np.ndarray | None = None) -> np.ndarray:
     """Mask of the posts that promote ``event``: its territory, its promotion window, naming it or
     linking to it (see the module docstring). ``within``: only those posts are looked at (others False)."""
     P = posts if isinstance(posts, PostArrays) else PostArrays(posts)
     if not P.n:
         return np.zeros(0, dtype=bool)
-    s, e = pd.Timestamp(event["start_at"]), pd.Timestamp(event["end_at"])
-    win = ((P.territory == event["territory_id"]) & (True if within is None else within)
-           & (P.created >= (s - pd.Timedelta(days=LEAD_DAYS)).to_datetime64())
-           & (P.created <= (e + pd.Timedelta(days=TAIL_DAYS)).to_datetime64()))
+    win = _promotion_window(P, event, within)
     terms = event_terms(event)
     links = [k for k in (_link_key(u) for u in event.get("links") or []) if k]
     texts, perma = P.texts, P.perma
-    out = np.zeros(P.n, dtype=bool)
-    for i in np.flatnonzero(win):
-        text = texts[i] if isinstance(texts[i], str) else ""
-        if terms and names_any(text, terms, P.keys(i)):
-            out[i] = True
-        elif links:
+    cand = np.flatnonzero(win)
+    named = P.naming(terms, cand) if terms else np.zeros(P.n, dtype=bool)
+    if named is None:  # texts not indexed: one by one
+        named = np.zeros(P.n, dtype=bool)
+        for i in cand:
+            named[i] = names_any(texts[i] if isinstance(texts[i], str) else "", terms, P.keys(i))
+    out = named
+    if links:
+        for i in cand[~named[cand]]:
+            text = texts[i] if isinstance(texts[i], str) else ""
             hay = (text + " " + str(perma[i] or "")).lower()
             out[i] = any(k in hay for k in links)
     return out
@@ -186,6 +223,25 @@ def _reference_means(s: Stratum, counts: np.ndarray | None = None) -> np.ndarray
         return ((c * s.e_ref) @ s.W.T) / (c @ s.W.T)
 
 
+def _resampled_reference_means(g: list[Stratum], B: int, rng: np.random.Generator) -> np.ndarray:
+    """B × (promotion posts of ``g``): :func:`_reference_means` of each stratum with its reference
+    posts resampled (``rng.integers(0, k, (B, k))`` per stratum, in order). One product per stratum
+    with [W·e | W] gives each mean's numerator and denominator: sums of whole engagements and
+    counts, so exactly the figures of the two products it replaces."""
+    rows = np.arange(B)[:, None]
+    out = []
+    for s in g:
+        k, p = len(s.e_ref), len(s.e_promo)
+        idx = rng.integers(0, k, size=(B, k))
+        idx += rows * k
+        counts = np.bincount(idx.ravel(), minlength=B * k).reshape(B, k).astype(float)
+        wt = s.W.T
+        r = counts @ np.concatenate([wt * s.e_ref[:, None], wt], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out.append(r[:, :p] / r[:, p:])
+    return np.concatenate(out, axis=1)
+
+
 def _draws(groups: list[list[Stratum]], n_boot: int, rng: np.random.Generator) -> tuple[float | None, np.ndarray, int]:
     """Point estimate Σ engagement of the promotion posts ÷ Σ their reference means − 1 over every
     promotion post of ``groups`` (events), and its bootstrap draws: within each event, its
@@ -200,26 +256,28 @@ def _draws(groups: list[list[Stratum]], n_boot: int, rng: np.random.Generator) -
     B = max(n_boot, 1)
     e_sum = np.zeros((B, len(groups)))
     m_sum = np.zeros((B, len(groups)))
-    for gi, g in enumerate(groups):
-        # reference means resampled per account; the promotion posts of the event resampled together
-        # (per account, an account with two promotion posts would halve their variance)
-        ms, es = [], []
-        for s in g:
-            k = len(s.e_ref)
-            idx = rng.integers(0, k, size=(B, k))
-            counts = np.bincount((np.arange(B)[:, None] * k + idx).ravel(), minlength=B * k).reshape(B, k).astype(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ms.append(((counts * s.e_ref[None, :]) @ s.W.T) / (counts @ s.W.T))
-            es.append(s.e_promo)
-        m, e = np.concatenate(ms, axis=1), np.concatenate(es)
-        n = len(e)
-        pick = rng.integers(0, n, size=(B, n))
-        e_sum[:, gi] = e[pick].sum(1)
-        m_sum[:, gi] = np.nansum(np.take_along_axis(m, pick, axis=1), axis=1)
+    # products of a few columns: BLAS threads cost more than they give (half the CPU on two cores)
+    with threadpool_limits(1, "blas"):
+        _resample_groups(groups, B, rng, e_sum, m_sum)
     with np.errstate(divide="ignore", invalid="ignore"):
         draws = e_sum.sum(1) / m_sum.sum(1) - 1
     n_units = n_posts
     return point, draws[np.isfinite(draws) & (draws > -1)], n_units
+
+
+def _resample_groups(groups: list[list[Stratum]], B: int, rng: np.random.Generator, e_sum: np.ndarray,
+                     m_sum: np.ndarray) -> None:
+    """Fill column gi of ``e_sum`` / ``m_sum`` with group gi's resampled sums of promotion
+    engagement / reference means (:func:`_draws`)."""
+    for gi, g in enumerate(groups):
+        # reference means resampled per account; the promotion posts of the event resampled together
+        # (per account, an account with two promotion posts would halve their variance)
+        m = _resampled_reference_means(g, B, rng)
+        e = np.concatenate([s.e_promo for s in g])
+        n = len(e)
+        pick = rng.integers(0, n, size=(B, n))
+        e_sum[:, gi] = e[pick].sum(1)
+        m_sum[:, gi] = np.nansum(np.take_along_axis(m, pick, axis=1), axis=1)
 
 
 @dataclass
@@ -447,7 +505,12 @@ def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str],
     need = _needed(arrays, evs, rows, territory, peers)
     any_promo = np.zeros(len(posts), dtype=bool)
     masks: dict[str, np.ndarray] = {}
-    for _, x in evs[evs["territory_id"].isin([territory, *peers])].iterrows():
+    scoped = [x for _, x in evs[evs["territory_id"].isin([territory, *peers])].iterrows()]
+    looked_at = np.zeros(len(posts), dtype=bool)
+    for x in scoped:
+        looked_at |= _promotion_window(arrays, x, need)
+    arrays.index_names(looked_at)  # every text read once, keyed at once
+    for x in scoped:
         masks[x["event_id"]] = promotes(arrays, x, need)
         any_promo |= masks[x["event_id"]]
     return _Scope(territory, peers, evs, posts, arrays, masks, any_promo)
