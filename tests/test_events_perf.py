@@ -7,6 +7,7 @@ products per stratum); the figures themselves stay pinned by the golden pages (t
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis import store
@@ -96,10 +97,40 @@ def test_promotion_masks_match_one_by_one(demo_db):
         sc = EV._scope(con, "saint-aubin", evs["event_id"].tolist(), ())
     found = 0
     plain = EV.PostArrays(sc.posts)  # no index: names_any text by text
-    need = EV._needed(sc.arrays, sc.events, evs, "saint-aubin", sc.peers)
     for _, x in sc.events[sc.events["territory_id"].isin(["saint-aubin", *sc.peers])].iterrows():
         one = EV.promotes(plain, x)
-        assert (sc.masks[x["event_id"]] <= one).all()  # the scope looks only at the posts it needs
-        assert (sc.masks[x["event_id"]] == (one & need)).all()
+        assert (sc.masks[x["event_id"]] == one).all()
         found += int(one.sum())
     assert found > 50
+
+
+def _evaluations(con):
+    table = EV.territory_summary(con, "saint-aubin", n_boot=300)
+    details = EV.evaluate_events(con, "saint-aubin", list(table["event_id"]), n_boot=300)
+    return table, details
+
+
+def test_reading_only_the_posts_needed_changes_nothing(demo_db, monkeypatch):
+    """The scope reads only the official posts near the evaluated and compared events (was: every
+    post of the territories over years): every figure, verdict and post list stays the same."""
+    with store.reader(demo_db) as con:
+        table, details = _evaluations(con)
+        loaded = []
+        load = EV.load_posts
+
+        def every_post(con, territories, start, end, spans=None):
+            every = load(con, territories, start, end)
+            loaded.append((len(load(con, territories, start, end, spans)), len(every)))
+            return every
+
+        monkeypatch.setattr(EV, "load_posts", every_post)
+        old_table, old_details = _evaluations(con)
+    assert len(loaded) == 2 and all(0 < needed < every for needed, every in loaded)
+    pd.testing.assert_frame_equal(table, old_table)
+    for a, b in zip(details, old_details, strict=True):
+        assert a.verdict == b.verdict
+        assert (a.lift.estimate, a.lift.low, a.lift.high, a.vs_past, a.vs_peers) == (
+            b.lift.estimate, b.lift.low, b.lift.high, b.vs_past, b.vs_peers)
+        assert (a.past_events, a.peer_events, a.dropped_posts) == (b.past_events, b.peer_events, b.dropped_posts)
+        pd.testing.assert_frame_equal(a.promo_posts.reset_index(drop=True), b.promo_posts.reset_index(drop=True))
+        pd.testing.assert_frame_equal(a.conversation["phases"], b.conversation["phases"])

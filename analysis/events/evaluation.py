@@ -54,19 +54,25 @@ PEER_WINDOW_DAYS = 365  # peers' events of the same theme within a year of this 
 
 # ------------------------------------------------------------------------------ posts
 def load_posts(con: duckdb.DuckDBPyConnection, territories: list[str] | tuple[str, ...], start: date,
-               end: date) -> pd.DataFrame:
-    """Official posts of ``territories`` in [start, end] (UTC days), with engagement (:func:`metrics.engagement_sql`)."""
+               end: date, spans: list[tuple[pd.Timestamp, pd.Timestamp]] | None = None) -> pd.DataFrame:
+    """Official posts of ``territories`` in [start, end] (UTC days), with engagement (:func:`metrics.engagement_sql`);
+    ``spans``: only those within one of these [from, to] (both included)."""
     if not territories:
         return pd.DataFrame(columns=["post_id", "account_id", "territory_id", "platform", "created_at", "text",
                                      "permalink", "engagement", "reach", "post_type"])
     e = metrics.engagement_sql("p")
     t_list = ", ".join("?" for _ in territories)
+    within, bounds = "", []
+    if spans is not None:
+        within = " AND (" + (" OR ".join("p.created_at BETWEEN ? AND ?" for _ in spans) or "FALSE") + ")"
+        bounds = [pd.Timestamp(x).to_pydatetime() for span in spans for x in span]
     return con.execute(
         f"SELECT p.post_id, p.account_id, p.territory_id, p.platform, p.created_at, p.text, p.permalink, "
         f"{e} AS engagement, p.reach, p.post_type FROM posts p JOIN accounts a ON a.account_id = p.account_id "
-        f"AND a.official WHERE p.territory_id IN ({t_list}) AND p.created_at >= ? AND p.created_at < ? "
+        f"AND a.official WHERE p.territory_id IN ({t_list}) AND p.created_at >= ? AND p.created_at < ?{within} "
         f"ORDER BY p.created_at, p.post_id",
-        [*territories, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end + timedelta(days=1)).to_pydatetime()],
+        [*territories, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end + timedelta(days=1)).to_pydatetime(),
+         *bounds],
     ).df()
 
 
@@ -88,6 +94,8 @@ class PostArrays:
             return posts[name].to_numpy(object) if name in posts else np.full(self.n, None, dtype=object)
 
         self.territory, self.texts, self.perma = col("territory_id"), col("text"), col("permalink")
+        codes, names = pd.factorize(self.territory)  # territories as integers: fast masks
+        self.terr_code, self._terr_codes = codes, {t: i for i, t in enumerate(names)}
         created = pd.to_datetime(posts["created_at"])
         self.created = created.to_numpy()
         self.days = (created - pd.Timestamp("2000-01-01")).dt.total_seconds().to_numpy() / 86400
@@ -125,8 +133,9 @@ class PostArrays:
         """The same arrays for the rows of ``sel`` (a mask)."""
         out = object.__new__(PostArrays)
         out.n = int(sel.sum())
-        for name in ("territory", "created", "texts", "perma", "days", "eng", "acc", "known"):
+        for name in ("territory", "terr_code", "created", "texts", "perma", "days", "eng", "acc", "known"):
             setattr(out, name, getattr(self, name)[sel])
+        out._terr_codes = self._terr_codes
         out._keys = {}
         out._index, out._index_row = self._index, self._index_row[sel]
         return out
@@ -142,7 +151,9 @@ def _promotion_window(P: PostArrays, event: Any, within: np.ndarray | None = Non
     """Mask of the posts :func:`promotes` looks at: the event's territory, from ``LEAD_DAYS``
     before its start to ``TAIL_DAYS`` after its end (and in ``within``)."""
     s, e = pd.Timestamp(event["start_at"]), pd.Timestamp(event["end_at"])
-    return ((P.territory == event["territory_id"]) & (True if within is None else within)
+    t = event["territory_id"]
+    mine = P.terr_code == P._terr_codes.get(t, -2) if isinstance(t, str) else P.territory == t
+    return (mine & (True if within is None else within)
             & (P.created >= (s - pd.Timedelta(days=LEAD_DAYS)).to_datetime64())
             & (P.created <= (e + pd.Timedelta(days=TAIL_DAYS)).to_datetime64()))
 
@@ -355,10 +366,10 @@ def conversation(con: duckdb.DuckDBPyConnection, event: Any, promo_ids: list[str
             WHERE m.territory_id = ? AND NOT coalesce(m.is_official, FALSE) AND m.created_at >= ? AND m.created_at < ?""",
         [event["territory_id"], w0.to_pydatetime(), w1.to_pydatetime()]).df()
     terms = event_terms(event)
-    promo = set(promo_ids)
-    keep = [bool(p in promo) or (bool(terms) and names_any(t if isinstance(t, str) else "", terms))
-            for p, t in zip(msgs["post_id"], msgs["text"], strict=True)]
-    m = msgs[np.array(keep, dtype=bool)].copy() if len(msgs) else msgs
+    keep = msgs["post_id"].isin(set(promo_ids)).to_numpy(bool, copy=True)
+    if terms and len(msgs):
+        keep |= NameIndex(msgs["text"].to_numpy(object)).naming(terms)
+    m = msgs[keep].copy() if len(msgs) else msgs
     # phases are French local days: the event's days (whole), the four weeks before, two weeks after
     d0 = _utc_midnight(local(s).normalize())
     d1 = _utc_midnight(local(e).normalize() + pd.Timedelta(days=1))
@@ -474,19 +485,31 @@ def _compared(evs: pd.DataFrame, ev: Any, t: str, peers: list[str]) -> tuple[pd.
     return past_rows, relevant[(relevant["territory_id"].isin(peers)) & near]
 
 
-def _needed(arrays: PostArrays, evs: pd.DataFrame, rows: pd.DataFrame, t: str, peers: list[str]) -> np.ndarray:
-    """Posts an evaluation of ``rows`` can read: within 2 × ``MATCH_DAYS`` (and a day) of the
-    promotion windows of those events and of the events they are compared with. Farther posts are
-    no reference of any promotion post, so whether they promote something changes nothing."""
-    need = np.zeros(arrays.n, dtype=bool)
+def _need_spans(evs: pd.DataFrame, rows: pd.DataFrame, t: str, peers: list[str]) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """[from, to] spans (both included, overlapping ones merged) of the posts an evaluation of
+    ``rows`` can read: within 2 × ``MATCH_DAYS`` (and a day) of the promotion windows of those events
+    and of the events they are compared with. Farther posts are no reference of any promotion post,
+    so whether they promote something changes nothing."""
     spans = {}
     for _, ev in rows.iterrows():
         past_rows, peer_rows = _compared(evs, ev, t, peers)
         for x in (ev, *(r for _, r in past_rows.iterrows()), *(r for _, r in peer_rows.iterrows())):
             spans[x["event_id"]] = (x["start_at"], x["end_at"])
-    for a, b in spans.values():
-        lo = pd.Timestamp(a) - pd.Timedelta(days=LEAD_DAYS + 2 * MATCH_DAYS + 1)
-        hi = pd.Timestamp(b) + pd.Timedelta(days=TAIL_DAYS + 2 * MATCH_DAYS + 1)
+    out: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    for lo, hi in sorted((pd.Timestamp(a) - pd.Timedelta(days=LEAD_DAYS + 2 * MATCH_DAYS + 1),
+                          pd.Timestamp(b) + pd.Timedelta(days=TAIL_DAYS + 2 * MATCH_DAYS + 1))
+                         for a, b in spans.values()):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _needed(arrays: PostArrays, spans: list[tuple[pd.Timestamp, pd.Timestamp]]) -> np.ndarray:
+    """Mask of the posts within one of ``spans`` (:func:`_need_spans`)."""
+    need = np.zeros(arrays.n, dtype=bool)
+    for lo, hi in spans:
         need |= (arrays.created >= lo.to_datetime64()) & (arrays.created <= hi.to_datetime64())
     return need
 
@@ -496,13 +519,14 @@ def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str],
     evs = events_frame(con, [territory, *peers])
     rows = evs[evs["event_id"].isin(event_ids)]
     windows = [_posts_window(x) for _, x in rows.iterrows()]
-    if windows:
+    spans = _need_spans(evs, rows, territory, peers)
+    if windows:  # only the posts the evaluations can read (the others change nothing: _need_spans)
         posts = load_posts(con, [territory, *peers], min(w[0] for w in windows).date(),
-                           (max(w[1] for w in windows) - pd.Timedelta(days=1)).date())
+                           (max(w[1] for w in windows) - pd.Timedelta(days=1)).date(), spans)
     else:
         posts = load_posts(con, [], date.today(), date.today())
     arrays = PostArrays(posts)
-    need = _needed(arrays, evs, rows, territory, peers)
+    need = _needed(arrays, spans)
     any_promo = np.zeros(len(posts), dtype=bool)
     masks: dict[str, np.ndarray] = {}
     scoped = [x for _, x in evs[evs["territory_id"].isin([territory, *peers])].iterrows()]
@@ -569,7 +593,7 @@ def _evaluate(con: duckdb.DuckDBPyConnection, sc: _Scope, event_id: str, n_boot:
     past = lift(past_g, n_boot, seed + 1) if past_g else Lift(None, None, None)
     peer_g, peer_names = groups_of(peer_rows)
     peer = lift(peer_g, n_boot, seed + 2) if peer_g else Lift(None, None, None)
-    promo_posts = posts[masks[event_id]].copy()
+    promo_posts = posts[masks[event_id]].reset_index(drop=True)  # rows 0…n, whichever posts the scope read
     reach = pd.to_numeric(promo_posts["reach"], errors="coerce")
     conv = conversation(con, ev, promo_posts["post_id"].tolist()) if with_conversation else None
     out = EventEvaluation(
