@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis import metrics
 from analysis.campaigns.crisis import crisis_warnings, excluded_periods, window_warnings
-from analysis.campaigns.model import Campaign, _has_rows, get_campaign, match_posts
+from analysis.campaigns.model import Campaign, _has_rows, daily_messages_current, get_campaign, match_posts
 from analysis.fmt import fr_num, fr_pct, fr_signed
 from analysis.queries import Filters, data_range
 from analysis.territories import peers_of
@@ -64,6 +64,21 @@ def daily_panel(con: duckdb.DuckDBPyConnection, territories: list[str], start: d
     sent_join = ("LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
                  "LEFT JOIN labels l ON l.item_id = m.message_id AND l.item_type = 'message' AND l.task = 'sentiment'")
     label = "coalesce(l.value, s.label)" if has_sent else "NULL"
+    if daily_messages_current(con, start, end):  # the same sums from the derived table (UTC days: whole days here)
+        pos, neg = ("sum(positive)::BIGINT", "sum(negative)::BIGINT") if has_sent else ("0::BIGINT", "0::BIGINT")
+        messages_sql = f"""
+        SELECT territory_id, day AS date, sum(messages)::BIGINT AS messages, {pos} AS pos, {neg} AS neg
+        FROM daily_messages_utc WHERE territory_id IN ({t_list}) AND day >= ?::DATE AND day < ?::DATE
+        GROUP BY ALL"""
+    else:
+        messages_sql = f"""
+        SELECT m.territory_id, m.created_at::DATE AS date, count(*) AS messages,
+               count(*) FILTER (WHERE {label} = 'positive') AS pos,
+               count(*) FILTER (WHERE {label} = 'negative') AS neg
+        FROM messages m {sent_join if has_sent else ''}
+        WHERE m.territory_id IN ({t_list}) AND NOT coalesce(m.is_official, FALSE)
+          AND m.created_at >= ? AND m.created_at < ?
+        GROUP BY ALL"""
     sql = f"""
     WITH grid AS (
         SELECT t.territory_id, d::DATE AS date
@@ -81,14 +96,7 @@ def daily_panel(con: duckdb.DuckDBPyConnection, territories: list[str], start: d
                coalesce(sum(CASE WHEN p.e IS NOT NULL AND p.followers_at_posting > 0 THEN p.followers_at_posting END), 0) AS er_den
         FROM pe p
         GROUP BY ALL),
-    m AS (
-        SELECT m.territory_id, m.created_at::DATE AS date, count(*) AS messages,
-               count(*) FILTER (WHERE {label} = 'positive') AS pos,
-               count(*) FILTER (WHERE {label} = 'negative') AS neg
-        FROM messages m {sent_join if has_sent else ''}
-        WHERE m.territory_id IN ({t_list}) AND NOT coalesce(m.is_official, FALSE)
-          AND m.created_at >= ? AND m.created_at < ?
-        GROUP BY ALL),
+    m AS ({messages_sql}),
     f AS (
         SELECT a.territory_id, f.date, sum(f.new_followers) AS new_followers
         FROM audience_followers f JOIN accounts a ON a.account_id = f.account_id AND a.official
