@@ -472,6 +472,10 @@ class _Scope:
     arrays: PostArrays
     masks: dict[str, np.ndarray]
     any_promo: np.ndarray
+    slim: pd.DataFrame  # the events' columns _compared reads
+
+
+_COMPARED_COLUMNS = ("event_id", "territory_id", "theme_effective", "start_at", "end_at")
 
 
 def _compared(evs: pd.DataFrame, ev: Any, t: str, peers: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -517,9 +521,10 @@ def _needed(arrays: PostArrays, spans: list[tuple[pd.Timestamp, pd.Timestamp]]) 
 def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str], visible: tuple[str, ...]) -> _Scope:
     peers = [p for p in _peers(con, territory) if not visible or p in visible]
     evs = events_frame(con, [territory, *peers])
-    rows = evs[evs["event_id"].isin(event_ids)]
+    slim = evs[list(_COMPARED_COLUMNS)]  # what _compared reads: filtering it is cheap (no list columns)
+    rows = slim[slim["event_id"].isin(event_ids)]
     windows = [_posts_window(x) for _, x in rows.iterrows()]
-    spans = _need_spans(evs, rows, territory, peers)
+    spans = _need_spans(slim, rows, territory, peers)
     if windows:  # only the posts the evaluations can read (the others change nothing: _need_spans)
         posts = load_posts(con, [territory, *peers], min(w[0] for w in windows).date(),
                            (max(w[1] for w in windows) - pd.Timedelta(days=1)).date(), spans)
@@ -537,7 +542,7 @@ def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str],
     for x in scoped:
         masks[x["event_id"]] = promotes(arrays, x, need)
         any_promo |= masks[x["event_id"]]
-    return _Scope(territory, peers, evs, posts, arrays, masks, any_promo)
+    return _Scope(territory, peers, evs, posts, arrays, masks, any_promo, slim)
 
 
 def evaluate_event(con: duckdb.DuckDBPyConnection, event_id: str, n_boot: int = 2000, seed: int = 0,
@@ -570,7 +575,7 @@ def _evaluate(con: duckdb.DuckDBPyConnection, sc: _Scope, event_id: str, n_boot:
     t, peers, evs = sc.territory, sc.peers, sc.events
     ev = evs[evs["event_id"] == event_id].iloc[0]
     theme = ev["theme_effective"]
-    past_rows, peer_rows = _compared(evs, ev, t, peers)
+    past_rows, peer_rows = _compared(sc.slim, ev, t, peers)
     w0, w1 = _posts_window(ev)
     sel = (sc.arrays.created >= w0.to_datetime64()) & (sc.arrays.created < w1.to_datetime64())
     posts = sc.posts[sel].reset_index(drop=True)
