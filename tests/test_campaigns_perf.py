@@ -64,3 +64,40 @@ def test_a_store_from_before_the_table_is_filled_by_its_next_session(demo_db_cop
         assert M.daily_messages_current(con, START, END)
         assert con.execute("SELECT * FROM daily_messages_utc ORDER BY ALL").fetchall() == want
     assert len(want) > 1000
+
+
+def _weekly_series_as_before(con, campaign, kpi):
+    """weekly_series as it was: the whole evaluation, then the panel read again."""
+    import numpy as np
+
+    ev = E.evaluate(con, campaign, [kpi], n_boot=0)
+    c, k = ev.campaign, E.KPIS[kpi]
+    panel = E.daily_panel(con, [c.territory_id, *ev.peers], ev.baseline[0], c.end_date)
+    panel = panel[[not any(a <= d <= b for a, b, _ in ev.excluded) for d in panel["date"]]].copy()
+    panel["group"] = np.where(panel["territory_id"] == c.territory_id, "own", "peers")
+    panel["week"] = [(d - c.start_date).days // 7 for d in panel["date"]]
+    g = panel.groupby(["group", "week"]).agg(num=(k.num, "sum"), den=(k.den, "sum"), start=("date", "min"),
+                                             days=("date", "nunique")).reset_index()
+    g = g[g["days"] >= 4]
+    g["value"] = g["num"] / g["den"].where(g["den"] > 0)
+    base = g[g["week"] < 0].groupby("group").agg(num=("num", "sum"), den=("den", "sum"))
+    ref = g["group"].map((base["num"] / base["den"].where(base["den"] > 0)).to_dict()).astype(float)
+    g["index"] = 100 * g["value"] / ref if k.scale == "log" else 100 * (g["value"] - ref)
+    g["period"] = np.where(g["week"] < 0, "référence", "campagne")
+    return g[["group", "week", "start", "value", "index", "period"]]
+
+
+def test_weekly_series_reads_the_panel_once_and_is_unchanged(demo_db, monkeypatch):
+    with store.reader(demo_db) as con:
+        camps = M.list_campaigns(con)
+        assert camps
+        for c in camps[:3]:
+            for kpi in ("engagement_per_post", "net_sentiment", "messages"):
+                want = _weekly_series_as_before(con, c.campaign_id, kpi)
+                calls = []
+                panel = E.daily_panel
+                monkeypatch.setattr(E, "daily_panel", lambda *a, **k: calls.append(a) or panel(*a, **k))
+                got = E.weekly_series(con, c.campaign_id, kpi)
+                monkeypatch.setattr(E, "daily_panel", panel)
+                assert len(calls) == 1
+                pd.testing.assert_frame_equal(got, want)
