@@ -88,15 +88,21 @@ def _weekly_series_as_before(con, campaign, kpi):
 
 
 def test_weekly_series_reads_the_panel_once_and_is_unchanged(demo_db, monkeypatch):
+    calls = []
+    panel = E.daily_panel
+
+    def counted(*a, **k):
+        calls.append(a)
+        return panel(*a, **k)
+
     with store.reader(demo_db) as con:
         camps = M.list_campaigns(con)
         assert camps
         for c in camps[:3]:
             for kpi in ("engagement_per_post", "net_sentiment", "messages"):
                 want = _weekly_series_as_before(con, c.campaign_id, kpi)
-                calls = []
-                panel = E.daily_panel
-                monkeypatch.setattr(E, "daily_panel", lambda *a, **k: calls.append(a) or panel(*a, **k))
+                calls.clear()
+                monkeypatch.setattr(E, "daily_panel", counted)
                 got = E.weekly_series(con, c.campaign_id, kpi)
                 monkeypatch.setattr(E, "daily_panel", panel)
                 assert len(calls) == 1
