@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 
 from analysis import ereputation, store
+from analysis.campaigns.model import daily_messages_sql
 from analysis.derived import COUNT_COLUMNS, SOURCES
 from analysis.moderation.queue import moderation_rows_sql
 from analysis.moderation.responsiveness import VISIBLE_PAIRS_SQL, incoming_sql
@@ -82,7 +83,8 @@ def _write_state(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
     ``rowid`` (highest rowid of each source) and ``fingerprint`` (of their read columns)."""
     con.execute("DELETE FROM derived_state")
     holes = ", ".join("?" for _ in SOURCES)
-    for name, values in (("daily", m.rows), ("rowid", m.top), ("fingerprint", m.fp)):
+    # ``utc``: daily_messages_utc filled too (a store migrated before it has the table empty, no row)
+    for name, values in (("daily", m.rows), ("rowid", m.top), ("fingerprint", m.fp), ("utc", m.rows)):
         con.execute(f"INSERT INTO derived_state VALUES (?, now()::TIMESTAMP, {holes})", [name, *values])
 
 
@@ -105,9 +107,16 @@ def _insert_daily(con: duckdb.DuckDBPyConnection, sent: pd.DataFrame) -> None:
         con.unregister("_daily_sent")
 
 
+def _insert_daily_utc(con: duckdb.DuckDBPyConnection, where: str = "TRUE", params: list | None = None) -> None:
+    con.execute("INSERT INTO daily_messages_utc SELECT territory_id, platform, day, messages, positive, negative "
+                f"FROM ({daily_messages_sql(where)})", params or [])
+
+
 def _rebuild(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
     sent = _daily_counts(con, Filters())
     with store.transaction(con):
+        con.execute("DELETE FROM daily_messages_utc")
+        _insert_daily_utc(con)
         con.execute("DELETE FROM daily_sentiment")
         con.execute("DELETE FROM incoming_messages")
         con.execute(f"INSERT INTO incoming_messages {incoming_sql()}")
@@ -163,6 +172,9 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
             f"AND message_id IN (SELECT message_id FROM _vigie_touched)").fetchall()]
         ranges = _day_ranges(days)
         counts = [_daily_counts(con, Filters(start=a, end=b + timedelta(days=1))) for a, b in ranges]
+        utc_ranges = _day_ranges([r[0] for r in con.execute(  # daily_messages_utc: whole UTC days
+            "SELECT DISTINCT created_at::DATE FROM messages WHERE NOT coalesce(is_official, FALSE) "
+            "AND created_at IS NOT NULL AND message_id IN (SELECT message_id FROM _vigie_touched)").fetchall()])
         con.execute("""CREATE OR REPLACE TEMP TABLE _vigie_incoming AS
             SELECT message_id FROM _vigie_touched
             UNION SELECT parent_id FROM messages
@@ -174,6 +186,10 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
             for (a, b), sent in zip(ranges, counts, strict=True):
                 con.execute("DELETE FROM daily_sentiment WHERE day BETWEEN ? AND ?", [a, b])
                 _insert_daily(con, sent)
+            for a, b in utc_ranges:
+                con.execute("DELETE FROM daily_messages_utc WHERE day BETWEEN ? AND ?", [a, b])
+                _insert_daily_utc(con, "m.created_at >= ? AND m.created_at < ?",
+                                  [pd.Timestamp(a).to_pydatetime(), pd.Timestamp(b + timedelta(days=1)).to_pydatetime()])
             con.execute("DELETE FROM incoming_messages WHERE message_id IN (SELECT message_id FROM _vigie_incoming)")
             con.execute(f"INSERT INTO incoming_messages {incoming_sql(only='_vigie_incoming')}")
             # the same messages (the touched ones and those that may share a first reply with them)
@@ -201,7 +217,7 @@ def refresh(con: duckdb.DuckDBPyConnection, incremental: bool = True) -> None:
     ``incremental=False``. Both give the same rows (``tests/test_derived_incremental.py``)."""
     con.execute("SELECT 1").fetchall()  # ends a result the session left unread (register() fails after one)
     state = _state(con) if incremental else {}
-    top = state.get("rowid") if {"daily", "rowid", "fingerprint"} <= set(state) else None
+    top = state.get("rowid") if {"daily", "rowid", "fingerprint", "utc"} <= set(state) else None
     m = _marks(con, top)
     if top is not None and m.rows_below == state["daily"] and m.fp_below == state["fingerprint"]:
         if m.top == top:  # nothing new either: nothing written, so the session may not need publishing

@@ -393,6 +393,20 @@ TABLES: tuple[Table, ...] = (
         key=("alert_id",),
     ),
     Table(
+        "daily_messages_utc",
+        "Derived (analysis.derived, rebuilt by every write session): user messages per territory × "
+        "platform × UTC day with their positive and negative ones (analyst label first): the sums the "
+        "campaign panel and the benchmark read (analysis.campaigns.model.daily_messages_sql).",
+        (
+            C("territory_id", "VARCHAR", "Territory (NULL when unknown)."),
+            C("platform", "VARCHAR", "Platform."),
+            C("day", "DATE", "UTC day (created_at::DATE).", False),
+            C("messages", "BIGINT", "User messages."),
+            C("positive", "BIGINT", "Positive (analyst label first)."),
+            C("negative", "BIGINT", "Negative (analyst label first)."),
+        ),
+    ),
+    Table(
         "daily_sentiment",
         "Derived (analysis.derived, rebuilt by every write session): user messages per territory × "
         "platform × French local day by effective sentiment class.",
@@ -592,7 +606,8 @@ TABLES: tuple[Table, ...] = (
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Rebuilt from the others by every write session (analysis.derived): no information of their own.
-DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "moderation_messages", "derived_state")
+DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "moderation_messages", "derived_state",
+                  "daily_messages_utc")
 # Lineage: how rows arrived (imports, collection runs) and privacy actions; they change no figure.
 LINEAGE_TABLES = ("imports", "rejects", "audit_log", "erased_authors", "collect_state", "collect_runs")
 
@@ -625,6 +640,9 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     # that migrates rebuilds every derived table (an incremental refresh would leave this one empty)
     (6, [table("moderation_messages").ddl(), "ALTER TABLE derived_state ADD COLUMN IF NOT EXISTS themes BIGINT",
          "DELETE FROM derived_state"]),
+    # user messages per UTC day (issue 19 item 3: campaigns and benchmark); filled by the next write
+    # session's refresh (analysis.derived_refresh: no ``utc`` state row yet → one full rebuild)
+    (7, [table("daily_messages_utc").ddl()]),
 ]
 
 

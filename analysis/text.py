@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 import emoji
+import numpy as np
 import simplemma
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
@@ -141,6 +143,23 @@ def name_keys(text: str | None) -> tuple[str, frozenset[str]]:
     return f" {term_key(text)} ", frozenset(term_key(h).replace(" ", "") for h in _HASHTAG.findall(text or ""))
 
 
+_SEP = "\x00"  # joins texts folded at once: ASCII, no word character, a starter for NFKD
+# After fold (ASCII only, as bytes): the separator becomes a line break, every other character that
+# is no word character (:func:`term_key`) a space (_WORD_BYTES) or nothing (_NON_WORD_BYTES, hashtags).
+_WORD_BYTES = bytes(c if chr(c).islower() or chr(c).isdigit() else 10 if chr(c) == _SEP else 32 for c in range(256))
+_NON_WORD_BYTES = bytes(c for c in range(128) if not chr(c).islower() and not chr(c).isdigit() and chr(c) != _SEP)
+
+
+def _fold_joined(texts: list[str]) -> str | None:
+    """``fold(text.lower())`` of the texts joined by ``_SEP``, lower-casing and folding done once
+    (NFKD decomposes each character alone and the separator is a starter, so joining changes
+    nothing); None when the separator occurs in a text or the result is not ASCII."""
+    if any(_SEP in t for t in texts):
+        return None
+    f = fold(_SEP.join(texts).lower())
+    return f if f.isascii() else None  # not ASCII: fold fell back on its input (nothing ASCII in it)
+
+
 @lru_cache(maxsize=8192)
 def _term(term: str) -> tuple[str, str, bool]:
     k = term_key(term)
@@ -167,6 +186,74 @@ def names_any(text: str | None, terms: tuple[str, ...] | list[str],
         if not is_tag and f" {k} " in t:
             return True
     return False
+
+
+class NameIndex:
+    """:func:`names_any` of many texts at once: their :func:`name_keys` laid end to end in one
+    string (each term's words found by a scan in C) and their hashtags' keys in a dictionary.
+    ``NameIndex(texts).naming(terms)[i] == names_any(texts[i], terms)`` for every i."""
+
+    def __init__(self, texts: Iterable[str | None]) -> None:
+        clean = [t if isinstance(t, str) else "" for t in texts]
+        self.n = len(clean)
+        folded = _fold_joined(clean) if clean else ""
+        if folded is None:  # a text holding the separator: keyed one by one
+            keys = [name_keys(t) for t in clean]
+            words = "\n".join(w for w, _ in keys).encode("ascii")
+            tags = [(i, g) for i, (_, gs) in enumerate(keys) for g in gs]
+        else:
+            # one byte string: each text's words between spaces, texts separated by a line break,
+            # so that a term's words (no line break) never span two texts
+            words = b" " + folded.encode("ascii").translate(_WORD_BYTES).replace(b"\n", b" \n ") + b" "
+            tags = self._hashtags(clean)
+        breaks = np.flatnonzero(np.frombuffer(words, dtype=np.uint8) == 10)
+        if len(breaks) != max(self.n - 1, 0):
+            raise AssertionError("NameIndex: one line per text expected")  # a line break inside a key
+        self._starts = np.concatenate([[0], breaks + 1, [len(words) + 1]]).astype(np.int64)
+        self._words = words
+        self._tags: dict[str, list[int]] = {}
+        for i, g in tags:
+            self._tags.setdefault(g, []).append(i)
+
+    @staticmethod
+    def _hashtags(texts: list[str]) -> list[tuple[int, str]]:
+        """(text's row, hashtag key) of every hashtag of ``texts`` (:func:`name_keys`'s second part)."""
+        rows, raw = [], []
+        for i, t in enumerate(texts):
+            if "#" in t:
+                for h in _HASHTAG.findall(t):
+                    rows.append(i)
+                    raw.append(h)
+        if not raw:
+            return []
+        folded = _fold_joined(raw)
+        if folded is None:
+            return [(i, term_key(h).replace(" ", "")) for i, h in zip(rows, raw, strict=True)]
+        keys = folded.encode("ascii").translate(None, _NON_WORD_BYTES).decode("ascii").split(_SEP)
+        return list(zip(rows, keys, strict=True))
+
+    def naming(self, terms: tuple[str, ...] | list[str], lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """Mask of the texts of rows [lo, hi) that name one of ``terms`` (others False)."""
+        hi = self.n if hi is None else hi
+        out = np.zeros(self.n, dtype=bool)
+        if hi <= lo:
+            return out
+        a, b = int(self._starts[lo]), int(self._starts[hi])
+        for term in terms:
+            k, glued, is_tag = _term(term)
+            if not k:
+                continue
+            rows = self._tags.get(glued)
+            if rows:
+                out[rows] = True
+            if not is_tag:  # its words as whole words, whatever the spaces between them
+                pattern = re.compile(b" " + b" +".join(re.escape(w.encode("ascii")) for w in k.split(" ")) + b" ")
+                found = [m.start() for m in pattern.finditer(self._words, a, b)]
+                if found:
+                    out[np.searchsorted(self._starts, np.asarray(found), side="right") - 1] = True
+        out[:lo] = False
+        out[hi:] = False
+        return out
 
 
 @lru_cache(maxsize=200_000)

@@ -42,6 +42,7 @@ COLUMNS: dict[str, str] = {
     "ad_results": "t.* EXCLUDE (import_id)",
     "imports": "sha256, format, encoding, rows_read, rejected, status, error",
     "daily_sentiment": "t.*",
+    "daily_messages_utc": "t.*",
     "incoming_messages": "t.*",
     "moderation_messages": "t.* REPLACE (round(p_toxic, 6) AS p_toxic)",
     "effective_sentiment": "t.*",

@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis import metrics
 from analysis.campaigns.effects import _block_indices, _ratio, daily_panel, evaluate
-from analysis.campaigns.model import _has_rows, list_campaigns
+from analysis.campaigns.model import _has_rows, daily_messages_current, list_campaigns
 from analysis.moderation.responsiveness import response_by_territory
 from analysis.territories import peers_of
 
@@ -56,7 +56,14 @@ def message_totals(con: duckdb.DuckDBPyConnection, territories: list[str], start
                  if has_sent else "")
     t_list = ", ".join("?" for _ in territories)
     plat = f"AND m.platform IN ({', '.join('?' for _ in platforms)})" if platforms else ""
-    got = con.execute(f"""
+    if daily_messages_current(con, start, end):  # the same counts summed from the derived table (whole UTC days)
+        pos, neg = ("sum(positive)", "sum(negative)") if has_sent else ("0", "0")
+        got = con.execute(f"""
+            SELECT m.territory_id, sum(m.messages) AS messages, {pos} AS pos, {neg} AS neg
+            FROM daily_messages_utc m WHERE m.territory_id IN ({t_list}) AND m.day >= ? AND m.day < ? {plat}
+            GROUP BY 1""", [*territories, start, end, *platforms]).df()
+    else:
+        got = con.execute(f"""
         SELECT m.territory_id, count(*) AS messages,
                count(*) FILTER (WHERE {label} = 'positive') AS pos,
                count(*) FILTER (WHERE {label} = 'negative') AS neg
@@ -64,7 +71,7 @@ def message_totals(con: duckdb.DuckDBPyConnection, territories: list[str], start
         WHERE m.territory_id IN ({t_list}) AND NOT coalesce(m.is_official, FALSE)
           AND m.created_at >= ? AND m.created_at < ? {plat}
         GROUP BY 1""", [*territories, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end).to_pydatetime(),
-                        *platforms]).df()
+                            *platforms]).df()
     out = pd.DataFrame({"territory_id": list(dict.fromkeys(territories))}).merge(got, on="territory_id", how="left")
     for c in ("messages", "pos", "neg"):
         out[c] = pd.to_numeric(out[c]).astype("float64").fillna(0.0)

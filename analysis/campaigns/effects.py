@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis import metrics
 from analysis.campaigns.crisis import crisis_warnings, excluded_periods, window_warnings
-from analysis.campaigns.model import Campaign, _has_rows, get_campaign, match_posts
+from analysis.campaigns.model import Campaign, _has_rows, daily_messages_current, get_campaign, match_posts
 from analysis.fmt import fr_num, fr_pct, fr_signed
 from analysis.queries import Filters, data_range
 from analysis.territories import peers_of
@@ -64,6 +64,21 @@ def daily_panel(con: duckdb.DuckDBPyConnection, territories: list[str], start: d
     sent_join = ("LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message' "
                  "LEFT JOIN labels l ON l.item_id = m.message_id AND l.item_type = 'message' AND l.task = 'sentiment'")
     label = "coalesce(l.value, s.label)" if has_sent else "NULL"
+    if daily_messages_current(con, start, end):  # the same sums from the derived table (UTC days: whole days here)
+        pos, neg = ("sum(positive)::BIGINT", "sum(negative)::BIGINT") if has_sent else ("0::BIGINT", "0::BIGINT")
+        messages_sql = f"""
+        SELECT territory_id, day AS date, sum(messages)::BIGINT AS messages, {pos} AS pos, {neg} AS neg
+        FROM daily_messages_utc WHERE territory_id IN ({t_list}) AND day >= ?::DATE AND day < ?::DATE
+        GROUP BY ALL"""
+    else:
+        messages_sql = f"""
+        SELECT m.territory_id, m.created_at::DATE AS date, count(*) AS messages,
+               count(*) FILTER (WHERE {label} = 'positive') AS pos,
+               count(*) FILTER (WHERE {label} = 'negative') AS neg
+        FROM messages m {sent_join if has_sent else ''}
+        WHERE m.territory_id IN ({t_list}) AND NOT coalesce(m.is_official, FALSE)
+          AND m.created_at >= ? AND m.created_at < ?
+        GROUP BY ALL"""
     sql = f"""
     WITH grid AS (
         SELECT t.territory_id, d::DATE AS date
@@ -81,14 +96,7 @@ def daily_panel(con: duckdb.DuckDBPyConnection, territories: list[str], start: d
                coalesce(sum(CASE WHEN p.e IS NOT NULL AND p.followers_at_posting > 0 THEN p.followers_at_posting END), 0) AS er_den
         FROM pe p
         GROUP BY ALL),
-    m AS (
-        SELECT m.territory_id, m.created_at::DATE AS date, count(*) AS messages,
-               count(*) FILTER (WHERE {label} = 'positive') AS pos,
-               count(*) FILTER (WHERE {label} = 'negative') AS neg
-        FROM messages m {sent_join if has_sent else ''}
-        WHERE m.territory_id IN ({t_list}) AND NOT coalesce(m.is_official, FALSE)
-          AND m.created_at >= ? AND m.created_at < ?
-        GROUP BY ALL),
+    m AS ({messages_sql}),
     f AS (
         SELECT a.territory_id, f.date, sum(f.new_followers) AS new_followers
         FROM audience_followers f JOIN accounts a ON a.account_id = f.account_id AND a.official
@@ -353,6 +361,25 @@ def verdict(kpi: KPI, eff: Effect, vs_peers: bool) -> str:
     return f"{kpi.name} {change} ({ci}) {ref} : {concl}."
 
 
+def _window(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: list[str], baseline_days: int | None,
+            peers: list[str] | None, exclude: list[tuple[date, date]] | None
+            ) -> tuple[Campaign, list[tuple[date, date, str]], date, list[str], pd.DataFrame]:
+    """What :func:`evaluate` and :func:`weekly_series` read: the campaign, its excluded periods, the
+    baseline's first day (see :func:`evaluate`), the peers and the daily panel from then to its end."""
+    c = get_campaign(con, campaign) if isinstance(campaign, str) else campaign
+    unknown = [k for k in kpis if k not in KPIS]
+    if unknown:
+        raise KeyError(f"Indicateur inconnu : {', '.join(unknown)} (choix : {', '.join(KPIS)}).")
+    nb = baseline_days or max(c.days, 56)
+    excl = excluded_periods(con, c, exclude)
+    d, usable = c.start_date, 0
+    while usable < nb and (c.start_date - d).days < 365:
+        d -= timedelta(days=1)
+        usable += not any(a <= d <= b for a, b, _ in excl)
+    peers = peers if peers is not None else peers_of(con, c.territory_id)
+    return c, excl, d, peers, daily_panel(con, [c.territory_id, *peers], d, c.end_date)
+
+
 def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: list[str] | None = None,
              baseline_days: int | None = None, peers: list[str] | None = None, n_boot: int = 2000,
              seed: int = 0, block_days: int = 7, exclude: list[tuple[date, date]] | None = None) -> Evaluation:
@@ -363,24 +390,12 @@ def evaluate(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpis: lis
     ``exclude``) and going back at most a year to collect them. Inside the campaign, only
     ``exclude`` and critical alerts remove days (an overlapping campaign is part of the effect).
     """
-    c = get_campaign(con, campaign) if isinstance(campaign, str) else campaign
     kpis = kpis or list(KPIS)
-    unknown = [k for k in kpis if k not in KPIS]
-    if unknown:
-        raise KeyError(f"Indicateur inconnu : {', '.join(unknown)} (choix : {', '.join(KPIS)}).")
-    nb = baseline_days or max(c.days, 56)
-    excl = excluded_periods(con, c, exclude)
+    c, excl, b_start, peers, panel = _window(con, campaign, kpis, baseline_days, peers, exclude)
 
     def is_excluded(d: date) -> bool:
         return any(a <= d <= b for a, b, _ in excl)
 
-    d, usable = c.start_date, 0
-    while usable < nb and (c.start_date - d).days < 365:
-        d -= timedelta(days=1)
-        usable += not is_excluded(d)
-    b_start = d
-    peers = peers if peers is not None else peers_of(con, c.territory_id)
-    panel = daily_panel(con, [c.territory_id, *peers], b_start, c.end_date)
     own = panel[panel["territory_id"] == c.territory_id].reset_index(drop=True)
     ctl = None
     if peers:
@@ -422,10 +437,11 @@ def weekly_series(con: duckdb.DuckDBPyConnection, campaign: Campaign | str, kpi:
     Weeks are 7-day bins anchored on the campaign's first day (week 0 = first campaign week), so
     the chart shows the same split as the evaluation. Excluded days are left out.
     """
-    ev = evaluate(con, campaign, [kpi], baseline_days=baseline_days, n_boot=0, exclude=exclude)
-    c, k = ev.campaign, KPIS[kpi]
-    panel = daily_panel(con, [c.territory_id, *ev.peers], ev.baseline[0], c.end_date)
-    panel = panel[[not any(a <= d <= b for a, b, _ in ev.excluded) for d in panel["date"]]].copy()
+    # the evaluation's window and panel, read once (was: the whole evaluation, then the panel again)
+    c, excl, b_start, _, panel = _window(con, campaign, [kpi], baseline_days, None, exclude)
+    k = KPIS[kpi]
+    excluded = [e for e in excl if e[0] <= c.end_date and e[1] >= b_start]  # Evaluation.excluded
+    panel = panel[[not any(a <= d <= b for a, b, _ in excluded) for d in panel["date"]]].copy()
     panel["group"] = np.where(panel["territory_id"] == c.territory_id, "own", "peers")
     panel["week"] = [(d - c.start_date).days // 7 for d in panel["date"]]
     g = panel.groupby(["group", "week"]).agg(num=(k.num, "sum"), den=(k.den, "sum"), start=("date", "min"),

@@ -7,7 +7,7 @@ import io
 import math
 import tomllib
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from analysis import metrics, store
+from analysis.derived import SOURCES, source_counts
 
 
 # ================================================================================ definitions
@@ -176,6 +177,36 @@ def _re_escape(s: str) -> str:
     import re
 
     return re.escape(s)
+
+
+def daily_messages_sql(where: str = "TRUE") -> str:
+    """SQL of the rows of ``daily_messages_utc`` for the messages of ``where`` (on ``m``): user
+    messages (not official) per territory × platform × UTC day, with the positive and negative ones
+    (analyst label first, then the model's): what :func:`analysis.campaigns.effects.daily_panel`
+    and :func:`analysis.campaigns.benchmark.message_totals` count."""
+    label = "coalesce(l.value, s.label)"
+    return f"""
+        SELECT m.territory_id, m.platform, m.created_at::DATE AS day, count(*) AS messages,
+               count(*) FILTER (WHERE {label} = 'positive') AS positive,
+               count(*) FILTER (WHERE {label} = 'negative') AS negative
+        FROM messages m
+        LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
+        LEFT JOIN labels l ON l.item_id = m.message_id AND l.item_type = 'message' AND l.task = 'sentiment'
+        WHERE NOT coalesce(m.is_official, FALSE) AND m.created_at IS NOT NULL AND ({where})
+        GROUP BY ALL"""
+
+
+def daily_messages_current(con: duckdb.DuckDBPyConnection, *bounds: Any) -> bool:
+    """Whether ``daily_messages_utc`` can answer for ``bounds``: they are whole days (dates, not
+    instants) and the table describes the message tables as they are (its ``utc`` state row, written
+    by the refresh that filled it, matches the tables' row counts)."""
+    if not all(isinstance(b, date) and not isinstance(b, datetime) for b in bounds):
+        return False
+    try:
+        row = con.execute(f"SELECT {', '.join(SOURCES)} FROM derived_state WHERE name = 'utc'").fetchone()
+    except duckdb.Error:
+        return False
+    return row is not None and list(row) == source_counts(con)
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:

@@ -33,6 +33,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from analysis import metrics
 from analysis.config import LOCAL_TZ
@@ -40,7 +41,7 @@ from analysis.events.model import event_terms, events_frame, local
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.ingest.agenda import norm_link
 from analysis.territories import peers_of
-from analysis.text import name_keys, names_any
+from analysis.text import NameIndex, name_keys, names_any
 
 LEAD_DAYS = 28  # promotion starts up to four weeks before an event
 TAIL_DAYS = 2  # … and a thank-you post may follow it
@@ -53,19 +54,25 @@ PEER_WINDOW_DAYS = 365  # peers' events of the same theme within a year of this 
 
 # ------------------------------------------------------------------------------ posts
 def load_posts(con: duckdb.DuckDBPyConnection, territories: list[str] | tuple[str, ...], start: date,
-               end: date) -> pd.DataFrame:
-    """Official posts of ``territories`` in [start, end] (UTC days), with engagement (:func:`metrics.engagement_sql`)."""
+               end: date, spans: list[tuple[pd.Timestamp, pd.Timestamp]] | None = None) -> pd.DataFrame:
+    """Official posts of ``territories`` in [start, end] (UTC days), with engagement (:func:`metrics.engagement_sql`);
+    ``spans``: only those within one of these [from, to] (both included)."""
     if not territories:
         return pd.DataFrame(columns=["post_id", "account_id", "territory_id", "platform", "created_at", "text",
                                      "permalink", "engagement", "reach", "post_type"])
     e = metrics.engagement_sql("p")
     t_list = ", ".join("?" for _ in territories)
+    within, bounds = "", []
+    if spans is not None:
+        within = " AND (" + (" OR ".join("p.created_at BETWEEN ? AND ?" for _ in spans) or "FALSE") + ")"
+        bounds = [pd.Timestamp(x).to_pydatetime() for span in spans for x in span]
     return con.execute(
         f"SELECT p.post_id, p.account_id, p.territory_id, p.platform, p.created_at, p.text, p.permalink, "
         f"{e} AS engagement, p.reach, p.post_type FROM posts p JOIN accounts a ON a.account_id = p.account_id "
-        f"AND a.official WHERE p.territory_id IN ({t_list}) AND p.created_at >= ? AND p.created_at < ? "
+        f"AND a.official WHERE p.territory_id IN ({t_list}) AND p.created_at >= ? AND p.created_at < ?{within} "
         f"ORDER BY p.created_at, p.post_id",
-        [*territories, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end + timedelta(days=1)).to_pydatetime()],
+        [*territories, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end + timedelta(days=1)).to_pydatetime(),
+         *bounds],
     ).df()
 
 
@@ -87,6 +94,8 @@ class PostArrays:
             return posts[name].to_numpy(object) if name in posts else np.full(self.n, None, dtype=object)
 
         self.territory, self.texts, self.perma = col("territory_id"), col("text"), col("permalink")
+        codes, names = pd.factorize(self.territory)  # territories as integers: fast masks
+        self.terr_code, self._terr_codes = codes, {t: i for i, t in enumerate(names)}
         created = pd.to_datetime(posts["created_at"])
         self.created = created.to_numpy()
         self.days = (created - pd.Timestamp("2000-01-01")).dt.total_seconds().to_numpy() / 86400
@@ -94,14 +103,41 @@ class PostArrays:
         self.acc = pd.factorize(posts["account_id"].to_numpy(object))[0]  # accounts as integers: fast masks
         self.known = np.isfinite(self.eng)
         self._keys: dict[int, tuple[str, frozenset[str]]] = {}
+        self._index: NameIndex | None = None
+        self._index_row = np.full(self.n, -1, dtype=np.int64)  # row of each post in _index, -1: not in it
+
+    def index_names(self, rows: np.ndarray) -> None:
+        """Key the texts of ``rows`` (a mask) at once (:class:`analysis.text.NameIndex`): the posts
+        :func:`promotes` will look at, for many events."""
+        at = np.flatnonzero(rows)
+        self._index = NameIndex(self.texts[at])
+        self._index_row = np.full(self.n, -1, dtype=np.int64)
+        self._index_row[at] = np.arange(len(at))
+
+    def naming(self, terms: list[str], rows: np.ndarray) -> np.ndarray | None:
+        """Mask of the posts of ``rows`` (indices) naming one of ``terms``, from the index; None when
+        some of them are not indexed."""
+        if self._index is None:
+            return None
+        local = self._index_row[rows]
+        if not len(rows):
+            return np.zeros(self.n, dtype=bool)
+        if (local < 0).any():
+            return None
+        hit = self._index.naming(terms, int(local.min()), int(local.max()) + 1)
+        out = np.zeros(self.n, dtype=bool)
+        out[rows] = hit[local]
+        return out
 
     def subset(self, sel: np.ndarray) -> PostArrays:
         """The same arrays for the rows of ``sel`` (a mask)."""
         out = object.__new__(PostArrays)
         out.n = int(sel.sum())
-        for name in ("territory", "created", "texts", "perma", "days", "eng", "acc", "known"):
+        for name in ("territory", "terr_code", "created", "texts", "perma", "days", "eng", "acc", "known"):
             setattr(out, name, getattr(self, name)[sel])
+        out._terr_codes = self._terr_codes
         out._keys = {}
+        out._index, out._index_row = self._index, self._index_row[sel]
         return out
 
     def keys(self, i: int) -> tuple[str, frozenset[str]]:
@@ -111,25 +147,37 @@ class PostArrays:
         return k
 
 
+def _promotion_window(P: PostArrays, event: Any, within: np.ndarray | None = None) -> np.ndarray:
+    """Mask of the posts :func:`promotes` looks at: the event's territory, from ``LEAD_DAYS``
+    before its start to ``TAIL_DAYS`` after its end (and in ``within``)."""
+    s, e = pd.Timestamp(event["start_at"]), pd.Timestamp(event["end_at"])
+    t = event["territory_id"]
+    mine = P.terr_code == P._terr_codes.get(t, -2) if isinstance(t, str) else P.territory == t
+    return (mine & (True if within is None else within)
+            & (P.created >= (s - pd.Timedelta(days=LEAD_DAYS)).to_datetime64())
+            & (P.created <= (e + pd.Timedelta(days=TAIL_DAYS)).to_datetime64()))
+
+
 def promotes(posts: pd.DataFrame | PostArrays, event: Any, within: np.ndarray | None = None) -> np.ndarray:
     """Mask of the posts that promote ``event``: its territory, its promotion window, naming it or
     linking to it (see the module docstring). ``within``: only those posts are looked at (others False)."""
     P = posts if isinstance(posts, PostArrays) else PostArrays(posts)
     if not P.n:
         return np.zeros(0, dtype=bool)
-    s, e = pd.Timestamp(event["start_at"]), pd.Timestamp(event["end_at"])
-    win = ((P.territory == event["territory_id"]) & (True if within is None else within)
-           & (P.created >= (s - pd.Timedelta(days=LEAD_DAYS)).to_datetime64())
-           & (P.created <= (e + pd.Timedelta(days=TAIL_DAYS)).to_datetime64()))
+    win = _promotion_window(P, event, within)
     terms = event_terms(event)
     links = [k for k in (_link_key(u) for u in event.get("links") or []) if k]
     texts, perma = P.texts, P.perma
-    out = np.zeros(P.n, dtype=bool)
-    for i in np.flatnonzero(win):
-        text = texts[i] if isinstance(texts[i], str) else ""
-        if terms and names_any(text, terms, P.keys(i)):
-            out[i] = True
-        elif links:
+    cand = np.flatnonzero(win)
+    named = P.naming(terms, cand) if terms else np.zeros(P.n, dtype=bool)
+    if named is None:  # texts not indexed: one by one
+        named = np.zeros(P.n, dtype=bool)
+        for i in cand:
+            named[i] = names_any(texts[i] if isinstance(texts[i], str) else "", terms, P.keys(i))
+    out = named
+    if links:
+        for i in cand[~named[cand]]:
+            text = texts[i] if isinstance(texts[i], str) else ""
             hay = (text + " " + str(perma[i] or "")).lower()
             out[i] = any(k in hay for k in links)
     return out
@@ -186,6 +234,25 @@ def _reference_means(s: Stratum, counts: np.ndarray | None = None) -> np.ndarray
         return ((c * s.e_ref) @ s.W.T) / (c @ s.W.T)
 
 
+def _resampled_reference_means(g: list[Stratum], B: int, rng: np.random.Generator) -> np.ndarray:
+    """B × (promotion posts of ``g``): :func:`_reference_means` of each stratum with its reference
+    posts resampled (``rng.integers(0, k, (B, k))`` per stratum, in order). One product per stratum
+    with [W·e | W] gives each mean's numerator and denominator: sums of whole engagements and
+    counts, so exactly the figures of the two products it replaces."""
+    rows = np.arange(B)[:, None]
+    out = []
+    for s in g:
+        k, p = len(s.e_ref), len(s.e_promo)
+        idx = rng.integers(0, k, size=(B, k))
+        idx += rows * k
+        counts = np.bincount(idx.ravel(), minlength=B * k).reshape(B, k).astype(float)
+        wt = s.W.T
+        r = counts @ np.concatenate([wt * s.e_ref[:, None], wt], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out.append(r[:, :p] / r[:, p:])
+    return np.concatenate(out, axis=1)
+
+
 def _draws(groups: list[list[Stratum]], n_boot: int, rng: np.random.Generator) -> tuple[float | None, np.ndarray, int]:
     """Point estimate Σ engagement of the promotion posts ÷ Σ their reference means − 1 over every
     promotion post of ``groups`` (events), and its bootstrap draws: within each event, its
@@ -200,26 +267,28 @@ def _draws(groups: list[list[Stratum]], n_boot: int, rng: np.random.Generator) -
     B = max(n_boot, 1)
     e_sum = np.zeros((B, len(groups)))
     m_sum = np.zeros((B, len(groups)))
-    for gi, g in enumerate(groups):
-        # reference means resampled per account; the promotion posts of the event resampled together
-        # (per account, an account with two promotion posts would halve their variance)
-        ms, es = [], []
-        for s in g:
-            k = len(s.e_ref)
-            idx = rng.integers(0, k, size=(B, k))
-            counts = np.bincount((np.arange(B)[:, None] * k + idx).ravel(), minlength=B * k).reshape(B, k).astype(float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ms.append(((counts * s.e_ref[None, :]) @ s.W.T) / (counts @ s.W.T))
-            es.append(s.e_promo)
-        m, e = np.concatenate(ms, axis=1), np.concatenate(es)
-        n = len(e)
-        pick = rng.integers(0, n, size=(B, n))
-        e_sum[:, gi] = e[pick].sum(1)
-        m_sum[:, gi] = np.nansum(np.take_along_axis(m, pick, axis=1), axis=1)
+    # products of a few columns: BLAS threads cost more than they give (half the CPU on two cores)
+    with threadpool_limits(1, "blas"):
+        _resample_groups(groups, B, rng, e_sum, m_sum)
     with np.errstate(divide="ignore", invalid="ignore"):
         draws = e_sum.sum(1) / m_sum.sum(1) - 1
     n_units = n_posts
     return point, draws[np.isfinite(draws) & (draws > -1)], n_units
+
+
+def _resample_groups(groups: list[list[Stratum]], B: int, rng: np.random.Generator, e_sum: np.ndarray,
+                     m_sum: np.ndarray) -> None:
+    """Fill column gi of ``e_sum`` / ``m_sum`` with group gi's resampled sums of promotion
+    engagement / reference means (:func:`_draws`)."""
+    for gi, g in enumerate(groups):
+        # reference means resampled per account; the promotion posts of the event resampled together
+        # (per account, an account with two promotion posts would halve their variance)
+        m = _resampled_reference_means(g, B, rng)
+        e = np.concatenate([s.e_promo for s in g])
+        n = len(e)
+        pick = rng.integers(0, n, size=(B, n))
+        e_sum[:, gi] = e[pick].sum(1)
+        m_sum[:, gi] = np.nansum(np.take_along_axis(m, pick, axis=1), axis=1)
 
 
 @dataclass
@@ -297,10 +366,10 @@ def conversation(con: duckdb.DuckDBPyConnection, event: Any, promo_ids: list[str
             WHERE m.territory_id = ? AND NOT coalesce(m.is_official, FALSE) AND m.created_at >= ? AND m.created_at < ?""",
         [event["territory_id"], w0.to_pydatetime(), w1.to_pydatetime()]).df()
     terms = event_terms(event)
-    promo = set(promo_ids)
-    keep = [bool(p in promo) or (bool(terms) and names_any(t if isinstance(t, str) else "", terms))
-            for p, t in zip(msgs["post_id"], msgs["text"], strict=True)]
-    m = msgs[np.array(keep, dtype=bool)].copy() if len(msgs) else msgs
+    keep = msgs["post_id"].isin(set(promo_ids)).to_numpy(bool, copy=True)
+    if terms and len(msgs):
+        keep |= NameIndex(msgs["text"].to_numpy(object)).naming(terms)
+    m = msgs[keep].copy() if len(msgs) else msgs
     # phases are French local days: the event's days (whole), the four weeks before, two weeks after
     d0 = _utc_midnight(local(s).normalize())
     d1 = _utc_midnight(local(e).normalize() + pd.Timedelta(days=1))
@@ -403,6 +472,10 @@ class _Scope:
     arrays: PostArrays
     masks: dict[str, np.ndarray]
     any_promo: np.ndarray
+    slim: pd.DataFrame  # the events' columns _compared reads
+
+
+_COMPARED_COLUMNS = ("event_id", "territory_id", "theme_effective", "start_at", "end_at")
 
 
 def _compared(evs: pd.DataFrame, ev: Any, t: str, peers: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -416,19 +489,31 @@ def _compared(evs: pd.DataFrame, ev: Any, t: str, peers: list[str]) -> tuple[pd.
     return past_rows, relevant[(relevant["territory_id"].isin(peers)) & near]
 
 
-def _needed(arrays: PostArrays, evs: pd.DataFrame, rows: pd.DataFrame, t: str, peers: list[str]) -> np.ndarray:
-    """Posts an evaluation of ``rows`` can read: within 2 × ``MATCH_DAYS`` (and a day) of the
-    promotion windows of those events and of the events they are compared with. Farther posts are
-    no reference of any promotion post, so whether they promote something changes nothing."""
-    need = np.zeros(arrays.n, dtype=bool)
+def _need_spans(evs: pd.DataFrame, rows: pd.DataFrame, t: str, peers: list[str]) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """[from, to] spans (both included, overlapping ones merged) of the posts an evaluation of
+    ``rows`` can read: within 2 × ``MATCH_DAYS`` (and a day) of the promotion windows of those events
+    and of the events they are compared with. Farther posts are no reference of any promotion post,
+    so whether they promote something changes nothing."""
     spans = {}
     for _, ev in rows.iterrows():
         past_rows, peer_rows = _compared(evs, ev, t, peers)
         for x in (ev, *(r for _, r in past_rows.iterrows()), *(r for _, r in peer_rows.iterrows())):
             spans[x["event_id"]] = (x["start_at"], x["end_at"])
-    for a, b in spans.values():
-        lo = pd.Timestamp(a) - pd.Timedelta(days=LEAD_DAYS + 2 * MATCH_DAYS + 1)
-        hi = pd.Timestamp(b) + pd.Timedelta(days=TAIL_DAYS + 2 * MATCH_DAYS + 1)
+    out: list[tuple[pd.Timestamp, pd.Timestamp]] = []
+    for lo, hi in sorted((pd.Timestamp(a) - pd.Timedelta(days=LEAD_DAYS + 2 * MATCH_DAYS + 1),
+                          pd.Timestamp(b) + pd.Timedelta(days=TAIL_DAYS + 2 * MATCH_DAYS + 1))
+                         for a, b in spans.values()):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _needed(arrays: PostArrays, spans: list[tuple[pd.Timestamp, pd.Timestamp]]) -> np.ndarray:
+    """Mask of the posts within one of ``spans`` (:func:`_need_spans`)."""
+    need = np.zeros(arrays.n, dtype=bool)
+    for lo, hi in spans:
         need |= (arrays.created >= lo.to_datetime64()) & (arrays.created <= hi.to_datetime64())
     return need
 
@@ -436,21 +521,28 @@ def _needed(arrays: PostArrays, evs: pd.DataFrame, rows: pd.DataFrame, t: str, p
 def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str], visible: tuple[str, ...]) -> _Scope:
     peers = [p for p in _peers(con, territory) if not visible or p in visible]
     evs = events_frame(con, [territory, *peers])
-    rows = evs[evs["event_id"].isin(event_ids)]
+    slim = evs[list(_COMPARED_COLUMNS)]  # what _compared reads: filtering it is cheap (no list columns)
+    rows = slim[slim["event_id"].isin(event_ids)]
     windows = [_posts_window(x) for _, x in rows.iterrows()]
-    if windows:
+    spans = _need_spans(slim, rows, territory, peers)
+    if windows:  # only the posts the evaluations can read (the others change nothing: _need_spans)
         posts = load_posts(con, [territory, *peers], min(w[0] for w in windows).date(),
-                           (max(w[1] for w in windows) - pd.Timedelta(days=1)).date())
+                           (max(w[1] for w in windows) - pd.Timedelta(days=1)).date(), spans)
     else:
         posts = load_posts(con, [], date.today(), date.today())
     arrays = PostArrays(posts)
-    need = _needed(arrays, evs, rows, territory, peers)
+    need = _needed(arrays, spans)
     any_promo = np.zeros(len(posts), dtype=bool)
     masks: dict[str, np.ndarray] = {}
-    for _, x in evs[evs["territory_id"].isin([territory, *peers])].iterrows():
+    scoped = [x for _, x in evs[evs["territory_id"].isin([territory, *peers])].iterrows()]
+    looked_at = np.zeros(len(posts), dtype=bool)
+    for x in scoped:
+        looked_at |= _promotion_window(arrays, x, need)
+    arrays.index_names(looked_at)  # every text read once, keyed at once
+    for x in scoped:
         masks[x["event_id"]] = promotes(arrays, x, need)
         any_promo |= masks[x["event_id"]]
-    return _Scope(territory, peers, evs, posts, arrays, masks, any_promo)
+    return _Scope(territory, peers, evs, posts, arrays, masks, any_promo, slim)
 
 
 def evaluate_event(con: duckdb.DuckDBPyConnection, event_id: str, n_boot: int = 2000, seed: int = 0,
@@ -483,7 +575,7 @@ def _evaluate(con: duckdb.DuckDBPyConnection, sc: _Scope, event_id: str, n_boot:
     t, peers, evs = sc.territory, sc.peers, sc.events
     ev = evs[evs["event_id"] == event_id].iloc[0]
     theme = ev["theme_effective"]
-    past_rows, peer_rows = _compared(evs, ev, t, peers)
+    past_rows, peer_rows = _compared(sc.slim, ev, t, peers)
     w0, w1 = _posts_window(ev)
     sel = (sc.arrays.created >= w0.to_datetime64()) & (sc.arrays.created < w1.to_datetime64())
     posts = sc.posts[sel].reset_index(drop=True)
@@ -506,7 +598,7 @@ def _evaluate(con: duckdb.DuckDBPyConnection, sc: _Scope, event_id: str, n_boot:
     past = lift(past_g, n_boot, seed + 1) if past_g else Lift(None, None, None)
     peer_g, peer_names = groups_of(peer_rows)
     peer = lift(peer_g, n_boot, seed + 2) if peer_g else Lift(None, None, None)
-    promo_posts = posts[masks[event_id]].copy()
+    promo_posts = posts[masks[event_id]].reset_index(drop=True)  # rows 0…n, whichever posts the scope read
     reach = pd.to_numeric(promo_posts["reach"], errors="coerce")
     conv = conversation(con, ev, promo_posts["post_id"].tolist()) if with_conversation else None
     out = EventEvaluation(

@@ -64,6 +64,7 @@ TABLE_LABELS = {
     "population": "Population de référence (INSEE)", "moderation_status": "Suivi de modération",
     "alerts": "Alertes", "audit_log": "Journal d'audit",
     "daily_sentiment": "Sentiment par jour (calculé)",
+    "daily_messages_utc": "Messages par jour UTC (calculé)",
     "incoming_messages": "Messages reçus et premières réponses (calculé)",
     "moderation_messages": "Messages des internautes pour la modération (calculé)",
     "derived_state": "État des tables calculées",
