@@ -339,6 +339,25 @@ TABLES: tuple[Table, ...] = (
         key=("item_id", "item_type", "theme"),
     ),
     Table(
+        "text_keys",
+        "Lemma keys of each distinct message text (analysis.topics.keys), computed once at enrichment: "
+        "emerging subjects count them instead of tokenising texts. One row per text hash (no text stored, "
+        "no index: written in bulk).",
+        (
+            C("text_hash", "UBIGINT", "Low 64 bits of the MD5 of a message text (analysis.topics.keys.text_hash_sql).", False),
+            C("keys", "INTEGER[]", "Distinct lemma uni/bigram keys of the text (lemma_keys.key_id), ascending."),
+            C("version", "VARCHAR", "Tokenisation version that produced them (stop words, lemmatiser)."),
+        ),
+    ),
+    Table(
+        "lemma_keys",
+        "Lemma keys met in message texts, numbered for text_keys (append-only).",
+        (
+            C("key_id", "INTEGER", "Number of the key.", False),
+            C("key", "VARCHAR", "Lemma key: 'piste cyclable', '#eausaintaubin'.", False),
+        ),
+    ),
+    Table(
         "labels",
         "Analyst corrections and labels (sentiment, theme, toxicity); they override the models.",
         (
@@ -594,6 +613,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (4, [table("erased_authors").ddl()]),
     # events and the editorial calendar (issue 21)
     (5, [table("events").ddl(), table("planned_posts").ddl()]),
+    # lemma keys of each distinct message text, stored at enrichment (issue 19 item 3)
+    (6, [table("text_keys").ddl(), table("lemma_keys").ddl()]),
 ]
 
 

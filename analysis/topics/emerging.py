@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from pandas.api.indexers import BaseIndexer
 
 from analysis.fmt import fr_date, fr_int, fr_num
 from analysis.queries import Filters
 from analysis.topics.discovery import subject_label
+from analysis.topics.keys import keys_join, stored_key_matrix
 from analysis.topics.lemmas import STOP_WORDS_FR, TOKEN_PATTERN, LemmaVectorizer, _binarize, surface_one
 
 
@@ -37,15 +40,14 @@ def detect_bursts(counts: pd.DataFrame, baseline_days: int = 28, min_history: in
     cols = ["term", "start", "end", "peak", "peak_count", "count", "baseline", "max_z"]
     if counts.empty:
         return pd.DataFrame(columns=cols)
-    c = counts.astype("float64")
-    prev = c.shift(1).rolling(baseline_days, min_periods=min_history)
-    mu, var = prev.mean(), prev.var(ddof=0)
-    den = np.sqrt(np.maximum(var, mu) + 0.25)
-    z = (c - mu) / den
-    hot = ((z >= z_threshold) & (c >= min_support)).to_numpy()
+    C = counts.to_numpy(dtype="float64")
+    MU, var = _baselines(C, baseline_days, min_history)
+    DEN = np.sqrt(np.maximum(var, MU) + 0.25)
+    z = (C - MU) / DEN
+    with np.errstate(invalid="ignore"):
+        hot = (z >= z_threshold) & (C >= min_support)
     rows = []
-    days = [d.date() for d in c.index]  # indexing a DatetimeIndex per episode was slow
-    C, MU, DEN = c.to_numpy(), mu.to_numpy(), den.to_numpy()
+    days = [d.date() for d in counts.index]  # indexing a DatetimeIndex per episode was slow
     n = len(days)
     for j in np.flatnonzero(hot.any(axis=0)):
         i = 0
@@ -63,12 +65,40 @@ def detect_bursts(counts: pd.DataFrame, baseline_days: int = 28, min_history: in
                     last = k
             seg = slice(i, last + 1)
             pk = i + int(np.argmax(C[seg, j]))
-            rows.append({"term": c.columns[j], "start": days[i], "end": days[last],
+            rows.append({"term": counts.columns[j], "start": days[i], "end": days[last],
                          "peak": days[pk], "peak_count": int(C[pk, j]), "count": int(C[seg, j].sum()),
                          "baseline": float(mu0), "max_z": float(zj[seg].max())})
             i = last + 1
     return pd.DataFrame(rows, columns=cols).sort_values(["max_z"], ascending=False, kind="stable",
                                                        ignore_index=True)
+
+
+class _ColumnWindows(BaseIndexer):
+    """Windows of ``window_size`` rows over the columns of a matrix laid end to end (column-major):
+    a window never reaches into the column before (``n_rows`` rows per column)."""
+
+    def get_window_bounds(self, num_values: int = 0, min_periods: int | None = None, center: bool | None = None,
+                          closed: str | None = None, step: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        i = np.arange(num_values, dtype=np.int64)
+        return np.maximum(i - self.window_size + 1, i - i % self.n_rows), i + 1
+
+
+def _baselines(C: np.ndarray, baseline_days: int, min_history: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance (ddof 0) of the ``baseline_days`` rows before each row, per column (NaN with
+    fewer than ``min_history``): ``DataFrame(C).shift(1).rolling(baseline_days, min_history)`` computed
+    as one rolling pass over the columns laid end to end — the same pandas kernels, hence the same
+    floats, without a call per column (a year of a territory has a thousand candidate terms)."""
+    n, m = C.shape
+    if not n or not m:
+        return np.full(C.shape, np.nan), np.full(C.shape, np.nan)
+    prev = np.empty_like(C)
+    prev[0] = np.nan
+    prev[1:] = C[:-1]
+    flat = pd.Series(prev.ravel(order="F"))
+    r = flat.rolling(_ColumnWindows(window_size=baseline_days, n_rows=n), min_periods=min_history)
+    mu = r.mean().to_numpy().reshape((n, m), order="F")
+    var = r.var(ddof=0).to_numpy().reshape((n, m), order="F")
+    return mu, var
 
 
 @dataclass
@@ -173,25 +203,27 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     ext = Filters(territories=f.territories, platforms=f.platforms,
                   start=(start - timedelta(days=baseline_days)).date(), end=f.end)
     w, params = ext.where("m")
-    # Only the row id, the day (index in the calendar) and the text of each message: the other
-    # columns are read for the messages shown (converting 80 000 ids and names was a sixth of the time).
-    res = con.execute(
-        f"SELECT m.rowid AS rid, date_diff('day', ?::DATE, m.created_at::DATE)::INTEGER AS pos, m.text, "
-        f"m.author_hash "
-        f"FROM messages m WHERE {w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL "
-        f"ORDER BY m.created_at, m.message_id", [ext.start, *params]).fetchnumpy()
-    rid, pos, texts = np.asarray(res["rid"]), np.asarray(res["pos"]).astype(np.int64), np.asarray(res["text"])
-    authors = np.asarray(res["author_hash"], dtype=object)
+    where = f"{w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL"
+    # Only the row id, the day (index in the calendar), the author and the stored keys of each message:
+    # the other columns are read for the messages shown (converting 80 000 ids and names was a sixth of the time).
+    cols = "m.rowid AS rid, date_diff('day', ?::DATE, m.created_at::DATE)::INTEGER AS pos, m.author_hash"
+    order = "ORDER BY m.created_at, m.message_id"
+    join, jparams = keys_join("m")
+    try:
+        res = con.sql(f"SELECT {cols}, k.keys FROM messages m {join} WHERE {where} {order}",
+                      params=[ext.start, *jparams, *params]).to_arrow_table()
+    except duckdb.CatalogException:  # a store from before the keys table
+        res = con.sql(f"SELECT {cols}, NULL::INTEGER[] AS keys FROM messages m WHERE {where} {order}",
+                      params=[ext.start, *params]).to_arrow_table()
+    rid = res.column("rid").to_numpy()
+    pos = res.column("pos").to_numpy().astype(np.int64)
+    authors = np.asarray(res.column("author_hash").to_pylist(), dtype=object)
     if not len(rid):
         return []
     calendar = pd.date_range(pd.Timestamp(ext.start), pd.Timestamp(f.end) - pd.Timedelta(days=1), freq="D")
     pos[(pos < 0) | (pos >= len(calendar))] = -1
-    # One chunk for a territory's year: each distinct text tokenised once (no max_features, so
-    # the chunking cannot change the vocabulary).
-    vec = LemmaVectorizer(min_df=min_support, max_df=0.5, subject_terms=True,
-                          exclude=sorted(territory_words(con, f.territories)), chunk_size=200_000)
-    X = _binarize(vec.fit_transform(texts)).tocsr()
-    names = np.asarray(vec.get_feature_names_out(), dtype=object)
+    X, names = _message_keys(con, where, params, res.column("keys"), min_df=min_support, max_df=0.5,
+                             exclude=sorted(territory_words(con, f.territories)))
     counts = _daily_matrix(pos, X, len(calendar))
     # A burst needs a day with ≥ min_support messages: other terms cannot burst (same result),
     # and dropping them spares most of the rolling baselines.
@@ -294,6 +326,23 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
             messages=sub.head(messages_per_subject).reset_index(drop=True)))
     subjects.sort(key=lambda s: s.count, reverse=True)
     return subjects[:max_subjects]
+
+
+def _message_keys(con: Any, where: str, params: list, keys: Any, min_df: int, max_df: float,
+                  exclude: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Binary matrix (messages × lemma uni/bigram keys fit to name a subject) of the messages matching
+    ``where`` in time order, and its keys: from the keys stored at enrichment (``keys``, see
+    :func:`analysis.topics.keys.stored_key_matrix`), else by tokenising the texts (same result)."""
+    got = stored_key_matrix(con, keys, min_df=min_df, max_df=max_df, subject_terms=True, exclude=exclude)
+    if got is not None:
+        return got
+    texts = np.asarray(con.execute(f"SELECT m.text FROM messages m WHERE {where} ORDER BY m.created_at, m.message_id",
+                                   params).fetchnumpy()["text"])
+    # One chunk for a territory's year: each distinct text tokenised once (no max_features, so
+    # the chunking cannot change the vocabulary).
+    vec = LemmaVectorizer(min_df=min_df, max_df=max_df, subject_terms=True, exclude=exclude, chunk_size=200_000)
+    X = _binarize(vec.fit_transform(texts)).tocsr()
+    return X, np.asarray(vec.get_feature_names_out(), dtype=object)
 
 
 def _group_terms(eps: list, max_terms: int) -> tuple[list[str], list[str]]:
