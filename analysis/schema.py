@@ -341,10 +341,10 @@ TABLES: tuple[Table, ...] = (
     Table(
         "text_keys",
         "Lemma keys of each distinct message text (analysis.topics.keys), computed once at enrichment: "
-        "emerging subjects count them instead of tokenising texts. One row per text hash (no text stored, "
-        "no index: written in bulk).",
+        "emerging subjects count them instead of tokenising texts. One row per text (no index: written in bulk; "
+        "a text no message holds any more is deleted with its last message).",
         (
-            C("text_hash", "UBIGINT", "Low 64 bits of the MD5 of a message text (analysis.topics.keys.text_hash_sql).", False),
+            C("text", "VARCHAR", "A message text, as in messages.text.", False),
             C("keys", "INTEGER[]", "Distinct lemma uni/bigram keys of the text (lemma_keys.key_id), ascending."),
             C("version", "VARCHAR", "Tokenisation version that produced them (stop words, lemmatiser)."),
         ),

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -48,27 +47,27 @@ def detect_bursts(counts: pd.DataFrame, baseline_days: int = 28, min_history: in
         hot = (z >= z_threshold) & (C >= min_support)
     rows = []
     days = [d.date() for d in counts.index]  # indexing a DatetimeIndex per episode was slow
-    n = len(days)
     for j in np.flatnonzero(hot.any(axis=0)):
-        i = 0
-        while i < n:
-            if not hot[i, j]:
-                i += 1
-                continue
+        hj, cj = hot[:, j], C[:, j]
+        starts = np.flatnonzero(hj)
+        p = 0
+        while p < len(starts):
+            i = int(starts[p])
             # The episode keeps the baseline of its first day: the burst must not raise its own bar.
             mu0, den0 = MU[i, j], DEN[i, j]
-            zj = (C[:, j] - mu0) / den0
-            last, k = i, i
-            while k + 1 < n and k + 1 - last <= max_gap + 1:
-                k += 1
-                if hot[k, j] or (C[k, j] >= min_support and zj[k] >= z_threshold / 2):
-                    last = k
+            zj = (cj - mu0) / den0
+            # it goes on through the days that burst or stay high, at most max_gap quiet days apart
+            last = i
+            for k in (np.flatnonzero((hj | ((cj >= min_support) & (zj >= z_threshold / 2)))[i + 1:]) + i + 1).tolist():
+                if k - last > max_gap + 1:
+                    break
+                last = k
             seg = slice(i, last + 1)
-            pk = i + int(np.argmax(C[seg, j]))
+            pk = i + int(np.argmax(cj[seg]))
             rows.append({"term": counts.columns[j], "start": days[i], "end": days[last],
-                         "peak": days[pk], "peak_count": int(C[pk, j]), "count": int(C[seg, j].sum()),
+                         "peak": days[pk], "peak_count": int(cj[pk]), "count": int(cj[seg].sum()),
                          "baseline": float(mu0), "max_z": float(zj[seg].max())})
-            i = last + 1
+            p = int(np.searchsorted(starts, last + 1))
     return pd.DataFrame(rows, columns=cols).sort_values(["max_z"], ascending=False, kind="stable",
                                                        ignore_index=True)
 
@@ -208,13 +207,11 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     # the other columns are read for the messages shown (converting 80 000 ids and names was a sixth of the time).
     cols = "m.rowid AS rid, date_diff('day', ?::DATE, m.created_at::DATE)::INTEGER AS pos, m.author_hash"
     order = "ORDER BY m.created_at, m.message_id"
-    join, jparams = keys_join("m")
-    try:
-        res = con.sql(f"SELECT {cols}, k.keys FROM messages m {join} WHERE {where} {order}",
-                      params=[ext.start, *jparams, *params]).to_arrow_table()
-    except duckdb.CatalogException:  # a store from before the keys table
-        res = con.sql(f"SELECT {cols}, NULL::INTEGER[] AS keys FROM messages m WHERE {where} {order}",
-                      params=[ext.start, *params]).to_arrow_table()
+    join = keys_join(con, "m")
+    if join is None:  # a store from before the keys table
+        join = ("LEFT JOIN (SELECT NULL::VARCHAR AS text, NULL::INTEGER[] AS keys) k ON FALSE", [])
+    res = con.sql(f"SELECT {cols}, k.keys FROM messages m {join[0]} WHERE {where} {order}",
+                  params=[ext.start, *join[1], *params]).to_arrow_table()
     rid = res.column("rid").to_numpy()
     pos = res.column("pos").to_numpy().astype(np.int64)
     authors = np.asarray(res.column("author_hash").to_pylist(), dtype=object)
