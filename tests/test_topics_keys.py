@@ -207,3 +207,17 @@ def test_detect_bursts_equals_its_day_by_day_definition():
             pd.testing.assert_frame_equal(a, b, check_exact=True)
             found += len(a)
     assert found > 50
+
+
+def test_column_rows_are_the_columns_of_tocsc():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(2)
+    X = sp.random(300, 40, density=0.1, format="csr", random_state=3, dtype=np.float32)
+    X.data[:] = 1
+    cols = sorted(rng.choice(40, size=12, replace=False).tolist())
+    got = E._column_rows(X, cols)
+    A = X.tocsc()
+    for j in cols:
+        assert got[j].tolist() == A.indices[A.indptr[j]:A.indptr[j + 1]].tolist()
+    assert E._column_rows(X, []) == {}

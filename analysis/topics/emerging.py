@@ -49,24 +49,27 @@ def detect_bursts(counts: pd.DataFrame, baseline_days: int = 28, min_history: in
     days = [d.date() for d in counts.index]  # indexing a DatetimeIndex per episode was slow
     for j in np.flatnonzero(hot.any(axis=0)):
         hj, cj = hot[:, j], C[:, j]
+        big = cj >= min_support
         starts = np.flatnonzero(hj)
         p = 0
         while p < len(starts):
             i = int(starts[p])
             # The episode keeps the baseline of its first day: the burst must not raise its own bar.
             mu0, den0 = MU[i, j], DEN[i, j]
-            zj = (cj - mu0) / den0
+            zj = (cj[i:] - mu0) / den0
             # it goes on through the days that burst or stay high, at most max_gap quiet days apart
             last = i
-            for k in (np.flatnonzero((hj | ((cj >= min_support) & (zj >= z_threshold / 2)))[i + 1:]) + i + 1).tolist():
+            for k in (np.flatnonzero(hj[i + 1:] | (big[i + 1:] & (zj[1:] >= z_threshold / 2))) + i + 1).tolist():
                 if k - last > max_gap + 1:
                     break
                 last = k
-            seg = slice(i, last + 1)
-            pk = i + int(np.argmax(cj[seg]))
+            # a few days: plain floats (integer counts: the sums are exact in any order)
+            cs, zs = cj[i:last + 1].tolist(), zj[:last + 1 - i].tolist()
+            peak = max(cs)
+            pk = i + cs.index(peak)  # the first day of the highest count, as argmax
             rows.append({"term": counts.columns[j], "start": days[i], "end": days[last],
-                         "peak": days[pk], "peak_count": int(cj[pk]), "count": int(cj[seg].sum()),
-                         "baseline": float(mu0), "max_z": float(zj[seg].max())})
+                         "peak": days[pk], "peak_count": int(peak), "count": int(sum(cs)),
+                         "baseline": float(mu0), "max_z": float(max(zs))})
             p = int(np.searchsorted(starts, last + 1))
     return pd.DataFrame(rows, columns=cols).sort_values(["max_z"], ascending=False, kind="stable",
                                                        ignore_index=True)
@@ -236,7 +239,6 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     ordinary = bt <= 1.5 * np.median(bt[bt > 0]) if (bt > 0).any() else bt > 0
     base = (pos >= 0) & (pos < baseline_days)
     base[base] = ordinary[pos[base]]
-    XA = X.tocsc()
     eps = eps[pd.to_datetime(eps["end"]) >= start] if len(eps) else eps
     if eps.empty:
         return []
@@ -263,9 +265,9 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     # message → groups holding it: an episode is compared only with the groups it shares a
     # message with (the others have no overlap), in group order as before.
     doc_groups: dict[int, set[int]] = {}
+    with_term = _column_rows(X, sorted({col_of[t] for t in eps["term"]}))
     for ep in eps.sort_values(["count", "max_z"], ascending=False).itertuples(index=False):
-        j = col_of[ep.term]
-        rows = XA.indices[XA.indptr[j]:XA.indptr[j + 1]]  # messages with the term (cheaper than XA[:, j])
+        rows = with_term[col_of[ep.term]]
         docs = rows[(pos[rows] >= (ep.start - day0).days) & (pos[rows] <= (ep.end - day0).days)]
         docset = set(docs.tolist())
         for gi in sorted({gi for d in docset for gi in doc_groups.get(d, ())}):
@@ -340,6 +342,20 @@ def _message_keys(con: Any, where: str, params: list, keys: Any, min_df: int, ma
     vec = LemmaVectorizer(min_df=min_df, max_df=max_df, subject_terms=True, exclude=exclude, chunk_size=200_000)
     X = _binarize(vec.fit_transform(texts)).tocsr()
     return X, np.asarray(vec.get_feature_names_out(), dtype=object)
+
+
+def _column_rows(X: sp.csr_matrix, cols: Sequence[int]) -> dict[int, np.ndarray]:
+    """Rows (ascending) holding each of ``cols`` in ``X``: ``X.tocsc()`` for a few columns (converting the
+    whole matrix cost more than the rest of the grouping)."""
+    want = np.zeros(X.shape[1], dtype=bool)
+    want[list(cols)] = True
+    hit = want[X.indices]
+    rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))[hit]
+    c = X.indices[hit]
+    order = np.argsort(c, kind="stable")  # rows stay ascending within a column
+    rows, c = rows[order], c[order]
+    cuts = np.searchsorted(c, cols, side="left"), np.searchsorted(c, cols, side="right")
+    return {int(j): rows[a:b] for j, a, b in zip(cols, *cuts, strict=True)}
 
 
 def _group_terms(eps: list, max_terms: int) -> tuple[list[str], list[str]]:
