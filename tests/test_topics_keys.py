@@ -234,3 +234,30 @@ def test_emerging_subjects_read_the_stored_keys_without_tokenising(demo_db, monk
     with store.reader(demo_db) as con:
         subjects = emerging_view(con, FILTERS[0])
     assert len(subjects) >= 5 and subjects[0]["messages"]
+
+
+@pytest.mark.parametrize("theme,tone", [(None, None), ("cadre_de_vie_environnement", "negative")])
+def test_word_cloud_sample_is_the_sample_it_was(demo_db, theme, tone):
+    """The spread sample, picked by row id before its texts are read, holds the same messages."""
+    from analysis.topics.reads import themed_messages
+
+    f = Filters(territories=("saint-aubin",), start=date(2026, 1, 1), end=date(2026, 11, 1))
+    with store.reader(demo_db) as con:
+        got = themed_messages(con, f, theme=theme, tone=tone, limit=2_000, spread=True)
+        w, params = f.where("i")
+        extra = ""
+        if theme:
+            extra += " AND EXISTS (SELECT 1 FROM themes t WHERE t.item_id = i.message_id AND t.item_type = 'message' " \
+                     "AND t.theme = ?)"
+            params.append(theme)
+        if tone:
+            extra += " AND EXISTS (SELECT 1 FROM sentiment s WHERE s.item_id = i.message_id AND s.item_type = 'message' " \
+                     "AND s.label = ?)"
+            params.append(tone)
+        old = con.execute(f"SELECT * FROM (SELECT i.message_id AS item_id, i.created_at, i.territory_id, i.platform, "
+                          f"i.text FROM messages i WHERE {w} AND i.is_official IS NOT TRUE{extra} "
+                          f"ORDER BY hash(i.message_id) LIMIT 2000) ORDER BY created_at", params).df()
+    assert len(got) == len(old) > 100
+    key = ["created_at", "item_id"]
+    pd.testing.assert_frame_equal(got.sort_values(key, ignore_index=True), old.sort_values(key, ignore_index=True))
+    assert got["created_at"].is_monotonic_increasing
