@@ -217,7 +217,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
                   params=[ext.start, *join[1], *params]).to_arrow_table()
     rid = res.column("rid").to_numpy()
     pos = res.column("pos").to_numpy().astype(np.int64)
-    authors = np.asarray(res.column("author_hash").to_pylist(), dtype=object)
+    authors = res.column("author_hash")  # read as Python strings only for the messages of a subject
     if not len(rid):
         return []
     calendar = pd.date_range(pd.Timestamp(ext.start), pd.Timestamp(f.end) - pd.Timedelta(days=1), freq="D")
@@ -308,7 +308,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
         return base_share[col_of[next(iter(names_g))]] < lone_share
 
     groups = sorted((g for g in groups if len(g["docs"]) >= min_total and readable(g)
-                     and distinct_authors(authors[sorted(g["docs"])].tolist()) >= min_authors),
+                     and distinct_authors(authors.take(sorted(g["docs"])).to_pylist()) >= min_authors),
                     key=lambda g: len(g["docs"]), reverse=True)[:max_subjects]
     shown = [sorted(g["docs"])[:messages_per_subject] for g in groups]
     table = _messages_by_rowid(con, rid[sorted({d for docs in shown for d in docs})])  # one scan for all
