@@ -34,6 +34,7 @@ from analysis.registry import sync_registry
 from analysis.sentiment import enrich as sentiment_enrich
 from analysis.sentiment import load_model as sentiment_model
 from analysis.topics.enricher import task as topics_task
+from analysis.topics.keys import task as keys_task
 
 PARTITION = 10_000  # texts per task: large enough to amortise the task overhead (~1 ms)
 
@@ -155,6 +156,8 @@ def _run(con: duckdb.DuckDBPyConnection, selected: list[str], c: Any, progress: 
         tasks.append(topics_task(con, classifier=_DistributedThemes(topics.classifier_from_store(con), c)))
     if "moderation" in selected:
         tasks.append(ToxicityTask(tox_model(), score=_distributed_toxicity(c)))
+    if "keys" in selected:  # tokenising is cheap next to the models: in this process
+        tasks.append(keys_task(con))
     return one_pass(con, tasks, progress=progress, n_workers=1)
 
 

@@ -33,6 +33,7 @@ ENRICHER_MODULES: list[tuple[str, str]] = [
     ("sentiment", "analysis.sentiment.enrich"),
     ("topics", "analysis.topics.enricher"),
     ("moderation", "analysis.moderation"),
+    ("keys", "analysis.topics.keys"),
 ]
 ENGINES = ("local", "dask")
 DASK_MODULE = "analysis.distributed"  # exposes run(con, only, scheduler, progress)

@@ -86,7 +86,7 @@ def audit(con: duckdb.DuckDBPyConnection, action: str, detail: dict, actor: str 
 
 def _delete_messages(con: duckdb.DuckDBPyConnection, where: str, params: list) -> dict[str, int]:
     """Delete the messages matching ``where`` and every row derived from them; counts per table."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _erase AS SELECT message_id FROM messages WHERE {where}", params)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _erase AS SELECT message_id, text FROM messages WHERE {where}", params)
     counts: dict[str, int] = {}
     derived = [
         ("sentiment", "item_type = 'message' AND item_id IN (SELECT message_id FROM _erase)"),
@@ -98,6 +98,9 @@ def _delete_messages(con: duckdb.DuckDBPyConnection, where: str, params: list) -
     ]
     for table, cond in derived:
         counts[table] = int(con.execute(f"DELETE FROM {table} WHERE {cond}").fetchone()[0])
+    # the keys stored per text (analysis.topics.keys) keep a copy of it: gone with its last message
+    con.execute("DELETE FROM text_keys WHERE text IN (SELECT text FROM _erase) AND text NOT IN "
+                "(SELECT text FROM messages WHERE text IS NOT NULL)")
     con.execute("DROP TABLE _erase")
     return counts
 

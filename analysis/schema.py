@@ -339,6 +339,25 @@ TABLES: tuple[Table, ...] = (
         key=("item_id", "item_type", "theme"),
     ),
     Table(
+        "text_keys",
+        "Lemma keys of each distinct message text (analysis.topics.keys), computed once at enrichment: "
+        "emerging subjects count them instead of tokenising texts. One row per text (no index: written in bulk; "
+        "a text no message holds any more is deleted with its last message).",
+        (
+            C("text", "VARCHAR", "A message text, as in messages.text.", False),
+            C("keys", "INTEGER[]", "Distinct lemma uni/bigram keys of the text (lemma_keys.key_id), ascending."),
+            C("version", "VARCHAR", "Tokenisation version that produced them (stop words, lemmatiser)."),
+        ),
+    ),
+    Table(
+        "lemma_keys",
+        "Lemma keys met in message texts, numbered for text_keys (append-only).",
+        (
+            C("key_id", "INTEGER", "Number of the key.", False),
+            C("key", "VARCHAR", "Lemma key: 'piste cyclable', '#eausaintaubin'.", False),
+        ),
+    ),
+    Table(
         "labels",
         "Analyst corrections and labels (sentiment, theme, toxicity); they override the models.",
         (
@@ -643,6 +662,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     # user messages per UTC day (issue 19 item 3: campaigns and benchmark); filled by the next write
     # session's refresh (analysis.derived_refresh: no ``utc`` state row yet → one full rebuild)
     (7, [table("daily_messages_utc").ddl()]),
+    # lemma keys of each distinct message text, stored at enrichment (issue 19 item 3)
+    (8, [table("text_keys").ddl(), table("lemma_keys").ddl()]),
 ]
 
 

@@ -46,6 +46,10 @@ COLUMNS: dict[str, str] = {
     "incoming_messages": "t.*",
     "moderation_messages": "t.* REPLACE (round(p_toxic, 6) AS p_toxic)",
     "effective_sentiment": "t.*",
+    # lemma keys per text (analysis.topics.keys): key ids are names given in insertion order, so the
+    # digest holds each text's number of keys and the set of keys, not the ids
+    "text_keys": "text, version, len(keys)",
+    "lemma_keys": "key",
 }
 
 

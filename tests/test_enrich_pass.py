@@ -24,6 +24,7 @@ from analysis.moderation.toxicity import (
 )
 from analysis.sentiment import enrich as sentiment_enrich
 from analysis.topics import enricher as topics_enricher
+from analysis.topics import keys as topic_keys
 
 TEXTS = ["Merci pour votre aide !", "Quelle honte ce service, bande de nuls", "Quand ouvre la piscine ?",
          "Bravo pour le marché de Noël 👍", "I really love this city and the people are great", "",
@@ -60,7 +61,7 @@ def _tables(path) -> dict[str, pd.DataFrame]:
 def test_each_distinct_text_is_scored_once_per_model(db, monkeypatch):
     n_distinct = _seed(db)
     seen: dict[str, list[str]] = {}
-    for cls in (sentiment_enrich.SentimentTask, topics_enricher.ThemesTask, scoring.ToxicityTask):
+    for cls in (sentiment_enrich.SentimentTask, topics_enricher.ThemesTask, scoring.ToxicityTask, topic_keys.KeysTask):
         orig = cls.score
 
         def spy(self, texts, _orig=orig):
@@ -78,7 +79,10 @@ def test_each_distinct_text_is_scored_once_per_model(db, monkeypatch):
     assert len(seen["topics"]) == n_distinct
     assert len(seen["moderation"]) == len({"" if t is None else t for t in TEXTS})  # messages only
     assert None not in seen["sentiment"]  # a NULL text is scored as ''
-    assert tm["distinct_texts"] == n_distinct and tm["rows"] == {"sentiment": 186, "topics": 186, "moderation": 180}
+    # lemma keys: one row per distinct message text (NULL texts have none)
+    assert sorted(seen["keys"]) == sorted({t for t in TEXTS if t is not None})
+    assert tm["distinct_texts"] == n_distinct and tm["rows"] == {"sentiment": 186, "topics": 186, "moderation": 180,
+                                                                 "keys": 11}
     # every row got its text's scores: a NULL text and '' alike
     got = {r[0]: r[1:] for r in con.execute("SELECT item_id, lang, label, p_neutral FROM sentiment").fetchall()}
     assert got["facebook:m001"] == got["facebook:m011"] == ("und", None, None)  # NULL text, and ''

@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from pandas.api.indexers import BaseIndexer
 
 from analysis.fmt import fr_date, fr_int, fr_num
 from analysis.queries import Filters
 from analysis.topics.discovery import subject_label
+from analysis.topics.keys import keys_join, stored_key_matrix
 from analysis.topics.lemmas import STOP_WORDS_FR, TOKEN_PATTERN, LemmaVectorizer, _binarize, surface_one
 
 
@@ -37,38 +39,68 @@ def detect_bursts(counts: pd.DataFrame, baseline_days: int = 28, min_history: in
     cols = ["term", "start", "end", "peak", "peak_count", "count", "baseline", "max_z"]
     if counts.empty:
         return pd.DataFrame(columns=cols)
-    c = counts.astype("float64")
-    prev = c.shift(1).rolling(baseline_days, min_periods=min_history)
-    mu, var = prev.mean(), prev.var(ddof=0)
-    den = np.sqrt(np.maximum(var, mu) + 0.25)
-    z = (c - mu) / den
-    hot = ((z >= z_threshold) & (c >= min_support)).to_numpy()
+    C = counts.to_numpy(dtype="float64")
+    MU, var = _baselines(C, baseline_days, min_history)
+    DEN = np.sqrt(np.maximum(var, MU) + 0.25)
+    z = (C - MU) / DEN
+    with np.errstate(invalid="ignore"):
+        hot = (z >= z_threshold) & (C >= min_support)
     rows = []
-    days = [d.date() for d in c.index]  # indexing a DatetimeIndex per episode was slow
-    C, MU, DEN = c.to_numpy(), mu.to_numpy(), den.to_numpy()
-    n = len(days)
+    days = [d.date() for d in counts.index]  # indexing a DatetimeIndex per episode was slow
     for j in np.flatnonzero(hot.any(axis=0)):
-        i = 0
-        while i < n:
-            if not hot[i, j]:
-                i += 1
-                continue
+        hj, cj = hot[:, j], C[:, j]
+        big = cj >= min_support
+        starts = np.flatnonzero(hj)
+        p = 0
+        while p < len(starts):
+            i = int(starts[p])
             # The episode keeps the baseline of its first day: the burst must not raise its own bar.
             mu0, den0 = MU[i, j], DEN[i, j]
-            zj = (C[:, j] - mu0) / den0
-            last, k = i, i
-            while k + 1 < n and k + 1 - last <= max_gap + 1:
-                k += 1
-                if hot[k, j] or (C[k, j] >= min_support and zj[k] >= z_threshold / 2):
-                    last = k
-            seg = slice(i, last + 1)
-            pk = i + int(np.argmax(C[seg, j]))
-            rows.append({"term": c.columns[j], "start": days[i], "end": days[last],
-                         "peak": days[pk], "peak_count": int(C[pk, j]), "count": int(C[seg, j].sum()),
-                         "baseline": float(mu0), "max_z": float(zj[seg].max())})
-            i = last + 1
+            zj = (cj[i:] - mu0) / den0
+            # it goes on through the days that burst or stay high, at most max_gap quiet days apart
+            last = i
+            for k in (np.flatnonzero(hj[i + 1:] | (big[i + 1:] & (zj[1:] >= z_threshold / 2))) + i + 1).tolist():
+                if k - last > max_gap + 1:
+                    break
+                last = k
+            # a few days: plain floats (integer counts: the sums are exact in any order)
+            cs, zs = cj[i:last + 1].tolist(), zj[:last + 1 - i].tolist()
+            peak = max(cs)
+            pk = i + cs.index(peak)  # the first day of the highest count, as argmax
+            rows.append({"term": counts.columns[j], "start": days[i], "end": days[last],
+                         "peak": days[pk], "peak_count": int(peak), "count": int(sum(cs)),
+                         "baseline": float(mu0), "max_z": float(max(zs))})
+            p = int(np.searchsorted(starts, last + 1))
     return pd.DataFrame(rows, columns=cols).sort_values(["max_z"], ascending=False, kind="stable",
                                                        ignore_index=True)
+
+
+class _ColumnWindows(BaseIndexer):
+    """Windows of ``window_size`` rows over the columns of a matrix laid end to end (column-major):
+    a window never reaches into the column before (``n_rows`` rows per column)."""
+
+    def get_window_bounds(self, num_values: int = 0, min_periods: int | None = None, center: bool | None = None,
+                          closed: str | None = None, step: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        i = np.arange(num_values, dtype=np.int64)
+        return np.maximum(i - self.window_size + 1, i - i % self.n_rows), i + 1
+
+
+def _baselines(C: np.ndarray, baseline_days: int, min_history: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance (ddof 0) of the ``baseline_days`` rows before each row, per column (NaN with
+    fewer than ``min_history``): ``DataFrame(C).shift(1).rolling(baseline_days, min_history)`` computed
+    as one rolling pass over the columns laid end to end — the same pandas kernels, hence the same
+    floats, without a call per column (a year of a territory has a thousand candidate terms)."""
+    n, m = C.shape
+    if not n or not m:
+        return np.full(C.shape, np.nan), np.full(C.shape, np.nan)
+    prev = np.empty_like(C)
+    prev[0] = np.nan
+    prev[1:] = C[:-1]
+    flat = pd.Series(prev.ravel(order="F"))
+    r = flat.rolling(_ColumnWindows(window_size=baseline_days, n_rows=n), min_periods=min_history)
+    mu = r.mean().to_numpy().reshape((n, m), order="F")
+    var = r.var(ddof=0).to_numpy().reshape((n, m), order="F")
+    return mu, var
 
 
 @dataclass
@@ -173,25 +205,27 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     ext = Filters(territories=f.territories, platforms=f.platforms,
                   start=(start - timedelta(days=baseline_days)).date(), end=f.end)
     w, params = ext.where("m")
-    # Only the row id, the day (index in the calendar) and the text of each message: the other
-    # columns are read for the messages shown (converting 80 000 ids and names was a sixth of the time).
-    res = con.execute(
-        f"SELECT m.rowid AS rid, date_diff('day', ?::DATE, m.created_at::DATE)::INTEGER AS pos, m.text, "
-        f"m.author_hash "
-        f"FROM messages m WHERE {w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL "
-        f"ORDER BY m.created_at, m.message_id", [ext.start, *params]).fetchnumpy()
-    rid, pos, texts = np.asarray(res["rid"]), np.asarray(res["pos"]).astype(np.int64), np.asarray(res["text"])
-    authors = np.asarray(res["author_hash"], dtype=object)
+    where = f"{w} AND m.is_official IS NOT TRUE AND m.text IS NOT NULL"
+    # Only the row id, the day (index in the calendar), the author and the stored keys of each message:
+    # the other columns are read for the messages shown (converting 80 000 ids and names was a sixth of the time).
+    # In no order: only the messages shown need the time order (sorting every row with its keys cost a
+    # third of the query).
+    cols = ("m.rowid AS rid, date_diff('day', ?::DATE, m.created_at::DATE)::INTEGER AS pos, m.author_hash, "
+            "epoch_us(m.created_at) AS ts, m.message_id")
+    join = keys_join(con, "m")
+    if join is None:  # a store from before the keys table
+        join = ("LEFT JOIN (SELECT NULL::VARCHAR AS text, NULL::INTEGER[] AS keys) k ON FALSE", [])
+    res = con.sql(f"SELECT {cols}, k.keys FROM messages m {join[0]} WHERE {where}",
+                  params=[ext.start, *join[1], *params]).to_arrow_table()
+    rid = res.column("rid").to_numpy()
+    pos = res.column("pos").to_numpy().astype(np.int64)
+    authors = res.column("author_hash")  # read as Python strings only for the messages of a subject
     if not len(rid):
         return []
     calendar = pd.date_range(pd.Timestamp(ext.start), pd.Timestamp(f.end) - pd.Timedelta(days=1), freq="D")
     pos[(pos < 0) | (pos >= len(calendar))] = -1
-    # One chunk for a territory's year: each distinct text tokenised once (no max_features, so
-    # the chunking cannot change the vocabulary).
-    vec = LemmaVectorizer(min_df=min_support, max_df=0.5, subject_terms=True,
-                          exclude=sorted(territory_words(con, f.territories)), chunk_size=200_000)
-    X = _binarize(vec.fit_transform(texts)).tocsr()
-    names = np.asarray(vec.get_feature_names_out(), dtype=object)
+    X, names = _message_keys(con, where, params, rid, res.column("keys"), min_df=min_support, max_df=0.5,
+                             exclude=sorted(territory_words(con, f.territories)))
     counts = _daily_matrix(pos, X, len(calendar))
     # A burst needs a day with ≥ min_support messages: other terms cannot burst (same result),
     # and dropping them spares most of the rolling baselines.
@@ -207,7 +241,6 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     ordinary = bt <= 1.5 * np.median(bt[bt > 0]) if (bt > 0).any() else bt > 0
     base = (pos >= 0) & (pos < baseline_days)
     base[base] = ordinary[pos[base]]
-    XA = X.tocsc()
     eps = eps[pd.to_datetime(eps["end"]) >= start] if len(eps) else eps
     if eps.empty:
         return []
@@ -234,9 +267,9 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     # message → groups holding it: an episode is compared only with the groups it shares a
     # message with (the others have no overlap), in group order as before.
     doc_groups: dict[int, set[int]] = {}
+    with_term = _column_rows(X, sorted({col_of[t] for t in eps["term"]}))
     for ep in eps.sort_values(["count", "max_z"], ascending=False).itertuples(index=False):
-        j = col_of[ep.term]
-        rows = XA.indices[XA.indptr[j]:XA.indptr[j + 1]]  # messages with the term (cheaper than XA[:, j])
+        rows = with_term[col_of[ep.term]]
         docs = rows[(pos[rows] >= (ep.start - day0).days) & (pos[rows] <= (ep.end - day0).days)]
         docset = set(docs.tolist())
         for gi in sorted({gi for d in docset for gi in doc_groups.get(d, ())}):
@@ -277,9 +310,16 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
         return base_share[col_of[next(iter(names_g))]] < lone_share
 
     groups = sorted((g for g in groups if len(g["docs"]) >= min_total and readable(g)
-                     and distinct_authors(authors[sorted(g["docs"])].tolist()) >= min_authors),
+                     and distinct_authors(authors.take(sorted(g["docs"])).to_pylist()) >= min_authors),
                     key=lambda g: len(g["docs"]), reverse=True)[:max_subjects]
-    shown = [sorted(g["docs"])[:messages_per_subject] for g in groups]
+    ts, mids = res.column("ts"), res.column("message_id")
+
+    def in_time_order(docs: set[int]) -> list[int]:  # created_at, then message_id
+        d = sorted(docs)
+        keys = zip(ts.take(d).to_pylist(), mids.take(d).to_pylist(), d, strict=True)
+        return [i for *_, i in sorted(keys)]
+
+    shown = [in_time_order(g["docs"])[:messages_per_subject] for g in groups]
     table = _messages_by_rowid(con, rid[sorted({d for docs in shown for d in docs})])  # one scan for all
     for g, docs_shown in zip(groups, shown, strict=True):
         terms, hashtags = _group_terms(g["eps"], max_terms)
@@ -294,6 +334,38 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
             messages=sub.head(messages_per_subject).reset_index(drop=True)))
     subjects.sort(key=lambda s: s.count, reverse=True)
     return subjects[:max_subjects]
+
+
+def _message_keys(con: Any, where: str, params: list, rid: np.ndarray, keys: Any, min_df: int, max_df: float,
+                  exclude: Sequence[str]) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Binary matrix (messages × lemma uni/bigram keys fit to name a subject) of the messages matching
+    ``where`` (row ids ``rid``, in that order), and its keys: from the keys stored at enrichment (``keys``,
+    see :func:`analysis.topics.keys.stored_key_matrix`), else by tokenising the texts (same result)."""
+    got = stored_key_matrix(con, keys, min_df=min_df, max_df=max_df, subject_terms=True, exclude=exclude)
+    if got is not None:
+        return got
+    tx = con.execute(f"SELECT m.rowid AS rid, m.text FROM messages m WHERE {where}", params).fetchnumpy()
+    at = np.argsort(np.asarray(tx["rid"]))
+    texts = np.asarray(tx["text"], dtype=object)[at[np.searchsorted(np.asarray(tx["rid"])[at], rid)]]
+    # One chunk for a territory's year: each distinct text tokenised once (no max_features, so
+    # the chunking cannot change the vocabulary).
+    vec = LemmaVectorizer(min_df=min_df, max_df=max_df, subject_terms=True, exclude=exclude, chunk_size=200_000)
+    X = _binarize(vec.fit_transform(texts)).tocsr()
+    return X, np.asarray(vec.get_feature_names_out(), dtype=object)
+
+
+def _column_rows(X: sp.csr_matrix, cols: Sequence[int]) -> dict[int, np.ndarray]:
+    """Rows (ascending) holding each of ``cols`` in ``X``: ``X.tocsc()`` for a few columns (converting the
+    whole matrix cost more than the rest of the grouping)."""
+    want = np.zeros(X.shape[1], dtype=bool)
+    want[list(cols)] = True
+    hit = want[X.indices]
+    rows = np.repeat(np.arange(X.shape[0], dtype=np.int64), np.diff(X.indptr))[hit]
+    c = X.indices[hit]
+    order = np.argsort(c, kind="stable")  # rows stay ascending within a column
+    rows, c = rows[order], c[order]
+    cuts = np.searchsorted(c, cols, side="left"), np.searchsorted(c, cols, side="right")
+    return {int(j): rows[a:b] for j, a, b in zip(cols, *cuts, strict=True)}
 
 
 def _group_terms(eps: list, max_terms: int) -> tuple[list[str], list[str]]:

@@ -326,23 +326,22 @@ def subject_term(term: str, exclude: set[str] | frozenset[str] = frozenset()) ->
 
 
 def subject_terms_mask(terms: Iterable[str], exclude: set[str] | frozenset[str] = frozenset()) -> np.ndarray:
-    """:func:`subject_term` of many terms (boolean array), each distinct word checked once."""
-    words: dict[str, bool] = {}
-
-    def word_ok(w: str) -> bool:
-        ok = words.get(w)
-        if ok is None:
-            ok = words[w] = not w.isdigit() and subject_term(w, exclude)
-        return ok
-
+    """:func:`subject_term` of many terms (boolean array), each distinct word checked once (and
+    remembered for the next call with the same ``exclude``: a page asks for the same words again)."""
+    excl = frozenset(exclude)
     out = []
     for t in terms:
         parts = t.split()
         if len(parts) > 1 and "#" in t and any(w.startswith("#") for w in parts):
             out.append(False)
         else:
-            out.append(all(word_ok(w) for w in parts))
+            out.append(all(_subject_word(w, excl) for w in parts))
     return np.array(out, dtype=bool)
+
+
+@lru_cache(maxsize=200_000)
+def _subject_word(word: str, exclude: frozenset[str]) -> bool:
+    return not word.isdigit() and subject_term(word, exclude)
 
 
 @lru_cache(maxsize=64)

@@ -114,10 +114,15 @@ def themed_messages(con: Any, f: Filters | None = None, theme: str | None = None
                      "AND s.label = ?)")
         params += [item_type, tone]
     lim = f"LIMIT {int(limit)}" if limit else ""
-    sql = (f"SELECT i.{idcol} AS item_id, i.created_at, i.territory_id, i.platform, i.text FROM {table} i "
-           f"WHERE {' AND '.join(where)} ORDER BY {'hash(i.' + idcol + ')' if spread and limit else 'i.created_at'} {lim}")
+    cols = f"i.{idcol} AS item_id, i.created_at, i.territory_id, i.platform, i.text"
     if spread and limit:
-        sql = f"SELECT * FROM ({sql}) ORDER BY created_at"
+        # the sample picked by row id first, its columns read after: sorting a million texts along
+        # with their hashes was two thirds of the word cloud's query
+        sql = (f"WITH pick AS (SELECT i.rowid AS r FROM {table} i WHERE {' AND '.join(where)} "
+               f"ORDER BY hash(i.{idcol}) {lim}) "
+               f"SELECT {cols} FROM {table} i WHERE i.rowid IN (SELECT r FROM pick) ORDER BY i.created_at")
+    else:
+        sql = f"SELECT {cols} FROM {table} i WHERE {' AND '.join(where)} ORDER BY i.created_at {lim}"
     return con.execute(sql, params).df()
 
 

@@ -60,6 +60,7 @@ TABLE_LABELS = {
     "page_daily": "Indicateurs quotidiens de page", "ad_results": "Résultats publicitaires",
     "campaigns": "Campagnes", "imports": "Imports", "rejects": "Lignes rejetées",
     "sentiment": "Sentiment (enrichissement)", "themes": "Thèmes (enrichissement)",
+    "text_keys": "Mots-clés des textes (enrichissement)", "lemma_keys": "Dictionnaire des mots-clés (enrichissement)",
     "labels": "Annotations des analystes", "toxicity": "Toxicité (modération)",
     "population": "Population de référence (INSEE)", "moderation_status": "Suivi de modération",
     "alerts": "Alertes", "audit_log": "Journal d'audit",
