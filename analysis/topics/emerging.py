@@ -18,7 +18,7 @@ from pandas.api.indexers import BaseIndexer
 from analysis.fmt import fr_date, fr_int, fr_num
 from analysis.queries import Filters
 from analysis.topics.discovery import subject_label
-from analysis.topics.keys import keys_join, stored_key_matrix
+from analysis.topics.keys import french_only, keys_join, stored_key_matrix
 from analysis.topics.lemmas import STOP_WORDS_FR, TOKEN_PATTERN, LemmaVectorizer, _binarize, surface_one
 
 
@@ -350,7 +350,7 @@ def _message_keys(con: Any, where: str, params: list, rid: np.ndarray, keys: Any
     # One chunk for a territory's year: each distinct text tokenised once (no max_features, so
     # the chunking cannot change the vocabulary).
     vec = LemmaVectorizer(min_df=min_df, max_df=max_df, subject_terms=True, exclude=exclude, chunk_size=200_000)
-    X = _binarize(vec.fit_transform(texts)).tocsr()
+    X = _binarize(vec.fit_transform(french_only(texts))).tocsr()
     return X, np.asarray(vec.get_feature_names_out(), dtype=object)
 
 

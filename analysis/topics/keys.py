@@ -32,11 +32,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from analysis.text import detect_lang
 from analysis.topics.lemmas import STOP_WORDS_FR, TOKEN_PATTERN, lemma_counts, lemma_key, subject_terms_mask
 
 # Bump when the tokenisation or the lemma keys change in a way the fingerprint below cannot see
 # (the code of analysis.topics.lemmas): stored keys of another version are recomputed.
-KEYS_SCHEME = "lemma-keys-1"
+KEYS_SCHEME = "lemma-keys-2"  # 2: texts in another language than French have no keys
 
 
 @lru_cache(maxsize=1)
@@ -50,10 +51,18 @@ def keys_version() -> str:
     return f"{KEYS_SCHEME}-{h.hexdigest()[:10]}"
 
 
+def french_only(texts: Sequence[str | None]) -> list[str | None]:
+    """``texts`` with those in another language than French (:func:`analysis.text.detect_lang`: a German
+    or English review) emptied: French lemmas of foreign words are noise (« zu · klein · der » came out
+    as a subject of a hotel's reviews); subjects and their keys are read from French texts only."""
+    return [t if t is None or detect_lang(t) in ("fr", "und") else "" for t in texts]
+
+
 def keys_of_texts(texts: Sequence[str]) -> pd.DataFrame:
     """Lemma uni/bigram keys of texts: one row per (``i`` = position in ``texts``, ``key``), distinct per
-    text; a text without any key gets one row with ``key`` None (so it is not read again)."""
-    K, keys = lemma_counts(list(texts), (1, 2))
+    text; a text without any key (or not in French: :func:`french_only`) gets one row with ``key`` None
+    (so it is not read again)."""
+    K, keys = lemma_counts(french_only(texts), (1, 2))
     C = K.tocoo()
     names = np.asarray(keys, dtype=object)
     rows, cols = C.row.astype(np.int64), C.col.astype(np.int64)
