@@ -172,18 +172,15 @@ def test_a_correction_is_refreshed_incrementally(demo_db_copy, spy):
     "DELETE FROM themes WHERE item_id IN (SELECT message_id FROM moderation_messages WHERE themes IS NOT NULL "
     "ORDER BY 1 LIMIT 50)",
 ])
-def test_a_change_in_place_rebuilds(demo_db_copy, spy, change):
+def test_a_change_in_place_rebuilds(demo_db_copy, spy, monkeypatch, change):
     """Deletions and updates of a column the derived tables read leave no new row to follow: the
-    fingerprint of the rows already counted differs, so everything is rebuilt."""
+    fingerprint of the rows already counted differs, so everything is rebuilt. (The rebuild itself
+    is only counted: what it writes is a rebuild, which the other tests compare with.)"""
     _prepared(demo_db_copy, spy)
+    monkeypatch.setattr(derived_refresh, "_rebuild", lambda *a, **k: spy.update(rebuild=spy["rebuild"] + 1))
     with derived_refresh.writer(demo_db_copy) as con:
         con.execute(change)
     assert spy == {"update": 0, "rebuild": 1}
-    con = store.connect(demo_db_copy)
-    try:
-        _check_same_as_rebuild(con)
-    finally:
-        con.close()
 
 
 def test_a_correction_then_an_erasure(demo_db_copy, spy):
