@@ -446,7 +446,18 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
                    .fetchone()[0]), 0
     keys = ", ".join(_q(k) for k in t.key)
     match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in t.key)
-    if _all_new(con, t, _vigie_upsert_src, match):
+    skip_update = False
+    if _distinct_string_key(t, _vigie_upsert_src):
+        # One statement for what is new (the table's primary key skips what is stored), then the
+        # UPDATE only if some keys were stored already: rows just inserted hold the values the
+        # UPDATE would set, so it counts none of them. (The checks of _all_new cost more than the
+        # INSERT for the small frames of most files: 8 ms of 14 per upsert.)
+        inserted = int(con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src "
+                                   "ON CONFLICT DO NOTHING").fetchone()[0])
+        if inserted == len(_vigie_upsert_src):
+            return inserted, 0
+        skip_update = True
+    elif _all_new(con, t, _vigie_upsert_src, match):
         # Every key is new and none repeats: the UPDATE would touch nothing and the INSERT take
         # every row, so insert them at once (a third of the time of the staged path, which joins
         # the whole table twice; issue 19).
@@ -471,13 +482,24 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
         updated = con.execute(
             f"UPDATE {t.name} AS t SET {', '.join(sets)} FROM {src} AS s WHERE {match} AND ({changed})"
         ).fetchone()[0]
-    inserted = con.execute(
-        f"INSERT INTO {t.name} ({collist}) SELECT {collist} FROM {src} AS s "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {t.name} AS t WHERE {match})"
-    ).fetchone()[0]
+    if not skip_update:
+        inserted = con.execute(
+            f"INSERT INTO {t.name} ({collist}) SELECT {collist} FROM {src} AS s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {t.name} AS t WHERE {match})"
+        ).fetchone()[0]
     if stage:
         con.execute(f"DROP TABLE {stg}")
     return int(inserted), int(updated)
+
+
+def _distinct_string_key(t: schema.Table, src: pd.DataFrame) -> bool:
+    """Whether ``src``'s one key column is a VARCHAR key of strings, none missing, none repeated: its
+    cast changes nothing, so what pandas sees is what the table's primary key will see."""
+    if len(t.key) != 1 or t.column(t.key[0]).type != "VARCHAR":
+        return False
+    col = src[t.key[0]]
+    return (pd.api.types.infer_dtype(col, skipna=False) == "string" and not col.isna().any()
+            and not col.duplicated().any())
 
 
 def _all_new(con: duckdb.DuckDBPyConnection, t: schema.Table, src: pd.DataFrame, match: str) -> bool:
