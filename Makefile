@@ -34,13 +34,22 @@ demo: venv
 ## 2 cores: the browser and server tests spend much of their time waiting; the 30 slowest tests are listed.
 ## The notebooks run one after the other beside the tests (in that waiting time), their log printed after.
 ## The longest groups and tests start first (tests/conftest.py LONG_FIRST; xdist's own reordering is off).
-test: test-db
+## The tests that build their own demo (no test store) run while the test store is being built: its
+## generation keeps one core busy and leaves the other idle for ~20 s.
+BESIDE_DB := tests/test_demo.py tests/test_bench_slices.py
+test: venv
+	mkdir -p build
+	$(BIN)/python -m pytest -p no:randomly -q --durations=5 $(BESIDE_DB) > build/beside-db.log 2>&1 & early=$$!; \
+	$(MAKE) --no-print-directory test-db; dbrc=$$?; \
+	if [ $$dbrc -ne 0 ]; then wait $$early; cat build/beside-db.log; exit $$dbrc; fi; \
 	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly -q notebooks \
 		> build/notebooks.log 2>&1 & nb=$$!; \
 	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder --durations=30 tests \
-		--ignore=tests/test_pages_grid.py; rc=$$?; \
-	wait $$nb; nbrc=$$?; echo "--- notebooks (build/notebooks.log)"; cat build/notebooks.log; \
-	test $$rc -eq 0 && test $$nbrc -eq 0
+		--ignore=tests/test_pages_grid.py $(addprefix --ignore=,$(BESIDE_DB)); rc=$$?; \
+	wait $$nb; nbrc=$$?; wait $$early; erc=$$?; \
+	echo "--- beside the test store's build: $(BESIDE_DB) (build/beside-db.log)"; cat build/beside-db.log; \
+	echo "--- notebooks (build/notebooks.log)"; cat build/notebooks.log; \
+	test $$rc -eq 0 && test $$nbrc -eq 0 && test $$erc -eq 0
 	$(BIN)/ruff check analysis streamlit_app tests benchmarks
 	$(BIN)/lint-imports
 

@@ -67,15 +67,21 @@ def test_a_file_failing_inside_a_batch_loses_nothing(tmp_path, monkeypatch):
 
 def test_upsert_of_new_keys_inserts_at_once(tmp_path, monkeypatch):
     """New, distinct keys: one INSERT (no staging table, no UPDATE joining the whole table); a key
-    already stored or repeated in the frame takes the staged path (NULL never erases, last row wins)."""
-    seen = []
-    real = store._all_new
+    already stored or repeated in the frame takes the staged path (NULL never erases, last row wins).
+    A frame of distinct string keys goes straight to INSERT … ON CONFLICT DO NOTHING (no check first)."""
+    seen, direct = [], []
+    real, real_direct = store._all_new, store._distinct_string_key
 
     def spy(*args):
         seen.append(real(*args))
         return seen[-1]
 
+    def spy_direct(*args):
+        direct.append(real_direct(*args))
+        return direct[-1]
+
     monkeypatch.setattr(store, "_all_new", spy)
+    monkeypatch.setattr(store, "_distinct_string_key", spy_direct)
     with store.writer(tmp_path / "u.duckdb") as con:
         df = pd.DataFrame({"message_id": ["x:1", "x:2"], "platform": "x", "kind": "mention", "likes": [1, 2]})
         assert store.upsert(con, "messages", df) == (2, 0)
@@ -86,7 +92,15 @@ def test_upsert_of_new_keys_inserts_at_once(tmp_path, monkeypatch):
         assert store.upsert(con, "messages", twice) == (1, 0)
         assert con.execute("SELECT message_id, likes FROM messages ORDER BY 1").fetchall() == [
             ("x:1", 1), ("x:2", 2), ("x:3", 6), ("x:4", 8)]
-    assert seen == [True, False, False]
+        # distinct string keys, one of them stored: inserted at once, the stored one updated only if changed
+        mixed = pd.DataFrame({"message_id": ["x:1", "x:5"], "platform": "x", "kind": "mention", "likes": [None, 9]})
+        assert store.upsert(con, "messages", mixed) == (1, 0)
+        changed = pd.DataFrame({"message_id": ["x:1", "x:6"], "platform": "x", "kind": "mention", "likes": [3, None]})
+        assert store.upsert(con, "messages", changed) == (1, 1)
+        assert con.execute("SELECT message_id, likes FROM messages ORDER BY 1").fetchall() == [
+            ("x:1", 3), ("x:2", 2), ("x:3", 6), ("x:4", 8), ("x:5", 9), ("x:6", None)]
+    assert direct == [True, False, False, True, True]
+    assert seen == [False, False]  # the repeated keys' frames took the checks, then the staged path
 
 
 def test_dates_with_a_format_read_as_one_by_one():
