@@ -10,12 +10,14 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
 
 from analysis import derived_refresh
 from analysis.collect.base import Source
+from analysis.config import LOCAL_TZ
 from tests.api_replay import Sleeps, rows, run_collect
 from tests.cli_inproc import run_cli
 
@@ -399,8 +401,9 @@ def test_press_counts_in_ereputation_but_never_in_moderation(collect_env, replay
         store.upsert(con, "sentiment", pd.DataFrame({
             "item_id": ids, "item_type": "message", "model_version": "test", "lang": "fr",
             "label": ["negative" if i in negative or i == citizen else "positive" for i in ids]}))
-    # to tomorrow: the undated alert is dated when it was fetched (today)
-    f = Filters(("saint-aubin",), date(2026, 11, 1), date.today() + timedelta(days=1))
+    # to tomorrow: the undated alert is dated when it was fetched (now). Tomorrow in France: from 23:00
+    # UTC (22:00 in summer) the fetch is already on the next French day, which the daily counts go by.
+    f = Filters(("saint-aubin",), date(2026, 11, 1), datetime.now(ZoneInfo(LOCAL_TZ)).date() + timedelta(days=1))
     with store.reader() as con:
         assert derived.current(con)
         by_platform = ereputation.sentiment_table(con, f, by=("platform",)).set_index("platform")
