@@ -45,10 +45,12 @@ def source_counts(con: duckdb.DuckDBPyConnection) -> list[int]:
     return list(con.execute("SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in SOURCES)).fetchone())
 
 
-def current(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the derived tables describe the message tables as they are now."""
+def current(con: duckdb.DuckDBPyConnection, state: str = "daily") -> bool:
+    """Whether the derived tables describe the message tables as they are now: the refresh's state row
+    ``state`` (``daily``; ``utc`` for ``daily_messages_utc``, which a store migrated before it lacks)
+    matches the tables' row counts."""
     try:
-        row = con.execute(f"SELECT {', '.join(SOURCES)} FROM derived_state WHERE name = 'daily'").fetchone()
+        row = con.execute(f"SELECT {', '.join(SOURCES)} FROM derived_state WHERE name = ?", [state]).fetchone()
     except (duckdb.CatalogException, duckdb.BinderException):  # no state table, or one from before a source
         return False
     return row is not None and list(row) == source_counts(con)
@@ -61,9 +63,13 @@ def current_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
         "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]).fetchone()[0] > 0
 
 
+def whole_days(*bounds: object) -> bool:
+    """Every bound set and a whole day (a date, not an instant): the grain of the daily tables."""
+    return all(isinstance(b, date) and not isinstance(b, datetime) for b in bounds)
+
+
 def _whole_days(f: Filters) -> bool:
-    """Both bounds set and whole days (not instants): the grain of the daily tables."""
-    return all(isinstance(b, date) and not isinstance(b, datetime) for b in (f.start, f.end))
+    return whole_days(f.start, f.end)
 
 
 def usable(con: duckdb.DuckDBPyConnection, f: Filters) -> bool:

@@ -7,15 +7,14 @@ import io
 import math
 import tomllib
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
 
-from analysis import metrics, store
-from analysis.derived import SOURCES, source_counts
+from analysis import derived, metrics, store
 
 
 # ================================================================================ definitions
@@ -197,16 +196,9 @@ def daily_messages_sql(where: str = "TRUE") -> str:
 
 
 def daily_messages_current(con: duckdb.DuckDBPyConnection, *bounds: Any) -> bool:
-    """Whether ``daily_messages_utc`` can answer for ``bounds``: they are whole days (dates, not
-    instants) and the table describes the message tables as they are (its ``utc`` state row, written
-    by the refresh that filled it, matches the tables' row counts)."""
-    if not all(isinstance(b, date) and not isinstance(b, datetime) for b in bounds):
-        return False
-    try:
-        row = con.execute(f"SELECT {', '.join(SOURCES)} FROM derived_state WHERE name = 'utc'").fetchone()
-    except duckdb.Error:
-        return False
-    return row is not None and list(row) == source_counts(con)
+    """Whether ``daily_messages_utc`` can answer for ``bounds``: whole days, and the table current
+    (:func:`analysis.derived.current` on its ``utc`` state row)."""
+    return derived.whole_days(*bounds) and derived.current(con, "utc")
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
