@@ -69,7 +69,8 @@ def first_replies_from(incoming: str) -> str:
     message). A reply is an ``is_official`` message written after the incoming one that points to
     it (``parent_id``). When the export carries no thread link (official message with
     ``parent_id`` NULL, e.g. YouTube comments), the official message is taken to answer the
-    *latest* earlier user message under the same post, and only that one: a lower bound, where
+    *latest* earlier user message under the same post (the greater ``message_id`` of those written
+    at the same time), and only that one: a lower bound, where
     counting it as an answer to every earlier comment would inflate the response rate. Columns:
     ``message_id``, ``first_reply_at``.
 
@@ -89,7 +90,9 @@ def first_replies_from(incoming: str) -> str:
             UNION ALL
             SELECT x.message_id, x.reply_at FROM (
                 SELECT r.message_id AS reply_id, r.created_at AS reply_at,
-                       arg_max(u.message_id, u.created_at) AS message_id
+                       -- ties on the time (exports round to the second or minute) go to the
+                       -- greater id, so the answer does not depend on the scan order
+                       arg_max(u.message_id, {{t: u.created_at, id: u.message_id}}) AS message_id
                 FROM fr_r r JOIN messages u ON u.post_id = r.post_id AND u.created_at < r.created_at
                      AND NOT coalesce(u.is_official, FALSE)
                 WHERE u.post_id IN (SELECT post_id FROM fr_r)
