@@ -30,6 +30,24 @@ os.environ.setdefault("PYTEST_HTTPSERVER_HOST", "127.0.0.1")
 
 from tests.api_replay import replay  # noqa: E402,F401 - the `replay` fixture for connector tests
 
+
+def _scan_component_manifests_once() -> None:
+    """Every new ``AppTest`` scans the metadata of every installed package for Streamlit components
+    (``BidiComponentManager.discover_and_register_components``): ≈ 0,5 s of CPU each, ≈ 1,5 s on a
+    loaded machine, for each of the hundreds of pages the suite opens, where the server does it once
+    at its start. The
+    packages do not change during a run: the scan's result is kept for the process."""
+    from functools import cache
+
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = cache(lambda: tuple(original()))
+    original = manifest_scanner.scan_component_manifests
+    manifest_scanner.scan_component_manifests = lambda max_workers=None: list(scan())
+
+
+_scan_component_manifests_once()
+
 # `make test` runs on 3 xdist workers with --dist loadgroup, which hands out work in collection order;
 # pytest-randomly shuffles that order, so a long group drawn last ran alone on one worker while the
 # others had finished (a tail of one to two minutes, 10 min 05 to 11 min 05 from one run to the next).
