@@ -54,6 +54,23 @@ def test_coverage_heatmap_exports_to_svg_in_french(cov):
     assert "Couverture des données" in texts
 
 
+def test_svg_is_the_same_whatever_was_drawn_before_and_escapes_names(cov):
+    """The report embeds charts as SVG: the bytes must not depend on the charts drawn before in the
+    process (vl-convert numbers gradients with a process counter), and a name from a platform or a
+    user must stay text inside well-formed XML."""
+    import xml.etree.ElementTree as ET
+
+    first = charts.to_svg(charts.coverage_heatmap(cov))
+    charts.to_svg(charts.coverage_heatmap(cov))  # moves vl-convert's counter on
+    assert charts.to_svg(charts.coverage_heatmap(cov)) == first
+    assert 'id="gradient_0"' in first and "url(#gradient_0)" in first
+    hostile = '<script>alert(1)</script> & "Ville" ]]>'
+    svg = charts.to_svg(charts.bar(pd.DataFrame({"k": [hostile, "b"], "v": [1, 2]}), "v", "k"))
+    root = ET.fromstring(svg)  # well-formed
+    assert not [e for e in root.iter() if e.tag.split("}")[-1] in ("script", "foreignObject")]
+    assert any(hostile[:20] in (e.text or "") for e in root.iter())  # the name is text, escaped
+
+
 def test_to_png_gives_a_png_and_fixes_container_width(cov):
     png = charts.to_png(charts.bar(pd.DataFrame({"k": ["Un", "Deux"], "v": [1234.5, 20.0]}), "v", "k"))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000

@@ -9,6 +9,7 @@ Static export for reports: :func:`to_png` / :func:`to_svg` (vl-convert, no brows
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -171,11 +172,26 @@ def to_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
     return vlc.vegalite_to_png(_spec(chart), scale=scale)
 
 
+# element ids vl-convert numbers with a counter of the process (gradient_0, gradient_1, clip3…)
+_SVG_ID = re.compile(r'(?<=id=")([A-Za-z]+_?)(\d+)(?=")|(?<=url\(#)([A-Za-z]+_?)(\d+)(?=\))')
+
+
 def to_svg(chart: alt.TopLevelMixin) -> str:
-    """Render a chart to SVG text for reports (vector, searchable text)."""
+    """Render a chart to SVG text for reports (vector, searchable text).
+
+    vl-convert numbers gradients and clip paths with a counter of the process, so the same chart came
+    out with ``gradient_1`` after another chart and ``gradient_0`` before it: the ids are renumbered
+    in order of appearance, and the same chart gives the same bytes whatever was drawn before it."""
     import vl_convert as vlc
 
-    return vlc.vegalite_to_svg(_spec(chart))
+    svg = vlc.vegalite_to_svg(_spec(chart))
+    ids: dict[str, str] = {}
+
+    def renumber(m: re.Match) -> str:
+        prefix, n = (m.group(1), m.group(2)) if m.group(1) is not None else (m.group(3), m.group(4))
+        return ids.setdefault(prefix + n, f"{prefix}{sum(k.startswith(prefix) for k in ids)}")
+
+    return _SVG_ID.sub(renumber, svg)
 
 
 def coverage_grid(cov: pd.DataFrame, names: Mapping[str, str] | None = None) -> pd.DataFrame:
