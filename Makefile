@@ -37,6 +37,10 @@ demo: venv
 ## The tests that build their own demo (no test store) run while the test store is being built: its
 ## generation keeps one core busy and leaves the other idle for ~20 s.
 BESIDE_DB := tests/test_demo.py tests/test_bench_slices.py
+## Bytecode is written during the tests even where the environment says not to (PYTHONDONTWRITEBYTECODE):
+## else every process (3 workers, the notebooks' kernels, each app server and CLI run) compiles the project
+## again and pytest rewrites the asserts of every test file again (≈ 5 s per worker, measured on collection).
+test test-quick test-db: export PYTHONDONTWRITEBYTECODE :=
 test: venv
 	mkdir -p build
 	$(BIN)/python -m pytest -p no:randomly -q --durations=5 $(BESIDE_DB) > build/beside-db.log 2>&1 & early=$$!; \
