@@ -34,8 +34,8 @@ demo: venv
 ## 2 cores: the browser and server tests spend much of their time waiting; the 30 slowest tests are listed.
 ## The notebooks run one after the other beside the tests (in that waiting time), their log printed after.
 ## The longest groups and tests start first (tests/conftest.py LONG_FIRST; xdist's own reordering is off).
-## The tests that build their own demo (no test store) run while the test store is being built: its
-## generation keeps one core busy and leaves the other idle for ~20 s.
+## The tests that build their own demo (no test store), then ruff and lint-imports, run while the test
+## store is being built: its generation keeps one core busy and leaves the other idle for ~20 s.
 BESIDE_DB := tests/test_demo.py tests/test_bench_slices.py
 ## Bytecode is written during the tests even where the environment says not to (PYTHONDONTWRITEBYTECODE):
 ## else every process (3 workers, the notebooks' kernels, each app server and CLI run) compiles the project
@@ -43,7 +43,9 @@ BESIDE_DB := tests/test_demo.py tests/test_bench_slices.py
 test test-quick test-db: export PYTHONDONTWRITEBYTECODE :=
 test: venv
 	mkdir -p build
-	$(BIN)/python -m pytest -p no:randomly -q --durations=5 $(BESIDE_DB) > build/beside-db.log 2>&1 & early=$$!; \
+	( $(BIN)/python -m pytest -p no:randomly -q --durations=5 $(BESIDE_DB); r=$$?; \
+	  echo "--- ruff, lint-imports"; $(BIN)/ruff check analysis streamlit_app tests benchmarks && $(BIN)/lint-imports; \
+	  l=$$?; test $$r -eq 0 && test $$l -eq 0 ) > build/beside-db.log 2>&1 & early=$$!; \
 	$(MAKE) --no-print-directory test-db; dbrc=$$?; \
 	if [ $$dbrc -ne 0 ]; then wait $$early; cat build/beside-db.log; exit $$dbrc; fi; \
 	VIGIE_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest --nbmake -p no:randomly -q notebooks \
@@ -51,11 +53,10 @@ test: venv
 	VIGIE_TEST_DB=$(abspath $(TEST_DB)) $(BIN)/python -m pytest -n 3 --dist loadgroup --no-loadscope-reorder --durations=30 tests \
 		--ignore=tests/test_pages_grid.py $(addprefix --ignore=,$(BESIDE_DB)); rc=$$?; \
 	wait $$nb; nbrc=$$?; wait $$early; erc=$$?; \
-	echo "--- beside the test store's build: $(BESIDE_DB) (build/beside-db.log)"; cat build/beside-db.log; \
+	echo "--- beside the test store's build: $(BESIDE_DB), ruff, lint-imports (build/beside-db.log)"; \
+	cat build/beside-db.log; \
 	echo "--- notebooks (build/notebooks.log)"; cat build/notebooks.log; \
 	test $$rc -eq 0 && test $$nbrc -eq 0 && test $$erc -eq 0
-	$(BIN)/ruff check analysis streamlit_app tests benchmarks
-	$(BIN)/lint-imports
 
 ## make test-quick: the inner loop — the suite without the browser tests, the golden pages and the
 ## notebooks, stopping at the first failure (make test stays the one command CI runs)
