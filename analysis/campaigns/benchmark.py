@@ -21,8 +21,9 @@ def _followers_at(con: duckdb.DuckDBPyConnection, end: date, platforms: tuple[st
     """Followers per territory on the last known day before ``end`` (sum of official accounts, of
     ``platforms`` only when given).
 
-    Falls back to the largest ``followers_at_posting`` seen on an account's posts when its
-    follower series is absent; an account with neither contributes nothing (not zero)."""
+    Falls back to the ``followers_at_posting`` of the account's latest post before ``end`` (of two
+    posts at the same instant, the greater id) when its follower series is absent; an account with
+    neither contributes nothing (not zero)."""
     e = pd.Timestamp(end).to_pydatetime()
     plat = f"AND platform IN ({', '.join('?' for _ in platforms)})" if platforms else ""
     return con.execute(
@@ -31,7 +32,7 @@ def _followers_at(con: duckdb.DuckDBPyConnection, end: date, platforms: tuple[st
                      WHERE official AND territory_id IS NOT NULL {plat}),
         f AS (SELECT account_id, arg_max(followers, date) AS followers FROM audience_followers
               WHERE date < ?::DATE AND followers IS NOT NULL GROUP BY account_id),
-        p AS (SELECT account_id, arg_max(followers_at_posting, created_at) AS followers FROM posts
+        p AS (SELECT account_id, arg_max(followers_at_posting, {{t: created_at, id: post_id}}) AS followers FROM posts
               WHERE created_at < ? AND followers_at_posting IS NOT NULL GROUP BY account_id)
         SELECT acc.territory_id, sum(coalesce(f.followers, p.followers)) AS followers
         FROM acc LEFT JOIN f USING (account_id) LEFT JOIN p USING (account_id)

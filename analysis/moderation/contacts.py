@@ -27,7 +27,7 @@ def author_stats(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters |
     if derived and derived_tables.current_table(con, "moderation_messages"):
         rows = (f"SELECT m.author_hash, NULL::VARCHAR AS author_name, m.territory_id, m.likes, m.platform, "
                 f"m.model_label AS label FROM moderation_messages m WHERE {w} AND m.author_hash IS NOT NULL")
-        named = (f"SELECT author_hash, any_value(author_name) AS author_name FROM {MESSAGES} m WHERE {w} "
+        named = (f"SELECT author_hash, max(author_name) AS author_name FROM {MESSAGES} m WHERE {w} "
                  "AND NOT coalesce(m.is_official, FALSE) AND m.author_hash IS NOT NULL AND m.author_name IS NOT NULL "
                  "GROUP BY 1")
         df = con.execute(
@@ -46,7 +46,7 @@ def author_stats(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters |
 _STATS_SQL = """
         WITH m AS ({rows})
         SELECT author_hash,
-               any_value(author_name) FILTER (WHERE author_name IS NOT NULL) AS author_name,
+               max(author_name) AS author_name,
                count(*) FILTER (WHERE territory_id = ?) AS messages,
                sum(coalesce(likes, 0)) FILTER (WHERE territory_id = ?) AS likes_received,
                count(label) FILTER (WHERE territory_id = ?) AS scored,

@@ -74,7 +74,7 @@ def candidates(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         FROM accounts a LEFT JOIN act USING (account_id)
         WHERE NOT coalesce(a.official, FALSE) AND a.platform IS DISTINCT FROM 'press'
         UNION ALL
-        SELECT 'author:' || author_hash, platform, NULL, NULL, any_value(author_name),
+        SELECT 'author:' || author_hash, platform, NULL, NULL, max(author_name),
                min(created_at), max(created_at), 0
         FROM messages WHERE author_name IS NOT NULL AND NOT coalesce(is_official, FALSE)
         GROUP BY author_hash, platform
