@@ -89,9 +89,13 @@ def stage_newday(src: Path, work: Path, scale: float, out: dict, say: Any = prin
         p.unlink(missing_ok=True)
     shutil.copyfile(src, db)
     shutil.copyfile(src.with_name(src.name + ".read"), db.with_name(db.name + ".read"))
+    # The copy before last (`.read.prev`) that a store's previous publication leaves beside it, and that
+    # the timed session patches: here the same bytes as `.read`, so the patch writes this day's changed
+    # blocks only (in use it also rewrites the previous session's, a few tens of MB more). Without it
+    # the session made a full copy: the untimed session below writes nothing, so it does not publish.
+    shutil.copyfile(src.with_name(src.name + ".read"), db.with_name(db.name + ".read.prev"))
     with derived_refresh.writer(db):  # untimed: the state a store's previous write session leaves
-        pass  # (a store written by an older Vigie has no marks for the incremental refresh yet); its publish
-        # leaves the copy before last (`.read.prev`) that the timed session patches, as in any later session
+        pass  # (a store written by an older Vigie has no marks for the incremental refresh yet)
     day = _last_day(db) + timedelta(days=1)
     exports = work / "newday_exports"
     subprocess.run([sys.executable, "-m", "benchmarks.newday", "--write", str(exports), "--day", day.isoformat(),
