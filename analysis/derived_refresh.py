@@ -83,8 +83,7 @@ def _write_state(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
     ``rowid`` (highest rowid of each source) and ``fingerprint`` (of their read columns)."""
     con.execute("DELETE FROM derived_state")
     holes = ", ".join("?" for _ in SOURCES)
-    # ``utc``: daily_messages_utc filled too (a store migrated before it has the table empty, no row)
-    for name, values in (("daily", m.rows), ("rowid", m.top), ("fingerprint", m.fp), ("utc", m.rows)):
+    for name, values in (("daily", m.rows), ("rowid", m.top), ("fingerprint", m.fp)):
         con.execute(f"INSERT INTO derived_state VALUES (?, now()::TIMESTAMP, {holes})", [name, *values])
 
 
@@ -217,7 +216,7 @@ def refresh(con: duckdb.DuckDBPyConnection, incremental: bool = True) -> None:
     ``incremental=False``. Both give the same rows (``tests/test_derived_incremental.py``)."""
     con.execute("SELECT 1").fetchall()  # ends a result the session left unread (register() fails after one)
     state = _state(con) if incremental else {}
-    top = state.get("rowid") if {"daily", "rowid", "fingerprint", "utc"} <= set(state) else None
+    top = state.get("rowid") if {"daily", "rowid", "fingerprint"} <= set(state) else None
     m = _marks(con, top)
     if top is not None and m.rows_below == state["daily"] and m.fp_below == state["fingerprint"]:
         if m.top == top:  # nothing new either: nothing written, so the session may not need publishing

@@ -659,9 +659,9 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     # that migrates rebuilds every derived table (an incremental refresh would leave this one empty)
     (6, [table("moderation_messages").ddl(), "ALTER TABLE derived_state ADD COLUMN IF NOT EXISTS themes BIGINT",
          "DELETE FROM derived_state"]),
-    # user messages per UTC day (issue 19 item 3: campaigns and benchmark); filled by the next write
-    # session's refresh (analysis.derived_refresh: no ``utc`` state row yet → one full rebuild)
-    (7, [table("daily_messages_utc").ddl()]),
+    # user messages per UTC day (issue 19 item 3: campaigns and benchmark); the state row is dropped, as
+    # in 6, so that the session that migrates rebuilds every derived table
+    (7, [table("daily_messages_utc").ddl(), "DELETE FROM derived_state"]),
     # lemma keys of each distinct message text, stored at enrichment (issue 19 item 3)
     (8, [table("text_keys").ddl(), table("lemma_keys").ddl()]),
 ]

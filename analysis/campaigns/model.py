@@ -196,9 +196,9 @@ def daily_messages_sql(where: str = "TRUE") -> str:
 
 
 def daily_messages_current(con: duckdb.DuckDBPyConnection, *bounds: Any) -> bool:
-    """Whether ``daily_messages_utc`` can answer for ``bounds``: whole days, and the table current
-    (:func:`analysis.derived.current` on its ``utc`` state row)."""
-    return derived.whole_days(*bounds) and derived.current(con, "utc")
+    """Whether ``daily_messages_utc`` can answer for ``bounds``: whole days, and the derived tables
+    current (:func:`analysis.derived.current`)."""
+    return derived.whole_days(*bounds) and derived.current(con)
 
 
 def _has_rows(con: duckdb.DuckDBPyConnection, table: str) -> bool:
