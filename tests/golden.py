@@ -330,17 +330,10 @@ def snapshot(block: Any, n: Normaliser) -> list[dict[str, Any]]:
 
 
 def run_page(page: str, query: dict[str, str], role: str, timeout: float = 180) -> Any:
-    """The page opened from a link with ``query`` for ``role`` (the router first, then the page)."""
-    from streamlit.testing.v1 import AppTest
+    """The page opened from a link with ``query`` for ``role`` (its first run draws that page only)."""
+    from tests.page_helpers import linked_page
 
-    at = AppTest.from_file(str(APP), default_timeout=timeout)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.session_state["vigie_role"] = role
-    at.run()  # the router registers the pages' url paths: switch_page before it would stay on the home page
-    at.switch_page(f"app_pages/{page}.py")
-    at.run()
-    return at
+    return linked_page(page, query, role, timeout).run()
 
 
 def capture_page(page: str, filter_set: str, role: str, n: Normaliser) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pandas as pd
@@ -10,17 +11,40 @@ from streamlit.testing.v1 import AppTest
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 
 
-def open_page(page: str, *, period: str, role: str | None = None, query: dict[str, str] | None = None,
-              timeout: float = 90) -> AppTest:
-    """Run the router with ``?periode=`` and ``query``, switch to ``app_pages/<page>``, fail on an exception."""
+def _url_paths() -> dict[str, str]:
+    """Page file → URL path, from the router's own list (``streamlit_app/app.py``: PAGES)."""
+    tree = ast.parse(APP.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
+            return {p[0]: p[3] for p in ast.literal_eval(node.value)}
+    raise AssertionError("PAGES not found in app.py")
+
+
+URL_PATHS = _url_paths()
+
+
+def linked_page(page: str, query: dict[str, str] | None = None, role: str | None = None,
+                timeout: float = 90) -> AppTest:
+    """An AppTest of ``app_pages/<page>`` (``synthese`` or ``synthese.py``) opened as a link opens it:
+    the first run asks the router for the page by its URL path (``st.Page`` hashes it; Streamlit's
+    frontend sends the same hash for a link), so the router draws that page and only it. Running the
+    router first and then ``switch_page`` drew the home page too, on every test (≈ 0,6 s of CPU when
+    its filters were new). Not run yet: the caller may set more state, then ``run()``."""
+    from streamlit.util import calc_hash
+
     at = AppTest.from_file(str(APP), default_timeout=timeout)
-    if role:
-        at.session_state["vigie_role"] = role
-    at.query_params["periode"] = period
     for k, v in (query or {}).items():
         at.query_params[k] = v
-    at.run()
-    at.switch_page(f"app_pages/{page}").run()
+    if role:
+        at.session_state["vigie_role"] = role
+    at._page_hash = calc_hash(URL_PATHS[page if page.endswith(".py") else f"{page}.py"])
+    return at
+
+
+def open_page(page: str, *, period: str, role: str | None = None, query: dict[str, str] | None = None,
+              timeout: float = 90) -> AppTest:
+    """``app_pages/<page>`` opened from a link with ``?periode=`` and ``query``; fail on an exception."""
+    at = linked_page(page, {"periode": period, **(query or {})}, role, timeout).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

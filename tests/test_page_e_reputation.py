@@ -16,7 +16,7 @@ from analysis.fmt import fr_int, fr_pct, fr_signed
 from analysis.queries import Filters
 from analysis.registry import load_registry, sync_registry
 from streamlit_app.ui import period_bounds
-from tests.page_helpers import APP, frames, open_page
+from tests.page_helpers import frames, linked_page, open_page
 
 START = datetime(2026, 1, 5, 9)
 DAYS = 84
@@ -106,11 +106,9 @@ def test_analyst_correction_is_stored_and_changes_the_kpis(page_db, monkeypatch)
 
     # a logged-in analyst (no demo): the correction is signed with their name, no « Votre nom » field
     monkeypatch.delenv("VIGIE_AUTH", raising=False)
-    at = AppTest.from_file(str(APP), default_timeout=90)
+    at = linked_page("e_reputation", {"periode": "30j"})
     at.session_state["vigie_user"] = {"name": "camille", "role": "analyste", "scope": None, "via": "password"}
-    at.query_params["periode"] = "30j"
     at.run()
-    at.switch_page("app_pages/e_reputation.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert not [t for t in at.text_input if t.key == "ereputation_who" or "nom" in t.label.lower()]
     before = {x.label: x.value for x in at.metric}["Part de messages négatifs"]
@@ -147,12 +145,7 @@ def test_analyst_correction_is_stored_and_changes_the_kpis(page_db, monkeypatch)
 
 def test_empty_selection_says_so(page_db, monkeypatch):
     monkeypatch.setenv("VIGIE_AUTH", "demo")
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.query_params["periode"] = "perso"
-    at.query_params["du"] = "2025-01-01"
-    at.query_params["au"] = "2025-01-31"
-    at.run()
-    at.switch_page("app_pages/e_reputation.py").run()
+    at = linked_page("e_reputation", {"periode": "perso", "du": "2025-01-01", "au": "2025-01-31"}).run()
     assert not at.exception
     assert any("Aucun message reçu" in i.value for i in at.info)  # January 2025: before any data
 

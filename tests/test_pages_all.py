@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.page_helpers import linked_page
+
 # module fixtures are expensive: keep this file on one xdist worker so they are built once
 pytestmark = pytest.mark.xdist_group("pages_all")
 
@@ -86,21 +88,12 @@ def test_the_link_runs_cover_every_filter_value():
 
 
 def run_page(page: str, terr: str, period: str, platform: str | None, role: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
     query = dict(PERIODS[period])
     if TERRITORY_SETS[terr]:
         query["territoires"] = TERRITORY_SETS[terr]
     if platform:
         query["plateformes"] = platform
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.session_state["vigie_role"] = role
-    # The pages are registered by st.navigation under a url_path: before a first run AppTest knows
-    # them only by file name and switch_page() would silently leave the home page on screen.
-    at.run()
-    at.switch_page(f"app_pages/{page}")
-    at.run()
-    return at
+    return linked_page(page, query, role, timeout=120).run()
 
 
 CONTENT = ("metric", "dataframe", "table", "markdown", "info", "success", "warning", "caption", "header",

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from analysis import users
 from analysis.cli import app as vigie
+from tests.page_helpers import linked_page
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 
@@ -31,10 +31,7 @@ def test_link_opened_logged_out_lands_on_its_page_after_login(demo_db, users_fil
     monkeypatch.delenv("VIGIE_AUTH", raising=False)
     auth.throttle().reset()
     users.add_user("camille", "analyste", "correct horse battery")
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params["periode"] = "3m"
-    at.run()
-    at.switch_page("app_pages/e_reputation.py").run()  # the link « /e-reputation?periode=3m »
+    at = linked_page("e_reputation", {"periode": "3m"}, timeout=120).run()  # the link « /e-reputation?periode=3m »
     assert [t.value for t in at.title] == ["Vigie — connexion"]
     at.text_input(key="login_name").input("camille")
     at.text_input(key="login_password").input("correct horse battery")

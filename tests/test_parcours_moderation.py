@@ -69,14 +69,11 @@ def _page(monkeypatch, user: str | None = "camille"):
         monkeypatch.setenv("VIGIE_AUTH", "demo")
         return open_page("moderation.py", period="12m", role="analyste", timeout=60)
     monkeypatch.delenv("VIGIE_AUTH", raising=False)
-    from streamlit.testing.v1 import AppTest
+    from tests.page_helpers import linked_page
 
-    from tests.page_helpers import APP
-    at = AppTest.from_file(str(APP), default_timeout=60)
+    at = linked_page("moderation", {"periode": "12m"}, timeout=60)
     at.session_state["vigie_user"] = {"name": user, "role": "analyste", "scope": None, "via": "password"}
-    at.query_params["periode"] = "12m"
     at.run()
-    at.switch_page("app_pages/moderation.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -205,14 +205,11 @@ def test_axe_no_serious_violations(outputs):
 
 
 def test_rapports_page_generates_both_files(demo_db, month, monkeypatch):
-    from streamlit.testing.v1 import AppTest
+    from tests.page_helpers import linked_page
 
     monkeypatch.setenv("VIGIE_DB", str(demo_db))
     monkeypatch.setenv("VIGIE_AUTH", "demo")
-    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"), default_timeout=180)
-    at.session_state["vigie_role"] = "elu"
-    at.run()
-    at.switch_page("app_pages/rapports.py").run()
+    at = linked_page("rapports", role="elu", timeout=180).run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Rapports"
     assert next(s for s in at.selectbox if s.label == "Période").value == month  # newest period with data first

@@ -23,7 +23,7 @@ from analysis import access, audit, derived_refresh, sso, store, users
 from analysis.cli import app as vigie
 from analysis.queries import Filters
 from tests import app_store
-from tests.page_helpers import APP, rendered
+from tests.page_helpers import APP, linked_page, rendered
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES_DIR = ROOT / "streamlit_app" / "app_pages"
@@ -219,10 +219,9 @@ def test_scoped_writes_refused_before_anything_is_written(small):
 def test_correction_of_another_territorys_message_refused_on_the_page(small, conf, monkeypatch):
     """An analyst of Port-Marel types the id of a Saint-Aubin message in the correction form."""
     monkeypatch.delenv("VIGIE_AUTH", raising=False)
-    at = AppTest.from_file(str(APP), default_timeout=120)
+    at = linked_page("e_reputation", timeout=120)
     at.session_state["vigie_user"] = {"name": "lea", "role": "analyste", "scope": ("port-marel",), "via": "password"}
     at.run()
-    at.switch_page("app_pages/e_reputation.py").run()
     assert not at.exception
     if not [t for t in at.text_input if t.key == "ereputation_id"]:
         pytest.skip("no correction form on this tiny store")
@@ -260,12 +259,9 @@ def test_report_as_user_stays_in_their_territories(demo_db, conf, tmp_path, monk
 
 # ------------------------------------------------------------------------------ the audit log
 def _logged_in(page: str, user: dict, query: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
+    at = linked_page(page, query, timeout=120)
     at.session_state["vigie_user"] = user
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
     at.run()
-    at.switch_page(f"app_pages/{page}").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -278,12 +274,13 @@ def test_audit_logs_logins_and_page_views_once_per_view(small, conf, monkeypatch
     assert auth.attempt("lea", "pas le bon")[0] is None
     user, _ = auth.attempt("lea", "un mot de passe long")
     assert user == {"name": "lea", "role": "analyste", "scope": ("port-marel",), "via": "password"}
-    at = _logged_in("donnees.py", user, {"periode": "3m"})
+    at = _logged_in("donnees.py", user, {"periode": "3m"})  # a link to Données
     at.run()
     at.run()  # reruns of the same view: one entry
+    at.switch_page("app_pages/synthese.py").run()  # another page: a second entry
     log = audit.AuditLog()
     pages = log.entries(action="page")
-    assert pages["page"].tolist() == ["Données", "Synthèse"]
+    assert pages["page"].tolist() == ["Synthèse", "Données"]  # newest first
     assert "territoires=port-marel" in pages["detail"].iloc[0] and pages["scope"].iloc[0] == "port-marel"
     kinds = log.entries()["action"].tolist()
     assert kinds.count("login_failed") == 1 and kinds.count("login") == 1

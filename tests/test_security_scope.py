@@ -23,7 +23,7 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.page_helpers import APP
+from tests.page_helpers import linked_page
 
 pytestmark = pytest.mark.xdist_group("scope")  # the module's stores and caches are built once
 
@@ -161,15 +161,12 @@ def as_user(demo_db, tmp_path, monkeypatch):
 
     def open_page(page: str, user: dict, query: dict[str, str] | None = None,
                   state: dict | None = None) -> AppTest:
-        at = AppTest.from_file(str(APP), default_timeout=300)
+        at = linked_page(page, query, timeout=300)
         at.session_state["vigie_user"] = user
         for k, v in (state or {}).items():
             at.session_state[k] = v
-        for k, v in (query or {}).items():
-            at.query_params[k] = v
         made.clear()
         at.run()
-        at.switch_page(f"app_pages/{page}").run()
         assert not at.exception, [e.value for e in at.exception]
         generate = [b for b in at.button if b.label == "Générer le rapport"]
         if page == "rapports.py" and generate:
