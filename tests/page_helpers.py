@@ -11,16 +11,17 @@ from streamlit.testing.v1 import AppTest
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 
 
-def _url_paths() -> dict[str, str]:
-    """Page file → URL path, from the router's own list (``streamlit_app/app.py``: PAGES)."""
+def router_pages() -> list[tuple[str, str, str, str]]:
+    """The router's own list (``streamlit_app/app.py``: PAGES), read without running the app:
+    (file in app_pages/, French title, icon, URL path), in menu order."""
     tree = ast.parse(APP.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
-            return {p[0]: p[3] for p in ast.literal_eval(node.value)}
+            return [tuple(p) for p in ast.literal_eval(node.value)]
     raise AssertionError("PAGES not found in app.py")
 
 
-URL_PATHS = _url_paths()
+URL_PATHS = {p[0]: p[3] for p in router_pages()}
 
 
 def linked_page(page: str, query: dict[str, str] | None = None, role: str | None = None,

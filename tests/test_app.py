@@ -7,7 +7,6 @@ which is also how a shared link opens.
 
 from __future__ import annotations
 
-import ast
 import os
 from datetime import date
 from pathlib import Path
@@ -18,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import derived_refresh
 from tests import app_store
+from tests.page_helpers import router_pages
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 PAGES_DIR = APP.parent / "app_pages"
@@ -56,11 +56,7 @@ def frame_with(at: AppTest, *columns: str) -> pd.DataFrame:
 
 
 def _pages_in_router() -> list[tuple]:
-    tree = ast.parse(APP.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
-            return ast.literal_eval(node.value)
-    raise AssertionError("PAGES not found in app.py")
+    return router_pages()
 
 
 def test_router_lists_every_page_file_with_a_french_title():

@@ -8,7 +8,6 @@ store of ``tests/app_store.py``). Screenshots go to ``build/screenshots/<page>-<
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from tests import app_store
 from tests.app_server import APP, CHROMIUM, SCREENSHOTS, chromium, serve
+from tests.page_helpers import router_pages
 from tests.test_browser_french import check_no_english
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser_pages")]
@@ -37,12 +37,7 @@ STREAMLIT_EXCEPTIONS: dict[str, tuple[str, str]] = {}
 
 def _pages() -> list[tuple[str, str, str]]:
     """(file, title, url path) of the router's pages whose file exists."""
-    tree = ast.parse(APP.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
-            return [(p[0], p[1], p[3]) for p in ast.literal_eval(node.value)
-                    if (APP.parent / "app_pages" / p[0]).exists()]
-    raise AssertionError("PAGES not found in app.py")
+    return [(p[0], p[1], p[3]) for p in router_pages() if (APP.parent / "app_pages" / p[0]).exists()]
 
 
 PAGES = _pages()

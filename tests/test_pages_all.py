@@ -15,13 +15,12 @@ The demo store comes from ``make test`` (``VIGIE_TEST_DB``); without it these te
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.page_helpers import linked_page
+from tests.page_helpers import linked_page, router_pages
 
 # module fixtures are expensive: keep this file on one xdist worker so they are built once
 pytestmark = pytest.mark.xdist_group("pages_all")
@@ -46,12 +45,7 @@ ROLES = ["elu", "analyste"]
 
 
 def _pages() -> list[str]:
-    tree = ast.parse(APP.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
-            files = [p[0] for p in ast.literal_eval(node.value)]
-            return [f for f in files if (APP.parent / "app_pages" / f).exists()]
-    raise AssertionError("PAGES not found in app.py")
+    return [p[0] for p in router_pages() if (APP.parent / "app_pages" / p[0]).exists()]
 
 
 # Opened from a link (URL parameters), six runs per page: every territory set, period preset,
@@ -69,11 +63,7 @@ PAGES = _pages()
 
 
 def _titles() -> dict[str, str]:
-    tree = ast.parse(APP.read_text(encoding="utf-8"))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
-            return {p[0]: p[1] for p in ast.literal_eval(node.value)}
-    raise AssertionError("PAGES not found in app.py")
+    return {p[0]: p[1] for p in router_pages()}
 
 
 PAGE_TITLES = _titles()
