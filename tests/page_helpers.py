@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pandas as pd
@@ -11,13 +12,14 @@ from streamlit.testing.v1 import AppTest
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 
 
-def router_pages() -> list[tuple[str, str, str, str]]:
-    """The router's own list (``streamlit_app/app.py``: PAGES), read without running the app:
+@functools.cache
+def router_pages() -> tuple[tuple[str, str, str, str], ...]:
+    """The router's own list (``streamlit_app/app.py``: PAGES), read once without running the app:
     (file in app_pages/, French title, icon, URL path), in menu order."""
     tree = ast.parse(APP.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "PAGES":
-            return [tuple(p) for p in ast.literal_eval(node.value)]
+            return tuple(tuple(p) for p in ast.literal_eval(node.value))
     raise AssertionError("PAGES not found in app.py")
 
 

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from analysis import derived_refresh
 from tests import app_store
-from tests.page_helpers import router_pages
+from tests.page_helpers import linked_page, router_pages
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 PAGES_DIR = APP.parent / "app_pages"
@@ -30,13 +30,9 @@ def small_db(db: Path) -> Path:
 
 
 def run_app(query: dict[str, str] | None = None, state: dict | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
+    at = linked_page("donnees", query, timeout=60)
     for k, v in (state or {}).items():
         at.session_state[k] = v
-    # Straight to « Données » (its url_path is its file name), without running the home page.
-    at.switch_page("app_pages/donnees.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -55,12 +51,8 @@ def frame_with(at: AppTest, *columns: str) -> pd.DataFrame:
     raise AssertionError(f"no table with columns {columns!r}")
 
 
-def _pages_in_router() -> list[tuple]:
-    return router_pages()
-
-
 def test_router_lists_every_page_file_with_a_french_title():
-    pages = _pages_in_router()
+    pages = router_pages()
     titles = [p[1] for p in pages]
     assert titles == ["Synthèse", "E-réputation", "Thématiques", "Audience", "Campagnes", "Calendrier",
                       "Avant de publier", "Benchmark",
@@ -152,7 +144,7 @@ def test_plus_peers_adds_the_peers_of_our_territory(small_db):
 
 def test_missing_store_gives_a_french_message_not_a_traceback(tmp_path, monkeypatch):
     monkeypatch.setenv("VIGIE_DB", str(tmp_path / "absent.duckdb"))
-    at = AppTest.from_file(str(APP), default_timeout=60).switch_page("app_pages/donnees.py").run()
+    at = linked_page("donnees", timeout=60).run()
     assert not at.exception
     assert any("Aucune base de données Vigie" in i.value and "make demo" in i.value for i in at.info)
 
@@ -222,7 +214,7 @@ def test_store_from_an_older_schema_gets_a_french_message(small_db):
     con = duckdb.connect(str(store.read_path(small_db)))
     con.execute("DROP TABLE population")  # a table added to the schema after the store was built
     con.close()
-    at = AppTest.from_file(str(APP), default_timeout=60).switch_page("app_pages/donnees.py").run()
+    at = linked_page("donnees", timeout=60).run()
     assert not at.exception
     assert any("ne correspond pas à cette version de Vigie" in e.value for e in at.error)
 

@@ -16,17 +16,14 @@ from analysis.ingest import FileResult, default_context, import_paths
 from analysis.registry import load_registry
 from analysis.views import donnees as view
 from tests import app_store
+from tests.page_helpers import linked_page
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 FIX = Path(__file__).parent / "fixtures" / "attach"
 
 
 def run_page(role: str = "elu", query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.session_state["vigie_role"] = role
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.switch_page("app_pages/donnees.py").run()
+    at = linked_page("donnees", query, role).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -62,11 +62,7 @@ COMBOS: list[tuple[str, str, str | None, str]] = [
 PAGES = _pages()
 
 
-def _titles() -> dict[str, str]:
-    return {p[0]: p[1] for p in router_pages()}
-
-
-PAGE_TITLES = _titles()
+PAGE_TITLES = {p[0]: p[1] for p in router_pages()}
 
 
 def test_the_link_runs_cover_every_filter_value():

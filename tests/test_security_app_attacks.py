@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from analysis import derived_refresh, store, users
 from streamlit_app.ui import APP_SCRIPT
 from tests.app_store import HOST, LOOKALIKE, build_payload
-from tests.page_helpers import APP, frame_with, frames, open_page
+from tests.page_helpers import APP, frame_with, frames, linked_page, open_page
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted(p.name for p in (APP.parent / "app_pages").glob("*.py") if not p.name.startswith("_"))
@@ -251,9 +251,8 @@ def test_thirty_simultaneous_wrong_passwords_get_at_most_five_checks(users_file,
 
 # ------------------------------------------------------------------------------ 11c. report links
 def _logged_in(page: str, user: dict) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=300)
+    at = linked_page(page, timeout=300)
     at.session_state["vigie_user"] = user
-    at.switch_page(f"app_pages/{page}")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from analysis import derived_refresh, store, users
 from analysis.cli import app as vigie
+from tests.page_helpers import linked_page
 
 APP = Path(__file__).resolve().parents[1] / "streamlit_app" / "app.py"
 PAGES = sorted(p.name for p in (APP.parent / "app_pages").glob("*.py") if not p.name.startswith("_"))
@@ -126,11 +127,11 @@ def _all_text(at: AppTest) -> str:
 
 
 def _login_app(user: dict | None, page: str | None = None, check: bool = True) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
+    # the home page when no page is asked for; any page by its URL path (the file name's fallback of
+    # switch_page() before a first run opened the home page for e_reputation.py or avant_de_publier.py)
+    at = linked_page(page, timeout=120) if page else AppTest.from_file(str(APP), default_timeout=120)
     if user is not None:
         at.session_state["vigie_user"] = user
-    if page:
-        at.switch_page(f"app_pages/{page}")
     at.run()
     assert not check or not at.exception, [e.value for e in at.exception]
     return at
