@@ -21,7 +21,7 @@ import pandas as pd
 from analysis import ereputation, store
 from analysis.campaigns.model import daily_messages_sql
 from analysis.derived import COUNT_COLUMNS, SOURCES
-from analysis.moderation.queue import moderation_rows_sql
+from analysis.moderation.queue import moderation_rows_sql, moderation_themes_sql
 from analysis.moderation.responsiveness import VISIBLE_PAIRS_SQL, incoming_sql
 from analysis.queries import Filters
 
@@ -124,6 +124,7 @@ def _rebuild(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
         # let the queue, the alerts and the contacts skip to (one territory of five: a fifth of the scan)
         con.execute(f"INSERT INTO moderation_messages SELECT * FROM ({moderation_rows_sql()}) "
                     "ORDER BY territory_id, created_at")
+        con.execute(moderation_themes_sql())
         _insert_daily(con, sent)
         _write_state(con, m)
 
@@ -194,6 +195,7 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
             # the same messages (the touched ones and those that may share a first reply with them)
             con.execute("DELETE FROM moderation_messages WHERE message_id IN (SELECT message_id FROM _vigie_incoming)")
             con.execute(f"INSERT INTO moderation_messages {moderation_rows_sql(only='_vigie_incoming')}")
+            con.execute(moderation_themes_sql(only="_vigie_incoming"))
             # a territory's first official message on a platform makes all its incoming ones visible
             con.execute(f"""UPDATE incoming_messages AS i SET visible = TRUE FROM ({VISIBLE_PAIRS_SQL}) AS v
                             WHERE NOT i.visible AND i.territory_id = v.territory_id AND i.platform = v.platform""")
@@ -228,9 +230,21 @@ def refresh(con: duckdb.DuckDBPyConnection, incremental: bool = True) -> None:
 
 def refresh_or_clear(con: duckdb.DuckDBPyConnection) -> None:
     """:func:`refresh`; on failure the state row is removed (readers then compute from the
-    message tables) and the error logged: the write session's own data stays committed."""
+    message tables) and the error logged: the write session's own data stays committed.
+
+    A refresh that runs out of the memory it was given (the write session caps DuckDB's memory,
+    :func:`analysis.store.bounded_memory`) is tried once more without the cap (for the rest of that
+    block): tables left stale would make every page compute from the message tables until the next
+    write."""
     try:
-        refresh(con)
+        try:
+            refresh(con)
+        except duckdb.OutOfMemoryException as e:
+            limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            log.info("Agrégats quotidiens : mémoire plafonnée à %s insuffisante (%s), nouvel essai sans plafond",
+                     limit, str(e).splitlines()[0])
+            con.execute("RESET memory_limit")  # the session's bounded_memory block puts its own setting back
+            refresh(con)
     except Exception as e:  # noqa: BLE001 - whatever the cause, the session's data must be published
         log.warning("Agrégats quotidiens non reconstruits : %s", e)
         try:

@@ -265,3 +265,26 @@ def test_a_theme_added_later_is_refreshed_incrementally(demo_db_copy, spy):
         _check_same_as_rebuild(con)
     finally:
         con.close()
+
+
+def test_a_refresh_out_of_memory_under_the_cap_is_tried_again_without_it(demo_db_copy, spy, monkeypatch, caplog):
+    """The write session caps DuckDB's memory; a rebuild that does not fit under it is run again
+    without the cap (the tables current, not left stale for every page to recompute), and the
+    session's cap is back afterwards. At 1 M messages the rebuild did not fit under 512 MB when the
+    themes were joined into the moderation rows: the bench's pages all read the message tables."""
+    import logging
+
+    monkeypatch.setattr(store, "IMPORT_MEMORY_LIMIT", "8MB")  # far below what the test store's rebuild needs
+    con = store.connect(demo_db_copy)
+    try:
+        con.execute("DELETE FROM derived_state")
+        before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        with caplog.at_level(logging.INFO, logger="analysis.derived_refresh"), store.bounded_memory(con):
+            derived_refresh.refresh_or_clear(con)
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before
+        assert spy["rebuild"] == 2
+        assert "nouvel essai sans plafond" in caplog.text and "non reconstruits" not in caplog.text
+        assert derived.current(con) and derived.current_table(con, "moderation_messages")
+        _check_same_as_rebuild(con)
+    finally:
+        con.close()

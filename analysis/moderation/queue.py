@@ -131,11 +131,11 @@ def moderation_rows_sql(only: str | None = None) -> str:
     """SQL of the rows of the derived table ``moderation_messages`` (:mod:`analysis.derived`): every
     user message of :data:`MESSAGES` (not official), with its toxicity (model probability, lexicon
     terms, analyst label), question flag, effective sentiment (analyst label first), first official
-    reply (:func:`first_replies_from`), author pseudonym, the model's own sentiment label and the
-    message's themes. ``only``
-    (a table with a ``message_id`` column) restricts them to those messages (the incremental refresh)."""
+    reply (:func:`first_replies_from`), author pseudonym and the model's own sentiment label. Its
+    ``themes`` column is NULL: :func:`moderation_themes_sql` fills it once the rows are written.
+    ``only`` (a table with a ``message_id`` column) restricts them to those messages (the
+    incremental refresh)."""
     restrict = f" AND m.message_id IN (SELECT message_id FROM {only})" if only else ""
-    theme_restrict = f" AND item_id IN (SELECT message_id FROM {only})" if only else ""
     return f"""
         WITH m AS MATERIALIZED (
             SELECT m.message_id, m.territory_id, m.account_id, m.platform, m.kind, m.post_id, m.created_at,
@@ -144,15 +144,26 @@ def moderation_rows_sql(only: str | None = None) -> str:
         fr AS ({first_replies_from("m")})
         SELECT m.* EXCLUDE (author_hash), t.p_toxic, t.lexicon_hits, lb.value AS toxicity_label,
                coalesce(t.is_question, FALSE) AS is_question, coalesce(ls.value, s.label) AS sentiment,
-               fr.first_reply_at, m.author_hash, s.label AS model_label, th.themes
+               fr.first_reply_at, m.author_hash, s.label AS model_label, NULL::VARCHAR[] AS themes
         FROM m
         LEFT JOIN toxicity t USING (message_id)
         LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
         LEFT JOIN labels lb ON lb.item_id = m.message_id AND lb.item_type = 'message' AND lb.task = 'toxicity'
         LEFT JOIN labels ls ON ls.item_id = m.message_id AND ls.item_type = 'message' AND ls.task = 'sentiment'
-        LEFT JOIN fr USING (message_id)
-        LEFT JOIN (SELECT item_id AS message_id, list(theme ORDER BY theme) AS themes FROM themes
-                   WHERE item_type = 'message'{theme_restrict} GROUP BY 1) th USING (message_id)"""
+        LEFT JOIN fr USING (message_id)"""
+
+
+def moderation_themes_sql(only: str | None = None) -> str:
+    """UPDATE giving the rows of ``moderation_messages`` (of ``only``'s messages, when given) their
+    themes, sorted. A statement of its own: joined into :func:`moderation_rows_sql`, the lists of a
+    million messages sat in a hash table DuckDB could not spill, and the rebuild failed under the
+    import's memory cap (Out of Memory at 1 M messages, 512 MB); written afterwards it fits."""
+    restrict = f" AND item_id IN (SELECT message_id FROM {only})" if only else ""
+    return f"""
+        UPDATE moderation_messages AS d SET themes = th.themes
+        FROM (SELECT item_id, list(theme ORDER BY theme) AS themes FROM themes
+              WHERE item_type = 'message'{restrict} GROUP BY 1) th
+        WHERE th.item_id = d.message_id"""
 
 
 def _queued_rows_derived(con: duckdb.DuckDBPyConnection, f: Filters, hostile_threshold: float,
