@@ -222,6 +222,19 @@ def stage_metrics(db: Path, out: dict) -> None:
     _say(f"alertes : {len(found)} en {c.wall:.1f} s")
 
 
+def stage_derived_current(db: Path) -> bool:
+    """Whether the derived tables are current before the pages and the report are read: stale ones
+    (a refresh that failed) make every read compute from the message tables, and the figures that
+    follow would not be the app's."""
+    from analysis import derived, store
+
+    with store.reader(db) as con:
+        ok = derived.current(con)
+    if not ok:
+        _say("ATTENTION : agrégats dérivés périmés, les pages et le rapport lisent les tables de messages")
+    return ok
+
+
 def _pages() -> list[tuple[str, str]]:
     """(file, title) of the router's PAGES, read without running the app script."""
     import ast
@@ -518,6 +531,9 @@ def table(res: dict) -> str:
             f"{fr_int(n['messages'])} messages ; " + ", ".join(f"{label} {fr_num(n['steps_s'].get(k, 0), 2)} s"
                                                       for k, label in NEWDAY_STEPS.items())
             + f" ; CPU {fr_num(n['cpu_s'], 1)} s ; objectif ≤ 3 s : {'oui' if ok else 'NON'}")
+    if "derived_current" in res:
+        add("Agrégats dérivés à jour (lus par les pages)", "oui" if res["derived_current"] else "NON",
+            "" if res["derived_current"] else "refresh en échec : les mesures suivantes lisent les tables de messages")
     for title, p in res.get("pages", {}).items():
         add(f"Page {title} (AppTest)", f"{fr_num(p['cold_s'], 2)} s",
             f"en cache {fr_num(p['warm_s'], 2)} s, {p['queries']} requêtes" + (" — ERREUR" if p["errors"] else ""))
@@ -629,6 +645,8 @@ def main(argv: list[str] | None = None) -> int:
         stage_newday(db, a.work, a.scale, res, _say)
         loads.append(res["newday"]["load"])
         save()
+    if want("pages") or want("queries") or want("report"):
+        res["derived_current"] = stage_derived_current(db)
     only_pages = {x.strip() for x in a.pages.split(",") if x.strip()} or None
     recorded = stage_pages(db, res, only_pages) if want("pages") or want("queries") else []
     save()
