@@ -42,8 +42,9 @@ BESIDE_DB := tests/test_demo.py tests/test_bench_slices.py
 ## Bytecode is written during the tests even where the environment says not to (PYTHONDONTWRITEBYTECODE):
 ## else every process (3 workers, the notebooks' kernels, each app server and CLI run) compiles the project
 ## again and pytest rewrites the asserts of every test file again (≈ 5 s per worker, measured on collection).
-## `make demo` too: no bytecode is compiled at install, so the app would compile its 2 600 modules at each start.
-demo test test-quick test-db: export PYTHONDONTWRITEBYTECODE :=
+## `make demo` too: no bytecode is compiled at install, so the app would compile its 2 600 modules at each start;
+## and `make bench`, `bench-10m`, `eval`: their parse and enrichment workers would each compile pandas and sklearn.
+demo test test-quick test-db bench bench-10m eval: export PYTHONDONTWRITEBYTECODE :=
 test: venv
 	mkdir -p build
 	( $(BIN)/python -m pytest -p no:randomly -q --durations=5 $(BESIDE_DB); r=$$?; \
