@@ -48,9 +48,14 @@ def reliability_note(model: str) -> str:
         return "Fiabilité : pas encore mesurée sur des textes réels (`vigie eval`)."
     if model == "themes":
         cv = r.get("cv_by_source", {}).get("pooled") or r["shipped"]
-        return (f"Fiabilité, mesurée sur {_int(r['n'])} textes civiques réels courts (chaque source lue avec des "
+        note = (f"Fiabilité, mesurée sur {_int(r['n'])} textes civiques réels courts (chaque source lue avec des "
                 f"réglages choisis sur les deux autres) : bon thème en tête pour {_ci_pct(cv['top1'])}, aucun thème "
                 f"pour {_pct(cv['no_theme']['value'])}.")
+        false = r.get("comments", {}).get("false_theme")
+        if false:  # the shares count every message: a theme given to a message about nothing inflates them
+            note += (f" Sur {_int(false['n'])} commentaires réels qui ne parlent d'aucun de ces thèmes, un thème est "
+                     f"quand même donné à {_pct(false['value'])} d'entre eux : les parts par thème sont plutôt surestimées.")
+        return note
     if model == "sentiment":
         v = r["val"]
         return (f"Fiabilité, mesurée sur {_int(v['n'])} tweets français réels jamais vus à l'entraînement : macro-F1 "
