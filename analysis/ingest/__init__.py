@@ -593,6 +593,8 @@ def import_jobs(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, Context, 
     con.execute(f"SET checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
     try:
         for (f, ctx, fmt), pre in zip(jobs, parallel_parse(jobs, known), strict=True):
+            if pre is None:  # no pool (few bytes to read): parsed here, and written with the next ones all the same
+                pre = _parse_job(Path(f), ctx, fmt, known)
             if isinstance(pre, tuple) and pre[3] is not None:  # parsed: written with the next ones
                 batch.append((Path(f), ctx, pre))
                 batch_rows += pre[3].rows_read
@@ -664,13 +666,14 @@ def _detach_from_writer() -> None:
                 pass
 
 
-def _parse_job(path: Path, ctx: Context, fmt: str | None) -> tuple | BaseException:
-    """What :func:`import_file` needs of a file, read on a worker: digest, probe, adapter and
-    parsed tables (None when the file is already imported or is a big CSV read in chunks by the
-    writer); the error it raised, to be reported by the writer as a one-by-one import would."""
+def _parse_job(path: Path, ctx: Context, fmt: str | None, known: set[str] | None = None) -> tuple | BaseException:
+    """What :func:`import_file` needs of a file, read on a worker (or by the writer itself when no pool
+    is worth it): digest, probe, adapter and parsed tables (None when the file is already imported —
+    its digest in ``known``, by default the worker's — or is a big CSV read in chunks by the writer);
+    the error it raised, to be reported by the writer as a one-by-one import would."""
     try:
         digest, p, adapter = _identify(Path(path), ctx, fmt)
-        if digest in _KNOWN or wants_chunks(adapter, p, ctx=ctx):
+        if digest in (_KNOWN if known is None else known) or wants_chunks(adapter, p, ctx=ctx):
             return digest, p, adapter, None
         return digest, p, adapter, adapter.parse(Path(path), p, ctx)
     except Exception as e:  # noqa: BLE001 - handed to the writer, which reports it as import_file does
