@@ -12,6 +12,10 @@ From these tables it is a sum over a few thousand rows.
 - ``incoming_messages``: every message received on an official account with its first official
   reply (the search over replies that every responsiveness figure needs) and its scope flags;
   :func:`analysis.moderation.responsiveness.summary_sql` reads it instead of searching replies.
+- ``daily_messages_utc`` and ``daily_themes_utc``: user messages per territory × platform × UTC day
+  (:func:`analysis.campaigns.model.daily_messages_sql`: campaigns and benchmark) and per theme
+  (:func:`analysis.topics.reads.daily_themes_sql`: the Thématiques page's shares, tone per theme
+  and posts against the conversation, 0,17–0,26 s → 12–36 ms at 1 M messages).
 - ``moderation_messages``: every user message moderation looks at, with its toxicity, effective
   sentiment, question flag and first official reply
   (:func:`analysis.moderation.queue.moderation_rows_sql`): the queue, its counts and the alerts' daily

@@ -24,6 +24,7 @@ from analysis.derived import COUNT_COLUMNS, SOURCES
 from analysis.moderation.queue import moderation_rows_sql, moderation_themes_sql
 from analysis.moderation.responsiveness import VISIBLE_PAIRS_SQL, incoming_sql
 from analysis.queries import Filters
+from analysis.topics.reads import daily_themes_sql
 
 log = logging.getLogger(__name__)
 
@@ -107,14 +108,19 @@ def _insert_daily(con: duckdb.DuckDBPyConnection, sent: pd.DataFrame) -> None:
 
 
 def _insert_daily_utc(con: duckdb.DuckDBPyConnection, where: str = "TRUE", params: list | None = None) -> None:
+    """The rows of both UTC-day tables (``daily_messages_utc``, ``daily_themes_utc``) for the messages
+    of ``where``."""
     con.execute("INSERT INTO daily_messages_utc SELECT territory_id, platform, day, messages, positive, negative "
                 f"FROM ({daily_messages_sql(where)})", params or [])
+    con.execute("INSERT INTO daily_themes_utc SELECT territory_id, platform, day, theme, messages, positive, neutral, "
+                f"negative FROM ({daily_themes_sql(where)})", params or [])
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
     sent = _daily_counts(con, Filters())
     with store.transaction(con):
         con.execute("DELETE FROM daily_messages_utc")
+        con.execute("DELETE FROM daily_themes_utc")
         _insert_daily_utc(con)
         con.execute("DELETE FROM daily_sentiment")
         con.execute("DELETE FROM incoming_messages")
@@ -188,6 +194,7 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
                 _insert_daily(con, sent)
             for a, b in utc_ranges:
                 con.execute("DELETE FROM daily_messages_utc WHERE day BETWEEN ? AND ?", [a, b])
+                con.execute("DELETE FROM daily_themes_utc WHERE day BETWEEN ? AND ?", [a, b])
                 _insert_daily_utc(con, "m.created_at >= ? AND m.created_at < ?",
                                   [pd.Timestamp(a).to_pydatetime(), pd.Timestamp(b + timedelta(days=1)).to_pydatetime()])
             con.execute("DELETE FROM incoming_messages WHERE message_id IN (SELECT message_id FROM _vigie_incoming)")

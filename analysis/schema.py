@@ -426,6 +426,23 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table(
+        "daily_themes_utc",
+        "Derived (analysis.derived, rebuilt by every write session): user messages per territory × "
+        "platform × UTC day × theme (« none » included), with the model's sentiment labels among them: "
+        "the sums the Thématiques page's shares and tone per theme read "
+        "(analysis.topics.reads.daily_themes_sql).",
+        (
+            C("territory_id", "VARCHAR", "Territory (NULL when unknown)."),
+            C("platform", "VARCHAR", "Platform."),
+            C("day", "DATE", "UTC day (created_at::DATE).", False),
+            C("theme", "VARCHAR", "Theme id (« none »: classified, without theme).", False),
+            C("messages", "BIGINT", "User messages with the theme."),
+            C("positive", "BIGINT", "Of them, positive (the model's label)."),
+            C("neutral", "BIGINT", "Of them, neutral (the model's label)."),
+            C("negative", "BIGINT", "Of them, negative (the model's label)."),
+        ),
+    ),
+    Table(
         "daily_sentiment",
         "Derived (analysis.derived, rebuilt by every write session): user messages per territory × "
         "platform × French local day by effective sentiment class.",
@@ -626,7 +643,7 @@ TABLES: tuple[Table, ...] = (
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Rebuilt from the others by every write session (analysis.derived): no information of their own.
 DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "moderation_messages", "derived_state",
-                  "daily_messages_utc")
+                  "daily_messages_utc", "daily_themes_utc")
 # Lineage: how rows arrived (imports, collection runs) and privacy actions; they change no figure.
 LINEAGE_TABLES = ("imports", "rejects", "audit_log", "erased_authors", "collect_state", "collect_runs")
 
@@ -664,6 +681,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (7, [table("daily_messages_utc").ddl(), "DELETE FROM derived_state"]),
     # lemma keys of each distinct message text, stored at enrichment (issue 19 item 3)
     (8, [table("text_keys").ddl(), table("lemma_keys").ddl()]),
+    # user messages per UTC day and theme (issue 19 item 3: the Thématiques page); state row dropped as in 6
+    (9, [table("daily_themes_utc").ddl(), "DELETE FROM derived_state"]),
 ]
 
 

@@ -43,6 +43,7 @@ COLUMNS: dict[str, str] = {
     "imports": "sha256, format, encoding, rows_read, rejected, status, error",
     "daily_sentiment": "t.*",
     "daily_messages_utc": "t.*",
+    "daily_themes_utc": "t.*",
     "incoming_messages": "t.*",
     "moderation_messages": "t.* REPLACE (round(p_toxic, 6) AS p_toxic)",
     "effective_sentiment": "t.*",

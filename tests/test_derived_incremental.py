@@ -12,7 +12,8 @@ from analysis import derived, derived_refresh, store
 from analysis.sentiment.corrections import correct
 
 TABLES = {"daily_sentiment": "territory_id, platform, day", "incoming_messages": "message_id",
-          "moderation_messages": "message_id", "daily_messages_utc": "territory_id, platform, day"}
+          "moderation_messages": "message_id", "daily_messages_utc": "territory_id, platform, day",
+          "daily_themes_utc": "territory_id, platform, day, theme"}
 
 
 @pytest.fixture()

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import derived
 from analysis.metrics import engagement_sql, net_sentiment
 from analysis.queries import Filters
 from analysis.topics.discovery import TopicDiscovery
@@ -20,6 +21,30 @@ SITUATION_SILENT = "Le public en parle, nous peu"
 SITUATION_BALANCED = "Équilibré"
 
 
+def daily_themes_sql(where: str = "TRUE") -> str:
+    """SQL of the rows of the derived table ``daily_themes_utc`` for the messages of ``where`` (on
+    ``m``): user messages (not official) per territory × platform × UTC day × theme (« none »
+    included), with the model's sentiment labels among them — the counts :func:`theme_shares`,
+    :func:`sentiment_by_theme` and :func:`posts_vs_conversation` make over the message tables."""
+    return f"""
+        SELECT m.territory_id, m.platform, m.created_at::DATE AS day, t.theme, count(*) AS messages,
+               count(*) FILTER (WHERE s.label = 'positive') AS positive,
+               count(*) FILTER (WHERE s.label = 'neutral') AS neutral,
+               count(*) FILTER (WHERE s.label = 'negative') AS negative
+        FROM messages m
+        JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
+        LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
+        WHERE NOT coalesce(m.is_official, FALSE) AND m.created_at IS NOT NULL AND ({where})
+        GROUP BY ALL"""
+
+
+def _daily(con: Any, f: Filters, derived_ok: bool, by: Sequence[str] = ()) -> bool:
+    """Whether the daily tables answer for ``f`` grouped ``by``: whole UTC days (the period's
+    bounds are dates), groups of their keys, the tables current (:mod:`analysis.derived`)."""
+    return (derived_ok and f.start is not None and f.end is not None and derived.whole_days(f.start, f.end)
+            and set(by) <= {"territory_id", "platform"} and derived.current_table(con, "daily_themes_utc"))
+
+
 def _label_map(tax: Taxonomy | None = None) -> dict[str, str]:
     tax = tax or load_taxonomy()
     return {**tax.labels, NO_THEME: "Sans thème"}
@@ -27,13 +52,14 @@ def _label_map(tax: Taxonomy | None = None) -> dict[str, str]:
 
 def theme_shares(con: Any, f: Filters | None = None, freq: str | None = "month",
                  by: Sequence[str] = ("territory_id",), item_type: str = "message",
-                 taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+                 taxonomy: Taxonomy | None = None, derived_ok: bool = True) -> pd.DataFrame:
     """Share of items per theme and period: items with the theme ÷ all items of the group.
 
     Multi-label, so shares of a period do not add up to 100 %. ``item_type`` 'message' is the
     public conversation, 'post' our posts (official accounts). ``freq`` 'day', 'week', 'month'
     or None (the whole filtered period, ``period`` = its start). Columns: period, *by, theme,
-    label, n_items, n_total, share.
+    label, n_items, n_total, share. Messages over whole days are summed from the daily tables
+    (``daily_themes_utc``, ``daily_messages_utc``) unless ``derived_ok`` is False: same rows.
     """
     f = f or Filters()
     if freq not in ("day", "week", "month", "quarter", "year", None):
@@ -45,6 +71,23 @@ def theme_shares(con: Any, f: Filters | None = None, freq: str | None = "month",
     gsel = (group + ", ") if by else ""
     period = f"date_trunc('{freq}', i.created_at)::DATE" if freq else (
         f"DATE '{pd.Timestamp(f.start).date().isoformat()}'" if f.start else "DATE '1970-01-01'")
+    if item_type == "message" and _daily(con, f, derived_ok, by):
+        dw, dparams = f.where("d", ts="day")
+        dperiod = period.replace("i.created_at", "d.day")
+        dgroup = ", ".join(f"d.{c}" for c in by)
+        dsel = (dgroup + ", ") if by else ""
+        df = con.execute(
+            f"""
+            WITH th AS (SELECT {dperiod} AS period, {dsel} d.theme, sum(d.messages)::BIGINT AS n_items
+                        FROM daily_themes_utc d WHERE {dw} AND d.theme <> '{NO_THEME}' GROUP BY ALL),
+            tot AS (SELECT {dperiod} AS period, {dsel} sum(d.messages)::BIGINT AS n_total
+                    FROM daily_messages_utc d WHERE {dw} GROUP BY ALL)
+            SELECT th.*, tot.n_total FROM th JOIN tot USING (period {"," if by else ""} {", ".join(by)})
+            ORDER BY period, theme {"," if by else ""} {", ".join(by)}
+            """, dparams + dparams).df()
+        df["share"] = df["n_items"] / df["n_total"]
+        df["label"] = df["theme"].map(_label_map(taxonomy))
+        return df
     df = con.execute(
         f"""
         WITH items AS (
@@ -55,7 +98,7 @@ def theme_shares(con: Any, f: Filters | None = None, freq: str | None = "month",
                FROM items it JOIN themes t ON t.item_id = it.item_id AND t.item_type = ?
                WHERE t.theme <> '{NO_THEME}' GROUP BY ALL)
         SELECT th.*, tot.n_total FROM th JOIN tot USING (period {"," if by else ""} {", ".join(by)})
-        ORDER BY period, theme
+        ORDER BY period, theme {"," if by else ""} {", ".join(by)}
         """, params + [item_type]).df()
     df["share"] = df["n_items"] / df["n_total"]
     df["label"] = df["theme"].map(_label_map(taxonomy))
@@ -126,15 +169,37 @@ def themed_messages(con: Any, f: Filters | None = None, theme: str | None = None
     return con.execute(sql, params).df()
 
 
-def sentiment_by_theme(con: Any, f: Filters | None = None, taxonomy: Taxonomy | None = None) -> pd.DataFrame:
+def sentiment_by_theme(con: Any, f: Filters | None = None, taxonomy: Taxonomy | None = None,
+                       derived_ok: bool = True) -> pd.DataFrame:
     """Tone of the public conversation per theme: counts, negative share and net sentiment.
 
     Net sentiment = (positive − negative) ÷ (positive + negative) (:func:`analysis.metrics.net_sentiment`).
-    Empty when the ``sentiment`` table has no rows for these messages.
+    Empty when the ``sentiment`` table has no rows for these messages. Over whole days, summed from
+    ``daily_themes_utc`` unless ``derived_ok`` is False (same rows).
     """
     f = f or Filters()
     w, params = f.where("m")
-    df = con.execute(
+    if _daily(con, f, derived_ok):
+        dw, dparams = f.where("d", ts="day")
+        df = con.execute(
+            f"""
+            SELECT * FROM (
+                SELECT d.theme, sum(d.positive + d.neutral + d.negative)::BIGINT AS n,
+                       sum(d.negative)::BIGINT AS negative, sum(d.neutral)::BIGINT AS neutral,
+                       sum(d.positive)::BIGINT AS positive
+                FROM daily_themes_utc d WHERE {dw} AND d.theme <> '{NO_THEME}' GROUP BY d.theme)
+            WHERE n > 0 ORDER BY negative DESC, theme
+            """, dparams).df()
+    else:
+        df = _sentiment_by_theme_rows(con, w, params)
+    df["negative_share"] = df["negative"] / df["n"].where(df["n"] > 0)
+    df["net_sentiment"] = [net_sentiment(p, n) for p, n in zip(df["positive"], df["negative"], strict=True)]
+    df["label"] = df["theme"].map(_label_map(taxonomy))
+    return df.sort_values("negative_share", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _sentiment_by_theme_rows(con: Any, w: str, params: list) -> pd.DataFrame:
+    return con.execute(
         f"""
         SELECT t.theme, count(*) AS n,
                count(*) FILTER (WHERE s.label = 'negative') AS negative,
@@ -146,14 +211,10 @@ def sentiment_by_theme(con: Any, f: Filters | None = None, taxonomy: Taxonomy | 
         WHERE {w} AND m.is_official IS NOT TRUE AND t.theme <> '{NO_THEME}' AND s.label IS NOT NULL
         GROUP BY t.theme ORDER BY negative DESC, t.theme
         """, params).df()
-    df["negative_share"] = df["negative"] / df["n"].where(df["n"] > 0)
-    df["net_sentiment"] = [net_sentiment(p, n) for p, n in zip(df["positive"], df["negative"], strict=True)]
-    df["label"] = df["theme"].map(_label_map(taxonomy))
-    return df.sort_values("negative_share", ascending=False, kind="stable").reset_index(drop=True)
 
 
 def posts_vs_conversation(con: Any, f: Filters | None = None, taxonomy: Taxonomy | None = None,
-                          ratio: float = 1.5) -> pd.DataFrame:
+                          ratio: float = 1.5, derived_ok: bool = True) -> pd.DataFrame:
     """Our posts vs the public conversation, per theme.
 
     post_share = our posts with the theme ÷ all our posts; message_share = public messages with
@@ -176,13 +237,22 @@ def posts_vs_conversation(con: Any, f: Filters | None = None, taxonomy: Taxonomy
         FROM p JOIN themes t ON t.item_id = p.post_id AND t.item_type = 'post'
         WHERE t.theme <> '{NO_THEME}' GROUP BY t.theme
         """, pp).df()
-    msgs = con.execute(
-        f"""
-        WITH m AS (SELECT m.message_id FROM messages m WHERE {wm} AND m.is_official IS NOT TRUE)
-        SELECT t.theme, count(*) AS messages, (SELECT count(*) FROM m) AS messages_total
-        FROM m JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
-        WHERE t.theme <> '{NO_THEME}' GROUP BY t.theme
-        """, pm).df()
+    if _daily(con, f, derived_ok):  # the messages' half summed from the daily tables (same figures)
+        dw, dparams = f.where("d", ts="day")
+        msgs = con.execute(
+            f"""
+            SELECT d.theme, sum(d.messages)::BIGINT AS messages,
+                   (SELECT coalesce(sum(d.messages), 0)::BIGINT FROM daily_messages_utc d WHERE {dw}) AS messages_total
+            FROM daily_themes_utc d WHERE {dw} AND d.theme <> '{NO_THEME}' GROUP BY d.theme
+            """, dparams + dparams).df()
+    else:
+        msgs = con.execute(
+            f"""
+            WITH m AS (SELECT m.message_id FROM messages m WHERE {wm} AND m.is_official IS NOT TRUE)
+            SELECT t.theme, count(*) AS messages, (SELECT count(*) FROM m) AS messages_total
+            FROM m JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
+            WHERE t.theme <> '{NO_THEME}' GROUP BY t.theme
+            """, pm).df()
     tax = taxonomy or load_taxonomy()
     out = pd.DataFrame({"theme": tax.ids})
     out = out.merge(posts, on="theme", how="left").merge(msgs, on="theme", how="left")
