@@ -159,3 +159,20 @@ def test_a_process_running_threads_parses_in_its_own_process(monkeypatch):
     finally:
         stop.set()
         t.join()
+
+
+def test_a_parse_error_keeps_the_format_found_whoever_parses(tmp_path):
+    """A file whose format is recognised but whose content is refused: its result names the format,
+    whether the writer parsed it or a worker did (the error comes back pickled)."""
+    import json
+    import pickle
+
+    p = tmp_path / "search.json"
+    p.write_text(json.dumps({"kind": "youtube#searchListResponse", "items": []}), encoding="utf-8")
+    err = ingest._parse_job(p, default_context(), None, set())
+    assert isinstance(err, Exception) and err.vigie_found[0] == "youtube_api"
+    back = pickle.loads(pickle.dumps(err))  # as a worker of the pool hands it to the writer
+    con = duckdb.connect(str(tmp_path / "s.duckdb"))
+    store.migrate(con)
+    res = ingest.import_file(con, p, default_context(), preparsed=back)
+    assert (res.format, res.status) == ("youtube_api", "error") and "search.list" in res.error

@@ -477,6 +477,7 @@ def import_file(con: duckdb.DuckDBPyConnection, path: str | Path, ctx: Context, 
     res = FileResult(path=str(path))
     try:
         if isinstance(preparsed, BaseException):
+            res.format, res.encoding = getattr(preparsed, "vigie_found", (None, None))
             raise preparsed
         digest, p, adapter = preparsed[:3] if preparsed is not None else _identify(path, ctx, fmt)
         res.encoding = p.encoding
@@ -675,8 +676,12 @@ def _parse_job(path: Path, ctx: Context, fmt: str | None, known: set[str] | None
         digest, p, adapter = _identify(Path(path), ctx, fmt)
         if digest in (_KNOWN if known is None else known) or wants_chunks(adapter, p, ctx=ctx):
             return digest, p, adapter, None
-        return digest, p, adapter, adapter.parse(Path(path), p, ctx)
     except Exception as e:  # noqa: BLE001 - handed to the writer, which reports it as import_file does
+        return e
+    try:
+        return digest, p, adapter, adapter.parse(Path(path), p, ctx)
+    except Exception as e:  # noqa: BLE001 - as above, with the format and encoding found (the report says them)
+        e.vigie_found = (adapter.name, p.encoding)
         return e
 
 

@@ -66,6 +66,7 @@ TABLE_LABELS = {
     "alerts": "Alertes", "audit_log": "Journal d'audit",
     "daily_sentiment": "Sentiment par jour (calculé)",
     "daily_messages_utc": "Messages par jour UTC (calculé)",
+    "daily_themes_utc": "Messages par jour UTC et par thème (calculé)",
     "incoming_messages": "Messages reçus et premières réponses (calculé)",
     "moderation_messages": "Messages des internautes pour la modération (calculé)",
     "derived_state": "État des tables calculées",
