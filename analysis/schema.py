@@ -95,6 +95,13 @@ POST_METRICS: tuple[Column, ...] = (
     C("followers_at_posting", "BIGINT", "Followers of the account when the post was published."),
 )
 
+# The keys of the derived tables counted per UTC day (daily_messages_utc, daily_themes_utc).
+_UTC_DAY_KEYS = (
+    C("territory_id", "VARCHAR", "Territory (NULL when unknown)."),
+    C("platform", "VARCHAR", "Platform."),
+    C("day", "DATE", "UTC day (created_at::DATE).", False),
+)
+
 TABLES: tuple[Table, ...] = (
     Table(
         "territories",
@@ -417,9 +424,7 @@ TABLES: tuple[Table, ...] = (
         "platform × UTC day with their positive and negative ones (analyst label first): the sums the "
         "campaign panel and the benchmark read (analysis.campaigns.model.daily_messages_sql).",
         (
-            C("territory_id", "VARCHAR", "Territory (NULL when unknown)."),
-            C("platform", "VARCHAR", "Platform."),
-            C("day", "DATE", "UTC day (created_at::DATE).", False),
+            *_UTC_DAY_KEYS,
             C("messages", "BIGINT", "User messages."),
             C("positive", "BIGINT", "Positive (analyst label first)."),
             C("negative", "BIGINT", "Negative (analyst label first)."),
@@ -432,9 +437,7 @@ TABLES: tuple[Table, ...] = (
         "the sums the Thématiques page's shares and tone per theme read "
         "(analysis.topics.reads.daily_themes_sql).",
         (
-            C("territory_id", "VARCHAR", "Territory (NULL when unknown)."),
-            C("platform", "VARCHAR", "Platform."),
-            C("day", "DATE", "UTC day (created_at::DATE).", False),
+            *_UTC_DAY_KEYS,
             C("theme", "VARCHAR", "Theme id (« none »: classified, without theme).", False),
             C("messages", "BIGINT", "User messages with the theme."),
             C("positive", "BIGINT", "Of them, positive (the model's label)."),
