@@ -75,9 +75,10 @@ def _whole_days(f: Filters) -> bool:
     return whole_days(f.start, f.end)
 
 
-def usable(con: duckdb.DuckDBPyConnection, f: Filters) -> bool:
-    """Whether ``f`` can be answered from the daily tables (whole days, tables current)."""
-    return _whole_days(f) and current(con)
+def usable(con: duckdb.DuckDBPyConnection, f: Filters, table: str | None = None) -> bool:
+    """Whether ``f`` can be answered from the daily tables (whole days, tables current), and from
+    ``table`` when given (:func:`current_table`: a store may predate the migration that creates it)."""
+    return _whole_days(f) and (current_table(con, table) if table else current(con))
 
 
 def sentiment_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:

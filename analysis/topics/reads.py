@@ -39,10 +39,9 @@ def daily_themes_sql(where: str = "TRUE") -> str:
 
 
 def _daily(con: Any, f: Filters, derived_ok: bool, by: Sequence[str] = ()) -> bool:
-    """Whether the daily tables answer for ``f`` grouped ``by``: whole UTC days (the period's
-    bounds are dates), groups of their keys, the tables current (:mod:`analysis.derived`)."""
-    return (derived_ok and f.start is not None and f.end is not None and derived.whole_days(f.start, f.end)
-            and set(by) <= {"territory_id", "platform"} and derived.current_table(con, "daily_themes_utc"))
+    """Whether the daily tables answer for ``f`` grouped ``by``: groups of their keys, whole UTC days
+    and the tables current (:func:`analysis.derived.usable`)."""
+    return derived_ok and set(by) <= {"territory_id", "platform"} and derived.usable(con, f, "daily_themes_utc")
 
 
 def _label_map(tax: Taxonomy | None = None) -> dict[str, str]:
@@ -69,11 +68,15 @@ def theme_shares(con: Any, f: Filters | None = None, freq: str | None = "month",
     extra = "AND i.is_official IS NOT TRUE" if item_type == "message" else "AND i.territory_id IS NOT NULL"
     group = ", ".join(f"i.{c}" for c in by)
     gsel = (group + ", ") if by else ""
-    period = f"date_trunc('{freq}', i.created_at)::DATE" if freq else (
-        f"DATE '{pd.Timestamp(f.start).date().isoformat()}'" if f.start else "DATE '1970-01-01'")
+
+    def period_of(ts: str) -> str:  # the period of a row whose time (or day) is ``ts``
+        return f"date_trunc('{freq}', {ts})::DATE" if freq else (
+            f"DATE '{pd.Timestamp(f.start).date().isoformat()}'" if f.start else "DATE '1970-01-01'")
+
+    period = period_of("i.created_at")
     if item_type == "message" and _daily(con, f, derived_ok, by):
         dw, dparams = f.where("d", ts="day")
-        dperiod = period.replace("i.created_at", "d.day")
+        dperiod = period_of("d.day")
         dgroup = ", ".join(f"d.{c}" for c in by)
         dsel = (dgroup + ", ") if by else ""
         df = con.execute(
@@ -191,26 +194,22 @@ def sentiment_by_theme(con: Any, f: Filters | None = None, taxonomy: Taxonomy | 
             WHERE n > 0 ORDER BY negative DESC, theme
             """, dparams).df()
     else:
-        df = _sentiment_by_theme_rows(con, w, params)
+        df = con.execute(
+            f"""
+            SELECT t.theme, count(*) AS n,
+                   count(*) FILTER (WHERE s.label = 'negative') AS negative,
+                   count(*) FILTER (WHERE s.label = 'neutral') AS neutral,
+                   count(*) FILTER (WHERE s.label = 'positive') AS positive
+            FROM messages m
+            JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
+            JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
+            WHERE {w} AND m.is_official IS NOT TRUE AND t.theme <> '{NO_THEME}' AND s.label IS NOT NULL
+            GROUP BY t.theme ORDER BY negative DESC, t.theme
+            """, params).df()
     df["negative_share"] = df["negative"] / df["n"].where(df["n"] > 0)
     df["net_sentiment"] = [net_sentiment(p, n) for p, n in zip(df["positive"], df["negative"], strict=True)]
     df["label"] = df["theme"].map(_label_map(taxonomy))
     return df.sort_values("negative_share", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _sentiment_by_theme_rows(con: Any, w: str, params: list) -> pd.DataFrame:
-    return con.execute(
-        f"""
-        SELECT t.theme, count(*) AS n,
-               count(*) FILTER (WHERE s.label = 'negative') AS negative,
-               count(*) FILTER (WHERE s.label = 'neutral') AS neutral,
-               count(*) FILTER (WHERE s.label = 'positive') AS positive
-        FROM messages m
-        JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
-        JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
-        WHERE {w} AND m.is_official IS NOT TRUE AND t.theme <> '{NO_THEME}' AND s.label IS NOT NULL
-        GROUP BY t.theme ORDER BY negative DESC, t.theme
-        """, params).df()
 
 
 def posts_vs_conversation(con: Any, f: Filters | None = None, taxonomy: Taxonomy | None = None,
