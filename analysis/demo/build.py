@@ -97,7 +97,8 @@ def generate(exports_dir: str | os.PathLike, seed: int = 42, scale: float = 1.0,
     (root / "ground_truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True),
                                             encoding="utf-8")
     buf = io.BytesIO()
-    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as gz:  # mtime=0: same seed, same bytes
+    # mtime=0: same seed, same bytes; level 1: 0,5 s where the default 9 took 2,3 s (12 MB instead of 8,8)
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, compresslevel=1) as gz:
         gz.write(_messages_truth(sim).to_csv(index=False).encode("utf-8"))
     (root / "ground_truth_messages.csv.gz").write_bytes(buf.getvalue())
     return sim, writer.files
