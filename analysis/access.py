@@ -157,7 +157,7 @@ READ_MODELS: dict[str, Rule] = {
     "analysis.ereputation:messages_for_review": _own("messages à corriger"),
     # Thématiques
     "analysis.topics.views:theme_labels": Rule(PUBLIC, "noms des thèmes", filters=False),
-    "analysis.topics.views:themes_status": Rule(PUBLIC, "thèmes calculés ou non", filters=False),
+    "analysis.topics.views:themes_computed": Rule(PUBLIC, "thèmes calculés ou non", filters=False),
     "analysis.topics.reads:theme_shares": _own("part des thèmes"),
     "analysis.topics.views:themed_share": _own("part des messages avec un thème"),
     "analysis.topics.reads:posts_vs_conversation": _own("thèmes de nos publications et de la conversation"),

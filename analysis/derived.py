@@ -59,11 +59,15 @@ def current(con: duckdb.DuckDBPyConnection) -> bool:
     return row is not None and list(row) == source_counts(con)
 
 
-def current_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """:func:`current`, and the store has ``table`` (a store written before the migration that
-    creates it lacks it until its next write session)."""
+def current_table(con: duckdb.DuckDBPyConnection, table: str, column: str | None = None) -> bool:
+    """:func:`current`, and the store has ``table`` (and its ``column``): a store written before the
+    migration that creates it lacks it until its next write session."""
+    if column is None:
+        return current(con) and con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]).fetchone()[0] > 0
     return current(con) and con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]).fetchone()[0] > 0
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ? AND schema_name = 'main'",
+        [table, column]).fetchone()[0] > 0
 
 
 def whole_days(*bounds: object) -> bool:
@@ -75,10 +79,11 @@ def _whole_days(f: Filters) -> bool:
     return whole_days(f.start, f.end)
 
 
-def usable(con: duckdb.DuckDBPyConnection, f: Filters, table: str | None = None) -> bool:
+def usable(con: duckdb.DuckDBPyConnection, f: Filters, table: str | None = None, column: str | None = None) -> bool:
     """Whether ``f`` can be answered from the daily tables (whole days, tables current), and from
-    ``table`` when given (:func:`current_table`: a store may predate the migration that creates it)."""
-    return _whole_days(f) and (current_table(con, table) if table else current(con))
+    ``table`` (its ``column``) when given (:func:`current_table`: a store may predate the migration
+    that creates it)."""
+    return _whole_days(f) and (current_table(con, table, column) if table else current(con))
 
 
 def sentiment_counts(con: duckdb.DuckDBPyConnection, f: Filters) -> pd.DataFrame:

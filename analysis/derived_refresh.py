@@ -113,7 +113,7 @@ def _insert_daily_utc(con: duckdb.DuckDBPyConnection, where: str = "TRUE", param
     con.execute("INSERT INTO daily_messages_utc SELECT territory_id, platform, day, messages, positive, negative "
                 f"FROM ({daily_messages_sql(where)})", params or [])
     con.execute("INSERT INTO daily_themes_utc SELECT territory_id, platform, day, theme, messages, positive, neutral, "
-                f"negative FROM ({daily_themes_sql(where)})", params or [])
+                f"negative, first_theme FROM ({daily_themes_sql(where)})", params or [])
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:

@@ -443,6 +443,9 @@ TABLES: tuple[Table, ...] = (
             C("positive", "BIGINT", "Of them, positive (the model's label)."),
             C("neutral", "BIGINT", "Of them, neutral (the model's label)."),
             C("negative", "BIGINT", "Of them, negative (the model's label)."),
+            C("first_theme", "BIGINT", "Of them, the messages counted once here: at their first theme (id "
+              "order), at « none » when they have no other. Summed, the classified messages; without « none », "
+              "those with at least one theme."),
         ),
     ),
     Table(
@@ -686,6 +689,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (8, [table("text_keys").ddl(), table("lemma_keys").ddl()]),
     # user messages per UTC day and theme (issue 19 item 3: the Thématiques page); state row dropped as in 6
     (9, [table("daily_themes_utc").ddl(), "DELETE FROM derived_state"]),
+    # each message counted once per day (the share of messages with a theme); state row dropped as in 6
+    (10, ["ALTER TABLE daily_themes_utc ADD COLUMN IF NOT EXISTS first_theme BIGINT", "DELETE FROM derived_state"]),
 ]
 
 

@@ -9,9 +9,9 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from analysis import derived_refresh, store
+from analysis import derived, derived_refresh, store
 from analysis.queries import Filters
-from analysis.topics import reads
+from analysis.topics import reads, views
 
 FILTERS = [
     Filters((), date(2025, 11, 1), date(2026, 11, 1)),
@@ -55,6 +55,33 @@ def test_the_daily_table_gives_the_figures_of_the_message_tables(con, name):
         slow = CALLS[name](con, f, False)
         pd.testing.assert_frame_equal(fast, slow, check_dtype=False)
         assert fast["theme"].nunique() > 3 or f.end < date(2025, 1, 1)
+
+
+def test_themed_share_from_the_daily_table_is_that_of_the_message_tables(con):
+    multi, none = con.execute(
+        "SELECT count(*) FILTER (WHERE n > 1), count(*) FILTER (WHERE has_none) FROM (SELECT item_id, count(*) AS n, "
+        "bool_or(theme = 'none') AS has_none FROM themes WHERE item_type = 'message' GROUP BY 1)").fetchone()
+    assert multi > 1000 and none > 1000  # messages of several themes and of none: each counted once
+    assert derived.usable(con, FILTERS[0], "daily_themes_utc", "first_theme")
+    for f in FILTERS:
+        fast, slow = views.themed_share(con, f), views.themed_share(con, f, derived_ok=False)
+        assert fast == slow, f
+        assert fast is None or 0.3 < fast < 1
+
+
+def test_a_store_before_the_column_reads_the_message_tables(db_copy, tmp_path):
+    import shutil
+
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(db_copy, old)
+    c = store.connect(old)
+    try:
+        c.execute("ALTER TABLE daily_themes_utc DROP COLUMN first_theme")  # as a read copy from before migration 10
+        assert derived.usable(c, FILTERS[0], "daily_themes_utc") and not derived.usable(
+            c, FILTERS[0], "daily_themes_utc", "first_theme")
+        assert views.themed_share(c, FILTERS[0]) == views.themed_share(c, FILTERS[0], derived_ok=False)
+    finally:
+        c.close()
 
 
 def test_instants_other_groups_and_stale_tables_read_the_message_tables(con, db_copy):

@@ -25,16 +25,20 @@ def daily_themes_sql(where: str = "TRUE") -> str:
     """SQL of the rows of the derived table ``daily_themes_utc`` for the messages of ``where`` (on
     ``m``): user messages (not official) per territory × platform × UTC day × theme (« none »
     included), with the model's sentiment labels among them — the counts :func:`theme_shares`,
-    :func:`sentiment_by_theme` and :func:`posts_vs_conversation` make over the message tables."""
+    :func:`sentiment_by_theme` and :func:`posts_vs_conversation` make over the message tables — and
+    ``first_theme``, each message counted once (:func:`analysis.topics.views.themed_share`)."""
     return f"""
-        SELECT m.territory_id, m.platform, m.created_at::DATE AS day, t.theme, count(*) AS messages,
-               count(*) FILTER (WHERE s.label = 'positive') AS positive,
-               count(*) FILTER (WHERE s.label = 'neutral') AS neutral,
-               count(*) FILTER (WHERE s.label = 'negative') AS negative
-        FROM messages m
-        JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
-        LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
-        WHERE NOT coalesce(m.is_official, FALSE) AND m.created_at IS NOT NULL AND ({where})
+        SELECT territory_id, platform, day, theme, count(*) AS messages,
+               count(*) FILTER (WHERE label = 'positive') AS positive,
+               count(*) FILTER (WHERE label = 'neutral') AS neutral,
+               count(*) FILTER (WHERE label = 'negative') AS negative,
+               count(*) FILTER (WHERE theme = first OR (first IS NULL AND theme = '{NO_THEME}')) AS first_theme
+        FROM (SELECT m.territory_id, m.platform, m.created_at::DATE AS day, t.theme, s.label,
+                     min(CASE WHEN t.theme <> '{NO_THEME}' THEN t.theme END) OVER (PARTITION BY t.item_id) AS first
+              FROM messages m
+              JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
+              LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
+              WHERE NOT coalesce(m.is_official, FALSE) AND m.created_at IS NOT NULL AND ({where}))
         GROUP BY ALL"""
 
 

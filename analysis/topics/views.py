@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis import derived
 from analysis.fmt import fr_count, fr_date, fr_int, fr_num, fr_pct
 from analysis.queries import Filters
 from analysis.topics.clouds import WORD_CLOUD_SAMPLE, word_cloud_png, word_frequencies
@@ -32,15 +33,23 @@ def themes_computed(con: Any) -> bool:
     return bool(con.execute("SELECT EXISTS (SELECT 1 FROM themes)").fetchone()[0])
 
 
-def themed_share(con: Any, f: Filters | None = None) -> float | None:
-    """Share of public messages with at least one theme = messages with a theme ÷ classified messages."""
+def themed_share(con: Any, f: Filters | None = None, derived_ok: bool = True) -> float | None:
+    """Share of public messages with at least one theme = messages with a theme ÷ classified messages.
+    Over whole days, summed from ``daily_themes_utc`` (each message once: ``first_theme``) unless
+    ``derived_ok`` is False: the same figure."""
     f = f or Filters()
-    w, params = f.where("m")
-    r = con.execute(
-        f"""SELECT count(DISTINCT t.item_id) FILTER (WHERE t.theme <> '{NO_THEME}'), count(DISTINCT t.item_id)
-            FROM messages m JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
-            WHERE {w} AND m.is_official IS NOT TRUE""", params).fetchone()
-    return r[0] / r[1] if r[1] else None
+    if derived_ok and derived.usable(con, f, "daily_themes_utc", "first_theme"):
+        w, params = f.where("d", ts="day")
+        r = con.execute(
+            f"""SELECT sum(first_theme) FILTER (WHERE theme <> '{NO_THEME}'), sum(first_theme)
+                FROM daily_themes_utc d WHERE {w}""", params).fetchone()
+    else:
+        w, params = f.where("m")
+        r = con.execute(
+            f"""SELECT count(DISTINCT t.item_id) FILTER (WHERE t.theme <> '{NO_THEME}'), count(DISTINCT t.item_id)
+                FROM messages m JOIN themes t ON t.item_id = m.message_id AND t.item_type = 'message'
+                WHERE {w} AND m.is_official IS NOT TRUE""", params).fetchone()
+    return int(r[0] or 0) / int(r[1]) if r[1] else None
 
 
 def emerging_view(con: Any, f: Filters, **kwargs: Any) -> list[dict[str, Any]]:

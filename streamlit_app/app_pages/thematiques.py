@@ -25,8 +25,7 @@ role = ui.role()
 names = data.territory_names()
 tax_labels = data.call(analysis.topics.theme_labels)
 
-status = data.call(analysis.topics.themes_status)
-if status["classified"] == 0:
+if not data.call(analysis.topics.themes_computed):  # not themes_status: it counts every classified item
     ui.empty_state("Les thèmes n'ont pas encore été calculés pour cette base : lancez "
                    "`vigie topics enrich` (ou `vigie enrich`), puis rechargez la page.")
     st.stop()
