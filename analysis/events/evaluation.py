@@ -480,21 +480,39 @@ class _Scope:
     arrays: PostArrays
     masks: dict[str, np.ndarray]
     any_promo: np.ndarray
-    slim: pd.DataFrame  # the events' columns _compared reads
+    compared: _Compared  # the events' columns an event's comparison reads, as arrays
 
 
 _COMPARED_COLUMNS = ("event_id", "territory_id", "theme_effective", "start_at", "end_at")
 
 
-def _compared(evs: pd.DataFrame, ev: Any, t: str, peers: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The events ``ev`` is compared with: the territory's past events of its theme within
-    ``COMPARABLE_YEARS``, and its peers' events of its theme within ``PEER_WINDOW_DAYS``."""
-    s0 = (pd.Timestamp(ev["start_at"]) - pd.DateOffset(years=COMPARABLE_YEARS)).date()
-    relevant = evs[(evs["territory_id"].isin([t, *peers])) & (evs["theme_effective"] == ev["theme_effective"])
-                   & (evs["start_at"] >= pd.Timestamp(s0))]
-    past_rows = relevant[(relevant["territory_id"] == t) & (relevant["end_at"] < ev["start_at"])]
-    near = (relevant["start_at"] - ev["start_at"]).abs() <= pd.Timedelta(days=PEER_WINDOW_DAYS)
-    return past_rows, relevant[(relevant["territory_id"].isin(peers)) & near]
+class _Compared:
+    """What an event's comparison (:meth:`of`) reads of the events' ``_COMPARED_COLUMNS`` (``slim``) as arrays, with the
+    masks of ``territory`` and of its ``peers``, built once per scope: a pandas filter per comparison took
+    6 ms (0,14 s of a territory's evaluations at 1 M messages)."""
+
+    def __init__(self, slim: pd.DataFrame, territory: str, peers: list[str]) -> None:
+        self.slim = slim
+        ter = slim["territory_id"]
+        self.peer = ter.isin(peers).to_numpy(bool)
+        self.scoped = ter.isin([territory, *peers]).to_numpy(bool)
+        self.own = ter.isin([territory]).to_numpy(bool)
+        codes, themes = pd.factorize(slim["theme_effective"])  # missing: -1, never equal to an event's theme
+        self.theme, self._theme_code = codes, {th: i for i, th in enumerate(themes)}
+        self.start = pd.to_datetime(slim["start_at"]).to_numpy()
+        self.end = pd.to_datetime(slim["end_at"]).to_numpy()
+
+    def of(self, ev: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The events ``ev`` is compared with: the territory's past events of its theme within
+        ``COMPARABLE_YEARS``, and its peers' events of its theme within ``PEER_WINDOW_DAYS``."""
+        start = pd.Timestamp(ev["start_at"])
+        s0 = pd.Timestamp((start - pd.DateOffset(years=COMPARABLE_YEARS)).date())
+        th = ev["theme_effective"]
+        same = self.theme == (-2 if pd.isna(th) else self._theme_code.get(th, -2))
+        relevant = self.scoped & same & (self.start >= s0.to_datetime64())
+        past = relevant & self.own & (self.end < start.to_datetime64())
+        near = np.abs(self.start - start.to_datetime64()) <= np.timedelta64(PEER_WINDOW_DAYS, "D")
+        return self.slim[past], self.slim[relevant & self.peer & near]
 
 
 def _need_spans(evs: pd.DataFrame, rows: pd.DataFrame, t: str, peers: list[str]) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -503,10 +521,11 @@ def _need_spans(evs: pd.DataFrame, rows: pd.DataFrame, t: str, peers: list[str])
     and of the events they are compared with. Farther posts are no reference of any promotion post,
     so whether they promote something changes nothing."""
     spans = {}
-    for _, ev in rows.iterrows():
-        past_rows, peer_rows = _compared(evs, ev, t, peers)
-        for x in (ev, *(r for _, r in past_rows.iterrows()), *(r for _, r in peer_rows.iterrows())):
-            spans[x["event_id"]] = (x["start_at"], x["end_at"])
+    cmp_ = _Compared(evs, t, peers)
+    for ev in rows.to_dict("records"):
+        spans[ev["event_id"]] = (ev["start_at"], ev["end_at"])
+        for x in cmp_.of(ev):
+            spans.update(zip(x["event_id"], zip(x["start_at"], x["end_at"], strict=True), strict=True))
     out: list[tuple[pd.Timestamp, pd.Timestamp]] = []
     for lo, hi in sorted((pd.Timestamp(a) - pd.Timedelta(days=LEAD_DAYS + 2 * MATCH_DAYS + 1),
                           pd.Timestamp(b) + pd.Timedelta(days=TAIL_DAYS + 2 * MATCH_DAYS + 1))
@@ -529,7 +548,7 @@ def _needed(arrays: PostArrays, spans: list[tuple[pd.Timestamp, pd.Timestamp]]) 
 def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str], visible: tuple[str, ...]) -> _Scope:
     peers = [p for p in _peers(con, territory) if not visible or p in visible]
     evs = events_frame(con, [territory, *peers])
-    slim = evs[list(_COMPARED_COLUMNS)]  # what _compared reads: filtering it is cheap (no list columns)
+    slim = evs[list(_COMPARED_COLUMNS)]  # what _Compared reads: filtering it is cheap (no list columns)
     rows = slim[slim["event_id"].isin(event_ids)]
     windows = [_posts_window(x) for _, x in rows.iterrows()]
     spans = _need_spans(slim, rows, territory, peers)
@@ -550,7 +569,7 @@ def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str],
     for x in scoped:
         masks[x["event_id"]] = promotes(arrays, x, need)
         any_promo |= masks[x["event_id"]]
-    return _Scope(territory, peers, evs, posts, arrays, masks, any_promo, slim)
+    return _Scope(territory, peers, evs, posts, arrays, masks, any_promo, _Compared(slim, territory, peers))
 
 
 def evaluate_event(con: duckdb.DuckDBPyConnection, event_id: str, n_boot: int = 2000, seed: int = 0,
@@ -580,24 +599,23 @@ def _evaluate(con: duckdb.DuckDBPyConnection, sc: _Scope, event_id: str, n_boot:
               with_conversation: bool) -> EventEvaluation:
     """:func:`evaluate_event` within a scope: the event's posts are the scope's posts of its window
     (:func:`_posts_window`), as if read for it alone."""
-    t, peers, evs = sc.territory, sc.peers, sc.events
+    evs = sc.events
     ev = evs[evs["event_id"] == event_id].iloc[0]
     theme = ev["theme_effective"]
-    past_rows, peer_rows = _compared(sc.slim, ev, t, peers)
+    past_rows, peer_rows = sc.compared.of(ev)
     w0, w1 = _posts_window(ev)
     sel = (sc.arrays.created >= w0.to_datetime64()) & (sc.arrays.created < w1.to_datetime64())
-    posts = sc.posts[sel].reset_index(drop=True)
     arrays = sc.arrays.subset(sel)
     any_promo = sc.any_promo[sel]
     masks = {k: m[sel] for k, m in sc.masks.items()}
 
     def groups_of(rows: pd.DataFrame) -> tuple[list[list[Stratum]], list[str]]:
         gs, names = [], []
-        for _, x in rows.iterrows():
-            st, _ = strata(arrays, masks[x["event_id"]], any_promo)
+        for eid in rows["event_id"]:
+            st, _ = strata(arrays, masks[eid], any_promo)
             if st:
                 gs.append(st)
-                names.append(x["event_id"])
+                names.append(eid)
         return gs, names
 
     own_st, dropped = strata(arrays, masks[event_id], any_promo)
@@ -606,7 +624,8 @@ def _evaluate(con: duckdb.DuckDBPyConnection, sc: _Scope, event_id: str, n_boot:
     past = lift(past_g, n_boot, seed + 1) if past_g else Lift(None, None, None)
     peer_g, peer_names = groups_of(peer_rows)
     peer = lift(peer_g, n_boot, seed + 2) if peer_g else Lift(None, None, None)
-    promo_posts = posts[masks[event_id]].reset_index(drop=True)  # rows 0…n, whichever posts the scope read
+    # rows 0…n, whichever posts the scope read (the window's posts, then its promotion posts: the same rows)
+    promo_posts = sc.posts[sel & sc.masks[event_id]].reset_index(drop=True)
     reach = pd.to_numeric(promo_posts["reach"], errors="coerce")
     conv = conversation(con, ev, promo_posts["post_id"].tolist()) if with_conversation else None
     out = EventEvaluation(
