@@ -63,6 +63,29 @@ def test_a_write_outside_the_writer_makes_them_stale(demo_db_copy):
         con.close()
 
 
+def test_a_read_only_connection_asks_once_a_writer_each_time(demo_db_copy, monkeypatch):
+    """A reader sees one published copy: whether the derived tables are current is counted once per
+    connection; a write connection, whose tables change, counts at every question."""
+    with derived_refresh.writer(demo_db_copy):
+        pass
+    calls = []
+    counts = derived.source_counts
+    monkeypatch.setattr(derived, "source_counts", lambda con: calls.append(1) or counts(con))
+    with store.reader(demo_db_copy) as con:
+        assert all(derived.current(con) for _ in range(5)) and len(calls) == 1
+        cur = con.cursor()  # a cursor is a connection of its own: asked once too
+        assert derived.current(cur) and derived.current(cur) and len(calls) == 2
+    with store.reader(demo_db_copy) as con:  # another connection: asked again
+        assert derived.current(con) and len(calls) == 3
+    con = store.connect(demo_db_copy)
+    try:
+        assert derived.current(con) and len(calls) == 4
+        con.execute("DELETE FROM messages WHERE message_id IN (SELECT message_id FROM messages LIMIT 10)")
+        assert not derived.current(con) and len(calls) == 5
+    finally:
+        con.close()
+
+
 def test_instants_are_not_answered_from_days(demo_db_copy):
     with derived_refresh.writer(demo_db_copy):
         pass
