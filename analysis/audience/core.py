@@ -159,24 +159,34 @@ def growth(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataF
     net_new, growth_rate, cmgr, gained, lost, population, per_1000. ``gained``/``lost`` are the sums
     of the daily follows/unfollows when the export gives them (NULL otherwise, never 0).
     """
-    s = followers_series(con, f)
+    f = f or Filters()
+    w, params = _acc_where(f, "a")
+    dw, dparams = _date_where(f, "af")
+    # per account of followers_series: the first and last day whose export gives the total, and the sums
+    # of the daily follows/unfollows (NULL when no day gives them, never 0); in SQL, one row per account
+    # (a groupby over every day of every account was a third of the Synthèse headlines)
+    known = "af.followers IS NOT NULL"
+    acc = con.execute(
+        f"""SELECT af.account_id, any_value(a.platform) AS platform, any_value(a.territory_id) AS territory_id,
+                   min(af.date) FILTER (WHERE {known}) AS d0, arg_min(af.followers, af.date) FILTER (WHERE {known}) AS f0,
+                   max(af.date) FILTER (WHERE {known}) AS d1, arg_max(af.followers, af.date) FILTER (WHERE {known}) AS f1,
+                   sum(af.new_followers)::DOUBLE AS gained, sum(af.lost_followers)::DOUBLE AS lost
+            FROM audience_followers af JOIN accounts a USING (account_id)
+            WHERE a.official AND {w} AND {dw} GROUP BY af.account_id ORDER BY af.account_id""",
+        params + dparams).df()
     pops = _populations(con)
     rows = []
-    for aid, g in s.groupby("account_id", sort=True):
-        tot = g[g["followers"].notna()].sort_values("date")
-        d0 = d1 = f0 = f1 = None
-        if len(tot):
-            d0, f0 = tot["date"].iloc[0], float(tot["followers"].iloc[0])
-            d1, f1 = tot["date"].iloc[-1], float(tot["followers"].iloc[-1])
+    for aid, platform, terr, d0, f0, d1, f1, gained, lost in acc.itertuples(index=False, name=None):
+        d0, d1 = (None, None) if pd.isna(d0) else (d0, d1)
+        f0, f1 = (None if pd.isna(v) else float(v) for v in (f0, f1))
+        gained, lost = (None if pd.isna(v) else float(v) for v in (gained, lost))
         days = (pd.Timestamp(d1) - pd.Timestamp(d0)).days if d0 is not None else 0
-        terr = g["territory_id"].iloc[0]
         rows.append({
-            "account_id": aid, "platform": g["platform"].iloc[0], "territory_id": terr,
+            "account_id": aid, "platform": platform, "territory_id": terr,
             "date_start": d0, "date_end": d1, "followers_start": f0, "followers_end": f1,
             "net_new": net_new_followers(f0, f1), "growth_rate": growth_rate(f0, f1),
             "cmgr": compound_monthly_growth_rate(f0, f1, days),
-            "gained": float(g["new_followers"].sum()) if g["new_followers"].notna().any() else None,
-            "lost": float(g["lost_followers"].sum()) if g["lost_followers"].notna().any() else None,
+            "gained": gained, "lost": lost,
             "population": pops.get(terr), "per_1000": per_1000_inhabitants(f1, pops.get(terr)),
         })
     cols = ["account_id", "platform", "territory_id", "date_start", "date_end", "followers_start", "followers_end",
