@@ -75,12 +75,9 @@ def current(con: duckdb.DuckDBPyConnection) -> bool:
 def current_table(con: duckdb.DuckDBPyConnection, table: str, column: str | None = None) -> bool:
     """:func:`current`, and the store has ``table`` (and its ``column``): a store written before the
     migration that creates it lacks it until its next write session."""
-    if column is None:
-        return current(con) and con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [table]).fetchone()[0] > 0
     return current(con) and con.execute(
-        "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = ? AND schema_name = 'main'",
-        [table, column]).fetchone()[0] > 0
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
+        "AND (?::VARCHAR IS NULL OR column_name = ?)", [table, column, column]).fetchone()[0] > 0
 
 
 def whole_days(*bounds: object) -> bool:

@@ -116,14 +116,18 @@ def _acc_where(f: Filters, alias: str) -> tuple[str, list]:
 
 def followers_series(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
     """Daily follower rows of official accounts: account, platform, territory, date, followers, new, lost."""
-    f = f or Filters()
-    w, params = _acc_where(f, "a")
-    dw, dparams = _date_where(f, "af")
+    rows, params = _followers_rows(f or Filters())
     return con.execute(
         f"""SELECT af.account_id, a.platform, a.territory_id, af.date, af.followers, af.new_followers,
-                   af.lost_followers
-            FROM audience_followers af JOIN accounts a USING (account_id)
-            WHERE a.official AND {w} AND {dw} ORDER BY 1, 4""", params + dparams).df()
+                   af.lost_followers {rows} ORDER BY 1, 4""", params).df()
+
+
+def _followers_rows(f: Filters) -> tuple[str, list]:
+    """FROM … WHERE of the daily follower rows (``af``) of the official accounts (``a``) of ``f``."""
+    w, params = _acc_where(f, "a")
+    dw, dparams = _date_where(f, "af")
+    return (f"FROM audience_followers af JOIN accounts a USING (account_id) WHERE a.official AND {w} AND {dw}",
+            params + dparams)
 
 
 def _date_where(f: Filters, alias: str, col: str = "date") -> tuple[str, list]:
@@ -159,9 +163,7 @@ def growth(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataF
     net_new, growth_rate, cmgr, gained, lost, population, per_1000. ``gained``/``lost`` are the sums
     of the daily follows/unfollows when the export gives them (NULL otherwise, never 0).
     """
-    f = f or Filters()
-    w, params = _acc_where(f, "a")
-    dw, dparams = _date_where(f, "af")
+    rows, params = _followers_rows(f or Filters())
     # per account of followers_series: the first and last day whose export gives the total, and the sums
     # of the daily follows/unfollows (NULL when no day gives them, never 0); in SQL, one row per account
     # (a groupby over every day of every account was a third of the Synthèse headlines)
@@ -171,9 +173,7 @@ def growth(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataF
                    min(af.date) FILTER (WHERE {known}) AS d0, arg_min(af.followers, af.date) FILTER (WHERE {known}) AS f0,
                    max(af.date) FILTER (WHERE {known}) AS d1, arg_max(af.followers, af.date) FILTER (WHERE {known}) AS f1,
                    sum(af.new_followers)::DOUBLE AS gained, sum(af.lost_followers)::DOUBLE AS lost
-            FROM audience_followers af JOIN accounts a USING (account_id)
-            WHERE a.official AND {w} AND {dw} GROUP BY af.account_id ORDER BY af.account_id""",
-        params + dparams).df()
+            {rows} GROUP BY af.account_id ORDER BY af.account_id""", params).df()
     pops = _populations(con)
     rows = []
     for aid, platform, terr, d0, f0, d1, f1, gained, lost in acc.itertuples(index=False, name=None):

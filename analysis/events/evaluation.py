@@ -515,13 +515,12 @@ class _Compared:
         return self.slim[past], self.slim[relevant & self.peer & near]
 
 
-def _need_spans(evs: pd.DataFrame, rows: pd.DataFrame, t: str, peers: list[str]) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+def _need_spans(cmp_: _Compared, rows: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """[from, to] spans (both included, overlapping ones merged) of the posts an evaluation of
     ``rows`` can read: within 2 × ``MATCH_DAYS`` (and a day) of the promotion windows of those events
     and of the events they are compared with. Farther posts are no reference of any promotion post,
     so whether they promote something changes nothing."""
     spans = {}
-    cmp_ = _Compared(evs, t, peers)
     for ev in rows.to_dict("records"):
         spans[ev["event_id"]] = (ev["start_at"], ev["end_at"])
         for x in cmp_.of(ev):
@@ -551,7 +550,8 @@ def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str],
     slim = evs[list(_COMPARED_COLUMNS)]  # what _Compared reads: filtering it is cheap (no list columns)
     rows = slim[slim["event_id"].isin(event_ids)]
     windows = [_posts_window(x) for _, x in rows.iterrows()]
-    spans = _need_spans(slim, rows, territory, peers)
+    compared = _Compared(slim, territory, peers)
+    spans = _need_spans(compared, rows)
     if windows:  # only the posts the evaluations can read (the others change nothing: _need_spans)
         posts = load_posts(con, [territory, *peers], min(w[0] for w in windows).date(),
                            (max(w[1] for w in windows) - pd.Timedelta(days=1)).date(), spans)
@@ -569,7 +569,7 @@ def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str],
     for x in scoped:
         masks[x["event_id"]] = promotes(arrays, x, need)
         any_promo |= masks[x["event_id"]]
-    return _Scope(territory, peers, evs, posts, arrays, masks, any_promo, _Compared(slim, territory, peers))
+    return _Scope(territory, peers, evs, posts, arrays, masks, any_promo, compared)
 
 
 def evaluate_event(con: duckdb.DuckDBPyConnection, event_id: str, n_boot: int = 2000, seed: int = 0,
