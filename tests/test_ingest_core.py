@@ -52,6 +52,34 @@ def test_parse_datetime(raw, kw, expected):
     assert parse_datetime(raw, **kw) == expected
 
 
+def test_parse_datetime_reads_each_shape_as_trying_every_format_in_turn():
+    """The format remembered per shape gives what trying the formats in order gives, in any order of
+    values (a shape whose remembered format fails on a value falls back to the list)."""
+    import random
+
+    from analysis.ingest import base
+
+    def reference(s: str):
+        for fmt, _ in base._DT_FORMATS:
+            try:
+                return datetime.strptime(s, fmt)
+            except ValueError:
+                continue
+        return None
+
+    values = ["2021-04-01T15:52:31.000+0000", "2021-04-01T15:52:31+0000", "2021-04-01T15:52:31",
+              "2021-04-01 15:52:31+0100", "2021-04-01 15:52:31", "2015-09-30 18:42 +0000", "2015-09-30 18:42",
+              "2015-09-30", "Fri Feb 20 09:10:58 +0000 2026", "2025-09-20T00:00", "2021-13-01", "2021-1-5",
+              "2021-12-31 24:00", "2021-02-30", "Sat Feb 31 09:10:58 +0000 2026", "2025-09-20T00:61",
+              "20210401", "2021-04-01T15:52:31.5+02:00", "09/20/2025 14:05"]
+    rng = random.Random(3)
+    for _ in range(20):
+        base._FMT_BY_SHAPE.clear()
+        order = values * 2
+        rng.shuffle(order)
+        assert [base._strptime_known(v) for v in order] == [None if "/" in v else reference(v) for v in order]
+
+
 def test_parse_datetime_yearless_without_year_is_an_error():
     with pytest.raises(ValueError, match="sans année"):
         parse_datetime("August 19")

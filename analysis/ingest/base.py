@@ -236,6 +236,37 @@ _DT_FORMATS = [
 ]
 
 
+_FMT_BY_SHAPE: dict[str, str] = {}
+_DIGIT = re.compile(r"\d")
+
+
+def _strptime_known(s: str) -> datetime | None:
+    """The string read by the first of ``_DT_FORMATS`` that reads it, else None.
+
+    A string matches at most one of these formats, so the format that read a string of the same
+    shape (digits aside) is tried first, and a slashed date, which none reads, tries none. Trying
+    the ten in turn cost 0,4 ms a date: Python keeps only five compiled formats, so each attempt
+    compiled its format again (a third of the import time of a small demo's Meta files)."""
+    if "/" in s:
+        return None
+    shape = _DIGIT.sub("0", s)
+    known = _FMT_BY_SHAPE.get(shape)
+    if known is not None:
+        try:
+            return datetime.strptime(s, known)
+        except ValueError:
+            pass
+    for fmt, _ in _DT_FORMATS:
+        try:
+            d = datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+        if len(_FMT_BY_SHAPE) < 1024:
+            _FMT_BY_SHAPE[shape] = fmt
+        return d
+    return None
+
+
 def _as_utc(dt: datetime, tz: str | None) -> datetime:
     if dt.tzinfo is None:
         if tz:
@@ -287,12 +318,9 @@ def parse_datetime(v: Any, *, dayfirst: bool = False, tz: str | None = None,
     if m and m.group(2) in TZ_ABBREV:
         base = parse_datetime(m.group(1), dayfirst=dayfirst, tz="UTC", year=year)
         return base - timedelta(hours=TZ_ABBREV[m.group(2)]) if base else None
-    iso = s.replace("Z", "+0000") if s.endswith("Z") else s
-    for fmt, _ in _DT_FORMATS:
-        try:
-            return _as_utc(datetime.strptime(iso, fmt), tz)
-        except ValueError:
-            continue
+    d = _strptime_known(s.replace("Z", "+0000") if s.endswith("Z") else s)
+    if d is not None:
+        return _as_utc(d, tz)
     # Slashed: MM/DD/YYYY [HH:MM[:SS]] or DD/MM/YY…
     m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{2,4})(?:,? (\d{1,2}):(\d{2})(?::(\d{2}))?(?: ?([AaPp][Mm]))?)?", s)
     if m:
