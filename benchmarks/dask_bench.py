@@ -1,13 +1,15 @@
 """The enrichment on Dask, measured (issue 19 item 6): the local engine, a ``LocalCluster`` of 2 workers,
 and a cluster started as processes (``dask scheduler`` + ``dask worker`` ×2, as on several machines),
 on copies of the same imported store; identical outputs checked (content digest of the enrichment
-tables), wall and CPU time, parallel efficiency = local time / (workers × Dask time).
+tables), wall and CPU time. Parallel efficiency = time of the local engine with **one** process
+(``VIGIE_ENRICH_WORKERS=1``) ÷ (2 × the time with two): the local engine itself forks one process per
+core, so it is measured both ways (1 and 2 processes) beside the two clusters.
 
 Workers compute, the single writer writes (:mod:`analysis.distributed`): the Dask engine cannot go
 below the time the writer spends reading the pending texts and writing the scores, and on a machine
 whose cores are all busy a cluster only adds the cost of shipping texts (note the load it prints).
 
-Usage: ``python -m benchmarks.dask_bench [--db /work/bench1m/imported.duckdb] [--messages 200000]``
+Usage: ``python -m benchmarks.dask_bench [--db build/bench/bench.duckdb] [--messages 200000]``
 (``--messages 0``: every message of the store).
 """
 
@@ -90,20 +92,27 @@ def _process_cluster(work: Path) -> tuple[str, list[subprocess.Popen]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", type=Path, default=Path("/work/bench1m/imported.duckdb"), help="magasin importé")
+    ap.add_argument("--db", type=Path, default=ROOT / "build" / "bench" / "bench.duckdb",
+                    help="magasin importé (make bench ; ses tables d'enrichissement sont vidées dans les copies)")
     ap.add_argument("--work", type=Path, default=ROOT / "build" / "dask")
     ap.add_argument("--messages", type=int, default=200_000, help="messages gardés (0 : tous)")
     a = ap.parse_args(argv)
     a.work.mkdir(parents=True, exist_ok=True)
     runs: dict[str, dict] = {}
     digests: dict[str, dict] = {}
-    for name in ("local", "localcluster", "processes"):
+    for name in ("local", "local_1", "localcluster", "processes"):
         db = a.work / f"{name}.duckdb"
         n = _prepare(a.db, db, a.messages)
         procs: list[subprocess.Popen] = []
         try:
             if name == "local":
                 runs[name] = _enrich(db, "local")
+            elif name == "local_1":  # the one-process reference of the efficiencies
+                os.environ["VIGIE_ENRICH_WORKERS"] = "1"
+                try:
+                    runs[name] = _enrich(db, "local")
+                finally:
+                    os.environ.pop("VIGIE_ENRICH_WORKERS")
             elif name == "localcluster":
                 runs[name] = _enrich(db, "dask")  # analysis.distributed.client: LocalCluster of 2 workers
             else:
@@ -119,15 +128,16 @@ def main(argv: list[str] | None = None) -> int:
         runs[name]["identical_to_local"] = digests[name] == digests["local"]
         print(f"{name}: {runs[name]['wall_s']:.1f} s, {n} messages, identique au moteur local : "
               f"{'oui' if runs[name]['identical_to_local'] else 'NON'}", file=sys.stderr, flush=True)
-    local = runs["local"]["wall_s"]
-    for name in ("localcluster", "processes"):
-        runs[name]["speedup"] = local / runs[name]["wall_s"]
-        runs[name]["efficiency"] = local / (N_WORKERS * runs[name]["wall_s"])
+    one = runs["local_1"]["wall_s"]
+    for name in ("local", "localcluster", "processes"):
+        runs[name]["speedup"] = one / runs[name]["wall_s"]
+        runs[name]["efficiency"] = one / (N_WORKERS * runs[name]["wall_s"])
     out = {"cpus": os.cpu_count(), "workers": N_WORKERS, "load": os.getloadavg()[0], "runs": runs}
     (ROOT / "benchmarks" / "results").mkdir(parents=True, exist_ok=True)
     (ROOT / "benchmarks" / "results" / "dask_enrich.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
     print(f"charge moyenne (1 min) : {out['load']:.1f} sur {out['cpus']} cœurs")
-    print(f"{'Moteur':<14} {'messages':>9} {'temps':>8} {'accél.':>7} {'efficacité':>10}  sorties identiques")
+    print(f"{'Moteur':<14} {'messages':>9} {'temps':>8} {'accél.':>7} {'efficacité':>10}  sorties identiques "
+          "(accélération et efficacité par rapport à local_1, un processus)")
     for name, r in runs.items():
         print(f"{name:<14} {r['messages']:>9} {r['wall_s']:>7.1f}s {r.get('speedup', 1.0):>7.2f} "
               f"{r.get('efficiency', 1.0):>10.0%}  {'oui' if r['identical_to_local'] else 'NON'}")
