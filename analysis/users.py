@@ -320,7 +320,7 @@ class Throttle:
 
     # ---------------------------------------------------------------- storage
     def _connect(self) -> sqlite3.Connection:
-        if not self._ready:
+        if not self._ready or not self.path.exists():  # first use, or the file was removed meanwhile
             con = open_auth_db(self.path)
             self._ready = True
             return con

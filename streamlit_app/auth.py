@@ -46,11 +46,16 @@ def demo_mode() -> bool:
     return os.environ.get("VIGIE_AUTH", "").strip().lower() == "demo"
 
 
-@st.cache_resource
 def throttle() -> users.Throttle:
     """The failed-login limiter and session revocations (a SQLite file shared by every browser
-    session and every app process, kept across restarts: ``users.auth_db_path()``)."""
-    return users.Throttle()
+    session and every app process, kept across restarts: ``users.auth_db_path()``), one per file."""
+    return _throttle(str(users.auth_db_path()))
+
+
+@st.cache_resource
+def _throttle(path: str) -> users.Throttle:
+    # keyed by the file: a process whose $VIGIE_AUTH_DB changes (the tests) gets the limiter of that file
+    return users.Throttle(path=path)
 
 
 @dataclass

@@ -57,11 +57,7 @@ def work_db(db: Path, tmp_path, monkeypatch):
         for n, r in (("camille", "analyste"), ("dominique", "analyste"), ("elise", "elu"))), encoding="utf-8")
     monkeypatch.setenv("VIGIE_USERS", str(users))
     monkeypatch.setenv("VIGIE_AUTH_DB", str(tmp_path / "auth.sqlite"))
-    from streamlit_app import auth
-
-    auth.throttle.clear()  # a limiter on this test's file
     yield db
-    auth.throttle.clear()
 
 
 def _page(monkeypatch, user: str | None = "camille"):

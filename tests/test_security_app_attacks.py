@@ -206,15 +206,11 @@ def test_streamlit_table_download_is_off_and_vigies_own_is_offered(on_demo):
 # ------------------------------------------------------------------------------ 5. login race
 @pytest.fixture()
 def users_file(tmp_path, monkeypatch) -> Path:
-    from streamlit_app import auth
-
     p = tmp_path / "conf" / "users.toml"
     monkeypatch.setenv("VIGIE_USERS", str(p))
     monkeypatch.setenv("VIGIE_AUTH_DB", str(tmp_path / "conf" / "auth.sqlite"))
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
-    auth.throttle.clear()  # a limiter on this test's file
     yield p
-    auth.throttle.clear()
 
 
 def test_thirty_simultaneous_wrong_passwords_get_at_most_five_checks(users_file, monkeypatch):

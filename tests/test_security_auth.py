@@ -192,3 +192,23 @@ def test_analyst_sees_messages_on_moderation(secret_db):
     assert "Connecté·e" in at.sidebar.caption[0].value
     # the detector of the élu test works: the analyst's contact table names the author
     assert SECRET_NAME in _all_text(at)
+
+
+def test_the_limiter_is_the_one_of_the_current_file_and_survives_its_removal(tmp_path, monkeypatch):
+    """One limiter per state file (a process whose $VIGIE_AUTH_DB changes gets that file's), and a file
+    removed while the app runs is created again with its tables instead of failing every login."""
+    from streamlit_app import auth
+
+    a, b = tmp_path / "a" / "auth.sqlite", tmp_path / "b" / "auth.sqlite"
+    monkeypatch.setenv("VIGIE_AUTH_DB", str(a))
+    ta = auth.throttle()
+    ta.revoke("camille")
+    assert ta.path == a and ta.revoked_after("camille", 0)
+    monkeypatch.setenv("VIGIE_AUTH_DB", str(b))
+    tb = auth.throttle()
+    assert tb.path == b and not tb.revoked_after("camille", 0)
+    a.unlink()
+    monkeypatch.setenv("VIGIE_AUTH_DB", str(a))
+    assert auth.throttle() is ta
+    assert not ta.revoked_after("camille", 0)  # a fresh file, not « no such table »
+    assert stat.S_IMODE(a.stat().st_mode) == 0o600

@@ -32,15 +32,11 @@ PAGES_DIR = ROOT / "streamlit_app" / "app_pages"
 @pytest.fixture()
 def conf(tmp_path, monkeypatch) -> Path:
     """Users file, login state and settings of one test (fast bcrypt), the small app store."""
-    from streamlit_app import auth
-
     monkeypatch.setenv("VIGIE_USERS", str(tmp_path / "conf" / "users.toml"))
     monkeypatch.setenv("VIGIE_AUTH_DB", str(tmp_path / "conf" / "auth.sqlite"))
     monkeypatch.setenv("VIGIE_CONFIG", str(tmp_path / "conf" / "config.toml"))
     monkeypatch.setattr(users, "BCRYPT_ROUNDS", 4)
-    auth.throttle.clear()
     yield tmp_path / "conf"
-    auth.throttle.clear()
 
 
 @pytest.fixture()
