@@ -246,7 +246,8 @@ def _strptime_known(s: str) -> datetime | None:
     A string matches at most one of these formats, so the format that read a string of the same
     shape (digits aside) is tried first, and a slashed date, which none reads, tries none. Trying
     the ten in turn cost 0,4 ms a date: Python keeps only five compiled formats, so each attempt
-    compiled its format again (a third of the import time of a small demo's Meta files)."""
+    compiled its format again (a small demo's build: 26,4 → 25,0 s of CPU). Only formats that read
+    a string are remembered, at most 1 024 shapes."""
     if "/" in s:
         return None
     shape = _DIGIT.sub("0", s)
