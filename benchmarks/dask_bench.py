@@ -24,6 +24,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 ENRICHMENT_TABLES = ("sentiment", "themes", "toxicity")
@@ -107,12 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             if name == "local":
                 runs[name] = _enrich(db, "local")
-            elif name == "local_1":  # the one-process reference of the efficiencies
-                os.environ["VIGIE_ENRICH_WORKERS"] = "1"
-                try:
+            elif name == "local_1":  # the one-process reference of the efficiencies (the setting put back after)
+                with mock.patch.dict(os.environ, {"VIGIE_ENRICH_WORKERS": "1"}):
                     runs[name] = _enrich(db, "local")
-                finally:
-                    os.environ.pop("VIGIE_ENRICH_WORKERS")
             elif name == "localcluster":
                 runs[name] = _enrich(db, "dask")  # analysis.distributed.client: LocalCluster of 2 workers
             else:

@@ -352,24 +352,18 @@ def stage_report(db: Path, out: dict) -> None:
     except ModuleNotFoundError as e:
         out["report"] = {"skipped": f"analysis.reports absent ({e})"}
         return
-    from analysis.reports.period import parse_period
-
     with store.reader(db) as con:
         own = con.execute("SELECT territory_id FROM territories WHERE kind = 'own' LIMIT 1").fetchone()[0]
         period = render.available_periods(con, own)["month"][1]  # last complete month
-        # render.generate's three steps, timed one by one: what the store's figures cost, and what the
-        # PDF engine (WeasyPrint: layout, then the file with its fonts) costs whatever the store
+        # each step timed: what the store's figures cost, and what the PDF engine (WeasyPrint: layout,
+        # then the file with its fonts) costs whatever the store
+        steps: dict[str, float] = {}
         with Clock() as c:
-            with Clock() as build:
-                rep = render.build_report(con, own, parse_period(period))
-            with Clock() as html_c:
-                html = render.render_html(rep)
-            with Clock() as pdf_c:
-                pdf = render.render_pdf(rep, html)
+            pdf = render.generate(con, own, period, fmt="pdf", timings=steps)
     out["report"] = {"wall_s": c.wall, "cpu_s": c.cpu, "load": c.load, "period": period, "bytes": len(pdf),
-                     "build_s": build.wall, "html_s": html_c.wall, "pdf_s": pdf_c.wall}
-    _say(f"rapport {period} : {c.wall:.1f} s (chiffres {build.wall:.1f} s, HTML {html_c.wall:.2f} s, "
-         f"PDF WeasyPrint {pdf_c.wall:.1f} s)")
+                     **{f"{k}_s": v for k, v in steps.items()}}
+    _say(f"rapport {period} : {c.wall:.1f} s (chiffres {steps['build']:.1f} s, HTML {steps['html']:.2f} s, "
+         f"PDF WeasyPrint {steps['pdf']:.1f} s)")
 
 
 # ------------------------------------------------------------------------------ baselines

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import mimetypes
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -244,12 +245,19 @@ def write(report: Report, fmt: str, out: str | Path) -> Path:
 
 
 def generate(con: duckdb.DuckDBPyConnection, territory: str, period: str, compare: str = "previous",
-             fmt: str = "pdf", platforms: tuple[str, ...] = ()) -> bytes:
-    """The report as bytes (``fmt`` html or pdf) for a period code such as ``2026-10`` (app downloads)."""
-
+             fmt: str = "pdf", platforms: tuple[str, ...] = (), timings: dict[str, float] | None = None) -> bytes:
+    """The report as bytes (``fmt`` html or pdf) for a period code such as ``2026-10`` (app downloads).
+    ``timings`` (optional dict) receives the seconds of each step: ``build`` (the figures), ``html``,
+    ``pdf`` (WeasyPrint)."""
+    t = timings if timings is not None else {}
+    t0 = time.perf_counter()
     rep = build_report(con, territory, parse_period(period), compare, platforms=tuple(platforms))
+    t1 = time.perf_counter()
     html = render_html(rep)
-    return html.encode("utf-8") if fmt == "html" else render_pdf(rep, html)
+    t2 = time.perf_counter()
+    out = html.encode("utf-8") if fmt == "html" else render_pdf(rep, html)
+    t.update(build=t1 - t0, html=t2 - t1, pdf=time.perf_counter() - t2 if fmt != "html" else 0.0)
+    return out
 
 
 def available_periods(con: duckdb.DuckDBPyConnection, territory: str) -> dict[str, list[str]]:
