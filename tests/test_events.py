@@ -124,7 +124,8 @@ def test_engagement_time_split_on_the_demo(demo_db):
     with store.reader(demo_db) as con:
         ev = E.evaluate(E.history(con, ["saint-aubin"]), "saint-aubin")
     assert ev.n_posts == 2932 and ev.n_test == 1173
-    assert 0.75 <= ev.coverage <= 0.85 and ev.coverage_low <= 0.8 <= ev.coverage_high, ev.as_row()
+    # split conformal promises at least 80 %: no significant under-coverage, and not far above it
+    assert 0.75 <= ev.coverage <= 0.85 and ev.coverage_high >= 0.8, ev.as_row()
     assert ev.mae_model < ev.mae_median and ev.mae_log_model < ev.mae_log_median, ev.as_row()
     # never a future post in a prediction's training: each block is predicted from the posts before it
     p = ev.predictions

@@ -83,10 +83,11 @@ def test_eval_cli_on_tiny_file():
                                  "--json"])
     assert r.exit_code == 0, r.output
     res = json.loads(r.output)
-    assert res["n"] == 4 and res["accuracy"] == 0.75
-    assert res["confusion"] == [[1, 0, 0], [0, 0, 1], [0, 0, 2]]
+    # the last text is labelled wrong on purpose (a cheerful text marked negative): one error to count
+    assert res["n"] == 5 and res["accuracy"] == 0.8
+    assert res["confusion"] == [[1, 0, 1], [0, 1, 0], [0, 0, 2]]
     r = CliRunner().invoke(app, ["eval", "--texts", str(FIX / "texts.txt"), "--labels", str(FIX / "labels.txt")])
-    assert "macro-F1 0,6" in r.output and "exactitude 75,0\u00a0%" in r.output
+    assert "macro-F1 0,822" in r.output and "exactitude 80,0\u00a0%" in r.output
 
 
 def test_predict_cli_json():
@@ -195,3 +196,35 @@ def test_correct_and_eval_from_store_cli(db):
     assert res["n"] == 2 and res["accuracy"] == 0.5 and res["confusion"][2] == [1, 0, 1]
     r = runner.invoke(app, ["correct", "facebook:404", "positive", "--author", "ana"])
     assert r.exit_code == 2 and "absent de la base" in r.output
+
+
+def test_the_shipped_model_uses_the_committed_word_table(model):
+    """The fastText block is on (chosen by `vigie eval`) and tied to the committed table's version."""
+    from analysis.embeddings import load_table
+
+    est = model.estimator
+    assert est.embedding_weight == 1.0
+    assert est.embeddings_version_ == load_table().version_
+    assert est.embeddings_version_.startswith("ft-")
+
+
+def test_decision_with_the_dense_block_equals_the_stacked_features(model):
+    """_decision multiplies the dense pretrained block apart: the same scores as the stacked matrix."""
+    from analysis.sentiment.model import tokens
+
+    est = model.estimator
+    texts = ["Merci pour la piscine", "Les incivilités en centre-ville, ça suffit", "", "RAS", "pas terrible du tout"]
+    F = est._features([tokens(t) for t in texts])
+    np.testing.assert_allclose(est._decision(texts), np.asarray(F @ est.coef_.T) + est.intercept_, rtol=1e-10,
+                               atol=1e-10)
+
+
+def test_a_text_gets_the_same_probabilities_in_any_batch(model):
+    """Enrichment batches and workers must not change a label: the same bits alone, in a batch of
+    7 or of all (the pretrained block is computed with sparse products, not a BLAS product)."""
+    texts = ["Merci pour la piscine", "Les incivilités en centre-ville, ça suffit", "", "RAS",
+             "pas terrible du tout", "Super marché de Noël 😍", "Horaires de la mairie ?"] * 5
+    est = model.estimator
+    whole = est.predict_proba(texts)
+    assert np.array_equal(whole, np.vstack([est.predict_proba(texts[i:i + 7]) for i in range(0, len(texts), 7)]))
+    assert np.array_equal(whole[:7], np.vstack([est.predict_proba([t]) for t in texts[:7]]))

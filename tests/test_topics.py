@@ -144,6 +144,30 @@ def test_clear_examples_out_of_the_box(tax):
     assert clf.predict_labels(["Merci !", "", None]) == [(), (), ()]
 
 
+def test_similarity_is_computed_only_for_texts_without_keyword(tax):
+    """seed_scores skips the vectors of texts a keyword already decided: the scores of computing
+    the similarity of every text and adding it only where no keyword matched."""
+    from analysis.topics.classifier import SIMILARITY_CAP
+    from analysis.topics.lemmas import _binarize
+
+    clf = T.ThemeClassifier(tax).fit()
+    texts = ["Encore un bouchon sur la rocade", "Bravo aux bénévoles du club", "natation le dimanche ?",
+             "les élèves de l'école", "Merci !", "", None, "horaires de la médiathèque", "poubelles pleines"]
+    B = _binarize(clf.seed_vectorizer_.transform(texts))
+    K = B[:, : clf.n_keyword_keys_]
+    s = np.clip((K @ clf.seed_pos_).toarray() - (K @ clf.seed_neg_).toarray(), 0, None)
+    W = np.asarray(B @ clf.word_vectors_)
+    S = np.asarray(B @ clf.word_centroid_sims_) / np.maximum(np.linalg.norm(W, axis=1), 1e-9)[:, None]
+    j = S.argmax(axis=1)
+    e = clf.similarity_weight * np.clip((S[np.arange(len(S)), j] - clf.similarity_floor)
+                                        / (1 - clf.similarity_floor), 0, None)
+    e[s.max(axis=1) > 0] = 0
+    s[np.arange(len(s)), j] += np.minimum(e, SIMILARITY_CAP)
+    got = clf.seed_scores(texts)
+    np.testing.assert_allclose(got, s, rtol=1e-6, atol=1e-9)
+    assert (got[:4] > 0).any(axis=1).all()  # keyword or similarity: a theme each
+
+
 def test_multi_label_hashtags_and_negatives(tax):
     clf = T.ThemeClassifier(tax).fit()
     texts = ["Les travaux de la rue Nationale ont supprimé l'arrêt de bus",

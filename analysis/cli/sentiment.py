@@ -32,6 +32,8 @@ def train_cmd(
     out: Path = typer.Option(None, "--out", help="Fichier .npz du modèle (défaut : le modèle livré)."),
     seed: int = typer.Option(0, "--seed", help="Graine (plis de calibration)."),
     c: float = typer.Option(3.0, "--C", help="Inverse de la régularisation L2 (3 : choisi par `vigie eval`)."),
+    embedding_weight: float = typer.Option(
+        1.0, "--embedding-weight", help="Poids du bloc de vecteurs de mots fastText (0 : sans ; 1 : choisi par `vigie eval`)."),
     with_store_corrections: bool = typer.Option(
         False, "--with-store-corrections", help="Ajouter les corrections des analystes de la base."),
 ) -> None:
@@ -43,7 +45,8 @@ def train_cmd(
         with store.reader() as con:
             corrections = corrected_dataset(con)
         err.print(f"Corrections d'analystes ajoutées : {fr_int(len(corrections.texts))}")
-    model, report = train(data, extra=extra, seed=seed, C=c, corrections=corrections)
+    model, report = train(data, extra=extra, seed=seed, C=c, corrections=corrections,
+                          embedding_weight=embedding_weight)
     path = model.save(out or MODEL_PATH, meta={"training": report})
     console.print(f"Modèle {model.version_} écrit dans {path} ({fr_num(path.stat().st_size / 1e6, 2)} Mo), "
                   f"entraîné en {fr_num(report['fit_seconds'], 1)} s.")

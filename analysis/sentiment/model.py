@@ -128,6 +128,12 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         return m
 
     def _features(self, toks: list[list[str]]) -> sp.csr_matrix:
+        sparse, b = self._blocks(toks)
+        return sparse if b is None else sp.hstack([sparse, sp.csr_matrix(self._dense_block(b))], format="csr")
+
+    def _blocks(self, toks: list[list[str]]) -> tuple[sp.csr_matrix, sp.csr_matrix | None]:
+        """The sparse blocks (TF-IDF, lexicon), and the words present (0/1) that the pretrained
+        block averages (None without it)."""
         counts = self._counts(toks)
         tf = counts.copy()
         tf.data = 1.0 + np.log(tf.data)
@@ -138,14 +144,17 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         lex = (counts @ self.lexmat_).toarray()  # pos sum, neg sum, pos count, neg count
         lexf = np.column_stack([lex, lex[:, 0] - lex[:, 1], np.tanh((lex[:, 0] - lex[:, 1]) / 4.0)])
         lexf = np.sign(lexf) * np.log1p(np.abs(lexf)) * self.lexicon_weight
-        blocks = [tf, sp.csr_matrix(lexf)]
-        if self.embedding_weight:
-            b = counts.copy()
-            b.data[:] = 1.0
-            E = np.asarray(b @ self.embmat_)
-            E /= np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-9)
-            blocks.append(sp.csr_matrix(E * self.embedding_weight))
-        return sp.hstack(blocks, format="csr")
+        sparse = sp.hstack([tf, sp.csr_matrix(lexf)], format="csr")
+        if not self.embedding_weight:
+            return sparse, None
+        b = counts.copy()
+        b.data[:] = 1.0
+        return sparse, b
+
+    def _dense_block(self, b: sp.csr_matrix) -> np.ndarray:
+        """The pretrained block: the rows' SIF-weighted mean vectors, L2-normalised, × the weight."""
+        E = np.asarray(b @ self.embmat_)
+        return E * (self.embedding_weight / np.maximum(np.sqrt(np.einsum("ij,ij->i", E, E)), 1e-9))[:, None]
 
     def _build_vocabulary(self, toks: list[list[str]]) -> None:
         df: dict[str, int] = {}
@@ -215,6 +224,7 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         lr = self._lr().fit(F, y, sample_weight=sw)
         self.coef_ = lr.coef_
         self.intercept_ = lr.intercept_
+        self._embcoef = None  # the pretrained block's word scores, derived from coef_ (_decision)
         self.n_features_in_ = 1
         self.version_ = self._version()
         return self
@@ -225,8 +235,21 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
                                   random_state=self.random_state)
 
     def _decision(self, texts: list[str]) -> np.ndarray:
-        F = self._features([tokens(x) for x in texts])
-        return np.asarray(F @ self.coef_.T) + self.intercept_
+        sparse, b = self._blocks([tokens(x) for x in texts])
+        k = sparse.shape[1]
+        out = np.asarray(sparse @ self.coef_[:, :k].T) + self.intercept_
+        if b is None:
+            return out
+        # The pretrained block's scores as sparse products only: (b·M·cᵀ) × weight ÷ ‖b·M‖. A BLAS
+        # product of the dense block gives other last bits for the same text in another batch
+        # size, and batches must not change a label; stacked as a sparse matrix it cost most of
+        # the time.
+        if getattr(self, "_embcoef", None) is None:
+            # einsum's own loop, not BLAS: the same bits whatever the process's thread pools
+            self._embcoef = np.einsum("vd,cd->vc", self.embmat_.astype(np.float64), self.coef_[:, k:])
+        E = np.asarray(b @ self.embmat_)
+        scale = self.embedding_weight / np.maximum(np.sqrt(np.einsum("ij,ij->i", E, E)), 1e-9)
+        return out + np.asarray(b @ self._embcoef) * scale[:, None]
 
     def decision_function(self, X: list[str]) -> np.ndarray:
         """Decision scores (n × 3) of whole texts (no sentence split)."""

@@ -133,18 +133,19 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         K = B[:, : self.n_keyword_keys_]
         s = (K @ self.seed_pos_).toarray() - (K @ self.seed_neg_).toarray()
         s = np.clip(s, 0, None)
-        if self.expand and len(s):
+        # only texts without any keyword: the taxonomy decides when it can, and similarity never
+        # adds a second theme beside a keyword's (so the others' vectors are not even computed)
+        bare = np.flatnonzero(s.max(axis=1) <= 0) if self.expand and len(s) else np.array([], dtype=np.int64)
+        if len(bare):
+            Bb = B[bare]
             # cosine to each centroid = (B·W·Cᵀ) ÷ ‖B·W‖: sparse products only (a BLAS call on
             # these small dense blocks cost more in thread start-up than the whole product)
-            norms = np.sqrt(np.einsum("ij,ij->i", *(2 * [np.asarray(B @ self.word_vectors_)])))
-            S = np.asarray(B @ self.word_centroid_sims_) / np.maximum(norms, 1e-9)[:, None]
+            norms = np.sqrt(np.einsum("ij,ij->i", *(2 * [np.asarray(Bb @ self.word_vectors_)])))
+            S = np.asarray(Bb @ self.word_centroid_sims_) / np.maximum(norms, 1e-9)[:, None]
             j = S.argmax(axis=1)
             best = S[np.arange(len(S)), j]
             e = self.similarity_weight * np.clip((best - self.similarity_floor) / (1 - self.similarity_floor), 0, None)
-            # only for texts without any keyword: the taxonomy decides when it can, and similarity
-            # never adds a second theme beside a keyword's; capped below one keyword's evidence
-            e[s.max(axis=1) > 0] = 0
-            s[np.arange(len(s)), j] += np.minimum(e, SIMILARITY_CAP)
+            s[bare, j] += np.minimum(e, SIMILARITY_CAP)  # capped below one keyword's evidence
         return s
 
     def _check_fitted(self) -> None:
