@@ -209,3 +209,25 @@ def test_retraining_rewrites_only_the_ambiguous_category_of_the_lexicon(tmp_path
     H.mark_ambiguous(["attarde*"], p)
     assert p.read_text(encoding="utf-8") == ("# commentaire\nambigu\tattardé*\ninsulte\tcon\ninsulte\tconnard*\n"
                                             "exception\ts attarde*\n")
+
+
+def test_length_bands_give_the_negative_share_labelled_and_predicted():
+    """by_band reads what the pages show (the share of negative messages) beside macro-F1."""
+    import pandas as pd
+
+    from analysis.eval import sentiment as S
+
+    class Fixed:  # predicts « negative » for every text with « nul », else « positive »
+        def predict(self, texts):
+            return ["negative" if "nul" in t else "positive" for t in texts]
+
+    df = pd.DataFrame({"text": ["nul", "super", "nul nul", "x" * 300 + " nul", "x" * 300],
+                       "label": ["negative", "negative", "positive", "neutral", "positive"]})
+    rows = S.by_band(Fixed(), df, bands=(0, 280, 1000))
+    short, long_ = rows
+    assert (short["n"], long_["n"]) == (3, 2)
+    assert short["negative_share"] == pytest.approx(2 / 3) and short["negative_share_predicted"] == pytest.approx(2 / 3)
+    assert short["positive_called_negative"]["value"] == 1.0  # « nul nul », labelled positive
+    assert long_["negative_share"] == 0.0 and long_["negative_share_predicted"] == 0.5
+    line = R._band_rows(rows)[0]
+    assert line.startswith("| 0–280 | 3 |") and line.endswith("| 67 % → 67 % |")

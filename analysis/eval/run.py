@@ -219,8 +219,10 @@ def _band_rows(rows: list[dict]) -> list[str]:
     out = []
     for r in rows:
         pcn = r["positive_called_negative"]
+        share = (f"{pct(r['negative_share'])} → {pct(r['negative_share_predicted'])}"
+                 if "negative_share" in r else "—")
         out.append(f"| {r['band']} | {r['n']} | {num(r['macro_f1'])} | "
-                   f"{ci(pcn, as_pct=True) if pcn else '—'} |")
+                   f"{ci(pcn, as_pct=True) if pcn else '—'} | {share} |")
     return out
 
 
@@ -272,7 +274,9 @@ def render_sentiment(s: dict) -> str:
           f"ECE {num(s['comments']['ece'])}.",
           f"- **Vitesse** : {thousands(s['speed']['shipped'])} messages / s CPU ; référence TF-IDF + LR "
           f"{thousands(s['speed']['baseline'])} (rapport {num(s['speed']['shipped'] / s['speed']['baseline'], 2)}).", "",
-          "**Textes longs, par longueur (caractères)** — macro-F1 et part des textes positifs classés négatifs :", ""]
+          "**Textes longs, par longueur (caractères)** — macro-F1, part des textes positifs classés négatifs, et "
+          "part de textes négatifs selon la note de l'auteur → selon le modèle (ce que lit la « part de messages "
+          "négatifs » des pages) :", ""]
     lc = s.get("long_choice")
     if lc:
         L += [f"Un texte de plus de {lc['shipped']} caractères est noté phrase par phrase (moyenne des probabilités) ; "
@@ -282,11 +286,13 @@ def render_sentiment(s: dict) -> str:
     for name, rows in s["long"].items():
         label = {"booking": "booking (a servi à choisir la longueur : pas une mesure indépendante)",
                  "comments": "nos commentaires réels (hors MLMA)"}.get(name, name)
-        L += [f"*{label}*", "", "| longueur | textes | macro-F1 | positifs classés négatifs |", "|---|---|---|---|",
+        L += [f"*{label}*", "", "| longueur | textes | macro-F1 | positifs classés négatifs | part négative |",
+              "|---|---|---|---|---|",
               *_band_rows(rows), ""]
         if name in s.get("long_before", {}):
-            L += [f"*{label}, sans la note par phrase (avant)*", "", "| longueur | textes | macro-F1 | positifs classés négatifs |",
-                  "|---|---|---|---|", *_band_rows(s["long_before"][name]), ""]
+            L += [f"*{label}, sans la note par phrase (avant)*", "",
+                  "| longueur | textes | macro-F1 | positifs classés négatifs | part négative |",
+                  "|---|---|---|---|---|", *_band_rows(s["long_before"][name]), ""]
     return "\n".join(L)
 
 

@@ -84,7 +84,9 @@ def figures(model: FrenchSentimentClassifier, texts: list[str], labels: list[str
 
 
 def by_band(model: FrenchSentimentClassifier, df: pd.DataFrame, bands: tuple = BANDS) -> list[dict]:
-    """Macro-F1 and the share of positive texts called negative, per length band (characters)."""
+    """Macro-F1, the share of positive texts called negative, and the share of negative texts
+    (labelled and predicted: the « part de messages négatifs » the pages show), per length band
+    (characters)."""
     pred = np.asarray(model.predict(df["text"].tolist()), dtype=object)
     y = np.asarray(df["label"], dtype=object)
     n = df["text"].str.len().to_numpy()
@@ -96,7 +98,9 @@ def by_band(model: FrenchSentimentClassifier, df: pd.DataFrame, bands: tuple = B
         pos = m & (y == "positive")
         rows.append({"band": f"{lo}–{hi if hi < 100_000 else '…'}", "n": int(m.sum()),
                      "macro_f1": macro_f1(y[m], pred[m], LABELS),
-                     "positive_called_negative": mean_ci(pred[pos] == "negative") if pos.any() else None})
+                     "positive_called_negative": mean_ci(pred[pos] == "negative") if pos.any() else None,
+                     "negative_share": float(np.mean(y[m] == "negative")),
+                     "negative_share_predicted": float(np.mean(pred[m] == "negative"))})
     return rows
 
 
