@@ -122,6 +122,9 @@ def test_one_figure_everywhere():
     assert prec in R.CARDS["hostility"].read_text(encoding="utf-8")
     assert top1.replace(" %", "") in R.CARDS["themes"].read_text(encoding="utf-8")
     assert top1.replace(" ", "\u00a0") in figures.reliability_note("themes")
+    trip = r["sentiment"]["long"]["tripadvisor"]
+    n = sum(b["n"] for b in trip)
+    assert f"Sur {n} avis TripAdvisor réels" in figures.reliability_note("sentiment")
 
 
 def test_an_ordinary_question_is_not_a_visible_negative_message():

@@ -58,9 +58,19 @@ def reliability_note(model: str) -> str:
         return note
     if model == "sentiment":
         v = r["val"]
-        return (f"Fiabilité, mesurée sur {_int(v['n'])} tweets français réels jamais vus à l'entraînement : macro-F1 "
+        note = (f"Fiabilité, mesurée sur {_int(v['n'])} tweets français réels jamais vus à l'entraînement : macro-F1 "
                 f"{_ci(v['macro_f1'])}, soit environ {_pct(v['accuracy']['value'])} de messages bien classés ; "
                 "l'ironie est lue au premier degré.")
+        trip = [b for b in r.get("long", {}).get("tripadvisor", []) if "negative_share" in b]
+        if trip:  # the share the pages show, on real reviews: by the authors' ratings and by the model
+            n = sum(b["n"] for b in trip)
+            true = sum(b["negative_share"] * b["n"] for b in trip) / n
+            pred = sum(b["negative_share_predicted"] * b["n"] for b in trip) / n
+            verdict = ("surestimée" if pred > 1.2 * true else "sous-estimée" if pred < true / 1.2 else "proche")
+            note += (f" Sur {_int(n)} avis TripAdvisor réels, la part d'avis négatifs est de {_pct(true)} selon la "
+                     f"note des auteurs et de {_pct(pred)} selon le modèle : sur des avis, la part de messages "
+                     f"négatifs est {verdict}.")
+        return note
     if model == "hostility":
         d = r["mlma_test"]["decision"]
         return (f"Fiabilité, mesurée sur {_int(d['n'])} tweets français réels jamais vus : précision "
