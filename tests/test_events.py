@@ -168,7 +168,9 @@ def test_draft_check_on_the_demo(demo_db):
 REAL = {  # export: (paths, account, posts evaluated, held out, inside the 80 % interval, beats the median)
     "meta_business_suite_en_pcm": (["Organic Posts"], "facebook:100064197037125", 81, 33, 30, True),
     "facebook_insights_legacy_vicvisual": ([""], "facebook:518995791497187", 220, 88, 68, True),
-    "x_twitter_analytics_trialpromoter": ([""], "x:USCTrials", 47, 19, 12, True),  # a tie: 0,6841 vs 0,6842
+    # 19 held-out posts: the model and the median are within 0,01 of each other (MAE 0,693 vs 0,684 since
+    # the themes read fastText vectors, 0,6841 vs 0,6842 before): « beats » flips on one post's theme
+    "x_twitter_analytics_trialpromoter": ([""], "x:USCTrials", 47, 19, 12, False),
 }
 
 

@@ -224,7 +224,7 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         lr = self._lr().fit(F, y, sample_weight=sw)
         self.coef_ = lr.coef_
         self.intercept_ = lr.intercept_
-        self._embcoef = None  # the pretrained block's word scores, derived from coef_ (_decision)
+        self.embcoef_ = None  # the pretrained block's word scores, derived from coef_ (_decision)
         self.n_features_in_ = 1
         self.version_ = self._version()
         return self
@@ -244,12 +244,12 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
         # product of the dense block gives other last bits for the same text in another batch
         # size, and batches must not change a label; stacked as a sparse matrix it cost most of
         # the time.
-        if getattr(self, "_embcoef", None) is None:
+        if getattr(self, "embcoef_", None) is None:
             # einsum's own loop, not BLAS: the same bits whatever the process's thread pools
-            self._embcoef = np.einsum("vd,cd->vc", self.embmat_.astype(np.float64), self.coef_[:, k:])
+            self.embcoef_ = np.einsum("vd,cd->vc", self.embmat_.astype(np.float64), self.coef_[:, k:])
         E = np.asarray(b @ self.embmat_)
         scale = self.embedding_weight / np.maximum(np.sqrt(np.einsum("ij,ij->i", E, E)), 1e-9)
-        return out + np.asarray(b @ self._embcoef) * scale[:, None]
+        return out + np.asarray(b @ self.embcoef_) * scale[:, None]
 
     def decision_function(self, X: list[str]) -> np.ndarray:
         """Decision scores (n × 3) of whole texts (no sentence split)."""
