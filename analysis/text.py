@@ -15,7 +15,9 @@
 
 Everything is precompiled regexes and dict look-ups, so it runs on millions of messages.
 ``detect_lang(text)`` is a function-word ratio detector of the same speed: French, English, or one of
-the other languages tourists review in (German, Spanish, Italian, Dutch, Portuguese).
+the other languages tourists review in (German, Spanish, Italian, Dutch, Portuguese); a text it
+calls French on thin evidence is checked by py3langid's character model (Scandinavian languages,
+Catalan, Spanish reviews full of French-looking words).
 """
 
 from __future__ import annotations
@@ -397,13 +399,39 @@ def normalize(text: str | None) -> str:
     return " ".join(tokens(text))
 
 
-def detect_lang(text: str | None, min_hits: int = 2) -> str:
-    """'fr', 'en', 'de', 'es', 'it', 'nl', 'pt' or 'und' from counts of function words only one
-    of those languages has.
+# Languages py3langid may answer for a text the function words call French: those of tourists'
+# reviews and of a border region's comments. Any other answer keeps French.
+LANGID_LANGUAGES = ("fr", "en", "de", "es", "it", "nl", "pt", "da", "no", "sv", "pl", "ro", "ca")
+LANGID_MIN_LETTERS = 25  # shorter: too little for a character model, French by default
+LANGID_MIN_PROBABILITY = 0.9
 
-    Messages too short to decide (fewer than ``min_hits`` function words) default to French
-    unless they carry no letters at all ('und'): the accounts followed are French, so a short
-    message is far more likely French than anything else.
+
+@lru_cache(maxsize=1)
+def _langid():
+    """py3langid's identifier (langid.py's model, shipped in the package, BSD-3), restricted to
+    :data:`LANGID_LANGUAGES`; loaded once per process (0,5 s), only when a text needs it."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ident.set_languages(list(LANGID_LANGUAGES))
+    return ident
+
+
+def detect_lang(text: str | None, min_hits: int = 2, check: bool = True) -> str:
+    """'fr', 'en', 'de', 'es', 'it', 'nl', 'pt', another code of :data:`LANGID_LANGUAGES` or 'und'.
+
+    First from counts of function words only one of those languages has. Messages too short to
+    decide (fewer than ``min_hits`` function words) default to French unless they carry no letters
+    at all ('und'): the accounts followed are French, so a short message is far more likely French
+    than anything else.
+
+    With ``check``, a text those counts call French on thin evidence — fewer than two French-only
+    function words, or a function word of another language — and of at least
+    :data:`LANGID_MIN_LETTERS` letters is read by py3langid's character model: another language
+    at probability ≥ :data:`LANGID_MIN_PROBABILITY` wins. The function words alone called French a
+    Spanish review (« de », « la », « en », « que » are French words too) and every Danish, Swedish
+    or Norwegian one (`vigie eval`, language table). A text with French evidence never reaches the
+    model, so French messages are read at the same speed.
     """
     if not text:
         return "und"
@@ -426,4 +454,8 @@ def detect_lang(text: str | None, min_hits: int = 2) -> str:
         lang, hits = max(other.items(), key=lambda kv: kv[1])
         if hits >= min_hits and hits > 2 * fr and hits > en:
             return lang
+    if check and (fr < 2 or other) and sum(map(len, words)) >= LANGID_MIN_LETTERS:
+        lang, p = _langid().classify(text)
+        if lang != "fr" and p >= LANGID_MIN_PROBABILITY:
+            return str(lang)
     return "fr"

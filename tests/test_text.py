@@ -68,6 +68,26 @@ def test_reviews_in_other_languages_are_not_taken_for_french():
     assert detect_lang("Das Rathaus est ouvert le samedi, c'est une bonne nouvelle pour les habitants") == "fr"
 
 
+def test_thin_french_evidence_is_checked_by_the_character_model():
+    """Function words alone called these French (Spanish shares « de », « la », « en », « que »,
+    « y » with French; Danish and Swedish have no list): py3langid reads texts with thin French
+    evidence; a text with French function words never reaches it."""
+    from analysis import text as T
+
+    spanish = ("Estancia muy agradable en un hotel muy acogedor. La ubicación del Hotel es excepcional, justo "
+               "enfrente de la Sorbonne y de Notre Dame. Repetiría sin duda.")
+    assert detect_lang(spanish, check=False) == "fr" and detect_lang(spanish) == "es"
+    assert detect_lang("Det var dejligt. Dejligt hyggeligt hotel med masser af charme.") == "da"
+    assert detect_lang("trevligt uppehåll i Paris. inredningen personalen läget och städningen. små rum") == "sv"
+    assert detect_lang("Très bien. Bien ubicado, cama grande y cómoda. Desayuno muy bueno.") == "es"
+    assert detect_lang("Bravo les bénévoles") == "fr"  # under 25 letters: French by default
+    T._langid.cache_clear()
+    for t in ("Merci pour la fête de samedi, c'était super", "Le bus 12 est encore en retard ce matin",
+              "Les travaux de la rue Victor Hugo sont enfin terminés, bravo à la mairie"):
+        assert detect_lang(t) == "fr"
+    assert T._langid.cache_info().currsize == 0  # clear French evidence: the model was not even loaded
+
+
 def test_empty_and_none():
     assert tokens("") == [] and tokens(None) == []
 

@@ -45,6 +45,7 @@ from analysis.moderation.queue import HOSTILE_THRESHOLD
 from analysis.moderation.toxicity import load_model as load_toxicity
 from analysis.sentiment import load_model as load_sentiment
 from analysis.store import REPO_ROOT
+from analysis.text import detect_lang
 from analysis.topics import ThemeClassifier, load_taxonomy
 
 RESULTS_PATH = D.EVAL_DIR / "results.json"
@@ -178,6 +179,7 @@ def eval_labels(root: Path) -> dict:
                            "french": int((lab["lang"] == "fr").sum()),
                            "hostile": int(lab["hostile"].sum()), "question": int(lab["question"].sum()),
                            "sentiment": lab["sentiment"].value_counts().to_dict()}
+    out["language"] = language_figures(root, lab)
     if D.SECOND_PASS_PATH.exists():
         sec = pd.read_csv(D.SECOND_PASS_PATH, dtype=str, keep_default_na=False, comment="#")
         m = sec.merge(lab.drop(columns=["text"]), on="ref", suffixes=("_2", ""))
@@ -190,6 +192,26 @@ def eval_labels(root: Path) -> dict:
         second = [v.split("|")[0] if v else "" for v in m["themes_2"]]
         kap["theme_first"] = cohen_kappa(first, second)
         out["agreement"] = kap
+    return out
+
+
+def language_figures(root: Path, lab: pd.DataFrame) -> dict:
+    """French or not, by the function words alone (before) and with py3langid's check (shipped):
+    right decisions on our labelled comments (each labelled « fr » or « other » by reading it),
+    UMSAB-fr tweets (given as French) called non-French, Booking.com reviews called French."""
+    out: dict[str, Any] = {"n": int(len(lab))}
+    um = pd.concat([D.umsab(root, "train"), D.umsab(root, "val")])["text"].tolist()
+    booking = D.booking(root)["text"].tolist()
+    for name, check in (("before", False), ("shipped", True)):
+        pred = [detect_lang(t, check=check) for t in lab["text"]]
+        out[name] = {"right": int(sum((p == "fr") == (g == "fr") for p, g in zip(pred, lab["lang"], strict=True))),
+                     "other_called_french": int(sum(p == "fr" and g != "fr"
+                                                    for p, g in zip(pred, lab["lang"], strict=True))),
+                     "french_called_other": int(sum(p != "fr" and g == "fr"
+                                                    for p, g in zip(pred, lab["lang"], strict=True))),
+                     "umsab_not_french": int(sum(detect_lang(t, check=check) not in ("fr", "und") for t in um)),
+                     "booking_french": int(sum(detect_lang(t, check=check) == "fr" for t in booking))}
+    out["umsab_n"], out["booking_n"] = len(um), len(booking)
     return out
 
 
@@ -345,6 +367,16 @@ def render_labels(lab: dict) -> str:
                  f"{num(a['hostile'], 2)} ({pct(a['hostile_agree'])}) ; premier thème {num(a['theme_first'], 2)} ; question "
                  f"{num(a['question'], 2)} ({pct(a['question_agree'])}, questions : {a['question_positives'][0]} puis "
                  f"{a['question_positives'][1]} — trop rares dans ce sous-ensemble pour un κ).")
+    g = lab.get("language")
+    if g:
+        b, s = g["before"], g["shipped"]
+        L += ["", "**Langue** (un message non français n'est pas noté par les modèles français) — mots-outils seuls "
+              "(avant) → avec le modèle de caractères py3langid pour les textes aux mots-outils peu concluants (livré) : "
+              f"bonne décision « français ou non » pour {b['right']} → {s['right']} de nos {g['n']} commentaires "
+              f"(non français lus comme français : {b['other_called_french']} → {s['other_called_french']} ; français "
+              f"lus comme non français : {b['french_called_other']} → {s['french_called_other']}) ; tweets d'UMSAB-fr "
+              f"lus comme non français : {b['umsab_not_french']} → {s['umsab_not_french']} sur {g['umsab_n']} ; avis "
+              f"Booking.com lus comme français : {b['booking_french']} → {s['booking_french']} sur {g['booking_n']}."]
     return "\n".join(L)
 
 

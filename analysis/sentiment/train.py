@@ -70,7 +70,7 @@ def read_extra(path: str | Path) -> Dataset:
 
 
 def train(data_dir: str | Path, extra: list[str | Path] = (), seed: int = 0, C: float = 3.0,
-          corrections: Dataset | None = None, long_text_chars: int = 400,
+          corrections: Dataset | None = None, long_text_chars: int = 200,
           embedding_weight: float = 1.0) -> tuple[FrenchSentimentClassifier, dict]:
     """Fit on ``<data_dir>/train_*`` (+ extras, + analyst corrections); return model and a report.
 
@@ -95,7 +95,7 @@ def train(data_dir: str | Path, extra: list[str | Path] = (), seed: int = 0, C: 
     y = np.concatenate(ys)
     w = np.concatenate(weights)
     t0 = time.perf_counter()
-    # C = 3, the fastText block and sentence averaging above 400 characters: the settings chosen by
+    # C = 3, the fastText block and sentence averaging above 200 characters: the settings chosen by
     # `vigie eval` (analysis.eval.sentiment.choose on the training split, choose_long on Booking reviews)
     model = FrenchSentimentClassifier(C=C, random_state=seed, long_text_chars=long_text_chars,
                                       embedding_weight=embedding_weight).fit(texts, y, sample_weight=w)
