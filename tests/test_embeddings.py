@@ -9,7 +9,7 @@ from analysis.embeddings import TABLE_PATH, load_table
 
 def test_table_is_small_versioned_and_normalised():
     t = load_table()
-    assert TABLE_PATH.stat().st_size < 10e6
+    assert TABLE_PATH.stat().st_size < 5e6  # int8 rows: generated data stays small in git
     assert t.version_.startswith("ft-") and "CC0" in t.meta_["source"]
     assert t.dim == 300 and len(t.keys_) > 10_000
     n = np.linalg.norm(t.vectors_, axis=1)
