@@ -409,12 +409,83 @@ LANGID_MIN_PROBABILITY = 0.9
 @lru_cache(maxsize=1)
 def _langid():
     """py3langid's identifier (langid.py's model, shipped in the package, BSD-3), restricted to
-    :data:`LANGID_LANGUAGES`; loaded once per process (0,5 s), only when a text needs it."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    :data:`LANGID_LANGUAGES`; loaded once per process, only when a text needs it.
 
-    ident = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    The package stores its model compressed with xz: reading it costs 0,5 s, nearly all in the
+    decompression. The first load writes the restricted model uncompressed (plain arrays, no
+    pickle) under :func:`analysis.config.cache_dir`; later processes read that copy in about 0,1 s.
+    A missing, unreadable or unwritable copy only costs the slow load."""
+    from py3langid.langid import LanguageIdentifier
+
+    path = _langid_cache_path()
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError, KeyError, EOFError):
+        arrays = _langid_arrays()
+        _write_langid_cache(path, arrays)
+    ident = LanguageIdentifier(arrays["ptc"], arrays["pc"], arrays["classes"].tolist(),
+                               _uint_array(arrays["nextmove"]), arrays["out_feat"].tolist(),
+                               norm_probs=True, tk_row=_uint_array(arrays["nextmove_row"]))
     ident.set_languages(list(LANGID_LANGUAGES))
     return ident
+
+
+@lru_cache(maxsize=65_536)
+def _langid_classify(text: str) -> tuple[str, float]:
+    """py3langid's answer, remembered: the sentiment and the lemma keys of an enrichment pass both
+    ask for the language of the same texts (one pass scores a chunk of texts with each model in turn)."""
+    lang, p = _langid().classify(text)
+    return str(lang), float(p)
+
+
+def _langid_cache_path():
+    from importlib.metadata import version
+
+    from analysis.config import cache_dir
+
+    return cache_dir() / f"langid-{version('py3langid')}-{'-'.join(LANGID_LANGUAGES)}.npz"
+
+
+def _langid_arrays() -> dict[str, np.ndarray]:
+    """The package's model (its own loader), restricted to :data:`LANGID_LANGUAGES`."""
+    import lzma
+
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    with lzma.open(MODEL_DIR / MODEL_FILE) as src, np.load(src, allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    keep = [i for i, c in enumerate(arrays["classes"].tolist()) if c in LANGID_LANGUAGES]
+    arrays["ptc"] = np.ascontiguousarray(arrays["ptc"][:, keep])
+    arrays["pc"], arrays["classes"] = arrays["pc"][keep], arrays["classes"][keep]
+    return arrays
+
+
+def _write_langid_cache(path, arrays: dict[str, np.ndarray]) -> None:
+    import os
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)  # readers never see a half-written file
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass  # a read-only home: every process pays the slow load, nothing else changes
+
+
+def _uint_array(a: np.ndarray):
+    """A numpy unsigned array as the stdlib ``array`` py3langid's tokenizer indexes."""
+    from array import array
+
+    out = array({2: "H", 4: "I", 8: "L"}[a.dtype.itemsize])
+    out.frombytes(np.ascontiguousarray(a).tobytes())
+    return out
 
 
 def detect_lang(text: str | None, min_hits: int = 2, check: bool = True) -> str:
@@ -455,7 +526,7 @@ def detect_lang(text: str | None, min_hits: int = 2, check: bool = True) -> str:
         if hits >= min_hits and hits > 2 * fr and hits > en:
             return lang
     if check and (fr < 2 or other) and sum(map(len, words)) >= LANGID_MIN_LETTERS:
-        lang, p = _langid().classify(text)
+        lang, p = _langid_classify(text)
         if lang != "fr" and p >= LANGID_MIN_PROBABILITY:
             return str(lang)
     return "fr"

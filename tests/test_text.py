@@ -88,6 +88,38 @@ def test_thin_french_evidence_is_checked_by_the_character_model():
     assert T._langid.cache_info().currsize == 0  # clear French evidence: the model was not even loaded
 
 
+def test_langid_cached_copy_answers_as_the_package(tmp_path, monkeypatch):
+    """The uncompressed copy of py3langid's model (written once under the cache folder) gives the
+    package's own answers; a damaged copy is rebuilt, an unwritable folder only costs time."""
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from analysis import text as T
+
+    ref = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    ref.set_languages(list(T.LANGID_LANGUAGES))
+    texts = ["Estancia muy agradable en un hotel muy acogedor, repetiría sin duda.",
+             "Det var dejligt. Dejligt hyggeligt hotel med masser af charme.",
+             "Le bus 12 est encore en retard ce matin, c'est inadmissible",
+             "Great location, friendly staff, would stay again", "Sehr schönes Hotel, gerne wieder"]
+    monkeypatch.setenv("VIGIE_CACHE_DIR", str(tmp_path))
+    try:
+        for step in ("written", "read", "damaged"):
+            if step == "damaged":
+                next(tmp_path.glob("langid-*.npz")).write_bytes(b"not a model")
+            T._langid.cache_clear()
+            got = T._langid()
+            for t in texts:
+                (la, pa), (lb, pb) = got.classify(t), ref.classify(t)
+                assert la == lb and abs(pa - pb) < 1e-9, (step, t)
+            assert len(list(tmp_path.glob("langid-*.npz"))) == 1 and not list(tmp_path.glob("*.tmp"))
+        monkeypatch.setenv("VIGIE_CACHE_DIR", str(tmp_path / "file"))
+        (tmp_path / "file").write_text("a file where the folder should be")
+        T._langid.cache_clear()
+        assert T._langid().classify(texts[0])[0] == "es"
+    finally:
+        T._langid.cache_clear()
+
+
 def test_empty_and_none():
     assert tokens("") == [] and tokens(None) == []
 
