@@ -648,6 +648,10 @@ TABLES: tuple[Table, ...] = (
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # Rebuilt from the others by every write session (analysis.derived): no information of their own.
+# What the enrichment computed from a message's or a post's text: (table, its item-type column or
+# None for messages only, its id column). An edited text makes these rows stale (analysis.ingest).
+TEXT_SCORES = (("sentiment", "item_type", "item_id"), ("themes", "item_type", "item_id"),
+               ("toxicity", None, "message_id"))
 DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "moderation_messages", "derived_state",
                   "daily_messages_utc", "daily_themes_utc")
 # Lineage: how rows arrived (imports, collection runs) and privacy actions; they change no figure.

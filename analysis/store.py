@@ -408,7 +408,7 @@ def _q(name: str) -> str:
 
 
 def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
-           stage: bool = True) -> tuple[int, int]:
+           stage: bool = True, text_changed: list | None = None) -> tuple[int, int]:
     """Insert new rows and update existing ones of ``table_name`` from ``df``.
 
     Columns of the table absent from ``df`` are left untouched (NULL for new rows). A value
@@ -420,6 +420,10 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
     ``stage=False`` (a big file imported chunk by chunk in one transaction) reads ``df`` in each
     statement instead of staging its cast, de-duplicated rows once in a temporary table: slower
     (the rows are prepared twice), but nothing stays in memory until COMMIT.
+
+    ``text_changed`` (a list): receives ``(key, old text)`` for every stored row whose ``text`` this
+    call replaces with another (an edited message): what was computed from the old text is stale.
+    Checked only when some keys were stored already (a file of new rows pays nothing).
     """
     t = schema.table(table_name)
     if df is None or len(df) == 0:
@@ -457,6 +461,8 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
         if inserted == len(_vigie_upsert_src):
             return inserted, 0
         skip_update = True
+        if text_changed is not None and "text" in cols:
+            text_changed += _text_changed(con, t, _vigie_upsert_src, f"(SELECT {casts} FROM _vigie_upsert_src)", match)
     elif _all_new(con, t, _vigie_upsert_src, match):
         # Every key is new and none repeats: the UPDATE would touch nothing and the INSERT take
         # every row, so insert them at once (a third of the time of the staged path, which joins
@@ -470,6 +476,8 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
     if stage:  # prepared once for the UPDATE and the INSERT (kept by DuckDB until COMMIT)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * FROM {src}")
         src = stg
+    if text_changed is not None and "text" in cols and not skip_update:
+        text_changed += _text_changed(con, t, _vigie_upsert_src, src, match)
     value_cols = [c for c in cols if c not in t.key and c != "import_id"]
     updated = 0
     if value_cols:
@@ -490,6 +498,16 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
     if stage:
         con.execute(f"DROP TABLE {stg}")
     return int(inserted), int(updated)
+
+
+def _text_changed(con: duckdb.DuckDBPyConnection, t: schema.Table, df: pd.DataFrame, src: str, match: str) -> list:
+    """``(key, old text)`` of the stored rows of ``t`` whose text the rows of ``src`` (a query of
+    ``df``, read by DuckDB under the name ``_vigie_upsert_src``, or a staged table) replace."""
+    _vigie_upsert_src = df  # noqa: F841 - read by name in the SQL below
+    keys = ", ".join(f"t.{_q(k)}" for k in t.key)
+    rows = con.execute(f"SELECT t.text, {keys} FROM {src} AS s JOIN {t.name} AS t ON {match} "
+                       "WHERE s.text IS NOT NULL AND s.text IS DISTINCT FROM t.text").fetchall()
+    return [(r[1] if len(t.key) == 1 else r[1:], r[0]) for r in rows]
 
 
 def _distinct_string_key(t: schema.Table, src: pd.DataFrame) -> bool:

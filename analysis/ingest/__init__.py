@@ -357,12 +357,37 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
             df["first_seen"] = [None if a in known else started for a in df["account_id"]]
         elif "import_id" in schema.table(name).column_names:
             df["import_id"] = import_id
-        ins, upd = store.upsert(con, name, df, stage=stage)
+        edited: list = []
+        ins, upd = store.upsert(con, name, df, stage=stage,
+                                text_changed=edited if name in ("messages", "posts") else None)
+        if edited:
+            _forget_scores(con, name, edited)
         before = res.tables.get(name, [0, 0])  # summed over the chunks of a big file
         res.tables[name] = [before[0] + ins, before[1] + upd]
         if name != "accounts":
             res.inserted += ins
             res.updated += upd
+
+
+def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tuple[str, str | None]]) -> None:
+    """An edited text's scores are stale: delete them (the next enrichment scores the new text) and
+    the lemma keys of the old text once no message holds it (they keep a copy of it: an author who
+    edited a comment to take something out must not find it still stored). Analysts' labels stay:
+    a person read the message and decides whether the edit changes their label."""
+    item_type = table.removesuffix("s")  # messages → message, posts → post
+    ids = pd.DataFrame({"item_id": [k for k, _ in edited], "old_text": [t for _, t in edited]})
+    con.register("_vigie_edited", ids)
+    try:
+        for score_table, type_col, id_col in schema.TEXT_SCORES:
+            if type_col is None and item_type != "message":
+                continue
+            of_type = f"{type_col} = '{item_type}' AND " if type_col else ""
+            con.execute(f"DELETE FROM {score_table} WHERE {of_type}{id_col} IN (SELECT item_id FROM _vigie_edited)")
+        if item_type == "message":
+            con.execute("DELETE FROM text_keys WHERE text IN (SELECT old_text FROM _vigie_edited) "
+                        "AND text NOT IN (SELECT text FROM messages WHERE text IS NOT NULL)")
+    finally:
+        con.unregister("_vigie_edited")
 
 
 def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapter: Adapter, ctx: Context,
