@@ -99,8 +99,7 @@ def _delete_messages(con: duckdb.DuckDBPyConnection, where: str, params: list) -
     for table, cond in derived:
         counts[table] = int(con.execute(f"DELETE FROM {table} WHERE {cond}").fetchone()[0])
     # the keys stored per text (analysis.topics.keys) keep a copy of it: gone with its last message
-    con.execute("DELETE FROM text_keys WHERE text IN (SELECT text FROM _erase) AND text NOT IN "
-                "(SELECT text FROM messages WHERE text IS NOT NULL)")
+    store.drop_orphan_text_keys(con, "SELECT text FROM _erase")
     con.execute("DROP TABLE _erase")
     return counts
 

@@ -403,6 +403,14 @@ def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> 
             con.execute(f"SET memory_limit = '{before}'")
 
 
+def drop_orphan_text_keys(con: duckdb.DuckDBPyConnection, texts: str) -> None:
+    """Delete the stored lemma keys (``text_keys``, which keep a copy of each text) of the texts of
+    ``texts`` (a query with a ``text`` column) that no message holds any more: a message erased,
+    deleted by its author or edited must not leave its old text behind."""
+    con.execute(f"DELETE FROM text_keys WHERE text IN (SELECT text FROM ({texts})) AND text NOT IN "
+                "(SELECT text FROM messages WHERE text IS NOT NULL)")
+
+
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 

@@ -157,8 +157,15 @@ def test_facebook_page_posts_insights_comments_then_second_run_adds_nothing(meta
 
 
 def test_deleted_post_and_comment_edited_text_and_changed_counts(meta_env, replay):
+    from analysis import derived_refresh, enrich
+
     serve_facebook(replay)
     run_collect([FB_SRC], replay.url, since=SINCE, credentials=creds())
+    with derived_refresh.writer() as con:
+        enrich.run(con)
+    c4_text = rows("SELECT text FROM messages WHERE message_id LIKE '%_2000000000000004'")[0][0]
+    f3_scored = rows("SELECT scored_at FROM sentiment WHERE item_id LIKE '%_1400000000000013'")
+    assert rows("SELECT count(*) FROM text_keys WHERE text = ?", [c4_text]) == [(1,)] and f3_scored
     p1, p2 = load("fb_posts_p1.json"), load("fb_posts_p2.json")
     f1 = p1["data"][0]
     f1["reactions"]["summary"]["total_count"] = 150  # more reactions
@@ -184,6 +191,10 @@ def test_deleted_post_and_comment_edited_text_and_changed_counts(meta_env, repla
         (True, None)]
     assert rows("SELECT edited_at IS NOT NULL, text FROM posts WHERE native_id = '1400000000000013'") == [
         (True, "Conseil municipal lundi 19 h 30, en direct sur la Page.")]
+    # the deleted comment's text leaves no copy (its lemma keys), the edited post's old scores are gone
+    assert rows("SELECT count(*) FROM text_keys WHERE text = ?", [c4_text]) == [(0,)]
+    assert rows("SELECT count(*) FROM sentiment WHERE item_id LIKE '%_1400000000000013'") == [(0,)]
+    assert rows("SELECT count(*) FROM sentiment WHERE item_id LIKE '%_2000000000000004'") == [(1,)]  # kept
 
 
 def test_post_missing_from_listing_but_still_readable_is_not_deleted(meta_env, replay):

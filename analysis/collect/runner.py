@@ -121,9 +121,14 @@ def _mark_deleted(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime) -
         n += con.execute("UPDATE posts SET deleted_at = ? WHERE post_id IN (SELECT unnest(?)) "
                          "AND deleted_at IS NULL", [now, batch.deleted_posts]).fetchone()[0]
     if batch.deleted_messages:
+        con.execute("CREATE OR REPLACE TEMP TABLE _vigie_deleted AS SELECT text FROM messages "
+                    "WHERE message_id IN (SELECT unnest(?)) AND deleted_at IS NULL AND text IS NOT NULL",
+                    [batch.deleted_messages])
         n += con.execute("UPDATE messages SET deleted_at = ?, text = NULL, author_name = NULL "
                          "WHERE message_id IN (SELECT unnest(?)) AND deleted_at IS NULL",
                          [now, batch.deleted_messages]).fetchone()[0]
+        store.drop_orphan_text_keys(con, "SELECT text FROM _vigie_deleted")  # its copy of the text too
+        con.execute("DROP TABLE _vigie_deleted")
     return int(n)
 
 

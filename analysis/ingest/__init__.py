@@ -384,8 +384,7 @@ def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tupl
             of_type = f"{type_col} = '{item_type}' AND " if type_col else ""
             con.execute(f"DELETE FROM {score_table} WHERE {of_type}{id_col} IN (SELECT item_id FROM _vigie_edited)")
         if item_type == "message":
-            con.execute("DELETE FROM text_keys WHERE text IN (SELECT old_text FROM _vigie_edited) "
-                        "AND text NOT IN (SELECT text FROM messages WHERE text IS NOT NULL)")
+            store.drop_orphan_text_keys(con, "SELECT old_text AS text FROM _vigie_edited")
     finally:
         con.unregister("_vigie_edited")
 
