@@ -20,7 +20,7 @@ import pandas as pd
 
 from analysis import ereputation, store
 from analysis.campaigns.model import daily_messages_sql
-from analysis.derived import COUNT_COLUMNS, SOURCES
+from analysis.derived import _MOD, COUNT_COLUMNS, READ_COLUMNS, SOURCES
 from analysis.moderation.queue import moderation_rows_sql, moderation_themes_sql
 from analysis.moderation.responsiveness import VISIBLE_PAIRS_SQL, incoming_sql
 from analysis.queries import Filters
@@ -29,19 +29,6 @@ from analysis.topics.reads import daily_themes_sql
 log = logging.getLogger(__name__)
 
 
-# The columns of each source table (in the order of analysis.derived.SOURCES) that the derived
-# tables read: their fingerprint says whether a row already counted changed since the last refresh.
-READ_COLUMNS = {
-    "messages": ("message_id, platform, kind, post_id, parent_id, account_id, territory_id, is_official, created_at, "
-                 "likes, replies, author_hash"),
-    "sentiment": "item_id, item_type, lang, label",
-    "labels": "item_id, item_type, task, value",
-    "toxicity": "message_id, is_question, p_toxic, lexicon_hits",
-    "posts": "post_id, account_id, territory_id",
-    "accounts": "account_id, official",
-    "themes": "item_id, item_type, theme",
-}
-_MOD = 9_223_372_036_854_775_783  # a prime below 2^63: a sum of row hashes kept in a BIGINT column
 # Beyond this share of the messages touched, one rebuild is cheaper than the key-by-key refresh.
 INCREMENTAL_MAX_SHARE = 0.2
 # Days touched further apart than this are refreshed as separate ranges (a correction a year back
@@ -83,6 +70,7 @@ def _write_state(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
     """The state rows: ``daily`` (row counts, what :func:`analysis.derived.current` compares),
     ``rowid`` (highest rowid of each source) and ``fingerprint`` (of their read columns)."""
     con.execute("DELETE FROM derived_state")
+    con.execute("DELETE FROM derived_touched")  # recounted by the refresh that writes this state
     holes = ", ".join("?" for _ in SOURCES)
     for name, values in (("daily", m.rows), ("rowid", m.top), ("fingerprint", m.fp)):
         con.execute(f"INSERT INTO derived_state VALUES (?, now()::TIMESTAMP, {holes})", [name, *values])
@@ -151,9 +139,11 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
 
     Every row of a source table up to ``top`` is as it was at the last refresh (the caller checked
     their count and fingerprint), so the tables hold what they held then plus the rows above it: new
-    messages, scores, corrections, posts, accounts. Nothing was removed or changed, so visibility
+    messages, scores, corrections, posts, accounts. Nothing was removed or changed (but the scores
+    :func:`analysis.derived.forget_rows` deleted, whose messages it listed), so visibility
     can only be gained and only the rows those added ones touch can differ. The messages they touch
-    are refreshed in ``daily_sentiment`` by whole local days (every row of each touched day
+    are refreshed (with those of ``derived_touched``, whose counted rows were deleted: the scores of an
+    edited text) in ``daily_sentiment`` by whole local days (every row of each touched day
     recounted) and in ``incoming_messages`` and ``moderation_messages`` with every message that may
     share a first reply with them (same post, or the message they answer)."""
     w = dict(zip(SOURCES, top, strict=True))
@@ -163,6 +153,7 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
         UNION SELECT item_id FROM labels WHERE rowid > {w['labels']} AND item_type = 'message'
         UNION SELECT message_id FROM toxicity WHERE rowid > {w['toxicity']}
         UNION SELECT item_id FROM themes WHERE rowid > {w['themes']} AND item_type = 'message'
+        UNION SELECT message_id FROM derived_touched  -- rows deleted since (analysis.derived.forget_rows)
         UNION SELECT message_id FROM messages  -- a message without territory or account takes its post's
               WHERE post_id IN (SELECT post_id FROM posts WHERE rowid > {w['posts']} OR account_id IN
                                 (SELECT account_id FROM accounts WHERE rowid > {w['accounts']}))
@@ -228,8 +219,8 @@ def refresh(con: duckdb.DuckDBPyConnection, incremental: bool = True) -> None:
     top = state.get("rowid") if {"daily", "rowid", "fingerprint"} <= set(state) else None
     m = _marks(con, top)
     if top is not None and m.rows_below == state["daily"] and m.fp_below == state["fingerprint"]:
-        if m.top == top:  # nothing new either: nothing written, so the session may not need publishing
-            return
+        if m.top == top and not con.execute("SELECT count(*) FROM derived_touched").fetchone()[0]:
+            return  # nothing new either: nothing written, so the session may not need publishing
         if _update(con, top, m):
             return
     _rebuild(con, m)

@@ -523,6 +523,12 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("name",),
     ),
+    Table(
+        "derived_touched",
+        "Messages whose rows, already counted by the derived tables, were deleted since their last refresh "
+        "(the scores of an edited text): the next refresh recounts them, then empties the table.",
+        (C("message_id", "VARCHAR", "Message to recount.", False),),
+    ),
     # --- collection from the platforms' APIs (analysis.collect) --------------------------------
     Table(
         "collect_state",
@@ -647,13 +653,13 @@ TABLES: tuple[Table, ...] = (
 )
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
-# Rebuilt from the others by every write session (analysis.derived): no information of their own.
 # What the enrichment computed from a message's or a post's text: (table, its item-type column or
 # None for messages only, its id column). An edited text makes these rows stale (analysis.ingest).
 TEXT_SCORES = (("sentiment", "item_type", "item_id"), ("themes", "item_type", "item_id"),
                ("toxicity", None, "message_id"))
+# Rebuilt from the others by every write session (analysis.derived): no information of their own.
 DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "moderation_messages", "derived_state",
-                  "daily_messages_utc", "daily_themes_utc")
+                  "daily_messages_utc", "daily_themes_utc", "derived_touched")
 # Lineage: how rows arrived (imports, collection runs) and privacy actions; they change no figure.
 LINEAGE_TABLES = ("imports", "rejects", "audit_log", "erased_authors", "collect_state", "collect_runs")
 
@@ -695,6 +701,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (9, [table("daily_themes_utc").ddl(), "DELETE FROM derived_state"]),
     # each message counted once per day (the share of messages with a theme); state row dropped as in 6
     (10, ["ALTER TABLE daily_themes_utc ADD COLUMN IF NOT EXISTS first_theme BIGINT", "DELETE FROM derived_state"]),
+    # messages to recount after the scores of an edited text were deleted (the refresh stays incremental)
+    (11, [table("derived_touched").ddl()]),
 ]
 
 

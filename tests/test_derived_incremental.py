@@ -165,6 +165,43 @@ def test_a_correction_is_refreshed_incrementally(demo_db_copy, spy):
         con.close()
 
 
+@pytest.mark.parametrize("enrich_too", [False, True])
+def test_edited_texts_are_refreshed_incrementally(demo_db_copy, spy, enrich_too):
+    """Messages whose text an import replaces lose their scores (analysis.ingest): the refresh's
+    state forgets them and recounts their messages, without a rebuild, in the session that only
+    imports (their scores missing) as in the one that also enriches (scored again)."""
+
+    from analysis import enrich
+    from analysis.ingest import FileResult, Parsed, default_context, write_parsed
+
+    _prepared(demo_db_copy, spy)
+    with derived_refresh.writer(demo_db_copy) as con:
+        edited = con.execute(
+            "SELECT message_id, platform, text FROM moderation_messages JOIN messages USING (message_id, platform) "
+            "WHERE sentiment = 'positive' AND themes IS NOT NULL AND first_reply_at IS NULL "
+            "ORDER BY message_id LIMIT 30").df()
+        assert len(edited) == 30
+        edited["text"] = "Quelle honte, bande de nuls, c'est scandaleux : " + edited["text"]
+        parsed = Parsed(format="test", rows_read=len(edited))
+        parsed.tables["messages"] = edited
+        with store.transaction(con):
+            write_parsed(con, parsed, default_context(), FileResult(path="x"), path="x")
+        assert con.execute("SELECT count(*) FROM derived_touched").fetchone()[0] == 30
+        assert not derived.current(con)  # readers of this session compute from the message tables
+        if enrich_too:
+            enrich.run(con)
+    assert spy == {"update": 1, "rebuild": 0}
+    con = store.connect(demo_db_copy)
+    try:
+        assert con.execute("SELECT count(*) FROM derived_touched").fetchone()[0] == 0
+        labels = con.execute("SELECT sentiment FROM moderation_messages WHERE message_id IN "
+                             "(SELECT unnest(?))", [list(edited["message_id"])]).fetchall()
+        assert {lab for (lab,) in labels} == ({"negative"} if enrich_too else {None})
+        _check_same_as_rebuild(con)
+    finally:
+        con.close()
+
+
 @pytest.mark.parametrize("change", [
     "DELETE FROM messages WHERE message_id IN (SELECT message_id FROM incoming_messages ORDER BY 1 LIMIT 50)",
     "UPDATE messages SET territory_id = NULL WHERE message_id IN (SELECT message_id FROM messages ORDER BY 1 LIMIT 50)",

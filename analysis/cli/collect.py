@@ -117,7 +117,7 @@ def run_sources(sources: list[Source], *, api: str | None, since: str | None, as
                               f"{fr_int(r.updated)} mis à jour ({fr_count(r.requests, 'requête')}, {fr_num(r.seconds)} s)")
 
             results = collect(con, sources, ctx, api=api, since=since_dt, credentials=creds, on_source=on_source)
-            if enrich and any(r.inserted for r in results):
+            if enrich and any(r.inserted or r.edited for r in results):  # an edit: its scores were deleted
 
                 enrich_mod.run(con)
     except CollectError as e:

@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 from rapidfuzz import fuzz
 
-from analysis import schema, store
+from analysis import derived, schema, store
 from analysis.config import worker_processes
 from analysis.fmt import fr_count, fr_plural
 from analysis.ingest.attach import account_example, registry_snippet, unattached
@@ -378,11 +378,13 @@ def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tupl
     ids = pd.DataFrame({"item_id": [k for k, _ in edited], "old_text": [t for _, t in edited]})
     con.register("_vigie_edited", ids)
     try:
+        touched = ("SELECT item_id AS message_id FROM _vigie_edited" if item_type == "message"
+                   else "SELECT NULL::VARCHAR AS message_id WHERE FALSE")
         for score_table, type_col, id_col in schema.TEXT_SCORES:
             if type_col is None and item_type != "message":
                 continue
             of_type = f"{type_col} = '{item_type}' AND " if type_col else ""
-            con.execute(f"DELETE FROM {score_table} WHERE {of_type}{id_col} IN (SELECT item_id FROM _vigie_edited)")
+            derived.forget_rows(con, score_table, f"{of_type}{id_col} IN (SELECT item_id FROM _vigie_edited)", touched)
         if item_type == "message":
             store.drop_orphan_text_keys(con, "SELECT old_text AS text FROM _vigie_edited")
     finally:

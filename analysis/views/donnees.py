@@ -70,6 +70,7 @@ TABLE_LABELS = {
     "incoming_messages": "Messages reçus et premières réponses (calculé)",
     "moderation_messages": "Messages des internautes pour la modération (calculé)",
     "derived_state": "État des tables calculées",
+    "derived_touched": "Messages modifiés à recompter (calculé)",
     "collect_state": "Collecte : état de chaque source", "collect_runs": "Collecte : journal des exécutions",
     "erased_authors": "Auteurs effacés (pseudonymes seuls)",
     "events": "Événements (agendas)", "planned_posts": "Publications planifiées (calendrier)",
