@@ -46,7 +46,6 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import feedparser
 import pandas as pd
 
 from analysis.config import LOCAL_TZ
@@ -92,6 +91,8 @@ def parse_feed(data: bytes, *, where: str, content_type: str | None = None) -> A
 
     ``where`` names the address or file in messages. A feed that is not well-formed but still
     gives its entries (``bozo``) is kept: the caller notes it with :func:`bozo_note`."""
+    import feedparser  # here, not at import: every `vigie import` loads the adapters to identify a file
+
     headers = {"content-type": content_type} if content_type else None
     d = feedparser.parse(data, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     if d.get("version") or d.get("entries"):
@@ -135,6 +136,8 @@ def bozo_note(d: Any) -> str | None:
     exc = d.get("bozo_exception")
     if not d.get("bozo") or exc is None:
         return None
+    import feedparser
+
     if isinstance(exc, feedparser.CharacterEncodingOverride | feedparser.NonXMLContentType):
         return None  # the bytes were read with another encoding or type than declared: harmless
     line = getattr(exc, "getLineNumber", lambda: None)()
