@@ -68,19 +68,18 @@ def forget_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, message_
     fingerprint), and the messages ``message_ids`` (a query with a ``message_id`` column) go into
     ``derived_touched``: the next refresh recounts them like new ones. Until then :func:`current`
     is false, so a reader in the same session computes from the message tables."""
-    state = con.execute(f"SELECT name, {table} FROM derived_state WHERE name IN ('daily', 'rowid', 'fingerprint')"
-                        ).fetchall()
-    state = dict(state)
+    state = dict(con.execute(f"SELECT name, {table} FROM derived_state WHERE name IN ('daily', 'rowid', 'fingerprint')"
+                             ).fetchall())
+    gone = con.execute(f"DELETE FROM {table} WHERE {where} RETURNING rowid, hash({READ_COLUMNS[table]})").fetchall()
     if {"daily", "rowid", "fingerprint"} <= set(state) and state["rowid"] is not None:
-        n, h = con.execute(f"SELECT count(*), coalesce(sum(hash({READ_COLUMNS[table]})), 0) % {_MOD} FROM {table} "
-                           f"WHERE rowid <= {int(state['rowid'])} AND {where}").fetchone()
-        if n:
-            con.execute(f"UPDATE derived_state SET {table} = {table} - ? WHERE name = 'daily'", [n])
+        counted = [h for r, h in gone if r <= state["rowid"]]  # rows above it: not counted yet
+        if counted:
+            con.execute(f"UPDATE derived_state SET {table} = {table} - ? WHERE name = 'daily'", [len(counted)])
             con.execute(f"UPDATE derived_state SET {table} = ((({table}::HUGEINT - ?::HUGEINT) % {_MOD} + {_MOD}) "
-                        f"% {_MOD})::BIGINT WHERE name = 'fingerprint'", [int(h)])
+                        f"% {_MOD})::BIGINT WHERE name = 'fingerprint'", [sum(counted) % _MOD])
     con.execute(f"INSERT INTO derived_touched SELECT DISTINCT message_id FROM ({message_ids}) "
                 "WHERE message_id IS NOT NULL EXCEPT SELECT message_id FROM derived_touched")
-    return int(con.execute(f"DELETE FROM {table} WHERE {where}").fetchone()[0])
+    return len(gone)
 
 
 def source_counts(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -4,8 +4,10 @@
 day of exports after its last day with the demo generator's own writers (Meta Business Suite posts,
 Facebook and Instagram comments, X mentions and analytics, YouTube comment threads: ≈ 800 messages
 at scale 4.1), then times one write session as ``vigie import`` + ``vigie enrich`` run it: import of
-the day's files, enrichment of the new rows, refresh of the derived tables, CHECKPOINT, publish of the
-read copy. Alone: ``python -m benchmarks.newday --db build/bench/bench.duckdb``.
+the day's files, :data:`EDITED` messages of the week before edited by their authors (as a collection
+finds them: their scores are deleted, their messages recounted), enrichment of the new and edited
+rows, refresh of the derived tables, CHECKPOINT, publish of the read copy. Alone:
+``python -m benchmarks.newday --db build/bench/bench.duckdb``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the whole history and say nothing new about one day).
 DAY_WRITERS = ("mbs_posts", "x_twarc", "fb_comments", "ig_comments", "youtube", "x_analytics")
 ID_OFFSET = 900_000_000  # native ids of the new day far above the demo's, so every row is new
+EDITED = 20  # messages of the 7 days before edited in the session (what a collection of the day finds)
 
 
 def offset_ids(offset: int) -> None:
@@ -69,6 +72,25 @@ def write_day(out: Path, day: date, scale: float, seed: int = 4242) -> list[dict
     info = {"files": w.files, "messages": len(sim.messages), "posts": len(sim.posts)}
     out.with_suffix(".files.pkl").write_bytes(pickle.dumps(info))
     return w.files
+
+
+def edit_messages(con: Any, day: date, n: int) -> int:
+    """``n`` messages of the 7 days before ``day`` get another text, written as a collection writes an
+    edit (:func:`analysis.ingest.write_parsed`); returns how many."""
+    import pandas as pd
+
+    from analysis import store
+    from analysis.ingest import FileResult, Parsed, default_context, write_parsed
+
+    df = con.execute("SELECT message_id, platform, text FROM messages WHERE text IS NOT NULL AND created_at >= ? "
+                     "AND created_at < ? ORDER BY hash(message_id) LIMIT ?",
+                     [day - timedelta(days=7), day, n]).df()
+    df["text"] = df["text"] + " (modifié : finalement, c'est décevant)"
+    parsed = Parsed(format="edits", rows_read=len(df))
+    parsed.tables["messages"] = pd.DataFrame(df)
+    with store.transaction(con):
+        write_parsed(con, parsed, default_context(), FileResult(path="edits"), path="edits", log_import=False)
+    return len(df)
 
 
 def _last_day(db: Path) -> date:
@@ -120,6 +142,9 @@ def stage_newday(src: Path, work: Path, scale: float, out: dict, say: Any = prin
         # parsed on both cores while this process writes (one call per group synced it 8 times)
         results = import_jobs(con, jobs)
         steps["import"], cpu["import"] = time.perf_counter() - t0, time.process_time() - p0
+        t0 = time.perf_counter()
+        edited = edit_messages(con, day, EDITED)
+        steps["edits"] = time.perf_counter() - t0
         t0, p0 = time.perf_counter(), time.process_time()
         enrich.run(con)
         steps["enrich"], cpu["enrich"] = time.perf_counter() - t0, time.process_time() - p0
@@ -128,7 +153,7 @@ def stage_newday(src: Path, work: Path, scale: float, out: dict, say: Any = prin
     cpu["session_end"] = time.process_time() - c1
     total, total_cpu = time.perf_counter() - w0, time.process_time() - c0
     errors = [r.error for r in results if r.status == "error"]
-    res = {"day": day.isoformat(), "messages": added, "files": len(results), "errors": errors[:3],
+    res = {"day": day.isoformat(), "messages": added, "edited": edited, "files": len(results), "errors": errors[:3],
            "wall_s": total, "cpu_s": total_cpu, "steps_s": steps, "cpu_s_by_step": cpu,
            "store_mb": db.stat().st_size / 2**20, "load": os.getloadavg()[0]}
     out["newday"] = res

@@ -43,7 +43,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 # issue 19 (Performance II) at 1 M messages on 2 cores
 GOALS = {"end_to_end_s": 30.0, "query_p95_ms": 100.0, "peak_rss_mb": 3072.0, "report_s": 2.0, "newday_s": 3.0}
 SLICE_ID_OFFSET = 10**11  # native ids of slice k start k × 10^11 higher (not a multiple of the demo's id step)
-NEWDAY_STEPS = {"import": "import", "enrich": "enrichissement", "refresh": "agrégats", "checkpoint": "checkpoint",
+NEWDAY_STEPS = {"import": "import", "edits": "modifications", "enrich": "enrichissement", "refresh": "agrégats", "checkpoint": "checkpoint",
                 "publish": "publication"}
 
 
@@ -533,7 +533,7 @@ def table(res: dict) -> str:
         n = res["newday"]
         ok = n["wall_s"] <= GOALS["newday_s"]
         add("Un jour de plus (import → copie publiée)", f"{fr_num(n['wall_s'], 1)} s",
-            f"{fr_int(n['messages'])} messages ; " + ", ".join(f"{label} {fr_num(n['steps_s'].get(k, 0), 2)} s"
+            f"{fr_int(n['messages'])} messages et {fr_int(n.get('edited', 0))} modifiés ; " + ", ".join(f"{label} {fr_num(n['steps_s'].get(k, 0), 2)} s"
                                                       for k, label in NEWDAY_STEPS.items())
             + f" ; CPU {fr_num(n['cpu_s'], 1)} s ; objectif ≤ 3 s : {'oui' if ok else 'NON'}")
     if "derived_current" in res:
