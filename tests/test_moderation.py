@@ -524,6 +524,29 @@ def test_reason_counts_match_the_queue(con):
     assert top.loc[0, "text"] == "Bande de connards, vous êtes des incapables !" and top.loc[1, "reasons"] == q.loc[1, "reasons"]
 
 
+def test_a_message_deleted_by_its_author_leaves_the_queue(con, db):
+    """Seen deleted by a collection (text erased, deleted_at set), a hostile message is not queued any
+    more: nothing is left to answer or hide, and the queue showed an empty text. Both paths: computed
+    from the message tables and read from the derived table."""
+    from analysis import derived_refresh
+    from analysis.moderation.queue import reason_counts
+
+    _queue_store(con)
+    f = Filters(territories=("saint-aubin",))
+    before = queue(con, f, now=datetime(2026, 3, 12, 9, 10))["message_id"].tolist()
+    assert "facebook:m1" in before
+    con.execute("UPDATE messages SET deleted_at = TIMESTAMP '2026-03-11 08:00', text = NULL, author_name = NULL "
+                "WHERE message_id = 'facebook:m1'")
+    after = queue(con, f, now=datetime(2026, 3, 12, 9, 10))["message_id"].tolist()
+    assert after == [m for m in before if m != "facebook:m1"]
+    assert reason_counts(con, f)["hostile"] == 0
+    con.close()
+    with derived_refresh.writer(db):
+        pass  # the derived tables written: the queue reads moderation_messages now
+    with store.reader(db) as r:
+        assert queue(r, f, now=datetime(2026, 3, 12, 9, 10))["message_id"].tolist() == after
+
+
 def test_unthreaded_reply_outside_the_filter_answers_nothing_inside(con):
     # The latest message before the official reply is out of the period: the period's earlier
     # message stays unanswered, as over the whole store.

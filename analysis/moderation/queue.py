@@ -203,7 +203,7 @@ def _queued_rows(con: duckdb.DuckDBPyConnection, f: Filters | None, include_done
         df = _queued_rows_derived(con, f, hostile_threshold, min_engagement)
         if not include_done and len(df):
             df = df[~df["status"].isin(DONE_STATUSES)]
-        return df
+        return _without_deleted(con, df)
     w, params = f.where("m")
     base = f"{w} AND NOT coalesce(m.is_official, FALSE)"
     hostile = hostile_sql("t", "lb", hostile_threshold)
@@ -245,7 +245,17 @@ def _queued_rows(con: duckdb.DuckDBPyConnection, f: Filters | None, include_done
     ).df()
     if not include_done and len(df):
         df = df[~df["status"].isin(DONE_STATUSES)]
-    return df
+    return _without_deleted(con, df)
+
+
+def _without_deleted(con: duckdb.DuckDBPyConnection, df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` without the messages their authors deleted at the source (seen by a collection): nothing
+    is left to answer, hide or report, and the queue showed them with an empty text. They still count
+    in the alerts and the volumes (they were written)."""
+    if df.empty:
+        return df
+    gone = {r[0] for r in con.execute("SELECT message_id FROM messages WHERE deleted_at IS NOT NULL").fetchall()}
+    return df[~df["message_id"].isin(gone)] if gone else df
 
 
 def _reasons(df: pd.DataFrame, min_engagement: int) -> tuple[pd.Series, pd.Series, pd.Series]:
