@@ -104,6 +104,8 @@ def eval_themes(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
         say("thèmes : validation croisée par source faite")
     lab = D.labelled_comments(root)
     out["comments"] = T.comments_score(shipped, lab)
+    out["shipped_floor"] = shipped.similarity_floor
+    out["floors"] = T.floor_table(dev, lab)
     return out
 
 
@@ -260,7 +262,9 @@ def render_themes(t: dict) -> str:
          ""]
     cv = t.get("cv_by_source")
     if cv:
-        L += ["**Validation croisée par source** (réglages choisis sur deux sources, lus sur la troisième) :", "",
+        L += ["**Validation croisée par source** (réglages choisis sur deux sources par la règle du seuil livré — le "
+              f"plus grand seuil qui y laisse au plus {pct(T.NO_THEME_BOUND)} des textes sans thème, puis le meilleur "
+              "poids —, lus sur la troisième) :", "",
               "| source lue | réglages choisis | bon thème en tête | sans thème |", "|---|---|---|---|"]
         for s, f in cv["folds"].items():
             L.append(f"| {s} | {f['chosen']} | {ci(f['top1'], as_pct=True)} | {ci(f['no_theme'], as_pct=True)} |")
@@ -276,6 +280,26 @@ def render_themes(t: dict) -> str:
           f"sans thème {ci(c['no_theme'], as_pct=True)} ; messages sans thème à qui un thème est donné quand même "
           f"{ci(c['false_theme'], as_pct=True)}. Rappel par thème absent des jeux civiques : "
           + ", ".join(f"{k} {pct(v['recall_top1'])} (n = {v['support']})" for k, v in c["by_theme"].items()) + "."]
+    if "themed" in c:
+        L += ["", f"Part de ces commentaires avec un thème : {pct(c['themed']['predicted'])} selon le classifieur, "
+              f"{pct(c['themed']['labelled'])} selon nos étiquettes ; écart des parts par thème (somme sur les thèmes "
+              f"des écarts absolus, ce que lit une page) : {num(c['share_error'], 2)}."]
+    if t.get("floors"):
+        L += ["", f"**Seuil de similarité** (`similarity_floor`, livré : {num(t['shipped_floor'], 2)}) — en dessous, un texte "
+              "sans mot-clé ne reçoit pas le thème le plus proche :", "",
+              "| seuil | bon thème en tête (civiques) | sans thème (civiques) | commentaires sans thème à qui un "
+              "thème est donné | commentaires avec un thème (prédit / étiqueté) | écart des parts |",
+              "|---|---|---|---|---|---|"]
+        for r in t["floors"]:
+            L.append(f"| {num(r['floor'], 2)} | {ci(r['top1'], as_pct=True)} | {ci(r['no_theme'], as_pct=True)} | "
+                     f"{ci(r['false_theme'], as_pct=True)} | {pct(r['themed']['predicted'])} / "
+                     f"{pct(r['themed']['labelled'])} | {num(r['share_error'], 2)} |")
+        rule = T.floor_by_rule(t["floors"])
+        L += ["", f"Règle du seuil livré : le plus grand seuil du tableau qui laisse au plus "
+              f"{pct(T.NO_THEME_BOUND)} des textes civiques sans thème (borne de l'issue) → "
+              f"{num(rule, 2) if rule is not None else 'aucun'} (livré : {num(t['shipped_floor'], 2)}). Le sens de la règle "
+              "(un seuil plus haut, des parts plus justes) vient de nos commentaires : leurs chiffres ne sont pas "
+              "indépendants de ce choix."]
     return "\n".join(L)
 
 
