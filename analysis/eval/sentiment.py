@@ -135,6 +135,17 @@ def speed(model: Any, texts: list[str], n: int = 20_000) -> float:
     return n / max(time.process_time() - t0, 1e-9)
 
 
+def speeds(models: dict[str, Any], texts: list[str], n: int = 20_000, repeat: int = 5) -> dict[str, float]:
+    """:func:`speed` of each model, best of ``repeat`` runs taken in turn: one run of each varied by
+    up to 1,5× from one call to the next on this machine (the ratio read 0,41 then 0,60), and the best
+    of several runs is the usual way to read a time through the noise of other processes."""
+    best = dict.fromkeys(models, 0.0)
+    for _ in range(repeat):
+        for name, m in models.items():
+            best[name] = max(best[name], speed(m, texts, n))
+    return best
+
+
 def baseline(train: pd.DataFrame) -> Any:
     """TF-IDF word 1–2-grams + logistic regression (the reference of the speed goal)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
