@@ -32,6 +32,8 @@ import numpy as np
 import simplemma
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from analysis.config import cache_dir
+
 NEG_WINDOW = 3
 
 _URL = re.compile(r"(?:https?://|www\.)\S+|\bhttps?\b", re.IGNORECASE)
@@ -441,8 +443,6 @@ def _langid_classify(text: str) -> tuple[str, float]:
 
 def _langid_cache_path():
     from importlib.metadata import version
-
-    from analysis.config import cache_dir
 
     return cache_dir() / f"langid-{version('py3langid')}-{'-'.join(LANGID_LANGUAGES)}.npz"
 
