@@ -166,6 +166,20 @@ def test_representative_messages_dedupe_and_hide_authors(tiny):
     assert len(pos) == 1 and pos["confidence"].iloc[0] == pytest.approx(0.9)
 
 
+def test_messages_for_review_skip_a_message_deleted_since_it_was_scored(tiny):
+    """A message its author deleted keeps its score (aggregates) but has no text left: nothing to
+    read, so it is not offered for correction."""
+    with store.reader(tiny) as con:
+        before = er.messages_for_review(con, MARCH)["message_id"].tolist()
+    assert "facebook:m9" in before
+    with derived_refresh.writer(tiny) as con:
+        con.execute("UPDATE messages SET deleted_at = TIMESTAMP '2026-03-11 08:00', text = NULL "
+                    "WHERE message_id = 'facebook:m9'")
+    with store.reader(tiny) as con:
+        after = er.messages_for_review(con, MARCH)["message_id"].tolist()
+    assert after == [m for m in before if m != "facebook:m9"]
+
+
 # ------------------------------------------------------------------------------ spikes
 def _series(neg: list[int], scored: list[int], start: str = "2026-01-05") -> pd.DataFrame:
     return pd.DataFrame({"period": pd.date_range(start, periods=len(neg), freq="D"),

@@ -401,7 +401,8 @@ def representative_messages(con: duckdb.DuckDBPyConnection, f: Filters, label: s
 
 def messages_for_review(con: duckdb.DuckDBPyConnection, f: Filters, n: int = 50) -> pd.DataFrame:
     """Messages an analyst may want to correct first: the least confident model labels (highest
-    probability below 0.5), most engaged first among equals. For the analyst role only."""
+    probability below 0.5), most engaged first among equals. For the analyst role only. A message
+    without text (deleted by its author since it was scored) has nothing left to read: not listed."""
     base, params = _base(f)
     return con.execute(f"""
         WITH m AS ({base})
@@ -409,6 +410,7 @@ def messages_for_review(con: duckdb.DuckDBPyConnection, f: Filters, n: int = 50)
                sentiment, corrected,
                greatest(p_negative, p_neutral, p_positive) AS confidence
         FROM m WHERE sentiment IN ('positive', 'neutral', 'negative') AND NOT corrected
+              AND coalesce(trim(text), '') <> ''
         ORDER BY confidence ASC, engagement DESC, message_id LIMIT ?
     """, params + [n]).df()
 
