@@ -56,7 +56,7 @@ READ_COLUMNS = {
     "accounts": "account_id, official",
     "themes": "item_id, item_type, theme",
 }
-_MOD = 9_223_372_036_854_775_783  # a prime below 2^63: a sum of row hashes kept in a BIGINT column
+FINGERPRINT_MOD = 9_223_372_036_854_775_783  # a prime below 2^63: a sum of row hashes kept in a BIGINT column
 
 
 def forget_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, message_ids: str) -> int:
@@ -75,8 +75,9 @@ def forget_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, message_
         counted = [h for r, h in gone if r <= state["rowid"]]  # rows above it: not counted yet
         if counted:
             con.execute(f"UPDATE derived_state SET {table} = {table} - ? WHERE name = 'daily'", [len(counted)])
-            con.execute(f"UPDATE derived_state SET {table} = ((({table}::HUGEINT - ?::HUGEINT) % {_MOD} + {_MOD}) "
-                        f"% {_MOD})::BIGINT WHERE name = 'fingerprint'", [sum(counted) % _MOD])
+            fp = FINGERPRINT_MOD
+            con.execute(f"UPDATE derived_state SET {table} = ((({table}::HUGEINT - ?::HUGEINT) % {fp} + {fp}) % {fp})"
+                        "::BIGINT WHERE name = 'fingerprint'", [sum(counted) % fp])
     con.execute(f"INSERT INTO derived_touched SELECT DISTINCT message_id FROM ({message_ids}) "
                 "WHERE message_id IS NOT NULL EXCEPT SELECT message_id FROM derived_touched")
     return len(gone)
@@ -100,7 +101,7 @@ def current(con: duckdb.DuckDBPyConnection) -> bool:
         return known
     try:
         row = con.execute(f"SELECT {', '.join(SOURCES)} FROM derived_state WHERE name = 'daily'").fetchone()
-        ok = row is not None and list(row) == source_counts(con) and not _touched(con)
+        ok = row is not None and list(row) == source_counts(con) and not touched(con)
     except (duckdb.CatalogException, duckdb.BinderException):  # no state table, or one from before a source
         ok = False
     if con.execute("SELECT current_setting('access_mode')").fetchone()[0] == "read_only":
@@ -108,7 +109,7 @@ def current(con: duckdb.DuckDBPyConnection) -> bool:
     return ok
 
 
-def _touched(con: duckdb.DuckDBPyConnection) -> bool:
+def touched(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether messages wait to be recounted (:func:`forget_rows`); a store from before the table: no."""
     try:
         return con.execute("SELECT count(*) > 0 FROM derived_touched").fetchone()[0]

@@ -20,7 +20,8 @@ import pandas as pd
 
 from analysis import ereputation, store
 from analysis.campaigns.model import daily_messages_sql
-from analysis.derived import _MOD, COUNT_COLUMNS, READ_COLUMNS, SOURCES
+from analysis.derived import COUNT_COLUMNS, READ_COLUMNS, SOURCES, touched
+from analysis.derived import FINGERPRINT_MOD as FP
 from analysis.moderation.queue import moderation_rows_sql, moderation_themes_sql
 from analysis.moderation.responsiveness import VISIBLE_PAIRS_SQL, incoming_sql
 from analysis.queries import Filters
@@ -55,8 +56,8 @@ def _marks(con: duckdb.DuckDBPyConnection, below: list[int] | None) -> _Marks:
         w = below[i] if below else -1
         got.append(con.execute(
             f"SELECT coalesce(max(r), -1), count(*) FILTER (WHERE r <= {w}), "
-            f"(coalesce(sum(h) FILTER (WHERE r <= {w}), 0) % {_MOD})::BIGINT, count(*), "
-            f"(coalesce(sum(h), 0) % {_MOD})::BIGINT FROM (SELECT rowid AS r, hash({cols}) AS h FROM {table})"
+            f"(coalesce(sum(h) FILTER (WHERE r <= {w}), 0) % {FP})::BIGINT, count(*), "
+            f"(coalesce(sum(h), 0) % {FP})::BIGINT FROM (SELECT rowid AS r, hash({cols}) AS h FROM {table})"
         ).fetchone())
     return _Marks(*(list(map(int, col)) for col in zip(*got, strict=True)))
 
@@ -219,7 +220,7 @@ def refresh(con: duckdb.DuckDBPyConnection, incremental: bool = True) -> None:
     top = state.get("rowid") if {"daily", "rowid", "fingerprint"} <= set(state) else None
     m = _marks(con, top)
     if top is not None and m.rows_below == state["daily"] and m.fp_below == state["fingerprint"]:
-        if m.top == top and not con.execute("SELECT count(*) FROM derived_touched").fetchone()[0]:
+        if m.top == top and not touched(con):
             return  # nothing new either: nothing written, so the session may not need publishing
         if _update(con, top, m):
             return

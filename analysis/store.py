@@ -459,6 +459,7 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
                    .fetchone()[0]), 0
     keys = ", ".join(_q(k) for k in t.key)
     match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in t.key)
+    watch = text_changed is not None and "text" in cols
     skip_update = False
     if _distinct_string_key(t, _vigie_upsert_src):
         # One statement for what is new (the table's primary key skips what is stored), then the
@@ -470,7 +471,7 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
         if inserted == len(_vigie_upsert_src):
             return inserted, 0
         skip_update = True
-        if text_changed is not None and "text" in cols:
+        if watch:
             text_changed += _text_changed(con, t, _vigie_upsert_src, f"(SELECT {casts} FROM _vigie_upsert_src)", match)
     elif _all_new(con, t, _vigie_upsert_src, match):
         # Every key is new and none repeats: the UPDATE would touch nothing and the INSERT take
@@ -485,7 +486,7 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
     if stage:  # prepared once for the UPDATE and the INSERT (kept by DuckDB until COMMIT)
         con.execute(f"CREATE OR REPLACE TEMP TABLE {stg} AS SELECT * FROM {src}")
         src = stg
-    if text_changed is not None and "text" in cols and not skip_update:
+    if watch and not skip_update:
         text_changed += _text_changed(con, t, _vigie_upsert_src, src, match)
     value_cols = [c for c in cols if c not in t.key and c != "import_id"]
     updated = 0

