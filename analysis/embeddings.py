@@ -137,10 +137,15 @@ class StaticEmbeddings:
                    sif_a=float(meta.get("sif_a", 1e-3)), meta=meta)
 
 
-@lru_cache(maxsize=2)
 def load_table(path: str | None = None) -> StaticEmbeddings:
-    """The committed table (cached per process)."""
-    p = Path(path) if path else TABLE_PATH
+    """The committed table (cached per process, whichever way the path is given: the sentiment
+    model's ``load_table()`` and the theme classifier's ``load_table(None)`` read it once)."""
+    return _load_table(str(Path(path) if path else TABLE_PATH))
+
+
+@lru_cache(maxsize=2)
+def _load_table(path: str) -> StaticEmbeddings:
+    p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"Table de vecteurs de mots introuvable : {p}. Construisez-la avec "
                                 "`python -m analysis.embeddings_build build`.")

