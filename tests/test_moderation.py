@@ -389,6 +389,38 @@ def test_registered_enricher_is_incremental(con):
     assert orchestrator.run(con, only="moderation")["moderation"]["messages"] == 0
 
 
+def test_an_edited_lexicon_rescores_every_message(con, monkeypatch):
+    """The stamped version names the lexicon file and the question rules beside the model: a term
+    added to the lexicon (by hand, or by ``python -m analysis.eval.hostility``) rescores the stored
+    messages at the next enrichment, so the queue never mixes two lexicons' evidence."""
+    from analysis import enrich as orchestrator
+    from analysis.moderation import scoring
+
+    store.upsert(con, "messages", pd.DataFrame([msg("facebook:z1", "Encore ce zorglub de voisin", datetime(2026, 3, 1)),
+                                                msg("facebook:z2", "Bonne journée", datetime(2026, 3, 1))]))
+    first = orchestrator.run(con, only="moderation")["moderation"]
+    assert first["messages"] == 2 and first["model_version"].endswith(f"-q{tox.QUESTION_RULES_VERSION}")
+    assert orchestrator.run(con, only="moderation")["moderation"]["messages"] == 0
+    lex = tox.default_lexicon()
+    edited = tox.Lexicon((*lex.terms, ("insulte", "zorglub")))
+    monkeypatch.setattr(tox, "default_lexicon", lambda: edited)
+    monkeypatch.setattr(scoring, "default_lexicon", lambda: edited)
+    again = orchestrator.run(con, only="moderation")["moderation"]
+    assert again["messages"] == 2 and again["model_version"] != first["model_version"]
+    assert con.execute("SELECT lexicon_hits FROM toxicity WHERE message_id = 'facebook:z1'").fetchone()[0] == ["zorglub"]
+    assert {r[0] for r in con.execute("SELECT DISTINCT model_version FROM toxicity").fetchall()} == {again["model_version"]}
+
+
+def test_a_link_query_string_is_no_question():
+    """« ? » inside a link (a photo's ``safe_image.php?d=…``, a form's ``?id=``) asks nothing; the
+    text around the link still can."""
+    assert not tox.is_question("Mes condoléances à toute sa famille [PHOTO] https://external.xx.fbcdn.net/"
+                               "safe_image.php?d=AQFP&w=396&url=https%3A%2F%2Fmedia1.tenor.co")
+    assert not tox.is_question("Programme ici : www.saint-aubin.fr/agenda?mois=7")
+    assert tox.is_question("Le lien https://saint-aubin.fr/form?id=3 ne marche pas, on fait comment ?")
+    assert tox.is_question("https://saint-aubin.fr/piscine Quand rouvre la piscine")
+
+
 def test_unthreaded_official_reply_answers_only_the_latest_message(con):
     t0 = datetime(2026, 3, 10, 9, 0)
     store.upsert(con, "messages", pd.DataFrame([

@@ -16,6 +16,7 @@ from analysis.moderation.toxicity import (
     is_question_folded,
     load_model,
     normalise_folded,
+    scoring_version,
 )
 
 CHUNK = 50_000
@@ -58,7 +59,7 @@ class ToxicityTask:
     def __init__(self, model: ToxicityClassifier, force: bool = False,
                  score: Callable[[list[str | None], ToxicityClassifier], pd.DataFrame] = score_texts):
         self.model, self.force, self._score = model, force, score
-        self.version = getattr(model, "version_", "tox-unsaved")
+        self.version = scoring_version(model)
         self.on_progress: Callable[[int, int], None] | None = None
 
     def items(self) -> tuple[str, list]:

@@ -242,9 +242,27 @@ def is_question(text: str | None) -> bool:
 
 
 def is_question_folded(t: str) -> bool:
-    """:func:`is_question` of a text already passed through :func:`fold`."""
+    """:func:`is_question` of a text already passed through :func:`fold`. A link is not read: the
+    « ? » of its query string (``safe_image.php?d=…``) asks nothing."""
+    if "://" in t or "www." in t:
+        t = _URL.sub(" ", t)
     t = " ".join(t.replace("’", "'").split())  # = _SPACES.sub(" ", …).strip(), faster
     return bool(_QUESTION.search(t))
+
+
+# What decides a stored score besides the model's learned content: the question rules (their
+# version, to bump whenever :data:`_QUESTION` or :func:`is_question_folded` changes what they find).
+QUESTION_RULES_VERSION = 2
+
+
+def scoring_version(model: ToxicityClassifier, lexicon: Lexicon | None = None) -> str:
+    """The version stamped on every ``toxicity`` row: the model's (``tox-`` + its hash), the lexicon
+    file's (``l`` + its hash: its terms are features and evidence, and the file is edited — by
+    ``python -m analysis.eval.hostility`` or by hand) and the question rules' (``q`` +
+    :data:`QUESTION_RULES_VERSION`). A change of any of them rescores every message at the next
+    enrichment, so no queue mixes two lexicons."""
+    lex = lexicon or default_lexicon()
+    return f"{getattr(model, 'version_', 'tox-unsaved')}-l{lex.sha[:6]}-q{QUESTION_RULES_VERSION}"
 
 
 # ------------------------------------------------------------------------------ model
