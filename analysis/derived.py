@@ -25,11 +25,13 @@ Readers use them only when :func:`current` says they describe the tables as they
 counts of the source tables recorded at the rebuild match); otherwise they compute from the
 message tables as before.
 
-``derived_state`` holds three rows: ``daily`` (those row counts), ``rowid`` and ``fingerprint`` (per
+``derived_state`` holds four rows: ``daily`` (those row counts), ``rowid`` and ``fingerprint`` (per
 source table, its highest rowid and a hash sum of the columns the derived tables read, at the last
-refresh): with them :func:`analysis.derived_refresh.refresh` refreshes only what the rows added
+refresh) and ``definitions`` (:func:`analysis.derived_refresh.definitions`: how the tables were
+computed): with them :func:`analysis.derived_refresh.refresh` refreshes only what the rows added
 since touch (one new day: the days and conversations it touches), and rebuilds everything when a
-row already counted changed or disappeared.
+row already counted changed or disappeared, or when the tables were computed by other definitions
+(a Vigie upgrade that counts otherwise: its first write session rebuilds them).
 """
 
 from __future__ import annotations

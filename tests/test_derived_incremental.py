@@ -66,20 +66,20 @@ def _check_same_as_rebuild(con) -> None:
             assert got[t] == want[t], t
 
 
-def _add_day(con) -> int:
+def _add_day(con, prefix: str = "new:") -> int:
     """One new day in the store as an import and an enrichment write it: new user messages under
     existing posts (copies of the last day's, one day later, scored like them), an official reply to
     an old message (threaded) and one under an old post without thread link (unthreaded)."""
-    con.execute("""CREATE TEMP TABLE src AS SELECT * FROM messages
+    con.execute("""CREATE OR REPLACE TEMP TABLE src AS SELECT * FROM messages
                    WHERE created_at >= (SELECT max(created_at) FROM messages) - INTERVAL 1 DAY""")
-    con.execute("""INSERT INTO messages SELECT * REPLACE ('new:' || message_id AS message_id,
-                       created_at + INTERVAL 1 DAY AS created_at, 'imp-new' AS import_id) FROM src""")
-    con.execute("""INSERT INTO sentiment SELECT s.* REPLACE ('new:' || s.item_id AS item_id)
-                   FROM sentiment s JOIN src ON s.item_id = src.message_id AND s.item_type = 'message'""")
-    con.execute("""INSERT INTO toxicity SELECT x.* REPLACE ('new:' || x.message_id AS message_id)
-                   FROM toxicity x JOIN src USING (message_id)""")
-    con.execute("""INSERT INTO themes SELECT th.* REPLACE ('new:' || th.item_id AS item_id)
-                   FROM themes th JOIN src ON th.item_id = src.message_id AND th.item_type = 'message'""")
+    con.execute("""INSERT INTO messages SELECT * REPLACE (? || message_id AS message_id,
+                       created_at + INTERVAL 1 DAY AS created_at, 'imp-new' AS import_id) FROM src""", [prefix])
+    con.execute("""INSERT INTO sentiment SELECT s.* REPLACE (? || s.item_id AS item_id)
+                   FROM sentiment s JOIN src ON s.item_id = src.message_id AND s.item_type = 'message'""", [prefix])
+    con.execute("""INSERT INTO toxicity SELECT x.* REPLACE (? || x.message_id AS message_id)
+                   FROM toxicity x JOIN src USING (message_id)""", [prefix])
+    con.execute("""INSERT INTO themes SELECT th.* REPLACE (? || th.item_id AS item_id)
+                   FROM themes th JOIN src ON th.item_id = src.message_id AND th.item_type = 'message'""", [prefix])
     # an unanswered incoming message of last year gets a threaded official reply today
     old = con.execute("""SELECT i.message_id, m.post_id, m.account_id, m.territory_id, m.platform FROM incoming_messages i
                          JOIN messages m USING (message_id) WHERE i.first_reply_at IS NULL AND i.visible
@@ -89,7 +89,7 @@ def _add_day(con) -> int:
                                              is_official, created_at, text, import_id)
                        VALUES (?, ?, 'reply', ?, ?, ?, ?, TRUE, (SELECT max(created_at) FROM messages), 'Merci !',
                                'imp-new')""",
-                    [f"new:reply{k}", plat, post, mid if k == 0 else None, account, terr])
+                    [f"{prefix}reply{k}", plat, post, mid if k == 0 else None, account, terr])
     return con.execute("SELECT count(*) FROM src").fetchone()[0] + len(old)
 
 
@@ -249,6 +249,48 @@ def test_a_correction_then_an_erasure(demo_db_copy, spy):
         _check_same_as_rebuild(con)
     finally:
         con.close()
+
+
+def test_tables_written_by_other_definitions_are_rebuilt(demo_db_copy, spy):
+    """A Vigie that computes a derived table otherwise (another first-reply rule, a count added)
+    rebuilds every table at its first write: refreshing only the new day would leave the older days
+    counted the old way beside it. A store from before the definitions were recorded rebuilds too;
+    the session after is incremental again."""
+    _prepared(demo_db_copy, spy)
+    with store.reader(demo_db_copy) as con:
+        assert con.execute("SELECT messages FROM derived_state WHERE name = 'definitions'").fetchone()[0] \
+            == derived_refresh.definitions()
+    for n, old in enumerate(("UPDATE derived_state SET messages = messages + 1 WHERE name = 'definitions'",
+                             "DELETE FROM derived_state WHERE name = 'definitions'")):
+        with store.writer(demo_db_copy) as con:  # what the older version left: its own figures, its own stamp
+            con.execute("UPDATE daily_sentiment SET messages = messages + 7 WHERE day = (SELECT min(day) FROM daily_sentiment)")
+            con.execute(old)
+        spy.update(update=0, rebuild=0)
+        with derived_refresh.writer(demo_db_copy) as con:
+            assert _add_day(con, f"old{n}:") > 100
+        assert spy == {"update": 0, "rebuild": 1}, old
+        con = store.connect(demo_db_copy)
+        try:
+            _check_same_as_rebuild(con)  # the old day counted again, the new way
+        finally:
+            con.close()
+    spy.update(update=0, rebuild=0)
+    with derived_refresh.writer(demo_db_copy) as con:
+        assert _add_day(con, "again:") > 100
+    assert spy == {"update": 1, "rebuild": 0}
+
+
+def test_definitions_follow_the_sql_of_the_tables(monkeypatch):
+    """The fingerprint changes with the SQL that computes a table's rows (read as the rebuild runs it)."""
+    before = derived_refresh.definitions()
+    monkeypatch.setattr(derived_refresh, "incoming_sql", lambda only=None: "SELECT 1 AS other_rule")
+    derived_refresh._definitions.cache_clear()
+    try:
+        assert derived_refresh.definitions() != before
+    finally:
+        monkeypatch.undo()
+        derived_refresh._definitions.cache_clear()
+    assert derived_refresh.definitions() == before
 
 
 def test_day_ranges():

@@ -22,13 +22,14 @@ Spike detection (:func:`detect_spikes`, module :mod:`analysis.ereputation.spikes
 function: it is THE negative-spike detector (page, alerts, report, campaigns' crisis warning).
 
 A package since issue 18: ``core`` (counts, metrics, peers, representative messages) and ``spikes``;
-every public name (and ``_counts``, read by :mod:`analysis.derived`) is re-exported here, so
+every public name (and ``_counts``, ``_base``, ``_local``, ``_COUNTS_SQL``, read by :mod:`analysis.derived_refresh`) is re-exported here, so
 ``analysis.ereputation.x`` and the notebooks keep working.
 """
 
 from __future__ import annotations
 
 from analysis.ereputation.core import (  # noqa: F401 - re-exported
+    _COUNTS_SQL,
     COUNT_COLUMNS,
     DIMENSIONS,
     FREQS,
