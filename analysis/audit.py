@@ -44,6 +44,7 @@ ACTIONS: dict[str, str] = {
     # written in the store by the CLI and the app's writers (audit_log)
     "privacy.erase": "effacement d'un auteur",
     "privacy.purge": "purge (durée de conservation)",
+    "privacy.key_rotated": "rotation de la clé de pseudonymisation",
     "label.sentiment": "correction d'un sentiment",
     "moderation_status": "statut de modération",
 }

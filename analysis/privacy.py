@@ -17,9 +17,12 @@ import hmac
 import os
 import secrets
 import stat
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import duckdb
 
 from analysis.store import file_stamp
 
@@ -98,6 +101,68 @@ def pseudonymise(platform: str, author_key: str, key: bytes | None = None) -> st
     k = key if key is not None else get_key()
     digest = hmac.new(k, f"{platform}:{author_key}".encode(), hashlib.sha256).hexdigest()
     return "a_" + digest[:16]
+
+
+# ------------------------------------------------------------------------------ one key per store
+KEY_CHECK = "pseudonym_key_check"
+
+
+class KeyChanged(RuntimeError):
+    """The key at hand is not the one the store's authors were hashed with (French message: what
+    happened, what it would break, the two ways out)."""
+
+
+def key_check(key: bytes | None = None) -> str:
+    """A fingerprint of the pseudonymisation key: HMAC-SHA256(key, constant), 16 hex characters. It
+    reveals nothing of the key (one more keyed hash, of a text nobody wrote), and tells two keys apart."""
+    k = key if key is not None else get_key()
+    return hmac.new(k, b"vigie:pseudonym-key-check", hashlib.sha256).hexdigest()[:16]
+
+
+def recorded_key_check(con: duckdb.DuckDBPyConnection) -> tuple[str, datetime] | None:
+    """(fingerprint, when) recorded in the store, or None (a store that never pseudonymised, or
+    from before the record: its next import records the key at hand)."""
+    try:
+        row = con.execute("SELECT value, set_at FROM store_settings WHERE name = ?", [KEY_CHECK]).fetchone()
+    except duckdb.CatalogException:  # a read copy from before migration 12
+        return None
+    return (row[0], row[1]) if row else None
+
+
+def check_store_key(con: duckdb.DuckDBPyConnection) -> None:
+    """Before a write hashes authors into the store (an import, a collection, an erasure by name):
+    record the key's fingerprint in a store that has none; raise :class:`KeyChanged` when the key at
+    hand is another one. A key file missing on a new server, a job run under another account (which
+    creates a key of its own on first use) or a forgotten ``VIGIE_PSEUDONYM_KEY`` would otherwise hash
+    the same people under new pseudonyms without a word: distinct authors counted twice, and — worse —
+    an erasure by name missing their older messages, and the erased people's tombstones no longer
+    stopping an old export from bringing their messages back."""
+    now = key_check()
+    got = recorded_key_check(con)
+    if got is None:
+        con.execute("INSERT INTO store_settings VALUES (?, ?, now()::TIMESTAMP) ON CONFLICT DO NOTHING",
+                    [KEY_CHECK, now])
+        return
+    if got[0] != now:
+        where = ("la variable VIGIE_PSEUDONYM_KEY" if os.environ.get("VIGIE_PSEUDONYM_KEY") is not None
+                 else f"le fichier {key_file()}")
+        raise KeyChanged(
+            f"La clé de pseudonymisation ({where}) n'est pas celle avec laquelle les auteurs de cette base ont été "
+            f"pseudonymisés (empreinte enregistrée le {got[1]:%d/%m/%Y} : {got[0]} ; clé actuelle : {now}). Rien n'a "
+            "été écrit. Avec une autre clé, une même personne aurait deux pseudonymes, un effacement par nom "
+            "manquerait ses anciens messages et les personnes effacées pourraient revenir par un ancien export. "
+            "Remettez la clé d'origine (depuis votre sauvegarde, ou le même compte et la même configuration que "
+            "les imports précédents) ; si c'est une rotation voulue (docs/privacy.md, section 6) : "
+            "`vigie privacy key --rotated`.")
+
+
+def record_rotation(con: duckdb.DuckDBPyConnection) -> tuple[str | None, str]:
+    """A deliberate rotation (docs/privacy.md, section 6): the key at hand becomes the store's;
+    returns (previous fingerprint, new one)."""
+    old = recorded_key_check(con)
+    new = key_check()
+    con.execute("INSERT OR REPLACE INTO store_settings VALUES (?, ?, now()::TIMESTAMP)", [KEY_CHECK, new])
+    return (old[0] if old else None), new
 
 
 # ------------------------------------------------------------------------------ what an élu reads

@@ -21,7 +21,7 @@ import duckdb
 import pandas as pd
 
 from analysis import schema, store
-from analysis.privacy import pseudonymise
+from analysis.privacy import check_store_key, pseudonymise
 
 PLATFORMS = schema.PLATFORMS
 DEFAULT_CONFIG_FILE = Path("~/.config/vigie/config.toml")
@@ -155,7 +155,8 @@ def erase_author(con: duckdb.DuckDBPyConnection, *, author_hash: str | None = No
     if not author_hash and not name:
         raise ValueError("Indiquez --author HASH ou --name NOM.")
     hashes = [author_hash] if author_hash else []
-    if name:
+    if name:  # hashed with the store's key, or the older messages would be missed (KeyChanged)
+        check_store_key(con)
         hashes += author_hashes_for_name(name)
     conds, params = [], []
     if hashes:

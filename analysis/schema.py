@@ -582,6 +582,18 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("author_hash",),
     ),
+    Table(
+        "store_settings",
+        "Facts about the store itself. ``pseudonym_key_check``: a fingerprint of the pseudonymisation key its "
+        "authors were hashed with (HMAC of a constant: it reveals nothing of the key); a write that would hash "
+        "them with another key is refused (analysis.privacy.check_store_key) until a rotation is recorded.",
+        (
+            C("name", "VARCHAR", "Setting.", False),
+            C("value", "VARCHAR", "Its value."),
+            C("set_at", "TIMESTAMP", "When (UTC)."),
+        ),
+        key=("name",),
+    ),
     # --- publish and animate (analysis.events, issue 21) ---------------------------------------
     Table(
         "events",
@@ -661,7 +673,8 @@ TEXT_SCORES = (("sentiment", "item_type", "item_id"), ("themes", "item_type", "i
 DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "moderation_messages", "derived_state",
                   "daily_messages_utc", "daily_themes_utc", "derived_touched")
 # Lineage: how rows arrived (imports, collection runs) and privacy actions; they change no figure.
-LINEAGE_TABLES = ("imports", "rejects", "audit_log", "erased_authors", "collect_state", "collect_runs")
+LINEAGE_TABLES = ("imports", "rejects", "audit_log", "erased_authors", "collect_state", "collect_runs",
+                  "store_settings")
 
 
 def table(name: str) -> Table:
@@ -703,6 +716,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (10, ["ALTER TABLE daily_themes_utc ADD COLUMN IF NOT EXISTS first_theme BIGINT", "DELETE FROM derived_state"]),
     # messages to recount after the scores of an edited text were deleted (the refresh stays incremental)
     (11, [table("derived_touched").ddl()]),
+    # the fingerprint of the pseudonymisation key the store's authors were hashed with (analysis.privacy)
+    (12, [table("store_settings").ddl()]),
 ]
 
 

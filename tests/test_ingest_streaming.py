@@ -122,7 +122,7 @@ def _content(con: duckdb.DuckDBPyConnection, lineage: bool = False) -> dict[str,
         if t.name == "audit_log" or (not lineage and t.name in ("imports", "rejects")):
             continue
         # first_seen is the import's start time: two imports never share it
-        cols = [c for c in t.column_names if lineage or c not in ("import_id", "first_seen")]
+        cols = [c for c in t.column_names if lineage or c not in ("import_id", "first_seen", "set_at")]
         out[t.name] = con.execute(f"SELECT {', '.join(store._q(c) for c in cols)} FROM {t.name} ORDER BY ALL").fetchall()
     return out
 

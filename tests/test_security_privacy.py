@@ -142,3 +142,59 @@ def test_confirmation_is_asked_in_french_and_a_no_keeps_everything(db):
     res = CliRunner().invoke(vigie, ["purge", "--older-than", "24m"], input="oui\n")
     assert res.exit_code == 0, res.output
     assert "[o/N]" in res.output and "Purge des messages antérieurs" in res.output
+
+
+def test_a_store_keeps_the_key_its_authors_were_hashed_with(db, monkeypatch):
+    """A key other than the store's (a key file missing on a new server, a job run under another
+    account, which creates a key of its own) is refused by every write that hashes authors: an import,
+    an erasure by name. Otherwise the same people get new pseudonyms, an erasure by name misses their
+    older messages and the erased people's tombstones stop an old export from bringing them back.
+    A deliberate rotation is recorded with `vigie privacy key --rotated`."""
+    from pathlib import Path
+
+    from analysis import privacy
+    from analysis.ingest import default_context, import_paths
+
+    cm = Path(__file__).resolve().parent / "fixtures" / "comments"
+    monkeypatch.setenv("VIGIE_PSEUDONYM_KEY", "key-of-the-first-imports-0123456789")
+    first = privacy.key_check()
+    with derived_refresh.writer(db) as con:
+        (r,) = import_paths(con, [cm / "exportcomments_youtube.csv"], default_context(account_hint="youtube:UCsaintaubin00000000001"))
+        assert r.status == "ok" and r.inserted > 0
+        assert privacy.recorded_key_check(con)[0] == first
+        before = _count(con, "SELECT count(*) FROM messages")
+    assert CliRunner().invoke(vigie, ["privacy", "key"]).exit_code == 0
+
+    monkeypatch.setenv("VIGIE_PSEUDONYM_KEY", "a-key-created-by-another-account-987")
+    with derived_refresh.writer(db) as con:
+        (r,) = import_paths(con, [cm / "minet_fb_comments.csv"], default_context(account_hint="facebook:104857600000001"))
+        assert r.status == "error" and "clé de pseudonymisation" in r.error and "Rien n'a été écrit" in r.error
+        assert _count(con, "SELECT count(*) FROM messages") == before  # nothing of the file written
+        with pytest.raises(privacy.KeyChanged):
+            retention.erase_author(con, name="Bob Martin")
+    res = CliRunner().invoke(vigie, ["privacy", "erase", "--name", "Bob Martin", "--yes"])
+    assert res.exit_code == 1 and "clé de pseudonymisation" in res.output
+    res = CliRunner().invoke(vigie, ["privacy", "key"])
+    assert res.exit_code == 1 and first in res.output and "--rotated" in res.output
+
+    res = CliRunner().invoke(vigie, ["privacy", "key", "--rotated", "--yes"])
+    assert res.exit_code == 0, res.output
+    with derived_refresh.writer(db) as con:
+        (r,) = import_paths(con, [cm / "minet_fb_comments.csv"], default_context(account_hint="facebook:104857600000001"))
+        assert r.status == "ok" and r.inserted > 0
+        assert privacy.recorded_key_check(con)[0] == privacy.key_check() != first
+        assert con.execute("SELECT action FROM audit_log").fetchall() == [("privacy.key_rotated",)]
+
+
+def test_a_store_from_before_the_key_record_records_the_key_at_hand(db, monkeypatch):
+    """A store written before the record (no row) takes the key of its next import; the fingerprint
+    is an HMAC of a constant, never the key."""
+    from analysis import privacy
+
+    monkeypatch.setenv("VIGIE_PSEUDONYM_KEY", "key-of-the-first-imports-0123456789")
+    _store(db)  # rows written directly, as an older Vigie did: no record
+    with derived_refresh.writer(db) as con:
+        assert privacy.recorded_key_check(con) is None
+        privacy.check_store_key(con)
+        value = privacy.recorded_key_check(con)[0]
+    assert value == privacy.key_check() and "0123456789" not in value and len(value) == 16

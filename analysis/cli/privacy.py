@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from analysis import audit, derived_refresh, retention, store, users
+from analysis import audit, derived_refresh, privacy, retention, store, users
 from analysis.cli.common import confirm
 from analysis.cli.parquet import parquet_exports
 from analysis.fmt import fr_int
@@ -192,8 +192,11 @@ def privacy_erase(
     if not yes and not confirm("Supprimer définitivement les messages de cet auteur ?"):
         raise typer.Exit(1)
     stale = store.stale_copies()
-    with derived_refresh.writer(compact=True) as con:
-        rep = retention.erase_author(con, author_hash=author, name=name)
+    try:
+        with derived_refresh.writer(compact=True) as con:
+            rep = retention.erase_author(con, author_hash=author, name=name)
+    except privacy.KeyChanged as e:
+        _fail(e)
     _print_counts("Effacement", rep)
     if rep.messages == 0:
         err.print("[yellow]![/] Aucun message trouvé pour cet auteur.")
@@ -202,6 +205,44 @@ def privacy_erase(
                   "effacées (jamais leur nom) : aucun import ultérieur ni aucune collecte ne réintroduira ses "
                   "messages ni sa fiche de compte, même depuis un export qui les contient encore.", soft_wrap=True)
     _copies_report(stale)
+
+
+@privacy_app.command("key")
+def privacy_key(
+    rotated: bool = typer.Option(False, "--rotated", help="La clé actuelle remplace celle de la base (rotation "
+                                 "voulue, docs/privacy.md section 6) ; journalisé."),
+    yes: bool = typer.Option(False, "--yes", help="Ne pas demander de confirmation."),
+) -> None:
+    """Clé de pseudonymisation : celle de la base (son empreinte) et celle d'ici ; après une rotation voulue,
+    --rotated l'enregistre (les imports refusent sinon une autre clé que celle de la base)."""
+    try:
+        here = privacy.key_check()
+    except privacy.KeyRefused as e:
+        _fail(e)
+    if not rotated:
+        with store.reader() as con:
+            got = privacy.recorded_key_check(con)
+        if got is None:
+            console.print(f"Aucune clé enregistrée dans la base : le prochain import enregistrera celle d'ici "
+                          f"(empreinte {here}).")
+        elif got[0] == here:
+            console.print(f"Clé d'ici = clé de la base (empreinte {here}, enregistrée le {got[1]:%d/%m/%Y}).")
+        else:
+            err.print(f"[red]✗[/] Clé d'ici (empreinte {here}) ≠ clé de la base (empreinte {got[0]}, enregistrée le "
+                      f"{got[1]:%d/%m/%Y}) : les imports sont refusés. Remettez la clé d'origine, ou après une "
+                      "rotation voulue : `vigie privacy key --rotated`.", soft_wrap=True)
+            raise typer.Exit(1)
+        return
+    if not yes and not confirm("Enregistrer la clé actuelle comme clé de la base (rotation) ? Les messages déjà "
+                               "importés gardent leurs pseudonymes calculés avec l'ancienne clé."):
+        raise typer.Exit(1)
+    with derived_refresh.writer() as con:
+        with store.transaction(con):
+            old, new = privacy.record_rotation(con)
+            retention.audit(con, "privacy.key_rotated", {"previous": old, "new": new})
+    console.print(f"Clé de la base : {old or 'aucune'} → {new}. Notez la date de rotation au registre des "
+                  "traitements (docs/privacy.md, section 8) ; refaites les effacements passés (section 6, point 5).",
+                  soft_wrap=True)
 
 
 @app.command("purge")

@@ -28,7 +28,7 @@ from analysis.ingest.attach import account_example, registry_snippet, unattached
 from analysis.ingest.base import Adapter, Context, ImportFailure, Parsed, Reject, UnknownFormat
 from analysis.ingest.chunked import csv_chunks, header_index, wants_chunks
 from analysis.ingest.sniff import Probe, probe
-from analysis.privacy import pseudonymise
+from analysis.privacy import KeyChanged, check_store_key, pseudonymise
 from analysis.registry import load_registry, sync_registry
 
 # Adapter modules, each exposing ADAPTERS: list[Adapter]. Order breaks ties in detection.
@@ -324,7 +324,13 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
 
     The one write path of imports and collection: the messages and account rows of erased authors
     (tombstones of ``vigie privacy erase``) are dropped here, so no later file or API page brings
-    them back."""
+    them back. Authors are hashed with one key per store (:func:`analysis.privacy.check_store_key`):
+    rows pseudonymised with another one are refused, nothing written."""
+    if any("author_hash" in df.columns and df["author_hash"].notna().any() for df in parsed.tables.values()):
+        try:
+            check_store_key(con)
+        except KeyChanged as e:
+            raise ImportFailure(f"{res.path} : {e}") from e
     erased = _erased(con)
     # Write order follows foreign references: accounts before posts before messages.
     for name in ("accounts", "posts", "messages", "audience_followers", "audience_demographics",
