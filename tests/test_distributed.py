@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import derived_refresh, distributed, enrich, store
+from analysis import derived_refresh, distributed, enrich, privacy, store
 from analysis.ingest import default_context, import_paths
 from analysis.moderation.scoring import score_texts
 from analysis.moderation.toxicity import char_wb_counts, load_model, normalise
@@ -167,6 +167,14 @@ def test_parquet_export_partitioned_and_import_round_trip(stores, tmp_path):
         assert res["messages"] == (n_msgs, 0)
         assert store.snapshot_hash(con) == want  # every canonical table identical, NULLs included
         assert import_parquet(con, out)["messages"] == (0, 0)  # idempotent
+        assert privacy.recorded_key_check(con)[0] == privacy.key_check()  # the export's key came with it
+    other = tmp_path / "other.duckdb"  # a store whose authors were hashed with another key refuses the export
+    with derived_refresh.writer(other) as con:
+        con.execute("INSERT INTO store_settings VALUES (?, 'ffffffffffffffff', now()::TIMESTAMP)", [privacy.KEY_CHECK])
+    with derived_refresh.writer(other) as con:
+        with pytest.raises(privacy.KeyChanged, match="rien n'a été importé"):
+            import_parquet(con, out)
+        assert con.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
     with pytest.raises(ValueError, match="Partitionnement inconnu"):
         with store.reader(local) as con:
             export_parquet(con, tmp_path / "x", ("platform",))

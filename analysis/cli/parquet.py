@@ -18,8 +18,9 @@ from pathlib import Path
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from analysis import derived_refresh, schema, store
+from analysis import derived_refresh, privacy, schema, store
 from analysis.fmt import fr_int
 
 app = typer.Typer()
@@ -109,6 +110,24 @@ def export_parquet(con: duckdb.DuckDBPyConnection, out: str | Path,
     return counts
 
 
+def _same_key(con: duckdb.DuckDBPyConnection, src: Path) -> None:
+    """An export whose authors were hashed with another key than this store's (both recorded:
+    :func:`analysis.privacy.check_store_key`) is refused before anything is written: the same people
+    would carry two pseudonyms. A store with no record takes the export's with its rows."""
+    files = sorted((src / "store_settings").rglob("*.parquet"))
+    here = privacy.recorded_key_check(con)
+    if not files or here is None:
+        return
+    rows = con.execute("SELECT value FROM read_parquet(?, hive_partitioning = false) WHERE name = ?",
+                       [[str(f) for f in files], privacy.KEY_CHECK]).fetchall()
+    if rows and rows[0][0] != here[0]:
+        raise privacy.KeyChanged(
+            f"{src} vient d'une base dont les auteurs ont été pseudonymisés avec une autre clé (empreinte {rows[0][0]}) "
+            f"que celle de cette base ({here[0]}) : rien n'a été importé. Une même personne y porterait deux "
+            "pseudonymes. Importez-le dans une base neuve, ou réimportez les exports d'origine ici (docs/privacy.md, "
+            "section 6).")
+
+
 def import_parquet(con: duckdb.DuckDBPyConnection, src: str | Path) -> dict[str, tuple[int, int]]:
     """Upsert every ``src/<table>/**/*.parquet`` into the store; return ``{table: (inserted, updated)}``.
 
@@ -119,6 +138,7 @@ def import_parquet(con: duckdb.DuckDBPyConnection, src: str | Path) -> dict[str,
     src = Path(src)
     if not src.is_dir():
         raise FileNotFoundError(f"Dossier introuvable : {src}")
+    _same_key(con, src)
     res: dict[str, tuple[int, int]] = {}
     for t in schema.TABLES:
         files = sorted((src / t.name).rglob("*.parquet"))
@@ -170,5 +190,8 @@ def import_cmd(src: Path = typer.Argument(..., help="Dossier produit par `vigie 
     except FileNotFoundError as e:
         err.print(f"[red]{e}[/]")
         raise typer.Exit(2) from e
+    except privacy.KeyChanged as e:
+        err.print(f"[red]✗[/] {escape(str(e))}", soft_wrap=True)
+        raise typer.Exit(1) from e
     for name, (i, u) in res.items():
         err.print(f"{name} : {fr_int(i)} ajoutées, {fr_int(u)} mises à jour")
