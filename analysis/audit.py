@@ -47,6 +47,8 @@ ACTIONS: dict[str, str] = {
     "privacy.key_rotated": "rotation de la clé de pseudonymisation",
     "label.sentiment": "correction d'un sentiment",
     "moderation_status": "statut de modération",
+    "label.dropped_on_edit": "correction retirée (texte modifié par son auteur)",
+    "moderation.reopened_on_edit": "décision de modération rouverte (texte modifié par son auteur)",
 }
 COLUMNS = ["at", "user", "role", "scope", "via", "action", "page", "detail"]
 

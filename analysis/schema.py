@@ -669,6 +669,12 @@ TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 # None for messages only, its id column). An edited text makes these rows stale (analysis.ingest).
 TEXT_SCORES = (("sentiment", "item_type", "item_id"), ("themes", "item_type", "item_id"),
                ("toxicity", None, "message_id"))
+# Moderation decisions (moderation_status.status) with their French labels, and those that take a
+# message out of the queue (« escaladé » and « à traiter » leave it in); analysis.moderation.queue reads
+# them, and an edited text reopens a closed decision (analysis.ingest).
+MODERATION_STATUSES = {"a_traiter": "à traiter", "repondu": "répondu", "masque": "masqué", "ignore": "ignoré",
+                       "escalade": "escaladé"}
+MODERATION_DONE = ("repondu", "masque", "ignore")
 # Rebuilt from the others by every write session (analysis.derived): no information of their own.
 DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "moderation_messages", "derived_state",
                   "daily_messages_utc", "daily_themes_utc", "derived_touched")

@@ -49,7 +49,8 @@ def test_an_edited_message_is_scored_again_and_its_old_text_forgotten(db):
 
     _message(con, HOSTILE)
     assert _scores(con) == ([], [], [])  # the old text's scores are gone
-    assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 1  # a person's label stays
+    assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 0  # and the label set on it, audited
+    assert con.execute("SELECT action FROM audit_log").fetchall() == [("label.dropped_on_edit",)]
     # the old text's keys stay while another message holds it
     assert con.execute("SELECT count(*) FROM text_keys WHERE text = ?", [FRIENDLY]).fetchone()[0] == 1
     enrich.run(con)
@@ -86,4 +87,34 @@ def test_upsert_reports_replaced_texts_on_every_path(db, stage):
                pd.DataFrame({"message_id": ["x:2", "x:2"], "platform": "x", "text": ["b", "b2"]})):
         store.upsert(con, "messages", df, stage=stage, text_changed=edited)
     assert sorted(edited) == [("x:1", "a"), ("x:2", "b")]
+    con.close()
+
+
+def test_an_insult_edited_in_after_a_decision_reaches_the_queue_again(db):
+    """A friendly comment an analyst labelled « non hostile » and a moderator closed (« répondu »),
+    then edited by its author into an insult: the label judged a text that is gone (it is withdrawn,
+    who set it kept in audit_log) and the decision is reopened, so the insult is queued as hostile."""
+    from analysis.moderation.queue import queue, set_status
+    from analysis.queries import Filters
+
+    con = store.connect(db)
+    _put(con, "messages", {"message_id": ["facebook:m1"], "platform": "facebook", "kind": "comment",
+                           "created_at": [T0], "text": [FRIENDLY], "territory_id": ["saint-aubin"]})
+    enrich.run(con)
+    con.execute("INSERT INTO labels VALUES ('facebook:m1', 'message', 'toxicity', 'non_hostile', 'analyste', ?)", [T0])
+    con.execute("INSERT INTO labels VALUES ('facebook:m1', 'message', 'sentiment', 'positive', 'analyste', ?)", [T0])
+    set_status(con, "facebook:m1", "repondu", by_user="moderatrice")
+    assert queue(con, Filters(territories=("saint-aubin",))).empty
+
+    _put(con, "messages", {"message_id": ["facebook:m1"], "text": [HOSTILE + ", connards"]})
+    enrich.run(con)
+    q = queue(con, Filters(territories=("saint-aubin",)))
+    assert q["message_id"].tolist() == ["facebook:m1"] and "hostile" in q["reason_codes"].iloc[0]
+    status, by, note = con.execute("SELECT status, by_user, note FROM moderation_status").fetchone()
+    assert (status, by) == ("a_traiter", "vigie") and "répondu" in note and "moderatrice" in note
+    assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 0
+    actions = [r[0] for r in con.execute('SELECT action FROM audit_log ORDER BY "at", action').fetchall()]
+    assert actions.count("label.dropped_on_edit") == 1 and actions.count("moderation.reopened_on_edit") == 1
+    detail = con.execute("SELECT detail FROM audit_log WHERE action = 'label.dropped_on_edit'").fetchone()[0]
+    assert "non_hostile" in detail and "analyste" in detail
     con.close()

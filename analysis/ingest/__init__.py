@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import time
 import uuid
@@ -378,8 +379,13 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
 def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tuple[str, str | None]]) -> None:
     """An edited text's scores are stale: delete them (the next enrichment scores the new text) and
     the lemma keys of the old text once no message holds it (they keep a copy of it: an author who
-    edited a comment to take something out must not find it still stored). Analysts' labels stay:
-    a person read the message and decides whether the edit changes their label."""
+    edited a comment to take something out must not find it still stored).
+
+    What people decided about the old text no longer applies either: an analyst's label (sentiment,
+    hostility, themes) is withdrawn — a « non hostile » label on a friendly comment edited into an insult
+    kept it out of the moderation queue — and a closed moderation decision (answered, hidden, ignored) is
+    reopened « à traiter » with a note. Both are listed in ``audit_log`` (who had decided what), so the
+    analyst sees what to look at again."""
     item_type = table.removesuffix("s")  # messages → message, posts → post
     ids = pd.DataFrame({"item_id": [k for k, _ in edited], "old_text": [t for _, t in edited]})
     con.register("_vigie_edited", ids)
@@ -391,10 +397,41 @@ def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tupl
                 continue
             of_type = f"{type_col} = '{item_type}' AND " if type_col else ""
             derived.forget_rows(con, score_table, f"{of_type}{id_col} IN (SELECT item_id FROM _vigie_edited)", touched)
+        of_edited = f"item_type = '{item_type}' AND item_id IN (SELECT item_id FROM _vigie_edited)"
+        labels = con.execute(f"SELECT item_id, task, value, author FROM labels WHERE {of_edited} ORDER BY ALL").fetchall()
+        if labels:
+            derived.forget_rows(con, "labels", of_edited, touched)
+            _audit_edit(con, "label.dropped_on_edit", {
+                "item_type": item_type, "labels": [{"item_id": i, "task": t, "value": v, "author": a}
+                                                   for i, t, v, a in labels]})
         if item_type == "message":
             store.drop_orphan_text_keys(con, "SELECT old_text AS text FROM _vigie_edited")
+            _reopen_decisions(con)
     finally:
         con.unregister("_vigie_edited")
+
+
+def _reopen_decisions(con: duckdb.DuckDBPyConnection) -> None:
+    """The closed moderation decisions on the messages of ``_vigie_edited`` go back to « à traiter »."""
+    done = ", ".join(f"'{s}'" for s in schema.MODERATION_DONE)
+    rows = con.execute(f"SELECT message_id, status, by_user FROM moderation_status WHERE status IN ({done}) AND "
+                       "message_id IN (SELECT item_id FROM _vigie_edited) ORDER BY ALL").fetchall()
+    if not rows:
+        return
+    at = datetime.now(UTC).replace(tzinfo=None)
+    for mid, status, by in rows:
+        con.execute("UPDATE moderation_status SET status = 'a_traiter', by_user = 'vigie', \"at\" = ?, note = ? "
+                    "WHERE message_id = ?",
+                    [at, f"Texte modifié par son auteur après la décision « {schema.MODERATION_STATUSES.get(status, status)} » "
+                         f"({by or 'inconnu'}) : à revoir.", mid])
+    _audit_edit(con, "moderation.reopened_on_edit",
+                {"messages": [{"message_id": m, "status": s, "by_user": b} for m, s, b in rows]}, at)
+
+
+def _audit_edit(con: duckdb.DuckDBPyConnection, action: str, detail: dict, at: datetime | None = None) -> None:
+    store.upsert(con, "audit_log", pd.DataFrame([{
+        "at": at or datetime.now(UTC).replace(tzinfo=None), "actor": "vigie", "action": action,
+        "detail": json.dumps(detail, ensure_ascii=False, default=str)}]))
 
 
 def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapter: Adapter, ctx: Context,

@@ -11,16 +11,15 @@ import duckdb
 import pandas as pd
 
 from analysis import derived as derived_tables
-from analysis import store
+from analysis import schema, store
 from analysis.fmt import fr_count, fr_int, fr_pct, fr_plural
 from analysis.moderation.toxicity import HOSTILE_THRESHOLD, normalise
 from analysis.queries import Filters
 
-STATUSES = {"a_traiter": "à traiter", "repondu": "répondu", "masque": "masqué", "ignore": "ignoré",
-            "escalade": "escaladé"}
+STATUSES = schema.MODERATION_STATUSES
 # Decisions that take a message out of the queue; « escaladé » (passed to someone who decides) and
 # « à traiter » leave it in, with its status shown.
-DONE_STATUSES = ("repondu", "masque", "ignore")
+DONE_STATUSES = schema.MODERATION_DONE
 REASONS = {"hostile": "Hostile ou insultant", "negative_visible": "Négatif très visible",
            "unanswered_question": "Question sans réponse"}
 # Waiting time of a queued message (since it was written, up to the last message of the store):
