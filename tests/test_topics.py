@@ -373,6 +373,29 @@ def test_enrich_is_incremental_and_labels_override(mini):
         assert con.execute("SELECT count(DISTINCT model_version) FROM themes").fetchone()[0] == 1
 
 
+def test_a_label_whose_themes_left_the_taxonomy_is_no_label(mini):
+    """A theme renamed or removed from data/themes.toml: an analyst's label naming only it counts as
+    no label (the model decides), never as « no theme », and no row gets the unknown id; a label that
+    still names a known theme keeps it; an explicit « no theme » label stays one."""
+    from analysis.topics import enricher as E
+
+    assert E.known_labels("mobilite_transports, ancien_theme", ["mobilite_transports"]) == ["mobilite_transports"]
+    assert E.known_labels("ancien_theme", ["mobilite_transports"]) is None
+    assert E.known_labels("", ["mobilite_transports"]) == [] and E.known_labels(None, ["x"]) is None
+    with derived_refresh.writer(mini) as con:
+        T.enrich(con)
+        model = con.execute("SELECT theme FROM themes WHERE item_id = 'facebook:m0' ORDER BY 1").fetchall()
+        # what an analyst stored when « ancien_theme » was still in the file
+        con.execute("INSERT INTO labels VALUES ('facebook:m0', 'message', 'theme', 'ancien_theme', 'analyste', now())")
+        con.execute("INSERT INTO labels VALUES ('facebook:m1', 'message', 'theme', '', 'analyste', now())")
+        clf = E.classifier_from_store(con)
+        assert clf.n_labelled_ == 1  # only the explicit « no theme »
+        T.enrich(con)
+        assert con.execute("SELECT theme FROM themes WHERE item_id = 'facebook:m0' ORDER BY 1").fetchall() == model
+        assert con.execute("SELECT theme FROM themes WHERE item_id = 'facebook:m1'").fetchall() == [("none",)]
+        assert con.execute("SELECT count(*) FROM themes WHERE theme = 'ancien_theme'").fetchone()[0] == 0
+
+
 def test_reads_shares_posts_vs_conversation_and_emergence(mini, tax):
     with derived_refresh.writer(mini) as con:
         T.enrich(con)

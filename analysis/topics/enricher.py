@@ -26,6 +26,18 @@ def parse_labels(value: str | float | None) -> list[str] | None:
     return [v.strip() for v in re.split(r"[,;|]", str(value)) if v.strip()]
 
 
+def known_labels(value: str | float | None, ids: Sequence[str]) -> list[str] | None:
+    """:func:`parse_labels` against the taxonomy at hand (``ids``): its themes that still exist; None
+    (unlabelled: the model decides) when it named themes and none of them is in the taxonomy any more
+    — a theme renamed or removed from ``data/themes.toml`` must not turn an analyst's « mobilité » into
+    « no theme »."""
+    got = parse_labels(value)
+    if not got:
+        return got
+    known = [t for t in got if t in ids]
+    return known or None
+
+
 def store_label(con: Any, item_id: str, themes: Sequence[str], item_type: str | None = None,
                 author: str | None = None, taxonomy: Taxonomy | None = None) -> None:
     """Store an analyst theme label (task 'theme', value = comma-separated ids; empty = no theme)."""
@@ -59,7 +71,7 @@ def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled
     if labels.empty:
         return default_classifier(tax)
     clf = ThemeClassifier(tax)
-    ys = [[t for t in parse_labels(v) or [] if t in tax.ids] for v in labels["value"]]
+    ys = [known_labels(v, tax.ids) for v in labels["value"]]
     # a deterministic sample of unlabelled messages carries the seed pseudo-labels
     pool = con.execute(
         "SELECT text FROM messages WHERE text IS NOT NULL AND message_id NOT IN (SELECT item_id FROM labels "
@@ -84,7 +96,8 @@ class ThemesTask:
         self.version = clf.version
         self.ids = np.array(clf._tax().ids, dtype=object)
         labels = con.execute("SELECT item_id, item_type, value FROM labels WHERE task = 'theme'").fetchall()
-        lab = pd.DataFrame([(t, i, th) for i, t, v in labels for th in dict.fromkeys(parse_labels(v) or [NO_THEME])],
+        known = [(i, t, known_labels(v, list(self.ids))) for i, t, v in labels]
+        lab = pd.DataFrame([(t, i, th) for i, t, k in known if k is not None for th in dict.fromkeys(k or [NO_THEME])],
                            columns=["item_type", "item_id", "theme"], dtype=object)
         self.labelled = len(lab) > 0
         if self.labelled:
