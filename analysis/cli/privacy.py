@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from analysis import audit, derived_refresh, privacy, retention, store, users
-from analysis.cli.common import confirm
+from analysis.cli.common import confirm, open_reader
 from analysis.cli.parquet import parquet_exports
 from analysis.fmt import fr_int
 
@@ -220,8 +220,11 @@ def privacy_key(
     except privacy.KeyRefused as e:
         _fail(e)
     if not rotated:
-        with store.reader() as con:
+        con = open_reader()
+        try:
             got = privacy.recorded_key_check(con)
+        finally:
+            con.close()
         if got is None:
             console.print(f"Aucune clé enregistrée dans la base : le prochain import enregistrera celle d'ici "
                           f"(empreinte {here}).")
