@@ -198,3 +198,8 @@ def test_a_store_from_before_the_key_record_records_the_key_at_hand(db, monkeypa
         privacy.check_store_key(con)
         value = privacy.recorded_key_check(con)[0]
     assert value == privacy.key_check() and "0123456789" not in value and len(value) == 16
+
+
+def test_privacy_key_without_a_store_says_what_to_run(db):
+    res = CliRunner().invoke(vigie, ["privacy", "key"])
+    assert res.exit_code == 1 and "Aucune base Vigie" in res.output and "Traceback" not in res.output
