@@ -49,6 +49,7 @@ ACTIONS: dict[str, str] = {
     "moderation_status": "statut de modération",
     "label.dropped_on_edit": "correction retirée (texte modifié par son auteur)",
     "moderation.reopened_on_edit": "décision de modération rouverte (texte modifié par son auteur)",
+    "registry.account_moved": "compte officiel rattaché à un autre territoire (son historique suit)",
 }
 COLUMNS = ["at", "user", "role", "scope", "via", "action", "page", "detail"]
 

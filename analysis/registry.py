@@ -6,6 +6,7 @@ Default file: ``$VIGIE_REGISTRY`` or ``data/territories.toml`` (the demo registr
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import tomllib
@@ -356,7 +357,35 @@ def _watch(p: Path, t: dict) -> Watch:
 
 
 def sync_registry(con, registry: Registry) -> None:
-    """Write territories and official accounts of ``registry`` into the store."""
+    """Write territories and official accounts of ``registry`` into the store.
 
+    An official account the registry now files under another territory (a mistake corrected, a
+    tourism office moved to the intercommunality) takes its history along: its posts and the messages
+    they received move to the new territory, logged in ``audit_log``. Before, only the account row
+    moved: the pages showed its old posts under one territory and its new ones under the other."""
+    moved = _moved_accounts(con, registry)
     store.upsert(con, "territories", registry.territories_frame())
     store.upsert(con, "accounts", registry.accounts_frame())
+    for account_id, old, new in moved:
+        posts = con.execute("UPDATE posts SET territory_id = ? WHERE account_id = ? AND territory_id = ?",
+                            [new, account_id, old]).fetchone()[0]
+        messages = con.execute(
+            "UPDATE messages SET territory_id = ? WHERE territory_id = ? AND (account_id = ? OR (account_id IS NULL "
+            "AND post_id IN (SELECT post_id FROM posts WHERE account_id = ?)))",
+            [new, old, account_id, account_id]).fetchone()[0]
+        if posts or messages:
+            store.upsert(con, "audit_log", pd.DataFrame([{
+                "at": pd.Timestamp.now(tz="UTC").tz_localize(None), "actor": "vigie", "action": "registry.account_moved",
+                "detail": json.dumps({"account_id": account_id, "from": old, "to": new, "posts": int(posts),
+                                      "messages": int(messages)}, ensure_ascii=False)}]))
+
+
+def _moved_accounts(con, registry: Registry) -> list[tuple[str, str, str]]:
+    """(account, stored territory, registry territory) of the official accounts whose territory changed
+    (an account without one is :mod:`analysis.ingest.attach`'s business)."""
+    terr = {a.account_id: a.territory_id for a in registry.accounts if a.territory_id}
+    if not terr:
+        return []
+    rows = con.execute(f"SELECT account_id, territory_id FROM accounts WHERE territory_id IS NOT NULL AND account_id IN "
+                       f"({', '.join('?' for _ in terr)})", list(terr)).fetchall()
+    return sorted((a, t, terr[a]) for a, t in rows if terr[a] != t)
