@@ -118,3 +118,28 @@ def test_an_insult_edited_in_after_a_decision_reaches_the_queue_again(db):
     detail = con.execute("SELECT detail FROM audit_log WHERE action = 'label.dropped_on_edit'").fetchone()[0]
     assert "non_hostile" in detail and "analyste" in detail
     con.close()
+
+
+def test_another_export_of_the_same_words_keeps_peoples_decisions(db):
+    """Another export of the same comment that only spaces, cases or cuts it (« … ») is no rewording:
+    the analyst's label and the moderator's decision stay (its scores are recomputed, which costs
+    nothing to anyone). Words added after the cut are a rewording."""
+    from analysis.ingest import same_words
+    from analysis.moderation.queue import set_status
+
+    long = FRIENDLY + " et le marché de Noël était superbe cette année"
+    assert same_words(long, "  " + long.upper().replace(" ", "  ") + " ")
+    assert same_words(long[:40] + "…", long) and same_words(long, long[:40] + "...")
+    assert not same_words(long, long + ", bande de nuls") and not same_words("Bravo…", "Bravo, bande de nuls")
+    con = store.connect(db)
+    _message(con, long)
+    con.execute("INSERT INTO labels VALUES ('facebook:m1', 'message', 'toxicity', 'non_hostile', 'analyste', ?)", [T0])
+    set_status(con, "facebook:m1", "repondu", by_user="moderatrice")
+    for other_export in (long[:60] + "…", " ".join(long.split()).upper(), long):
+        _message(con, other_export)
+        assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 1
+        assert con.execute("SELECT status FROM moderation_status").fetchone()[0] == "repondu"
+    _message(con, long + ", bande de nuls")
+    assert con.execute("SELECT count(*) FROM labels").fetchone()[0] == 0
+    assert con.execute("SELECT status FROM moderation_status").fetchone()[0] == "a_traiter"
+    con.close()

@@ -385,7 +385,8 @@ def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tupl
     hostility, themes) is withdrawn — a « non hostile » label on a friendly comment edited into an insult
     kept it out of the moderation queue — and a closed moderation decision (answered, hidden, ignored) is
     reopened « à traiter » with a note. Both are listed in ``audit_log`` (who had decided what), so the
-    analyst sees what to look at again."""
+    analyst sees what to look at again. Only when the words changed (:func:`same_words`): another export
+    of the same comment that spaces it otherwise or cuts it with « … » keeps them."""
     item_type = table.removesuffix("s")  # messages → message, posts → post
     ids = pd.DataFrame({"item_id": [k for k, _ in edited], "old_text": [t for _, t in edited]})
     con.register("_vigie_edited", ids)
@@ -397,25 +398,56 @@ def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tupl
                 continue
             of_type = f"{type_col} = '{item_type}' AND " if type_col else ""
             derived.forget_rows(con, score_table, f"{of_type}{id_col} IN (SELECT item_id FROM _vigie_edited)", touched)
-        of_edited = f"item_type = '{item_type}' AND item_id IN (SELECT item_id FROM _vigie_edited)"
+        if item_type == "message":
+            store.drop_orphan_text_keys(con, "SELECT old_text AS text FROM _vigie_edited")
+    finally:
+        con.unregister("_vigie_edited")
+    # people's decisions follow a rewording only: another export of the same comment that only spaces,
+    # cases or cuts it (« … ») is the same text to a reader
+    key = schema.table(table).key[0]
+    new_text = dict(con.execute(f"SELECT {key}, text FROM {table} WHERE {key} IN (SELECT unnest(?))",
+                                [[k for k, _ in edited]]).fetchall())
+    reworded = pd.DataFrame({"item_id": [k for k, old in edited if not same_words(old, new_text.get(k))]},
+                            dtype=object)
+    if reworded.empty:
+        return
+    con.register("_vigie_reworded", reworded)
+    try:
+        of_edited = f"item_type = '{item_type}' AND item_id IN (SELECT item_id FROM _vigie_reworded)"
         labels = con.execute(f"SELECT item_id, task, value, author FROM labels WHERE {of_edited} ORDER BY ALL").fetchall()
         if labels:
+            touched = ("SELECT item_id AS message_id FROM _vigie_reworded" if item_type == "message"
+                       else "SELECT NULL::VARCHAR AS message_id WHERE FALSE")
             derived.forget_rows(con, "labels", of_edited, touched)
             _audit_edit(con, "label.dropped_on_edit", {
                 "item_type": item_type, "labels": [{"item_id": i, "task": t, "value": v, "author": a}
                                                    for i, t, v, a in labels]})
         if item_type == "message":
-            store.drop_orphan_text_keys(con, "SELECT old_text AS text FROM _vigie_edited")
             _reopen_decisions(con)
     finally:
-        con.unregister("_vigie_edited")
+        con.unregister("_vigie_reworded")
+
+
+def same_words(a: str | None, b: str | None) -> bool:
+    """Two versions of a text a reader takes for the same: equal but for white space and case, or one
+    of them cut with an ellipsis (« … », « ... ») where the other goes on — one export truncates long
+    comments, another keeps them whole. An author who adds words (an insult after a compliment) or
+    changes any is another text."""
+    na, nb = (" ".join((t or "").split()).casefold() for t in (a, b))
+    if na == nb:
+        return True
+    for cut, whole in ((na, nb), (nb, na)):
+        for mark in ("…", "..."):
+            if cut.endswith(mark) and len(cut) > len(mark) + 10 and whole.startswith(cut[: -len(mark)].rstrip()):
+                return True
+    return False
 
 
 def _reopen_decisions(con: duckdb.DuckDBPyConnection) -> None:
-    """The closed moderation decisions on the messages of ``_vigie_edited`` go back to « à traiter »."""
+    """The closed moderation decisions on the messages of ``_vigie_reworded`` go back to « à traiter »."""
     done = ", ".join(f"'{s}'" for s in schema.MODERATION_DONE)
     rows = con.execute(f"SELECT message_id, status, by_user FROM moderation_status WHERE status IN ({done}) AND "
-                       "message_id IN (SELECT item_id FROM _vigie_edited) ORDER BY ALL").fetchall()
+                       "message_id IN (SELECT item_id FROM _vigie_reworded) ORDER BY ALL").fetchall()
     if not rows:
         return
     at = datetime.now(UTC).replace(tzinfo=None)
