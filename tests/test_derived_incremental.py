@@ -269,11 +269,12 @@ def test_tables_written_by_other_definitions_are_rebuilt(demo_db_copy, spy):
         with derived_refresh.writer(demo_db_copy) as con:
             assert _add_day(con, f"old{n}:") > 100
         assert spy == {"update": 0, "rebuild": 1}, old
-        con = store.connect(demo_db_copy)
-        try:
-            _check_same_as_rebuild(con)  # the old day counted again, the new way
-        finally:
-            con.close()
+        if n == 0:  # the rebuild counted the old day again, the new way (checked once: a rebuild costs seconds)
+            con = store.connect(demo_db_copy)
+            try:
+                _check_same_as_rebuild(con)
+            finally:
+                con.close()
     spy.update(update=0, rebuild=0)
     with derived_refresh.writer(demo_db_copy) as con:
         assert _add_day(con, "again:") > 100
