@@ -72,13 +72,13 @@ test-quick: test-db
 
 # the .ok stamp is written only after a complete build, so an interrupted build is redone; it is
 # older than the schema, the demo generator, the registry, a text model, the hostility lexicon, the question
-# rules or the derived tables' refresh (the demo is enriched by them, and the golden outputs read it) when one
-# of them changed: rebuilt then
+# rules, the language rules or the derived tables' refresh (the demo is enriched by them, and the golden outputs
+# read it) when one of them changed: rebuilt then
 test-db: venv $(TEST_DB).ok
 
 $(TEST_DB).ok: analysis/schema.py $(wildcard analysis/demo*.py analysis/demo/*.py) analysis/ingest/agenda.py data/territories.toml \
 		data/themes.toml analysis/sentiment/model_fr.npz $(wildcard data/models/*.npz data/models/*.gz) \
-		data/lexicons/hostility_fr.txt analysis/moderation/toxicity.py analysis/derived_refresh.py
+		data/lexicons/hostility_fr.txt analysis/moderation/toxicity.py analysis/derived_refresh.py analysis/text.py
 	mkdir -p build
 	rm -rf $(TEST_DB) $(TEST_DB).ok $(TEST_DB).read $(TEST_DB).read.prev $(basename $(TEST_DB))_exports
 	VIGIE_PSEUDONYM_KEY=test-key-not-secret $(BIN)/vigie --db $(TEST_DB) demo

@@ -563,6 +563,31 @@ def _uint_array(a: np.ndarray):
     return out
 
 
+@lru_cache(maxsize=1)
+def language_rules_version() -> str:
+    """Fingerprint (6 hex) of what decides a text's language in :func:`detect_lang`: its word lists and
+    pattern, py3langid's version, languages and thresholds, and the function's own code. Stamped
+    with the scores that depend on it (sentiment: a text read as foreign gets no label; lemma keys:
+    foreign texts get none), so a change of the rules rescored them instead of leaving the older
+    messages decided the old way beside the new ones."""
+    import hashlib
+    import inspect
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        langid = version("py3langid")
+    except PackageNotFoundError:  # pragma: no cover - a pinned dependency
+        langid = "?"
+    try:
+        code = inspect.getsource(detect_lang)
+    except (OSError, TypeError):  # installed without its sources
+        code = ""
+    parts = [_WORD.pattern, *sorted(_FR_ONLY), "|", *sorted(_EN_ONLY), "|",
+             *sorted(f"{w}={lang}" for w, lang in _OTHER_ONLY.items()), repr(LANGID_LANGUAGES),
+             str(LANGID_MIN_LETTERS), str(LANGID_MIN_PROBABILITY), langid, code]
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:6]
+
+
 def detect_lang(text: str | None, min_hits: int = 2, check: bool = True) -> str:
     """'fr', 'en', 'de', 'es', 'it', 'nl', 'pt', another code of :data:`LANGID_LANGUAGES` or 'und'.
 

@@ -16,6 +16,7 @@ from analysis.sentiment import LABELS, SentimentModel, load_model
 from analysis.sentiment.corrections import correct, corrected_dataset, effective_sentiment
 from analysis.sentiment.enrich import enrich as enrich_sentiment
 from analysis.sentiment.train import evaluate, expected_calibration_error
+from analysis.text import language_rules_version
 
 # module fixtures are expensive: keep this file on one xdist worker so they are built once
 pytestmark = pytest.mark.xdist_group("sentiment")
@@ -123,7 +124,8 @@ def test_enrich_is_incremental_and_rescoring_on_new_version(db, model):
     _seed_store(db)
     con = store.connect(db)
     res = enrich.run(con, only="sentiment")
-    assert res["sentiment"] == {"model_version": model.version, "messages": 4, "posts": 1}
+    stamp = f"{model.version}-g{language_rules_version()}"  # the model and the language rules
+    assert res["sentiment"] == {"model_version": stamp, "messages": 4, "posts": 1}
     rows = dict(con.execute("SELECT item_id, label FROM sentiment").fetchall())
     assert rows == {"facebook:1": "positive", "facebook:2": "negative", "facebook:3": None,
                     "facebook:4": None, "facebook:p1": "neutral"}
@@ -134,9 +136,34 @@ def test_enrich_is_incremental_and_rescoring_on_new_version(db, model):
     # a different model version re-scores everything, and back again
     other = SentimentModel(model.estimator, "fr-lr-test000000")
     assert enrich_sentiment(con, model=other)["messages"] == 4
-    assert con.execute("SELECT DISTINCT model_version FROM sentiment").fetchall() == [("fr-lr-test000000",)]
+    assert con.execute("SELECT DISTINCT model_version FROM sentiment").fetchall() == \
+        [(f"fr-lr-test000000-g{language_rules_version()}",)]
     assert enrich.run(con)["sentiment"]["posts"] == 1
     assert con.execute("SELECT count(*) FROM sentiment").fetchone()[0] == 5
+    con.close()
+
+
+def test_new_language_rules_rescore_sentiment_and_keys(db, model, monkeypatch):
+    """A text read as foreign gets no sentiment label and no lemma keys: a change of the language rules
+    (a threshold, a word list, py3langid) changes both stamps, so every item is decided again."""
+    from analysis import text
+    from analysis.topics import keys
+
+    _seed_store(db)
+    con = store.connect(db)
+    enrich.run(con, only=["sentiment", "keys"])
+    before = (language_rules_version(), keys.keys_version())
+    monkeypatch.setattr(text, "LANGID_MIN_PROBABILITY", 0.95)
+    text.language_rules_version.cache_clear()
+    keys.keys_version.cache_clear()
+    try:
+        assert language_rules_version() != before[0] and keys.keys_version() != before[1]
+        res = enrich.run(con, only=["sentiment", "keys"])
+        assert res["sentiment"]["messages"] == 4 and res["sentiment"]["posts"] == 1 and res["keys"]["texts"] > 0
+    finally:
+        monkeypatch.undo()
+        text.language_rules_version.cache_clear()
+        keys.keys_version.cache_clear()
     con.close()
 
 

@@ -18,10 +18,18 @@ import pandas as pd
 from analysis import enrich as orchestrator
 from analysis.sentiment import load_model
 from analysis.sentiment.corrections import ensure_view
+from analysis.text import language_rules_version
 
 NAME = "sentiment"
 
 _SOURCES = (("message", "messages", "message_id"), ("post", "posts", "post_id"))
+
+
+def scoring_version(model) -> str:
+    """The version stamped on every ``sentiment`` row: the model's, and the language rules' (``-g`` +
+    :func:`analysis.text.language_rules_version`: a text read as foreign gets no label), so a change
+    of either rescores every item at the next enrichment."""
+    return f"{model.version}-g{language_rules_version()}"
 
 
 def pending(con: duckdb.DuckDBPyConnection, version: str, item_type: str) -> pd.DataFrame:
@@ -44,7 +52,7 @@ class SentimentTask:
 
     def __init__(self, model):
         self.model = model
-        self.version = model.version
+        self.version = scoring_version(model)
         self.scored_at = datetime.now(UTC).replace(tzinfo=None)
 
     def items(self) -> tuple[str, list]:

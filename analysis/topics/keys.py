@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from analysis.text import detect_lang
+from analysis.text import detect_lang, language_rules_version
 from analysis.topics.lemmas import STOP_WORDS_FR, TOKEN_PATTERN, lemma_counts, lemma_key, subject_terms_mask
 
 # Bump when the tokenisation or the lemma keys change in a way the fingerprint below cannot see
@@ -43,12 +43,13 @@ KEYS_SCHEME = "lemma-keys-3"  # 2: texts in another language than French have no
 
 @lru_cache(maxsize=1)
 def keys_version() -> str:
-    """Version of the stored keys: the scheme, the stop words, the token pattern and the lemmatiser's version."""
+    """Version of the stored keys: the scheme, the stop words, the token pattern, the lemmatiser's version and
+    the language rules (:func:`analysis.text.language_rules_version`: foreign texts get no keys)."""
     try:
         simplemma = metadata.version("simplemma")
     except metadata.PackageNotFoundError:  # pragma: no cover - simplemma is a pinned dependency
         simplemma = "?"
-    h = hashlib.sha256("\n".join([TOKEN_PATTERN, simplemma, *sorted(STOP_WORDS_FR)]).encode())
+    h = hashlib.sha256("\n".join([TOKEN_PATTERN, simplemma, language_rules_version(), *sorted(STOP_WORDS_FR)]).encode())
     return f"{KEYS_SCHEME}-{h.hexdigest()[:10]}"
 
 
