@@ -53,6 +53,7 @@ class _Marks:
     fp: list[int]
 
 
+@functools.lru_cache(maxsize=1)
 def definitions() -> int:
     """Fingerprint (63 bits) of what the derived tables hold: the SQL that computes their rows (as the
     rebuild runs it), the columns they count and read, and this module's source (the Python that
@@ -60,20 +61,15 @@ def definitions() -> int:
     table otherwise (a first reply found another way, a count added), the next write session rebuilds
     every table instead of refreshing only the new days, which would leave the older days counted the
     old way beside the new ones. Editing only this module's comments also rebuilds once: a few
-    seconds at 1 M messages, against figures that silently disagree."""
+    seconds at 1 M messages, against figures that silently disagree. Computed once per process."""
     try:
-        source = tuple(inspect.getsource(sys.modules[__name__]).splitlines())
+        source = inspect.getsource(sys.modules[__name__])
     except (OSError, TypeError):  # installed without its sources: the SQL alone
-        source = ()
-    return _definitions(source)
-
-
-@functools.lru_cache(maxsize=1)
-def _definitions(source: tuple[str, ...]) -> int:
+        source = ""
     parts = [incoming_sql(), incoming_sql(only="_t"), moderation_rows_sql(), moderation_rows_sql(only="_t"),
              moderation_themes_sql(), moderation_themes_sql(only="_t"), VISIBLE_PAIRS_SQL, daily_messages_sql(),
              daily_themes_sql(), ereputation._base(Filters())[0], ereputation._COUNTS_SQL, ereputation._local("h"),
-             repr(READ_COLUMNS), repr(COUNT_COLUMNS), repr(SOURCES), *source]
+             repr(READ_COLUMNS), repr(COUNT_COLUMNS), repr(SOURCES), source]
     return int(hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:15], 16)
 
 

@@ -6,7 +6,6 @@ Default file: ``$VIGIE_REGISTRY`` or ``data/territories.toml`` (the demo registr
 from __future__ import annotations
 
 import functools
-import json
 import os
 import re
 import tomllib
@@ -18,6 +17,7 @@ import pandas as pd
 
 from analysis import store
 from analysis.fmt import fr_plural
+from analysis.retention import audit
 from analysis.store import REPO_ROOT
 from analysis.text import names_any, strip_accents
 
@@ -374,10 +374,8 @@ def sync_registry(con, registry: Registry) -> None:
             "AND post_id IN (SELECT post_id FROM posts WHERE account_id = ?)))",
             [new, old, account_id, account_id]).fetchone()[0]
         if posts or messages:
-            store.upsert(con, "audit_log", pd.DataFrame([{
-                "at": pd.Timestamp.now(tz="UTC").tz_localize(None), "actor": "vigie", "action": "registry.account_moved",
-                "detail": json.dumps({"account_id": account_id, "from": old, "to": new, "posts": int(posts),
-                                      "messages": int(messages)}, ensure_ascii=False)}]))
+            audit(con, "registry.account_moved", actor="vigie", detail={
+                "account_id": account_id, "from": old, "to": new, "posts": int(posts), "messages": int(messages)})
 
 
 def _moved_accounts(con, registry: Registry) -> list[tuple[str, str, str]]:

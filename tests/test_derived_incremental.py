@@ -285,12 +285,12 @@ def test_definitions_follow_the_sql_of_the_tables(monkeypatch):
     """The fingerprint changes with the SQL that computes a table's rows (read as the rebuild runs it)."""
     before = derived_refresh.definitions()
     monkeypatch.setattr(derived_refresh, "incoming_sql", lambda only=None: "SELECT 1 AS other_rule")
-    derived_refresh._definitions.cache_clear()
+    derived_refresh.definitions.cache_clear()
     try:
         assert derived_refresh.definitions() != before
     finally:
         monkeypatch.undo()
-        derived_refresh._definitions.cache_clear()
+        derived_refresh.definitions.cache_clear()
     assert derived_refresh.definitions() == before
 
 

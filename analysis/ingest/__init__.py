@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 import os
 import time
 import uuid
@@ -31,6 +30,7 @@ from analysis.ingest.chunked import csv_chunks, header_index, wants_chunks
 from analysis.ingest.sniff import Probe, probe
 from analysis.privacy import KeyChanged, check_store_key, pseudonymise
 from analysis.registry import load_registry, sync_registry
+from analysis.retention import audit
 
 # Adapter modules, each exposing ADAPTERS: list[Adapter]. Order breaks ties in detection.
 ADAPTER_MODULES = [
@@ -391,8 +391,7 @@ def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tupl
     ids = pd.DataFrame({"item_id": [k for k, _ in edited], "old_text": [t for _, t in edited]})
     con.register("_vigie_edited", ids)
     try:
-        touched = ("SELECT item_id AS message_id FROM _vigie_edited" if item_type == "message"
-                   else "SELECT NULL::VARCHAR AS message_id WHERE FALSE")
+        touched = _recount(item_type, "_vigie_edited")
         for score_table, type_col, id_col in schema.TEXT_SCORES:
             if type_col is None and item_type != "message":
                 continue
@@ -416,16 +415,21 @@ def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tupl
         of_edited = f"item_type = '{item_type}' AND item_id IN (SELECT item_id FROM _vigie_reworded)"
         labels = con.execute(f"SELECT item_id, task, value, author FROM labels WHERE {of_edited} ORDER BY ALL").fetchall()
         if labels:
-            touched = ("SELECT item_id AS message_id FROM _vigie_reworded" if item_type == "message"
-                       else "SELECT NULL::VARCHAR AS message_id WHERE FALSE")
-            derived.forget_rows(con, "labels", of_edited, touched)
-            _audit_edit(con, "label.dropped_on_edit", {
+            derived.forget_rows(con, "labels", of_edited, _recount(item_type, "_vigie_reworded"))
+            audit(con, "label.dropped_on_edit", actor="vigie", detail={
                 "item_type": item_type, "labels": [{"item_id": i, "task": t, "value": v, "author": a}
                                                    for i, t, v, a in labels]})
         if item_type == "message":
             _reopen_decisions(con)
     finally:
         con.unregister("_vigie_reworded")
+
+
+def _recount(item_type: str, ids: str) -> str:
+    """The messages the derived tables recount when rows of ``ids`` (a table of ``item_id``) lose their
+    scores or labels (:func:`analysis.derived.forget_rows`): those messages, none for posts."""
+    return (f"SELECT item_id AS message_id FROM {ids}" if item_type == "message"
+            else "SELECT NULL::VARCHAR AS message_id WHERE FALSE")
 
 
 def same_words(a: str | None, b: str | None) -> bool:
@@ -456,14 +460,8 @@ def _reopen_decisions(con: duckdb.DuckDBPyConnection) -> None:
                     "WHERE message_id = ?",
                     [at, f"Texte modifié par son auteur après la décision « {schema.MODERATION_STATUSES.get(status, status)} » "
                          f"({by or 'inconnu'}) : à revoir.", mid])
-    _audit_edit(con, "moderation.reopened_on_edit",
-                {"messages": [{"message_id": m, "status": s, "by_user": b} for m, s, b in rows]}, at)
-
-
-def _audit_edit(con: duckdb.DuckDBPyConnection, action: str, detail: dict, at: datetime | None = None) -> None:
-    store.upsert(con, "audit_log", pd.DataFrame([{
-        "at": at or datetime.now(UTC).replace(tzinfo=None), "actor": "vigie", "action": action,
-        "detail": json.dumps(detail, ensure_ascii=False, default=str)}]))
+    audit(con, "moderation.reopened_on_edit", actor="vigie",
+          detail={"messages": [{"message_id": m, "status": s, "by_user": b} for m, s, b in rows]})
 
 
 def _import_chunked(con: duckdb.DuckDBPyConnection, path: Path, p: Probe, adapter: Adapter, ctx: Context,
