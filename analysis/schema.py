@@ -594,6 +594,21 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("name",),
     ),
+    Table(
+        "theme_model",
+        "The theme classifier's adaptation to this store's texts (analysis.topics.ThemeClassifier.adapt): a "
+        "model learned without labels from the texts a keyword names, over the taxonomy's keywords and the "
+        "shipped word table (no word of the store's own). Learned again when the store has doubled since.",
+        (
+            C("name", "VARCHAR", "Model (« adaptation »).", False),
+            C("base", "VARCHAR", "Taxonomy and word-table versions its columns follow."),
+            C("items", "BIGINT", "Messages and posts in the store when it was learned."),
+            C("examples", "BIGINT", "Texts it learned from (a keyword named their theme)."),
+            C("fitted_at", "TIMESTAMP", "When (UTC)."),
+            C("model", "BLOB", "The learned coefficients (NumPy npz, no pickle); NULL: too few examples."),
+        ),
+        key=("name",),
+    ),
     # --- publish and animate (analysis.events, issue 21) ---------------------------------------
     Table(
         "events",
@@ -724,6 +739,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (11, [table("derived_touched").ddl()]),
     # the fingerprint of the pseudonymisation key the store's authors were hashed with (analysis.privacy)
     (12, [table("store_settings").ddl()]),
+    # the theme classifier adapted to the store's texts (issue 17)
+    (13, [table("theme_model").ddl()]),
 ]
 
 

@@ -620,3 +620,73 @@ def test_rules_authors_background_and_lone_words():
     con = _replay(_background() + more)
     assert T.emerging_subjects(con, f) == []
     assert [s.label for s in T.emerging_subjects(con, f, generic_share=None, min_lift=0.0, lone_share=None)]
+
+
+# ------------------------------------------------------------------------------ adaptation to the store's texts
+def _adaptation_texts(n: int = 150) -> list[str]:
+    """Texts a keyword names (« piste cyclable » → mobility, « concert » → culture), each beside words
+    that are no keyword (« guidon », « pneu » ; « guitare », « violon »)."""
+    return ([f"Piste cyclable : guidon et pneu neufs, sortie {i}" for i in range(n)]
+            + [f"Concert : guitare et violon, soirée {i}" for i in range(n)]
+            + [f"Match de foot : maillot et crampons, saison {i}" for i in range(n)])
+
+
+def test_adaptation_learns_the_words_that_go_with_a_keyword(tax):
+    """Without any label, the texts a keyword names teach the classifier the other words of their theme;
+    a text holding only those words then gets that theme. The learned model reads back from its bytes
+    into the same scores and version; one learned for another taxonomy is refused."""
+    bare = ["Mon guidon et mon pneu sont à changer", "Guitare et violon ce soir", "Merci !", "👍👍", ""]
+    clf = T.ThemeClassifier(tax).fit().adapt(_adaptation_texts())
+    assert clf.adapt_examples_ == 450 and "-a" in clf.version
+    assert clf.predict_top(bare).tolist() == ["mobilite_transports", "culture_evenements"] + 3 * [T.NO_THEME]
+    # a keyword still decides, and an adapted theme scores below one keyword's evidence
+    P = clf.predict_proba(["Piste cyclable fermée", bare[0]])
+    assert P[0].max() > P[1].max() >= clf.threshold
+    again = T.ThemeClassifier(tax, adaptation=clf.adaptation_).fit()
+    assert again.version == clf.version
+    np.testing.assert_array_equal(again.predict_proba(bare), clf.predict_proba(bare))
+    other = T.Taxonomy(tax.themes[:-1], "autre", None)
+    with pytest.raises(ValueError, match="autre taxonomie"):
+        T.ThemeClassifier(other, adaptation=clf.adaptation_).fit()
+    # too few named texts: nothing learned, the similarity rule stays
+    small = T.ThemeClassifier(tax).fit().adapt(_adaptation_texts(60)[:150])
+    assert small.adaptation_ is None and "-a" not in small.version
+    assert small.version == T.default_classifier(tax).version
+
+
+def test_the_store_keeps_its_adaptation_until_it_doubles(db):
+    """The enricher's classifier is adapted to the store's texts and keeps the same model (the same
+    version: nothing reclassified) until the store holds twice the items it held then; a read-only
+    session never learns."""
+    from analysis.topics import enricher as E
+
+    def add(texts: list[str], start: int) -> None:
+        with derived_refresh.writer(db) as con:
+            store.upsert(con, "messages", pd.DataFrame([
+                {"message_id": f"facebook:a{start + i}", "platform": "facebook", "kind": "comment",
+                 "territory_id": "saint-aubin", "author_hash": f"h{i % 7}", "is_official": False,
+                 "created_at": datetime(2026, 3, 1) + timedelta(minutes=start + i), "text": t}
+                for i, t in enumerate(texts)]))
+
+    add(_adaptation_texts(40), 0)
+    with derived_refresh.writer(db) as con:  # too few named texts: no model, and the row says so
+        assert "-a" not in E.classifier_from_store(con).version
+        assert con.execute("SELECT items, examples, model FROM theme_model").fetchall() == [(120, 120, None)]
+    full = _adaptation_texts(150)
+    add(full[40:150] + full[190:300] + full[340:], 1000)
+    with store.reader(db) as con:  # read-only: what is stored (nothing yet), never learned
+        assert "-a" not in E.classifier_from_store(con, refit=False).version
+    with derived_refresh.writer(db) as con:
+        first = E.classifier_from_store(con)
+        assert "-a" in first.version and first.adapt_examples_ == 450
+        T.enrich(con)
+        assert con.execute("SELECT DISTINCT model_version FROM themes").fetchall() == [(first.version,)]
+    add([f"Piste cyclable {i}" for i in range(200)], 5000)  # 650 items: less than twice 450
+    with derived_refresh.writer(db) as con:
+        assert E.classifier_from_store(con).version == first.version
+    with store.reader(db) as con:
+        assert E.classifier_from_store(con, refit=False).version == first.version
+    add([f"Concert {i}" for i in range(300)], 9000)  # 950 items: learned again
+    with derived_refresh.writer(db) as con:
+        assert E.classifier_from_store(con).version != first.version
+        assert con.execute("SELECT items FROM theme_model").fetchone()[0] == 950

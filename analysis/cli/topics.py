@@ -95,6 +95,8 @@ def eval_cmd(
     use_labels: bool = typer.Option(False, "--with-store-labels", help="Utiliser le modèle appris sur les "
                                     "étiquettes de la base (sinon : la taxonomie seule)."),
     lang: str = typer.Option(None, "--lang", help="Ne garder que cette langue (colonne `lang`, ex. fr)."),
+    adapt: bool = typer.Option(True, "--adapt/--no-adapt", help="Adapter le classifieur aux textes du fichier, "
+                               "sans lire leurs étiquettes, comme il s'adapte à ceux d'une base (défaut)."),
     as_json: bool = typer.Option(False, "--json", help="Résultat en JSON."),
 ) -> None:
     if demo:
@@ -135,9 +137,11 @@ def eval_cmd(
         raise typer.Exit(2)
     if use_labels:
         with _reader() as con:
-            clf = T.classifier_from_store(con, tax)
+            clf = T.classifier_from_store(con, tax, refit=False)
     else:
         clf = T.ThemeClassifier(tax).fit()
+        if adapt:  # as in a store: the file's own texts teach their vocabulary (no label read)
+            clf.adapt(df[text_col].dropna().astype(str).tolist())
     pred = clf.predict_labels(df[text_col].fillna(""))
     ev = T.evaluate(y_true, pred, tax.ids)
     if as_json:

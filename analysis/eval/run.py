@@ -40,13 +40,13 @@ from analysis.eval import hostility as H
 from analysis.eval import sentiment as S
 from analysis.eval import themes as T
 from analysis.eval.stats import cohen_kappa
-from analysis.fmt import fr_pct
+from analysis.fmt import fr_int, fr_pct
 from analysis.moderation.queue import HOSTILE_THRESHOLD
 from analysis.moderation.toxicity import load_model as load_toxicity
 from analysis.sentiment import load_model as load_sentiment
 from analysis.store import REPO_ROOT
 from analysis.text import detect_lang
-from analysis.topics import ThemeClassifier, load_taxonomy
+from analysis.topics import ADAPT_MIN_TEXTS, ThemeClassifier, load_taxonomy
 
 RESULTS_PATH = D.EVAL_DIR / "results.json"
 CARDS = {
@@ -82,29 +82,41 @@ def ci(x: dict, d: int = 3, as_pct: bool = False) -> str:
 # ------------------------------------------------------------------------------ sections
 def eval_themes(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
 
-    dev = D.themes_dev(root)
-    dev = dev[dev["gold"].str.len() > 0].reset_index(drop=True)
+    dev_all = D.themes_dev(root)
+    dev = dev_all[dev_all["gold"].str.len() > 0].reset_index(drop=True)
     if fast:
         dev = dev.groupby("source", group_keys=False).head(60).reset_index(drop=True)
     tax = load_taxonomy()
-    shipped = ThemeClassifier(tax).fit()
+    unadapted = ThemeClassifier(tax).fit()
     before = ThemeClassifier(tax, expand=False).fit()
     out: dict[str, Any] = {"n": int(len(dev)), "by_source_n": dev["source"].value_counts().to_dict(),
                            "taxonomy_version": tax.version}
-    out["shipped"] = T.score(shipped, dev)
+    # the shipped classifier adapts to each store's texts: each source is read as a store of its own
+    adapted = T.adapted_by_source(dev_all, tax)
+    out["shipped"] = T.score_adapted(adapted, dev)
+    out["unadapted"] = T.score(unadapted, dev)
     out["keywords_only"] = T.score(before, dev)
-    out["by_source"] = {s: T.score(shipped, dev[dev["source"] == s]) for s in T.SOURCES}
-    out["per_theme"] = T.per_theme(shipped, dev).to_dict("records")
+    out["by_source"] = {s: T.score(unadapted, dev[dev["source"] == s]) for s in T.SOURCES}
+    out["per_theme"] = T.per_theme_adapted(adapted, dev).to_dict("records")
     texts = dev["text"].tolist()
-    out["speed"] = {"shipped": T.speed(shipped, texts, 1 if fast else 3),
+    out["speed"] = {"shipped": T.speed(adapted["montpellier"], texts, 1 if fast else 3),
+                    "unadapted": T.speed(unadapted, texts, 1 if fast else 3),
                     "keywords_only": T.speed(before, texts, 1 if fast else 3)}
-    say("thèmes : classifieur livré et mots-clés seuls mesurés")
+    say("thèmes : classifieur livré (adapté), sans adaptation et mots-clés seuls mesurés")
+    lab = D.labelled_comments(root)
+    fr = lab[lab["lang"] == "fr"]
+    # our comments are too few to adapt on alone (ADAPT_MIN_TEXTS): read as one store holding them and
+    # the civic texts
+    comments_clf = ThemeClassifier(tax).fit().adapt(fr["text"].tolist() + dev_all["text"].tolist())
+    out["comments"] = T.comments_score(comments_clf, lab)
+    out["comments_unadapted"] = T.comments_score(unadapted, lab)
+    out["shipped_adapt_floor"] = unadapted.adapt_floor
+    out["adapt_floors"] = T.adapt_floor_table(adapted, dev, comments_clf, lab)
+    out["cv_adapt_floor"] = T.cross_validate_adapt_floor(adapted, dev)
     if not fast:
         out["cv_by_source"] = T.cross_validate_by_source(dev)
         say("thèmes : validation croisée par source faite")
-    lab = D.labelled_comments(root)
-    out["comments"] = T.comments_score(shipped, lab)
-    out["shipped_floor"] = shipped.similarity_floor
+    out["shipped_floor"] = unadapted.similarity_floor
     out["floors"] = T.floor_table(dev, lab)
     return out
 
@@ -251,15 +263,50 @@ def _band_rows(rows: list[dict]) -> list[str]:
 
 
 def render_themes(t: dict) -> str:
+    sh = t["shipped"]
     L = ["### Thèmes — textes civiques réels (mesuré par `vigie eval`)", "",
          f"{t['n']} textes courts réels dont la catégorie d'origine correspond à un thème "
          f"({', '.join(f'{k} {v}' for k, v in t['by_source_n'].items())}). Intervalles : bootstrap 95 %.", "",
+         "Le classifieur livré **s'adapte aux textes de la base**, sans aucune étiquette : les textes où un mot-clé "
+         "nomme un thème lui apprennent les autres mots de ce thème, qu'il lit ensuite dans les textes sans mot-clé "
+         f"(au moins {ADAPT_MIN_TEXTS} textes nommés ; sinon la similarité seule). Chaque source est lue ici comme une "
+         "base à elle seule : le modèle n'a vu que ses textes, jamais ses catégories.", "",
          "| classifieur | bon thème en tête | sans thème | messages / s CPU |", "|---|---|---|---|",
-         f"| livré (mots-clés + similarité) | {ci(t['shipped']['top1'], as_pct=True)} | "
-         f"{ci(t['shipped']['no_theme'], as_pct=True)} | {thousands(t['speed']['shipped'])} |",
-         f"| mots-clés seuls (avant) | {ci(t['keywords_only']['top1'], as_pct=True)} | "
+         f"| **livré : mots-clés + modèle adapté aux textes de la base** | **{ci(sh['top1'], as_pct=True)}** | "
+         f"{ci(sh['no_theme'], as_pct=True)} | {thousands(t['speed']['shipped'])} |",
+         f"| sans adaptation : mots-clés + similarité (avant ; petite base) | {ci(t['unadapted']['top1'], as_pct=True)} | "
+         f"{ci(t['unadapted']['no_theme'], as_pct=True)} | {thousands(t['speed']['unadapted'])} |",
+         f"| mots-clés seuls | {ci(t['keywords_only']['top1'], as_pct=True)} | "
          f"{ci(t['keywords_only']['no_theme'], as_pct=True)} | {thousands(t['speed']['keywords_only'])} |",
-         ""]
+         "",
+         "Par source, livré (textes nommés appris) → sans adaptation : " + " · ".join(
+             f"{s} {pct(v['top1']['value'])} ({fr_int(v['examples'])}) → {pct(t['by_source'][s]['top1']['value'])}"
+             for s, v in sh["by_source"].items()), ""]
+    cva = t.get("cv_adapt_floor")
+    if cva:
+        L += [f"**Seuil du modèle adapté, validation croisée par source** (le plus grand seuil qui laisse au plus "
+              f"{pct(T.NO_THEME_BOUND)} des textes sans thème sur deux sources, lu sur la troisième) :", "",
+              "| source lue | seuil choisi | bon thème en tête | sans thème |", "|---|---|---|---|"]
+        for s, f in cva["folds"].items():
+            L.append(f"| {s} | {num(f['chosen'], 2)} | {ci(f['top1'], as_pct=True)} | {ci(f['no_theme'], as_pct=True)} |")
+        L += [f"| **ensemble** | | **{ci(cva['pooled']['top1'], as_pct=True)}** | "
+              f"**{ci(cva['pooled']['no_theme'], as_pct=True)}** |", ""]
+    if t.get("adapt_floors"):
+        L += [f"**Seuil du modèle adapté** (`adapt_floor`, livré : {num(t['shipped_adapt_floor'], 2)}) — un texte sans "
+              "mot-clé reçoit le thème que lit le modèle si sa probabilité l'atteint ; commentaires lus comme une base "
+              "qui les contient avec les textes civiques :", "",
+              "| seuil | bon thème en tête (civiques) | sans thème (civiques) | commentaires sans thème à qui un "
+              "thème est donné | commentaires avec un thème (prédit / étiqueté) | écart des parts |",
+              "|---|---|---|---|---|---|"]
+        for r in t["adapt_floors"]:
+            L.append(f"| {num(r['floor'], 2)} | {ci(r['top1'], as_pct=True)} | {ci(r['no_theme'], as_pct=True)} | "
+                     f"{ci(r['false_theme'], as_pct=True)} | {pct(r['themed']['predicted'])} / "
+                     f"{pct(r['themed']['labelled'])} | {num(r['share_error'], 2)} |")
+        rule = T.floor_by_rule(t["adapt_floors"])
+        L += ["", f"Règle : le plus grand seuil du tableau qui laisse au plus {pct(T.NO_THEME_BOUND)} des textes civiques "
+              f"sans thème → {num(rule, 2) if rule is not None else 'aucun'} (livré : {num(t['shipped_adapt_floor'], 2)}).", ""]
+    L += ["*Sans adaptation (base de moins de "
+          f"{ADAPT_MIN_TEXTS} textes nommés) : réglages de la similarité.*", ""]
     cv = t.get("cv_by_source")
     if cv:
         L += ["**Validation croisée par source** (réglages choisis sur deux sources par la règle du seuil livré — le "
@@ -270,23 +317,27 @@ def render_themes(t: dict) -> str:
             L.append(f"| {s} | {f['chosen']} | {ci(f['top1'], as_pct=True)} | {ci(f['no_theme'], as_pct=True)} |")
         L += [f"| **ensemble** | | **{ci(cv['pooled']['top1'], as_pct=True)}** | "
               f"**{ci(cv['pooled']['no_theme'], as_pct=True)}** |", ""]
-    L += ["Par source (classifieur livré) : " + " · ".join(
-        f"{s} {pct(v['top1']['value'])} (sans thème {pct(v['no_theme']['value'])})" for s, v in t["by_source"].items()), ""]
-    L += ["| thème | textes | rappel en tête | prédits | précision en tête |", "|---|---|---|---|---|"]
+    L += ["Par thème (livré, chaque source lue par son modèle adapté) :", "",
+          "| thème | textes | rappel en tête | prédits | précision en tête |", "|---|---|---|---|---|"]
     for r in t["per_theme"]:
         L.append(f"| {r['theme']} | {r['support']} | {pct(r['recall_top1'])} | {r['predicted']} | {pct(r['precision_top1'])} |")
     c = t["comments"]
-    L += ["", f"**Nos commentaires réels étiquetés** (français) : bon thème en tête {ci(c['top1'], as_pct=True)}, "
+    cu = t.get("comments_unadapted")
+    L += ["", f"**Nos commentaires réels étiquetés** (français ; livré, adapté sur une base qui les contient avec les "
+          f"textes civiques) : bon thème en tête {ci(c['top1'], as_pct=True)}, "
           f"sans thème {ci(c['no_theme'], as_pct=True)} ; messages sans thème à qui un thème est donné quand même "
           f"{ci(c['false_theme'], as_pct=True)}. Rappel par thème absent des jeux civiques : "
-          + ", ".join(f"{k} {pct(v['recall_top1'])} (n = {v['support']})" for k, v in c["by_theme"].items()) + "."]
+          + ", ".join(f"{k} {pct(v['recall_top1'])} (n = {v['support']})" for k, v in c["by_theme"].items()) + "."
+          + (f" Sans adaptation : bon thème en tête {ci(cu['top1'], as_pct=True)}, thème donné quand même "
+             f"{ci(cu['false_theme'], as_pct=True)}, parts {pct(cu['themed']['predicted'])} avec un thème, écart "
+             f"{num(cu['share_error'], 2)}." if cu else "")]
     if "themed" in c:
         L += ["", f"Part de ces commentaires avec un thème : {pct(c['themed']['predicted'])} selon le classifieur, "
               f"{pct(c['themed']['labelled'])} selon nos étiquettes ; écart des parts par thème (somme sur les thèmes "
               f"des écarts absolus, ce que lit une page) : {num(c['share_error'], 2)}."]
     if t.get("floors"):
-        L += ["", f"**Seuil de similarité** (`similarity_floor`, livré : {num(t['shipped_floor'], 2)}) — en dessous, un texte "
-              "sans mot-clé ne reçoit pas le thème le plus proche :", "",
+        L += ["", f"**Seuil de similarité, sans adaptation** (`similarity_floor`, livré : {num(t['shipped_floor'], 2)}) — en "
+              "dessous, un texte sans mot-clé ne reçoit pas le thème le plus proche :", "",
               "| seuil | bon thème en tête (civiques) | sans thème (civiques) | commentaires sans thème à qui un "
               "thème est donné | commentaires avec un thème (prédit / étiqueté) | écart des parts |",
               "|---|---|---|---|---|---|"]

@@ -52,9 +52,10 @@ def score(clf: ThemeClassifier, df: pd.DataFrame) -> dict:
     return {"top1": mean_ci(right), "no_theme": mean_ci(none), "n": int(len(df))}
 
 
-def per_theme(clf: ThemeClassifier, df: pd.DataFrame) -> pd.DataFrame:
-    """Per gold theme: texts, share whose top theme is right; per predicted theme: precision."""
-    top = clf.predict_top(df["text"].tolist())
+def per_theme(clf: ThemeClassifier, df: pd.DataFrame, top: np.ndarray | None = None) -> pd.DataFrame:
+    """Per gold theme: texts, share whose top theme is right; per predicted theme: precision
+    (``top``: the top themes already predicted for ``df``)."""
+    top = clf.predict_top(df["text"].tolist()) if top is None else top
     rows = []
     for t in clf.classes_:
         has = np.array([t in g for g in df["gold"]])
@@ -231,5 +232,89 @@ def cross_validate_enrichment(dev: pd.DataFrame, grid: dict = GRID) -> dict:
         none_all.append(none)
         out["folds"][held] = {"chosen": best, "mined": sum(len(v) for v in extra.values()),
                               "top1": mean_ci(right), "no_theme": mean_ci(none)}
+    out["pooled"] = {"top1": mean_ci(np.concatenate(right_all)), "no_theme": mean_ci(np.concatenate(none_all))}
+    return out
+
+
+# ------------------------------------------------------------------------------ adaptation to a store's texts
+ADAPT_FLOORS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+
+
+def adapted_by_source(dev_all: pd.DataFrame, taxonomy: Any = None) -> dict[str, ThemeClassifier]:
+    """One classifier per source, adapted (:meth:`ThemeClassifier.adapt`, no label read) on every text
+    of that source, the rows without a mapped theme included: each source stands for one store."""
+    tax = taxonomy or load_taxonomy()
+    return {s: ThemeClassifier(tax).fit().adapt(dev_all.loc[dev_all["source"] == s, "text"].tolist())
+            for s in SOURCES}
+
+
+def _per_source(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, floor: float | None = None,
+                sources: Sequence[str] = SOURCES) -> tuple[np.ndarray, np.ndarray]:
+    right, none = [], []
+    for s in sources:
+        clf = clfs[s]
+        if floor is not None:
+            clf.adapt_floor = floor
+        d = dev[dev["source"] == s]
+        r, n = top1(clf, d["text"].tolist(), d["gold"].tolist())
+        right.append(r)
+        none.append(n)
+    return np.concatenate(right), np.concatenate(none)
+
+
+def score_adapted(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame) -> dict:
+    """:func:`score` with each source read by its own adapted classifier, and per source."""
+    r, n = _per_source(clfs, dev)
+    by = {}
+    for s in SOURCES:
+        rs, ns = _per_source(clfs, dev, sources=(s,))
+        by[s] = {"top1": mean_ci(rs), "no_theme": mean_ci(ns), "examples": clfs[s].adapt_examples_}
+    return {"top1": mean_ci(r), "no_theme": mean_ci(n), "n": int(len(dev)), "by_source": by}
+
+
+def per_theme_adapted(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame) -> pd.DataFrame:
+    """:func:`per_theme` with each source read by its own adapted classifier."""
+    parts = [dev[dev["source"] == s] for s in SOURCES]
+    top = np.concatenate([clfs[s].predict_top(d["text"].tolist()) for s, d in zip(SOURCES, parts, strict=True)])
+    return per_theme(next(iter(clfs.values())), pd.concat(parts), top)
+
+
+def adapt_floor_table(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, comments_clf: ThemeClassifier,
+                      lab: pd.DataFrame, floors: Sequence[float] = ADAPT_FLOORS) -> list[dict]:
+    """Per floor of the adapted model: civic top-1 and no-theme (each source by its own adaptation),
+    the theme-less comments given a theme and the shares on our French comments (``comments_clf``)."""
+    fr = lab[lab["lang"] == "fr"]
+    bare = fr[fr["themes"].str.len() == 0]
+    rows = []
+    keep = comments_clf.adapt_floor
+    for fl in floors:
+        right, none = _per_source(clfs, dev, fl)
+        comments_clf.adapt_floor = fl
+        false_theme = comments_clf.predict_top(bare["text"].tolist()) != NO_THEME
+        rows.append({"floor": fl, "top1": mean_ci(right), "no_theme": mean_ci(none),
+                     "false_theme": mean_ci(false_theme), **shares(comments_clf, fr)})
+    comments_clf.adapt_floor = keep
+    for c in clfs.values():
+        c.adapt_floor = keep
+    return rows
+
+
+def cross_validate_adapt_floor(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame,
+                               floors: Sequence[float] = ADAPT_FLOORS, bound: float = NO_THEME_BOUND) -> dict:
+    """The floor's rule (the largest that leaves at most ``bound`` of the texts without a theme) applied
+    on two sources, read on the third."""
+    keep = next(iter(clfs.values())).adapt_floor
+    out: dict[str, Any] = {"folds": {}}
+    right_all, none_all = [], []
+    for held in SOURCES:
+        train = [s for s in SOURCES if s != held]
+        ok = [f for f in floors if _per_source(clfs, dev, f, train)[1].mean() <= bound]
+        chosen = max(ok) if ok else min(floors)
+        r, n = _per_source(clfs, dev, chosen, (held,))
+        right_all.append(r)
+        none_all.append(n)
+        out["folds"][held] = {"chosen": chosen, "top1": mean_ci(r), "no_theme": mean_ci(n)}
+    for c in clfs.values():
+        c.adapt_floor = keep
     out["pooled"] = {"top1": mean_ci(np.concatenate(right_all)), "no_theme": mean_ci(np.concatenate(none_all))}
     return out

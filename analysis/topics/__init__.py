@@ -26,6 +26,8 @@ writing ``from analysis import topics`` / ``analysis.topics.theme_shares``:
 from __future__ import annotations
 
 from analysis.topics.classifier import (
+    ADAPT_FLOOR,
+    ADAPT_MIN_TEXTS,
     MODEL_FAMILY,
     SIMILARITY_CAP,
     ThemeClassifier,
@@ -56,7 +58,14 @@ from analysis.topics.emerging import (
     specific_term,
     territory_words,
 )
-from analysis.topics.enricher import classifier_from_store, enrich, parse_labels, store_label
+from analysis.topics.enricher import (
+    adapted_classifier,
+    classifier_from_store,
+    enrich,
+    parse_labels,
+    store_adaptation,
+    store_label,
+)
 from analysis.topics.evaluation import evaluate
 from analysis.topics.lemmas import (
     STOP_WORDS_FR,
@@ -119,6 +128,10 @@ __all__ = [
     "load_taxonomy",
     "MODEL_FAMILY",
     "SIMILARITY_CAP",
+    "ADAPT_FLOOR",
+    "ADAPT_MIN_TEXTS",
+    "adapted_classifier",
+    "store_adaptation",
     "theme_centroids",
     "ThemeClassifier",
     "default_classifier",

@@ -33,6 +33,16 @@ SIMILARITY_CAP = 0.9
 # `vigie eval`'s table that keeps the issue's bound on civic texts (≤ 10 % left without a theme): 0,15
 # (8,9 %); the shares' error on our comments goes 0,66 → 0,50, the civic top-1 52,5 → 51,5 %.
 SIMILARITY_FLOOR = 0.15
+# Adaptation to the store's own texts (:meth:`ThemeClassifier.adapt`, issue 17): a model learned, without
+# any label, from the texts where a keyword named the theme, then read on the texts without a keyword. It
+# needs enough of them (a small store keeps the similarity rule); a text gets its theme when the model's
+# probability reaches the floor, chosen by `vigie eval` (largest floor of its table that leaves at most 10 %
+# of civic texts without a theme).
+ADAPT_MIN_TEXTS = 200
+ADAPT_FLOOR = 0.35
+ADAPT_C = 1.0
+# Evidence an adapted theme gives (score 1 − e^−s between 0,50 and 0,59): a theme, less than a keyword.
+ADAPT_EVIDENCE = (0.7, 0.9)
 
 
 def _keyword_parts(tax: Taxonomy) -> tuple[dict[str, int], list, list]:
@@ -89,7 +99,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, taxonomy: Taxonomy | None = None, threshold: float = 0.5, label_weight: float = 5.0,
                  C: float = 4.0, max_features: int = 50_000, expand: bool = True,
                  similarity_floor: float = SIMILARITY_FLOOR, similarity_weight: float = 20.0,
-                 embeddings: str | None = None):
+                 embeddings: str | None = None, adaptation: bytes | None = None, adapt_floor: float = ADAPT_FLOOR):
         self.taxonomy = taxonomy
         self.threshold = threshold
         self.label_weight = label_weight
@@ -99,6 +109,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.similarity_floor = similarity_floor
         self.similarity_weight = similarity_weight
         self.embeddings = embeddings
+        self.adaptation = adaptation
+        self.adapt_floor = adapt_floor
 
     # -- taxonomy evidence
     def _tax(self) -> Taxonomy:
@@ -142,7 +154,15 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         # only texts without any keyword: the taxonomy decides when it can, and similarity never
         # adds a second theme beside a keyword's (so the others' vectors are not even computed)
         bare = np.flatnonzero(s.max(axis=1) <= 0) if self.expand and len(s) else np.array([], dtype=np.int64)
-        if len(bare):
+        if len(bare) and getattr(self, "adapt_coef_", None) is not None:
+            P = self._adapted_proba(B[bare])
+            j = P.argmax(axis=1)
+            best = P[np.arange(len(P)), j]
+            best[np.diff(B[bare].indptr) == 0] = 0  # no known word: the model would only read its priors
+            lo, hi = ADAPT_EVIDENCE
+            e = lo + (hi - lo) * np.clip((best - self.adapt_floor) / (1 - self.adapt_floor), 0, 1)
+            s[bare, self.adapt_classes_[j]] += np.where(best >= self.adapt_floor, e, 0.0)
+        elif len(bare):
             Bb = B[bare]
             # cosine to each centroid = (B·W·Cᵀ) ÷ ‖B·W‖: sparse products only (a BLAS call on
             # these small dense blocks cost more in thread start-up than the whole product)
@@ -153,6 +173,102 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             e = self.similarity_weight * np.clip((best - self.similarity_floor) / (1 - self.similarity_floor), 0, None)
             s[bare, j] += np.minimum(e, SIMILARITY_CAP)  # capped below one keyword's evidence
         return s
+
+    # -- adaptation to the store's texts
+    def _adapted_blocks(self, B: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """The two blocks of the adapted model's features of texts (their binary keys ``B`` of the seed
+        vectorizer): the scale that brings each row of ``B`` to unit norm, and the text's static vector
+        (unit norm). The vocabulary is the taxonomy's keywords and the shipped word table's: no word of
+        the store's own."""
+        scale = 1 / np.maximum(np.sqrt(np.asarray(B.sum(axis=1)).ravel()), 1)
+        V = np.asarray(B @ self.word_vectors_)
+        V /= np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-9)
+        return scale, V
+
+    def _adapted_features(self, B: sp.csr_matrix) -> sp.csr_matrix:
+        scale, V = self._adapted_blocks(B)
+        return sp.hstack([sp.diags(scale).astype(np.float32) @ B, sp.csr_matrix(V)], format="csr")
+
+    def _adapted_proba(self, B: sp.csr_matrix) -> np.ndarray:
+        # each block times its coefficients, without stacking them (the dense block made the sparse
+        # matrix cost more than the products)
+        nb = B.shape[1]
+        scale, V = self._adapted_blocks(B)
+        Z = (np.asarray(B @ self.adapt_coef_[:, :nb].T) * scale[:, None] + V @ self.adapt_coef_[:, nb:].T
+             + self.adapt_intercept_)
+        if Z.shape[1] == 1:  # two themes learned: the binary model's one column
+            Z = np.hstack([-Z, Z]) / 2
+        Z -= Z.max(axis=1, keepdims=True)
+        E = np.exp(Z)
+        return E / E.sum(axis=1, keepdims=True)
+
+    def _base_version(self) -> str:
+        """What the adapted model's columns depend on: the taxonomy (its keywords) and the word table."""
+        return f"{self._tax().version}-{getattr(self, 'embeddings_version_', 'x')}"
+
+    def adapt(self, texts: Sequence[str | None] | pd.Series, C: float = ADAPT_C) -> ThemeClassifier:
+        """Learn the store's vocabulary without any label (self-training): the texts where a keyword
+        names a theme are the examples of that theme (the strongest one), and a logistic regression on
+        the words and the static vector of each text learns which other words go with it. The texts
+        without a keyword then get the theme it reads (:meth:`seed_scores`) instead of the nearest
+        centroid. Fewer than :data:`ADAPT_MIN_TEXTS` such examples, or a single theme among them: nothing
+        learned (the similarity rule stays). Returns ``self``: ``adaptation_`` holds the learned model as
+        bytes (what a store keeps: :func:`analysis.topics.enricher.store_adaptation`; read back with the
+        ``adaptation`` parameter), and the version names it."""
+        from sklearn.linear_model import LogisticRegression
+
+        self._check_fitted()
+        if not self.expand:
+            return self
+        texts = list(dict.fromkeys(t for t in texts if isinstance(t, str) and t.strip()))
+        self._drop_adaptation()
+        B = _binarize(self.seed_vectorizer_.transform(texts))
+        K = B[:, : self.n_keyword_keys_]
+        s = np.clip((K @ self.seed_pos_).toarray() - (K @ self.seed_neg_).toarray(), 0, None)
+        named = np.flatnonzero(s.max(axis=1) >= 1) if len(s) else np.array([], dtype=np.int64)
+        y = s[named].argmax(axis=1) if len(named) else np.array([], dtype=np.int64)
+        if len(named) < ADAPT_MIN_TEXTS or len(np.unique(y)) < 2:
+            self.adapt_examples_ = len(named)  # what there was to learn from (nothing learned)
+            self.version_ = self._version()
+            return self
+        # tol 1e-3: half the iterations of the default for the same figures of `vigie eval`
+        m = LogisticRegression(C=C, tol=1e-3, max_iter=1000)
+        m.fit(self._adapted_features(B[named]), y)
+        self._set_adaptation(m.coef_.astype(np.float32), m.intercept_.astype(np.float32),
+                             m.classes_.astype(np.int64), len(named))
+        return self
+
+    def _drop_adaptation(self) -> None:
+        self.adapt_coef_ = self.adapt_intercept_ = self.adapt_classes_ = None
+        self.adapt_examples_ = 0
+        self.adaptation_ = None
+
+    def _set_adaptation(self, coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray, examples: int) -> None:
+        import hashlib
+        import io
+
+        self.adapt_coef_, self.adapt_intercept_, self.adapt_classes_ = coef, intercept, classes
+        self.adapt_examples_ = int(examples)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, coef=coef, intercept=intercept, classes=classes, examples=np.int64(examples),
+                            base=np.array(self._base_version()))
+        self.adaptation_ = buf.getvalue()
+        h = hashlib.sha256(coef.tobytes())
+        h.update(intercept.tobytes())
+        h.update(classes.tobytes())
+        self.adapt_fingerprint_ = h.hexdigest()[:8]
+        self.version_ = self._version()
+
+    def _load_adaptation(self, blob: bytes) -> None:
+        """Read an adapted model (:meth:`adapt`'s ``adaptation_``); one learned for another taxonomy or
+        word table does not fit these columns: refused."""
+        import io
+
+        z = np.load(io.BytesIO(blob), allow_pickle=False)
+        if str(z["base"]) != self._base_version():
+            raise ValueError(f"Modèle adapté pour une autre taxonomie ou table de mots ({z['base']}, "
+                             f"attendu {self._base_version()}).")
+        self._set_adaptation(z["coef"], z["intercept"], z["classes"], int(z["examples"]))
 
     def _check_fitted(self) -> None:
         from sklearn.utils.validation import check_is_fitted
@@ -177,6 +293,9 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         labelled = np.array([lab is not None for lab in y], dtype=bool)
         self.n_labelled_ = int(labelled.sum())
         self.models_: dict[str, Any] = {}
+        self._drop_adaptation()
+        if self.adaptation is not None and self.expand:
+            self._load_adaptation(self.adaptation)
         self.version_ = self._version()
         if not labelled.any():
             return self
@@ -245,6 +364,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         if self.expand:
             parts.append(f"{getattr(self, 'embeddings_version_', 'x')}"
                          f"-f{self.similarity_floor:g}w{self.similarity_weight:g}")
+            if getattr(self, "adapt_coef_", None) is not None:
+                parts.append(f"a{self.adapt_fingerprint_}p{self.adapt_floor:g}")
         fp = getattr(self, "labels_fingerprint_", None)
         parts.append(f"l{fp}" if fp else "seed")
         return "-".join(parts)

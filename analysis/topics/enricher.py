@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 import re
@@ -56,10 +57,56 @@ def store_label(con: Any, item_id: str, themes: Sequence[str], item_type: str | 
         "author": author, "created_at": pd.Timestamp.now(tz="UTC").tz_localize(None)}]))
 
 
+# Texts the adaptation learns from: a deterministic sample of the store's distinct texts (20 000: about
+# 3 s to learn, once per doubling of the store).
+ADAPT_SAMPLE = 20_000
+ADAPTATION = "adaptation"
+
+
+def store_adaptation(con: Any, tax: Taxonomy, refit: bool = True, sample: int = ADAPT_SAMPLE) -> bytes | None:
+    """The store's adapted theme model (:meth:`ThemeClassifier.adapt`), learned again — when ``refit``
+    (a write session) — if there is none for this taxonomy and word table yet, or the store holds twice
+    the messages and posts it held then (its vocabulary may have moved; learning it at every import
+    would reclassify every message every day). None: nothing learned (too few texts a keyword names)."""
+    if "theme_model" in store.pending_tables(con):
+        return None
+    base = adapted_classifier(tax, None)
+    row = con.execute("SELECT base, items, model FROM theme_model WHERE name = ?", [ADAPTATION]).fetchone()
+    current = row is not None and row[0] == base._base_version()
+    if not refit:
+        return bytes(row[2]) if current and row[2] is not None else None
+    items = con.execute("SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM posts)").fetchone()[0]
+    if current and items < 2 * max(row[1] or 0, 1):
+        return bytes(row[2]) if row[2] is not None else None
+    texts = con.execute(
+        "SELECT text FROM (SELECT text FROM messages WHERE text IS NOT NULL UNION "
+        "SELECT text FROM posts WHERE text IS NOT NULL) ORDER BY hash(text), text LIMIT ?", [sample]
+    ).df()["text"].tolist()
+    base.adapt(texts)  # a copy of the shipped classifier: adapt() sets its own attributes only
+    con.execute("INSERT OR REPLACE INTO theme_model VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?)",
+                [ADAPTATION, base._base_version(), items, base.adapt_examples_, base.adaptation_])
+    return base.adaptation_
+
+
+def adapted_classifier(tax: Taxonomy, adaptation: bytes | None) -> ThemeClassifier:
+    """The shipped classifier (:func:`default_classifier`, built once per process) with ``adaptation``
+    read in: a shallow copy, so the shared one is never changed."""
+    clf = copy.copy(default_classifier(tax))
+    clf.adaptation = adaptation
+    clf._drop_adaptation()
+    if adaptation is not None:
+        clf._load_adaptation(adaptation)
+    clf.version_ = clf._version()
+    return clf
+
+
 def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled_sample: int = 20_000,
-                          ) -> ThemeClassifier:
-    """The classifier the enricher uses: seed-only, or fitted when analysts stored theme labels."""
+                          refit: bool = True) -> ThemeClassifier:
+    """The classifier the enricher uses: the taxonomy adapted to the store's texts
+    (:func:`store_adaptation`; ``refit=False`` in a read-only session), fitted on analysts' theme labels
+    when there are some."""
     tax = taxonomy or load_taxonomy()
+    adaptation = store_adaptation(con, tax, refit=refit)
     labels = con.execute(
         """
         SELECT l.item_id, l.value, coalesce(m.text, p.text) AS text FROM labels l
@@ -69,8 +116,8 @@ def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled
         """).df()
     labels = labels[labels["text"].notna()]
     if labels.empty:
-        return default_classifier(tax)
-    clf = ThemeClassifier(tax)
+        return adapted_classifier(tax, adaptation)
+    clf = ThemeClassifier(tax, adaptation=adaptation)
     ys = [known_labels(v, tax.ids) for v in labels["value"]]
     # a deterministic sample of unlabelled messages carries the seed pseudo-labels
     pool = con.execute(

@@ -74,6 +74,7 @@ TABLE_LABELS = {
     "collect_state": "Collecte : état de chaque source", "collect_runs": "Collecte : journal des exécutions",
     "erased_authors": "Auteurs effacés (pseudonymes seuls)",
     "store_settings": "Réglages de la base (empreinte de la clé de pseudonymisation)",
+    "theme_model": "Modèle de thèmes appris sur les textes de la base",
     "events": "Événements (agendas)", "planned_posts": "Publications planifiées (calendrier)",
 }
 # A rejected value in one of these columns may be a person's name or handle: never displayed.
