@@ -690,3 +690,9 @@ def test_the_store_keeps_its_adaptation_until_it_doubles(db):
     with derived_refresh.writer(db) as con:
         assert E.classifier_from_store(con).version != first.version
         assert con.execute("SELECT items FROM theme_model").fetchone()[0] == 950
+        # analysts' labels are learned on top of the adapted model; they still override it
+        T.store_label(con, "facebook:a1000", ["sport_loisirs"])
+        labelled = E.classifier_from_store(con)
+        assert "-a" in labelled.version and "-l" in labelled.version
+        T.enrich(con)
+        assert con.execute("SELECT theme FROM themes WHERE item_id = 'facebook:a1000'").fetchall() == [("sport_loisirs",)]
