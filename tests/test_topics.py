@@ -690,6 +690,10 @@ def test_the_store_keeps_its_adaptation_until_it_doubles(db):
     with derived_refresh.writer(db) as con:
         assert E.classifier_from_store(con).version != first.version
         assert con.execute("SELECT items FROM theme_model").fetchone()[0] == 950
+        # a damaged model (edited by hand, imported from elsewhere) is learned again, not a crash
+        con.execute("UPDATE theme_model SET model = 'pas un modele'::BLOB")
+        assert "-a" in E.classifier_from_store(con).version
+        assert con.execute("SELECT octet_length(model) > 1000 FROM theme_model").fetchone()[0]
         # analysts' labels are learned on top of the adapted model; they still override it
         T.store_label(con, "facebook:a1000", ["sport_loisirs"])
         labelled = E.classifier_from_store(con)

@@ -72,7 +72,7 @@ def store_adaptation(con: Any, tax: Taxonomy, refit: bool = True, sample: int = 
         return None
     base = adapted_classifier(tax, None)
     row = con.execute("SELECT base, items, model FROM theme_model WHERE name = ?", [ADAPTATION]).fetchone()
-    current = row is not None and row[0] == base._base_version()
+    current = row is not None and row[0] == base._base_version() and _readable(base, row[2])
     if not refit:
         return bytes(row[2]) if current and row[2] is not None else None
     items = con.execute("SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM posts)").fetchone()[0]
@@ -86,6 +86,18 @@ def store_adaptation(con: Any, tax: Taxonomy, refit: bool = True, sample: int = 
     con.execute("INSERT OR REPLACE INTO theme_model VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?)",
                 [ADAPTATION, base._base_version(), items, base.adapt_examples_, base.adaptation_])
     return base.adaptation_
+
+
+def _readable(base: ThemeClassifier, blob: Any) -> bool:
+    """Whether a stored model reads into ``base``'s columns (a row damaged by hand, or imported from a
+    store of another version, is learned again rather than stopping the enrichment)."""
+    if blob is None:
+        return True
+    try:
+        copy.copy(base)._load_adaptation(bytes(blob))
+    except Exception:  # noqa: BLE001 - any unreadable model: learned again
+        return False
+    return True
 
 
 def adapted_classifier(tax: Taxonomy, adaptation: bytes | None) -> ThemeClassifier:
