@@ -676,9 +676,13 @@ def test_the_store_keeps_its_adaptation_until_it_doubles(db):
     add(full[40:150] + full[190:300] + full[340:], 1000)
     with store.reader(db) as con:  # read-only: what is stored (nothing yet), never learned
         assert "-a" not in E.classifier_from_store(con, refit=False).version
+    with store.reader(db) as con:  # what `vigie topics themes` tells the analyst
+        state = T.adaptation_state(con)
+        assert state["current"] and not state["learned"] and state["examples"] == 120 and state["relearn_at"] == 240
     with derived_refresh.writer(db) as con:
         first = E.classifier_from_store(con)
         assert "-a" in first.version and first.adapt_examples_ == 450
+        assert T.adaptation_state(con)["learned"] and T.adaptation_state(con)["relearn_at"] == 900
         T.enrich(con)
         assert con.execute("SELECT DISTINCT model_version FROM themes").fetchall() == [(first.version,)]
     add([f"Piste cyclable {i}" for i in range(200)], 5000)  # 650 items: less than twice 450
@@ -700,3 +704,15 @@ def test_the_store_keeps_its_adaptation_until_it_doubles(db):
         assert "-a" in labelled.version and "-l" in labelled.version
         T.enrich(con)
         assert con.execute("SELECT theme FROM themes WHERE item_id = 'facebook:a1000'").fetchall() == [("sport_loisirs",)]
+
+
+def test_the_analyst_is_told_whether_the_classifier_adapted():
+    from analysis.cli.topics import adaptation_sentence
+
+    assert "pas encore adapté" in adaptation_sentence(None)
+    base = {"current": True, "learned": True, "examples": 17642, "items": 279919, "relearn_at": 559838,
+            "fitted_at": "2026-12-06 20:55:01", "min_examples": 200}
+    said = adaptation_sentence(base)
+    assert "adapté à ses textes le 2026-12-06 20:55" in said and "17\u202f642" in said and "559\u202f838" in said
+    assert "il en faut 200" in adaptation_sentence({**base, "learned": False, "examples": 80})
+    assert "la taxonomie a changé" in adaptation_sentence({**base, "current": False})

@@ -73,6 +73,31 @@ def themes_cmd() -> None:
     for th in tax.themes:
         t.add_row(th.id, th.label, fr_int(len(th.keywords) + len(th.hashtags)), th.description)
     console.print(t)
+    try:
+        con = store.connect(read_only=True)
+    except store.StoreMissing:
+        return  # the taxonomy alone: no store yet
+    with con:
+        state = T.adaptation_state(con, tax)
+    console.print(adaptation_sentence(state), soft_wrap=True)
+
+
+def adaptation_sentence(state: dict | None) -> str:
+    """French: whether the store's classifier is adapted to its texts (:func:`analysis.topics.adaptation_state`)."""
+    if state is None:
+        return "Dans cette base : le classifieur ne s'est pas encore adapté à ses textes (à la prochaine écriture)."
+    if not state["current"]:
+        return ("Dans cette base : la taxonomie a changé depuis l'adaptation du classifieur à ses textes ; il "
+                "s'adaptera de nouveau à la prochaine écriture (`vigie enrich`).")
+    when = str(state["fitted_at"])[:16]
+    if not state["learned"]:
+        return (f"Dans cette base : pas d'adaptation ({fr_int(state['examples'])} textes nommés par un mot-clé le "
+                f"{when}, il en faut {fr_int(state['min_examples'])}) ; les textes sans mot-clé reçoivent le thème le "
+                f"plus proche. Nouvel essai quand la base atteindra {fr_int(state['relearn_at'])} messages et "
+                "publications.")
+    return (f"Dans cette base : classifieur adapté à ses textes le {when}, à partir de {fr_int(state['examples'])} "
+            f"textes nommés par un mot-clé ; réappris quand la base atteindra {fr_int(state['relearn_at'])} messages "
+            "et publications.")
 
 
 EVAL_HELP = (

@@ -59,6 +59,7 @@ from analysis.topics.emerging import (
     territory_words,
 )
 from analysis.topics.enricher import (
+    adaptation_state,
     adapted_classifier,
     classifier_from_store,
     enrich,
@@ -131,6 +132,7 @@ __all__ = [
     "ADAPT_FLOOR",
     "ADAPT_MIN_TEXTS",
     "adapted_classifier",
+    "adaptation_state",
     "store_adaptation",
     "theme_centroids",
     "ThemeClassifier",

@@ -16,7 +16,7 @@ import pandas as pd
 from analysis import enrich as orchestrator
 from analysis import store
 from analysis.fmt import fr_plural
-from analysis.topics.classifier import ThemeClassifier, default_classifier
+from analysis.topics.classifier import ADAPT_MIN_TEXTS, ThemeClassifier, default_classifier
 from analysis.topics.taxonomy import NO_THEME, Taxonomy, load_taxonomy
 
 
@@ -86,6 +86,24 @@ def store_adaptation(con: Any, tax: Taxonomy, refit: bool = True, sample: int = 
     con.execute("INSERT OR REPLACE INTO theme_model VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?)",
                 [ADAPTATION, base._base_version(), items, base.adapt_examples_, base.adaptation_])
     return base.adaptation_
+
+
+def adaptation_state(con: Any, taxonomy: Taxonomy | None = None) -> dict[str, Any] | None:
+    """What the store's adaptation is (:func:`store_adaptation`), for the analyst: ``learned`` (a model
+    is in use), ``examples`` (texts a keyword named), ``items`` (messages and posts then), ``fitted_at``,
+    ``current`` (learned for this taxonomy and word table) and ``relearn_at`` (the store's size that
+    makes the next write session learn it again). None: never learned (no write session since)."""
+    if "theme_model" in store.pending_tables(con):
+        return None
+    row = con.execute("SELECT base, items, examples, fitted_at, model FROM theme_model WHERE name = ?",
+                      [ADAPTATION]).fetchone()
+    if row is None:
+        return None
+    base = adapted_classifier(taxonomy or load_taxonomy(), None)
+    current = row[0] == base._base_version() and _readable(base, row[4])
+    return {"learned": current and row[4] is not None, "examples": int(row[2] or 0), "items": int(row[1] or 0),
+            "fitted_at": row[3], "current": current, "relearn_at": 2 * max(int(row[1] or 0), 1),
+            "min_examples": ADAPT_MIN_TEXTS}
 
 
 def _readable(base: ThemeClassifier, blob: Any) -> bool:
