@@ -47,17 +47,12 @@ def reliability_note(model: str) -> str:
     if not r:
         return "Fiabilité : pas encore mesurée sur des textes réels (`vigie eval`)."
     if model == "themes":
-        cv = r.get("cv_adapt_floor", {}).get("pooled")
-        if cv:  # the classifier adapted to each source's texts (no label), its floor chosen on the other two
-            note = (f"Fiabilité, mesurée sur {_int(r['n'])} textes civiques réels courts (chaque source lue comme une "
-                    "base à elle seule : le classifieur s'adapte à ses textes sans en lire les catégories, son seuil "
-                    f"choisi sur les deux autres) : bon thème en tête pour {_ci_pct(cv['top1'])}, aucun thème pour "
-                    f"{_pct(cv['no_theme']['value'])}.")
-        else:
-            cv = r.get("cv_by_source", {}).get("pooled") or r["shipped"]
-            note = (f"Fiabilité, mesurée sur {_int(r['n'])} textes civiques réels courts (chaque source lue avec des "
-                    f"réglages choisis sur les deux autres) : bon thème en tête pour {_ci_pct(cv['top1'])}, aucun thème "
-                    f"pour {_pct(cv['no_theme']['value'])}.")
+        # the classifier adapted to each source's texts (no label read), its floor chosen on the other two
+        cv = r["cv_adapt_floor"]["pooled"]
+        note = (f"Fiabilité, mesurée sur {_int(r['n'])} textes civiques réels courts (chaque source lue comme une "
+                "base à elle seule : le classifieur s'adapte à ses textes sans en lire les catégories, son seuil "
+                f"choisi sur les deux autres) : bon thème en tête pour {_ci_pct(cv['top1'])}, aucun thème pour "
+                f"{_pct(cv['no_theme']['value'])}.")
         false = r.get("comments", {}).get("false_theme")
         if false:  # the shares count every message: a theme given to a message about nothing inflates them
             note += (f" Sur {_int(false['n'])} commentaires réels qui ne parlent d'aucun de ces thèmes, un thème est "

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -248,17 +249,31 @@ def adapted_by_source(dev_all: pd.DataFrame, taxonomy: Any = None) -> dict[str, 
             for s in SOURCES}
 
 
+@contextmanager
+def _floor(clfs: Iterable[ThemeClassifier], floor: float | None) -> Iterator[None]:
+    """Read with ``adapt_floor`` = ``floor`` (None: as they are), then put each classifier's back."""
+    clfs = list(clfs)
+    kept = [c.adapt_floor for c in clfs]
+    if floor is not None:
+        for c in clfs:
+            c.adapt_floor = floor
+    try:
+        yield
+    finally:
+        for c, k in zip(clfs, kept, strict=True):
+            c.adapt_floor = k
+
+
 def _per_source(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, floor: float | None = None,
                 sources: Sequence[str] = SOURCES) -> tuple[np.ndarray, np.ndarray]:
+    """(right, no_theme) over ``sources``, each read by its own adapted classifier (at ``floor``)."""
     right, none = [], []
-    for s in sources:
-        clf = clfs[s]
-        if floor is not None:
-            clf.adapt_floor = floor
-        d = dev[dev["source"] == s]
-        r, n = top1(clf, d["text"].tolist(), d["gold"].tolist())
-        right.append(r)
-        none.append(n)
+    with _floor(clfs.values(), floor):
+        for s in sources:
+            d = dev[dev["source"] == s]
+            r, n = top1(clfs[s], d["text"].tolist(), d["gold"].tolist())
+            right.append(r)
+            none.append(n)
     return np.concatenate(right), np.concatenate(none)
 
 
@@ -286,16 +301,12 @@ def adapt_floor_table(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, comme
     fr = lab[lab["lang"] == "fr"]
     bare = fr[fr["themes"].str.len() == 0]
     rows = []
-    keep = comments_clf.adapt_floor
     for fl in floors:
         right, none = _per_source(clfs, dev, fl)
-        comments_clf.adapt_floor = fl
-        false_theme = comments_clf.predict_top(bare["text"].tolist()) != NO_THEME
-        rows.append({"floor": fl, "top1": mean_ci(right), "no_theme": mean_ci(none),
-                     "false_theme": mean_ci(false_theme), **shares(comments_clf, fr)})
-    comments_clf.adapt_floor = keep
-    for c in clfs.values():
-        c.adapt_floor = keep
+        with _floor([comments_clf], fl):
+            false_theme = comments_clf.predict_top(bare["text"].tolist()) != NO_THEME
+            rows.append({"floor": fl, "top1": mean_ci(right), "no_theme": mean_ci(none),
+                         "false_theme": mean_ci(false_theme), **shares(comments_clf, fr)})
     return rows
 
 
@@ -303,18 +314,16 @@ def cross_validate_adapt_floor(clfs: dict[str, ThemeClassifier], dev: pd.DataFra
                                floors: Sequence[float] = ADAPT_FLOORS, bound: float = NO_THEME_BOUND) -> dict:
     """The floor's rule (the largest that leaves at most ``bound`` of the texts without a theme) applied
     on two sources, read on the third."""
-    keep = next(iter(clfs.values())).adapt_floor
     out: dict[str, Any] = {"folds": {}}
     right_all, none_all = [], []
     for held in SOURCES:
         train = [s for s in SOURCES if s != held]
-        ok = [f for f in floors if _per_source(clfs, dev, f, train)[1].mean() <= bound]
-        chosen = max(ok) if ok else min(floors)
+        rows = [{"floor": f, "no_theme": {"value": _per_source(clfs, dev, f, train)[1].mean()}} for f in floors]
+        chosen = floor_by_rule(rows, bound)
+        chosen = min(floors) if chosen is None else chosen
         r, n = _per_source(clfs, dev, chosen, (held,))
         right_all.append(r)
         none_all.append(n)
         out["folds"][held] = {"chosen": chosen, "top1": mean_ci(r), "no_theme": mean_ci(n)}
-    for c in clfs.values():
-        c.adapt_floor = keep
     out["pooled"] = {"top1": mean_ci(np.concatenate(right_all)), "no_theme": mean_ci(np.concatenate(none_all))}
     return out

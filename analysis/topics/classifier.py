@@ -147,10 +147,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         theme only, only above the floor, and only for a text where no keyword matched).
         """
         self._check_fitted()
-        B = _binarize(self.seed_vectorizer_.transform(texts))
-        K = B[:, : self.n_keyword_keys_]
-        s = (K @ self.seed_pos_).toarray() - (K @ self.seed_neg_).toarray()
-        s = np.clip(s, 0, None)
+        B, s = self._keyword_evidence(texts)
         # only texts without any keyword: the taxonomy decides when it can, and similarity never
         # adds a second theme beside a keyword's (so the others' vectors are not even computed)
         bare = np.flatnonzero(s.max(axis=1) <= 0) if self.expand and len(s) else np.array([], dtype=np.int64)
@@ -173,6 +170,13 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             e = self.similarity_weight * np.clip((best - self.similarity_floor) / (1 - self.similarity_floor), 0, None)
             s[bare, j] += np.minimum(e, SIMILARITY_CAP)  # capped below one keyword's evidence
         return s
+
+    def _keyword_evidence(self, texts: Sequence[str | None] | pd.Series) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The texts' binary keys of the seed vectorizer, and per theme the distinct keywords present
+        (× weight) minus its negative keywords, at least 0."""
+        B = _binarize(self.seed_vectorizer_.transform(texts))
+        K = B[:, : self.n_keyword_keys_]
+        return B, np.clip((K @ self.seed_pos_).toarray() - (K @ self.seed_neg_).toarray(), 0, None)
 
     # -- adaptation to the store's texts
     def _adapted_blocks(self, B: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -222,9 +226,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             return self
         texts = list(dict.fromkeys(t for t in texts if isinstance(t, str) and t.strip()))
         self._drop_adaptation()
-        B = _binarize(self.seed_vectorizer_.transform(texts))
-        K = B[:, : self.n_keyword_keys_]
-        s = np.clip((K @ self.seed_pos_).toarray() - (K @ self.seed_neg_).toarray(), 0, None)
+        B, s = self._keyword_evidence(texts)
         named = np.flatnonzero(s.max(axis=1) >= 1) if len(s) else np.array([], dtype=np.int64)
         y = s[named].argmax(axis=1) if len(named) else np.array([], dtype=np.int64)
         if len(named) < ADAPT_MIN_TEXTS or len(np.unique(y)) < 2:
@@ -243,16 +245,20 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.adapt_examples_ = 0
         self.adaptation_ = None
 
-    def _set_adaptation(self, coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray, examples: int) -> None:
+    def _set_adaptation(self, coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray, examples: int,
+                        blob: bytes | None = None) -> None:
+        """Use a learned model; ``blob``: the bytes it was read from (else they are written)."""
         import hashlib
         import io
 
         self.adapt_coef_, self.adapt_intercept_, self.adapt_classes_ = coef, intercept, classes
         self.adapt_examples_ = int(examples)
-        buf = io.BytesIO()
-        np.savez_compressed(buf, coef=coef, intercept=intercept, classes=classes, examples=np.int64(examples),
-                            base=np.array(self._base_version()))
-        self.adaptation_ = buf.getvalue()
+        if blob is None:
+            buf = io.BytesIO()
+            np.savez_compressed(buf, coef=coef, intercept=intercept, classes=classes, examples=np.int64(examples),
+                                base=np.array(self._base_version()))
+            blob = buf.getvalue()
+        self.adaptation_ = blob
         h = hashlib.sha256(coef.tobytes())
         h.update(intercept.tobytes())
         h.update(classes.tobytes())
@@ -268,7 +274,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         if str(z["base"]) != self._base_version():
             raise ValueError(f"Modèle adapté pour une autre taxonomie ou table de mots ({z['base']}, "
                              f"attendu {self._base_version()}).")
-        self._set_adaptation(z["coef"], z["intercept"], z["classes"], int(z["examples"]))
+        self._set_adaptation(z["coef"], z["intercept"], z["classes"], int(z["examples"]), blob)
 
     def _check_fitted(self) -> None:
         from sklearn.utils.validation import check_is_fitted

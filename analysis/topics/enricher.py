@@ -63,29 +63,43 @@ ADAPT_SAMPLE = 20_000
 ADAPTATION = "adaptation"
 
 
-def store_adaptation(con: Any, tax: Taxonomy, refit: bool = True, sample: int = ADAPT_SAMPLE) -> bytes | None:
-    """The store's adapted theme model (:meth:`ThemeClassifier.adapt`), learned again — when ``refit``
-    (a write session) — if there is none for this taxonomy and word table yet, or the store holds twice
-    the messages and posts it held then (its vocabulary may have moved; learning it at every import
-    would reclassify every message every day). None: nothing learned (too few texts a keyword names)."""
+def _stored(con: Any, tax: Taxonomy) -> tuple[tuple | None, ThemeClassifier | None]:
+    """The store's ``theme_model`` row (base, items, examples, fitted_at, model), and the shipped classifier
+    with its model read in when it is current: learned for this taxonomy and word table, and readable (a
+    row damaged by hand, or imported from a store of another version, is not current: learned again rather
+    than stopping the enrichment). A row learned from too few texts (no model) gives the plain classifier."""
     if "theme_model" in store.pending_tables(con):
-        return None
-    base = adapted_classifier(tax, None)
-    row = con.execute("SELECT base, items, model FROM theme_model WHERE name = ?", [ADAPTATION]).fetchone()
-    current = row is not None and row[0] == base._base_version() and _readable(base, row[2])
-    if not refit:
-        return bytes(row[2]) if current and row[2] is not None else None
+        return None, None
+    row = con.execute("SELECT base, items, examples, fitted_at, model FROM theme_model WHERE name = ?",
+                      [ADAPTATION]).fetchone()
+    if row is None or row[0] != adapted_classifier(tax, None)._base_version():
+        return row, None
+    try:
+        return row, adapted_classifier(tax, None if row[4] is None else bytes(row[4]))
+    except Exception:  # noqa: BLE001 - any unreadable model: learned again
+        return row, None
+
+
+def store_adaptation(con: Any, tax: Taxonomy, refit: bool = True, sample: int = ADAPT_SAMPLE) -> ThemeClassifier:
+    """The shipped classifier adapted to the store's texts (:meth:`ThemeClassifier.adapt`; without
+    ``adaptation_`` when nothing was learned: too few texts a keyword names). Learned again — when
+    ``refit`` (a write session) — if there is no current model for this taxonomy and word table, or the
+    store holds twice the messages and posts it held then (its vocabulary may have moved; learning it at
+    every import would reclassify every message every day)."""
+    row, clf = _stored(con, tax)
+    if not refit:  # a read-only session (a write session has migrated the store: the table is there)
+        return clf or adapted_classifier(tax, None)
     items = con.execute("SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM posts)").fetchone()[0]
-    if current and items < 2 * max(row[1] or 0, 1):
-        return bytes(row[2]) if row[2] is not None else None
+    if clf is not None and items < 2 * max(row[1] or 0, 1):
+        return clf
     texts = con.execute(
         "SELECT text FROM (SELECT text FROM messages WHERE text IS NOT NULL UNION "
         "SELECT text FROM posts WHERE text IS NOT NULL) ORDER BY hash(text), text LIMIT ?", [sample]
     ).df()["text"].tolist()
-    base.adapt(texts)  # a copy of the shipped classifier: adapt() sets its own attributes only
+    clf = adapted_classifier(tax, None).adapt(texts)  # a copy: adapt() sets its own attributes only
     con.execute("INSERT OR REPLACE INTO theme_model VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?)",
-                [ADAPTATION, base._base_version(), items, base.adapt_examples_, base.adaptation_])
-    return base.adaptation_
+                [ADAPTATION, clf._base_version(), items, clf.adapt_examples_, clf.adaptation_])
+    return clf
 
 
 def adaptation_state(con: Any, taxonomy: Taxonomy | None = None) -> dict[str, Any] | None:
@@ -93,29 +107,12 @@ def adaptation_state(con: Any, taxonomy: Taxonomy | None = None) -> dict[str, An
     is in use), ``examples`` (texts a keyword named), ``items`` (messages and posts then), ``fitted_at``,
     ``current`` (learned for this taxonomy and word table) and ``relearn_at`` (the store's size that
     makes the next write session learn it again). None: never learned (no write session since)."""
-    if "theme_model" in store.pending_tables(con):
-        return None
-    row = con.execute("SELECT base, items, examples, fitted_at, model FROM theme_model WHERE name = ?",
-                      [ADAPTATION]).fetchone()
+    row, clf = _stored(con, taxonomy or load_taxonomy())
     if row is None:
         return None
-    base = adapted_classifier(taxonomy or load_taxonomy(), None)
-    current = row[0] == base._base_version() and _readable(base, row[4])
-    return {"learned": current and row[4] is not None, "examples": int(row[2] or 0), "items": int(row[1] or 0),
-            "fitted_at": row[3], "current": current, "relearn_at": 2 * max(int(row[1] or 0), 1),
-            "min_examples": ADAPT_MIN_TEXTS}
-
-
-def _readable(base: ThemeClassifier, blob: Any) -> bool:
-    """Whether a stored model reads into ``base``'s columns (a row damaged by hand, or imported from a
-    store of another version, is learned again rather than stopping the enrichment)."""
-    if blob is None:
-        return True
-    try:
-        copy.copy(base)._load_adaptation(bytes(blob))
-    except Exception:  # noqa: BLE001 - any unreadable model: learned again
-        return False
-    return True
+    return {"learned": clf is not None and clf.adaptation_ is not None, "examples": int(row[2] or 0),
+            "items": int(row[1] or 0), "fitted_at": row[3], "current": clf is not None,
+            "relearn_at": 2 * max(int(row[1] or 0), 1), "min_examples": ADAPT_MIN_TEXTS}
 
 
 def adapted_classifier(tax: Taxonomy, adaptation: bytes | None) -> ThemeClassifier:
@@ -136,7 +133,7 @@ def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled
     (:func:`store_adaptation`; ``refit=False`` in a read-only session), fitted on analysts' theme labels
     when there are some."""
     tax = taxonomy or load_taxonomy()
-    adaptation = store_adaptation(con, tax, refit=refit)
+    adapted = store_adaptation(con, tax, refit=refit)
     labels = con.execute(
         """
         SELECT l.item_id, l.value, coalesce(m.text, p.text) AS text FROM labels l
@@ -146,8 +143,8 @@ def classifier_from_store(con: Any, taxonomy: Taxonomy | None = None, unlabelled
         """).df()
     labels = labels[labels["text"].notna()]
     if labels.empty:
-        return adapted_classifier(tax, adaptation)
-    clf = ThemeClassifier(tax, adaptation=adaptation)
+        return adapted
+    clf = ThemeClassifier(tax, adaptation=adapted.adaptation_)
     ys = [known_labels(v, tax.ids) for v in labels["value"]]
     # a deterministic sample of unlabelled messages carries the seed pseudo-labels
     pool = con.execute(
