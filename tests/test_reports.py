@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -85,6 +86,17 @@ def test_registry_plugs_a_section_without_core_change():
         assert [s.id for s in sec.sections()][-1] == "test_extra"
     finally:
         sec.SECTIONS[:] = [s for s in sec.SECTIONS if s.id != "test_extra"]
+
+
+def test_discovery_imports_the_section_plugins_only():
+    """``analysis/events/report.py`` is a section plug-in; ``analysis/cli/report.py`` is the `vigie report`
+    command: discovering the sections must not import the CLI (typer, the demo generator: 0,3 s of each
+    first report) nor look inside the packages by importing them."""
+    code = ("import sys; from analysis.reports import sections as s; found = s.discover(); "
+            "print(found, 'analysis.cli' in sys.modules, 'analysis.demo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1]).stdout.strip()
+    assert out == "['analysis.events.report'] False False", out
 
 
 # ------------------------------------------------------------------------------ demo store

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import mimetypes
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -120,16 +121,20 @@ def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period,
     peers = peers_of(con, territory)
     ctx = ReportContext(con, territory, name, period, compare, peers, names, tuple(platforms), visible=tuple(visible))
 
-    found = findings_mod.findings(con, territory, period, compare, platforms)
+    secs = sections()
+    # the findings and the store's hash are computed beside the sections, on cursors of their own too
+    *datas, found, snapshot = _side_by_side(con, [
+        *((lambda cur, s=s: s.build(replace(ctx, con=cur))) for s in secs),
+        lambda cur: findings_mod.findings(cur, territory, period, compare, platforms),
+        store.snapshot_hash])
     built = []
     caveats: list[str] = []
-    for s, data in zip(secs := sections(), _build_sections(secs, ctx), strict=True):
+    for s, data in zip(secs, datas, strict=True):
         if data is None:
             continue
         caveats += data.get("caveats", [])
         built.append({"id": s.id, "title": s.title, "template": s.template, "data": data})
 
-    snapshot = store.snapshot_hash(con)
     as_of = _last_import(con)
     formulas = [{"name": f.name, "formula": f.formula, "unit": f.unit, "version": f.version}
                 for f in metrics.FORMULAS.values()]
@@ -168,19 +173,20 @@ def build_report(con: duckdb.DuckDBPyConnection, territory: str, period: Period,
     return Report(model)
 
 
-def _build_sections(secs: list[Any], ctx: ReportContext) -> list[dict[str, Any] | None]:
-    """Each section's model, built side by side (threads, each on a cursor of its own: DuckDB and the
-    chart renderer release the GIL), returned in report order: the same models as one after the other."""
+def _side_by_side(con: duckdb.DuckDBPyConnection, jobs: list[Callable[[duckdb.DuckDBPyConnection], Any]]) -> list[Any]:
+    """``job(cursor)`` of each job, run side by side (threads, each on a cursor of its own: DuckDB and
+    the chart renderer release the GIL), returned in the jobs' order: the same results as one after
+    the other."""
 
-    def build(s: Any) -> dict[str, Any] | None:
-        cur = ctx.con.cursor()
+    def run(job: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
+        cur = con.cursor()
         try:
-            return s.build(replace(ctx, con=cur))
+            return job(cur)
         finally:
             cur.close()
 
     with ThreadPoolExecutor(max_workers=SECTION_THREADS) as pool:
-        return list(pool.map(build, secs))
+        return list(pool.map(run, jobs))
 
 
 def _env() -> Environment:

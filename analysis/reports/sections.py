@@ -113,17 +113,18 @@ def discover() -> list[str]:
     Their ``@section`` decorators register them; the report core never lists them.
     """
     import importlib
-    import importlib.util
+    import os
     import pkgutil
-
 
     found = []
     for m in pkgutil.iter_modules(analysis.__path__):
         if m.name.endswith("_report"):
             found.append(f"analysis.{m.name}")
-        elif m.ispkg and m.name != "reports":
-            sub = importlib.util.find_spec(f"analysis.{m.name}.report")
-            if sub is not None:
+        elif m.ispkg and m.name not in ("reports", "cli"):  # cli/report.py is `vigie report`, no section
+            # the package's folder is listed, not imported: importlib.util.find_spec imported every
+            # package to look inside (the CLI, the demo generator…: 0,3 s of each first report)
+            inside = pkgutil.iter_modules([os.path.join(m.module_finder.path, m.name)])
+            if any(x.name == "report" for x in inside):
                 found.append(f"analysis.{m.name}.report")
     for name in found:
         importlib.import_module(name)
