@@ -132,6 +132,34 @@ def test_engagement_time_split_on_the_demo(demo_db):
     assert p["created_at"].is_monotonic_increasing
 
 
+def test_posts_are_read_under_their_stored_main_theme(demo_db):
+    """One theme per post in the product: the engagement model reads the theme the store keeps (the
+    enrichment's, adapted to the store), not another classification of the text at read time."""
+    import duckdb
+
+    from analysis.campaigns.posts import post_table
+    from analysis.topics import load_taxonomy, main_theme_sql
+
+    with store.reader(demo_db) as con:
+        hist = E.history(con, ["saint-aubin"])
+        table = post_table(con, ["saint-aubin"]).set_index("post_id")["theme"]
+    assert hist["theme"].notna().all()
+    feats = E.features(hist).set_index("post_id")["theme"]
+    stored = hist.set_index("post_id")["theme"].replace({"none": E.NO_THEME_FEATURE})
+    assert feats.sort_index().equals(stored.sort_index())
+    assert (table.reindex(hist["post_id"]).to_numpy() == hist["theme"].to_numpy()).all()  # Campagnes' table
+    # ties on the score go to the taxonomy's first theme, whatever order the rows were written in
+    ids = load_taxonomy().ids
+    con = duckdb.connect()
+    con.execute("CREATE TABLE themes (item_id VARCHAR, item_type VARCHAR, theme VARCHAR, score DOUBLE)")
+    con.execute("INSERT INTO themes VALUES ('p1', 'post', ?, 0.63), ('p1', 'post', ?, 0.63), ('p1', 'post', ?, 0.2)",
+                [ids[3], ids[1], ids[0]])
+    sql, params = main_theme_sql("'p1'", "post")
+    assert con.execute(f"SELECT {sql}", params).fetchone()[0] == ids[1]
+    with pytest.raises(ValueError):
+        main_theme_sql("'p1'", "post'; DROP TABLE themes; --")
+
+
 # ------------------------------------------------------------------------------ draft check
 def test_readability_hints():
     r = D.readability("Conformément à la délibération du conseil municipal, les modalités d'inscription au dispositif "
@@ -158,7 +186,7 @@ def test_draft_check_on_the_demo(demo_db):
     assert lines[0].startswith("Thèmes : Mobilité et transports (0,86)")
     assert any(x.startswith("Fiabilité du modèle") and "meilleur que la médiane" in x for x in lines)
     fb = next(x for x in lines if x.startswith("Sur Facebook seulement"))
-    assert fb == "Sur Facebook seulement : 79\u00a0% de 307 publications évaluées dans leur intervalle à 80 %."
+    assert fb == "Sur Facebook seulement : 80\u00a0% de 307 publications évaluées dans leur intervalle à 80 %."
     json.dumps(d.as_dict(), ensure_ascii=False, default=str)
     with pytest.raises(ValueError, match="format inconnu"):
         D.check(None, "saint-aubin", "x", "facebook", "gif", datetime(2026, 3, 2, 8))

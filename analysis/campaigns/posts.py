@@ -13,7 +13,7 @@ from analysis.campaigns.model import _has_rows
 from analysis.config import LOCAL_TZ
 from analysis.fmt import WEEKDAYS, fr_num
 from analysis.queries import Filters
-from analysis.topics import load_taxonomy
+from analysis.topics import load_taxonomy, main_theme_sql
 
 
 # ================================================================================ post performance
@@ -26,11 +26,10 @@ def post_table(con: duckdb.DuckDBPyConnection, territories: list[str] | tuple[st
     """
 
     w, params = Filters(tuple(territories), start, end, tuple(platforms)).where("p")
-    theme = ("(SELECT t.theme FROM themes t WHERE t.item_id = p.post_id AND t.item_type = 'post' "
-             "ORDER BY t.score DESC NULLS LAST LIMIT 1)") if _has_rows(con, "themes") else "NULL"
+    theme, tparams = main_theme_sql("p.post_id", "post") if _has_rows(con, "themes") else ("NULL", [])
     df = con.execute(
         f"SELECT p.*, {theme} AS theme FROM posts p JOIN accounts a ON a.account_id = p.account_id AND a.official "
-        f"WHERE {w}", params).df()
+        f"WHERE {w}", tparams + params).df()
     df = metrics.add_post_metrics(df)
     local = pd.to_datetime(df["created_at"]).dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ)
     df["weekday"] = local.dt.day_of_week

@@ -37,7 +37,7 @@ from analysis.ingest.agenda import hashtags_in
 from analysis.schema import platform_label
 from analysis.sentiment import load_model
 from analysis.territories import peers_of
-from analysis.topics import default_classifier, load_taxonomy
+from analysis.topics import default_classifier, load_taxonomy, store_adaptation
 
 LONG_SENTENCE = 20  # words: a sentence longer than this is hard to read aloud
 FALC_SENTENCE = 15  # FALC: 15 words or fewer per sentence
@@ -98,11 +98,12 @@ def readability(text: str) -> Readability:
                        hints)
 
 
-def themes_of(text: str) -> list[tuple[str, str, float]]:
-    """(theme id, French label, score) the classifier reads in ``text``, best first, above its threshold."""
+def themes_of(text: str, clf: Any = None) -> list[tuple[str, str, float]]:
+    """(theme id, French label, score) the classifier reads in ``text``, best first, above its threshold
+    (``clf``: the store's, :func:`analysis.topics.store_adaptation`; the shipped one by default)."""
 
     tax = load_taxonomy()
-    clf = default_classifier(tax)
+    clf = clf if clf is not None else default_classifier(tax)
     p = clf.predict_proba([text or ""])[0]
     order = np.argsort(-p)
     return [(tax.ids[i], tax.label(tax.ids[i]), float(p[i])) for i in order if p[i] >= clf.threshold]
@@ -227,7 +228,10 @@ def check(con: duckdb.DuckDBPyConnection, territory: str, text: str, platform: s
         raise ValueError("le brouillon est vide")
     model, hist, feats, tgt, note, ev = territory_model(con, territory)
     slot = E.slot_of(pd.Timestamp(when_local))
-    th = themes_of(text)
+    # the draft is read as the store's posts were (the classifier adapted to its texts): its theme is
+    # the one the Thématiques page would give it once published
+    clf = store_adaptation(con, load_taxonomy(), refit=False)
+    th = themes_of(text, clf)
     theme = th[0][0] if th else None
     if peers is None:
 
@@ -246,9 +250,9 @@ def check(con: duckdb.DuckDBPyConnection, territory: str, text: str, platform: s
         if level is None:
             notes.append("historique du compte trop court (3 publications au moins)")
         else:
-            tf = E.text_features(pd.Series([text]))
+            tf = E.text_features(pd.Series([text]), clf=clf)
             row = pd.DataFrame({"platform": [platform], "post_format": [post_format], "slot": [slot],
-                                "theme": [E._themes(pd.Series([text]))[0]], "level": [level],
+                                "theme": tf["theme"].to_numpy(), "level": [level],
                                 "log_length": tf["log_length"].to_numpy(), "n_hashtags": tf["n_hashtags"].to_numpy(),
                                 "has_link": tf["has_link"].to_numpy()})
             iv = model.predict_interval(row).iloc[0]

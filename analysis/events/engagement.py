@@ -9,7 +9,9 @@ residuals (so the point is a median), where
   season and the account's trend (the ridge may still correct it: it is also an input);
 - the ridge's inputs are the level, the **platform**, the **format** (photo, vidéo, reel, carrousel, lien, texte), the **slot**
   (weekday or weekend × morning, lunch, afternoon, evening, night, French local time), the
-  **theme** the text is read under (:mod:`analysis.topics`), the **length** (log of characters),
+  **theme** the post is read under (its main theme in the store, :func:`analysis.topics.main_theme_sql`:
+  the same as the Thématiques page; a draft or a post never classified is read by the store's
+  classifier, :func:`analysis.topics.store_adaptation`), the **length** (log of characters),
   the number of **hashtags** and whether it carries a **link**; its penalty is chosen among
   :data:`ALPHAS` on contiguous time blocks of the training posts.
 
@@ -49,7 +51,7 @@ from analysis import metrics
 from analysis.config import LOCAL_TZ
 from analysis.fmt import fr_count
 from analysis.metrics import wilson_interval
-from analysis.topics import default_classifier, load_taxonomy
+from analysis.topics import NO_THEME, default_classifier, load_taxonomy, main_theme_sql
 
 MODEL_VERSION = "engagement-ridge-conformal-1"
 LEVEL_WINDOW = 20  # previous posts whose median is the account's level
@@ -116,7 +118,8 @@ def _levels(y: np.ndarray, ends: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------ data
 def history(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | list[str] = (),
             accounts: tuple[str, ...] | list[str] = (), official_only: bool = True) -> pd.DataFrame:
-    """Posts with their engagement and reactions (the fallback target), time-ordered; official
+    """Posts with their engagement, reactions (the fallback target) and main theme in the store
+    (:func:`analysis.topics.main_theme_sql`; NULL when never classified), time-ordered; official
     posts of ``territories``, or every post of ``accounts`` (a real export imported as is)."""
     e = metrics.engagement_sql("p")
     where, params = ["TRUE"], []
@@ -127,11 +130,12 @@ def history(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | list[
         where.append(f"p.account_id IN ({', '.join('?' for _ in accounts)})")
         params += list(accounts)
     join = "JOIN accounts a ON a.account_id = p.account_id AND a.official" if official_only and not accounts else ""
+    theme, tparams = main_theme_sql("p.post_id", "post")
     return con.execute(
         f"SELECT p.post_id, p.account_id, p.territory_id, p.platform, p.created_at, p.text, p.post_type, "
-        f"{e} AS engagement, coalesce(p.reactions, p.likes) AS reactions FROM posts p {join} "
+        f"{e} AS engagement, coalesce(p.reactions, p.likes) AS reactions, {theme} AS theme FROM posts p {join} "
         f"WHERE {' AND '.join(where)} AND p.account_id IS NOT NULL AND p.deleted_at IS NULL "
-        f"ORDER BY p.created_at, p.post_id", params).df()
+        f"ORDER BY p.created_at, p.post_id", tparams + params).df()
 
 
 def choose_target(posts: pd.DataFrame) -> tuple[str, str | None]:
@@ -142,20 +146,32 @@ def choose_target(posts: pd.DataFrame) -> tuple[str, str | None]:
                          "le modèle prévoit les réactions (« j'aime ») seules")
 
 
-def _themes(texts: pd.Series) -> list[str]:
+NO_THEME_FEATURE = "aucun"  # the theme feature of a text no theme reaches
 
+
+def _themes(texts: pd.Series, clf: Any = None) -> list[str]:
+    """The main theme of each text as ``clf`` reads it (the shipped classifier by default)."""
     tax = load_taxonomy()
-    clf = default_classifier(tax)
+    clf = clf if clf is not None else default_classifier(tax)
     P = clf.predict_proba(texts.fillna("").tolist()) if len(texts) else np.zeros((0, len(tax.ids)))
     ids = tax.ids
-    return [ids[int(i)] if m >= clf.threshold else "aucun" for i, m in zip(P.argmax(1), P.max(1), strict=True)]
+    return [ids[int(i)] if m >= clf.threshold else NO_THEME_FEATURE
+            for i, m in zip(P.argmax(1), P.max(1), strict=True)]
 
 
-def text_features(texts: pd.Series) -> pd.DataFrame:
-    """Theme, log length, number of hashtags and link flag of texts."""
+def text_features(texts: pd.Series, themes: pd.Series | None = None, clf: Any = None) -> pd.DataFrame:
+    """Theme, log length, number of hashtags and link flag of texts. ``themes``: the texts' main themes
+    as stored (:func:`history`), read as they are; the texts without one are classified by ``clf``."""
     t = texts.fillna("").astype(str)
+    stored = (pd.Series(None, index=t.index, dtype=object) if themes is None
+              else themes.astype(object).where(themes.notna(), None))
+    todo = stored.isna().to_numpy()
+    theme = [NO_THEME_FEATURE if x == NO_THEME else x for x in stored]
+    if todo.any():
+        for i, v in zip(np.flatnonzero(todo), _themes(t[todo], clf), strict=True):
+            theme[i] = v
     return pd.DataFrame({
-        "theme": _themes(t),
+        "theme": theme,
         "log_length": np.log1p(t.str.len().to_numpy(float)),
         "n_hashtags": t.str.count(r"(?<![\w&])#\w{2,}").to_numpy(float),
         "has_link": t.str.contains(r"https?://|www\.", regex=True).to_numpy(float),
@@ -172,7 +188,8 @@ def features(posts: pd.DataFrame, target: str = "engagement") -> pd.DataFrame:
     local = df["created_at"].dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ)
     df["slot"] = slots_of(local)
     df["post_format"] = [post_format(p, pl) for p, pl in zip(df["post_type"], df["platform"], strict=True)]
-    df = pd.concat([df, text_features(df["text"])], axis=1)
+    df = pd.concat([df.drop(columns="theme", errors="ignore"),
+                    text_features(df["text"], df["theme"] if "theme" in df else None)], axis=1)
     df["level"] = np.nan
     df["history"] = 0
     lag = pd.Timedelta(days=LEVEL_LAG_DAYS)

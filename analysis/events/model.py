@@ -27,7 +27,7 @@ from analysis import store
 from analysis.config import LOCAL_TZ
 from analysis.ingest.agenda import AUDIENCES, norm_keywords, norm_link, norm_tags, title_keywords
 from analysis.text import fold
-from analysis.topics import default_classifier, load_taxonomy
+from analysis.topics import default_classifier, load_taxonomy, store_adaptation
 
 DEFAULT_EVENT_THEME = "culture_evenements"
 POST_FORMATS: dict[str, str] = {"photo": "Photo", "video": "Vidéo", "reel": "Vidéo courte (reel)",
@@ -160,7 +160,9 @@ def events_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | 
     if not _has_table(con, "events"):
         return pd.DataFrame(columns=cols)
     df = _rows_in_window(con, "events", territories, start, end, "start_at", "end_at", "start_at, event_id")
-    df["theme_effective"] = effective_themes(df)
+    # the store's classifier is read only when an event has no theme of its own
+    todo = len(df) > 0 and ("theme" not in df or not all(isinstance(t, str) for t in df["theme"]))
+    df["theme_effective"] = effective_themes(df, store_adaptation(con, load_taxonomy(), refit=False) if todo else None)
     df["start_local"] = [local(x) for x in df["start_at"]]
     df["end_local"] = [local(x) for x in df["end_at"]]
     for c in ("categories", "audiences", "hashtags", "keywords", "links"):
@@ -168,9 +170,11 @@ def events_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | 
     return df
 
 
-def effective_themes(events: pd.DataFrame) -> list[str]:
-    """The theme each event is read under: its stored ``theme``, else the classifier's best theme of
-    its title + categories + description, else :data:`DEFAULT_EVENT_THEME`."""
+def effective_themes(events: pd.DataFrame, clf: Any = None) -> list[str]:
+    """The theme each event is read under: its stored ``theme``, else the best theme of its title +
+    categories + description as ``clf`` reads it (:func:`events_frame` passes the store's classifier,
+    adapted to its texts, :func:`analysis.topics.store_adaptation`; the shipped one by default), else
+    :data:`DEFAULT_EVENT_THEME`."""
 
     if events.empty:
         return []
@@ -182,7 +186,7 @@ def effective_themes(events: pd.DataFrame) -> list[str]:
         rows = events.iloc[todo]
         texts = [" ".join(str(x) for x in (r.get("title"), " ".join(_list(r.get("categories"))), r.get("description"))
                           if isinstance(x, str) and x) for _, r in rows.iterrows()]
-        clf = default_classifier(tax)
+        clf = clf if clf is not None else default_classifier(tax)
         P = clf.predict_proba(texts)
         for k, i in enumerate(todo):
             j = int(np.argmax(P[k]))

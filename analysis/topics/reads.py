@@ -42,6 +42,20 @@ def daily_themes_sql(where: str = "TRUE") -> str:
         GROUP BY ALL"""
 
 
+def main_theme_sql(item_id: str, item_type: str, taxonomy: Taxonomy | None = None) -> tuple[str, list]:
+    """SQL (and its parameter) of an item's main theme as the store holds it: its best-scored theme in
+    ``themes`` — the enrichment's (the classifier adapted to the store), an analyst's label first
+    (score 1) — ties broken in the taxonomy's order, as the classifier's argmax does; :data:`NO_THEME`
+    when no theme reaches the threshold, NULL when the item was never classified. ``item_id``: the SQL
+    of the item's id (``p.post_id``); ``item_type``: ``'post'`` or ``'message'``."""
+    if item_type not in ("post", "message"):
+        raise ValueError(f"type d'élément inconnu : {item_type!r}")
+    ids = list((taxonomy or load_taxonomy()).ids)
+    return (f"(SELECT t.theme FROM themes t WHERE t.item_id = {item_id} AND t.item_type = '{item_type}' "
+            "ORDER BY t.score DESC NULLS LAST, coalesce(list_position(?::VARCHAR[], t.theme), 2147483647), t.theme "
+            "LIMIT 1)"), [ids]
+
+
 def _daily(con: Any, f: Filters, derived_ok: bool, by: Sequence[str] = ()) -> bool:
     """Whether the daily tables answer for ``f`` grouped ``by``: groups of their keys, whole UTC days
     and the tables current (:func:`analysis.derived.usable`)."""
