@@ -116,6 +116,9 @@ def eval_themes(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
     out["shipped_adapt_floor"] = unadapted.adapt_floor
     out["adapt_floors"] = T.adapt_floor_table(adapted, dev, comments_clf, lab)
     out["cv_adapt_floor"] = T.cross_validate_adapt_floor(adapted, dev)
+    out["shipped_adapt_lead"] = unadapted.adapt_lead
+    out["adapt_leads"] = T.adapt_lead_table(adapted, dev, comments_clf, lab)
+    out["cv_adapt_lead"] = T.cross_validate_adapt_lead(out["adapt_leads"], dev)
     if not fast:
         out["cv_by_source"] = T.cross_validate_by_source(dev)
         say("thèmes : validation croisée par source faite")
@@ -319,6 +322,27 @@ def render_themes(t: dict) -> str:
         rule = T.floor_by_rule(t["adapt_floors"])
         L += ["", f"Règle : le plus grand seuil du tableau qui laisse au plus {pct(T.NO_THEME_BOUND)} des textes civiques "
               f"sans thème → {num(rule, 2) if rule is not None else 'aucun'} (livré : {num(t['shipped_adapt_floor'], 2)}).", ""]
+    if t.get("adapt_leads"):
+        L += [f"**Meneur d'un texte nommé par un mot-clé** (`adapt_lead`, livré : {num(t['shipped_adapt_lead'], 0)}) — le "
+              "thème en tête est celui qui l'emporte avec les mots-clés + ce poids × la probabilité du modèle adapté "
+              "(0 : les mots-clés seuls décident) ; ses thèmes restent ceux des mots-clés, plus celui du modèle en tête "
+              "quand aucun mot-clé ne le nommait. Commentaires lus comme une base qui les contient avec les textes "
+              "civiques :", "",
+              "| poids | bon thème en tête (civiques) | toulouse · montpellier · mel | commentaires : bon thème en tête "
+              "| sécurité (rappel) | écart des parts |", "|---|---|---|---|---|---|"]
+        for r in t["adapt_leads"]:
+            sec = r.get("security") or {}
+            L.append(f"| {num(r['lead'], 0)} | {ci(r['top1'], as_pct=True)} | "
+                     + " · ".join(pct(r["by_source"][s]) for s in T.SOURCES)
+                     + f" | {ci(r['comments_top1'], as_pct=True)} | "
+                     f"{pct(sec['recall_top1']) if sec else '—'} | {num(r['share_error'], 2)} |")
+        cvl = t.get("cv_adapt_lead")
+        if cvl:
+            L += ["", "Validation croisée par source (le poids au meilleur bon thème en tête sur deux sources, le plus "
+                  "petit à égalité, lu sur la troisième) : " + " · ".join(
+                      f"{s} {num(f['chosen'], 0)} → {pct(f['top1'])}" for s, f in cvl["folds"].items())
+                  + f" ; ensemble **{pct(cvl['pooled']['top1'])}**."]
+        L += [""]
     L += ["*Sans adaptation (base de moins de "
           f"{ADAPT_MIN_TEXTS} textes nommés) : réglages de la similarité.*", ""]
     cv = t.get("cv_by_source")

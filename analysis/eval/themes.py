@@ -249,26 +249,29 @@ def adapted_by_source(dev_all: pd.DataFrame, taxonomy: Any = None) -> dict[str, 
             for s in SOURCES}
 
 
+ADAPT_LEADS = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0)
+
+
 @contextmanager
-def _floor(clfs: Iterable[ThemeClassifier], floor: float | None) -> Iterator[None]:
-    """Read with ``adapt_floor`` = ``floor`` (None: as they are), then put each classifier's back."""
+def _floor(clfs: Iterable[ThemeClassifier], floor: float | None, attr: str = "adapt_floor") -> Iterator[None]:
+    """Read with ``adapt_floor`` (or ``attr``) = ``floor`` (None: as they are), then put each classifier's back."""
     clfs = list(clfs)
-    kept = [c.adapt_floor for c in clfs]
+    kept = [getattr(c, attr) for c in clfs]
     if floor is not None:
         for c in clfs:
-            c.adapt_floor = floor
+            setattr(c, attr, floor)
     try:
         yield
     finally:
         for c, k in zip(clfs, kept, strict=True):
-            c.adapt_floor = k
+            setattr(c, attr, k)
 
 
 def _per_source(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, floor: float | None = None,
-                sources: Sequence[str] = SOURCES) -> tuple[np.ndarray, np.ndarray]:
-    """(right, no_theme) over ``sources``, each read by its own adapted classifier (at ``floor``)."""
+                sources: Sequence[str] = SOURCES, lead: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(right, no_theme) over ``sources``, each read by its own adapted classifier (at ``floor``, ``lead``)."""
     right, none = [], []
-    with _floor(clfs.values(), floor):
+    with _floor(clfs.values(), floor), _floor(clfs.values(), lead, "adapt_lead"):
         for s in sources:
             d = dev[dev["source"] == s]
             r, n = top1(clfs[s], d["text"].tolist(), d["gold"].tolist())
@@ -326,4 +329,41 @@ def cross_validate_adapt_floor(clfs: dict[str, ThemeClassifier], dev: pd.DataFra
         none_all.append(n)
         out["folds"][held] = {"chosen": chosen, "top1": mean_ci(r), "no_theme": mean_ci(n)}
     out["pooled"] = {"top1": mean_ci(np.concatenate(right_all)), "no_theme": mean_ci(np.concatenate(none_all))}
+    return out
+
+
+def adapt_lead_table(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, comments_clf: ThemeClassifier,
+                     lab: pd.DataFrame, leads: Sequence[float] = ADAPT_LEADS) -> list[dict]:
+    """Per weight of the adapted model on the texts a keyword names (``adapt_lead``, 0: the keywords
+    alone decide): civic top-1 per source and pooled, and on our French comments (``comments_clf``) the
+    top-1 of those with a theme, security's recall and the shares."""
+    fr = lab[lab["lang"] == "fr"]
+    rows = []
+    for lead in leads:
+        right, none = _per_source(clfs, dev, lead=lead)
+        by = {s: float(_per_source(clfs, dev, sources=(s,), lead=lead)[0].mean()) for s in SOURCES}
+        with _floor([comments_clf], lead, "adapt_lead"):
+            c = comments_score(comments_clf, lab)
+            rows.append({"lead": lead, "top1": mean_ci(right), "no_theme": mean_ci(none), "by_source": by,
+                         "comments_top1": c["top1"], "security": c["by_theme"].get("securite_tranquillite"),
+                         **shares(comments_clf, fr)})
+    return rows
+
+
+def cross_validate_adapt_lead(rows: list[dict], dev: pd.DataFrame) -> dict:
+    """The lead that gives the best civic top-1 on two sources (the smallest among equals), read on the
+    third (``rows``: :func:`adapt_lead_table`'s, whose per-source figures are these reads)."""
+    n = dev["source"].value_counts().to_dict()
+    out: dict[str, Any] = {"folds": {}}
+    right = 0.0
+    for held in SOURCES:
+        train = [s for s in SOURCES if s != held]
+
+        def fit(r: dict, train: list[str] = train) -> float:
+            return sum(r["by_source"][s] * n.get(s, 0) for s in train)
+
+        best = max(rows, key=lambda r: (round(fit(r), 6), -r["lead"]))
+        out["folds"][held] = {"chosen": best["lead"], "top1": best["by_source"][held], "n": int(n.get(held, 0))}
+        right += best["by_source"][held] * n.get(held, 0)
+    out["pooled"] = {"top1": right / max(sum(n.get(s, 0) for s in SOURCES), 1)}
     return out
