@@ -238,7 +238,7 @@ def cross_validate_enrichment(dev: pd.DataFrame, grid: dict = GRID) -> dict:
 
 
 # ------------------------------------------------------------------------------ adaptation to a store's texts
-ADAPT_FLOORS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
+ADAPT_FLOORS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
 def adapted_by_source(dev_all: pd.DataFrame, taxonomy: Any = None) -> dict[str, ThemeClassifier]:

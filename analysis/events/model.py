@@ -12,6 +12,7 @@ and description (:func:`effective_themes`); an event the classifier places under
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -162,7 +163,7 @@ def events_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | 
     df = _rows_in_window(con, "events", territories, start, end, "start_at", "end_at", "start_at, event_id")
     # the store's classifier is read only when an event has no theme of its own
     todo = len(df) > 0 and ("theme" not in df or not all(isinstance(t, str) for t in df["theme"]))
-    df["theme_effective"] = effective_themes(df, store_adaptation(con, load_taxonomy(), refit=False) if todo else None)
+    df["theme_effective"] = effective_themes(df, _agenda_classifier(con) if todo else None)
     df["start_local"] = [local(x) for x in df["start_at"]]
     df["end_local"] = [local(x) for x in df["end_at"]]
     for c in ("categories", "audiences", "hashtags", "keywords", "links"):
@@ -170,10 +171,21 @@ def events_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | 
     return df
 
 
+def _agenda_classifier(con: duckdb.DuckDBPyConnection) -> Any:
+    """The store's classifier (:func:`analysis.topics.store_adaptation`) as agendas are read: a keyword of
+    the taxonomy decides (``adapt_lead`` 0), the model adapted to the store's messages reads only the
+    events no keyword names. Its lead over keywords was learned on messages and posts; on agenda listings
+    it put « Course des remparts » under works and « Les Foulées de la Loire » (5 and 10 km races) under
+    living environment in the demo, where the keywords say sport."""
+    clf = copy.copy(store_adaptation(con, load_taxonomy(), refit=False))
+    clf.adapt_lead = 0.0
+    return clf
+
+
 def effective_themes(events: pd.DataFrame, clf: Any = None) -> list[str]:
     """The theme each event is read under: its stored ``theme``, else the best theme of its title +
     categories + description as ``clf`` reads it (:func:`events_frame` passes the store's classifier,
-    adapted to its texts, :func:`analysis.topics.store_adaptation`; the shipped one by default), else
+    adapted to its texts, :func:`_agenda_classifier`; the shipped one by default), else
     :data:`DEFAULT_EVENT_THEME`."""
 
     if events.empty:
