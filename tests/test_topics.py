@@ -715,4 +715,4 @@ def test_the_analyst_is_told_whether_the_classifier_adapted():
     said = adaptation_sentence(base)
     assert "adapté à ses textes le 2026-12-06 20:55" in said and "17\u202f642" in said and "559\u202f838" in said
     assert "il en faut 200" in adaptation_sentence({**base, "learned": False, "examples": 80})
-    assert "la taxonomie a changé" in adaptation_sentence({**base, "current": False})
+    assert "la méthode d'adaptation a changé" in adaptation_sentence({**base, "current": False})

@@ -87,8 +87,9 @@ def adaptation_sentence(state: dict | None) -> str:
     if state is None:
         return "Dans cette base : le classifieur ne s'est pas encore adapté à ses textes (à la prochaine écriture)."
     if not state["current"]:
-        return ("Dans cette base : la taxonomie a changé depuis l'adaptation du classifieur à ses textes ; il "
-                "s'adaptera de nouveau à la prochaine écriture (`vigie enrich`).")
+        return ("Dans cette base : la taxonomie, la table de mots ou la méthode d'adaptation a changé depuis "
+                "l'adaptation du classifieur à ses textes ; il s'adaptera de nouveau à la prochaine écriture "
+                "(`vigie enrich`).")
     when = str(state["fitted_at"])[:16]
     if not state["learned"]:
         return (f"Dans cette base : pas d'adaptation ({fr_int(state['examples'])} textes nommés par un mot-clé le "
