@@ -51,9 +51,10 @@ def main_theme_sql(item_id: str, item_type: str, taxonomy: Taxonomy | None = Non
     if item_type not in ("post", "message"):
         raise ValueError(f"type d'élément inconnu : {item_type!r}")
     ids = list((taxonomy or load_taxonomy()).ids)
-    return (f"(SELECT t.theme FROM themes t WHERE t.item_id = {item_id} AND t.item_type = '{item_type}' "
-            "ORDER BY t.score DESC NULLS LAST, coalesce(list_position(?::VARCHAR[], t.theme), 2147483647), t.theme "
-            "LIMIT 1)"), [ids]
+    # one aggregate, not ORDER BY … LIMIT 1 in the subquery (twice the time of the Campagnes post table at 1 M):
+    # the largest (score, − rank in the taxonomy, id) — a theme the taxonomy no longer has comes last
+    return (f"(SELECT arg_max(t.theme, (coalesce(t.score, -1), -coalesce(list_position(?::VARCHAR[], t.theme), "
+            f"2147483647), t.theme)) FROM themes t WHERE t.item_id = {item_id} AND t.item_type = '{item_type}')"), [ids]
 
 
 def _daily(con: Any, f: Filters, derived_ok: bool, by: Sequence[str] = ()) -> bool:
