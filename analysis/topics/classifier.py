@@ -244,7 +244,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         return E / E.sum(axis=1, keepdims=True)
 
     def _base_version(self) -> str:
-        """What the adapted model's columns depend on: the taxonomy (its keywords) and the word table."""
+        """What the adapted model depends on: the taxonomy (its keywords) and the word table (its columns),
+        and how it is learned (:data:`ADAPT_ROUNDS`): a model learned otherwise is learned again."""
         return f"{self._tax().version}-{getattr(self, 'embeddings_version_', 'x')}-r{ADAPT_ROUNDS}"
 
     def adapt(self, texts: Sequence[str | None] | pd.Series, C: float = ADAPT_C) -> ThemeClassifier:
