@@ -59,6 +59,7 @@ from analysis.topics.emerging import (
     territory_words,
 )
 from analysis.topics.enricher import (
+    adaptation_sample,
     adaptation_state,
     adapted_classifier,
     classifier_from_store,
@@ -134,6 +135,7 @@ __all__ = [
     "ADAPT_FLOOR",
     "ADAPT_MIN_TEXTS",
     "adapted_classifier",
+    "adaptation_sample",
     "adaptation_state",
     "store_adaptation",
     "theme_centroids",

@@ -92,14 +92,20 @@ def store_adaptation(con: Any, tax: Taxonomy, refit: bool = True, sample: int = 
     items = con.execute("SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM posts)").fetchone()[0]
     if clf is not None and items < 2 * max(row[1] or 0, 1):
         return clf
-    texts = con.execute(
-        "SELECT text FROM (SELECT text FROM messages WHERE text IS NOT NULL UNION "
-        "SELECT text FROM posts WHERE text IS NOT NULL) ORDER BY hash(text), text LIMIT ?", [sample]
-    ).df()["text"].tolist()
-    clf = adapted_classifier(tax, None).adapt(texts)  # a copy: adapt() sets its own attributes only
+    clf = adapted_classifier(tax, None).adapt(adaptation_sample(con, sample))  # a copy: adapt() sets its own
+    # attributes only
     con.execute("INSERT OR REPLACE INTO theme_model VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?)",
                 [ADAPTATION, clf._base_version(), items, clf.adapt_examples_, clf.adaptation_])
     return clf
+
+
+def adaptation_sample(con: Any, sample: int = ADAPT_SAMPLE) -> list[str]:
+    """The texts the store's adaptation learns from: ``sample`` distinct texts of its messages and posts,
+    the same ones from one run to the next (ordered by their hash)."""
+    return con.execute(
+        "SELECT text FROM (SELECT text FROM messages WHERE text IS NOT NULL UNION "
+        "SELECT text FROM posts WHERE text IS NOT NULL) ORDER BY hash(text), text LIMIT ?", [sample]
+    ).df()["text"].tolist()
 
 
 def adaptation_state(con: Any, taxonomy: Taxonomy | None = None) -> dict[str, Any] | None:
