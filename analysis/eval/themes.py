@@ -253,13 +253,14 @@ ADAPT_LEADS = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0)
 
 
 @contextmanager
-def _floor(clfs: Iterable[ThemeClassifier], floor: float | None, attr: str = "adapt_floor") -> Iterator[None]:
-    """Read with ``adapt_floor`` (or ``attr``) = ``floor`` (None: as they are), then put each classifier's back."""
+def _setting(clfs: Iterable[ThemeClassifier], attr: str, value: float | None) -> Iterator[None]:
+    """Read with ``attr`` (``adapt_floor``, ``adapt_lead``) = ``value`` (None: as they are), then put each
+    classifier's back."""
     clfs = list(clfs)
     kept = [getattr(c, attr) for c in clfs]
-    if floor is not None:
+    if value is not None:
         for c in clfs:
-            setattr(c, attr, floor)
+            setattr(c, attr, value)
     try:
         yield
     finally:
@@ -267,26 +268,34 @@ def _floor(clfs: Iterable[ThemeClassifier], floor: float | None, attr: str = "ad
             setattr(c, attr, k)
 
 
+def _by_source(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, floor: float | None = None,
+               sources: Sequence[str] = SOURCES, lead: float | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(right, no_theme) of each of ``sources``, read by its own adapted classifier (at ``floor``, ``lead``)."""
+    out = {}
+    with _setting(clfs.values(), "adapt_floor", floor), _setting(clfs.values(), "adapt_lead", lead):
+        for s in sources:
+            d = dev[dev["source"] == s]
+            out[s] = top1(clfs[s], d["text"].tolist(), d["gold"].tolist())
+    return out
+
+
+def _pooled(by: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(right, no_theme) of the sources of :func:`_by_source` end to end."""
+    return np.concatenate([r for r, _ in by.values()]), np.concatenate([n for _, n in by.values()])
+
+
 def _per_source(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, floor: float | None = None,
                 sources: Sequence[str] = SOURCES, lead: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(right, no_theme) over ``sources``, each read by its own adapted classifier (at ``floor``, ``lead``)."""
-    right, none = [], []
-    with _floor(clfs.values(), floor), _floor(clfs.values(), lead, "adapt_lead"):
-        for s in sources:
-            d = dev[dev["source"] == s]
-            r, n = top1(clfs[s], d["text"].tolist(), d["gold"].tolist())
-            right.append(r)
-            none.append(n)
-    return np.concatenate(right), np.concatenate(none)
+    return _pooled(_by_source(clfs, dev, floor, sources, lead))
 
 
 def score_adapted(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame) -> dict:
     """:func:`score` with each source read by its own adapted classifier, and per source."""
-    r, n = _per_source(clfs, dev)
-    by = {}
-    for s in SOURCES:
-        rs, ns = _per_source(clfs, dev, sources=(s,))
-        by[s] = {"top1": mean_ci(rs), "no_theme": mean_ci(ns), "examples": clfs[s].adapt_examples_}
+    each = _by_source(clfs, dev)
+    r, n = _pooled(each)
+    by = {s: {"top1": mean_ci(rs), "no_theme": mean_ci(ns), "examples": clfs[s].adapt_examples_}
+          for s, (rs, ns) in each.items()}
     return {"top1": mean_ci(r), "no_theme": mean_ci(n), "n": int(len(dev)), "by_source": by}
 
 
@@ -306,7 +315,7 @@ def adapt_floor_table(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, comme
     rows = []
     for fl in floors:
         right, none = _per_source(clfs, dev, fl)
-        with _floor([comments_clf], fl):
+        with _setting([comments_clf], "adapt_floor", fl):
             false_theme = comments_clf.predict_top(bare["text"].tolist()) != NO_THEME
             rows.append({"floor": fl, "top1": mean_ci(right), "no_theme": mean_ci(none),
                          "false_theme": mean_ci(false_theme), **shares(comments_clf, fr)})
@@ -340,9 +349,10 @@ def adapt_lead_table(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, commen
     fr = lab[lab["lang"] == "fr"]
     rows = []
     for lead in leads:
-        right, none = _per_source(clfs, dev, lead=lead)
-        by = {s: float(_per_source(clfs, dev, sources=(s,), lead=lead)[0].mean()) for s in SOURCES}
-        with _floor([comments_clf], lead, "adapt_lead"):
+        each = _by_source(clfs, dev, lead=lead)
+        right, none = _pooled(each)
+        by = {s: float(r.mean()) for s, (r, _) in each.items()}
+        with _setting([comments_clf], "adapt_lead", lead):
             c = comments_score(comments_clf, lab)
             rows.append({"lead": lead, "top1": mean_ci(right), "no_theme": mean_ci(none), "by_source": by,
                          "comments_top1": c["top1"], "security": c["by_theme"].get("securite_tranquillite"),

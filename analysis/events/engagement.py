@@ -151,12 +151,10 @@ NO_THEME_FEATURE = "aucun"  # the theme feature of a text no theme reaches
 
 def _themes(texts: pd.Series, clf: Any = None) -> list[str]:
     """The main theme of each text as ``clf`` reads it (the shipped classifier by default)."""
-    tax = load_taxonomy()
-    clf = clf if clf is not None else default_classifier(tax)
-    P = clf.predict_proba(texts.fillna("").tolist()) if len(texts) else np.zeros((0, len(tax.ids)))
-    ids = tax.ids
-    return [ids[int(i)] if m >= clf.threshold else NO_THEME_FEATURE
-            for i, m in zip(P.argmax(1), P.max(1), strict=True)]
+    if not len(texts):
+        return []
+    clf = clf if clf is not None else default_classifier(load_taxonomy())
+    return [NO_THEME_FEATURE if t == NO_THEME else t for t in clf.predict_top(texts.fillna("").tolist())]
 
 
 def text_features(texts: pd.Series, themes: pd.Series | None = None, clf: Any = None) -> pd.DataFrame:

@@ -92,8 +92,8 @@ def store_adaptation(con: Any, tax: Taxonomy, refit: bool = True, sample: int = 
     items = con.execute("SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM posts)").fetchone()[0]
     if clf is not None and items < 2 * max(row[1] or 0, 1):
         return clf
-    clf = adapted_classifier(tax, None).adapt(adaptation_sample(con, sample))  # a copy: adapt() sets its own
-    # attributes only
+    # a copy of the shipped classifier: adapt() sets its own attributes only
+    clf = adapted_classifier(tax, None).adapt(adaptation_sample(con, sample))
     con.execute("INSERT OR REPLACE INTO theme_model VALUES (?, ?, ?, ?, now()::TIMESTAMP, ?)",
                 [ADAPTATION, clf._base_version(), items, clf.adapt_examples_, clf.adaptation_])
     return clf
