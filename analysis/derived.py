@@ -42,6 +42,7 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
+from analysis import schema
 from analysis.queries import Filters
 
 SOURCES = ("messages", "sentiment", "labels", "toxicity", "posts", "accounts", "themes")
@@ -83,6 +84,21 @@ def forget_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, message_
     con.execute(f"INSERT INTO derived_touched SELECT DISTINCT message_id FROM ({message_ids}) "
                 "WHERE message_id IS NOT NULL EXCEPT SELECT message_id FROM derived_touched")
     return len(gone)
+
+
+def read_columns(table: str) -> tuple[str, ...]:
+    """The columns of the source table ``table`` that the derived tables read (:data:`READ_COLUMNS`)."""
+    return tuple(c.strip() for c in READ_COLUMNS[table].split(","))
+
+
+def forget_moved(con: duckdb.DuckDBPyConnection, moved: str, *, table: str) -> None:
+    """Delete the stored rows of ``table`` that a write moves to the table's end (:func:`analysis.store.upsert`
+    with ``relocate``; ``moved``: the temporary table of their new rows), as :func:`forget_rows` does: the
+    next refresh counts them again as new rows, incrementally. Only rows none of whose
+    :func:`read_columns` change are moved (an edited text): what the derived tables read of them stays."""
+    key = schema.table(table).key[0]
+    forget_rows(con, table, f"{key} IN (SELECT {key} FROM {moved})",
+                f"SELECT {'message_id' if table == 'messages' else 'NULL AS message_id'} FROM {moved}")
 
 
 def source_counts(con: duckdb.DuckDBPyConnection) -> list[int]:

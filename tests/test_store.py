@@ -29,6 +29,30 @@ def test_upsert_counts_and_null_is_not_zero(db):
     assert rows == [("x:1", 1, 5, None), ("x:2", 3, None, None)]
 
 
+@pytest.mark.parametrize("stage", [True, False])
+def test_upsert_moves_the_rows_whose_changes_leave_the_in_place_columns_alone(db, stage):
+    """``relocate``: an edited text moves its row to the table's end (deleted by the callable, inserted
+    again with the stored values where the frame has none); a change to an ``in_place`` column is an
+    UPDATE, as without ``relocate``; the counts are the same either way."""
+    moved_keys: list = []
+
+    def relocate(con, moved):
+        moved_keys.extend(r[0] for r in con.execute(f"SELECT post_id FROM {moved} ORDER BY 1").fetchall())
+        con.execute(f"DELETE FROM posts WHERE post_id IN (SELECT post_id FROM {moved})")
+
+    with derived_refresh.writer(db) as con:
+        store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1", "x:2", "x:3"], "platform": ["x"] * 3,
+                                                 "text": ["un", "deux", "trois"], "likes": [1, 2, 3]}))
+        edits = pd.DataFrame({"post_id": ["x:1", "x:2", "x:3", "x:4"], "text": ["un bis", "deux bis", "trois", "quatre"],
+                              "likes": [None, 20, 3, 4]})
+        got = store.upsert(con, "posts", edits, stage=stage, relocate=relocate, in_place=("likes",))
+        rows = con.execute("SELECT post_id, platform, text, likes FROM posts ORDER BY rowid").fetchall()
+    assert got == (1, 2)  # x:4 new; x:1 and x:2 changed; x:3 the same
+    assert moved_keys == ["x:1"]  # x:2's likes change: updated in place
+    assert rows == [("x:2", "x", "deux bis", 20), ("x:3", "x", "trois", 3), ("x:4", None, "quatre", 4),
+                    ("x:1", "x", "un bis", 1)]
+
+
 def test_upsert_rejects_unknown_columns(db):
     with derived_refresh.writer(db) as con, pytest.raises(ValueError, match="inconnues"):
         store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1"], "nope": [1]}))

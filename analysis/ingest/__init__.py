@@ -15,6 +15,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -365,8 +366,12 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
         elif "import_id" in schema.table(name).column_names:
             df["import_id"] = import_id
         edited: list = []
+        # an edited message moves to the table's end (its text updated in place cost the CHECKPOINT
+        # a rewrite of the text of each row group it sits in: 0,4 s for 20 edits at 1 M messages)
+        moves = {"relocate": partial(derived.forget_moved, table=name), "in_place": derived.read_columns(name)} \
+            if name == "messages" else {}
         ins, upd = store.upsert(con, name, df, stage=stage,
-                                text_changed=edited if name in ("messages", "posts") else None)
+                                text_changed=edited if name in ("messages", "posts") else None, **moves)
         if edited:
             _forget_scores(con, name, edited)
         before = res.tables.get(name, [0, 0])  # summed over the chunks of a big file
