@@ -42,8 +42,9 @@ from datetime import date, datetime
 import duckdb
 import pandas as pd
 
-from analysis import schema
+from analysis import schema, store
 from analysis.queries import Filters
+from analysis.store import FINGERPRINT_MOD
 
 SOURCES = ("messages", "sentiment", "labels", "toxicity", "posts", "accounts", "themes")
 COUNT_COLUMNS = ("messages", "positive", "neutral", "negative", "scored", "non_french", "unscored")
@@ -59,7 +60,6 @@ READ_COLUMNS = {
     "accounts": "account_id, official",
     "themes": "item_id, item_type, theme",
 }
-FINGERPRINT_MOD = 9_223_372_036_854_775_783  # a prime below 2^63: a sum of row hashes kept in a BIGINT column
 
 
 def forget_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, message_ids: str) -> int:
@@ -73,9 +73,12 @@ def forget_rows(con: duckdb.DuckDBPyConnection, table: str, where: str, message_
     is false, so a reader in the same session computes from the message tables."""
     state = dict(con.execute(f"SELECT name, {table} FROM derived_state WHERE name IN ('daily', 'rowid', 'fingerprint')"
                              ).fetchall())
-    gone = con.execute(f"DELETE FROM {table} WHERE {where} RETURNING rowid, hash({READ_COLUMNS[table]})").fetchall()
+    marked = store.marked_hash(table) if table in store.ENRICH_SOURCES else "0"
+    gone = con.execute(f"DELETE FROM {table} WHERE {where} RETURNING rowid, hash({READ_COLUMNS[table]}), {marked}"
+                       ).fetchall()
+    store.forget_marked(con, table, [(r, m) for r, _, m in gone])
     if {"daily", "rowid", "fingerprint"} <= set(state) and state["rowid"] is not None:
-        counted = [h for r, h in gone if r <= state["rowid"]]  # rows above it: not counted yet
+        counted = [h for r, h, _ in gone if r <= state["rowid"]]  # rows above it: not counted yet
         if counted:
             con.execute(f"UPDATE derived_state SET {table} = {table} - ? WHERE name = 'daily'", [len(counted)])
             fp = FINGERPRINT_MOD
@@ -95,10 +98,24 @@ def forget_moved(con: duckdb.DuckDBPyConnection, moved: str, *, table: str) -> N
     """Delete the stored rows of ``table`` that a write moves to the table's end (:func:`analysis.store.upsert`
     with ``relocate``; ``moved``: the temporary table of their new rows), as :func:`forget_rows` does: the
     next refresh counts them again as new rows, incrementally. Only rows none of whose
-    :func:`read_columns` change are moved (an edited text): what the derived tables read of them stays."""
+    :func:`read_columns` change are moved (an edited text): what the derived tables read of them stays.
+
+    Their scores go too (:data:`analysis.schema.TEXT_SCORES`; those of an edited text were stale anyway):
+    the enrichment scores every row its marks find above them as a new one (:mod:`analysis.enrich`)."""
     key = schema.table(table).key[0]
-    forget_rows(con, table, f"{key} IN (SELECT {key} FROM {moved})",
-                f"SELECT {'message_id' if table == 'messages' else 'NULL AS message_id'} FROM {moved}")
+    ids = f"SELECT {'message_id' if table == 'messages' else 'NULL AS message_id'} FROM {moved}"
+    forget_rows(con, table, f"{key} IN (SELECT {key} FROM {moved})", ids)
+    forget_scores(con, store.ENRICH_SOURCES[table][0], f"SELECT {key} FROM {moved}", ids)
+
+
+def forget_scores(con: duckdb.DuckDBPyConnection, item_type: str, ids: str, message_ids: str) -> None:
+    """Delete the scores (:data:`analysis.schema.TEXT_SCORES`) of the items of ``item_type`` whose ids the
+    query ``ids`` lists, with :func:`forget_rows` (``message_ids``: the messages to recount)."""
+    for score_table, type_col, id_col in schema.TEXT_SCORES:
+        if type_col is None and item_type != "message":
+            continue
+        of_type = f"{type_col} = '{item_type}' AND " if type_col else ""
+        forget_rows(con, score_table, f"{of_type}{id_col} IN ({ids})", message_ids)
 
 
 def source_counts(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -609,6 +609,24 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("name",),
     ),
+    Table(
+        "enrich_marks",
+        "Where each enrichment pass stopped (analysis.enrich): per task and source table, the highest rowid it "
+        "had scored, with the row count and fingerprint of the source rows up to it and the rows of the task's "
+        "result table then. While they hold, the next pass looks only at the rows above it.",
+        (
+            C("task", "VARCHAR", "Enrichment (sentiment, topics, moderation, keys).", False),
+            C("source", "VARCHAR", "Source table (messages, posts).", False),
+            C("version", "VARCHAR", "Model version the rows were scored with."),
+            C("top", "BIGINT", "Highest rowid of the source table then."),
+            C("source_rows", "BIGINT", "Rows of the source table up to that rowid."),
+            C("fingerprint", "BIGINT", "Sum of the hashes of their key and text, modulo a prime."),
+            C("results", "VARCHAR", "The task's result table."),
+            C("result_rows", "BIGINT", "Its rows then."),
+            C("marked_at", "TIMESTAMP", "When (UTC)."),
+        ),
+        key=("task", "source"),
+    ),
     # --- publish and animate (analysis.events, issue 21) ---------------------------------------
     Table(
         "events",
@@ -693,9 +711,9 @@ MODERATION_DONE = ("repondu", "masque", "ignore")
 # Rebuilt from the others by every write session (analysis.derived): no information of their own.
 DERIVED_TABLES = ("daily_sentiment", "incoming_messages", "moderation_messages", "derived_state",
                   "daily_messages_utc", "daily_themes_utc", "derived_touched")
-# Lineage: how rows arrived (imports, collection runs) and privacy actions; they change no figure.
+# Lineage: how rows arrived (imports, collection runs), privacy actions and bookkeeping; they change no figure.
 LINEAGE_TABLES = ("imports", "rejects", "audit_log", "erased_authors", "collect_state", "collect_runs",
-                  "store_settings")
+                  "store_settings", "enrich_marks")
 
 
 def table(name: str) -> Table:
@@ -741,6 +759,8 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     (12, [table("store_settings").ddl()]),
     # the theme classifier adapted to the store's texts (issue 17)
     (13, [table("theme_model").ddl()]),
+    # where each enrichment pass stopped: the next one looks at the rows above it (issue 19 item 2)
+    (14, [table("enrich_marks").ddl()]),
 ]
 
 

@@ -409,8 +409,40 @@ def drop_orphan_text_keys(con: duckdb.DuckDBPyConnection, texts: str) -> None:
     ``texts`` (a query with a ``text`` column) that no message holds any more: a message erased,
     deleted by its author or edited must not leave its old text behind."""
     # the texts still held are looked up among the few given (a hash of a million texts cost 0,1 s)
-    con.execute(f"DELETE FROM text_keys WHERE text IN (SELECT text FROM ({texts})) AND text NOT IN "
-                f"(SELECT text FROM messages WHERE text IN (SELECT text FROM ({texts})))")
+    gone = con.execute(f"DELETE FROM text_keys WHERE text IN (SELECT text FROM ({texts})) AND text NOT IN "
+                       f"(SELECT text FROM messages WHERE text IN (SELECT text FROM ({texts}))) RETURNING 0, 0").fetchall()
+    forget_marked(con, "text_keys", gone)
+
+
+# A sum of row hashes kept in a BIGINT column (derived_state, enrich_marks): modulo a prime below 2^63.
+FINGERPRINT_MOD = 9_223_372_036_854_775_783
+# The source tables of an enrichment pass (analysis.enrich): their item type and key. The fingerprint of
+# the key and text of the rows a pass scored (enrich_marks) says whether one of them changed since.
+ENRICH_SOURCES = {"messages": ("message", "message_id"), "posts": ("post", "post_id")}
+
+
+def marked_hash(table: str) -> str:
+    """SQL of the hash of a source row's key and text: the rows' fingerprint in ``enrich_marks``."""
+    return f"hash({ENRICH_SOURCES[table][1]}, text)"
+
+
+def forget_marked(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[int, int]]) -> None:
+    """Keep the enrichment marks (``enrich_marks``) true after a path that knows what it deleted took
+    ``rows`` out of ``table``: ``(rowid, its marked_hash)`` of each row of a source
+    table (those at or below a mark leave its count and fingerprint), one entry per row of a result table
+    (they leave its row count). A deletion made otherwise makes the next pass look at every row again."""
+    if not rows or not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'enrich_marks' "
+                                   "AND database_name = current_database()").fetchall():
+        return
+    fp = FINGERPRINT_MOD
+    if table in ENRICH_SOURCES:
+        for task, top in con.execute("SELECT task, top FROM enrich_marks WHERE source = ?", [table]).fetchall():
+            below = [h for r, h in rows if r <= top]
+            if below:
+                con.execute(f"UPDATE enrich_marks SET source_rows = source_rows - ?, fingerprint = "
+                            f"(((fingerprint::HUGEINT - ?::HUGEINT) % {fp} + {fp}) % {fp})::BIGINT "
+                            "WHERE task = ? AND source = ?", [len(below), sum(below) % fp, task, table])
+    con.execute("UPDATE enrich_marks SET result_rows = result_rows - ? WHERE results = ?", [len(rows), table])
 
 
 def _q(name: str) -> str:

@@ -366,14 +366,15 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
         elif "import_id" in schema.table(name).column_names:
             df["import_id"] = import_id
         edited: list = []
+        moved: list = []
         # an edited message moves to the table's end (its text updated in place cost the CHECKPOINT
         # a rewrite of the text of each row group it sits in: 0,4 s for 20 edits at 1 M messages)
-        moves = {"relocate": partial(derived.forget_moved, table=name), "in_place": derived.read_columns(name)} \
+        moves = {"relocate": partial(_move_messages, moved=moved), "in_place": derived.read_columns(name)} \
             if name == "messages" else {}
         ins, upd = store.upsert(con, name, df, stage=stage,
                                 text_changed=edited if name in ("messages", "posts") else None, **moves)
         if edited:
-            _forget_scores(con, name, edited)
+            _forget_scores(con, name, edited, scored=set(moved))
         before = res.tables.get(name, [0, 0])  # summed over the chunks of a big file
         res.tables[name] = [before[0] + ins, before[1] + upd]
         if name != "accounts":
@@ -381,7 +382,15 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
             res.updated += upd
 
 
-def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tuple[str, str | None]]) -> None:
+def _move_messages(con: duckdb.DuckDBPyConnection, rows: str, *, moved: list) -> None:
+    """``store.upsert``'s ``relocate`` for messages: the stored rows of those staged in ``rows`` go, with
+    their scores (:func:`analysis.derived.forget_moved`); their ids are added to ``moved``."""
+    moved.extend(r[0] for r in con.execute(f"SELECT message_id FROM {rows}").fetchall())
+    derived.forget_moved(con, rows, table="messages")
+
+
+def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tuple[str, str | None]],
+                   scored: set | frozenset = frozenset()) -> None:
     """An edited text's scores are stale: delete them (the next enrichment scores the new text) and
     the lemma keys of the old text once no message holds it (they keep a copy of it: an author who
     edited a comment to take something out must not find it still stored).
@@ -391,17 +400,17 @@ def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tupl
     kept it out of the moderation queue — and a closed moderation decision (answered, hidden, ignored) is
     reopened « à traiter » with a note. Both are listed in ``audit_log`` (who had decided what), so the
     analyst sees what to look at again. Only when the words changed (:func:`same_words`): another export
-    of the same comment that spaces it otherwise or cuts it with « … » keeps them."""
+    of the same comment that spaces it otherwise or cuts it with « … » keeps them.
+
+    ``scored``: the edited items whose scores are gone already (moved to the table's end)."""
     item_type = table.removesuffix("s")  # messages → message, posts → post
-    ids = pd.DataFrame({"item_id": [k for k, _ in edited], "old_text": [t for _, t in edited]})
+    ids = pd.DataFrame({"item_id": [k for k, _ in edited], "old_text": [t for _, t in edited],
+                        "scored": [k not in scored for k, _ in edited]})
     con.register("_vigie_edited", ids)
     try:
         touched = _recount(item_type, "_vigie_edited")
-        for score_table, type_col, id_col in schema.TEXT_SCORES:
-            if type_col is None and item_type != "message":
-                continue
-            of_type = f"{type_col} = '{item_type}' AND " if type_col else ""
-            derived.forget_rows(con, score_table, f"{of_type}{id_col} IN (SELECT item_id FROM _vigie_edited)", touched)
+        if ids["scored"].any():
+            derived.forget_scores(con, item_type, "SELECT item_id FROM _vigie_edited WHERE scored", touched)
         if item_type == "message":
             store.drop_orphan_text_keys(con, "SELECT old_text AS text FROM _vigie_edited")
     finally:

@@ -55,6 +55,7 @@ class ToxicityTask:
 
     name = "moderation"
     label = "Toxicité"
+    sources, results = ("messages",), "toxicity"
 
     def __init__(self, model: ToxicityClassifier, force: bool = False,
                  score: Callable[[list[str | None], ToxicityClassifier], pd.DataFrame] = score_texts):

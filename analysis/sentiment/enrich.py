@@ -49,6 +49,7 @@ class SentimentTask:
 
     name = NAME
     label = "Sentiment"
+    sources, results = ("messages", "posts"), "sentiment"
 
     def __init__(self, model):
         self.model = model

@@ -170,6 +170,7 @@ class ThemesTask:
 
     name = "topics"
     label = "Thèmes"
+    sources, results = ("messages", "posts"), "themes"
 
     def __init__(self, con: Any, clf: Any):
         self.clf = clf

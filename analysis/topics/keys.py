@@ -79,14 +79,19 @@ class KeysTask:
 
     name = "keys"
     label = "Mots-clés des textes"
+    sources, results = ("messages",), "text_keys"
 
     def __init__(self, con: Any = None):
         self.version = keys_version()
 
-    def items(self) -> tuple[str, list]:
-        return ("""SELECT 'text' AS item_type, text AS item_id, text, text IN (SELECT text FROM text_keys) AS stale
-                   FROM (SELECT DISTINCT text FROM messages WHERE text IS NOT NULL)
+    def items(self, above: dict[str, int] | None = None) -> tuple[str, list]:
+        # above the marks (analysis.enrich): the texts of the new messages only, some already known
+        new = f" AND rowid > {int(above['messages'])}" if above else ""
+        return (f"""SELECT 'text' AS item_type, text AS item_id, text, text IN (SELECT text FROM text_keys) AS stale
+                   FROM (SELECT DISTINCT text FROM messages WHERE text IS NOT NULL{new})
                    WHERE text NOT IN (SELECT text FROM text_keys WHERE version = ?)""", [self.version])
+
+    items_above = items
 
     def score(self, texts: list[str]) -> pd.DataFrame:
         return keys_of_texts(texts)
