@@ -75,6 +75,7 @@ TABLE_LABELS = {
     "erased_authors": "Auteurs effacés (pseudonymes seuls)",
     "store_settings": "Réglages de la base (empreinte de la clé de pseudonymisation)",
     "theme_model": "Modèle de thèmes appris sur les textes de la base",
+    "enrich_marks": "Où s'est arrêté l'enrichissement (calculé)",
     "events": "Événements (agendas)", "planned_posts": "Publications planifiées (calendrier)",
 }
 # A rejected value in one of these columns may be a person's name or handle: never displayed.
