@@ -316,11 +316,14 @@ class _Marks:
         for task, source, version, top, rows, fp, results, result_rows in con.execute(
                 "SELECT task, source, version, top, source_rows, fingerprint, results, result_rows FROM enrich_marks"
         ).fetchall():
-            stored.setdefault(task, {})[source] = (version, top, rows, fp, results, result_rows)
+            if None in (top, rows, fp, result_rows):  # a row damaged by hand: no mark for the task
+                stored.setdefault(task, {})[None] = None
+                continue
+            stored.setdefault(task, {})[source] = (version, int(top), int(rows), int(fp), results, int(result_rows))
         fpm = store.FINGERPRINT_MOD
         below: dict[tuple[str, int], tuple[int, int]] = {}
         for source in sorted({s for t in marked for s in t.sources}):
-            tops = sorted({m[1] for t in marked for src, m in stored.get(t.name, {}).items() if src == source})
+            tops = sorted({m[1] for t in marked for src, m in stored.get(t.name, {}).items() if src == source and m})
             cols = [f"count(*) FILTER (WHERE r <= {w}), (coalesce(sum(h) FILTER (WHERE r <= {w}), 0) % {fpm})::BIGINT"
                     for w in tops]
             got = con.execute(f"SELECT coalesce(max(r), -1), count(*), (coalesce(sum(h), 0) % {fpm})::BIGINT"

@@ -129,3 +129,13 @@ def test_rows_renumbered_by_a_checkpoint_make_the_pass_read_every_row(db):
         assert _pass(con) == []
         assert con.execute("SELECT count(*) FROM sentiment WHERE item_id = 'facebook:n9'").fetchone()[0] == 1
         assert _pass(con) == TASKS
+
+
+def test_a_mark_damaged_by_hand_only_costs_a_pass_over_every_row(db):
+    _seed(db)
+    with store.writer(db) as con:
+        _pass(con)
+        con.execute("UPDATE enrich_marks SET top = NULL WHERE task = 'sentiment' AND source = 'posts'")
+        con.execute("UPDATE enrich_marks SET source = 'ailleurs' WHERE task = 'keys'")
+        assert _pass(con) == ["moderation", "topics"]
+        assert _pass(con) == TASKS  # written again by that pass
