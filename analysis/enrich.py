@@ -335,7 +335,7 @@ class _Marks:
         counts: dict[str, int] = {}
         for t in marked:
             m = stored.get(t.name, {})
-            if set(m) != set(t.sources):
+            if set(m) != set(t.sources) or getattr(t, "force", False):  # forced: every row
                 continue
             if t.results not in counts:
                 counts[t.results] = con.execute(f"SELECT count(*) FROM {t.results}").fetchone()[0]
@@ -348,7 +348,7 @@ class _Marks:
 
     def items(self, task: TextTask) -> tuple[str, list]:
         """The task's items: only the rows above its mark when the mark holds."""
-        if task.name not in self.valid or getattr(task, "force", False):
+        if task.name not in self.valid:
             return task.items()
         above = {s: m[1] for s, m in self.stored[task.name].items()}
         if hasattr(task, "items_above"):

@@ -139,3 +139,14 @@ def test_a_mark_damaged_by_hand_only_costs_a_pass_over_every_row(db):
         con.execute("UPDATE enrich_marks SET source = 'ailleurs' WHERE task = 'keys'")
         assert _pass(con) == ["moderation", "topics"]
         assert _pass(con) == TASKS  # written again by that pass
+
+
+def test_a_forced_pass_scores_every_row_whatever_the_marks(db):
+    from analysis.moderation import scoring
+
+    _seed(db)
+    with store.writer(db) as con:
+        _pass(con)
+        assert scoring.enrich(con) == 0  # its mark holds: nothing new
+        assert scoring.enrich(con, force=True) == 60
+        assert _pass(con) == TASKS
