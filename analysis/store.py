@@ -474,7 +474,9 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
     values where ``df`` has none) are staged in the temporary table named ``moved``, ``relocate``
     deletes the stored ones (keyed as in ``moved``), and they are inserted again. DuckDB's CHECKPOINT
     rewrites a whole column of every row group an UPDATE touched (20 edited texts of a 1 M-message
-    store, scattered in 8 row groups of 122 880 rows: 0,58–0,78 s), a delete costs it nothing.
+    store, scattered in 8 row groups of 122 880 rows: 0,58–0,78 s), a delete costs it nothing. The
+    delete and the insert are two statements: call it inside a transaction (every caller of
+    :func:`analysis.ingest.write_parsed` does), so that a failure between them loses no row.
     """
     t = schema.table(table_name)
     if df is None or len(df) == 0:
