@@ -53,6 +53,17 @@ def test_upsert_moves_the_rows_whose_changes_leave_the_in_place_columns_alone(db
                     ("x:1", "x", "un bis", 1)]
 
 
+def test_insert_row_writes_one_new_row_and_refuses_a_stored_key_or_an_unknown_column(db):
+    with derived_refresh.writer(db) as con:
+        store.insert_row(con, "imports", {"import_id": "i1", "path": "a.csv", "status": "ok", "rows_read": 3})
+        assert con.execute("SELECT path, status, rows_read, error FROM imports WHERE import_id = 'i1'"
+                           ).fetchall() == [("a.csv", "ok", 3, None)]
+        with pytest.raises(duckdb.ConstraintException):
+            store.insert_row(con, "imports", {"import_id": "i1", "path": "b.csv"})
+        with pytest.raises(ValueError, match="inconnues"):
+            store.insert_row(con, "imports", {"import_id": "i2", "nope": 1})
+
+
 def test_upsert_rejects_unknown_columns(db):
     with derived_refresh.writer(db) as con, pytest.raises(ValueError, match="inconnues"):
         store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1"], "nope": [1]}))

@@ -568,13 +568,13 @@ def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, r
         store.upsert(con, "rejects", _reject_rows(rejects, import_id, path, _erased(con), ctx))
     if not log_import:
         return res
-    store.upsert(con, "imports", pd.DataFrame([{
+    store.insert_row(con, "imports", {  # a fresh id: a new row
         "import_id": import_id, "path": path, "sha256": digest, "format": res.format,
         "encoding": encoding, "started_at": started,
         "finished_at": datetime.now(UTC).replace(tzinfo=None), "rows_read": parsed.rows_read,
         "inserted": res.inserted, "updated": res.updated, "rejected": len(rejects),
         "status": "ok", "error": None,
-    }]))
+    })
     return res
 
 
