@@ -308,8 +308,7 @@ class _Marks:
         self.tops: dict[str, int] = {}
         self.prints: dict[str, tuple[int, int]] = {}  # per source: rows and fingerprint of all its rows now
         marked = [t for t in tasks if _marked(t)]
-        if not marked or not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'enrich_marks' "
-                                         "AND database_name = current_database()").fetchall():
+        if not marked or not store.has_table(con, "enrich_marks"):
             return
         self.enabled = True
         stored: dict[str, dict[str, tuple]] = {}

@@ -414,9 +414,15 @@ def drop_orphan_text_keys(con: duckdb.DuckDBPyConnection, texts: str) -> None:
     forget_marked(con, "text_keys", gone)
 
 
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the store holds table ``name`` (one a migration not yet run may lack)."""
+    return bool(con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()",
+                            [name]).fetchall())
+
+
 # A sum of row hashes kept in a BIGINT column (derived_state, enrich_marks): modulo a prime below 2^63.
 FINGERPRINT_MOD = 9_223_372_036_854_775_783
-# The source tables of an enrichment pass (analysis.enrich): their item type and key. The fingerprint of
+# The source tables of an enrichment pass (analysis.enrich): their item type and key (the tasks' sources). The fingerprint of
 # the key and text of the rows a pass scored (enrich_marks) says whether one of them changed since.
 ENRICH_SOURCES = {"messages": ("message", "message_id"), "posts": ("post", "post_id")}
 
@@ -431,8 +437,7 @@ def forget_marked(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[i
     ``rows`` out of ``table``: ``(rowid, its marked_hash)`` of each row of a source
     table (those at or below a mark leave its count and fingerprint), one entry per row of a result table
     (they leave its row count). A deletion made otherwise makes the next pass look at every row again."""
-    if not rows or not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'enrich_marks' "
-                                   "AND database_name = current_database()").fetchall():
+    if not rows or not has_table(con, "enrich_marks"):
         return
     fp = FINGERPRINT_MOD
     if table in ENRICH_SOURCES:

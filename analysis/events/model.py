@@ -131,11 +131,6 @@ def remove_event(con: duckdb.DuckDBPyConnection, event_id: str) -> bool:
     return n > 0
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
-                .fetchone()[0])
-
-
 def _rows_in_window(con: duckdb.DuckDBPyConnection, table: str, territories: list[str] | tuple[str, ...] | None,
                     start: date | None, end: date | None, first_col: str, last_col: str, order: str) -> pd.DataFrame:
     """Rows of ``table`` of ``territories`` (all when empty) whose [first_col, last_col] meets the local
@@ -158,7 +153,7 @@ def events_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | 
     """Events overlapping [start, end) (local days) of ``territories`` (all when empty), with
     ``theme_effective`` (:func:`effective_themes`) and local ``start_local``/``end_local``."""
     cols = ["event_id", "territory_id", "title", "start_at", "end_at"]
-    if not _has_table(con, "events"):
+    if not store.has_table(con, "events"):
         return pd.DataFrame(columns=cols)
     df = _rows_in_window(con, "events", territories, start, end, "start_at", "end_at", "start_at, event_id")
     # the store's classifier is read only when an event has no theme of its own
@@ -244,7 +239,7 @@ def remove_planned(con: duckdb.DuckDBPyConnection, planned_id: str) -> bool:
 def planned_frame(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | list[str] = (),
                   start: date | None = None, end: date | None = None) -> pd.DataFrame:
     """Planned posts of ``territories`` in [start, end) (local days), with ``planned_local``."""
-    if not _has_table(con, "planned_posts"):
+    if not store.has_table(con, "planned_posts"):
         return pd.DataFrame(columns=["planned_id", "territory_id", "platform", "planned_at", "text"])
     df = _rows_in_window(con, "planned_posts", territories, start, end, "planned_at", "planned_at", "planned_at")
     df["planned_local"] = [local(x) for x in df["planned_at"]]

@@ -16,13 +16,15 @@ import numpy as np
 import pandas as pd
 
 from analysis import enrich as orchestrator
+from analysis import store
 from analysis.sentiment import load_model
 from analysis.sentiment.corrections import ensure_view
 from analysis.text import language_rules_version
 
 NAME = "sentiment"
 
-_SOURCES = (("message", "messages", "message_id"), ("post", "posts", "post_id"))
+# (item type, table, key) of the items scored: the enrichment's source tables
+_SOURCES = tuple((item_type, table, key) for table, (item_type, key) in store.ENRICH_SOURCES.items())
 
 
 def scoring_version(model) -> str:
@@ -49,7 +51,7 @@ class SentimentTask:
 
     name = NAME
     label = "Sentiment"
-    sources, results = ("messages", "posts"), "sentiment"
+    sources, results = tuple(store.ENRICH_SOURCES), "sentiment"
 
     def __init__(self, model):
         self.model = model

@@ -170,7 +170,7 @@ class ThemesTask:
 
     name = "topics"
     label = "Thèmes"
-    sources, results = ("messages", "posts"), "themes"
+    sources, results = tuple(store.ENRICH_SOURCES), "themes"
 
     def __init__(self, con: Any, clf: Any):
         self.clf = clf
@@ -236,7 +236,8 @@ class ThemesTask:
         return out
 
 
-_SOURCES = (("message", "messages", "message_id"), ("post", "posts", "post_id"))
+# (item type, table, key) of the items scored: the enrichment's source tables
+_SOURCES = tuple((item_type, table, key) for table, (item_type, key) in store.ENRICH_SOURCES.items())
 
 
 def task(con: Any, taxonomy: Taxonomy | None = None, classifier: Any = None) -> ThemesTask:
