@@ -374,7 +374,7 @@ def _write_tables(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, 
         ins, upd = store.upsert(con, name, df, stage=stage,
                                 text_changed=edited if name in ("messages", "posts") else None, **moves)
         if edited:
-            _forget_scores(con, name, edited, scored=set(moved))
+            _forget_scores(con, name, edited, scores_gone=set(moved))
         before = res.tables.get(name, [0, 0])  # summed over the chunks of a big file
         res.tables[name] = [before[0] + ins, before[1] + upd]
         if name != "accounts":
@@ -390,7 +390,7 @@ def _move_messages(con: duckdb.DuckDBPyConnection, rows: str, *, moved: list) ->
 
 
 def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tuple[str, str | None]],
-                   scored: set | frozenset = frozenset()) -> None:
+                   scores_gone: set | frozenset = frozenset()) -> None:
     """An edited text's scores are stale: delete them (the next enrichment scores the new text) and
     the lemma keys of the old text once no message holds it (they keep a copy of it: an author who
     edited a comment to take something out must not find it still stored).
@@ -402,15 +402,15 @@ def _forget_scores(con: duckdb.DuckDBPyConnection, table: str, edited: list[tupl
     analyst sees what to look at again. Only when the words changed (:func:`same_words`): another export
     of the same comment that spaces it otherwise or cuts it with « … » keeps them.
 
-    ``scored``: the edited items whose scores are gone already (moved to the table's end)."""
+    ``scores_gone``: the edited items whose scores are gone already (moved to the table's end)."""
     item_type = table.removesuffix("s")  # messages → message, posts → post
     ids = pd.DataFrame({"item_id": [k for k, _ in edited], "old_text": [t for _, t in edited],
-                        "scored": [k not in scored for k, _ in edited]})
+                        "has_scores": [k not in scores_gone for k, _ in edited]})
     con.register("_vigie_edited", ids)
     try:
         touched = _recount(item_type, "_vigie_edited")
-        if ids["scored"].any():
-            derived.forget_scores(con, item_type, "SELECT item_id FROM _vigie_edited WHERE scored", touched)
+        if ids["has_scores"].any():
+            derived.forget_scores(con, item_type, "SELECT item_id FROM _vigie_edited WHERE has_scores", touched)
         if item_type == "message":
             store.drop_orphan_text_keys(con, "SELECT old_text AS text FROM _vigie_edited")
     finally:
