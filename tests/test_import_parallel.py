@@ -65,6 +65,32 @@ def test_a_file_failing_inside_a_batch_loses_nothing(tmp_path, monkeypatch):
     assert files == {str(good[0]), str(good[1])}
 
 
+def test_an_interruption_between_files_commits_nothing_of_the_open_batch(tmp_path, monkeypatch):
+    """Files are written as they arrive in one open transaction: an interruption before its commit
+    (Ctrl-C while the next file is parsed) rolls it back, and the store takes writes again."""
+    files = [FIXTURES / "comments" / "minet_fb_comments.csv", FIXTURES / "comments" / "youtube_api_comments.csv"]
+    ctx = default_context(account_hint="facebook:104857600000001")
+    monkeypatch.setenv("VIGIE_IMPORT_WORKERS", "1")
+    real = ingest._parse_job
+
+    def parse(path, *args):
+        if path.name.startswith("youtube"):
+            raise KeyboardInterrupt
+        return real(path, *args)
+
+    with store.writer(tmp_path / "s.duckdb") as con:
+        n0 = con.execute("SELECT count(*) FROM messages").fetchone()[0]
+        monkeypatch.setattr(ingest, "_parse_job", parse)
+        with pytest.raises(KeyboardInterrupt):
+            ingest.import_jobs(con, [(f, ctx, None) for f in files])
+        assert con.execute("SELECT count(*) FROM messages").fetchone()[0] == n0
+        assert con.execute("SELECT count(*) FROM imports").fetchone()[0] == 0
+        monkeypatch.setattr(ingest, "_parse_job", real)
+        results = ingest.import_jobs(con, [(f, ctx, None) for f in files])
+        assert [r.status for r in results] == ["ok", "ok"]
+        assert con.execute("SELECT count(*) FROM imports").fetchone()[0] == 2
+
+
 def test_upsert_of_new_keys_inserts_at_once(tmp_path, monkeypatch):
     """New, distinct keys: one INSERT (no staging table, no UPDATE joining the whole table); a key
     already stored or repeated in the frame takes the staged path (NULL never erases, last row wins).

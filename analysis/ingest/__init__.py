@@ -628,29 +628,71 @@ def _already_imported(con: duckdb.DuckDBPyConnection, digest: str, res: FileResu
     return True
 
 
-def _write_batch(con: duckdb.DuckDBPyConnection, items: list[tuple[Path, Context, tuple]], *,
-                 keep_going: bool, force: bool) -> list[FileResult] | None:
-    """Write several parsed files in one transaction, in their order, exactly as :func:`import_file`
-    writes each (one commit instead of one per file: a commit writes and syncs the log). None, with
-    nothing written and the parsed tables as they were, when any file fails: the caller then
-    imports them one by one, so that a bad file still loses nothing of the others."""
-    kept = [dict(pre[3].tables) for _, _, pre in items]  # write_parsed drops rejected rows from them
-    out = []
-    try:
-        with store.transaction(con):
-            for path, ctx, (digest, p, adapter, parsed) in items:
-                res = FileResult(path=str(path), encoding=p.encoding, format=adapter.name)
-                t0 = time.perf_counter()
-                if force or not _already_imported(con, digest, res):
-                    write_parsed(con, parsed, ctx, res, path=str(path), digest=digest, encoding=p.encoding,
-                                 keep_going=keep_going)
-                res.notes.append(f"{time.perf_counter() - t0:.2f} s")
-                out.append(res)
-    except Exception:  # noqa: BLE001 - rolled back; redone file by file, which reports the error
-        for (_, _, pre), tables in zip(items, kept, strict=True):
+class _Batch:
+    """Parsed files written as they arrive, in their order, in one open transaction, exactly as
+    :func:`import_file` writes each (one commit instead of one per file: a commit writes and syncs the
+    log). Each file is written while the pool parses the next ones (written after the last was parsed,
+    the day's 27 small files took 0,39–0,51 s of parsing then 0,65–0,76 s of writing).
+
+    When a file fails, the transaction rolls back with nothing written and the parsed tables as they
+    were: the batch's files are then imported one by one, so that a bad file still loses nothing of the
+    others, and the next files open a new batch."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, keep_going: bool, force: bool) -> None:
+        self.con, self.keep_going, self.force = con, keep_going, force
+        self.items: list[tuple[Path, Context, tuple]] = []
+        self.kept: list[dict] = []  # each file's tables before writing (write_parsed drops rejected rows)
+        self.written: list[FileResult] = []
+        self.rows = 0
+
+    def add(self, path: Path, ctx: Context, pre: tuple) -> None:
+        """Write one parsed file in the open transaction (opened by the first)."""
+        if not self.items:
+            self.con.execute("BEGIN TRANSACTION")
+        self.items.append((path, ctx, pre))
+        self.kept.append(dict(pre[3].tables))
+        self.rows += pre[3].rows_read
+        if len(self.written) < len(self.items) - 1:
+            return  # a file of this batch failed: the rest is written one by one at close()
+        digest, p, adapter, parsed = pre
+        res = FileResult(path=str(path), encoding=p.encoding, format=adapter.name)
+        t0 = time.perf_counter()
+        try:
+            if self.force or not _already_imported(self.con, digest, res):
+                write_parsed(self.con, parsed, ctx, res, path=str(path), digest=digest, encoding=p.encoding,
+                             keep_going=self.keep_going)
+        except Exception:  # noqa: BLE001 - rolled back; redone file by file, which reports the error
+            self.con.execute("ROLLBACK")
+            return
+        res.notes.append(f"{time.perf_counter() - t0:.2f} s")
+        self.written.append(res)
+
+    def close(self) -> list[tuple[Path, FileResult]]:
+        """Commit; the results of the batch's files, in their order (imported one by one when one failed)."""
+        items, kept, written = self.items, self.kept, self.written
+        self.items, self.kept, self.written, self.rows = [], [], [], 0
+        if not items:
+            return []
+        if len(written) == len(items):
+            try:
+                self.con.execute("COMMIT")
+                return [(f, r) for (f, _, _), r in zip(items, written, strict=True)]
+            except Exception:  # noqa: BLE001 - as a file that failed: redone one by one
+                self.con.execute("ROLLBACK")
+        out = []
+        for (f, ctx, pre), tables in zip(items, kept, strict=True):
             pre[3].tables = tables
-        return None
-    return out
+            t0 = time.perf_counter()
+            r = import_file(self.con, f, ctx, keep_going=self.keep_going, force=self.force, preparsed=pre)
+            r.notes.append(f"{time.perf_counter() - t0:.2f} s")
+            out.append((f, r))
+        return out
+
+    def abort(self) -> None:
+        """Roll back the open transaction (an interruption): nothing of the batch is written."""
+        if self.items and len(self.written) == len(self.items):
+            self.con.execute("ROLLBACK")
+        self.items, self.kept, self.written, self.rows = [], [], [], 0
 
 
 def import_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], ctx: Context | None = None, *,
@@ -682,24 +724,13 @@ def import_jobs(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, Context, 
     known = set() if force else {r[0] for r in con.execute(
         "SELECT DISTINCT sha256 FROM imports WHERE status = 'ok' AND sha256 IS NOT NULL").fetchall()}
     results: list[FileResult] = []
-    batch: list[tuple[Path, Context, tuple]] = []
-    batch_rows = 0
-
-    def done(f: Path, r: FileResult) -> None:
-        results.append(r)
-        if on_file:
-            on_file(Path(f), r)
+    batch = _Batch(con, keep_going=keep_going, force=force)
 
     def flush() -> None:
-        nonlocal batch, batch_rows
-        written = _write_batch(con, batch, keep_going=keep_going, force=force) if len(batch) > 1 else None
-        for (f, ctx, pre), r in zip(batch, written or [None] * len(batch), strict=True):
-            if r is None:  # one file, or a batch that failed: one transaction per file
-                t0 = time.perf_counter()
-                r = import_file(con, f, ctx, keep_going=keep_going, force=force, preparsed=pre)
-                r.notes.append(f"{time.perf_counter() - t0:.2f} s")
-            done(f, r)
-        batch, batch_rows = [], 0
+        for f, r in batch.close():
+            results.append(r)
+            if on_file:
+                on_file(Path(f), r)
 
     limit = _batch_rows()
     # No checkpoint in the middle of the files (each rewrote the tables' indexes): one at the end.
@@ -709,18 +740,22 @@ def import_jobs(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, Context, 
         for (f, ctx, fmt), pre in zip(jobs, parallel_parse(jobs, known), strict=True):
             if pre is None:  # no pool (few bytes to read): parsed here, and written with the next ones all the same
                 pre = _parse_job(Path(f), ctx, fmt, known)
-            if isinstance(pre, tuple) and pre[3] is not None:  # parsed: written with the next ones
-                batch.append((Path(f), ctx, pre))
-                batch_rows += pre[3].rows_read
-                if batch_rows >= limit:
+            if isinstance(pre, tuple) and pre[3] is not None:  # parsed: written now, committed with the next ones
+                batch.add(Path(f), ctx, pre)
+                if batch.rows >= limit:
                     flush()
                 continue
             flush()
             t0 = time.perf_counter()
             r = import_file(con, f, ctx, keep_going=keep_going, force=force, fmt=fmt, preparsed=pre)
             r.notes.append(f"{time.perf_counter() - t0:.2f} s")
-            done(f, r)
+            results.append(r)
+            if on_file:
+                on_file(Path(f), r)
         flush()
+    except BaseException:
+        batch.abort()
+        raise
     finally:
         con.execute(f"SET checkpoint_threshold = '{before}'")
     return results
