@@ -61,6 +61,31 @@ def test_toxicity_model_on_clear_examples():
     assert m.version_.startswith("tox-")
 
 
+def test_toxicity_version_read_from_the_artifact_bytes_is_the_content_hash(tmp_path):
+    """The version a load reads from the artifact's bytes is the one a fit computes (the content
+    serialised again), a change of meta leaves it, a change of content changes it, and an artifact
+    written otherwise (spaces, meta not last) gets the same content hash the slow way."""
+    import gzip
+    import json
+
+    raw = gzip.open(tox.MODEL_PATH, "rb").read()
+    d = json.loads(raw)
+    m = tox.load_model()
+    assert m.version_ == tox.ToxicityClassifier._version(d)  # no raw: serialised again
+    body = {k: v for k, v in d.items() if k != "meta"}
+    other = tmp_path / "spaced.json.gz"
+    other.write_bytes(gzip.compress(json.dumps({"meta": {"x": 1}, **body}, indent=1).encode()))
+    assert tox.ToxicityClassifier.load(other).version_ == m.version_
+    d2 = {**d, "meta": {"trained_on": "autre"}}
+    meta_only = tmp_path / "meta.json.gz"
+    meta_only.write_bytes(gzip.compress(json.dumps(d2, ensure_ascii=False, separators=(",", ":")).encode()))
+    assert tox.ToxicityClassifier.load(meta_only).version_ == m.version_
+    d3 = {**d, "intercept": d["intercept"] + 0.5}
+    changed = tmp_path / "changed.json.gz"
+    changed.write_bytes(gzip.compress(json.dumps(d3, ensure_ascii=False, separators=(",", ":")).encode()))
+    assert tox.ToxicityClassifier.load(changed).version_ != m.version_
+
+
 def test_lexicon_and_questions():
     lex = tox.default_lexicon()
     assert lex.hits("vous êtes des c0nnards") == ["connards"]

@@ -194,12 +194,15 @@ class FrenchSentimentClassifier(ClassifierMixin, BaseEstimator):
 
         table = load_table()
         emb = np.zeros((len(self.vocab_list_), table.dim), dtype=np.float32)
-        for t, j in self.vocabulary_.items():
-            neg = t.startswith(_NEG_PREFIX)
-            k = t[len(_NEG_PREFIX):] if neg else t
-            i = table.index_.get(k)
-            if i is not None:
-                emb[j] = table.vectors_[i] * table.sif_[i] * (-self.negated_lexicon_factor if neg else 1.0)
+        # one vectorised gather (a loop over the vocabulary, row by row, cost 0,05 s per process)
+        cut = len(_NEG_PREFIX)
+        neg = np.fromiter((t.startswith(_NEG_PREFIX) for t in self.vocab_list_), bool, len(self.vocab_list_))
+        get = table.index_.get
+        rows = np.fromiter((get(t[cut:] if n else t, -1) for t, n in zip(self.vocab_list_, neg, strict=True)),
+                           np.int64, len(self.vocab_list_))
+        found = rows >= 0
+        sign = np.where(neg, -self.negated_lexicon_factor, 1.0).astype(np.float32)
+        emb[found] = (table.vectors_[rows[found]] * (table.sif_[rows[found]] * sign[found])[:, None])
         self.embmat_ = emb
         self.embeddings_version_ = table.version_
 
