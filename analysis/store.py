@@ -466,6 +466,11 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# Frames of at most this many distinct string keys look them up in the table's primary key before
+# inserting (DuckDB answers an IN list from the key's index up to ``index_scan_max_count`` rows).
+PROBE_MAX_KEYS = 512
+
+
 def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
            stage: bool = True, text_changed: list | None = None,
            relocate: Callable[[duckdb.DuckDBPyConnection, str], Any] | None = None,
@@ -527,6 +532,14 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
         # UPDATE only if some keys were stored already: rows just inserted hold the values the
         # UPDATE would set, so it counts none of them. (The checks of _all_new cost more than the
         # INSERT for the small frames of most files: 8 ms of 14 per upsert.)
+        key_list = _vigie_upsert_src[t.key[0]].tolist()
+        if len(key_list) <= PROBE_MAX_KEYS and not con.execute(
+                f"SELECT 1 FROM {t.name} WHERE {_q(t.key[0])} IN ({', '.join('?' for _ in key_list)}) LIMIT 1",
+                key_list).fetchall():
+            # none stored (the primary key's index answers the list: 2–4 ms): a plain INSERT, where
+            # ON CONFLICT costs 5–7 ms more per statement (a day's 28 small frames: 0,1 s)
+            return int(con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src")
+                       .fetchone()[0]), 0
         inserted = int(con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src "
                                    "ON CONFLICT DO NOTHING").fetchone()[0])
         if inserted == len(_vigie_upsert_src):

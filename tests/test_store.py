@@ -29,6 +29,21 @@ def test_upsert_counts_and_null_is_not_zero(db):
     assert rows == [("x:1", 1, 5, None), ("x:2", 3, None, None)]
 
 
+@pytest.mark.parametrize("probe_max", [0, 1, 512])
+def test_upsert_of_distinct_string_keys_counts_the_same_with_or_without_the_index_probe(db, monkeypatch, probe_max):
+    """Frames of distinct string keys: looked up in the primary key first (small frames: none stored,
+    a plain INSERT) or inserted with ON CONFLICT DO NOTHING (a stored key, or a frame above
+    ``PROBE_MAX_KEYS``): the same rows and counts either way."""
+    monkeypatch.setattr(store, "PROBE_MAX_KEYS", probe_max)
+    with derived_refresh.writer(db) as con:
+        assert store.upsert(con, "posts", pd.DataFrame({"post_id": ["x:1", "x:2"], "likes": [1, 2]})) == (2, 0)
+        both = pd.DataFrame({"post_id": ["x:2", "x:3"], "likes": [5, 3]})  # one stored, one new
+        assert store.upsert(con, "posts", both) == (1, 1)
+        assert store.upsert(con, "posts", both) == (0, 0)
+        rows = con.execute("SELECT post_id, likes FROM posts ORDER BY 1").fetchall()
+    assert rows == [("x:1", 1), ("x:2", 5), ("x:3", 3)]
+
+
 @pytest.mark.parametrize("stage", [True, False])
 def test_upsert_moves_the_rows_whose_changes_leave_the_in_place_columns_alone(db, stage):
     """``relocate``: an edited text moves its row to the table's end (deleted by the callable, inserted
