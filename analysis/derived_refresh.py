@@ -189,23 +189,24 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
         n = con.execute("SELECT count(*) FROM _vigie_touched").fetchone()[0]
         if n > INCREMENTAL_MAX_SHARE * max(m.rows[0], 1):
             return False
+        # the touched messages' own rows, read once (each lookup by id reads the million ids: 30–40 ms)
+        con.execute("""CREATE OR REPLACE TEMP TABLE _vigie_trows AS
+            SELECT message_id, post_id, parent_id, created_at, is_official FROM messages
+            WHERE message_id IN (SELECT message_id FROM _vigie_touched)""")
         local_hour = ereputation._local("date_trunc('hour', created_at)")  # the day of _counts
         day = f"date_trunc('day', {local_hour})::DATE"
         days = [r[0] for r in con.execute(
-            f"SELECT DISTINCT {day} FROM messages WHERE NOT coalesce(is_official, FALSE) "
-            f"AND message_id IN (SELECT message_id FROM _vigie_touched)").fetchall()]
+            f"SELECT DISTINCT {day} FROM _vigie_trows WHERE NOT coalesce(is_official, FALSE)").fetchall()]
         ranges = _day_ranges(days)
         counts = [_daily_counts(con, Filters(start=a, end=b + timedelta(days=1))) for a, b in ranges]
         utc_ranges = _day_ranges([r[0] for r in con.execute(  # daily_messages_utc: whole UTC days
-            "SELECT DISTINCT created_at::DATE FROM messages WHERE NOT coalesce(is_official, FALSE) "
-            "AND created_at IS NOT NULL AND message_id IN (SELECT message_id FROM _vigie_touched)").fetchall()])
+            "SELECT DISTINCT created_at::DATE FROM _vigie_trows WHERE NOT coalesce(is_official, FALSE) "
+            "AND created_at IS NOT NULL").fetchall()])
         con.execute("""CREATE OR REPLACE TEMP TABLE _vigie_incoming AS
             SELECT message_id FROM _vigie_touched
-            UNION SELECT parent_id FROM messages
-                  WHERE parent_id IS NOT NULL AND message_id IN (SELECT message_id FROM _vigie_touched)
+            UNION SELECT parent_id FROM _vigie_trows WHERE parent_id IS NOT NULL
             UNION SELECT message_id FROM messages WHERE post_id IN (
-                  SELECT post_id FROM messages
-                  WHERE post_id IS NOT NULL AND message_id IN (SELECT message_id FROM _vigie_touched))""")
+                  SELECT post_id FROM _vigie_trows WHERE post_id IS NOT NULL)""")
         with store.transaction(con):
             for (a, b), sent in zip(ranges, counts, strict=True):
                 con.execute("DELETE FROM daily_sentiment WHERE day BETWEEN ? AND ?", [a, b])
@@ -227,8 +228,8 @@ def _update(con: duckdb.DuckDBPyConnection, top: list[int], m: _Marks) -> bool:
             _write_state(con, m)
         return True
     finally:
-        con.execute("DROP TABLE IF EXISTS _vigie_touched")
-        con.execute("DROP TABLE IF EXISTS _vigie_incoming")
+        for temp in ("_vigie_touched", "_vigie_trows", "_vigie_incoming"):
+            con.execute(f"DROP TABLE IF EXISTS {temp}")
 
 
 def refresh(con: duckdb.DuckDBPyConnection, incremental: bool = True) -> None:
