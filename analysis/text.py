@@ -559,7 +559,7 @@ def _uint_array(a: np.ndarray):
     from array import array
 
     out = array({2: "H", 4: "I", 8: "L"}[a.dtype.itemsize])
-    out.frombytes(np.ascontiguousarray(a).tobytes())
+    out.frombytes(memoryview(np.ascontiguousarray(a)).cast("B"))  # one copy (tobytes() made two)
     return out
 
 
