@@ -111,6 +111,44 @@ def test_a_new_day_is_refreshed_incrementally_and_equals_a_rebuild(demo_db_copy,
         con.close()
 
 
+def test_replies_across_posts_and_without_post_equal_a_rebuild(demo_db_copy, spy):
+    """The incremental refresh recomputes the touched messages' rows from a copy of the few messages
+    they read: a new reply whose parent sits under another post (that parent's first reply is found
+    under its own post), and replies without post linked by parent only (X mentions), must give
+    what a rebuild gives."""
+    _prepared(demo_db_copy, spy)
+    with derived_refresh.writer(demo_db_copy) as con:
+        # an old incoming message answered by an unthreaded official reply under its post
+        old = con.execute("""SELECT i.message_id, m.post_id, m.account_id, m.territory_id, m.platform
+                             FROM incoming_messages i JOIN messages m USING (message_id)
+                             WHERE i.first_reply_at IS NOT NULL AND m.post_id IS NOT NULL AND NOT EXISTS (
+                                 SELECT 1 FROM messages r WHERE r.parent_id = i.message_id)
+                             ORDER BY i.created_at, i.message_id LIMIT 1""").fetchone()
+        assert old is not None
+        mid, post, account, terr, plat = old
+        other = con.execute("SELECT post_id FROM posts WHERE post_id <> ? AND account_id = ? ORDER BY post_id LIMIT 1",
+                            [post, account]).fetchone()[0]
+        rows = [  # id, post, parent, official
+            ("x:cross", other, mid, False),  # under another post, answering the old message
+            ("x:nopost", None, mid, False),  # no post: linked by its parent only
+            ("x:nopost-reply", None, "x:nopost", True),  # an official answer to it, threaded
+        ]
+        for k, (new_id, p, parent, official) in enumerate(rows):
+            con.execute("""INSERT INTO messages (message_id, platform, kind, post_id, parent_id, account_id,
+                                                 territory_id, is_official, created_at, text, import_id)
+                           VALUES (?, ?, 'comment', ?, ?, ?, ?, ?,
+                                   (SELECT max(created_at) FROM messages) + ? * INTERVAL 1 MINUTE, 'Et alors ?',
+                                   'imp-new')""", [new_id, plat, p, parent, account, terr, official, k + 1])
+    assert spy == {"update": 1, "rebuild": 0}
+    con = store.connect(demo_db_copy)
+    try:
+        assert con.execute("SELECT first_reply_at IS NOT NULL FROM incoming_messages WHERE message_id = 'x:nopost'"
+                           ).fetchone() == (True,)
+        _check_same_as_rebuild(con)
+    finally:
+        con.close()
+
+
 def test_a_real_import_of_one_more_day_equals_a_rebuild(demo_db_copy, spy, tmp_path):
     """The day ``make bench`` adds (the demo's own writers, one day after the store's last), imported
     through the real importers and enriched in one session, as ``vigie import`` then ``enrich``."""
@@ -284,7 +322,7 @@ def test_tables_written_by_other_definitions_are_rebuilt(demo_db_copy, spy):
 def test_definitions_follow_the_sql_of_the_tables(monkeypatch):
     """The fingerprint changes with the SQL that computes a table's rows (read as the rebuild runs it)."""
     before = derived_refresh.definitions()
-    monkeypatch.setattr(derived_refresh, "incoming_sql", lambda only=None: "SELECT 1 AS other_rule")
+    monkeypatch.setattr(derived_refresh, "incoming_sql", lambda only=None, source="messages": "SELECT 1 AS other_rule")
     derived_refresh.definitions.cache_clear()
     try:
         assert derived_refresh.definitions() != before

@@ -52,16 +52,22 @@ W_HOSTILE, W_NEGATIVE, W_QUESTION = 3.0, 2.0, 1.0
 # the scan of the others. Press articles (kind 'article', collected from RSS feeds) are not
 # moderation's business: addressed to no account, they need no reply and are nobody's comment
 # (they count in E-réputation's volumes and sentiment, not in the queue, alerts or contacts).
-MESSAGES = ("(SELECT * FROM messages WHERE territory_id IS NOT NULL AND account_id IS NOT NULL "
+def messages_sql(source: str = "messages") -> str:
+    """:data:`MESSAGES` read from ``source``: a table of ``messages``' rows (the incremental refresh passes
+    the few it recomputes, :mod:`analysis.derived_refresh`)."""
+    return (f"(SELECT * FROM {source} WHERE territory_id IS NOT NULL AND account_id IS NOT NULL "
             "AND kind IS DISTINCT FROM 'article' "
             "UNION ALL "
             "SELECT m.* REPLACE (coalesce(m.territory_id, p.territory_id) AS territory_id, "
             "coalesce(m.account_id, p.account_id) AS account_id) "
-            "FROM messages m LEFT JOIN posts p ON p.post_id = m.post_id "
+            f"FROM {source} m LEFT JOIN posts p ON p.post_id = m.post_id "
             "WHERE (m.territory_id IS NULL OR m.account_id IS NULL) AND m.kind IS DISTINCT FROM 'article')")
 
 
-def first_replies_from(incoming: str) -> str:
+MESSAGES = messages_sql()
+
+
+def first_replies_from(incoming: str, source: str = "messages") -> str:
     """SQL (CTE body) giving each message of the relation ``incoming`` its first official reply time.
 
     ``incoming`` names a CTE or table with ``message_id``, ``post_id``, ``created_at`` (one row per
@@ -76,15 +82,17 @@ def first_replies_from(incoming: str) -> str:
     Only the posts of ``incoming`` are read, and only from its first message on: the latest
     earlier user message of an unthreaded reply belongs to ``incoming`` only if the reply is
     under one of its posts and after its first message (so the result is the same as over the
-    whole store, at the cost of the messages looked at).
+    whole store, at the cost of the messages looked at). ``source``: where the replies are looked
+    for (a table of ``messages``' rows holding, for each message of ``incoming``, those that answer it
+    and the others of its post).
     """
     return f"""
         WITH fr_r AS (  -- unthreaded official replies under the posts of `incoming`
-            SELECT message_id, post_id, created_at FROM messages
+            SELECT message_id, post_id, created_at FROM {source}
             WHERE is_official AND parent_id IS NULL AND post_id IN (SELECT post_id FROM {incoming}))
         SELECT message_id, min(reply_at) AS first_reply_at FROM (
             SELECT i.message_id, r.created_at AS reply_at
-            FROM {incoming} i JOIN messages r ON r.parent_id = i.message_id
+            FROM {incoming} i JOIN {source} r ON r.parent_id = i.message_id
             WHERE r.is_official AND r.created_at >= i.created_at
             UNION ALL
             SELECT x.message_id, x.reply_at FROM (
@@ -92,7 +100,7 @@ def first_replies_from(incoming: str) -> str:
                        -- ties on the time (exports round to the second or minute) go to the
                        -- greater id, so the answer does not depend on the scan order
                        arg_max(u.message_id, {{t: u.created_at, id: u.message_id}}) AS message_id
-                FROM fr_r r JOIN messages u ON u.post_id = r.post_id AND u.created_at < r.created_at
+                FROM fr_r r JOIN {source} u ON u.post_id = r.post_id AND u.created_at < r.created_at
                      AND NOT coalesce(u.is_official, FALSE)
                 WHERE u.post_id IN (SELECT post_id FROM fr_r)
                   -- the latest earlier message is in `incoming` only if it is not before its
@@ -126,21 +134,21 @@ def human_delay(hours: float) -> str:
     return f"{fr_int(math.floor(hours / 24))} j"
 
 
-def moderation_rows_sql(only: str | None = None) -> str:
+def moderation_rows_sql(only: str | None = None, source: str = "messages") -> str:
     """SQL of the rows of the derived table ``moderation_messages`` (:mod:`analysis.derived`): every
     user message of :data:`MESSAGES` (not official), with its toxicity (model probability, lexicon
     terms, analyst label), question flag, effective sentiment (analyst label first), first official
     reply (:func:`first_replies_from`), author pseudonym and the model's own sentiment label. Its
     ``themes`` column is NULL: :func:`moderation_themes_sql` fills it once the rows are written.
-    ``only`` (a table with a ``message_id`` column) restricts them to those messages (the
-    incremental refresh)."""
+    ``only`` (a table with a ``message_id`` column) restricts them to those messages, read from
+    ``source`` (the incremental refresh: :func:`messages_sql`, :func:`first_replies_from`)."""
     restrict = f" AND m.message_id IN (SELECT message_id FROM {only})" if only else ""
     return f"""
         WITH m AS MATERIALIZED (
             SELECT m.message_id, m.territory_id, m.account_id, m.platform, m.kind, m.post_id, m.created_at,
                    m.likes, m.replies, m.author_hash
-            FROM {MESSAGES} m WHERE NOT coalesce(m.is_official, FALSE){restrict}),
-        fr AS ({first_replies_from("m")})
+            FROM {messages_sql(source)} m WHERE NOT coalesce(m.is_official, FALSE){restrict}),
+        fr AS ({first_replies_from("m", source)})
         SELECT m.* EXCLUDE (author_hash), t.p_toxic, t.lexicon_hits, lb.value AS toxicity_label,
                coalesce(t.is_question, FALSE) AS is_question, coalesce(ls.value, s.label) AS sentiment,
                fr.first_reply_at, m.author_hash, s.label AS model_label, NULL::VARCHAR[] AS themes
@@ -152,14 +160,15 @@ def moderation_rows_sql(only: str | None = None) -> str:
         LEFT JOIN fr USING (message_id)"""
 
 
-def moderation_themes_sql(only: str | None = None) -> str:
-    """UPDATE giving the rows of ``moderation_messages`` (of ``only``'s messages, when given) their
-    themes, sorted. A statement of its own: joined into :func:`moderation_rows_sql`, the lists of a
-    million messages sat in a hash table DuckDB could not spill, and the rebuild failed under the
-    import's memory cap (Out of Memory at 1 M messages, 512 MB); written afterwards it fits."""
+def moderation_themes_sql(only: str | None = None, target: str = "moderation_messages") -> str:
+    """UPDATE giving the rows of ``target`` (``moderation_messages``, or the incremental refresh's
+    few new rows before they join it) their themes, sorted (of ``only``'s messages, when given). A
+    statement of its own: joined into :func:`moderation_rows_sql`, the lists of a million messages sat
+    in a hash table DuckDB could not spill, and the rebuild failed under the import's memory cap (Out
+    of Memory at 1 M messages, 512 MB); written afterwards it fits."""
     restrict = f" AND item_id IN (SELECT message_id FROM {only})" if only else ""
     return f"""
-        UPDATE moderation_messages AS d SET themes = th.themes
+        UPDATE {target} AS d SET themes = th.themes
         FROM (SELECT item_id, list(theme ORDER BY theme) AS themes FROM themes
               WHERE item_type = 'message'{restrict} GROUP BY 1) th
         WHERE th.item_id = d.message_id"""

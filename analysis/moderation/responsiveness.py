@@ -14,7 +14,7 @@ from analysis import derived as derived_tables
 from analysis import metrics
 from analysis.config import LOCAL_TZ
 from analysis.fmt import fr_num, fr_pct
-from analysis.moderation.queue import MESSAGES, first_replies_from
+from analysis.moderation.queue import MESSAGES, first_replies_from, messages_sql
 from analysis.queries import NEGATIVE_MESSAGE_IDS_SQL, Filters
 
 SLOTS = {"business": "heures ouvrées (lun.–ven. 9 h–18 h)", "off": "soirs et week-ends"}
@@ -35,11 +35,12 @@ SCOPES = {"all": "tous les messages reçus", "needs_answer": "questions et messa
 VISIBLE_PAIRS_SQL = f"SELECT DISTINCT territory_id, platform FROM {MESSAGES} WHERE is_official"
 
 
-def incoming_sql(only: str | None = None) -> str:
+def incoming_sql(only: str | None = None, source: str = "messages") -> str:
     """SQL of every incoming message with its first reply and scope flags: the rows of the
     derived table ``incoming_messages`` (:mod:`analysis.derived`); ``only`` (a table with a
-    ``message_id`` column) restricts them to those messages (the incremental refresh)."""
-    sql, _ = _rows_sql(None, "all", derived=False, only=only)
+    ``message_id`` column) restricts them to those messages, read from ``source`` (the incremental
+    refresh)."""
+    sql, _ = _rows_sql(None, "all", derived=False, only=only, source=source)
     return f"""
         SELECT r.*, r.message_id IN (SELECT message_id FROM toxicity WHERE is_question) AS is_question,
                r.message_id IN ({NEGATIVE_MESSAGE_IDS_SQL}) AS is_negative
@@ -47,7 +48,7 @@ def incoming_sql(only: str | None = None) -> str:
 
 
 def _rows_sql(f: Filters | None, scope: str, con: duckdb.DuckDBPyConnection | None = None,
-              derived: bool = True, only: str | None = None) -> tuple[str, list]:
+              derived: bool = True, only: str | None = None, source: str = "messages") -> tuple[str, list]:
     """SQL (and parameters) of the incoming messages of ``scope``: message_id, territory_id,
     platform, created_at, first_reply_at, visible. Shared by the row and the aggregate paths.
 
@@ -82,9 +83,9 @@ def _rows_sql(f: Filters | None, scope: str, con: duckdb.DuckDBPyConnection | No
     sql = f"""
         WITH i AS MATERIALIZED (
             SELECT m.message_id, m.territory_id, m.platform, m.created_at, m.post_id
-            FROM {MESSAGES} m
+            FROM {messages_sql(source)} m
             WHERE {base}{scope_where}),
-        fr AS ({first_replies_from("i")}),
+        fr AS ({first_replies_from("i", source)}),
         vis AS ({VISIBLE_PAIRS_SQL})
         SELECT i.message_id, i.territory_id, i.platform, i.created_at, fr.first_reply_at,
                vis.platform IS NOT NULL AS visible
