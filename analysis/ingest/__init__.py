@@ -211,6 +211,14 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
+def validate(parsed: Parsed) -> None:
+    """Run the structural checks (:func:`_validate`) once: their rejects go to ``parsed.rejects``. The
+    pool's workers run them after parsing (a day's 27 files: 0,17 s of pandas off the writer)."""
+    if not parsed.validated:
+        parsed.rejects = list(parsed.rejects) + _validate(parsed)
+        parsed.validated = True
+
+
 def _validate(parsed: Parsed) -> list[Reject]:
     """Structural checks common to every format: known columns, keys present, sane dates."""
     rejects: list[Reject] = []
@@ -543,7 +551,8 @@ def write_parsed(con: duckdb.DuckDBPyConnection, parsed: Parsed, ctx: Context, r
     res.format = parsed.format or res.format
     res.rows_read += parsed.rows_read
     res.notes.extend(n for n in parsed.notes if n not in res.notes)
-    rejects = list(parsed.rejects) + _validate(parsed)
+    validate(parsed)
+    rejects = list(parsed.rejects)
     if rejects and not keep_going:
         first = rejects[0]
         more = f" (et {fr_count(len(rejects) - 1, 'autre ligne', 'autres lignes')} en erreur)" if len(rejects) > 1 else ""
@@ -837,7 +846,9 @@ def _parse_job(path: Path, ctx: Context, fmt: str | None, known: set[str] | None
     except Exception as e:  # noqa: BLE001 - handed to the writer, which reports it as import_file does
         return e
     try:
-        return digest, p, adapter, adapter.parse(Path(path), p, ctx)
+        parsed = adapter.parse(Path(path), p, ctx)
+        validate(parsed)
+        return digest, p, adapter, parsed
     except Exception as e:  # noqa: BLE001 - as above, with the format and encoding found (the report says them)
         e.vigie_found = (adapter.name, p.encoding)
         return e

@@ -56,6 +56,9 @@ class Parsed:
     rows_read: int = 0
     rejects: list[Reject] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # the structural checks (analysis.ingest.validate) ran, on the pool's worker that parsed the file:
+    # their rejects are in ``rejects`` and the rows they reject are out of ``tables``
+    validated: bool = False
 
     def add(self, table: str, df: pd.DataFrame) -> None:
         if df is None or len(df) == 0:
