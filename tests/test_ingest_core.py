@@ -137,6 +137,31 @@ def test_cli_json_reports_every_file_and_fails_on_error(db, tmp_path):
     assert set(out["files"][0]) >= {"path", "format", "rows_read", "inserted", "updated", "rejected", "status", "error"}
 
 
+def test_cli_import_enrich_scores_what_is_new_in_the_same_session(db):
+    """`vigie import --enrich`: the new messages are scored in the import's session (what `vigie enrich`
+    would score next); a file already imported brings nothing new, and nothing is enriched."""
+    from analysis.cli import app
+    from tests.conftest import FIXTURES
+
+    f = FIXTURES / "comments" / "minet_fb_comments.csv"
+    args = ["--db", str(db), "import", "--json", "--enrich", "--account", "facebook:104857600000001", str(f)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    assert out["files"][0]["status"] == "ok" and out["files"][0]["inserted"] > 0
+    with store.reader(db) as con:
+        n = con.execute("SELECT count(*) FROM messages WHERE text IS NOT NULL").fetchone()[0]
+        scored = con.execute("SELECT count(*) FROM sentiment WHERE item_type = 'message'").fetchone()[0]
+        hostile = con.execute("SELECT count(*) FROM toxicity").fetchone()[0]
+    assert out["enrich"]["sentiment"]["messages"] == scored == n > 0
+    assert out["enrich"]["moderation"]["messages"] == hostile == n
+    again = json.loads(CliRunner().invoke(app, args).stdout)
+    assert "déjà importé" in " ".join(again["files"][0]["notes"]) and again["enrich"] == {}
+    table = CliRunner().invoke(app, [*args[:3], "--enrich", "--force", "--account", "facebook:104857600000001", str(f)],
+                               terminal_width=200)
+    assert table.exit_code == 0 and "Import" in table.output
+
+
 def test_cli_territories_lists_registry():
     from analysis.cli import app
 

@@ -32,6 +32,11 @@ def enrich_cmd(
     if as_json:
         print(json.dumps(res, ensure_ascii=False, indent=2))
         return
+    say_results(res)
+
+
+def say_results(res: dict) -> None:
+    """One line per enricher: what it scored (``vigie enrich``, ``vigie import --enrich``)."""
     for name, r in res.items():
         if "skipped" in r:
             err.print(f"{name} : ignoré ({r['skipped']})")

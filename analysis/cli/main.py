@@ -87,6 +87,9 @@ def import_cmd(
     force: bool = typer.Option(False, "--force", help="Réanalyser même un fichier déjà importé."),
     engine: str = typer.Option("local", "--engine", help="local ou dask (fichiers analysés sur les workers)."),
     scheduler: str = typer.Option(None, "--scheduler", help="Adresse du scheduler dask (défaut : cluster local)."),
+    enrich: bool = typer.Option(False, "--enrich", help="Enrichir aussitôt ce qui est nouveau (sentiment, thèmes, "
+                                "modération), dans la même session : un démarrage et une mise à jour des agrégats "
+                                "au lieu de deux avec `vigie enrich` ensuite."),
 ) -> None:
     """Importer des exports (format reconnu d'après le contenu). Tout ou rien par fichier."""
     run_imports = import_paths
@@ -114,6 +117,7 @@ def import_cmd(
                           source_tz=tz, snapshot_date=snapshot)
     files = expand_paths(paths)
     results = []
+    enriched: dict = {}  # nothing new: nothing to enrich
 
     def refused(e: Exception, code: int) -> None:
         """A refusal before any file was read: the French message, and the JSON a script expects."""
@@ -142,10 +146,17 @@ def import_cmd(
 
                     results = run_imports(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt,
                                            on_file=on_file)
+            if enrich and any(r.status == "ok" and (r.inserted or r.updated) for r in results):
+                from analysis import enrich as enrich_mod  # the models' modules: only when asked
+
+                enriched = enrich_mod.run(con, progress=None if as_json else err)
     except store.StoreBusy as e:
         refused(e, EXIT_BUSY)
     if as_json:
-        print(json.dumps({"files": [r.as_json() for r in results]}, ensure_ascii=False, indent=2))
+        out = {"files": [r.as_json() for r in results]}
+        if enrich:
+            out["enrich"] = enriched
+        print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         t = Table(title="Import")
         for c in ("Fichier", "Format", "Lues", "Ajoutées", "Mises à jour", "Rejetées", "Statut"):
@@ -155,6 +166,10 @@ def import_cmd(
             t.add_row(Path(r.path).name, r.format or "?", fr_int(r.rows_read), fr_int(r.inserted),
                       fr_int(r.updated), fr_int(r.rejected), status)
         console.print(t)
+        if enriched:
+            from analysis.cli.enrich import say_results
+
+            say_results(enriched)
         for r in results:
             if r.error:
                 err.print(f"[red]✗[/] {r.error}")
