@@ -21,8 +21,10 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from analysis import derived_refresh, privacy, queries, store
+from analysis import enrich as enrich_mod
 from analysis.cli.audience import import_population
 from analysis.cli.common import french_cli, open_reader
+from analysis.cli.enrich import say_results
 from analysis.demo import build as demo_build
 from analysis.distributed import import_paths as dask_import_paths
 from analysis.fmt import fr_count, fr_int
@@ -147,8 +149,6 @@ def import_cmd(
                     results = run_imports(con, files, ctx, keep_going=keep_going, force=force, fmt=fmt,
                                            on_file=on_file)
             if enrich and any(r.status == "ok" and (r.inserted or r.updated) for r in results):
-                from analysis import enrich as enrich_mod  # the models' modules: only when asked
-
                 enriched = enrich_mod.run(con, progress=None if as_json else err)
     except store.StoreBusy as e:
         refused(e, EXIT_BUSY)
@@ -167,8 +167,6 @@ def import_cmd(
                       fr_int(r.updated), fr_int(r.rejected), status)
         console.print(t)
         if enriched:
-            from analysis.cli.enrich import say_results
-
             say_results(enriched)
         for r in results:
             if r.error:
