@@ -740,11 +740,14 @@ def import_jobs(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, Context, 
     results: list[FileResult] = []
     batch = _Batch(con, keep_going=keep_going, force=force, known=set(known))
 
+    def done(f: Path, r: FileResult) -> None:
+        results.append(r)
+        if on_file:
+            on_file(Path(f), r)
+
     def flush() -> None:
         for f, r in batch.close():
-            results.append(r)
-            if on_file:
-                on_file(Path(f), r)
+            done(f, r)
 
     limit = _batch_rows()
     # No checkpoint in the middle of the files (each rewrote the tables' indexes): one at the end.
@@ -765,9 +768,7 @@ def import_jobs(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, Context, 
             t0 = time.perf_counter()
             r = import_file(con, f, ctx, keep_going=keep_going, force=force, fmt=fmt, preparsed=pre)
             r.notes.append(f"{time.perf_counter() - t0:.2f} s")
-            results.append(r)
-            if on_file:
-                on_file(Path(f), r)
+            done(f, r)
         flush()
     except BaseException:
         batch.abort()
