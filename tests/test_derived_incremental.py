@@ -273,7 +273,7 @@ def test_a_change_in_place_rebuilds(prepared_copy, spy, monkeypatch, change):
     """Deletions and updates of a column the derived tables read leave no new row to follow: the
     fingerprint of the rows already counted differs, so everything is rebuilt. (The rebuild itself
     is only counted: what it writes is a rebuild, which the other tests compare with.) Each change is
-    rolled back after the refresh has chosen: the seven share one copy of the store."""
+    rolled back after the refresh has chosen: the eight share one copy of the store."""
     monkeypatch.setattr(derived_refresh, "_rebuild", lambda *a, **k: spy.update(rebuild=spy["rebuild"] + 1))
     con = store.connect(prepared_copy)
     try:
