@@ -643,9 +643,9 @@ class _Batch:
     log). Each file is written while the pool parses the next ones (written after the last was parsed,
     the day's 27 small files took 0,39–0,51 s of parsing then 0,65–0,76 s of writing).
 
-    When a file fails, the transaction rolls back with nothing written and the parsed tables as they
-    were: the batch's files are then imported one by one, so that a bad file still loses nothing of the
-    others, and the next files open a new batch."""
+    When a file fails, the transaction rolls back with nothing written: the batch's files are then
+    imported one by one (their parsed tables as they were: writing validated tables changes none of
+    them), so that a bad file still loses nothing of the others, and the next files open a new batch."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, *, keep_going: bool, force: bool, known: set[str]) -> None:
         self.con, self.keep_going, self.force = con, keep_going, force
@@ -653,7 +653,6 @@ class _Batch:
         # looked up in the import log (27 lookups of a day's new files: 0,05 s)
         self.known = known
         self.items: list[tuple[Path, Context, tuple]] = []
-        self.kept: list[dict] = []  # each file's tables before writing (write_parsed drops rejected rows)
         self.written: list[FileResult] = []
         self.rows = 0
 
@@ -662,9 +661,9 @@ class _Batch:
         if not self.items:
             self.con.execute("BEGIN TRANSACTION")
         self.items.append((path, ctx, pre))
-        self.kept.append(dict(pre[3].tables))
         self.rows += pre[3].rows_read
         digest, p, adapter, parsed = pre
+        validate(parsed)  # done on the worker already: the rows it rejects are out before any write
         check = digest in self.known
         self.known.add(digest)  # a later file of the same bytes is looked up, whatever happens to this one
         if len(self.written) < len(self.items) - 1:
@@ -683,8 +682,8 @@ class _Batch:
 
     def close(self) -> list[tuple[Path, FileResult]]:
         """Commit; the results of the batch's files, in their order (imported one by one when one failed)."""
-        items, kept, written = self.items, self.kept, self.written
-        self.items, self.kept, self.written, self.rows = [], [], [], 0
+        items, written = self.items, self.written
+        self.items, self.written, self.rows = [], [], 0
         if not items:
             return []
         if len(written) == len(items):
@@ -693,20 +692,22 @@ class _Batch:
                 return [(f, r) for (f, _, _), r in zip(items, written, strict=True)]
             except Exception:  # noqa: BLE001 - as a file that failed: redone one by one
                 self.con.execute("ROLLBACK")
-        out = []
-        for (f, ctx, pre), tables in zip(items, kept, strict=True):
-            pre[3].tables = tables
-            t0 = time.perf_counter()
-            r = import_file(self.con, f, ctx, keep_going=self.keep_going, force=self.force, preparsed=pre)
-            r.notes.append(f"{time.perf_counter() - t0:.2f} s")
-            out.append((f, r))
-        return out
+        return [(f, _import_timed(self.con, f, ctx, keep_going=self.keep_going, force=self.force, preparsed=pre))
+                for f, ctx, pre in items]
 
     def abort(self) -> None:
         """Roll back the open transaction (an interruption): nothing of the batch is written."""
         if self.items and len(self.written) == len(self.items):
             self.con.execute("ROLLBACK")
-        self.items, self.kept, self.written, self.rows = [], [], [], 0
+        self.items, self.written, self.rows = [], [], 0
+
+
+def _import_timed(con: duckdb.DuckDBPyConnection, f: Path, ctx: Context, **kw: object) -> FileResult:
+    """:func:`import_file` in its own transaction, its time in the result's notes."""
+    t0 = time.perf_counter()
+    r = import_file(con, f, ctx, **kw)
+    r.notes.append(f"{time.perf_counter() - t0:.2f} s")
+    return r
 
 
 def import_paths(con: duckdb.DuckDBPyConnection, paths: Iterable[str | Path], ctx: Context | None = None, *,
@@ -765,10 +766,7 @@ def import_jobs(con: duckdb.DuckDBPyConnection, jobs: list[tuple[Path, Context, 
             flush()
             if isinstance(pre, tuple):
                 batch.known.add(pre[0])
-            t0 = time.perf_counter()
-            r = import_file(con, f, ctx, keep_going=keep_going, force=force, fmt=fmt, preparsed=pre)
-            r.notes.append(f"{time.perf_counter() - t0:.2f} s")
-            done(f, r)
+            done(f, _import_timed(con, f, ctx, keep_going=keep_going, force=force, fmt=fmt, preparsed=pre))
         flush()
     except BaseException:
         batch.abort()
