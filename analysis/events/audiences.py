@@ -83,11 +83,12 @@ def _wmedians(x: np.ndarray, w: np.ndarray, s: np.ndarray) -> np.ndarray:
     rank = np.empty(len(x), dtype=np.int64)
     rank[o] = np.arange(len(x))
     r = np.sort(rank[s], axis=1)
-    xs, ws = x[o][r], w[o][r]
+    ws = w[o][r]
     keep = ws.sum(1) > 0
     cw = np.cumsum(ws[keep], axis=1)
     at = (cw < cw[:, -1:] / 2).sum(1)  # np.searchsorted(cw, half), row by row (cw never decreases)
-    return np.take_along_axis(xs[keep], at[:, None], axis=1)[:, 0]
+    # only the chosen rank of each resample is read back as a value (not the whole sorted resample)
+    return x[o][np.take_along_axis(r[keep], at[:, None], axis=1)[:, 0]]
 
 
 def what_works(con: duckdb.DuckDBPyConnection, territory: str, n_boot: int = 300, seed: int = 0) -> dict:
