@@ -37,10 +37,10 @@ SIMILARITY_FLOOR = 0.15
 # any label, from the texts where a keyword named the theme, then read on the texts without a keyword. It
 # needs enough of them (a small store keeps the similarity rule); a text gets its theme when the model's
 # probability reaches the floor, chosen by `vigie eval` (largest floor of its table that leaves at most 10 %
-# of civic texts without a theme). 0,50 → 0,45 with the taxonomy's association and sport vocabulary of
-# 7 Dec. 2026: at 0,50 it left 10,7 % of the civic texts without a theme, 8,1 % at 0,45.
+# of civic texts without a theme): still 0,50 with the vocabulary of 7 Dec. 2026 (9,7 %). At 0,45 the
+# rule would have read condolences (« Mes sympathies à la famille ») as youth and education.
 ADAPT_MIN_TEXTS = 200
-ADAPT_FLOOR = 0.45
+ADAPT_FLOOR = 0.5
 ADAPT_C = 1.0
 # After the first fit, the texts a keyword names are labelled again with the theme that leads them
 # (keywords + ADAPT_LEAD × the model, :meth:`ThemeClassifier._lead`) and the model learned again, this many
