@@ -520,9 +520,9 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
     # caller's fetchone()); running and exhausting a trivial statement releases it.
     con.execute("SELECT 1").fetchall()
     collist = ", ".join(_q(c) for c in cols)
+    plain_insert = f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src"
     if not t.key:
-        return int(con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src")
-                   .fetchone()[0]), 0
+        return int(con.execute(plain_insert).fetchone()[0]), 0
     keys = ", ".join(_q(k) for k in t.key)
     match = " AND ".join(f"t.{_q(k)} = s.{_q(k)}" for k in t.key)
     watch = text_changed is not None and "text" in cols
@@ -538,10 +538,8 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
                 key_list).fetchall():
             # none stored (the primary key's index answers the list: 2–4 ms): a plain INSERT, where
             # ON CONFLICT costs 5–7 ms more per statement (a day's 28 small frames: 0,1 s)
-            return int(con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src")
-                       .fetchone()[0]), 0
-        inserted = int(con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src "
-                                   "ON CONFLICT DO NOTHING").fetchone()[0])
+            return int(con.execute(plain_insert).fetchone()[0]), 0
+        inserted = int(con.execute(f"{plain_insert} ON CONFLICT DO NOTHING").fetchone()[0])
         if inserted == len(_vigie_upsert_src):
             return inserted, 0
         skip_update = True
@@ -551,8 +549,7 @@ def upsert(con: duckdb.DuckDBPyConnection, table_name: str, df: pd.DataFrame, *,
         # Every key is new and none repeats: the UPDATE would touch nothing and the INSERT take
         # every row, so insert them at once (a third of the time of the staged path, which joins
         # the whole table twice; issue 19).
-        return int(con.execute(f"INSERT INTO {t.name} ({collist}) SELECT {casts} FROM _vigie_upsert_src")
-                   .fetchone()[0]), 0
+        return int(con.execute(plain_insert).fetchone()[0]), 0
     # Duplicates in df keep the last row.
     src = (f"(SELECT * EXCLUDE (_rn) FROM (SELECT {casts}, row_number() OVER () AS _rn FROM _vigie_upsert_src) "
            f"QUALIFY row_number() OVER (PARTITION BY {keys} ORDER BY _rn DESC) = 1)")

@@ -37,8 +37,9 @@ SIMILARITY_FLOOR = 0.15
 # any label, from the texts where a keyword named the theme, then read on the texts without a keyword. It
 # needs enough of them (a small store keeps the similarity rule); a text gets its theme when the model's
 # probability reaches the floor, chosen by `vigie eval` (largest floor of its table that leaves at most 10 %
-# of civic texts without a theme): still 0,50 with the vocabulary of 7 Dec. 2026 (9,7 %). At 0,45 the
-# rule would have read condolences (« Mes sympathies à la famille ») as youth and education.
+# of civic texts without a theme): still 0,50 with the vocabulary of 7 Dec. 2026 (9,7 %). At 0,45, which
+# the rule chose before that vocabulary's last ten words, condolences (« Mes sympathies à la famille ») read
+# as youth and education.
 ADAPT_MIN_TEXTS = 200
 ADAPT_FLOOR = 0.5
 ADAPT_C = 1.0
