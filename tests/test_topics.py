@@ -98,6 +98,29 @@ def test_surface_counts_equal_count_vectorizer(ngram_range, binary):
         assert X[:, terms.index("eau potable")].toarray().ravel().tolist()[7] == (1 if binary else 2)
 
 
+def _corpus_tokens_reference(texts):
+    toks = T.lemmas._WORD_OR_SEP_RE.findall(" \x00 ".join(T.surface(texts)))
+    codes, uniq = pd.factorize(pd.Series(toks, dtype=object))
+    return codes, list(uniq)
+
+
+NASTY = ["Aaaah AAaa aAAA ÉÉé éééé İİİ ##tag #a# #é bon\u00a0jour «oui» … l’été l´été `x` x\ud800y \u2028l \x0bv \x1cw",
+         "KKK \u212a\u212ak ﬀﬀﬀ straße 🎶🎶 x\u0307y 3³ ½ a_b #x_y", "#", "…", "", "a'Σ. ΣΑΣ Σ"]
+
+
+@pytest.mark.parametrize("extra", [[], NASTY[:-1], NASTY])
+def test_corpus_tokens_are_the_surface_tokens_text_by_text(extra):
+    # the bytes-and-pieces tokeniser gives the tokens, codes and first-appearance order of the regex over
+    # the surface of each text (NASTY's last text holds a capital sigma: the whole-surface path)
+    rng = np.random.default_rng(0)
+    alphabet = [chr(c) for c in rng.integers(1, 0x2FFFF, 200)] + list("aAeEéÉ'’´`. #@_-\n\t\u00a0«»…!?İß0123")
+    fuzz = ["".join(rng.choice(alphabet, rng.integers(0, 40))) for _ in range(300)]
+    texts = [t for t in QUIRKS if t and "\x00" not in t] + extra + [t for t in fuzz if "\x00" not in t and "Σ" not in t]
+    codes, uniq = T.lemmas._corpus_tokens(T.lemmas._cleaned_joined(texts))
+    want_codes, want_uniq = _corpus_tokens_reference(texts)
+    assert list(uniq) == want_uniq and np.array_equal(codes, want_codes)
+
+
 def test_lemma_counts_sum_the_surface_terms_of_a_key():
     X, terms = T.surface_counts(QUIRKS, (1, 2))
     K, keys = T.lemma_counts(QUIRKS, (1, 2))

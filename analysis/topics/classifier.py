@@ -233,12 +233,15 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         return sp.hstack([sp.diags(scale).astype(np.float32) @ B, sp.csr_matrix(V)], format="csr")
 
     def _adapted_proba(self, B: sp.csr_matrix) -> np.ndarray:
-        # each block times its coefficients, without stacking them (the dense block made the sparse
-        # matrix cost more than the products)
-        nb = B.shape[1]
-        scale, V = self._adapted_blocks(B)
-        Z = (np.asarray(B @ self.adapt_coef_[:, :nb].T) * scale[:, None] + V @ self.adapt_coef_[:, nb:].T
-             + self.adapt_intercept_)
+        # the two blocks' products in one sparse product, B × [coefficients of the words | word vectors ×
+        # coefficients of the vector] (:meth:`_set_adaptation`): the text's vector is only needed for its
+        # norm. Neither the dense block nor its product (BLAS threads: a fifth of the CPU time) is made.
+        scale = 1 / np.maximum(np.sqrt(np.asarray(B.sum(axis=1)).ravel()), 1)
+        BW = np.asarray(B @ self.word_vectors_)
+        norms = np.maximum(np.sqrt(np.einsum("ij,ij->i", BW, BW)), 1e-9)
+        ZZ = np.asarray(B @ self.adapt_word_coef_)
+        k = ZZ.shape[1] // 2
+        Z = ZZ[:, :k] * scale[:, None] + ZZ[:, k:] / norms[:, None] + self.adapt_intercept_
         if Z.shape[1] == 1:  # two themes learned: the binary model's one column
             Z = np.hstack([-Z, Z]) / 2
         Z -= Z.max(axis=1, keepdims=True)
@@ -294,7 +297,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _drop_adaptation(self) -> None:
-        self.adapt_coef_ = self.adapt_intercept_ = self.adapt_classes_ = None
+        self.adapt_coef_ = self.adapt_intercept_ = self.adapt_classes_ = self.adapt_word_coef_ = None
         self.adapt_examples_ = 0
         self.adaptation_ = None
 
@@ -305,6 +308,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         import io
 
         self.adapt_coef_, self.adapt_intercept_, self.adapt_classes_ = coef, intercept, classes
+        nb = self.word_vectors_.shape[0]  # the words' block, then the vector's (_adapted_features)
+        self.adapt_word_coef_ = np.hstack([coef[:, :nb].T, self.word_vectors_ @ coef[:, nb:].T])
         self.adapt_examples_ = int(examples)
         if blob is None:
             buf = io.BytesIO()

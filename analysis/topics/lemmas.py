@@ -118,8 +118,17 @@ def _word_token(w: str) -> bool:
     return w[0] == "#" or (len(w) >= 2 and "_" not in w)
 
 
-def _surface_joined(texts: list[str]) -> str | None:
-    """:func:`surface_one` of every text, joined by ``' \\x00 '``; None when a text holds a NUL."""
+def _surfaced(t: str) -> str:
+    t = _ELONG_RE.sub(r"\2", t)
+    for a in "'’`´":  # = _APOSTROPHE_RE.sub(" ", t), several times faster
+        t = t.replace(a, " ")
+    return t.lower()
+
+
+def _cleaned_joined(texts: list[str]) -> str | None:
+    """The texts joined by ``' \\x00 '`` without URLs and @mentions, hashtags whole and split: the
+    first steps of :func:`surface_one` (elongations, apostrophes and case are left to
+    :func:`_corpus_tokens`); None when a text holds a NUL."""
     t = f" {_DOC_SEP} ".join(texts)
     if t.count(_DOC_SEP) != max(len(texts) - 1, 0):
         return None
@@ -127,10 +136,61 @@ def _surface_joined(texts: list[str]) -> str | None:
     t = _MENTION_RE.sub(" ", t)
     if "#" in t:
         t = _HASHTAG.sub(_hashtag_repl, t)
-    t = _ELONG_RE.sub(r"\2", t)
-    for a in "'’`´":  # = _APOSTROPHE_RE.sub(" ", t), several times faster
-        t = t.replace(a, " ")
-    return t.lower()
+    return t
+
+
+# Every ASCII byte that no token holds (all but letters, digits, '_', '#' and the separator) → a space.
+# UTF-8 codes a non-ASCII character with bytes ≥ 0x80 only, so cutting at these bytes never cuts one.
+_ASCII_BREAKS = bytes(i if i >= 128 or chr(i).isalnum() or chr(i) in "_#" + _DOC_SEP else 32 for i in range(256))
+_PIECE_RE = re.compile(r"#\w{2,}|\w+|" + _DOC_SEP + r"|\n")
+
+
+def _corpus_tokens(cleaned: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """``pd.factorize`` of ``_WORD_OR_SEP_RE.findall`` over the surface of ``cleaned`` (the text of
+    :func:`_cleaned_joined`, then elongations collapsed, apostrophes blanked and lower-cased, as
+    :func:`surface_one` does text by text): the token codes in corpus order and the distinct tokens in order of
+    first appearance. None when there is no token.
+
+    Why: the regex over the whole corpus made one string per token (1,2 M for the demo's distinct
+    texts) and the elongation pattern tested every character. Here the corpus is cut into pieces at
+    the ASCII characters no token holds (bytes, in C), the pieces are counted, and only the distinct
+    pieces — a few per cent of them — are collapsed, lower-cased and tokenised. Same tokens: no
+    elongation run, no token and no case change crosses a cut (none of those characters is a letter,
+    a digit, '_' or '#', and lower-casing makes none of them). One exception, the Greek capital sigma,
+    whose lower case depends on the letters around it, across an apostrophe or a full stop (« Σ » → « ς »
+    at the end of a word): a corpus that holds one is surfaced whole, as before."""
+    if "Σ" in cleaned:
+        toks = _WORD_OR_SEP_RE.findall(_surfaced(cleaned))
+        return _factorized(toks) if toks else None
+    for a in "’´":  # the ASCII apostrophes are cut below
+        cleaned = cleaned.replace(a, " ")
+    pieces = cleaned.encode("utf-8", "surrogatepass").translate(_ASCII_BREAKS).split()
+    if not pieces:
+        return None
+    pcodes, upieces = pd.factorize(pd.Series(pieces, dtype=object))
+    # the distinct pieces one per line, surfaced and tokenised at once (no piece holds a line break)
+    text = _ELONG_RE.sub(r"\2", b"\n".join(upieces).decode("utf-8", "surrogatepass")).lower()
+    fcodes, funiq = pd.factorize(pd.Series(["\n", *_PIECE_RE.findall(text)], dtype=object))
+    is_nl = fcodes[1:] == 0  # the line breaks: code 0
+    fcodes = fcodes[1:]
+    ftok = fcodes[~is_nl]  # tokens of the distinct pieces, piece after piece
+    counts = np.bincount(np.cumsum(is_nl)[~is_nl], minlength=len(upieces))[: len(upieces)]
+    start = np.cumsum(counts) - counts
+    if (counts == 1).all():
+        seq = ftok[start[pcodes]]
+    else:  # a piece of several tokens ('bon\u00a0jour', '«oui»') or none ('…'): each occurrence expanded
+        n = counts[pcodes]
+        first = np.repeat(start[pcodes] - (np.cumsum(n) - n), n)
+        seq = ftok[first + np.arange(int(n.sum()))]
+    if not len(seq):
+        return None
+    codes, ids = pd.factorize(seq)
+    return codes, np.asarray(funiq, dtype=object)[ids]
+
+
+def _factorized(toks: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniq = pd.factorize(pd.Series(toks, dtype=object))
+    return codes, np.asarray(uniq, dtype=object)
 
 
 def _ngrams(vals: list, ngram_range: tuple[int, int]) -> tuple[np.ndarray, int, np.ndarray, np.ndarray,
@@ -144,15 +204,16 @@ def _ngrams(vals: list, ngram_range: tuple[int, int]) -> tuple[np.ndarray, int, 
     """
     lo, hi = ngram_range
     doc_codes, distinct = pd.factorize(pd.Series([v if isinstance(v, str) else "" for v in vals], dtype=object))
-    joined = _surface_joined(list(distinct))
-    if joined is None:
+    cleaned = _cleaned_joined(list(distinct))
+    if cleaned is not None:
+        tokenised = _corpus_tokens(cleaned)
+    else:  # a text holds a NUL: surfaced text by text
         docs = surface(list(distinct)).tolist()
-        joined = f" {_DOC_SEP} ".join(d.replace(_DOC_SEP, " ") for d in docs)
-    toks = _WORD_OR_SEP_RE.findall(joined)
-    if not toks:
+        toks = _WORD_OR_SEP_RE.findall(f" {_DOC_SEP} ".join(d.replace(_DOC_SEP, " ") for d in docs))
+        tokenised = _factorized(toks) if toks else None
+    if tokenised is None:
         return None
-    codes, uniq = pd.factorize(pd.Series(toks, dtype=object))
-    uniq = np.asarray(uniq, dtype=object)
+    codes, uniq = tokenised
     # (not ``uniq == _DOC_SEP``: numpy strips the trailing NUL of the scalar and compares with '')
     is_sep_u = np.fromiter((u == _DOC_SEP for u in uniq), dtype=bool, count=len(uniq))
     drop_u = is_sep_u | np.fromiter((u in STOP_WORDS_FR or not _word_token(u) for u in uniq), dtype=bool,
