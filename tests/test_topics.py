@@ -503,6 +503,13 @@ def _run(*args: str):
     return CliRunner().invoke(app, ["topics", *args])
 
 
+def test_cli_themes_lists_the_no_theme_expressions_as_written():
+    r = _run("themes")
+    assert r.exit_code == 0, r.output
+    # « [sans_theme] » printed as is (not read as Rich markup), with the expressions of the file
+    assert "[sans_theme]" in r.output and "« condoléances »" in r.output and "« RIP »" in r.output
+
+
 def test_cli_eval_on_a_french_spreadsheet_csv():
     from tests.conftest import FIXTURES
 
@@ -675,6 +682,26 @@ def test_adaptation_learns_the_words_that_go_with_a_keyword(tax):
     small = T.ThemeClassifier(tax).fit().adapt(_adaptation_texts(60)[:150])
     assert small.adaptation_ is None and "-a" not in small.version
     assert small.version == T.default_classifier(tax).version
+
+
+def test_a_no_theme_expression_keeps_a_text_without_keyword_out_of_the_adapted_model(tax, tmp_path):
+    """« [sans_theme] » of data/themes.toml: condolences stay without a theme even when the adapted model
+    reads a theme in their other words (here « guidon », learned as mobility); a keyword still decides."""
+    assert "sympathies" in tax.no_theme and "condoléances" in tax.no_theme
+    clf = T.ThemeClassifier(tax).fit().adapt(_adaptation_texts())
+    texts = ["Mon guidon et mon pneu", "Sincères condoléances, son guidon et son pneu", "Mes sympathies, guidon",
+             "Condoléances. La piste cyclable était dangereuse"]
+    assert clf.predict_top(texts).tolist() == ["mobilite_transports", T.NO_THEME, T.NO_THEME, "mobilite_transports"]
+    without = T.Taxonomy(tax.themes, tax.version, None)  # no expression: the model decides
+    assert T.ThemeClassifier(without).fit().adapt(_adaptation_texts()).predict_top(texts[1:3]).tolist() == \
+        2 * ["mobilite_transports"]
+    p = tmp_path / "t.toml"
+    p.write_text('[[theme]]\nid = "x"\nkeywords = ["parc"]\n[sans_theme]\nexpressions = ["de la"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"\[sans_theme\], expression « de la ».*mots-outils"):
+        T.load_taxonomy(p)
+    p.write_text('[[theme]]\nid = "x"\nkeywords = ["parc"]\n[sans_theme]\nexpressions = "rip"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="liste"):
+        T.load_taxonomy(p)
 
 
 def test_the_store_keeps_its_adaptation_until_it_doubles(db):

@@ -73,6 +73,9 @@ def themes_cmd() -> None:
     for th in tax.themes:
         t.add_row(th.id, th.label, fr_int(len(th.keywords) + len(th.hashtags)), th.description)
     console.print(t)
+    if tax.no_theme:  # words of a user's file: printed as they are, never as Rich markup
+        console.print("Sans mot-clé d'un thème, restent sans thème les messages qui contiennent ([sans_theme]) : "
+                      + " · ".join(f"« {e} »" for e in tax.no_theme), markup=False, soft_wrap=True)
     try:
         con = store.connect(read_only=True)
     except store.StoreMissing:

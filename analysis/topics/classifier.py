@@ -62,7 +62,7 @@ ADAPT_EVIDENCE = (0.7, 0.9)
 ADAPT_LEAD = 10.0
 
 
-def _keyword_parts(tax: Taxonomy) -> tuple[dict[str, int], list, list]:
+def _keyword_parts(tax: Taxonomy) -> tuple[dict[str, int], list, list, list[int]]:
     keys: dict[str, int] = {}
     pos, neg = [], []
     for j, t in enumerate(tax.themes):
@@ -70,7 +70,8 @@ def _keyword_parts(tax: Taxonomy) -> tuple[dict[str, int], list, list]:
             pos.append((keys.setdefault(phrase_key(kw), len(keys)), j, t.weight))
         for kw in t.negative:
             neg.append((keys.setdefault(phrase_key(kw), len(keys)), j, 1.0))
-    return keys, pos, neg
+    hold = sorted({keys.setdefault(phrase_key(e), len(keys)) for e in tax.no_theme})
+    return keys, pos, neg, hold
 
 
 def _sparse(entries: list, n: int, m: int) -> sp.csr_matrix:
@@ -140,10 +141,11 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         return self.taxonomy if self.taxonomy is not None else load_taxonomy()
 
     def _build_seed(self, tax: Taxonomy) -> None:
-        keys, pos, neg = _keyword_parts(tax)
+        keys, pos, neg, hold = _keyword_parts(tax)
         n, m = len(keys), len(tax.themes)
         vocab = list(keys)
         self.seed_pos_, self.seed_neg_ = _sparse(pos, n, m), _sparse(neg, n, m)
+        self.no_theme_keys_ = np.asarray(hold, dtype=np.int64)
         self.n_keyword_keys_ = n
         if self.expand:
             table = load_table(self.embeddings)
@@ -168,8 +170,11 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self._check_fitted()
         B, s = self._keyword_evidence(texts)
         # only texts without any keyword: the taxonomy decides when it can, and similarity never
-        # adds a second theme beside a keyword's (so the others' vectors are not even computed)
-        bare = np.flatnonzero(s.max(axis=1) <= 0) if self.expand and len(s) else np.array([], dtype=np.int64)
+        # adds a second theme beside a keyword's (so the others' vectors are not even computed); nor
+        # texts holding a « sans_theme » expression (« Mes sympathies à la famille »: the adapted model
+        # read « famille » as youth)
+        bare = np.flatnonzero((s.max(axis=1) <= 0) & ~self._held(B)) if self.expand and len(s) else \
+            np.array([], dtype=np.int64)
         adapted = self.expand and getattr(self, "adapt_coef_", None) is not None
         if adapted and self.adapt_lead > 0 and len(bare) < len(s):
             self._lead(B, s, np.flatnonzero(s.max(axis=1) > 0))
@@ -192,6 +197,13 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             e = self.similarity_weight * np.clip((best - self.similarity_floor) / (1 - self.similarity_floor), 0, None)
             s[bare, j] += np.minimum(e, SIMILARITY_CAP)  # capped below one keyword's evidence
         return s
+
+    def _held(self, B: sp.csr_matrix) -> np.ndarray:
+        """Per text (its binary keys ``B``): whether it holds one of the taxonomy's ``sans_theme`` expressions."""
+        hold = getattr(self, "no_theme_keys_", None)
+        if hold is None or not len(hold):
+            return np.zeros(B.shape[0], dtype=bool)
+        return np.diff(B[:, hold].tocsr().indptr) > 0
 
     def _lead(self, B: sp.csr_matrix, s: np.ndarray, named: np.ndarray) -> None:
         """In place on the evidence ``s``: each text of ``named`` (a keyword names it) leads with the theme

@@ -36,6 +36,8 @@ class Taxonomy:
     themes: tuple[Theme, ...]
     version: str
     path: Path | None = None
+    # « sans_theme » expressions: a message holding one and no theme's keyword gets no theme (condolences)
+    no_theme: tuple[str, ...] = ()
 
     @property
     def ids(self) -> list[str]:
@@ -73,15 +75,24 @@ def _load_taxonomy(p: Path, _mtime: int) -> Taxonomy:
         seen.add(tid)
         kws = tuple(t.get("keywords", []))
         for kw in (*kws, *t.get("negative", [])):
-            key = phrase_key(kw)
-            if not key:
-                raise ValueError(f"{p} : thème « {tid} », mot-clé « {kw} » ne contient que des mots-outils.")
-            if len(key.split()) > 2:
-                raise ValueError(f"{p} : thème « {tid} », mot-clé « {kw} » a plus de deux mots significatifs "
-                                 f"({key}) ; raccourcissez-le.")
+            _check_phrase(p, f"thème « {tid} », mot-clé", kw)
         themes.append(Theme(tid, t.get("label", tid), t.get("description", ""), kws,
                             tuple(t.get("hashtags", [])), tuple(t.get("negative", [])),
                             float(t.get("weight", 1.0))))
     if not themes:
         raise ValueError(f"{p} : aucun thème ([[theme]]) trouvé.")
-    return Taxonomy(tuple(themes), hashlib.sha256(raw).hexdigest()[:8], p)
+    none = data.get("sans_theme", {})
+    expressions = none.get("expressions", []) if isinstance(none, dict) else None
+    if not isinstance(expressions, list) or not all(isinstance(e, str) for e in expressions):
+        raise ValueError(f"{p} : [sans_theme] attend une liste de textes « expressions = [...] ».")
+    for e in expressions:
+        _check_phrase(p, "[sans_theme], expression", e)
+    return Taxonomy(tuple(themes), hashlib.sha256(raw).hexdigest()[:8], p, tuple(expressions))
+
+
+def _check_phrase(p: Path, where: str, phrase: str) -> None:
+    key = phrase_key(phrase)
+    if not key:
+        raise ValueError(f"{p} : {where} « {phrase} » ne contient que des mots-outils.")
+    if len(key.split()) > 2:
+        raise ValueError(f"{p} : {where} « {phrase} » a plus de deux mots significatifs ({key}) ; raccourcissez-le.")
