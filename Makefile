@@ -79,7 +79,7 @@ test-db: venv $(TEST_DB).ok
 $(TEST_DB).ok: analysis/schema.py $(wildcard analysis/demo*.py analysis/demo/*.py) analysis/ingest/agenda.py data/territories.toml \
 		data/themes.toml analysis/sentiment/model_fr.npz $(wildcard data/models/*.npz data/models/*.gz) \
 		data/lexicons/hostility_fr.txt analysis/moderation/toxicity.py analysis/derived_refresh.py analysis/text.py \
-		analysis/topics/classifier.py analysis/topics/enricher.py
+		analysis/topics/classifier.py analysis/topics/enricher.py analysis/topics/lemmas.py analysis/topics/keys.py
 	mkdir -p build
 	rm -rf $(TEST_DB) $(TEST_DB).ok $(TEST_DB).read $(TEST_DB).read.prev $(basename $(TEST_DB))_exports
 	VIGIE_PSEUDONYM_KEY=test-key-not-secret $(BIN)/vigie --db $(TEST_DB) demo

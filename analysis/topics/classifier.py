@@ -70,7 +70,10 @@ def _keyword_parts(tax: Taxonomy) -> tuple[dict[str, int], list, list, list[int]
             pos.append((keys.setdefault(phrase_key(kw), len(keys)), j, t.weight))
         for kw in t.negative:
             neg.append((keys.setdefault(phrase_key(kw), len(keys)), j, 1.0))
+    # a « sans_theme » expression is also a negative keyword of every theme (« sympathies aux parents »:
+    # « parent » alone no longer names youth and education)
     hold = sorted({keys.setdefault(phrase_key(e), len(keys)) for e in tax.no_theme})
+    neg += [(k, j, 1.0) for k in hold for j in range(len(tax.themes))]
     return keys, pos, neg, hold
 
 

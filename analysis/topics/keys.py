@@ -37,8 +37,9 @@ from analysis.topics.lemmas import STOP_WORDS_FR, TOKEN_PATTERN, lemma_counts, l
 
 # Bump when the tokenisation or the lemma keys change in a way the fingerprint below cannot see
 # (the code of analysis.topics.lemmas): stored keys of another version are recomputed.
-KEYS_SCHEME = "lemma-keys-3"  # 2: texts in another language than French have no keys; 3: the language
-# is checked by py3langid when the function words are not conclusive (more texts found foreign)
+KEYS_SCHEME = "lemma-keys-4"  # 2: texts in another language than French have no keys; 3: the language
+# is checked by py3langid when the function words are not conclusive (more texts found foreign); 4: « travaux »
+# and « devoirs » are their own keys (analysis.topics.lemmas.OWN_KEYS)
 
 
 @lru_cache(maxsize=1)

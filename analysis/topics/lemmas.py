@@ -342,6 +342,10 @@ def lemma_counts(texts: Sequence[str | None] | pd.Series, ngram_range: tuple[int
 
 
 _KEY_CACHE: dict[str, str] = {}
+# Plurals whose dictionary lemma is another word's: simplemma reads « travaux » (roadworks) as « travail »
+# (« merci pour votre travail » was roadworks) and « devoirs » (homework) as the verb « devoir » (« je dois »
+# was youth and education). Their key is the plural itself.
+OWN_KEYS = {"travaux": "travaux", "devoirs": "devoirs"}
 
 
 def lemma_key(term: str) -> str:
@@ -350,7 +354,7 @@ def lemma_key(term: str) -> str:
     if k is None:
         if len(_KEY_CACHE) > 2_000_000:  # bound memory on huge real corpora
             _KEY_CACHE.clear()
-        k = " ".join(fold(w) if w[0] == "#" else lemma(w) for w in term.split())
+        k = " ".join(fold(w) if w[0] == "#" else OWN_KEYS.get(w) or lemma(w) for w in term.split())
         _KEY_CACHE[term] = k
     return k
 
