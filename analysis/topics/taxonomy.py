@@ -36,7 +36,8 @@ class Taxonomy:
     themes: tuple[Theme, ...]
     version: str
     path: Path | None = None
-    # « sans_theme » expressions: a message holding one and no theme's keyword gets no theme (condolences)
+    # « sans_theme » expressions (condolences): each is a negative keyword of every theme, and a message it
+    # leaves without any keyword gets no theme (neither the adapted model nor the similarity reads it)
     no_theme: tuple[str, ...] = ()
 
     @property
