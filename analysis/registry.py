@@ -117,7 +117,7 @@ class Registry:
         """How much a non-official name/handle imitates our official accounts (the one look-alike score).
 
         Returns ``(score, per_label, claims)``: ``per_label`` holds, for each of the candidate's labels
-        (name, handle), its best :func:`similarity` with an official name or handle of ``territory_id``
+        (name, handle), its best :func:`similarities` with an official name or handle of ``territory_id``
         (every territory when None) and that reference; ``score`` is the best of them, + 10 when the
         candidate claims to be the institution (« mairie », « officiel »…), capped at 100.
         """
@@ -287,25 +287,18 @@ def claims_institution(s: str) -> list[str]:
 
 
 def similarity(candidate: str, ref_skeleton: str, partial: bool = False) -> float:
-    """0–100 rapidfuzz ratio of skeletons; with ``partial`` (the candidate claims to be the
-    institution) also 0.9 × partial ratio, so "Mairie de St-Aubin Officiel" matches
-    "Saint-Aubin-sur-Loire". Without a claim a page merely *containing* the town name (a sports
-    club, a festival committee) is not a look-alike."""
-    from rapidfuzz import fuzz
-
-    sk = skeleton(candidate)
-    if not sk or not ref_skeleton:
-        return 0.0
-    s = fuzz.ratio(sk, ref_skeleton)
-    if partial and min(len(sk), len(ref_skeleton)) >= 8:
-        s = max(s, 0.9 * fuzz.partial_ratio(sk, ref_skeleton))
-    return float(s)
+    """:func:`similarities` of ``candidate`` with one reference skeleton."""
+    return float(similarities(candidate, [ref_skeleton], partial)[0])
 
 
 def similarities(candidate: str, ref_skeletons: list[str], partial: bool = False) -> np.ndarray:
-    """:func:`similarity` of ``candidate`` with each of ``ref_skeletons``, in one rapidfuzz call per
-    scorer (C loops): an import scores every non-official account against every official name, and the
-    Python loop over them cost 1,7 s of the writer's CPU at 1 M messages."""
+    """Similarity (0–100) of ``candidate`` with each of ``ref_skeletons``: the rapidfuzz ratio of
+    skeletons; with ``partial`` (the candidate claims to be the institution) also 0.9 × the partial
+    ratio when both skeletons have 8 characters or more, so "Mairie de St-Aubin Officiel" matches
+    "Saint-Aubin-sur-Loire". Without a claim a page merely *containing* the town name (a sports club, a
+    festival committee) is not a look-alike. One rapidfuzz call per scorer (C loops): an import scores
+    every non-official account against every official name, and a Python loop over them cost 1,7 s of
+    the writer's CPU at 1 M messages."""
     from rapidfuzz import fuzz, process
 
     sk = skeleton(candidate)

@@ -86,6 +86,11 @@ def _sparse(entries: list, n: int, m: int) -> sp.csr_matrix:
     return W
 
 
+def _unit_scale(B: sp.csr_matrix) -> np.ndarray:
+    """Per row of binary keys ``B``: the factor that brings it to unit norm (1 for an empty row)."""
+    return 1 / np.maximum(np.sqrt(np.asarray(B.sum(axis=1)).ravel()), 1)
+
+
 def theme_centroids(tax: Taxonomy, table: Any) -> np.ndarray:
     """One unit vector per theme: the mean of the static vectors of its label, description and
     keywords (each phrase embedded as the SIF mean of its words, :mod:`analysis.embeddings`)."""
@@ -238,7 +243,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         vectorizer): the scale that brings each row of ``B`` to unit norm, and the text's static vector
         (unit norm). The vocabulary is the taxonomy's keywords and the shipped word table's: no word of
         the store's own."""
-        scale = 1 / np.maximum(np.sqrt(np.asarray(B.sum(axis=1)).ravel()), 1)
+        scale = _unit_scale(B)
         V = np.asarray(B @ self.word_vectors_)
         V /= np.maximum(np.linalg.norm(V, axis=1, keepdims=True), 1e-9)
         return scale, V
@@ -251,7 +256,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         # the two blocks' products in one sparse product, B × [coefficients of the words | word vectors ×
         # coefficients of the vector] (:meth:`_set_adaptation`): the text's vector is only needed for its
         # norm. Neither the dense block nor its product (BLAS threads: a fifth of the CPU time) is made.
-        scale = 1 / np.maximum(np.sqrt(np.asarray(B.sum(axis=1)).ravel()), 1)
+        scale = _unit_scale(B)
         BW = np.asarray(B @ self.word_vectors_)
         norms = np.maximum(np.sqrt(np.einsum("ij,ij->i", BW, BW)), 1e-9)
         ZZ = np.asarray(B @ self.adapt_word_coef_)

@@ -57,7 +57,6 @@ STOP_WORDS_FR = STOP_WORDS_FR | frozenset(fold(w) for w in STOP_WORDS_FR) | froz
 _URL = r"(?:https?://|www\.)\S+"
 _MENTION = r"@\w+"
 _HASHTAG = re.compile(r"#(\w+)")
-_APOSTROPHE = r"['’`´]"
 # Hashtags as one token ('#eausaintaubin'), else runs of letters/digits of two characters at
 # least (hyphenated words split: "vide-grenier" -> "vide grenier"; "zone 30" keeps its number).
 TOKEN_PATTERN = r"(?u)#\w{2,}|\b[^\W_]{2,}\b"
@@ -80,7 +79,6 @@ def _hashtag_text(tag: str) -> str:
 # character class lets the regex engine skip to the next h/w in C — same matches, ~6× faster.
 _URL_RE = re.compile(r"[hHwW](?:(?<=[hH])[tT][tT][pP][sSſ]?://|(?<=[wW])[wW][wW]\.)\S+")
 _MENTION_RE = re.compile(_MENTION)
-_APOSTROPHE_RE = re.compile(_APOSTROPHE)
 # 'suuuuper' -> 'super' (three or more: 'ee' is French); replacement group 2. The look-ahead
 # rejects most positions before the back-reference is tried (same matches, faster).
 _ELONG_RE = re.compile(r"(?=(.)\1\1)([^\W\d_])\2{2,}")
@@ -88,14 +86,22 @@ _ELONG_RE = re.compile(r"(?=(.)\1\1)([^\W\d_])\2{2,}")
 
 def surface_one(text: str | None) -> str:
     """Lower-cased text without URLs/@mentions, elisions split, hashtags whole and split, elongations collapsed."""
-    if not text:
-        return ""
-    t = _URL_RE.sub(" ", str(text))
+    return _surfaced(_cleaned(str(text))) if text else ""
+
+
+def _cleaned(t: str) -> str:
+    """The first steps of :func:`surface_one`: URLs and @mentions out, hashtags whole and split."""
+    t = _URL_RE.sub(" ", t)
     t = _MENTION_RE.sub(" ", t)
-    if "#" in t:
-        t = _HASHTAG.sub(_hashtag_repl, t)
+    return _HASHTAG.sub(_hashtag_repl, t) if "#" in t else t
+
+
+def _surfaced(t: str) -> str:
+    """The last steps of :func:`surface_one`: elongations collapsed, apostrophes blanked, lower case."""
     t = _ELONG_RE.sub(r"\2", t)
-    return _APOSTROPHE_RE.sub(" ", t).lower()
+    for a in "'’`´":  # every apostrophe (a regex substitution was several times slower)
+        t = t.replace(a, " ")
+    return t.lower()
 
 
 def surface(texts: Iterable[str | None] | pd.Series) -> pd.Series:
@@ -118,25 +124,12 @@ def _word_token(w: str) -> bool:
     return w[0] == "#" or (len(w) >= 2 and "_" not in w)
 
 
-def _surfaced(t: str) -> str:
-    t = _ELONG_RE.sub(r"\2", t)
-    for a in "'’`´":  # = _APOSTROPHE_RE.sub(" ", t), several times faster
-        t = t.replace(a, " ")
-    return t.lower()
-
-
 def _cleaned_joined(texts: list[str]) -> str | None:
     """The texts joined by ``' \\x00 '`` without URLs and @mentions, hashtags whole and split: the
     first steps of :func:`surface_one` (elongations, apostrophes and case are left to
     :func:`_corpus_tokens`); None when a text holds a NUL."""
     t = f" {_DOC_SEP} ".join(texts)
-    if t.count(_DOC_SEP) != max(len(texts) - 1, 0):
-        return None
-    t = _URL_RE.sub(" ", t)
-    t = _MENTION_RE.sub(" ", t)
-    if "#" in t:
-        t = _HASHTAG.sub(_hashtag_repl, t)
-    return t
+    return _cleaned(t) if t.count(_DOC_SEP) == max(len(texts) - 1, 0) else None
 
 
 # Every ASCII byte that no token holds (all but letters, digits, '_', '#' and the separator) → a space.
@@ -345,7 +338,7 @@ _KEY_CACHE: dict[str, str] = {}
 # Plurals whose dictionary lemma is another word's: simplemma reads « travaux » (roadworks) as « travail »
 # (« merci pour votre travail » was roadworks) and « devoirs » (homework) as the verb « devoir » (« je dois »
 # was youth and education). Their key is the plural itself.
-OWN_KEYS = {"travaux": "travaux", "devoirs": "devoirs"}
+OWN_KEYS = frozenset({"travaux", "devoirs"})
 
 
 def lemma_key(term: str) -> str:
@@ -354,7 +347,7 @@ def lemma_key(term: str) -> str:
     if k is None:
         if len(_KEY_CACHE) > 2_000_000:  # bound memory on huge real corpora
             _KEY_CACHE.clear()
-        k = " ".join(fold(w) if w[0] == "#" else OWN_KEYS.get(w) or lemma(w) for w in term.split())
+        k = " ".join(fold(w) if w[0] == "#" else w if w in OWN_KEYS else lemma(w) for w in term.split())
         _KEY_CACHE[term] = k
     return k
 
