@@ -619,9 +619,10 @@ def _text_changed(con: duckdb.DuckDBPyConnection, t: schema.Table, df: pd.DataFr
 
 
 def _distinct_string_key(t: schema.Table, src: pd.DataFrame) -> bool:
-    """Whether ``src``'s one key column is a VARCHAR key of strings, none missing, none repeated: its
-    cast changes nothing, so what pandas sees is what the table's primary key will see."""
-    if len(t.key) != 1 or t.column(t.key[0]).type != "VARCHAR":
+    """Whether ``src``'s one key column is a VARCHAR primary key (:attr:`analysis.schema.Table.indexed`)
+    of strings, none missing, none repeated: its cast changes nothing, so what pandas sees is what the
+    table's primary key will see."""
+    if len(t.key) != 1 or not t.indexed or t.column(t.key[0]).type != "VARCHAR":
         return False
     col = src[t.key[0]]
     return (pd.api.types.infer_dtype(col, skipna=False) == "string" and not col.isna().any()

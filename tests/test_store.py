@@ -131,3 +131,52 @@ def test_read_copy_is_read_only(db):
         pass
     with store.reader(db) as r, pytest.raises(duckdb.Error):
         r.execute("INSERT INTO posts (post_id) VALUES ('x:1')")
+
+
+def test_model_outputs_lose_their_primary_key_and_keep_their_rows(db):
+    """Migration 15: a store whose sentiment, themes and toxicity tables had a primary key (before
+    Table.indexed) keeps every row, in order, and the effective views still read them."""
+    with derived_refresh.writer(db) as con:
+        con.execute("DELETE FROM schema_migrations WHERE version = 15")
+        for n in ("sentiment", "themes", "toxicity"):  # as migration 1 created them before
+            t = schema.table(n)
+            con.execute(f"DROP TABLE {n}")
+            con.execute(t.ddl().replace("\n)", f",\n    PRIMARY KEY ({', '.join(t.key)})\n)"))
+        con.execute("INSERT INTO sentiment (item_id, item_type, label) VALUES ('x:1', 'message', 'negative'), "
+                    "('x:0', 'post', 'positive')")
+        con.execute("INSERT INTO themes (item_id, item_type, theme, score) VALUES ('x:1', 'message', 'voirie', 0.5)")
+        con.execute("INSERT INTO toxicity (message_id, p_toxic) VALUES ('x:1', 0.9)")
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("INSERT INTO toxicity (message_id) VALUES ('x:1')")
+        store.migrate(con)
+        keyed = con.execute("SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+                            "AND table_name IN ('sentiment', 'themes', 'toxicity')").fetchone()[0]
+        assert keyed == 0
+        assert con.execute("SELECT item_id, item_type, label FROM sentiment").fetchall() == [
+            ("x:1", "message", "negative"), ("x:0", "post", "positive")]
+        assert con.execute("SELECT item_id, theme, score FROM themes").fetchall() == [("x:1", "voirie", 0.5)]
+        assert con.execute("SELECT message_id, p_toxic FROM toxicity").fetchall() == [("x:1", 0.9)]
+        assert not con.execute("SELECT table_name FROM duckdb_tables() WHERE table_name LIKE '%keyed%'").fetchall()
+        with pytest.raises(duckdb.ConstraintException):  # the key columns stay NOT NULL
+            con.execute("INSERT INTO toxicity (message_id) VALUES (NULL)")
+
+
+def test_upsert_matches_on_the_key_of_a_table_without_primary_key(db):
+    """toxicity's key is not indexed (Table.indexed): upsert still updates a stored key, adds a new
+    one, keeps the last of duplicates, and never writes a key twice."""
+    assert not schema.table("toxicity").indexed
+    with derived_refresh.writer(db) as con:
+        assert store.upsert(con, "toxicity", pd.DataFrame({"message_id": ["x:1", "x:2"], "p_toxic": [0.1, 0.2]})) == (2, 0)
+        assert store.upsert(con, "toxicity", pd.DataFrame({"message_id": ["x:2", "x:3", "x:3"],
+                                                           "p_toxic": [0.5, 0.3, 0.4]})) == (1, 1)
+        rows = con.execute("SELECT message_id, p_toxic FROM toxicity ORDER BY 1").fetchall()
+    assert rows == [("x:1", 0.1), ("x:2", 0.5), ("x:3", 0.4)]
+
+
+def test_enrichment_writes_each_key_of_the_model_outputs_once(demo_db):
+    """The writers keep the unindexed keys unique (sentiment, themes, toxicity of the demo store)."""
+    with store.reader(demo_db) as con:
+        for t in (schema.table(n) for n in ("sentiment", "themes", "toxicity")):
+            keys = ", ".join(t.key)
+            total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({keys})) FROM {t.name}").fetchone()
+            assert total == distinct > 0, t.name
