@@ -16,7 +16,9 @@ keeps what it finished).
 from __future__ import annotations
 
 import importlib
+import logging
 import multiprocessing
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
@@ -45,6 +47,13 @@ WRITE_ROWS = 1_000_000
 WORKERS_ENV = "VIGIE_ENRICH_WORKERS"
 # Below this many distinct texts a pass scores in this process: starting workers costs more.
 MIN_PARALLEL = 30_000
+# DuckDB's memory during a pass (its temporary tables of rows and distinct texts, the writes): above
+# it DuckDB spills to ``<db>.tmp``. 10 M messages (benchmarks/bench10m.py): peak RSS of a pass
+# 5,9 → 3,3 GB, its setup 18 → 29 s; 1 M messages stay under it. A pass that needs more is run again
+# without the cap (:func:`run`).
+ENRICH_MEMORY_LIMIT = os.environ.get("VIGIE_ENRICH_MEMORY_LIMIT", "2GB")
+
+log = logging.getLogger(__name__)
 
 
 class EngineUnavailable(RuntimeError):
@@ -132,7 +141,15 @@ def run(con: duckdb.DuckDBPyConnection, only: list[str] | str | None = None, eng
             results[name] = mod.enrich(con, progress=progress)
         else:
             results[name] = {"skipped": f"{path} n'expose pas enrich()"}
-    results.update(one_pass(con, tasks, progress=progress, timings=timings))
+    with store.bounded_memory(con, ENRICH_MEMORY_LIMIT):
+        try:
+            results.update(one_pass(con, tasks, progress=progress, timings=timings))
+        except duckdb.OutOfMemoryException as e:
+            # the batches written stay (an interrupted pass keeps them): the next pass scores the rest
+            log.info("Enrichissement : mémoire plafonnée à %s insuffisante (%s), nouvel essai sans plafond",
+                     ENRICH_MEMORY_LIMIT, str(e).splitlines()[0])
+            con.execute("RESET memory_limit")  # bounded_memory puts the session's setting back
+            results.update(one_pass(con, tasks, progress=progress, timings=timings))
     return results
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 from datetime import datetime
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -139,6 +140,33 @@ def test_an_interrupted_pass_keeps_its_written_batches(db, monkeypatch):
     monkeypatch.setattr(scoring.ToxicityTask, "score", orig)
     assert enrich.run(con, only="moderation")["moderation"]["messages"] == 180 - kept
     assert con.execute("SELECT count(*) FROM toxicity").fetchone()[0] == 180
+    con.close()
+
+
+def test_a_pass_out_of_its_memory_cap_runs_again_without_it(db, monkeypatch):
+    """DuckDB's memory is capped during a pass (ENRICH_MEMORY_LIMIT); a pass that runs out of it keeps
+    its written batches and the rest is scored without the cap; the session's setting comes back."""
+    _seed(db)
+    calls, limits = {"n": 0}, []
+    orig = scoring.ToxicityTask.score
+    con = store.connect(db)
+
+    def short_of_memory(self, texts):
+        calls["n"] += 1
+        limits.append(con.execute("SELECT current_setting('memory_limit')").fetchone()[0])
+        if calls["n"] == 3:
+            raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+        return orig(self, texts)
+
+    monkeypatch.setattr(scoring.ToxicityTask, "score", short_of_memory)
+    monkeypatch.setattr(enrich, "CHUNK", 2)
+    monkeypatch.setattr(enrich, "WRITE_ROWS", 10)
+    monkeypatch.setattr(enrich, "ENRICH_MEMORY_LIMIT", "123MB")
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    enrich.run(con, only="moderation")
+    assert con.execute("SELECT count(*), count(DISTINCT message_id) FROM toxicity").fetchone() == (180, 180)
+    assert limits[0].startswith("117") and limits[-1] == before  # 123 MB shown in MiB; then no cap
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before
     con.close()
 
 
