@@ -276,17 +276,23 @@ def refresh_or_clear(con: duckdb.DuckDBPyConnection) -> None:
     message tables) and the error logged: the write session's own data stays committed.
 
     A refresh that runs out of the memory it was given (the write session caps DuckDB's memory,
-    :func:`analysis.store.bounded_memory`) is tried once more without the cap (for the rest of that
+    :func:`analysis.store.bounded_memory`) is tried again under the cap of the passes over the whole
+    store (:data:`analysis.store.PASS_MEMORY_LIMIT`), then without any cap (for the rest of that
     block): tables left stale would make every page compute from the message tables until the next
-    write."""
+    write. (A full rebuild at 10 M messages does not fit under the import's 512 MB; without any cap it
+    took 9,5 GB, under 2 GB it takes 2,4 GB.)"""
     try:
-        try:
-            refresh(con)
-        except duckdb.OutOfMemoryException as e:
-            limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-            log.info("Agrégats quotidiens : mémoire plafonnée à %s insuffisante (%s), nouvel essai sans plafond",
-                     limit, str(e).splitlines()[0])
-            con.execute("RESET memory_limit")  # the session's bounded_memory block puts its own setting back
+        for retry in (store.PASS_MEMORY_LIMIT, None):
+            try:
+                refresh(con)
+                break
+            except duckdb.OutOfMemoryException as e:
+                limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+                log.info("Agrégats quotidiens : mémoire plafonnée à %s insuffisante (%s), nouvel essai %s", limit,
+                         str(e).splitlines()[0], f"sous {retry}" if retry else "sans plafond")
+                # the session's bounded_memory block puts its own setting back
+                con.execute(f"SET memory_limit = '{retry}'" if retry else "RESET memory_limit")
+        else:
             refresh(con)
     except Exception as e:  # noqa: BLE001 - whatever the cause, the session's data must be published
         log.warning("Agrégats quotidiens non reconstruits : %s", e)

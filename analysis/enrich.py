@@ -18,7 +18,6 @@ from __future__ import annotations
 import importlib
 import logging
 import multiprocessing
-import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
@@ -47,11 +46,9 @@ WRITE_ROWS = 1_000_000
 WORKERS_ENV = "VIGIE_ENRICH_WORKERS"
 # Below this many distinct texts a pass scores in this process: starting workers costs more.
 MIN_PARALLEL = 30_000
-# DuckDB's memory during a pass (its temporary tables of rows and distinct texts, the writes): above
-# it DuckDB spills to ``<db>.tmp``. 10 M messages (benchmarks/bench10m.py): peak RSS of a pass
-# 5,9 → 3,3 GB, its setup 18 → 29 s; 1 M messages stay under it. A pass that needs more is run again
-# without the cap (:func:`run`).
-ENRICH_MEMORY_LIMIT = os.environ.get("VIGIE_ENRICH_MEMORY_LIMIT", "2GB")
+# DuckDB's memory during a pass (its temporary tables of rows and distinct texts, the writes):
+# :data:`analysis.store.PASS_MEMORY_LIMIT`. A pass that needs more is run again without it (:func:`run`).
+ENRICH_MEMORY_LIMIT = store.PASS_MEMORY_LIMIT
 
 log = logging.getLogger(__name__)
 

@@ -387,6 +387,12 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 # ``<db>.tmp``). Measured with benchmarks/bench_import_memory.py: 512 MB keeps a 1 GB import
 # under 1 GB of RSS; 128 MB made a 1 GB import fail.
 IMPORT_MEMORY_LIMIT = os.environ.get("VIGIE_IMPORT_MEMORY_LIMIT", "512MB")
+# DuckDB's memory for the passes over the whole store: an enrichment (analysis.enrich), a rebuild of
+# the derived tables that did not fit under the import's cap. Above it DuckDB spills to ``<db>.tmp``.
+# 10 M messages (make bench-10m): an enrichment peaked at 5,9 GB of RSS, 3,3 GB under it; a full
+# rebuild failed under 512 MB after 115 s and, run again without any cap, peaked at 9,5 GB — under
+# this one 2,4 GB, 72 s.
+PASS_MEMORY_LIMIT = os.environ.get("VIGIE_PASS_MEMORY_LIMIT", "2GB")
 
 
 @contextmanager

@@ -404,14 +404,18 @@ def test_a_theme_added_later_is_refreshed_incrementally(demo_db_copy, spy):
         con.close()
 
 
-def test_a_refresh_out_of_memory_under_the_cap_is_tried_again_without_it(demo_db_copy, spy, monkeypatch, caplog):
-    """The write session caps DuckDB's memory; a rebuild that does not fit under it is run again
-    without the cap (the tables current, not left stale for every page to recompute), and the
-    session's cap is back afterwards. At 1 M messages the rebuild did not fit under 512 MB when the
-    themes were joined into the moderation rows: the bench's pages all read the message tables."""
+@pytest.mark.parametrize("pass_limit, attempts", [("9MB", 3), ("4GB", 2)])
+def test_a_refresh_out_of_memory_under_the_cap_is_tried_again_under_a_larger_one(demo_db_copy, spy, monkeypatch,
+                                                                                   caplog, pass_limit, attempts):
+    """The write session caps DuckDB's memory; a rebuild that does not fit under it is run again under
+    the cap of the passes over the whole store (PASS_MEMORY_LIMIT), then, if that is still too little,
+    without any cap (the tables current, not left stale for every page to recompute); the session's cap
+    is back afterwards. At 1 M messages the rebuild did not fit under 512 MB when the themes were joined
+    into the moderation rows; at 10 M it does not fit under 512 MB (without any cap it took 9,5 GB)."""
     import logging
 
     monkeypatch.setattr(store, "IMPORT_MEMORY_LIMIT", "8MB")  # far below what the test store's rebuild needs
+    monkeypatch.setattr(store, "PASS_MEMORY_LIMIT", pass_limit)
     con = store.connect(demo_db_copy)
     try:
         con.execute("DELETE FROM derived_state")
@@ -419,8 +423,9 @@ def test_a_refresh_out_of_memory_under_the_cap_is_tried_again_without_it(demo_db
         with caplog.at_level(logging.INFO, logger="analysis.derived_refresh"), store.bounded_memory(con):
             derived_refresh.refresh_or_clear(con)
         assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before
-        assert spy["rebuild"] == 2
-        assert "nouvel essai sans plafond" in caplog.text and "non reconstruits" not in caplog.text
+        assert spy["rebuild"] == attempts
+        assert f"nouvel essai sous {pass_limit}" in caplog.text and "non reconstruits" not in caplog.text
+        assert ("nouvel essai sans plafond" in caplog.text) == (attempts == 3)
         assert derived.current(con) and derived.current_table(con, "moderation_messages")
         assert con.execute("SELECT count(*) FROM moderation_messages WHERE themes IS NOT NULL").fetchone()[0] > 1000
     finally:
