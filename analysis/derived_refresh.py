@@ -8,6 +8,7 @@ so readers compute from the message tables instead (same figures, slower).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -132,7 +133,20 @@ def _insert_daily_utc(con: duckdb.DuckDBPyConnection, where: str = "TRUE", param
                 f"negative, first_theme FROM ({daily_themes_sql(where)})", params or [])
 
 
+# Above this many rows in a source table a rebuild runs under the cap of the passes over the whole store
+# (analysis.store.PASS_MEMORY_LIMIT) from the start: at 10 M messages it did not fit under the import's
+# 512 MB and failed after 115 s before its retry (make bench-10m); at 1 M it fits (7 s). Between the two,
+# not measured.
+LARGE_REBUILD_ROWS = 3_000_000
+
+
 def _rebuild(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
+    large = max(m.rows, default=0) > LARGE_REBUILD_ROWS
+    with store.bounded_memory(con, store.PASS_MEMORY_LIMIT) if large else contextlib.nullcontext():
+        _rebuild_tables(con, m)
+
+
+def _rebuild_tables(con: duckdb.DuckDBPyConnection, m: _Marks) -> None:
     sent = _daily_counts(con, Filters())
     with store.transaction(con):
         con.execute("DELETE FROM daily_messages_utc")

@@ -430,3 +430,24 @@ def test_a_refresh_out_of_memory_under_the_cap_is_tried_again_under_a_larger_one
         assert con.execute("SELECT count(*) FROM moderation_messages WHERE themes IS NOT NULL").fetchone()[0] > 1000
     finally:
         con.close()
+
+
+def test_a_large_rebuild_runs_under_the_passes_cap_from_the_start(demo_db_copy, spy, monkeypatch, caplog):
+    """A rebuild of more than LARGE_REBUILD_ROWS rows does not first fail under the import's cap (10 M
+    messages: 115 s lost): it runs once, under PASS_MEMORY_LIMIT, and the session's cap is back after."""
+    import logging
+
+    monkeypatch.setattr(store, "IMPORT_MEMORY_LIMIT", "8MB")
+    monkeypatch.setattr(store, "PASS_MEMORY_LIMIT", "4GB")
+    monkeypatch.setattr(derived_refresh, "LARGE_REBUILD_ROWS", 1000)
+    con = store.connect(demo_db_copy)
+    try:
+        con.execute("DELETE FROM derived_state")
+        with caplog.at_level(logging.INFO, logger="analysis.derived_refresh"), store.bounded_memory(con):
+            derived_refresh.refresh_or_clear(con)
+            # the session's 8 MB again (DuckDB shows it rounded: 7.5 or 7.6 MiB), not the pass's 4 GB
+            assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0].startswith("7.")
+        assert spy["rebuild"] == 1 and "nouvel essai" not in caplog.text
+        assert derived.current(con) and derived.current_table(con, "moderation_messages")
+    finally:
+        con.close()
