@@ -46,10 +46,6 @@ WRITE_ROWS = 1_000_000
 WORKERS_ENV = "VIGIE_ENRICH_WORKERS"
 # Below this many distinct texts a pass scores in this process: starting workers costs more.
 MIN_PARALLEL = 30_000
-# DuckDB's memory during a pass (its temporary tables of rows and distinct texts, the writes):
-# :data:`analysis.store.PASS_MEMORY_LIMIT`. A pass that needs more is run again without it (:func:`run`).
-ENRICH_MEMORY_LIMIT = store.PASS_MEMORY_LIMIT
-
 log = logging.getLogger(__name__)
 
 
@@ -138,13 +134,15 @@ def run(con: duckdb.DuckDBPyConnection, only: list[str] | str | None = None, eng
             results[name] = mod.enrich(con, progress=progress)
         else:
             results[name] = {"skipped": f"{path} n'expose pas enrich()"}
-    with store.bounded_memory(con, ENRICH_MEMORY_LIMIT):
+    # DuckDB's memory during the pass (its temporary tables of rows and distinct texts, the writes) is
+    # the cap of the passes over the whole store; a pass that needs more is run again without any
+    with store.bounded_memory(con, store.PASS_MEMORY_LIMIT):
         try:
             results.update(one_pass(con, tasks, progress=progress, timings=timings))
         except duckdb.OutOfMemoryException as e:
             # the batches written stay (an interrupted pass keeps them): the next pass scores the rest
             log.info("Enrichissement : mémoire plafonnée à %s insuffisante (%s), nouvel essai sans plafond",
-                     ENRICH_MEMORY_LIMIT, str(e).splitlines()[0])
+                     store.PASS_MEMORY_LIMIT, str(e).splitlines()[0])
             con.execute("RESET memory_limit")  # bounded_memory puts the session's setting back
             results.update(one_pass(con, tasks, progress=progress, timings=timings))
     return results

@@ -144,7 +144,7 @@ def test_an_interrupted_pass_keeps_its_written_batches(db, monkeypatch):
 
 
 def test_a_pass_out_of_its_memory_cap_runs_again_without_it(db, monkeypatch):
-    """DuckDB's memory is capped during a pass (ENRICH_MEMORY_LIMIT); a pass that runs out of it keeps
+    """DuckDB's memory is capped during a pass (store.PASS_MEMORY_LIMIT); a pass that runs out of it keeps
     its written batches and the rest is scored without the cap; the session's setting comes back."""
     _seed(db)
     calls, limits = {"n": 0}, []
@@ -161,7 +161,7 @@ def test_a_pass_out_of_its_memory_cap_runs_again_without_it(db, monkeypatch):
     monkeypatch.setattr(scoring.ToxicityTask, "score", short_of_memory)
     monkeypatch.setattr(enrich, "CHUNK", 2)
     monkeypatch.setattr(enrich, "WRITE_ROWS", 10)
-    monkeypatch.setattr(enrich, "ENRICH_MEMORY_LIMIT", "123MB")
+    monkeypatch.setattr(store, "PASS_MEMORY_LIMIT", "123MB")
     before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     enrich.run(con, only="moderation")
     assert con.execute("SELECT count(*), count(DISTINCT message_id) FROM toxicity").fetchone() == (180, 180)
