@@ -296,18 +296,8 @@ def refresh_or_clear(con: duckdb.DuckDBPyConnection) -> None:
     write. (A full rebuild at 10 M messages does not fit under the import's 512 MB; without any cap it
     took 9,5 GB, under 2 GB it takes 2,4 GB.)"""
     try:
-        for retry in (store.PASS_MEMORY_LIMIT, None):
-            try:
-                refresh(con)
-                break
-            except duckdb.OutOfMemoryException as e:
-                limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-                log.info("Agrégats quotidiens : mémoire plafonnée à %s insuffisante (%s), nouvel essai %s", limit,
-                         str(e).splitlines()[0], f"sous {retry}" if retry else "sans plafond")
-                # the session's bounded_memory block puts its own setting back
-                con.execute(f"SET memory_limit = '{retry}'" if retry else "RESET memory_limit")
-        else:
-            refresh(con)
+        store.retry_out_of_memory(con, lambda: refresh(con), (store.PASS_MEMORY_LIMIT, None), "Agrégats quotidiens",
+                                  log)
     except Exception as e:  # noqa: BLE001 - whatever the cause, the session's data must be published
         log.warning("Agrégats quotidiens non reconstruits : %s", e)
         try:

@@ -135,16 +135,11 @@ def run(con: duckdb.DuckDBPyConnection, only: list[str] | str | None = None, eng
         else:
             results[name] = {"skipped": f"{path} n'expose pas enrich()"}
     # DuckDB's memory during the pass (its temporary tables of rows and distinct texts, the writes) is
-    # the cap of the passes over the whole store; a pass that needs more is run again without any
+    # the cap of the passes over the whole store; a pass that needs more is run again without any (the
+    # batches written stay: an interrupted pass keeps them, the next one scores the rest)
     with store.bounded_memory(con, store.PASS_MEMORY_LIMIT):
-        try:
-            results.update(one_pass(con, tasks, progress=progress, timings=timings))
-        except duckdb.OutOfMemoryException as e:
-            # the batches written stay (an interrupted pass keeps them): the next pass scores the rest
-            log.info("Enrichissement : mémoire plafonnée à %s insuffisante (%s), nouvel essai sans plafond",
-                     store.PASS_MEMORY_LIMIT, str(e).splitlines()[0])
-            con.execute("RESET memory_limit")  # bounded_memory puts the session's setting back
-            results.update(one_pass(con, tasks, progress=progress, timings=timings))
+        results.update(store.retry_out_of_memory(
+            con, lambda: one_pass(con, tasks, progress=progress, timings=timings), (None,), "Enrichissement", log))
     return results
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import shutil
 import struct
@@ -19,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pandas as pd
@@ -408,6 +409,26 @@ def bounded_memory(con: duckdb.DuckDBPyConnection, limit: str | None = None) -> 
         con.execute("RESET memory_limit")  # the default (80 % of RAM), unless a caller had set one
         if con.execute("SELECT current_setting('memory_limit')").fetchone()[0] != before:
             con.execute(f"SET memory_limit = '{before}'")
+
+
+_T = TypeVar("_T")
+
+
+def retry_out_of_memory(con: duckdb.DuckDBPyConnection, work: Callable[[], _T], larger: tuple[str | None, ...],
+                        what: str, log: logging.Logger) -> _T:
+    """``work()`` under the connection's memory cap; when DuckDB runs out of it, ``work()`` again under
+    each cap of ``larger`` in turn (None: no cap) until one fits, each step logged in French (« {what} :
+    mémoire plafonnée à … insuffisante, nouvel essai … »). Call it inside a :func:`bounded_memory` block,
+    which puts the session's setting back."""
+    for cap in larger:
+        try:
+            return work()
+        except duckdb.OutOfMemoryException as e:
+            now = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+            log.info("%s : mémoire plafonnée à %s insuffisante (%s), nouvel essai %s", what, now,
+                     str(e).splitlines()[0], f"sous {cap}" if cap else "sans plafond")
+            con.execute(f"SET memory_limit = '{cap}'" if cap else "RESET memory_limit")
+    return work()
 
 
 def drop_orphan_text_keys(con: duckdb.DuckDBPyConnection, texts: str) -> None:
