@@ -21,6 +21,7 @@ Adding a read model for a page is one line (the function itself, classified in
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import uuid
@@ -37,6 +38,7 @@ import streamlit as st
 import analysis.audit
 import analysis.collect.runner
 import analysis.queries
+import analysis.reports.render
 import analysis.store
 from analysis import access, derived_refresh, store
 from analysis.exports import escape_markdown
@@ -240,6 +242,19 @@ def chart(target: Callable[..., Any] | str, /, *args: Any, **kwargs: Any) -> Any
 @st.cache_data(show_spinner=False, max_entries=256)
 def _chart(target: str, args: tuple, kwargs: tuple) -> Any:
     return _resolve(target)(*args, **dict(kwargs))
+
+
+def report_pdf(html: bytes, pdf_id: str) -> bytes:
+    """The PDF of a report that :func:`call` built (``generate_files``: its HTML and ``pdf_id``), made when
+    it is downloaded (WeasyPrint, about half the time of a report) and kept for the next download of the
+    same file: the same bytes as ``vigie report``. Keyed by the HTML itself, so a reader only gets the PDF
+    of a report they were shown."""
+    return _report_pdf(html, pdf_id)
+
+
+@functools.lru_cache(maxsize=8)  # not st.cache_data: a download runs outside any page run
+def _report_pdf(html: bytes, pdf_id: str) -> bytes:
+    return analysis.reports.render.html_to_pdf(html, pdf_id)
 
 
 # ------------------------------------------------------------------------------ read models

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from analysis.reports import render
+from streamlit_app import data
 from tests.page_helpers import open_page
 
 
@@ -44,7 +45,9 @@ def test_app_pdf_is_the_cli_pdf_of_the_displayed_command(demo_env, platform, tmp
     assert out_name.endswith(f"-{platform}.pdf" if platform else f"-{args[args.index('--period') + 1]}.pdf")
     next(b for b in at.button if b.label == "Générer le rapport").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    app_pdf = at.session_state["rapport"][-1]["pdf"]
+    files = at.session_state["rapport"][-1]
+    assert "pdf" not in files  # made on download only (the browser parcours downloads it)
+    app_pdf = data.report_pdf(files["html"], files["pdf_id"])
     monkeypatch.chdir(tmp_path)
     # `vigie report` runs in its own process, where nothing enables the app's chart theme
     alt.theme.enable("default")

@@ -209,16 +209,26 @@ def render_pdf(report: Report, html: str | None = None) -> bytes:
     the file identifier is derived from the snapshot hash and the period, so the bytes only change
     when the data or the code change.
     """
-    from weasyprint import HTML
+    return html_to_pdf(html if html is not None else render_html(report), pdf_identifier(report))
 
-    html = html if html is not None else render_html(report)
+
+def pdf_identifier(report: Report) -> str:
+    """The PDF's file identifier: a hash of the snapshot, territory, period, comparison and platforms."""
     key = (f"{report.model['snapshot']}|{report.model['territory']['id']}|{report.model['period']['code']}|"
            f"{report.model['compare']}")
     if report.model["platforms"]:  # a report limited to some platforms is another document
         key += "|" + ",".join(report.model["platforms"])
-    ident = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def html_to_pdf(html: str | bytes, identifier: str) -> bytes:
+    """The PDF of a report's HTML (:func:`render_html`) with its :func:`pdf_identifier`: the app makes it
+    only when the file is downloaded, the same bytes as ``vigie report``."""
+    from weasyprint import HTML
+
+    html = html.decode("utf-8") if isinstance(html, bytes) else html
     # pdf_tags: a tagged PDF (headings, tables, image alt text) that screen readers can navigate.
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_identifier=ident.encode("ascii"), pdf_tags=True)
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_identifier=identifier.encode("ascii"), pdf_tags=True)
 
 
 def file_name(territory: str, period: str, fmt: str = "pdf", platforms: tuple[str, ...] | list[str] = ()) -> str:
@@ -284,9 +294,10 @@ def available_periods(con: duckdb.DuckDBPyConnection, territory: str) -> dict[st
 
 def generate_files(con: duckdb.DuckDBPyConnection, territory: str, period: str, compare: str = "previous",
                    platforms: tuple[str, ...] = (), visible: tuple[str, ...] = ()) -> dict[str, Any]:
-    """HTML and PDF bytes of one report build, with its findings (the app page: one computation, two files)."""
+    """One report build for the app page: its HTML, its findings and what :func:`html_to_pdf` needs to make
+    the PDF (``pdf_id``). The PDF itself (WeasyPrint, about half the time of a report) is made only when
+    it is downloaded: the page shows the findings as soon as the figures are computed."""
 
     rep = build_report(con, territory, parse_period(period), compare, platforms=tuple(platforms), visible=visible)
-    html = render_html(rep)
-    return {"html": html.encode("utf-8"), "pdf": render_pdf(rep, html), "findings": rep.model["findings"],
+    return {"html": render_html(rep).encode("utf-8"), "pdf_id": pdf_identifier(rep), "findings": rep.model["findings"],
             "snapshot": rep.model["snapshot"], "title": rep.title}

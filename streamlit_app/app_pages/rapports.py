@@ -71,7 +71,9 @@ if st.session_state.get("rapport"):
     # session (ui.private_download).
     d1, d2 = st.columns(2)
     with d1:
-        ui.private_download("Télécharger le PDF", lambda: files["pdf"], render.file_name(t, c, "pdf", p), "application/pdf",
+        # the PDF is made on the click (WeasyPrint): the findings below show as soon as the figures are ready
+        ui.private_download("Télécharger le PDF", lambda: data.report_pdf(files["html"], files["pdf_id"]),
+                            render.file_name(t, c, "pdf", p), "application/pdf",
                             key="rapport_pdf", icon=":material/picture_as_pdf:")
     with d2:
         ui.private_download("Télécharger la page HTML", lambda: files["html"], render.file_name(t, c, "html", p), "text/html",
