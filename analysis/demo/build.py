@@ -149,10 +149,11 @@ def build(exports_dir: str | os.PathLike, db: str | os.PathLike, seed: int = 42,
 
 def import_files(files: list[dict], db: str | os.PathLike, registry: Registry,
                  say: Callable[[str], None],
-                 then: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> list:
+                 then: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+                 timings: dict[str, float] | None = None) -> list:
     """Import the written files through the real pipeline, with the hints each one needs;
     ``then(con)`` writes more in the same session (one rebuild of the derived tables and one
-    publish, not two)."""
+    publish, not two). ``timings`` receives the session's closing steps (``derived_refresh.writer``)."""
 
     groups: dict[tuple, list[Path]] = {}
     for f in files:  # files of the same context together, in the order of the listing
@@ -163,7 +164,7 @@ def import_files(files: list[dict], db: str | os.PathLike, registry: Registry,
         mapping = tomllib.loads(Path(mapping_path).read_text(encoding="utf-8")) if mapping_path else None
         ctx = default_context(registry=registry, account_hint=hint, mapping=mapping, snapshot_date=snap)
         jobs += [(p, ctx, fmt) for p in expand_paths(paths)]
-    with derived_refresh.writer(db) as con:
+    with derived_refresh.writer(db, timings=timings) as con:
         # one call for every file: parsed on both cores while this process writes (ingest.import_jobs)
         results = import_jobs(con, jobs)
         if then is not None:
