@@ -28,6 +28,8 @@ from analysis.store import REPO_ROOT
 EVAL_DIR = REPO_ROOT / "data" / "eval"
 LABELS_PATH = EVAL_DIR / "labelled_comments.csv"
 SECOND_PASS_PATH = EVAL_DIR / "labelled_comments_second_pass.csv"
+# 90 more real texts labelled after every setting was chosen, never used to choose one: the honest figure
+HOLDOUT_PATH = EVAL_DIR / "labelled_comments_holdout.csv"
 THEMES_MAPPING_PATH = EVAL_DIR / "themes_dev_mapping.toml"
 
 
@@ -237,7 +239,8 @@ def _texts_by_ref(root: Path) -> dict[str, str]:
 
 
 def labelled_comments(root: Path, path: Path = LABELS_PATH) -> pd.DataFrame:
-    """Our labels (``data/eval/labelled_comments.csv``) joined with their texts read from ``root``.
+    """Our labels (``data/eval/labelled_comments.csv``, or ``path``: the held-out batch) joined with their
+    texts read from ``root``.
 
     Label columns: sentiment (negative/neutral/positive), themes (ids joined by '|', empty = none),
     hostile (0/1), question (0/1). A ref whose text cannot be found is an error (the shared data
@@ -254,3 +257,11 @@ def labelled_comments(root: Path, path: Path = LABELS_PATH) -> pd.DataFrame:
     for c in ("hostile", "question"):
         lab[c] = lab[c].astype(int)
     return lab
+
+
+def holdout(root: Path) -> pd.DataFrame | None:
+    """The held-out batch (:data:`HOLDOUT_PATH`), French texts only; None where the file is absent."""
+    if not HOLDOUT_PATH.exists():
+        return None
+    lab = labelled_comments(root, HOLDOUT_PATH)
+    return lab[lab["lang"] == "fr"].reset_index(drop=True)

@@ -57,6 +57,10 @@ CARDS = {
 START, END = "<!-- vigie eval : début (généré, ne pas éditer) -->", "<!-- vigie eval : fin -->"
 
 
+HOLDOUT_NOTE = ("`data/eval/labelled_comments_holdout.csv` : 90 textes réels de plus — avis TripAdvisor et Booking, "
+                "tweets du quart test de MLMA —, étiquetés le 7 déc. 2026 après tous les réglages, jamais utilisés pour "
+                "en choisir un")
+
 # ------------------------------------------------------------------------------ formatting (French)
 def num(v: float | None, d: int = 3) -> str:
     if v is None or v != v:
@@ -113,6 +117,10 @@ def eval_themes(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
     comments_clf = ThemeClassifier(tax).fit().adapt(fr["text"].tolist() + dev_all["text"].tolist())
     out["comments"] = T.comments_score(comments_clf, lab)
     out["comments_unadapted"] = T.comments_score(unadapted, lab)
+    hold = D.holdout(root)
+    if hold is not None:  # read the same way: one store holding them and the civic texts
+        hold_clf = ThemeClassifier(tax).fit().adapt(hold["text"].tolist() + dev_all["text"].tolist())
+        out["holdout"] = T.comments_score(hold_clf, hold)
     out["shipped_adapt_floor"] = unadapted.adapt_floor
     out["adapt_floors"] = T.adapt_floor_table(adapted, dev, comments_clf, lab)
     out["cv_adapt_floor"] = T.cross_validate_adapt_floor(adapted, dev)
@@ -158,6 +166,9 @@ def eval_sentiment(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
     out["long_choice"] = {"chosen": chosen, "shipped": est.long_text_chars, **info}
     out["comments"] = S.figures(est, lab.loc[lab["lang"] == "fr", "text"].tolist(),
                                 lab.loc[lab["lang"] == "fr", "sentiment"].tolist())
+    hold = D.holdout(root)
+    if hold is not None:
+        out["holdout"] = S.figures(est, hold["text"].tolist(), hold["sentiment"].tolist())
     base = S.baseline(train)
     speed_texts = val["text"].tolist()
     n = 2_000 if fast else 20_000
@@ -188,6 +199,9 @@ def eval_hostility(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
                                                         local["hostile"].to_numpy(int), HOSTILE_THRESHOLD),
                            "issue_22": H.issue_22(model, HOSTILE_THRESHOLD),
                            "questions": H.questions(lab)}
+    hold = D.holdout(root)
+    if hold is not None:
+        out["holdout"] = H.evaluate(model, hold["text"].tolist(), hold["hostile"].to_numpy(int), HOSTILE_THRESHOLD)
     say("hostilité : MLMA (quart test) et commentaires mesurés")
     return out
 
@@ -369,6 +383,12 @@ def render_themes(t: dict) -> str:
         L += ["", f"Part de ces commentaires avec un thème : {pct(c['themed']['predicted'])} selon le classifieur, "
               f"{pct(c['themed']['labelled'])} selon nos étiquettes ; écart des parts par thème (somme sur les thèmes "
               f"des écarts absolus, ce que lit une page) : {num(c['share_error'], 2)}."]
+    ho = t.get("holdout")
+    if ho:
+        L += ["", f"**Lot réservé** ({HOLDOUT_NOTE}) : bon thème en tête {ci(ho['top1'], as_pct=True)} "
+              f"(textes avec un thème), sans thème {ci(ho['no_theme'], as_pct=True)} ; thème donné à un texte qui "
+              f"n'en a pas {ci(ho['false_theme'], as_pct=True)} ; part avec un thème {pct(ho['themed']['predicted'])} "
+              f"selon le classifieur, {pct(ho['themed']['labelled'])} selon nos étiquettes."]
     if t.get("floors"):
         L += ["", f"**Seuil de similarité, sans adaptation** (`similarity_floor`, livré : {num(t['shipped_floor'], 2)}) — en "
               "dessous, un texte sans mot-clé ne reçoit pas le thème le plus proche :", "", *_floor_rows(t["floors"])]
@@ -395,7 +415,10 @@ def render_sentiment(s: dict) -> str:
           "- Par classe (précision / rappel / F1) : " + " · ".join(
               f"{k} {num(r['precision'])} / {num(r['recall'])} / {num(r['f1'])}" for k, r in v["per_class"].items()),
           f"- **Nos commentaires réels** ({s['comments']['n']}, français) : macro-F1 {ci(s['comments']['macro_f1'])}, "
-          f"ECE {num(s['comments']['ece'])}.",
+          f"ECE {num(s['comments']['ece'])}."
+          + (f" **Lot réservé** ({HOLDOUT_NOTE} ; {s['holdout']['n']} textes) : macro-F1 "
+             f"{ci(s['holdout']['macro_f1'])}, exactitude {ci(s['holdout']['accuracy'], as_pct=True)}, ECE "
+             f"{num(s['holdout']['ece'])}." if s.get("holdout") else ""),
           f"- **Vitesse** (meilleure de 5 mesures alternées) : {thousands(s['speed']['shipped'])} messages / s CPU ; référence TF-IDF + LR "
           f"{thousands(s['speed']['baseline'])} (rapport {num(s['speed']['shipped'] / s['speed']['baseline'], 2)}).", "",
           "**Textes longs, par longueur (caractères)** — macro-F1, part des textes positifs classés négatifs, et "
@@ -434,6 +457,8 @@ def render_hostility(h: dict) -> str:
          row("MLMA, quart test — lexique seul", h["mlma_test"]["lexicon_only"]),
          row("MLMA, quart test — modèle seul", h["mlma_test"]["model_only"]),
          row("nos commentaires (fr) — décision livrée", h["comments"]["decision"]),
+         *([row("lot réservé (fr), jamais utilisé pour un réglage — décision livrée", h["holdout"]["decision"])]
+           if h.get("holdout") else []),
          "", f"Commentaires locaux hors MLMA (ExportComments, avis, presse, X ; {h['local_comments']['decision']['n']} "
          f"textes, {h['local_comments']['decision']['positives']} hostiles) : {h['local_comments']['decision']['flagged']} "
          "signalés par la décision livrée.", "",
