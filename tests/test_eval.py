@@ -235,3 +235,23 @@ def test_length_bands_give_the_negative_share_labelled_and_predicted():
     assert long_["negative_share"] == 0.0 and long_["negative_share_predicted"] == 0.5
     line = R._band_rows(rows)[0]
     assert line.startswith("| 0–280 | 3 |") and line.endswith("| 67 % → 67 % |")
+
+
+def test_the_held_out_batch_is_new_well_formed_and_read_apart():
+    """The held-out labels: refs never labelled before (else its figures would not be independent), every
+    label in the guide's sets, themes of the taxonomy; without the shared texts, nothing else is read."""
+    import pandas as pd
+
+    from analysis.topics import load_taxonomy
+
+    hold = pd.read_csv(D.HOLDOUT_PATH, dtype=str, keep_default_na=False, comment="#")
+    first = pd.read_csv(D.LABELS_PATH, dtype=str, keep_default_na=False, comment="#")
+    assert len(hold) == 90 and hold["ref"].is_unique
+    assert not set(hold["ref"]) & set(first["ref"])
+    assert set(hold["lang"]) <= {"fr", "other"} and set(hold["sentiment"]) <= {"negative", "neutral", "positive"}
+    assert set(hold["hostile"]) <= {"0", "1"} and set(hold["question"]) <= {"0", "1"}
+    ids = set(load_taxonomy().ids)
+    assert {t for v in hold["themes"] for t in v.split("|") if t} <= ids
+    # MLMA tweets only from the quarter the hostility model never trained on
+    mlma = [r for r in hold["ref"] if r.startswith("mlma:")]
+    assert len(mlma) == 30 and all(D.hash_split(r, 0.25) == "test" for r in mlma)
