@@ -127,6 +127,9 @@ def eval_themes(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
     out["shipped_adapt_lead"] = unadapted.adapt_lead
     out["adapt_leads"] = T.adapt_lead_table(adapted, dev, comments_clf, lab)
     out["cv_adapt_lead"] = T.cross_validate_adapt_lead(out["adapt_leads"], dev)
+    out["shipped_fallback_floor"] = unadapted.adapt_fallback_floor
+    out["fallback_floors"] = T.fallback_floor_table(adapted, dev, comments_clf, lab,
+                                                    T.ADAPT_FALLBACK_FLOORS[::3] if fast else T.ADAPT_FALLBACK_FLOORS)
     if not fast:
         out["cv_by_source"] = T.cross_validate_by_source(dev)
         say("thèmes : validation croisée par source faite")
@@ -336,6 +339,22 @@ def render_themes(t: dict) -> str:
         rule = T.floor_by_rule(t["adapt_floors"])
         L += ["", f"Règle : le plus grand seuil du tableau qui laisse au plus {pct(T.NO_THEME_BOUND)} des textes civiques "
               f"sans thème → {num(rule, 2) if rule is not None else 'aucun'} (livré : {num(t['shipped_adapt_floor'], 2)}).", ""]
+    if t.get("fallback_floors"):
+        L += [f"**Repli du modèle adapté** (`adapt_fallback_floor`, livré : {num(t['shipped_fallback_floor'], 2)}) — un "
+              "texte sans mot-clé que le modèle adapté ne lit pas assez sûrement reçoit le thème le plus proche si la "
+              "similarité l'atteint (« — » : sans repli) ; validation croisée par source comme ci-dessus, lue avec ce repli :",
+              "", "| repli | bon thème en tête (civiques) | sans thème (civiques) | par source : bon thème en tête | "
+              "par source : sans thème | commentaires sans thème à qui un thème est donné | écart des parts |",
+              "|---|---|---|---|---|---|---|"]
+        for r in t["fallback_floors"]:
+            L.append(f"| {num(r['floor'], 2) if r['floor'] is not None else '—'} | {ci(r['top1'], as_pct=True)} | "
+                     f"{ci(r['no_theme'], as_pct=True)} | {ci(r['cv_top1'], as_pct=True)} | "
+                     f"{ci(r['cv_no_theme'], as_pct=True)} | {ci(r['false_theme'], as_pct=True)} | "
+                     f"{num(r['share_error'], 2)} |")
+        rule = T.fallback_by_rule(t["fallback_floors"])
+        L += ["", f"Règle : le plus grand repli qui laisse au plus {pct(T.NO_THEME_BOUND)} des textes sans thème en "
+              f"validation croisée par source → {num(rule, 2) if rule is not None else 'aucun'} (livré : "
+              f"{num(t['shipped_fallback_floor'], 2)}). Choisir le repli sur ce chiffre le rend un peu optimiste.", ""]
     if t.get("adapt_leads"):
         L += [f"**Meneur d'un texte nommé par un mot-clé** (`adapt_lead`, livré : {num(t['shipped_adapt_lead'], 0)}) — le "
               "thème en tête est celui qui l'emporte avec les mots-clés + ce poids × la probabilité du modèle adapté "

@@ -377,3 +377,49 @@ def cross_validate_adapt_lead(rows: list[dict], dev: pd.DataFrame) -> dict:
         right += best["by_source"][held] * n.get(held, 0)
     out["pooled"] = {"top1": right / max(sum(n.get(s, 0) for s in SOURCES), 1)}
     return out
+
+
+# ------------------------------------------------------------------------------ the adapted model's fallback
+ADAPT_FALLBACK_FLOORS = (0.6, 0.55, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15)
+
+
+@contextmanager
+def _fallback(clfs: Iterable[ThemeClassifier], floor: float | None) -> Iterator[None]:
+    """Read with ``adapt_fallback_floor`` = ``floor`` (None: no fallback), then put each classifier's back."""
+    clfs = list(clfs)
+    kept = [c.adapt_fallback_floor for c in clfs]
+    for c in clfs:
+        c.adapt_fallback_floor = floor
+    try:
+        yield
+    finally:
+        for c, k in zip(clfs, kept, strict=True):
+            c.adapt_fallback_floor = k
+
+
+def fallback_floor_table(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, comments_clf: ThemeClassifier,
+                         lab: pd.DataFrame, floors: Sequence[float] = ADAPT_FALLBACK_FLOORS) -> list[dict]:
+    """Per floor of the adapted model's similarity fallback (None first: no fallback): civic top-1 and
+    no-theme (each source by its own adaptation), the cross-validation by source of the adapted model's
+    floor (:func:`cross_validate_adapt_floor`) read with that fallback, and on our French comments the
+    theme-less ones given a theme and the shares."""
+    fr = lab[lab["lang"] == "fr"]
+    bare = fr[fr["themes"].str.len() == 0]
+    rows = []
+    for fl in (None, *floors):
+        with _fallback([*clfs.values(), comments_clf], fl):
+            right, none = _per_source(clfs, dev)
+            cv = cross_validate_adapt_floor(clfs, dev)["pooled"]
+            false_theme = comments_clf.predict_top(bare["text"].tolist()) != NO_THEME
+            rows.append({"floor": fl, "top1": mean_ci(right), "no_theme": mean_ci(none), "cv_top1": cv["top1"],
+                         "cv_no_theme": cv["no_theme"], "false_theme": mean_ci(false_theme),
+                         **shares(comments_clf, fr)})
+    return rows
+
+
+def fallback_by_rule(rows: list[dict], bound: float = NO_THEME_BOUND) -> float | None:
+    """The shipped fallback's rule: the largest floor of :func:`fallback_floor_table` whose cross-validation
+    by source leaves at most ``bound`` of the civic texts without a theme (the issue's bound on texts of a
+    source never seen; a higher floor gives fewer themes to theme-less comments)."""
+    ok = [r["floor"] for r in rows if r["floor"] is not None and r["cv_no_theme"]["value"] <= bound]
+    return max(ok) if ok else None
