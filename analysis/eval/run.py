@@ -58,8 +58,8 @@ START, END = "<!-- vigie eval : début (généré, ne pas éditer) -->", "<!-- v
 
 
 HOLDOUT_NOTE = ("`data/eval/labelled_comments_holdout.csv` : 90 textes réels de plus — avis TripAdvisor et Booking, "
-                "tweets du quart test de MLMA —, étiquetés le 7 déc. 2026 après tous les réglages, jamais utilisés pour "
-                "en choisir un")
+                "tweets du quart test de MLMA —, étiquetés le 7 déc. 2026 ; aucun réglage choisi sur eux — le repli des "
+                "thèmes, choisi ensuite par sa règle sur les textes civiques, l'a été en voyant aussi ses chiffres ici")
 
 # ------------------------------------------------------------------------------ formatting (French)
 def num(v: float | None, d: int = 3) -> str:
