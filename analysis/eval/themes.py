@@ -253,12 +253,13 @@ ADAPT_LEADS = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0)
 
 
 @contextmanager
-def _setting(clfs: Iterable[ThemeClassifier], attr: str, value: float | None) -> Iterator[None]:
-    """Read with ``attr`` (``adapt_floor``, ``adapt_lead``) = ``value`` (None: as they are), then put each
-    classifier's back."""
+def _setting(clfs: Iterable[ThemeClassifier], attr: str, value: float | None,
+             none_is_a_value: bool = False) -> Iterator[None]:
+    """Read with ``attr`` (``adapt_floor``, ``adapt_lead``, ``adapt_fallback_floor``) = ``value`` (None: as
+    they are, unless ``none_is_a_value``: the fallback's None is « no fallback »), then put each classifier's back."""
     clfs = list(clfs)
     kept = [getattr(c, attr) for c in clfs]
-    if value is not None:
+    if value is not None or none_is_a_value:
         for c in clfs:
             setattr(c, attr, value)
     try:
@@ -383,20 +384,6 @@ def cross_validate_adapt_lead(rows: list[dict], dev: pd.DataFrame) -> dict:
 ADAPT_FALLBACK_FLOORS = (0.6, 0.55, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2, 0.15)
 
 
-@contextmanager
-def _fallback(clfs: Iterable[ThemeClassifier], floor: float | None) -> Iterator[None]:
-    """Read with ``adapt_fallback_floor`` = ``floor`` (None: no fallback), then put each classifier's back."""
-    clfs = list(clfs)
-    kept = [c.adapt_fallback_floor for c in clfs]
-    for c in clfs:
-        c.adapt_fallback_floor = floor
-    try:
-        yield
-    finally:
-        for c, k in zip(clfs, kept, strict=True):
-            c.adapt_fallback_floor = k
-
-
 def fallback_floor_table(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, comments_clf: ThemeClassifier,
                          lab: pd.DataFrame, floors: Sequence[float] = ADAPT_FALLBACK_FLOORS) -> list[dict]:
     """Per floor of the adapted model's similarity fallback (None first: no fallback): civic top-1 and
@@ -407,7 +394,7 @@ def fallback_floor_table(clfs: dict[str, ThemeClassifier], dev: pd.DataFrame, co
     bare = fr[fr["themes"].str.len() == 0]
     rows = []
     for fl in (None, *floors):
-        with _fallback([*clfs.values(), comments_clf], fl):
+        with _setting([*clfs.values(), comments_clf], "adapt_fallback_floor", fl, none_is_a_value=True):
             right, none = _per_source(clfs, dev)
             cv = cross_validate_adapt_floor(clfs, dev)["pooled"]
             false_theme = comments_clf.predict_top(bare["text"].tolist()) != NO_THEME
