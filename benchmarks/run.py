@@ -161,29 +161,34 @@ def stage_import(files: list[dict], db: Path, out: dict, enrich_too: bool = Fals
         t1 = os.times()
         children = (t1.children_user - times_imp.children_user) + (t1.children_system - times_imp.children_system)
         workers -= children
-        tm, n_msgs, session_wall = marks["tm"], marks["messages"], c.wall - wall
-        out["enrich"] = {"passe": {"wall_s": session_wall, "pass_wall_s": marks["pass"].wall,
-                                   "cpu_s": c.cpu - cpu + children, "cpu_workers_s": children, "load": c.load,
-                                   "messages": n_msgs, "messages_per_s": n_msgs / session_wall,
-                                   "distinct_texts": tm.get("distinct_texts"), "workers": tm.get("workers"),
-                                   "setup_s": tm.get("setup_s"), "write_s": tm.get("write_s"),
-                                   "closing_s": closing, "same_session_as_import": True}}
-        out["enrich_tasks"] = _enrich_tasks(marks["results"], tm)
     out["import"] = {"wall_s": wall, "cpu_s": cpu + workers, "cpu_writer_s": cpu, "cpu_workers_s": workers,
                      "load": c.load, "rows": rows, "rows_per_s": rows / wall, "files": len(results),
                      "errors": errors[:3]}
     _say(f"import : {rows} lignes en {wall:.0f} s ({rows / wall:.0f} lignes/s)")
     if enrich_too:
-        e = out["enrich"]["passe"]
-        _say(f"enrichissement dans la même session (vigie import --enrich) : {e['wall_s']:.0f} s, dont passe "
-             f"{e['pass_wall_s']:.0f} s et " + ", ".join(f"{k} {v:.1f} s" for k, v in closing.items()))
+        _record_enrich(out, marks["results"], marks["tm"], marks["messages"], session_wall=c.wall - wall,
+                       pass_wall=marks["pass"].wall, cpu=c.cpu - cpu + children, children=children, load=c.load,
+                       closing=closing, same_session_as_import=True)
 
 
-def _enrich_tasks(res: dict, tm: dict) -> dict:
-    """Per enricher: its scoring CPU and write time (``enrich.run``'s timings), rows and result."""
-    return {name: {**tm.get("tasks", {}).get(name, {}), "rows": tm.get("rows", {}).get(name, 0),
-                   "result": {k: v for k, v in (r or {}).items() if isinstance(v, int | str)}}
-            for name, r in res.items()}
+def _record_enrich(out: dict, res: dict, tm: dict, n_msgs: int, *, session_wall: float, pass_wall: float,
+                   cpu: float, children: float, load: float, closing: dict[str, float],
+                   same_session_as_import: bool = False) -> None:
+    """``out["enrich"]`` (the pass and its session's closing steps) and ``out["enrich_tasks"]`` (per enricher:
+    its scoring CPU and write time from ``enrich.run``'s timings ``tm``, rows and result), and the line said."""
+    out["enrich"] = {"passe": {"wall_s": session_wall, "pass_wall_s": pass_wall, "cpu_s": cpu,
+                               "cpu_workers_s": children, "load": load, "messages": n_msgs,
+                               "messages_per_s": n_msgs / session_wall,
+                               "distinct_texts": tm.get("distinct_texts"), "workers": tm.get("workers"),
+                               "setup_s": tm.get("setup_s"), "write_s": tm.get("write_s"), "closing_s": closing,
+                               **({"same_session_as_import": True} if same_session_as_import else {})}}
+    out["enrich_tasks"] = {name: {**tm.get("tasks", {}).get(name, {}), "rows": tm.get("rows", {}).get(name, 0),
+                                  "result": {k: v for k, v in (r or {}).items() if isinstance(v, int | str)}}
+                           for name, r in res.items()}
+    where = "dans la même session (vigie import --enrich)" if same_session_as_import else "(une passe)"
+    _say(f"enrichissement {where} : {session_wall:.0f} s de session, dont passe {pass_wall:.0f} s et "
+         + ", ".join(f"{k} {v:.1f} s" for k, v in closing.items())
+         + f" ({n_msgs / session_wall:.0f} messages/s, CPU {cpu:.0f} s)")
 
 
 # DuckDB's own readers, for the files they can read alone (the import floor, issue 19 item 7).
@@ -248,15 +253,8 @@ def stage_enrich(db: Path, out: dict) -> None:
                 res = enrich.run(con, timings=tm)
     t1 = os.times()
     children = (t1.children_user - t0.children_user) + (t1.children_system - t0.children_system)
-    out["enrich"] = {"passe": {"wall_s": session.wall, "pass_wall_s": c.wall, "cpu_s": session.cpu + children,
-                               "cpu_workers_s": children, "load": session.load, "messages": n_msgs,
-                               "messages_per_s": n_msgs / session.wall,
-                               "distinct_texts": tm.get("distinct_texts"), "workers": tm.get("workers"),
-                               "setup_s": tm.get("setup_s"), "write_s": tm.get("write_s"), "closing_s": closing}}
-    out["enrich_tasks"] = _enrich_tasks(res, tm)
-    _say(f"enrichissement (une passe) : {session.wall:.0f} s de session, dont passe {c.wall:.0f} s et "
-         + ", ".join(f"{k} {v:.1f} s" for k, v in closing.items())
-         + f" ({n_msgs / session.wall:.0f} messages/s, CPU {session.cpu + children:.0f} s)")
+    _record_enrich(out, res, tm, n_msgs, session_wall=session.wall, pass_wall=c.wall, cpu=session.cpu + children,
+                   children=children, load=session.load, closing=closing)
 
 
 def stage_metrics(db: Path, out: dict) -> None:

@@ -244,16 +244,12 @@ def _chart(target: str, args: tuple, kwargs: tuple) -> Any:
     return _resolve(target)(*args, **dict(kwargs))
 
 
+@functools.lru_cache(maxsize=8)  # not st.cache_data: a download runs outside any page run
 def report_pdf(html: bytes, pdf_id: str) -> bytes:
     """The PDF of a report that :func:`call` built (``generate_files``: its HTML and ``pdf_id``), made when
     it is downloaded (WeasyPrint, about half the time of a report) and kept for the next download of the
     same file: the same bytes as ``vigie report``. Keyed by the HTML itself, so a reader only gets the PDF
     of a report they were shown."""
-    return _report_pdf(html, pdf_id)
-
-
-@functools.lru_cache(maxsize=8)  # not st.cache_data: a download runs outside any page run
-def _report_pdf(html: bytes, pdf_id: str) -> bytes:
     return analysis.reports.render.html_to_pdf(html, pdf_id)
 
 
