@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Mapping
@@ -274,38 +275,55 @@ def _weights(con: duckdb.DuckDBPyConnection, snaps: pd.DataFrame) -> pd.DataFram
     """Weight of each (account, snapshot): followers on the snapshot day (the last day before it, else
     the first after); when the export gives no totals, the sum of the breakdown's counts.
 
-    The followers are looked up in one ASOF join of the store (a Python loop over the snapshots, each
-    filtering every follower row of its account, cost a third of the Audience page's rayonnement)."""
-    keys = snaps.groupby(["account_id", "date"], as_index=False).agg(unit=("unit", "first"),
-                                                                      counted=("value", "sum"))
-    found = con.execute(
-        """WITH k AS (SELECT unnest(?::BIGINT[]) AS i, unnest(?::VARCHAR[]) AS account_id, unnest(?::DATE[]) AS date),
-                f AS (SELECT account_id, date, followers FROM audience_followers
-                      WHERE followers IS NOT NULL AND account_id IN (SELECT account_id FROM k)),
-                first AS (SELECT account_id, arg_min(followers, date) AS followers FROM f GROUP BY 1)
-           SELECT k.i, coalesce(b.followers, first.followers) AS followers
-           FROM k ASOF LEFT JOIN f AS b ON b.account_id = k.account_id AND k.date >= b.date
-           LEFT JOIN first ON first.account_id = k.account_id""",
-        [list(range(len(keys))), keys["account_id"].tolist(),
-         [pd.Timestamp(d).date() for d in keys["date"]]]).fetchall()
-    followers = dict(found)
+    The snapshots are a few dozen: their accounts' follower rows (one per day, the table's key) are
+    read once and looked up by binary search (an ASOF join in the store and a pandas group-by cost ten
+    times more here, on every Audience read)."""
+    cols = ["account_id", "date", "weight", "weight_source"]
+    if snaps.empty:
+        return pd.DataFrame(columns=cols)
+    keys: dict[tuple, list] = {}  # (account, snapshot) → [unit of its first row, Σ counts]
+    for a, d, u, v in zip(snaps["account_id"], snaps["date"], snaps["unit"], snaps["value"], strict=True):
+        k = keys.setdefault((a, pd.Timestamp(d)), [u, 0.0])
+        k[1] += 0.0 if pd.isna(v) else float(v)
+    accounts = sorted({a for a, _ in keys})
+    fol = con.execute(
+        f"SELECT account_id, date, followers FROM audience_followers WHERE followers IS NOT NULL "
+        f"AND account_id IN ({', '.join('?' for _ in accounts)}) ORDER BY account_id, date", accounts).fetchnumpy()
+    acc, day, n = np.asarray(fol["account_id"], dtype=object), fol["date"].astype("datetime64[us]"), fol["followers"]
     out = []
-    for i, r in enumerate(keys.itertuples(index=False)):
+    for (a, d), (unit, counted) in sorted(keys.items()):
         w, how = None, None
-        if followers.get(i) is not None:
-            w, how = float(followers[i]), "abonnés"
-        elif r.unit == "count":
-            w, how = float(r.counted), "effectifs de la ventilation"
-        out.append({"account_id": r.account_id, "date": r.date, "weight": w, "weight_source": how})
-    return pd.DataFrame(out, columns=["account_id", "date", "weight", "weight_source"])
+        lo, hi = np.searchsorted(acc, a, "left"), np.searchsorted(acc, a, "right")
+        if hi > lo:
+            # the last day on or before the snapshot, else the first
+            i = lo + np.searchsorted(day[lo:hi], np.datetime64(d, "us"), "right") - 1
+            w, how = float(n[max(i, lo)]), "abonnés"
+        elif unit == "count":
+            w, how = counted, "effectifs de la ventilation"
+        out.append({"account_id": a, "date": d, "weight": w, "weight_source": how})
+    out_df = pd.DataFrame(out, columns=cols)
+    return out_df.astype({"date": snaps["date"].dtype})
 
 
 def _source_weights(x: pd.DataFrame) -> dict[str, float]:
-    """Weight per account (NaN → 0); a lone account stands for the whole even without a weight."""
-    w = {a: (0.0 if pd.isna(y["weight"].iloc[0]) else float(y["weight"].iloc[0])) for a, y in x.groupby("account_id")}
+    """Weight per account (its first row's; NaN → 0), in account order; a lone account stands for the
+    whole even without a weight."""
+    w: dict[str, float] = {}
+    for a, v in zip(x["account_id"], x["weight"], strict=True):
+        w.setdefault(a, 0.0 if pd.isna(v) else float(v))
+    w = dict(sorted(w.items()))
     if len(w) == 1 and not any(w.values()):
         return {a: 1.0 for a in w}
     return w
+
+
+def _by_account(accounts: Iterable, cells: Iterable, values: Iterable) -> dict[str, dict]:
+    """{account: {cell: value}} in account order, as a group-by on the account gives it (a cell met
+    twice keeps its last value): plain loops, the rows being a few hundred."""
+    out: dict[str, dict] = {}
+    for a, c, v in zip(accounts, cells, values, strict=True):
+        out.setdefault(a, {})[c] = v
+    return dict(sorted(out.items()))
 
 
 def pyramid(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.DataFrame:
@@ -329,7 +347,7 @@ def pyramid(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.Data
                       as_index=False).agg(share=("share", "sum"), weight=("weight", "first"))
     blocks = [per]
     for tid, x in per.groupby("territory_id"):
-        shares = {a: {(r.gender, r.age_band): r.share for r in y.itertuples()} for a, y in x.groupby("account_id")}
+        shares = _by_account(x["account_id"], zip(x["gender"], x["age_band"], strict=True), x["share"])
         weights = _source_weights(x)
         comb = combine_weighted(shares, weights)
         if comb:
@@ -356,7 +374,7 @@ def gender_split(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd
         share=("share", "sum"), weight=("weight", "first"))
     blocks = [per]
     for tid, x in per.groupby("territory_id"):
-        shares = {a: dict(zip(y["gender"], y["share"], strict=True)) for a, y in x.groupby("account_id")}
+        shares = _by_account(x["account_id"], x["gender"], x["share"])
         weights = _source_weights(x)
         blocks.append(pd.DataFrame([{"territory_id": tid, "platform": "all", "account_id": None,
                                      "date": x["date"].max(), "gender": g, "share": v, "weight": sum(weights.values())}
@@ -576,7 +594,7 @@ def representativeness(con: duckdb.DuckDBPyConnection, f: Filters | None = None)
         if p.empty:
             continue
         if x["account_id"].nunique() > 1:
-            shares = {a: {(r.gender, r.age_band): r.share for r in y.itertuples()} for a, y in x.groupby("account_id")}
+            shares = _by_account(x["account_id"], zip(x["gender"], x["age_band"], strict=True), x["share"])
             comb = combine_weighted(shares, _source_weights(x))
             x = pd.DataFrame([{"gender": g, "age_band": b, "share": s} for (g, b), s in comb.items()])
         t = representativeness_table(x, p)
@@ -622,6 +640,7 @@ _GENERIC = r"^(ville|mairie|commune|communaute (de communes|d agglomeration|urba
            r"communaute)$"
 
 
+@functools.lru_cache(maxsize=4096)
 def place_key(s: str) -> str:
     """Key of a place name: lower case, accents removed (:func:`analysis.text.strip_accents`),
     hyphens/apostrophes as spaces, 'St'/'Ste' → 'saint'/'sainte'."""
@@ -632,6 +651,7 @@ def place_key(s: str) -> str:
     return re.sub(r"\bst\b", "saint", s)
 
 
+@functools.lru_cache(maxsize=1024)
 def territory_core_name(name: str) -> str:
     """Folded territory name without generic words (« Ville de », « Agglomération »…)."""
     s = place_key(name)
@@ -666,7 +686,7 @@ def places(con: duckdb.DuckDBPyConnection, f: Filters | None = None, dimension: 
     per = raw[["territory_id", "platform", "account_id", "date", "key", "share", "weight"]]
     blocks = [per]
     for tid, x in per.groupby("territory_id"):
-        shares = {a: dict(zip(y["key"], y["share"], strict=True)) for a, y in x.groupby("account_id")}
+        shares = _by_account(x["account_id"], x["key"], x["share"])
         weights = _source_weights(x)
         comb = combine_weighted(shares, weights)
         blocks.append(pd.DataFrame([{"territory_id": tid, "platform": "all", "account_id": None,
@@ -686,16 +706,24 @@ def rayonnement(con: duckdb.DuckDBPyConnection, f: Filters | None = None) -> pd.
     countries = places(con, f, "country")
     terr = con.execute("SELECT territory_id, name, kind FROM territories").df()
     names = dict(zip(terr["territory_id"], terr["name"], strict=True))
+    # plain loops over the few hundred rows (a pandas group per territory and platform cost most of it)
+    fr_share: dict[tuple, float] = {}
+    for tid, plat, key, share in zip(countries["territory_id"], countries["platform"], countries["key"],
+                                     countries["share"], strict=True):
+        fr_share[(tid, plat)] = fr_share.get((tid, plat), 0.0) + (float(share) if str(key).upper() == "FR" else 0.0)
+    groups: dict[tuple, list] = {}
+    for tid, plat, key, share in zip(cities["territory_id"], cities["platform"], cities["key"], cities["share"],
+                                     strict=True):
+        groups.setdefault((tid, plat), []).append((key, share))
     rows = []
-    for (tid, plat), x in cities.groupby(["territory_id", "platform"]):
+    for (tid, plat), x in sorted(groups.items()):
         name = names.get(tid, tid)
-        hit = x[x["key"].map(lambda k, n=name: city_in_territory(k, n))]
-        inside = float(hit["share"].sum())
-        total = float(x["share"].sum())
-        c = countries[(countries["territory_id"] == tid) & (countries["platform"] == plat)]
-        abroad = 1.0 - float(c.loc[c["key"].str.upper() == "FR", "share"].sum()) if len(c) else None
+        hit = [(k, v) for k, v in x if city_in_territory(k, name)]
+        inside = float(np.sum([v for _, v in hit]))
+        total = float(np.sum([v for _, v in x]))
+        abroad = 1.0 - fr_share[(tid, plat)] if (tid, plat) in fr_share else None
         rows.append({"territory_id": tid, "platform": plat, "inside": inside, "outside": total - inside,
-                     "abroad": abroad, "matched_cities": ", ".join(sorted(hit["key"].str.split(",").str[0].unique()))})
+                     "abroad": abroad, "matched_cities": ", ".join(sorted({k.split(",")[0] for k, _ in hit}))})
     out = pd.DataFrame(rows, columns=["territory_id", "platform", "inside", "outside", "abroad", "matched_cities"])
     out = out.merge(terr, on="territory_id", how="left")
     return out[["territory_id", "name", "kind", "platform", "inside", "outside", "abroad", "matched_cities"]]
