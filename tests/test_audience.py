@@ -11,6 +11,7 @@ import pytest
 
 from analysis import audience as A
 from analysis import derived_refresh, store
+from analysis.audience import core as audience_core
 from analysis.ingest import default_context, import_paths
 from analysis.queries import Filters
 
@@ -202,6 +203,32 @@ def test_small_store_growth_pyramid_places(db):
         assert ray.loc["instagram", "inside"] == 0
         assert ray.loc["all", "inside"] == pytest.approx(0.4 * 2500 / 3500)
         assert pd.isna(ray.loc["all", "abroad"])  # no country breakdown exported
+
+
+def test_snapshot_weights_each_rule(db):
+    """The weight of a snapshot: followers on its day or the last day before, else the first day after;
+    without follower rows, the breakdown's counts when it gives counts, else none."""
+    _small_store(db)
+    day = pd.Timestamp
+    snaps = pd.DataFrame({
+        "account_id": [OWN_FB, OWN_FB, OWN_FB, "x:1", "x:1", "tiktok:2"],
+        "date": [day("2026-02-01"), day("2026-02-20"), day("2025-12-01"), day("2026-03-01"), day("2026-03-01"),
+                 day("2026-03-01")],
+        "unit": ["share", "share", "share", None, "count", "share"],
+        "value": [0.5, 0.5, 1.0, 3.0, 5.0, 0.4]})
+    with store.reader(db) as con:
+        w = audience_core._weights(con, snaps)
+    got = {(r.account_id, r.date.date().isoformat()): (None if pd.isna(r.weight) else r.weight,
+                                                       None if pd.isna(r.weight_source) else r.weight_source)
+           for r in w.itertuples()}
+    assert got == {
+        (OWN_FB, "2025-12-01"): (2000.0, "abonnés"),  # before every follower row: the first one
+        (OWN_FB, "2026-02-01"): (2500.0, "abonnés"),  # on the day
+        (OWN_FB, "2026-02-20"): (2500.0, "abonnés"),  # the last day before
+        ("tiktok:2", "2026-03-01"): (None, None),  # shares and no followers: no weight
+        ("x:1", "2026-03-01"): (8.0, "effectifs de la ventilation"),  # the first unit given; 3 + 5
+    }
+    assert list(w["account_id"]) == sorted(w["account_id"])
 
 
 def test_city_matching_rule():

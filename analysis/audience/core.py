@@ -281,9 +281,11 @@ def _weights(con: duckdb.DuckDBPyConnection, snaps: pd.DataFrame) -> pd.DataFram
     cols = ["account_id", "date", "weight", "weight_source"]
     if snaps.empty:
         return pd.DataFrame(columns=cols)
-    keys: dict[tuple, list] = {}  # (account, snapshot) → [unit of its first row, Σ counts]
+    keys: dict[tuple, list] = {}  # (account, snapshot) → [unit of its first row giving one, Σ counts]
     for a, d, u, v in zip(snaps["account_id"], snaps["date"], snaps["unit"], snaps["value"], strict=True):
-        k = keys.setdefault((a, pd.Timestamp(d)), [u, 0.0])
+        k = keys.setdefault((a, pd.Timestamp(d)), [None, 0.0])
+        if k[0] is None and not pd.isna(u):
+            k[0] = u
         k[1] += 0.0 if pd.isna(v) else float(v)
     accounts = sorted({a for a, _ in keys})
     fol = con.execute(
