@@ -15,7 +15,8 @@ Stages (each timed, wall and CPU, with the machine's load average so a loaded ru
    into DataFrames, then ``groupby``) vs DuckDB, and vaderSentiment-fr vs Vigie's sentiment
    model on the same sample of messages.
 
-Prints one table and writes ``benchmarks/results/bench_<n messages>.json``. Peak RSS is the
+Prints one table and writes ``benchmarks/results/bench_scale<scale>.json`` (a partial run, ``--only``,
+``--pages`` or ``--reuse``, writes beside it, its stages in the name). Peak RSS is the
 process's high-water mark (``ru_maxrss``), which includes the AppTest runs.
 Usage: ``python -m benchmarks.run [--scale 4.1] [--work build/bench] [--repeats 7]``.
 """
@@ -638,7 +639,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages", default="", help="pages à mesurer (fichiers ou titres, séparés par des "
                                                 "virgules), par défaut toutes")
     ap.add_argument("--json", type=Path, default=None, help="fichier de résultats (défaut : benchmarks/results/"
-                                                            "bench_scale<échelle>.json)")
+                                                            "bench_scale<échelle>.json ; une exécution partielle "
+                                                            "ajoute ses étapes au nom)")
     ap.add_argument("--exports", type=Path, default=None,
                     help="liste des exports déjà générés (exports.files.pkl) : importer sans régénérer "
                          "(défaut : <work>/exports.files.pkl)")
@@ -662,7 +664,12 @@ def main(argv: list[str] | None = None) -> int:
     def want(s: str) -> bool:
         return (stages is None or s in stages) and not (a.reuse and s in ("generate", "import", "enrich", "metrics"))
 
-    out_path = a.json or RESULTS / f"bench_scale{a.scale:g}.json"
+    # a partial run (--only, --reuse, --pages) writes beside the full one, never over it: its figures
+    # alone would read as a whole run's
+    partial = "".join(f"_{k}-{v.replace(',', '+')}" for k, v in (("only", a.only), ("pages", a.pages)) if v) \
+        + ("_reuse" if a.reuse else "")
+    out_path = a.json or RESULTS / f"bench_scale{a.scale:g}{partial}.json"
+    res["stages"] = sorted(stages) if stages else "toutes"
 
     def save(stage: str | None = None) -> None:
         res["peak_rss_mb"] = _rss_mb()
