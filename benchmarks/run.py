@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import statistics
@@ -666,8 +667,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # a partial run (--only, --reuse, --pages) writes beside the full one, never over it: its figures
     # alone would read as a whole run's
-    partial = "".join(f"_{k}-{v.replace(',', '+')}" for k, v in (("only", a.only), ("pages", a.pages)) if v) \
-        + ("_reuse" if a.reuse else "")
+    partial = "".join(f"_{k}-" + re.sub(r"[^\w+]+", "-", v.replace(",", "+"))
+                      for k, v in (("only", a.only), ("pages", a.pages)) if v) + ("_reuse" if a.reuse else "")
     out_path = a.json or RESULTS / f"bench_scale{a.scale:g}{partial}.json"
     res["stages"] = sorted(stages) if stages else "toutes"
 
