@@ -62,3 +62,30 @@ def test_groupings_the_daily_table_lacks_read_the_messages(demo_db):
 
         C._counts(Spy(), f, {"territory_id": "territory_id"})
     assert not any("daily_sentiment" in s for s in seen)
+
+
+@pytest.mark.parametrize("f", [
+    Filters(territories=("saint-aubin",), start=date(2026, 9, 1), end=date(2026, 10, 1)),  # a month: the month before
+    Filters(start=date(2026, 3, 3), end=date(2026, 3, 17), platforms=("facebook",)),  # a span: the span before
+    Filters(territories=("port-marel",), start=date(2020, 1, 1), end=date(2020, 2, 1)),  # no data either side
+])
+def test_change_vs_previous_sums_the_daily_table_to_the_one_scan_figures(demo_db, f, monkeypatch):
+    """Whole days: each period summed from ``daily_sentiment``; the same table as the one scan of
+    both periods the messages give (the path a time of day still takes)."""
+    with store.reader(demo_db) as con:
+        seen: list[str] = []
+
+        class Spy:
+            def execute(self, sql, *a):
+                seen.append(sql)
+                return con.execute(sql, *a)
+
+            def __getattr__(self, name):
+                return getattr(con, name)
+
+        new = C.change_vs_previous(Spy(), f)
+        monkeypatch.setattr(C.derived_tables, "usable", lambda *a, **k: False)
+        old = C.change_vs_previous(con, f)
+    assert sum("FROM daily_sentiment" in s for s in seen) == 2  # the period and the one before
+    assert not any("created_at" in s for s in seen), seen  # no message read (the check of the tables' state counts them)
+    pd.testing.assert_frame_equal(old, new)
