@@ -54,10 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", type=float, default=41.0, help="échelle (41 ≈ 10,7 M messages ; 8,2 ≈ 2 M)")
     ap.add_argument("--work", type=Path, default=run.ROOT / "build" / "bench10m")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--only", default="generate,import,enrich,metrics,pages,queries,report")
+    every = "generate,import,enrich,metrics,pages,queries,report"
+    ap.add_argument("--only", default=every)
     a = ap.parse_args(argv)
     slices = max(1, math.ceil(a.scale / SLICE_SCALE - 1e-9))
-    out = run.RESULTS / f"bench10m_scale{a.scale:g}.json"
+    # a partial run writes beside the whole run's results, never over them (as benchmarks.run)
+    partial = "" if set(a.only.split(",")) == set(every.split(",")) else "_only-" + a.only.replace(",", "+")
+    out = run.RESULTS / f"bench10m_scale{a.scale:g}{partial}.json"
     run.main(["--scale", str(a.scale), "--slices", str(slices), "--work", str(a.work), "--repeats", str(a.repeats),
               "--only", a.only, "--json", str(out)])
     res = json.loads(out.read_text(encoding="utf-8"))
