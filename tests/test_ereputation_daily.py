@@ -27,20 +27,25 @@ CASES = [
 ]
 
 
+class _Spy:
+    """The connection ``con``, the SQL of each ``execute`` noted in ``seen``."""
+
+    def __init__(self, con, seen: list[str]) -> None:
+        self._con, self._seen = con, seen
+
+    def execute(self, sql, *a):
+        self._seen.append(sql)
+        return self._con.execute(sql, *a)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
 @pytest.mark.parametrize(("f", "keys", "freq", "key_params"), CASES)
 def test_counts_from_the_daily_table_are_the_counts_from_the_messages(demo_db, f, keys, freq, key_params):
     with store.reader(demo_db) as con:
         seen: list[str] = []
-
-        class Spy:
-            def execute(self, sql, *a):
-                seen.append(sql)
-                return con.execute(sql, *a)
-
-            def __getattr__(self, name):
-                return getattr(con, name)
-
-        new = C._counts(Spy(), f, keys, freq, key_params)
+        new = C._counts(_Spy(con, seen), f, keys, freq, key_params)
         old = C._counts(con, f, keys, freq, key_params, derived=False)
     assert any("FROM daily_sentiment" in s for s in seen)
     pd.testing.assert_frame_equal(old, new)
@@ -54,13 +59,7 @@ def test_groupings_the_daily_table_lacks_read_the_messages(demo_db):
     with store.reader(demo_db) as con:
         f = Filters(start=datetime(2026, 3, 1, 12), end=date(2026, 4, 1))  # a time of day: not whole days
         seen: list[str] = []
-
-        class Spy:
-            def execute(self, sql, *a):
-                seen.append(sql)
-                return con.execute(sql, *a)
-
-        C._counts(Spy(), f, {"territory_id": "territory_id"})
+        C._counts(_Spy(con, seen), f, {"territory_id": "territory_id"})
     assert not any("daily_sentiment" in s for s in seen)
 
 
@@ -74,16 +73,7 @@ def test_change_vs_previous_sums_the_daily_table_to_the_one_scan_figures(demo_db
     both periods the messages give (the path a time of day still takes)."""
     with store.reader(demo_db) as con:
         seen: list[str] = []
-
-        class Spy:
-            def execute(self, sql, *a):
-                seen.append(sql)
-                return con.execute(sql, *a)
-
-            def __getattr__(self, name):
-                return getattr(con, name)
-
-        new = C.change_vs_previous(Spy(), f)
+        new = C.change_vs_previous(_Spy(con, seen), f)
         monkeypatch.setattr(C.derived_tables, "usable", lambda *a, **k: False)
         old = C.change_vs_previous(con, f)
     assert sum("FROM daily_sentiment" in s for s in seen) == 2  # the period and the one before
