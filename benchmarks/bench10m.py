@@ -58,9 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default=every)
     a = ap.parse_args(argv)
     slices = max(1, math.ceil(a.scale / SLICE_SCALE - 1e-9))
-    # a partial run writes beside the whole run's results, never over them (as benchmarks.run)
-    partial = "" if set(a.only.split(",")) == set(every.split(",")) else "_only-" + a.only.replace(",", "+")
-    out = run.RESULTS / f"bench10m_scale{a.scale:g}{partial}.json"
+    out = run.results_path("bench10m", a.scale, "" if set(a.only.split(",")) == set(every.split(",")) else a.only)
     run.main(["--scale", str(a.scale), "--slices", str(slices), "--work", str(a.work), "--repeats", str(a.repeats),
               "--only", a.only, "--json", str(out)])
     res = json.loads(out.read_text(encoding="utf-8"))

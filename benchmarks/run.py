@@ -627,6 +627,14 @@ def table(res: dict) -> str:
     return "\n".join(out)
 
 
+def results_path(name: str, scale: float, only: str = "", pages: str = "", reuse: bool = False) -> Path:
+    """``benchmarks/results/<name>_scale<scale>.json``; a partial run (``only``, ``pages``, ``reuse``) writes
+    beside it, its stages in the name, never over it: its figures alone would read as a whole run's."""
+    partial = "".join(f"_{k}-" + re.sub(r"[^\w+]+", "-", v.replace(",", "+"))
+                      for k, v in (("only", only), ("pages", pages)) if v) + ("_reuse" if reuse else "")
+    return RESULTS / f"{name}_scale{scale:g}{partial}.json"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=4.1,
@@ -665,11 +673,7 @@ def main(argv: list[str] | None = None) -> int:
     def want(s: str) -> bool:
         return (stages is None or s in stages) and not (a.reuse and s in ("generate", "import", "enrich", "metrics"))
 
-    # a partial run (--only, --reuse, --pages) writes beside the full one, never over it: its figures
-    # alone would read as a whole run's
-    partial = "".join(f"_{k}-" + re.sub(r"[^\w+]+", "-", v.replace(",", "+"))
-                      for k, v in (("only", a.only), ("pages", a.pages)) if v) + ("_reuse" if a.reuse else "")
-    out_path = a.json or RESULTS / f"bench_scale{a.scale:g}{partial}.json"
+    out_path = a.json or results_path("bench", a.scale, a.only, a.pages, a.reuse)
     res["stages"] = sorted(stages) if stages else "toutes"
 
     def save(stage: str | None = None) -> None:
