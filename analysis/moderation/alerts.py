@@ -243,13 +243,16 @@ def _grid(df: pd.DataFrame, first: dict, start: date, end: date) -> list[tuple[s
     return out
 
 
-def _first_days(con: duckdb.DuckDBPyConnection, terrs: list[str]) -> dict:
-    """First day of data (any message, official or not) of each territory."""
-    if not terrs:
-        return {}
+def _first_days(con: duckdb.DuckDBPyConnection, terrs: list[str], totals: pd.DataFrame, floor: pd.Timestamp) -> dict:
+    """First day of data (any message, official or not) of each territory, as :func:`_grid` reads it (the
+    later of it and ``floor``): ``floor`` itself for a territory with incoming messages on that day in
+    ``totals`` (:func:`_daily_counts`: it had data by then), the others looked up (a scan of every message)."""
+    started = set(totals.loc[pd.to_datetime(totals["day"]) == floor, "territory_id"])
+    rest = [t for t in terrs if t not in started]
     rows = con.execute(f"SELECT territory_id, min(created_at)::DATE FROM {MESSAGES} "
-                       f"WHERE territory_id IN ({', '.join('?' for _ in terrs)}) GROUP BY 1", terrs).fetchall()
-    return {t: pd.Timestamp(d) for t, d in rows}
+                       f"WHERE territory_id IN ({', '.join('?' for _ in rest)}) GROUP BY 1", rest).fetchall() \
+        if rest else []
+    return {**{t: pd.Timestamp(d) for t, d in rows}, **dict.fromkeys(started, floor)}
 
 
 def _daily_counts(con: duckdb.DuckDBPyConnection, terrs: list[str], lo: datetime, end: datetime,
@@ -411,11 +414,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, registry: Registry, territories: li
     # One scan of the period (and its baseline weeks) counts what every rule needs.
     totals, by_theme = _daily_counts(con, terrs, lo.to_pydatetime(), pd.Timestamp(end).to_pydatetime(),
                                      has_sent and has_themes)
-    # A territory with messages on the window's first day had data by then: its first day changes
-    # nothing (_grid starts at the later of the two), and is not looked up (a scan of every message).
-    started = set(totals.loc[pd.to_datetime(totals["day"]) == lo, "territory_id"]) if len(totals) else set()
-    first = ({**_first_days(con, [t for t in terrs if t not in started]), **dict.fromkeys(started, lo)}
-             if len(totals) else {})
+    first = _first_days(con, terrs, totals, lo) if len(totals) else {}
     totals["grp"] = "_"
 
     def grid(df: pd.DataFrame) -> pd.DataFrame:
