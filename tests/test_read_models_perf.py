@@ -69,11 +69,16 @@ def test_names_any_with_precomputed_keys_is_names_any():
 def test_weighted_medians_of_resamples_match_one_by_one():
     rng = np.random.default_rng(3)
     x = np.round(rng.lognormal(size=300), 1)  # ties on purpose
-    w = rng.choice([0.2, 0.5, 1.3], size=300)
-    s = rng.integers(0, 300, (200, 300))
-    got = AU._wmedians(x, w, s)
-    want = [AU._wmedian(x[r], w[r]) for r in s]
-    assert got.tolist() == want
+    for w in (rng.choice([0.2, 0.5, 1.3], size=300),  # one weight per platform: half the total is often hit exactly
+              rng.uniform(0.01, 2.0, size=300), np.full(300, 0.1)):
+        s = rng.integers(0, 300, (200, 300))
+        got = AU._wmedians(x, w, s)
+        want = [AU._wmedian(x[r], w[r]) for r in s]
+        assert got.tolist() == want
+    # 0.3 is half of 0.3 + 0.1 + 0.2: the lower median, 1.0, although the float sums put 0.3 just below half
+    x3, w3 = np.array([1.0, 2.0, 3.0]), np.array([0.3, 0.1, 0.2])
+    assert AU._wmedian(x3, w3) == 1.0
+    assert AU._wmedians(x3, w3, np.array([[0, 1, 2], [2, 1, 0]])).tolist() == [1.0, 1.0]
 
 
 def test_post_features_levels_and_slots_match_their_definitions():

@@ -70,25 +70,34 @@ def platform_shares(con: duckdb.DuckDBPyConnection, territory: str) -> pd.DataFr
     return pd.DataFrame(rows, columns=["platform", "followers", *AUDIENCE_BANDS])
 
 
+# Half the total weight, lowered by a relative 1e-9: when the cumulative weight reaches exactly half
+# (posts of one platform share one weight, so it often does), the lower median is taken, whatever the
+# order in which the float sums were rounded.
+_HALF = 0.5 * (1 - 1e-9)
+
+
 def _wmedian(x: np.ndarray, w: np.ndarray) -> float:
+    """Weighted (lower) median: the smallest value whose cumulative weight reaches half the total."""
     o = np.argsort(x)
     cw = np.cumsum(w[o])
-    return float(x[o][np.searchsorted(cw, cw[-1] / 2)])
+    return float(x[o][np.searchsorted(cw, cw[-1] * _HALF)])
 
 
 def _wmedians(x: np.ndarray, w: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """:func:`_wmedian` of each resample ``x[s[i]]`` weighted by ``w[s[i]]``: the resamples sorted
-    as ranks of ``x`` (integers sort faster than the values)."""
+    """:func:`_wmedian` of each resample ``x[s[i]]`` weighted by ``w[s[i]]``, without sorting any
+    resample: each resample is counted per rank of ``x`` (how many times it drew each value), so its
+    cumulative weight in value order is the cumulative sum of count × weight over the ranks."""
+    n_boot, n = s.shape[0], len(x)
     o = np.argsort(x)
-    rank = np.empty(len(x), dtype=np.int64)
-    rank[o] = np.arange(len(x))
-    r = np.sort(rank[s], axis=1)
-    ws = w[o][r]
-    keep = ws.sum(1) > 0
-    cw = np.cumsum(ws[keep], axis=1)
-    at = (cw < cw[:, -1:] / 2).sum(1)  # np.searchsorted(cw, half), row by row (cw never decreases)
-    # only the chosen rank of each resample is read back as a value (not the whole sorted resample)
-    return x[o][np.take_along_axis(r[keep], at[:, None], axis=1)[:, 0]]
+    rank = np.empty(n, dtype=np.int64)
+    rank[o] = np.arange(n)
+    r = rank[s]
+    r += (np.arange(n_boot, dtype=np.int64) * n)[:, None]  # row i counts into bins i·n … i·n + n − 1
+    counts = np.bincount(r.ravel(), minlength=n_boot * n).reshape(n_boot, n)
+    cw = np.cumsum(counts * w[o], axis=1)
+    cw = cw[cw[:, -1] > 0]
+    at = (cw < cw[:, -1:] * _HALF).sum(1)  # the first rank whose cumulative weight reaches half the total
+    return x[o][at]
 
 
 def what_works(con: duckdb.DuckDBPyConnection, territory: str, n_boot: int = 300, seed: int = 0) -> dict:
