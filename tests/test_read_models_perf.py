@@ -11,6 +11,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import analysis.topics as T
 import analysis.topics.views as TV
@@ -66,19 +67,26 @@ def test_names_any_with_precomputed_keys_is_names_any():
 
 
 # ------------------------------------------------------------------------------ what works per audience
-def test_weighted_medians_of_resamples_match_one_by_one():
+def test_weighted_median_draws_follow_the_resamples_law():
+    """_wmedian_draws (cells of equal weight, one block placed on ranks) draws the weighted median of a
+    resample of the posts with the law of resampling every post: same distribution as _wmedian of
+    explicit resamples, for few and many distinct weights, ties in the values, one or two posts."""
     rng = np.random.default_rng(3)
-    x = np.round(rng.lognormal(size=300), 1)  # ties on purpose
-    for w in (rng.choice([0.2, 0.5, 1.3], size=300),  # one weight per platform: half the total is often hit exactly
-              rng.uniform(0.01, 2.0, size=300), np.full(300, 0.1)):
-        s = rng.integers(0, 300, (200, 300))
-        got = AU._wmedians(x, w, s)
-        want = [AU._wmedian(x[r], w[r]) for r in s]
-        assert got.tolist() == want
+    for n, w in ((300, rng.choice([0.2, 0.5, 1.3], size=300)), (300, rng.uniform(0.01, 2.0, size=300)),
+                 (40, np.full(40, 0.1)), (2000, rng.choice([0.3, 3.0], size=2000)), (1, np.array([0.4]))):
+        x = np.round(rng.lognormal(size=n), 2)  # ties on purpose
+        boot = 4000
+        want = np.array([AU._wmedian(x[r], w[r]) for r in rng.integers(0, n, (boot, n))])
+        got = AU._wmedian_draws(x, w, boot, np.random.default_rng(n))
+        assert len(got) == boot and set(got.tolist()) <= set(x.tolist())
+        assert stats.ks_2samp(want, got).pvalue > 0.001, n
+        for q in (5, 50, 95):  # the interval's bounds agree to the resampling noise (or one step of x's 0.01 grid)
+            assert abs(np.percentile(got, q) - np.percentile(want, q)) <= max(0.15 * np.std(want), 0.01) + 1e-9, (n, q)
+    # two posts of equal weight: {a, a} → a, {b, b} → b, {a, b} → a (the lower median): P(a) = 3/4
+    two = AU._wmedian_draws(np.array([1.0, 2.0]), np.array([0.5, 0.5]), 20000, np.random.default_rng(0))
+    assert abs((two == 1.0).mean() - 0.75) < 0.015
     # 0.3 is half of 0.3 + 0.1 + 0.2: the lower median, 1.0, although the float sums put 0.3 just below half
-    x3, w3 = np.array([1.0, 2.0, 3.0]), np.array([0.3, 0.1, 0.2])
-    assert AU._wmedian(x3, w3) == 1.0
-    assert AU._wmedians(x3, w3, np.array([[0, 1, 2], [2, 1, 0]])).tolist() == [1.0, 1.0]
+    assert AU._wmedian(np.array([1.0, 2.0, 3.0]), np.array([0.3, 0.1, 0.2])) == 1.0
 
 
 def test_post_features_levels_and_slots_match_their_definitions():

@@ -157,28 +157,34 @@ def _themes(texts: pd.Series, clf: Any = None) -> list[str]:
     return [NO_THEME_FEATURE if t == NO_THEME else t for t in clf.predict_top(texts.fillna("").tolist())]
 
 
-def text_features(texts: pd.Series, themes: pd.Series | None = None, clf: Any = None) -> pd.DataFrame:
-    """Theme, log length, number of hashtags and link flag of texts. ``themes``: the texts' main themes
-    as stored (:func:`history`), read as they are; the texts without one are classified by ``clf``."""
-    t = texts.fillna("").astype(str)
-    stored = (pd.Series(None, index=t.index, dtype=object) if themes is None
+def _main_themes(texts: pd.Series, themes: pd.Series | None, clf: Any = None) -> list[str]:
+    """The theme feature of each text: its main theme as stored (``themes``), else as ``clf`` reads it."""
+    stored = (pd.Series(None, index=texts.index, dtype=object) if themes is None
               else themes.astype(object).where(themes.notna(), None))
     todo = stored.isna().to_numpy()
     theme = [NO_THEME_FEATURE if x == NO_THEME else x for x in stored]
     if todo.any():
-        for i, v in zip(np.flatnonzero(todo), _themes(t[todo], clf), strict=True):
+        for i, v in zip(np.flatnonzero(todo), _themes(texts[todo], clf), strict=True):
             theme[i] = v
+    return theme
+
+
+def text_features(texts: pd.Series, themes: pd.Series | None = None, clf: Any = None) -> pd.DataFrame:
+    """Theme, log length, number of hashtags and link flag of texts. ``themes``: the texts' main themes
+    as stored (:func:`history`), read as they are; the texts without one are classified by ``clf``."""
+    t = texts.fillna("").astype(str)
     return pd.DataFrame({
-        "theme": theme,
+        "theme": _main_themes(t, themes, clf),
         "log_length": np.log1p(t.str.len().to_numpy(float)),
         "n_hashtags": t.str.count(r"(?<![\w&])#\w{2,}").to_numpy(float),
         "has_link": t.str.contains(r"https?://|www\.", regex=True).to_numpy(float),
     }, index=texts.index)
 
 
-def features(posts: pd.DataFrame, target: str = "engagement") -> pd.DataFrame:
+def features(posts: pd.DataFrame, target: str = "engagement", text: bool = True) -> pd.DataFrame:
     """Model inputs of each post (module docstring) plus ``y`` = log(1 + target); the level of a post
-    comes only from its account's posts published ``LEVEL_LAG_DAYS`` or more before it."""
+    comes only from its account's posts published ``LEVEL_LAG_DAYS`` or more before it. ``text=False``:
+    of the text's features, only the theme (for a reader of theme, format and slot alone)."""
     df = posts.copy()
     df["created_at"] = pd.to_datetime(df["created_at"])
     df = df.sort_values(["created_at", "post_id"]).reset_index(drop=True)
@@ -186,8 +192,11 @@ def features(posts: pd.DataFrame, target: str = "engagement") -> pd.DataFrame:
     local = df["created_at"].dt.tz_localize("UTC").dt.tz_convert(LOCAL_TZ)
     df["slot"] = slots_of(local)
     df["post_format"] = [post_format(p, pl) for p, pl in zip(df["post_type"], df["platform"], strict=True)]
-    df = pd.concat([df.drop(columns="theme", errors="ignore"),
-                    text_features(df["text"], df["theme"] if "theme" in df else None)], axis=1)
+    themes = df["theme"] if "theme" in df else None
+    if text:
+        df = pd.concat([df.drop(columns="theme", errors="ignore"), text_features(df["text"], themes)], axis=1)
+    else:
+        df["theme"] = _main_themes(df["text"].fillna("").astype(str), themes)
     df["level"] = np.nan
     df["history"] = 0
     lag = pd.Timedelta(days=LEVEL_LAG_DAYS)
