@@ -175,6 +175,18 @@ def distinct_authors(authors: Sequence[Any]) -> int:
     return len(known) + sum(1 for a in authors if a is None or a != a or a == "")
 
 
+def _has_authors(authors: Any, docs: set[int], least: int) -> bool:
+    """Whether :func:`distinct_authors` of the messages ``docs`` (rows of ``authors``, a pyarrow column)
+    reaches ``least``: the authors of the first ``20 × least`` rows are read first (enough for most
+    subjects; the count never falls when messages are added), all of them only when those are not."""
+    rows = np.fromiter(docs, dtype=np.int64, count=len(docs))
+    rows.sort()
+    head = rows[:20 * least]
+    if distinct_authors(authors.take(head).to_pylist()) >= least:
+        return True
+    return len(head) < len(rows) and distinct_authors(authors.take(rows).to_pylist()) >= least
+
+
 def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold: float = 4.0,
                       min_support: int = 5, min_total: int = 10, overlap: float = 0.5, max_subjects: int = 10,
                       max_terms: int = 8, messages_per_subject: int = 20, min_authors: int = MIN_AUTHORS,
@@ -310,16 +322,22 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
         return base_share[col_of[next(iter(names_g))]] < lone_share
 
     groups = sorted((g for g in groups if len(g["docs"]) >= min_total and readable(g)
-                     and distinct_authors(authors.take(sorted(g["docs"])).to_pylist()) >= min_authors),
+                     and _has_authors(authors, g["docs"], min_authors)),
                     key=lambda g: len(g["docs"]), reverse=True)[:max_subjects]
     ts, mids = res.column("ts"), res.column("message_id")
 
-    def in_time_order(docs: set[int]) -> list[int]:  # created_at, then message_id
-        d = sorted(docs)
-        keys = zip(ts.take(d).to_pylist(), mids.take(d).to_pylist(), d, strict=True)
-        return [i for *_, i in sorted(keys)]
+    def first_in_time(docs: set[int], k: int) -> list[int]:  # the first k by created_at, then message_id
+        d = np.fromiter(docs, dtype=np.int64, count=len(docs))
+        d.sort()
+        if k <= 0:
+            return []
+        if len(d) > k:  # only the messages up to the k-th time (ties at it kept) can be among the first k
+            t = ts.take(d).to_numpy()
+            d = d[t <= np.partition(t, k - 1)[k - 1]]
+        keys = zip(ts.take(d).to_pylist(), mids.take(d).to_pylist(), d.tolist(), strict=True)
+        return [i for *_, i in sorted(keys)][:k]
 
-    shown = [in_time_order(g["docs"])[:messages_per_subject] for g in groups]
+    shown = [first_in_time(g["docs"], messages_per_subject) for g in groups]
     table = _messages_by_rowid(con, rid[sorted({d for docs in shown for d in docs})])  # one scan for all
     for g, docs_shown in zip(groups, shown, strict=True):
         terms, hashtags = _group_terms(g["eps"], max_terms)
