@@ -231,7 +231,9 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
                   params=[ext.start, *join[1], *params]).to_arrow_table()
     rid = res.column("rid").to_numpy()
     pos = res.column("pos").to_numpy().astype(np.int64)
-    authors = res.column("author_hash")  # read as Python strings only for the messages of a subject
+    # read as Python strings only for the messages of a subject; in one chunk: a take from the query's
+    # dozens of chunks cost 2 ms, from one 0,01 ms (a million rows combined: 2 ms)
+    authors = res.column("author_hash").combine_chunks()
     if not len(rid):
         return []
     calendar = pd.date_range(pd.Timestamp(ext.start), pd.Timestamp(f.end) - pd.Timedelta(days=1), freq="D")
@@ -324,7 +326,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     groups = sorted((g for g in groups if len(g["docs"]) >= min_total and readable(g)
                      and _has_authors(authors, g["docs"], min_authors)),
                     key=lambda g: len(g["docs"]), reverse=True)[:max_subjects]
-    ts, mids = res.column("ts"), res.column("message_id")
+    ts, mids = res.column("ts").combine_chunks(), res.column("message_id").combine_chunks()
 
     def first_in_time(docs: set[int], k: int) -> list[int]:  # the first k by created_at, then message_id
         d = np.fromiter(docs, dtype=np.int64, count=len(docs))
@@ -332,7 +334,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
         if k <= 0:
             return []
         if len(d) > k:  # only the messages up to the k-th time (ties at it kept) can be among the first k
-            t = ts.take(d).to_numpy()
+            t = ts.take(d).to_numpy(zero_copy_only=False)
             d = d[t <= np.partition(t, k - 1)[k - 1]]
         keys = zip(ts.take(d).to_pylist(), mids.take(d).to_pylist(), d.tolist(), strict=True)
         return [i for *_, i in sorted(keys)][:k]
