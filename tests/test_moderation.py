@@ -12,7 +12,7 @@ import pytest
 from analysis import store
 from analysis.moderation import alerts as al
 from analysis.moderation import toxicity as tox
-from analysis.moderation.contacts import key_contacts
+from analysis.moderation.contacts import key_contacts, pagerank, reply_edges, reply_graph
 from analysis.moderation.impersonation import skeleton, watch
 from analysis.moderation.queue import queue, set_status
 from analysis.moderation.responsiveness import response_by_slot, response_times, slot_of
@@ -329,6 +329,34 @@ def test_key_contacts_profiles_locality_and_centrality(con):
     assert k.loc["a_amb", "centrality"] > k.loc["a_crit", "centrality"]
     assert k.index[0] == "a_amb"
     assert "author_name" not in key_contacts(con, "saint-aubin", role="elu").columns
+
+
+def test_contacts_pagerank_is_networkx_pagerank(con):
+    """pagerank() (the contacts' centrality, from the edges) gives networkx.pagerank of the reply graph:
+    the same nodes in the same order and the same figures, dangling nodes and weights included."""
+    import networkx as nx
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n = int(rng.integers(2, 40))
+        e = {(f"n{a}", f"n{b}"): int(w) for a, b, w in rng.integers(0, n, (int(rng.integers(1, 120)), 3)) if a != b}
+        edges = [(a, b, w + 1) for (a, b), w in e.items()]
+        g = nx.DiGraph()
+        for a, b, w in edges:
+            g.add_edge(a, b, weight=w)
+        want = nx.pagerank(g, weight="weight") if edges else {}
+        got = pagerank(edges)
+        assert got == want and list(got) == list(want)
+    t0 = datetime(2026, 3, 2, 10)
+    rows = [msg(f"facebook:p{k}", "Bonjour", t0 + timedelta(hours=k), author=f"a_{k % 3}") for k in range(6)]
+    rows += [msg(f"facebook:q{k}", "Réponse", t0 + timedelta(hours=8 + k), parent=f"facebook:p{k}", author=f"a_{k % 2 + 5}")
+             for k in range(6)]
+    store.upsert(con, "messages", pd.DataFrame(rows))
+    edges = reply_edges(con, "saint-aubin")
+    # reply_graph runs the query again: its rows may come in another order (the last digits may move)
+    got, want = pagerank(edges), nx.pagerank(reply_graph(con, "saint-aubin"), weight="weight")
+    assert edges and set(got) == set(want) and all(abs(got[k] - want[k]) < 1e-12 for k in got)
+    assert pagerank([]) == {}
 
 
 # ------------------------------------------------------------------------------ CLI

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import duckdb
 import networkx as nx
+import numpy as np
 import pandas as pd
+import scipy as sp
 
 from analysis import derived as derived_tables
 from analysis.moderation.queue import MESSAGES
@@ -59,10 +61,10 @@ _STATS_SQL = """
         """
 
 
-def reply_graph(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None = None) -> nx.DiGraph:
-    """Directed graph of who answers whom: author → author replied to (``parent_id``), author →
-    official account commented on, official account → author it replied to. Edge weight =
-    number of messages. Nodes are pseudonymised hashes and account ids."""
+def reply_edges(con: duckdb.DuckDBPyConnection, territory_id: str,
+                f: Filters | None = None) -> list[tuple[str, str, int]]:
+    """The edges of :func:`reply_graph` (source, target, number of messages), in the query's order;
+    none from or to an unknown end, none from a node to itself."""
     f = f or Filters()
     w, params = f.where("m")
     edges = con.execute(
@@ -77,11 +79,43 @@ def reply_graph(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | 
         """,
         params + [territory_id],
     ).fetchall()
+    return [(src, dst, int(weight)) for src, dst, weight in edges if src and dst and src != dst]
+
+
+def reply_graph(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None = None) -> nx.DiGraph:
+    """Directed graph of who answers whom: author → author replied to (``parent_id``), author →
+    official account commented on, official account → author it replied to. Edge weight =
+    number of messages. Nodes are pseudonymised hashes and account ids."""
     g = nx.DiGraph()
-    for src, dst, weight in edges:
-        if src and dst and src != dst:
-            g.add_edge(src, dst, weight=int(weight))
+    for src, dst, weight in reply_edges(con, territory_id, f):
+        g.add_edge(src, dst, weight=weight)
     return g
+
+
+def pagerank(edges: list[tuple[str, str, int]], alpha: float = 0.85, max_iter: int = 100,
+             tol: float = 1.0e-06) -> dict[str, float]:
+    """``networkx.pagerank(reply_graph, weight="weight")`` computed from the edges, without building the
+    Python graph and converting it (at 10 M messages, 0,35 s of the contacts' 1 s): the same nodes in the
+    same order (as the graph first meets them, source then target), the same sparse matrix and the same
+    power iteration as networkx's ``_pagerank_scipy``, hence the same figures (a test compares them)."""
+    if not edges:
+        return {}
+    src, dst, weight = zip(*edges, strict=True)
+    codes, nodes = pd.factorize(pd.Series([x for pair in zip(src, dst, strict=True) for x in pair], dtype=object))
+    n = len(nodes)
+    a = sp.sparse.coo_array((np.asarray(weight, dtype=float), (codes[0::2], codes[1::2])), shape=(n, n)).tocsr()
+    s = a.sum(axis=1)
+    s[s != 0] = 1.0 / s[s != 0]
+    a = sp.sparse.dia_array((s.T, 0), shape=a.shape).tocsr() @ a
+    x = np.repeat(1.0 / n, n)
+    p = np.repeat(1.0 / n, n)
+    dangling = np.where(s == 0)[0]
+    for _ in range(max_iter):
+        last = x
+        x = alpha * (x @ a + sum(x[dangling]) * p) + (1 - alpha) * p
+        if np.absolute(x - last).sum() < n * tol:
+            return dict(zip(nodes, map(float, x), strict=True))
+    raise nx.PowerIterationFailedConvergence(max_iter)
 
 
 def key_contacts(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters | None = None,
@@ -98,8 +132,7 @@ def key_contacts(con: duckdb.DuckDBPyConnection, territory_id: str, f: Filters |
             "positive_share", "negative_share", "locality", "centrality", "profile", "platforms"]
     if st.empty:
         return pd.DataFrame(columns=cols if role == "analyst" else [c for c in cols if c != "author_name"])
-    g = reply_graph(con, territory_id, f)
-    pr = nx.pagerank(g, weight="weight") if g.number_of_edges() else {}
+    pr = pagerank(reply_edges(con, territory_id, f))
     st["engagement"] = st["messages"] + st["likes_received"].fillna(0)
     scored = st["scored"].where(st["scored"] > 0)
     st["positive_share"] = st["positive"] / scored
