@@ -441,6 +441,40 @@ def drop_orphan_text_keys(con: duckdb.DuckDBPyConnection, texts: str) -> None:
     forget_marked(con, "text_keys", gone)
 
 
+def _arrow_column(col: Any) -> pd.Series | None:
+    """One column of :func:`frame` as ``.df()`` would give it, straight from Arrow; None for a type whose
+    conversion differs (dates, decimals, lists, time zones: left to ``.df()``)."""
+    import pyarrow as pa
+
+    t = col.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_floating(t) or (
+            pa.types.is_timestamp(t) and t.tz is None):
+        return col.to_pandas()
+    if pa.types.is_integer(t):  # a NULL makes .df() return a nullable integer (Int64, Int32…), not floats
+        return col.to_pandas() if not col.null_count else col.to_pandas(
+            types_mapper=lambda _: pd.api.types.pandas_dtype(str(t).replace("uint", "UInt").replace("int", "Int")))
+    if pa.types.is_boolean(t):
+        return col.to_pandas() if not col.null_count else col.to_pandas(types_mapper=lambda _: pd.BooleanDtype())
+    return None
+
+
+def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | tuple = ()) -> pd.DataFrame:
+    """``con.execute(sql, params).df()``, read through Arrow: a text column goes from Arrow's buffers into
+    pandas' string type at once, where ``.df()`` first builds a Python string per value and pandas then
+    copies them back into Arrow (the official posts of five territories at 1 M messages: 105 → 50 ms).
+    Same columns, dtypes and values as ``.df()``, which converts an empty result and any column of another
+    type (dates, decimals, lists, time zones)."""
+    try:
+        t = con.sql(sql, params=list(params)).to_arrow_table()
+    except duckdb.ResourceInUseException:  # an earlier execute() not read to its end (a fetchone()):
+        con.execute("SELECT 1").fetchall()  # let execute() settle it, as it did for .df(), then read
+        t = con.sql(sql, params=list(params)).to_arrow_table()
+    cols = {name: _arrow_column(col) for name, col in zip(t.column_names, t.columns, strict=True)}
+    if not t.num_rows or any(c is None for c in cols.values()) or len(set(t.column_names)) < len(t.column_names):
+        return con.from_arrow(t).df()  # .df() types an empty text column as object, not str
+    return pd.DataFrame(cols, index=pd.RangeIndex(t.num_rows))
+
+
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether the store holds table ``name`` (one a migration not yet run may lack)."""
     return bool(con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = ? AND database_name = current_database()",

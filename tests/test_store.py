@@ -180,3 +180,28 @@ def test_enrichment_writes_each_key_of_the_model_outputs_once(demo_db):
             keys = ", ".join(t.key)
             total, distinct = con.execute(f"SELECT count(*), count(DISTINCT ({keys})) FROM {t.name}").fetchone()
             assert total == distinct > 0, t.name
+
+
+def test_frame_is_df_read_through_arrow():
+    """store.frame gives what .df() gives — columns, dtypes, values, NULLs — for every type it reads from
+    Arrow itself, and leaves the others (dates, decimals, lists), an empty result and repeated names to
+    .df(); it also reads on a connection whose last execute() was not read to its end."""
+    con = duckdb.connect()
+    q = """SELECT * FROM (VALUES
+      (1::BIGINT, NULL::BIGINT, 1::INTEGER, NULL::INTEGER, TRUE, NULL::BOOLEAN, 1.5::DOUBLE, NULL::DOUBLE, 'a',
+       NULL::VARCHAR, TIMESTAMP '2026-01-01 10:00', NULL::TIMESTAMP, 3::UTINYINT, NULL::USMALLINT, 1.5::FLOAT, 'é'),
+      (2, 3, 2, 4, FALSE, TRUE, 2.5, 1.0, 'b', 'c', TIMESTAMP '2026-01-02 10:00', TIMESTAMP '2026-01-02 10:00', 4, 5,
+       NULL, '=1+1')) t(i64, i64n, i32, i32n, b, bn, f, fn, s, sn, ts, tsn, u8, u16n, f32, txt) WHERE i64 >= ?"""
+    for sql, params in ((q, [0]), (q, [5]),
+                        ("SELECT [1, 2] AS l, DATE '2026-01-01' AS d, 1.5::DECIMAL(4, 2) AS dec, 'x' AS s", []),
+                        ("SELECT 1 AS a, 2 AS a", []), ("SELECT 'x' AS s, NULL::BIGINT AS n WHERE FALSE", [])):
+        pd.testing.assert_frame_equal(store.frame(con, sql, params), con.execute(sql, params).df())
+    assert str(store.frame(con, q, [0])["i64n"].dtype) == "Int64"
+    unfinished = con.execute("SELECT * FROM range(10)")
+    unfinished.fetchone()
+    pd.testing.assert_frame_equal(store.frame(con, q, [0]), con.execute(q, [0]).df())
+    con.execute("CREATE TABLE w (a INT)")
+    con.execute("BEGIN")
+    con.execute("INSERT INTO w SELECT * FROM range(3) RETURNING a").fetchone()  # a write not read to its end
+    assert store.frame(con, "SELECT count(*) AS n FROM w")["n"].tolist() == [3]
+    con.execute("COMMIT")

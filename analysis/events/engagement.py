@@ -47,7 +47,7 @@ from sklearn.linear_model import Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from analysis import metrics
+from analysis import metrics, store
 from analysis.config import LOCAL_TZ
 from analysis.fmt import fr_count
 from analysis.metrics import wilson_interval
@@ -131,11 +131,12 @@ def history(con: duckdb.DuckDBPyConnection, territories: tuple[str, ...] | list[
         params += list(accounts)
     join = "JOIN accounts a ON a.account_id = p.account_id AND a.official" if official_only and not accounts else ""
     theme, tparams = main_theme_sql("p.post_id", "post")
-    return con.execute(
+    return store.frame(
+        con,
         f"SELECT p.post_id, p.account_id, p.territory_id, p.platform, p.created_at, p.text, p.post_type, "
         f"{e} AS engagement, coalesce(p.reactions, p.likes) AS reactions, {theme} AS theme FROM posts p {join} "
         f"WHERE {' AND '.join(where)} AND p.account_id IS NOT NULL AND p.deleted_at IS NULL "
-        f"ORDER BY p.created_at, p.post_id", tparams + params).df()
+        f"ORDER BY p.created_at, p.post_id", tparams + params)
 
 
 def choose_target(posts: pd.DataFrame) -> tuple[str, str | None]:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import ThreadpoolController
 
-from analysis import metrics
+from analysis import metrics, store
 from analysis.config import LOCAL_TZ
 from analysis.events.model import event_terms, events_frame, local
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
@@ -67,14 +67,14 @@ def load_posts(con: duckdb.DuckDBPyConnection, territories: list[str] | tuple[st
     if spans is not None:
         within = " AND (" + (" OR ".join("p.created_at BETWEEN ? AND ?" for _ in spans) or "FALSE") + ")"
         bounds = [pd.Timestamp(x).to_pydatetime() for span in spans for x in span]
-    return con.execute(
+    return store.frame(
+        con,
         f"SELECT p.post_id, p.account_id, p.territory_id, p.platform, p.created_at, p.text, p.permalink, "
         f"{e} AS engagement, p.reach, p.post_type FROM posts p JOIN accounts a ON a.account_id = p.account_id "
         f"AND a.official WHERE p.territory_id IN ({t_list}) AND p.created_at >= ? AND p.created_at < ?{within} "
         f"ORDER BY p.created_at, p.post_id",
         [*territories, pd.Timestamp(start).to_pydatetime(), pd.Timestamp(end + timedelta(days=1)).to_pydatetime(),
-         *bounds],
-    ).df()
+         *bounds])
 
 
 def _link_key(u: str | None) -> str | None:
@@ -366,13 +366,14 @@ def conversation(con: duckdb.DuckDBPyConnection, event: Any, promo_ids: list[str
     w1 = _utc_midnight(local(e).normalize()) + pd.Timedelta(days=1 + AFTER_DAYS)
     has_sent = bool(con.execute("SELECT count(*) > 0 FROM sentiment").fetchone()[0])
     label = "coalesce(l.value, s.label)" if has_sent else "NULL"
-    msgs = con.execute(
+    msgs = store.frame(
+        con,
         f"""SELECT m.message_id, m.post_id, m.created_at, m.text, {label} AS label
             FROM messages m
             LEFT JOIN sentiment s ON s.item_id = m.message_id AND s.item_type = 'message'
             LEFT JOIN labels l ON l.item_id = m.message_id AND l.item_type = 'message' AND l.task = 'sentiment'
             WHERE m.territory_id = ? AND NOT coalesce(m.is_official, FALSE) AND m.created_at >= ? AND m.created_at < ?""",
-        [event["territory_id"], w0.to_pydatetime(), w1.to_pydatetime()]).df()
+        [event["territory_id"], w0.to_pydatetime(), w1.to_pydatetime()])
     terms = event_terms(event)
     keep = msgs["post_id"].isin(set(promo_ids)).to_numpy(bool, copy=True)
     if terms and len(msgs):

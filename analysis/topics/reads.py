@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis import derived
+from analysis import derived, store
 from analysis.metrics import engagement_sql, net_sentiment
 from analysis.queries import Filters
 from analysis.topics.discovery import TopicDiscovery
@@ -188,7 +188,7 @@ def themed_messages(con: Any, f: Filters | None = None, theme: str | None = None
                f"SELECT {cols} FROM {table} i WHERE i.rowid IN (SELECT r FROM pick) ORDER BY i.created_at")
     else:
         sql = f"SELECT {cols} FROM {table} i WHERE {' AND '.join(where)} ORDER BY i.created_at {lim}"
-    return con.execute(sql, params).df()
+    return store.frame(con, sql, params)
 
 
 def sentiment_by_theme(con: Any, f: Filters | None = None, taxonomy: Taxonomy | None = None,
