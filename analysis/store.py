@@ -469,6 +469,7 @@ def frame(con: duckdb.DuckDBPyConnection, sql: str, params: list | tuple = ()) -
     except duckdb.ResourceInUseException:  # an earlier execute() not read to its end (a fetchone()):
         con.execute("SELECT 1").fetchall()  # let execute() settle it, as it did for .df(), then read
         t = con.sql(sql, params=list(params)).to_arrow_table()
+    t = t.combine_chunks()  # one chunk per column, as .df() gives: pandas reads a chunked column slower
     cols = {name: _arrow_column(col) for name, col in zip(t.column_names, t.columns, strict=True)}
     if not t.num_rows or any(c is None for c in cols.values()) or len(set(t.column_names)) < len(t.column_names):
         return con.from_arrow(t).df()  # .df() types an empty text column as object, not str
