@@ -280,7 +280,7 @@ def change_vs_previous(con: duckdb.DuckDBPyConnection, f: Filters, confidence: f
         return compare(_pooled(_counts(con, f), confidence), _pooled(_counts(con, prev), confidence))
     # Both periods in one scan: [previous start, end), each message tagged with its period.
     since, since_params = _since(f.start)
-    t = _counts(con, replace(f, start=f.previous().start), {"current": since}, key_params=since_params)
+    t = _counts(con, replace(f, start=prev.start), {"current": since}, key_params=since_params)
     now = t["current"].astype(bool)
     return compare(_pooled(t[now], confidence), _pooled(t[~now], confidence))
 

@@ -105,8 +105,9 @@ def _wmedian_draws(x: np.ndarray, w: np.ndarray, n_boot: int, rng: np.random.Gen
     cell = (np.arange(n) // block) * n_w + cls  # the (block, weight) cell of each rank
     size = np.bincount(cell, minlength=n_blocks * n_w)
     used = np.flatnonzero(size)  # cells holding ranks, in block order
+    used_block = used // n_w
     k = rng.multinomial(n, size[used] / n, size=n_boot)  # each resample's draws per cell
-    drawn = np.add.reduceat(k * values[used % n_w], np.searchsorted(used // n_w, np.arange(n_blocks)), axis=1)
+    drawn = np.add.reduceat(k * values[used % n_w], np.searchsorted(used_block, np.arange(n_blocks)), axis=1)
     cum = np.cumsum(drawn, axis=1)  # weight drawn up to each block's end
     keep = cum[:, -1] > 0
     k, drawn, cum = k[keep], drawn[keep], cum[keep]
@@ -115,7 +116,7 @@ def _wmedian_draws(x: np.ndarray, w: np.ndarray, n_boot: int, rng: np.random.Gen
     reps = np.arange(len(b))
     before = cum[reps, b] - drawn[reps, b]
     # the draws of that block's cells placed on ranks: uniform among each cell's ranks
-    k_in = np.where((used // n_w)[None, :] == b[:, None], k, 0).ravel()
+    k_in = np.where(used_block[None, :] == b[:, None], k, 0).ravel()
     rep = np.repeat(np.repeat(reps, len(used)), k_in)
     cid = np.repeat(np.tile(used, len(b)), k_in)
     by_cell = np.argsort(cell, kind="stable")  # ranks grouped by cell

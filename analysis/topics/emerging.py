@@ -329,10 +329,10 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     ts, mids = res.column("ts").combine_chunks(), res.column("message_id").combine_chunks()
 
     def first_in_time(docs: set[int], k: int) -> list[int]:  # the first k by created_at, then message_id
-        d = np.fromiter(docs, dtype=np.int64, count=len(docs))
-        d.sort()
         if k <= 0:
             return []
+        d = np.fromiter(docs, dtype=np.int64, count=len(docs))
+        d.sort()
         if len(d) > k:  # only the messages up to the k-th time (ties at it kept) can be among the first k
             t = ts.take(d).to_numpy(zero_copy_only=False)
             d = d[t <= np.partition(t, k - 1)[k - 1]]
