@@ -444,8 +444,10 @@ def drop_orphan_text_keys(con: duckdb.DuckDBPyConnection, texts: str) -> None:
 
 def _arrow_column(col: Any) -> pd.Series | None:
     """One column of :func:`frame` as ``.df()`` would give it, straight from Arrow; None for a type whose
-    conversion differs (dates, decimals, lists, time zones: left to ``.df()``)."""
+    conversion differs (dates, decimals, lists, time zones, text of NULLs only: left to ``.df()``)."""
     t = col.type
+    if (pa.types.is_string(t) or pa.types.is_large_string(t)) and col.null_count == len(col):
+        return None  # text of NULLs only: .df() gives an object column of None, not pandas' string type
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_floating(t) or (
             pa.types.is_timestamp(t) and t.tz is None):
         return col.to_pandas()

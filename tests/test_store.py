@@ -194,7 +194,9 @@ def test_frame_is_df_read_through_arrow():
        NULL, '=1+1')) t(i64, i64n, i32, i32n, b, bn, f, fn, s, sn, ts, tsn, u8, u16n, f32, txt) WHERE i64 >= ?"""
     for sql, params in ((q, [0]), (q, [5]),
                         ("SELECT [1, 2] AS l, DATE '2026-01-01' AS d, 1.5::DECIMAL(4, 2) AS dec, 'x' AS s", []),
-                        ("SELECT 1 AS a, 2 AS a", []), ("SELECT 'x' AS s, NULL::BIGINT AS n WHERE FALSE", [])):
+                        ("SELECT 1 AS a, 2 AS a", []), ("SELECT 'x' AS s, NULL::BIGINT AS n WHERE FALSE", []),
+                        # a text column of NULLs only (every permalink of a platform missing): .df() gives objects
+                        ("SELECT NULL::VARCHAR AS s, 1 AS i FROM range(3)", []), (q, [2])):
         pd.testing.assert_frame_equal(store.frame(con, sql, params), con.execute(sql, params).df())
     assert str(store.frame(con, q, [0])["i64n"].dtype) == "Int64"
     unfinished = con.execute("SELECT * FROM range(10)")
