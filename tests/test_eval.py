@@ -255,3 +255,18 @@ def test_the_held_out_batch_is_new_well_formed_and_read_apart():
     # MLMA tweets only from the quarter the hostility model never trained on
     mlma = [r for r in hold["ref"] if r.startswith("mlma:")]
     assert len(mlma) == 30 and all(D.hash_split(r, 0.25) == "test" for r in mlma)
+    # the second batch: texts new to every earlier file, labelled blind by a second person, who also labelled
+    # the first batch again (the agreement on held-out texts)
+    second = pd.read_csv(D.HOLDOUT2_PATH, dtype=str, keep_default_na=False, comment="#")
+    again = pd.read_csv(D.HOLDOUT_SECOND_PASS_PATH, dtype=str, keep_default_na=False, comment="#")
+    earlier = pd.read_csv(D.SECOND_PASS_PATH, dtype=str, keep_default_na=False, comment="#")
+    assert len(second) == 150 and second["ref"].is_unique
+    assert not set(second["ref"]) & (set(first["ref"]) | set(hold["ref"]) | set(earlier["ref"]))
+    assert sorted(again["ref"]) == sorted(hold["ref"])
+    for lab in (second, again):
+        assert list(lab.columns) == list(hold.columns)
+        assert set(lab["lang"]) <= {"fr", "other"} and set(lab["sentiment"]) <= {"negative", "neutral", "positive"}
+        assert set(lab["hostile"]) <= {"0", "1"} and set(lab["question"]) <= {"0", "1"}
+        assert {t for v in lab["themes"] for t in v.split("|") if t} <= ids
+    mlma2 = [r for r in second["ref"] if r.startswith("mlma:")]
+    assert len(mlma2) == 50 and all(D.hash_split(r, 0.25) == "test" for r in mlma2)

@@ -31,6 +31,12 @@ SECOND_PASS_PATH = EVAL_DIR / "labelled_comments_second_pass.csv"
 # 90 more real texts, labelled after the settings of the time; only the themes' fallback was chosen later (by
 # its rule on the civic texts, with these figures on screen): the comment figures least tied to any choice
 HOLDOUT_PATH = EVAL_DIR / "labelled_comments_holdout.csv"
+# 150 more (50 tweets of MLMA's test quarter, 50 TripAdvisor and 50 Booking.com reviews read as French; never
+# labelled before), labelled by a second person who read them blind — texts alone, mixed with the first batch's
+# — after every setting: nothing was chosen on them
+HOLDOUT2_PATH = EVAL_DIR / "labelled_comments_holdout2.csv"
+# the first batch as that second person labelled it in the same blind reading: agreement on held-out texts
+HOLDOUT_SECOND_PASS_PATH = EVAL_DIR / "labelled_comments_holdout_second_pass.csv"
 THEMES_MAPPING_PATH = EVAL_DIR / "themes_dev_mapping.toml"
 
 
@@ -261,8 +267,11 @@ def labelled_comments(root: Path, path: Path = LABELS_PATH) -> pd.DataFrame:
 
 
 def holdout(root: Path) -> pd.DataFrame | None:
-    """The held-out batch (:data:`HOLDOUT_PATH`), French texts only; None where the file is absent."""
-    if not HOLDOUT_PATH.exists():
+    """The held-out batches (:data:`HOLDOUT_PATH`, :data:`HOLDOUT2_PATH`; column ``batch``: 1 or 2), French
+    texts only; None where neither file is there."""
+    parts = [labelled_comments(root, p).assign(batch=b) for b, p in ((1, HOLDOUT_PATH), (2, HOLDOUT2_PATH))
+             if p.exists()]
+    if not parts:
         return None
-    lab = labelled_comments(root, HOLDOUT_PATH)
+    lab = pd.concat(parts, ignore_index=True)
     return lab[lab["lang"] == "fr"].reset_index(drop=True)

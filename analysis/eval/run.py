@@ -57,9 +57,11 @@ CARDS = {
 START, END = "<!-- vigie eval : début (généré, ne pas éditer) -->", "<!-- vigie eval : fin -->"
 
 
-HOLDOUT_NOTE = ("`data/eval/labelled_comments_holdout.csv` : 90 textes réels de plus — avis TripAdvisor et Booking, "
-                "tweets du quart test de MLMA —, étiquetés le 7 déc. 2026 ; aucun réglage choisi sur eux — le repli des "
-                "thèmes, choisi ensuite par sa règle sur les textes civiques, l'a été en voyant aussi ses chiffres ici")
+HOLDOUT_NOTE = ("deux lots de textes réels jamais étiquetés avant — avis TripAdvisor et Booking, tweets du quart test "
+                "de MLMA : lot 1, `data/eval/labelled_comments_holdout.csv`, 90 textes étiquetés le 7 déc. 2026, aucun "
+                "réglage choisi sur eux — le repli des thèmes, choisi ensuite par sa règle sur les textes civiques, l'a "
+                "été en voyant aussi ses chiffres ici ; lot 2, `data/eval/labelled_comments_holdout2.csv`, 150 textes "
+                "étiquetés à l'aveugle par une seconde personne, après tous les réglages")
 
 # ------------------------------------------------------------------------------ formatting (French)
 def num(v: float | None, d: int = 3) -> str:
@@ -121,6 +123,7 @@ def eval_themes(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
     if hold is not None:  # read the same way: one store holding them and the civic texts
         hold_clf = ThemeClassifier(tax).fit().adapt(hold["text"].tolist() + dev_all["text"].tolist())
         out["holdout"] = T.comments_score(hold_clf, hold)
+        out["holdout_batches"] = {str(b): T.comments_score(hold_clf, g) for b, g in hold.groupby("batch")}
     out["shipped_adapt_floor"] = unadapted.adapt_floor
     out["adapt_floors"] = T.adapt_floor_table(adapted, dev, comments_clf, lab)
     out["cv_adapt_floor"] = T.cross_validate_adapt_floor(adapted, dev)
@@ -172,6 +175,8 @@ def eval_sentiment(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
     hold = D.holdout(root)
     if hold is not None:
         out["holdout"] = S.figures(est, hold["text"].tolist(), hold["sentiment"].tolist())
+        out["holdout_batches"] = {str(b): S.figures(est, g["text"].tolist(), g["sentiment"].tolist())
+                                  for b, g in hold.groupby("batch")}
     base = S.baseline(train)
     speed_texts = val["text"].tolist()
     n = 2_000 if fast else 20_000
@@ -205,6 +210,8 @@ def eval_hostility(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
     hold = D.holdout(root)
     if hold is not None:
         out["holdout"] = H.evaluate(model, hold["text"].tolist(), hold["hostile"].to_numpy(int), HOSTILE_THRESHOLD)
+        out["holdout_batches"] = {str(b): H.evaluate(model, g["text"].tolist(), g["hostile"].to_numpy(int),
+                                                     HOSTILE_THRESHOLD) for b, g in hold.groupby("batch")}
     say("hostilité : MLMA (quart test) et commentaires mesurés")
     return out
 
@@ -218,18 +225,27 @@ def eval_labels(root: Path) -> dict:
                            "sentiment": lab["sentiment"].value_counts().to_dict()}
     out["language"] = language_figures(root, lab)
     if D.SECOND_PASS_PATH.exists():
-        sec = pd.read_csv(D.SECOND_PASS_PATH, dtype=str, keep_default_na=False, comment="#")
-        m = sec.merge(lab.drop(columns=["text"]), on="ref", suffixes=("_2", ""))
-        kap = {"n": int(len(m))}
-        for c in ("lang", "sentiment", "hostile", "question"):
-            kap[c] = cohen_kappa(m[c].astype(str).tolist(), m[c + "_2"].astype(str).tolist())
-            kap[c + "_agree"] = float((m[c].astype(str) == m[c + "_2"].astype(str)).mean())
-        kap["question_positives"] = [int(m["question"].astype(int).sum()), int(m["question_2"].astype(int).sum())]
-        first = [t[0] if t else "" for t in m["themes"]]
-        second = [v.split("|")[0] if v else "" for v in m["themes_2"]]
-        kap["theme_first"] = cohen_kappa(first, second)
-        out["agreement"] = kap
+        out["agreement"] = agreement(lab, D.SECOND_PASS_PATH)
+    if D.HOLDOUT_PATH.exists() and D.HOLDOUT_SECOND_PASS_PATH.exists():
+        out["holdout_agreement"] = agreement(D.labelled_comments(root, D.HOLDOUT_PATH), D.HOLDOUT_SECOND_PASS_PATH)
     return out
+
+
+def agreement(lab: pd.DataFrame, second: Path) -> dict:
+    """Cohen's κ and raw agreement between the labels of ``lab`` (:func:`analysis.eval.data.labelled_comments`)
+    and a second, independent labelling of some of its texts (the CSV ``second``: same columns, no text)."""
+    sec = pd.read_csv(second, dtype=str, keep_default_na=False, comment="#")
+    m = sec.merge(lab.drop(columns=["text"]), on="ref", suffixes=("_2", ""))
+    kap: dict[str, Any] = {"n": int(len(m))}
+    for c in ("lang", "sentiment", "hostile", "question"):
+        kap[c] = cohen_kappa(m[c].astype(str).tolist(), m[c + "_2"].astype(str).tolist())
+        kap[c + "_agree"] = float((m[c].astype(str) == m[c + "_2"].astype(str)).mean())
+    kap["question_positives"] = [int(m["question"].astype(int).sum()), int(m["question_2"].astype(int).sum())]
+    kap["hostile_positives"] = [int(m["hostile"].astype(int).sum()), int(m["hostile_2"].astype(int).sum())]
+    first = [t[0] if t else "" for t in m["themes"]]
+    second_first = [v.split("|")[0] if v else "" for v in m["themes_2"]]
+    kap["theme_first"] = cohen_kappa(first, second_first)
+    return kap
 
 
 def language_figures(root: Path, lab: pd.DataFrame) -> dict:
@@ -407,7 +423,9 @@ def render_themes(t: dict) -> str:
         L += ["", f"**Lot réservé** ({HOLDOUT_NOTE}) : bon thème en tête {ci(ho['top1'], as_pct=True)} "
               f"(textes avec un thème), sans thème {ci(ho['no_theme'], as_pct=True)} ; thème donné à un texte qui "
               f"n'en a pas {ci(ho['false_theme'], as_pct=True)} ; part avec un thème {pct(ho['themed']['predicted'])} "
-              f"selon le classifieur, {pct(ho['themed']['labelled'])} selon nos étiquettes."]
+              f"selon le classifieur, {pct(ho['themed']['labelled'])} selon nos étiquettes."
+              + _batches(t, lambda r: f"bon thème en tête {ci(r['top1'], as_pct=True)}, part avec un thème "
+                                      f"{pct(r['themed']['predicted'])} contre {pct(r['themed']['labelled'])}")]
     if t.get("floors"):
         L += ["", f"**Seuil de similarité, sans adaptation** (`similarity_floor`, livré : {num(t['shipped_floor'], 2)}) — en "
               "dessous, un texte sans mot-clé ne reçoit pas le thème le plus proche :", "", *_floor_rows(t["floors"])]
@@ -418,6 +436,14 @@ def render_themes(t: dict) -> str:
               "(un seuil plus haut, des parts plus justes) vient de nos commentaires : leurs chiffres ne sont pas "
               "indépendants de ce choix."]
     return "\n".join(L)
+
+
+def _batches(section: dict, say: Callable[[dict], str]) -> str:
+    """« Par lot : lot 1 (n textes) …, lot 2 … » of a section's held-out figures, empty without batches."""
+    b = section.get("holdout_batches") or {}
+    if len(b) < 2:
+        return ""
+    return " Par lot : " + " ; ".join(f"lot {k} ({r['n']} textes) {say(r)}" for k, r in b.items()) + "."
 
 
 def render_sentiment(s: dict) -> str:
@@ -437,7 +463,8 @@ def render_sentiment(s: dict) -> str:
           f"ECE {num(s['comments']['ece'])}."
           + (f" **Lot réservé** ({HOLDOUT_NOTE} ; {s['holdout']['n']} textes) : macro-F1 "
              f"{ci(s['holdout']['macro_f1'])}, exactitude {ci(s['holdout']['accuracy'], as_pct=True)}, ECE "
-             f"{num(s['holdout']['ece'])}." if s.get("holdout") else ""),
+             f"{num(s['holdout']['ece'])}." + _batches(s, lambda r: f"macro-F1 {ci(r['macro_f1'])}")
+             if s.get("holdout") else ""),
           f"- **Vitesse** (meilleure de 5 mesures alternées) : {thousands(s['speed']['shipped'])} messages / s CPU ; référence TF-IDF + LR "
           f"{thousands(s['speed']['baseline'])} (rapport {num(s['speed']['shipped'] / s['speed']['baseline'], 2)}).", "",
           "**Textes longs, par longueur (caractères)** — macro-F1, part des textes positifs classés négatifs, et "
@@ -476,8 +503,10 @@ def render_hostility(h: dict) -> str:
          row("MLMA, quart test — lexique seul", h["mlma_test"]["lexicon_only"]),
          row("MLMA, quart test — modèle seul", h["mlma_test"]["model_only"]),
          row("nos commentaires (fr) — décision livrée", h["comments"]["decision"]),
-         *([row("lot réservé (fr), jamais utilisé pour un réglage — décision livrée", h["holdout"]["decision"])]
+         *([row("lots réservés (fr), jamais utilisés pour un réglage — décision livrée", h["holdout"]["decision"])]
            if h.get("holdout") else []),
+         *(row(f"lot réservé {b} seul — décision livrée", r["decision"]) for b, r in h.get("holdout_batches", {}).items()
+           if len(h.get("holdout_batches", {})) > 1),
          "", f"Commentaires locaux hors MLMA (ExportComments, avis, presse, X ; {h['local_comments']['decision']['n']} "
          f"textes, {h['local_comments']['decision']['positives']} hostiles) : {h['local_comments']['decision']['flagged']} "
          "signalés par la décision livrée.", "",
@@ -513,6 +542,14 @@ def render_labels(lab: dict) -> str:
                  f"{num(a['hostile'], 2)} ({pct(a['hostile_agree'])}) ; premier thème {num(a['theme_first'], 2)} ; question "
                  f"{num(a['question'], 2)} ({pct(a['question_agree'])}, questions : {a['question_positives'][0]} puis "
                  f"{a['question_positives'][1]} — trop rares dans ce sous-ensemble pour un κ).")
+    a = lab.get("holdout_agreement")
+    if a:
+        L.append(f"Lot réservé 1 étiqueté une seconde fois, à l'aveugle, par la personne qui a étiqueté le lot 2 "
+                 f"({a['n']} textes ; κ de Cohen, accord brut) : langue {num(a['lang'], 2)} ; sentiment "
+                 f"{num(a['sentiment'], 2)} ({pct(a['sentiment_agree'])}) ; hostilité {num(a['hostile'], 2)} "
+                 f"({pct(a['hostile_agree'])} ; hostiles : {a['hostile_positives'][0]} puis {a['hostile_positives'][1]}) ; "
+                 f"premier thème {num(a['theme_first'], 2)} ; question {num(a['question'], 2)} "
+                 f"({pct(a['question_agree'])}).")
     g = lab.get("language")
     if g:
         b, s = g["before"], g["shipped"]

@@ -132,7 +132,7 @@ def comments_score(clf: ThemeClassifier, lab: pd.DataFrame) -> dict:
         has = np.array([t in g for g in themed["themes"]])
         if has.any():
             by_theme[t] = {"support": int(has.sum()), "recall_top1": float((top[has] == t).mean())}
-    return {"top1": mean_ci(right), "no_theme": mean_ci(none), "false_theme": mean_ci(false_theme),
+    return {"n": int(len(fr)), "top1": mean_ci(right), "no_theme": mean_ci(none), "false_theme": mean_ci(false_theme),
             "by_theme": by_theme, **shares(clf, fr)}
 
 
