@@ -255,7 +255,7 @@ def test_the_held_out_batch_is_new_well_formed_and_read_apart():
     # MLMA tweets only from the quarter the hostility model never trained on
     mlma = [r for r in hold["ref"] if r.startswith("mlma:")]
     assert len(mlma) == 30 and all(D.hash_split(r, 0.25) == "test" for r in mlma)
-    # the second batch: texts new to every earlier file, labelled blind by a second person, who also labelled
+    # the second batch: texts new to every earlier file, labelled blind by a second annotator, who also labelled
     # the first batch again (the agreement on held-out texts)
     second = pd.read_csv(D.HOLDOUT2_PATH, dtype=str, keep_default_na=False, comment="#")
     again = pd.read_csv(D.HOLDOUT_SECOND_PASS_PATH, dtype=str, keep_default_na=False, comment="#")

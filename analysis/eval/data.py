@@ -32,10 +32,10 @@ SECOND_PASS_PATH = EVAL_DIR / "labelled_comments_second_pass.csv"
 # its rule on the civic texts, with these figures on screen): the comment figures least tied to any choice
 HOLDOUT_PATH = EVAL_DIR / "labelled_comments_holdout.csv"
 # 150 more (50 tweets of MLMA's test quarter, 50 TripAdvisor and 50 Booking.com reviews read as French; never
-# labelled before), labelled by a second person who read them blind — texts alone, mixed with the first batch's
+# labelled before), labelled by a second annotator who read them blind — texts alone, mixed with the first batch's
 # — after every setting: nothing was chosen on them
 HOLDOUT2_PATH = EVAL_DIR / "labelled_comments_holdout2.csv"
-# the first batch as that second person labelled it in the same blind reading: agreement on held-out texts
+# the first batch as that second annotator labelled it in the same blind reading: agreement on held-out texts
 HOLDOUT_SECOND_PASS_PATH = EVAL_DIR / "labelled_comments_holdout_second_pass.csv"
 THEMES_MAPPING_PATH = EVAL_DIR / "themes_dev_mapping.toml"
 

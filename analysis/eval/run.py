@@ -61,7 +61,7 @@ HOLDOUT_NOTE = ("deux lots de textes réels jamais étiquetés avant — avis Tr
                 "de MLMA : lot 1, `data/eval/labelled_comments_holdout.csv`, 90 textes étiquetés le 7 déc. 2026, aucun "
                 "réglage choisi sur eux — le repli des thèmes, choisi ensuite par sa règle sur les textes civiques, l'a "
                 "été en voyant aussi ses chiffres ici ; lot 2, `data/eval/labelled_comments_holdout2.csv`, 150 textes "
-                "étiquetés à l'aveugle par une seconde personne, après tous les réglages")
+                "étiquetés à l'aveugle par un second annotateur, après tous les réglages")
 
 # ------------------------------------------------------------------------------ formatting (French)
 def num(v: float | None, d: int = 3) -> str:
@@ -544,7 +544,7 @@ def render_labels(lab: dict) -> str:
                  f"{a['question_positives'][1]} — trop rares dans ce sous-ensemble pour un κ).")
     a = lab.get("holdout_agreement")
     if a:
-        L.append(f"Lot réservé 1 étiqueté une seconde fois, à l'aveugle, par la personne qui a étiqueté le lot 2 "
+        L.append(f"Lot réservé 1 étiqueté une seconde fois, à l'aveugle, par l'annotateur du lot 2 "
                  f"({a['n']} textes ; κ de Cohen, accord brut) : langue {num(a['lang'], 2)} ; sentiment "
                  f"{num(a['sentiment'], 2)} ({pct(a['sentiment_agree'])}) ; hostilité {num(a['hostile'], 2)} "
                  f"({pct(a['hostile_agree'])} ; hostiles : {a['hostile_positives'][0]} puis {a['hostile_positives'][1]}) ; "
