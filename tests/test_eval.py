@@ -270,3 +270,18 @@ def test_the_held_out_batch_is_new_well_formed_and_read_apart():
         assert {t for v in lab["themes"] for t in v.split("|") if t} <= ids
     mlma2 = [r for r in second["ref"] if r.startswith("mlma:")]
     assert len(mlma2) == 50 and all(D.hash_split(r, 0.25) == "test" for r in mlma2)
+
+
+def test_moderator_labels_of_mlma_training_tweets_are_new_and_from_the_training_quarters():
+    """The MLMA tweets read as a moderator would (the operating point is chosen on them): training quarters
+    only, never in another labelled file (the test quarter and the held-out batches stay unseen)."""
+    import pandas as pd
+
+    mod = D.mlma_moderator()
+    assert len(mod) == 400 and mod["ref"].is_unique and mod["ref"].str.startswith("mlma:").all()
+    assert all(D.hash_split(r, 0.25) == "train" for r in mod["ref"])
+    assert set(mod["lang"]) <= {"fr", "other"} and set(mod["hostile"]) <= {0, 1}
+    others = set()
+    for p in (D.LABELS_PATH, D.HOLDOUT_PATH, D.HOLDOUT2_PATH, D.SECOND_PASS_PATH):
+        others |= set(pd.read_csv(p, dtype=str, comment="#")["ref"])
+    assert not set(mod["ref"]) & others

@@ -38,6 +38,9 @@ HOLDOUT2_PATH = EVAL_DIR / "labelled_comments_holdout2.csv"
 # the first batch as that second annotator labelled it in the same blind reading: agreement on held-out texts
 HOLDOUT_SECOND_PASS_PATH = EVAL_DIR / "labelled_comments_holdout_second_pass.csv"
 THEMES_MAPPING_PATH = EVAL_DIR / "themes_dev_mapping.toml"
+# 400 tweets of MLMA's training quarters labelled by reading them, blind, with the guide's « hostile » (what a
+# moderator must see), not MLMA's crowd types: how far MLMA's labels are from a moderator's (`vigie eval`)
+MLMA_MODERATOR_PATH = EVAL_DIR / "mlma_train_moderator_labels.csv"
 
 
 class SharedDataMissing(FileNotFoundError):
@@ -176,6 +179,15 @@ def mlma(root: Path) -> pd.DataFrame:
     return pd.DataFrame({"ref": ref, "text": df["tweet"], "label": df["sentiment"],
                          "target": [mlma_target(v) for v in df["sentiment"]],
                          "split": [hash_split(r, 0.25) for r in ref]})
+
+
+def mlma_moderator() -> pd.DataFrame:
+    """The moderator labels of MLMA training tweets (:data:`MLMA_MODERATOR_PATH`): ref, lang, hostile (0/1);
+    empty where the file is absent."""
+    if not MLMA_MODERATOR_PATH.exists():
+        return pd.DataFrame({"ref": [], "lang": [], "hostile": []})
+    lab = pd.read_csv(MLMA_MODERATOR_PATH, dtype=str, keep_default_na=False, comment="#")
+    return lab.assign(hostile=lab["hostile"].astype(int))
 
 
 def hash_split(ref: str, test_share: float) -> str:

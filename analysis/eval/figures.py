@@ -78,6 +78,13 @@ def reliability_note(model: str) -> str:
                      f"négatifs est {verdict}.")
         return note
     if model == "hostility":
+        h = r.get("holdout", {}).get("decision")
+        if h:  # texts read as a moderator means « hostile »: MLMA's own labels are another notion (model card)
+            wrong = 1 - h["precision"]["value"]
+            return (f"Fiabilité, mesurée sur {_int(h['n'])} textes réels jamais vus (avis, tweets), lus comme un "
+                    f"modérateur : précision {_ci_pct(h['precision'])}, rappel {_pct(h['recall']['value'])} — "
+                    f"environ {_pct(wrong)} des messages signalés ne l'auraient pas été par un modérateur ; une aide "
+                    "au tri, pas une décision.")
         d = r["mlma_test"]["decision"]
         return (f"Fiabilité, mesurée sur {_int(d['n'])} tweets français réels jamais vus : précision "
                 f"{_ci_pct(d['precision'])}, rappel {_pct(d['recall']['value'])} — une aide au tri, "

@@ -61,7 +61,8 @@ HOLDOUT_NOTE = ("deux lots de textes réels jamais étiquetés avant — avis Tr
                 "de MLMA : lot 1, `data/eval/labelled_comments_holdout.csv`, 90 textes étiquetés le 7 déc. 2026, aucun "
                 "réglage choisi sur eux — le repli des thèmes, choisi ensuite par sa règle sur les textes civiques, l'a "
                 "été en voyant aussi ses chiffres ici ; lot 2, `data/eval/labelled_comments_holdout2.csv`, 150 textes "
-                "étiquetés à l'aveugle par un second annotateur, après tous les réglages")
+                "étiquetés à l'aveugle par un second annotateur, après tous les réglages ; les deux lots ont servi une fois à "
+                "écarter un modèle d'hostilité candidat (fiche du modèle, « Mesuré et non adopté »)")
 
 # ------------------------------------------------------------------------------ formatting (French)
 def num(v: float | None, d: int = 3) -> str:
@@ -207,6 +208,13 @@ def eval_hostility(root: Path, fast: bool, say: Callable[[str], None]) -> dict:
                                                         local["hostile"].to_numpy(int), HOSTILE_THRESHOLD),
                            "issue_22": H.issue_22(model, HOSTILE_THRESHOLD),
                            "questions": H.questions(lab)}
+    mod = D.mlma_moderator()
+    if len(mod):  # MLMA's crowd labels against a moderator's reading of the same training tweets
+        both = mod[mod["lang"] == "fr"].merge(mlma[["ref", "target"]], on="ref")
+        crowd = both["target"].fillna(-1).astype(int)
+        out["mlma_vs_moderator"] = {"n": int(len(both)), **{
+            name: {"n": int((crowd == v).sum()), "moderator_hostile": int(both.loc[crowd == v, "hostile"].sum())}
+            for name, v in (("crowd_hostile", 1), ("crowd_normal", 0), ("crowd_split", -1))}}
     hold = D.holdout(root)
     if hold is not None:
         out["holdout"] = H.evaluate(model, hold["text"].tolist(), hold["hostile"].to_numpy(int), HOSTILE_THRESHOLD)
@@ -503,10 +511,11 @@ def render_hostility(h: dict) -> str:
          row("MLMA, quart test — lexique seul", h["mlma_test"]["lexicon_only"]),
          row("MLMA, quart test — modèle seul", h["mlma_test"]["model_only"]),
          row("nos commentaires (fr) — décision livrée", h["comments"]["decision"]),
-         *([row("lots réservés (fr), jamais utilisés pour un réglage — décision livrée", h["holdout"]["decision"])]
+         *([row("lots réservés (fr), lus comme un modérateur — décision livrée", h["holdout"]["decision"])]
            if h.get("holdout") else []),
          *(row(f"lot réservé {b} seul — décision livrée", r["decision"]) for b, r in h.get("holdout_batches", {}).items()
            if len(h.get("holdout_batches", {})) > 1),
+         *(["", _mlma_vs_moderator(h["mlma_vs_moderator"])] if h.get("mlma_vs_moderator") else []),
          "", f"Commentaires locaux hors MLMA (ExportComments, avis, presse, X ; {h['local_comments']['decision']['n']} "
          f"textes, {h['local_comments']['decision']['positives']} hostiles) : {h['local_comments']['decision']['flagged']} "
          "signalés par la décision livrée.", "",
@@ -529,6 +538,18 @@ def render_hostility(h: dict) -> str:
         "", f"Questions (règles) sur nos commentaires : précision {ci(h['questions']['precision'])}, rappel "
         f"{ci(h['questions']['recall'])} ({h['questions']['positives']} questions)."]
     return "\n".join(L)
+
+
+def _mlma_vs_moderator(m: dict) -> str:
+    h, n, split = m["crowd_hostile"], m["crowd_normal"], m["crowd_split"]
+    return (f"**Étiquettes de MLMA et lecture d'un modérateur** ({m['n']} tweets français des trois quarts "
+            "d'entraînement, lus à l'aveugle avec la définition du guide, `data/eval/mlma_train_moderator_labels.csv`) : "
+            f"des {h['n']} que MLMA dit hostiles (injure, abus, haine), {h['moderator_hostile']} le sont pour un "
+            f"modérateur ({pct(h['moderator_hostile'] / max(h['n'], 1))}) ; des {n['n']} qu'il dit non hostiles, "
+            f"{n['moderator_hostile']} ({pct(n['moderator_hostile'] / max(n['n'], 1))}) ; des {split['n']} sur lesquels "
+            f"la foule s'est partagée, {split['moderator_hostile']}. Les figures « MLMA, quart test » mesurent donc "
+            "les étiquettes de MLMA, pas ce qu'un modérateur verrait : les lots réservés, lus comme un modérateur, "
+            "le mesurent.")
 
 
 def render_labels(lab: dict) -> str:
