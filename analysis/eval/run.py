@@ -446,12 +446,17 @@ def render_themes(t: dict) -> str:
     return "\n".join(L)
 
 
+def _batch_items(section: dict) -> list[tuple[str, dict]]:
+    """(batch, figures) of a section's held-out batches; none when there is only one (its figures are the
+    whole set's, already shown)."""
+    b = section.get("holdout_batches") or {}
+    return list(b.items()) if len(b) > 1 else []
+
+
 def _batches(section: dict, say: Callable[[dict], str]) -> str:
     """« Par lot : lot 1 (n textes) …, lot 2 … » of a section's held-out figures, empty without batches."""
-    b = section.get("holdout_batches") or {}
-    if len(b) < 2:
-        return ""
-    return " Par lot : " + " ; ".join(f"lot {k} ({r['n']} textes) {say(r)}" for k, r in b.items()) + "."
+    items = _batch_items(section)
+    return " Par lot : " + " ; ".join(f"lot {k} ({r['n']} textes) {say(r)}" for k, r in items) + "." if items else ""
 
 
 def render_sentiment(s: dict) -> str:
@@ -513,8 +518,7 @@ def render_hostility(h: dict) -> str:
          row("nos commentaires (fr) — décision livrée", h["comments"]["decision"]),
          *([row("lots réservés (fr), lus comme un modérateur — décision livrée", h["holdout"]["decision"])]
            if h.get("holdout") else []),
-         *(row(f"lot réservé {b} seul — décision livrée", r["decision"]) for b, r in h.get("holdout_batches", {}).items()
-           if len(h.get("holdout_batches", {})) > 1),
+         *(row(f"lot réservé {b} seul — décision livrée", r["decision"]) for b, r in _batch_items(h)),
          *(["", _mlma_vs_moderator(h["mlma_vs_moderator"])] if h.get("mlma_vs_moderator") else []),
          "", f"Commentaires locaux hors MLMA (ExportComments, avis, presse, X ; {h['local_comments']['decision']['n']} "
          f"textes, {h['local_comments']['decision']['positives']} hostiles) : {h['local_comments']['decision']['flagged']} "
