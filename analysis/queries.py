@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from analysis.fmt import fr_month
@@ -168,16 +169,42 @@ def coverage_summary(cov: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
+def coverage_months(cov: pd.DataFrame) -> pd.DataFrame:
+    """Every month from the first to the last of each territory × platform of a :func:`coverage` frame,
+    in that order (territory, platform, month): ``posts`` and ``messages`` (NaN for a month without a
+    row), ``items`` = their sum, NaN for a ``gap`` (a month inside the range with no data: most likely a
+    missing export, not an absence of activity). Built at once for every pair (a frame reindexed per pair
+    cost 10 ms each: 170 ms of the report's coverage section at 1 M messages)."""
+    cols = ["territory_id", "platform", "month", "posts", "messages", "items", "gap"]
+    if cov.empty:
+        return pd.DataFrame(columns=cols)
+    month = pd.to_datetime(cov["month"])
+    c = pd.DataFrame({"territory_id": cov["territory_id"].to_numpy(object), "platform": cov["platform"].to_numpy(object),
+                      "m": (month.dt.year * 12 + month.dt.month - 1).to_numpy(),
+                      "posts": cov["posts"].to_numpy(), "messages": cov["messages"].to_numpy()})
+    span = c.groupby(["territory_id", "platform"], sort=True)["m"].agg(["min", "max"])
+    n = (span["max"] - span["min"] + 1).to_numpy()
+    pair = np.repeat(np.arange(len(span)), n)
+    m = span["min"].to_numpy()[pair] + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
+    full = pd.DataFrame({"territory_id": span.index.get_level_values(0).to_numpy(object)[pair],
+                         "platform": span.index.get_level_values(1).to_numpy(object)[pair], "m": m})
+    full = full.merge(c, how="left", on=["territory_id", "platform", "m"], validate="one_to_one")
+    items = full["posts"] + full["messages"]
+    gap = (items.isna() | (items == 0)).to_numpy()
+    return pd.DataFrame({"territory_id": full["territory_id"], "platform": full["platform"],
+                         "month": (m - 1970 * 12).astype("datetime64[M]").astype(month.dtype),
+                         "posts": full["posts"], "messages": full["messages"], "items": items.astype(float).mask(gap),
+                         "gap": gap})[cols]
+
+
 def coverage_gaps(cov: pd.DataFrame) -> pd.DataFrame:
-    """Months with no data inside each territory × platform's covered range (likely missing exports)."""
-    rows = []
-    for (t, p), g in cov.groupby(["territory_id", "platform"]):
-        months = pd.period_range(pd.Timestamp(g["month"].min()), pd.Timestamp(g["month"].max()), freq="M")
-        have = {pd.Timestamp(m).to_period("M") for m in g.loc[(g["posts"] + g["messages"]) > 0, "month"]}
-        for m in months:
-            if m not in have:
-                rows.append({"territory_id": t, "platform": p, "month": m.to_timestamp().date()})
-    return pd.DataFrame(rows, columns=["territory_id", "platform", "month"])
+    """Months with no data inside each territory × platform's covered range (likely missing exports):
+    the gaps of :func:`coverage_months`, ``month`` as a date."""
+    g = coverage_months(cov)
+    g = g[g["gap"].astype(bool)]
+    return pd.DataFrame({"territory_id": g["territory_id"], "platform": g["platform"],
+                         "month": [m.date() for m in g["month"]]}, columns=["territory_id", "platform", "month"]
+                        ).reset_index(drop=True)
 
 
 def import_log(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pd.DataFrame:

@@ -45,6 +45,27 @@ def test_coverage_grid_marks_gaps_as_missing_not_zero(cov):
     assert len(grid[grid["territory_id"] == "port-marel"]) == 1  # outside its range: no cell at all
 
 
+def test_coverage_months_across_a_year_and_its_gaps_are_the_gaps_listed():
+    """Every pair gets every month of its range (across the new year), in order; a month with zero
+    posts and messages is a gap as much as a month without a row; coverage_gaps lists those months."""
+    from datetime import date
+
+    from analysis.queries import coverage_gaps, coverage_months
+
+    cov = pd.DataFrame({"territory_id": ["b", "a", "a", "a"], "platform": ["x", "y", "y", "y"],
+                        "month": [date(2026, 5, 1), date(2025, 11, 1), date(2026, 1, 1), date(2026, 2, 1)],
+                        "posts": [3, 2, 0, 1], "messages": [0, 1, 0, 4]})
+    g = coverage_months(cov)
+    assert list(zip(g["territory_id"], g["month"].dt.strftime("%Y-%m"), strict=True)) == [
+        ("a", "2025-11"), ("a", "2025-12"), ("a", "2026-01"), ("a", "2026-02"), ("b", "2026-05")]
+    assert g["gap"].tolist() == [False, True, True, False, False]
+    assert pd.isna(g["items"][1]) and pd.isna(g["items"][2]) and g["items"][3] == 5
+    assert pd.isna(g["posts"][1]) and g["posts"][2] == 0  # no row (NaN) vs a row of zeros
+    assert coverage_gaps(cov).to_dict("records") == [{"territory_id": "a", "platform": "y", "month": date(2025, 12, 1)},
+                                                     {"territory_id": "a", "platform": "y", "month": date(2026, 1, 1)}]
+    assert coverage_months(cov.iloc[:0]).empty and coverage_gaps(cov.iloc[:0]).empty
+
+
 def test_coverage_heatmap_exports_to_svg_in_french(cov):
     svg = charts.to_svg(charts.coverage_heatmap(cov, {"saint-aubin": "Saint-Aubin"}))
     texts = svg_texts(svg)

@@ -18,6 +18,7 @@ import altair as alt
 import pandas as pd
 
 from analysis.fmt import MONTHS, MONTHS_ABBR, NBSP, NNBSP, fr_month
+from analysis.queries import coverage_months
 
 
 @dataclass
@@ -204,20 +205,8 @@ def coverage_grid(cov: pd.DataFrame, names: Mapping[str, str] | None = None) -> 
     if cov.empty:
         return pd.DataFrame(columns=cols)
     names = names or {}
-    out = []
-    for (t, p), g in cov.groupby(["territory_id", "platform"], sort=True):
-        g = g.assign(month=pd.to_datetime(g["month"]))
-        months = pd.date_range(g["month"].min(), g["month"].max(), freq="MS")
-        g = g.set_index("month").reindex(months)
-        g.index.name = "month"
-        g = g.reset_index()
-        g["territory_id"], g["platform"] = t, p
-        g["items"] = g["posts"] + g["messages"]
-        g["gap"] = g["items"].isna() | (g["items"] == 0)
-        g.loc[g["gap"], "items"] = float("nan")
-        g["row"] = f"{names.get(t, t)} · {p}"
-        out.append(g)
-    grid = pd.concat(out, ignore_index=True)
+    grid = coverage_months(cov)
+    grid["row"] = [f"{names.get(t, t)} · {p}" for t, p in zip(grid["territory_id"], grid["platform"], strict=True)]
     grid["month_label"] = grid["month"].map(fr_month)
     return grid[cols]
 
