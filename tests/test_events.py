@@ -74,6 +74,26 @@ def test_territory_summary(demo_db):
     assert s["verdict"].str.startswith("« ").all()
 
 
+def test_events_read_once_answer_the_narrower_questions(demo_db):
+    """in_window over the events of a territory and its peers = events_frame asked for one territory
+    and one window (the report and the summary read the events once)."""
+    from datetime import date
+
+    from analysis.events.model import events_frame, in_window
+
+    with store.reader(demo_db) as con:
+        every = events_frame(con)
+        assert len(every) > 20
+        for t in ("saint-aubin", "port-marel"):
+            for s, e in ((None, None), (date(2026, 1, 1), date(2026, 7, 1)), (date(2026, 6, 13), date(2026, 6, 14)),
+                         (date(2026, 7, 1), None)):
+                # the same rows and values; a column empty in the narrower read came with another dtype
+                # (None where the wider read says NaN)
+                a, b = in_window(every, [t], s, e).reset_index(drop=True), events_frame(con, [t], s, e)
+                pd.testing.assert_frame_equal(a.astype(object).where(a.notna(), None),
+                                              b.astype(object).where(b.notna(), None))
+
+
 def test_simulation_coverage():
     """The 95 % interval covers the injected effect in about 95 % of simulated agendas (several seeds)."""
     c = events_demo.coverage(range(200), effect=0.4, n_promo=6, n_boot=400)

@@ -38,7 +38,7 @@ from threadpoolctl import ThreadpoolController
 
 from analysis import metrics, store
 from analysis.config import LOCAL_TZ
-from analysis.events.model import event_terms, events_frame, local
+from analysis.events.model import event_terms, events_frame, in_window, local
 from analysis.fmt import fr_date, fr_int, fr_num, fr_pct
 from analysis.ingest.agenda import norm_link
 from analysis.territories import peers_of
@@ -545,9 +545,17 @@ def _needed(arrays: PostArrays, spans: list[tuple[pd.Timestamp, pd.Timestamp]]) 
     return need
 
 
-def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str], visible: tuple[str, ...]) -> _Scope:
+def scoped_events(con: duckdb.DuckDBPyConnection, territory: str,
+                  visible: tuple[str, ...] = ()) -> tuple[list[str], pd.DataFrame]:
+    """The peers an evaluation of ``territory``'s events compares with (those the reader may see:
+    ``visible``, empty for all) and every event of the territory and of them (:func:`events_frame`)."""
     peers = [p for p in _peers(con, territory) if not visible or p in visible]
-    evs = events_frame(con, [territory, *peers])
+    return peers, events_frame(con, [territory, *peers])
+
+
+def _scope(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str], visible: tuple[str, ...],
+           scoped: tuple[list[str], pd.DataFrame] | None = None) -> _Scope:
+    peers, evs = scoped or scoped_events(con, territory, visible)
     slim = evs[list(_COMPARED_COLUMNS)]  # what _Compared reads: filtering it is cheap (no list columns)
     rows = slim[slim["event_id"].isin(event_ids)]
     windows = [_posts_window(x) for _, x in rows.iterrows()]
@@ -588,11 +596,12 @@ def evaluate_event(con: duckdb.DuckDBPyConnection, event_id: str, n_boot: int = 
 
 
 def evaluate_events(con: duckdb.DuckDBPyConnection, territory: str, event_ids: list[str], n_boot: int = 2000,
-                    seed: int = 0, with_conversation: bool = True,
-                    visible: tuple[str, ...] = ()) -> list[EventEvaluation]:
+                    seed: int = 0, with_conversation: bool = True, visible: tuple[str, ...] = (),
+                    scoped: tuple[list[str], pd.DataFrame] | None = None) -> list[EventEvaluation]:
     """:func:`evaluate_event` of several events of ``territory`` (the same results), its peers'
-    events and posts read once."""
-    sc = _scope(con, territory, list(event_ids), visible)
+    events and posts read once. ``scoped``: :func:`scoped_events` of the same territory and reader,
+    when the caller has read it already."""
+    sc = _scope(con, territory, list(event_ids), visible, scoped)
     return [_evaluate(con, sc, e, n_boot, seed, with_conversation) for e in event_ids]
 
 
@@ -682,8 +691,9 @@ def territory_summary(con: duckdb.DuckDBPyConnection, territory: str, start: dat
                       visible: tuple[str, ...] = ()) -> pd.DataFrame:
     """One row per event of ``territory`` overlapping [start, end): promotion posts, effect with its
     interval, comparisons and verdict (conversation left to :func:`evaluate_event`)."""
-    evs = events_frame(con, [territory], start, end)
-    sc = _scope(con, territory, evs["event_id"].tolist(), visible)
+    scoped = scoped_events(con, territory, visible)
+    evs = in_window(scoped[1], [territory], start, end)  # events_frame(con, [territory], start, end), read once
+    sc = _scope(con, territory, evs["event_id"].tolist(), visible, scoped)
     rows = []
     for _, x in evs.iterrows():
         ev = _evaluate(con, sc, x["event_id"], n_boot, seed, with_conversation=False)

@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from analysis.events.evaluation import describe_dates, evaluate_events
-from analysis.events.model import events_frame
+from analysis.events.evaluation import describe_dates, evaluate_events, scoped_events
+from analysis.events.model import in_window
 from analysis.fmt import fr_int, fr_pct
 from analysis.reports.sections import ReportContext, section, table
 
@@ -27,16 +27,17 @@ def _pct(v: Any) -> str:
 
 @section("events", "Événements et leur promotion", order=60)
 def events_section(ctx: ReportContext) -> dict[str, Any] | None:
-    ev = events_frame(ctx.con, [ctx.territory], ctx.period.start, ctx.period.end)
+    scoped = scoped_events(ctx.con, ctx.territory, ctx.visible)  # its peers' events too: read once
+    ev = in_window(scoped[1], [ctx.territory], ctx.period.start, ctx.period.end)
     nxt_end = ctx.period.end + timedelta(days=31)
-    upcoming = events_frame(ctx.con, [ctx.territory], ctx.period.end, nxt_end)
+    upcoming = in_window(scoped[1], [ctx.territory], ctx.period.end, nxt_end)
     upcoming = upcoming[upcoming["start_at"] >= pd.Timestamp(ctx.period.end)]
     if ev.empty and upcoming.empty:
         return None
     out: dict[str, Any] = {"findings": [], "tables": [], "notes": [], "caveats": []}
     rows = []
     evals = evaluate_events(ctx.con, ctx.territory, ev["event_id"].tolist(), n_boot=N_BOOT, seed=0,
-                            with_conversation=True, visible=ctx.visible)
+                            with_conversation=True, visible=ctx.visible, scoped=scoped)
     for (_, x), r in zip(ev.iterrows(), evals, strict=True):
         out["findings"].append(r.verdict)
         conv = r.conversation or {}
