@@ -1,6 +1,7 @@
 """The incremental refresh of the derived tables (issue 19 item 2): after a write, refreshing only
 what the new rows touch gives the same rows as a full rebuild; a write it cannot follow row by
-row (an erasure, a correction edited in place, an attachment) rebuilds everything."""
+row (an erasure, a correction edited in place, an attachment) rebuilds everything. On the demo
+store's last 90 days (``recent_demo_db``): every comparison with a rebuild costs a rebuild."""
 
 from __future__ import annotations
 
@@ -47,10 +48,10 @@ def _prepared(db, calls: dict[str, int]) -> None:
 
 
 @pytest.fixture(scope="module")
-def prepared_copy(demo_db, tmp_path_factory) -> Path:
-    """One writable copy of the demo store with its refresh state, for tests that roll their change back."""
+def prepared_copy(recent_demo_db, tmp_path_factory) -> Path:
+    """One writable copy of the recent demo store with its refresh state, for tests that roll their change back."""
     dst = tmp_path_factory.mktemp("derived") / "demo.duckdb"
-    shutil.copyfile(demo_db, dst)
+    shutil.copyfile(recent_demo_db, dst)
     with derived_refresh.writer(dst):
         pass
     return dst
@@ -105,31 +106,31 @@ def _add_day(con, prefix: str = "new:") -> int:
     return con.execute("SELECT count(*) FROM src").fetchone()[0] + len(old)
 
 
-def test_a_new_day_is_refreshed_incrementally_and_equals_a_rebuild(demo_db_copy, spy):
-    _prepared(demo_db_copy, spy)
-    with derived_refresh.writer(demo_db_copy) as con:
+def test_a_new_day_is_refreshed_incrementally_and_equals_a_rebuild(recent_db_copy, spy):
+    _prepared(recent_db_copy, spy)
+    with derived_refresh.writer(recent_db_copy) as con:
         before = con.execute("SELECT count(*) FROM incoming_messages WHERE first_reply_at IS NOT NULL").fetchone()[0]
         assert _add_day(con) > 100
     assert spy == {"update": 1, "rebuild": 0}
-    with store.reader(demo_db_copy) as con:
+    with store.reader(recent_db_copy) as con:
         assert derived.current(con)
         # the old messages answered today have their first reply
         assert con.execute("SELECT count(*) FROM incoming_messages WHERE first_reply_at IS NOT NULL").fetchone()[0] \
             >= before + 2
-    con = store.connect(demo_db_copy)
+    con = store.connect(recent_db_copy)
     try:
         _check_same_as_rebuild(con)
     finally:
         con.close()
 
 
-def test_replies_across_posts_and_without_post_equal_a_rebuild(demo_db_copy, spy):
+def test_replies_across_posts_and_without_post_equal_a_rebuild(recent_db_copy, spy):
     """The incremental refresh recomputes the touched messages' rows from a copy of the few messages
     they read: a new reply whose parent sits under another post (that parent's first reply is found
     under its own post), and replies without post linked by parent only (X mentions), must give
     what a rebuild gives."""
-    _prepared(demo_db_copy, spy)
-    with derived_refresh.writer(demo_db_copy) as con:
+    _prepared(recent_db_copy, spy)
+    with derived_refresh.writer(recent_db_copy) as con:
         # an old incoming message answered by an unthreaded official reply under its post
         old = con.execute("""SELECT i.message_id, m.post_id, m.account_id, m.territory_id, m.platform
                              FROM incoming_messages i JOIN messages m USING (message_id)
@@ -152,7 +153,7 @@ def test_replies_across_posts_and_without_post_equal_a_rebuild(demo_db_copy, spy
                                    (SELECT max(created_at) FROM messages) + ? * INTERVAL 1 MINUTE, 'Et alors ?',
                                    'imp-new')""", [new_id, plat, p, parent, account, terr, official, k + 1])
     assert spy == {"update": 1, "rebuild": 0}
-    con = store.connect(demo_db_copy)
+    con = store.connect(recent_db_copy)
     try:
         assert con.execute("SELECT first_reply_at IS NOT NULL FROM incoming_messages WHERE message_id = 'x:nopost'"
                            ).fetchone() == (True,)
@@ -161,7 +162,7 @@ def test_replies_across_posts_and_without_post_equal_a_rebuild(demo_db_copy, spy
         con.close()
 
 
-def test_a_real_import_of_one_more_day_equals_a_rebuild(demo_db_copy, spy, tmp_path):
+def test_a_real_import_of_one_more_day_equals_a_rebuild(recent_db_copy, spy, tmp_path):
     """The day ``make bench`` adds (the demo's own writers, one day after the store's last), imported
     through the real importers and enriched in one session, as ``vigie import`` then ``enrich``."""
     import pickle
@@ -175,14 +176,14 @@ def test_a_real_import_of_one_more_day_equals_a_rebuild(demo_db_copy, spy, tmp_p
     from analysis.ingest import default_context, import_paths
     from analysis.registry import load_registry
 
-    _prepared(demo_db_copy, spy)
-    with store.reader(demo_db_copy) as con:
+    _prepared(recent_db_copy, spy)
+    with store.reader(recent_db_copy) as con:
         day = con.execute("SELECT max(created_at)::DATE FROM messages").fetchone()[0] + timedelta(days=1)
     out = tmp_path / "day"
     subprocess.run([sys.executable, "-m", "benchmarks.newday", "--write", str(out), "--day", day.isoformat(),
                     "--scale", "1"], check=True, cwd=Path(__file__).resolve().parents[1])
     files = pickle.loads(out.with_suffix(".files.pkl").read_bytes())["files"]
-    with derived_refresh.writer(demo_db_copy) as con:
+    with derived_refresh.writer(recent_db_copy) as con:
         n0 = con.execute("SELECT count(*) FROM messages").fetchone()[0]
         for f in files:
             mapping = tomllib.loads(Path(f["mapping"]).read_text(encoding="utf-8")) if f["mapping"] else None
@@ -192,7 +193,7 @@ def test_a_real_import_of_one_more_day_equals_a_rebuild(demo_db_copy, spy, tmp_p
         enrich.run(con)
         assert con.execute("SELECT count(*) FROM messages").fetchone()[0] - n0 > 100
     assert spy == {"update": 1, "rebuild": 0}
-    con = store.connect(demo_db_copy)
+    con = store.connect(recent_db_copy)
     try:
         assert con.execute("SELECT count(*) FROM daily_sentiment WHERE day = ?", [day]).fetchone()[0] > 0
         _check_same_as_rebuild(con)
@@ -200,14 +201,14 @@ def test_a_real_import_of_one_more_day_equals_a_rebuild(demo_db_copy, spy, tmp_p
         con.close()
 
 
-def test_a_correction_is_refreshed_incrementally(demo_db_copy, spy):
-    _prepared(demo_db_copy, spy)
-    with derived_refresh.writer(demo_db_copy) as con:
+def test_a_correction_is_refreshed_incrementally(recent_db_copy, spy):
+    _prepared(recent_db_copy, spy)
+    with derived_refresh.writer(recent_db_copy) as con:
         mid = con.execute("SELECT message_id FROM incoming_messages WHERE NOT is_negative "
                           "ORDER BY created_at, message_id LIMIT 1").fetchone()[0]
         correct(con, mid, "message", "negative", author="test")
     assert spy == {"update": 1, "rebuild": 0}
-    con = store.connect(demo_db_copy)
+    con = store.connect(recent_db_copy)
     try:
         assert con.execute("SELECT is_negative FROM incoming_messages WHERE message_id = ?", [mid]).fetchone()[0]
         _check_same_as_rebuild(con)
@@ -216,7 +217,7 @@ def test_a_correction_is_refreshed_incrementally(demo_db_copy, spy):
 
 
 @pytest.mark.parametrize("enrich_too", [False, True])
-def test_edited_texts_are_refreshed_incrementally(demo_db_copy, spy, enrich_too):
+def test_edited_texts_are_refreshed_incrementally(recent_db_copy, spy, enrich_too):
     """Messages whose text an import replaces lose their scores (analysis.ingest): the refresh's
     state forgets them and recounts their messages, without a rebuild, in the session that only
     imports (their scores missing) as in the one that also enriches (scored again)."""
@@ -224,8 +225,8 @@ def test_edited_texts_are_refreshed_incrementally(demo_db_copy, spy, enrich_too)
     from analysis import enrich
     from analysis.ingest import FileResult, Parsed, default_context, write_parsed
 
-    _prepared(demo_db_copy, spy)
-    with derived_refresh.writer(demo_db_copy) as con:
+    _prepared(recent_db_copy, spy)
+    with derived_refresh.writer(recent_db_copy) as con:
         edited = con.execute(
             "SELECT message_id, platform, text FROM moderation_messages JOIN messages USING (message_id, platform) "
             "WHERE sentiment = 'positive' AND themes IS NOT NULL AND first_reply_at IS NULL "
@@ -241,7 +242,7 @@ def test_edited_texts_are_refreshed_incrementally(demo_db_copy, spy, enrich_too)
         if enrich_too:
             enrich.run(con)
     assert spy == {"update": 1, "rebuild": 0}
-    con = store.connect(demo_db_copy)
+    con = store.connect(recent_db_copy)
     try:
         assert con.execute("SELECT count(*) FROM derived_touched").fetchone()[0] == 0
         labels = con.execute("SELECT sentiment FROM moderation_messages WHERE message_id IN "
@@ -286,20 +287,20 @@ def test_a_change_in_place_rebuilds(prepared_copy, spy, monkeypatch, change):
     assert spy == {"update": 0, "rebuild": 1}
 
 
-def test_a_correction_then_an_erasure(demo_db_copy, spy):
+def test_a_correction_then_an_erasure(recent_db_copy, spy):
     """Corrected, then its author erased (compacting session): the erasure rebuilds, and the
     tables equal a rebuild."""
     from analysis import retention
 
-    _prepared(demo_db_copy, spy)
-    with derived_refresh.writer(demo_db_copy) as con:
+    _prepared(recent_db_copy, spy)
+    with derived_refresh.writer(recent_db_copy) as con:
         mid, author = con.execute("SELECT message_id, author_hash FROM messages WHERE author_hash IS NOT NULL "
                                   "AND NOT coalesce(is_official, FALSE) ORDER BY 1 LIMIT 1").fetchone()
         correct(con, mid, "message", "positive", author="test")
-    with derived_refresh.writer(demo_db_copy, compact=True) as con:
+    with derived_refresh.writer(recent_db_copy, compact=True) as con:
         retention.erase_author(con, author_hash=author, actor="dpo")
     assert spy == {"update": 1, "rebuild": 1}
-    con = store.connect(demo_db_copy)
+    con = store.connect(recent_db_copy)
     try:
         assert con.execute("SELECT count(*) FROM incoming_messages WHERE message_id = ?", [mid]).fetchone()[0] == 0
         _check_same_as_rebuild(con)
@@ -307,32 +308,32 @@ def test_a_correction_then_an_erasure(demo_db_copy, spy):
         con.close()
 
 
-def test_tables_written_by_other_definitions_are_rebuilt(demo_db_copy, spy):
+def test_tables_written_by_other_definitions_are_rebuilt(recent_db_copy, spy):
     """A Vigie that computes a derived table otherwise (another first-reply rule, a count added)
     rebuilds every table at its first write: refreshing only the new day would leave the older days
     counted the old way beside it. A store from before the definitions were recorded rebuilds too;
     the session after is incremental again."""
-    _prepared(demo_db_copy, spy)
-    with store.reader(demo_db_copy) as con:
+    _prepared(recent_db_copy, spy)
+    with store.reader(recent_db_copy) as con:
         assert con.execute("SELECT messages FROM derived_state WHERE name = 'definitions'").fetchone()[0] \
             == derived_refresh.definitions()
     for n, old in enumerate(("UPDATE derived_state SET messages = messages + 1 WHERE name = 'definitions'",
                              "DELETE FROM derived_state WHERE name = 'definitions'")):
-        with store.writer(demo_db_copy) as con:  # what the older version left: its own figures, its own stamp
+        with store.writer(recent_db_copy) as con:  # what the older version left: its own figures, its own stamp
             con.execute("UPDATE daily_sentiment SET messages = messages + 7 WHERE day = (SELECT min(day) FROM daily_sentiment)")
             con.execute(old)
         spy.update(update=0, rebuild=0)
-        with derived_refresh.writer(demo_db_copy) as con:
+        with derived_refresh.writer(recent_db_copy) as con:
             assert _add_day(con, f"old{n}:") > 100
         assert spy == {"update": 0, "rebuild": 1}, old
         if n == 0:  # the rebuild counted the old day again, the new way (checked once: a rebuild costs seconds)
-            con = store.connect(demo_db_copy)
+            con = store.connect(recent_db_copy)
             try:
                 _check_same_as_rebuild(con)
             finally:
                 con.close()
     spy.update(update=0, rebuild=0)
-    with derived_refresh.writer(demo_db_copy) as con:
+    with derived_refresh.writer(recent_db_copy) as con:
         assert _add_day(con, "again:") > 100
     assert spy == {"update": 1, "rebuild": 0}
 
@@ -360,42 +361,42 @@ def test_day_ranges():
     assert len(derived_refresh._day_ranges(many)) == 1
 
 
-def test_a_session_that_writes_nothing_is_not_published_again(demo_db_copy):
+def test_a_session_that_writes_nothing_is_not_published_again(recent_db_copy):
     """Publishing copies the whole store (480 MB at 1 M messages): a session that wrote nothing (a
     collection run that found nothing new) keeps the read copy; one that wrote publishes; a copy
     older than the store (a publish interrupted) is published again even by an empty session."""
     import os
 
-    read = store.read_path(demo_db_copy)
-    with derived_refresh.writer(demo_db_copy):
+    read = store.read_path(recent_db_copy)
+    with derived_refresh.writer(recent_db_copy):
         pass  # the first refresh with marks writes: published
     inode = read.stat().st_ino
-    with derived_refresh.writer(demo_db_copy) as con:
+    with derived_refresh.writer(recent_db_copy) as con:
         con.execute("SELECT count(*) FROM messages").fetchall()
-    assert read.stat().st_ino == inode and store.published(demo_db_copy)
-    with derived_refresh.writer(demo_db_copy) as con:
+    assert read.stat().st_ino == inode and store.published(recent_db_copy)
+    with derived_refresh.writer(recent_db_copy) as con:
         con.execute("UPDATE messages SET likes = coalesce(likes, 0) + 1 WHERE message_id = "
                     "(SELECT min(message_id) FROM messages)")
     assert read.stat().st_ino != inode
     inode = read.stat().st_ino
     st = read.stat()
-    os.utime(read, ns=(st.st_atime_ns, demo_db_copy.stat().st_mtime_ns - 10**9))  # older than the store
-    assert not store.published(demo_db_copy)
-    with derived_refresh.writer(demo_db_copy):
+    os.utime(read, ns=(st.st_atime_ns, recent_db_copy.stat().st_mtime_ns - 10**9))  # older than the store
+    assert not store.published(recent_db_copy)
+    with derived_refresh.writer(recent_db_copy):
         pass
-    assert read.stat().st_ino != inode and store.published(demo_db_copy)
+    assert read.stat().st_ino != inode and store.published(recent_db_copy)
 
 
-def test_a_theme_added_later_is_refreshed_incrementally(demo_db_copy, spy):
+def test_a_theme_added_later_is_refreshed_incrementally(recent_db_copy, spy):
     """The themes classifier run after the import (new ``themes`` rows only): an incremental refresh,
     and ``moderation_messages`` carries the new theme (the alerts' emerging-theme counts read it)."""
-    _prepared(demo_db_copy, spy)
-    with derived_refresh.writer(demo_db_copy) as con:
+    _prepared(recent_db_copy, spy)
+    with derived_refresh.writer(recent_db_copy) as con:
         mid = con.execute("SELECT message_id FROM moderation_messages ORDER BY created_at DESC, 1 LIMIT 1").fetchone()[0]
         con.execute("INSERT INTO themes (item_id, item_type, theme, score, model_version) "
                     "VALUES (?, 'message', 'zz_test', 0.9, 'test')", [mid])
     assert spy == {"update": 1, "rebuild": 0}
-    con = store.connect(demo_db_copy)
+    con = store.connect(recent_db_copy)
     try:
         assert "zz_test" in con.execute("SELECT themes FROM moderation_messages WHERE message_id = ?",
                                         [mid]).fetchone()[0]
@@ -405,7 +406,7 @@ def test_a_theme_added_later_is_refreshed_incrementally(demo_db_copy, spy):
 
 
 @pytest.mark.parametrize("pass_limit, attempts", [("9MB", 3), ("4GB", 2)])
-def test_a_refresh_out_of_memory_under_the_cap_is_tried_again_under_a_larger_one(demo_db_copy, spy, monkeypatch,
+def test_a_refresh_out_of_memory_under_the_cap_is_tried_again_under_a_larger_one(recent_db_copy, spy, monkeypatch,
                                                                                    caplog, pass_limit, attempts):
     """The write session caps DuckDB's memory; a rebuild that does not fit under it is run again under
     the cap of the passes over the whole store (PASS_MEMORY_LIMIT), then, if that is still too little,
@@ -416,7 +417,7 @@ def test_a_refresh_out_of_memory_under_the_cap_is_tried_again_under_a_larger_one
 
     monkeypatch.setattr(store, "IMPORT_MEMORY_LIMIT", "8MB")  # far below what the test store's rebuild needs
     monkeypatch.setattr(store, "PASS_MEMORY_LIMIT", pass_limit)
-    con = store.connect(demo_db_copy)
+    con = store.connect(recent_db_copy)
     try:
         con.execute("DELETE FROM derived_state")
         before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
@@ -432,7 +433,7 @@ def test_a_refresh_out_of_memory_under_the_cap_is_tried_again_under_a_larger_one
         con.close()
 
 
-def test_a_large_rebuild_runs_under_the_passes_cap_from_the_start(demo_db_copy, spy, monkeypatch, caplog):
+def test_a_large_rebuild_runs_under_the_passes_cap_from_the_start(recent_db_copy, spy, monkeypatch, caplog):
     """A rebuild of more than LARGE_REBUILD_ROWS rows does not first fail under the import's cap (10 M
     messages: 115 s lost): it runs once, under PASS_MEMORY_LIMIT, and the session's cap is back after."""
     import logging
@@ -440,7 +441,7 @@ def test_a_large_rebuild_runs_under_the_passes_cap_from_the_start(demo_db_copy, 
     monkeypatch.setattr(store, "IMPORT_MEMORY_LIMIT", "8MB")
     monkeypatch.setattr(store, "PASS_MEMORY_LIMIT", "4GB")
     monkeypatch.setattr(derived_refresh, "LARGE_REBUILD_ROWS", 1000)
-    con = store.connect(demo_db_copy)
+    con = store.connect(recent_db_copy)
     try:
         con.execute("DELETE FROM derived_state")
         with caplog.at_level(logging.INFO, logger="analysis.derived_refresh"), store.bounded_memory(con):
