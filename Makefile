@@ -97,9 +97,10 @@ format: venv
 	$(BIN)/ruff format analysis streamlit_app tests benchmarks
 
 ## make eval: every text model on real labelled French texts (shared folder: VIGIE_SHARED or ../shared),
-## figures with bootstrap intervals printed and written into the model cards (a few minutes)
+## figures with bootstrap intervals printed and written into the model cards (a few minutes); the emerging subjects
+## also on the test demo store (its injected events) when `make test` or `make test-db` has built it
 eval: venv
-	$(BIN)/python -m analysis eval
+	$(BIN)/python -m analysis eval $(if $(wildcard $(TEST_DB).ok),--demo-db $(TEST_DB))
 
 ## make bench: scaled demo (1M messages) and the performance table (benchmarks/README.md)
 bench: venv

@@ -28,6 +28,9 @@ def eval_cmd(
 
     db = demo_db or next((Path(v) for v in (os.environ.get("VIGIE_TEST_DB"), os.environ.get("VIGIE_DB"))
                           if v and Path(v).exists()), None)
+    if db is None and not fast and (not only or "emerging" in only):
+        typer.echo("Sujets émergents sur la démo : non mesurés, aucune base de démonstration (`make test-db` puis "
+                   "`make eval`, ou --demo-db) ; results.json n'aura pas ces chiffres.", err=True)
     res = R.run(shared, fast=fast, only=tuple(only), progress=lambda s: typer.echo(f"… {s}", err=True),
                 demo_db=db, demo_exports=exports_dir_for(db) if db else None)
     typer.echo(R.render(res))

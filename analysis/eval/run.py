@@ -276,6 +276,9 @@ def language_figures(root: Path, lab: pd.DataFrame) -> dict:
     return out
 
 
+PARTS = ("labels", "themes", "sentiment", "hostility", "emerging")  # what a full run measures
+
+
 def run(shared: str | Path | None = None, fast: bool = False, only: tuple[str, ...] = (),
         progress: Callable[[str], None] | None = None, demo_db: Path | None = None,
         demo_exports: Path | None = None) -> dict:
@@ -289,6 +292,7 @@ def run(shared: str | Path | None = None, fast: bool = False, only: tuple[str, .
                 "sentiment": lambda: eval_sentiment(root, fast, say),
                 "hostility": lambda: eval_hostility(root, fast, say),
                 "emerging": lambda: E.evaluate(root, None if fast else demo_db, demo_exports)}
+    assert tuple(sections) == PARTS
     res: dict[str, Any] = {"fast": fast}
     for name, fn in sections.items():
         if not only or name in only:
@@ -632,5 +636,8 @@ def save(res: dict) -> None:
         if name in res:
             write_card(CARDS[name], fn(res[name]) + ("\n\n" + lab if lab else ""))
     old = json.loads(RESULTS_PATH.read_text(encoding="utf-8")) if RESULTS_PATH.exists() else {}
-    old.update(_jsonable(res))
+    new = _jsonable(res)
+    if any(name not in res for name in PARTS):  # a partial run (--only): the full run's time stays
+        new.pop("seconds", None)
+    old.update(new)
     RESULTS_PATH.write_text(json.dumps(old, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
