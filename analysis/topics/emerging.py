@@ -146,13 +146,16 @@ MIN_LIFT = 2.0
 
 # Evaluative and filler words (lemma keys, folded) that never name a subject on their own, however
 # rare they were before: « nouveau », « plaire », « super » rise with any announcement. In a phrase
-# they stay (« nouveau marché »); a subject whose only words are these is no subject (issue 22).
+# they stay (« nouveau marché »); a subject whose only words are these is no subject (issue 22), and
+# neither is one whose every phrase is made of them alone: agreement adverbs and the nouns of praise
+# formulas (« Exactement, il faut… », « Belle initiative », « Bonne idée ») are reactions (issue 17).
 LONE_GENERIC = frozenset("""
 nouveau nouvel nouvelle ancien plaire aimer adorer super top genial bravo merci beau bel belle joli
 content heureux bien mieux bon mauvais nul grand petit gros vrai vraiment chouette magnifique excellent
 parfait formidable incroyable dommage honte triste penser savoir vouloir venir prendre mettre falloir
 trouver attendre arriver passer rester demander esperer aucun chose truc gens monde annee jour semaine
 mois fois moment temps
+exactement totalement absolument carrement clairement franchement completement tellement initiative idee
 """.split())
 
 
@@ -317,7 +320,7 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
     # Only the max_subjects largest groups are returned (stable sort: ties keep the group order).
     def readable(g: dict) -> bool:
         names_g = {e.term for e in g["eps"]}
-        if all(t in LONE_GENERIC for t in names_g):  # only « nouveau », « plaire »…: nothing named
+        if all(all(w in LONE_GENERIC for w in t.split()) for t in names_g):  # « nouveau », « exactement falloir »
             return False
         if lone_share is None or not n_base or len(names_g) > 1 or any(" " in t or t[0] == "#" for t in names_g):
             return True
