@@ -133,3 +133,51 @@ def test_report_charts_skip_the_schema_walk(monkeypatch):
     monkeypatch.setattr(alt.Chart, "validate", classmethod(lambda *a, **k: pytest.fail("validated")))
     spec = charts._spec(chart)
     assert {k: v for k, v in spec.items() if k != "config"} == {k: v for k, v in want.items() if k != "config"}
+
+
+def test_the_report_pauses_the_cyclic_gc_and_gives_it_back():
+    """Building and laying out a report pause Python's cyclic collector (render._GcPaused); nested,
+    concurrent or failing reports give it back as they found it."""
+    import gc
+    import threading
+
+    paused = render._GcPaused
+    assert gc.isenabled()
+
+    @paused()
+    def fails():
+        assert not gc.isenabled()
+        raise ValueError("x")
+
+    with paused():
+        assert not gc.isenabled()
+        with paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer report is still running
+        with pytest.raises(ValueError):
+            fails()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    inside, go = threading.Event(), threading.Event()
+
+    def other():
+        with paused():
+            inside.set()
+            go.wait(5)
+
+    t = threading.Thread(target=other)
+    t.start()
+    inside.wait(5)
+    with paused():
+        pass
+    assert not gc.isenabled()  # the other thread's report still runs
+    go.set()
+    t.join()
+    assert gc.isenabled()
+    gc.disable()  # a caller that had paused it itself keeps it paused
+    try:
+        with paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
