@@ -56,27 +56,18 @@ _scan_component_manifests_once()
 LONG_FIRST = {  # browser groups apart: xdist gives each worker two units at first, run one after the other
     "browser_pages": 120, "demo": 110, "pages_all": 100, "browser_parcours": 90, "scope": 80,
     "security_fuzz": 70, "browser_offline": 65, "reports": 40, "security_app_server": 35, "events": 30,
-    "browser_oidc": 25, "security_faults": 20,
+    "browser_oidc": 25, "derived_incremental": 24, "security_faults": 20,
     "tests/test_derived.py::test_writer_rebuilds_and_findings_are_unchanged": 17,
-    "tests/test_derived_incremental.py::test_a_real_import_of_one_more_day_equals_a_rebuild": 10,
     "tests/test_collect_youtube.py::test_cli_json_against_local_replay": 10,
     "tests/test_collect_rss.py::test_cli_json_against_local_replay": 8,
     # single tests of 7 to 17 s (`--durations=150`, 7 Dec. 2026, 19 h 30) that were still drawn anywhere:
     # one drawn last ran alone at the end (CI 8 min 47 to 9 min 33 from one run to the next)
-    "tests/test_derived_incremental.py::test_a_correction_then_an_erasure": 16,
-    "tests/test_derived_incremental.py::test_tables_written_by_other_definitions_are_rebuilt": 15,
-    "tests/test_derived_incremental.py::test_edited_texts_are_refreshed_incrementally": 14,
     "tests/test_parcours_report.py::test_app_pdf_is_the_cli_pdf_of_the_displayed_command": 11,
     "tests/test_security_store_attacks.py::test_second_import_during_an_import_is_a_clear_busy_error_with_json": 10,
-    "tests/test_derived_incremental.py::test_replies_across_posts_and_without_post_equal_a_rebuild": 9,
-    "tests/test_derived_incremental.py::test_a_correction_is_refreshed_incrementally": 9,
-    "tests/test_derived_incremental.py::test_a_new_day_is_refreshed_incrementally_and_equals_a_rebuild": 9,
     "tests/test_derived.py::test_incoming_messages_give_the_same_responsiveness": 8,
-    "tests/test_derived_incremental.py::test_a_theme_added_later_is_refreshed_incrementally": 8,
     "tests/test_collect_jetstream.py::test_cli_follow_sigterm_then_jetstream_spool_import": 8,
     "tests/test_security_app_attacks.py::test_report_is_not_a_media_link_and_only_a_logged_in_session_gets_it": 7,
     "tests/test_security_hosting.py::test_vigie_audit_and_purge_of_the_audit_log": 7,
-    "tests/test_derived_incremental.py::test_a_session_that_writes_nothing_is_not_published_again": 7,
     "tests/test_parcours_report.py::test_the_monthly_report_is_compact_every_page_full": 7,
 }
 

@@ -14,6 +14,9 @@ import pytest
 from analysis import derived, derived_refresh, store
 from analysis.sentiment.corrections import correct
 
+# one worker: the recent demo store (recent_demo_db, 7 s to build) is built once, not once per worker
+pytestmark = pytest.mark.xdist_group("derived_incremental")
+
 TABLES = {"daily_sentiment": "territory_id, platform, day", "incoming_messages": "message_id",
           "moderation_messages": "message_id", "daily_messages_utc": "territory_id, platform, day",
           "daily_themes_utc": "territory_id, platform, day, theme"}
