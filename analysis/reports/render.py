@@ -98,9 +98,9 @@ def _logo_uri(logo: str | Path | None) -> str | None:
 class _GcPaused(contextlib.ContextDecorator):
     """Python's cyclic garbage collector paused while a report is computed or laid out, then left to run
     again: both phases allocate millions of small objects (frames, WeasyPrint's boxes) and few cycles,
-    and the collector kept walking them — 8 % of the report's time at 1 M messages (4,6–4,8 → 4,1–4,5 s,
-    same peak memory). Nested and concurrent reports (the app's sessions) share one pause: the last one
-    out restores the collector as the first one in found it."""
+    and the collector kept walking them — 8 % of the report's time at 1 M messages (4,4–4,8 → 3,8–4,4 s
+    in runs alternated with and without the pause, same peak memory). Nested and concurrent reports (the
+    app's sessions) share one pause: the last one out restores the collector as the first one in found it."""
 
     _lock = threading.Lock()
     _depth = 0
