@@ -152,7 +152,7 @@ MIN_LIFT = 2.0
 LONE_GENERIC = frozenset("""
 nouveau nouvel nouvelle ancien plaire aimer adorer super top genial bravo merci beau bel belle joli
 content heureux bien mieux bon mauvais nul grand petit gros vrai vraiment chouette magnifique excellent
-parfait formidable incroyable dommage honte triste penser savoir vouloir venir prendre mettre falloir
+parfait formidable incroyable dommage honte triste penser savoir vouloir pouvoir devoir venir prendre mettre falloir
 trouver attendre arriver passer rester demander esperer aucun chose truc gens monde annee jour semaine
 mois fois moment temps
 exactement totalement absolument carrement clairement franchement completement tellement initiative idee
