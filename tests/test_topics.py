@@ -785,3 +785,24 @@ def test_the_analyst_is_told_whether_the_classifier_adapted():
     assert "adapté à ses textes le 2026-12-06 20:55" in said and "17\u202f642" in said and "559\u202f838" in said
     assert "il en faut 200" in adaptation_sentence({**base, "learned": False, "examples": 80})
     assert "la méthode d'adaptation a changé" in adaptation_sentence({**base, "current": False})
+
+
+def test_a_subject_that_burst_several_times_says_how_many():
+    """A subject's terms burst at several times (« ligne bus » in the demo: 7 bursts in ten months): the
+    page says « à N reprises » instead of dates that read as one long burst; bursts less than a week
+    apart are one episode."""
+    from types import SimpleNamespace as E
+
+    from analysis.topics.emerging import _episodes
+    from analysis.views.thematiques import emerging_headline
+
+    d = date
+    assert _episodes([E(start=d(2026, 3, 9), end=d(2026, 3, 23))]) == 1
+    assert _episodes([E(start=d(2026, 3, 20), end=d(2026, 3, 30)), E(start=d(2026, 3, 9), end=d(2026, 3, 23)),
+                      E(start=d(2026, 4, 5), end=d(2026, 4, 6))]) == 1  # overlapping, then 6 quiet days
+    assert _episodes([E(start=d(2026, 1, 2), end=d(2026, 1, 3)), E(start=d(2026, 5, 1), end=d(2026, 5, 2)),
+                      E(start=d(2026, 1, 11), end=d(2026, 1, 12))]) == 3  # 8 quiet days apart: two episodes
+    s = {"label": "ligne bus", "start": d(2025, 12, 31), "end": d(2026, 10, 20), "peak": d(2026, 5, 27), "count": 83,
+         "baseline": 0.4, "episodes": 7}
+    assert "à 7 reprises entre le 31 déc. 2025 et le 20 oct. 2026" in emerging_headline(s, str)
+    assert "du 31 déc. 2025 au 20 oct. 2026" in emerging_headline({**s, "episodes": 1}, str)

@@ -325,7 +325,7 @@ def emerging_cmd(
     if as_json:
         print(json.dumps([{"label": x.label, "terms": x.terms, "hashtags": x.hashtags, "start": x.start.isoformat(),
                            "end": x.end.isoformat(), "peak": x.peak.isoformat(), "messages": x.count,
-                           "baseline": x.baseline, "max_z": x.max_z,
+                           "baseline": x.baseline, "max_z": x.max_z, "episodes": x.episodes,
                            "examples": x.messages["text"].head(examples).tolist()} for x in subjects],
                          ensure_ascii=False, indent=2))
         return

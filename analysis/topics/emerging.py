@@ -117,6 +117,9 @@ class EmergingSubject:
     baseline: float
     max_z: float
     messages: pd.DataFrame = field(repr=False)
+    # separate bursts between start and end (a week or more of quiet between two): « ligne bus » burst
+    # three times in ten months, and its dates alone read as one ten-month subject
+    episodes: int = 1
 
 
 def _daily_matrix(pos: np.ndarray, X: sp.csr_matrix, n_days: int) -> np.ndarray:
@@ -354,9 +357,26 @@ def emerging_subjects(con: Any, f: Filters, baseline_days: int = 28, z_threshold
             start=min(e.start for e in eps_g), end=max(e.end for e in eps_g),
             peak=max(eps_g, key=lambda e: e.peak_count).peak, count=len(g["docs"]),
             baseline=float(min(e.baseline for e in eps_g)), max_z=float(max(e.max_z for e in eps_g)),
-            messages=sub.head(messages_per_subject).reset_index(drop=True)))
+            messages=sub.head(messages_per_subject).reset_index(drop=True), episodes=_episodes(eps_g)))
     subjects.sort(key=lambda s: s.count, reverse=True)
     return subjects[:max_subjects]
+
+
+# Bursts of a subject's terms less than this apart are one episode of it.
+EPISODE_GAP = timedelta(days=7)
+
+
+def _episodes(eps: list) -> int:
+    """How many separate bursts the terms' episodes ``eps`` make: their [start, end] spans merged when
+    less than :data:`EPISODE_GAP` apart."""
+    n, end = 0, None
+    for e in sorted(eps, key=lambda e: e.start):
+        if end is None or e.start > end + EPISODE_GAP:
+            n += 1
+            end = e.end
+        else:
+            end = max(end, e.end)
+    return n
 
 
 def _message_keys(con: Any, where: str, params: list, rid: np.ndarray, keys: Any, min_df: int, max_df: float,
@@ -431,6 +451,6 @@ def emerging_table(subjects: Sequence[EmergingSubject]) -> pd.DataFrame:
     """One row per subject, French column names, French dates (for tables and reports)."""
     return pd.DataFrame([{
         "Sujet": s.label, "Hashtags": ", ".join(s.hashtags), "Du": fr_date(s.start), "Au": fr_date(s.end),
-        "Pic": fr_date(s.peak), "Messages": fr_int(s.count), "Niveau habituel (msg/jour)": fr_num(s.baseline),
-        "Écart (z)": fr_num(s.max_z)} for s in subjects],
-        columns=["Sujet", "Hashtags", "Du", "Au", "Pic", "Messages", "Niveau habituel (msg/jour)", "Écart (z)"])
+        "Épisodes": fr_int(s.episodes), "Pic": fr_date(s.peak), "Messages": fr_int(s.count),
+        "Niveau habituel (msg/jour)": fr_num(s.baseline), "Écart (z)": fr_num(s.max_z)} for s in subjects],
+        columns=["Sujet", "Hashtags", "Du", "Au", "Épisodes", "Pic", "Messages", "Niveau habituel (msg/jour)", "Écart (z)"])

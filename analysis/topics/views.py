@@ -57,7 +57,7 @@ def emerging_view(con: Any, f: Filters, **kwargs: Any) -> list[dict[str, Any]]:
     out = []
     for s in emerging_subjects(con, f, **kwargs):
         d = {k: getattr(s, k) for k in ("label", "terms", "hashtags", "start", "end", "peak", "count", "baseline",
-                                        "max_z")}
+                                        "max_z", "episodes")}
         d["messages"] = s.messages[["created_at", "platform", "text"]].to_dict("records")
         out.append(d)
     return out
@@ -124,7 +124,9 @@ def report_section(con: Any, f: Filters, top: int = 5) -> dict[str, Any]:
             "Situation": pvc["situation"]})
     subjects = emerging_subjects(con, f) if f.territories else []
     for sub in subjects[:3]:
-        findings.append(f"Sujet émergent : « {sub.label} » du {fr_date(sub.start)} au {fr_date(sub.end)} "
+        when = (f"du {fr_date(sub.start)} au {fr_date(sub.end)}" if sub.episodes <= 1 else
+                f"à {sub.episodes} reprises entre le {fr_date(sub.start)} et le {fr_date(sub.end)}")
+        findings.append(f"Sujet émergent : « {sub.label} » {when} "
                         f"({fr_count(sub.count, 'message')}, pic le {fr_date(sub.peak)}).")
     if subjects:
         tables["Sujets émergents"] = emerging_table(subjects)

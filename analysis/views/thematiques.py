@@ -86,7 +86,10 @@ def no_emerging(start: Any, end: Any) -> str:
 
 
 def emerging_headline(s0: dict, esc: Any) -> str:
-    return (f"**« {esc(s0['label'])} » a brusquement monté du {fr_date(s0['start'])} au {fr_date(s0['end'])}** "
+    n = s0.get("episodes", 1)
+    when = (f"a brusquement monté du {fr_date(s0['start'])} au {fr_date(s0['end'])}" if n <= 1 else
+            f"a brusquement monté à {n} reprises entre le {fr_date(s0['start'])} et le {fr_date(s0['end'])}")
+    return (f"**« {esc(s0['label'])} » {when}** "
             f"({fr_int(s0['count'])} messages, pic le {fr_date(s0['peak'])}, contre "
             f"{fr_num(s0['baseline'])} {fr_plural(s0['baseline'], 'message')} par jour d'habitude).")
 
@@ -98,6 +101,7 @@ def emerging_table(subjects: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({
         "Sujet": [s["label"] for s in subjects], "Hashtags": [", ".join(s["hashtags"]) for s in subjects],
         "Du": [fr_date(s["start"]) for s in subjects], "Au": [fr_date(s["end"]) for s in subjects],
+        "Épisodes": [s.get("episodes", 1) for s in subjects],  # separate bursts between these dates
         "Pic": [fr_date(s["peak"]) for s in subjects], "Messages": [s["count"] for s in subjects],
         "Niveau habituel (msg/jour)": [s["baseline"] for s in subjects],
         "Écart à la normale (z)": [s["max_z"] for s in subjects]})
