@@ -118,7 +118,7 @@ class EmergingSubject:
     max_z: float
     messages: pd.DataFrame = field(repr=False)
     # separate bursts between start and end (a week or more of quiet between two): « ligne bus » burst
-    # three times in ten months, and its dates alone read as one ten-month subject
+    # seven times in ten months of the demo, and its dates alone read as one ten-month subject
     episodes: int = 1
 
 
@@ -377,6 +377,14 @@ def _episodes(eps: list) -> int:
         else:
             end = max(end, e.end)
     return n
+
+
+def when_fr(start: date, end: date, episodes: int = 1) -> str:
+    """When a subject rose, in French: « du 9 mars 2026 au 23 mars 2026 », or « à 7 reprises entre le … et le … »
+    for one that burst several times (its dates alone would read as one long burst)."""
+    if episodes <= 1:
+        return f"du {fr_date(start)} au {fr_date(end)}"
+    return f"à {episodes} reprises entre le {fr_date(start)} et le {fr_date(end)}"
 
 
 def _message_keys(con: Any, where: str, params: list, rid: np.ndarray, keys: Any, min_df: int, max_df: float,

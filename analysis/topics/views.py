@@ -11,7 +11,7 @@ from analysis import derived
 from analysis.fmt import fr_count, fr_date, fr_int, fr_num, fr_pct
 from analysis.queries import Filters
 from analysis.topics.clouds import WORD_CLOUD_SAMPLE, word_cloud_png, word_frequencies
-from analysis.topics.emerging import emerging_subjects, emerging_table, territory_words
+from analysis.topics.emerging import emerging_subjects, emerging_table, territory_words, when_fr
 from analysis.topics.reads import posts_vs_conversation, sentiment_by_theme, theme_shares, themed_messages
 from analysis.topics.taxonomy import NO_THEME, load_taxonomy
 
@@ -124,9 +124,7 @@ def report_section(con: Any, f: Filters, top: int = 5) -> dict[str, Any]:
             "Situation": pvc["situation"]})
     subjects = emerging_subjects(con, f) if f.territories else []
     for sub in subjects[:3]:
-        when = (f"du {fr_date(sub.start)} au {fr_date(sub.end)}" if sub.episodes <= 1 else
-                f"à {sub.episodes} reprises entre le {fr_date(sub.start)} et le {fr_date(sub.end)}")
-        findings.append(f"Sujet émergent : « {sub.label} » {when} "
+        findings.append(f"Sujet émergent : « {sub.label} » {when_fr(sub.start, sub.end, sub.episodes)} "
                         f"({fr_count(sub.count, 'message')}, pic le {fr_date(sub.peak)}).")
     if subjects:
         tables["Sujets émergents"] = emerging_table(subjects)

@@ -14,6 +14,7 @@ from analysis.fmt import fr_date, fr_int, fr_num, fr_pct, fr_plural
 from analysis.metrics import points
 from analysis.privacy import ANALYST_ROLES, ELU_MESSAGES_PER_BLOCK, messages_for_role
 from analysis.schema import PLATFORM_LABELS
+from analysis.topics.emerging import when_fr
 
 TONES = {"": "Tous les tons", "negative": "Négatif", "neutral": "Neutre", "positive": "Positif"}
 # Below this gap between the share of a theme in the conversation and in our posts, the two profiles are alike.
@@ -86,10 +87,7 @@ def no_emerging(start: Any, end: Any) -> str:
 
 
 def emerging_headline(s0: dict, esc: Any) -> str:
-    n = s0.get("episodes", 1)
-    when = (f"a brusquement monté du {fr_date(s0['start'])} au {fr_date(s0['end'])}" if n <= 1 else
-            f"a brusquement monté à {n} reprises entre le {fr_date(s0['start'])} et le {fr_date(s0['end'])}")
-    return (f"**« {esc(s0['label'])} » {when}** "
+    return (f"**« {esc(s0['label'])} » a brusquement monté {when_fr(s0['start'], s0['end'], s0['episodes'])}** "
             f"({fr_int(s0['count'])} messages, pic le {fr_date(s0['peak'])}, contre "
             f"{fr_num(s0['baseline'])} {fr_plural(s0['baseline'], 'message')} par jour d'habitude).")
 
@@ -101,7 +99,7 @@ def emerging_table(subjects: list[dict]) -> pd.DataFrame:
     return pd.DataFrame({
         "Sujet": [s["label"] for s in subjects], "Hashtags": [", ".join(s["hashtags"]) for s in subjects],
         "Du": [fr_date(s["start"]) for s in subjects], "Au": [fr_date(s["end"]) for s in subjects],
-        "Épisodes": [s.get("episodes", 1) for s in subjects],  # separate bursts between these dates
+        "Épisodes": [s["episodes"] for s in subjects],  # separate bursts between these dates
         "Pic": [fr_date(s["peak"]) for s in subjects], "Messages": [s["count"] for s in subjects],
         "Niveau habituel (msg/jour)": [s["baseline"] for s in subjects],
         "Écart à la normale (z)": [s["max_z"] for s in subjects]})
