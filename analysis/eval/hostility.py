@@ -28,6 +28,7 @@ from analysis.moderation.toxicity import (
     EXCEPTION,
     LEXICON_PATH,
     MODEL_PATH,
+    POLYSEMOUS,
     ToxicityClassifier,
     default_lexicon,
     is_question,
@@ -169,14 +170,15 @@ def choose_operating_point(texts: list[str], y: np.ndarray, in_domain: np.ndarra
 
 def mark_ambiguous(terms: list[str], path: Any = LEXICON_PATH) -> None:
     """Rewrite the lexicon file with exactly ``terms`` in the ambiguous category (each moved back to
-    ``insulte`` when no longer ambiguous keeps its line; comments untouched)."""
+    ``insulte`` when no longer ambiguous keeps its line; exceptions, polysemous words and comments
+    untouched)."""
     from pathlib import Path
 
     drop = set(terms)
     out = []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         cat, sep, term = line.partition("\t")
-        if sep and not line.startswith("#") and cat != EXCEPTION:
+        if sep and not line.startswith("#") and cat not in (EXCEPTION, POLYSEMOUS):
             key = normalise(term.strip().rstrip("*")) + ("*" if term.strip().endswith("*") else "")
             if key in drop:
                 line = f"{AMBIGUOUS}\t{term}"

@@ -53,6 +53,19 @@ EXCEPTION = "exception"
 # is too often used without hostility (« attardé », « islamo-gauchiste »): chosen by cross-validation,
 # analysis.eval.hostility.ambiguous_terms. Not matched at all: an ambiguous term is not evidence.
 AMBIGUOUS = "ambigu"
+# Lexicon category of words whose everyday sense is not an insult in what a local authority receives
+# (« ma chienne », « un blaireau » in a nature reserve, « spectacle de clowns », « incapable de
+# trouver », « un pneu crevé », « tv pourrie », « attention aux voleurs »): a hit only inside an
+# insult's frame (:data:`_FRAME`), elsewhere the model judges. Chosen by hand (hits in civic texts,
+# reviews and ordinary tweets, and the words' other senses), never rewritten by the cross-validation.
+POLYSEMOUS = "polyseme"
+# A polysemous word is a hit only inside an insult's frame, aimed at someone: « bande d'incapables »,
+# « espèce de blaireau », « sale chienne », « le maire est un guignol », « vous êtes des voleurs » (the
+# hit is the whole phrase, shown to the moderator as it is). On normalised text (accents folded,
+# apostrophes kept).
+_FRAME = (r"(?:bande d(?:e |')|espece d(?:e |')|quel(?:le)?s? |sales? |tou(?:te)?s des |"
+          r"(?:t'es|t'etes|tu es|vous etes|es|est|etes|sont|c'est|ce sont) (?:qu'un |qu'une |que des |un |une |des ))")
+_FRAME_PREFIX = re.compile(_FRAME)
 
 # Digit-for-letter and look-alike substitutions used to dodge filters ("c0nnard", "s@lope").
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s",
@@ -178,10 +191,11 @@ class Lexicon:
 
     def term_of(self, hit: str) -> str | None:
         """The lexicon term (as written in the file, ``*`` kept) a hit was matched by."""
-        for cat, term in sorted(self.terms, key=lambda x: -len(x[1])):
-            base = term.rstrip("*")
-            if cat != EXCEPTION and (hit == base or (term.endswith("*") and hit.startswith(base))):
-                return term
+        for h in (hit, _without_frame(hit)):  # a polysemous word's hit holds its frame
+            for cat, term in sorted(self.terms, key=lambda x: -len(x[1])):
+                base = term.rstrip("*")
+                if cat != EXCEPTION and (h == base or (term.endswith("*") and h.startswith(base))):
+                    return term
         return None
 
     def with_ambiguous(self) -> Lexicon:
@@ -197,23 +211,27 @@ class Lexicon:
         """Categories of the given hits."""
         cats = set()
         for h in hits:
-            for cat, term in self.terms:
-                base = term.rstrip("*")
-                if h == base or (term.endswith("*") and h.startswith(base)):
-                    cats.add(cat)
+            term = self.term_of(h)
+            cats |= {cat for cat, t in self.terms if t == term and cat != EXCEPTION}
         return cats
 
 
 @lru_cache(maxsize=8)
 def _compile(terms: tuple[tuple[str, str], ...]) -> re.Pattern:
     parts = []
-    # Longest first so "fils de pute" wins over "pute".
-    for _, term in sorted(terms, key=lambda x: -len(x[1])):
-        if term.endswith("*"):
-            parts.append(re.escape(term[:-1]) + r"[a-z]*")
-        else:
-            parts.append(re.escape(term))
+    # Longest first so "fils de pute" wins over "pute"; a polysemous word only inside an insult's frame
+    # (tried first: « sale chienne » is one hit, not « sale » then nothing).
+    for cat, term in sorted(terms, key=lambda x: (x[0] != POLYSEMOUS, -len(x[1]))):
+        word = re.escape(term[:-1]) + r"[a-z]*" if term.endswith("*") else re.escape(term)
+        parts.append(_FRAME + word if cat == POLYSEMOUS else word)
     return re.compile(r"(?<![a-z])(?:" + "|".join(parts) + r")(?![a-z])")
+
+
+def _without_frame(hit: str) -> str:
+    """A hit without the insult's frame a polysemous word was found in (« bande d'incapables » →
+    « incapables »); other hits as they are."""
+    m = _FRAME_PREFIX.match(hit)
+    return hit[m.end():] if m else hit
 
 
 @lru_cache(maxsize=1)
