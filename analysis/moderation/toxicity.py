@@ -44,7 +44,7 @@ DEFAULT_PRIOR = 0.05
 # together with the lexicon terms that flag on their own,
 # analysis.eval.hostility.choose_operating_point) and stored in the model's meta; a test checks that
 # both agree. The figure it gives on tweets never seen is printed by `vigie eval`.
-HOSTILE_THRESHOLD = 0.25
+HOSTILE_THRESHOLD = 0.45
 # Lexicon category of harmless phrases that contain a listed word ("s'attarder", "pute" inside
 # "députés" is already excluded by word boundaries): matched first, never reported as hits.
 EXCEPTION = "exception"
