@@ -160,7 +160,9 @@ def test_emerging_real_stream_every_subject_judged():
     res = E.eval_real(_shared())
     for s in ("before", "after"):
         assert res[s]["p5"]["unjudged"] == 0 and res[s]["p10"]["unjudged"] == 0, res[s]["lists"]
-    assert res["after"]["p10"]["shown"] < res["before"]["p10"]["shown"]
+    # a hotel's reviews hold no subject a human would keep: the shipped rule shows none (the earlier rule
+    # showed « exceptionnel » twice until that word joined the reaction words both read)
+    assert res["after"]["p10"]["shown"] == 0 and res["after"]["p10"]["shown"] <= res["before"]["p10"]["shown"]
 
 
 def test_campaign_subjects_are_right_only_when_every_word_names_one():

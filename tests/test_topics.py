@@ -14,6 +14,7 @@ import pytest
 from analysis import access, derived_refresh, store
 from analysis import topics as T
 from analysis.queries import Filters
+from analysis.topics import classifier
 
 # module fixtures are expensive: keep this file on one xdist worker so they are built once
 pytestmark = pytest.mark.xdist_group("topics")
@@ -389,7 +390,7 @@ def test_enrich_is_incremental_and_labels_override(mini):
         r1 = T.enrich(con)
         assert r1["messages_classified"] == con.execute("SELECT count(*) FROM messages").fetchone()[0]
         assert r1["posts_classified"] == 6
-        assert r1["model_version"].startswith("themes-2.0-") and r1["model_version"].endswith("-seed")
+        assert r1["model_version"].startswith(f"{classifier.MODEL_FAMILY}-") and r1["model_version"].endswith("-seed")
         r2 = T.enrich(con)
         assert r2["messages_classified"] == 0 and r2["posts_classified"] == 0
         got = con.execute("SELECT theme FROM themes WHERE item_id = 'facebook:m0' ORDER BY theme").fetchall()
@@ -806,3 +807,16 @@ def test_a_subject_that_burst_several_times_says_how_many():
          "baseline": 0.4, "episodes": 7}
     assert "à 7 reprises entre le 31 déc. 2025 et le 20 oct. 2026" in emerging_headline(s, str)
     assert "du 31 déc. 2025 au 20 oct. 2026" in emerging_headline({**s, "episodes": 1}, str)
+
+
+def test_reactions_without_keyword_get_no_theme(monkeypatch):
+    """A message of reaction words only (« Exceptionnel », « Très agréable », « Bravo, magnifique »: review
+    titles, comments) has no subject: its vector no longer names a theme, where similarity gave tourism; a
+    keyword alone still does, and a word that can name a subject is still read by its vector."""
+    clf = T.ThemeClassifier(T.load_taxonomy()).fit()
+    words = ["Exceptionnel", "Très agréable", "Bravo, magnifique"]
+    assert list(clf.predict_top(words)) == [classifier.NO_THEME] * 3
+    assert clf.predict_top(["Piscine"])[0] == "sport_loisirs"
+    assert clf.predict_top(["Fabuleux spectacle"])[0] == "culture_evenements"
+    clf.subject_keys_ = np.ones(len(clf.seed_vectorizer_.vocabulary_))  # the rule is what leaves them without
+    assert all(t != classifier.NO_THEME for t in clf.predict_top(words))

@@ -62,7 +62,11 @@ HOLDOUT_NOTE = ("deux lots de textes réels jamais étiquetés avant — avis Tr
                 "réglage choisi sur eux — le repli des thèmes, choisi ensuite par sa règle sur les textes civiques, l'a "
                 "été en voyant aussi ses chiffres ici ; lot 2, `data/eval/labelled_comments_holdout2.csv`, 150 textes "
                 "étiquetés à l'aveugle par un second annotateur, après tous les réglages ; les deux lots ont servi une fois à "
-                "écarter un modèle d'hostilité candidat (fiche du modèle, « Mesuré et non adopté »)")
+                "écarter un modèle d'hostilité candidat (fiche du modèle, « Mesuré et non adopté ») ; le 8 déc. 2026, "
+                "ils ont été relus une fois après trois changements choisis sur les jeux de développement seuls (les "
+                "mots polysémiques du lexique d'hostilité, son modèle réentraîné, la règle des mots de réaction des "
+                "thèmes), et les 80 avis TripAdvisor des lots, restés jusque-là parmi les textes ordinaires du modèle "
+                "d'hostilité, en ont été retirés")
 
 # ------------------------------------------------------------------------------ formatting (French)
 def num(v: float | None, d: int = 3) -> str:

@@ -45,7 +45,6 @@ from analysis.topics.clouds import (
 from analysis.topics.discovery import LABEL_SKIP, TopicDiscovery, npmi_coherence, subject_label, topic_label
 from analysis.topics.emerging import (
     GENERIC_SHARE,
-    LONE_GENERIC,
     LONE_SHARE,
     MIN_AUTHORS,
     MIN_LIFT,
@@ -70,6 +69,7 @@ from analysis.topics.enricher import (
 )
 from analysis.topics.evaluation import evaluate
 from analysis.topics.lemmas import (
+    LONE_GENERIC,
     STOP_WORDS_FR,
     TOKEN_PATTERN,
     LemmaVectorizer,

@@ -19,12 +19,12 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from analysis.embeddings import load_table
 from analysis.fmt import fr_plural
-from analysis.topics.lemmas import STOP_WORDS_FR, LemmaVectorizer, _binarize, phrase_key
+from analysis.topics.lemmas import LONE_GENERIC, STOP_WORDS_FR, LemmaVectorizer, _binarize, phrase_key
 from analysis.topics.taxonomy import NO_THEME, Taxonomy, load_taxonomy
 
 # Keyword matrices per taxonomy (path, version): built once, shared by every classifier.
 _SEED_CACHE: dict[tuple[Path | None, str], tuple[LemmaVectorizer, sp.csr_matrix, sp.csr_matrix]] = {}
-MODEL_FAMILY = "themes-2.0"
+MODEL_FAMILY = "themes-2.1"  # 2.1: a text of reaction words only and no keyword gets no theme
 # Most evidence similarity alone can give (score 1 − e^−0,9 = 0,59): enough for a theme, less than a keyword.
 SIMILARITY_CAP = 0.9
 # Below this cosine to its nearest theme, a text without any keyword gets no theme. At 0 (chosen on the
@@ -194,11 +194,15 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         adapted = self.expand and getattr(self, "adapt_coef_", None) is not None
         if adapted and self.adapt_lead > 0 and len(bare) < len(s):
             self._lead(B, s, np.flatnonzero(s.max(axis=1) > 0))
+        # A text without a keyword whose words are all reactions (« Exceptionnel », « Très agréable »,
+        # « Bravo, magnifique »: review titles, comments; :data:`LONE_GENERIC`) names no subject: neither the
+        # adapted model nor similarity gives it a theme from its vector (a keyword still does: « Piscine »).
+        if len(bare):
+            bare = bare[np.asarray(B[bare] @ self._subject_keys()).ravel() > 0]
         if len(bare) and adapted:
             P = self._adapted_proba(B[bare])
             j = P.argmax(axis=1)
             best = P[np.arange(len(P)), j]
-            best[np.diff(B[bare].indptr) == 0] = 0  # no known word: the model would only read its priors
             lo, hi = ADAPT_EVIDENCE
             e = lo + (hi - lo) * np.clip((best - self.adapt_floor) / (1 - self.adapt_floor), 0, 1)
             s[bare, self.adapt_classes_[j]] += np.where(best >= self.adapt_floor, e, 0.0)
@@ -208,6 +212,16 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         elif len(bare):
             s[bare] += self._similarity_evidence(B[bare], self.similarity_floor)
         return s
+
+    def _subject_keys(self) -> np.ndarray:
+        """1 for each vocabulary key that may name a subject, 0 for a reaction word (:data:`LONE_GENERIC`)."""
+        keys = getattr(self, "subject_keys_", None)
+        if keys is None:
+            vocab = self.seed_vectorizer_.vocabulary_
+            keys = np.ones(len(vocab))
+            keys[[i for k, i in vocab.items() if k in LONE_GENERIC]] = 0.0
+            self.subject_keys_ = keys
+        return keys
 
     def _similarity_evidence(self, Bb: sp.csr_matrix, floor: float) -> np.ndarray:
         """Per text (its binary keys ``Bb``) and theme: ``similarity_weight × (cos − floor) ÷ (1 − floor)``,

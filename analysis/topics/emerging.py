@@ -19,7 +19,14 @@ from analysis.fmt import fr_date, fr_int, fr_num
 from analysis.queries import Filters
 from analysis.topics.discovery import subject_label
 from analysis.topics.keys import french_only, keys_join, stored_key_matrix
-from analysis.topics.lemmas import STOP_WORDS_FR, TOKEN_PATTERN, LemmaVectorizer, _binarize, surface_one
+from analysis.topics.lemmas import (
+    LONE_GENERIC,
+    STOP_WORDS_FR,
+    TOKEN_PATTERN,
+    LemmaVectorizer,
+    _binarize,
+    surface_one,
+)
 
 
 def detect_bursts(counts: pd.DataFrame, baseline_days: int = 28, min_history: int = 7, z_threshold: float = 4.0,
@@ -147,19 +154,6 @@ MIN_AUTHORS = 3
 MIN_LIFT = 2.0
 
 
-# Evaluative and filler words (lemma keys, folded) that never name a subject on their own, however
-# rare they were before: « nouveau », « plaire », « super » rise with any announcement. In a phrase
-# they stay (« nouveau marché »); a subject whose only words are these is no subject (issue 22), and
-# neither is one whose every phrase is made of them alone: agreement adverbs and the nouns of praise
-# formulas (« Exactement, il faut… », « Belle initiative », « Bonne idée ») are reactions (issue 17).
-LONE_GENERIC = frozenset("""
-nouveau nouvel nouvelle ancien plaire aimer adorer super top genial bravo merci beau bel belle joli
-content heureux bien mieux bon mauvais nul grand petit gros vrai vraiment chouette magnifique excellent
-parfait formidable incroyable dommage honte triste penser savoir vouloir pouvoir devoir venir prendre mettre falloir
-trouver attendre arriver passer rester demander esperer aucun chose truc gens monde annee jour semaine
-mois fois moment temps
-exactement totalement absolument carrement clairement franchement completement tellement initiative idee
-""".split())
 
 
 def generic_words(base_share: dict[str, float], threshold: float = GENERIC_SHARE) -> set[str]:

@@ -54,6 +54,24 @@ STOP_WORDS_FR: frozenset[str] = frozenset(
 STOP_WORDS_FR = STOP_WORDS_FR | frozenset(fold(w) for w in STOP_WORDS_FR) | frozenset(
     w for w in ENGLISH_FUNCTION_WORDS if "'" not in w and w not in ("non",))
 
+# Evaluative and filler words (lemma keys, folded) that never name a subject on their own, however
+# rare they were before: « nouveau », « plaire », « super » rise with any announcement. In a phrase
+# they stay (« nouveau marché »); a subject whose only words are these is no subject (issue 22), and
+# neither is one whose every phrase is made of them alone: agreement adverbs and the nouns of praise
+# formulas (« Exactement, il faut… », « Belle initiative », « Bonne idée ») are reactions (issue 17). A
+# message whose only words are these names no theme either (« Exceptionnel », « Très agréable »: review
+# titles; :class:`analysis.topics.classifier.ThemeClassifier`), unless a keyword does.
+LONE_GENERIC = frozenset("""
+nouveau nouvel nouvelle ancien plaire aimer adorer super top genial bravo merci beau bel belle joli
+content heureux bien mieux bon mauvais nul grand petit gros vrai vraiment chouette magnifique excellent
+parfait formidable incroyable dommage honte triste penser savoir vouloir pouvoir devoir venir prendre mettre falloir
+trouver attendre arriver passer rester demander esperer aucun chose truc gens monde annee jour semaine
+mois fois moment temps
+fabuleux exceptionnel agreable sympa sympathique impeccable extraordinaire superbe splendide genialissime
+decevant decevoir decu moyen correct convenable acceptable horrible catastrophique mediocre
+exactement totalement absolument carrement clairement franchement completement tellement initiative idee
+""".split())
+
 _URL = r"(?:https?://|www\.)\S+"
 _MENTION = r"@\w+"
 _HASHTAG = re.compile(r"#(\w+)")
