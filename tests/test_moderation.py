@@ -53,9 +53,8 @@ def test_toxicity_model_on_clear_examples():
         "Les travaux de la rue Victor-Hugo durent depuis trop longtemps",
     ])[:, 1]
     # the shipped decision is a lexicon term or p ≥ the operating threshold (both hostile ones
-    # carry a lexicon term); the model alone ranks them far above the ordinary ones (« incapables » is a
-    # polysemous word, not a hit: the first message has one lexicon hit, and p 0,17)
-    assert min(p[0], p[1]) > 0.15 and min(p[0], p[1]) > 5 * max(p[2], p[3])
+    # carry a lexicon term); the model alone ranks them far above the ordinary ones
+    assert min(p[0], p[1]) > 0.3 and min(p[0], p[1]) > 5 * max(p[2], p[3])
     assert p[2] < 0.1 and p[3] < 0.1
     assert all(tox.default_lexicon().hits(t) for t in ("Bande de connards, vous êtes des incapables !",
                                                         "Sale arabe, rentre chez toi"))

@@ -154,8 +154,6 @@ MIN_AUTHORS = 3
 MIN_LIFT = 2.0
 
 
-
-
 def generic_words(base_share: dict[str, float], threshold: float = GENERIC_SHARE) -> set[str]:
     """Words whose share of the baseline messages is at least ``threshold`` (background vocabulary)."""
     return {w for w, v in base_share.items() if v >= threshold}
