@@ -287,3 +287,19 @@ def test_moderator_labels_of_mlma_training_tweets_are_new_and_from_the_training_
     for p in (D.LABELS_PATH, D.HOLDOUT_PATH, D.HOLDOUT2_PATH, D.SECOND_PASS_PATH):
         others |= set(pd.read_csv(p, dtype=str, comment="#")["ref"])
     assert not set(mod["ref"]) & others
+
+
+def test_spikes_on_the_real_stream_false_alarms_and_an_injected_episode():
+    """The negative-spike detector on a hotel's real reviews replayed as a stream: nothing a human would
+    call a crisis, no spike; 30 of its real negative reviews moved into three days, one spike on them,
+    nothing else. The section renders in French."""
+    from analysis.eval import spikes as P
+
+    res = P.eval_real(_shared())
+    assert res["scored"] > 2000 and res["as_is"] == []
+    inj = res["injected"]
+    assert inj["moved"] == P.INJECT_N and inj["found"] == 1 and inj["others"] == 0, inj
+    hit = inj["spikes"][0]
+    assert hit["start"] <= inj["start"] and hit["end"] >= inj["end"] and hit["negative"] >= P.INJECT_N
+    text = P.render({"demo": None, "real": res})
+    assert "0 pic montré" in text and "trouvé, du" in text and "pic(s)" not in text

@@ -18,7 +18,7 @@ app = typer.Typer(add_completion=False)
 def eval_cmd(
     shared: Path = typer.Option(None, "--shared", help="Dossier des données partagées (défaut : $VIGIE_SHARED ou ../shared)."),
     fast: bool = typer.Option(False, "--fast", help="Sous-ensemble rapide (quelques secondes), sans écrire les fiches."),
-    only: list[str] = typer.Option([], "--only", help="themes, sentiment, hostility, labels ou emerging (répétable)."),
+    only: list[str] = typer.Option([], "--only", help="themes, sentiment, hostility, labels, emerging ou spikes (répétable)."),
     demo_db: Path = typer.Option(None, "--demo-db", help="Base de démonstration pour les sujets émergents (défaut : "
                                  "$VIGIE_TEST_DB ou $VIGIE_DB si sa vérité terrain existe)."),
     write: bool = typer.Option(True, "--write/--no-write", help="Écrire les figures dans les fiches des modèles."),
@@ -28,8 +28,8 @@ def eval_cmd(
 
     db = demo_db or next((Path(v) for v in (os.environ.get("VIGIE_TEST_DB"), os.environ.get("VIGIE_DB"))
                           if v and Path(v).exists()), None)
-    if db is None and not fast and (not only or "emerging" in only):
-        typer.echo("Sujets émergents sur la démo : non mesurés, aucune base de démonstration (`make test-db` puis "
+    if db is None and not fast and (not only or {"emerging", "spikes"} & set(only)):
+        typer.echo("Sujets émergents et pics sur la démo : non mesurés, aucune base de démonstration (`make test-db` puis "
                    "`make eval`, ou --demo-db) ; results.json n'aura pas ces chiffres.", err=True)
     res = R.run(shared, fast=fast, only=tuple(only), progress=lambda s: typer.echo(f"… {s}", err=True),
                 demo_db=db, demo_exports=exports_dir_for(db) if db else None)

@@ -15,7 +15,9 @@ One run computes, on data read from the shared folder at run time (``analysis.ev
 - **labels** — our labelled comments: size, sources, agreement of the double-labelled subset;
 - **emerging** — emerging subjects' precision at 5 and 10 before and after the subject rules, on
   the demo's injected events (when a demo store is given) and on the real Booking stream replayed
-  as a time series (:mod:`analysis.eval.emerging`).
+  as a time series (:mod:`analysis.eval.emerging`);
+- **spikes** — the negative-spike detector on the demo's injected crisis and on the same real stream,
+  as it is (false alarms) and with an injected episode of real negative reviews (:mod:`analysis.eval.spikes`).
 
 Every figure has a 95 % percentile bootstrap interval (1 000 resamples). ``fast=True`` runs a
 few-second subset (used by ``make test``): no grid search, fewer texts, fewer resamples; it
@@ -38,6 +40,7 @@ from analysis.eval import data as D
 from analysis.eval import emerging as E
 from analysis.eval import hostility as H
 from analysis.eval import sentiment as S
+from analysis.eval import spikes as P
 from analysis.eval import themes as T
 from analysis.eval.stats import cohen_kappa
 from analysis.fmt import fr_int, fr_pct
@@ -284,15 +287,16 @@ def run(shared: str | Path | None = None, fast: bool = False, only: tuple[str, .
         progress: Callable[[str], None] | None = None, demo_db: Path | None = None,
         demo_exports: Path | None = None) -> dict:
     """All figures (a JSON-ready dict). ``only``: a subset of themes, sentiment, hostility, labels,
-    emerging. ``demo_db``/``demo_exports``: the demo store and its exports folder (ground truth) for
-    the emerging subjects' demo figures (left out when absent, and in the fast subset)."""
+    emerging, spikes. ``demo_db``/``demo_exports``: the demo store and its exports folder (ground truth) for
+    the emerging subjects' and spikes' demo figures (left out when absent, and in the fast subset)."""
     say = progress or (lambda s: None)
     root = D.shared_root(shared)
     t0 = time.perf_counter()
     sections = {"labels": lambda: eval_labels(root), "themes": lambda: eval_themes(root, fast, say),
                 "sentiment": lambda: eval_sentiment(root, fast, say),
                 "hostility": lambda: eval_hostility(root, fast, say),
-                "emerging": lambda: E.evaluate(root, None if fast else demo_db, demo_exports)}
+                "emerging": lambda: E.evaluate(root, None if fast else demo_db, demo_exports),
+                "spikes": lambda: P.evaluate(root, None if fast else demo_db, demo_exports)}
     res: dict[str, Any] = {"fast": fast, "partial": not set(sections) <= set(only or sections)}
     for name, fn in sections.items():
         if not only or name in only:
@@ -595,7 +599,7 @@ def render_labels(lab: dict) -> str:
 def render(res: dict) -> str:
     parts = []
     for name, fn in (("labels", render_labels), ("themes", render_themes), ("sentiment", render_sentiment),
-                     ("hostility", render_hostility), ("emerging", E.render)):
+                     ("hostility", render_hostility), ("emerging", E.render), ("spikes", P.render)):
         if name in res:
             parts.append(fn(res[name]))
     parts.append(f"_{'Sous-ensemble rapide' if res['fast'] else 'Évaluation complète'} : {num(res['seconds'], 1)} s._")
