@@ -303,3 +303,18 @@ def test_spikes_on_the_real_stream_false_alarms_and_an_injected_episode():
     assert hit["start"] <= inj["start"] and hit["end"] >= inj["end"] and hit["negative"] >= P.INJECT_N
     text = P.render({"demo": None, "real": res})
     assert "0 pic montré" in text and "trouvé, du" in text and "pic(s)" not in text
+
+
+def test_emerging_real_stream_with_known_episodes():
+    """Real reviews holding a word, moved into three days of the real stream one word at a time: an episode
+    of at least 10 messages is the month's first subject and the only one; a smaller one is not listed
+    (min_total, by design)."""
+    from analysis.eval import emerging as E
+
+    res = E.eval_injected(_shared())
+    for r in res["episodes"]:
+        if r["moved"] >= E.EVENT_MIN_MESSAGES:
+            assert r["rank"] == 1 and r["others"] == 0, r
+        else:
+            assert r["rank"] is None, r
+    assert res["p5"]["precision"] == 1.0 and res["p5"]["shown"] >= 3

@@ -25,7 +25,7 @@ nothing; the events found, printed beside it, keep that honest).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,9 +35,9 @@ import pandas as pd
 
 from analysis import store
 from analysis.eval import data as D
-from analysis.fmt import fr_count, fr_num
+from analysis.fmt import fr_count, fr_date, fr_num
 from analysis.queries import Filters
-from analysis.text import fold
+from analysis.text import detect_lang, fold
 from analysis.topics import STOP_WORDS_FR, emerging_subjects, lemma_key
 
 REAL_LABELS_PATH = D.EVAL_DIR / "emerging_real_labels.csv"
@@ -250,10 +250,57 @@ def eval_real(root: Path, settings: dict[str, dict] = SETTINGS, labels_path: Pat
     return out
 
 
+# Words of the real stream's reviews whose French reviews are moved, one word at a time, into three days
+# (:func:`eval_injected`): every word tried on 8 Dec. 2026 is listed, found or not.
+INJECTED_WORDS = ("ascenseur", "bruit", "douche", "chauffage", "travaux", "moquette", "climatisation")
+INJECT_DAYS = 3
+
+
+def eval_injected(root: Path, words: Sequence[str] = INJECTED_WORDS, days: int = INJECT_DAYS,
+                  speedup: float = REAL_SPEEDUP) -> dict[str, Any]:
+    """The real stream with one known episode at a time: the French reviews holding ``word`` are moved into
+    ``days`` days in the middle of the judged months (texts unchanged; the days they came from lose them),
+    and the month's subjects are listed by the shipped rule. A subject is relevant when one of its terms
+    holds the word (lemma key); P@5 and P@10 pool the lists; an episode of fewer than ``min_total``
+    messages cannot be listed, by design."""
+    df = real_stream(root)
+    df["created_at"] = compress(df["created_at"], speedup)
+    lo, hi = df["created_at"].min(), df["created_at"].max()
+    mid = (lo + timedelta(weeks=9) + (hi - lo - timedelta(weeks=9)) / 2).normalize()
+    french = (df["text"].map(detect_lang) == "fr").to_numpy()
+    month = date(mid.year, mid.month, 1)
+    lists, rows = [], []
+    for word in words:
+        moved = french & df["text"].str.contains(word, case=False, regex=False).to_numpy()
+        n = int(moved.sum())
+        d = df.copy()
+        d.loc[moved, "created_at"] = [mid + pd.Timedelta(hours=9) + i * pd.Timedelta(days=days) / max(n, 1)
+                                      for i in range(n)]
+        lst = subject_lists(replay_store(d), REAL_TERRITORY, months(month, month))[0]
+        lst["word"] = lemma_key(word)
+        lists.append(lst)
+        ranks = [i + 1 for i, sub in enumerate(lst["subjects"]) if _holds(sub, lst["word"])]
+        rows.append({"word": word, "moved": n, "rank": ranks[0] if ranks else None,
+                     "label": lst["subjects"][ranks[0] - 1]["label"] if ranks else None,
+                     "count": lst["subjects"][ranks[0] - 1]["count"] if ranks else None,
+                     "others": len(lst["subjects"]) - len(ranks)})
+    out: dict[str, Any] = {f"p{k}": precision_at(lists, lambda lst, sub: _holds(sub, lst["word"]), k) for k in KS}
+    return {**out, "start": mid.date().isoformat(), "days": days, "episodes": rows}
+
+
+def fr_date_iso(d: str) -> str:
+    return fr_date(date.fromisoformat(d))
+
+
+def _holds(sub: dict, key: str) -> bool:
+    return any(key in t.split() for t in sub["terms"])
+
+
 def evaluate(root: Path, demo_db: Path | None = None, demo_exports: Path | None = None) -> dict[str, Any]:
     """Both streams; the demo one only when a demo store and its exports folder (ground truth) are given."""
     ok = demo_db is not None and demo_exports is not None and (Path(demo_exports) / "ground_truth.json").exists()
     return {"demo": eval_demo(Path(demo_db), Path(demo_exports)) if ok else None, "real": eval_real(root),
+            "real_injected": eval_injected(root),
             "rule": {"min_authors": _default("min_authors"), "generic_share": _default("generic_share"),
                      "min_lift": _default("min_lift"), "lone_share": _default("lone_share")}}
 
@@ -294,6 +341,16 @@ def render(e: dict) -> str:
     if d:
         L += ["", f"Événements injectés retrouvés dans les 10 premiers sujets : avant {d['before']['events_found']}, "
               f"après {d['after']['events_found']} sur {d['after']['events_possible']}."]
+    inj = e.get("real_injected")
+    if inj:
+        L += ["", f"Réel avec un épisode connu : les avis français qui contiennent un mot, déplacés dans "
+              f"{inj['days']} jours à partir du {fr_date_iso(inj['start'])} (textes inchangés), un mot à la fois ; "
+              f"précision à 5 {p(inj['p5'])}, à 10 {p(inj['p10'])} (pertinent : un terme du sujet contient le mot).", "",
+              "| Mot | Avis déplacés | Sujet trouvé (rang, messages) | Autres sujets |", "|---|---|---|---|"]
+        for r in inj["episodes"]:
+            got = f"« {r['label']} » ({r['rank']}, {r['count']})" if r["rank"] else "non (moins de 10 messages)" \
+                if r["moved"] < EVENT_MIN_MESSAGES else "non"
+            L.append(f"| {r['word']} | {r['moved']} | {got} | {r['others']} |")
     unj = sum(re_[s][f"p{k}"]["unjudged"] for s in ("before", "after") for k in KS)
     if unj:
         L.append(f"{fr_count(unj, 'sujet')} du flux réel sans jugement dans `{REAL_LABELS_PATH.name}` : laissés hors du calcul.")
