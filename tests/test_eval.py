@@ -126,6 +126,14 @@ def test_one_figure_everywhere():
     trip = r["sentiment"]["long"]["tripadvisor"]
     n = sum(b["n"] for b in trip)
     assert f"Sur {n} avis TripAdvisor réels" in figures.reliability_note("sentiment")
+    # emerging subjects (Thématiques) and negative spikes (E-réputation): the real stream's figures
+    inj = r["emerging"]["real_injected"]["episodes"]
+    first = sum(e["rank"] == 1 for e in inj)
+    assert f"dans {first} cas sur {sum(e['moved'] >= 10 for e in inj)}" in figures.reliability_note("emerging")
+    sp = r["spikes"]["real"]
+    note = figures.reliability_note("spikes")
+    assert f"{sp['injected']['moved']} de ses vrais avis négatifs" in note
+    assert ("pic trouvé" in note) == bool(sp["injected"]["found"]) and "pic(s)" not in note
 
 
 def test_an_ordinary_question_is_not_a_visible_negative_message():

@@ -29,6 +29,10 @@ def _int(v: int) -> str:
     return f"{v:,}".replace(",", "\u202f")
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return "aucun " + one if n == 0 else f"{_int(n)} {one if n == 1 else many}"
+
+
 def _num(v: float | None, d: int = 2) -> str:
     return "—" if v is None else f"{v:.{d}f}".replace(".", ",")
 
@@ -42,10 +46,34 @@ def _ci(x: dict) -> str:
 
 
 def reliability_note(model: str) -> str:
-    """A French sentence with the real-data figure of ``model`` (themes, sentiment, hostility)."""
+    """A French sentence with the real-data figure of ``model`` (themes, sentiment, hostility, emerging
+    subjects, spikes)."""
     r = results().get(model)
     if not r:
         return "Fiabilité : pas encore mesurée sur des textes réels (`vigie eval`)."
+    if model == "emerging":
+        real, inj = r.get("real") or {}, r.get("real_injected")
+        if not inj or "after" not in real:
+            return "Fiabilité : pas encore mesurée sur des textes réels (`vigie eval`)."
+        found = [e for e in inj["episodes"] if e["rank"]]
+        big = [e for e in inj["episodes"] if e["moved"] >= 10]
+        quiet = real["after"]["p10"]["shown"]
+        return (f"Fiabilité, mesurée sur un flux réel ({_int(real['messages'])} avis d'un hôtel rejoués comme un fil "
+                f"de commentaires, {real['months']} mois) : {_count(quiet, 'sujet montré', 'sujets montrés')} là "
+                f"où il ne se passait rien ; les avis d'un même sujet regroupés en trois jours sont le premier sujet "
+                f"du mois dans {len([e for e in found if e['rank'] == 1])} cas sur {len(big)} (10 messages au moins ; "
+                "en dessous, aucun sujet n'est montré). Des textes réels, mais un événement simulé : la précision sur "
+                "un vrai événement n'est pas mesurée.")
+    if model == "spikes":
+        real = r.get("real") or {}
+        inj = real.get("injected")
+        if not inj:
+            return "Fiabilité : pas encore mesurée sur des textes réels (`vigie eval`)."
+        return (f"Fiabilité, mesurée sur un flux réel ({_int(real['messages'])} avis d'un hôtel rejoués comme un fil "
+                f"de commentaires) : {_count(len(real['as_is']), 'pic', 'pics')} là où il ne se passait rien ; "
+                f"{inj['moved']} de ses vrais avis négatifs regroupés en trois jours : "
+                + ("pic trouvé" + (f", et {_count(inj['others'], 'autre pic', 'autres pics')}" if inj["others"] else "")
+                   if inj["found"] else "pic non trouvé") + ".")
     if model == "themes":
         # the classifier adapted to each source's texts (no label read), its floor chosen on the other two
         cv = r["cv_adapt_floor"]["pooled"]

@@ -69,7 +69,7 @@ else:
 
 # ------------------------------------------------------------------------------ spikes
 st.header("Pics de messages négatifs")
-st.caption(V.SPIKE_CAPTION)
+st.caption(V.SPIKE_CAPTION + " " + reliability_note("spikes"))
 weekly = V.spike_view(data.call(analysis.ereputation.focus_negative_series, f), spikes, focus_name, period_text)
 if weekly is None:
     st.info(V.NO_HISTORY, icon=":material/history:")

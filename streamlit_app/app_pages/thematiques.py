@@ -64,6 +64,7 @@ else:
 
 # ------------------------------------------------------------------------------ emerging
 st.header("Sujets émergents")
+st.caption(reliability_note("emerging"))
 # Emergence is read per territory (its own baseline): the first filtered one, else our own.
 ef = f.with_territories(f.territories[:1] or list(names)[:1])
 st.markdown(f"Territoire : **{esc(names.get(ef.territories[0], ef.territories[0]))}**" if ef.territories else "")
