@@ -254,6 +254,23 @@ def eval_real(root: Path, settings: dict[str, dict] = SETTINGS, labels_path: Pat
 # (:func:`eval_injected`): every word tried on 8 Dec. 2026 is listed, found or not.
 INJECTED_WORDS = ("ascenseur", "bruit", "douche", "chauffage", "travaux", "moquette", "climatisation")
 INJECT_DAYS = 3
+JUDGED_AFTER = timedelta(weeks=9)  # the detectors' baselines (28 days; 8 weeks + the week judged)
+
+
+def episode_start(df: pd.DataFrame) -> pd.Timestamp:
+    """Midnight of the middle of the judged part of a replayed stream (after :data:`JUDGED_AFTER`)."""
+    lo, hi = df["created_at"].min(), df["created_at"].max()
+    return (lo + JUDGED_AFTER + (hi - lo - JUDGED_AFTER) / 2).normalize()
+
+
+def move_into(df: pd.DataFrame, rows: Any, start: pd.Timestamp, days: int = INJECT_DAYS) -> pd.DataFrame:
+    """A copy of ``df`` whose ``rows`` (index labels or a mask) are moved into ``days`` days from ``start``
+    9 h, spread evenly: a known episode made of real texts (unchanged; the days they came from lose them)."""
+    out = df.copy()
+    n = int(out.loc[rows].shape[0])
+    out.loc[rows, "created_at"] = [start + pd.Timedelta(hours=9) + i * pd.Timedelta(days=days) / max(n, 1)
+                                   for i in range(n)]
+    return out
 
 
 def eval_injected(root: Path, words: Sequence[str] = INJECTED_WORDS, days: int = INJECT_DAYS,
@@ -265,18 +282,14 @@ def eval_injected(root: Path, words: Sequence[str] = INJECTED_WORDS, days: int =
     messages cannot be listed, by design."""
     df = real_stream(root)
     df["created_at"] = compress(df["created_at"], speedup)
-    lo, hi = df["created_at"].min(), df["created_at"].max()
-    mid = (lo + timedelta(weeks=9) + (hi - lo - timedelta(weeks=9)) / 2).normalize()
+    mid = episode_start(df)
     french = (df["text"].map(detect_lang) == "fr").to_numpy()
     month = date(mid.year, mid.month, 1)
     lists, rows = [], []
     for word in words:
         moved = french & df["text"].str.contains(word, case=False, regex=False).to_numpy()
         n = int(moved.sum())
-        d = df.copy()
-        d.loc[moved, "created_at"] = [mid + pd.Timedelta(hours=9) + i * pd.Timedelta(days=days) / max(n, 1)
-                                      for i in range(n)]
-        lst = subject_lists(replay_store(d), REAL_TERRITORY, months(month, month))[0]
+        lst = subject_lists(replay_store(move_into(df, moved, mid, days)), REAL_TERRITORY, months(month, month))[0]
         lst["word"] = lemma_key(word)
         lists.append(lst)
         ranks = [i + 1 for i, sub in enumerate(lst["subjects"]) if _holds(sub, lst["word"])]

@@ -30,8 +30,7 @@ from analysis.queries import Filters
 from analysis.text import detect_lang
 
 INJECT_N = 30
-INJECT_DAYS = 3
-BASELINE_WEEKS = 9  # the detector's 8 baseline weeks and the week being judged
+INJECT_DAYS = E.INJECT_DAYS
 
 
 def _as_dict(s: Spike) -> dict[str, Any]:
@@ -41,8 +40,8 @@ def _as_dict(s: Spike) -> dict[str, Any]:
 
 def replay_spikes(df: pd.DataFrame, territory: str = E.REAL_TERRITORY) -> tuple[list[Spike], dict[str, int]]:
     """Weekly negative spikes of ``df`` (ref, text, created_at) stored as one territory's public comments in a
-    temporary store, sentiment scored by the shipped enrichment, judged from :data:`BASELINE_WEEKS` after the
-    first day; and the counts of messages and of scored ones."""
+    temporary store, sentiment scored by the shipped enrichment, judged from nine weeks after the
+    first day (:data:`analysis.eval.emerging.JUDGED_AFTER`); and the counts of messages and of scored ones."""
     with tempfile.TemporaryDirectory() as d:
         db = Path(d) / "flux.duckdb"
         with derived_refresh.writer(db) as con:
@@ -56,7 +55,7 @@ def replay_spikes(df: pd.DataFrame, territory: str = E.REAL_TERRITORY) -> tuple[
             enrich.run(con, only=["sentiment"])
         with store.reader(db) as con:
             lo, hi = con.execute("SELECT min(created_at)::DATE, max(created_at)::DATE FROM messages").fetchone()
-            f = Filters(territories=(territory,), start=lo + timedelta(weeks=BASELINE_WEEKS), end=hi + timedelta(days=1))
+            f = Filters(territories=(territory,), start=lo + E.JUDGED_AFTER, end=hi + timedelta(days=1))
             spikes = detect_spikes(con, f)
             n, scored = con.execute("SELECT count(*), count(s.label) FROM messages m LEFT JOIN sentiment s "
                                     "ON s.item_id = m.message_id").fetchone()
@@ -66,14 +65,10 @@ def replay_spikes(df: pd.DataFrame, territory: str = E.REAL_TERRITORY) -> tuple[
 def inject(df: pd.DataFrame, scores: pd.Series, n: int = INJECT_N, days: int = INJECT_DAYS) -> tuple[pd.DataFrame, date, date, int]:
     """``df`` with the ``n`` French reviews rated ≤ 4/10 nearest the middle of the judged weeks moved into
     ``days`` days there (spread evenly); the window and the number moved."""
-    lo, hi = df["created_at"].min(), df["created_at"].max()
-    mid = (lo + timedelta(weeks=BASELINE_WEEKS) + (hi - lo - timedelta(weeks=BASELINE_WEEKS)) / 2).normalize()
+    mid = E.episode_start(df)
     bad = df[(scores.reindex(df.index) <= 4).to_numpy() & (df["text"].map(detect_lang) == "fr").to_numpy()]
     pick = bad.iloc[(bad["created_at"] - mid).abs().argsort()[:n]].index
-    out = df.copy()
-    step = pd.Timedelta(days=days) / max(len(pick), 1)
-    out.loc[pick, "created_at"] = [mid + pd.Timedelta(hours=9) + i * step for i in range(len(pick))]
-    return out, mid.date(), (mid + pd.Timedelta(days=days - 1)).date(), len(pick)
+    return E.move_into(df, pick, mid, days), mid.date(), (mid + pd.Timedelta(days=days - 1)).date(), len(pick)
 
 
 def eval_real(root: Path) -> dict[str, Any]:
@@ -101,7 +96,7 @@ def eval_demo(demo_db: Path, demo_exports: Path) -> dict[str, Any]:
     c0, c1 = date.fromisoformat(crisis["start"]), date.fromisoformat(crisis["end"])
     with store.reader(demo_db) as con:
         lo, hi = con.execute("SELECT min(created_at)::DATE, max(created_at)::DATE FROM messages").fetchone()
-        spikes = detect_spikes(con, Filters(start=lo + timedelta(weeks=BASELINE_WEEKS), end=hi + timedelta(days=1)))
+        spikes = detect_spikes(con, Filters(start=lo + E.JUDGED_AFTER, end=hi + timedelta(days=1)))
     rel = [s.territory_id == crisis["territory_id"] and s.start <= c1 and s.end >= c0 for s in spikes]
     return {"shown": len(spikes), "relevant": int(sum(rel)), "crisis": {"start": c0.isoformat(), "end": c1.isoformat()},
             "spikes": [{**_as_dict(s), "territory_id": s.territory_id} for s in spikes]}
