@@ -148,6 +148,7 @@ def test_pdf_text_has_library_kpis(outputs, demo_db, month):
         assert _norm(x.value_fr) in text, x.kpi
     assert "octobre" in text or p.label.split()[0] in text
     assert "Annexe : méthodes" in text and "(P − N) ÷ (P + N)".replace("−", "-") in text
+    assert "Détecteurs (règles, sans modèle propre)" in text  # the annex table of the detectors' figures
     meta = subprocess.run(["pdfinfo", str(outputs["pdf1"])], capture_output=True, text=True).stdout
     assert f"Rapport {p.label}" in meta and "Saint-Aubin" in meta and re.search(r"Tagged:\s+yes", meta)
     # the date written is the store's last import, not the time of the run
@@ -175,6 +176,11 @@ def test_html_self_contained_and_without_authors(outputs, demo_db, month):
     names = {n for _, n in rows if n and len(n) > 3}
     assert hashes  # the period has authors: the check below is not vacuous
     text = re.sub(r'src="data:[^"]+"', "", html)
+    # the detectors' real-stream figures in the annex, the sentences the pages quote (one figure everywhere)
+    from markupsafe import escape  # as the template escapes
+
+    from analysis.eval.figures import reliability_note
+    assert str(escape(reliability_note("emerging"))) in html and str(escape(reliability_note("spikes"))) in html
     assert not [h for h in hashes if h in text]
     assert not [n for n in names if n in text]
 
