@@ -24,6 +24,7 @@ nothing; the events found, printed beside it, keep that honest).
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
@@ -47,7 +48,8 @@ BEFORE: dict[str, Any] = {"min_authors": 1, "generic_share": None, "min_lift": 0
 AFTER: dict[str, Any] = {}
 SETTINGS = {"before": BEFORE, "after": AFTER}
 KS = (5, 10)
-EVENT_MIN_MESSAGES = 10  # emerging_subjects' min_total: an event with fewer messages cannot emerge
+# emerging_subjects' min_total (read from its signature, not copied): an event with fewer messages cannot emerge
+EVENT_MIN_MESSAGES: int = inspect.signature(emerging_subjects).parameters["min_total"].default
 
 
 def months(first: date, last: date) -> list[tuple[date, date]]:
@@ -97,12 +99,18 @@ def _content_words(text: str, drop: set[str]) -> set[str]:
     return {fold(w) for w in words if w and fold(w) not in drop}
 
 
+def demo_truth(demo_exports: Path | None) -> dict[str, Any] | None:
+    """The demo's ground truth (``ground_truth.json`` of its exports folder), None where there is none."""
+    p = Path(demo_exports) / "ground_truth.json" if demo_exports is not None else None
+    return json.loads(p.read_text(encoding="utf-8")) if p is not None and p.exists() else None
+
+
 def demo_events(db: Path, root: Path) -> list[dict[str, Any]]:
     """Injected events of the demo store ``db`` (its exports folder ``root``): territory, dates, name words.
 
     The caller gives the exports folder (``analysis.demo.exports_dir_for``): the demo is a higher layer.
     """
-    truth = json.loads((root / "ground_truth.json").read_text(encoding="utf-8"))
+    truth = demo_truth(root)
     with store.reader(db) as con:
         names = con.execute("SELECT territory_id, name FROM territories").fetchall()
     drop = {fold(w) for tid, n in names for w in f"{tid} {n}".replace("-", " ").lower().split()} | {"saint", "sur"}
@@ -298,7 +306,8 @@ def eval_injected(root: Path, words: Sequence[str] = INJECTED_WORDS, days: int =
                      "count": lst["subjects"][ranks[0] - 1]["count"] if ranks else None,
                      "others": len(lst["subjects"]) - len(ranks)})
     out: dict[str, Any] = {f"p{k}": precision_at(lists, lambda lst, sub: _holds(sub, lst["word"]), k) for k in KS}
-    return {**out, "start": mid.date().isoformat(), "days": days, "episodes": rows}
+    return {**out, "start": mid.date().isoformat(), "days": days, "min_messages": EVENT_MIN_MESSAGES,
+            "episodes": rows}
 
 
 def fr_date_iso(d: str) -> str:
@@ -311,7 +320,7 @@ def _holds(sub: dict, key: str) -> bool:
 
 def evaluate(root: Path, demo_db: Path | None = None, demo_exports: Path | None = None) -> dict[str, Any]:
     """Both streams; the demo one only when a demo store and its exports folder (ground truth) are given."""
-    ok = demo_db is not None and demo_exports is not None and (Path(demo_exports) / "ground_truth.json").exists()
+    ok = demo_db is not None and demo_truth(demo_exports) is not None
     return {"demo": eval_demo(Path(demo_db), Path(demo_exports)) if ok else None, "real": eval_real(root),
             "real_injected": eval_injected(root),
             "rule": {"min_authors": _default("min_authors"), "generic_share": _default("generic_share"),
@@ -319,8 +328,6 @@ def evaluate(root: Path, demo_db: Path | None = None, demo_exports: Path | None 
 
 
 def _default(name: str) -> Any:
-    import inspect
-
     return inspect.signature(emerging_subjects).parameters[name].default
 
 
@@ -361,8 +368,8 @@ def render(e: dict) -> str:
               f"précision à 5 {p(inj['p5'])}, à 10 {p(inj['p10'])} (pertinent : un terme du sujet contient le mot).", "",
               "| Mot | Avis déplacés | Sujet trouvé (rang, messages) | Autres sujets |", "|---|---|---|---|"]
         for r in inj["episodes"]:
-            got = f"« {r['label']} » ({r['rank']}, {r['count']})" if r["rank"] else "non (moins de 10 messages)" \
-                if r["moved"] < EVENT_MIN_MESSAGES else "non"
+            got = f"« {r['label']} » ({r['rank']}, {r['count']})" if r["rank"] else \
+                f"non (moins de {inj['min_messages']} messages)" if r["moved"] < inj["min_messages"] else "non"
             L.append(f"| {r['word']} | {r['moved']} | {got} | {r['others']} |")
     unj = sum(re_[s][f"p{k}"]["unjudged"] for s in ("before", "after") for k in KS)
     if unj:

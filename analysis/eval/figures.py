@@ -11,6 +11,7 @@ from analysis.eval.data import EVAL_DIR
 from analysis.fmt import fr_pct
 
 RESULTS_PATH = EVAL_DIR / "results.json"
+NOT_MEASURED = "Fiabilité : pas encore mesurée sur des textes réels (`vigie eval`)."
 
 
 @lru_cache(maxsize=1)
@@ -50,25 +51,26 @@ def reliability_note(model: str) -> str:
     subjects, spikes)."""
     r = results().get(model)
     if not r:
-        return "Fiabilité : pas encore mesurée sur des textes réels (`vigie eval`)."
+        return NOT_MEASURED
     if model == "emerging":
         real, inj = r.get("real") or {}, r.get("real_injected")
         if not inj or "after" not in real:
-            return "Fiabilité : pas encore mesurée sur des textes réels (`vigie eval`)."
-        found = [e for e in inj["episodes"] if e["rank"]]
-        big = [e for e in inj["episodes"] if e["moved"] >= 10]
+            return NOT_MEASURED
+        least = inj.get("min_messages", 10)
+        first = sum(e["rank"] == 1 for e in inj["episodes"])
+        big = sum(e["moved"] >= least for e in inj["episodes"])
         quiet = real["after"]["p10"]["shown"]
         return (f"Fiabilité, mesurée sur un flux réel ({_int(real['messages'])} avis d'un hôtel rejoués comme un fil "
                 f"de commentaires, {real['months']} mois) : {_count(quiet, 'sujet montré', 'sujets montrés')} là "
                 f"où il ne se passait rien ; les avis d'un même sujet regroupés en trois jours sont le premier sujet "
-                f"du mois dans {len([e for e in found if e['rank'] == 1])} cas sur {len(big)} (10 messages au moins ; "
+                f"du mois dans {first} cas sur {big} ({least} messages au moins ; "
                 "en dessous, aucun sujet n'est montré). Des textes réels, mais un événement simulé : la précision sur "
                 "un vrai événement n'est pas mesurée.")
     if model == "spikes":
         real = r.get("real") or {}
         inj = real.get("injected")
         if not inj:
-            return "Fiabilité : pas encore mesurée sur des textes réels (`vigie eval`)."
+            return NOT_MEASURED
         return (f"Fiabilité, mesurée sur un flux réel ({_int(real['messages'])} avis d'un hôtel rejoués comme un fil "
                 f"de commentaires) : {_count(len(real['as_is']), 'pic', 'pics')} là où il ne se passait rien ; "
                 f"{inj['moved']} de ses vrais avis négatifs regroupés en trois jours : "

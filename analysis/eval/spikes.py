@@ -8,7 +8,7 @@ and the report (:func:`analysis.ereputation.detect_spikes`), read on two streams
   own enrichment (a non-French review gets no label, as in a store). As it is, nothing happens in it that
   a human would call a crisis: each spike shown is a false alarm. Then with a known episode: the
   :data:`INJECT_N` French reviews whose authors rated the stay ≤ 4/10 that are nearest the middle of the
-  judged weeks are moved into :data:`INJECT_DAYS` days there (texts unchanged; the days they came from
+  judged weeks are moved into :data:`analysis.eval.emerging.INJECT_DAYS` days there (texts unchanged; the days they came from
   lose them): is the spike found, and on which dates?
 """
 
@@ -25,12 +25,11 @@ from analysis import derived_refresh, enrich, store
 from analysis.ereputation import Spike, detect_spikes
 from analysis.eval import data as D
 from analysis.eval import emerging as E
-from analysis.fmt import fr_count, fr_date, fr_int, fr_num
+from analysis.fmt import fr_count, fr_int, fr_num
 from analysis.queries import Filters
 from analysis.text import detect_lang
 
 INJECT_N = 30
-INJECT_DAYS = E.INJECT_DAYS
 
 
 def _as_dict(s: Spike) -> dict[str, Any]:
@@ -62,7 +61,8 @@ def replay_spikes(df: pd.DataFrame, territory: str = E.REAL_TERRITORY) -> tuple[
     return spikes, {"messages": int(n), "scored": int(scored)}
 
 
-def inject(df: pd.DataFrame, scores: pd.Series, n: int = INJECT_N, days: int = INJECT_DAYS) -> tuple[pd.DataFrame, date, date, int]:
+def inject(df: pd.DataFrame, scores: pd.Series, n: int = INJECT_N,
+           days: int = E.INJECT_DAYS) -> tuple[pd.DataFrame, date, date, int]:
     """``df`` with the ``n`` French reviews rated ≤ 4/10 nearest the middle of the judged weeks moved into
     ``days`` days there (spread evenly); the window and the number moved."""
     mid = E.episode_start(df)
@@ -90,9 +90,7 @@ def eval_real(root: Path) -> dict[str, Any]:
 def eval_demo(demo_db: Path, demo_exports: Path) -> dict[str, Any]:
     """Every territory's weekly spikes over the demo store (after the first baseline weeks) against the
     injected crisis."""
-    import json
-
-    crisis = json.loads((Path(demo_exports) / "ground_truth.json").read_text(encoding="utf-8"))["crisis"]
+    crisis = E.demo_truth(demo_exports)["crisis"]
     c0, c1 = date.fromisoformat(crisis["start"]), date.fromisoformat(crisis["end"])
     with store.reader(demo_db) as con:
         lo, hi = con.execute("SELECT min(created_at)::DATE, max(created_at)::DATE FROM messages").fetchone()
@@ -103,7 +101,7 @@ def eval_demo(demo_db: Path, demo_exports: Path) -> dict[str, Any]:
 
 
 def evaluate(root: Path, demo_db: Path | None = None, demo_exports: Path | None = None) -> dict[str, Any]:
-    ok = demo_db is not None and demo_exports is not None and (Path(demo_exports) / "ground_truth.json").exists()
+    ok = demo_db is not None and E.demo_truth(demo_exports) is not None
     return {"demo": eval_demo(Path(demo_db), Path(demo_exports)) if ok else None, "real": eval_real(root)}
 
 
@@ -111,7 +109,7 @@ def render(s: dict) -> str:
     """French Markdown of the figures."""
 
     def dates(x: dict) -> str:
-        return f"du {fr_date(date.fromisoformat(x['start']))} au {fr_date(date.fromisoformat(x['end']))}"
+        return f"du {E.fr_date_iso(x['start'])} au {E.fr_date_iso(x['end'])}"
 
     L = ["### Pics de messages négatifs (le détecteur de la page E-réputation, des alertes et du rapport)", ""]
     d = s.get("demo")

@@ -189,10 +189,14 @@ class Lexicon:
     def _regex_terms(self) -> tuple[tuple[str, str], ...]:
         return tuple((c, t) for c, t in self.terms if c != AMBIGUOUS)
 
+    @cached_property
+    def _longest_first(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted(self.terms, key=lambda x: -len(x[1])))
+
     def term_of(self, hit: str) -> str | None:
         """The lexicon term (as written in the file, ``*`` kept) a hit was matched by."""
         for h in (hit, _without_frame(hit)):  # a polysemous word's hit holds its frame
-            for cat, term in sorted(self.terms, key=lambda x: -len(x[1])):
+            for cat, term in self._longest_first:
                 base = term.rstrip("*")
                 if cat != EXCEPTION and (h == base or (term.endswith("*") and h.startswith(base))):
                     return term
